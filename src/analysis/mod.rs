@@ -1,0 +1,1 @@
+//! Volume fate, immutable fields and upgrade risks, from two manifest sets.

@@ -1,0 +1,1 @@
+//! Chart loading: directories and `.tgz` archives, Chart.yaml, values, dependencies, schema.

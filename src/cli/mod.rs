@@ -1,0 +1,95 @@
+//! Command-line interface: one file per command, each turning its arguments into a call of the
+//! library and its result into output and an exit status.
+//!
+//! Every command returns [`ExitStatus`]; errors are printed once, here, with their whole chain, and
+//! exit with status 1. A closed stdout (`chartup plan | head`) is not an error.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub mod apply;
+pub mod history;
+pub mod matrix;
+pub mod plan;
+pub mod printer;
+pub mod template;
+
+pub use printer::Printer;
+
+/// Predictable, reversible upgrades of stateful applications from Helm charts.
+#[derive(Debug, Parser)]
+#[command(name = "chartup", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Render a chart locally, exactly as `helm template` does
+    Template(template::Args),
+    /// Show what an upgrade will change: objects, recreates, the fate of every volume
+    Plan(plan::Args),
+    /// Work with compatibility matrices
+    #[command(subcommand)]
+    Matrix(matrix::Command),
+    /// Execute a saved plan, or plan and apply an upgrade
+    Apply(apply::Args),
+    /// Show the state of a release and of its last operation
+    Status(history::StatusArgs),
+    /// Show the revisions of a release (Helm's records)
+    History(history::HistoryArgs),
+    /// Roll a release back to an earlier revision
+    Rollback(history::RollbackArgs),
+    /// Release the lock left by an interrupted apply
+    Recover(history::RecoverArgs),
+}
+
+/// How a command ended, beyond success and error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    Success,
+    /// `--detailed-exitcode`: the plan has changes.
+    Changes,
+    /// `--detailed-exitcode`: the plan has changes and a volume at risk or lost.
+    VolumeRisk,
+    /// A command-specific failure already reported (e.g. a failed rollback).
+    Failure(u8),
+}
+
+impl From<ExitStatus> for ExitCode {
+    fn from(s: ExitStatus) -> ExitCode {
+        match s {
+            ExitStatus::Success => ExitCode::SUCCESS,
+            ExitStatus::Changes => ExitCode::from(2),
+            ExitStatus::VolumeRisk => ExitCode::from(3),
+            ExitStatus::Failure(n) => ExitCode::from(n),
+        }
+    }
+}
+
+/// Run the parsed command line and turn its outcome into an exit code.
+pub fn main(cli: Cli) -> ExitCode {
+    let mut printer = Printer::stdout();
+    let result = match cli.command {
+        Command::Template(a) => template::run(a, &mut printer),
+        Command::Plan(a) => plan::run(a, &mut printer),
+        Command::Matrix(c) => matrix::run(c, &mut printer),
+        Command::Apply(a) => apply::run(a, &mut printer),
+        Command::Status(a) => history::status(a, &mut printer),
+        Command::History(a) => history::history(a, &mut printer),
+        Command::Rollback(a) => history::rollback(a, &mut printer),
+        Command::Recover(a) => history::recover(a, &mut printer),
+    };
+    match result {
+        Ok(status) => status.into(),
+        Err(err) => {
+            if printer::is_broken_pipe(&err) {
+                return ExitCode::SUCCESS;
+            }
+            printer.error(&format!("{err:#}"));
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! The Kubernetes client edge: discovery, apply, watch.

@@ -1,0 +1,1 @@
+//! Object-by-object comparison of two manifest sets.

@@ -1,0 +1,1 @@
+//! Executes a plan against a cluster: ordered, gated, recorded.

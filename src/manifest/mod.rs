@@ -1,0 +1,1 @@
+//! Rendered manifests as a typed resource set: identity, kinds, ordering.

@@ -1,0 +1,1 @@
+//! Compatibility matrices: supported versions, upgrade edges, order, migrations.

@@ -1,0 +1,1 @@
+//! The upgrade plan: model, outputs, fingerprint.

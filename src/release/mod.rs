@@ -1,0 +1,1 @@
+//! Release records stored exactly as Helm stores them.

@@ -1,0 +1,1 @@
+//! Helm rendering semantics on top of the template engine: objects, subcharts, output.

@@ -1,0 +1,17 @@
+//! A Go `text/template` engine and the Sprig/Helm function library, in Rust.
+//!
+//! This module knows nothing of Helm charts or Kubernetes: it parses templates, executes them over
+//! [`value::Value`]s and calls functions from a [`func::FuncMap`]. Helm's semantics (the shared
+//! template set, `include`, `tpl`, `<no value>` stripping) live in `crate::render`.
+
+pub mod builtins;
+pub mod exec;
+pub mod func;
+pub mod funcs;
+pub mod gofmt;
+pub mod lexer;
+pub mod parse;
+pub mod value;
+
+pub use func::{Func, FuncMap, Host, Param, Sig};
+pub use value::{Elem, List, Map, Member, Object, Value};

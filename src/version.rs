@@ -1,0 +1,1 @@
+//! Semantic versions and constraints with Masterminds/semver rules (Helm kubeVersion, Sprig).
