@@ -1,0 +1,5 @@
+//! Sprig functions: regex.
+
+use crate::template::FuncMap;
+
+pub fn register(_m: &mut FuncMap) {}
