@@ -347,13 +347,21 @@ mod tests {
     // helm 4.1.4: mergeOverwrite {a:"x",n:{}} {a:nil,n:{k:1}} → {"a":null,"n":{"k":1}}
     #[test]
     fn merge_overwrite_takes_nil_and_fills_empty_maps() {
-        let dst = d(vec![("a", Value::str("x")), ("n", Value::Map(Map::new()))]);
+        let own = Map::new();
+        let dst = d(vec![("a", Value::str("x")), ("n", Value::Map(own.clone()))]);
         let inner = d(vec![("k", Value::Int(1))]);
-        let src = d(vec![("a", Value::Nil), ("n", Value::Map(inner.clone()))]);
+        let src = d(vec![
+            ("a", Value::Nil),
+            ("n", Value::Map(inner.clone())),
+            ("s", Value::Map(inner.clone())),
+        ]);
         merge(&[Value::Map(dst.clone()), Value::Map(src)], true).unwrap();
         assert!(dst.get("a").unwrap().is_nil());
-        // the source map is shared, not copied
-        assert!(dst.get("n").unwrap().as_map().unwrap().same(&inner));
+        // an existing destination map is filled in place; a missing key takes the source map
+        // itself (shared, not copied)
+        assert!(dst.get("n").unwrap().as_map().unwrap().same(&own));
+        assert_eq!(own.len(), 1);
+        assert!(dst.get("s").unwrap().as_map().unwrap().same(&inner));
     }
 
     // helm 4.1.4: `dig "m" "a" "x" .Values` fails because .Values is a named map type.
