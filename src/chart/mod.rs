@@ -1,1 +1,3 @@
 //! Chart loading: directories and `.tgz` archives, Chart.yaml, values, dependencies, schema.
+
+pub mod strvals;
