@@ -1,1 +1,5 @@
 //! Chart loading: directories and `.tgz` archives, Chart.yaml, values, dependencies, schema.
+
+pub mod archive;
+pub mod ignore;
+pub mod strvals;
