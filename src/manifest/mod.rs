@@ -65,17 +65,24 @@ pub struct Object {
 impl Object {
     /// `metadata.labels[name]`.
     pub fn label(&self, name: &str) -> Option<&str> {
-        self.value.pointer("/metadata/labels").and_then(|l| l.get(name)).and_then(Json::as_str)
+        self.value
+            .pointer("/metadata/labels")
+            .and_then(|l| l.get(name))
+            .and_then(Json::as_str)
     }
 
     /// `metadata.annotations[name]`.
     pub fn annotation(&self, name: &str) -> Option<&str> {
-        self.value.pointer("/metadata/annotations").and_then(|l| l.get(name)).and_then(Json::as_str)
+        self.value
+            .pointer("/metadata/annotations")
+            .and_then(|l| l.get(name))
+            .and_then(Json::as_str)
     }
 
     /// Helm leaves objects annotated `helm.sh/resource-policy: keep` in place when they leave a release.
     pub fn kept_on_delete(&self) -> bool {
-        self.annotation("helm.sh/resource-policy").is_some_and(|v| v.trim() == "keep")
+        self.annotation("helm.sh/resource-policy")
+            .is_some_and(|v| v.trim() == "keep")
     }
 
     /// True for the workload kinds whose pods mount volumes.
@@ -86,7 +93,10 @@ impl Object {
 
 /// Deployment, StatefulSet, DaemonSet (apps), plus the batch kinds and bare pods.
 pub fn is_workload_kind(kind: &str) -> bool {
-    matches!(kind, "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" | "CronJob" | "Pod")
+    matches!(
+        kind,
+        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" | "CronJob" | "Pod"
+    )
 }
 
 /// A release's objects, in Helm's install order.
@@ -111,7 +121,13 @@ impl ManifestSet {
 
     /// The documents, as they came in (for a saved plan).
     pub fn documents(&self) -> Vec<Document> {
-        self.objects.iter().map(|o| Document { source: o.source.clone(), text: o.text.clone() }).collect()
+        self.objects
+            .iter()
+            .map(|o| Document {
+                source: o.source.clone(),
+                text: o.text.clone(),
+            })
+            .collect()
     }
 }
 
@@ -119,9 +135,17 @@ impl ManifestSet {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ManifestError {
     #[error("{source_name}: document {index}: invalid YAML: {message}")]
-    Yaml { source_name: String, index: usize, message: String },
+    Yaml {
+        source_name: String,
+        index: usize,
+        message: String,
+    },
     #[error("{source_name}: document {index}: not a Kubernetes object: {message}")]
-    NotAnObject { source_name: String, index: usize, message: String },
+    NotAnObject {
+        source_name: String,
+        index: usize,
+        message: String,
+    },
     #[error("{key} is defined twice ({first} and {second})")]
     Duplicate { key: String, first: String, second: String },
 }
@@ -135,7 +159,10 @@ pub fn split_documents(text: &str) -> Vec<Document> {
     let flush = |current: &mut String, docs: &mut Vec<Document>| {
         let body = current.trim();
         if !body.is_empty() && !is_only_comments(body) {
-            docs.push(Document { source: source_of(body), text: format!("{body}\n") });
+            docs.push(Document {
+                source: source_of(body),
+                text: format!("{body}\n"),
+            });
         } else if !body.is_empty() {
             // Comment-only documents (a template whose output is all comments) are not objects.
         }
@@ -216,8 +243,14 @@ pub fn parse_documents(docs: Vec<Document>, default_namespace: &str) -> Result<M
         if !value.is_object() {
             return Err(not_object("the document is not a mapping"));
         }
-        let api_version = value.get("apiVersion").and_then(Json::as_str).ok_or_else(|| not_object("no apiVersion"))?;
-        let kind = value.get("kind").and_then(Json::as_str).ok_or_else(|| not_object("no kind"))?;
+        let api_version = value
+            .get("apiVersion")
+            .and_then(Json::as_str)
+            .ok_or_else(|| not_object("no apiVersion"))?;
+        let kind = value
+            .get("kind")
+            .and_then(Json::as_str)
+            .ok_or_else(|| not_object("no kind"))?;
         let name = value
             .pointer("/metadata/name")
             .and_then(Json::as_str)
@@ -236,8 +269,19 @@ pub fn parse_documents(docs: Vec<Document>, default_namespace: &str) -> Result<M
                 .unwrap_or(default_namespace)
                 .to_string()
         };
-        let key = ObjectKey { group, kind: kind.to_string(), namespace, name: name.to_string() };
-        objects.push(Object { key, api_version: api_version.to_string(), source: doc.source, text: doc.text, value });
+        let key = ObjectKey {
+            group,
+            kind: kind.to_string(),
+            namespace,
+            name: name.to_string(),
+        };
+        objects.push(Object {
+            key,
+            api_version: api_version.to_string(),
+            source: doc.source,
+            text: doc.text,
+            value,
+        });
     }
     sort_install_order(&mut objects);
     let mut index = HashMap::with_capacity(objects.len());
@@ -336,7 +380,10 @@ pub const INSTALL_ORDER: &[&str] = &[
 
 /// Rank of a kind in install order; unknown kinds after all known ones.
 pub fn kind_rank(kind: &str) -> usize {
-    INSTALL_ORDER.iter().position(|k| *k == kind).unwrap_or(INSTALL_ORDER.len())
+    INSTALL_ORDER
+        .iter()
+        .position(|k| *k == kind)
+        .unwrap_or(INSTALL_ORDER.len())
 }
 
 /// Stable sort by install order; unknown kinds last, alphabetically by kind (as Helm does).
@@ -367,7 +414,10 @@ mod tests {
         let set = parse_documents(docs, "prod").unwrap();
         let keys: Vec<String> = set.objects.iter().map(|o| o.key.to_string()).collect();
         // ConfigMap before Service before Deployment (install order).
-        assert_eq!(keys, ["prod/ConfigMap/cfg", "prod/Service/web", "other/Deployment.apps/web"]);
+        assert_eq!(
+            keys,
+            ["prod/ConfigMap/cfg", "prod/Service/web", "other/Deployment.apps/web"]
+        );
     }
 
     #[test]
