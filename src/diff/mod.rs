@@ -401,6 +401,8 @@ fn show(v: Option<&Json>) -> String {
 
 fn describe_change(field: &str, a: Option<&Json>, b: Option<&Json>) -> String {
     match (a, b) {
+        (None, Some(y)) if !y.is_object() && !y.is_array() => format!("(unset) → {}", show(b)),
+        (Some(x), None) if !x.is_object() && !x.is_array() => format!("{} → (unset)", show(a)),
         (None, Some(_)) => "added".into(),
         (Some(_), None) => "removed".into(),
         (Some(x), Some(y)) if field == "volumeClaimTemplates" => {
