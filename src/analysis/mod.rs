@@ -599,10 +599,9 @@ impl Ctx<'_> {
                         let mut objects = workloads.clone();
                         objects.extend(kept.iter().map(|c| pvc_key(&ns, c).to_string()));
                         let reason = if same_workload {
-                            format!(
-                                "{} stay mounted",
-                                plural_claims(&kept.iter().map(|s| s.to_string()).collect::<Vec<_>>())
-                            )
+                            let names: Vec<String> = kept.iter().map(|s| s.to_string()).collect();
+                            let verb = if names.len() == 1 { "stays" } else { "stay" };
+                            format!("{} {verb} mounted", plural_claims(&names))
                         } else {
                             format!(
                                 "the new {} mounts the same {} again",

@@ -215,6 +215,16 @@ fn compare(o: &Object, n: &Object, opts: &DiffOptions) -> ObjectChange {
     if diff.is_empty() && !opts.show_secrets {
         notes.push("only masked Secret values or formatting differ".into());
     }
+    if n.key.kind == "StatefulSet"
+        && n.value.pointer("/spec/updateStrategy/type").and_then(Json::as_str) == Some("OnDelete")
+        && o.value.pointer("/spec/template") != n.value.pointer("/spec/template")
+    {
+        notes.push(
+            "updateStrategy OnDelete: the new pod template takes effect only when pods are deleted; apply replaces \
+             them one at a time, highest ordinal first, waiting for each to be ready"
+                .into(),
+        );
+    }
     let action = if immutable.is_empty() {
         Action::Change
     } else {
