@@ -392,3 +392,28 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+#[test]
+fn large_release_markdown_stays_under_the_comment_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (
+        generated_chart(dir.path(), "1.0.0"),
+        generated_chart(dir.path(), "1.1.0"),
+    );
+    let v = values(&[]);
+    let old = side(a.to_str().unwrap(), &v, "gen", "gen");
+    let new = side(b.to_str().unwrap(), &v, "gen", "gen");
+    assert_eq!(old.objects.len(), 1000);
+    let p = plan::build(&old, &new, None, &Default::default());
+    // Services do not change; ConfigMaps, Secrets and Deployments do.
+    assert_eq!((p.summary.change, p.summary.unchanged), (750, 250));
+    let md = plan::markdown::render(&p).unwrap();
+    assert!(md.chars().count() < plan::markdown::LIMIT, "{}", md.chars().count());
+    assert!(
+        md.contains("to keep this comment under 65536 characters"),
+        "{}",
+        &md[md.len().saturating_sub(500)..]
+    );
+    // The verdict and summary survive any collapsing.
+    assert!(md.contains("**Plan: 0 to add, 750 to change, 0 to recreate, 0 to delete · volumes: 0 loss, 0 at risk**"));
+}

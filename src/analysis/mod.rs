@@ -153,6 +153,7 @@ impl ReclaimPolicies {
 
 /// One side's description of a volume.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct VolumeSide {
     /// The workload mounting it.
     pub workload: ObjectKey,
@@ -170,6 +171,7 @@ pub struct VolumeSide {
 
 /// The fate of one volume.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct VolumeFate {
     pub component: String,
     /// Volume (or volumeClaimTemplate) name.

@@ -79,6 +79,7 @@ pub struct ImmutableField {
 
 /// The comparison result for one object.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ObjectChange {
     pub action: Action,
     /// The object's identity after the upgrade (before it, for a removal).

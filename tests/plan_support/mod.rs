@@ -103,3 +103,76 @@ pub fn fate<'a>(from: &'a str, to: &'a str, values: &'a [&'a str]) -> Case<'a> {
 
 pub const STORAGE_CLASS: &[&str] = &["charts/fate/values-storage-class.yaml"];
 pub const EXISTING_CLAIMS: &[&str] = &["charts/fate/values-existing-claims.yaml"];
+
+/// Write a chart that renders `groups` × (ConfigMap, Secret, Service, Deployment) objects, for
+/// large-release tests and the benchmark (benches/plan.sh writes the same chart).
+pub fn generated_chart(dir: &Path, version: &str) -> PathBuf {
+    let c = dir.join(format!("gen-{version}"));
+    std::fs::create_dir_all(c.join("templates")).unwrap();
+    std::fs::write(
+        c.join("Chart.yaml"),
+        format!("apiVersion: v2\nname: gen\nversion: {version}\nappVersion: \"{version}\"\n"),
+    )
+    .unwrap();
+    std::fs::write(c.join("values.yaml"), "groups: 250\nimage: nginx\n").unwrap();
+    std::fs::write(c.join("templates/all.yaml"), GENERATED_TEMPLATE).unwrap();
+    c
+}
+
+pub const GENERATED_TEMPLATE: &str = r#"{{- range $i := until (int .Values.groups) }}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: app-{{ $i }}
+  labels:
+    helm.sh/chart: {{ printf "%s-%s" $.Chart.Name $.Chart.Version }}
+data:
+  index: "{{ $i }}"
+  version: {{ $.Chart.Version | quote }}
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: app-{{ $i }}
+type: Opaque
+data:
+  token: {{ printf "token-%d-%s" $i $.Chart.Version | b64enc }}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: app-{{ $i }}
+spec:
+  ports:
+    - port: 80
+  selector:
+    app: app-{{ $i }}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: app-{{ $i }}
+  labels:
+    helm.sh/chart: {{ printf "%s-%s" $.Chart.Name $.Chart.Version }}
+spec:
+  replicas: 1
+  selector:
+    matchLabels:
+      app: app-{{ $i }}
+  template:
+    metadata:
+      labels:
+        app: app-{{ $i }}
+    spec:
+      containers:
+        - name: app
+          image: {{ $.Values.image }}:{{ $.Chart.AppVersion }}
+          volumeMounts:
+            - name: cache
+              mountPath: /cache
+      volumes:
+        - name: cache
+          emptyDir: {}
+{{- end }}
+"#;
