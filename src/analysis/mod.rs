@@ -614,6 +614,35 @@ impl Ctx<'_> {
                         results.push(mk(fate, Verdict::Safe, reason, objects, None, vec![]));
                     }
                 }
+                // Scale-up of the same template: the new ordinals start on new, empty claims.
+                if let (
+                    Src::Template { vct, sts, .. },
+                    Some(Src::Template {
+                        vct: v2,
+                        sts: s2,
+                        replicas: r2,
+                        ..
+                    }),
+                ) = (&a.src, b.map(|b| &b.src))
+                {
+                    let added: Vec<String> = new_claims.iter().filter(|c| !old_claims.contains(c)).cloned().collect();
+                    if vct == v2 && sts == s2 && !added.is_empty() {
+                        let mut objects = workloads.clone();
+                        objects.extend(added.iter().map(|c| pvc_key(&ns, c).to_string()));
+                        results.push(mk(
+                            Fate::New,
+                            Verdict::Safe,
+                            format!(
+                                "{sts} scales up to {r2}: {} {} empty",
+                                plural_claims(&added),
+                                if added.len() == 1 { "starts" } else { "start" }
+                            ),
+                            objects,
+                            None,
+                            vec![],
+                        ));
+                    }
+                }
                 if dropped.is_empty() {
                     return results;
                 }
@@ -989,6 +1018,18 @@ mod tests {
             .iter()
             .all(|f| f.fate == Fate::Orphaned && f.verdict == Verdict::AtRisk));
         assert!(f[0].reason.contains("renamed data → storage"));
+    }
+
+    #[test]
+    fn scale_up_adds_empty_claims() {
+        let f = run(&sts("mysql", "data", 1, ""), &sts("mysql", "data", 2, ""), &[]);
+        let n: Vec<_> = f.iter().filter(|f| f.fate == Fate::New).collect();
+        assert_eq!(n.len(), 1, "{f:#?}");
+        assert!(
+            n[0].reason.contains("claim data-mysql-1 starts empty"),
+            "{}",
+            n[0].reason
+        );
     }
 
     #[test]
