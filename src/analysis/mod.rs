@@ -518,10 +518,14 @@ impl Ctx<'_> {
                         Fate::Kept,
                         format!("mounts the existing claim {name}, which the release does not manage"),
                     ),
-                    _ => (
-                        Fate::New,
-                        format!("new volume: {} start empty", plural_claims(&claims_of(b))),
-                    ),
+                    _ => (Fate::New, {
+                        let c = claims_of(b);
+                        format!(
+                            "new volume: {} {} empty",
+                            plural_claims(&c),
+                            if c.len() == 1 { "starts" } else { "start" }
+                        )
+                    }),
                 };
                 let mut objects = workloads.clone();
                 objects.extend(
