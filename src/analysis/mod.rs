@@ -224,6 +224,10 @@ struct Use<'a> {
     src: Src,
 }
 
+/// Claims are listed per ordinal; a manifest asking for more replicas than this is not a real
+/// release, and enumerating its claims must not exhaust memory.
+const MAX_ORDINALS: f64 = 10_000.0;
+
 fn pod_spec(o: &Object) -> Option<&Json> {
     match o.key.kind.as_str() {
         "Pod" => o.value.get("spec"),
@@ -285,7 +289,7 @@ fn uses(set: &ManifestSet) -> Vec<Use<'_>> {
                 .value
                 .pointer("/spec/replicas")
                 .and_then(Json::as_f64)
-                .map(|r| r.max(0.0) as u64)
+                .map(|r| r.clamp(0.0, MAX_ORDINALS) as u64)
                 .unwrap_or(1);
             let policy = |w: &str| {
                 o.value
