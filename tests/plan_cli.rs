@@ -131,6 +131,9 @@ fn saved_plan_holds_manifests_digests_and_a_fingerprint() {
     assert!(saved.plan.to.values_digest.as_ref().unwrap().starts_with("sha256:"));
     assert_eq!(saved.plan.base_revision, None);
     assert_eq!(saved.plan.matrix.as_ref().unwrap().path, ["1.8.0", "1.9.0"]);
+    // The hop's migration travels with the plan.
+    let sql = std::fs::read_to_string(root().join("matrices/fate/migrations/180-190.sql")).unwrap();
+    assert_eq!(saved.scripts.get("fate/migrations/180-190.sql"), Some(&sql));
     // -o json printed the same plan.
     let printed: chartup::plan::Plan = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(printed, saved.plan);

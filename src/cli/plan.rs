@@ -190,7 +190,7 @@ pub fn run(args: Args, p: &mut Printer) -> anyhow::Result<ExitStatus> {
         bail!("upgrade refused: {}", plan.refusals.join("; "));
     }
     if let Some(path) = &args.out {
-        let saved = SavedPlan::new(plan.clone(), &old, &new);
+        let saved = SavedPlan::new(plan.clone(), &old, &new).map_err(anyhow::Error::msg)?;
         std::fs::write(path, saved.to_json()).with_context(|| format!("writing {}", path.display()))?;
         p.note(&format!("Saved the plan to {} ({})", path.display(), saved.fingerprint));
     }
