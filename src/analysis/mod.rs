@@ -153,6 +153,7 @@ impl ReclaimPolicies {
 
 /// One side's description of a volume.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct VolumeSide {
     /// The workload mounting it.
     pub workload: ObjectKey,
@@ -170,6 +171,7 @@ pub struct VolumeSide {
 
 /// The fate of one volume.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct VolumeFate {
     pub component: String,
     /// Volume (or volumeClaimTemplate) name.
@@ -221,6 +223,10 @@ struct Use<'a> {
     mounts: Vec<String>,
     src: Src,
 }
+
+/// Claims are listed per ordinal; a manifest asking for more replicas than this is not a real
+/// release, and enumerating its claims must not exhaust memory.
+const MAX_ORDINALS: f64 = 10_000.0;
 
 fn pod_spec(o: &Object) -> Option<&Json> {
     match o.key.kind.as_str() {
@@ -283,7 +289,7 @@ fn uses(set: &ManifestSet) -> Vec<Use<'_>> {
                 .value
                 .pointer("/spec/replicas")
                 .and_then(Json::as_f64)
-                .map(|r| r.max(0.0) as u64)
+                .map(|r| r.clamp(0.0, MAX_ORDINALS) as u64)
                 .unwrap_or(1);
             let policy = |w: &str| {
                 o.value
@@ -516,10 +522,14 @@ impl Ctx<'_> {
                         Fate::Kept,
                         format!("mounts the existing claim {name}, which the release does not manage"),
                     ),
-                    _ => (
-                        Fate::New,
-                        format!("new volume: {} start empty", plural_claims(&claims_of(b))),
-                    ),
+                    _ => (Fate::New, {
+                        let c = claims_of(b);
+                        format!(
+                            "new volume: {} {} empty",
+                            plural_claims(&c),
+                            if c.len() == 1 { "starts" } else { "start" }
+                        )
+                    }),
                 };
                 let mut objects = workloads.clone();
                 objects.extend(
@@ -599,10 +609,9 @@ impl Ctx<'_> {
                         let mut objects = workloads.clone();
                         objects.extend(kept.iter().map(|c| pvc_key(&ns, c).to_string()));
                         let reason = if same_workload {
-                            format!(
-                                "{} stay mounted",
-                                plural_claims(&kept.iter().map(|s| s.to_string()).collect::<Vec<_>>())
-                            )
+                            let names: Vec<String> = kept.iter().map(|s| s.to_string()).collect();
+                            let verb = if names.len() == 1 { "stays" } else { "stay" };
+                            format!("{} {verb} mounted", plural_claims(&names))
                         } else {
                             format!(
                                 "the new {} mounts the same {} again",
@@ -611,6 +620,35 @@ impl Ctx<'_> {
                             )
                         };
                         results.push(mk(fate, Verdict::Safe, reason, objects, None, vec![]));
+                    }
+                }
+                // Scale-up of the same template: the new ordinals start on new, empty claims.
+                if let (
+                    Src::Template { vct, sts, .. },
+                    Some(Src::Template {
+                        vct: v2,
+                        sts: s2,
+                        replicas: r2,
+                        ..
+                    }),
+                ) = (&a.src, b.map(|b| &b.src))
+                {
+                    let added: Vec<String> = new_claims.iter().filter(|c| !old_claims.contains(c)).cloned().collect();
+                    if vct == v2 && sts == s2 && !added.is_empty() {
+                        let mut objects = workloads.clone();
+                        objects.extend(added.iter().map(|c| pvc_key(&ns, c).to_string()));
+                        results.push(mk(
+                            Fate::New,
+                            Verdict::Safe,
+                            format!(
+                                "{sts} scales up to {r2}: {} {} empty",
+                                plural_claims(&added),
+                                if added.len() == 1 { "starts" } else { "start" }
+                            ),
+                            objects,
+                            None,
+                            vec![],
+                        ));
                     }
                 }
                 if dropped.is_empty() {
@@ -988,6 +1026,18 @@ mod tests {
             .iter()
             .all(|f| f.fate == Fate::Orphaned && f.verdict == Verdict::AtRisk));
         assert!(f[0].reason.contains("renamed data → storage"));
+    }
+
+    #[test]
+    fn scale_up_adds_empty_claims() {
+        let f = run(&sts("mysql", "data", 1, ""), &sts("mysql", "data", 2, ""), &[]);
+        let n: Vec<_> = f.iter().filter(|f| f.fate == Fate::New).collect();
+        assert_eq!(n.len(), 1, "{f:#?}");
+        assert!(
+            n[0].reason.contains("claim data-mysql-1 starts empty"),
+            "{}",
+            n[0].reason
+        );
     }
 
     #[test]

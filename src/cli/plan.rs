@@ -26,7 +26,7 @@ pub enum Format {
     after_help = "Examples:\n  chartup plan --from charts/fate/1.8.0 --to charts/fate/1.9.0 --matrix matrices/fate.yaml\n  helm get manifest fate -n fate > deployed.yaml\n  chartup plan fate charts/fate/1.9.0 -n fate --from-manifest deployed.yaml -o markdown"
 )]
 pub struct Args {
-    /// RELEASE CHART: plan an upgrade of a deployed release (CHART alone = --to CHART)
+    /// [RELEASE] [CHART]: the release name and the chart to upgrade to (CHART = --to CHART)
     #[arg(num_args = 0..=2, value_name = "RELEASE CHART")]
     pub args: Vec<String>,
     /// The chart the release runs now (directory or .tgz)
@@ -110,6 +110,8 @@ fn read(path: &Path) -> anyhow::Result<String> {
 pub fn run(args: Args, p: &mut Printer) -> anyhow::Result<ExitStatus> {
     let (release_arg, chart_arg) = match args.args.as_slice() {
         [] => (None, None),
+        // With --to the one word is the release name (`chartup plan fate --from A --to B`).
+        [rel] if args.to.is_some() || args.to_manifest.is_some() => (Some(rel.clone()), None),
         [chart] => (None, Some(PathBuf::from(chart))),
         [rel, chart] => (Some(rel.clone()), Some(PathBuf::from(chart))),
         _ => bail!("expected at most RELEASE CHART"),
@@ -117,8 +119,8 @@ pub fn run(args: Args, p: &mut Printer) -> anyhow::Result<ExitStatus> {
     if chart_arg.is_some() && (args.to.is_some() || args.to_manifest.is_some()) {
         bail!("give the new chart either as CHART or with --to, not both");
     }
-    let to_chart = args.to.clone().or(chart_arg);
-    if release_arg.is_some() && args.from.is_none() && args.from_manifest.is_none() {
+    let to_chart = args.to.clone().or(chart_arg.clone());
+    if release_arg.is_some() && chart_arg.is_some() && args.from.is_none() && args.from_manifest.is_none() {
         bail!(
             "planning against a cluster (`chartup plan RELEASE CHART -n NS`) reads the deployed revision from the \
              release records, which arrive with the apply work; for now plan offline: \
@@ -188,7 +190,7 @@ pub fn run(args: Args, p: &mut Printer) -> anyhow::Result<ExitStatus> {
         bail!("upgrade refused: {}", plan.refusals.join("; "));
     }
     if let Some(path) = &args.out {
-        let saved = SavedPlan::new(plan.clone(), &old, &new);
+        let saved = SavedPlan::new(plan.clone(), &old, &new).map_err(anyhow::Error::msg)?;
         std::fs::write(path, saved.to_json()).with_context(|| format!("writing {}", path.display()))?;
         p.note(&format!("Saved the plan to {} ({})", path.display(), saved.fingerprint));
     }

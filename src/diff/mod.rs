@@ -79,6 +79,7 @@ pub struct ImmutableField {
 
 /// The comparison result for one object.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ObjectChange {
     pub action: Action,
     /// The object's identity after the upgrade (before it, for a removal).
@@ -214,6 +215,16 @@ fn compare(o: &Object, n: &Object, opts: &DiffOptions) -> ObjectChange {
     let (diff, plus, minus) = unified(&a, &b, &o.key.to_string(), &n.key.to_string(), opts.context);
     if diff.is_empty() && !opts.show_secrets {
         notes.push("only masked Secret values or formatting differ".into());
+    }
+    if n.key.kind == "StatefulSet"
+        && n.value.pointer("/spec/updateStrategy/type").and_then(Json::as_str) == Some("OnDelete")
+        && o.value.pointer("/spec/template") != n.value.pointer("/spec/template")
+    {
+        notes.push(
+            "updateStrategy OnDelete: the new pod template takes effect only when pods are deleted; apply replaces \
+             them one at a time, highest ordinal first, waiting for each to be ready"
+                .into(),
+        );
     }
     let action = if immutable.is_empty() {
         Action::Change
@@ -401,6 +412,8 @@ fn show(v: Option<&Json>) -> String {
 
 fn describe_change(field: &str, a: Option<&Json>, b: Option<&Json>) -> String {
     match (a, b) {
+        (None, Some(y)) if !y.is_object() && !y.is_array() => format!("(unset) → {}", show(b)),
+        (Some(x), None) if !x.is_object() && !x.is_array() => format!("{} → (unset)", show(a)),
         (None, Some(_)) => "added".into(),
         (Some(_), None) => "removed".into(),
         (Some(x), Some(y)) if field == "volumeClaimTemplates" => {

@@ -46,6 +46,9 @@ pub struct ReleaseSide {
     pub chart: Option<ChartRef>,
     pub chart_digest: Option<String>,
     pub values_digest: Option<String>,
+    /// The values the user gave for this side (files and --set merged; chart defaults not
+    /// included): what a matrix's `configChange` judges. None when unknown (a manifest).
+    pub user_values: Option<Json>,
     pub documents: Vec<Document>,
     pub objects: ManifestSet,
 }
@@ -60,6 +63,7 @@ impl ReleaseSide {
             chart,
             chart_digest: None,
             values_digest: None,
+            user_values: None,
             documents,
             objects,
         })
@@ -72,6 +76,7 @@ impl ReleaseSide {
             chart: None,
             chart_digest: None,
             values_digest: None,
+            user_values: None,
             documents: vec![],
             objects: ManifestSet::default(),
         }
@@ -81,7 +86,10 @@ impl ReleaseSide {
 /// The chart from the `helm.sh/chart: NAME-VERSION` label the Helm starter charts set (the only
 /// trace of it in a manifest printed by `helm get manifest`), with `app.kubernetes.io/version`.
 pub fn infer_chart(set: &ManifestSet) -> Option<ChartRef> {
-    for o in &set.objects {
+    // The parent chart's own templates first: subchart objects carry the subchart's label.
+    let top = set.objects.iter().filter(|o| !o.source.contains("/charts/"));
+    let sub = set.objects.iter().filter(|o| o.source.contains("/charts/"));
+    for o in top.chain(sub) {
         let Some(label) = o.label("helm.sh/chart") else {
             continue;
         };
@@ -285,7 +293,7 @@ pub fn build(old: &ReleaseSide, new: &ReleaseSide, matrix: Option<&Matrix>, opts
         }
         let facts = UpgradeFacts {
             modes,
-            config_changes: config_changes(&changes, &old.objects, &new.objects),
+            config_changes: config_changes(old.user_values.as_ref(), new.user_values.as_ref()),
             topology_changes: topology_changes(&changes, &old.objects, &new.objects),
             allow_unlisted: opts.allow_unlisted,
         };
@@ -306,6 +314,12 @@ pub fn build(old: &ReleaseSide, new: &ReleaseSide, matrix: Option<&Matrix>, opts
                 m.verdict, analysis_verdict
             ));
         }
+    }
+    if let Some(m) = matrix_result.as_ref().filter(|m| m.path.len() > 2) {
+        warnings.push(format!(
+            "the upgrade goes through {}: apply runs one hop at a time with that version's chart; the diff below shows the whole jump",
+            m.path[1..m.path.len() - 1].join(", ")
+        ));
     }
     let verdict = analysis_verdict.max(matrix_verdict.unwrap_or(Verdict::Safe));
     let rollout = rollout(
@@ -346,28 +360,31 @@ fn side_info(s: &ReleaseSide) -> SideInfo {
     }
 }
 
-/// ConfigMaps and Secrets whose data changes (what a matrix's `configChange: refuse` forbids).
-fn config_changes(changes: &[ObjectChange], old: &ManifestSet, new: &ManifestSet) -> Vec<String> {
-    let data = |o: Option<&manifest::Object>| -> Json {
-        let o = match o {
-            Some(o) => o,
-            None => return Json::Null,
-        };
-        let mut m = serde_json::Map::new();
-        for k in ["data", "binaryData", "stringData"] {
-            if let Some(v) = o.value.get(k) {
-                m.insert(k.to_string(), v.clone());
+/// Values paths that differ between the two sides' user values (what a matrix's
+/// `configChange: refuse` forbids alongside a version change). Unknown values: no finding.
+fn config_changes(old: Option<&Json>, new: Option<&Json>) -> Vec<String> {
+    fn walk(prefix: &str, a: Option<&Json>, b: Option<&Json>, out: &mut Vec<String>) {
+        match (a, b) {
+            (Some(Json::Object(x)), Some(Json::Object(y))) => {
+                let keys: BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+                for k in keys {
+                    let p = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
+                    walk(&p, x.get(k), y.get(k), out);
+                }
             }
+            (a, b) if a != b => out.push(format!("value {prefix} changes")),
+            _ => {}
         }
-        Json::Object(m)
-    };
-    changes
-        .iter()
-        .filter(|c| matches!(c.key.kind.as_str(), "ConfigMap" | "Secret") && c.key.group.is_empty())
-        .filter(|c| matches!(c.action, Action::Change | Action::Recreate))
-        .filter(|c| data(old.get(&c.key)) != data(new.get(&c.key)))
-        .map(|c| format!("{} {} changes its data", c.key.kind, c.key.name))
-        .collect()
+    }
+    let mut out = Vec::new();
+    if let (Some(a), Some(b)) = (old, new) {
+        walk("", Some(a), Some(b), &mut out);
+    }
+    out
 }
 
 /// Workloads added or removed, and replica counts changing.

@@ -1,7 +1,11 @@
 //! A saved plan (`--out plan.json`): everything `apply` needs to execute exactly what was
 //! reviewed — the plan (chart and values digests, base revision, matrix verdicts, volume
-//! verdicts), the rendered manifests of both sides — and a sha256 fingerprint over all of it, so
-//! apply can refuse a plan that was edited after review or made against another revision.
+//! verdicts), the rendered manifests of both sides, the migration scripts of the path — and a
+//! sha256 fingerprint over all of it, so apply can refuse a plan that was edited after review or
+//! made against another revision.
+
+use std::collections::BTreeMap;
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -20,7 +24,11 @@ pub struct Manifests {
 pub struct SavedPlan {
     pub plan: Plan,
     pub manifests: Manifests,
-    /// `sha256:<hex>` over the canonical JSON of `plan` and `manifests`.
+    /// The migration scripts the matrix names for the path's hops, by their path relative to the
+    /// matrix file's directory: apply runs what was reviewed, not what the working tree holds later.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub scripts: BTreeMap<String, String>,
+    /// `sha256:<hex>` over the canonical JSON of `plan`, `manifests` and `scripts`.
     pub fingerprint: String,
 }
 
@@ -30,33 +38,51 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     d.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn fingerprint(plan: &Plan, manifests: &Manifests) -> String {
+fn fingerprint(plan: &Plan, manifests: &Manifests, scripts: &BTreeMap<String, String>) -> String {
     #[derive(Serialize)]
     struct Body<'a> {
         plan: &'a Plan,
         manifests: &'a Manifests,
+        #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+        scripts: &'a BTreeMap<String, String>,
     }
-    let bytes = serde_json::to_vec(&Body { plan, manifests }).unwrap_or_default();
+    let bytes = serde_json::to_vec(&Body {
+        plan,
+        manifests,
+        scripts,
+    })
+    .unwrap_or_default();
     format!("sha256:{}", sha256_hex(&bytes))
 }
 
 impl SavedPlan {
-    pub fn new(plan: Plan, old: &ReleaseSide, new: &ReleaseSide) -> SavedPlan {
+    /// Save a plan; migration scripts are read from beside the matrix file.
+    pub fn new(plan: Plan, old: &ReleaseSide, new: &ReleaseSide) -> Result<SavedPlan, String> {
         let manifests = Manifests {
             from: old.documents.clone(),
             to: new.documents.clone(),
         };
-        let fingerprint = fingerprint(&plan, &manifests);
-        SavedPlan {
+        let mut scripts = BTreeMap::new();
+        if let Some(m) = &plan.matrix {
+            let dir = Path::new(&m.file).parent().unwrap_or(Path::new("."));
+            for mg in m.hops.iter().flat_map(|h| h.migrations.iter()) {
+                let file = dir.join(&mg.path);
+                let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+                scripts.insert(mg.path.clone(), text);
+            }
+        }
+        let fingerprint = fingerprint(&plan, &manifests, &scripts);
+        Ok(SavedPlan {
             plan,
             manifests,
+            scripts,
             fingerprint,
-        }
+        })
     }
 
     /// True when the fingerprint matches the content.
     pub fn verify(&self) -> bool {
-        fingerprint(&self.plan, &self.manifests) == self.fingerprint
+        fingerprint(&self.plan, &self.manifests, &self.scripts) == self.fingerprint
     }
 
     pub fn to_json(&self) -> String {

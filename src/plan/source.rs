@@ -36,6 +36,50 @@ impl ValuesInput {
     }
 }
 
+impl ValuesInput {
+    /// The user's values merged (files in order, maps merged deeply, then `--set` paths as
+    /// strings): enough to tell which values differ between two sides, not to render.
+    pub fn merged(&self) -> Result<Json, String> {
+        let mut acc = Json::Object(Default::default());
+        for f in &self.files {
+            let text = std::fs::read_to_string(f).map_err(|e| format!("{}: {e}", f.display()))?;
+            let v = crate::manifest::parse_yaml(&text).map_err(|e| format!("{}: {e}", f.display()))?;
+            merge(&mut acc, v);
+        }
+        for s in self.set.iter().chain(self.set_string.iter()) {
+            for part in s.split(',') {
+                let Some((path, val)) = part.split_once('=') else {
+                    continue;
+                };
+                let mut v = Json::String(val.to_string());
+                for seg in path.rsplit('.') {
+                    let mut m = serde_json::Map::new();
+                    m.insert(seg.to_string(), v);
+                    v = Json::Object(m);
+                }
+                merge(&mut acc, v);
+            }
+        }
+        Ok(acc)
+    }
+}
+
+fn merge(dst: &mut Json, src: Json) {
+    match (dst, src) {
+        (Json::Object(d), Json::Object(s)) => {
+            for (k, v) in s {
+                match d.get_mut(&k) {
+                    Some(existing) if existing.is_object() && v.is_object() => merge(existing, v),
+                    _ => {
+                        d.insert(k, v);
+                    }
+                }
+            }
+        }
+        (d, s) => *d = s,
+    }
+}
+
 /// What a renderer returns: the release manifest documents (hooks excluded, as in `helm get manifest`).
 #[derive(Debug, Clone)]
 pub struct RenderedChart {
@@ -169,6 +213,7 @@ pub fn side_from_chart(
     side.chart = Some(r.chart);
     side.chart_digest = Some(chart_digest(chart)?);
     side.values_digest = Some(values.digest()?);
+    side.user_values = Some(values.merged()?);
     Ok(side)
 }
 
