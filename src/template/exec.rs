@@ -12,6 +12,7 @@
 //! runs on its own thread with a large stack, because template recursion (`template`, `include`,
 //! `tpl`) is real recursion here, and a chart must not be able to overflow the caller's stack.
 
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::rc::Rc;
@@ -70,6 +71,8 @@ pub struct Templates {
     builtin: HashSet<String>,
     missing_key: MissingKey,
     name: String,
+    /// Parsed `tpl` texts: Helm re-parses the same strings on every call; they parse the same way.
+    tpl_cache: RefCell<HashMap<String, Rc<Vec<Rc<Tree>>>>>,
 }
 
 impl Templates {
@@ -87,6 +90,7 @@ impl Templates {
             builtin,
             missing_key: MissingKey::Zero,
             name: "gotpl".to_string(),
+            tpl_cache: RefCell::new(HashMap::new()),
         }
     }
 
@@ -110,7 +114,9 @@ impl Templates {
     /// definition replaces an earlier one, except that an empty body never replaces a template.
     pub fn parse(&mut self, name: &str, text: &str) -> Result<(), TemplateError> {
         let funcs = &self.funcs;
-        let trees = parse::parse(name, text, &|f| funcs.contains_key(f)).map_err(TemplateError::new)?;
+        let trees = on_big_stack(|| parse::parse(name, text, &|f| funcs.contains_key(f)))
+            .map_err(TemplateError::new)?
+            .map_err(TemplateError::new)?;
         for t in trees {
             associate(&mut self.trees, t);
         }
@@ -167,6 +173,13 @@ thread_local! {
 fn stack_addr() -> usize {
     let x = 0u8;
     std::ptr::addr_of!(x) as usize
+}
+
+/// Runs `f` on a thread with a large stack, where template recursion is safe. Calls of
+/// [`Templates::execute`] and [`Templates::parse`] inside `f` then run directly instead of each
+/// starting a thread, so a renderer should wrap its whole run in this.
+pub fn with_big_stack<R>(f: impl FnOnce() -> R) -> Result<R, TemplateError> {
+    on_big_stack(f).map_err(TemplateError::new)
 }
 
 /// Runs `f` on a thread with a large stack (or directly when already on one).
@@ -828,12 +841,13 @@ impl<'t> State<'t> {
         fin: Option<Value>,
     ) -> R<Val> {
         self.at(At::Arg(ident));
-        let f = match self.set.base.funcs.get(name) {
-            Some(f) => f.clone(),
+        let base = self.set.base;
+        let f = match base.funcs.get(name) {
+            Some(f) => f,
             None => return Err(self.errorf(format!("{} is not a defined function", quote(name)))),
         };
-        let is_builtin = self.set.base.builtin.contains(name);
-        self.eval_call(dot, &f, is_builtin, At::Cmd(cmd), name, args, fin)
+        let is_builtin = base.builtin.contains(name);
+        self.eval_call(dot, f, is_builtin, At::Cmd(cmd), name, args, fin)
     }
 
     /// Go's `evalCall`. `args` includes the function name as its first element (or is empty
@@ -920,8 +934,7 @@ impl<'t> State<'t> {
             return Err(self.errorf(format!("error calling call: {msg}")));
         }
 
-        let call = f.call.clone();
-        match call(self, &argv) {
+        match (f.call)(self, &argv) {
             Ok(v) => Ok(Val::plain(v)),
             Err(e) => {
                 self.at(node);
@@ -955,12 +968,13 @@ impl<'t> State<'t> {
                 return self.validate_type(v, typ);
             }
             Arg::Identifier { name, .. } => {
-                let f = match self.set.base.funcs.get(&**name) {
-                    Some(f) => f.clone(),
+                let base = self.set.base;
+                let f = match base.funcs.get(&**name) {
+                    Some(f) => f,
                     None => return Err(self.errorf(format!("{} is not a defined function", quote(name)))),
                 };
-                let is_builtin = self.set.base.builtin.contains(&**name);
-                let v = self.eval_call(dot, &f, is_builtin, At::Arg(n), name, &[], None)?;
+                let is_builtin = base.builtin.contains(&**name);
+                let v = self.eval_call(dot, f, is_builtin, At::Arg(n), name, &[], None)?;
                 return self.validate_type(v, typ);
             }
             Arg::Chain { .. } => {
@@ -1048,16 +1062,25 @@ impl Host for State<'_> {
         }
         let base = self.set.base;
         let name = base.name.clone();
-        let trees = parse::parse(&name, text, &|f| base.funcs.contains_key(f))?;
+        let cached = base.tpl_cache.borrow().get(text).cloned();
+        let trees = match cached {
+            Some(t) => t,
+            None => {
+                let parsed = parse::parse(&name, text, &|f| base.funcs.contains_key(f))?;
+                let parsed: Rc<Vec<Rc<Tree>>> = Rc::new(parsed.into_iter().map(Rc::new).collect());
+                base.tpl_cache.borrow_mut().insert(text.to_string(), parsed.clone());
+                parsed
+            }
+        };
         let mut layer: HashMap<String, Rc<Tree>> = HashMap::new();
-        for t in trees {
+        for t in trees.iter() {
             // Within the clone, the new text replaces the root template (even when empty).
             if t.name == name {
-                layer.insert(t.name.clone(), Rc::new(t));
+                layer.insert(t.name.clone(), t.clone());
             } else {
                 let existing = self.set.lookup(&t.name).is_some();
                 if !(parse::is_empty_tree(&t.root) && existing) {
-                    layer.insert(t.name.clone(), Rc::new(t));
+                    layer.insert(t.name.clone(), t.clone());
                 }
             }
         }
@@ -1318,5 +1341,36 @@ mod tests {
             t.execute("zz", &Value::Nil).unwrap_err().to_string(),
             "template: no template \"zz\" associated with template \"gotpl\""
         );
+    }
+}
+
+#[cfg(test)]
+mod limits {
+    use super::*;
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let mut t = Templates::new(FuncMap::new());
+        let deep = format!("{{{{ {}1{} }}}}", "(".repeat(20_000), ")".repeat(20_000));
+        let e = t.parse("t", &deep).unwrap_err().to_string();
+        assert_eq!(e, "template: t:1: exceeded maximum nesting depth (10000)");
+        let ok = format!("{{{{ {}1{} }}}}", "(".repeat(500), ")".repeat(500));
+        t.parse("u", &ok).unwrap();
+        assert_eq!(t.execute("u", &Value::Nil).unwrap(), "1");
+        let ifs = format!("{}x{}", "{{ if true }}".repeat(3000), "{{ end }}".repeat(3000));
+        t.parse("v", &ifs).unwrap();
+        assert_eq!(t.execute("v", &Value::Nil).unwrap(), "x");
+    }
+
+    #[test]
+    fn big_stack_runner_runs_nested_work_inline() {
+        let mut t = Templates::new(FuncMap::new());
+        t.parse(
+            "t",
+            "{{ define \"r\" }}{{ if . }}{{ template \"r\" false }}{{ end }}ok{{ end }}{{ template \"r\" true }}",
+        )
+        .unwrap();
+        let out = with_big_stack(|| t.execute("t", &Value::Nil)).unwrap().unwrap();
+        assert_eq!(out, "okok");
     }
 }
