@@ -100,32 +100,31 @@ spec:
     top.insert("Release", Value::Map(rel));
     let data = Value::Map(top);
 
-    let n = 200;
-    let t0 = Instant::now();
-    let mut t = Templates::new(funcs);
-    for i in 0..n {
-        t.parse("_helpers.tpl", helpers).unwrap();
-        t.parse(&format!("t{i}.yaml"), main).unwrap();
+    let n: u32 = std::env::var("N").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
+    let t = Instant::now();
+    for _ in 0..20 {
+        chartup::template::exec::with_big_stack(|| 1).unwrap();
     }
-    let t1 = Instant::now();
-    let mut total = 0;
-    for i in 0..n {
-        total += t.execute(&format!("t{i}.yaml"), &data).unwrap().len();
-    }
-    let t2 = Instant::now();
-    println!(
-        "parse {:?}/file, execute {:?}/file, out {} bytes",
-        (t1 - t0) / n,
-        (t2 - t1) / n,
-        total / n as usize
-    );
-    println!(
-        "{}",
-        t.execute("t0.yaml", &data)
-            .unwrap()
-            .lines()
-            .take(12)
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
+    println!("thread spawn {:?}", t.elapsed() / 20);
+    chartup::template::exec::with_big_stack(move || {
+        let t0 = Instant::now();
+        let mut t = Templates::new(funcs);
+        for i in 0..n {
+            t.parse("_helpers.tpl", helpers).unwrap();
+            t.parse(&format!("t{i}.yaml"), main).unwrap();
+        }
+        let t1 = Instant::now();
+        let mut total = 0;
+        for i in 0..n {
+            total += t.execute(&format!("t{i}.yaml"), &data).unwrap().len();
+        }
+        let t2 = Instant::now();
+        println!(
+            "parse {:?}/file, execute {:?}/file, out {} bytes",
+            (t1 - t0) / n,
+            (t2 - t1) / n,
+            total / n as usize
+        );
+    })
+    .unwrap();
 }

@@ -762,7 +762,9 @@ impl<'t> State<'t> {
                                 self.errorf(format!("{field_name} has arguments but cannot be invoked as function"))
                             );
                         }
-                        return Ok(Val { v, iface: true });
+                        // A struct field has its own static type; only a nil reads as interface {}.
+                        let iface = v.is_nil();
+                        return Ok(Val { v, iface });
                     }
                     None => {}
                 }
@@ -1340,6 +1342,107 @@ mod tests {
         assert_eq!(
             t.execute("zz", &Value::Nil).unwrap_err().to_string(),
             "template: no template \"zz\" associated with template \"gotpl\""
+        );
+    }
+}
+
+#[cfg(test)]
+mod objects {
+    use super::*;
+    use crate::template::value::Object;
+
+    /// A stand-in for Helm's `.Capabilities`-like objects.
+    struct Caps;
+    struct Kube;
+
+    impl Object for Caps {
+        fn type_name(&self) -> String {
+            "*common.Capabilities".into()
+        }
+        fn kind(&self) -> &'static str {
+            "ptr"
+        }
+        fn member(&self, name: &str) -> Option<Member> {
+            match name {
+                "KubeVersion" => Some(Member::Field(Value::Object(Rc::new(Kube)))),
+                "Has" => Some(Member::Method(Rc::new(|a: &[Value]| {
+                    if a.len() != 1 {
+                        return Err(format!("wrong number of args: {}", a.len()));
+                    }
+                    Ok(Value::Bool(a[0].as_str() == Some("apps/v1")))
+                }))),
+                _ => None,
+            }
+        }
+        fn fmt_v(&self) -> String {
+            "&{...}".into()
+        }
+    }
+
+    impl Object for Kube {
+        fn type_name(&self) -> String {
+            "common.KubeVersion".into()
+        }
+        fn kind(&self) -> &'static str {
+            "struct"
+        }
+        fn member(&self, name: &str) -> Option<Member> {
+            match name {
+                "Version" => Some(Member::Field(Value::str("v1.36.0"))),
+                "GitVersion" => Some(Member::Method(Rc::new(|_: &[Value]| Ok(Value::str("v1.36.0"))))),
+                _ => None,
+            }
+        }
+        fn fmt_v(&self) -> String {
+            "{v1.36.0 1 36}".into()
+        }
+    }
+
+    #[test]
+    fn fields_and_methods() {
+        let mut t = Templates::new(FuncMap::new());
+        let top = Map::new();
+        top.insert("Capabilities", Value::Object(Rc::new(Caps)));
+        let data = Value::Map(top);
+        let run = |t: &mut Templates, text: &str| {
+            t.parse("t", text).unwrap();
+            t.execute("t", &data).map_err(|e| e.to_string())
+        };
+        assert_eq!(
+            run(
+                &mut t,
+                "{{ .Capabilities.KubeVersion.GitVersion }} {{ .Capabilities.KubeVersion.Version }}"
+            )
+            .unwrap(),
+            "v1.36.0 v1.36.0"
+        );
+        assert_eq!(
+            run(
+                &mut t,
+                r#"{{ .Capabilities.Has "apps/v1" }} {{ "x" | .Capabilities.Has }}"#
+            )
+            .unwrap(),
+            "true false"
+        );
+        assert_eq!(
+            run(&mut t, "{{ .Capabilities.KubeVersion }}").unwrap(),
+            "{v1.36.0 1 36}"
+        );
+        assert_eq!(
+            run(&mut t, "{{ .Capabilities.Nope }}").unwrap_err(),
+            "template: t:1:16: executing \"t\" at <.Capabilities.Nope>: can't evaluate field Nope in type *common.Capabilities"
+        );
+        assert_eq!(
+            run(&mut t, "{{ .Capabilities.KubeVersion.Version.x }}").unwrap_err(),
+            "template: t:1:16: executing \"t\" at <.Capabilities.KubeVersion.Version.x>: can't evaluate field x in type string"
+        );
+        assert_eq!(
+            run(&mut t, "{{ .Capabilities.KubeVersion.Version 1 }}").unwrap_err(),
+            "template: t:1:16: executing \"t\" at <.Capabilities.KubeVersion.Version>: Version has arguments but cannot be invoked as function"
+        );
+        assert_eq!(
+            run(&mut t, "{{ .Capabilities.Has }}").unwrap_err(),
+            "template: t:1:16: executing \"t\" at <.Capabilities.Has>: error calling Has: wrong number of args: 0"
         );
     }
 }
