@@ -903,9 +903,16 @@ impl<'t> State<'t> {
         }
 
         let mut argv: Vec<Value> = Vec::with_capacity(num_in);
+        // Whether the first argument is a nil interface{} rather than a missing value: Go's
+        // `len` fails differently for the two.
+        let mut first_iface = false;
         let mut i = 0;
         while i < num_fixed && i < args.len() {
-            argv.push(self.eval_arg(dot, Some(sig.params[i]), &args[i])?.v);
+            let a = self.eval_arg(dot, Some(sig.params[i]), &args[i])?;
+            if i == 0 {
+                first_iface = a.iface;
+            }
+            argv.push(a.v);
             i += 1;
         }
         if let Some(rest) = sig.variadic {
@@ -927,6 +934,11 @@ impl<'t> State<'t> {
             };
             // The pipeline's value is never an interface{} nil: a nil is a missing value here.
             argv.push(self.validate_type(Val::plain(fv), Some(t))?.v);
+        }
+
+        if is_builtin && name == "len" && !first_iface && argv.first().is_some_and(Value::is_nil) {
+            self.at(node);
+            return Err(self.errorf("error calling len: reflect: call of reflect.Value.Type on zero Value"));
         }
 
         if is_builtin && name == "call" {
