@@ -166,8 +166,9 @@ struct AssertSend<T>(T);
 unsafe impl<T> Send for AssertSend<T> {}
 
 thread_local! {
-    /// Address near the top of the execution thread's stack, for the recursion guard.
-    static STACK_TOP: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    /// Address near the top of the execution thread's stack and that stack's size, for the
+    /// recursion guard. Zero on threads this module did not start.
+    static STACK: std::cell::Cell<(usize, usize)> = const { std::cell::Cell::new((0, 0)) };
 }
 
 fn stack_addr() -> usize {
@@ -177,43 +178,52 @@ fn stack_addr() -> usize {
 
 /// Runs `f` on a thread with a large stack, where template recursion is safe. Calls of
 /// [`Templates::execute`] and [`Templates::parse`] inside `f` then run directly instead of each
-/// starting a thread, so a renderer should wrap its whole run in this.
+/// starting a thread, so a renderer should wrap its whole run in this. Functions called by
+/// templates run on that thread too: they must not rely on thread-locals set elsewhere.
 pub fn with_big_stack<R>(f: impl FnOnce() -> R) -> Result<R, TemplateError> {
     on_big_stack(f).map_err(TemplateError::new)
 }
 
-/// Runs `f` on a thread with a large stack (or directly when already on one).
+/// Runs `f` on a thread with a large stack (or directly when already on one). If no such thread
+/// can be started, falls back to a smaller one, then to the current thread.
 fn on_big_stack<R>(f: impl FnOnce() -> R) -> Result<R, String> {
-    if STACK_TOP.with(|t| t.get()) != 0 {
+    if STACK.with(|t| t.get()).0 != 0 {
         return Ok(f());
     }
-    let job = AssertSend(f);
-    std::thread::scope(|s| {
-        let handle = std::thread::Builder::new()
-            .stack_size(STACK_SIZE)
-            .spawn_scoped(s, move || {
+    let slot = std::cell::RefCell::new(Some(f));
+    for size in [STACK_SIZE, STACK_SIZE / 8] {
+        let job = AssertSend(&slot);
+        let attempt = std::thread::scope(|s| {
+            let handle = std::thread::Builder::new().stack_size(size).spawn_scoped(s, move || {
                 let job = job;
-                STACK_TOP.with(|t| t.set(stack_addr()));
-                AssertSend((job.0)())
+                STACK.with(|t| t.set((stack_addr(), size)));
+                let f = job.0.borrow_mut().take();
+                f.map(|f| AssertSend(f()))
             });
-        match handle {
-            Ok(h) => match h.join() {
-                Ok(r) => Ok(r.0),
-                Err(p) => std::panic::resume_unwind(p),
-            },
-            Err(e) => Err(format!("template: cannot start execution thread: {e}")),
+            handle.map(|h| h.join())
+        });
+        match attempt {
+            Ok(Ok(Some(r))) => return Ok(r.0),
+            Ok(Ok(None)) => return Err("template: execution thread lost its job".into()),
+            Ok(Err(p)) => std::panic::resume_unwind(p),
+            Err(_) => continue,
         }
-    })
+    }
+    let f = slot.borrow_mut().take();
+    match f {
+        Some(f) => Ok(f()),
+        None => Err("template: cannot start execution thread".into()),
+    }
 }
 
 /// True when the current thread is close to the end of its execution stack.
 fn stack_exhausted() -> bool {
-    let top = STACK_TOP.with(|t| t.get());
+    let (top, size) = STACK.with(|t| t.get());
     if top == 0 {
         return false;
     }
     let here = stack_addr();
-    top.saturating_sub(here) > STACK_SIZE - STACK_RESERVE
+    top.saturating_sub(here) > size.saturating_sub(STACK_RESERVE)
 }
 
 /// The template set as seen during one execution: the base set plus the trees of `tpl` calls.
