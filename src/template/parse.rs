@@ -1217,11 +1217,15 @@ pub fn new_number(text: &str, typ: ItemType) -> Result<Number, String> {
         float64: 0.0,
     };
     if typ == ItemType::CharConstant {
-        let s = unquote(text).map_err(|e| e.to_string())?;
-        let mut chars = s.chars();
-        let r = chars
-            .next()
-            .ok_or_else(|| format!("malformed character constant: {text}"))?;
+        // Go: UnquoteChar on the text after the quote, and nothing but the closing quote may follow.
+        let (c, tail) = unquote_char(text.get(1..).unwrap_or(""), b'\'')?;
+        if tail != "'" {
+            return Err(format!("malformed character constant: {text}"));
+        }
+        let r = match c {
+            Unq::Char(c) => c,
+            Unq::Byte(b) => char::from(b),
+        };
         n.int64 = r as i64;
         n.is_int = true;
         n.uint64 = r as u64;
@@ -1423,6 +1427,10 @@ mod tests {
         assert!(n.is_int && n.is_float && n.int64 == 1000);
         let n = new_number("'\\n'", ItemType::CharConstant).unwrap();
         assert_eq!(n.int64, 10);
+        assert_eq!(
+            new_number("'ab'", ItemType::CharConstant).unwrap_err(),
+            "malformed character constant: 'ab'"
+        );
         assert!(new_number("0x1.8", ItemType::Number).is_err());
         assert!(new_number("1__0", ItemType::Number).is_err());
     }
