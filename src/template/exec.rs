@@ -149,13 +149,8 @@ impl Templates {
 
 /// Go's `associate`: an empty template never replaces an existing one.
 fn associate(trees: &mut HashMap<String, Rc<Tree>>, t: Tree) {
-    if let Some(old) = trees.get(&t.name) {
-        if parse::is_empty_tree(&t.root) && !old.root.is_empty() {
-            return;
-        }
-        if parse::is_empty_tree(&t.root) && parse::is_empty_tree(&old.root) {
-            // Keep the first; Go would replace, but both are empty anyway.
-        }
+    if trees.contains_key(&t.name) && parse::is_empty_tree(&t.root) {
+        return;
     }
     trees.insert(t.name.clone(), Rc::new(t));
 }

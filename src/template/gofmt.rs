@@ -53,6 +53,10 @@ pub fn format_v(v: &Value) -> String {
         Value::String(s) => return s.to_string(),
         Value::Bool(b) => return if *b { "true".into() } else { "false".into() },
         Value::Int(i) | Value::Int64(i) => return i.to_string(),
+        // Whole numbers below 1e6 print like integers under %v (above, Go switches to %e).
+        Value::Float(f) if f.fract() == 0.0 && f.abs() < 1e6 && (*f != 0.0 || f.is_sign_positive()) => {
+            return (*f as i64).to_string()
+        }
         _ => {}
     }
     let mut p = Printer::new();
@@ -1486,6 +1490,9 @@ mod tests {
             (Value::Float(-2.5), "-2.5"),
             (Value::Float(0.0), "0"),
             (Value::Float(1e21), "1e+21"),
+            (Value::Float(999999.0), "999999"),
+            (Value::Float(-999999.0), "-999999"),
+            (Value::Float(-0.0), "-0"),
             (Value::Float(f64::INFINITY), "+Inf"),
             (Value::Float(f64::NAN), "NaN"),
             (Value::Int(-3), "-3"),
