@@ -630,11 +630,15 @@ impl Parser<'_> {
         let pipe = self.pipeline(context, ItemType::RightDelim)?;
         let saved_vars = std::mem::replace(&mut self.vars, vec!["$".to_string()]);
         let saved_depth = std::mem::replace(&mut self.range_depth, 0);
+        // Go parses the body with a new tree; a bad ending is reported by the outer tree,
+        // at the line of the last token *it* read.
+        let outer_hi = self.hi;
         let r = self.item_list();
         self.vars = saved_vars;
         self.range_depth = saved_depth;
         let (root, end) = r?;
         if let Stop::Else = end {
+            self.hi = outer_hi;
             return Err(self.errorf(format!("unexpected {{{{else}}}} in {context}")));
         }
         self.add_tree(name.clone(), root)?;
