@@ -1406,6 +1406,12 @@ mod tests {
                 "{{ range .a }}{{ else }}{{ else }}{{ end }}",
                 "template: t:1: expected end; found {{else}}",
             ),
+            // Found by differential testing against Go's text/template.
+            ("{{ .a.b}{{ 1 }}", "template: t:1: bad character U+007D '}'"),
+            (
+                "{{ block \"b\" . }}x\n{{ else if .s }}",
+                "template: t:1: unexpected {{else}} in block clause",
+            ),
         ];
         for (text, want) in cases {
             match p(text) {
