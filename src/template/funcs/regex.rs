@@ -148,13 +148,68 @@ fn octal(chars: &[char], i: usize) -> Result<(String, usize), String> {
     Ok((format!("\\x{{{v:x}}}"), 1 + n))
 }
 
+/// What precedes a repetition operator, for Go's "missing argument" and "nested repetition" checks.
+#[derive(Clone, Copy, PartialEq)]
+enum Prev {
+    /// Start of the pattern, `(`, `|` or a flag group: nothing to repeat.
+    Nothing,
+    Atom,
+    /// A repetition operator that started at this char index.
+    Repeat(usize),
+}
+
 /// Go RE2 syntax → `regex` crate syntax with the same meaning.
 pub(crate) fn translate(go: &str) -> Result<String, String> {
     let chars: Vec<char> = go.chars().collect();
     let mut out = String::with_capacity(go.len() + 8);
+    let mut prev = Prev::Nothing;
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
+        // A repetition operator: `*`, `+`, `?`, or a valid `{n,m}`, with an optional lazy `?`.
+        let rep_len = match c {
+            '*' | '+' | '?' => Some(1),
+            '{' => repetition_len(&chars, i),
+            _ => None,
+        };
+        if let Some(mut n) = rep_len {
+            if c == '{' {
+                let body: String = chars[i + 1..i + n - 1].iter().collect();
+                let (lo, hi) = match body.split_once(',') {
+                    Some((lo, "")) => (lo.parse::<u64>().ok(), Some(0)),
+                    Some((lo, hi)) => (lo.parse::<u64>().ok(), hi.parse::<u64>().ok()),
+                    None => (body.parse::<u64>().ok(), body.parse::<u64>().ok()),
+                };
+                let bad = match (lo, hi) {
+                    (Some(lo), Some(hi)) => {
+                        lo > 1000 || hi > 1000 || (body.contains(',') && !body.ends_with(',') && hi < lo)
+                    }
+                    _ => true,
+                };
+                if bad {
+                    let text: String = chars[i..i + n].iter().collect();
+                    return Err(format!("invalid repeat count: `{text}`"));
+                }
+            }
+            if chars.get(i + n) == Some(&'?') {
+                n += 1;
+            }
+            match prev {
+                Prev::Nothing => {
+                    let text: String = chars[i..i + n].iter().collect();
+                    return Err(format!("missing argument to repetition operator: `{text}`"));
+                }
+                Prev::Repeat(start) => {
+                    let text: String = chars[start..i + n].iter().collect();
+                    return Err(format!("invalid nested repetition operator: `{text}`"));
+                }
+                Prev::Atom => {}
+            }
+            out.extend(&chars[i..i + n]);
+            prev = Prev::Repeat(i);
+            i += n;
+            continue;
+        }
         match c {
             '\\' => {
                 if chars.get(i + 1) == Some(&'Q') {
@@ -164,35 +219,52 @@ pub(crate) fn translate(go: &str) -> Result<String, String> {
                         None => (&rest[..], chars.len() - i),
                     };
                     out.push_str(&regex::escape(quoted));
+                    if !quoted.is_empty() {
+                        prev = Prev::Atom;
+                    }
                     i += consumed;
                     continue;
                 }
                 let (t, n) = translate_escape(&chars, i, false)?;
                 out.push_str(&t);
                 i += n;
+                prev = Prev::Atom;
             }
             '[' => {
                 let (t, n) = translate_class(&chars, i)?;
                 out.push_str(&t);
                 i += n;
+                prev = Prev::Atom;
             }
-            '{' => match repetition_len(&chars, i) {
-                Some(n) if i > 0 => {
-                    out.extend(&chars[i..i + n]);
-                    i += n;
-                }
-                _ => {
-                    out.push_str("\\{");
-                    i += 1;
-                }
-            },
-            '}' => {
-                out.push_str("\\}");
+            '{' | '}' => {
+                out.push('\\');
+                out.push(c);
                 i += 1;
+                prev = Prev::Atom;
+            }
+            '(' => {
+                // `(?flags)` sets flags and leaves nothing to repeat; other groups open a scope.
+                out.push(c);
+                i += 1;
+                if chars.get(i) == Some(&'?') {
+                    // `(?i)`, `(?i:`, `(?:`, `(?P<name>`, `(?<name>`: copy the group head.
+                    let close = chars[i..].iter().position(|&x| x == ')' || x == ':' || x == '>');
+                    if let Some(p) = close {
+                        out.extend(&chars[i..=i + p]);
+                        i += p + 1;
+                    }
+                }
+                prev = Prev::Nothing;
+            }
+            '|' => {
+                out.push(c);
+                i += 1;
+                prev = Prev::Nothing;
             }
             _ => {
                 out.push(c);
                 i += 1;
+                prev = Prev::Atom;
             }
         }
     }
@@ -639,5 +711,27 @@ mod tests {
             compile("(").unwrap_err(),
             "error parsing regexp: missing closing ): `(`"
         );
+    }
+}
+
+#[cfg(test)]
+mod error_tests {
+    use super::*;
+
+    // helm 4.1.4 `mustRegexFind PATTERN ""` error texts.
+    #[test]
+    fn parse_errors_match_go() {
+        for (p, want) in [
+            ("a)", "unexpected ): `a)`"),
+            ("[a", "missing closing ]: `[a`"),
+            ("*a", "missing argument to repetition operator: `*`"),
+            (r"\y", r"invalid escape sequence: `\y`"),
+            ("a**", "invalid nested repetition operator: `**`"),
+            ("x{1001}", "invalid repeat count: `{1001}`"),
+            (r"\8", r"invalid escape sequence: `\8`"),
+            ("a|*", "missing argument to repetition operator: `*`"),
+        ] {
+            assert_eq!(compile(p).unwrap_err(), format!("error parsing regexp: {want}"), "{p}");
+        }
     }
 }
