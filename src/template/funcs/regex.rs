@@ -421,7 +421,7 @@ pub(crate) fn compile(expr: &str) -> Result<Regex, String> {
         return hit;
     }
     let result = match translate(expr) {
-        Err(e) => Err(go_parse_error(expr, e)),
+        Err(e) => Err(format!("error parsing regexp: {e}")),
         Ok(t) => Regex::new(&t).map_err(|e| go_parse_error(expr, e.to_string())),
     };
     CACHE.with(|c| {
