@@ -364,3 +364,195 @@ fn every_sprig_function_of_these_groups_is_registered() {
     let missing: Vec<&str> = names.split_whitespace().filter(|n| !funcs.contains_key(*n)).collect();
     assert!(missing.is_empty(), "missing: {missing:?}");
 }
+
+/// Template-level cases: each template line is followed by `=> output` as `helm template` printed
+/// it (a leading `# ` removed; `\n` and `\\` escaped), or `=> ERR text`, the tail of Helm's error.
+/// Data is `VALUES` as `.Values` (a `common.Values` map, as in Helm).
+const TEMPLATE_CASES: &str = r##"
+{{ "foo" | repeat 3 }}
+=> foofoofoo
+{{ indent .Values.num "x" }}
+=> ERR wrong type for value; expected int; got float64
+{{ .Values.num | indent 2 }}
+=> ERR wrong type for value; expected string; got float64
+{{ "a\nb" | indent 2 | toJson }}
+=> "  a\\n  b"
+{{ "a\nb" | nindent 4 | toJson }}
+=> "\\n    a\\n    b"
+{{ trunc -3 "abcdef" }}|{{ trunc 2 "abcdef" }}
+=> def|ab
+{{ $d := dict "a" 1 }}{{ $_ := set $d "b" 2 }}{{ toJson $d }}
+=> {"a":1,"b":2}
+{{ (split "/" "a/b")._1 }}
+=> b
+{{ list 1 2 3 | join "," }}
+=> 1,2,3
+{{ default "x" .Values.missing }}|{{ default "x" .Values.z }}|{{ default true .Values.t }}
+=> x|x|true
+[{{ quote .Values.missing }}]|{{ quote .Values.num .Values.s }}|{{ squote .Values.f }}
+=> []|"3" "a1b22"|'1.5'
+{{ .Values.l | first }}|{{ .Values.l | last }}|{{ .Values.l | rest }}
+=> 1|2|[2]
+{{ typeOf .Values.num }}|{{ typeOf (add .Values.num 1) }}|{{ add .Values.num 1 }}|{{ .Values.f | int }}|{{ mul .Values.f 2 }}
+=> float64|int64|4|1|2
+{{ kindIs "map" .Values.m }}|{{ kindOf .Values.l }}|{{ typeOf .Values.m }}
+=> true|slice|map[string]interface {}
+{{ regexReplaceAll "\\d+" .Values.s "<$0>" }}|{{ regexFindAll "[a-z]" .Values.s -1 }}
+=> a<1>b<22>|[a b]
+{{ tuple 1 2 | len }}|{{ until 3 | toJson }}|{{ "a,b" | splitList "," | toJson }}
+=> 2|[0,1,2]|["a","b"]
+{{ dig "b" "c" "none" .Values.m }}|{{ dig "b" "x" "none" .Values.m }}
+=> deep|none
+{{ $x := merge (dict "a" "") .Values.m }}{{ toJson $x }}|{{ toJson .Values.m }}
+=> {"a":1,"b":{"c":"deep"}}|{"a":1,"b":{"c":"deep"}}
+{{ .Values.m | keys | sortAlpha | join "," }}
+=> a,b
+{{ max .Values.num 7 "2" }}|{{ min .Values.f 2 }}|{{ maxf .Values.f 2 }}|{{ round 2.675 2 }}
+=> 7|1|2|2.68
+{{ substr 1 3 "hello" }}|{{ "hello" | substr 1 3 }}
+=> el|el
+{{ ternary "y" "n" .Values.t }}|{{ ternary "y" "n" (eq .Values.num 3.0) }}
+=> y|y
+{{ coalesce .Values.missing .Values.z "c" }}|{{ empty .Values.e }}|{{ all .Values.num .Values.s }}|{{ any .Values.z .Values.e }}
+=> c|true|true|false
+{{ b64enc "hello" | b64dec }}|{{ "x" | b64dec }}
+=> hello|illegal base64 data at input byte 0
+{{ base "a/b.c" }}|{{ ext "a/b.c" }}|{{ dir "a/b.c" }}
+=> b.c|.c|a
+{{ (urlParse "https://x.y:8/p?q=1").hostname }}
+=> x.y
+{{ toJson (list 1 "a" nil true 1.5) }}|{{ toPrettyJson (dict "a" (list 1)) }}
+=> [1,"a",null,true,1.5]|{\n  "a": [\n    1\n  ]\n}
+{{ cat "a" .Values.missing .Values.num .Values.l }}
+=> a 3 [1 2]
+{{ toString .Values.l }}|{{ toStrings .Values.l | toJson }}
+=> [1 2]|["1","2"]
+{{ printf "%T" (toDecimal "0777") }}={{ toDecimal "0777" }}
+=> int64=511
+{{ seq 3 }}|{{ atoi "12" | add 1 }}
+=> 1 2 3|13
+{{ plural "one" "many" (len .Values.l) }}
+=> many
+{{ camelcase "foo_bar" }}|{{ snakecase "FooBar" }}|{{ kebabcase "FooBar" }}|{{ title "foo bar" }}|{{ upper "x" }}
+=> FooBar|foo_bar|foo-bar|Foo Bar|X
+{{ contains "b" "abc" }}|{{ hasPrefix "a" "abc" }}|{{ "abc" | hasSuffix "c" }}
+=> true|true|true
+{{ wrapWith 3 "\n" "abc def" | toJson }}
+=> "abc\\ndef"
+{{ deepEqual .Values.l (list 1 2) }}|{{ deepEqual .Values.l (list 1.0 2.0) }}
+=> false|true
+{{ $l := append .Values.l 3 }}{{ $l }}|{{ .Values.l }}|{{ prepend .Values.l 0 }}|{{ concat .Values.l (list "x") }}
+=> [1 2 3]|[1 2]|[0 1 2]|[1 2 x]
+{{ without .Values.l 1 }}|{{ has 1.0 .Values.l }}|{{ has 1 .Values.l }}|{{ uniq (list 1 1 2) }}|{{ compact (list "" 1 0 "a") }}
+=> [1 2]|true|false|[1 2]|[1 a]
+{{ slice .Values.l 1 }}|{{ chunk 1 .Values.l }}|{{ reverse .Values.l }}|{{ initial .Values.l }}
+=> [2]|[[1] [2]]|[2 1]|[1]
+{{ pluck "a" .Values.m (dict "a" 5) }}|{{ pick .Values.m "a" }}|{{ omit .Values.m "a" }}|{{ hasKey .Values.m "a" }}|{{ get .Values.m "zz" | quote }}
+=> [1 5]|map[a:1]|map[b:map[c:deep]]|true|""
+{{ values (dict "a" 1) }}|{{ unset (dict "a" 1 "b" 2) "a" }}|{{ mergeOverwrite (dict "a" 1) (dict "a" 0) }}
+=> [1]|map[b:2]|map[a:0]
+{{ addf 1.5 2 }}|{{ subf 5 1.5 }}|{{ mulf 2 1.5 }}|{{ divf 3 2 }}|{{ add1f 1.5 }}|{{ add1 .Values.f }}|{{ ceil 1.1 }}|{{ floor 1.9 }}
+=> 3.5|3.5|3|1.5|2.5|2|2|1
+{{ float64 "1.5" }}|{{ int64 "42" }}|{{ int "7" }}|{{ typeOf (int "7") }}|{{ typeOf (float64 1) }}|{{ typeOf (atoi "1") }}
+=> 1.5|42|7|int|float64|int
+{{ regexMatch "^a" .Values.s }}|{{ regexFind "b+" "abbc" }}|{{ regexSplit "[0-9]" .Values.s -1 }}|{{ regexQuoteMeta "a.b" }}|{{ regexReplaceAllLiteral "a" "aa" "$1" }}
+=> true|bb|[a b  ]|a\\.b|$1$1
+{{ sortAlpha (list "b" "a") }}|{{ abbrev 5 "hello world" }}|{{ initials "a b" }}|{{ nospace "a b" }}|{{ swapcase "aB" }}|{{ untitle "AB" }}
+=> [a b]|he...|ab|ab|Ab|aB
+{{ trimAll "x" "xax" }}|{{ trimPrefix "a" "ab" }}|{{ trimSuffix "b" "ab" }}|{{ trim " a " }}|{{ replace "a" "b" "aa" }}
+=> a|b|a|a|bb
+{{ typeIs "float64" .Values.f }}|{{ typeIsLike "float64" .Values.f }}|{{ urlJoin (dict "scheme" "http" "host" "h") }}
+=> true|true|http://h
+{{ untilStep 0 6 2 }}|{{ biggest 1 2 }}|{{ sub 5 2 }}|{{ div 7 2 }}|{{ mod 7 2 }}
+=> [0 2 4]|2|3|3|1
+{{ hello }}|{{ mustToJson (dict "a" 1) }}|{{ mustFromJson "[1]" }}|{{ toRawJson (dict "a" "<") }}
+=> Hello!|{"a":1}|[1]|{"a":"<"}
+{{ fromJson "{\"a\": 1}" | toJson }}
+=> {"a":1}
+{{ empty (dict) }}|{{ deepCopy .Values.m | toJson }}|{{ mustDeepCopy (list 1) }}
+=> true|{"a":1,"b":{"c":"deep"}}|[1]
+{{ first "abc" }}
+=> ERR error calling first: Cannot find first on type string
+{{ first 1 }}
+=> ERR error calling first: Cannot find first on type int
+{{ set nil "a" 1 }}
+=> ERR error calling set: assignment to entry in nil map
+{{ dig "m" "a" "x" .Values }}
+=> ERR error calling dig: interface conversion: interface {} is common.Values, not map[string]interface {}
+{{ fail "boom" }}
+=> ERR boom
+{{ regexFind "(" "x" }}
+=> ERR error calling regexFind: regexp: Compile(`(`): error parsing regexp: missing closing ): `(`
+{{ "x" | int | indent 2 }}
+=> ERR wrong type for value; expected string; got int
+{{ div 1 0 }}
+=> ERR error calling div: runtime error: integer divide by zero
+"##;
+
+const VALUES: &str = r#"num: 3
+f: 1.5
+s: "a1b22"
+l: [1, 2]
+e: []
+m: {a: 1, b: {c: "deep"}}
+t: true
+z: 0
+"#;
+
+fn unescape(s: &str) -> String {
+    let mut out = String::new();
+    let mut it = s.chars();
+    while let Some(c) = it.next() {
+        if c == '\\' {
+            match it.next() {
+                Some('n') => out.push('\n'),
+                Some(o) => out.push(o),
+                None => out.push('\\'),
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[test]
+fn sprig_functions_in_templates_match_helm() {
+    use chartup::template::exec::Templates;
+    use chartup::template::Map;
+
+    let values = chartup::yaml::from_str(VALUES).expect("values parse");
+    let mut named = values.as_map().expect("values map").clone();
+    named.named = Some("common.Values".into());
+    let top = Map::new();
+    top.insert("Values", Value::Map(named));
+    let data = Value::Map(top);
+
+    let lines: Vec<&str> = TEMPLATE_CASES.lines().filter(|l| !l.trim().is_empty()).collect();
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for pair in lines.chunks(2) {
+        let (tpl, want) = (pair[0], pair[1].strip_prefix("=> ").expect("expectation line"));
+        let mut set = Templates::new(sprig());
+        let got = set
+            .parse("s/templates/t.yaml", tpl)
+            .and_then(|_| set.execute("s/templates/t.yaml", &data))
+            .map(|out| out.replace("<no value>", ""));
+        checked += 1;
+        let ok = match (want.strip_prefix("ERR "), &got) {
+            (Some(err), Err(e)) => e.to_string().ends_with(err),
+            (None, Ok(out)) => *out == unescape(want),
+            _ => false,
+        };
+        if !ok {
+            failures.push(format!("{tpl}\n   want {want}\n    got {got:?}"));
+        }
+    }
+    assert!(checked > 50, "only {checked} cases ran");
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
