@@ -450,12 +450,12 @@ fn seq(params: &[i64]) -> Result<String, String> {
         1 => {
             let (start, end) = (1, params[0]);
             let inc = if end < start { -1 } else { 1 };
-            join(until_step(start, end + inc, inc)?)
+            join(until_step(start, end.wrapping_add(inc), inc)?)
         }
         2 => {
             let (start, end) = (params[0], params[1]);
             let step = if end < start { -1 } else { 1 };
-            join(until_step(start, end + step, step)?)
+            join(until_step(start, end.wrapping_add(step), step)?)
         }
         3 => {
             let (start, step, end) = (params[0], params[1], params[2]);
@@ -466,7 +466,7 @@ fn seq(params: &[i64]) -> Result<String, String> {
                     return Ok(String::new());
                 }
             }
-            join(until_step(start, end + inc, step)?)
+            join(until_step(start, end.wrapping_add(inc), step)?)
         }
         _ => String::new(),
     })
