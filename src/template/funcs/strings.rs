@@ -408,7 +408,7 @@ pub(crate) fn strslice(v: &Value) -> Vec<String> {
 
 /// Sprig's `untilStep`, capped so that a runaway range cannot exhaust memory.
 pub(crate) fn until_step(start: i64, stop: i64, step: i64) -> Result<Vec<i64>, String> {
-    const CAP: usize = 10_000_000;
+    const CAP: usize = 1_000_000;
     let mut v = Vec::new();
     if stop < start {
         if step >= 0 {
