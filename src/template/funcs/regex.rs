@@ -10,9 +10,9 @@
 //!   inside a class are set syntax in Rust but literals in Go.
 //!
 //! Go's parse errors (missing argument, nested repetition, repeat count over 1000, bad group
-//! flags) are detected during translation and worded as Go words them. Iteration (`FindAll`, `ReplaceAll`, `Split`) follows Go's loops exactly, including the rule that
-//! an empty match right after a previous match is skipped, and `$1`/`${name}` expansion follows
-//! `regexp.Regexp.Expand`. Non-`must` functions use `MustCompile`, whose panic text becomes the
+//! flags) are detected during translation and worded as Go words them. Iteration (`FindAll`,
+//! `ReplaceAll`, `Split`) follows Go's loops exactly, including the rule that an empty match right
+//! after a previous match is skipped, and `$1`/`${name}` expansion follows `regexp.Regexp.Expand`. Non-`must` functions use `MustCompile`, whose panic text becomes the
 //! template error.
 
 use std::cell::RefCell;
