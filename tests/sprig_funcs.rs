@@ -949,6 +949,40 @@ const TEMPLATE_CASES: &str = r##"
 => ERR wrong type for value; expected string; got int
 {{ div 1 0 }}
 => ERR error calling div: runtime error: integer divide by zero
+{{ $_ := set .Values.m "new" 1 }}{{ .Values.m.new }}|{{ $_ := unset .Values.m "a" }}{{ hasKey .Values.m "a" }}
+=> 1|false
+{{ $_ := merge .Values.m (dict "b" (dict "d" 2) "z" 9) }}{{ toJson .Values.m }}
+=> {"a":1,"b":{"c":"deep","d":2},"z":9}
+{{ $d := dict "x" (dict "y" 1) }}{{ $e := dict "x" (dict "z" 2) }}{{ $_ := mergeOverwrite $d $e }}{{ toJson $d }}|{{ toJson $e }}
+=> {"x":{"y":1,"z":2}}|{"x":{"z":2}}
+{{ default true .Values.f2 }}|{{ default true false }}|{{ default 5 0 }}|{{ default "" "x" }}
+=> true|true|5|x
+{{ "a\n\nb\n" | indent 2 | toJson }}|{{ "" | indent 2 | toJson }}|{{ "x" | nindent 0 | toJson }}
+=> "  a\\n  \\n  b\\n  "|"  "|"\\nx"
+{{ trunc -2 "héllo" }}|{{ trunc 63 "abc" }}|{{ trunc 0 "abc" | toJson }}
+=> lo|abc|""
+{{ $s := split "." "a.b.c" }}{{ $s._0 }}{{ $s._2 }}|{{ typeOf $s }}|{{ len $s }}
+=> ac|map[string]string|3
+{{ splitn "." 2 "a.b.c" | toJson }}
+=> {"_0":"a","_1":"b.c"}
+{{ range $i, $v := until 3 }}{{ $i }}{{ $v }},{{ end }}
+=> 00,11,22,
+{{ range keys (dict "b" 1 "a" 2) | sortAlpha }}{{ . }}{{ end }}
+=> ab
+{{ int64 .Values.num | typeOf }}|{{ float64 .Values.num | typeOf }}|{{ atoi "010" }}|{{ int "010" }}
+=> int64|float64|10|8
+{{ coalesce (list) (dict) 0 "" nil "x" }}
+=> x
+{{ list .Values.missing 1 | compact | len }}|{{ list nil 1 | len }}
+=> 1|2
+{{ quote .Values.missing .Values.l }}|{{ squote nil "a" }}|{{ cat nil }}
+=> "[1 2]"|'a'|
+{{ printf "%v" (regexFindAll "z" "abc" -1) }}|{{ printf "%v" (rest (list)) }}
+=> []|[]
+{{ ternary 1 2 true | typeOf }}|{{ empty .Values.m.b }}|{{ empty .Values.z }}
+=> int|false|true
+{{ toJson (dict "h" "<b>&") }}|{{ toRawJson (dict "h" "<b>&") }}|{{ toPrettyJson (list) }}
+=> {"h":"\\u003cb\\u003e\\u0026"}|{"h":"<b>&"}|[]
 "##;
 
 const VALUES: &str = r#"num: 3
@@ -983,12 +1017,15 @@ fn sprig_functions_in_templates_match_helm() {
     use chartup::template::exec::Templates;
     use chartup::template::Map;
 
-    let values = chartup::yaml::from_str(VALUES).expect("values parse");
-    let mut named = values.as_map().expect("values map").clone();
-    named.named = Some("common.Values".into());
-    let top = Map::new();
-    top.insert("Values", Value::Map(named));
-    let data = Value::Map(top);
+    // A fresh `.Values` per render: `set`/`merge` change it in place, as in Helm.
+    let fresh_data = || {
+        let values = chartup::yaml::from_str(VALUES).expect("values parse");
+        let mut named = values.as_map().expect("values map").clone();
+        named.named = Some("common.Values".into());
+        let top = Map::new();
+        top.insert("Values", Value::Map(named));
+        Value::Map(top)
+    };
 
     let lines: Vec<&str> = TEMPLATE_CASES.lines().filter(|l| !l.trim().is_empty()).collect();
     let mut failures = Vec::new();
@@ -998,7 +1035,7 @@ fn sprig_functions_in_templates_match_helm() {
         let mut set = Templates::new(sprig());
         let got = set
             .parse("s/templates/t.yaml", tpl)
-            .and_then(|_| set.execute("s/templates/t.yaml", &data))
+            .and_then(|_| set.execute("s/templates/t.yaml", &fresh_data()))
             .map(|out| out.replace("<no value>", ""));
         checked += 1;
         let ok = match (want.strip_prefix("ERR "), &got) {
