@@ -53,11 +53,11 @@ fn helm_render(helm: &Path, dir: &Path, values: &str) -> Result<Vec<(String, Str
     std::fs::create_dir_all(chart.join("templates")).unwrap();
     std::fs::write(chart.join("Chart.yaml"), "apiVersion: v2\nname: c\nversion: 0.1.0\n").unwrap();
     std::fs::write(chart.join("values.yaml"), values).unwrap();
-    let mut tpl = String::from("x: |-\n");
+    // Base64 keeps helm's own YAML check of the rendered file away from the payload.
+    let mut tpl = String::new();
     for (name, expr) in SECTIONS {
-        tpl.push_str(&format!("  #{name}#\n{{{{ {expr} | indent 2 }}}}\n"));
+        tpl.push_str(&format!("#{name}# {{{{ {expr} | b64enc }}}}\n"));
     }
-    tpl.push_str("  #END#\n");
     std::fs::write(chart.join("templates/a.yaml"), tpl).unwrap();
     let out = Command::new(helm).arg("template").arg(&chart).output().unwrap();
     if !out.status.success() {
@@ -68,19 +68,15 @@ fn helm_render(helm: &Path, dir: &Path, values: &str) -> Result<Vec<(String, Str
             .to_string());
     }
     let text = String::from_utf8(out.stdout).unwrap();
-    let body = text.split_once("x: |-\n").map(|x| x.1).unwrap_or("");
     let mut sections = Vec::new();
-    let mut cur: Option<(String, Vec<String>)> = None;
-    for line in body.lines() {
-        let line = line.get(2..).unwrap_or("");
-        if line.starts_with('#') && line.ends_with('#') && line.len() > 2 {
-            if let Some((n, ls)) = cur.take() {
-                sections.push((n, ls.join("\n")));
-            }
-            cur = Some((line.trim_matches('#').to_string(), Vec::new()));
-        } else if let Some((_, ls)) = cur.as_mut() {
-            ls.push(line.to_string());
-        }
+    for line in text.lines() {
+        let Some(rest) = line.strip_prefix('#') else { continue };
+        let Some((name, b64)) = rest.split_once("# ") else {
+            continue;
+        };
+        use base64::Engine;
+        let bytes = base64::engine::general_purpose::STANDARD.decode(b64.trim()).unwrap();
+        sections.push((name.to_string(), String::from_utf8(bytes).unwrap()));
     }
     Ok(sections)
 }
@@ -134,8 +130,13 @@ fn ours(values: &str) -> Result<Vec<(String, String)>, String> {
     Ok(out)
 }
 
-/// Values files: tricky scalars, keys and structures.
+/// Values files: tricky scalars, keys and structures. Keys whose natural order is not transitive
+/// (`a10`/`a1b2`/`a9`, `a001`/`a09`) are left out: helm's own order for them depends on Go's map
+/// iteration order and changes between runs.
 const CASES: &[&str] = &[
+    "s000: \"-\"\ns001: \"- a\"\ns002: \"-a\"\ns003: \"?\"\ns004: \"? a\"\ns005: \"?a\"\ns006: \":\"\ns007: \"a:b\"\ns008: \"a: b\"\ns009: \"a:\"\ns010: \"a #b\"\ns011: \"a#b\"\ns012: \"#a\"\ns013: \"@a\"\ns014: \"`a\"\ns015: \"%a\"\ns016: \"!a\"\ns017: \"&a\"\ns018: \"*a\"\ns019: \"|a\"\ns020: \">a\"\ns021: \"'a\"\ns022: \"\\\"a\"\ns023: \"[a\"\ns024: \"{a\"\ns025: \",a\"\ns026: \"a,b\"\ns027: \"a]\"\ns028: \"a}\"\ns029: \"---\"\ns030: \"--- a\"\ns031: \"...\"\ns032: \"....\"\ns033: \"1.0\"\ns034: \"1e3\"\ns035: \"0x1F\"\ns036: \"0o17\"\ns037: \"1_000\"\ns038: \"+1\"\ns039: \".5\"\ns040: \"1.\"\ns041: \"true\"\ns042: \"True\"\ns043: \"y\"\ns044: \"n\"\ns045: \"yes\"\ns046: \"on\"\ns047: \"Off\"\ns048: \"null\"\ns049: \"~\"\ns050: \"\"\ns051: \"2001-12-14\"\ns052: \"2001-12-14T21:59:43.10-05:00\"\ns053: \"2001-12-14 21:59:43\"\ns054: \"12:30\"\ns055: \"1:20:30.5\"\ns056: \"-1:20\"\ns057: \"190:20:30\"\ns058: \"<<\"\ns059: \"=\"\ns060: \"=a\"\ns061: \"\\u00e9\"\ns062: \"\\u65e5\\u672c\"\ns063: \"a\\u0085b\"\ns064: \"a\\u00a0b\"\ns065: \"\\ufeffa\"\ns066: \"tab\\there\"\ns067: \"ends with tab\\t\"\ns068: \"emoji 😀\"\ns069: \" lead\"\ns070: \"trail \"\ns071: \" \"\ns072: \"a  b\"\ns073: \"a\\nb\"\ns074: \"a\\nb\\n\"\ns075: \"a\\nb\\n\\n\"\ns076: \"\\n\"\ns077: \"\\na\"\ns078: \" a\\nb\"\ns079: \"a \\nb\"\ns080: \"a\\n b\"\ns081: \"a\\n\\nb\"\ns082: \"line with trailing \\nspaces\"\ns083: \"x\\r\\ny\"\ns084: \"a\\u2028b\"\ns085: \"\\u0000\"\ns086: \"\\u001b[0m\"\ns087: \"a'b\"\ns088: \"'\"\ns089: \"a\\\"b\"\ns090: \"a\\\\b\"\ns091: \".inf\"\ns092: \"-.inf\"\ns093: \".nan\"\ns094: \".NaN\"\ns095: \"0755\"\ns096: \"08\"\ns097: \"1e400\"\ns098: \"12345678901234567890123\"\ns099: \"-0\"\ns100: \"0b101\"\ns101: \"+.5\"\ns102: \"1:2\"\ns103: \"a b c\"\ns104: \"@\"\ns105: \"`\"\ns106: \"word word word word word word word word word word word word word word word word word word word word word word word word word word word word word word \"\ns107: \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"\ns108: \"a: b a: b a: b a: b a: b a: b a: b a: b a: b a: b a: b a: b a: b a: b a: b a: b a: b a: b a: b a: b a: b a: b a: b a: b a: b \"\ns109: \"tab\\tword word word word word word word word word word word word word word word word word word word word word word word word word \"\ns110: \"word word word word word word word word word word word word word word word \\nmore words more words more words more words more words more words more words more words more words more words more words more words \"\ns111: \"double  spaces  double  spaces  double  spaces  double  spaces  double  spaces  double  spaces  double  spaces  double  spaces  double  spaces  double  spaces  \"\ns112: \"'quoted' 'quoted' 'quoted' 'quoted' 'quoted' 'quoted' 'quoted' 'quoted' 'quoted' 'quoted' 'quoted' 'quoted' 'quoted' 'quoted' 'quoted' 'quoted' 'quoted' 'quoted' 'quoted' 'quoted' \"\ns113: \"abc abc abc abc abc abc abc abc abc abc abc abc abc abc abc abc abc abc abc   spaces\"\ns114: \"- dash words dash words dash words dash words dash words dash words dash words dash words dash words dash words dash words dash words \"\ns115: \"trailing spaces line   \\nnext line next line next line next line next line next line next line next line next line next line \"\ns116: \"https://example.com/path/path/path/path/path/path/path/path/path/path/path/path/path/path/path/path/path/path/path/path/?q=1 and then some words that go on and on and on beyond the limit\"\n",
+    "\"-\": 0\n\"- a\": 1\n\"-a\": 2\n\"?\": 3\n\"? a\": 4\n\"?a\": 5\n\":\": 6\n\"a:b\": 7\n\"a: b\": 8\n\"a:\": 9\n\"a #b\": 10\n\"a#b\": 11\n\"#a\": 12\n\"@a\": 13\n\"`a\": 14\n\"%a\": 15\n\"!a\": 16\n\"&a\": 17\n\"*a\": 18\n\"|a\": 19\n\">a\": 20\n\"'a\": 21\n\"\\\"a\": 22\n\"[a\": 23\n\"{a\": 24\n\",a\": 25\n\"a,b\": 26\n\"a]\": 27\n\"a}\": 28\n\"---\": 29\n\"--- a\": 30\n\"...\": 31\n\"....\": 32\n\"1.0\": 33\n\"1e3\": 34\n\"0x1F\": 35\n\"0o17\": 36\n\"1_000\": 37\n\"+1\": 38\n\".5\": 39\n\"1.\": 40\n\"true\": 41\n\"True\": 42\n\"y\": 43\n\"n\": 44\n\"yes\": 45\n\"on\": 46\n\"Off\": 47\n\"2001-12-14\": 51\n\"2001-12-14T21:59:43.10-05:00\": 52\n\"2001-12-14 21:59:43\": 53\n\"12:30\": 54\n\"1:20:30.5\": 55\n\"-1:20\": 56\n\"190:20:30\": 57\n\"<<\": 58\n\"=\": 59\n\"=a\": 60\n\"\\u00e9\": 61\n\"\\u65e5\\u672c\": 62\n\"a\\u0085b\": 63\n\"a\\u00a0b\": 64\n\"\\ufeffa\": 65\n\"tab\\there\": 66\n\"ends with tab\\t\": 67\n\"emoji 😀\": 68\n\" lead\": 69\n\"trail \": 70\n\" \": 71\n\"a  b\": 72\n\"a\\nb\": 73\n\"a\\nb\\n\": 74\n\"a\\nb\\n\\n\": 75\n\"\\n\": 76\n\"\\na\": 77\n\" a\\nb\": 78\n\"a \\nb\": 79\n\"a\\n b\": 80\n\"a\\n\\nb\": 81\n\"line with trailing \\nspaces\": 82\n\"x\\r\\ny\": 83\n\"a\\u2028b\": 84\n\"\\u0000\": 85\n\"\\u001b[0m\": 86\n\"a'b\": 87\n\"'\": 88\n\"a\\\"b\": 89\n\"a\\\\b\": 90\n\".inf\": 91\n\"-.inf\": 92\n\".nan\": 93\n\".NaN\": 94\n\"0755\": 95\n\"08\": 96\n\"1e400\": 97\n\"12345678901234567890123\": 98\n\"-0\": 99\n\"0b101\": 100\n\"+.5\": 101\n\"1:2\": 102\n\"a b c\": 103\n\"@\": 104\n\"`\": 105\n\"kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk\": long\n\"key key key key key key key key key key key key key key key key key key key key key key key key key key key key key key key key key key key key key key key key \": long2\n",
+    "top:\n- name: a\n  items:\n  - x: 1\n    y: [1, 2, {z: 3}]\n  - []\n  - {}\n- - - deep\n    - {a: {b: {c: [d]}}}\n- null\n- \"\"\n- \"multi\\nline\"\n- {\"multi\\nkey\": 1}\nnums: [1e-7, 123456789012345678, -1.5e-10, 0.1, 5e-324, 1.7976931348623157e308, 9223372036854775807, 9223372036854775808, 18446744073709551615, 18446744073709551616, -9223372036854775808, 1e15, 1e16, 123456.789, 1.0e+2]\nkeys: {a10: 1, a9: 2, _u: 5, B: 6, b: 7, \"1\": 8, \"10\": 9, \"9\": 10, \"Ä\": 11, \"ä\": 12, \"a-1\": 15, \"a.1\": 16, \"\": 17, \"0\": 18, \"00\": 19, \"a0\": 20, \"a00\": 21}\n",
     "a: yes\nb: on\non: 1\nc: 0755\nd: 0x1F\ne: 1_000\nf: 2001-12-14\ng: ~\nh:\ni: 12345678901234567891\n",
     "j: 0o17\nk: 08\nl: .5\nm: 1e3\nn: +12\no: -0b101\np: !!str 12\nq: !!int \"12\"\n1.5: x\n0.1: y\n3: z\n",
     "r: &x {a: 1, b: 2}\ns:\n  <<: *x\n  b: 3\nt: 'yes'\nu: \"0x1F\"\nv: 1e400\nw: 1.0\nx2: 2001-12-14 21:59:43.10 -5\n",
@@ -193,7 +194,15 @@ fn corpus_matches_helm() {
             (Ok(w), Ok(g)) => {
                 for ((name, wt), (_, gt)) in w.iter().zip(g.iter()) {
                     if wt != gt {
-                        failures.push(format!("case {i} {case:?} {name}:\n  helm: {wt:?}\n  ours: {gt:?}"));
+                        let (wl, gl): (Vec<&str>, Vec<&str>) = (wt.lines().collect(), gt.lines().collect());
+                        let at = (0..wl.len().max(gl.len()))
+                            .find(|&k| wl.get(k) != gl.get(k))
+                            .unwrap_or(0);
+                        failures.push(format!(
+                            "case {i} {name}, first different line {at}:\n  helm: {:?}\n  ours: {:?}",
+                            wl.get(at..(at + 3).min(wl.len())),
+                            gl.get(at..(at + 3).min(gl.len()))
+                        ));
                     }
                 }
             }

@@ -695,6 +695,69 @@ fn string_style(s: &str) -> Style {
     }
 }
 
+/// What go-yaml's parser makes of a JSON string on the way back in: JSON leaves U+0085 (NEL)
+/// unescaped, and in a YAML double-quoted scalar it is a line break that folds, taking the
+/// spaces around it (one break becomes a space, n breaks become n-1 newlines).
+fn fold_nel(s: &str) -> String {
+    if !s.contains('\u{85}') {
+        return s.to_string();
+    }
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        // A run of spaces followed by a NEL starts a fold.
+        let mut j = i;
+        while j < chars.len() && chars[j] == ' ' {
+            j += 1;
+        }
+        if j < chars.len() && chars[j] == '\u{85}' {
+            let mut breaks = 0;
+            while j < chars.len() && (chars[j] == ' ' || chars[j] == '\u{85}') {
+                if chars[j] == '\u{85}' {
+                    breaks += 1;
+                }
+                j += 1;
+            }
+            if breaks == 1 {
+                out.push(' ');
+            } else {
+                for _ in 1..breaks {
+                    out.push('\n');
+                }
+            }
+            i = j;
+        } else {
+            out.push(chars[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Applies [`fold_nel`] to every string and key, as the JSON → go-yaml step of `toYaml` does.
+pub fn reparse_json_strings(j: Json) -> Json {
+    match j {
+        Json::Str(s) => Json::Str(fold_nel(&s)),
+        Json::Arr(items) => Json::Arr(items.into_iter().map(reparse_json_strings).collect()),
+        Json::Obj(pairs) => {
+            let mut out: Vec<(String, Json)> = Vec::with_capacity(pairs.len());
+            for (k, v) in pairs {
+                let k = fold_nel(&k);
+                let v = reparse_json_strings(v);
+                // Folding can make two keys equal; the later one wins as in a Go map.
+                if let Some(slot) = out.iter_mut().find(|p| p.0 == k) {
+                    slot.1 = v;
+                } else {
+                    out.push((k, v));
+                }
+            }
+            Json::Obj(out)
+        }
+        other => other,
+    }
+}
+
 /// go-yaml v2 `Marshal` of a JSON-shaped tree, as a single implicit document.
 pub fn marshal(j: &Json) -> String {
     let mut e = Emitter {

@@ -66,7 +66,7 @@ pub fn from_str_multi(text: &str) -> Result<Vec<Value>, YamlError> {
 /// the final newline).
 pub fn to_yaml(v: &Value) -> Result<String, YamlError> {
     let tree = json::to_tree(v).map_err(YamlError::Marshal)?;
-    Ok(emit::marshal(&tree))
+    Ok(emit::marshal(&emit::reparse_json_strings(tree)))
 }
 
 /// yaml.v3 with indent 2 (Helm's `toYamlPretty`).
