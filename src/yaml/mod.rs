@@ -13,6 +13,7 @@ pub mod gofloat;
 pub mod json;
 mod load;
 pub mod resolve;
+mod toml;
 
 use std::fmt;
 
@@ -148,9 +149,10 @@ pub fn from_json(text: &str) -> Result<Value, String> {
 }
 
 /// BurntSushi/toml's encoder (Helm's `toToml`).
+/// Errors are the encoder's texts (`toml: cannot encode array with nil element`), which Helm's
+/// `toToml` prints instead of the document.
 pub fn to_toml(v: &Value) -> Result<String, String> {
-    let _ = v;
-    Err("toToml: not implemented yet".into())
+    toml::encode(v)
 }
 
 /// Helm's values are decoded into a `map[string]interface{}`: a document that is not a map fails
