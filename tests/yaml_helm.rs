@@ -96,13 +96,28 @@ fn ours(values: &str) -> Result<Vec<(String, String)>, String> {
         yaml::YamlError::Split(_) => format!("Error: cannot load values.yaml: error reading yaml document: {e}"),
         _ => format!("Error: cannot load values.yaml: cannot unmarshal yaml document: {e}"),
     })?;
-    // Helm 4 merges the documents; the corpus uses single documents.
-    let v = match docs.into_iter().next() {
-        Some(d) => yaml::expect_map(d, "map[string]interface {}")
-            .map_err(|e| format!("Error: cannot load values.yaml: cannot unmarshal yaml document: {e}"))?,
-        None => chartup::template::value::Map::new(),
-    };
+    // Helm 4 merges the documents (`loader.LoadValues` → `MergeMaps`).
+    let v = Map::new();
+    for d in docs {
+        let d = yaml::expect_map(d, "map[string]interface {}")
+            .map_err(|e| format!("Error: cannot load values.yaml: cannot unmarshal yaml document: {e}"))?;
+        merge_maps(&v, &d);
+    }
     Ok(encode_all(&chartup::template::value::Value::Map(v)))
+}
+
+/// Helm's `MergeMaps`: maps merge recursively, everything else is replaced.
+fn merge_maps(into: &Map, from: &Map) {
+    for (k, v) in from.entries() {
+        if let (Value::Map(src), Some(Value::Map(dst))) = (&v, into.get(&k)) {
+            let merged = Map::new();
+            merge_maps(&merged, &dst);
+            merge_maps(&merged, src);
+            into.insert(k, Value::Map(merged));
+            continue;
+        }
+        into.insert(k, v);
+    }
 }
 
 /// Our output for every section.
@@ -174,6 +189,37 @@ const CASES: &[&str] = &[
     "lit: |\n  line1\n  line2\nfold: >\n  a\n  b\n\n  c\nkeep: |+\n  x\n\nstrip: |-\n  y\n",
     "# only a comment\n",
     "",
+    "plain: this is\n  a multi line\n  plain scalar\nurl: http://x.y/z?a=b#frag\nhash: a#b\ncolon: a:b\n",
+    "folded: >\n  one\n  two\n\n    indented\n  back\n\n\n  end\nkeepf: >+\n  x\n\n\nstripf: >-\n  y\n  z\nind: |2\n    two extra\n  base\n",
+    "q1: 'it''s'\nq2: \"tab\\tnl\\nuni\\u00e9 \\x41 \\U0001F600\"\nq3: \"folded\n  line\n\n  para\"\nq4: 'single\n  folded'\n",
+    "k:    value   # comment\n# full comment\nk2: v2 #c\nk3: \"v3\" # c\n",
+    "? complex\n: value\n? [a, b]\n: list key\n",
+    "flow: {a, b: 2, c: }\nseq: [a, b, ]\nnested: [[1, 2], {x: y}]\n",
+    "%YAML 1.1\n---\na: 1\n...\n",
+    "---\na: 1\n",
+    "a: 1\r\nb:\r\n  c: 2\r\nd: |\r\n  x\r\n  y\r\n",
+    "﻿a: bom\n",
+    "base: &b\n  x: 1\n  y: 2\nd1:\n  <<: *b\n  x: 9\nd2:\n  x: 9\n  <<: *b\nd3:\n  <<: [*b, {z: 3}]\nscal: &s hello\nuse: *s\n*s : aliaskey\n",
+    "set: !!set {a, b}\nomap: !!omap [a: 1, b: 2]\nstr: !!str yes\nnull: !!null ''\ncustom: !foo bar\nlocal: ! 12\n",
+    "a: \"x\" \nb: 'y'   \nc: plain   \n",
+    "list:\n- a\n-   b\n-\n- - c\n  - d\n-   e: 1\n    f: 2\n",
+    "empty_doc_marker: 1\n---\nsecond: 2\n",
+    "k: v\n---\n",
+    "time: 12:30:45\nsexa: 190:20:30.15\ndate: 2002-12-14\nver: 1.10\nver2: 1.2.3\noct: 0o17\nhex: 0xFF\nbin: 0b1010\nexp: 1E5\ninfstr: .Inf\nneg: -.5\nplus: +.5e3\n",
+    "a:\n  - b\n  -\n    c: 1\n",
+    "key with spaces: 1\n\"quoted key\": 2\n'single key': 3\n? |\n  block key\n: 4\n",
+    "x: [a,b]\ny: {a: [1,2],b: {c: d}}\nz: !!binary |\n  aGVs\n  bG8=\n",
+    "longkeyxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx: 1\n",
+    "a:\n\tb: 1\n",
+    "a: b\n c: d\n",
+    "a: 'unterminated\n",
+    "a: [1, 2]]\n",
+    "a: {b: 1}}\n",
+    "- a\nb: c\n",
+    "a: &x 1\nb: *y\n",
+    "a: !!float abc\n",
+    "a: |\n  x\n b: 1\n",
+    "a:\n  - 1\n - 2\n",
     "a: b: c\n",
     "a:\n  b: 1\n c: 2\n",
     "a:\n  - 1\n  b: 2\n",

@@ -67,6 +67,16 @@ impl<'a> Builder<'a> {
         }
         let (node, anchor) = match ev {
             Event::Scalar(value, style, anchor, tag) => {
+                // granit reads `k: v` as one plain scalar where libyaml refuses the ':' (a
+                // simple key longer than 1024 characters, a continuation line holding `k: v`).
+                if style == ScalarStyle::Plain && (value.contains(": ") || value.ends_with(':')) {
+                    let at = line.saturating_sub(1);
+                    return Err(YamlError::Yaml(if at == 0 {
+                        "yaml: mapping values are not allowed in this context".into()
+                    } else {
+                        format!("yaml: line {}: mapping values are not allowed in this context", at + 1)
+                    }));
+                }
                 let tag = tag.map(|t| format!("{}{}", t.handle(), t.suffix()));
                 let plain = style == ScalarStyle::Plain;
                 let (implicit, tag) = match tag.as_deref() {
@@ -169,7 +179,17 @@ impl<'a> Builder<'a> {
                 | Some((Event::DocumentStart(..), _))
                 | Some((Event::Comment(..), _))
                 | Some((Event::Anchor(..), _)) => continue,
-                Some((ev, line)) => return Ok(Some(self.node(ev, line, 0)?)),
+                Some((ev, line)) => {
+                    let root = self.node(ev, line, 0)?;
+                    // go-yaml reads up to the document end, so errors right after the root count.
+                    loop {
+                        match self.next()? {
+                            Some((Event::Comment(..), _)) | Some((Event::Anchor(..), _)) => continue,
+                            _ => break,
+                        }
+                    }
+                    return Ok(Some(root));
+                }
             }
         }
     }
@@ -209,9 +229,12 @@ fn scan_error(e: &ScanError, text: &str) -> YamlError {
         }
         K::ExpectedFlowSequenceSeparator => ("did not find expected ',' or ']'".into(), false),
         K::ExpectedFlowMappingSeparator => ("did not find expected ',' or '}'".into(), false),
-        K::ExpectedNodeContent | K::MisplacedFlowCollectionEnd | K::MismatchedFlowCollectionEnd { .. } => {
-            ("did not find expected node content".into(), false)
-        }
+        K::ExpectedNodeContent => ("did not find expected node content".into(), false),
+        // A stray `]`/`}` after a block mapping value: libyaml's parser wanted the next key.
+        K::MisplacedFlowCollectionEnd => ("did not find expected key".into(), false),
+        K::MismatchedFlowCollectionEnd { open: '[', .. } => ("did not find expected ',' or ']'".into(), false),
+        K::MismatchedFlowCollectionEnd { .. } => ("did not find expected ',' or '}'".into(), false),
+        K::ExpectedDocumentStart => ("did not find expected <document start>".into(), false),
         K::UnclosedQuotedScalar | K::InvalidQuotedScalarIndent | K::UnexpectedEof => {
             // libyaml does not check indentation inside quoted scalars: an unclosed quote runs
             // to the end of the stream.
@@ -464,13 +487,13 @@ impl Decoder {
                 Key::Uint(u) => {
                     return Err(YamlError::Yaml(format!(
                         "unsupported map key of type: uint64, key: 0x{u:x}, value: {}",
-                        go_sharp_v(v)
+                        go_plus_sharp_v(v)
                     )))
                 }
                 Key::Nil => {
                     return Err(YamlError::Yaml(format!(
                         "unsupported map key of type: %!s(<nil>), key: <nil>, value: {}",
-                        go_sharp_v(v)
+                        go_plus_sharp_v(v)
                     )))
                 }
                 Key::Collection => {
@@ -512,6 +535,16 @@ impl Decoder {
             }
             _ => Err(want_map()),
         }
+    }
+}
+
+/// `%+#v` of a top-level `interface{}`: a nil prints as `<nil>`, the rest as `%#v`.
+fn go_plus_sharp_v(n: &Node) -> String {
+    let s = go_sharp_v(n);
+    if s == "interface {}(nil)" {
+        "<nil>".into()
+    } else {
+        s
     }
 }
 
