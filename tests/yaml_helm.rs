@@ -372,3 +372,70 @@ fn template_values_match_helm() {
         panic!("{} mismatches:\n{}", failures.len(), failures.join("\n"));
     }
 }
+
+/// `fromJson` on good and bad input: helm puts Go's error text under "Error".
+#[test]
+fn from_json_matches_helm() {
+    let Some(helm) = helm_or_skip() else { return };
+    let inputs = [
+        r#"{"a":1,"b":[true,null,"x"],"c":{"d":1.5e3}}"#,
+        r#"{"a":1,}"#,
+        r#"{"a" 1}"#,
+        r#"{"a":1 "b":2}"#,
+        r#"[1,2]"#,
+        r#""str""#,
+        r#"{"a":tru}"#,
+        r#"{"a":nul}"#,
+        r#"{"a":"\x"}"#,
+        r#"{"a":"\ud800"}"#,
+        r#"{"a":"\ud83d\ude00 \u00e9"}"#,
+        r#"{"a":-}"#,
+        r#"{"a":1.}"#,
+        r#"{"a":1e}"#,
+        r#"{"a":01}"#,
+        r#"{"a":1} x"#,
+        r#"{"a":1e400}"#,
+        r#"{"a":-0}"#,
+        r#"{"big":12345678901234567890}"#,
+        r#"{a:1}"#,
+        r#""#,
+        r#"   "#,
+        r#"{"a":"#,
+        r#"{"a":[1,2"#,
+        r#"{"dup":1,"dup":2}"#,
+        "{\"ctl\":\"a\tb\"}",
+    ];
+    let tmp = tempfile::tempdir().unwrap();
+    let mut failures = Vec::new();
+    for (i, input) in inputs.iter().enumerate() {
+        let dir = tmp.path().join(format!("j{i}"));
+        let expr = format!("(fromJson `{input}`)");
+        let want = helm_render_expr(&helm, &dir, "", &expr).unwrap();
+        let got = match yaml::from_json_partial(input) {
+            (Some(Value::Map(m)), Some(e)) => {
+                m.insert("Error", Value::str(e));
+                Value::Map(m)
+            }
+            (Some(Value::Map(m)), None) => Value::Map(m),
+            (Some(other), _) => {
+                let e = yaml::expect_map(other, "map[string]interface {}")
+                    .err()
+                    .unwrap()
+                    .to_string();
+                // fromJson reports json.Unmarshal's own text, without sigs.k8s.io's prefix.
+                let e = e
+                    .trim_start_matches("error unmarshaling JSON: while decoding JSON: ")
+                    .to_string();
+                m(vec![("Error", Value::str(e))])
+            }
+            (None, e) => m(vec![("Error", Value::str(e.unwrap_or_default()))]),
+        };
+        let got = encode_all(&got);
+        if want[0] != got[0] {
+            failures.push(format!("{input:?}:\n  helm: {:?}\n  ours: {:?}", want[0].1, got[0].1));
+        }
+    }
+    if !failures.is_empty() {
+        panic!("{} mismatches:\n{}", failures.len(), failures.join("\n"));
+    }
+}

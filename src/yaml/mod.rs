@@ -148,6 +148,13 @@ pub fn from_json(text: &str) -> Result<Value, String> {
     json::parse(text)
 }
 
+/// `json.Unmarshal` as Go leaves the target after an error, for `fromJson`/`fromJsonArray`,
+/// which show what was decoded beside the error: `(None, Some(e))` for a syntax error (nothing
+/// decoded); `(Some(v), Some(e))` when a number overflowed float64 (it is nil in `v`).
+pub fn from_json_partial(text: &str) -> (Option<Value>, Option<String>) {
+    json::parse_partial(text)
+}
+
 /// BurntSushi/toml's encoder (Helm's `toToml`).
 /// Errors are the encoder's texts (`toml: cannot encode array with nil element`), which Helm's
 /// `toToml` prints instead of the document.
