@@ -327,6 +327,8 @@ struct Decoder {
     decode_count: usize,
     alias_count: usize,
     alias_depth: usize,
+    /// Apply the JSON round trip (float64 numbers, no NaN/Inf); off for go-yaml's own types.
+    json_numbers: bool,
 }
 
 /// A decoded map key before stringification (what go-yaml puts in `map[interface{}]interface{}`).
@@ -377,10 +379,11 @@ impl Decoder {
             Resolved::Null => Value::Nil,
             Resolved::Bool(b) => Value::Bool(b),
             // encoding/json turns every number into a float64.
+            Resolved::Int(i) if !self.json_numbers => Value::Int(i),
             Resolved::Int(i) => Value::Float(i as f64),
             Resolved::Uint(u) => Value::Float(u as f64),
             Resolved::Float(f) => {
-                if f.is_finite() {
+                if f.is_finite() || !self.json_numbers {
                     Value::Float(f)
                 } else {
                     let s = if f.is_nan() {
@@ -598,6 +601,16 @@ fn is_merge(n: &Node) -> bool {
 
 /// The first document of `text` as Helm's values reader sees it; `Nil` for an empty document.
 pub fn load_first(text: &str) -> Result<Value, YamlError> {
+    load_first_with(text, true)
+}
+
+/// The first document with go-yaml's own scalar types (before sigs.k8s.io/yaml's JSON step):
+/// integers are Go `int` ([`Value::Int`]), `.inf`/`.nan` are allowed, keys are stringified.
+pub fn load_first_typed(text: &str) -> Result<Value, YamlError> {
+    load_first_with(text, false)
+}
+
+fn load_first_with(text: &str, json_numbers: bool) -> Result<Value, YamlError> {
     let mut b = Builder {
         parser: Parser::new_from_str_with_options(
             text,
@@ -615,6 +628,7 @@ pub fn load_first(text: &str) -> Result<Value, YamlError> {
         decode_count: 0,
         alias_count: 0,
         alias_depth: 0,
+        json_numbers,
     };
     d.decode(&root)
 }
@@ -681,6 +695,16 @@ mod tests {
         assert_eq!(format!("{:?}", get(&v, "u")), "\"0x1F\"");
         assert_eq!(format!("{:?}", get(&v, "v")), "\"1e400\"");
         assert_eq!(format!("{:?}", get(&v, "x2")), "\"2001-12-14 21:59:43.10 -5\"");
+    }
+
+    #[test]
+    fn typed_keeps_go_yaml_types() {
+        // go-yaml v2 gives int for 0755/0x1F/1_000 and float64 for 1.10 (resolve.go).
+        let v = load_first_typed("a: 0755\nb: 1.10\nc: .inf\nd: 0x1F\n").unwrap();
+        assert_eq!(format!("{:?}", get(&v, "a")), "int(493)");
+        assert_eq!(format!("{:?}", get(&v, "b")), "float64(1.1)");
+        assert_eq!(format!("{:?}", get(&v, "c")), "float64(inf)");
+        assert_eq!(format!("{:?}", get(&v, "d")), "int(31)");
     }
 
     fn from_str_for_test(t: &str) -> Value {

@@ -55,6 +55,15 @@ pub fn from_str(text: &str) -> Result<Value, YamlError> {
     load::load_first(text)
 }
 
+/// Like [`from_str`] but with go-yaml v2's own scalar types, as sigs.k8s.io/yaml's
+/// `convertToJSONableObject` sees them before the JSON step: integers are Go `int`
+/// ([`Value::Int`], uint64-range integers stay float64), floats float64 including `.inf`/`.nan`.
+/// For struct decoding such as Chart.yaml, where a number in a string field becomes
+/// `strconv.Itoa(int)` or `FormatFloat(f, 'g', -1, 32)` depending on this type.
+pub fn from_str_typed(text: &str) -> Result<Value, YamlError> {
+    load::load_first_typed(text)
+}
+
 /// Helm 4's multi-document values files (`loader.LoadValues`): the text is split at `---` lines as
 /// apimachinery's YAMLReader does and each document is read with [`from_str`]. The caller merges
 /// them (`MergeMaps`). A bad separator line gives [`YamlError::Split`] (Helm prefixes it with
