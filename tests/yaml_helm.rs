@@ -439,3 +439,49 @@ fn from_json_matches_helm() {
         panic!("{} mismatches:\n{}", failures.len(), failures.join("\n"));
     }
 }
+
+/// Every `values.yaml` under `$YAML_CORPUS_DIR` (e.g. a checkout of real charts) through the same
+/// comparison as the corpus; does nothing without the variable.
+#[test]
+fn external_values_match_helm() {
+    let Ok(root) = std::env::var("YAML_CORPUS_DIR") else { return };
+    let Some(helm) = helm_or_skip() else { return };
+    let mut files = Vec::new();
+    let mut stack = vec![PathBuf::from(root)];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.file_name().is_some_and(|n| n == "values.yaml") {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut failures = Vec::new();
+    for (i, f) in files.iter().enumerate() {
+        let Ok(text) = std::fs::read_to_string(f) else { continue };
+        let want = helm_render(&helm, &tmp.path().join(format!("x{i}")), &text);
+        let got = ours(&text);
+        match (&want, &got) {
+            (Ok(w), Ok(g)) => {
+                for ((name, wt), (_, gt)) in w.iter().zip(g.iter()) {
+                    if wt != gt {
+                        let (wl, gl): (Vec<&str>, Vec<&str>) = (wt.lines().collect(), gt.lines().collect());
+                        let at = (0..wl.len().max(gl.len())).find(|&k| wl.get(k) != gl.get(k)).unwrap_or(0);
+                        failures.push(format!("{} {name} line {at}:\n  helm: {:?}\n  ours: {:?}", f.display(), wl.get(at), gl.get(at)));
+                    }
+                }
+            }
+            (Err(w), Err(g)) if w == g => {}
+            _ => failures.push(format!("{}:\n  helm: {want:?}\n  ours: {got:?}", f.display())),
+        }
+    }
+    eprintln!("{} files, {} mismatches", files.len(), failures.len());
+    if !failures.is_empty() {
+        panic!("{}", failures.join("\n"));
+    }
+}
