@@ -1303,6 +1303,18 @@ const TEMPLATE_CASES: &str = r##"
 => int|false|true
 {{ toJson (dict "h" "<b>&") }}|{{ toRawJson (dict "h" "<b>&") }}|{{ toPrettyJson (list) }}
 => {"h":"\\u003cb\\u003e\\u0026"}|{"h":"<b>&"}|[]
+{{ $c := deepCopy .Values.m }}{{ $_ := set $c "q" 1 }}{{ hasKey .Values.m "q" }}|{{ $d := .Values.m }}{{ $_ := set $d "q" 1 }}{{ hasKey .Values.m "q" }}
+=> false|true
+{{ $p := pick .Values.m "b" }}{{ $_ := set $p.b "new" 1 }}{{ .Values.m.b.new }}
+=> 1
+{{ $s := dict "n" (dict "k" 1) }}{{ $d := merge (dict) $s }}{{ $_ := set $d.n "z" 2 }}{{ toJson $s }}
+=> {"n":{"k":1,"z":2}}
+{{ $s := dict "n" (dict "k" 1) }}{{ $d := merge (dict "n" (dict)) $s }}{{ $_ := set $d.n "z" 2 }}{{ toJson $s }}|{{ toJson $d }}
+=> {"n":{"k":1}}|{"n":{"k":1,"z":2}}
+{{ $l := list 1 2 }}{{ $m := append $l 3 }}{{ $l }}{{ $m }}
+=> [1 2][1 2 3]
+{{ $x := dict }}{{ range $i := until 3 }}{{ $_ := set $x (toString $i) $i }}{{ end }}{{ toJson $x }}
+=> {"0":0,"1":1,"2":2}
 "##;
 
 const VALUES: &str = r#"num: 3
