@@ -1084,6 +1084,40 @@ mergeOverwrite ~ J:{"c":{"b":false,"a":{},"d":false},"e":true,"d":[1],"a":true,"
 mergeOverwrite ~ J:{"d":[1],"f":{"d":false,"a":""}} ~ J:{} => {"d":[1],"f":{"a":"","d":false}}
 mergeOverwrite ~ J:{"c":{"b":{},"d":{"c":0}},"e":[1],"f":false} ~ J:{"e":[],"c":"y","d":0,"a":{"b":{"b":null,"d":false,"c":"x"},"c":0},"b":"x"} ~ J:{"f":{"b":"x","a":true,"d":{"a":null,"b":true,"d":true}},"e":0,"d":"y","a":"y","b":{"b":[]}} => {"a":"y","b":{"b":[]},"c":"y","d":"y","e":0,"f":{"a":true,"b":"x","d":{"a":null,"b":true,"d":true}}}
 mergeOverwrite ~ J:{"d":""} ~ J:{"b":true} => {"b":true,"d":""}
+urlParse ~ s:http://[::1%25en0]:80/ => {"fragment":"","host":"[::1%en0]:80","hostname":"::1%en0","opaque":"","path":"/","query":"","scheme":"http","userinfo":""}
+urlParse ~ s:http://[::1]:/ => {"fragment":"","host":"[::1]:","hostname":"::1","opaque":"","path":"/","query":"","scheme":"http","userinfo":""}
+urlParse ~ s:http://h:/p => {"fragment":"","host":"h:","hostname":"h","opaque":"","path":"/p","query":"","scheme":"http","userinfo":""}
+urlParse ~ s:HTTP://H.COM/A?B#C => {"fragment":"C","host":"H.COM","hostname":"H.COM","opaque":"","path":"/A","query":"B","scheme":"http","userinfo":""}
+urlParse ~ s:file:///etc/passwd => {"fragment":"","host":"","hostname":"","opaque":"","path":"/etc/passwd","query":"","scheme":"file","userinfo":""}
+urlParse ~ s:http://a@b@c/ => {"fragment":"","host":"c","hostname":"c","opaque":"","path":"/","query":"","scheme":"http","userinfo":"a%40b"}
+urlParse ~ s:http://user:@h/ => {"fragment":"","host":"h","hostname":"h","opaque":"","path":"/","query":"","scheme":"http","userinfo":"user:"}
+urlParse ~ s:http://:pass@h/ => {"fragment":"","host":"h","hostname":"h","opaque":"","path":"/","query":"","scheme":"http","userinfo":":pass"}
+urlParse ~ s:?q=1 => {"fragment":"","host":"","hostname":"","opaque":"","path":"","query":"q=1","scheme":"","userinfo":""}
+urlParse ~ s:#frag => {"fragment":"frag","host":"","hostname":"","opaque":"","path":"","query":"","scheme":"","userinfo":""}
+urlParse ~ s:* => {"fragment":"","host":"","hostname":"","opaque":"","path":"*","query":"","scheme":"","userinfo":""}
+urlParse ~ s: => {"fragment":"","host":"","hostname":"","opaque":"","path":"","query":"","scheme":"","userinfo":""}
+urlParse ~ s:http://h/%7Euser/a%20b?x=%zz => {"fragment":"","host":"h","hostname":"h","opaque":"","path":"/~user/a b","query":"x=%zz","scheme":"http","userinfo":""}
+urlParse ~ s:http://h/p#%zz => ERR unable to parse url: parse "http://h/p#%zz": invalid URL escape "%zz"
+urlParse ~ s:http://h/%zz => ERR unable to parse url: parse "http://h/%zz": invalid URL escape "%zz"
+urlParse ~ s:http://%41/ => ERR unable to parse url: parse "http://%41/": invalid URL escape "%41"
+urlParse ~ s:http://h%C3%A9/ => {"fragment":"","host":"hé","hostname":"hé","opaque":"","path":"/","query":"","scheme":"http","userinfo":""}
+urlParse ~ s:redis://:secret@redis-master:6379/0 => {"fragment":"","host":"redis-master:6379","hostname":"redis-master","opaque":"","path":"/0","query":"","scheme":"redis","userinfo":":secret"}
+urlParse ~ s:postgres://u:p%40ss@db.svc.cluster.local:5432/app?sslmode=disable => {"fragment":"","host":"db.svc.cluster.local:5432","hostname":"db.svc.cluster.local","opaque":"","path":"/app","query":"sslmode=disable","scheme":"postgres","userinfo":"u:p%40ss"}
+urlParse ~ s:s3://bucket/key with space => {"fragment":"","host":"bucket","hostname":"bucket","opaque":"","path":"/key with space","query":"","scheme":"s3","userinfo":""}
+urlParse ~ s:http://h? => {"fragment":"","host":"h","hostname":"h","opaque":"","path":"","query":"","scheme":"http","userinfo":""}
+urlParse ~ s:http://h/? => {"fragment":"","host":"h","hostname":"h","opaque":"","path":"/","query":"","scheme":"http","userinfo":""}
+urlParse ~ s:http://[fe80::1 => ERR unable to parse url: parse "http://[fe80::1": missing ']' in host
+urlParse ~ s:http://h/p\x => {"fragment":"","host":"h","hostname":"h","opaque":"","path":"/p\\x","query":"","scheme":"http","userinfo":""}
+urlJoin ~ J:{"scheme":"http","host":"h","path":"/a?b#c","query":"x=1 2","fragment":"a#b"} => "http://h/a%3Fb%23c?x=1 2#a%23b"
+urlJoin ~ J:{"scheme":"http","host":"[::1]:80","path":"p"} => "http://[::1]:80/p"
+urlJoin ~ J:{"host":"h é","path":"/ü"} => "//h%20%C3%A9/%C3%BC"
+urlJoin ~ J:{"scheme":"http","path":"/x","userinfo":"a:b:c"} => "http://a:b%3Ac@/x"
+urlJoin ~ J:{"path":"*"} => "*"
+urlJoin ~ J:{} => ""
+urlJoin ~ J:{"scheme":"http","host":"h","userinfo":"u@x"} => "http://u%40x@h"
+urlJoin ~ J:{"scheme":"http","host":1} => ERR unable to parse host key, must be of type string, but float64 found
+urlJoin ~ J:{"scheme":"http","host":null} => ERR runtime error: invalid memory address or nil pointer dereference
+urlJoin ~ nil => ""
 "##;
 
 #[test]
