@@ -1452,6 +1452,12 @@ mod tests {
     fn private_keys_have_gos_pem_shapes() {
         let m = funcs();
         assert_eq!(text(call(&m, "genPrivateKey", &strs(&["foo"]))), "Unknown type foo");
+        // Sprig's default is RSA-4096 in PKCS#1.
+        let rsa = text(call(&m, "genPrivateKey", &strs(&[""])));
+        assert!(rsa.starts_with("-----BEGIN RSA PRIVATE KEY-----\n"));
+        if let Some(r) = openssl(&["rsa", "-noout", "-text"], &rsa) {
+            assert!(r.unwrap().contains("Private-Key: (4096 bit, 2 primes)"));
+        }
         // ASN.1 shapes of keys helm generated.
         let cases = [
             (
