@@ -599,6 +599,9 @@ fn days_in(month: i64, year: i64) -> i64 {
     }
 }
 
+/// Sign, hours, minutes, seconds and length of a numeric zone offset in the input.
+type TzParts<'a> = (u8, &'a [u8], &'a [u8], &'a [u8], usize);
+
 /// Go's `time.ParseInLocation(layout, value, loc)`.
 pub fn parse_in_location(layout: &str, value: &str, local: &TimeZone) -> Result<Zoned, String> {
     let (alayout, avalue) = (layout, value);
@@ -841,7 +844,7 @@ pub fn parse_in_location(layout: &str, value: &str, local: &TimeZone) -> Result<
                     v = &v[1..];
                     utc = true;
                 } else {
-                    let parts: Option<(u8, &[u8], &[u8], &[u8], usize)> = match tz {
+                    let parts: Option<TzParts> = match tz {
                         Std::Iso8601ColonTZ | Std::NumColonTZ => {
                             (v.len() >= 6 && v[3] == b':').then(|| (v[0], &v[1..3], &v[4..6], &b"00"[..], 6))
                         }
@@ -997,7 +1000,7 @@ pub fn parse_in_location(layout: &str, value: &str, local: &TimeZone) -> Result<
         }
         let mut off = 0;
         if zone_name.len() > 3 && zone_name.starts_with("GMT") {
-            off = atoi(zone_name[3..].as_bytes()).unwrap_or(0) as i32 * 3600;
+            off = atoi(&zone_name.as_bytes()[3..]).unwrap_or(0) as i32 * 3600;
         }
         return Ok(guess.to_zoned(fixed_zone(&zone_name, off)));
     }
@@ -1387,11 +1390,14 @@ mod tests {
             .unwrap()
     }
 
+    /// Layout, value, and Go's result with each local zone.
+    type ParseCase = (&'static str, &'static str, [Result<&'static str, &'static str>; 3]);
+
     #[test]
     fn parse_matches_go_in_three_local_zones() {
         let zones = ["UTC", "Asia/Kolkata", "America/Los_Angeles"];
         #[rustfmt::skip]
-        let table: &[(&str, &str, [Result<&str, &str>; 3])] = &[
+        let table: &[ParseCase] = &[
             ("2006-01-02", "2017-12-31", [Ok("2017-12-31 00:00:00 +0000 UTC"), Ok("2017-12-31 00:00:00 +0530 IST"), Ok("2017-12-31 00:00:00 -0800 PST")]),
             ("2006-01-02 15:04:05 -0700", "2017-12-31 10:11:12 +0530", [Ok("2017-12-31 10:11:12 +0530 +0530"), Ok("2017-12-31 10:11:12 +0530 IST"), Ok("2017-12-31 10:11:12 +0530 +0530")]),
             ("2006-01-02 15:04:05 -0700", "2017-12-31 10:11:12 +0000", [Ok("2017-12-31 10:11:12 +0000 UTC"), Ok("2017-12-31 10:11:12 +0000 +0000"), Ok("2017-12-31 10:11:12 +0000 +0000")]),

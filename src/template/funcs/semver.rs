@@ -11,6 +11,9 @@ use std::rc::Rc;
 use crate::template::{Func, FuncMap, Member, Object, Param, Sig, Value};
 use crate::version::{Constraints, Version};
 
+/// A method body of a template object.
+type MethodFn = Rc<dyn Fn(&[Value]) -> Result<Value, String>>;
+
 /// A Masterminds version as a template object: `*semver.Version` or `semver.Version`.
 pub struct SemverObject {
     pub version: Version,
@@ -75,7 +78,7 @@ impl Object for SemverObject {
 
     fn member(&self, name: &str) -> Option<Member> {
         let v = self.version.clone();
-        let method = |f: Rc<dyn Fn(&[Value]) -> Result<Value, String>>| Some(Member::Method(f));
+        let method = |f: MethodFn| Some(Member::Method(f));
         // Methods with value receivers, reachable on both forms.
         let m = match name {
             "String" => return method(Rc::new(move |_| Ok(Value::from(v.to_string())))),
@@ -93,7 +96,7 @@ impl Object for SemverObject {
                 v.set_prerelease(&p)
                     .map(|n| SemverObject::value(n, false))
                     .map_err(|e| e.to_string())
-            }) as Rc<dyn Fn(&[Value]) -> Result<Value, String>>,
+            }) as MethodFn,
             "SetMetadata" => Rc::new(move |a: &[Value]| {
                 let p = string_arg(a)?;
                 v.set_metadata(&p)
@@ -221,8 +224,11 @@ mod tests {
         assert_eq!(text(method(&sv("1.2.3+m"), "Metadata", &[]).unwrap()), "m");
         assert_eq!(text(method(&sv("v1.2"), "Original", &[]).unwrap()), "v1.2");
         let other = sv("1.3.0");
-        assert_eq!(text(method(&v, "Compare", &[other.clone()]).unwrap()), "-1");
-        assert_eq!(text(method(&v, "LessThan", &[other.clone()]).unwrap()), "true");
+        assert_eq!(text(method(&v, "Compare", std::slice::from_ref(&other)).unwrap()), "-1");
+        assert_eq!(
+            text(method(&v, "LessThan", std::slice::from_ref(&other)).unwrap()),
+            "true"
+        );
         assert_eq!(text(method(&v, "GreaterThan", &[other]).unwrap()), "false");
         assert_eq!(text(method(&v, "Equal", &[sv("1.2.3+x")]).unwrap()), "true");
         let inc = method(&sv("v1.2.3"), "IncPatch", &[]).unwrap();
