@@ -207,6 +207,26 @@ mod tests {
         }
     }
 
+    /// 1500 random constraint/version pairs and helm's verdict or error for each.
+    #[test]
+    fn semver_compare_corpus_matches_helm() {
+        let m = funcs();
+        let corpus = include_str!("testdata/semver-helm.tsv");
+        let mut n = 0;
+        for line in corpus.lines().filter(|l| !l.starts_with('#')) {
+            let mut f = line.split('\t');
+            let (c, v, want) = (f.next().unwrap(), f.next().unwrap(), f.next().unwrap());
+            let got = match call(&m, "semverCompare", &[Value::from(c), Value::from(v)]) {
+                Ok(Value::Bool(b)) => b.to_string(),
+                Ok(other) => format!("{other:?}"),
+                Err(e) => format!("ERR {e}"),
+            };
+            assert_eq!(got, want, "semverCompare {c:?} {v:?}");
+            n += 1;
+        }
+        assert_eq!(n, 1500);
+    }
+
     #[test]
     fn semver_object_matches_helm() {
         let m = funcs();
