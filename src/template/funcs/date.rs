@@ -839,8 +839,8 @@ pub fn parse_in_location(layout: &str, value: &str, local: &TimeZone) -> Result<
                 }
             }
             tz => {
-                if matches!(tz, Std::Iso8601TZ | Std::Iso8601ShortTZ | Std::Iso8601ColonTZ) && v.first() == Some(&b'Z')
-                {
+                // Every ISO 8601 form accepts `Z` (as Go 1.25 does, the seconds forms too).
+                if tz.is_iso() && v.first() == Some(&b'Z') {
                     v = &v[1..];
                     utc = true;
                 } else {
@@ -990,9 +990,7 @@ pub fn parse_in_location(layout: &str, value: &str, local: &TimeZone) -> Result<
     }
     if !zone_name.is_empty() {
         let guess = civil.to_zoned(TimeZone::UTC).map_err(|e| e.to_string())?.timestamp();
-        let info = local.to_offset_info(guess);
-        if info.abbreviation() == zone_name {
-            let off = info.offset().seconds();
+        if let Some(off) = lookup_name(local, &zone_name, guess) {
             let ts = guess
                 .checked_sub(jiff::SignedDuration::from_secs(off as i64))
                 .map_err(|e| e.to_string())?;
@@ -1005,6 +1003,32 @@ pub fn parse_in_location(layout: &str, value: &str, local: &TimeZone) -> Result<
         return Ok(guess.to_zoned(fixed_zone(&zone_name, off)));
     }
     in_zone(local.clone())
+}
+
+/// Go's `Location.lookupName`: the offset of a zone of `tz` called `name`, preferring one in
+/// effect at `unix` (read as local time in that zone), else the first zone with that name.
+fn lookup_name(tz: &TimeZone, name: &str, unix: Timestamp) -> Option<i32> {
+    // The zones of the location: the initial one and those of its transitions (bounded, as
+    // rule-based zones have transitions without end).
+    let mut zones: Vec<(String, i32)> = Vec::new();
+    let first = tz.to_offset_info(Timestamp::MIN);
+    zones.push((first.abbreviation().to_string(), first.offset().seconds()));
+    for t in tz.following(Timestamp::MIN).take(2000) {
+        let z = (t.abbreviation().to_string(), t.offset().seconds());
+        if !zones.contains(&z) {
+            zones.push(z);
+        }
+    }
+    for (zname, zoff) in &zones {
+        if zname == name {
+            let at = unix.checked_sub(jiff::SignedDuration::from_secs(*zoff as i64)).ok()?;
+            let info = tz.to_offset_info(at);
+            if info.abbreviation() == name {
+                return Some(info.offset().seconds());
+            }
+        }
+    }
+    zones.iter().find(|(n, _)| n == name).map(|(_, off)| *off)
 }
 
 /// Go's `atoi` for time fields: optional sign, digits only.
@@ -1434,6 +1458,38 @@ mod tests {
                 assert_eq!(got, want, "{layout:?} {value:?} in {zone}");
             }
         }
+    }
+
+    /// 2400 random layouts formatted by helm in two zones with odd offsets.
+    #[test]
+    fn format_corpus_matches_helm() {
+        let corpus = include_str!("testdata/date-format-helm.tsv");
+        let mut n = 0;
+        for line in corpus.lines().filter(|l| !l.starts_with('#')) {
+            let f: Vec<&str> = line.split('\t').collect();
+            let unix: i64 = f[1].parse().unwrap();
+            assert_eq!(date_in_zone(f[0], &Value::Int64(unix), f[2]), f[3], "{line}");
+            n += 1;
+        }
+        assert_eq!(n, 2400);
+    }
+
+    /// Helm's `toDate` on values of random layouts, some mutated, in two local zones. Left out:
+    /// a zone abbreviation shorter than 3 characters (`+1`), which jiff's POSIX zones cannot name.
+    #[test]
+    fn parse_corpus_matches_helm() {
+        let corpus = include_str!("testdata/date-parse-helm.tsv");
+        let zones = [TimeZone::UTC, TimeZone::get("America/St_Johns").unwrap()];
+        let mut n = 0;
+        for line in corpus.lines().filter(|l| !l.starts_with('#')) {
+            let f: Vec<&str> = line.split('\t').collect();
+            for (local, want) in zones.iter().zip(&f[2..4]) {
+                let got = parse_in_location(f[0], f[1], local).unwrap_or_else(|_| zero_time());
+                assert_eq!(time_string(&got), *want, "{line}");
+            }
+            n += 1;
+        }
+        assert!(n > 1700, "{n}");
     }
 
     #[test]
