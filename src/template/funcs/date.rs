@@ -1317,7 +1317,7 @@ pub fn register(m: &mut FuncMap) {
         "duration".into(),
         Func::pure(Sig::fixed(&[Any]), |a: &[Value]| {
             let n = match &a[0] {
-                Value::String(v) => v.parse::<i64>().unwrap_or(0),
+                Value::String(v) => go_parse_int(v),
                 Value::Int64(v) => *v,
                 _ => 0,
             };
@@ -1356,6 +1356,44 @@ pub fn register(m: &mut FuncMap) {
             Ok(Value::from(time_param(&a[0])?.timestamp().as_second().to_string()))
         }),
     );
+}
+
+/// Go's `strconv.ParseInt(s, 10, 64)` value, error ignored as Sprig does: 0 on a syntax error,
+/// the saturated bound when the digits overflow before any bad character is met.
+fn go_parse_int(s: &str) -> i64 {
+    let (neg, digits) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    if digits.is_empty() {
+        return 0;
+    }
+    let mut n: u64 = 0;
+    let mut overflow = false;
+    for c in digits.bytes() {
+        if !c.is_ascii_digit() {
+            return 0;
+        }
+        match n.checked_mul(10).and_then(|x| x.checked_add((c - b'0') as u64)) {
+            Some(x) => n = x,
+            None => {
+                overflow = true;
+                break;
+            }
+        }
+    }
+    const CUTOFF: u64 = 1 << 63;
+    if overflow || (!neg && n >= CUTOFF) {
+        return if neg { i64::MIN } else { i64::MAX };
+    }
+    if neg {
+        if n >= CUTOFF {
+            return i64::MIN;
+        }
+        return -(n as i64);
+    }
+    n as i64
 }
 
 /// Sprig `durationRound`: the largest whole unit (y = 365 d, mo = 30 d), truncated.
@@ -1572,6 +1610,9 @@ mod tests {
         assert_eq!(dur(Value::from("-7200")), "-2h0m0s");
         assert_eq!(dur(Value::from("3600")), "1h0m0s");
         assert_eq!(dur(Value::Int64(9223372036)), "2562047h47m16s");
+        // ParseInt saturates on overflow before it meets the bad `m`; Go's multiply then wraps.
+        assert_eq!(dur(Value::from("896107934642773056642171m")), "-1s");
+        assert_eq!(dur(Value::from("12m")), "0s");
         // Sprig reads only string and int64: template ints and floats are 0.
         for v in [Value::Int(95), Value::Float(1.5), Value::from("x"), Value::Int(0)] {
             assert_eq!(dur(v), "0s");
@@ -1595,6 +1636,31 @@ mod tests {
         for (v, want) in cases {
             assert_eq!(round(v.clone()), want, "{v:?}");
         }
+    }
+
+    /// 1500 random duration strings through `dateModify`, `durationRound` and `duration`.
+    #[test]
+    fn duration_corpus_matches_helm() {
+        let m = funcs();
+        let t = Value::Time(Rc::new(utc_date(2017, 12, 31)));
+        let corpus = include_str!("testdata/duration-helm.tsv");
+        let mut n = 0;
+        for line in corpus.lines().filter(|l| !l.starts_with('#')) {
+            let (d, want) = line.split_once('\t').unwrap();
+            let d = Value::from(d);
+            let Value::Time(modified) = call(&m, "dateModify", &[d.clone(), t.clone()]).unwrap() else {
+                panic!("{line}")
+            };
+            let got = format!(
+                "{}|{}|{}",
+                format(&modified, "2006-01-02 15:04:05.999999999"),
+                text(call(&m, "durationRound", std::slice::from_ref(&d)).unwrap()),
+                text(call(&m, "duration", std::slice::from_ref(&d)).unwrap())
+            );
+            assert_eq!(got, want, "{line}");
+            n += 1;
+        }
+        assert_eq!(n, 1500);
     }
 
     #[test]
