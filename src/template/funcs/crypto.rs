@@ -1324,7 +1324,7 @@ mod tests {
                         return l.split(':').next().unwrap_or("").to_string() + ":<serial>";
                     }
                 }
-                if l.contains("UTCTIME") {
+                if l.contains("UTCTIME") || l.contains("GENERALIZEDTIME") {
                     return l.split(':').next().unwrap_or("").to_string() + ":<time>";
                 }
                 l
@@ -1518,6 +1518,35 @@ mod tests {
         assert!(verified.unwrap().contains("OK"));
         let key_text = openssl(&["rsa", "-noout", "-text"], &c.key).unwrap().unwrap();
         assert!(key_text.contains("Private-Key: (2048 bit, 2 primes)"), "{key_text}");
+    }
+
+    /// Self-signed certificates helm made: an empty subject (critical SAN, IPv4-mapped address
+    /// written as 4 bytes, GeneralizedTime after 2049) and a wildcard CN (a UTF8String).
+    #[test]
+    fn self_signed_shapes_match_helm() {
+        let m = funcs();
+        let cases = [
+            (
+                vec![
+                    Value::from(""),
+                    Value::list(vec![Value::from("::ffff:1.2.3.4"), Value::from("10.0.0.1")]),
+                    Value::list(vec![Value::from("x"), Value::from("*.y")]),
+                    Value::Int(9000),
+                ],
+                include_str!("testdata/helm-selfsigned-empty-cn.asn1"),
+            ),
+            (
+                vec![Value::from("*.example.com"), Value::Nil, Value::Nil, Value::Int(3)],
+                include_str!("testdata/helm-selfsigned-wildcard.asn1"),
+            ),
+        ];
+        for (args, helm) in cases {
+            let c = cert_of(call(&m, "genSelfSignedCert", &args).unwrap());
+            let Some(dump) = openssl(&["asn1parse"], &c.cert) else {
+                return;
+            };
+            assert_eq!(asn1_shape(&dump.unwrap()), asn1_shape(helm));
+        }
     }
 
     #[test]
