@@ -220,6 +220,21 @@ const CASES: &[&str] = &[
     "a: !!float abc\n",
     "a: |\n  x\n b: 1\n",
     "a:\n  - 1\n - 2\n",
+    "a:\n  b: {} \"x\n  c: 1\n",
+    "a: \"x\n  b: 1\n## c \"d\" e\nf: 1\n",
+    "\ta: 1\n",
+    "x: 1\n\ta: 1\n",
+    "a: |\n  x\n\ty\n",
+    "a: b\n\tc\n",
+    "a: }\n",
+    "a: 1 }\n",
+    "a: [\n  b: 1\n  c: 2\n]\n",
+    "a: \"v\" }\n",
+    "a: 'v' ]\n",
+    "a: |x\n  b\n",
+    "k: v\n\t\n",
+    "k: \"a\tb\"\n",
+    "k: [a,\tb]\n",
     "a: b: c\n",
     "a:\n  b: 1\n c: 2\n",
     "a:\n  - 1\n  b: 2\n",
@@ -444,7 +459,9 @@ fn from_json_matches_helm() {
 /// comparison as the corpus; does nothing without the variable.
 #[test]
 fn external_values_match_helm() {
-    let Ok(root) = std::env::var("YAML_CORPUS_DIR") else { return };
+    let Ok(root) = std::env::var("YAML_CORPUS_DIR") else {
+        return;
+    };
     let Some(helm) = helm_or_skip() else { return };
     let mut files = Vec::new();
     let mut stack = vec![PathBuf::from(root)];
@@ -471,8 +488,15 @@ fn external_values_match_helm() {
                 for ((name, wt), (_, gt)) in w.iter().zip(g.iter()) {
                     if wt != gt {
                         let (wl, gl): (Vec<&str>, Vec<&str>) = (wt.lines().collect(), gt.lines().collect());
-                        let at = (0..wl.len().max(gl.len())).find(|&k| wl.get(k) != gl.get(k)).unwrap_or(0);
-                        failures.push(format!("{} {name} line {at}:\n  helm: {:?}\n  ours: {:?}", f.display(), wl.get(at), gl.get(at)));
+                        let at = (0..wl.len().max(gl.len()))
+                            .find(|&k| wl.get(k) != gl.get(k))
+                            .unwrap_or(0);
+                        failures.push(format!(
+                            "{} {name} line {at}:\n  helm: {:?}\n  ours: {:?}",
+                            f.display(),
+                            wl.get(at),
+                            gl.get(at)
+                        ));
                     }
                 }
             }
