@@ -252,7 +252,8 @@ pub fn load_archive_file(path: &Path, limits: Limits) -> Result<Chart, ChartErro
                 "file '{name}' seems to be a YAML file, but expected a gzipped archive"
             ));
         }
-        let ct = if std::str::from_utf8(&data).is_ok() {
+        // Helm sniffs a zero-padded 512-byte buffer, so short files look binary.
+        let ct = if data.len() >= 512 && std::str::from_utf8(&data[..512]).is_ok_and(|t| !t.contains('\0')) {
             "text/plain; charset=utf-8"
         } else {
             "application/octet-stream"
@@ -264,22 +265,53 @@ pub fn load_archive_file(path: &Path, limits: Limits) -> Result<Chart, ChartErro
     load_archive(&data, limits)
 }
 
-/// Loads a chart from `.tgz` bytes (`LoadArchive`).
+/// Loads a chart from `.tgz` bytes (`LoadArchive`). Helm reports any archive problem as just
+/// `unable to load chart archive`; we keep that text and add the reason, naming the entry.
 pub fn load_archive(data: &[u8], limits: Limits) -> Result<Chart, ChartError> {
-    let files = archive::load_archive_files(data, limits)?;
+    let files = archive::load_archive_files(data, limits)
+        .map_err(|e| ChartError(format!("unable to load chart archive: {e}")))?;
+    let Some(cy) = files.iter().find(|f| f.name == "Chart.yaml") else {
+        return err("unable to detect chart version, no Chart.yaml found");
+    };
+    check_api_version(&cy.data)?;
     load_files(files, limits)
+}
+
+/// The generic loader's first look at Chart.yaml: only `apiVersion` v1, v2 (or none) load as v2
+/// charts. Helm 4.1.4 loads `v3` charts but then refuses to install or render them.
+fn check_api_version(chart_yaml: &[u8]) -> Result<(), ChartError> {
+    let doc = yaml_value(&String::from_utf8_lossy(chart_yaml))
+        .map_err(|e| ChartError(format!("cannot load Chart.yaml: {e}")))?;
+    let mut md = Metadata::default();
+    // Only apiVersion matters here; type errors in other fields are reported by the full load.
+    if let Value::Map(m) = &doc {
+        if let Some(v) = m.get("apiVersion") {
+            let one = Map::new();
+            one.insert("apiVersion", v);
+            md.apply(&Value::Map(one))
+                .map_err(|e| ChartError(format!("cannot load Chart.yaml: {e}")))?;
+        }
+    }
+    match md.api_version.as_str() {
+        "" | "v1" | "v2" => Ok(()),
+        "v3" => err("invalid chart apiVersion"),
+        _ => err("unsupported chart version"),
+    }
 }
 
 /// Loads a chart directory, honouring `.helmignore` (`LoadDir`).
 pub fn load_dir(dir: &Path, limits: Limits) -> Result<Chart, ChartError> {
     let top = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
     let chart_yaml = top.join("Chart.yaml");
-    if let Err(e) = std::fs::metadata(&chart_yaml) {
-        return err(format!(
-            "unable to detect chart at {}: {}",
-            chart_yaml.display(),
-            os_error("open", &chart_yaml, &e)
-        ));
+    match std::fs::read(&chart_yaml) {
+        Err(e) => {
+            return err(format!(
+                "unable to detect chart at {}: {}",
+                chart_yaml.display(),
+                os_error("open", &chart_yaml, &e)
+            ))
+        }
+        Ok(data) => check_api_version(&data)?,
     }
     let mut rules = ignore::Rules::empty();
     let ifile = top.join(ignore::HELM_IGNORE);

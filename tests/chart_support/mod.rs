@@ -62,5 +62,7 @@ pub fn go_json(v: &Value) -> String {
 
 /// The path of a test chart under tests/data/charts.
 pub fn chart_dir(name: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/charts").join(name)
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/charts")
+        .join(name)
 }
