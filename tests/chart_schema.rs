@@ -64,7 +64,14 @@ fn nested_group_and_additional_properties() {
 
 #[test]
 fn passing_skipping_and_type_mismatch() {
-    assert_eq!(prepare(&["replicas=2,name=ab,mode=a,sub.port=x"], &[], PrepareOptions::default()), Ok(()));
+    assert_eq!(
+        prepare(
+            &["replicas=2,name=ab,mode=a,sub.port=x"],
+            &[],
+            PrepareOptions::default()
+        ),
+        Ok(())
+    );
     let skip = PrepareOptions {
         skip_schema_validation: true,
         ..Default::default()
@@ -87,8 +94,11 @@ fn kube_version_constraint() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("k");
     std::fs::create_dir_all(dir.join("templates")).unwrap();
-    std::fs::write(dir.join("Chart.yaml"), "apiVersion: v2\nname: k\nversion: 0.1.0\nkubeVersion: \">=1.99.0\"\n")
-        .unwrap();
+    std::fs::write(
+        dir.join("Chart.yaml"),
+        "apiVersion: v2\nname: k\nversion: 0.1.0\nkubeVersion: \">=1.99.0\"\n",
+    )
+    .unwrap();
     let run = |kv: &str| {
         let c = chart::load(&dir).unwrap();
         let opts = PrepareOptions {
