@@ -98,3 +98,43 @@ fn chart_metadata_after_processing() {
     assert_eq!(names, ["sub1", "first", "sub2", "lib"]);
     assert!(p.chart.dependencies[3].is_library());
 }
+
+/// An apiVersion v1 chart: dependencies come from requirements.yaml, which (with
+/// requirements.lock) also stays in `.Files`. Helm printed
+/// `# dep: {"enabled":true,"global":{}}`, `# v1: {"dep":{"enabled":true,"global":{}}}
+/// requirements.lock requirements.yaml`, and with `--set dep.enabled=false` only
+/// `# v1: {"dep":{"enabled":false}}`.
+#[test]
+fn v1_chart_with_requirements() {
+    let load = || chart::load(chart_dir("v1chart")).unwrap();
+    let c = load();
+    let mut files: Vec<&str> = c.files.iter().map(|f| f.name.as_str()).collect();
+    files.sort();
+    assert_eq!(files, ["requirements.lock", "requirements.yaml"]);
+    let p = chart::prepare(
+        c,
+        &ValueOptions::default().merge_values().unwrap(),
+        &PrepareOptions::default(),
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    collect(&p.chart, &p.values, &mut out);
+    assert_eq!(
+        out,
+        [
+            r#"# v1: {"dep":{"enabled":true,"global":{}}}"#,
+            r#"# dep: {"enabled":true,"global":{}}"#
+        ]
+    );
+    let user = ValueOptions {
+        set: vec!["dep.enabled=false".into()],
+        ..Default::default()
+    }
+    .merge_values()
+    .unwrap();
+    let p = chart::prepare(load(), &user, &PrepareOptions::default()).unwrap();
+    let mut out = Vec::new();
+    collect(&p.chart, &p.values, &mut out);
+    assert_eq!(out, [r#"# v1: {"dep":{"enabled":false}}"#]);
+    assert!(p.chart.metadata.dependencies.is_empty());
+}
