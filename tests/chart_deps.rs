@@ -84,7 +84,7 @@ fn first_bool_condition_wins_and_versionless_alias_is_dropped() {
 fn chart_metadata_after_processing() {
     let c = chart::load(chart_dir("deps")).unwrap();
     let p = chart::prepare(c, &Value::Map(Default::default()), &PrepareOptions::default()).unwrap();
-    let mut md = p.chart.metadata.to_value();
+    let md = p.chart.metadata.to_value();
     md.as_map().unwrap().insert("IsRoot", Value::Bool(true));
     // Helm prints "Annotations":null for a chart without annotations; we keep an empty
     // map[string]string (so `index .Chart.Annotations "x"` works as on Helm's typed nil map).

@@ -562,7 +562,7 @@ mod tests {
         assert_eq!(format_float32_g(123456.0), "123456");
         assert_eq!(format_float32_g(0.0001), "0.0001");
         assert_eq!(format_float32_g(0.00001), "1e-05");
-        assert_eq!(format_float32_g(3.14159265), "3.1415927");
+        assert_eq!(format_float32_g(2.7182817459), "2.7182817");
         assert_eq!(format_float32_g(-2.5), "-2.5");
         assert_eq!(format_float32_g(1e21), "1e+21");
         assert_eq!(format_float64_g(1000000.0), "1e+06");
