@@ -357,3 +357,27 @@ fn archive_files_and_subchart_archives() {
         "error unpacking subchart s-0.1.0.tgz in p: validation: chart.metadata.version is required"
     );
 }
+
+/// Helm follows symlinks in a chart directory (printing `link.txt=outside linkdir/o.txt=outside`
+/// for `.Files` here) and fails on a loop only when the path gets too long; we stop at the loop.
+#[cfg(unix)]
+#[test]
+fn directory_symlinks_are_followed_and_loops_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let outside = tmp.path().join("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(outside.join("o.txt"), "outside\n").unwrap();
+    let dir = tmp.path().join("sl");
+    write_chart(&dir, "apiVersion: v2\nname: sl\nversion: 0.1.0\n");
+    std::os::unix::fs::symlink(outside.join("o.txt"), dir.join("link.txt")).unwrap();
+    std::os::unix::fs::symlink(&outside, dir.join("linkdir")).unwrap();
+    let c = chart::load(&dir).unwrap();
+    let files: Vec<(&str, &[u8])> = c.files.iter().map(|f| (f.name.as_str(), f.data.as_slice())).collect();
+    assert_eq!(
+        files,
+        [("link.txt", &b"outside\n"[..]), ("linkdir/o.txt", b"outside\n")]
+    );
+    std::os::unix::fs::symlink("..", dir.join("templates/loop")).unwrap();
+    let e = chart::load(&dir).unwrap_err().to_string();
+    assert!(e.ends_with("too many levels of symbolic links"), "{e}");
+}

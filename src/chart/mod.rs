@@ -325,7 +325,7 @@ pub fn load_dir(dir: &Path, limits: Limits) -> Result<Chart, ChartError> {
         rules: &rules,
         limits,
         files: &mut files,
-        depth: 0,
+        stack: Vec::new(),
     };
     walker.walk(&top, "")?;
     load_files(files, limits)
@@ -335,19 +335,29 @@ struct Walker<'a> {
     rules: &'a ignore::Rules,
     limits: Limits,
     files: &'a mut Vec<BufferedFile>,
-    depth: usize,
+    /// Canonical paths of the directories being walked, to stop symlink cycles.
+    stack: Vec<PathBuf>,
 }
 
 impl Walker<'_> {
     /// `sympath.Walk`: lexical order, symlinks followed (to files and directories).
     fn walk(&mut self, dir: &Path, rel: &str) -> Result<(), ChartError> {
-        // Symlinked directories can loop; Go would recurse until the path is too long.
-        if self.depth > 64 {
+        // Symlinked directories can loop (Go recurses until the path is too long); refuse a
+        // directory that is already being walked.
+        let canon = std::fs::canonicalize(dir).map_err(|e| ChartError(os_error("open", dir, &e)))?;
+        if self.stack.contains(&canon) || self.stack.len() > 256 {
             return err(format!(
-                "error walking {}: too many levels of symbolic links",
+                "cannot load {}: too many levels of symbolic links",
                 dir.display()
             ));
         }
+        self.stack.push(canon);
+        let r = self.walk_entries(dir, rel);
+        self.stack.pop();
+        r
+    }
+
+    fn walk_entries(&mut self, dir: &Path, rel: &str) -> Result<(), ChartError> {
         let rd = std::fs::read_dir(dir).map_err(|e| ChartError(os_error("open", dir, &e)))?;
         let mut names: Vec<(String, PathBuf)> = Vec::new();
         for e in rd {
@@ -368,9 +378,7 @@ impl Walker<'_> {
                 if self.rules.ignore(&n, true) {
                     continue;
                 }
-                self.depth += 1;
                 self.walk(&path, &n)?;
-                self.depth -= 1;
                 continue;
             }
             if self.rules.ignore(&n, false) {
