@@ -160,6 +160,8 @@ enum Entry<'a> {
     File(&'a str, &'a [u8]),
     Symlink(&'a str, &'a str),
     Hardlink(&'a str, &'a str),
+    /// An old-style entry (typeflag NUL) whose name ends in `/`: a directory to Go.
+    OldDir(&'a str),
 }
 
 fn tgz(entries: &[Entry]) -> Vec<u8> {
@@ -170,6 +172,7 @@ fn tgz(entries: &[Entry]) -> Vec<u8> {
             Entry::File(n, d) => (*n, *d, tar::EntryType::Regular, None),
             Entry::Symlink(n, l) => (*n, &b""[..], tar::EntryType::Symlink, Some(*l)),
             Entry::Hardlink(n, l) => (*n, &b""[..], tar::EntryType::Link, Some(*l)),
+            Entry::OldDir(n) => (*n, &b""[..], tar::EntryType::Regular, None),
         };
         {
             let gnu = h.as_gnu_mut().unwrap();
@@ -179,6 +182,9 @@ fn tgz(entries: &[Entry]) -> Vec<u8> {
             }
         }
         h.set_entry_type(kind);
+        if let Entry::OldDir(_) = e {
+            h.as_mut_bytes()[156] = 0;
+        }
         h.set_size(data.len() as u64);
         h.set_mode(0o644);
         h.set_cksum();
@@ -206,6 +212,7 @@ fn archives_that_load() {
     let c = chart::load_archive(
         &tgz(&[
             Entry::File("c/Chart.yaml", CY),
+            Entry::OldDir("c/templates/"),
             Entry::File("c/templates/t.yaml", b"# t\n"),
             Entry::File("c/data.txt", b"\xEF\xBB\xBFdata"),
             Entry::File("/etc/evil.txt", b"x"),

@@ -206,7 +206,9 @@ pub fn load_archive_files(gz: &[u8], limits: Limits) -> Result<Vec<BufferedFile>
             continue;
         }
         let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-        if raw.ends_with('/') && !et.is_file() {
+        // Go's tar reader turns an old-style regular entry (typeflag NUL) whose name ends in `/`
+        // into a directory.
+        if raw.ends_with('/') && entry.header().as_bytes()[156] == 0 {
             continue;
         }
         let name = entry_name(&raw)?;
