@@ -388,3 +388,26 @@ fn directory_symlinks_are_followed_and_loops_refused() {
     let e = chart::load(&dir).unwrap_err().to_string();
     assert!(e.ends_with("too many levels of symbolic links"), "{e}");
 }
+
+/// Chart.yaml scalars in string fields are formatted as sigs.k8s.io/yaml does, keys match
+/// case-insensitively. Helm printed this `.Chart` (`toJson`) for the same Chart.yaml.
+#[test]
+fn chart_yaml_scalar_conversions() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("meta");
+    write_chart(
+        &dir,
+        "apiVersion: v2\nname: meta\nversion: 1.0\nappVersion: 1.10\ndescription: yes\nKubeVersion: \">=1.0.0-0\"\ndeprecated: true\nannotations:\n  a: 1\nkeywords: [1, true]\nhome: 0755\nicon: 1e3\n",
+    );
+    let c = chart::load(&dir).unwrap();
+    let md = c.metadata.to_value();
+    md.as_map().unwrap().insert("IsRoot", Value::Bool(true));
+    assert_eq!(
+        support::go_json(&md),
+        r#"{"APIVersion":"v2","Annotations":{"a":"1"},"AppVersion":"1.1","Condition":"","Dependencies":[],"Deprecated":true,"Description":"true","Home":"493","Icon":"1000","IsRoot":true,"Keywords":["1","true"],"KubeVersion":"\u003e=1.0.0-0","Maintainers":[],"Name":"meta","Sources":[],"Tags":"","Type":"","Version":"1"}"#
+    );
+    assert_eq!(
+        md.as_map().unwrap().get("Annotations").unwrap().type_name(),
+        "map[string]string"
+    );
+}
