@@ -485,7 +485,7 @@ pub fn load_files(files: Vec<BufferedFile>, limits: Limits) -> Result<Chart, Cha
             continue;
         }
         let sub = if n.ends_with(".tgz") {
-            let file = &files[0];
+            let Some(file) = files.first() else { continue };
             if file.name != n {
                 return err(format!(
                     "error unpacking subchart tar in {}: expected {n}, got {}",
