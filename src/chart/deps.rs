@@ -177,7 +177,7 @@ fn get_alias_dependency(charts: &[Chart], dep: &super::Dependency) -> Option<Cha
 }
 
 fn process_dependency_enabled(c: &mut Chart, v: &Map, path: &str) -> Result<(), ChartError> {
-    if c.metadata.dependencies.is_empty() {
+    if !c.metadata.has_dependencies {
         return Ok(());
     }
     let mut chart_deps: Vec<Chart> = Vec::new();
@@ -219,6 +219,8 @@ fn process_dependency_enabled(c: &mut Chart, v: &Map, path: &str) -> Result<(), 
         let subpath = format!("{path}{}.", t.name());
         process_dependency_enabled(t, &cvals, &subpath)?;
     }
+    // `c.Metadata.Dependencies = nil; append(nil, cdMetadata...)`: nil again when none is left.
+    c.metadata.has_dependencies = !c.metadata.dependencies.is_empty();
     Ok(())
 }
 
@@ -295,7 +297,7 @@ fn string_map(pairs: &[(&str, String)]) -> Value {
 }
 
 fn process_import_values(c: &mut Chart) -> Result<(), ChartError> {
-    if c.metadata.dependencies.is_empty() {
+    if !c.metadata.has_dependencies {
         return Ok(());
     }
     let cvals = merge_values(c, &Map::new())?;

@@ -54,6 +54,9 @@ pub struct Metadata {
     pub kube_version: String,
     /// `None` entries are `null` items, which validation refuses.
     pub dependencies: Vec<Option<Dependency>>,
+    /// Go's "non-nil slice": `dependencies:` was given as a list, even an empty one. Helm skips
+    /// dependency processing (and so the nested charts' conditions) only when it is nil.
+    pub has_dependencies: bool,
     /// `application`, `library` or empty.
     pub chart_type: String,
 }
@@ -375,8 +378,12 @@ impl Metadata {
                     other => return Err(type_error(other, &f, "[]*v2.Maintainer")),
                 },
                 "dependencies" => match &v {
-                    Value::Nil => self.dependencies.clear(),
+                    Value::Nil => {
+                        self.dependencies.clear();
+                        self.has_dependencies = false;
+                    }
                     Value::List(l) => {
+                        self.has_dependencies = true;
                         self.dependencies = l
                             .items
                             .iter()

@@ -810,7 +810,9 @@ mod tests {
         };
         for _ in 0..20000 {
             let len = (next() % 24) as usize;
-            let s: String = (0..len).map(|_| alphabet[(next() % alphabet.len() as u64) as usize]).collect();
+            let s: String = (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect();
             let m = Map::new();
             let _ = parse_set(&s, &m);
             let _ = parse_set_string(&s, &m);
