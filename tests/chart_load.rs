@@ -110,6 +110,7 @@ fn chart_yaml_errors_match_helm() {
         ),
         ("apiVersion: v3\nname: e\nversion: 1.0.0\n", "invalid chart apiVersion"),
         ("apiVersion: v9\nname: e\nversion: 1.0.0\n", "unsupported chart version"),
+        ("APIVERSION: v3\nname: e\nversion: 1.0.0\n", "invalid chart apiVersion"),
         ("name: e\nversion: 1.0.0\n", "ok"),
     ];
     for (yaml, want) in cases {

@@ -284,13 +284,16 @@ fn check_api_version(chart_yaml: &[u8]) -> Result<(), ChartError> {
         .map_err(|e| ChartError(format!("cannot load Chart.yaml: {e}")))?;
     let mut md = Metadata::default();
     // Only apiVersion matters here; type errors in other fields are reported by the full load.
+    // (encoding/json matches the key case-insensitively; of several, the last in key order wins.)
     if let Value::Map(m) = &doc {
-        if let Some(v) = m.get("apiVersion") {
-            let one = Map::new();
-            one.insert("apiVersion", v);
-            md.apply(&Value::Map(one))
-                .map_err(|e| ChartError(format!("cannot load Chart.yaml: {e}")))?;
+        let only = Map::new();
+        for (k, v) in m.entries() {
+            if k.eq_ignore_ascii_case("apiVersion") {
+                only.insert(k, v);
+            }
         }
+        md.apply(&Value::Map(only))
+            .map_err(|e| ChartError(format!("cannot load Chart.yaml: {e}")))?;
     }
     match md.api_version.as_str() {
         "" | "v1" | "v2" => Ok(()),
