@@ -309,7 +309,7 @@ fn archive_size_limits() {
     );
     assert_eq!(
         e.unwrap_err().to_string(),
-        "unable to load chart archive: decompressed chart is larger than the maximum size 300"
+        "unable to load chart archive: decompressed chart is larger than the maximum size 300 (at \"c/c\")"
     );
 }
 
