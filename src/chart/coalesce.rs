@@ -19,7 +19,8 @@ thread_local! {
     static WARNINGS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
 }
 
-/// The warnings Helm would have logged during coalescing on this thread.
+/// The warnings Helm would have logged (`log.Printf`/`slog`) while loading and coalescing on this
+/// thread: coalesce conflicts, v1-style requirements files in v2 charts, non-bool conditions.
 pub struct Warnings;
 
 impl Warnings {

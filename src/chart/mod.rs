@@ -442,6 +442,9 @@ pub fn load_files(files: Vec<BufferedFile>, limits: Limits) -> Result<Chart, Cha
                     .map_err(|e| ChartError(format!("cannot load {name}: {e}")))?;
                 if name == "requirements.lock" {
                     let md = metadata.get_or_insert_with(Metadata::default);
+                    if md.api_version != "v1" {
+                        coalesce::push_warning("Warning: Dependency locking is handled in Chart.lock since apiVersion \"v2\". We recommend migrating to Chart.lock.".into());
+                    }
                     if md.api_version == "v1" {
                         chart.files.push(File { name, data: f.data });
                     }
@@ -454,6 +457,9 @@ pub fn load_files(files: Vec<BufferedFile>, limits: Limits) -> Result<Chart, Cha
             "values.schema.json" => chart.schema = Some(f.data),
             "requirements.yaml" => {
                 let md = metadata.get_or_insert_with(Metadata::default);
+                if md.api_version != "v1" {
+                    coalesce::push_warning("Warning: Dependencies are handled in Chart.yaml since apiVersion \"v2\". We recommend migrating dependencies to Chart.yaml.".into());
+                }
                 let doc = yaml_value(&String::from_utf8_lossy(&f.data))
                     .map_err(|e| ChartError(format!("cannot load requirements.yaml: {e}")))?;
                 md.apply(&doc)
