@@ -36,6 +36,8 @@ enum Node {
 struct Builder<'a> {
     parser: Parser<'a, serde_saphyr::granit_parser::StrInput<'a>>,
     anchors: HashMap<usize, Rc<Node>>,
+    names: HashMap<usize, String>,
+    text: &'a str,
 }
 
 impl<'a> Builder<'a> {
@@ -43,7 +45,7 @@ impl<'a> Builder<'a> {
         match self.parser.next_event() {
             None => Ok(None),
             Some(Ok((ev, span))) => Ok(Some((ev, span.start.line()))),
-            Some(Err(e)) => Err(scan_error(&e)),
+            Some(Err(e)) => Err(scan_error(&e, self.text)),
         }
     }
 
@@ -77,7 +79,10 @@ impl<'a> Builder<'a> {
                     match self.next()? {
                         None => return Err(YamlError::Yaml("yaml: unexpected end of stream".into())),
                         Some((Event::SequenceEnd, _)) => break,
-                        Some((Event::Comment(..), _)) | Some((Event::Anchor(..), _)) => continue,
+                        Some((Event::Comment(..), _)) => continue,
+                        Some((Event::Anchor(id, name), _)) => {
+                            self.names.insert(id, name.into_owned());
+                        }
                         Some((ev, l)) => items.push(self.node(ev, l, depth + 1)?),
                     }
                 }
@@ -89,13 +94,20 @@ impl<'a> Builder<'a> {
                     let key = match self.next()? {
                         None => return Err(YamlError::Yaml("yaml: unexpected end of stream".into())),
                         Some((Event::MappingEnd, _)) => break,
-                        Some((Event::Comment(..), _)) | Some((Event::Anchor(..), _)) => continue,
+                        Some((Event::Comment(..), _)) => continue,
+                        Some((Event::Anchor(id, name), _)) => {
+                            self.names.insert(id, name.into_owned());
+                            continue;
+                        }
                         Some((ev, l)) => self.node(ev, l, depth + 1)?,
                     };
                     let value = loop {
                         match self.next()? {
                             None => return Err(YamlError::Yaml("yaml: unexpected end of stream".into())),
-                            Some((Event::Comment(..), _)) | Some((Event::Anchor(..), _)) => continue,
+                            Some((Event::Comment(..), _)) => continue,
+                            Some((Event::Anchor(id, name), _)) => {
+                                self.names.insert(id, name.into_owned());
+                            }
                             Some((ev, l)) => break self.node(ev, l, depth + 1)?,
                         }
                     };
@@ -106,7 +118,10 @@ impl<'a> Builder<'a> {
             Event::Alias(id) => match self.anchors.get(&id) {
                 Some(n) => return Ok(Rc::new(Node::Alias(n.clone()))),
                 // The anchor is still open: the alias is inside the node it names.
-                None => return Err(YamlError::Yaml("yaml: anchor value contains itself".into())),
+                None => {
+                    let name = self.names.get(&id).cloned().unwrap_or_default();
+                    return Err(YamlError::Yaml(format!("yaml: anchor '{name}' value contains itself")));
+                }
             },
             _ => return Err(YamlError::Yaml("yaml: did not find expected node content".into())),
         };
@@ -133,41 +148,65 @@ impl<'a> Builder<'a> {
     }
 }
 
-/// Maps granit's scanner/parser errors to libyaml's wording, with go-yaml's line numbers.
-fn scan_error(e: &ScanError) -> YamlError {
+/// Maps granit's scanner/parser errors to libyaml's wording and go-yaml's line rule: a scanner
+/// error shows the 1-based line, a parser error the 0-based line of the problem, and neither
+/// shows a line when the 0-based line is 0.
+fn scan_error(e: &ScanError, text: &str) -> YamlError {
     use serde_saphyr::granit_parser::ErrorKind as K;
-    let line = e.marker().line();
-    let msg: String = match e.kind() {
+    let line0 = e.marker().line().saturating_sub(1);
+    // (message, is a scanner error)
+    let (msg, scanner): (String, bool) = match e.kind() {
         K::MappingValueNotAllowed | K::InvalidMappingValueWhitespace | K::InvalidColonPlacement => {
-            "mapping values are not allowed in this context".into()
+            ("mapping values are not allowed in this context".into(), true)
         }
-        K::ExpectedBlockMappingKey | K::UnexpectedEofBlockMapping => "did not find expected key".into(),
-        K::ExpectedBlockSequenceEntry | K::UnexpectedEofBlockSequence => "did not find expected '-' indicator".into(),
+        K::ExpectedBlockMappingKey | K::UnexpectedEofBlockMapping => ("did not find expected key".into(), false),
+        K::ExpectedBlockSequenceEntry | K::UnexpectedEofBlockSequence => {
+            ("did not find expected '-' indicator".into(), false)
+        }
         K::UnexpectedCharacter { .. } | K::TabNotAllowed | K::TabInIndentation | K::TabInBlockIndentation => {
-            "found character that cannot start any token".into()
+            ("found character that cannot start any token".into(), true)
         }
-        K::SimpleKeyExpected | K::InvalidSimpleKey => "could not find expected ':'".into(),
+        K::SimpleKeyExpected | K::InvalidSimpleKey => ("could not find expected ':'".into(), true),
         K::ExpectedFlowSequenceSeparator | K::UnexpectedEofFlowSequence | K::UnclosedFlowCollection { open: '[' } => {
-            "did not find expected ',' or ']'".into()
+            ("did not find expected ',' or ']'".into(), false)
         }
         K::ExpectedFlowMappingSeparator | K::UnexpectedEofFlowMapping | K::UnclosedFlowCollection { .. } => {
-            "did not find expected ',' or '}'".into()
+            ("did not find expected ',' or '}'".into(), false)
         }
-        K::ExpectedNodeContent => "did not find expected node content".into(),
-        K::UnclosedQuotedScalar | K::UnexpectedEof => "found unexpected end of stream".into(),
-        K::UnknownQuotedScalarEscape => "found unknown escape character".into(),
+        K::ExpectedNodeContent | K::MisplacedFlowCollectionEnd | K::MismatchedFlowCollectionEnd { .. } => {
+            ("did not find expected node content".into(), false)
+        }
+        K::UnclosedQuotedScalar | K::UnexpectedEof => ("found unexpected end of stream".into(), true),
+        K::UnknownQuotedScalarEscape => ("found unknown escape character".into(), true),
         K::BlockSequenceEntryNotAllowed | K::BlockEntryInFlowCollection => {
-            "block sequence entries are not allowed in this context".into()
+            ("block sequence entries are not allowed in this context".into(), true)
         }
         K::UnknownAnchor => {
-            return YamlError::Yaml(format!("yaml: line {line}: found undefined alias"));
+            // go-yaml reports this from its own parser, by name and without a line.
+            let at = e.marker().byte_offset().unwrap_or(usize::MAX);
+            let name: String = text
+                .get(at..)
+                .unwrap_or("")
+                .trim_start_matches('*')
+                .chars()
+                .take_while(|c| !c.is_whitespace() && !matches!(c, ',' | '[' | ']' | '{' | '}'))
+                .collect();
+            return YamlError::Yaml(format!("yaml: unknown anchor '{name}' referenced"));
         }
-        K::MisplacedFlowCollectionEnd | K::MismatchedFlowCollectionEnd { .. } => {
-            "did not find expected node content".into()
-        }
-        other => other.to_string(),
+        other => (other.to_string(), true),
     };
-    YamlError::Yaml(format!("yaml: line {line}: {msg}"))
+    let shown = if line0 == 0 {
+        0
+    } else if scanner {
+        line0 + 1
+    } else {
+        line0
+    };
+    if shown == 0 {
+        YamlError::Yaml(format!("yaml: {msg}"))
+    } else {
+        YamlError::Yaml(format!("yaml: line {shown}: {msg}"))
+    }
 }
 
 /// go-yaml's guard against alias bombs (`allowedAliasRatio`).
@@ -348,15 +387,19 @@ impl Decoder {
                 Key::Bool(b) => b.to_string(),
                 Key::Uint(u) => {
                     return Err(YamlError::Yaml(format!(
-                        "unsupported map key of type: uint64, key: 0x{u:x}, value: {value:?}"
+                        "unsupported map key of type: uint64, key: 0x{u:x}, value: {}",
+                        go_sharp_v(v)
                     )))
                 }
                 Key::Nil => {
                     return Err(YamlError::Yaml(format!(
-                        "unsupported map key of type: %!s(<nil>), key: <nil>, value: {value:?}"
+                        "unsupported map key of type: %!s(<nil>), key: <nil>, value: {}",
+                        go_sharp_v(v)
                     )))
                 }
-                Key::Collection => return Err(YamlError::Yaml("yaml: invalid map key".into())),
+                Key::Collection => {
+                    return Err(YamlError::Yaml(format!("yaml: invalid map key: {}", go_sharp_v(k))));
+                }
             };
             out.insert(key, value);
         }
@@ -396,6 +439,41 @@ impl Decoder {
     }
 }
 
+/// Go's `%#v` of what go-yaml decoded for a node (for "invalid map key" messages).
+fn go_sharp_v(n: &Node) -> String {
+    match n {
+        Node::Alias(t) => go_sharp_v(t),
+        Node::Scalar {
+            value, implicit, tag, ..
+        } => {
+            let r = match (implicit, tag) {
+                (true, _) => resolve::resolve_plain(value),
+                (false, Some(t)) => resolve::resolve_tagged(t, value).unwrap_or(Resolved::Str),
+                (false, None) => Resolved::Str,
+            };
+            match r {
+                Resolved::Null => "interface {}(nil)".into(),
+                Resolved::Bool(b) => b.to_string(),
+                Resolved::Int(i) => i.to_string(),
+                Resolved::Uint(u) => format!("0x{u:x}"),
+                Resolved::Float(f) => super::gofloat::format64(f, super::gofloat::Fmt::G),
+                _ => format!("{value:?}"),
+            }
+        }
+        Node::Seq(items) => {
+            let inner: Vec<String> = items.iter().map(|i| go_sharp_v(i)).collect();
+            format!("[]interface {{}}{{{}}}", inner.join(", "))
+        }
+        Node::Map(pairs) => {
+            let inner: Vec<String> = pairs
+                .iter()
+                .map(|(k, v)| format!("{}:{}", go_sharp_v(k), go_sharp_v(v)))
+                .collect();
+            format!("map[interface {{}}]interface {{}}{{{}}}", inner.join(", "))
+        }
+    }
+}
+
 fn want_map() -> YamlError {
     YamlError::Yaml("yaml: map merge requires map or sequence of maps as the value".into())
 }
@@ -412,8 +490,13 @@ fn is_merge(n: &Node) -> bool {
 /// The first document of `text` as Helm's values reader sees it; `Nil` for an empty document.
 pub fn load_first(text: &str) -> Result<Value, YamlError> {
     let mut b = Builder {
-        parser: Parser::new_from_str(text),
+        parser: Parser::new_from_str_with_options(
+            text,
+            serde_saphyr::granit_parser::options! { emit_anchor_events: true },
+        ),
         anchors: HashMap::new(),
+        names: HashMap::new(),
+        text,
     };
     let root = match b.first_document()? {
         Some(r) => r,

@@ -8,7 +8,9 @@
 //! granit-parser's event stream (already in the tree through serde-saphyr); resolution and
 //! emitting are our own code following go-yaml's `resolve.go`, `decode.go` and `emitterc.go`.
 
+mod emit;
 pub mod gofloat;
+pub mod json;
 mod load;
 pub mod resolve;
 
@@ -28,6 +30,8 @@ pub enum YamlError {
     Split(String),
     /// Writing failed (`json: unsupported value: NaN`), shown as is.
     Marshal(String),
+    /// The decoded document does not fit the Go target (see [`expect_map`]).
+    Unmarshal(String),
 }
 
 impl fmt::Display for YamlError {
@@ -35,6 +39,7 @@ impl fmt::Display for YamlError {
         match self {
             YamlError::Yaml(m) | YamlError::Json(m) => write!(f, "error converting YAML to JSON: {m}"),
             YamlError::Split(m) | YamlError::Marshal(m) => f.write_str(m),
+            YamlError::Unmarshal(m) => write!(f, "error unmarshaling JSON: while decoding JSON: {m}"),
         }
     }
 }
@@ -60,8 +65,8 @@ pub fn from_str_multi(text: &str) -> Result<Vec<Value>, YamlError> {
 /// go-yaml v2 `Marshal` of the value after a JSON round trip (Helm's `toYaml` before it trims
 /// the final newline).
 pub fn to_yaml(v: &Value) -> Result<String, YamlError> {
-    let _ = v;
-    Err(YamlError::Marshal("toYaml: not implemented yet".into()))
+    let tree = json::to_tree(v).map_err(YamlError::Marshal)?;
+    Ok(emit::marshal(&tree))
 }
 
 /// yaml.v3 with indent 2 (Helm's `toYamlPretty`).
@@ -79,20 +84,45 @@ pub struct JsonOpts {
     pub indent: bool,
 }
 
-/// Go `encoding/json` output.
+/// Go `encoding/json` output (`json.Marshal`, or `json.MarshalIndent(v, "", "  ")` with `indent`).
+/// Errors are Go's (`json: unsupported value: NaN`).
 pub fn to_json(v: &Value, opts: JsonOpts) -> Result<String, String> {
-    let _ = (v, opts);
-    Err("toJson: not implemented yet".into())
+    let tree = json::to_tree(v)?;
+    let mut out = String::new();
+    json::write_tree(
+        &mut out,
+        &tree,
+        opts.escape_html,
+        if opts.indent { Some(0) } else { None },
+    );
+    Ok(out)
 }
 
-/// `json.Unmarshal` into `interface{}`: numbers are `float64`.
+/// `json.Unmarshal` into `interface{}`: numbers are `float64`; errors are Go's texts
+/// (`invalid character 'x' looking for beginning of value`, `unexpected end of JSON input`).
 pub fn from_json(text: &str) -> Result<Value, String> {
-    let _ = text;
-    Err("fromJson: not implemented yet".into())
+    json::parse(text)
 }
 
 /// BurntSushi/toml's encoder (Helm's `toToml`).
 pub fn to_toml(v: &Value) -> Result<String, String> {
     let _ = v;
     Err("toToml: not implemented yet".into())
+}
+
+/// Helm's values are decoded into a `map[string]interface{}`: a document that is not a map fails
+/// in the JSON step with Go's text (`error unmarshaling JSON: while decoding JSON: json: cannot
+/// unmarshal string into Go value of type map[string]interface {}`); null is an empty map.
+pub fn expect_map(v: Value, go_type: &str) -> Result<crate::template::value::Map, YamlError> {
+    let kind = match v {
+        Value::Map(m) => return Ok(m),
+        Value::Nil => return Ok(crate::template::value::Map::new()),
+        Value::String(_) => "string",
+        Value::Bool(_) => "bool",
+        Value::List(_) => "array",
+        _ => "number",
+    };
+    Err(YamlError::Unmarshal(format!(
+        "json: cannot unmarshal {kind} into Go value of type {go_type}"
+    )))
 }

@@ -4,22 +4,22 @@
 
 use super::FuncMap;
 
-pub mod strings;
-pub mod lists;
-pub mod dicts;
-pub mod math;
 pub mod conv;
-pub mod defaults;
-pub mod regex;
-pub mod encoding;
-pub mod paths;
-pub mod urls;
-pub mod reflect;
 pub mod crypto;
-pub mod random;
 pub mod date;
-pub mod semver;
+pub mod defaults;
+pub mod dicts;
+pub mod encoding;
+pub mod lists;
+pub mod math;
 pub mod network;
+pub mod paths;
+pub mod random;
+pub mod reflect;
+pub mod regex;
+pub mod semver;
+pub mod strings;
+pub mod urls;
 
 /// Every Sprig function Helm offers, by name.
 pub fn sprig() -> FuncMap {
