@@ -320,4 +320,85 @@ mod tests {
         ];
         assert_eq!(v, expect);
     }
+
+    /// An in-memory chart for pipeline tests.
+    struct Mem {
+        name: &'static str,
+        templates: Vec<(&'static str, &'static str)>,
+        subs: Vec<Mem>,
+    }
+
+    impl ChartSource for Mem {
+        fn chart_name(&self) -> String {
+            self.name.into()
+        }
+        fn metadata_value(&self) -> Value {
+            let m = Map::new();
+            m.insert("Name", Value::str(self.name));
+            Value::Map(m)
+        }
+        fn is_library(&self) -> bool {
+            false
+        }
+        fn template_files(&self) -> Vec<(String, Vec<u8>)> {
+            self.templates
+                .iter()
+                .map(|(n, t)| (n.to_string(), t.as_bytes().to_vec()))
+                .collect()
+        }
+        fn other_files(&self) -> Vec<(String, Vec<u8>)> {
+            Vec::new()
+        }
+        fn subcharts(&self) -> Vec<&Mem> {
+            self.subs.iter().collect()
+        }
+    }
+
+    /// A template set that prints each template's text as is (no actions in these tests).
+    #[derive(Default)]
+    struct Verbatim(BTreeMap<String, String>, Vec<String>);
+
+    impl TemplateSet for Verbatim {
+        fn parse(&mut self, name: &str, text: &str) -> Result<(), String> {
+            self.1.push(name.to_string());
+            self.0.insert(name.into(), text.into());
+            Ok(())
+        }
+        fn execute(&mut self, name: &str, _data: &Value) -> Result<String, String> {
+            Ok(self.0[name].clone())
+        }
+    }
+
+    #[test]
+    fn pipeline_matches_helm_on_a_static_chart() {
+        // `helm template ./s` (helm 4.1.4) on this chart printed exactly `expected`.
+        let chart = Mem {
+            name: "s",
+            templates: vec![
+                (
+                    "templates/b.yaml",
+                    "kind: Service\nmetadata:\n  name: a\n---\nkind: Namespace\nmetadata:\n  name: n\n",
+                ),
+                (
+                    "templates/a-hook.yaml",
+                    "kind: Job\nmetadata:\n  name: h\n  annotations:\n    helm.sh/hook: pre-install\n",
+                ),
+                ("templates/NOTES.txt", "notes"),
+                ("templates/blank.yaml", "\n  \n"),
+                ("templates/_p.tpl", "x: 1"),
+            ],
+            subs: vec![Mem {
+                name: "sub",
+                templates: vec![("templates/cm.yaml", "kind: ConfigMap\nmetadata:\n  name: sub\n")],
+                subs: vec![],
+            }],
+        };
+        let mut engine = Verbatim::default();
+        let r = render_with(&chart, &Value::Map(Map::new()), &RenderOptions::default(), &mut engine).unwrap();
+        let expected = "---\n# Source: s/templates/b.yaml\nkind: Namespace\nmetadata:\n  name: n\n---\n# Source: s/charts/sub/templates/cm.yaml\nkind: ConfigMap\nmetadata:\n  name: sub\n---\n# Source: s/templates/b.yaml\nkind: Service\nmetadata:\n  name: a\n---\n# Source: s/templates/a-hook.yaml\nkind: Job\nmetadata:\n  name: h\n  annotations:\n    helm.sh/hook: pre-install\n";
+        assert_eq!(r.helm_output(&OutputOptions::default()).unwrap(), expected);
+        assert_eq!(r.notes, "notes");
+        assert_eq!(engine.1[0], "s/charts/sub/templates/cm.yaml");
+        assert_eq!(r.hooks[0].hook.as_ref().unwrap().events, ["pre-install"]);
+    }
 }
