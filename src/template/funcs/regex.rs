@@ -247,12 +247,9 @@ pub(crate) fn translate(go: &str) -> Result<String, String> {
                 out.push(c);
                 i += 1;
                 if chars.get(i) == Some(&'?') {
-                    // `(?i)`, `(?i:`, `(?:`, `(?P<name>`, `(?<name>`: copy the group head.
-                    let close = chars[i..].iter().position(|&x| x == ')' || x == ':' || x == '>');
-                    if let Some(p) = close {
-                        out.extend(&chars[i..=i + p]);
-                        i += p + 1;
-                    }
+                    let n = group_head(&chars, i)?;
+                    out.extend(&chars[i..i + n]);
+                    i += n;
                 }
                 prev = Prev::Nothing;
             }
@@ -269,6 +266,49 @@ pub(crate) fn translate(go: &str) -> Result<String, String> {
         }
     }
     Ok(out)
+}
+
+/// Checks a group head after `(` (at `chars[i] == '?'`) as Go's parser does: named groups
+/// `(?P<name>` / `(?<name>` with word-character names, or flags from `imsU` with one optional
+/// `-`, ended by `)` or `:`. Returns the length of the head.
+fn group_head(chars: &[char], i: usize) -> Result<usize, String> {
+    let text = |end: usize| chars[i - 1..end.min(chars.len())].iter().collect::<String>();
+    let name_start = match (chars.get(i + 1), chars.get(i + 2)) {
+        (Some('P'), Some('<')) => Some(i + 3),
+        (Some('<'), _) => Some(i + 2),
+        _ => None,
+    };
+    if let Some(start) = name_start {
+        let Some(end) = chars[start..].iter().position(|&c| c == '>').map(|p| p + start) else {
+            return Err(format!("invalid named capture: `{}`", text(chars.len())));
+        };
+        let name = &chars[start..end];
+        if name.is_empty() || !name.iter().all(|c| c.is_alphanumeric() || *c == '_') {
+            return Err(format!("invalid named capture: `{}`", text(end + 1)));
+        }
+        return Ok(end + 1 - i);
+    }
+    let mut j = i + 1;
+    let mut saw_minus = false;
+    let mut saw_flag = false;
+    while let Some(&c) = chars.get(j) {
+        match c {
+            'i' | 'm' | 's' | 'U' => saw_flag = true,
+            '-' if !saw_minus => {
+                saw_minus = true;
+                saw_flag = false;
+            }
+            ':' | ')' => {
+                if saw_minus && !saw_flag {
+                    return Err(format!("invalid or unsupported Perl syntax: `{}`", text(j + 1)));
+                }
+                return Ok(j + 1 - i);
+            }
+            _ => return Err(format!("invalid or unsupported Perl syntax: `{}`", text(j + 1))),
+        }
+        j += 1;
+    }
+    Err(format!("invalid or unsupported Perl syntax: `{}`", text(chars.len())))
 }
 
 /// A bracket class starting at `chars[start] == '['`.
@@ -381,7 +421,7 @@ pub(crate) fn compile(expr: &str) -> Result<Regex, String> {
         return hit;
     }
     let result = match translate(expr) {
-        Err(e) => Err(go_parse_error(expr, e)),
+        Err(e) => Err(format!("error parsing regexp: {e}")),
         Ok(t) => Regex::new(&t).map_err(|e| go_parse_error(expr, e.to_string())),
     };
     CACHE.with(|c| {
@@ -729,6 +769,11 @@ mod error_tests {
             ("a**", "invalid nested repetition operator: `**`"),
             ("x{1001}", "invalid repeat count: `{1001}`"),
             (r"\8", r"invalid escape sequence: `\8`"),
+            ("(?z)", "invalid or unsupported Perl syntax: `(?z`"),
+            ("(?i-)", "invalid or unsupported Perl syntax: `(?i-)`"),
+            ("(?i", "invalid or unsupported Perl syntax: `(?i`"),
+            ("(?=x)", "invalid or unsupported Perl syntax: `(?=`"),
+            ("(?P<a-b>x)", "invalid named capture: `(?P<a-b>`"),
             ("a|*", "missing argument to repetition operator: `*`"),
         ] {
             assert_eq!(compile(p).unwrap_err(), format!("error parsing regexp: {want}"), "{p}");
