@@ -11,6 +11,7 @@
 //! The chart tree and the template engine are reached through two small traits
 //! ([`ChartSource`], [`TemplateSet`]) so this module states exactly what it needs from them.
 
+pub mod chart;
 pub mod errors;
 pub mod glob;
 pub mod helmfuncs;
