@@ -224,7 +224,7 @@ fn scan_error(e: &ScanError, text: &str) -> YamlError {
         ),
         K::TabInPlainScalar => {
             // libyaml stops at the tab on the continuation line, granit at the scalar.
-            if let Some(at) = e.marker().byte_offset() {
+            if let Some(at) = e.marker().byte_offset().map(|o| floor_boundary(text, o)) {
                 if let Some(tab) = text.get(at..).and_then(|r| r.find('\t')) {
                     line0 = text[..at + tab].matches('\n').count();
                 }
@@ -251,7 +251,7 @@ fn scan_error(e: &ScanError, text: &str) -> YamlError {
             // libyaml notices the stale key where its plain scalar scan stopped: the first line
             // after the key's line that is not blank (a comment counts).
             if let Some(at) = e.marker().byte_offset() {
-                let at = at.min(text.len());
+                let at = floor_boundary(text, at);
                 let mut l = text[..at].matches('\n').count();
                 let mut lines = text[at..].split('\n').skip(1);
                 loop {
@@ -285,7 +285,7 @@ fn scan_error(e: &ScanError, text: &str) -> YamlError {
         // A stray `]`/`}`: where a value should start libyaml wants node content, after a
         // value it wants the next key.
         K::MisplacedFlowCollectionEnd => {
-            let at = e.marker().byte_offset().unwrap_or(0).min(text.len());
+            let at = floor_boundary(text, e.marker().byte_offset().unwrap_or(0));
             let line_start = text[..at].rfind('\n').map(|i| i + 1).unwrap_or(0);
             let lead = text.get(line_start..at).unwrap_or("").trim_end();
             if lead.ends_with(':') || lead.ends_with('-') {
@@ -350,6 +350,15 @@ fn scan_error(e: &ScanError, text: &str) -> YamlError {
     } else {
         YamlError::Yaml(format!("yaml: line {shown}: {msg}"))
     }
+}
+
+/// `offset` moved back onto a character boundary of `text` (and into range), for safe slicing.
+fn floor_boundary(text: &str, offset: usize) -> usize {
+    let mut at = offset.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
 }
 
 /// For a quoted scalar granit could not finish: the 0-based line of its opening quote when that
