@@ -520,3 +520,49 @@ fn external_values_match_helm() {
         panic!("{}", failures.join("\n"));
     }
 }
+
+/// `fromYaml`/`fromYamlArray` on documents of every shape, errors under "Error" as helm shows.
+#[test]
+fn from_yaml_functions_match_helm() {
+    let Some(helm) = helm_or_skip() else { return };
+    let inputs = [
+        "a: 1\nb: [x, yes]",
+        "- 1\n- two",
+        "just a string",
+        "",
+        "~",
+        "a: b: c",
+        "{a: 1}\n---\nb: 2",
+        "a: .inf",
+    ];
+    let tmp = tempfile::tempdir().unwrap();
+    let mut failures = Vec::new();
+    for (i, input) in inputs.iter().enumerate() {
+        for func in ["fromYaml", "fromYamlArray"] {
+            let dir = tmp.path().join(format!("y{i}{func}"));
+            let want = helm_render_expr(&helm, &dir, "", &format!("({func} `{input}`)")).unwrap();
+            let got = match (func, yaml::from_str(input)) {
+                ("fromYaml", Ok(v)) => match yaml::expect_map(v, "map[string]interface {}") {
+                    Ok(m) => Value::Map(m),
+                    Err(e) => m(vec![("Error", Value::str(e.to_string()))]),
+                },
+                ("fromYaml", Err(e)) => m(vec![("Error", Value::str(e.to_string()))]),
+                (_, Ok(v)) => match yaml::expect_list(v) {
+                    Ok(l) => Value::List(l),
+                    Err(e) => Value::list(vec![Value::str(e.to_string())]),
+                },
+                (_, Err(e)) => Value::list(vec![Value::str(e.to_string())]),
+            };
+            let got = encode_all(&got);
+            if want[0] != got[0] {
+                failures.push(format!(
+                    "{func} {input:?}:\n  helm: {:?}\n  ours: {:?}",
+                    want[0].1, got[0].1
+                ));
+            }
+        }
+    }
+    if !failures.is_empty() {
+        panic!("{} mismatches:\n{}", failures.len(), failures.join("\n"));
+    }
+}
