@@ -68,7 +68,12 @@ fn helm_render_expr(helm: &Path, dir: &Path, values: &str, data: &str) -> Result
         tpl.push_str(&format!("#{name}# {{{{ {expr} | b64enc }}}}\n"));
     }
     std::fs::write(chart.join("templates/a.yaml"), tpl).unwrap();
-    let out = Command::new(helm).arg("template").arg(&chart).output().unwrap();
+    let out = Command::new(helm)
+        .env("TZ", "UTC")
+        .arg("template")
+        .arg(&chart)
+        .output()
+        .unwrap();
     if !out.status.success() {
         return Err(String::from_utf8_lossy(&out.stderr)
             .lines()
@@ -312,6 +317,10 @@ fn corpus_matches_helm() {
     }
 }
 
+fn time(s: &str) -> Value {
+    Value::Time(std::rc::Rc::new(s.parse::<jiff::Zoned>().expect("test timestamp")))
+}
+
 fn m(pairs: Vec<(&str, Value)>) -> Value {
     let map = Map::new();
     for (k, v) in pairs {
@@ -354,6 +363,14 @@ fn template_cases() -> Vec<(&'static str, Value)> {
         (
             r#"(list (dict "a" 1) (dict "b" 2))"#,
             Value::list(vec![m(vec![("a", Value::Int(1))]), m(vec![("b", Value::Int(2))])]),
+        ),
+        (
+            r#"(dict "t" (toDate "2006-01-02" "2020-05-06"))"#,
+            m(vec![("t", time("2020-05-06T00:00:00+00:00[UTC]"))]),
+        ),
+        (
+            r#"(list (toDate "2006-01-02T15:04:05.999999999Z07:00" "2020-05-06T01:02:03.1234567+02:00"))"#,
+            Value::list(vec![time("2020-05-06T01:02:03.1234567+02:00[+02:00]")]),
         ),
         (
             r#"(splitList "," "a,b")"#,
