@@ -251,6 +251,7 @@ const CASES: &[&str] = &[
     "--- x\na: 1\n",
     "c: 1\n--- x\n",
     "certManager::\n  a: 1\n",
+    "a1: 1\na1b: 2\na1_: 3\na1-: 4\nab: 5\na-b: 6\nx1y: 7\nx1: 8\nx10y: 9\nk2z: 10\nk2: 11\nk22: 12\n",
     "a: b: c\n",
     "a:\n  b: 1\n c: 2\n",
     "a:\n  - 1\n  b: 2\n",
