@@ -1118,6 +1118,386 @@ urlJoin ~ J:{"scheme":"http","host":"h","userinfo":"u@x"} => "http://u%40x@h"
 urlJoin ~ J:{"scheme":"http","host":1} => ERR unable to parse host key, must be of type string, but float64 found
 urlJoin ~ J:{"scheme":"http","host":null} => ERR runtime error: invalid memory address or nil pointer dereference
 urlJoin ~ nil => ""
+int64 ~ s:8Pn => 0
+float64 ~ s:8Pn => 0
+atoi ~ s:8Pn => 0
+toDecimal ~ s:8Pn => 0
+int64 ~ s:0 => 0
+float64 ~ s:0 => 0
+atoi ~ s:0 => 0
+toDecimal ~ s:0 => 0
+int64 ~ s:ox.nnA9 => 0
+float64 ~ s:ox.nnA9 => 0
+atoi ~ s:ox.nnA9 => 0
+toDecimal ~ s:ox.nnA9 => 0
+int64 ~ s:9\na => 0
+float64 ~ s:9\na => 0
+atoi ~ s:9\na => 0
+toDecimal ~ s:9\na => 0
+int64 ~ s: => 0
+float64 ~ s: => 0
+atoi ~ s: => 0
+toDecimal ~ s: => 0
+int64 ~ s:+ => 0
+float64 ~ s:+ => 0
+atoi ~ s:+ => 0
+toDecimal ~ s:+ => 0
+int64 ~ s: => 0
+float64 ~ s: => 0
+atoi ~ s: => 0
+toDecimal ~ s: => 0
+int64 ~ s:1Ona => 0
+float64 ~ s:1Ona => 0
+atoi ~ s:1Ona => 0
+toDecimal ~ s:1Ona => 0
+int64 ~ s:Ai8P62 => 0
+float64 ~ s:Ai8P62 => 0
+atoi ~ s:Ai8P62 => 0
+toDecimal ~ s:Ai8P62 => 0
+int64 ~ s:N_ => 0
+float64 ~ s:N_ => 0
+atoi ~ s:N_ => 0
+toDecimal ~ s:N_ => 0
+int64 ~ s:FBf  => 0
+float64 ~ s:FBf  => 0
+atoi ~ s:FBf  => 0
+toDecimal ~ s:FBf  => 0
+int64 ~ s:pfxE1O => 0
+float64 ~ s:pfxE1O => 0
+atoi ~ s:pfxE1O => 0
+toDecimal ~ s:pfxE1O => 0
+int64 ~ s:e6 => 0
+float64 ~ s:e6 => 0
+atoi ~ s:e6 => 0
+toDecimal ~ s:e6 => 0
+int64 ~ s:Ob7 => 0
+float64 ~ s:Ob7 => 0
+atoi ~ s:Ob7 => 0
+toDecimal ~ s:Ob7 => 0
+int64 ~ s:n => 0
+float64 ~ s:n => 0
+atoi ~ s:n => 0
+toDecimal ~ s:n => 0
+int64 ~ s:5p4f91b => 0
+float64 ~ s:5p4f91b => 0
+atoi ~ s:5p4f91b => 0
+toDecimal ~ s:5p4f91b => 0
+int64 ~ s:f722aE => 0
+float64 ~ s:f722aE => 0
+atoi ~ s:f722aE => 0
+toDecimal ~ s:f722aE => 0
+int64 ~ s: X2B => 0
+float64 ~ s: X2B => 0
+atoi ~ s: X2B => 0
+toDecimal ~ s: X2B => 0
+int64 ~ s: => 0
+float64 ~ s: => 0
+atoi ~ s: => 0
+toDecimal ~ s: => 0
+int64 ~ s:6 => 6
+float64 ~ s:6 => 6
+atoi ~ s:6 => 6
+toDecimal ~ s:6 => 6
+int64 ~ s: => 0
+float64 ~ s: => 0
+atoi ~ s: => 0
+toDecimal ~ s: => 0
+int64 ~ s:fbo => 0
+float64 ~ s:fbo => 0
+atoi ~ s:fbo => 0
+toDecimal ~ s:fbo => 0
+int64 ~ s:2E => 0
+float64 ~ s:2E => 0
+atoi ~ s:2E => 0
+toDecimal ~ s:2E => 0
+int64 ~ s:P8aaI => 0
+float64 ~ s:P8aaI => 0
+atoi ~ s:P8aaI => 0
+toDecimal ~ s:P8aaI => 0
+int64 ~ s:6 OFXB => 0
+float64 ~ s:6 OFXB => 0
+atoi ~ s:6 OFXB => 0
+toDecimal ~ s:6 OFXB => 0
+int64 ~ s:o\nBE0f => 0
+float64 ~ s:o\nBE0f => 0
+atoi ~ s:o\nBE0f => 0
+toDecimal ~ s:o\nBE0f => 0
+int64 ~ s:1a83E => 0
+float64 ~ s:1a83E => 0
+atoi ~ s:1a83E => 0
+toDecimal ~ s:1a83E => 0
+int64 ~ s:ppON131 => 0
+float64 ~ s:ppON131 => 0
+atoi ~ s:ppON131 => 0
+toDecimal ~ s:ppON131 => 0
+int64 ~ s:oIBe- => 0
+float64 ~ s:oIBe- => 0
+atoi ~ s:oIBe- => 0
+toDecimal ~ s:oIBe- => 0
+int64 ~ s:-ePoB => 0
+float64 ~ s:-ePoB => 0
+atoi ~ s:-ePoB => 0
+toDecimal ~ s:-ePoB => 0
+int64 ~ s:618B x => 0
+float64 ~ s:618B x => 0
+atoi ~ s:618B x => 0
+toDecimal ~ s:618B x => 0
+int64 ~ s:Xe-F => 0
+float64 ~ s:Xe-F => 0
+atoi ~ s:Xe-F => 0
+toDecimal ~ s:Xe-F => 0
+int64 ~ s:6 => 6
+float64 ~ s:6 => 6
+atoi ~ s:6 => 6
+toDecimal ~ s:6 => 6
+int64 ~ s:Exi+5 => 0
+float64 ~ s:Exi+5 => 0
+atoi ~ s:Exi+5 => 0
+toDecimal ~ s:Exi+5 => 0
+int64 ~ s:_iOx7 => 0
+float64 ~ s:_iOx7 => 0
+atoi ~ s:_iOx7 => 0
+toDecimal ~ s:_iOx7 => 0
+int64 ~ s: => 0
+float64 ~ s: => 0
+atoi ~ s: => 0
+toDecimal ~ s: => 0
+int64 ~ s:e-O => 0
+float64 ~ s:e-O => 0
+atoi ~ s:e-O => 0
+toDecimal ~ s:e-O => 0
+int64 ~ s:5p8fb => 0
+float64 ~ s:5p8fb => 0
+atoi ~ s:5p8fb => 0
+toDecimal ~ s:5p8fb => 0
+int64 ~ s:Ipfb => 0
+float64 ~ s:Ipfb => 0
+atoi ~ s:Ipfb => 0
+toDecimal ~ s:Ipfb => 0
+int64 ~ s:f2f9.0 => 0
+float64 ~ s:f2f9.0 => 0
+atoi ~ s:f2f9.0 => 0
+toDecimal ~ s:f2f9.0 => 0
+int64 ~ s: Fx2I\nb => 0
+float64 ~ s: Fx2I\nb => 0
+atoi ~ s: Fx2I\nb => 0
+toDecimal ~ s: Fx2I\nb => 0
+int64 ~ s:x4b7X => 0
+float64 ~ s:x4b7X => 0
+atoi ~ s:x4b7X => 0
+toDecimal ~ s:x4b7X => 0
+int64 ~ s: => 0
+float64 ~ s: => 0
+atoi ~ s: => 0
+toDecimal ~ s: => 0
+int64 ~ s: => 0
+float64 ~ s: => 0
+atoi ~ s: => 0
+toDecimal ~ s: => 0
+int64 ~ s:F30 => 0
+float64 ~ s:F30 => 0
+atoi ~ s:F30 => 0
+toDecimal ~ s:F30 => 0
+int64 ~ s:7+ BX1\n => 0
+float64 ~ s:7+ BX1\n => 0
+atoi ~ s:7+ BX1\n => 0
+toDecimal ~ s:7+ BX1\n => 0
+int64 ~ s:37E8on => 0
+float64 ~ s:37E8on => 0
+atoi ~ s:37E8on => 0
+toDecimal ~ s:37E8on => 0
+int64 ~ s: => 0
+float64 ~ s: => 0
+atoi ~ s: => 0
+toDecimal ~ s: => 0
+int64 ~ s:x.77+ => 0
+float64 ~ s:x.77+ => 0
+atoi ~ s:x.77+ => 0
+toDecimal ~ s:x.77+ => 0
+int64 ~ s:O80 => 0
+float64 ~ s:O80 => 0
+atoi ~ s:O80 => 0
+toDecimal ~ s:O80 => 0
+int64 ~ s:A3OXO\n\n => 0
+float64 ~ s:A3OXO\n\n => 0
+atoi ~ s:A3OXO\n\n => 0
+toDecimal ~ s:A3OXO\n\n => 0
+int64 ~ s:3ne038 => 0
+float64 ~ s:3ne038 => 0
+atoi ~ s:3ne038 => 0
+toDecimal ~ s:3ne038 => 0
+int64 ~ s: => 0
+float64 ~ s: => 0
+atoi ~ s: => 0
+toDecimal ~ s: => 0
+int64 ~ s:3 => 3
+float64 ~ s:3 => 3
+atoi ~ s:3 => 3
+toDecimal ~ s:3 => 3
+int64 ~ s:n => 0
+float64 ~ s:n => 0
+atoi ~ s:n => 0
+toDecimal ~ s:n => 0
+int64 ~ s: => 0
+float64 ~ s: => 0
+atoi ~ s: => 0
+toDecimal ~ s: => 0
+int64 ~ s:  => 0
+float64 ~ s:  => 0
+atoi ~ s:  => 0
+toDecimal ~ s:  => 0
+int64 ~ s:e+e4paa => 0
+float64 ~ s:e+e4paa => 0
+atoi ~ s:e+e4paa => 0
+toDecimal ~ s:e+e4paa => 0
+int64 ~ s:Po.E => 0
+float64 ~ s:Po.E => 0
+atoi ~ s:Po.E => 0
+toDecimal ~ s:Po.E => 0
+int64 ~ s:780a5- => 0
+float64 ~ s:780a5- => 0
+atoi ~ s:780a5- => 0
+toDecimal ~ s:780a5- => 0
+int64 ~ s: => 0
+float64 ~ s: => 0
+atoi ~ s: => 0
+toDecimal ~ s: => 0
+int64 ~ s:Ia2F3 => 0
+float64 ~ s:Ia2F3 => 0
+atoi ~ s:Ia2F3 => 0
+toDecimal ~ s:Ia2F3 => 0
+int64 ~ s:NeffI => 0
+float64 ~ s:NeffI => 0
+atoi ~ s:NeffI => 0
+toDecimal ~ s:NeffI => 0
+int64 ~ s: => 0
+float64 ~ s: => 0
+atoi ~ s: => 0
+toDecimal ~ s: => 0
+int64 ~ s:_O4 => 0
+float64 ~ s:_O4 => 0
+atoi ~ s:_O4 => 0
+toDecimal ~ s:_O4 => 0
+int64 ~ s:xF81eP => 0
+float64 ~ s:xF81eP => 0
+atoi ~ s:xF81eP => 0
+toDecimal ~ s:xF81eP => 0
+int64 ~ s:7I7\n => 0
+float64 ~ s:7I7\n => 0
+atoi ~ s:7I7\n => 0
+toDecimal ~ s:7I7\n => 0
+int64 ~ s:6e60n9 => 0
+float64 ~ s:6e60n9 => 0
+atoi ~ s:6e60n9 => 0
+toDecimal ~ s:6e60n9 => 0
+int64 ~ s:a2\n => 0
+float64 ~ s:a2\n => 0
+atoi ~ s:a2\n => 0
+toDecimal ~ s:a2\n => 0
+int64 ~ s:6 => 6
+float64 ~ s:6 => 6
+atoi ~ s:6 => 6
+toDecimal ~ s:6 => 6
+b64dec ~ s:\nEQ=DQDz+0 => "illegal base64 data at input byte 3"
+b32dec ~ s:5=ZRFY533 => "illegal base32 data at input byte 1"
+b64dec ~ s:GDa9DaUa=bE => "illegal base64 data at input byte 8"
+b32dec ~ s:FZ => "illegal base32 data at input byte 0"
+b64dec ~ s:G=x0\nR=x\n= => "illegal base64 data at input byte 1"
+b32dec ~ s:=R=3F=1XZ=B5Y5A3A => "illegal base32 data at input byte 0"
+b64dec ~ s:Ry\nRED+ => "illegal base64 data at input byte 5"
+b32dec ~ s:B3\n5XZG=YDG53=F => "illegal base32 data at input byte 6"
+b32dec ~ s: => ""
+b64dec ~ s:+\nVE => "illegal base64 data at input byte 1"
+b32dec ~ s:=F=2YG=B2B6D\n51174 => "illegal base32 data at input byte 0"
+b64dec ~ s: => ""
+b32dec ~ s:XR=ZXF\nFF7BYARD => "illegal base32 data at input byte 2"
+b64dec ~ s:GVRR => "\u0019TQ"
+b32dec ~ s:6BAF= => "illegal base32 data at input byte 5"
+b64dec ~ s:U= => "illegal base64 data at input byte 1"
+b32dec ~ s:=RXZR => "illegal base32 data at input byte 0"
+b64dec ~ s:J => "illegal base64 data at input byte 0"
+b32dec ~ s:1=F=\n5XA => "illegal base32 data at input byte 0"
+b32dec ~ s:3=G3B=AY=Y\n=AA => "illegal base32 data at input byte 1"
+b64dec ~ s:yRD=zba/Dz => "illegal base64 data at input byte 4"
+b32dec ~ s:3=FB=AX5XZ77X7G => "illegal base32 data at input byte 1"
+b64dec ~ s:=y => "illegal base64 data at input byte 0"
+b32dec ~ s:GG4G=7X76=4=7Z => "illegal base32 data at input byte 4"
+b64dec ~ s:+wE0JD0 => "illegal base64 data at input byte 4"
+b32dec ~ s:Y445X => "illegal base32 data at input byte 0"
+b64dec ~ s:=DRR\nU => "illegal base64 data at input byte 0"
+b32dec ~ s:F23= => "illegal base32 data at input byte 4"
+b64dec ~ s:0/= => "illegal base64 data at input byte 3"
+b32dec ~ s:=\n4ZYR=2GG => "illegal base32 data at input byte 0"
+b32dec ~ s:YXGZBD5=AX=1XG56G= => "illegal base32 data at input byte 7"
+b64dec ~ s:Va/EbEVR=wQ= => "illegal base64 data at input byte 8"
+b32dec ~ s:1==45=723AB=A => "illegal base32 data at input byte 0"
+b64dec ~ s:QxV9yQD => "illegal base64 data at input byte 4"
+b32dec ~ s:2Z37\nDD => "illegal base32 data at input byte 0"
+b64dec ~ s:/VU/y=DbwzRR => "illegal base64 data at input byte 5"
+b32dec ~ s:ZR6FM=6F3R24M= => "illegal base32 data at input byte 5"
+b64dec ~ s:==00R => "illegal base64 data at input byte 0"
+b32dec ~ s:16 => "illegal base32 data at input byte 0"
+b32dec ~ s:GZF=RDBZ=2 => "illegal base32 data at input byte 3"
+b32dec ~ s:M\n\nYB=\nZ\n => "illegal base32 data at input byte 5"
+b64dec ~ s: => ""
+b32dec ~ s:==\n3=6=F => "illegal base32 data at input byte 0"
+b64dec ~ s: => ""
+b32dec ~ s:=Z=G\n4 => "illegal base32 data at input byte 0"
+b64dec ~ s:EVQ => "illegal base64 data at input byte 0"
+b32dec ~ s:5=3Z7 => "illegal base32 data at input byte 1"
+b64dec ~ s: => ""
+b32dec ~ s:G6Z\n => "illegal base32 data at input byte 0"
+b32dec ~ s:B => "illegal base32 data at input byte 0"
+b32dec ~ s:DZ=6G=G6FZX==Z\n => "illegal base32 data at input byte 2"
+b64dec ~ s:w+GaRQ=y==JU => "illegal base64 data at input byte 6"
+b32dec ~ s:R56MGMARMZ3F2 => "illegal base32 data at input byte 8"
+b64dec ~ s: => ""
+b32dec ~ s:73=DY2 => "illegal base32 data at input byte 6"
+b64dec ~ s:+=zU\n => "illegal base64 data at input byte 1"
+b32dec ~ s:Y67=R=Z=G => "illegal base32 data at input byte 3"
+b64dec ~ s:\na=az\nE9 => "illegal base64 data at input byte 2"
+b32dec ~ s:14=Z=Z=\nF\nYB => "illegal base32 data at input byte 0"
+b64dec ~ s:=RE/9x0 => "illegal base64 data at input byte 0"
+b32dec ~ s:2FGZBYM1\nRYB => "illegal base32 data at input byte 7"
+b64dec ~ s:zD=GxyUxU= => "illegal base64 data at input byte 2"
+b32dec ~ s:X7==MRD=ZG=5=G => "illegal base32 data at input byte 2"
+b64dec ~ s:JyVG0UR => "illegal base64 data at input byte 4"
+b32dec ~ s:5MGF => "illegal base32 data at input byte 0"
+b32dec ~ s:3Y6=Z4ZD\nZ6RF => "illegal base32 data at input byte 3"
+b64dec ~ s:DxQDVRJD=\nGz => "illegal base64 data at input byte 8"
+b32dec ~ s:72Y => "illegal base32 data at input byte 0"
+b64dec ~ s:0=\nxz=Dwx= => "illegal base64 data at input byte 1"
+b32dec ~ s:DG4M\n=X7R==D => "illegal base32 data at input byte 4"
+b32dec ~ s:63 => "illegal base32 data at input byte 0"
+b64dec ~ s:G=U => "illegal base64 data at input byte 1"
+b32dec ~ s:F=\nR=D=ZXD => "illegal base32 data at input byte 1"
+b32dec ~ s:Y=25F=MZGMXG=33 => "illegal base32 data at input byte 1"
+b64dec ~ s: => ""
+b32dec ~ s:FDXD=2=F=\nXDXZ= => "illegal base32 data at input byte 4"
+b64dec ~ s:D= => "illegal base64 data at input byte 1"
+b32dec ~ s:=\nRDG2YZB => "illegal base32 data at input byte 0"
+b64dec ~ s:\ny=E => "illegal base64 data at input byte 2"
+b32dec ~ s:=\n234F===M\n== => "illegal base32 data at input byte 0"
+b32dec ~ s:FMDYZ => "illegal base32 data at input byte 0"
+b64dec ~ s:==aU+EG => "illegal base64 data at input byte 0"
+b32dec ~ s: => ""
+b32dec ~ s:ZG\n==FAZ2=X==FM=F => "illegal base32 data at input byte 2"
+b32dec ~ s:=MZF => "illegal base32 data at input byte 0"
+b64dec ~ s: => ""
+b32dec ~ s:7F1\n\n3AY163==37 => "illegal base32 data at input byte 2"
+b64dec ~ s:wE => "illegal base64 data at input byte 0"
+b32dec ~ s:AG => "illegal base32 data at input byte 0"
+b32dec ~ s:3G5=G3F=2 => "illegal base32 data at input byte 3"
+b64dec ~ s:=bx => "illegal base64 data at input byte 0"
+b32dec ~ s:M=564G2G => "illegal base32 data at input byte 1"
+b32dec ~ s:=F => "illegal base32 data at input byte 0"
+b64dec ~ s:+y=Vw=Ey => "illegal base64 data at input byte 2"
+b32dec ~ s:1==F=DF==6=4 => "illegal base32 data at input byte 0"
+b32dec ~ s:R2FDXRB3GX71G => "illegal base32 data at input byte 11"
+b32dec ~ s:4FZF2ZGGBZB\nA=7MG => "illegal base32 data at input byte 12"
+b64dec ~ s:UEyEwV => "illegal base64 data at input byte 4"
+b32dec ~ s:GF3G => "illegal base32 data at input byte 0"
+b32dec ~ s:GGG => "illegal base32 data at input byte 0"
 "##;
 
 #[test]
