@@ -444,7 +444,9 @@ fn from_json_matches_helm() {
 /// comparison as the corpus; does nothing without the variable.
 #[test]
 fn external_values_match_helm() {
-    let Ok(root) = std::env::var("YAML_CORPUS_DIR") else { return };
+    let Ok(root) = std::env::var("YAML_CORPUS_DIR") else {
+        return;
+    };
     let Some(helm) = helm_or_skip() else { return };
     let mut files = Vec::new();
     let mut stack = vec![PathBuf::from(root)];
@@ -471,8 +473,15 @@ fn external_values_match_helm() {
                 for ((name, wt), (_, gt)) in w.iter().zip(g.iter()) {
                     if wt != gt {
                         let (wl, gl): (Vec<&str>, Vec<&str>) = (wt.lines().collect(), gt.lines().collect());
-                        let at = (0..wl.len().max(gl.len())).find(|&k| wl.get(k) != gl.get(k)).unwrap_or(0);
-                        failures.push(format!("{} {name} line {at}:\n  helm: {:?}\n  ours: {:?}", f.display(), wl.get(at), gl.get(at)));
+                        let at = (0..wl.len().max(gl.len()))
+                            .find(|&k| wl.get(k) != gl.get(k))
+                            .unwrap_or(0);
+                        failures.push(format!(
+                            "{} {name} line {at}:\n  helm: {:?}\n  ours: {:?}",
+                            f.display(),
+                            wl.get(at),
+                            gl.get(at)
+                        ));
                     }
                 }
             }
