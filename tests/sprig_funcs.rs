@@ -1892,6 +1892,52 @@ const TEMPLATE_CASES: &str = r##"
 => [1 2][1 2 3]
 {{ $x := dict }}{{ range $i := until 3 }}{{ $_ := set $x (toString $i) $i }}{{ end }}{{ toJson $x }}
 => {"0":0,"1":1,"2":2}
+{{ .Values.num | trunc 63 }}
+=> ERR wrong type for value; expected string; got float64
+{{ .Values.num | toString | trunc 2 }}|{{ .Values.num | quote }}
+=> 3|"3"
+{{ "x" | repeat .Values.num }}
+=> ERR wrong type for value; expected int; got float64
+{{ until .Values.num }}
+=> ERR wrong type for value; expected int; got float64
+{{ until (int .Values.num) }}
+=> [0 1 2]
+{{ seq .Values.num }}
+=> ERR wrong type for value; expected int; got float64
+{{ ternary "a" "b" .Values.missing }}
+=> ERR wrong type for value; expected bool; got interface {}
+{{ ternary "a" "b" "x" }}
+=> ERR expected bool; found "x"
+{{ get .Values.l "x" }}
+=> ERR wrong type for value; expected map[string]interface {}; got []interface {}
+{{ pluck "a" .Values.m .Values.l }}
+=> ERR wrong type for value; expected map[string]interface {}; got []interface {}
+{{ round .Values.f .Values.f }}
+=> ERR wrong type for value; expected int; got float64
+{{ hasKey .Values.missing "a" }}|{{ keys .Values.missing }}|{{ get .Values.missing "a" | quote }}
+=> ERR wrong type for value; expected map[string]interface {}; got interface {}
+{{ regexFindAll "a" "aa" .Values.num }}
+=> ERR wrong type for value; expected int; got float64
+{{ upper .Values.missing }}
+=> ERR wrong type for value; expected string; got interface {}
+{{ upper .Values.num }}
+=> ERR wrong type for value; expected string; got float64
+{{ default "x" }}|{{ coalesce }}|{{ list }}|{{ dict }}
+=> x||[]|map[]
+{{ dict "a" }}
+=> map[a:]
+{{ merge .Values.missing (dict "a" 1) }}
+=> ERR wrong type for value; expected map[string]interface {}; got interface {}
+{{ set .Values.m "x" }}
+=> ERR wrong number of args for set: want 3 got 2
+{{ add1 }}
+=> ERR wrong number of args for add1: want 1 got 0
+{{ join }}
+=> ERR wrong number of args for join: want 2 got 0
+{{ substr 1 .Values.f "abc" }}
+=> ERR wrong type for value; expected int; got float64
+{{ (list 1 2) | has 1 }}|{{ 1 | has (list 1 2) }}
+=> ERR error calling has: Cannot find has on type int
 "##;
 
 const VALUES: &str = r#"num: 3
