@@ -1661,6 +1661,29 @@ mustRegexFind ~ s:[a-\d] ~ s:a => ERR error parsing regexp: invalid escape seque
 mustRegexFind ~ s:[\d-z]+ ~ s:1-z => "1-z"
 mustRegexFind ~ s:[a-a]+ ~ s:aa => "aa"
 mustRegexFind ~ s:[é-a] ~ s:a => ERR error parsing regexp: invalid character class range: `é-a`
+uniq ~ L:J:{"a":1},J:{"a":1},J:{"a":2} => [{"a":1},{"a":2}]
+has ~ J:{"a":1} ~ L:J:{"a":1} => true
+without ~ L:J:{"a":1},J:{"b":1} ~ J:{"a":1} => [{"b":1}]
+uniq ~ SL:a,b,a => ["a","b"]
+reverse ~ SL:a,b => ["b","a"]
+first ~ SL:x,y => "x"
+compact ~ SL:a,,b => ["a","b"]
+without ~ SL:a,b ~ s:a => ["b"]
+has ~ s:a ~ L:SL:a => false
+has ~ L:i:1 ~ L:L:i:1 => true
+append ~ SL:a ~ nil => ["a",null]
+prepend ~ L: ~ nil => [null]
+deepEqual ~ J:{"a":[1]} ~ J:{"a":[1]} => true
+deepEqual ~ J:{"a":[1]} ~ J:{"a":[2]} => false
+deepEqual ~ L: ~ SL: => false
+deepEqual ~ s:a ~ s:a => true
+deepEqual ~ b:true ~ i:1 => false
+typeOf ~ J:{"a":1} => "map[string]interface {}"
+kindOf ~ J:{"a":1} => "map"
+kindOf ~ f:1 => "float64"
+kindOf ~ b:true => "bool"
+typeIs ~ s:[]interface {} ~ L: => true
+typeIsLike ~ s:[]string ~ SL:a => true
 "##;
 
 #[test]
