@@ -265,7 +265,9 @@ impl<'a> Lexer<'a> {
     fn at_terminator(&mut self) -> bool {
         match self.peek() {
             None => true,
-            Some(r) => is_space(r) || matches!(r, '.' | ',' | '|' | ':' | ')' | '(' | '}'),
+            Some(r) if is_space(r) || matches!(r, '.' | ',' | '|' | ':' | ')' | '(') => true,
+            // Only a whole right delimiter ends an identifier: `.a}` is a bad character.
+            Some(_) => self.input[self.pos..].starts_with(RIGHT_DELIM),
         }
     }
 

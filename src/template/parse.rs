@@ -630,11 +630,15 @@ impl Parser<'_> {
         let pipe = self.pipeline(context, ItemType::RightDelim)?;
         let saved_vars = std::mem::replace(&mut self.vars, vec!["$".to_string()]);
         let saved_depth = std::mem::replace(&mut self.range_depth, 0);
+        // Go parses the body with a new tree; a bad ending is reported by the outer tree,
+        // at the line of the last token *it* read.
+        let outer_hi = self.hi;
         let r = self.item_list();
         self.vars = saved_vars;
         self.range_depth = saved_depth;
         let (root, end) = r?;
         if let Stop::Else = end {
+            self.hi = outer_hi;
             return Err(self.errorf(format!("unexpected {{{{else}}}} in {context}")));
         }
         self.add_tree(name.clone(), root)?;
@@ -1008,6 +1012,9 @@ fn unquote_char(s: &str, quote_ch: u8) -> Result<(Unq, &str), String> {
         return Err(syntax());
     }
     let e = b[1];
+    if !e.is_ascii() {
+        return Err(syntax());
+    }
     let tail = &s[2..];
     let simple = |ch: char| Ok((Unq::Char(ch), tail));
     match e {
@@ -1402,6 +1409,12 @@ mod tests {
                 "{{ range .a }}{{ else }}{{ else }}{{ end }}",
                 "template: t:1: expected end; found {{else}}",
             ),
+            // Found by differential testing against Go's text/template.
+            ("{{ .a.b}{{ 1 }}", "template: t:1: bad character U+007D '}'"),
+            (
+                "{{ block \"b\" . }}x\n{{ else if .s }}",
+                "template: t:1: unexpected {{else}} in block clause",
+            ),
         ];
         for (text, want) in cases {
             match p(text) {
@@ -1432,6 +1445,8 @@ mod tests {
             "malformed character constant: 'ab'"
         );
         assert!(new_number("0x1.8", ItemType::Number).is_err());
+        assert_eq!(unquote("\"\\é\""), Err("invalid syntax".to_string()));
+        assert_eq!(unquote("\"\\x41\\101\\u00e9\""), Ok("AAé".to_string()));
         assert!(new_number("1__0", ItemType::Number).is_err());
     }
 
