@@ -1118,6 +1118,572 @@ urlJoin ~ J:{"scheme":"http","host":"h","userinfo":"u@x"} => "http://u%40x@h"
 urlJoin ~ J:{"scheme":"http","host":1} => ERR unable to parse host key, must be of type string, but float64 found
 urlJoin ~ J:{"scheme":"http","host":null} => ERR runtime error: invalid memory address or nil pointer dereference
 urlJoin ~ nil => ""
+int64 ~ s:8Pn => 0
+float64 ~ s:8Pn => 0
+atoi ~ s:8Pn => 0
+toDecimal ~ s:8Pn => 0
+int64 ~ s:0 => 0
+float64 ~ s:0 => 0
+atoi ~ s:0 => 0
+toDecimal ~ s:0 => 0
+int64 ~ s:ox.nnA9 => 0
+float64 ~ s:ox.nnA9 => 0
+atoi ~ s:ox.nnA9 => 0
+toDecimal ~ s:ox.nnA9 => 0
+int64 ~ s:9\na => 0
+float64 ~ s:9\na => 0
+atoi ~ s:9\na => 0
+toDecimal ~ s:9\na => 0
+int64 ~ s: => 0
+float64 ~ s: => 0
+atoi ~ s: => 0
+toDecimal ~ s: => 0
+int64 ~ s:+ => 0
+float64 ~ s:+ => 0
+atoi ~ s:+ => 0
+toDecimal ~ s:+ => 0
+int64 ~ s: => 0
+float64 ~ s: => 0
+atoi ~ s: => 0
+toDecimal ~ s: => 0
+int64 ~ s:1Ona => 0
+float64 ~ s:1Ona => 0
+atoi ~ s:1Ona => 0
+toDecimal ~ s:1Ona => 0
+int64 ~ s:Ai8P62 => 0
+float64 ~ s:Ai8P62 => 0
+atoi ~ s:Ai8P62 => 0
+toDecimal ~ s:Ai8P62 => 0
+int64 ~ s:N_ => 0
+float64 ~ s:N_ => 0
+atoi ~ s:N_ => 0
+toDecimal ~ s:N_ => 0
+int64 ~ s:FBf  => 0
+float64 ~ s:FBf  => 0
+atoi ~ s:FBf  => 0
+toDecimal ~ s:FBf  => 0
+int64 ~ s:pfxE1O => 0
+float64 ~ s:pfxE1O => 0
+atoi ~ s:pfxE1O => 0
+toDecimal ~ s:pfxE1O => 0
+int64 ~ s:e6 => 0
+float64 ~ s:e6 => 0
+atoi ~ s:e6 => 0
+toDecimal ~ s:e6 => 0
+int64 ~ s:Ob7 => 0
+float64 ~ s:Ob7 => 0
+atoi ~ s:Ob7 => 0
+toDecimal ~ s:Ob7 => 0
+int64 ~ s:n => 0
+float64 ~ s:n => 0
+atoi ~ s:n => 0
+toDecimal ~ s:n => 0
+int64 ~ s:5p4f91b => 0
+float64 ~ s:5p4f91b => 0
+atoi ~ s:5p4f91b => 0
+toDecimal ~ s:5p4f91b => 0
+int64 ~ s:f722aE => 0
+float64 ~ s:f722aE => 0
+atoi ~ s:f722aE => 0
+toDecimal ~ s:f722aE => 0
+int64 ~ s: X2B => 0
+float64 ~ s: X2B => 0
+atoi ~ s: X2B => 0
+toDecimal ~ s: X2B => 0
+int64 ~ s: => 0
+float64 ~ s: => 0
+atoi ~ s: => 0
+toDecimal ~ s: => 0
+int64 ~ s:6 => 6
+float64 ~ s:6 => 6
+atoi ~ s:6 => 6
+toDecimal ~ s:6 => 6
+int64 ~ s: => 0
+float64 ~ s: => 0
+atoi ~ s: => 0
+toDecimal ~ s: => 0
+int64 ~ s:fbo => 0
+float64 ~ s:fbo => 0
+atoi ~ s:fbo => 0
+toDecimal ~ s:fbo => 0
+int64 ~ s:2E => 0
+float64 ~ s:2E => 0
+atoi ~ s:2E => 0
+toDecimal ~ s:2E => 0
+int64 ~ s:P8aaI => 0
+float64 ~ s:P8aaI => 0
+atoi ~ s:P8aaI => 0
+toDecimal ~ s:P8aaI => 0
+int64 ~ s:6 OFXB => 0
+float64 ~ s:6 OFXB => 0
+atoi ~ s:6 OFXB => 0
+toDecimal ~ s:6 OFXB => 0
+int64 ~ s:o\nBE0f => 0
+float64 ~ s:o\nBE0f => 0
+atoi ~ s:o\nBE0f => 0
+toDecimal ~ s:o\nBE0f => 0
+int64 ~ s:1a83E => 0
+float64 ~ s:1a83E => 0
+atoi ~ s:1a83E => 0
+toDecimal ~ s:1a83E => 0
+int64 ~ s:ppON131 => 0
+float64 ~ s:ppON131 => 0
+atoi ~ s:ppON131 => 0
+toDecimal ~ s:ppON131 => 0
+int64 ~ s:oIBe- => 0
+float64 ~ s:oIBe- => 0
+atoi ~ s:oIBe- => 0
+toDecimal ~ s:oIBe- => 0
+int64 ~ s:-ePoB => 0
+float64 ~ s:-ePoB => 0
+atoi ~ s:-ePoB => 0
+toDecimal ~ s:-ePoB => 0
+int64 ~ s:618B x => 0
+float64 ~ s:618B x => 0
+atoi ~ s:618B x => 0
+toDecimal ~ s:618B x => 0
+int64 ~ s:Xe-F => 0
+float64 ~ s:Xe-F => 0
+atoi ~ s:Xe-F => 0
+toDecimal ~ s:Xe-F => 0
+int64 ~ s:6 => 6
+float64 ~ s:6 => 6
+atoi ~ s:6 => 6
+toDecimal ~ s:6 => 6
+int64 ~ s:Exi+5 => 0
+float64 ~ s:Exi+5 => 0
+atoi ~ s:Exi+5 => 0
+toDecimal ~ s:Exi+5 => 0
+int64 ~ s:_iOx7 => 0
+float64 ~ s:_iOx7 => 0
+atoi ~ s:_iOx7 => 0
+toDecimal ~ s:_iOx7 => 0
+int64 ~ s: => 0
+float64 ~ s: => 0
+atoi ~ s: => 0
+toDecimal ~ s: => 0
+int64 ~ s:e-O => 0
+float64 ~ s:e-O => 0
+atoi ~ s:e-O => 0
+toDecimal ~ s:e-O => 0
+int64 ~ s:5p8fb => 0
+float64 ~ s:5p8fb => 0
+atoi ~ s:5p8fb => 0
+toDecimal ~ s:5p8fb => 0
+int64 ~ s:Ipfb => 0
+float64 ~ s:Ipfb => 0
+atoi ~ s:Ipfb => 0
+toDecimal ~ s:Ipfb => 0
+int64 ~ s:f2f9.0 => 0
+float64 ~ s:f2f9.0 => 0
+atoi ~ s:f2f9.0 => 0
+toDecimal ~ s:f2f9.0 => 0
+int64 ~ s: Fx2I\nb => 0
+float64 ~ s: Fx2I\nb => 0
+atoi ~ s: Fx2I\nb => 0
+toDecimal ~ s: Fx2I\nb => 0
+int64 ~ s:x4b7X => 0
+float64 ~ s:x4b7X => 0
+atoi ~ s:x4b7X => 0
+toDecimal ~ s:x4b7X => 0
+int64 ~ s: => 0
+float64 ~ s: => 0
+atoi ~ s: => 0
+toDecimal ~ s: => 0
+int64 ~ s: => 0
+float64 ~ s: => 0
+atoi ~ s: => 0
+toDecimal ~ s: => 0
+int64 ~ s:F30 => 0
+float64 ~ s:F30 => 0
+atoi ~ s:F30 => 0
+toDecimal ~ s:F30 => 0
+int64 ~ s:7+ BX1\n => 0
+float64 ~ s:7+ BX1\n => 0
+atoi ~ s:7+ BX1\n => 0
+toDecimal ~ s:7+ BX1\n => 0
+int64 ~ s:37E8on => 0
+float64 ~ s:37E8on => 0
+atoi ~ s:37E8on => 0
+toDecimal ~ s:37E8on => 0
+int64 ~ s: => 0
+float64 ~ s: => 0
+atoi ~ s: => 0
+toDecimal ~ s: => 0
+int64 ~ s:x.77+ => 0
+float64 ~ s:x.77+ => 0
+atoi ~ s:x.77+ => 0
+toDecimal ~ s:x.77+ => 0
+int64 ~ s:O80 => 0
+float64 ~ s:O80 => 0
+atoi ~ s:O80 => 0
+toDecimal ~ s:O80 => 0
+int64 ~ s:A3OXO\n\n => 0
+float64 ~ s:A3OXO\n\n => 0
+atoi ~ s:A3OXO\n\n => 0
+toDecimal ~ s:A3OXO\n\n => 0
+int64 ~ s:3ne038 => 0
+float64 ~ s:3ne038 => 0
+atoi ~ s:3ne038 => 0
+toDecimal ~ s:3ne038 => 0
+int64 ~ s: => 0
+float64 ~ s: => 0
+atoi ~ s: => 0
+toDecimal ~ s: => 0
+int64 ~ s:3 => 3
+float64 ~ s:3 => 3
+atoi ~ s:3 => 3
+toDecimal ~ s:3 => 3
+int64 ~ s:n => 0
+float64 ~ s:n => 0
+atoi ~ s:n => 0
+toDecimal ~ s:n => 0
+int64 ~ s: => 0
+float64 ~ s: => 0
+atoi ~ s: => 0
+toDecimal ~ s: => 0
+int64 ~ s:  => 0
+float64 ~ s:  => 0
+atoi ~ s:  => 0
+toDecimal ~ s:  => 0
+int64 ~ s:e+e4paa => 0
+float64 ~ s:e+e4paa => 0
+atoi ~ s:e+e4paa => 0
+toDecimal ~ s:e+e4paa => 0
+int64 ~ s:Po.E => 0
+float64 ~ s:Po.E => 0
+atoi ~ s:Po.E => 0
+toDecimal ~ s:Po.E => 0
+int64 ~ s:780a5- => 0
+float64 ~ s:780a5- => 0
+atoi ~ s:780a5- => 0
+toDecimal ~ s:780a5- => 0
+int64 ~ s: => 0
+float64 ~ s: => 0
+atoi ~ s: => 0
+toDecimal ~ s: => 0
+int64 ~ s:Ia2F3 => 0
+float64 ~ s:Ia2F3 => 0
+atoi ~ s:Ia2F3 => 0
+toDecimal ~ s:Ia2F3 => 0
+int64 ~ s:NeffI => 0
+float64 ~ s:NeffI => 0
+atoi ~ s:NeffI => 0
+toDecimal ~ s:NeffI => 0
+int64 ~ s: => 0
+float64 ~ s: => 0
+atoi ~ s: => 0
+toDecimal ~ s: => 0
+int64 ~ s:_O4 => 0
+float64 ~ s:_O4 => 0
+atoi ~ s:_O4 => 0
+toDecimal ~ s:_O4 => 0
+int64 ~ s:xF81eP => 0
+float64 ~ s:xF81eP => 0
+atoi ~ s:xF81eP => 0
+toDecimal ~ s:xF81eP => 0
+int64 ~ s:7I7\n => 0
+float64 ~ s:7I7\n => 0
+atoi ~ s:7I7\n => 0
+toDecimal ~ s:7I7\n => 0
+int64 ~ s:6e60n9 => 0
+float64 ~ s:6e60n9 => 0
+atoi ~ s:6e60n9 => 0
+toDecimal ~ s:6e60n9 => 0
+int64 ~ s:a2\n => 0
+float64 ~ s:a2\n => 0
+atoi ~ s:a2\n => 0
+toDecimal ~ s:a2\n => 0
+int64 ~ s:6 => 6
+float64 ~ s:6 => 6
+atoi ~ s:6 => 6
+toDecimal ~ s:6 => 6
+b64dec ~ s:\nEQ=DQDz+0 => "illegal base64 data at input byte 3"
+b32dec ~ s:5=ZRFY533 => "illegal base32 data at input byte 1"
+b64dec ~ s:GDa9DaUa=bE => "illegal base64 data at input byte 8"
+b32dec ~ s:FZ => "illegal base32 data at input byte 0"
+b64dec ~ s:G=x0\nR=x\n= => "illegal base64 data at input byte 1"
+b32dec ~ s:=R=3F=1XZ=B5Y5A3A => "illegal base32 data at input byte 0"
+b64dec ~ s:Ry\nRED+ => "illegal base64 data at input byte 5"
+b32dec ~ s:B3\n5XZG=YDG53=F => "illegal base32 data at input byte 6"
+b32dec ~ s: => ""
+b64dec ~ s:+\nVE => "illegal base64 data at input byte 1"
+b32dec ~ s:=F=2YG=B2B6D\n51174 => "illegal base32 data at input byte 0"
+b64dec ~ s: => ""
+b32dec ~ s:XR=ZXF\nFF7BYARD => "illegal base32 data at input byte 2"
+b64dec ~ s:GVRR => "\u0019TQ"
+b32dec ~ s:6BAF= => "illegal base32 data at input byte 5"
+b64dec ~ s:U= => "illegal base64 data at input byte 1"
+b32dec ~ s:=RXZR => "illegal base32 data at input byte 0"
+b64dec ~ s:J => "illegal base64 data at input byte 0"
+b32dec ~ s:1=F=\n5XA => "illegal base32 data at input byte 0"
+b32dec ~ s:3=G3B=AY=Y\n=AA => "illegal base32 data at input byte 1"
+b64dec ~ s:yRD=zba/Dz => "illegal base64 data at input byte 4"
+b32dec ~ s:3=FB=AX5XZ77X7G => "illegal base32 data at input byte 1"
+b64dec ~ s:=y => "illegal base64 data at input byte 0"
+b32dec ~ s:GG4G=7X76=4=7Z => "illegal base32 data at input byte 4"
+b64dec ~ s:+wE0JD0 => "illegal base64 data at input byte 4"
+b32dec ~ s:Y445X => "illegal base32 data at input byte 0"
+b64dec ~ s:=DRR\nU => "illegal base64 data at input byte 0"
+b32dec ~ s:F23= => "illegal base32 data at input byte 4"
+b64dec ~ s:0/= => "illegal base64 data at input byte 3"
+b32dec ~ s:=\n4ZYR=2GG => "illegal base32 data at input byte 0"
+b32dec ~ s:YXGZBD5=AX=1XG56G= => "illegal base32 data at input byte 7"
+b64dec ~ s:Va/EbEVR=wQ= => "illegal base64 data at input byte 8"
+b32dec ~ s:1==45=723AB=A => "illegal base32 data at input byte 0"
+b64dec ~ s:QxV9yQD => "illegal base64 data at input byte 4"
+b32dec ~ s:2Z37\nDD => "illegal base32 data at input byte 0"
+b64dec ~ s:/VU/y=DbwzRR => "illegal base64 data at input byte 5"
+b32dec ~ s:ZR6FM=6F3R24M= => "illegal base32 data at input byte 5"
+b64dec ~ s:==00R => "illegal base64 data at input byte 0"
+b32dec ~ s:16 => "illegal base32 data at input byte 0"
+b32dec ~ s:GZF=RDBZ=2 => "illegal base32 data at input byte 3"
+b32dec ~ s:M\n\nYB=\nZ\n => "illegal base32 data at input byte 5"
+b64dec ~ s: => ""
+b32dec ~ s:==\n3=6=F => "illegal base32 data at input byte 0"
+b64dec ~ s: => ""
+b32dec ~ s:=Z=G\n4 => "illegal base32 data at input byte 0"
+b64dec ~ s:EVQ => "illegal base64 data at input byte 0"
+b32dec ~ s:5=3Z7 => "illegal base32 data at input byte 1"
+b64dec ~ s: => ""
+b32dec ~ s:G6Z\n => "illegal base32 data at input byte 0"
+b32dec ~ s:B => "illegal base32 data at input byte 0"
+b32dec ~ s:DZ=6G=G6FZX==Z\n => "illegal base32 data at input byte 2"
+b64dec ~ s:w+GaRQ=y==JU => "illegal base64 data at input byte 6"
+b32dec ~ s:R56MGMARMZ3F2 => "illegal base32 data at input byte 8"
+b64dec ~ s: => ""
+b32dec ~ s:73=DY2 => "illegal base32 data at input byte 6"
+b64dec ~ s:+=zU\n => "illegal base64 data at input byte 1"
+b32dec ~ s:Y67=R=Z=G => "illegal base32 data at input byte 3"
+b64dec ~ s:\na=az\nE9 => "illegal base64 data at input byte 2"
+b32dec ~ s:14=Z=Z=\nF\nYB => "illegal base32 data at input byte 0"
+b64dec ~ s:=RE/9x0 => "illegal base64 data at input byte 0"
+b32dec ~ s:2FGZBYM1\nRYB => "illegal base32 data at input byte 7"
+b64dec ~ s:zD=GxyUxU= => "illegal base64 data at input byte 2"
+b32dec ~ s:X7==MRD=ZG=5=G => "illegal base32 data at input byte 2"
+b64dec ~ s:JyVG0UR => "illegal base64 data at input byte 4"
+b32dec ~ s:5MGF => "illegal base32 data at input byte 0"
+b32dec ~ s:3Y6=Z4ZD\nZ6RF => "illegal base32 data at input byte 3"
+b64dec ~ s:DxQDVRJD=\nGz => "illegal base64 data at input byte 8"
+b32dec ~ s:72Y => "illegal base32 data at input byte 0"
+b64dec ~ s:0=\nxz=Dwx= => "illegal base64 data at input byte 1"
+b32dec ~ s:DG4M\n=X7R==D => "illegal base32 data at input byte 4"
+b32dec ~ s:63 => "illegal base32 data at input byte 0"
+b64dec ~ s:G=U => "illegal base64 data at input byte 1"
+b32dec ~ s:F=\nR=D=ZXD => "illegal base32 data at input byte 1"
+b32dec ~ s:Y=25F=MZGMXG=33 => "illegal base32 data at input byte 1"
+b64dec ~ s: => ""
+b32dec ~ s:FDXD=2=F=\nXDXZ= => "illegal base32 data at input byte 4"
+b64dec ~ s:D= => "illegal base64 data at input byte 1"
+b32dec ~ s:=\nRDG2YZB => "illegal base32 data at input byte 0"
+b64dec ~ s:\ny=E => "illegal base64 data at input byte 2"
+b32dec ~ s:=\n234F===M\n== => "illegal base32 data at input byte 0"
+b32dec ~ s:FMDYZ => "illegal base32 data at input byte 0"
+b64dec ~ s:==aU+EG => "illegal base64 data at input byte 0"
+b32dec ~ s: => ""
+b32dec ~ s:ZG\n==FAZ2=X==FM=F => "illegal base32 data at input byte 2"
+b32dec ~ s:=MZF => "illegal base32 data at input byte 0"
+b64dec ~ s: => ""
+b32dec ~ s:7F1\n\n3AY163==37 => "illegal base32 data at input byte 2"
+b64dec ~ s:wE => "illegal base64 data at input byte 0"
+b32dec ~ s:AG => "illegal base32 data at input byte 0"
+b32dec ~ s:3G5=G3F=2 => "illegal base32 data at input byte 3"
+b64dec ~ s:=bx => "illegal base64 data at input byte 0"
+b32dec ~ s:M=564G2G => "illegal base32 data at input byte 1"
+b32dec ~ s:=F => "illegal base32 data at input byte 0"
+b64dec ~ s:+y=Vw=Ey => "illegal base64 data at input byte 2"
+b32dec ~ s:1==F=DF==6=4 => "illegal base32 data at input byte 0"
+b32dec ~ s:R2FDXRB3GX71G => "illegal base32 data at input byte 11"
+b32dec ~ s:4FZF2ZGGBZB\nA=7MG => "illegal base32 data at input byte 12"
+b64dec ~ s:UEyEwV => "illegal base64 data at input byte 4"
+b32dec ~ s:GF3G => "illegal base32 data at input byte 0"
+b32dec ~ s:GGG => "illegal base32 data at input byte 0"
+mustRegexReplaceAll ~ s:$+?[\d.]{1,} ~ s:x\n\ny ~ s:[$0$1] => "x\n\ny"
+mustRegexFindAll ~ s:a?\A ~ s:aaa bbb ~ i:-1 => [""]
+mustRegexFindAll ~ s:$*? ~ s:x\n\ny ~ i:-1 => ["","","","",""]
+mustRegexReplaceAll ~ s:\b(?:(\<??)|(\d\<{2}){0,2}\b{1,}){1,}b(?:(]*)*?((?m)[&]?\pL*)\b]+?|a?\B+?) ~ s: ~ s:[$0$1] => ""
+mustRegexFindAll ~ s:\S ~ s:aaa bbb ~ i:-1 => ["a","a","a","b","b","b"]
+mustRegexReplaceAll ~ s:\p{Greek}{2}[[:alpha:]]*?(?:[^ab]??x*?|(?m)a{2})*? ~ s:Éb_9 ~&- ~ s:[$0$1] => "Éb_9 ~\u0026-"
+mustRegexFindAll ~ s:{? ~ s: ~ i:-1 => [""]
+mustRegexReplaceAll ~ s:{{2}\B{0,2}a ~ s: ~ s:[$0$1] => ""
+mustRegexFindAll ~ s:(?m)((\z??){0,2}(\b\D*?\A{0,2}){2}\<*)*?b+? ~ s:a{}b] ~ i:-1 => ["a{}b"]
+mustRegexFindAll ~ s:(?:(?i:a)*?[&][~-]+a|(?m)[^ab]?)\-+? ~ s:ab xé\nA.b-c 12 [x] ~ i:-1 => ["-"]
+mustRegexReplaceAll ~ s:(?:(?i:a)*?[&][~-]+a|(?m)[^ab]?)\-+? ~ s:ab xé\nA.b-c 12 [x] ~ s:[$0$1] => "ab xé\nA.b[-]c 12 [x]"
+mustRegexFindAll ~ s:[~-]{0,2} ~ s:aaa bbb ~ i:-1 => ["","","","","","","",""]
+mustRegexFindAll ~ s:\A*?{* ~ s: ~ i:-1 => [""]
+mustRegexReplaceAll ~ s:\A*?{* ~ s: ~ s:[$0$1] => "[]"
+mustRegexFindAll ~ s:(}*([&]+?a*[-a]$)+?[[:alpha:]]*?){0,2}\b{2}\b ~ s:a{}b] ~ i:-1 => ["","","",""]
+mustRegexReplaceAll ~ s:[[:alpha:]]{1,}b+?[[:alpha:]]*?\w? ~ s:Éb_9 ~&- ~ s:[$0$1] => "Éb_9 ~\u0026-"
+mustRegexFindAll ~ s:(?i)\pL*\x41(?:\S*|\W){0,2} ~ s:aaa bbb ~ i:-1 => ["aaa"]
+mustRegexFindAll ~ s:\A*? ~ s:a{}b] ~ i:-1 => ["","","","","",""]
+mustRegexReplaceAll ~ s:\p{Greek}+? ~ s:ab xé\nA.b-c 12 [x] ~ s:[$0$1] => "ab xé\nA.b-c 12 [x]"
+mustRegexFindAll ~ s:\S+\w\pL? ~ s:aaa bbb ~ i:-1 => ["aaa","bbb"]
+mustRegexReplaceAll ~ s:\S+\w\pL? ~ s:aaa bbb ~ s:[$0$1] => "[aaa] [bbb]"
+mustRegexFindAll ~ s:.{1,} ~ s:ab xé\nA.b-c 12 [x] ~ i:-1 => ["ab xé","A.b-c 12 [x]"]
+mustRegexReplaceAll ~ s:([-a]{2}\<a??)+\p{Greek}??[~-] ~ s:a{}b] ~ s:[$0$1] => "a{}b]"
+mustRegexFindAll ~ s:\z ~ s:x\n\ny ~ i:-1 => [""]
+mustRegexReplaceAll ~ s:{??[\[]+[[:alpha:]]+((?:\<+^{0,2}\b{0,2}\w+?|}*\Qa.\E+[\[]?){1,}[[:alpha:]]+?)* ~ s:x\n\ny ~ s:[$0$1] => "x\n\ny"
+mustRegexFindAll ~ s:(?m)((?m)\Qa.\E{2}\-*)*?\W+ ~ s:x\n\ny ~ i:-1 => ["\n\n"]
+mustRegexFindAll ~ s:}{0,2}[\w-]+? ~ s:a{}b] ~ i:-1 => ["a","}b"]
+mustRegexReplaceAll ~ s:[a-c]{2}(?:$*\.??^{1,}|([&]{0,2}é+[[:alpha:]])*(?:]??\w|[\[]*?^{2}\x41\S)+?){2}[\d.]+?[a-c] ~ s:ab xé\nA.b-c 12 [x] ~ s:[$0$1] => "ab xé\nA.b-c 12 [x]"
+mustRegexReplaceAll ~ s:(?:[\d.](?:^*?[^ab]*?|\-)*|\b{1,}\-({{0,2}\B?)\-+?)?x.*?(.{2}[[:alpha:]]\.{2}){0,2} ~ s:Éb_9 ~&- ~ s:[$0$1] => "Éb_9 ~\u0026-"
+mustRegexFindAll ~ s:[&]* ~ s:ab xé\nA.b-c 12 [x] ~ i:-1 => ["","","","","","","","","","","","","","","","","","",""]
+mustRegexFindAll ~ s:^*?(?:\.|((?i)[^ab]*\Qa.\E?)+?)+ ~ s:aaa bbb ~ i:-1 => ["aaa"]
+mustRegexFindAll ~ s:(?m)(?i)[&]{0,2}((?m)\.+?$*\p{Greek}?)*? ~ s: ~ i:-1 => [""]
+mustRegexReplaceAll ~ s:(?m)(?i)[&]{0,2}((?m)\.+?$*\p{Greek}?)*? ~ s: ~ s:[$0$1] => "[]"
+mustRegexFindAll ~ s:\A{1,}\S{0,2} ~ s:aaa bbb ~ i:-1 => ["aa"]
+mustRegexFindAll ~ s:(?m)^ ~ s:ab xé\nA.b-c 12 [x] ~ i:-1 => ["",""]
+mustRegexReplaceAll ~ s:(?m)^ ~ s:ab xé\nA.b-c 12 [x] ~ s:[$0$1] => "[]ab xé\n[]A.b-c 12 [x]"
+mustRegexFindAll ~ s:(?m)$? ~ s:x\n\ny ~ i:-1 => ["","","","",""]
+mustRegexReplaceAll ~ s:(?m)$? ~ s:x\n\ny ~ s:[$0$1] => "[]x[]\n[]\n[]y[]"
+mustRegexFindAll ~ s:\b ~ s:x\n\ny ~ i:-1 => ["","","",""]
+mustRegexReplaceAll ~ s:\b ~ s:x\n\ny ~ s:[$0$1] => "[]x[]\n\n[]y[]"
+mustRegexFindAll ~ s:[\w-]{0,2}\x41* ~ s:aaa bbb ~ i:-1 => ["aa","a","bb","b"]
+mustRegexFindAll ~ s:\D\b?? ~ s:x\n\ny ~ i:-1 => ["x","\n","\n","y"]
+mustRegexReplaceAll ~ s:\D\b?? ~ s:x\n\ny ~ s:[$0$1] => "[x][\n][\n][y]"
+mustRegexFindAll ~ s:^{2}\A+?. ~ s:x\n\ny ~ i:-1 => ["x"]
+mustRegexReplaceAll ~ s:^{2}\A+?. ~ s:x\n\ny ~ s:[$0$1] => "[x]\n\ny"
+mustRegexFindAll ~ s:(?m)\w*?[~-]* ~ s:a{}b] ~ i:-1 => ["","","","","",""]
+mustRegexFindAll ~ s:(?i)\B{2} ~ s:Éb_9 ~&- ~ i:-1 => ["","","","","","",""]
+mustRegexReplaceAll ~ s:\D\x41{2}[[:alpha:]]\s ~ s: ~ s:[$0$1] => ""
+mustRegexReplaceAll ~ s:(.{0,2}((?m)(?i)\b\Qa.\E+?\z\s+)*((?m).*[\[]*\B+é){2}\<)(\x41[~-]{0,2})+?((?i)$+?é\w??\D??)?? ~ s:ab xé\nA.b-c 12 [x] ~ s:[$0$1] => "ab xé\nA.b-c 12 [x]"
+mustRegexFindAll ~ s:(.\p{Greek}.+?)*? ~ s:ab xé\nA.b-c 12 [x] ~ i:-1 => ["","","","","","","","","","","","","","","","","","",""]
+mustRegexFindAll ~ s:\W(?:[^ab]{1,}\b+?^{1,}\b|\s?\A*?){0,2} ~ s:ab xé\nA.b-c 12 [x] ~ i:-1 => [" ","é\n",".","-"," "," ","[","]"]
+mustRegexReplaceAll ~ s:\W(?:[^ab]{1,}\b+?^{1,}\b|\s?\A*?){0,2} ~ s:ab xé\nA.b-c 12 [x] ~ s:[$0$1] => "ab[ ]x[é\n]A[.]b[-]c[ ]12[ ][[]x[]]"
+mustRegexFindAll ~ s:(\z(?:\B*^|$+)+) ~ s:ab xé\nA.b-c 12 [x] ~ i:-1 => [""]
+mustRegexReplaceAll ~ s:(?:b{0,2}\<+.{1,}[\[]+|(?:[-a]+|é){1,}(?i:a)[&]{2})+?.(?:]{1,}|}?([\w-]?\b{1,})??\S??\w{0,2})*? ~ s:aaa bbb ~ s:[$0$1] => "aaa bbb"
+mustRegexFindAll ~ s:[\[]*\s{1,} ~ s:ab xé\nA.b-c 12 [x] ~ i:-1 => [" ","\n"," "," "]
+mustRegexFindAll ~ s:[[:alpha:]]{0,2}(?:[a-c]??|\W{1,}[\d.]??) ~ s:Éb_9 ~&- ~ i:-1 => ["","b","","","","","",""]
+mustRegexReplaceAll ~ s:[[:alpha:]]{0,2}(?:[a-c]??|\W{1,}[\d.]??) ~ s:Éb_9 ~&- ~ s:[$0$1] => "[]É[b]_[]9[] []~[]\u0026[]-[]"
+mustRegexFindAll ~ s:[\w-]?? ~ s: ~ i:-1 => [""]
+mustRegexFindAll ~ s:(é??(\x41*?\D+?)?\D{1,}(\W{2}){0,2})\-*?\d+? ~ s:Éb_9 ~&- ~ i:-1 => ["Éb_9"]
+mustRegexReplaceAll ~ s:a((?m)\d{1,}[\d.]{0,2}é{0,2})*?[[:alpha:]]{2} ~ s:Éb_9 ~&- ~ s:[$0$1] => "Éb_9 ~\u0026-"
+mustRegexFindAll ~ s:(?:[[:alpha:]]+?(\W{0,2}\-??.{0,2}){2}\z??(?:\Qa.\E+?|[\[]?){1,}|x{0,2}(${1,}\W*)*)? ~ s:Éb_9 ~&- ~ i:-1 => ["","b_9 ~\u0026-"]
+mustRegexReplaceAll ~ s:(?i)((?m)\.{1,}){2}(?:b{1,}|.+?\d$\z*?){1,}(\.*[[:alpha:]]x{1,}b)??\b? ~ s:x\n\ny ~ s:[$0$1] => "x\n\ny"
+mustRegexFindAll ~ s:\-* ~ s:x\n\ny ~ i:-1 => ["","","","",""]
+mustRegexFindAll ~ s:((?:x*|}*[\[]*?)*x??){0,2}é{0,2} ~ s:Éb_9 ~&- ~ i:-1 => ["","","","","","","","",""]
+mustRegexReplaceAll ~ s:((?:x*|}*[\[]*?)*x??){0,2}é{0,2} ~ s:Éb_9 ~&- ~ s:[$0$1] => "[]É[]b[]_[]9[] []~[]\u0026[]-[]"
+mustRegexFindAll ~ s:(?i)\<? ~ s: ~ i:-1 => [""]
+mustRegexReplaceAll ~ s:(?m)(?i)(?:{*|(?:[^ab]^??(?i:a){0,2}|(?m)\p{Greek}??)]*){2}(?i:a){1,} ~ s: ~ s:[$0$1] => ""
+mustRegexReplaceAll ~ s:(\x41?\Qa.\E+){1,}([[:alpha:]]??[&]*?)*?}+ ~ s:ab xé\nA.b-c 12 [x] ~ s:[$0$1] => "ab xé\nA.b-c 12 [x]"
+mustRegexFindAll ~ s:((?i)\b*){0,2} ~ s:ab xé\nA.b-c 12 [x] ~ i:-1 => ["","","","","","","","","","","","","","","","","","",""]
+mustRegexFindAll ~ s:(?m)\w+\A??\.{0,2} ~ s:Éb_9 ~&- ~ i:-1 => ["b_9"]
+mustRegexReplaceAll ~ s:(?m)\w+\A??\.{0,2} ~ s:Éb_9 ~&- ~ s:[$0$1] => "É[b_9] ~\u0026-"
+mustRegexReplaceAll ~ s:(]{1,})\z*}?? ~ s: ~ s:[$0$1] => ""
+mustRegexFindAll ~ s:\pL*\B{1,}(?:}??é+[&]*?\D|\D*?$??[\d.]*?]{0,2})b ~ s:ab xé\nA.b-c 12 [x] ~ i:-1 => ["ab","xé\nA.b"]
+mustRegexReplaceAll ~ s:\pL*\B{1,}(?:}??é+[&]*?\D|\D*?$??[\d.]*?]{0,2})b ~ s:ab xé\nA.b-c 12 [x] ~ s:[$0$1] => "[ab] [xé\nA.b]-c 12 [x]"
+mustRegexFindAll ~ s:(?m)a? ~ s:ab xé\nA.b-c 12 [x] ~ i:-1 => ["a","","","","","","","","","","","","","","","","",""]
+mustRegexReplaceAll ~ s:]+?]{2} ~ s:x\n\ny ~ s:[$0$1] => "x\n\ny"
+mustRegexFindAll ~ s:\B*? ~ s:ab xé\nA.b-c 12 [x] ~ i:-1 => ["","","","","","","","","","","","","","","","","","",""]
+mustRegexFindAll ~ s:(?i:a)?[\d.]+ ~ s:Éb_9 ~&- ~ i:-1 => ["9"]
+mustRegexFindAll ~ s:b*(?:[^ab]{1,}|é\Qa.\E{2}(]*?){2}(\A*?){2}){1,}}{0,2} ~ s:x\n\ny ~ i:-1 => ["x\n\ny"]
+mustRegexReplaceAll ~ s:b*(?:[^ab]{1,}|é\Qa.\E{2}(]*?){2}(\A*?){2}){1,}}{0,2} ~ s:x\n\ny ~ s:[$0$1] => "[x\n\ny]"
+mustRegexReplaceAll ~ s:(?m)(?i)(?:(?i).??[\[]+?|[^ab]??((?i)[~-]{2}^)??)+(([\d.])+)((?i:a)??[a-c]{2}\z{0,2}[&]*){1,}\p{Greek}+ ~ s:aaa bbb ~ s:[$0$1] => "aaa bbb"
+mustRegexReplaceAll ~ s:([~-]{0,2}\p{Greek}{1,}(?:[\w-]^+\x41?[~-]{1,}|{{1,})+){2} ~ s:ab xé\nA.b-c 12 [x] ~ s:[$0$1] => "ab xé\nA.b-c 12 [x]"
+mustRegexReplaceAll ~ s:a??a+ ~ s: ~ s:[$0$1] => ""
+mustRegexFindAll ~ s:$+(?:[&]?\d*?\x41]+|(?m)\A+?)* ~ s:ab xé\nA.b-c 12 [x] ~ i:-1 => [""]
+mustRegexFindAll ~ s:((?m)a){0,2} ~ s:a{}b] ~ i:-1 => ["a","","","",""]
+mustRegexReplaceAll ~ s:((?m)a){0,2} ~ s:a{}b] ~ s:[$0$1] => "[aa]{[]}[]b[]][]"
+mustRegexReplaceAll ~ s:\b*?[~-]{1,}\S{0,2}\z{1,} ~ s:a{}b] ~ s:[$0$1] => "a{}b]"
+mustRegexFindAll ~ s:\<* ~ s:ab xé\nA.b-c 12 [x] ~ i:-1 => ["","","","","","","","","","","","","","","","","","",""]
+mustRegexReplaceAll ~ s:\<* ~ s:ab xé\nA.b-c 12 [x] ~ s:[$0$1] => "[]a[]b[] []x[]é[]\n[]A[].[]b[]-[]c[] []1[]2[] [][[]x[]][]"
+mustRegexFindAll ~ s:\S ~ s:x\n\ny ~ i:-1 => ["x","y"]
+mustRegexReplaceAll ~ s:(?i)\D+(((?m)\pL??\D{0,2}\p{Greek}?é{2}){0,2}\w{0,2}^{2}){1,}\B(?:\B{1,}\<{2}\Qa.\E{0,2}|[[:alpha:]]{0,2}{é*?)? ~ s:Éb_9 ~&- ~ s:[$0$1] => "Éb_9 ~\u0026-"
+mustRegexFindAll ~ s:\.{0,2} ~ s:x\n\ny ~ i:-1 => ["","","","",""]
+mustRegexFindAll ~ s:(\<\b+?]?)?? ~ s:ab xé\nA.b-c 12 [x] ~ i:-1 => ["","","","","","","","","","","","","","","","","","",""]
+mustRegexReplaceAll ~ s:(?i)[&]{2}\z ~ s: ~ s:[$0$1] => ""
+mustRegexReplaceAll ~ s:[&]+ ~ s:aaa bbb ~ s:[$0$1] => "aaa bbb"
+mustRegexFindAll ~ s:\s+? ~ s:Éb_9 ~&- ~ i:-1 => [" "]
+mustRegexReplaceAll ~ s:\s+? ~ s:Éb_9 ~&- ~ s:[$0$1] => "Éb_9[ ]~\u0026-"
+mustRegexFindAll ~ s:(?i)[\d.]* ~ s:aaa bbb ~ i:-1 => ["","","","","","","",""]
+mustRegexFindAll ~ s:\b{1,} ~ s:ab xé\nA.b-c 12 [x] ~ i:-1 => ["","","","","","","","","","","","","",""]
+mustRegexFindAll ~ s:(((?i)[-a]{2}[\[])*)??\S*[[:alpha:]]+? ~ s:x\n\ny ~ i:-1 => ["x","y"]
+mustRegexReplaceAll ~ s:(((?i)[-a]{2}[\[])*)??\S*[[:alpha:]]+? ~ s:x\n\ny ~ s:[$0$1] => "[x]\n\n[y]"
+mustRegexReplaceAll ~ s:é ~ s:aaa bbb ~ s:[$0$1] => "aaa bbb"
+mustRegexFindAll ~ s:\<* ~ s:ab xé\nA.b-c 12 [x] ~ i:-1 => ["","","","","","","","","","","","","","","","","","",""]
+mustRegexReplaceAll ~ s:\<\.*[\[]? ~ s: ~ s:[$0$1] => ""
+mustRegexReplaceAll ~ s:([\[]+?([\[]x{1,})){2}(?:{+?b+|[&]{1,}(?:[~-]{1,}|\p{Greek}[\d.][^ab]??)$+)+\-{1,}]? ~ s: ~ s:[$0$1] => ""
+mustRegexFindAll ~ s:é?\s?? ~ s: ~ i:-1 => [""]
+mustRegexReplaceAll ~ s:(?m)(?i)][&]{2} ~ s:ab xé\nA.b-c 12 [x] ~ s:[$0$1] => "ab xé\nA.b-c 12 [x]"
+mustRegexFindAll ~ s:\w* ~ s:ab xé\nA.b-c 12 [x] ~ i:-1 => ["ab","x","","A","b","c","12","","x",""]
+mustRegexReplaceAll ~ s:{{1,}\<{0,2}(?:(?i)x{0,2}[^ab]{0,2}|b{1,}[a-c]\p{Greek}?\x41{1,}){0,2} ~ s: ~ s:[$0$1] => ""
+mustRegexFindAll ~ s:[&]{0,2}((?:\-{1,}\z\z??|\D??){1,}[[:alpha:]]*a)?((?i:a)??)(\W?\<[-a]+?\A{1,}){0,2} ~ s:a{}b] ~ i:-1 => ["a","","","",""]
+mustRegexFind ~ s:a** ~ s:a => ERR error parsing regexp: invalid nested repetition operator: `**`
+mustRegexFind ~ s:a*+ ~ s:a => ERR error parsing regexp: invalid nested repetition operator: `*+`
+mustRegexFind ~ s:a+?? ~ s:a => ERR error parsing regexp: invalid nested repetition operator: `+??`
+mustRegexFind ~ s:a{2}* ~ s:a => ERR error parsing regexp: invalid nested repetition operator: `{2}*`
+mustRegexFind ~ s:(*) ~ s:a => ERR error parsing regexp: missing argument to repetition operator: `*`
+mustRegexFind ~ s:(|*) ~ s:a => ERR error parsing regexp: missing argument to repetition operator: `*`
+mustRegexFind ~ s:^* ~ s:a => ""
+mustRegexFind ~ s:$+ ~ s:a => ""
+mustRegexFind ~ s:\b* ~ s:a => ""
+mustRegexFind ~ s:[z-a] ~ s:a => ERR error parsing regexp: invalid character class range: `z-a`
+mustRegexFind ~ s:[] ~ s:a => ERR error parsing regexp: missing closing ]: `[]`
+mustRegexFind ~ s:[^] ~ s:a => ERR error parsing regexp: missing closing ]: `[^]`
+mustRegexFind ~ s:[[:foo:]] ~ s:a => ERR error parsing regexp: invalid character class range: `[:foo:]`
+mustRegexFind ~ s:\p{Foo} ~ s:a => ERR error parsing regexp: invalid character class range: `\p{Foo}`
+mustRegexFind ~ s:\pX ~ s:a => ERR error parsing regexp: invalid character class range: `\pX`
+mustRegexFind ~ s:x{2,1} ~ s:a => ERR error parsing regexp: invalid repeat count: `{2,1}`
+mustRegexFind ~ s:x{1000} ~ s:a => ""
+mustRegexFind ~ s:x{1000,} ~ s:a => ""
+mustRegexFind ~ s:(?P<n>a)(?P<n>b) ~ s:a => ""
+mustRegexFind ~ s:(?P<>a) ~ s:a => ERR error parsing regexp: invalid named capture: `(?P<>`
+mustRegexFind ~ s:(?P=n) ~ s:a => ERR error parsing regexp: invalid or unsupported Perl syntax: `(?P`
+mustRegexFind ~ s:\1 ~ s:a => ERR error parsing regexp: invalid escape sequence: `\1`
+mustRegexFind ~ s:\08 ~ s:a => ""
+mustRegexFind ~ s:\x4 ~ s:a => ERR error parsing regexp: invalid escape sequence: `\x4`
+mustRegexFind ~ s:\x{110000} ~ s:a => ERR error parsing regexp: invalid escape sequence: `\x{110000`
+mustRegexFind ~ s:a\ ~ s:a => ERR error parsing regexp: trailing backslash at end of expression: ``
+mustRegexFind ~ s:(a ~ s:a => ERR error parsing regexp: missing closing ): `(a`
+mustRegexFind ~ s:a)) ~ s:a => ERR error parsing regexp: unexpected ): `a))`
+mustRegexFind ~ s:[a ~ s:a => ERR error parsing regexp: missing closing ]: `[a`
+mustRegexFind ~ s:(?i)(?-i)A ~ s:a => ""
+mustRegexFind ~ s:(?is-m:a.) ~ s:A\n => "A\n"
+mustRegexFind ~ s:\C ~ s:é => ERR error parsing regexp: invalid escape sequence: `\C`
+mustRegexFind ~ s:\Z ~ s:a => ERR error parsing regexp: invalid escape sequence: `\Z`
+mustRegexFind ~ s:\e ~ s:a => ERR error parsing regexp: invalid escape sequence: `\e`
+mustRegexFind ~ s:\cA ~ s:a => ERR error parsing regexp: invalid escape sequence: `\c`
+mustRegexFind ~ s:[\b] ~ s:a => ERR error parsing regexp: invalid escape sequence: `\b`
+mustRegexFind ~ s:\N{DIGIT ONE} ~ s:1 => ERR error parsing regexp: invalid escape sequence: `\N`
+mustRegexFind ~ s:(?x) a ~ s:a => ERR error parsing regexp: invalid or unsupported Perl syntax: `(?x`
+regexReplaceAll ~ s:(?P<n>a)|(?P<n>b) ~ s:ab ~ s:[$n] => "[a][b]"
+regexReplaceAll ~ s:(?<n>x)?(?P<n>a) ~ s:a xa ~ s:[${n}] => "[a] [x]"
+mustRegexFind ~ s:\p{greek}+ ~ s:αβ => "αβ"
+mustRegexFind ~ s:\p{Greek}+ ~ s:xαβ => "αβ"
+mustRegexFind ~ s:\p{^Greek}+ ~ s:αxβ => "x"
+mustRegexFind ~ s:\P{L}+ ~ s:ab12c => "12"
+mustRegexFind ~ s:\p{Alphabetic} ~ s:a => ERR error parsing regexp: invalid character class range: `\p{Alphabetic}`
+mustRegexFind ~ s:\p{Old_Italic} ~ s:a => ERR error parsing regexp: invalid character class range: `\p{Old_Italic}`
+mustRegexFind ~ s:\p{Han}+ ~ s:x日本 => "日本"
+mustRegexFind ~ s:[\p{Lu}\d]+ ~ s:abC9d => "C9"
+mustRegexFind ~ s:[[:^digit:]]+ ~ s:12ab3 => "ab"
+mustRegexFind ~ s:[a-\d] ~ s:a => ERR error parsing regexp: invalid escape sequence: `\d`
+mustRegexFind ~ s:[\d-z]+ ~ s:1-z => "1-z"
+mustRegexFind ~ s:[a-a]+ ~ s:aa => "aa"
+mustRegexFind ~ s:[é-a] ~ s:a => ERR error parsing regexp: invalid character class range: `é-a`
+uniq ~ L:J:{"a":1},J:{"a":1},J:{"a":2} => [{"a":1},{"a":2}]
+has ~ J:{"a":1} ~ L:J:{"a":1} => true
+without ~ L:J:{"a":1},J:{"b":1} ~ J:{"a":1} => [{"b":1}]
+uniq ~ SL:a,b,a => ["a","b"]
+reverse ~ SL:a,b => ["b","a"]
+first ~ SL:x,y => "x"
+compact ~ SL:a,,b => ["a","b"]
+without ~ SL:a,b ~ s:a => ["b"]
+has ~ s:a ~ L:SL:a => false
+has ~ L:i:1 ~ L:L:i:1 => true
+append ~ SL:a ~ nil => ["a",null]
+prepend ~ L: ~ nil => [null]
+deepEqual ~ J:{"a":[1]} ~ J:{"a":[1]} => true
+deepEqual ~ J:{"a":[1]} ~ J:{"a":[2]} => false
+deepEqual ~ L: ~ SL: => false
+deepEqual ~ s:a ~ s:a => true
+deepEqual ~ b:true ~ i:1 => false
+typeOf ~ J:{"a":1} => "map[string]interface {}"
+kindOf ~ J:{"a":1} => "map"
+kindOf ~ f:1 => "float64"
+kindOf ~ b:true => "bool"
+typeIs ~ s:[]interface {} ~ L: => true
+typeIsLike ~ s:[]string ~ SL:a => true
 "##;
 
 #[test]
@@ -1349,6 +1915,52 @@ const TEMPLATE_CASES: &str = r##"
 => [1 2][1 2 3]
 {{ $x := dict }}{{ range $i := until 3 }}{{ $_ := set $x (toString $i) $i }}{{ end }}{{ toJson $x }}
 => {"0":0,"1":1,"2":2}
+{{ .Values.num | trunc 63 }}
+=> ERR wrong type for value; expected string; got float64
+{{ .Values.num | toString | trunc 2 }}|{{ .Values.num | quote }}
+=> 3|"3"
+{{ "x" | repeat .Values.num }}
+=> ERR wrong type for value; expected int; got float64
+{{ until .Values.num }}
+=> ERR wrong type for value; expected int; got float64
+{{ until (int .Values.num) }}
+=> [0 1 2]
+{{ seq .Values.num }}
+=> ERR wrong type for value; expected int; got float64
+{{ ternary "a" "b" .Values.missing }}
+=> ERR wrong type for value; expected bool; got interface {}
+{{ ternary "a" "b" "x" }}
+=> ERR expected bool; found "x"
+{{ get .Values.l "x" }}
+=> ERR wrong type for value; expected map[string]interface {}; got []interface {}
+{{ pluck "a" .Values.m .Values.l }}
+=> ERR wrong type for value; expected map[string]interface {}; got []interface {}
+{{ round .Values.f .Values.f }}
+=> ERR wrong type for value; expected int; got float64
+{{ hasKey .Values.missing "a" }}|{{ keys .Values.missing }}|{{ get .Values.missing "a" | quote }}
+=> ERR wrong type for value; expected map[string]interface {}; got interface {}
+{{ regexFindAll "a" "aa" .Values.num }}
+=> ERR wrong type for value; expected int; got float64
+{{ upper .Values.missing }}
+=> ERR wrong type for value; expected string; got interface {}
+{{ upper .Values.num }}
+=> ERR wrong type for value; expected string; got float64
+{{ default "x" }}|{{ coalesce }}|{{ list }}|{{ dict }}
+=> x||[]|map[]
+{{ dict "a" }}
+=> map[a:]
+{{ merge .Values.missing (dict "a" 1) }}
+=> ERR wrong type for value; expected map[string]interface {}; got interface {}
+{{ set .Values.m "x" }}
+=> ERR wrong number of args for set: want 3 got 2
+{{ add1 }}
+=> ERR wrong number of args for add1: want 1 got 0
+{{ join }}
+=> ERR wrong number of args for join: want 2 got 0
+{{ substr 1 .Values.f "abc" }}
+=> ERR wrong type for value; expected int; got float64
+{{ (list 1 2) | has 1 }}|{{ 1 | has (list 1 2) }}
+=> ERR error calling has: Cannot find has on type int
 "##;
 
 const VALUES: &str = r#"num: 3

@@ -1465,6 +1465,47 @@ mod objects {
 }
 
 #[cfg(test)]
+mod robustness {
+    use super::*;
+
+    /// Random token soup, including multi-byte characters and broken escapes, must produce
+    /// output or an error, never a panic.
+    #[test]
+    fn random_templates_never_panic() {
+        let pieces = [
+            "{{", "}}", "{{-", "-}}", " ", "\n", ".a", ".a.b", "$", "$x", ":=", "=", "|", "(", ")", "\"", "\"\\é\"",
+            "'", "'\\é'", "`", "é", "😀", "1", "-1", "0x", "1e", ".5", "if", "else", "end", "range", "with", "define",
+            "template", "block", "break", "continue", "nil", "true", "printf", "index", "len", "eq", "and", "/*", "*/",
+            "\"%v\"", "\"%d\"", ",", "x", "\\", "\r",
+        ];
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let m = Map::new();
+        m.insert("a", Value::Map(Map::new()));
+        let data = Value::Map(m);
+        let mut t = Templates::new(FuncMap::new());
+        with_big_stack(|| {
+            for i in 0..3000 {
+                let n = (next() % 12) as usize;
+                let text: String = (0..n)
+                    .map(|_| pieces[(next() % pieces.len() as u64) as usize])
+                    .collect();
+                let name = format!("t{i}");
+                if t.parse(&name, &text).is_ok() {
+                    let _ = t.execute(&name, &data);
+                }
+            }
+        })
+        .unwrap();
+    }
+}
+
+#[cfg(test)]
 mod limits {
     use super::*;
 

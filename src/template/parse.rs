@@ -1012,6 +1012,9 @@ fn unquote_char(s: &str, quote_ch: u8) -> Result<(Unq, &str), String> {
         return Err(syntax());
     }
     let e = b[1];
+    if !e.is_ascii() {
+        return Err(syntax());
+    }
     let tail = &s[2..];
     let simple = |ch: char| Ok((Unq::Char(ch), tail));
     match e {
@@ -1442,6 +1445,8 @@ mod tests {
             "malformed character constant: 'ab'"
         );
         assert!(new_number("0x1.8", ItemType::Number).is_err());
+        assert_eq!(unquote("\"\\é\""), Err("invalid syntax".to_string()));
+        assert_eq!(unquote("\"\\x41\\101\\u00e9\""), Ok("AAé".to_string()));
         assert!(new_number("1__0", ItemType::Number).is_err());
     }
 
