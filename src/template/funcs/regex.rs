@@ -8,9 +8,11 @@
 //! - a `{` that does not start a valid repetition is a literal in Go;
 //! - `\<`, `\>` are escaped literals in Go but word boundaries in Rust; `&&`, `~~`, `--` and `[`
 //!   inside a class are set syntax in Rust but literals in Go.
-//! Iteration (`FindAll`, `ReplaceAll`, `Split`) follows Go's loops exactly, including the rule that
-//! an empty match right after a previous match is skipped, and `$1`/`${name}` expansion follows
-//! `regexp.Regexp.Expand`. Non-`must` functions use `MustCompile`, whose panic text becomes the
+//!
+//! Go's parse errors (missing argument, nested repetition, repeat count over 1000, bad group
+//! flags) are detected during translation and worded as Go words them. Iteration (`FindAll`,
+//! `ReplaceAll`, `Split`) follows Go's loops exactly, including the rule that an empty match right
+//! after a previous match is skipped, and `$1`/`${name}` expansion follows `regexp.Regexp.Expand`. Non-`must` functions use `MustCompile`, whose panic text becomes the
 //! template error.
 
 use std::cell::RefCell;
