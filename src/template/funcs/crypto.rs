@@ -1489,6 +1489,23 @@ mod tests {
         }
     }
 
+    /// Sprig's own DSA format, as helm printed it: SEQUENCE { 0, P, Q, G, Y, X } with a 2048-bit
+    /// P and 256-bit Q. Slow (seconds of prime search), hence ignored by default.
+    #[test]
+    #[ignore = "slow: DSA parameter generation"]
+    fn dsa_key_matches_helms_shape() {
+        let pem = generate_private_key("dsa");
+        assert!(pem.starts_with("-----BEGIN DSA PRIVATE KEY-----\n"), "{pem}");
+        let (_, der_bytes) = pem_decode(&pem).unwrap();
+        let seq = der::whole(&der_bytes).unwrap();
+        let ints = der::children(seq.content).unwrap();
+        assert!(ints.iter().all(|e| e.tag == der::INTEGER));
+        let sizes: Vec<usize> = ints.iter().map(|e| e.content.len()).collect();
+        assert_eq!((sizes[0], sizes[1], sizes[2]), (1, 257, 33));
+        assert!(sizes[3] <= 257 && sizes[4] <= 257 && sizes[5] <= 33, "{sizes:?}");
+        assert!(matches!(parse_private_key_pem(&pem), Ok(PrivateKey::Dsa(_))));
+    }
+
     #[test]
     fn signed_cert_matches_helms_structure() {
         let m = funcs();
