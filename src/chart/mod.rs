@@ -141,38 +141,13 @@ pub(crate) fn yaml_value(text: &str) -> Result<Value, String> {
     crate::yaml::from_str(text).map_err(|e| e.to_string())
 }
 
-/// `k8s.io/apimachinery` `YAMLReader`: splits a stream into documents at `---` lines. Text after
-/// the separator may only be a comment. Empty documents are skipped.
-pub(crate) fn split_yaml_documents(text: &str) -> Result<Vec<String>, String> {
-    let mut docs = Vec::new();
-    let mut buf = String::new();
-    for line in text.split_inclusive('\n') {
-        if let Some(rest) = line.strip_prefix("---") {
-            let trimmed = rest.trim();
-            if !trimmed.is_empty() && !trimmed.starts_with('#') {
-                return Err(format!(
-                    "error reading yaml document: invalid Yaml document separator: {trimmed}"
-                ));
-            }
-            if !buf.is_empty() {
-                docs.push(std::mem::take(&mut buf));
-            }
-            continue;
-        }
-        buf.push_str(line);
-    }
-    if !buf.is_empty() {
-        docs.push(buf);
-    }
-    Ok(docs)
-}
-
 /// `loader.LoadValues`: every document of a values stream, merged with [`merge_maps`]. Each
 /// document must be a map (or empty).
 pub fn load_values(data: &[u8]) -> Result<Map, String> {
     let text = String::from_utf8_lossy(data);
     let mut values = Map::new();
-    for doc in split_yaml_documents(&text)? {
+    // One splitter for every YAML stream (apimachinery's YAMLReader, as Helm 4's LoadValues).
+    for doc in crate::yaml::split_documents(&text).map_err(|e| e.to_string())? {
         let v = yaml_value(&doc).map_err(|e| format!("cannot unmarshal yaml document: {e}"))?;
         let current = match v {
             Value::Nil => Map::new(),
@@ -530,13 +505,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn yaml_document_splitting_follows_yamlreader() {
-        assert_eq!(
-            split_yaml_documents("a: 1\n---\nb: 2\n").unwrap(),
-            vec!["a: 1\n", "b: 2\n"]
-        );
-        assert_eq!(split_yaml_documents("---\na: 1\n--- # c\n").unwrap(), vec!["a: 1\n"]);
-        assert!(split_yaml_documents("a: 1\n--- b\n").is_err());
+    fn values_streams_merge_every_document() {
+        let m = load_values(b"---\na: 1\n--- # c\nb: 2\n").unwrap();
+        assert_eq!(m.keys(), vec!["a".to_string(), "b".to_string()]);
+        assert!(load_values(b"a: 1\n--- b\n").is_err());
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod emit;
 pub mod gofloat;
 pub mod json;
 mod load;
+pub use load::split_documents;
 pub mod resolve;
 mod toml;
 
