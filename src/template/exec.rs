@@ -1332,6 +1332,28 @@ mod tests {
     }
 
     #[test]
+    fn tpl_defines_stay_in_the_clone() {
+        // helm 4.1.4: a define made by tpl text is invisible after tpl returns, and overrides an
+        // existing define only inside it.
+        let mut t = Templates::new(funcs());
+        t.parse(
+            "t",
+            r#"{{ define "y" }}Y{{ end }}{{ tpl "{{ define \"y\" }}Z{{ end }}{{ include \"y\" . }}" . }}{{ include "y" . }}"#,
+        )
+        .unwrap();
+        assert_eq!(t.execute("t", &data()).unwrap(), "ZY");
+        t.parse(
+            "u",
+            r#"{{ tpl "{{ define \"x2\" }}A{{ end }}" . }}{{ include "x2" . }}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            t.execute("u", &data()).unwrap_err().to_string(),
+            "template: u:1:46: executing \"u\" at <include \"x2\" .>: error calling include: template: no template \"x2\" associated with template \"gotpl\""
+        );
+    }
+
+    #[test]
     fn missing_key_error_mode() {
         let mut t = Templates::new(funcs());
         t.set_missing_key(MissingKey::Error);
