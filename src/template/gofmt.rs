@@ -281,11 +281,7 @@ impl Printer {
         if self.f.sharp {
             match base {
                 2 => rev.extend_from_slice(b"b0"),
-                8 => {
-                    if rev.last() != Some(&b'0') {
-                        rev.push(b'0');
-                    }
-                }
+                8 if rev.last() != Some(&b'0') => rev.push(b'0'),
                 16 => {
                     rev.push(digits[16]);
                     rev.push(b'0');
@@ -1520,11 +1516,12 @@ mod tests {
         ];
         for (v, want) in cases {
             assert_eq!(format_v(&v), want, "{v:?}");
-            assert_eq!(sprintf("%v", &[v.clone()]), want, "{v:?}");
+            assert_eq!(sprintf("%v", std::slice::from_ref(&v)), want, "{v:?}");
         }
     }
 
     #[test]
+    #[allow(clippy::approx_constant)] // 3.14159 is an input, not a stand-in for π
     fn sprintf_table() {
         let i = Value::Int;
         let f = Value::Float;
