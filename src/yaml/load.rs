@@ -215,8 +215,24 @@ fn scan_error(e: &ScanError, text: &str) -> YamlError {
         K::ExpectedBlockSequenceEntry | K::UnexpectedEofBlockSequence => {
             ("did not find expected '-' indicator".into(), false)
         }
-        K::UnexpectedCharacter { .. } | K::TabNotAllowed | K::TabInIndentation | K::TabInBlockIndentation => {
+        K::UnexpectedCharacter { .. } | K::TabNotAllowed | K::TabInIndentation => {
             ("found character that cannot start any token".into(), true)
+        }
+        K::TabInBlockIndentation => (
+            "found a tab character where an indentation space is expected".into(),
+            true,
+        ),
+        K::TabInPlainScalar => {
+            // libyaml stops at the tab on the continuation line, granit at the scalar.
+            if let Some(at) = e.marker().byte_offset() {
+                if let Some(tab) = text.get(at..).and_then(|r| r.find('\t')) {
+                    line0 = text[..at + tab].matches('\n').count();
+                }
+            }
+            ("found a tab character that violates indentation".into(), true)
+        }
+        K::InvalidTrailingDoubleQuotedScalar | K::InvalidTrailingSingleQuotedScalar => {
+            ("did not find expected key".into(), false)
         }
         K::SimpleKeyExpected | K::InvalidSimpleKey => ("could not find expected ':'".into(), true),
         K::UnexpectedEofFlowSequence | K::UnclosedFlowCollection { open: '[' } => {
@@ -228,18 +244,43 @@ fn scan_error(e: &ScanError, text: &str) -> YamlError {
             ("did not find expected ',' or '}'".into(), false)
         }
         K::ExpectedFlowSequenceSeparator => ("did not find expected ',' or ']'".into(), false),
-        K::ExpectedFlowMappingSeparator => ("did not find expected ',' or '}'".into(), false),
+        K::ExpectedFlowMappingSeparator => {
+            // An implicit `k: v` pair inside a flow sequence is still the sequence to libyaml.
+            match e.marker().byte_offset().and_then(|o| open_flow(text, o)) {
+                Some('[') => ("did not find expected ',' or ']'".into(), false),
+                _ => ("did not find expected ',' or '}'".into(), false),
+            }
+        }
         K::ExpectedNodeContent => ("did not find expected node content".into(), false),
-        // A stray `]`/`}` after a block mapping value: libyaml's parser wanted the next key.
-        K::MisplacedFlowCollectionEnd => ("did not find expected key".into(), false),
+        // A stray `]`/`}`: where a value should start libyaml wants node content, after a
+        // value it wants the next key.
+        K::MisplacedFlowCollectionEnd => {
+            let at = e.marker().byte_offset().unwrap_or(0).min(text.len());
+            let line_start = text[..at].rfind('\n').map(|i| i + 1).unwrap_or(0);
+            let lead = text.get(line_start..at).unwrap_or("").trim_end();
+            if lead.ends_with(':') || lead.ends_with('-') {
+                ("did not find expected node content".into(), false)
+            } else {
+                ("did not find expected key".into(), false)
+            }
+        }
         K::MismatchedFlowCollectionEnd { open: '[', .. } => ("did not find expected ',' or ']'".into(), false),
         K::MismatchedFlowCollectionEnd { .. } => ("did not find expected ',' or '}'".into(), false),
         K::ExpectedDocumentStart => ("did not find expected <document start>".into(), false),
         K::UnclosedQuotedScalar | K::InvalidQuotedScalarIndent | K::UnexpectedEof => {
-            // libyaml does not check indentation inside quoted scalars: an unclosed quote runs
-            // to the end of the stream.
-            line0 = eof_line0;
-            ("found unexpected end of stream".into(), true)
+            match e.marker().byte_offset().and_then(|o| stray_quote_line(text, o)) {
+                // A quote after a complete value on its line: libyaml's parser wanted a key.
+                Some(l) => {
+                    line0 = l;
+                    ("did not find expected key".into(), false)
+                }
+                // libyaml does not check indentation inside quoted scalars: an unclosed quote
+                // runs to the end of the stream.
+                None => {
+                    line0 = eof_line0;
+                    ("found unexpected end of stream".into(), true)
+                }
+            }
         }
         K::UnknownQuotedScalarEscape => ("found unknown escape character".into(), true),
         K::BlockSequenceEntryNotAllowed | K::BlockEntryInFlowCollection => {
@@ -257,7 +298,15 @@ fn scan_error(e: &ScanError, text: &str) -> YamlError {
                 .collect();
             return YamlError::Yaml(format!("yaml: unknown anchor '{name}' referenced"));
         }
-        other => (other.to_string(), true),
+        other => {
+            // granit prefixes some texts with libyaml's context ("while scanning a block scalar, ").
+            let m = other.to_string();
+            let m = match m.strip_prefix("while scanning ") {
+                Some(rest) => rest.split_once(", ").map(|x| x.1.to_string()).unwrap_or(m.clone()),
+                None => m,
+            };
+            (m, true)
+        }
     };
     let shown = if line0 == 0 {
         0
@@ -270,6 +319,165 @@ fn scan_error(e: &ScanError, text: &str) -> YamlError {
         YamlError::Yaml(format!("yaml: {msg}"))
     } else {
         YamlError::Yaml(format!("yaml: line {shown}: {msg}"))
+    }
+}
+
+/// For a quoted scalar granit could not finish: the 0-based line of its opening quote when that
+/// quote follows a complete value on the same line (`key: {} "x`), where libyaml's parser fails
+/// first, wanting a key. `None` when the quote starts a value.
+fn stray_quote_line(text: &str, offset: usize) -> Option<usize> {
+    let before = text.get(..offset)?;
+    let q = before.rfind(['"', '\''])?;
+    let line_start = before[..q].rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let lead = text[line_start..q].trim_end();
+    let starts_value = lead.is_empty()
+        || lead.ends_with(':')
+        || lead.ends_with('-')
+        || lead.ends_with('[')
+        || lead.ends_with('{')
+        || lead.ends_with(',')
+        || lead.ends_with('?')
+        || lead.ends_with('|')
+        || lead.ends_with('>');
+    // libyaml scans the quoted scalar to its closing quote, wherever that is (at the end of the
+    // stream: "found unexpected end of stream").
+    let quote_char = text[q..].chars().next()?;
+    let mut i = q + 1;
+    let b = text.as_bytes();
+    let close = loop {
+        let c = *b.get(i)?;
+        if quote_char == '"' && c == b'\\' {
+            i += 2;
+            continue;
+        }
+        if c == quote_char as u8 {
+            if quote_char == '\'' && b.get(i + 1) == Some(&b'\'') {
+                i += 2;
+                continue;
+            }
+            break i;
+        }
+        i += 1;
+    };
+    if !starts_value {
+        // After a complete value the parser wanted a key at the quote.
+        return Some(text[..line_start].matches('\n').count());
+    }
+    // The quote starts a value; the parser then fails on what follows the closing quote.
+    let line_end = text[close..].find('\n').map(|e| close + e).unwrap_or(text.len());
+    let rest = text[close + 1..line_end].trim();
+    if rest.is_empty() || rest.starts_with('#') || rest.starts_with(':') {
+        return None;
+    }
+    Some(text[..close].matches('\n').count())
+}
+
+/// libyaml does not skip a tab at the start of a line in block context, so such a line fails
+/// with "found character that cannot start any token" even where granit accepts it. Returns the
+/// 0-based line of the first such tab, skipping block scalar bodies, open quotes and flow
+/// collections (a light scan: only used to report libyaml's error).
+fn leading_tab_line(text: &str) -> Option<(usize, &'static str)> {
+    const TOKEN: &str = "found character that cannot start any token";
+    const PLAIN: &str = "found a tab character that violates indentation";
+    const BLOCK: &str = "found a tab character where an indentation space is expected";
+    let mut depth: i32 = 0;
+    // Whether the last content line (blank lines aside) ended in a plain scalar that a following
+    // line could continue.
+    let mut plain_open = false;
+    let mut quote: Option<char> = None;
+    // Indentation of the line that opened a block scalar; its body is more indented.
+    let mut block_parent: Option<usize> = None;
+    for (n, line) in text.split('\n').enumerate() {
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        let body = line.trim_end_matches('\r');
+        if let Some(p) = block_parent {
+            if body.starts_with('\t') {
+                return Some((n, BLOCK));
+            }
+            if body.trim().is_empty() || indent > p {
+                continue;
+            }
+            block_parent = None;
+        }
+        if n > 0 && (body == "---" || body.starts_with("--- ") || body == "...") {
+            return None; // later documents are not read
+        }
+        if quote.is_none() && depth == 0 && body.starts_with('\t') {
+            return Some((n, if plain_open { PLAIN } else { TOKEN }));
+        }
+        if body.trim().is_empty() {
+            continue;
+        }
+        // Track quotes, flow brackets and block scalar headers on this line.
+        let mut prev = ' ';
+        let mut chars = body.chars().peekable();
+        let mut last_token = String::new();
+        while let Some(c) = chars.next() {
+            match quote {
+                Some('"') => {
+                    if c == '\\' {
+                        chars.next();
+                    } else if c == '"' {
+                        quote = None;
+                    }
+                }
+                Some(_) => {
+                    if c == '\'' {
+                        if chars.peek() == Some(&'\'') {
+                            chars.next();
+                        } else {
+                            quote = None;
+                        }
+                    }
+                }
+                None => match c {
+                    '#' if prev == ' ' || prev == '\t' => break,
+                    '"' | '\'' if prev == ' ' || prev == '\t' || matches!(prev, '[' | '{' | ',' | ':' | '-') => {
+                        quote = Some(c)
+                    }
+                    '[' | '{' => depth += 1,
+                    ']' | '}' => depth = (depth - 1).max(0),
+                    _ => {}
+                },
+            }
+            if !c.is_whitespace() {
+                last_token.push(c);
+            } else {
+                last_token.clear();
+            }
+            prev = c;
+        }
+        let content = match body.find(" #") {
+            Some(i) => body[..i].trim_end(),
+            None if body.trim_start().starts_with('#') => "",
+            None => body.trim_end(),
+        };
+        plain_open = quote.is_none()
+            && depth == 0
+            && !content.is_empty()
+            && !content.ends_with([':', '"', '\'', ']', '}', '|', '>', '-']);
+        if quote.is_none() && depth == 0 {
+            let t = last_token.trim_start_matches(['|', '>']);
+            let is_header = (last_token.starts_with('|') || last_token.starts_with('>'))
+                && t.chars().all(|c| c.is_ascii_digit() || c == '+' || c == '-');
+            let head = body.trim_end();
+            let head = match head.find(" #") {
+                Some(i) => head[..i].trim_end(),
+                None => head,
+            };
+            if is_header && (head.ends_with(&last_token[..]) || head.ends_with('|') || head.ends_with('>')) {
+                block_parent = Some(indent);
+            }
+        }
+    }
+    None
+}
+
+fn tab_error((line0, msg): (usize, &str)) -> YamlError {
+    if line0 == 0 {
+        YamlError::Yaml(format!("yaml: {msg}"))
+    } else {
+        YamlError::Yaml(format!("yaml: line {}: {msg}", line0 + 1))
     }
 }
 
@@ -327,6 +535,8 @@ struct Decoder {
     decode_count: usize,
     alias_count: usize,
     alias_depth: usize,
+    /// Apply the JSON round trip (float64 numbers, no NaN/Inf); off for go-yaml's own types.
+    json_numbers: bool,
 }
 
 /// A decoded map key before stringification (what go-yaml puts in `map[interface{}]interface{}`).
@@ -377,10 +587,11 @@ impl Decoder {
             Resolved::Null => Value::Nil,
             Resolved::Bool(b) => Value::Bool(b),
             // encoding/json turns every number into a float64.
+            Resolved::Int(i) if !self.json_numbers => Value::Int(i),
             Resolved::Int(i) => Value::Float(i as f64),
             Resolved::Uint(u) => Value::Float(u as f64),
             Resolved::Float(f) => {
-                if f.is_finite() {
+                if f.is_finite() || !self.json_numbers {
                     Value::Float(f)
                 } else {
                     let s = if f.is_nan() {
@@ -598,6 +809,42 @@ fn is_merge(n: &Node) -> bool {
 
 /// The first document of `text` as Helm's values reader sees it; `Nil` for an empty document.
 pub fn load_first(text: &str) -> Result<Value, YamlError> {
+    load_first_with(text, true)
+}
+
+/// The first document with go-yaml's own scalar types (before sigs.k8s.io/yaml's JSON step):
+/// integers are Go `int` ([`Value::Int`]), `.inf`/`.nan` are allowed, keys are stringified.
+pub fn load_first_typed(text: &str) -> Result<Value, YamlError> {
+    load_first_with(text, false)
+}
+
+fn load_first_with(text: &str, json_numbers: bool) -> Result<Value, YamlError> {
+    let tab = leading_tab_line(text);
+    match load_first_inner(text, json_numbers) {
+        Ok(v) => match tab {
+            Some(l) => Err(tab_error(l)),
+            None => Ok(v),
+        },
+        // granit's own tab errors carry libyaml's more precise wording.
+        Err(e) if e.to_string().contains("tab character that violates") => Err(e),
+        Err(e) => match (tab, error_line0(&e)) {
+            (Some(t), Some(l)) if t.0 <= l => Err(tab_error(t)),
+            (Some(t), None) => Err(tab_error(t)),
+            _ => Err(e),
+        },
+    }
+}
+
+/// The 0-based line an error message points at (approximately: parser errors already show a
+/// 0-based line, scanner errors a 1-based one).
+fn error_line0(e: &YamlError) -> Option<usize> {
+    let YamlError::Yaml(m) = e else { return None };
+    let rest = m.strip_prefix("yaml: line ")?;
+    let n: usize = rest.split(':').next()?.parse().ok()?;
+    Some(n)
+}
+
+fn load_first_inner(text: &str, json_numbers: bool) -> Result<Value, YamlError> {
     let mut b = Builder {
         parser: Parser::new_from_str_with_options(
             text,
@@ -615,6 +862,7 @@ pub fn load_first(text: &str) -> Result<Value, YamlError> {
         decode_count: 0,
         alias_count: 0,
         alias_depth: 0,
+        json_numbers,
     };
     d.decode(&root)
 }
@@ -681,6 +929,16 @@ mod tests {
         assert_eq!(format!("{:?}", get(&v, "u")), "\"0x1F\"");
         assert_eq!(format!("{:?}", get(&v, "v")), "\"1e400\"");
         assert_eq!(format!("{:?}", get(&v, "x2")), "\"2001-12-14 21:59:43.10 -5\"");
+    }
+
+    #[test]
+    fn typed_keeps_go_yaml_types() {
+        // go-yaml v2 gives int for 0755/0x1F/1_000 and float64 for 1.10 (resolve.go).
+        let v = load_first_typed("a: 0755\nb: 1.10\nc: .inf\nd: 0x1F\n").unwrap();
+        assert_eq!(format!("{:?}", get(&v, "a")), "int(493)");
+        assert_eq!(format!("{:?}", get(&v, "b")), "float64(1.1)");
+        assert_eq!(format!("{:?}", get(&v, "c")), "float64(inf)");
+        assert_eq!(format!("{:?}", get(&v, "d")), "int(31)");
     }
 
     fn from_str_for_test(t: &str) -> Value {

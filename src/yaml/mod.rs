@@ -55,6 +55,15 @@ pub fn from_str(text: &str) -> Result<Value, YamlError> {
     load::load_first(text)
 }
 
+/// Like [`from_str`] but with go-yaml v2's own scalar types, as sigs.k8s.io/yaml's
+/// `convertToJSONableObject` sees them before the JSON step: integers are Go `int`
+/// ([`Value::Int`], uint64-range integers stay float64), floats float64 including `.inf`/`.nan`.
+/// For struct decoding such as Chart.yaml, where a number in a string field becomes
+/// `strconv.Itoa(int)` or `FormatFloat(f, 'g', -1, 32)` depending on this type.
+pub fn from_str_typed(text: &str) -> Result<Value, YamlError> {
+    load::load_first_typed(text)
+}
+
 /// Helm 4's multi-document values files (`loader.LoadValues`): the text is split at `---` lines as
 /// apimachinery's YAMLReader does and each document is read with [`from_str`]. The caller merges
 /// them (`MergeMaps`). A bad separator line gives [`YamlError::Split`] (Helm prefixes it with
@@ -146,6 +155,13 @@ pub fn to_json(v: &Value, opts: JsonOpts) -> Result<String, String> {
 /// (`invalid character 'x' looking for beginning of value`, `unexpected end of JSON input`).
 pub fn from_json(text: &str) -> Result<Value, String> {
     json::parse(text)
+}
+
+/// `json.Unmarshal` as Go leaves the target after an error, for `fromJson`/`fromJsonArray`,
+/// which show what was decoded beside the error: `(None, Some(e))` for a syntax error (nothing
+/// decoded); `(Some(v), Some(e))` when a number overflowed float64 (it is nil in `v`).
+pub fn from_json_partial(text: &str) -> (Option<Value>, Option<String>) {
+    json::parse_partial(text)
 }
 
 /// BurntSushi/toml's encoder (Helm's `toToml`).
