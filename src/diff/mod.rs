@@ -1,1 +1,746 @@
 //! Object-by-object comparison of two manifest sets.
+//!
+//! Every object of either side gets one [`ObjectChange`]: add, change, remove, unchanged, recreate,
+//! or — for a workload that keeps its name or component identity but changes kind (Deployment ↔
+//! StatefulSet ↔ DaemonSet) — one `kind-change` instead of an unrelated add and remove, because
+//! that is what the upgrade means to a reviewer and what the volume analysis must pair.
+//!
+//! Changes to fields Kubernetes refuses to update (StatefulSet spec outside the mutable list,
+//! workload selectors, Job templates, PVC spec other than a storage increase, Service clusterIP)
+//! turn a change into a *recreate*: `helm upgrade` would fail on them, so the plan says so before
+//! anything is applied, together with the consequence.
+//!
+//! Diffs are unified diffs (the `similar` crate) of a canonical YAML form of each object, so
+//! formatting differences between renders do not show up as changes. Secret `data` and
+//! `stringData` values are masked unless asked otherwise: a reviewer sees that a key changed and
+//! its size, never the value.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value as Json};
+
+use crate::manifest::{ManifestSet, Object, ObjectKey};
+
+/// How to diff.
+#[derive(Debug, Clone)]
+pub struct DiffOptions {
+    /// Lines of context around each hunk.
+    pub context: usize,
+    /// Show Secret values instead of masking them.
+    pub show_secrets: bool,
+}
+
+impl Default for DiffOptions {
+    fn default() -> Self {
+        DiffOptions {
+            context: 3,
+            show_secrets: false,
+        }
+    }
+}
+
+/// What happens to one object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    Add,
+    Change,
+    /// Deleted and created again (an immutable field changed).
+    Recreate,
+    /// The same component as another kind of workload: the old object is deleted, the new created.
+    KindChange,
+    Remove,
+    Unchanged,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Add => "add",
+            Action::Change => "change",
+            Action::Recreate => "recreate",
+            Action::KindChange => "kind-change",
+            Action::Remove => "remove",
+            Action::Unchanged => "unchanged",
+        }
+    }
+}
+
+/// One field Kubernetes will not let an update change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImmutableField {
+    /// Dotted path, e.g. `spec.volumeClaimTemplates`.
+    pub field: String,
+    /// What changed, in words.
+    pub detail: String,
+}
+
+/// The comparison result for one object.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectChange {
+    pub action: Action,
+    /// The object's identity after the upgrade (before it, for a removal).
+    pub key: ObjectKey,
+    /// For a kind change: the identity before.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub old_key: Option<ObjectKey>,
+    /// Immutable fields that force a recreate.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub immutable: Vec<ImmutableField>,
+    /// What the recreate or kind change means, in words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consequence: Option<String>,
+    /// Other remarks (e.g. a PVC expansion needs allowVolumeExpansion).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub notes: Vec<String>,
+    /// Unified diff of the canonical YAML (empty when unchanged).
+    #[serde(skip_serializing_if = "String::is_empty", default)]
+    pub diff: String,
+    pub lines_added: usize,
+    pub lines_removed: usize,
+}
+
+/// Compare two sets. The result lists changes in the new set's install order, then removals in
+/// the old set's order.
+pub fn diff(old: &ManifestSet, new: &ManifestSet, opts: &DiffOptions) -> Vec<ObjectChange> {
+    // Pair kind changes first: an old workload absent from the new set with a new workload absent
+    // from the old set, same namespace, different workload kind, same name or component identity.
+    let removed: Vec<&Object> = old.objects.iter().filter(|o| new.get(&o.key).is_none()).collect();
+    let added: Vec<&Object> = new.objects.iter().filter(|o| old.get(&o.key).is_none()).collect();
+    let mut pair_of_new: HashMap<&ObjectKey, &Object> = HashMap::new();
+    let mut paired_old: HashSet<&ObjectKey> = HashSet::new();
+    for n in added.iter().filter(|o| is_pod_controller(&o.key.kind)) {
+        let candidate = removed
+            .iter()
+            .filter(|o| is_pod_controller(&o.key.kind) && o.key.kind != n.key.kind)
+            .filter(|o| o.key.namespace == n.key.namespace && !paired_old.contains(&o.key))
+            .find(|o| o.key.name == n.key.name)
+            .or_else(|| {
+                let id = component_identity(n)?;
+                removed
+                    .iter()
+                    .filter(|o| is_pod_controller(&o.key.kind) && o.key.kind != n.key.kind)
+                    .filter(|o| o.key.namespace == n.key.namespace && !paired_old.contains(&o.key))
+                    .find(|o| component_identity(o).as_ref() == Some(&id))
+            });
+        if let Some(o) = candidate {
+            paired_old.insert(&o.key);
+            pair_of_new.insert(&n.key, o);
+        }
+    }
+
+    let mut out = Vec::with_capacity(new.len() + removed.len());
+    for n in &new.objects {
+        if let Some(o) = old.get(&n.key) {
+            out.push(compare(o, n, opts));
+        } else if let Some(o) = pair_of_new.get(&n.key) {
+            let (a, b) = canonical_pair(Some(o), Some(n), opts);
+            let (diff, plus, minus) = unified(&a, &b, &o.key.to_string(), &n.key.to_string(), opts.context);
+            out.push(ObjectChange {
+                action: Action::KindChange,
+                key: n.key.clone(),
+                old_key: Some(o.key.clone()),
+                immutable: vec![ImmutableField {
+                    field: "kind".into(),
+                    detail: format!("{} → {}", o.key.kind, n.key.kind),
+                }],
+                consequence: Some(format!(
+                    "The {} {} is deleted and a {} of the same component is created: its pods are replaced \
+                     all at once, and any volume the new {} does not mount by the same claim name is left \
+                     behind or deleted (see the volume verdicts).",
+                    o.key.kind, o.key.name, n.key.kind, n.key.kind
+                )),
+                notes: vec![],
+                diff,
+                lines_added: plus,
+                lines_removed: minus,
+            });
+        } else {
+            let (a, b) = canonical_pair(None, Some(n), opts);
+            let (diff, plus, minus) = unified(&a, &b, "/dev/null", &n.key.to_string(), opts.context);
+            out.push(ObjectChange {
+                action: Action::Add,
+                key: n.key.clone(),
+                old_key: None,
+                immutable: vec![],
+                consequence: None,
+                notes: vec![],
+                diff,
+                lines_added: plus,
+                lines_removed: minus,
+            });
+        }
+    }
+    for o in removed.iter().filter(|o| !paired_old.contains(&o.key)) {
+        let (a, b) = canonical_pair(Some(o), None, opts);
+        let (diff, plus, minus) = unified(&a, &b, &o.key.to_string(), "/dev/null", opts.context);
+        let mut notes = vec![];
+        if o.kept_on_delete() {
+            notes.push("annotated helm.sh/resource-policy: keep — Helm leaves it in the cluster, unmanaged".into());
+        }
+        out.push(ObjectChange {
+            action: Action::Remove,
+            key: o.key.clone(),
+            old_key: None,
+            immutable: vec![],
+            consequence: None,
+            notes,
+            diff,
+            lines_added: plus,
+            lines_removed: minus,
+        });
+    }
+    out
+}
+
+fn compare(o: &Object, n: &Object, opts: &DiffOptions) -> ObjectChange {
+    if o.value == n.value {
+        return ObjectChange {
+            action: Action::Unchanged,
+            key: n.key.clone(),
+            old_key: None,
+            immutable: vec![],
+            consequence: None,
+            notes: vec![],
+            diff: String::new(),
+            lines_added: 0,
+            lines_removed: 0,
+        };
+    }
+    let (immutable, mut notes) = immutable_changes(&n.key.kind, &n.key.group, &o.value, &n.value);
+    let (a, b) = canonical_pair(Some(o), Some(n), opts);
+    let (diff, plus, minus) = unified(&a, &b, &o.key.to_string(), &n.key.to_string(), opts.context);
+    if diff.is_empty() && !opts.show_secrets {
+        notes.push("only masked Secret values or formatting differ".into());
+    }
+    if n.key.kind == "StatefulSet"
+        && n.value.pointer("/spec/updateStrategy/type").and_then(Json::as_str) == Some("OnDelete")
+        && o.value.pointer("/spec/template") != n.value.pointer("/spec/template")
+    {
+        notes.push(
+            "updateStrategy OnDelete: the new pod template takes effect only when pods are deleted; apply replaces \
+             them one at a time, highest ordinal first, waiting for each to be ready"
+                .into(),
+        );
+    }
+    let action = if immutable.is_empty() {
+        Action::Change
+    } else {
+        Action::Recreate
+    };
+    let consequence = (!immutable.is_empty()).then(|| recreate_consequence(&n.key, &immutable));
+    ObjectChange {
+        action,
+        key: n.key.clone(),
+        old_key: (o.key != n.key).then(|| o.key.clone()),
+        immutable,
+        consequence,
+        notes,
+        diff,
+        lines_added: plus,
+        lines_removed: minus,
+    }
+}
+
+/// Deployment, StatefulSet, DaemonSet: the kinds one component may move between.
+pub fn is_pod_controller(kind: &str) -> bool {
+    matches!(kind, "Deployment" | "StatefulSet" | "DaemonSet")
+}
+
+/// A workload's component identity from its labels: (`app.kubernetes.io/name` or `app`,
+/// `app.kubernetes.io/component` or `component`), from the object's labels or its pod template's.
+/// None when there is no component label: then only the name can pair two objects.
+pub fn component_identity(o: &Object) -> Option<(String, String)> {
+    let labels = |ptr: &str| o.value.pointer(ptr).and_then(Json::as_object).cloned();
+    for ptr in ["/metadata/labels", "/spec/template/metadata/labels"] {
+        let Some(l) = labels(ptr) else { continue };
+        let get = |k: &str| l.get(k).and_then(Json::as_str).map(str::to_string);
+        let component = get("app.kubernetes.io/component").or_else(|| get("component"));
+        if let Some(c) = component {
+            let name = get("app.kubernetes.io/name").or_else(|| get("app")).unwrap_or_default();
+            let instance = get("app.kubernetes.io/instance")
+                .or_else(|| get("release"))
+                .unwrap_or_default();
+            return Some((format!("{instance}/{name}"), c));
+        }
+    }
+    None
+}
+
+/// A short name for the component a workload serves: the component label, else the object name.
+pub fn component_name(o: &Object) -> String {
+    component_identity(o)
+        .map(|(_, c)| c)
+        .unwrap_or_else(|| o.key.name.clone())
+}
+
+const STS_MUTABLE: &[&str] = &[
+    "replicas",
+    "template",
+    "updateStrategy",
+    "persistentVolumeClaimRetentionPolicy",
+    "minReadySeconds",
+    "ordinals",
+];
+
+/// Immutable-field changes between two versions of one object, plus notes for allowed changes
+/// that need attention.
+pub fn immutable_changes(kind: &str, group: &str, old: &Json, new: &Json) -> (Vec<ImmutableField>, Vec<String>) {
+    let mut out = Vec::new();
+    let mut notes = Vec::new();
+    let spec = |v: &Json| v.get("spec").cloned().unwrap_or(Json::Null);
+    let (os, ns) = (spec(old), spec(new));
+    match (group, kind) {
+        ("apps", "StatefulSet") => {
+            let (os, ns) = (sts_defaults(&os), sts_defaults(&ns));
+            let keys: BTreeSet<&String> = obj_keys(&os).chain(obj_keys(&ns)).collect();
+            for k in keys {
+                if STS_MUTABLE.contains(&k.as_str()) {
+                    continue;
+                }
+                let (a, b) = (os.get(k), ns.get(k));
+                if a != b {
+                    out.push(ImmutableField {
+                        field: format!("spec.{k}"),
+                        detail: describe_change(k, a, b),
+                    });
+                }
+            }
+        }
+        ("apps", "Deployment") | ("apps", "DaemonSet") | ("apps", "ReplicaSet") => {
+            if os.get("selector") != ns.get("selector") {
+                out.push(ImmutableField {
+                    field: "spec.selector".into(),
+                    detail: describe_change("selector", os.get("selector"), ns.get("selector")),
+                });
+            }
+        }
+        ("batch", "Job") => {
+            for k in ["selector", "template"] {
+                if os.get(k) != ns.get(k) {
+                    out.push(ImmutableField {
+                        field: format!("spec.{k}"),
+                        detail: describe_change(k, os.get(k), ns.get(k)),
+                    });
+                }
+            }
+        }
+        ("", "PersistentVolumeClaim") => {
+            let storage = |s: &Json| s.pointer("/resources/requests/storage").cloned();
+            let (a, b) = (storage(&os), storage(&ns));
+            if a != b {
+                let (qa, qb) = (a.as_ref().and_then(quantity_bytes), b.as_ref().and_then(quantity_bytes));
+                match (qa, qb) {
+                    (Some(x), Some(y)) if y > x => notes.push(format!(
+                        "storage request grows {} → {}: needs allowVolumeExpansion on the StorageClass",
+                        show(a.as_ref()),
+                        show(b.as_ref())
+                    )),
+                    _ => out.push(ImmutableField {
+                        field: "spec.resources.requests.storage".into(),
+                        detail: format!("{} → {} (a claim can only grow)", show(a.as_ref()), show(b.as_ref())),
+                    }),
+                }
+            }
+            let strip = |s: &Json| {
+                let mut s = s.clone();
+                if let Some(r) = s.pointer_mut("/resources/requests").and_then(Json::as_object_mut) {
+                    r.remove("storage");
+                }
+                s
+            };
+            let (sa, sb) = (strip(&os), strip(&ns));
+            let keys: BTreeSet<&String> = obj_keys(&sa).chain(obj_keys(&sb)).collect();
+            for k in keys {
+                if sa.get(k) != sb.get(k) {
+                    out.push(ImmutableField {
+                        field: format!("spec.{k}"),
+                        detail: describe_change(k, sa.get(k), sb.get(k)),
+                    });
+                }
+            }
+        }
+        ("", "Service") => {
+            let (a, b) = (os.get("clusterIP"), ns.get("clusterIP"));
+            // Leaving clusterIP out keeps the allocated one; setting a different one (or switching
+            // to or from a headless `None`) is refused.
+            let differs = match (a.and_then(Json::as_str), b.and_then(Json::as_str)) {
+                (x, Some(y)) => x != Some(y) && !(x.is_none() && y.is_empty()),
+                (Some("None"), None) => true,
+                _ => false,
+            };
+            if differs {
+                out.push(ImmutableField {
+                    field: "spec.clusterIP".into(),
+                    detail: describe_change("clusterIP", a, b),
+                });
+            }
+        }
+        _ => {}
+    }
+    (out, notes)
+}
+
+fn sts_defaults(spec: &Json) -> Json {
+    // Spelling out a default is not a change: the API server stores the default anyway.
+    let mut s = spec.clone();
+    if let Some(m) = s.as_object_mut() {
+        if m.get("podManagementPolicy").and_then(Json::as_str) == Some("OrderedReady") {
+            m.remove("podManagementPolicy");
+        }
+        if m.get("revisionHistoryLimit").and_then(Json::as_f64) == Some(10.0) {
+            m.remove("revisionHistoryLimit");
+        }
+    }
+    s
+}
+
+fn obj_keys(v: &Json) -> impl Iterator<Item = &String> {
+    v.as_object().into_iter().flat_map(|m| m.keys())
+}
+
+fn show(v: Option<&Json>) -> String {
+    match v {
+        None => "(unset)".into(),
+        Some(Json::String(s)) => s.clone(),
+        Some(v) => v.to_string(),
+    }
+}
+
+fn describe_change(field: &str, a: Option<&Json>, b: Option<&Json>) -> String {
+    match (a, b) {
+        (None, Some(y)) if !y.is_object() && !y.is_array() => format!("(unset) → {}", show(b)),
+        (Some(x), None) if !x.is_object() && !x.is_array() => format!("{} → (unset)", show(a)),
+        (None, Some(_)) => "added".into(),
+        (Some(_), None) => "removed".into(),
+        (Some(x), Some(y)) if field == "volumeClaimTemplates" => {
+            let names = |v: &Json| -> Vec<String> {
+                v.as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|t| t.pointer("/metadata/name").and_then(Json::as_str).map(str::to_string))
+                    .collect()
+            };
+            let (na, nb) = (names(x), names(y));
+            if na != nb {
+                format!("templates [{}] → [{}]", na.join(", "), nb.join(", "))
+            } else {
+                format!("template contents of [{}] changed", nb.join(", "))
+            }
+        }
+        (Some(x), Some(y)) if !x.is_object() && !x.is_array() && !y.is_object() && !y.is_array() => {
+            format!("{} → {}", show(a), show(b))
+        }
+        _ => "changed".into(),
+    }
+}
+
+fn recreate_consequence(key: &ObjectKey, fields: &[ImmutableField]) -> String {
+    let list = fields.iter().map(|f| f.field.as_str()).collect::<Vec<_>>().join(", ");
+    match key.kind.as_str() {
+        "StatefulSet" => format!(
+            "Kubernetes refuses to update {list} of a StatefulSet, so `helm upgrade` would fail. The StatefulSet \
+             {} must be deleted and created again: delete it with `kubectl delete statefulset {} --cascade=orphan` \
+             so its pods and claims stay, then apply; existing claims are not changed by a new volumeClaimTemplate.",
+            key.name, key.name
+        ),
+        "Deployment" | "DaemonSet" | "ReplicaSet" => format!(
+            "{list} is immutable in apps/v1: the {} {} is deleted and created again, replacing all its pods at once.",
+            key.kind, key.name
+        ),
+        "Job" => format!(
+            "A Job's {list} cannot change: the old Job {} (with its pods and logs) is deleted before the new one runs.",
+            key.name
+        ),
+        "PersistentVolumeClaim" => format!(
+            "A claim's spec cannot change except to grow its storage ({list} changed): recreating the claim {} \
+             deletes it, and its volume goes with the storage class's reclaim policy.",
+            key.name
+        ),
+        "Service" => format!(
+            "{list} is immutable: the Service {} is deleted and created again; clients holding the old address \
+             fail until they resolve the name again.",
+            key.name
+        ),
+        _ => format!("{list} cannot be updated in place: the object is deleted and created again."),
+    }
+}
+
+/// Bytes of a Kubernetes quantity (`10Gi`, `500M`, `1.5Ti`, `100m`); None if malformed.
+pub fn quantity_bytes(v: &Json) -> Option<f64> {
+    let s = match v {
+        Json::String(s) => s.trim().to_string(),
+        Json::Number(n) => return n.as_f64(),
+        _ => return None,
+    };
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '+' || c == '-'))
+        .unwrap_or(s.len());
+    let (num, suffix) = s.split_at(split);
+    let n: f64 = num.parse().ok()?;
+    let mult = match suffix {
+        "" => 1.0,
+        "Ki" => 1024f64,
+        "Mi" => 1024f64.powi(2),
+        "Gi" => 1024f64.powi(3),
+        "Ti" => 1024f64.powi(4),
+        "Pi" => 1024f64.powi(5),
+        "Ei" => 1024f64.powi(6),
+        "m" => 1e-3,
+        "k" => 1e3,
+        "M" => 1e6,
+        "G" => 1e9,
+        "T" => 1e12,
+        "P" => 1e15,
+        "E" => 1e18,
+        s if s.starts_with(['e', 'E']) => 10f64.powi(s[1..].parse().ok()?),
+        _ => return None,
+    };
+    Some(n * mult)
+}
+
+/// Canonical YAML texts of both sides, with Secret values masked unless `show_secrets`.
+fn canonical_pair(o: Option<&Object>, n: Option<&Object>, opts: &DiffOptions) -> (String, String) {
+    let is_secret = |x: &Object| x.key.kind == "Secret" && x.key.group.is_empty();
+    let secret = o.is_some_and(is_secret) || n.is_some_and(is_secret);
+    let (mut a, mut b) = (o.map(|x| x.value.clone()), n.map(|x| x.value.clone()));
+    if secret && !opts.show_secrets {
+        mask_secrets(a.as_mut(), b.as_mut());
+    }
+    (
+        a.map(|v| to_yaml(&v)).unwrap_or_default(),
+        b.map(|v| to_yaml(&v)).unwrap_or_default(),
+    )
+}
+
+/// Replace Secret values by their size: `(hidden, 12 bytes)`; on the new side, a value that
+/// differs from the old reads `(hidden) changed (12 bytes)`, so a change of equal length still
+/// shows. `data` sizes are of the decoded bytes.
+pub fn mask_secrets(mut old: Option<&mut Json>, mut new: Option<&mut Json>) {
+    for field in ["data", "stringData"] {
+        let size = |v: &Json| -> usize {
+            match v.as_str() {
+                Some(s) if field == "data" => base64::engine::general_purpose::STANDARD
+                    .decode(s.trim())
+                    .map(|b| b.len())
+                    .unwrap_or(s.len()),
+                Some(s) => s.len(),
+                None => v.to_string().len(),
+            }
+        };
+        let old_map: Option<Map<String, Json>> = old
+            .as_deref()
+            .and_then(|v| v.get(field))
+            .and_then(Json::as_object)
+            .cloned();
+        if let Some(m) = new
+            .as_deref_mut()
+            .and_then(|v| v.get_mut(field))
+            .and_then(Json::as_object_mut)
+        {
+            for (k, val) in m.iter_mut() {
+                let text = match old_map.as_ref().and_then(|om| om.get(k)) {
+                    Some(b) if b != val => format!("(hidden) changed ({} bytes)", size(val)),
+                    _ => format!("(hidden, {} bytes)", size(val)),
+                };
+                *val = Json::String(text);
+            }
+        }
+        if let Some(m) = old
+            .as_deref_mut()
+            .and_then(|v| v.get_mut(field))
+            .and_then(Json::as_object_mut)
+        {
+            for val in m.values_mut() {
+                *val = Json::String(format!("(hidden, {} bytes)", size(val)));
+            }
+        }
+    }
+}
+
+/// Canonical YAML of a value (serde-saphyr, block style, no folding).
+pub fn to_yaml(v: &Json) -> String {
+    let mut opts = serde_saphyr::SerializerOptions::default();
+    opts.folded_wrap_chars = 100_000;
+    serde_saphyr::to_string_with_options(v, opts).unwrap_or_else(|_| format!("{v:#}\n"))
+}
+
+/// A unified diff of two texts, with the count of added and removed lines.
+pub fn unified(a: &str, b: &str, name_a: &str, name_b: &str, context: usize) -> (String, usize, usize) {
+    if a == b {
+        return (String::new(), 0, 0);
+    }
+    let d = similar::TextDiff::from_lines(a, b);
+    let (mut plus, mut minus) = (0, 0);
+    for op in d.ops() {
+        for change in d.iter_changes(op) {
+            match change.tag() {
+                similar::ChangeTag::Insert => plus += 1,
+                similar::ChangeTag::Delete => minus += 1,
+                similar::ChangeTag::Equal => {}
+            }
+        }
+    }
+    let text = d
+        .unified_diff()
+        .context_radius(context)
+        .header(name_a, name_b)
+        .to_string();
+    (text, plus, minus)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::parse_manifest;
+
+    fn set(t: &str) -> ManifestSet {
+        parse_manifest(t, "ns").unwrap()
+    }
+
+    fn one(old: &str, new: &str) -> Vec<ObjectChange> {
+        diff(&set(old), &set(new), &DiffOptions::default())
+    }
+
+    const DEPLOY: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: mysql\n  labels: {app.kubernetes.io/name: fate, app.kubernetes.io/component: mysql}\nspec:\n  selector: {matchLabels: {app: mysql}}\n  template: {metadata: {labels: {app: mysql}}, spec: {containers: [{name: m, image: mysql:8}]}}\n";
+    const STS: &str = "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: mysql\n  labels: {app.kubernetes.io/name: fate, app.kubernetes.io/component: mysql}\nspec:\n  serviceName: mysql\n  selector: {matchLabels: {app: mysql}}\n  template: {metadata: {labels: {app: mysql}}, spec: {containers: [{name: m, image: mysql:8}]}}\n  volumeClaimTemplates:\n  - metadata: {name: data}\n    spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}\n";
+
+    #[test]
+    fn deployment_to_statefulset_is_one_kind_change() {
+        let c = one(DEPLOY, STS);
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].action, Action::KindChange);
+        assert_eq!(c[0].old_key.as_ref().unwrap().kind, "Deployment");
+        assert_eq!(c[0].key.kind, "StatefulSet");
+    }
+
+    #[test]
+    fn kind_change_pairs_by_component_label_when_renamed() {
+        let renamed = STS.replace("name: mysql\n  labels", "name: fate-mysql\n  labels");
+        let c = one(DEPLOY, &renamed);
+        assert_eq!(c.len(), 1, "{c:?}");
+        assert_eq!(c[0].action, Action::KindChange);
+    }
+
+    #[test]
+    fn unrelated_workloads_stay_add_and_remove() {
+        let other = STS
+            .replace("component: mysql", "component: broker")
+            .replace("name: mysql\n  labels", "name: broker\n  labels");
+        let c = one(DEPLOY, &other);
+        let actions: Vec<Action> = c.iter().map(|c| c.action).collect();
+        assert_eq!(actions, [Action::Add, Action::Remove]);
+    }
+
+    #[test]
+    fn statefulset_immutable_fields_force_recreate() {
+        let renamed_vct = STS.replace("metadata: {name: data}", "metadata: {name: storage}");
+        let c = one(STS, &renamed_vct);
+        assert_eq!(c[0].action, Action::Recreate);
+        assert_eq!(c[0].immutable[0].field, "spec.volumeClaimTemplates");
+        assert!(c[0].immutable[0].detail.contains("[data] → [storage]"));
+        assert!(c[0].consequence.as_ref().unwrap().contains("--cascade=orphan"));
+        // replicas, template and updateStrategy are mutable.
+        let scaled = STS.replace(
+            "serviceName: mysql",
+            "serviceName: mysql\n  replicas: 3\n  updateStrategy: {type: OnDelete}",
+        );
+        assert_eq!(one(STS, &scaled)[0].action, Action::Change);
+        // spelling out a default is no change of an immutable field.
+        let spelled = STS.replace(
+            "serviceName: mysql",
+            "serviceName: mysql\n  podManagementPolicy: OrderedReady",
+        );
+        assert_eq!(one(STS, &spelled)[0].action, Action::Change);
+        let parallel = STS.replace(
+            "serviceName: mysql",
+            "serviceName: mysql\n  podManagementPolicy: Parallel",
+        );
+        assert_eq!(one(STS, &parallel)[0].action, Action::Recreate);
+    }
+
+    #[test]
+    fn selector_and_job_template_are_immutable() {
+        let sel = DEPLOY.replace("matchLabels: {app: mysql}", "matchLabels: {app: db}");
+        assert_eq!(one(DEPLOY, &sel)[0].action, Action::Recreate);
+        let image = DEPLOY.replace("mysql:8", "mysql:8.1");
+        assert_eq!(one(DEPLOY, &image)[0].action, Action::Change);
+        let job = "apiVersion: batch/v1\nkind: Job\nmetadata: {name: j}\nspec:\n  template: {spec: {containers: [{name: a, image: x:1}]}}\n";
+        let c = one(job, &job.replace("x:1", "x:2"));
+        assert_eq!(c[0].action, Action::Recreate);
+        assert_eq!(c[0].immutable[0].field, "spec.template");
+    }
+
+    #[test]
+    fn pvc_may_only_grow() {
+        let pvc = "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: d}\nspec:\n  accessModes: [ReadWriteOnce]\n  storageClassName: fast\n  resources: {requests: {storage: 1Gi}}\n";
+        let grow = one(pvc, &pvc.replace("1Gi", "2048Mi"));
+        assert_eq!(grow[0].action, Action::Change);
+        assert!(grow[0].notes[0].contains("allowVolumeExpansion"));
+        assert_eq!(one(pvc, &pvc.replace("1Gi", "500Mi"))[0].action, Action::Recreate);
+        let class = one(pvc, &pvc.replace("fast", "slow"));
+        assert_eq!(class[0].action, Action::Recreate);
+        assert_eq!(class[0].immutable[0].field, "spec.storageClassName");
+    }
+
+    #[test]
+    fn service_cluster_ip() {
+        let svc =
+            "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec:\n  clusterIP: None\n  ports: [{port: 80}]\n";
+        assert_eq!(one(svc, &svc.replace("None", "10.0.0.10"))[0].action, Action::Recreate);
+        assert_eq!(
+            one(svc, &svc.replace("  clusterIP: None\n", ""))[0].action,
+            Action::Recreate
+        );
+        let plain = svc.replace("  clusterIP: None\n", "");
+        assert_eq!(one(&plain, &plain.replace("80", "81"))[0].action, Action::Change);
+    }
+
+    #[test]
+    fn secrets_are_masked() {
+        // "c2VjcmV0" is base64 of "secret" (6 bytes), "c2VjcmV1" of "secreu".
+        let s = "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata:\n  password: c2VjcmV0\n  user: YWRtaW4=\nstringData:\n  token: abc\n";
+        let changed = s.replace("c2VjcmV0", "c2VjcmV1");
+        let c = one(s, &changed);
+        assert_eq!(c[0].action, Action::Change);
+        assert!(!c[0].diff.contains("c2VjcmV"), "{}", c[0].diff);
+        assert!(
+            c[0].diff.contains("+  password: (hidden) changed (6 bytes)"),
+            "{}",
+            c[0].diff
+        );
+        assert!(c[0].diff.contains("-  password: (hidden, 6 bytes)"), "{}", c[0].diff);
+        let shown = diff(
+            &set(s),
+            &set(&changed),
+            &DiffOptions {
+                context: 3,
+                show_secrets: true,
+            },
+        );
+        assert!(shown[0].diff.contains("+  password: c2VjcmV1"), "{}", shown[0].diff);
+        let added = one("", s);
+        assert!(!added[0].diff.contains("abc"));
+    }
+
+    #[test]
+    fn quantities() {
+        assert_eq!(quantity_bytes(&Json::from("1Gi")), Some(1073741824.0));
+        assert_eq!(quantity_bytes(&Json::from("1G")), Some(1e9));
+        assert_eq!(quantity_bytes(&Json::from("1e3")), Some(1000.0));
+        assert_eq!(quantity_bytes(&Json::from("x")), None);
+        assert_eq!(quantity_bytes(&Json::from("1Qi")), None);
+    }
+
+    #[test]
+    fn unified_diff_has_context_and_counts() {
+        let a = "a\nb\nc\nd\ne\nf\ng\n";
+        let b = "a\nb\nc\nX\ne\nf\ng\n";
+        let (d, plus, minus) = unified(a, b, "old", "new", 1);
+        assert_eq!((plus, minus), (1, 1));
+        assert_eq!(d, "--- old\n+++ new\n@@ -3,3 +3,3 @@\n c\n-d\n+X\n e\n");
+    }
+}

@@ -1,1 +1,456 @@
 //! Rendered manifests as a typed resource set: identity, kinds, ordering.
+//!
+//! The planner compares *objects*, not files, so the first step splits a rendered manifest (as
+//! `helm template` or `helm get manifest` prints it) into documents the way Helm does
+//! (`releaseutil.SplitManifests`: a `---` separator regex, empty documents dropped, `# Source:`
+//! comments kept as provenance), parses each with serde-saphyr into `serde_json::Value` (the
+//! structural form the diff and the analysis walk), and keys it by (API group, kind, namespace,
+//! name) — the identity Kubernetes and Helm use. The API version is deliberately *not* part of the
+//! key: `apps/v1beta2` → `apps/v1` is the same object. Objects are kept in Helm's install order.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+
+/// One rendered document with its provenance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Document {
+    /// Template path from the `# Source:` comment (`mychart/templates/x.yaml`), empty if none.
+    pub source: String,
+    /// The document text as rendered (without the `---` separator).
+    pub text: String,
+}
+
+/// The identity of an object in a release.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ObjectKey {
+    /// API group (`apps`, `batch`; empty for the core group).
+    pub group: String,
+    pub kind: String,
+    /// Empty for cluster-scoped kinds.
+    pub namespace: String,
+    pub name: String,
+}
+
+impl fmt::Display for ObjectKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // kubectl's `kind.group/name` spelling, with the namespace in front when there is one.
+        let kind = if self.group.is_empty() {
+            self.kind.clone()
+        } else {
+            format!("{}.{}", self.kind, self.group)
+        };
+        if self.namespace.is_empty() {
+            write!(f, "{kind}/{}", self.name)
+        } else {
+            write!(f, "{}/{kind}/{}", self.namespace, self.name)
+        }
+    }
+}
+
+/// One parsed object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Object {
+    pub key: ObjectKey,
+    pub api_version: String,
+    pub source: String,
+    /// The document text as rendered.
+    pub text: String,
+    /// The parsed document.
+    pub value: Json,
+}
+
+impl Object {
+    /// `metadata.labels[name]`.
+    pub fn label(&self, name: &str) -> Option<&str> {
+        self.value
+            .pointer("/metadata/labels")
+            .and_then(|l| l.get(name))
+            .and_then(Json::as_str)
+    }
+
+    /// `metadata.annotations[name]`.
+    pub fn annotation(&self, name: &str) -> Option<&str> {
+        self.value
+            .pointer("/metadata/annotations")
+            .and_then(|l| l.get(name))
+            .and_then(Json::as_str)
+    }
+
+    /// Helm leaves objects annotated `helm.sh/resource-policy: keep` in place when they leave a release.
+    pub fn kept_on_delete(&self) -> bool {
+        self.annotation("helm.sh/resource-policy")
+            .is_some_and(|v| v.trim() == "keep")
+    }
+
+    /// True for the workload kinds whose pods mount volumes.
+    pub fn is_workload(&self) -> bool {
+        is_workload_kind(&self.key.kind)
+    }
+}
+
+/// Deployment, StatefulSet, DaemonSet (apps), plus the batch kinds and bare pods.
+pub fn is_workload_kind(kind: &str) -> bool {
+    matches!(
+        kind,
+        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" | "CronJob" | "Pod"
+    )
+}
+
+/// A release's objects, in Helm's install order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ManifestSet {
+    pub objects: Vec<Object>,
+    index: HashMap<ObjectKey, usize>,
+}
+
+impl ManifestSet {
+    pub fn get(&self, key: &ObjectKey) -> Option<&Object> {
+        self.index.get(key).map(|&i| &self.objects[i])
+    }
+
+    pub fn len(&self) -> usize {
+        self.objects.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.objects.is_empty()
+    }
+
+    /// The documents, as they came in (for a saved plan).
+    pub fn documents(&self) -> Vec<Document> {
+        self.objects
+            .iter()
+            .map(|o| Document {
+                source: o.source.clone(),
+                text: o.text.clone(),
+            })
+            .collect()
+    }
+}
+
+/// Why a manifest could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ManifestError {
+    #[error("{source_name}: document {index}: invalid YAML: {message}")]
+    Yaml {
+        source_name: String,
+        index: usize,
+        message: String,
+    },
+    #[error("{source_name}: document {index}: not a Kubernetes object: {message}")]
+    NotAnObject {
+        source_name: String,
+        index: usize,
+        message: String,
+    },
+    #[error("{key} is defined twice ({first} and {second})")]
+    Duplicate { key: String, first: String, second: String },
+}
+
+/// Split a multi-document manifest like Helm's `SplitManifests`: separators are `---` at the
+/// start of the text or after a newline (with surrounding whitespace), documents that are only
+/// whitespace are dropped. The `# Source:` comment at the top of a document names its template.
+pub fn split_documents(text: &str) -> Vec<Document> {
+    let mut docs = Vec::new();
+    let mut current = String::new();
+    let flush = |current: &mut String, docs: &mut Vec<Document>| {
+        let body = current.trim();
+        if !body.is_empty() && !is_only_comments(body) {
+            docs.push(Document {
+                source: source_of(body),
+                text: format!("{body}\n"),
+            });
+        } else if !body.is_empty() {
+            // Comment-only documents (a template whose output is all comments) are not objects.
+        }
+        current.clear();
+    };
+    for line in text.split_inclusive('\n') {
+        if is_separator(line) {
+            flush(&mut current, &mut docs);
+            // Text after `--- ` on the same line belongs to the next document (rare but legal).
+            let rest = line.trim_start().trim_start_matches("---").trim();
+            if !rest.is_empty() {
+                current.push_str(rest);
+                current.push('\n');
+            }
+            continue;
+        }
+        current.push_str(line);
+    }
+    flush(&mut current, &mut docs);
+    docs
+}
+
+fn is_separator(line: &str) -> bool {
+    let l = line.trim_end();
+    // Helm: `(?:^|\s*\n)---\s*` — the dashes must start the line.
+    l == "---" || (l.starts_with("---") && l[3..].starts_with(char::is_whitespace))
+}
+
+fn is_only_comments(body: &str) -> bool {
+    body.lines().all(|l| {
+        let t = l.trim();
+        t.is_empty() || t.starts_with('#')
+    })
+}
+
+fn source_of(body: &str) -> String {
+    for line in body.lines() {
+        let t = line.trim();
+        if let Some(rest) = t.strip_prefix("# Source:") {
+            return rest.trim().to_string();
+        }
+        if !t.is_empty() && !t.starts_with('#') {
+            break;
+        }
+    }
+    String::new()
+}
+
+/// Parse one YAML text into JSON with YAML 1.1 scalars, as Kubernetes' sigs.k8s.io/yaml reads it.
+pub fn parse_yaml(text: &str) -> Result<Json, String> {
+    let opts = serde_saphyr::options! { legacy_octal_numbers: true };
+    serde_saphyr::from_str_with_options::<Json>(text, opts).map_err(|e| first_line(&e.to_string()))
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or("").to_string()
+}
+
+/// Parse documents into a keyed set. `default_namespace` is what `-n` gives objects that do not
+/// name one (Helm leaves the namespace out of the manifest and the client fills it in).
+pub fn parse_documents(docs: Vec<Document>, default_namespace: &str) -> Result<ManifestSet, ManifestError> {
+    let mut objects: Vec<Object> = Vec::with_capacity(docs.len());
+    for (i, doc) in docs.into_iter().enumerate() {
+        let index = i + 1;
+        let value = parse_yaml(&doc.text).map_err(|message| ManifestError::Yaml {
+            source_name: display_source(&doc.source),
+            index,
+            message,
+        })?;
+        if value.is_null() {
+            continue;
+        }
+        let not_object = |message: &str| ManifestError::NotAnObject {
+            source_name: display_source(&doc.source),
+            index,
+            message: message.to_string(),
+        };
+        if !value.is_object() {
+            return Err(not_object("the document is not a mapping"));
+        }
+        let api_version = value
+            .get("apiVersion")
+            .and_then(Json::as_str)
+            .ok_or_else(|| not_object("no apiVersion"))?;
+        let kind = value
+            .get("kind")
+            .and_then(Json::as_str)
+            .ok_or_else(|| not_object("no kind"))?;
+        let name = value
+            .pointer("/metadata/name")
+            .and_then(Json::as_str)
+            .ok_or_else(|| not_object("no metadata.name"))?;
+        let group = match api_version.rsplit_once('/') {
+            Some((g, _)) => g.to_string(),
+            None => String::new(),
+        };
+        let namespace = if is_cluster_scoped(kind) {
+            String::new()
+        } else {
+            value
+                .pointer("/metadata/namespace")
+                .and_then(Json::as_str)
+                .filter(|s| !s.is_empty())
+                .unwrap_or(default_namespace)
+                .to_string()
+        };
+        let key = ObjectKey {
+            group,
+            kind: kind.to_string(),
+            namespace,
+            name: name.to_string(),
+        };
+        objects.push(Object {
+            key,
+            api_version: api_version.to_string(),
+            source: doc.source,
+            text: doc.text,
+            value,
+        });
+    }
+    sort_install_order(&mut objects);
+    let mut index = HashMap::with_capacity(objects.len());
+    for (i, o) in objects.iter().enumerate() {
+        if let Some(&first) = index.get(&o.key) {
+            let first: &Object = &objects[first];
+            return Err(ManifestError::Duplicate {
+                key: o.key.to_string(),
+                first: display_source(&first.source),
+                second: display_source(&o.source),
+            });
+        }
+        index.insert(o.key.clone(), i);
+    }
+    Ok(ManifestSet { objects, index })
+}
+
+/// Split and parse a whole manifest text.
+pub fn parse_manifest(text: &str, default_namespace: &str) -> Result<ManifestSet, ManifestError> {
+    parse_documents(split_documents(text), default_namespace)
+}
+
+fn display_source(s: &str) -> String {
+    if s.is_empty() {
+        "<manifest>".to_string()
+    } else {
+        s.to_string()
+    }
+}
+
+/// Kinds that live outside namespaces (the built-in ones a chart may carry).
+pub fn is_cluster_scoped(kind: &str) -> bool {
+    matches!(
+        kind,
+        "Namespace"
+            | "PersistentVolume"
+            | "StorageClass"
+            | "CustomResourceDefinition"
+            | "ClusterRole"
+            | "ClusterRoleList"
+            | "ClusterRoleBinding"
+            | "ClusterRoleBindingList"
+            | "PriorityClass"
+            | "IngressClass"
+            | "APIService"
+            | "MutatingWebhookConfiguration"
+            | "ValidatingWebhookConfiguration"
+            | "PodSecurityPolicy"
+            | "CSIDriver"
+            | "RuntimeClass"
+            | "VolumeAttachment"
+    )
+}
+
+/// Helm's `InstallOrder` (pkg/release/v1/util/kind_sorter.go).
+pub const INSTALL_ORDER: &[&str] = &[
+    "PriorityClass",
+    "Namespace",
+    "NetworkPolicy",
+    "ResourceQuota",
+    "LimitRange",
+    "PodSecurityPolicy",
+    "PodDisruptionBudget",
+    "ServiceAccount",
+    "Secret",
+    "SecretList",
+    "ConfigMap",
+    "StorageClass",
+    "PersistentVolume",
+    "PersistentVolumeClaim",
+    "CustomResourceDefinition",
+    "ClusterRole",
+    "ClusterRoleList",
+    "ClusterRoleBinding",
+    "ClusterRoleBindingList",
+    "Role",
+    "RoleList",
+    "RoleBinding",
+    "RoleBindingList",
+    "Service",
+    "DaemonSet",
+    "Pod",
+    "ReplicationController",
+    "ReplicaSet",
+    "Deployment",
+    "HorizontalPodAutoscaler",
+    "StatefulSet",
+    "Job",
+    "CronJob",
+    "IngressClass",
+    "Ingress",
+    "APIService",
+    "MutatingWebhookConfiguration",
+    "ValidatingWebhookConfiguration",
+];
+
+/// Rank of a kind in install order; unknown kinds after all known ones.
+pub fn kind_rank(kind: &str) -> usize {
+    INSTALL_ORDER
+        .iter()
+        .position(|k| *k == kind)
+        .unwrap_or(INSTALL_ORDER.len())
+}
+
+/// Stable sort by install order; unknown kinds last, alphabetically by kind (as Helm does).
+pub fn sort_install_order(objects: &mut [Object]) {
+    objects.sort_by(|a, b| {
+        let (ra, rb) = (kind_rank(&a.key.kind), kind_rank(&b.key.kind));
+        ra.cmp(&rb).then_with(|| {
+            if ra == INSTALL_ORDER.len() {
+                a.key.kind.cmp(&b.key.kind)
+            } else {
+                std::cmp::Ordering::Equal
+            }
+        })
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEXT: &str = "---\n# Source: c/templates/svc.yaml\napiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  ports:\n  - port: 80\n---\n# Source: c/templates/deploy.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: other\n---\n# Source: c/templates/empty.yaml\n# nothing\n---\n# Source: c/templates/cm.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\ndata:\n  on: yes\n";
+
+    #[test]
+    fn splits_like_helm_and_keys_objects() {
+        let docs = split_documents(TEXT);
+        assert_eq!(docs.len(), 3, "the comment-only document is dropped");
+        assert_eq!(docs[0].source, "c/templates/svc.yaml");
+        let set = parse_documents(docs, "prod").unwrap();
+        let keys: Vec<String> = set.objects.iter().map(|o| o.key.to_string()).collect();
+        // ConfigMap before Service before Deployment (install order).
+        assert_eq!(
+            keys,
+            ["prod/ConfigMap/cfg", "prod/Service/web", "other/Deployment.apps/web"]
+        );
+    }
+
+    #[test]
+    fn yaml_11_scalars() {
+        let set = parse_manifest(TEXT, "default").unwrap();
+        let cm = &set.objects[0];
+        // YAML 1.1 (go-yaml v2, as Kubernetes reads manifests): `yes` is the boolean true.
+        let data = cm.value.pointer("/data").unwrap().as_object().unwrap();
+        assert_eq!(data.values().next(), Some(&Json::Bool(true)));
+    }
+
+    #[test]
+    fn separator_needs_line_start() {
+        let docs = split_documents("a: 1\nb: x---y\n---\nc: 2\n");
+        assert_eq!(docs.len(), 2);
+    }
+
+    #[test]
+    fn duplicate_is_an_error() {
+        let t = "kind: ConfigMap\napiVersion: v1\nmetadata: {name: a}\n---\nkind: ConfigMap\napiVersion: v1\nmetadata: {name: a}\n";
+        assert!(matches!(parse_manifest(t, "d"), Err(ManifestError::Duplicate { .. })));
+    }
+
+    #[test]
+    fn missing_kind_is_an_error_not_a_panic() {
+        assert!(parse_manifest("apiVersion: v1\nmetadata: {name: a}\n", "d").is_err());
+        assert!(parse_manifest("- 1\n- 2\n", "d").is_err());
+        assert!(parse_manifest("a: [\n", "d").is_err());
+    }
+
+    #[test]
+    fn cluster_scoped_objects_have_no_namespace() {
+        let set = parse_manifest("apiVersion: v1\nkind: PersistentVolume\nmetadata: {name: pv}\n", "x").unwrap();
+        assert_eq!(set.objects[0].key.namespace, "");
+    }
+}

@@ -1,1 +1,487 @@
 //! The upgrade plan: model, outputs, fingerprint.
+//!
+//! `build` takes two rendered sides (manifest documents plus what is known about the chart and
+//! values that produced them), diffs them, analyses every volume, asks the matrix (if any) about
+//! the version change, and returns one [`Plan`] — a plain serialisable value. Everything that
+//! prints a plan (terminal, JSON, markdown) and everything that executes one (`apply`, from a
+//! saved plan) reads this value; nothing re-derives a verdict. The JSON form is versioned
+//! ([`SCHEMA`]) and documented in docs/plan-format.md.
+//!
+//! Verdicts combine: the analysis judges the manifests, the matrix states what the maintainers
+//! know; where they disagree both are shown and the worse wins.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+
+use crate::analysis::{self, ReclaimPolicies, Verdict, VolumeFate};
+use crate::diff::{self, component_name, Action, DiffOptions, ObjectChange};
+use crate::manifest::{self, Document, ManifestError, ManifestSet};
+use crate::matrix::{Matrix, MatrixVerdict, UpgradeFacts};
+
+pub mod markdown;
+pub mod saved;
+pub mod source;
+pub mod text;
+
+/// The plan JSON schema identifier; bump on incompatible changes.
+pub const SCHEMA: &str = "chartup.dev/plan/v1";
+
+/// The chart a side was rendered from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChartRef {
+    pub name: String,
+    pub version: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app_version: Option<String>,
+}
+
+/// One side of an upgrade: rendered manifests plus provenance.
+#[derive(Debug, Clone)]
+pub struct ReleaseSide {
+    /// Where it came from, for people (`chart charts/fate/1.8.0`, `manifest deployed.yaml`).
+    pub origin: String,
+    pub chart: Option<ChartRef>,
+    pub chart_digest: Option<String>,
+    pub values_digest: Option<String>,
+    /// The values the user gave for this side (files and --set merged; chart defaults not
+    /// included): what a matrix's `configChange` judges. None when unknown (a manifest).
+    pub user_values: Option<Json>,
+    pub documents: Vec<Document>,
+    pub objects: ManifestSet,
+}
+
+impl ReleaseSide {
+    /// Parse documents into a side; `namespace` fills objects that name none.
+    pub fn new(origin: &str, documents: Vec<Document>, namespace: &str) -> Result<ReleaseSide, ManifestError> {
+        let objects = manifest::parse_documents(documents.clone(), namespace)?;
+        let chart = infer_chart(&objects);
+        Ok(ReleaseSide {
+            origin: origin.to_string(),
+            chart,
+            chart_digest: None,
+            values_digest: None,
+            user_values: None,
+            documents,
+            objects,
+        })
+    }
+
+    /// An empty side (a first install).
+    pub fn empty(origin: &str) -> ReleaseSide {
+        ReleaseSide {
+            origin: origin.to_string(),
+            chart: None,
+            chart_digest: None,
+            values_digest: None,
+            user_values: None,
+            documents: vec![],
+            objects: ManifestSet::default(),
+        }
+    }
+}
+
+/// The chart from the `helm.sh/chart: NAME-VERSION` label the Helm starter charts set (the only
+/// trace of it in a manifest printed by `helm get manifest`), with `app.kubernetes.io/version`.
+pub fn infer_chart(set: &ManifestSet) -> Option<ChartRef> {
+    // The parent chart's own templates first: subchart objects carry the subchart's label.
+    let top = set.objects.iter().filter(|o| !o.source.contains("/charts/"));
+    let sub = set.objects.iter().filter(|o| o.source.contains("/charts/"));
+    for o in top.chain(sub) {
+        let Some(label) = o.label("helm.sh/chart") else {
+            continue;
+        };
+        // Helm writes `name-version` with `+` replaced by `_`; names may contain `-`, so try each split.
+        for (i, _) in label.match_indices('-') {
+            let (name, ver) = (&label[..i], &label[i + 1..]);
+            let ver = ver.replace('_', "+");
+            if crate::version::Version::parse(&ver).is_ok() && ver.starts_with(|c: char| c.is_ascii_digit() || c == 'v')
+            {
+                return Some(ChartRef {
+                    name: name.to_string(),
+                    version: ver,
+                    app_version: o.label("app.kubernetes.io/version").map(str::to_string),
+                });
+            }
+        }
+    }
+    None
+}
+
+/// How to plan.
+#[derive(Debug, Clone)]
+pub struct PlanOptions {
+    pub release: String,
+    pub namespace: String,
+    pub diff: DiffOptions,
+    pub reclaim: ReclaimPolicies,
+    pub allow_unlisted: bool,
+}
+
+impl Default for PlanOptions {
+    fn default() -> Self {
+        PlanOptions {
+            release: "release-name".into(),
+            namespace: "default".into(),
+            diff: DiffOptions::default(),
+            reclaim: ReclaimPolicies::default(),
+            allow_unlisted: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Release {
+    pub name: String,
+    pub namespace: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SideInfo {
+    pub origin: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chart: Option<ChartRef>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chart_digest: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub values_digest: Option<String>,
+    pub objects: usize,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VolumeCounts {
+    pub loss: usize,
+    pub at_risk: usize,
+    pub safe: usize,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    pub add: usize,
+    pub change: usize,
+    /// Recreates, kind changes included.
+    pub recreate: usize,
+    /// Of the recreates: workloads changing kind.
+    pub kind_change: usize,
+    pub delete: usize,
+    pub unchanged: usize,
+    pub volumes: VolumeCounts,
+}
+
+impl Summary {
+    pub fn has_changes(&self) -> bool {
+        self.add + self.change + self.recreate + self.delete > 0
+    }
+
+    /// `Plan: 2 to add, 5 to change, 1 to recreate, 0 to delete · volumes: 1 loss, 2 at risk`
+    pub fn line(&self) -> String {
+        format!(
+            "Plan: {} to add, {} to change, {} to recreate, {} to delete · volumes: {} loss, {} at risk",
+            self.add, self.change, self.recreate, self.delete, self.volumes.loss, self.volumes.at_risk
+        )
+    }
+}
+
+/// One step of the rollout: a component's workloads, in matrix order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RolloutStep {
+    pub component: String,
+    pub objects: Vec<String>,
+}
+
+/// An upgrade plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Plan {
+    pub schema: String,
+    pub release: Release,
+    pub from: SideInfo,
+    pub to: SideInfo,
+    /// The deployed revision the plan was made against (None offline).
+    pub base_revision: Option<u64>,
+    pub summary: Summary,
+    /// The verdict on data: the worse of the analysis and the matrix.
+    pub verdict: Verdict,
+    pub analysis_verdict: Verdict,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub matrix_verdict: Option<Verdict>,
+    /// Non-empty: the upgrade must not run.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub refusals: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub warnings: Vec<String>,
+    pub volumes: Vec<VolumeFate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub matrix: Option<MatrixVerdict>,
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub rollout: Vec<RolloutStep>,
+    pub changes: Vec<ObjectChange>,
+}
+
+impl Plan {
+    pub fn refused(&self) -> bool {
+        !self.refusals.is_empty()
+    }
+}
+
+/// Build a plan from two sides.
+pub fn build(old: &ReleaseSide, new: &ReleaseSide, matrix: Option<&Matrix>, opts: &PlanOptions) -> Plan {
+    let changes = diff::diff(&old.objects, &new.objects, &opts.diff);
+    let volumes = analysis::analyse(&old.objects, &new.objects, &changes, &opts.reclaim);
+
+    let mut s = Summary::default();
+    for c in &changes {
+        match c.action {
+            Action::Add => s.add += 1,
+            Action::Change => s.change += 1,
+            Action::Recreate => s.recreate += 1,
+            Action::KindChange => {
+                s.recreate += 1;
+                s.kind_change += 1
+            }
+            Action::Remove => s.delete += 1,
+            Action::Unchanged => s.unchanged += 1,
+        }
+    }
+    for v in &volumes {
+        match v.verdict {
+            Verdict::Loss => s.volumes.loss += 1,
+            Verdict::AtRisk => s.volumes.at_risk += 1,
+            Verdict::Safe => s.volumes.safe += 1,
+        }
+    }
+    let analysis_verdict = analysis::worst(&volumes);
+    let mut refusals = Vec::new();
+    let mut warnings = Vec::new();
+    for v in &volumes {
+        for a in &v.assumptions {
+            if !warnings.contains(a) {
+                warnings.push(a.clone());
+            }
+        }
+    }
+
+    let matrix_result = matrix.and_then(|m| {
+        let (Some(f), Some(t)) = (&old.chart, &new.chart) else {
+            warnings.push(format!(
+                "matrix {} not consulted: the chart version of {} is unknown",
+                m.file,
+                if old.chart.is_none() {
+                    "the deployed side"
+                } else {
+                    "the new side"
+                }
+            ));
+            return None;
+        };
+        if f.name != m.chart || t.name != m.chart {
+            warnings.push(format!(
+                "matrix {} is for chart {:?}, the release uses {:?}",
+                m.file, m.chart, t.name
+            ));
+        }
+        let mut modes: BTreeSet<_> = analysis::modes(&volumes);
+        if modes.is_empty() {
+            modes.insert(analysis::Persistence::None);
+        }
+        let facts = UpgradeFacts {
+            modes,
+            config_changes: config_changes(old.user_values.as_ref(), new.user_values.as_ref()),
+            topology_changes: topology_changes(&changes, &old.objects, &new.objects),
+            allow_unlisted: opts.allow_unlisted,
+        };
+        Some(m.evaluate(&f.version, &t.version, &facts))
+    });
+    let matrix_verdict = matrix_result.as_ref().map(|m| m.verdict);
+    if let Some(m) = &matrix_result {
+        refusals.extend(m.refusals.iter().cloned());
+        warnings.extend(m.warnings.iter().cloned());
+        if m.verdict > analysis_verdict {
+            warnings.push(format!(
+                "the matrix says {} for this upgrade but the analysis of the manifests finds {}: the matrix verdict stands",
+                m.verdict, analysis_verdict
+            ));
+        } else if m.verdict < analysis_verdict {
+            warnings.push(format!(
+                "the matrix says {} for this upgrade but the analysis of the manifests finds {}: the analysis verdict stands",
+                m.verdict, analysis_verdict
+            ));
+        }
+    }
+    if let Some(m) = matrix_result.as_ref().filter(|m| m.path.len() > 2) {
+        warnings.push(format!(
+            "the upgrade goes through {}: apply runs one hop at a time with that version's chart; the diff below shows the whole jump",
+            m.path[1..m.path.len() - 1].join(", ")
+        ));
+    }
+    let verdict = analysis_verdict.max(matrix_verdict.unwrap_or(Verdict::Safe));
+    let rollout = rollout(
+        &changes,
+        &new.objects,
+        matrix_result.as_ref().map(|m| m.order.as_slice()).unwrap_or(&[]),
+    );
+
+    Plan {
+        schema: SCHEMA.to_string(),
+        release: Release {
+            name: opts.release.clone(),
+            namespace: opts.namespace.clone(),
+        },
+        from: side_info(old),
+        to: side_info(new),
+        base_revision: None,
+        summary: s,
+        verdict,
+        analysis_verdict,
+        matrix_verdict,
+        refusals,
+        warnings,
+        volumes,
+        matrix: matrix_result,
+        rollout,
+        changes,
+    }
+}
+
+fn side_info(s: &ReleaseSide) -> SideInfo {
+    SideInfo {
+        origin: s.origin.clone(),
+        chart: s.chart.clone(),
+        chart_digest: s.chart_digest.clone(),
+        values_digest: s.values_digest.clone(),
+        objects: s.objects.len(),
+    }
+}
+
+/// Values paths that differ between the two sides' user values (what a matrix's
+/// `configChange: refuse` forbids alongside a version change). Unknown values: no finding.
+fn config_changes(old: Option<&Json>, new: Option<&Json>) -> Vec<String> {
+    fn walk(prefix: &str, a: Option<&Json>, b: Option<&Json>, out: &mut Vec<String>) {
+        match (a, b) {
+            (Some(Json::Object(x)), Some(Json::Object(y))) => {
+                let keys: BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+                for k in keys {
+                    let p = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
+                    walk(&p, x.get(k), y.get(k), out);
+                }
+            }
+            (a, b) if a != b => out.push(format!("value {prefix} changes")),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    if let (Some(a), Some(b)) = (old, new) {
+        walk("", Some(a), Some(b), &mut out);
+    }
+    out
+}
+
+/// Workloads added or removed, and replica counts changing.
+fn topology_changes(changes: &[ObjectChange], old: &ManifestSet, new: &ManifestSet) -> Vec<String> {
+    let replicas =
+        |o: Option<&manifest::Object>| o.and_then(|o| o.value.pointer("/spec/replicas")).and_then(Json::as_f64);
+    let mut out = Vec::new();
+    for c in changes.iter().filter(|c| diff::is_pod_controller(&c.key.kind)) {
+        match c.action {
+            Action::Add => out.push(format!("{} {} is added", c.key.kind, c.key.name)),
+            Action::Remove => out.push(format!("{} {} is removed", c.key.kind, c.key.name)),
+            Action::Change | Action::Recreate | Action::KindChange => {
+                let ok = c.old_key.as_ref().unwrap_or(&c.key);
+                let (a, b) = (replicas(old.get(ok)), replicas(new.get(&c.key)));
+                if a.unwrap_or(1.0) != b.unwrap_or(1.0) {
+                    out.push(format!(
+                        "{} {} replicas {} → {}",
+                        c.key.kind,
+                        c.key.name,
+                        a.unwrap_or(1.0),
+                        b.unwrap_or(1.0)
+                    ));
+                }
+            }
+            Action::Unchanged => {}
+        }
+    }
+    out
+}
+
+/// Changed workloads grouped by component in the matrix's order; components the order does not
+/// name follow, in install order.
+fn rollout(changes: &[ObjectChange], new: &ManifestSet, order: &[String]) -> Vec<RolloutStep> {
+    let mut steps: Vec<RolloutStep> = order
+        .iter()
+        .map(|c| RolloutStep {
+            component: c.clone(),
+            objects: vec![],
+        })
+        .collect();
+    for c in changes
+        .iter()
+        .filter(|c| diff::is_pod_controller(&c.key.kind) && c.action != Action::Unchanged && c.action != Action::Remove)
+    {
+        let Some(o) = new.get(&c.key) else { continue };
+        let comp = component_name(o);
+        let pos = steps
+            .iter()
+            .position(|s| s.component == comp || o.key.name.contains(&s.component));
+        match pos {
+            Some(i) => steps[i].objects.push(c.key.to_string()),
+            None => steps.push(RolloutStep {
+                component: comp,
+                objects: vec![c.key.to_string()],
+            }),
+        }
+    }
+    if order.is_empty() {
+        return vec![];
+    }
+    steps
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::split_documents;
+
+    #[test]
+    fn chart_from_helm_label() {
+        let t = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  labels: {helm.sh/chart: my-chart-0.6.0-2252.b6f6512, app.kubernetes.io/version: \"0.6\"}\n";
+        let side = ReleaseSide::new("m", split_documents(t), "d").unwrap();
+        let c = side.chart.unwrap();
+        assert_eq!(
+            (c.name.as_str(), c.version.as_str()),
+            ("my-chart", "0.6.0-2252.b6f6512")
+        );
+        assert_eq!(c.app_version.as_deref(), Some("0.6"));
+    }
+
+    #[test]
+    fn summary_line_format() {
+        let s = Summary {
+            add: 2,
+            change: 5,
+            recreate: 1,
+            delete: 0,
+            volumes: VolumeCounts {
+                loss: 1,
+                at_risk: 2,
+                safe: 0,
+            },
+            ..Default::default()
+        };
+        assert_eq!(
+            s.line(),
+            "Plan: 2 to add, 5 to change, 1 to recreate, 0 to delete · volumes: 1 loss, 2 at risk"
+        );
+    }
+}

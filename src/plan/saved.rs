@@ -1,0 +1,99 @@
+//! A saved plan (`--out plan.json`): everything `apply` needs to execute exactly what was
+//! reviewed — the plan (chart and values digests, base revision, matrix verdicts, volume
+//! verdicts), the rendered manifests of both sides, the migration scripts of the path — and a
+//! sha256 fingerprint over all of it, so apply can refuse a plan that was edited after review or
+//! made against another revision.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::{Plan, ReleaseSide};
+use crate::manifest::Document;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifests {
+    pub from: Vec<Document>,
+    pub to: Vec<Document>,
+}
+
+/// The file `--out` writes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SavedPlan {
+    pub plan: Plan,
+    pub manifests: Manifests,
+    /// The migration scripts the matrix names for the path's hops, by their path relative to the
+    /// matrix file's directory: apply runs what was reviewed, not what the working tree holds later.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub scripts: BTreeMap<String, String>,
+    /// `sha256:<hex>` over the canonical JSON of `plan`, `manifests` and `scripts`.
+    pub fingerprint: String,
+}
+
+/// Lower-case hex of a sha256 digest (sha2 0.11 output has no LowerHex).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let d = Sha256::digest(bytes);
+    d.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn fingerprint(plan: &Plan, manifests: &Manifests, scripts: &BTreeMap<String, String>) -> String {
+    #[derive(Serialize)]
+    struct Body<'a> {
+        plan: &'a Plan,
+        manifests: &'a Manifests,
+        #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+        scripts: &'a BTreeMap<String, String>,
+    }
+    let bytes = serde_json::to_vec(&Body {
+        plan,
+        manifests,
+        scripts,
+    })
+    .unwrap_or_default();
+    format!("sha256:{}", sha256_hex(&bytes))
+}
+
+impl SavedPlan {
+    /// Save a plan; migration scripts are read from beside the matrix file.
+    pub fn new(plan: Plan, old: &ReleaseSide, new: &ReleaseSide) -> Result<SavedPlan, String> {
+        let manifests = Manifests {
+            from: old.documents.clone(),
+            to: new.documents.clone(),
+        };
+        let mut scripts = BTreeMap::new();
+        if let Some(m) = &plan.matrix {
+            let dir = Path::new(&m.file).parent().unwrap_or(Path::new("."));
+            for mg in m.hops.iter().flat_map(|h| h.migrations.iter()) {
+                let file = dir.join(&mg.path);
+                let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+                scripts.insert(mg.path.clone(), text);
+            }
+        }
+        let fingerprint = fingerprint(&plan, &manifests, &scripts);
+        Ok(SavedPlan {
+            plan,
+            manifests,
+            scripts,
+            fingerprint,
+        })
+    }
+
+    /// True when the fingerprint matches the content.
+    pub fn verify(&self) -> bool {
+        fingerprint(&self.plan, &self.manifests, &self.scripts) == self.fingerprint
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default() + "\n"
+    }
+
+    pub fn from_json(text: &str) -> Result<SavedPlan, String> {
+        let p: SavedPlan = serde_json::from_str(text).map_err(|e| format!("not a saved chartup plan: {e}"))?;
+        if p.plan.schema != super::SCHEMA {
+            return Err(format!("plan schema {} is not {}", p.plan.schema, super::SCHEMA));
+        }
+        Ok(p)
+    }
+}

@@ -1,0 +1,223 @@
+//! Where the two sides of a plan come from: a rendered manifest file (`--from-manifest`, as
+//! `helm get manifest` prints it) or a chart rendered with values.
+//!
+//! Rendering sits behind [`Renderer`] so the planner does not care who renders: chartup's own
+//! renderer (`crate::render`) in the product, the real `helm template` as the oracle in tests.
+//! Digests identify exactly what was rendered: the chart digest is a sha256 over the chart's
+//! files (sorted relative paths and contents; an archive's bytes), the values digest a sha256
+//! over the values inputs in order (file contents, then `--set` strings).
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value as Json;
+
+use super::saved::sha256_hex;
+use super::{ChartRef, ReleaseSide};
+use crate::manifest::{split_documents, Document};
+
+/// Values given for one side.
+#[derive(Debug, Clone, Default)]
+pub struct ValuesInput {
+    pub files: Vec<PathBuf>,
+    pub set: Vec<String>,
+    pub set_string: Vec<String>,
+}
+
+impl ValuesInput {
+    /// sha256 over the inputs, in order.
+    pub fn digest(&self) -> Result<String, String> {
+        let mut parts = Vec::new();
+        for f in &self.files {
+            let text = std::fs::read_to_string(f).map_err(|e| format!("{}: {e}", f.display()))?;
+            parts.push(Json::String(text));
+        }
+        let body = serde_json::json!({ "files": parts, "set": self.set, "setString": self.set_string });
+        Ok(format!("sha256:{}", sha256_hex(body.to_string().as_bytes())))
+    }
+}
+
+impl ValuesInput {
+    /// The user's values merged (files in order, maps merged deeply, then `--set` paths as
+    /// strings): enough to tell which values differ between two sides, not to render.
+    pub fn merged(&self) -> Result<Json, String> {
+        let mut acc = Json::Object(Default::default());
+        for f in &self.files {
+            let text = std::fs::read_to_string(f).map_err(|e| format!("{}: {e}", f.display()))?;
+            let v = crate::manifest::parse_yaml(&text).map_err(|e| format!("{}: {e}", f.display()))?;
+            merge(&mut acc, v);
+        }
+        for s in self.set.iter().chain(self.set_string.iter()) {
+            for part in s.split(',') {
+                let Some((path, val)) = part.split_once('=') else {
+                    continue;
+                };
+                let mut v = Json::String(val.to_string());
+                for seg in path.rsplit('.') {
+                    let mut m = serde_json::Map::new();
+                    m.insert(seg.to_string(), v);
+                    v = Json::Object(m);
+                }
+                merge(&mut acc, v);
+            }
+        }
+        Ok(acc)
+    }
+}
+
+fn merge(dst: &mut Json, src: Json) {
+    match (dst, src) {
+        (Json::Object(d), Json::Object(s)) => {
+            for (k, v) in s {
+                match d.get_mut(&k) {
+                    Some(existing) if existing.is_object() && v.is_object() => merge(existing, v),
+                    _ => {
+                        d.insert(k, v);
+                    }
+                }
+            }
+        }
+        (d, s) => *d = s,
+    }
+}
+
+/// What a renderer returns: the release manifest documents (hooks excluded, as in `helm get manifest`).
+#[derive(Debug, Clone)]
+pub struct RenderedChart {
+    pub chart: ChartRef,
+    pub documents: Vec<Document>,
+}
+
+/// Renders a chart with values, as `helm template` / `helm upgrade` would.
+pub trait Renderer {
+    fn render(
+        &self,
+        chart: &Path,
+        values: &ValuesInput,
+        release: &str,
+        namespace: &str,
+    ) -> Result<RenderedChart, String>;
+}
+
+/// The real helm binary (the oracle for tests and benchmarks).
+#[derive(Debug, Clone)]
+pub struct HelmBinary {
+    pub path: PathBuf,
+}
+
+impl Renderer for HelmBinary {
+    fn render(
+        &self,
+        chart: &Path,
+        values: &ValuesInput,
+        release: &str,
+        namespace: &str,
+    ) -> Result<RenderedChart, String> {
+        let mut cmd = std::process::Command::new(&self.path);
+        cmd.arg("template")
+            .arg(release)
+            .arg(chart)
+            .arg("--namespace")
+            .arg(namespace)
+            .arg("--no-hooks");
+        for f in &values.files {
+            cmd.arg("-f").arg(f);
+        }
+        for s in &values.set {
+            cmd.arg("--set").arg(s);
+        }
+        for s in &values.set_string {
+            cmd.arg("--set-string").arg(s);
+        }
+        let out = cmd.output().map_err(|e| format!("{}: {e}", self.path.display()))?;
+        if !out.status.success() {
+            return Err(String::from_utf8_lossy(&out.stderr).trim().to_string());
+        }
+        let text = String::from_utf8_lossy(&out.stdout);
+        Ok(RenderedChart {
+            chart: chart_ref(chart)?,
+            documents: split_documents(&text),
+        })
+    }
+}
+
+/// name/version/appVersion from a chart directory's Chart.yaml (or an archive's, via the
+/// renderer; for a directory we read it ourselves).
+pub fn chart_ref(chart: &Path) -> Result<ChartRef, String> {
+    let file = chart.join("Chart.yaml");
+    let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let v = crate::manifest::parse_yaml(&text).map_err(|e| format!("{}: {e}", file.display()))?;
+    let s = |k: &str| -> Option<String> {
+        v.get(k).map(|x| match x {
+            Json::String(s) => s.clone(),
+            other => other.to_string(),
+        })
+    };
+    Ok(ChartRef {
+        name: s("name").ok_or_else(|| format!("{}: no name", file.display()))?,
+        version: s("version").ok_or_else(|| format!("{}: no version", file.display()))?,
+        app_version: s("appVersion"),
+    })
+}
+
+/// sha256 over a chart: an archive's bytes, or a directory's files (sorted relative paths and
+/// contents; `.git` skipped).
+pub fn chart_digest(chart: &Path) -> Result<String, String> {
+    if chart.is_file() {
+        let bytes = std::fs::read(chart).map_err(|e| format!("{}: {e}", chart.display()))?;
+        return Ok(format!("sha256:{}", sha256_hex(&bytes)));
+    }
+    let mut files = Vec::new();
+    collect(chart, chart, &mut files).map_err(|e| format!("{}: {e}", chart.display()))?;
+    files.sort();
+    let mut body = Vec::new();
+    for rel in files {
+        let bytes = std::fs::read(chart.join(&rel)).map_err(|e| format!("{rel}: {e}"))?;
+        body.extend_from_slice(rel.as_bytes());
+        body.push(0);
+        body.extend_from_slice(sha256_hex(&bytes).as_bytes());
+        body.push(b'\n');
+    }
+    Ok(format!("sha256:{}", sha256_hex(&body)))
+}
+
+fn collect(root: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
+    for e in std::fs::read_dir(dir)? {
+        let e = e?;
+        let p = e.path();
+        if e.file_name() == ".git" {
+            continue;
+        }
+        let ft = e.file_type()?;
+        if ft.is_dir() {
+            collect(root, &p, out)?;
+        } else if ft.is_file() {
+            if let Ok(rel) = p.strip_prefix(root) {
+                out.push(rel.to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A side from a chart.
+pub fn side_from_chart(
+    renderer: &dyn Renderer,
+    chart: &Path,
+    values: &ValuesInput,
+    release: &str,
+    namespace: &str,
+) -> Result<ReleaseSide, String> {
+    let r = renderer.render(chart, values, release, namespace)?;
+    let mut side =
+        ReleaseSide::new(&format!("chart {}", chart.display()), r.documents, namespace).map_err(|e| e.to_string())?;
+    side.chart = Some(r.chart);
+    side.chart_digest = Some(chart_digest(chart)?);
+    side.values_digest = Some(values.digest()?);
+    side.user_values = Some(values.merged()?);
+    Ok(side)
+}
+
+/// A side from a manifest file (`-` for stdin is the caller's business).
+pub fn side_from_manifest_text(origin: &str, text: &str, namespace: &str) -> Result<ReleaseSide, String> {
+    ReleaseSide::new(origin, split_documents(text), namespace).map_err(|e| e.to_string())
+}

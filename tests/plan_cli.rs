@@ -1,0 +1,262 @@
+//! `chartup plan` and `chartup matrix check` as a user runs them: exit codes, saved plans,
+//! errors, colour. Charts are rendered by the real helm.
+
+mod plan_support;
+
+use std::process::{Command, Output};
+
+use chartup::plan::saved::SavedPlan;
+use plan_support::*;
+
+fn chartup(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_chartup"))
+        .args(args)
+        .env("CHARTUP_HELM", helm())
+        .current_dir(root())
+        .output()
+        .unwrap()
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+const FATE_190: [&str; 8] = [
+    "plan",
+    "fate",
+    "--from",
+    "charts/fate/1.8.0",
+    "--to",
+    "charts/fate/1.9.0",
+    "-n",
+    "fate-9999",
+];
+
+#[test]
+fn detailed_exit_codes() {
+    // Changes with a volume lost: 3.
+    let mut a = FATE_190.to_vec();
+    a.extend(["-f", STORAGE_CLASS[0], "--detailed-exitcode"]);
+    let o = chartup(&a);
+    assert_eq!(code(&o), 3, "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        out.starts_with("Plan: 2 to add, 11 to change, 4 to recreate, 3 to delete · volumes: 3 loss, 0 at risk\n"),
+        "{out}"
+    );
+    // Changes, no volume at risk: 2.
+    let mut a = FATE_190.to_vec();
+    a.extend(["-f", EXISTING_CLAIMS[0], "--detailed-exitcode"]);
+    assert_eq!(code(&chartup(&a)), 2);
+    // Without the flag: 0.
+    let mut a = FATE_190.to_vec();
+    a.extend(["-f", EXISTING_CLAIMS[0]]);
+    assert_eq!(code(&chartup(&a)), 0);
+    // No changes: 0.
+    let o = chartup(&[
+        "plan",
+        "--from",
+        "charts/fate/1.8.0",
+        "--to",
+        "charts/fate/1.8.0",
+        "--detailed-exitcode",
+    ]);
+    assert_eq!(code(&o), 0);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("(none: 18 objects unchanged)"));
+}
+
+#[test]
+fn refused_upgrade_is_an_error() {
+    let o = chartup(&[
+        "plan",
+        "--from",
+        "charts/fate/1.9.0",
+        "--to",
+        "charts/fate/1.8.0",
+        "--matrix",
+        "matrices/fate.yaml",
+        "--detailed-exitcode",
+    ]);
+    assert_eq!(code(&o), 1);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("Error: upgrade refused: downgrade 1.9.0 → 1.8.0 refused"),
+        "{err}"
+    );
+    // The plan is still printed, so the reviewer sees why.
+    assert!(String::from_utf8_lossy(&o.stdout).contains("Refused:"));
+}
+
+#[test]
+fn saved_plan_holds_manifests_digests_and_a_fingerprint() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("plan.json");
+    let mut a = FATE_190.to_vec();
+    a.extend([
+        "-f",
+        EXISTING_CLAIMS[0],
+        "--matrix",
+        "matrices/fate.yaml",
+        "-o",
+        "json",
+        "--out",
+    ]);
+    let out_s = out.to_string_lossy().to_string();
+    a.push(&out_s);
+    let o = chartup(&a);
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    let saved = SavedPlan::from_json(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert!(saved.verify());
+    assert!(saved.fingerprint.starts_with("sha256:") && saved.fingerprint.len() == 7 + 64);
+    assert!(String::from_utf8_lossy(&o.stderr).contains(&saved.fingerprint));
+    // The same documents helm renders (hooks excluded), in helm's order.
+    let t = Command::new(helm())
+        .args([
+            "template",
+            "fate",
+            "charts/fate/1.9.0",
+            "-n",
+            "fate-9999",
+            "--no-hooks",
+            "-f",
+            EXISTING_CLAIMS[0],
+        ])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    let docs = chartup::manifest::split_documents(&String::from_utf8(t.stdout).unwrap());
+    assert_eq!(saved.manifests.to, docs);
+    assert_eq!(saved.plan.to.chart.as_ref().unwrap().version, "1.9.0");
+    assert!(saved.plan.to.chart_digest.as_ref().unwrap().starts_with("sha256:"));
+    assert!(saved.plan.to.values_digest.as_ref().unwrap().starts_with("sha256:"));
+    assert_eq!(saved.plan.base_revision, None);
+    assert_eq!(saved.plan.matrix.as_ref().unwrap().path, ["1.8.0", "1.9.0"]);
+    // The hop's migration travels with the plan.
+    let sql = std::fs::read_to_string(root().join("matrices/fate/migrations/180-190.sql")).unwrap();
+    assert_eq!(saved.scripts.get("fate/migrations/180-190.sql"), Some(&sql));
+    // -o json printed the same plan.
+    let printed: chartup::plan::Plan = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(printed, saved.plan);
+    // Any edit breaks the fingerprint.
+    let mut tampered = saved.clone();
+    tampered.manifests.to[0].text.push_str("# edited\n");
+    assert!(!tampered.verify());
+}
+
+#[test]
+fn cluster_form_explains_itself() {
+    let o = chartup(&["plan", "fate", "charts/fate/1.9.0", "-n", "fate"]);
+    assert_eq!(code(&o), 1);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("arrive with the apply work") && err.contains("helm get manifest fate -n fate"),
+        "{err}"
+    );
+}
+
+#[test]
+fn release_chart_with_from_manifest() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = Command::new(helm())
+        .args([
+            "template",
+            "fate",
+            "charts/fate/1.8.0",
+            "-n",
+            "fate",
+            "--no-hooks",
+            "-f",
+            EXISTING_CLAIMS[0],
+        ])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    let m = dir.path().join("deployed.yaml");
+    std::fs::write(&m, t.stdout).unwrap();
+    let ms = m.to_string_lossy().to_string();
+    let o = chartup(&[
+        "plan",
+        "fate",
+        "charts/fate/1.9.0",
+        "-n",
+        "fate",
+        "-f",
+        EXISTING_CLAIMS[0],
+        "--from-manifest",
+        &ms,
+        "--matrix",
+        "matrices/fate.yaml",
+        "-o",
+        "markdown",
+    ]);
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    let md = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        md.starts_with("## chartup plan: `fate` fate 1.8.0 → fate 1.9.0"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| 🟢 safe | `mysql/data` | reattached | existingClaim |"),
+        "{md}"
+    );
+}
+
+#[test]
+fn piped_output_has_no_colour() {
+    let mut a = FATE_190.to_vec();
+    a.extend(["-f", STORAGE_CLASS[0]]);
+    let o = chartup(&a);
+    assert!(!o.stdout.contains(&0x1b), "escape codes in piped output");
+}
+
+#[test]
+fn bad_storage_class_flag_is_an_error() {
+    let mut a = FATE_190.to_vec();
+    a.extend(["--storage-class", "standard=Keep"]);
+    let o = chartup(&a);
+    assert_eq!(code(&o), 1);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("unknown reclaim policy \"keep\""));
+}
+
+#[test]
+fn matrix_check() {
+    let o = chartup(&[
+        "matrix",
+        "check",
+        "matrices/fate.yaml",
+        "matrices/streamstore.yaml",
+        "matrices/kvstore.yaml",
+    ]);
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .filter(|l| l.contains(": ok — "))
+            .count(),
+        3
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(
+        &bad,
+        "matrix: 1\nchart: x\nversions: [1.0.0, 1.1]\nupgrades:\n  - from: \">=1.0.0\"\n    to: \">=two\"\n    dataLoss: {storageClass: perhaps}\nmigrations:\n  dir: m\n  scripts:\n    - {file: 100-110.sql, from: 1.0.0, to: 1.1.0}\n",
+    )
+    .unwrap();
+    let bs = bad.to_string_lossy().to_string();
+    let o = chartup(&["matrix", "check", &bs]);
+    assert_eq!(code(&o), 1);
+    let err = String::from_utf8_lossy(&o.stderr);
+    // 1.1 is a valid Masterminds version (padded to 1.1.0); ">=two" is not a constraint.
+    assert!(
+        err.contains(&format!("{bs}:6:")) && err.contains("upgrades[0].to"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("{bs}:7:")) && err.contains("upgrades[0].dataLoss.storageClass"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("{bs}:11:")) && err.contains("100-110.sql does not exist"),
+        "{err}"
+    );
+}
