@@ -279,6 +279,10 @@ struct JsonParser<'a> {
 
 const EOF: &str = "unexpected end of JSON input";
 
+/// Go allows 10000 levels; we stop at 1000 so the recursive parser stays well inside a thread's
+/// stack (no real document nests that deep), with Go's message.
+const MAX_DEPTH: usize = 1000;
+
 impl JsonParser<'_> {
     fn char_at(&self) -> char {
         self.text
@@ -308,8 +312,11 @@ impl JsonParser<'_> {
         match self.s[self.pos] {
             b'{' => {
                 self.depth += 1;
-                if self.depth > 10000 {
-                    return Err("exceeded max depth".into());
+                if self.depth > MAX_DEPTH {
+                    return Err(format!(
+                        "invalid character {} exceeded max nesting depth",
+                        quote_char(self.char_at())
+                    ));
                 }
                 self.pos += 1;
                 let m = Map::new();
@@ -348,8 +355,11 @@ impl JsonParser<'_> {
             }
             b'[' => {
                 self.depth += 1;
-                if self.depth > 10000 {
-                    return Err("exceeded max depth".into());
+                if self.depth > MAX_DEPTH {
+                    return Err(format!(
+                        "invalid character {} exceeded max nesting depth",
+                        quote_char(self.char_at())
+                    ));
                 }
                 self.pos += 1;
                 let mut items = Vec::new();

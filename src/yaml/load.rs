@@ -69,7 +69,7 @@ impl<'a> Builder<'a> {
             Event::Scalar(value, style, anchor, tag) => {
                 // granit reads `k: v` as one plain scalar where libyaml refuses the ':' (a
                 // simple key longer than 1024 characters, a continuation line holding `k: v`).
-                if style == ScalarStyle::Plain && (value.contains(": ") || value.ends_with(':')) {
+                if style == ScalarStyle::Plain && value.contains(": ") {
                     let at = line.saturating_sub(1);
                     return Err(YamlError::Yaml(if at == 0 {
                         "yaml: mapping values are not allowed in this context".into()
@@ -224,7 +224,7 @@ fn scan_error(e: &ScanError, text: &str) -> YamlError {
         ),
         K::TabInPlainScalar => {
             // libyaml stops at the tab on the continuation line, granit at the scalar.
-            if let Some(at) = e.marker().byte_offset() {
+            if let Some(at) = e.marker().byte_offset().map(|o| floor_boundary(text, o)) {
                 if let Some(tab) = text.get(at..).and_then(|r| r.find('\t')) {
                     line0 = text[..at + tab].matches('\n').count();
                 }
@@ -232,9 +232,39 @@ fn scan_error(e: &ScanError, text: &str) -> YamlError {
             ("found a tab character that violates indentation".into(), true)
         }
         K::InvalidTrailingDoubleQuotedScalar | K::InvalidTrailingSingleQuotedScalar => {
-            ("did not find expected key".into(), false)
+            // What follows the scalar is another token; a quote there is scanned to its end first.
+            let at = e.marker().byte_offset().unwrap_or(usize::MAX);
+            let is_quote = matches!(text.as_bytes().get(at), Some(b'"' | b'\''));
+            match (is_quote, is_quote.then(|| quote_outcome(text, at)).flatten()) {
+                (true, None) => {
+                    line0 = eof_line0;
+                    ("found unexpected end of stream".into(), true)
+                }
+                (true, Some(l)) => {
+                    line0 = l;
+                    ("did not find expected key".into(), false)
+                }
+                (false, _) => ("did not find expected key".into(), false),
+            }
         }
-        K::SimpleKeyExpected | K::InvalidSimpleKey => ("could not find expected ':'".into(), true),
+        K::SimpleKeyExpected | K::InvalidSimpleKey => {
+            // libyaml notices the stale key where its plain scalar scan stopped: the first line
+            // after the key's line that is not blank (a comment counts).
+            if let Some(at) = e.marker().byte_offset() {
+                let at = floor_boundary(text, at);
+                let mut l = text[..at].matches('\n').count();
+                let mut lines = text[at..].split('\n').skip(1);
+                loop {
+                    l += 1;
+                    match lines.next() {
+                        Some(x) if x.trim().is_empty() => continue,
+                        _ => break,
+                    }
+                }
+                line0 = l;
+            }
+            ("could not find expected ':'".into(), true)
+        }
         K::UnexpectedEofFlowSequence | K::UnclosedFlowCollection { open: '[' } => {
             line0 = eof_line0;
             ("did not find expected ',' or ']'".into(), false)
@@ -255,7 +285,7 @@ fn scan_error(e: &ScanError, text: &str) -> YamlError {
         // A stray `]`/`}`: where a value should start libyaml wants node content, after a
         // value it wants the next key.
         K::MisplacedFlowCollectionEnd => {
-            let at = e.marker().byte_offset().unwrap_or(0).min(text.len());
+            let at = floor_boundary(text, e.marker().byte_offset().unwrap_or(0));
             let line_start = text[..at].rfind('\n').map(|i| i + 1).unwrap_or(0);
             let lead = text.get(line_start..at).unwrap_or("").trim_end();
             if lead.ends_with(':') || lead.ends_with('-') {
@@ -283,9 +313,9 @@ fn scan_error(e: &ScanError, text: &str) -> YamlError {
             }
         }
         K::UnknownQuotedScalarEscape => ("found unknown escape character".into(), true),
-        K::BlockSequenceEntryNotAllowed | K::BlockEntryInFlowCollection => {
-            ("block sequence entries are not allowed in this context".into(), true)
-        }
+        K::BlockSequenceEntryNotAllowed => ("block sequence entries are not allowed in this context".into(), true),
+        // In flow context libyaml's scanner lets `- ` through and its parser finds no node.
+        K::BlockEntryInFlowCollection => ("did not find expected node content".into(), false),
         K::UnknownAnchor => {
             // go-yaml reports this from its own parser, by name and without a line.
             let at = e.marker().byte_offset().unwrap_or(usize::MAX);
@@ -322,13 +352,27 @@ fn scan_error(e: &ScanError, text: &str) -> YamlError {
     }
 }
 
+/// `offset` moved back onto a character boundary of `text` (and into range), for safe slicing.
+fn floor_boundary(text: &str, offset: usize) -> usize {
+    let mut at = offset.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
 /// For a quoted scalar granit could not finish: the 0-based line of its opening quote when that
 /// quote follows a complete value on the same line (`key: {} "x`), where libyaml's parser fails
 /// first, wanting a key. `None` when the quote starts a value.
 fn stray_quote_line(text: &str, offset: usize) -> Option<usize> {
-    let before = text.get(..offset)?;
-    let q = before.rfind(['"', '\''])?;
-    let line_start = before[..q].rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let q = open_quote_at(text, offset)?;
+    quote_outcome(text, q)
+}
+
+/// Where a quoted scalar opened at byte `q` leads libyaml (see [`stray_quote_line`]).
+fn quote_outcome(text: &str, q: usize) -> Option<usize> {
+    let before = text.get(..q)?;
+    let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
     let lead = text[line_start..q].trim_end();
     let starts_value = lead.is_empty()
         || lead.ends_with(':')
@@ -370,6 +414,67 @@ fn stray_quote_line(text: &str, offset: usize) -> Option<usize> {
         return None;
     }
     Some(text[..close].matches('\n').count())
+}
+
+/// The byte offset of the quote that opened the quoted scalar still open at `offset`, following
+/// libyaml's rule that a quote opens a scalar only where a token starts (after indentation,
+/// `: `, `- `, `? `, `[`, `{`, `,`), not inside a plain scalar. A light scan that ignores
+/// block scalars; only used to place an error.
+fn open_quote_at(text: &str, offset: usize) -> Option<usize> {
+    let b = text.as_bytes();
+    let end = offset.min(b.len());
+    let mut i = 0;
+    let mut open: Option<usize> = None;
+    // Whether only indentation or an indicator has been seen since the last token start.
+    let mut token_start = true;
+    let mut prev = b'\n';
+    while i < end {
+        let c = b[i];
+        if let Some(q) = open {
+            let qc = b[q];
+            if qc == b'"' && c == b'\\' {
+                i += 2;
+                continue;
+            }
+            if c == qc {
+                if qc == b'\'' && b.get(i + 1) == Some(&b'\'') {
+                    i += 2;
+                    continue;
+                }
+                open = None;
+                token_start = false;
+                // A complete token: whatever follows after blanks starts a new one.
+                prev = b']';
+                i += 1;
+                continue;
+            }
+            prev = c;
+            i += 1;
+            continue;
+        }
+        match c {
+            b'\n' => token_start = true,
+            b' ' | b'\t' => {
+                if matches!(prev, b':' | b'-' | b'?' | b',' | b']' | b'}') {
+                    token_start = true;
+                }
+            }
+            b'#' if prev == b' ' || prev == b'\t' || prev == b'\n' => {
+                while i < end && b[i] != b'\n' {
+                    i += 1;
+                }
+                prev = b'\n';
+                token_start = true;
+                continue;
+            }
+            b'[' | b'{' | b',' => token_start = true,
+            b'"' | b'\'' if token_start => open = Some(i),
+            _ => token_start = false,
+        }
+        prev = c;
+        i += 1;
+    }
+    open
 }
 
 /// libyaml does not skip a tab at the start of a line in block context, so such a line fails
@@ -868,7 +973,8 @@ fn load_first_inner(text: &str, json_numbers: bool) -> Result<Value, YamlError> 
 }
 
 /// Splits a stream into documents like apimachinery's `YAMLReader` (Helm 4's `LoadValues`): a line
-/// starting with `---` ends a document; only spaces or a comment may follow the marker.
+/// starting with `---` ends a document; only spaces or a comment may follow the marker. A
+/// separator met with nothing buffered is kept as the first line of the next document.
 pub fn split_documents(text: &str) -> Result<Vec<String>, YamlError> {
     let mut docs = Vec::new();
     let mut buf = String::new();
@@ -876,12 +982,13 @@ pub fn split_documents(text: &str) -> Result<Vec<String>, YamlError> {
         if let Some(rest) = line.strip_prefix("---") {
             let trimmed = rest.trim();
             if !trimmed.is_empty() && !trimmed.starts_with('#') {
-                return Err(YamlError::Yaml(format!("invalid Yaml document separator: {trimmed}")));
+                return Err(YamlError::Split(format!("invalid Yaml document separator: {trimmed}")));
             }
             if !buf.is_empty() {
                 docs.push(std::mem::take(&mut buf));
+                continue;
             }
-            continue;
+            // A separator that starts a document stays in it (line numbers count it).
         }
         buf.push_str(line);
     }
