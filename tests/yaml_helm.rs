@@ -68,7 +68,12 @@ fn helm_render_expr(helm: &Path, dir: &Path, values: &str, data: &str) -> Result
         tpl.push_str(&format!("#{name}# {{{{ {expr} | b64enc }}}}\n"));
     }
     std::fs::write(chart.join("templates/a.yaml"), tpl).unwrap();
-    let out = Command::new(helm).arg("template").arg(&chart).output().unwrap();
+    let out = Command::new(helm)
+        .env("TZ", "UTC")
+        .arg("template")
+        .arg(&chart)
+        .output()
+        .unwrap();
     if !out.status.success() {
         return Err(String::from_utf8_lossy(&out.stderr)
             .lines()
@@ -246,6 +251,7 @@ const CASES: &[&str] = &[
     "--- x\na: 1\n",
     "c: 1\n--- x\n",
     "certManager::\n  a: 1\n",
+    "a1: 1\na1b: 2\na1_: 3\na1-: 4\nab: 5\na-b: 6\nx1y: 7\nx1: 8\nx10y: 9\nk2z: 10\nk2: 11\nk22: 12\n",
     "a: b: c\n",
     "a:\n  b: 1\n c: 2\n",
     "a:\n  - 1\n  b: 2\n",
@@ -312,6 +318,10 @@ fn corpus_matches_helm() {
     }
 }
 
+fn time(s: &str) -> Value {
+    Value::Time(std::rc::Rc::new(s.parse::<jiff::Zoned>().expect("test timestamp")))
+}
+
 fn m(pairs: Vec<(&str, Value)>) -> Value {
     let map = Map::new();
     for (k, v) in pairs {
@@ -354,6 +364,14 @@ fn template_cases() -> Vec<(&'static str, Value)> {
         (
             r#"(list (dict "a" 1) (dict "b" 2))"#,
             Value::list(vec![m(vec![("a", Value::Int(1))]), m(vec![("b", Value::Int(2))])]),
+        ),
+        (
+            r#"(dict "t" (toDate "2006-01-02" "2020-05-06"))"#,
+            m(vec![("t", time("2020-05-06T00:00:00+00:00[UTC]"))]),
+        ),
+        (
+            r#"(list (toDate "2006-01-02T15:04:05.999999999Z07:00" "2020-05-06T01:02:03.1234567+02:00"))"#,
+            Value::list(vec![time("2020-05-06T01:02:03.1234567+02:00[+02:00]")]),
         ),
         (
             r#"(splitList "," "a,b")"#,
@@ -518,5 +536,51 @@ fn external_values_match_helm() {
     eprintln!("{} files, {} mismatches", files.len(), failures.len());
     if !failures.is_empty() {
         panic!("{}", failures.join("\n"));
+    }
+}
+
+/// `fromYaml`/`fromYamlArray` on documents of every shape, errors under "Error" as helm shows.
+#[test]
+fn from_yaml_functions_match_helm() {
+    let Some(helm) = helm_or_skip() else { return };
+    let inputs = [
+        "a: 1\nb: [x, yes]",
+        "- 1\n- two",
+        "just a string",
+        "",
+        "~",
+        "a: b: c",
+        "{a: 1}\n---\nb: 2",
+        "a: .inf",
+    ];
+    let tmp = tempfile::tempdir().unwrap();
+    let mut failures = Vec::new();
+    for (i, input) in inputs.iter().enumerate() {
+        for func in ["fromYaml", "fromYamlArray"] {
+            let dir = tmp.path().join(format!("y{i}{func}"));
+            let want = helm_render_expr(&helm, &dir, "", &format!("({func} `{input}`)")).unwrap();
+            let got = match (func, yaml::from_str(input)) {
+                ("fromYaml", Ok(v)) => match yaml::expect_map(v, "map[string]interface {}") {
+                    Ok(m) => Value::Map(m),
+                    Err(e) => m(vec![("Error", Value::str(e.to_string()))]),
+                },
+                ("fromYaml", Err(e)) => m(vec![("Error", Value::str(e.to_string()))]),
+                (_, Ok(v)) => match yaml::expect_list(v) {
+                    Ok(l) => Value::List(l),
+                    Err(e) => Value::list(vec![Value::str(e.to_string())]),
+                },
+                (_, Err(e)) => Value::list(vec![Value::str(e.to_string())]),
+            };
+            let got = encode_all(&got);
+            if want[0] != got[0] {
+                failures.push(format!(
+                    "{func} {input:?}:\n  helm: {:?}\n  ours: {:?}",
+                    want[0].1, got[0].1
+                ));
+            }
+        }
+    }
+    if !failures.is_empty() {
+        panic!("{} mismatches:\n{}", failures.len(), failures.join("\n"));
     }
 }

@@ -497,7 +497,7 @@ impl Emitter {
     }
 
     fn write_plain(&mut self, value: &str, allow_breaks: bool) {
-        if !self.whitespace && !(self.v3 && value.is_empty()) {
+        if !(self.whitespace || self.v3 && value.is_empty()) {
             self.put(' ');
         }
         let chars: Vec<char> = value.chars().collect();

@@ -75,7 +75,7 @@ fn layout(neg: bool, d: &str, dp: i32, fmt: Fmt) -> String {
         Fmt::G => {
             // Go: with the shortest precision, %e is used when the exponent is < -4 or >= 6.
             let exp = dp - 1;
-            if exp < -4 || exp >= 6 {
+            if !(-4..6).contains(&exp) {
                 Fmt::E
             } else {
                 Fmt::F

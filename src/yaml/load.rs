@@ -6,6 +6,13 @@
 //! serde-saphyr) into a small node tree, then decode that tree following go-yaml's `decode.go`
 //! (merge keys, aliases decoded afresh at each use, last duplicate key wins) and apply the two
 //! conversions directly instead of going through JSON text.
+//!
+//! Errors: Helm shows libyaml's messages (`yaml: line 3: mapping values are not allowed in this
+//! context`), whose wording and line rules (scanner errors 1-based, parser errors 0-based, none
+//! on the first line) differ from granit's. `scan_error` translates granit's error kinds and,
+//! where libyaml stops at a different place (stale simple keys, quotes opened after a value,
+//! tabs at the start of a line that granit tolerates), finds libyaml's position with small text
+//! scans. Checked against helm on a few hundred mutated real-world values files.
 
 use std::collections::HashMap;
 use std::rc::Rc;

@@ -200,6 +200,23 @@ pub fn to_toml(v: &Value) -> Result<String, String> {
     toml::encode(v)
 }
 
+/// `fromYamlArray`/`fromJsonArray` decode into a `[]interface{}`: null is an empty list, other
+/// non-lists fail with Go's text (`json: cannot unmarshal object into Go value of type
+/// []interface {}`, wrapped like [`expect_map`]'s errors).
+pub fn expect_list(v: Value) -> Result<crate::template::value::List, YamlError> {
+    let kind = match v {
+        Value::List(l) => return Ok(l),
+        Value::Nil => return Ok(crate::template::value::List::new(Vec::new())),
+        Value::Map(_) => "object",
+        Value::String(_) => "string",
+        Value::Bool(_) => "bool",
+        _ => "number",
+    };
+    Err(YamlError::Unmarshal(format!(
+        "json: cannot unmarshal {kind} into Go value of type []interface {{}}"
+    )))
+}
+
 /// Helm's values are decoded into a `map[string]interface{}`: a document that is not a map fails
 /// in the JSON step with Go's text (`error unmarshaling JSON: while decoding JSON: json: cannot
 /// unmarshal string into Go value of type map[string]interface {}`); null is an empty map.

@@ -120,25 +120,25 @@ pub fn resolve_tagged(tag: &str, s: &str) -> Result<Resolved, String> {
         "bool" | "int" | "float" | "null" | "timestamp" => {}
         _ => return Ok(Resolved::Str),
     }
-    // Tagged timestamps are tried even when quoted; untagged resolution does the rest.
-    let r = resolve_plain(s);
-    let ok = match (suffix, &r) {
-        ("bool", Resolved::Bool(_)) => true,
-        ("null", Resolved::Null) => true,
-        ("timestamp", Resolved::Timestamp) => true,
-        ("int", Resolved::Int(_) | Resolved::Uint(_)) => true,
-        ("float", Resolved::Float(_)) => true,
-        _ => false,
+    // Tagged timestamps are tried even when quoted; other tags skip the timestamp check.
+    let r = match resolve_plain(s) {
+        Resolved::Timestamp if suffix != "timestamp" => Resolved::Str,
+        r => r,
     };
+    let ok = matches!(
+        (suffix, &r),
+        ("bool", Resolved::Bool(_))
+            | ("null", Resolved::Null)
+            | ("timestamp", Resolved::Timestamp)
+            | ("int", Resolved::Int(_) | Resolved::Uint(_))
+            | ("float", Resolved::Float(_))
+    );
     if ok {
         return Ok(r);
     }
-    if suffix == "float" {
-        match r {
-            Resolved::Int(i) => return Ok(Resolved::Float(i as f64)),
-            // go-yaml only converts int and int64 here, a uint64 fails.
-            _ => {}
-        }
+    // go-yaml converts an int (not a uint64) to the float a `!!float` tag asks for.
+    if let ("float", Resolved::Int(i)) = (suffix, &r) {
+        return Ok(Resolved::Float(*i as f64));
     }
     // Unknown strings resolve to !!str, and a `<<` that is not a merge stays a string in the message.
     let got = if r == Resolved::Merge { "!!merge" } else { r.short_tag() };
