@@ -55,8 +55,15 @@ pub fn new_template_set(strict: bool) -> Templates {
 /// Render a prepared chart (the BRIEF's `render` contract): enabled subcharts only, `values` the
 /// root's final values.
 pub fn render(chart: &Chart, values: &Value, opts: &RenderOptions) -> Result<Rendered, RenderError> {
-    let mut t = new_template_set(opts.strict);
-    super::render_with(chart, values, opts, &mut t)
+    // All parse/execute calls run on one big-stack thread (template recursion is real recursion).
+    crate::template::exec::with_big_stack(|| {
+        let mut t = new_template_set(opts.strict);
+        super::render_with(chart, values, opts, &mut t)
+    })
+    .map_err(|e| RenderError {
+        message: e.to_string(),
+        during_render: true,
+    })?
 }
 
 /// Everything `chartup template` needs to know.
@@ -67,6 +74,25 @@ pub struct TemplateJob {
     pub render: RenderOptions,
     pub skip_schema_validation: bool,
     pub include_crds: bool,
+}
+
+/// helm's `LocateChart` for a chart that is not a local path: chartup reads local charts only,
+/// so the errors are helm's for a missing path (`./x`, `/x`), a bare name, or `repo/name` with no
+/// repositories configured.
+fn locate_chart(name: &str) -> Result<(), String> {
+    let name = name.trim();
+    if std::path::Path::new(name).exists() {
+        return Ok(());
+    }
+    if std::path::Path::new(name).is_absolute() || name.starts_with('.') {
+        return Err(format!("path \"{name}\" not found"));
+    }
+    match name.split_once('/') {
+        None => Err(format!(
+            "non-absolute URLs should be in form of repo_name/path_to_chart, got: {name}"
+        )),
+        Some((repo, _)) => Err(format!("repo {repo} not found")),
+    }
 }
 
 fn early(message: String) -> RenderError {
@@ -80,6 +106,7 @@ fn early(message: String) -> RenderError {
 /// Steps and their errors come in helm's order: values flags, chart loading, dependencies and
 /// schema, kubeVersion, templates.
 pub fn render_chart(job: &TemplateJob) -> Result<(Rendered, Vec<(String, String)>), RenderError> {
+    locate_chart(&job.chart_path.to_string_lossy()).map_err(early)?;
     let user = job.values.merge_values().map_err(|e| early(e.to_string()))?;
     let loaded = chart::load(&job.chart_path).map_err(|e| early(e.to_string()))?;
     let kube = job

@@ -208,7 +208,11 @@ impl<'a> Builder<'a> {
 fn scan_error(e: &ScanError, text: &str) -> YamlError {
     use serde_saphyr::granit_parser::ErrorKind as K;
     let mut line0 = e.marker().line().saturating_sub(1);
-    let eof_line0 = text.matches('\n').count();
+    // libyaml's stream end forces a new line when the last line has content.
+    let eof_line0 = text.matches('\n').count() + usize::from(!text.is_empty() && !text.ends_with('\n'));
+    // At the end of the stream, an open flow collection whose last token is `[`, `{` or `,`
+    // wants a node; after an entry it wants a separator.
+    let wants_node = matches!(text.trim_end().chars().last(), Some('[' | '{' | ','));
     // (message, is a scanner error)
     let (msg, scanner): (String, bool) = match e.kind() {
         K::MappingValueNotAllowed | K::InvalidMappingValueWhitespace | K::InvalidColonPlacement => {
@@ -274,11 +278,19 @@ fn scan_error(e: &ScanError, text: &str) -> YamlError {
         }
         K::UnexpectedEofFlowSequence | K::UnclosedFlowCollection { open: '[' } => {
             line0 = eof_line0;
-            ("did not find expected ',' or ']'".into(), false)
+            if wants_node {
+                ("did not find expected node content".into(), false)
+            } else {
+                ("did not find expected ',' or ']'".into(), false)
+            }
         }
         K::UnexpectedEofFlowMapping | K::UnclosedFlowCollection { .. } => {
             line0 = eof_line0;
-            ("did not find expected ',' or '}'".into(), false)
+            if wants_node {
+                ("did not find expected node content".into(), false)
+            } else {
+                ("did not find expected ',' or '}'".into(), false)
+            }
         }
         K::ExpectedFlowSequenceSeparator => ("did not find expected ',' or ']'".into(), false),
         K::ExpectedFlowMappingSeparator => {
