@@ -255,11 +255,24 @@ print_env() {
   echo "export CHARTUP_TEST_KUBECONFIG_NORIGHTS=$RUN/nobody.kubeconfig"
 }
 
+lock_run() { # serialise up/down on one run dir; a cold build under another `up` can take long
+  exec 9>"$RUN/.lock"
+  if ! flock -n 9; then
+    log "waiting for another up/down on $RUN"
+    flock -w 5400 9 || die "gave up waiting for the lock $RUN/.lock"
+  fi
+}
+
 up() {
   mkdir -p "$RUN"
   RUN=$(cd "$RUN" && pwd)
-  exec 9>"$RUN/.lock"
-  flock 9
+  # Reuse a healthy cluster without taking the lock (a long `up` elsewhere must not block readers).
+  if healthy 2>/dev/null; then
+    log "reusing the running cluster in $RUN"
+    print_env
+    return 0
+  fi
+  lock_run
   if healthy 2>/dev/null; then
     log "reusing the running cluster in $RUN"
     print_env
@@ -335,8 +348,7 @@ EOF
 
 down() {
   [ -d "$RUN" ] || { log "nothing to stop in $RUN"; return 0; }
-  exec 9>"$RUN/.lock"
-  flock 9
+  lock_run
   local p
   for p in "${PROCS[@]}"; do stop_proc "$p"; done
   log "stopped the cluster in $RUN"
