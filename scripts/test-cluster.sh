@@ -360,6 +360,9 @@ down() {
   fi
 }
 
+# All in one function, called on the last line: bash then has read the whole file before running
+# anything, so editing the script while a long `up` runs can't garble that run.
+main() {
 case "$cmd" in
   build) build ;;
   up) up ;;
@@ -373,3 +376,6 @@ case "$cmd" in
     ;;
   *) echo "usage: $0 up|down [--purge]|env|status|build [RUN_DIR]" >&2; exit 2 ;;
 esac
+}
+
+main; exit $?
