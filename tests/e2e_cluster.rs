@@ -86,7 +86,7 @@ fn statefulset(name: &str, replicas: i32, strategy: &str, class: Option<&str>) -
 }
 
 #[tokio::test]
-async fn deployment_rolls_out_to_ready() -> anyhow::Result<()> {
+async fn deployment_rolls_out_to_ready_and_the_gc_removes_its_pods() -> anyhow::Result<()> {
     let c = cluster();
     let ns = c.fresh_namespace("deploy").await?;
     let client = c.client().await?;
@@ -102,6 +102,15 @@ async fn deployment_rolls_out_to_ready() -> anyhow::Result<()> {
     )
     .await?;
     wait_for(&api, "web", ROLLOUT, "2 ready replicas", deployment_rolled_out).await?;
+
+    // The garbage collector removes the ReplicaSet and pods of a deleted Deployment.
+    let pods: Api<Pod> = Api::namespaced(api.clone().into_client(), &ns.name);
+    let before = pods.list(&ListParams::default().labels("app=web")).await?;
+    assert_eq!(before.items.len(), 2);
+    api.delete("web", &DeleteParams::background()).await?;
+    for p in before.items {
+        wait_deleted(&pods, &p.name_any(), ROLLOUT).await?;
+    }
     Ok(())
 }
 
@@ -411,7 +420,8 @@ metadata:
 spec:
   clusterIP: None
   selector: {app: {{ .Release.Name }}-db}
-  ports: [{port: 5432}]
+  # Server-side apply on 1.20 (helm 4 uses it) rejects ports without protocol: its schema has no default.
+  ports: [{port: 5432, protocol: TCP}]
 "#;
 
 #[tokio::test]
