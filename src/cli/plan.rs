@@ -86,6 +86,49 @@ pub struct Args {
     /// Exit 0 without changes, 2 with changes, 3 with a volume at risk or lost (1 on error)
     #[arg(long)]
     pub detailed_exitcode: bool,
+    #[command(flatten)]
+    pub kube: super::apply::KubeArgs,
+}
+
+/// `chartup plan RELEASE CHART -n NS`: plan against the cluster (see `super::apply::plan_against_cluster`).
+fn run_against_cluster(args: &Args, release: String, chart: PathBuf, p: &mut Printer) -> anyhow::Result<ExitStatus> {
+    let input = super::apply::ClusterPlanInput {
+        release,
+        namespace: args.namespace.clone(),
+        chart,
+        values: ValuesInput {
+            files: args.values.iter().chain(args.to_values.iter()).cloned().collect(),
+            set: args.set.clone(),
+            set_string: args.set_string.clone(),
+        },
+        matrix: args.matrix.clone(),
+        storage_classes: args.storage_class.clone(),
+        allow_unlisted: args.allow_unlisted,
+        diff: DiffOptions {
+            context: args.context,
+            show_secrets: args.show_secrets,
+        },
+    };
+    let rt = tokio::runtime::Runtime::new()?;
+    let saved = rt.block_on(async {
+        let cluster = args.kube.connect(Some(&args.namespace)).await?;
+        super::apply::plan_against_cluster(&cluster, &input).await
+    })?;
+    let plan = &saved.plan;
+    let out = match args.output {
+        Format::Text => plan::text::render(plan, true),
+        Format::Json => serde_json::to_string_pretty(plan)? + "\n",
+        Format::Markdown => plan::markdown::render(plan).map_err(anyhow::Error::msg)?,
+    };
+    p.out(&out)?;
+    if plan.refused() {
+        bail!("upgrade refused: {}", plan.refusals.join("; "));
+    }
+    if let Some(path) = &args.out {
+        std::fs::write(path, saved.to_json()).with_context(|| format!("writing {}", path.display()))?;
+        p.note(&format!("Saved the plan to {} ({})", path.display(), saved.fingerprint));
+    }
+    Ok(exit_status(plan, args.detailed_exitcode))
 }
 
 /// The renderer the plan uses for charts.
@@ -121,14 +164,8 @@ pub fn run(args: Args, p: &mut Printer) -> anyhow::Result<ExitStatus> {
     }
     let to_chart = args.to.clone().or(chart_arg.clone());
     if release_arg.is_some() && chart_arg.is_some() && args.from.is_none() && args.from_manifest.is_none() {
-        bail!(
-            "planning against a cluster (`chartup plan RELEASE CHART -n NS`) reads the deployed revision from the \
-             release records, which arrive with the apply work; for now plan offline: \
-             `helm get manifest {rel} -n {ns} > deployed.yaml` and add `--from-manifest deployed.yaml`, or give \
-             the deployed chart with --from",
-            rel = release_arg.as_deref().unwrap_or("RELEASE"),
-            ns = args.namespace
-        );
+        // Against the cluster: the deployed revision from the release records (apply work).
+        return run_against_cluster(&args, release_arg.unwrap_or_default(), to_chart.unwrap_or_default(), p);
     }
     let release = release_arg
         .or(args.release.clone())
