@@ -823,12 +823,13 @@ impl Run<'_, '_> {
                 };
                 self.wait_pod(&pod_ref, old_uid.as_ref(), &update_rev).await?;
                 if !on_new_spec {
+                    // Journal first: whatever was reported must be in the record if we die now.
+                    self.note(format!("pod {name} Ready on the new spec")).await?;
                     self.rep.report(Progress::PodReplaced {
                         component: component.into(),
                         pod: name.clone(),
                         elapsed_ms: ms(t),
                     });
-                    self.note(format!("pod {name} Ready on the new spec")).await?;
                 }
                 let live = self.cluster.get(&r).await?.unwrap_or(Json::Null);
                 self.progress(component, &live, t0);
