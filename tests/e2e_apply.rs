@@ -505,8 +505,8 @@ async fn missing_image_fails_fast_and_atomic_rolls_back() -> anyhow::Result<()> 
             );
         }
         assert!(
-            run.stderr.contains(&format!("pod {}", first_bad.name)) && run.stderr.contains("ErrImagePull")
-                || run.stderr.contains("ImagePullBackOff"),
+            run.stderr.contains(&format!("pod {}", first_bad.name))
+                && (run.stderr.contains("ErrImagePull") || run.stderr.contains("ImagePullBackOff")),
             "the error names the pod and the reason: {}",
             run.stderr
         );
@@ -981,5 +981,96 @@ async fn sigkill_mid_rollout_then_recover() -> anyhow::Result<()> {
     for (name, dir) in &after {
         assert_eq!(testkit::read_marker(dir, "before").as_deref(), Some(name.as_str()));
     }
+    Ok(())
+}
+
+/// Planning against the cluster: `chartup plan RELEASE CHART` takes the base revision from the
+/// records and notes live drift; a saved plan is refused when live objects changed after planning,
+/// or when the release moved to another revision; `apply RELEASE CHART` without a terminal and
+/// without `--yes` refuses to go ahead.
+#[tokio::test(flavor = "multi_thread")]
+async fn saved_plans_go_stale() -> anyhow::Result<()> {
+    let c = cluster();
+    let ns = c.fresh_namespace("apply-stale").await?;
+    install_streamstore(c, &ns.name).await?;
+    let tmp = tempfile::tempdir()?;
+    let plan_file = |n: &str| tmp.path().join(n).display().to_string();
+    let ss060 = chart("streamstore/0.6.0");
+    let m = matrix("streamstore.yaml");
+    let plan = |out: String| {
+        vec![
+            "plan".to_string(),
+            "ss".into(),
+            ss060.clone(),
+            "-n".into(),
+            ns.name.clone(),
+            "--set".into(),
+            REGISTRY.into(),
+            "--matrix".into(),
+            m.clone(),
+            "-o".into(),
+            "json".into(),
+            "--out".into(),
+            out,
+        ]
+    };
+    let a = plan(plan_file("a.json"));
+    let r = chartup_ok(c, &a.iter().map(String::as_str).collect::<Vec<_>>()).await?;
+    let p: Json = serde_json::from_str(&r.stdout)?;
+    assert_eq!(p["baseRevision"], 1);
+    let saved: Json = serde_json::from_str(&std::fs::read_to_string(plan_file("a.json"))?)?;
+    let key = format!("{}/ConfigMap/ss-bookkeeper", ns.name);
+    assert!(
+        saved["liveVersions"][&key]
+            .as_str()
+            .is_some_and(|v| v.starts_with("resourceVersion:")),
+        "{saved}"
+    );
+
+    // Someone edits a live object: the saved plan is stale, and a new plan shows the drift.
+    let cms: Api<testkit::k8s_openapi::api::core::v1::ConfigMap> = Api::namespaced(c.client().await?, &ns.name);
+    cms.patch(
+        "ss-bookkeeper",
+        &testkit::kube::api::PatchParams::default(),
+        &testkit::kube::api::Patch::Merge(serde_json::json!({"data": {"BK_autoRecoveryDaemonEnabled": "false"}})),
+    )
+    .await?;
+    let r = chartup(c, &["apply", &plan_file("a.json")]).await?;
+    assert!(!r.ok);
+    assert!(
+        r.stderr
+            .contains("the plan is stale: live objects changed since planning"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains(&key), "{}", r.stderr);
+    let b = plan(plan_file("b.json"));
+    let r = chartup_ok(c, &b.iter().map(String::as_str).collect::<Vec<_>>()).await?;
+    let p: Json = serde_json::from_str(&r.stdout)?;
+    let warnings = p["warnings"].to_string();
+    assert!(
+        warnings.contains(&format!(
+            "live drift: {key} differs from the deployed manifest: data.BK_autoRecoveryDaemonEnabled"
+        )),
+        "{warnings}"
+    );
+    // Without a terminal and without --yes, `apply RELEASE CHART` does not go ahead.
+    let r = chartup(c, &["apply", "ss", &ss060, "-n", &ns.name, "--set", REGISTRY]).await?;
+    assert!(!r.ok);
+    assert!(r.stderr.contains("pass --yes"), "{}", r.stderr);
+    // Plan c, then apply b: c was made against revision 1, the release is now at 2.
+    let cc = plan(plan_file("c.json"));
+    chartup_ok(c, &cc.iter().map(String::as_str).collect::<Vec<_>>()).await?;
+    chartup_ok(c, &["apply", &plan_file("b.json")]).await?;
+    let r = chartup(c, &["apply", &plan_file("c.json")]).await?;
+    assert!(!r.ok);
+    assert!(
+        r.stderr
+            .contains("it was made against revision 1, but the release is at revision 2"),
+        "{}",
+        r.stderr
+    );
+    let h = chartup_history(c, &ns.name, "ss").await?;
+    assert_eq!(statuses(&h), [(1, "superseded".into()), (2, "deployed".into())]);
     Ok(())
 }
