@@ -531,6 +531,14 @@ async fn missing_image_fails_fast_and_atomic_rolls_back() -> anyhow::Result<()> 
                 [(1, "superseded".into()), (2, "failed".into()), (3, "deployed".into())]
             );
             assert_eq!(h[2]["description"], "Rollback to 1");
+            // The rollback went component by component in the matrix's order too.
+            let after = run
+                .stdout
+                .split("rolling back to revision 1 (--atomic)")
+                .nth(1)
+                .ok_or_else(|| anyhow!("no rollback step in:\n{}", run.stdout))?;
+            let comps: Vec<&str> = after.lines().filter_map(|l| l.strip_prefix("==> component ")).collect();
+            assert_eq!(comps, ["bookkeeper", "segmentstore", "controller"]);
             assert_eq!(h[2]["chart"], "streamstore-0.5.1");
             // Healthy on the old version: every pod Ready and on 0.5.1.
             let ps = pods(c, &ns.name).await?;

@@ -510,6 +510,11 @@ pub async fn apply(
         extra: Default::default(),
     };
     rel.extra.insert("chartup_plan".into(), json!(saved.fingerprint));
+    if !saved.plan.rollout.is_empty() {
+        // The matrix's component order, so a later rollback (which has no matrix) keeps it.
+        let order: Vec<&str> = saved.plan.rollout.iter().map(|s| s.component.as_str()).collect();
+        rel.extra.insert("chartup_order".into(), json!(order));
+    }
     for old in history.prune_before_create(opts.history_max) {
         store.delete(&release, old).await?;
     }
@@ -1291,7 +1296,24 @@ pub async fn rollback(
         namespace: ns.into(),
         ..Default::default()
     };
-    let plan = plan::build(&old, &new, None, &popts);
+    let mut plan = plan::build(&old, &new, None, &popts);
+    // Roll back in the order the release was upgraded in (recorded from the matrix).
+    if let Some(order) = rollout_order(&current).or_else(|| rollout_order(&target)) {
+        plan.rollout = order
+            .iter()
+            .map(|comp| plan::RolloutStep {
+                component: comp.clone(),
+                objects: new
+                    .objects
+                    .objects
+                    .iter()
+                    .filter(|o| !is_hook(o) && o.is_workload() && component_name(o) == *comp)
+                    .map(|o| o.key.to_string())
+                    .collect(),
+            })
+            .filter(|s| !s.objects.is_empty())
+            .collect();
+    }
     if plan.volumes.iter().any(|v| v.verdict == Verdict::Loss) && !opts.accept_data_loss {
         return Err(ApplyError::Refused(
             plan.volumes
@@ -1335,7 +1357,11 @@ pub async fn rollback(
         apply_method: HELM_APPLY_METHOD.into(),
         extra: Default::default(),
     };
-    rel.extra.insert("rollback_revision".into(), json!(target.version));
+    // Helm 4 keeps the rollback's target in `info.rollback_revision` (`helm history` shows it).
+    rel.info.extra.insert("rollback_revision".into(), json!(target.version));
+    if let Some(order) = rollout_order(&current).or_else(|| rollout_order(&target)) {
+        rel.extra.insert("chartup_order".into(), json!(order));
+    }
     for old in history.prune_before_create(opts.history_max) {
         store.delete(release, old).await?;
     }
@@ -1363,6 +1389,18 @@ pub async fn rollback(
             })
         }
     }
+}
+
+/// The component order a chartup revision recorded (`chartup_order`), if any.
+fn rollout_order(r: &Release) -> Option<Vec<String>> {
+    let order: Vec<String> = r
+        .extra
+        .get("chartup_order")?
+        .as_array()?
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect();
+    (!order.is_empty()).then_some(order)
 }
 
 /// Release a lock left by a crashed run: the pending revision becomes `failed`, with an account
