@@ -75,7 +75,7 @@ pub fn default_actor() -> String {
 
 /// What the executor reports as it goes (one line each on a terminal, one JSON event with `-o json`).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-#[serde(tag = "event", rename_all = "camelCase")]
+#[serde(tag = "event", rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum Progress {
     /// A step starts (`backup`, `pre-upgrade hooks`, `component bookkeeper`…).
     Step { step: String },
@@ -1327,6 +1327,19 @@ pub async fn rollback(
                 })
                 .collect(),
         ));
+    }
+    rep.report(Progress::Step {
+        step: format!(
+            "rollback plan, revision {} → revision {}: {}",
+            current.version,
+            target.version,
+            plan.summary.line()
+        ),
+    });
+    for v in &plan.volumes {
+        rep.report(Progress::Step {
+            step: format!("  volume {}/{}: {} — {}", v.component, v.volume, v.verdict, v.reason),
+        });
     }
     rep.report(Progress::Warning {
         message: "rollback restores manifests only: volumes and database schemas are not rolled back".into(),
