@@ -145,11 +145,22 @@ fn saved_plan_holds_manifests_digests_and_a_fingerprint() {
 
 #[test]
 fn cluster_form_explains_itself() {
-    let o = chartup(&["plan", "fate", "charts/fate/1.9.0", "-n", "fate"]);
+    // Planning against a cluster (apply work) that cannot be reached says how to plan offline.
+    let o = chartup(&[
+        "plan",
+        "fate",
+        "charts/fate/1.9.0",
+        "-n",
+        "fate",
+        "--kubeconfig",
+        "/nonexistent/kubeconfig",
+    ]);
     assert_eq!(code(&o), 1);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
-        err.contains("arrive with the apply work") && err.contains("helm get manifest fate -n fate"),
+        err.contains("reads the deployed revision from the release records")
+            && err.contains("helm get manifest fate -n fate")
+            && err.contains("/nonexistent/kubeconfig"),
         "{err}"
     );
 }

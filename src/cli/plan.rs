@@ -110,10 +110,20 @@ fn run_against_cluster(args: &Args, release: String, chart: PathBuf, p: &mut Pri
         },
     };
     let rt = tokio::runtime::Runtime::new()?;
-    let saved = rt.block_on(async {
-        let cluster = args.kube.connect(Some(&args.namespace)).await?;
-        super::apply::plan_against_cluster(&cluster, &input).await
-    })?;
+    let saved = rt
+        .block_on(async {
+            let cluster = args.kube.connect(Some(&args.namespace)).await?;
+            super::apply::plan_against_cluster(&cluster, &input).await
+        })
+        .with_context(|| {
+            format!(
+                "planning against the cluster (`chartup plan RELEASE CHART -n NS`) reads the deployed revision from \
+                 the release records; to plan offline instead: `helm get manifest {rel} -n {ns} > deployed.yaml` and \
+                 add `--from-manifest deployed.yaml`, or give the deployed chart with --from",
+                rel = input.release,
+                ns = args.namespace
+            )
+        })?;
     let plan = &saved.plan;
     let out = match args.output {
         Format::Text => plan::text::render(plan, true),
