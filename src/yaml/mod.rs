@@ -1,1 +1,173 @@
 //! YAML and JSON as Helm reads and writes them: YAML 1.1 into Go values, go-yaml v2 output.
+//!
+//! Helm never uses one YAML library end to end: values go through sigs.k8s.io/yaml (go-yaml v2
+//! plus an `encoding/json` round trip), `toYaml` through JSON and go-yaml v2's emitter,
+//! `toYamlPretty` through yaml.v3, `toJson` through `encoding/json`. Each of those leaves marks in
+//! the output (float64 numbers, natural key order, quoting, 80-column folding), so each path is a
+//! port of the Go behaviour rather than a general-purpose YAML crate. Parsing uses
+//! granit-parser's event stream (already in the tree through serde-saphyr); resolution and
+//! emitting are our own code following go-yaml's `resolve.go`, `decode.go` and `emitterc.go`.
+
+mod emit;
+pub mod gofloat;
+pub mod json;
+mod load;
+pub mod resolve;
+mod toml;
+
+use std::fmt;
+
+use crate::template::value::Value;
+
+/// A failure reading or writing YAML; `Display` is the Go error text Helm shows.
+#[derive(Clone, Debug, PartialEq)]
+pub enum YamlError {
+    /// go-yaml failed (`yaml: line 3: mapping values are not allowed in this context`), or a key
+    /// could not be converted. Shown as sigs.k8s.io/yaml does: `error converting YAML to JSON: …`.
+    Yaml(String),
+    /// The JSON step of sigs.k8s.io/yaml failed (`json: unsupported value: +Inf`), same prefix.
+    Json(String),
+    /// apimachinery's YAMLReader rejected a `---` line (multi-document values files).
+    Split(String),
+    /// Writing failed (`json: unsupported value: NaN`), shown as is.
+    Marshal(String),
+    /// The decoded document does not fit the Go target (see [`expect_map`]).
+    Unmarshal(String),
+}
+
+impl fmt::Display for YamlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            YamlError::Yaml(m) | YamlError::Json(m) => write!(f, "error converting YAML to JSON: {m}"),
+            YamlError::Split(m) | YamlError::Marshal(m) => f.write_str(m),
+            YamlError::Unmarshal(m) => write!(f, "error unmarshaling JSON: while decoding JSON: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for YamlError {}
+
+/// Parses the first YAML document as `sigs.k8s.io/yaml.Unmarshal` into `interface{}` does:
+/// YAML 1.1 (`yes`/`on` are bools, `0755` is 493), every number a `float64`, maps
+/// `map[string]interface {}` with non-string keys stringified (`on:` → `"true"`), timestamps kept
+/// as strings, `<<` merges, last duplicate key wins. An empty document is `Nil`.
+pub fn from_str(text: &str) -> Result<Value, YamlError> {
+    load::load_first(text)
+}
+
+/// Helm 4's multi-document values files (`loader.LoadValues`): the text is split at `---` lines as
+/// apimachinery's YAMLReader does and each document is read with [`from_str`]. The caller merges
+/// them (`MergeMaps`). A bad separator line gives [`YamlError::Split`] (Helm prefixes it with
+/// `error reading yaml document: `; other errors with `cannot unmarshal yaml document: `).
+pub fn from_str_multi(text: &str) -> Result<Vec<Value>, YamlError> {
+    load::split_documents(text)?.iter().map(|d| from_str(d)).collect()
+}
+
+/// go-yaml v2 `Marshal` of the value after a JSON round trip (Helm's `toYaml` before it trims
+/// the final newline).
+pub fn to_yaml(v: &Value) -> Result<String, YamlError> {
+    let tree = json::to_tree(v).map_err(YamlError::Marshal)?;
+    let tree = emit::reparse_json_strings(tree).map_err(YamlError::Marshal)?;
+    Ok(emit::marshal(&tree))
+}
+
+/// yaml.v3 with indent 2 (Helm's `toYamlPretty`).
+/// Unlike `toYaml` there is no JSON round trip: yaml.v3 sees the Go values themselves, so floats
+/// print with `FormatFloat(f, 'g', -1, 64)` (`1e+06`), lists are indented under their key and
+/// lines are never folded.
+pub fn to_yaml_pretty(v: &Value) -> Result<String, YamlError> {
+    Ok(emit::marshal_v3(&v3_tree(v, 0)?))
+}
+
+/// The value as yaml.v3's encoder sees it, numbers already formatted.
+fn v3_tree(v: &Value, depth: usize) -> Result<json::Json, YamlError> {
+    use json::Json;
+    if depth > 1000 {
+        return Err(YamlError::Marshal("yaml: value nested too deeply".into()));
+    }
+    Ok(match v {
+        Value::Nil => Json::Null,
+        Value::Bool(b) => Json::Bool(*b),
+        Value::Int(i) | Value::Int64(i) => Json::Num(i.to_string()),
+        Value::Float(f) => Json::Num(match gofloat::format64(*f, gofloat::Fmt::G).as_str() {
+            "+Inf" => ".inf".into(),
+            "-Inf" => "-.inf".into(),
+            "NaN" => ".nan".into(),
+            s => s.to_string(),
+        }),
+        Value::String(s) => Json::Str(s.to_string()),
+        // A []byte is a slice of uint8 to the encoder.
+        Value::Bytes(b) => Json::Arr(b.iter().map(|x| Json::Num(x.to_string())).collect()),
+        Value::List(l) => Json::Arr(
+            l.items
+                .iter()
+                .map(|x| v3_tree(x, depth + 1))
+                .collect::<Result<_, _>>()?,
+        ),
+        Value::Map(m) => Json::Obj(
+            m.entries()
+                .into_iter()
+                .map(|(k, x)| Ok((k, v3_tree(&x, depth + 1)?)))
+                .collect::<Result<_, YamlError>>()?,
+        ),
+        // time.Time is written plain in RFC 3339 form.
+        Value::Time(t) => Json::Num(json::rfc3339_nano(t)),
+        Value::Object(o) => match o.underlying() {
+            Some(u) => v3_tree(&u, depth + 1)?,
+            None => Json::Obj(Vec::new()),
+        },
+    })
+}
+
+/// Options for [`to_json`]: `toJson` escapes HTML, `toRawJson` does not; `toPrettyJson` indents.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct JsonOpts {
+    /// Escape `<`, `>`, `&` as `\u003c`… (`json.Marshal`'s default).
+    pub escape_html: bool,
+    /// Indent with two spaces (`json.MarshalIndent(v, "", "  ")`).
+    pub indent: bool,
+}
+
+/// Go `encoding/json` output (`json.Marshal`, or `json.MarshalIndent(v, "", "  ")` with `indent`).
+/// Errors are Go's (`json: unsupported value: NaN`).
+pub fn to_json(v: &Value, opts: JsonOpts) -> Result<String, String> {
+    let tree = json::to_tree(v)?;
+    let mut out = String::new();
+    json::write_tree(
+        &mut out,
+        &tree,
+        opts.escape_html,
+        if opts.indent { Some(0) } else { None },
+    );
+    Ok(out)
+}
+
+/// `json.Unmarshal` into `interface{}`: numbers are `float64`; errors are Go's texts
+/// (`invalid character 'x' looking for beginning of value`, `unexpected end of JSON input`).
+pub fn from_json(text: &str) -> Result<Value, String> {
+    json::parse(text)
+}
+
+/// BurntSushi/toml's encoder (Helm's `toToml`).
+/// Errors are the encoder's texts (`toml: cannot encode array with nil element`), which Helm's
+/// `toToml` prints instead of the document.
+pub fn to_toml(v: &Value) -> Result<String, String> {
+    toml::encode(v)
+}
+
+/// Helm's values are decoded into a `map[string]interface{}`: a document that is not a map fails
+/// in the JSON step with Go's text (`error unmarshaling JSON: while decoding JSON: json: cannot
+/// unmarshal string into Go value of type map[string]interface {}`); null is an empty map.
+pub fn expect_map(v: Value, go_type: &str) -> Result<crate::template::value::Map, YamlError> {
+    let kind = match v {
+        Value::Map(m) => return Ok(m),
+        Value::Nil => return Ok(crate::template::value::Map::new()),
+        Value::String(_) => "string",
+        Value::Bool(_) => "bool",
+        Value::List(_) => "array",
+        _ => "number",
+    };
+    Err(YamlError::Unmarshal(format!(
+        "json: cannot unmarshal {kind} into Go value of type {go_type}"
+    )))
+}

@@ -1,0 +1,450 @@
+//! From rendered files to what `helm template` prints: Helm's `SortManifests` (split each file
+//! into documents, read each document's head, separate hooks), the install-order kind sort, and
+//! the printing of pkg/cmd/template.go (`# Source:` headers, hooks after manifests,
+//! `--skip-tests`, `--show-only`, `--output-dir`).
+//!
+//! Everything here follows helm v4.1.4's code closely, including its quirks (documents are split
+//! with `(?:^|\s*\n)---\s*`, so `---` followed by another `---` leaves a document that starts with
+//! `---`; `--show-only` re-splits the printed stream), because parity is byte for byte.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+use crate::template::value::Value;
+
+/// Helm's `InstallOrder` (pkg/release/v1/util/kind_sorter.go, v4.1.4).
+pub const INSTALL_ORDER: &[&str] = &[
+    "PriorityClass",
+    "Namespace",
+    "NetworkPolicy",
+    "ResourceQuota",
+    "LimitRange",
+    "PodSecurityPolicy",
+    "PodDisruptionBudget",
+    "ServiceAccount",
+    "Secret",
+    "SecretList",
+    "ConfigMap",
+    "StorageClass",
+    "PersistentVolume",
+    "PersistentVolumeClaim",
+    "CustomResourceDefinition",
+    "ClusterRole",
+    "ClusterRoleList",
+    "ClusterRoleBinding",
+    "ClusterRoleBindingList",
+    "Role",
+    "RoleList",
+    "RoleBinding",
+    "RoleBindingList",
+    "Service",
+    "DaemonSet",
+    "Pod",
+    "ReplicationController",
+    "ReplicaSet",
+    "Deployment",
+    "HorizontalPodAutoscaler",
+    "StatefulSet",
+    "Job",
+    "CronJob",
+    "IngressClass",
+    "Ingress",
+    "APIService",
+    "MutatingWebhookConfiguration",
+    "ValidatingWebhookConfiguration",
+];
+
+/// Hook events Helm knows; `test-success` is Helm 2's name for `test`.
+const HOOK_EVENTS: &[(&str, &str)] = &[
+    ("pre-install", "pre-install"),
+    ("post-install", "post-install"),
+    ("pre-delete", "pre-delete"),
+    ("post-delete", "post-delete"),
+    ("pre-upgrade", "pre-upgrade"),
+    ("post-upgrade", "post-upgrade"),
+    ("pre-rollback", "pre-rollback"),
+    ("post-rollback", "post-rollback"),
+    ("test", "test"),
+    ("test-success", "test"),
+];
+
+/// Hook information of a document annotated `helm.sh/hook`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HookInfo {
+    /// Normalised event names (`test-success` becomes `test`), in annotation order.
+    pub events: Vec<String>,
+    /// `helm.sh/hook-weight` (0 when absent or not an integer).
+    pub weight: i64,
+    /// `helm.sh/hook-delete-policy` entries.
+    pub delete_policies: Vec<String>,
+    /// `helm.sh/hook-output-log-policy` entries.
+    pub output_log_policies: Vec<String>,
+}
+
+impl HookInfo {
+    pub fn is_test(&self) -> bool {
+        self.events.iter().any(|e| e == "test")
+    }
+}
+
+/// One YAML document of the rendered output, with the parts of its head Helm reads.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Manifest {
+    /// Template path, e.g. `mychart/templates/deployment.yaml` (the `# Source:` line).
+    pub source: String,
+    /// The document text (trimmed, without the `---` separator).
+    pub content: String,
+    pub api_version: String,
+    pub kind: String,
+    pub name: String,
+    pub namespace: String,
+    /// `Some` for hooks.
+    pub hook: Option<HookInfo>,
+}
+
+fn sep_regex() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    // Go's `\s` is ASCII whitespace: [\t\n\f\r ].
+    RE.get_or_init(|| Regex::new(r"(?:^|[\t\n\x0C\r ]*\n)---[\t\n\x0C\r ]*").expect("static regex"))
+}
+
+/// Go's `strings.TrimSpace`.
+fn trim_space(s: &str) -> &str {
+    s.trim_matches(|c: char| c.is_whitespace())
+}
+
+/// `releaseutil.SplitManifests`, returning the documents in order.
+pub fn split_manifests(big: &str) -> Vec<String> {
+    let big = trim_space(big);
+    sep_regex()
+        .split(big)
+        .filter(|d| !d.is_empty())
+        .map(|d| trim_space(d).to_string())
+        .collect()
+}
+
+fn str_at(v: &Value, path: &[&str]) -> Option<Value> {
+    let mut cur = v.clone();
+    for k in path {
+        cur = cur.as_map()?.get(k)?;
+    }
+    Some(cur)
+}
+
+/// Read one document's head like `yaml.Unmarshal(doc, &SimpleHead{})`. `head` parses YAML.
+fn parse_head(
+    source: &str,
+    doc: &str,
+    parse_yaml: &dyn Fn(&str) -> Result<Value, String>,
+) -> Result<(String, String, String, String, BTreeMap<String, String>), String> {
+    let v = parse_yaml(doc).map_err(|e| format!("YAML parse error on {source}: {e}"))?;
+    let get = |path: &[&str]| match str_at(&v, path) {
+        Some(Value::String(s)) => s.to_string(),
+        _ => String::new(),
+    };
+    let mut annotations = BTreeMap::new();
+    if let Some(Value::Map(m)) = str_at(&v, &["metadata", "annotations"]) {
+        for (k, val) in m.entries() {
+            if let Value::String(s) = val {
+                annotations.insert(k, s.to_string());
+            } else if !val.is_nil() {
+                annotations.insert(k, String::new());
+            }
+        }
+    }
+    Ok((
+        get(&["apiVersion"]),
+        get(&["kind"]),
+        get(&["metadata", "name"]),
+        get(&["metadata", "namespace"]),
+        annotations,
+    ))
+}
+
+fn split_annotation(v: Option<&String>) -> Vec<String> {
+    v.map(|s| {
+        s.split(',')
+            .map(|p| p.trim().to_string())
+            .filter(|p| !p.is_empty())
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+/// Helm's `SortManifests`: `files` are (path, rendered text); partials and blank files are
+/// skipped, documents with an unknown hook are dropped. Returns (hooks, manifests), each stably
+/// sorted by kind in install order.
+pub fn sort_manifests(
+    files: &BTreeMap<String, String>,
+    parse_yaml: &dyn Fn(&str) -> Result<Value, String>,
+) -> Result<(Vec<Manifest>, Vec<Manifest>), String> {
+    let mut hooks = Vec::new();
+    let mut generic = Vec::new();
+    for (path, content) in files {
+        let base = path.rsplit('/').next().unwrap_or(path);
+        if base.starts_with('_') || trim_space(content).is_empty() {
+            continue;
+        }
+        for doc in split_manifests(content) {
+            let (api_version, kind, name, namespace, annotations) = parse_head(path, &doc, parse_yaml)?;
+            let mut m = Manifest {
+                source: path.clone(),
+                content: doc,
+                api_version,
+                kind,
+                name,
+                namespace,
+                hook: None,
+            };
+            let Some(hook_types) = annotations.get("helm.sh/hook") else {
+                generic.push(m);
+                continue;
+            };
+            let mut events = Vec::new();
+            let mut unknown = false;
+            for t in hook_types.split(',') {
+                let t = t.trim().to_lowercase();
+                match HOOK_EVENTS.iter().find(|(n, _)| *n == t) {
+                    Some((_, e)) => events.push(e.to_string()),
+                    None => {
+                        unknown = true;
+                        break;
+                    }
+                }
+            }
+            if unknown {
+                continue;
+            }
+            m.hook = Some(HookInfo {
+                events,
+                weight: annotations
+                    .get("helm.sh/hook-weight")
+                    .and_then(|w| w.parse::<i64>().ok())
+                    .unwrap_or(0),
+                delete_policies: split_annotation(annotations.get("helm.sh/hook-delete-policy")),
+                output_log_policies: split_annotation(annotations.get("helm.sh/hook-output-log-policy")),
+            });
+            hooks.push(m);
+        }
+    }
+    sort_by_kind(&mut hooks);
+    sort_by_kind(&mut generic);
+    Ok((hooks, generic))
+}
+
+/// Stable sort in install order; unknown kinds go last, alphabetically among themselves.
+pub fn sort_by_kind(ms: &mut [Manifest]) {
+    let rank = |k: &str| INSTALL_ORDER.iter().position(|o| *o == k);
+    ms.sort_by(|a, b| match (rank(&a.kind), rank(&b.kind)) {
+        (Some(x), Some(y)) => x.cmp(&y),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => a.kind.cmp(&b.kind),
+    });
+}
+
+/// Go's `filepath.Match` on `/`-separated paths (used by `--show-only`). Returns `None` for a
+/// malformed pattern (Helm then treats it as not matching).
+pub fn path_match(pattern: &str, name: &str) -> Option<bool> {
+    let p: Vec<char> = pattern.chars().collect();
+    let n: Vec<char> = name.chars().collect();
+    fn class(p: &[char], mut i: usize, c: char) -> Option<(bool, usize)> {
+        // p[i] is just after '['.
+        let neg = p.get(i) == Some(&'^');
+        if neg {
+            i += 1;
+        }
+        let mut matched = false;
+        let mut first = true;
+        loop {
+            let ch = *p.get(i)?;
+            if ch == ']' && !first {
+                return Some((matched != neg, i + 1));
+            }
+            first = false;
+            let lo = if ch == '\\' {
+                i += 1;
+                *p.get(i)?
+            } else {
+                ch
+            };
+            i += 1;
+            let mut hi = lo;
+            if p.get(i) == Some(&'-') && p.get(i + 1).is_some_and(|c| *c != ']') {
+                hi = if p[i + 1] == '\\' {
+                    i += 1;
+                    *p.get(i + 1)?
+                } else {
+                    p[i + 1]
+                };
+                i += 2;
+            }
+            if lo <= c && c <= hi {
+                matched = true;
+            }
+        }
+    }
+    fn m(p: &[char], n: &[char]) -> Option<bool> {
+        let Some(&c) = p.first() else {
+            return Some(n.is_empty());
+        };
+        match c {
+            '*' => {
+                let rest = &p[1..];
+                for i in 0..=n.len() {
+                    if m(rest, &n[i..])? {
+                        return Some(true);
+                    }
+                    if i < n.len() && n[i] == '/' {
+                        break;
+                    }
+                }
+                Some(false)
+            }
+            '?' => Some(n.first().is_some_and(|x| *x != '/') && m(&p[1..], &n[1..])?),
+            '[' => {
+                let Some(&x) = n.first() else {
+                    // Still validate the pattern.
+                    return Some(false);
+                };
+                if x == '/' {
+                    return Some(false);
+                }
+                let (ok, next) = class(p, 1, x)?;
+                Some(ok && m(&p[next..], &n[1..])?)
+            }
+            '\\' => {
+                let e = *p.get(1)?;
+                Some(n.first() == Some(&e) && m(&p[2..], &n[1..])?)
+            }
+            _ => Some(n.first() == Some(&c) && m(&p[1..], &n[1..])?),
+        }
+    }
+    m(&p, &n)
+}
+
+/// What `helm template` writes on stdout for these documents (no `--output-dir`).
+/// `crds` are (path, raw file text) printed first when `--include-crds`.
+pub fn helm_template_output(
+    crds: &[(String, String)],
+    manifests: &[Manifest],
+    hooks: &[Manifest],
+    skip_tests: bool,
+    no_hooks: bool,
+    show_only: &[String],
+) -> Result<String, String> {
+    let mut body = String::new();
+    for (path, data) in crds {
+        body.push_str(&format!("---\n# Source: {path}\n{data}\n"));
+    }
+    for m in manifests {
+        body.push_str(&format!("---\n# Source: {}\n{}\n", m.source, m.content));
+    }
+    let mut out = String::new();
+    out.push_str(trim_space(&body));
+    out.push('\n');
+    if !no_hooks {
+        for h in hooks {
+            if skip_tests && h.hook.as_ref().is_some_and(HookInfo::is_test) {
+                continue;
+            }
+            out.push_str(&format!("---\n# Source: {}\n{}\n", h.source, h.content));
+        }
+    }
+    if show_only.is_empty() {
+        return Ok(out);
+    }
+    let docs = split_manifests(&out);
+    let mut shown = String::new();
+    for f in show_only {
+        let f = f.replace('\\', "/");
+        let mut missing = true;
+        for doc in &docs {
+            // "# Source: [^/]+/(.+)": the first match in the document.
+            let Some(name) = source_suffix(doc) else { continue };
+            if path_match(&f, name) != Some(true) {
+                continue;
+            }
+            shown.push_str(&format!("---\n{doc}\n"));
+            missing = false;
+        }
+        if missing {
+            return Err(format!("could not find template {f} in chart"));
+        }
+    }
+    Ok(shown)
+}
+
+/// The path after the chart name on the first `# Source: chart/path` of a document.
+fn source_suffix(doc: &str) -> Option<&str> {
+    let mut rest = doc;
+    while let Some(i) = rest.find("# Source: ") {
+        let after = &rest[i + "# Source: ".len()..];
+        // [^/]+ then '/', then (.+) up to the end of the line.
+        let slash = after.find(['/', '\n']);
+        if let Some(s) = slash {
+            if after.as_bytes()[s] == b'/' && s > 0 {
+                let tail = &after[s + 1..];
+                let end = tail.find('\n').unwrap_or(tail.len());
+                if end > 0 {
+                    return Some(&tail[..end]);
+                }
+            }
+        }
+        rest = after;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_like_helm() {
+        // releaseutil's tests: leading separator, trailing whitespace, separators with spaces.
+        assert_eq!(split_manifests("---\na: 1\n---\nb: 2\n"), vec!["a: 1", "b: 2"]);
+        // Observed with helm 4.1.4 (fixture actions/templates/multidoc.yaml): `---   \n---`
+        // leaves a document starting with `---`.
+        assert_eq!(split_manifests("a: 1\n---   \n---\nb: 2"), vec!["a: 1", "---\nb: 2"]);
+    }
+
+    #[test]
+    fn kind_order_is_stable_and_unknown_last() {
+        let mk = |k: &str, n: &str| Manifest {
+            source: String::new(),
+            content: n.into(),
+            api_version: String::new(),
+            kind: k.into(),
+            name: n.into(),
+            namespace: String::new(),
+            hook: None,
+        };
+        let mut v = vec![
+            mk("Widget", "w"),
+            mk("Service", "s1"),
+            mk("Gadget", "g"),
+            mk("Namespace", "n"),
+            mk("Service", "s2"),
+        ];
+        sort_by_kind(&mut v);
+        let names: Vec<&str> = v.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names, ["n", "s1", "s2", "g", "w"]);
+    }
+
+    #[test]
+    fn filepath_match() {
+        assert_eq!(path_match("templates/*.yaml", "templates/a.yaml"), Some(true));
+        assert_eq!(path_match("templates/*", "templates/x/a.yaml"), Some(false));
+        assert_eq!(
+            path_match(
+                "charts/web/templates/deployment.yaml",
+                "charts/web/templates/deployment.yaml"
+            ),
+            Some(true)
+        );
+        assert_eq!(path_match("[", "x"), None);
+    }
+}

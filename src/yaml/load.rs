@@ -1,0 +1,692 @@
+//! Reading YAML the way Helm does: `sigs.k8s.io/yaml.Unmarshal` into `interface{}`.
+//!
+//! That is three steps in Go: go-yaml v2 decodes into `map[interface{}]interface{}` with YAML 1.1
+//! resolution, sigs.k8s.io stringifies the keys, and `encoding/json` round-trips the result so every
+//! number becomes a `float64`. We parse with granit-parser's event stream (the parser inside
+//! serde-saphyr) into a small node tree, then decode that tree following go-yaml's `decode.go`
+//! (merge keys, aliases decoded afresh at each use, last duplicate key wins) and apply the two
+//! conversions directly instead of going through JSON text.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle, ScanError};
+
+use super::resolve::{self, Resolved};
+use super::YamlError;
+use crate::template::value::{Map, Value};
+
+/// A parsed YAML node (go-yaml's `node`).
+enum Node {
+    Scalar {
+        value: String,
+        /// Plain and untagged (or tagged `!`): resolved implicitly.
+        implicit: bool,
+        /// The full tag, when one was written.
+        tag: Option<String>,
+        #[allow(dead_code)]
+        line: usize,
+    },
+    Seq(Vec<Rc<Node>>),
+    Map(Vec<(Rc<Node>, Rc<Node>)>),
+    Alias(Rc<Node>),
+}
+
+/// Builds nodes from events for one document.
+struct Builder<'a> {
+    parser: Parser<'a, serde_saphyr::granit_parser::StrInput<'a>>,
+    anchors: HashMap<usize, Rc<Node>>,
+    names: HashMap<usize, String>,
+    text: &'a str,
+}
+
+impl<'a> Builder<'a> {
+    fn next(&mut self) -> Result<Option<(Event<'a>, usize)>, YamlError> {
+        match self.parser.next_event() {
+            None => Ok(None),
+            Some(Ok((ev, span))) => {
+                // granit reports an empty plain scalar as "~" with an empty span; go-yaml sees "".
+                let ev = match ev {
+                    Event::Scalar(v, ScalarStyle::Plain, a, t)
+                        if span.start.index() == span.end.index() && v == "~" =>
+                    {
+                        Event::Scalar(std::borrow::Cow::Borrowed(""), ScalarStyle::Plain, a, t)
+                    }
+                    ev => ev,
+                };
+                Ok(Some((ev, span.start.line())))
+            }
+            Some(Err(e)) => Err(scan_error(&e, self.text)),
+        }
+    }
+
+    /// Reads one node whose first event is `ev`.
+    fn node(&mut self, ev: Event<'a>, line: usize, depth: usize) -> Result<Rc<Node>, YamlError> {
+        if depth > 10_000 {
+            return Err(YamlError::Yaml("yaml: exceeded max depth of 10000".into()));
+        }
+        let (node, anchor) = match ev {
+            Event::Scalar(value, style, anchor, tag) => {
+                // granit reads `k: v` as one plain scalar where libyaml refuses the ':' (a
+                // simple key longer than 1024 characters, a continuation line holding `k: v`).
+                if style == ScalarStyle::Plain && (value.contains(": ") || value.ends_with(':')) {
+                    let at = line.saturating_sub(1);
+                    return Err(YamlError::Yaml(if at == 0 {
+                        "yaml: mapping values are not allowed in this context".into()
+                    } else {
+                        format!("yaml: line {}: mapping values are not allowed in this context", at + 1)
+                    }));
+                }
+                let tag = tag.map(|t| format!("{}{}", t.handle(), t.suffix()));
+                let plain = style == ScalarStyle::Plain;
+                let (implicit, tag) = match tag.as_deref() {
+                    None => (plain, None),
+                    Some("!") => (plain, None),
+                    Some(_) => (false, tag),
+                };
+                (
+                    Node::Scalar {
+                        value: value.into_owned(),
+                        implicit,
+                        tag,
+                        line,
+                    },
+                    anchor,
+                )
+            }
+            Event::SequenceStart(_, anchor, _) => {
+                let mut items = Vec::new();
+                loop {
+                    match self.next()? {
+                        None => return Err(YamlError::Yaml("yaml: unexpected end of stream".into())),
+                        Some((Event::SequenceEnd, _)) => break,
+                        Some((Event::Comment(..), _)) => continue,
+                        Some((Event::Anchor(id, name), _)) => {
+                            self.names.insert(id, name.into_owned());
+                        }
+                        Some((ev, l)) => items.push(self.node(ev, l, depth + 1)?),
+                    }
+                }
+                (Node::Seq(items), anchor)
+            }
+            Event::MappingStart(style, anchor, _) => {
+                let block = style == serde_saphyr::granit_parser::StructureStyle::Block;
+                let mut pairs = Vec::new();
+                loop {
+                    let key = match self.next()? {
+                        None => return Err(YamlError::Yaml("yaml: unexpected end of stream".into())),
+                        Some((Event::MappingEnd, _)) => break,
+                        Some((Event::Comment(..), _)) => continue,
+                        Some((Event::Anchor(id, name), _)) => {
+                            self.names.insert(id, name.into_owned());
+                            continue;
+                        }
+                        Some((ev, l)) => {
+                            // libyaml has no implicit empty key in block mappings (`: 1`).
+                            if block {
+                                if let Event::Scalar(v, ScalarStyle::Plain, 0, None) = &ev {
+                                    if v.is_empty() {
+                                        let at = l.saturating_sub(1);
+                                        return Err(YamlError::Yaml(if at == 0 {
+                                            "yaml: did not find expected key".into()
+                                        } else {
+                                            format!("yaml: line {at}: did not find expected key")
+                                        }));
+                                    }
+                                }
+                            }
+                            self.node(ev, l, depth + 1)?
+                        }
+                    };
+                    let value = loop {
+                        match self.next()? {
+                            None => return Err(YamlError::Yaml("yaml: unexpected end of stream".into())),
+                            Some((Event::Comment(..), _)) => continue,
+                            Some((Event::Anchor(id, name), _)) => {
+                                self.names.insert(id, name.into_owned());
+                            }
+                            Some((ev, l)) => break self.node(ev, l, depth + 1)?,
+                        }
+                    };
+                    pairs.push((key, value));
+                }
+                (Node::Map(pairs), anchor)
+            }
+            Event::Alias(id) => match self.anchors.get(&id) {
+                Some(n) => return Ok(Rc::new(Node::Alias(n.clone()))),
+                // The anchor is still open: the alias is inside the node it names.
+                None => {
+                    let name = self.names.get(&id).cloned().unwrap_or_default();
+                    return Err(YamlError::Yaml(format!("yaml: anchor '{name}' value contains itself")));
+                }
+            },
+            _ => return Err(YamlError::Yaml("yaml: did not find expected node content".into())),
+        };
+        let node = Rc::new(node);
+        if anchor != 0 {
+            self.anchors.insert(anchor, node.clone());
+        }
+        Ok(node)
+    }
+
+    /// The first document's root node, `None` for an empty stream.
+    fn first_document(&mut self) -> Result<Option<Rc<Node>>, YamlError> {
+        loop {
+            match self.next()? {
+                None | Some((Event::StreamEnd, _)) => return Ok(None),
+                Some((Event::DocumentEnd, _)) => return Ok(None),
+                Some((Event::StreamStart, _))
+                | Some((Event::DocumentStart(..), _))
+                | Some((Event::Comment(..), _))
+                | Some((Event::Anchor(..), _)) => continue,
+                Some((ev, line)) => {
+                    let root = self.node(ev, line, 0)?;
+                    // go-yaml reads up to the document end, so errors right after the root count.
+                    loop {
+                        match self.next()? {
+                            Some((Event::Comment(..), _)) | Some((Event::Anchor(..), _)) => continue,
+                            _ => break,
+                        }
+                    }
+                    return Ok(Some(root));
+                }
+            }
+        }
+    }
+}
+
+/// Maps granit's scanner/parser errors to libyaml's wording and go-yaml's line rule: a scanner
+/// error shows the 1-based line, a parser error the 0-based line of the problem, and neither
+/// shows a line when the 0-based line is 0.
+fn scan_error(e: &ScanError, text: &str) -> YamlError {
+    use serde_saphyr::granit_parser::ErrorKind as K;
+    let mut line0 = e.marker().line().saturating_sub(1);
+    let eof_line0 = text.matches('\n').count();
+    // (message, is a scanner error)
+    let (msg, scanner): (String, bool) = match e.kind() {
+        K::MappingValueNotAllowed | K::InvalidMappingValueWhitespace | K::InvalidColonPlacement => {
+            // Inside a flow sequence libyaml scans the ':' and its parser then rejects it.
+            match e.marker().byte_offset().and_then(|o| open_flow(text, o)) {
+                Some('[') => ("did not find expected ',' or ']'".into(), false),
+                _ => ("mapping values are not allowed in this context".into(), true),
+            }
+        }
+        K::ExpectedBlockMappingKey | K::UnexpectedEofBlockMapping => ("did not find expected key".into(), false),
+        K::ExpectedBlockSequenceEntry | K::UnexpectedEofBlockSequence => {
+            ("did not find expected '-' indicator".into(), false)
+        }
+        K::UnexpectedCharacter { .. } | K::TabNotAllowed | K::TabInIndentation | K::TabInBlockIndentation => {
+            ("found character that cannot start any token".into(), true)
+        }
+        K::SimpleKeyExpected | K::InvalidSimpleKey => ("could not find expected ':'".into(), true),
+        K::UnexpectedEofFlowSequence | K::UnclosedFlowCollection { open: '[' } => {
+            line0 = eof_line0;
+            ("did not find expected ',' or ']'".into(), false)
+        }
+        K::UnexpectedEofFlowMapping | K::UnclosedFlowCollection { .. } => {
+            line0 = eof_line0;
+            ("did not find expected ',' or '}'".into(), false)
+        }
+        K::ExpectedFlowSequenceSeparator => ("did not find expected ',' or ']'".into(), false),
+        K::ExpectedFlowMappingSeparator => ("did not find expected ',' or '}'".into(), false),
+        K::ExpectedNodeContent => ("did not find expected node content".into(), false),
+        // A stray `]`/`}` after a block mapping value: libyaml's parser wanted the next key.
+        K::MisplacedFlowCollectionEnd => ("did not find expected key".into(), false),
+        K::MismatchedFlowCollectionEnd { open: '[', .. } => ("did not find expected ',' or ']'".into(), false),
+        K::MismatchedFlowCollectionEnd { .. } => ("did not find expected ',' or '}'".into(), false),
+        K::ExpectedDocumentStart => ("did not find expected <document start>".into(), false),
+        K::UnclosedQuotedScalar | K::InvalidQuotedScalarIndent | K::UnexpectedEof => {
+            // libyaml does not check indentation inside quoted scalars: an unclosed quote runs
+            // to the end of the stream.
+            line0 = eof_line0;
+            ("found unexpected end of stream".into(), true)
+        }
+        K::UnknownQuotedScalarEscape => ("found unknown escape character".into(), true),
+        K::BlockSequenceEntryNotAllowed | K::BlockEntryInFlowCollection => {
+            ("block sequence entries are not allowed in this context".into(), true)
+        }
+        K::UnknownAnchor => {
+            // go-yaml reports this from its own parser, by name and without a line.
+            let at = e.marker().byte_offset().unwrap_or(usize::MAX);
+            let name: String = text
+                .get(at..)
+                .unwrap_or("")
+                .trim_start_matches('*')
+                .chars()
+                .take_while(|c| !c.is_whitespace() && !matches!(c, ',' | '[' | ']' | '{' | '}'))
+                .collect();
+            return YamlError::Yaml(format!("yaml: unknown anchor '{name}' referenced"));
+        }
+        other => (other.to_string(), true),
+    };
+    let shown = if line0 == 0 {
+        0
+    } else if scanner {
+        line0 + 1
+    } else {
+        line0
+    };
+    if shown == 0 {
+        YamlError::Yaml(format!("yaml: {msg}"))
+    } else {
+        YamlError::Yaml(format!("yaml: line {shown}: {msg}"))
+    }
+}
+
+/// The innermost flow collection (`[` or `{`) open at byte `offset`, skipping quoted text and
+/// comments (a rough scan, only used to pick libyaml's wording for an error).
+fn open_flow(text: &str, offset: usize) -> Option<char> {
+    let mut stack = Vec::new();
+    let mut quote: Option<char> = None;
+    let mut comment = false;
+    let mut prev = ' ';
+    for (i, c) in text.char_indices() {
+        if i >= offset {
+            break;
+        }
+        if comment {
+            if c == '\n' {
+                comment = false;
+            }
+        } else if let Some(q) = quote {
+            if c == q && !(q == '"' && prev == '\\') {
+                quote = None;
+            }
+        } else {
+            match c {
+                '"' | '\'' if prev.is_whitespace() || matches!(prev, '[' | '{' | ',' | ':') => quote = Some(c),
+                '#' if prev.is_whitespace() => comment = true,
+                '[' | '{' => stack.push(c),
+                ']' | '}' => {
+                    stack.pop();
+                }
+                _ => {}
+            }
+        }
+        prev = c;
+    }
+    stack.pop()
+}
+
+/// go-yaml's guard against alias bombs (`allowedAliasRatio`).
+fn allowed_alias_ratio(decode_count: usize) -> f64 {
+    const ALIAS_RATIO_RANGE_LOW: f64 = 400_000.0;
+    const ALIAS_RATIO_RANGE_HIGH: f64 = 4_000_000.0;
+    let c = decode_count as f64;
+    if c <= ALIAS_RATIO_RANGE_LOW {
+        0.99
+    } else if c >= ALIAS_RATIO_RANGE_HIGH {
+        0.10
+    } else {
+        0.99 - 0.89 * ((c - ALIAS_RATIO_RANGE_LOW) / (ALIAS_RATIO_RANGE_HIGH - ALIAS_RATIO_RANGE_LOW))
+    }
+}
+
+/// Decodes nodes into Values, as go-yaml into `interface{}` then the JSON conversions.
+struct Decoder {
+    decode_count: usize,
+    alias_count: usize,
+    alias_depth: usize,
+}
+
+/// A decoded map key before stringification (what go-yaml puts in `map[interface{}]interface{}`).
+enum Key {
+    Str(String),
+    Int(i64),
+    Uint(u64),
+    Float(f64),
+    Bool(bool),
+    Nil,
+    Collection,
+}
+
+impl Decoder {
+    fn count(&mut self) -> Result<(), YamlError> {
+        self.decode_count += 1;
+        if self.alias_depth > 0 {
+            self.alias_count += 1;
+        }
+        if self.alias_count > 100
+            && self.decode_count > 1000
+            && (self.alias_count as f64) / (self.decode_count as f64) > allowed_alias_ratio(self.decode_count)
+        {
+            return Err(YamlError::Yaml("yaml: document contains excessive aliasing".into()));
+        }
+        Ok(())
+    }
+
+    fn scalar(&mut self, value: &str, implicit: bool, tag: &Option<String>) -> Result<Value, YamlError> {
+        let r = match (implicit, tag) {
+            (true, _) => resolve::resolve_plain(value),
+            (false, None) => Resolved::Str,
+            (false, Some(t)) => {
+                if t == &format!("{}binary", resolve::LONG_TAG_PREFIX) {
+                    use base64::Engine;
+                    let cleaned: String = value.chars().filter(|c| !c.is_whitespace()).collect();
+                    return match base64::engine::general_purpose::STANDARD.decode(cleaned.as_bytes()) {
+                        Ok(bytes) => Ok(Value::from(String::from_utf8_lossy(&bytes).into_owned())),
+                        Err(_) => Err(YamlError::Yaml(
+                            "yaml: !!binary value contains invalid base64 data".into(),
+                        )),
+                    };
+                }
+                resolve::resolve_tagged(t, value).map_err(|m| YamlError::Yaml(format!("yaml: {m}")))?
+            }
+        };
+        Ok(match r {
+            Resolved::Null => Value::Nil,
+            Resolved::Bool(b) => Value::Bool(b),
+            // encoding/json turns every number into a float64.
+            Resolved::Int(i) => Value::Float(i as f64),
+            Resolved::Uint(u) => Value::Float(u as f64),
+            Resolved::Float(f) => {
+                if f.is_finite() {
+                    Value::Float(f)
+                } else {
+                    let s = if f.is_nan() {
+                        "NaN"
+                    } else if f > 0.0 {
+                        "+Inf"
+                    } else {
+                        "-Inf"
+                    };
+                    return Err(YamlError::Json(format!("json: unsupported value: {s}")));
+                }
+            }
+            Resolved::Timestamp | Resolved::Str | Resolved::Merge => Value::from(value),
+        })
+    }
+
+    fn key(&mut self, n: &Node) -> Result<Key, YamlError> {
+        let v = self.decode(n)?;
+        // The decoded value carries floats for every number; go-yaml's key keeps the int type, so
+        // resolve the scalar again to tell `1` (int → "1") from `1.0` (float → "1").
+        let n = match n {
+            Node::Alias(inner) => inner.as_ref(),
+            other => other,
+        };
+        Ok(match v {
+            Value::Nil => Key::Nil,
+            Value::Bool(b) => Key::Bool(b),
+            Value::String(s) => Key::Str(s.to_string()),
+            Value::Float(f) => match n {
+                Node::Scalar {
+                    value, implicit, tag, ..
+                } => {
+                    let r = if *implicit {
+                        resolve::resolve_plain(value)
+                    } else {
+                        match tag {
+                            Some(t) => resolve::resolve_tagged(t, value).unwrap_or(Resolved::Str),
+                            None => Resolved::Str,
+                        }
+                    };
+                    match r {
+                        Resolved::Int(i) => Key::Int(i),
+                        Resolved::Uint(u) => Key::Uint(u),
+                        _ => Key::Float(f),
+                    }
+                }
+                _ => Key::Float(f),
+            },
+            _ => Key::Collection,
+        })
+    }
+
+    fn decode(&mut self, n: &Node) -> Result<Value, YamlError> {
+        self.count()?;
+        match n {
+            Node::Scalar {
+                value, implicit, tag, ..
+            } => self.scalar(value, *implicit, tag),
+            Node::Alias(target) => {
+                self.alias_depth += 1;
+                let r = self.decode(target);
+                self.alias_depth -= 1;
+                r
+            }
+            Node::Seq(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for it in items {
+                    out.push(self.decode(it)?);
+                }
+                Ok(Value::list(out))
+            }
+            Node::Map(_) => {
+                let m = Map::new();
+                self.mapping_into(n, &m)?;
+                Ok(Value::Map(m))
+            }
+        }
+    }
+
+    /// go-yaml's `mapping` into an existing map (also used by merges).
+    fn mapping_into(&mut self, n: &Node, out: &Map) -> Result<(), YamlError> {
+        let pairs = match n {
+            Node::Map(p) => p,
+            Node::Alias(t) => return self.mapping_into(t, out),
+            _ => return Err(want_map()),
+        };
+        for (k, v) in pairs {
+            if is_merge(k) {
+                self.merge(v, out)?;
+                continue;
+            }
+            let key = self.key(k)?;
+            let value = self.decode(v)?;
+            let key = match key {
+                Key::Str(s) => s,
+                Key::Int(i) => i.to_string(),
+                Key::Float(f) => match super::gofloat::format32(f, super::gofloat::Fmt::G).as_str() {
+                    "+Inf" => ".inf".to_string(),
+                    "-Inf" => "-.inf".to_string(),
+                    "NaN" => ".nan".to_string(),
+                    s => s.to_string(),
+                },
+                Key::Bool(b) => b.to_string(),
+                Key::Uint(u) => {
+                    return Err(YamlError::Yaml(format!(
+                        "unsupported map key of type: uint64, key: 0x{u:x}, value: {}",
+                        go_plus_sharp_v(v)
+                    )))
+                }
+                Key::Nil => {
+                    return Err(YamlError::Yaml(format!(
+                        "unsupported map key of type: %!s(<nil>), key: <nil>, value: {}",
+                        go_plus_sharp_v(v)
+                    )))
+                }
+                Key::Collection => {
+                    return Err(YamlError::Yaml(format!("yaml: invalid map key: {}", go_sharp_v(k))));
+                }
+            };
+            out.insert(key, value);
+        }
+        Ok(())
+    }
+
+    fn merge(&mut self, n: &Node, out: &Map) -> Result<(), YamlError> {
+        match n {
+            Node::Map(_) => self.mapping_into(n, out),
+            Node::Alias(t) => match t.as_ref() {
+                Node::Map(_) => {
+                    self.alias_depth += 1;
+                    let r = self.mapping_into(t, out);
+                    self.alias_depth -= 1;
+                    r
+                }
+                _ => Err(want_map()),
+            },
+            Node::Seq(items) => {
+                // Earlier maps take precedence, so apply them last.
+                for it in items.iter().rev() {
+                    match it.as_ref() {
+                        Node::Map(_) => self.mapping_into(it, out)?,
+                        Node::Alias(t) if matches!(t.as_ref(), Node::Map(_)) => {
+                            self.alias_depth += 1;
+                            let r = self.mapping_into(t, out);
+                            self.alias_depth -= 1;
+                            r?
+                        }
+                        _ => return Err(want_map()),
+                    }
+                }
+                Ok(())
+            }
+            _ => Err(want_map()),
+        }
+    }
+}
+
+/// `%+#v` of a top-level `interface{}`: a nil prints as `<nil>`, the rest as `%#v`.
+fn go_plus_sharp_v(n: &Node) -> String {
+    let s = go_sharp_v(n);
+    if s == "interface {}(nil)" {
+        "<nil>".into()
+    } else {
+        s
+    }
+}
+
+/// Go's `%#v` of what go-yaml decoded for a node (for "invalid map key" messages).
+fn go_sharp_v(n: &Node) -> String {
+    match n {
+        Node::Alias(t) => go_sharp_v(t),
+        Node::Scalar {
+            value, implicit, tag, ..
+        } => {
+            let r = match (implicit, tag) {
+                (true, _) => resolve::resolve_plain(value),
+                (false, Some(t)) => resolve::resolve_tagged(t, value).unwrap_or(Resolved::Str),
+                (false, None) => Resolved::Str,
+            };
+            match r {
+                Resolved::Null => "interface {}(nil)".into(),
+                Resolved::Bool(b) => b.to_string(),
+                Resolved::Int(i) => i.to_string(),
+                Resolved::Uint(u) => format!("0x{u:x}"),
+                Resolved::Float(f) => super::gofloat::format64(f, super::gofloat::Fmt::G),
+                _ => format!("{value:?}"),
+            }
+        }
+        Node::Seq(items) => {
+            let inner: Vec<String> = items.iter().map(|i| go_sharp_v(i)).collect();
+            format!("[]interface {{}}{{{}}}", inner.join(", "))
+        }
+        Node::Map(pairs) => {
+            let inner: Vec<String> = pairs
+                .iter()
+                .map(|(k, v)| format!("{}:{}", go_sharp_v(k), go_sharp_v(v)))
+                .collect();
+            format!("map[interface {{}}]interface {{}}{{{}}}", inner.join(", "))
+        }
+    }
+}
+
+fn want_map() -> YamlError {
+    YamlError::Yaml("yaml: map merge requires map or sequence of maps as the value".into())
+}
+
+fn is_merge(n: &Node) -> bool {
+    match n {
+        Node::Scalar {
+            value, implicit, tag, ..
+        } => value == "<<" && (*implicit || tag.as_deref() == Some(&format!("{}merge", resolve::LONG_TAG_PREFIX)[..])),
+        _ => false,
+    }
+}
+
+/// The first document of `text` as Helm's values reader sees it; `Nil` for an empty document.
+pub fn load_first(text: &str) -> Result<Value, YamlError> {
+    let mut b = Builder {
+        parser: Parser::new_from_str_with_options(
+            text,
+            serde_saphyr::granit_parser::options! { emit_anchor_events: true },
+        ),
+        anchors: HashMap::new(),
+        names: HashMap::new(),
+        text,
+    };
+    let root = match b.first_document()? {
+        Some(r) => r,
+        None => return Ok(Value::Nil),
+    };
+    let mut d = Decoder {
+        decode_count: 0,
+        alias_count: 0,
+        alias_depth: 0,
+    };
+    d.decode(&root)
+}
+
+/// Splits a stream into documents like apimachinery's `YAMLReader` (Helm 4's `LoadValues`): a line
+/// starting with `---` ends a document; only spaces or a comment may follow the marker.
+pub fn split_documents(text: &str) -> Result<Vec<String>, YamlError> {
+    let mut docs = Vec::new();
+    let mut buf = String::new();
+    for line in text.split_inclusive('\n') {
+        if let Some(rest) = line.strip_prefix("---") {
+            let trimmed = rest.trim();
+            if !trimmed.is_empty() && !trimmed.starts_with('#') {
+                return Err(YamlError::Yaml(format!("invalid Yaml document separator: {trimmed}")));
+            }
+            if !buf.is_empty() {
+                docs.push(std::mem::take(&mut buf));
+            }
+            continue;
+        }
+        buf.push_str(line);
+    }
+    if !buf.is_empty() {
+        docs.push(buf);
+    }
+    Ok(docs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn get(v: &Value, k: &str) -> Value {
+        v.as_map().and_then(|m| m.get(k)).unwrap_or(Value::Nil)
+    }
+
+    // Expectations from `helm template` with `{{ toJson .Values }}` (helm 4.1.4).
+    #[test]
+    fn values_like_helm() {
+        let text = "a: yes\nb: on\non: 1\nc: 0755\nd: 0x1F\ne: 1_000\nf: 2001-12-14\ng: ~\nh:\n\
+                    i: 12345678901234567891\nj: 0o17\nk: 08\nl: .5\nm: 1e3\nn: +12\no: -0b101\np: !!str 12\n\
+                    q: !!int \"12\"\n1.5: x\n0.1: y\n3: z\nr: &x {a: 1, b: 2}\ns:\n  <<: *x\n  b: 3\nt: 'yes'\n\
+                    u: \"0x1F\"\nv: 1e400\nw: 1.0\nx2: 2001-12-14 21:59:43.10 -5\n";
+        let v = from_str_for_test(text);
+        assert_eq!(format!("{:?}", get(&v, "a")), "true");
+        assert_eq!(format!("{:?}", get(&v, "true")), "float64(1)");
+        assert_eq!(format!("{:?}", get(&v, "false")), "float64(12)");
+        assert_eq!(format!("{:?}", get(&v, "c")), "float64(493)");
+        assert_eq!(format!("{:?}", get(&v, "d")), "float64(31)");
+        assert_eq!(format!("{:?}", get(&v, "e")), "float64(1000)");
+        assert_eq!(format!("{:?}", get(&v, "f")), "\"2001-12-14\"");
+        assert!(get(&v, "g").is_nil() && v.as_map().unwrap().contains_key("h"));
+        assert_eq!(format!("{:?}", get(&v, "i")), "float64(12345678901234567000)");
+        assert_eq!(format!("{:?}", get(&v, "j")), "float64(15)");
+        assert_eq!(format!("{:?}", get(&v, "k")), "float64(8)");
+        assert_eq!(format!("{:?}", get(&v, "o")), "float64(-5)");
+        assert_eq!(format!("{:?}", get(&v, "p")), "\"12\"");
+        assert_eq!(format!("{:?}", get(&v, "q")), "float64(12)");
+        assert_eq!(format!("{:?}", get(&v, "1.5")), "\"x\"");
+        assert_eq!(format!("{:?}", get(&v, "0.1")), "true");
+        assert_eq!(format!("{:?}", get(&v, "3")), "\"z\"");
+        assert_eq!(format!("{:?}", get(&v, "s")), "{\"a\": float64(1), \"b\": float64(3)}");
+        assert_eq!(format!("{:?}", get(&v, "t")), "\"yes\"");
+        assert_eq!(format!("{:?}", get(&v, "u")), "\"0x1F\"");
+        assert_eq!(format!("{:?}", get(&v, "v")), "\"1e400\"");
+        assert_eq!(format!("{:?}", get(&v, "x2")), "\"2001-12-14 21:59:43.10 -5\"");
+    }
+
+    fn from_str_for_test(t: &str) -> Value {
+        match load_first(t) {
+            Ok(v) => v,
+            Err(e) => panic!("{e}"),
+        }
+    }
+}

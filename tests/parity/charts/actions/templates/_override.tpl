@@ -1,0 +1,3 @@
+{{- define "actions.overridden" -}}
+second definition
+{{- end -}}

@@ -1,0 +1,3 @@
+{{- define "actions.blockOver" -}}
+block overridden by a define in another file
+{{- end -}}
