@@ -88,14 +88,9 @@ pub struct Args {
     pub detailed_exitcode: bool,
 }
 
-/// The renderer the plan uses for charts.
+/// The renderer the plan uses for charts: chartup's own.
 pub fn renderer() -> anyhow::Result<Box<dyn Renderer>> {
-    // Until chartup's own renderer lands on this branch, charts are rendered by the real helm
-    // (CHARTUP_HELM, else `helm` on PATH); the planner is the same either way.
-    let path = std::env::var_os("CHARTUP_HELM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("helm"));
-    Ok(Box::new(source::HelmBinary { path }))
+    Ok(Box::new(source::Native))
 }
 
 fn read(path: &Path) -> anyhow::Result<String> {
@@ -158,9 +153,16 @@ pub fn run(args: Args, p: &mut Printer) -> anyhow::Result<ExitStatus> {
         source::side_from_manifest_text(&format!("manifest {}", m.display()), &read(m)?, &ns)
             .map_err(anyhow::Error::msg)?
     } else if let Some(c) = &args.from {
-        source::side_from_chart(renderer()?.as_ref(), c, &values(&args.from_values), &release, &ns)
-            .map_err(anyhow::Error::msg)
-            .with_context(|| format!("rendering {}", c.display()))?
+        source::side_from_chart(
+            renderer()?.as_ref(),
+            c,
+            &values(&args.from_values),
+            &release,
+            &ns,
+            false,
+        )
+        .map_err(anyhow::Error::msg)
+        .with_context(|| format!("rendering {}", c.display()))?
     } else {
         bail!("say what runs now: --from OLD_CHART or --from-manifest FILE")
     };
@@ -168,7 +170,7 @@ pub fn run(args: Args, p: &mut Printer) -> anyhow::Result<ExitStatus> {
         source::side_from_manifest_text(&format!("manifest {}", m.display()), &read(m)?, &ns)
             .map_err(anyhow::Error::msg)?
     } else if let Some(c) = &to_chart {
-        source::side_from_chart(renderer()?.as_ref(), c, &values(&args.to_values), &release, &ns)
+        source::side_from_chart(renderer()?.as_ref(), c, &values(&args.to_values), &release, &ns, true)
             .map_err(anyhow::Error::msg)
             .with_context(|| format!("rendering {}", c.display()))?
     } else {
