@@ -149,33 +149,40 @@ pub fn run(args: Args, p: &mut Printer) -> anyhow::Result<ExitStatus> {
         set_string: args.set_string.clone(),
     };
 
-    let old: ReleaseSide = if let Some(m) = &args.from_manifest {
-        source::side_from_manifest_text(&format!("manifest {}", m.display()), &read(m)?, &ns)
-            .map_err(anyhow::Error::msg)?
-    } else if let Some(c) = &args.from {
-        source::side_from_chart(
-            renderer()?.as_ref(),
-            c,
-            &values(&args.from_values),
-            &release,
-            &ns,
-            false,
-        )
-        .map_err(anyhow::Error::msg)
-        .with_context(|| format!("rendering {}", c.display()))?
-    } else {
-        bail!("say what runs now: --from OLD_CHART or --from-manifest FILE")
+    // Where each side comes from; the two are independent, so they are rendered and parsed on
+    // two threads (each with its own renderer: template values are not shared across threads).
+    enum Src<'a> {
+        Manifest(&'a Path),
+        Chart(&'a Path, ValuesInput, bool),
+    }
+    let old_src = match (&args.from_manifest, &args.from) {
+        (Some(m), _) => Src::Manifest(m),
+        (None, Some(c)) => Src::Chart(c, values(&args.from_values), false),
+        (None, None) => bail!("say what runs now: --from OLD_CHART or --from-manifest FILE"),
     };
-    let new: ReleaseSide = if let Some(m) = &args.to_manifest {
-        source::side_from_manifest_text(&format!("manifest {}", m.display()), &read(m)?, &ns)
-            .map_err(anyhow::Error::msg)?
-    } else if let Some(c) = &to_chart {
-        source::side_from_chart(renderer()?.as_ref(), c, &values(&args.to_values), &release, &ns, true)
-            .map_err(anyhow::Error::msg)
-            .with_context(|| format!("rendering {}", c.display()))?
-    } else {
-        bail!("say what to upgrade to: --to CHART (or CHART)")
+    let new_src = match (&args.to_manifest, &to_chart) {
+        (Some(m), _) => Src::Manifest(m),
+        (None, Some(c)) => Src::Chart(c, values(&args.to_values), true),
+        (None, None) => bail!("say what to upgrade to: --to CHART (or CHART)"),
     };
+    let load = |src: Src| -> anyhow::Result<ReleaseSide> {
+        match src {
+            Src::Manifest(m) => source::side_from_manifest_text(&format!("manifest {}", m.display()), &read(m)?, &ns)
+                .map_err(anyhow::Error::msg),
+            Src::Chart(c, v, upgrade) => source::side_from_chart(renderer()?.as_ref(), c, &v, &release, &ns, upgrade)
+                .map_err(anyhow::Error::msg)
+                .with_context(|| format!("rendering {}", c.display())),
+        }
+    };
+    let (old, new) = std::thread::scope(|s| {
+        let old = s.spawn(|| load(old_src));
+        let new = load(new_src);
+        let old = old
+            .join()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("rendering the deployed side panicked")));
+        (old, new)
+    });
+    let (old, new): (ReleaseSide, ReleaseSide) = (old?, new?);
     let matrix = match &args.matrix {
         Some(path) => Some(crate::matrix::load(path).map_err(|e| anyhow::anyhow!("{e}"))?),
         None => None,
