@@ -1,5 +1,6 @@
 //! `chartup plan` and `chartup matrix check` as a user runs them: exit codes, saved plans,
-//! errors, colour. Charts are rendered by the real helm.
+//! errors, colour. chartup renders the charts itself; the real helm is the oracle where a test
+//! compares manifests.
 
 mod plan_support;
 
@@ -11,7 +12,6 @@ use plan_support::*;
 fn chartup(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_chartup"))
         .args(args)
-        .env("CHARTUP_HELM", helm())
         .current_dir(root())
         .output()
         .unwrap()

@@ -168,8 +168,8 @@ fn link_target_inside(name: &str, target: &str, symlink: bool) -> bool {
         }
     } else {
         match target.split_once('/') {
+            Some(("..", _)) | Some((".", _)) | None => return false,
             Some((_, rest)) => rest.to_string(),
-            None => return false,
         }
     };
     // Walk the components: going above the chart root at any point leaves it.
@@ -290,5 +290,6 @@ mod tests {
         assert!(!link_target_inside("a", "/etc/passwd", true));
         assert!(link_target_inside("c/a", "c/values.yaml", false));
         assert!(!link_target_inside("c/a", "c/../../x", false));
+        assert!(!link_target_inside("c/a", "../etc/passwd", false));
     }
 }

@@ -45,6 +45,8 @@ pub async fn plan_against_cluster(cluster: &Cluster, input: &ClusterPlanInput) -
         &input.values,
         &input.release,
         ns,
+        // `.Release.IsUpgrade` as helm upgrade sets it: true when a revision is deployed.
+        deployed.base_revision.is_some(),
     )
     .map_err(anyhow::Error::msg)
     .with_context(|| format!("rendering {}", input.chart.display()))?;

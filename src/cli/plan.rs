@@ -141,14 +141,9 @@ fn run_against_cluster(args: &Args, release: String, chart: PathBuf, p: &mut Pri
     Ok(exit_status(plan, args.detailed_exitcode))
 }
 
-/// The renderer the plan uses for charts.
+/// The renderer the plan uses for charts: chartup's own.
 pub fn renderer() -> anyhow::Result<Box<dyn Renderer>> {
-    // Until chartup's own renderer lands on this branch, charts are rendered by the real helm
-    // (CHARTUP_HELM, else `helm` on PATH); the planner is the same either way.
-    let path = std::env::var_os("CHARTUP_HELM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("helm"));
-    Ok(Box::new(source::HelmBinary { path }))
+    Ok(Box::new(source::Native))
 }
 
 fn read(path: &Path) -> anyhow::Result<String> {
@@ -201,26 +196,40 @@ pub fn run(args: Args, p: &mut Printer) -> anyhow::Result<ExitStatus> {
         set_string: args.set_string.clone(),
     };
 
-    let old: ReleaseSide = if let Some(m) = &args.from_manifest {
-        source::side_from_manifest_text(&format!("manifest {}", m.display()), &read(m)?, &ns)
-            .map_err(anyhow::Error::msg)?
-    } else if let Some(c) = &args.from {
-        source::side_from_chart(renderer()?.as_ref(), c, &values(&args.from_values), &release, &ns)
-            .map_err(anyhow::Error::msg)
-            .with_context(|| format!("rendering {}", c.display()))?
-    } else {
-        bail!("say what runs now: --from OLD_CHART or --from-manifest FILE")
+    // Where each side comes from; the two are independent, so they are rendered and parsed on
+    // two threads (each with its own renderer: template values are not shared across threads).
+    enum Src<'a> {
+        Manifest(&'a Path),
+        Chart(&'a Path, ValuesInput, bool),
+    }
+    let old_src = match (&args.from_manifest, &args.from) {
+        (Some(m), _) => Src::Manifest(m),
+        (None, Some(c)) => Src::Chart(c, values(&args.from_values), false),
+        (None, None) => bail!("say what runs now: --from OLD_CHART or --from-manifest FILE"),
     };
-    let new: ReleaseSide = if let Some(m) = &args.to_manifest {
-        source::side_from_manifest_text(&format!("manifest {}", m.display()), &read(m)?, &ns)
-            .map_err(anyhow::Error::msg)?
-    } else if let Some(c) = &to_chart {
-        source::side_from_chart(renderer()?.as_ref(), c, &values(&args.to_values), &release, &ns)
-            .map_err(anyhow::Error::msg)
-            .with_context(|| format!("rendering {}", c.display()))?
-    } else {
-        bail!("say what to upgrade to: --to CHART (or CHART)")
+    let new_src = match (&args.to_manifest, &to_chart) {
+        (Some(m), _) => Src::Manifest(m),
+        (None, Some(c)) => Src::Chart(c, values(&args.to_values), true),
+        (None, None) => bail!("say what to upgrade to: --to CHART (or CHART)"),
     };
+    let load = |src: Src| -> anyhow::Result<ReleaseSide> {
+        match src {
+            Src::Manifest(m) => source::side_from_manifest_text(&format!("manifest {}", m.display()), &read(m)?, &ns)
+                .map_err(anyhow::Error::msg),
+            Src::Chart(c, v, upgrade) => source::side_from_chart(renderer()?.as_ref(), c, &v, &release, &ns, upgrade)
+                .map_err(anyhow::Error::msg)
+                .with_context(|| format!("rendering {}", c.display())),
+        }
+    };
+    let (old, new) = std::thread::scope(|s| {
+        let old = s.spawn(|| load(old_src));
+        let new = load(new_src);
+        let old = old
+            .join()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("rendering the deployed side panicked")));
+        (old, new)
+    });
+    let (old, new): (ReleaseSide, ReleaseSide) = (old?, new?);
     let matrix = match &args.matrix {
         Some(path) => Some(crate::matrix::load(path).map_err(|e| anyhow::anyhow!("{e}"))?),
         None => None,

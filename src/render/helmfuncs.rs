@@ -8,12 +8,18 @@
 //! their message in `HELM_ERR_START…HELM_ERR_END` so the renderer can print
 //! `execution error at (file:line:col): msg` (see [`super::errors`]).
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
 use crate::template::func::{Func, FuncMap, Host, Param, Sig};
 use crate::template::value::{List, Map, Value};
 use crate::yaml::{self, JsonOpts};
 
 pub const WARN_START: &str = "HELM_ERR_START";
 pub const WARN_END: &str = "HELM_ERR_END";
+/// Helm's `recursionMaxNums`.
+const RECURSION_MAX: usize = 1000;
 
 /// `toYaml`: go-yaml v2 output with the final newline trimmed, `""` on error.
 pub fn to_yaml_trimmed(v: &Value) -> String {
@@ -186,18 +192,58 @@ pub fn register(m: &mut FuncMap) {
         }
     });
     pure(m, "fail", str1(), |a| Err(format!("{WARN_START}{}{WARN_END}", s(a, 0))));
+    register_include_tpl(m);
+}
+
+/// `include` and `tpl`, with Helm's bookkeeping around the engine: `include` refuses more than
+/// 1000 nested calls of one name (Go's own limit is far higher), `tpl` strips `<no value>` and
+/// wraps errors as Helm does. A fresh counter per call of this function, i.e. per render.
+pub fn register_include_tpl(m: &mut FuncMap) {
+    let counts: Rc<RefCell<HashMap<String, usize>>> = Rc::default();
     m.insert(
         "include".to_string(),
         Func::with_host(
             Sig::fixed(&[Param::String, Param::Any]),
-            |host: &mut dyn Host, a: &[Value]| host.exec_named(&s(a, 0), a[1].clone()).map(Value::str),
+            move |host: &mut dyn Host, a: &[Value]| {
+                let name = s(a, 0);
+                {
+                    let mut c = counts.borrow_mut();
+                    let n = c.entry(name.clone()).or_insert(0);
+                    if *n > RECURSION_MAX {
+                        return Err(format!(
+                            "rendering template has a nested reference name: {name}: unable to execute template"
+                        ));
+                    }
+                    *n += 1;
+                }
+                let r = host.exec_named(&name, a[1].clone());
+                if let Some(n) = counts.borrow_mut().get_mut(&name) {
+                    *n = n.saturating_sub(1);
+                }
+                r.map(Value::str)
+            },
         ),
     );
     m.insert(
         "tpl".to_string(),
         Func::with_host(
             Sig::fixed(&[Param::String, Param::Any]),
-            |host: &mut dyn Host, a: &[Value]| host.exec_text(&s(a, 0), a[1].clone()).map(Value::str),
+            |host: &mut dyn Host, a: &[Value]| {
+                let text = s(a, 0);
+                match host.exec_text(&text, a[1].clone()) {
+                    Ok(out) => Ok(Value::str(out.replace("<no value>", ""))),
+                    // The engine reports parse and execution errors of the text; Helm words them
+                    // differently ("cannot parse template" vs "error during tpl function execution").
+                    Err(e) if e.contains(": executing \"") => Err(format!(
+                        "error during tpl function execution for {}: {e}",
+                        crate::template::gofmt::sprintf("%q", &[Value::str(&text)])
+                    )),
+                    Err(e) => Err(format!(
+                        "cannot parse template {}: {e}",
+                        crate::template::gofmt::sprintf("%q", &[Value::str(&text)])
+                    )),
+                }
+            },
         ),
     );
 }

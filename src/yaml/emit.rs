@@ -43,7 +43,7 @@ fn is_printable(c: char) -> bool {
         || ((0xE000..=0xFFFD).contains(&u) && u != 0xFEFF)
 }
 
-fn analyze(value: &str) -> Analysis {
+fn analyze(value: &str, v3: bool) -> Analysis {
     if value.is_empty() {
         return Analysis {
             multiline: false,
@@ -58,6 +58,7 @@ fn analyze(value: &str) -> Analysis {
     let mut flow_indicators = false;
     let mut line_breaks = false;
     let mut special_characters = false;
+    let mut tab_characters = false;
     let mut leading_space = false;
     let mut leading_break = false;
     let mut trailing_space = false;
@@ -113,7 +114,10 @@ fn analyze(value: &str) -> Analysis {
                 _ => {}
             }
         }
-        if !is_printable(c) {
+        if v3 && c == '\t' {
+            // yaml.v3 lets tabs into block scalars but not into plain or single-quoted ones.
+            tab_characters = true;
+        } else if !is_printable(c) {
             special_characters = true;
         }
         if c == ' ' {
@@ -166,10 +170,12 @@ fn analyze(value: &str) -> Analysis {
         a.block_plain_allowed = false;
         a.single_quoted_allowed = false;
     }
-    if space_break || special_characters {
+    if space_break || tab_characters || special_characters {
         a.flow_plain_allowed = false;
         a.block_plain_allowed = false;
         a.single_quoted_allowed = false;
+    }
+    if space_break || special_characters {
         a.block_allowed = false;
     }
     if line_breaks {
@@ -230,14 +236,19 @@ fn is_base60_float(s: &str) -> bool {
 }
 
 /// go-yaml's natural key order (`sorter.go`) for string keys.
-pub fn natural_less(a: &str, b: &str) -> bool {
+/// With `v3`, yaml.v3's variant: after a run of equal digits a letter sorts before a non-letter.
+/// The order is not transitive for some mixes of digits and letters (`a10`, `a1b2`, `a9`); Go's
+/// sort then depends on map iteration order, so helm itself is not deterministic there.
+fn natural_less(a: &str, b: &str, v3: bool) -> bool {
     let ar: Vec<char> = a.chars().collect();
     let br: Vec<char> = b.chars().collect();
     let is_letter = |c: char| c.is_alphabetic();
     let is_digit = |c: char| c.is_ascii_digit();
     let mut i = 0;
+    let mut digits = false;
     while i < ar.len() && i < br.len() {
         if ar[i] == br[i] {
+            digits = is_digit(ar[i]);
             i += 1;
             continue;
         }
@@ -247,7 +258,7 @@ pub fn natural_less(a: &str, b: &str) -> bool {
             return ar[i] < br[i];
         }
         if al || bl {
-            return bl;
+            return if v3 && digits { al } else { bl };
         }
         let mut an: i64 = 0;
         let mut bn: i64 = 0;
@@ -285,10 +296,10 @@ pub fn natural_less(a: &str, b: &str) -> bool {
 
 /// Sorts with `natural_less` without assuming it is a total order (Rust's sort may panic on
 /// inconsistent comparators; this never does).
-fn natural_sort(pairs: &mut [(String, Json)]) {
+fn natural_sort(pairs: &mut [(String, Json)], v3: bool) {
     for i in 1..pairs.len() {
         let mut j = i;
-        while j > 0 && natural_less(&pairs[j].0, &pairs[j - 1].0) {
+        while j > 0 && natural_less(&pairs[j].0, &pairs[j - 1].0, v3) {
             pairs.swap(j, j - 1);
             j -= 1;
         }
@@ -312,6 +323,9 @@ struct Emitter {
     flow_level: usize,
     mapping_context: bool,
     simple_key_context: bool,
+    /// yaml.v3 (`toYamlPretty`) instead of go-yaml v2.
+    v3: bool,
+    best_width: usize,
 }
 
 impl Emitter {
@@ -323,6 +337,9 @@ impl Emitter {
     fn put_break(&mut self) {
         self.out.push('\n');
         self.column = 0;
+        if self.v3 {
+            self.indention = true;
+        }
     }
 
     fn write_break(&mut self, c: char) {
@@ -331,6 +348,9 @@ impl Emitter {
         } else {
             self.out.push(c);
             self.column = 0;
+            if self.v3 {
+                self.indention = true;
+            }
         }
     }
 
@@ -356,7 +376,9 @@ impl Emitter {
             self.put(' ');
         }
         self.whitespace = true;
-        self.indention = true;
+        if !self.v3 {
+            self.indention = true;
+        }
     }
 
     fn write_indicator(&mut self, ind: &str, need_whitespace: bool, is_whitespace: bool, is_indention: bool) {
@@ -384,7 +406,8 @@ impl Emitter {
                 style: Style::Plain,
             }),
             Json::Num(text) => {
-                let s = number_text(text);
+                // go-yaml v2 sees JSON number text and re-resolves it; v3 gets preformatted text.
+                let s = if self.v3 { text.clone() } else { number_text(text) };
                 self.emit_scalar(&Scalar {
                     value: &s,
                     style: Style::Plain,
@@ -399,7 +422,7 @@ impl Emitter {
                     self.emit_flow_empty("[", "]");
                     return;
                 }
-                let indentless = self.mapping_context && !self.indention;
+                let indentless = !self.v3 && self.mapping_context && !self.indention;
                 self.increase_indent(false, indentless);
                 for it in items {
                     self.write_indent();
@@ -414,12 +437,12 @@ impl Emitter {
                     return;
                 }
                 let mut pairs = pairs.clone();
-                natural_sort(&mut pairs);
+                natural_sort(&mut pairs, self.v3);
                 self.increase_indent(false, false);
                 for (k, v) in &pairs {
                     self.write_indent();
                     let key = Json::Str(k.clone());
-                    if !analyze(k).multiline && k.len() <= 128 {
+                    if !analyze(k, self.v3).multiline && k.len() <= 128 {
                         self.emit_node(&key, false, true, true);
                         self.write_indicator(":", false, false, false);
                     } else {
@@ -443,7 +466,7 @@ impl Emitter {
     }
 
     fn emit_scalar(&mut self, s: &Scalar) {
-        let a = analyze(s.value);
+        let a = analyze(s.value, self.v3);
         let mut style = s.style;
         if self.simple_key_context && a.multiline {
             style = Style::Double;
@@ -474,7 +497,7 @@ impl Emitter {
     }
 
     fn write_plain(&mut self, value: &str, allow_breaks: bool) {
-        if !self.whitespace {
+        if !self.whitespace && !(self.v3 && value.is_empty()) {
             self.put(' ');
         }
         let chars: Vec<char> = value.chars().collect();
@@ -483,7 +506,7 @@ impl Emitter {
         for i in 0..chars.len() {
             let c = chars[i];
             if c == ' ' {
-                if allow_breaks && !spaces && self.column > BEST_WIDTH && chars.get(i + 1) != Some(&' ') {
+                if allow_breaks && !spaces && self.column > self.best_width && chars.get(i + 1) != Some(&' ') {
                     self.write_indent();
                 } else {
                     self.put(c);
@@ -506,7 +529,9 @@ impl Emitter {
                 breaks = false;
             }
         }
-        self.whitespace = false;
+        if !(self.v3 && value.is_empty()) {
+            self.whitespace = false;
+        }
         self.indention = false;
     }
 
@@ -521,7 +546,7 @@ impl Emitter {
             if c == ' ' {
                 if allow_breaks
                     && !spaces
-                    && self.column > BEST_WIDTH
+                    && self.column > self.best_width
                     && i > 0
                     && i < n - 1
                     && chars.get(i + 1) != Some(&' ')
@@ -605,7 +630,7 @@ impl Emitter {
                 }
                 spaces = false;
             } else if c == ' ' {
-                if allow_breaks && !spaces && self.column > BEST_WIDTH && i > 0 && i < n - 1 {
+                if allow_breaks && !spaces && self.column > self.best_width && i > 0 && i < n - 1 {
                     self.write_indent();
                     if chars.get(i + 1) == Some(&' ') {
                         self.put('\\');
@@ -645,6 +670,8 @@ impl Emitter {
         if let Some(h) = chomp {
             self.write_indicator(h, false, false, false);
         }
+        // yaml.v3 3.0.1 left this break out and lost leading empty lines; go.yaml.in 3.0.5
+        // (Helm's) writes it like v2.
         self.put_break();
         self.indention = true;
         self.whitespace = true;
@@ -695,9 +722,104 @@ fn string_style(s: &str) -> Style {
     }
 }
 
+/// What go-yaml's parser makes of a JSON string on the way back in: JSON leaves U+0085 (NEL)
+/// unescaped, and in a YAML double-quoted scalar it is a line break that folds, taking the
+/// spaces around it (one break becomes a space, n breaks become n-1 newlines).
+fn fold_nel(s: &str) -> String {
+    if !s.contains('\u{85}') {
+        return s.to_string();
+    }
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        // A run of spaces followed by a NEL starts a fold.
+        let mut j = i;
+        while j < chars.len() && chars[j] == ' ' {
+            j += 1;
+        }
+        if j < chars.len() && chars[j] == '\u{85}' {
+            let mut breaks = 0;
+            while j < chars.len() && (chars[j] == ' ' || chars[j] == '\u{85}') {
+                if chars[j] == '\u{85}' {
+                    breaks += 1;
+                }
+                j += 1;
+            }
+            if breaks == 1 {
+                out.push(' ');
+            } else {
+                for _ in 1..breaks {
+                    out.push('\n');
+                }
+            }
+            i = j;
+        } else {
+            out.push(chars[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Characters libyaml's reader rejects ("control characters are not allowed") that
+/// encoding/json leaves unescaped: DEL, the C1 controls other than NEL, U+FFFE and U+FFFF.
+fn reader_rejects(s: &str) -> bool {
+    s.chars().any(|c| {
+        let u = c as u32;
+        u == 0x7F || ((0x80..=0x9F).contains(&u) && u != 0x85) || u == 0xFFFE || u == 0xFFFF
+    })
+}
+
+/// Applies [`fold_nel`] to every string and key, as the JSON → go-yaml step of `toYaml` does,
+/// and fails where that step fails: on characters the YAML reader rejects, and on a NEL inside a
+/// key (a line break in a flow mapping key).
+pub fn reparse_json_strings(j: Json) -> Result<Json, String> {
+    Ok(match j {
+        Json::Str(s) => {
+            if reader_rejects(&s) {
+                return Err("yaml: control characters are not allowed".into());
+            }
+            Json::Str(fold_nel(&s))
+        }
+        Json::Arr(items) => Json::Arr(items.into_iter().map(reparse_json_strings).collect::<Result<_, _>>()?),
+        Json::Obj(pairs) => {
+            let mut out: Vec<(String, Json)> = Vec::with_capacity(pairs.len());
+            for (k, v) in pairs {
+                if reader_rejects(&k) {
+                    return Err("yaml: control characters are not allowed".into());
+                }
+                if k.contains('\u{85}') {
+                    return Err("yaml: line 1: could not find expected ':'".into());
+                }
+                let v = reparse_json_strings(v)?;
+                // Folding can make two keys equal; the later one wins as in a Go map.
+                if let Some(slot) = out.iter_mut().find(|p| p.0 == k) {
+                    slot.1 = v;
+                } else {
+                    out.push((k, v));
+                }
+            }
+            Json::Obj(out)
+        }
+        other => other,
+    })
+}
+
 /// go-yaml v2 `Marshal` of a JSON-shaped tree, as a single implicit document.
 pub fn marshal(j: &Json) -> String {
+    marshal_with(j, false)
+}
+
+/// yaml.v3 `Encoder` with `SetIndent(2)`: numbers in `Json::Num` are printed as given.
+pub fn marshal_v3(j: &Json) -> String {
+    marshal_with(j, true)
+}
+
+fn marshal_with(j: &Json, v3: bool) -> String {
     let mut e = Emitter {
+        v3,
+        best_width: if v3 { usize::MAX } else { BEST_WIDTH },
         out: String::new(),
         column: 0,
         indent: -1,
@@ -725,7 +847,7 @@ mod tests {
         let mut keys = ["b", "a10", "B", "a9", "_u"]
             .map(|k| (k.to_string(), Json::Null))
             .to_vec();
-        natural_sort(&mut keys);
+        natural_sort(&mut keys, false);
         let got: Vec<&str> = keys.iter().map(|k| k.0.as_str()).collect();
         assert_eq!(got, ["_u", "B", "a9", "a10", "b"]);
     }

@@ -44,7 +44,18 @@ impl<'a> Builder<'a> {
     fn next(&mut self) -> Result<Option<(Event<'a>, usize)>, YamlError> {
         match self.parser.next_event() {
             None => Ok(None),
-            Some(Ok((ev, span))) => Ok(Some((ev, span.start.line()))),
+            Some(Ok((ev, span))) => {
+                // granit reports an empty plain scalar as "~" with an empty span; go-yaml sees "".
+                let ev = match ev {
+                    Event::Scalar(v, ScalarStyle::Plain, a, t)
+                        if span.start.index() == span.end.index() && v == "~" =>
+                    {
+                        Event::Scalar(std::borrow::Cow::Borrowed(""), ScalarStyle::Plain, a, t)
+                    }
+                    ev => ev,
+                };
+                Ok(Some((ev, span.start.line())))
+            }
             Some(Err(e)) => Err(scan_error(&e, self.text)),
         }
     }
@@ -56,6 +67,16 @@ impl<'a> Builder<'a> {
         }
         let (node, anchor) = match ev {
             Event::Scalar(value, style, anchor, tag) => {
+                // granit reads `k: v` as one plain scalar where libyaml refuses the ':' (a
+                // simple key longer than 1024 characters, a continuation line holding `k: v`).
+                if style == ScalarStyle::Plain && (value.contains(": ") || value.ends_with(':')) {
+                    let at = line.saturating_sub(1);
+                    return Err(YamlError::Yaml(if at == 0 {
+                        "yaml: mapping values are not allowed in this context".into()
+                    } else {
+                        format!("yaml: line {}: mapping values are not allowed in this context", at + 1)
+                    }));
+                }
                 let tag = tag.map(|t| format!("{}{}", t.handle(), t.suffix()));
                 let plain = style == ScalarStyle::Plain;
                 let (implicit, tag) = match tag.as_deref() {
@@ -88,7 +109,8 @@ impl<'a> Builder<'a> {
                 }
                 (Node::Seq(items), anchor)
             }
-            Event::MappingStart(_, anchor, _) => {
+            Event::MappingStart(style, anchor, _) => {
+                let block = style == serde_saphyr::granit_parser::StructureStyle::Block;
                 let mut pairs = Vec::new();
                 loop {
                     let key = match self.next()? {
@@ -99,7 +121,22 @@ impl<'a> Builder<'a> {
                             self.names.insert(id, name.into_owned());
                             continue;
                         }
-                        Some((ev, l)) => self.node(ev, l, depth + 1)?,
+                        Some((ev, l)) => {
+                            // libyaml has no implicit empty key in block mappings (`: 1`).
+                            if block {
+                                if let Event::Scalar(v, ScalarStyle::Plain, 0, None) = &ev {
+                                    if v.is_empty() {
+                                        let at = l.saturating_sub(1);
+                                        return Err(YamlError::Yaml(if at == 0 {
+                                            "yaml: did not find expected key".into()
+                                        } else {
+                                            format!("yaml: line {at}: did not find expected key")
+                                        }));
+                                    }
+                                }
+                            }
+                            self.node(ev, l, depth + 1)?
+                        }
                     };
                     let value = loop {
                         match self.next()? {
@@ -142,7 +179,17 @@ impl<'a> Builder<'a> {
                 | Some((Event::DocumentStart(..), _))
                 | Some((Event::Comment(..), _))
                 | Some((Event::Anchor(..), _)) => continue,
-                Some((ev, line)) => return Ok(Some(self.node(ev, line, 0)?)),
+                Some((ev, line)) => {
+                    let root = self.node(ev, line, 0)?;
+                    // go-yaml reads up to the document end, so errors right after the root count.
+                    loop {
+                        match self.next()? {
+                            Some((Event::Comment(..), _)) | Some((Event::Anchor(..), _)) => continue,
+                            _ => break,
+                        }
+                    }
+                    return Ok(Some(root));
+                }
             }
         }
     }
@@ -153,11 +200,16 @@ impl<'a> Builder<'a> {
 /// shows a line when the 0-based line is 0.
 fn scan_error(e: &ScanError, text: &str) -> YamlError {
     use serde_saphyr::granit_parser::ErrorKind as K;
-    let line0 = e.marker().line().saturating_sub(1);
+    let mut line0 = e.marker().line().saturating_sub(1);
+    let eof_line0 = text.matches('\n').count();
     // (message, is a scanner error)
     let (msg, scanner): (String, bool) = match e.kind() {
         K::MappingValueNotAllowed | K::InvalidMappingValueWhitespace | K::InvalidColonPlacement => {
-            ("mapping values are not allowed in this context".into(), true)
+            // Inside a flow sequence libyaml scans the ':' and its parser then rejects it.
+            match e.marker().byte_offset().and_then(|o| open_flow(text, o)) {
+                Some('[') => ("did not find expected ',' or ']'".into(), false),
+                _ => ("mapping values are not allowed in this context".into(), true),
+            }
         }
         K::ExpectedBlockMappingKey | K::UnexpectedEofBlockMapping => ("did not find expected key".into(), false),
         K::ExpectedBlockSequenceEntry | K::UnexpectedEofBlockSequence => {
@@ -167,16 +219,28 @@ fn scan_error(e: &ScanError, text: &str) -> YamlError {
             ("found character that cannot start any token".into(), true)
         }
         K::SimpleKeyExpected | K::InvalidSimpleKey => ("could not find expected ':'".into(), true),
-        K::ExpectedFlowSequenceSeparator | K::UnexpectedEofFlowSequence | K::UnclosedFlowCollection { open: '[' } => {
+        K::UnexpectedEofFlowSequence | K::UnclosedFlowCollection { open: '[' } => {
+            line0 = eof_line0;
             ("did not find expected ',' or ']'".into(), false)
         }
-        K::ExpectedFlowMappingSeparator | K::UnexpectedEofFlowMapping | K::UnclosedFlowCollection { .. } => {
+        K::UnexpectedEofFlowMapping | K::UnclosedFlowCollection { .. } => {
+            line0 = eof_line0;
             ("did not find expected ',' or '}'".into(), false)
         }
-        K::ExpectedNodeContent | K::MisplacedFlowCollectionEnd | K::MismatchedFlowCollectionEnd { .. } => {
-            ("did not find expected node content".into(), false)
+        K::ExpectedFlowSequenceSeparator => ("did not find expected ',' or ']'".into(), false),
+        K::ExpectedFlowMappingSeparator => ("did not find expected ',' or '}'".into(), false),
+        K::ExpectedNodeContent => ("did not find expected node content".into(), false),
+        // A stray `]`/`}` after a block mapping value: libyaml's parser wanted the next key.
+        K::MisplacedFlowCollectionEnd => ("did not find expected key".into(), false),
+        K::MismatchedFlowCollectionEnd { open: '[', .. } => ("did not find expected ',' or ']'".into(), false),
+        K::MismatchedFlowCollectionEnd { .. } => ("did not find expected ',' or '}'".into(), false),
+        K::ExpectedDocumentStart => ("did not find expected <document start>".into(), false),
+        K::UnclosedQuotedScalar | K::InvalidQuotedScalarIndent | K::UnexpectedEof => {
+            // libyaml does not check indentation inside quoted scalars: an unclosed quote runs
+            // to the end of the stream.
+            line0 = eof_line0;
+            ("found unexpected end of stream".into(), true)
         }
-        K::UnclosedQuotedScalar | K::UnexpectedEof => ("found unexpected end of stream".into(), true),
         K::UnknownQuotedScalarEscape => ("found unknown escape character".into(), true),
         K::BlockSequenceEntryNotAllowed | K::BlockEntryInFlowCollection => {
             ("block sequence entries are not allowed in this context".into(), true)
@@ -207,6 +271,41 @@ fn scan_error(e: &ScanError, text: &str) -> YamlError {
     } else {
         YamlError::Yaml(format!("yaml: line {shown}: {msg}"))
     }
+}
+
+/// The innermost flow collection (`[` or `{`) open at byte `offset`, skipping quoted text and
+/// comments (a rough scan, only used to pick libyaml's wording for an error).
+fn open_flow(text: &str, offset: usize) -> Option<char> {
+    let mut stack = Vec::new();
+    let mut quote: Option<char> = None;
+    let mut comment = false;
+    let mut prev = ' ';
+    for (i, c) in text.char_indices() {
+        if i >= offset {
+            break;
+        }
+        if comment {
+            if c == '\n' {
+                comment = false;
+            }
+        } else if let Some(q) = quote {
+            if c == q && !(q == '"' && prev == '\\') {
+                quote = None;
+            }
+        } else {
+            match c {
+                '"' | '\'' if prev.is_whitespace() || matches!(prev, '[' | '{' | ',' | ':') => quote = Some(c),
+                '#' if prev.is_whitespace() => comment = true,
+                '[' | '{' => stack.push(c),
+                ']' | '}' => {
+                    stack.pop();
+                }
+                _ => {}
+            }
+        }
+        prev = c;
+    }
+    stack.pop()
 }
 
 /// go-yaml's guard against alias bombs (`allowedAliasRatio`).
@@ -388,13 +487,13 @@ impl Decoder {
                 Key::Uint(u) => {
                     return Err(YamlError::Yaml(format!(
                         "unsupported map key of type: uint64, key: 0x{u:x}, value: {}",
-                        go_sharp_v(v)
+                        go_plus_sharp_v(v)
                     )))
                 }
                 Key::Nil => {
                     return Err(YamlError::Yaml(format!(
                         "unsupported map key of type: %!s(<nil>), key: <nil>, value: {}",
-                        go_sharp_v(v)
+                        go_plus_sharp_v(v)
                     )))
                 }
                 Key::Collection => {
@@ -436,6 +535,16 @@ impl Decoder {
             }
             _ => Err(want_map()),
         }
+    }
+}
+
+/// `%+#v` of a top-level `interface{}`: a nil prints as `<nil>`, the rest as `%#v`.
+fn go_plus_sharp_v(n: &Node) -> String {
+    let s = go_sharp_v(n);
+    if s == "interface {}(nil)" {
+        "<nil>".into()
+    } else {
+        s
     }
 }
 

@@ -13,6 +13,7 @@ pub mod gofloat;
 pub mod json;
 mod load;
 pub mod resolve;
+mod toml;
 
 use std::fmt;
 
@@ -66,13 +67,56 @@ pub fn from_str_multi(text: &str) -> Result<Vec<Value>, YamlError> {
 /// the final newline).
 pub fn to_yaml(v: &Value) -> Result<String, YamlError> {
     let tree = json::to_tree(v).map_err(YamlError::Marshal)?;
+    let tree = emit::reparse_json_strings(tree).map_err(YamlError::Marshal)?;
     Ok(emit::marshal(&tree))
 }
 
 /// yaml.v3 with indent 2 (Helm's `toYamlPretty`).
+/// Unlike `toYaml` there is no JSON round trip: yaml.v3 sees the Go values themselves, so floats
+/// print with `FormatFloat(f, 'g', -1, 64)` (`1e+06`), lists are indented under their key and
+/// lines are never folded.
 pub fn to_yaml_pretty(v: &Value) -> Result<String, YamlError> {
-    let _ = v;
-    Err(YamlError::Marshal("toYamlPretty: not implemented yet".into()))
+    Ok(emit::marshal_v3(&v3_tree(v, 0)?))
+}
+
+/// The value as yaml.v3's encoder sees it, numbers already formatted.
+fn v3_tree(v: &Value, depth: usize) -> Result<json::Json, YamlError> {
+    use json::Json;
+    if depth > 1000 {
+        return Err(YamlError::Marshal("yaml: value nested too deeply".into()));
+    }
+    Ok(match v {
+        Value::Nil => Json::Null,
+        Value::Bool(b) => Json::Bool(*b),
+        Value::Int(i) | Value::Int64(i) => Json::Num(i.to_string()),
+        Value::Float(f) => Json::Num(match gofloat::format64(*f, gofloat::Fmt::G).as_str() {
+            "+Inf" => ".inf".into(),
+            "-Inf" => "-.inf".into(),
+            "NaN" => ".nan".into(),
+            s => s.to_string(),
+        }),
+        Value::String(s) => Json::Str(s.to_string()),
+        // A []byte is a slice of uint8 to the encoder.
+        Value::Bytes(b) => Json::Arr(b.iter().map(|x| Json::Num(x.to_string())).collect()),
+        Value::List(l) => Json::Arr(
+            l.items
+                .iter()
+                .map(|x| v3_tree(x, depth + 1))
+                .collect::<Result<_, _>>()?,
+        ),
+        Value::Map(m) => Json::Obj(
+            m.entries()
+                .into_iter()
+                .map(|(k, x)| Ok((k, v3_tree(&x, depth + 1)?)))
+                .collect::<Result<_, YamlError>>()?,
+        ),
+        // time.Time is written plain in RFC 3339 form.
+        Value::Time(t) => Json::Num(json::rfc3339_nano(t)),
+        Value::Object(o) => match o.underlying() {
+            Some(u) => v3_tree(&u, depth + 1)?,
+            None => Json::Obj(Vec::new()),
+        },
+    })
 }
 
 /// Options for [`to_json`]: `toJson` escapes HTML, `toRawJson` does not; `toPrettyJson` indents.
@@ -105,9 +149,10 @@ pub fn from_json(text: &str) -> Result<Value, String> {
 }
 
 /// BurntSushi/toml's encoder (Helm's `toToml`).
+/// Errors are the encoder's texts (`toml: cannot encode array with nil element`), which Helm's
+/// `toToml` prints instead of the document.
 pub fn to_toml(v: &Value) -> Result<String, String> {
-    let _ = v;
-    Err("toToml: not implemented yet".into())
+    toml::encode(v)
 }
 
 /// Helm's values are decoded into a `map[string]interface{}`: a document that is not a map fails

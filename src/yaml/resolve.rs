@@ -74,7 +74,6 @@ pub fn resolve_plain(s: &str) -> Resolved {
         Some(c) if c.is_ascii_digit() => b'D',
         Some(b'y' | b'Y' | b'n' | b'N' | b't' | b'T' | b'f' | b'F' | b'o' | b'O' | b'~') => b'M',
         Some(b'.') => b'.',
-        Some(b'<') if s == "<<" => return Resolved::Merge,
         _ => return Resolved::Str,
     };
     if let Some(r) = lookup(s) {

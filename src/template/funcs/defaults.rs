@@ -6,6 +6,7 @@
 //! itself is Go's `encoding/json`, implemented by `crate::yaml`.
 
 use crate::template::{Func, FuncMap, Param, Sig, Value};
+use crate::yaml::{from_json, JsonOpts};
 
 /// Sprig's `empty`: the zero value of its type.
 pub(crate) fn empty(v: &Value) -> bool {
@@ -27,6 +28,54 @@ pub(crate) fn empty(v: &Value) -> bool {
             },
         },
     }
+}
+
+fn json(v: &Value, escape_html: bool, indent: bool) -> Result<String, String> {
+    crate::yaml::to_json(v, JsonOpts { escape_html, indent })
+}
+
+/// Sprig's JSON functions: the plain forms swallow errors (empty string, nil), `toRawJson`
+/// panics (an error in a template), the `must` forms return the error.
+fn register_json(m: &mut FuncMap) {
+    use Param::*;
+    m.insert(
+        "fromJson".into(),
+        Func::pure(Sig::fixed(&[String]), |a| {
+            Ok(from_json(a[0].as_str().unwrap_or("")).unwrap_or(Value::Nil))
+        }),
+    );
+    m.insert(
+        "mustFromJson".into(),
+        Func::pure(Sig::fixed(&[String]), |a| from_json(a[0].as_str().unwrap_or(""))),
+    );
+    m.insert(
+        "toJson".into(),
+        Func::pure(Sig::fixed(&[Any]), |a| {
+            Ok(Value::str(json(&a[0], true, false).unwrap_or_default()))
+        }),
+    );
+    m.insert(
+        "mustToJson".into(),
+        Func::pure(Sig::fixed(&[Any]), |a| json(&a[0], true, false).map(Value::str)),
+    );
+    m.insert(
+        "toPrettyJson".into(),
+        Func::pure(Sig::fixed(&[Any]), |a| {
+            Ok(Value::str(json(&a[0], true, true).unwrap_or_default()))
+        }),
+    );
+    m.insert(
+        "mustToPrettyJson".into(),
+        Func::pure(Sig::fixed(&[Any]), |a| json(&a[0], true, true).map(Value::str)),
+    );
+    m.insert(
+        "toRawJson".into(),
+        Func::pure(Sig::fixed(&[Any]), |a| json(&a[0], false, false).map(Value::str)),
+    );
+    m.insert(
+        "mustToRawJson".into(),
+        Func::pure(Sig::fixed(&[Any]), |a| json(&a[0], false, false).map(Value::str)),
+    );
 }
 
 pub fn register(m: &mut FuncMap) {
@@ -73,6 +122,7 @@ pub fn register(m: &mut FuncMap) {
             })
         }),
     );
+    register_json(m);
     m.insert(
         "fail".into(),
         Func::pure(Sig::fixed(&[String]), |a| Err(a[0].as_str().unwrap_or("").to_string())),

@@ -16,6 +16,16 @@ use crate::template::{Elem, Func, FuncMap, List, Map, Param, Sig, Value};
 use super::defaults::empty;
 use super::strings::strval;
 
+/// The map as the function's Go result type `map[string]interface {}`: the same storage, without a
+/// named type such as `common.Values` (so `dig` accepts what `set .Values …` returned).
+fn plain(m: &Map) -> Value {
+    Value::Map(Map {
+        cell: m.cell.clone(),
+        elem: m.elem,
+        named: None,
+    })
+}
+
 /// How deep `merge` follows nested maps; Go would overflow its stack on a cyclic map.
 const MAX_MERGE_DEPTH: usize = 10_000;
 
@@ -98,7 +108,7 @@ fn merge(a: &[Value], overwrite: bool) -> Result<Value, String> {
             deep_merge(&dst, s, overwrite, 0)?;
         }
     }
-    Ok(Value::Map(dst))
+    Ok(plain(&dst))
 }
 
 /// Go's message for a failed `x.(map[string]interface {})` assertion.
@@ -185,18 +195,19 @@ pub fn register(m: &mut FuncMap) {
         Func::pure(Sig::fixed(&[Map, String, Any]), |a| match map_arg(&a[0]) {
             Some(d) => {
                 d.insert(a[1].as_str().unwrap_or(""), a[2].clone());
-                Ok(a[0].clone())
+                Ok(plain(d))
             }
             None => Err("assignment to entry in nil map".into()),
         }),
     );
     m.insert(
         "unset".into(),
-        Func::pure(Sig::fixed(&[Map, String]), |a| {
-            if let Some(d) = map_arg(&a[0]) {
+        Func::pure(Sig::fixed(&[Map, String]), |a| match map_arg(&a[0]) {
+            Some(d) => {
                 d.remove(a[1].as_str().unwrap_or(""));
+                Ok(plain(d))
             }
-            Ok(a[0].clone())
+            None => Ok(a[0].clone()),
         }),
     );
     m.insert(

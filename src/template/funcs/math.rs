@@ -117,7 +117,7 @@ fn decimal_op(first: &Value, rest: &[Value], op: Op) -> Result<Value, String> {
         let f = to_float64(x);
         let d = Dec::from_f64(f)?;
         if matches!(op, Op::Div) && d.m == 0 {
-            return Err("decimal division by zero".into());
+            return Err("decimal division by 0".into());
         }
         approx = match op {
             Op::Add => approx + f,
@@ -352,7 +352,7 @@ mod tests {
         assert_eq!(f(decimal_op(&v(1.0), &[v(0.9)], Op::Sub)), 0.1);
         assert_eq!(
             decimal_op(&v(1.0), &[v(0.0)], Op::Div).unwrap_err(),
-            "decimal division by zero"
+            "decimal division by 0"
         );
     }
 

@@ -148,13 +148,68 @@ fn octal(chars: &[char], i: usize) -> Result<(String, usize), String> {
     Ok((format!("\\x{{{v:x}}}"), 1 + n))
 }
 
+/// What precedes a repetition operator, for Go's "missing argument" and "nested repetition" checks.
+#[derive(Clone, Copy, PartialEq)]
+enum Prev {
+    /// Start of the pattern, `(`, `|` or a flag group: nothing to repeat.
+    Nothing,
+    Atom,
+    /// A repetition operator that started at this char index.
+    Repeat(usize),
+}
+
 /// Go RE2 syntax → `regex` crate syntax with the same meaning.
 pub(crate) fn translate(go: &str) -> Result<String, String> {
     let chars: Vec<char> = go.chars().collect();
     let mut out = String::with_capacity(go.len() + 8);
+    let mut prev = Prev::Nothing;
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
+        // A repetition operator: `*`, `+`, `?`, or a valid `{n,m}`, with an optional lazy `?`.
+        let rep_len = match c {
+            '*' | '+' | '?' => Some(1),
+            '{' => repetition_len(&chars, i),
+            _ => None,
+        };
+        if let Some(mut n) = rep_len {
+            if c == '{' {
+                let body: String = chars[i + 1..i + n - 1].iter().collect();
+                let (lo, hi) = match body.split_once(',') {
+                    Some((lo, "")) => (lo.parse::<u64>().ok(), Some(0)),
+                    Some((lo, hi)) => (lo.parse::<u64>().ok(), hi.parse::<u64>().ok()),
+                    None => (body.parse::<u64>().ok(), body.parse::<u64>().ok()),
+                };
+                let bad = match (lo, hi) {
+                    (Some(lo), Some(hi)) => {
+                        lo > 1000 || hi > 1000 || (body.contains(',') && !body.ends_with(',') && hi < lo)
+                    }
+                    _ => true,
+                };
+                if bad {
+                    let text: String = chars[i..i + n].iter().collect();
+                    return Err(format!("invalid repeat count: `{text}`"));
+                }
+            }
+            if chars.get(i + n) == Some(&'?') {
+                n += 1;
+            }
+            match prev {
+                Prev::Nothing => {
+                    let text: String = chars[i..i + n].iter().collect();
+                    return Err(format!("missing argument to repetition operator: `{text}`"));
+                }
+                Prev::Repeat(start) => {
+                    let text: String = chars[start..i + n].iter().collect();
+                    return Err(format!("invalid nested repetition operator: `{text}`"));
+                }
+                Prev::Atom => {}
+            }
+            out.extend(&chars[i..i + n]);
+            prev = Prev::Repeat(i);
+            i += n;
+            continue;
+        }
         match c {
             '\\' => {
                 if chars.get(i + 1) == Some(&'Q') {
@@ -164,39 +219,96 @@ pub(crate) fn translate(go: &str) -> Result<String, String> {
                         None => (&rest[..], chars.len() - i),
                     };
                     out.push_str(&regex::escape(quoted));
+                    if !quoted.is_empty() {
+                        prev = Prev::Atom;
+                    }
                     i += consumed;
                     continue;
                 }
                 let (t, n) = translate_escape(&chars, i, false)?;
                 out.push_str(&t);
                 i += n;
+                prev = Prev::Atom;
             }
             '[' => {
                 let (t, n) = translate_class(&chars, i)?;
                 out.push_str(&t);
                 i += n;
+                prev = Prev::Atom;
             }
-            '{' => match repetition_len(&chars, i) {
-                Some(n) if i > 0 => {
+            '{' | '}' => {
+                out.push('\\');
+                out.push(c);
+                i += 1;
+                prev = Prev::Atom;
+            }
+            '(' => {
+                // `(?flags)` sets flags and leaves nothing to repeat; other groups open a scope.
+                out.push(c);
+                i += 1;
+                if chars.get(i) == Some(&'?') {
+                    let n = group_head(&chars, i)?;
                     out.extend(&chars[i..i + n]);
                     i += n;
                 }
-                _ => {
-                    out.push_str("\\{");
-                    i += 1;
-                }
-            },
-            '}' => {
-                out.push_str("\\}");
+                prev = Prev::Nothing;
+            }
+            '|' => {
+                out.push(c);
                 i += 1;
+                prev = Prev::Nothing;
             }
             _ => {
                 out.push(c);
                 i += 1;
+                prev = Prev::Atom;
             }
         }
     }
     Ok(out)
+}
+
+/// Checks a group head after `(` (at `chars[i] == '?'`) as Go's parser does: named groups
+/// `(?P<name>` / `(?<name>` with word-character names, or flags from `imsU` with one optional
+/// `-`, ended by `)` or `:`. Returns the length of the head.
+fn group_head(chars: &[char], i: usize) -> Result<usize, String> {
+    let text = |end: usize| chars[i - 1..end.min(chars.len())].iter().collect::<String>();
+    let name_start = match (chars.get(i + 1), chars.get(i + 2)) {
+        (Some('P'), Some('<')) => Some(i + 3),
+        (Some('<'), _) => Some(i + 2),
+        _ => None,
+    };
+    if let Some(start) = name_start {
+        let Some(end) = chars[start..].iter().position(|&c| c == '>').map(|p| p + start) else {
+            return Err(format!("invalid named capture: `{}`", text(chars.len())));
+        };
+        let name = &chars[start..end];
+        if name.is_empty() || !name.iter().all(|c| c.is_alphanumeric() || *c == '_') {
+            return Err(format!("invalid named capture: `{}`", text(end + 1)));
+        }
+        return Ok(end + 1 - i);
+    }
+    let mut j = i + 1;
+    let mut saw_minus = false;
+    let mut saw_flag = false;
+    while let Some(&c) = chars.get(j) {
+        match c {
+            'i' | 'm' | 's' | 'U' => saw_flag = true,
+            '-' if !saw_minus => {
+                saw_minus = true;
+                saw_flag = false;
+            }
+            ':' | ')' => {
+                if saw_minus && !saw_flag {
+                    return Err(format!("invalid or unsupported Perl syntax: `{}`", text(j + 1)));
+                }
+                return Ok(j + 1 - i);
+            }
+            _ => return Err(format!("invalid or unsupported Perl syntax: `{}`", text(j + 1))),
+        }
+        j += 1;
+    }
+    Err(format!("invalid or unsupported Perl syntax: `{}`", text(chars.len())))
 }
 
 /// A bracket class starting at `chars[start] == '['`.
@@ -309,7 +421,7 @@ pub(crate) fn compile(expr: &str) -> Result<Regex, String> {
         return hit;
     }
     let result = match translate(expr) {
-        Err(e) => Err(go_parse_error(expr, e)),
+        Err(e) => Err(format!("error parsing regexp: {e}")),
         Ok(t) => Regex::new(&t).map_err(|e| go_parse_error(expr, e.to_string())),
     };
     CACHE.with(|c| {
@@ -639,5 +751,32 @@ mod tests {
             compile("(").unwrap_err(),
             "error parsing regexp: missing closing ): `(`"
         );
+    }
+}
+
+#[cfg(test)]
+mod error_tests {
+    use super::*;
+
+    // helm 4.1.4 `mustRegexFind PATTERN ""` error texts.
+    #[test]
+    fn parse_errors_match_go() {
+        for (p, want) in [
+            ("a)", "unexpected ): `a)`"),
+            ("[a", "missing closing ]: `[a`"),
+            ("*a", "missing argument to repetition operator: `*`"),
+            (r"\y", r"invalid escape sequence: `\y`"),
+            ("a**", "invalid nested repetition operator: `**`"),
+            ("x{1001}", "invalid repeat count: `{1001}`"),
+            (r"\8", r"invalid escape sequence: `\8`"),
+            ("(?z)", "invalid or unsupported Perl syntax: `(?z`"),
+            ("(?i-)", "invalid or unsupported Perl syntax: `(?i-)`"),
+            ("(?i", "invalid or unsupported Perl syntax: `(?i`"),
+            ("(?=x)", "invalid or unsupported Perl syntax: `(?=`"),
+            ("(?P<a-b>x)", "invalid named capture: `(?P<a-b>`"),
+            ("a|*", "missing argument to repetition operator: `*`"),
+        ] {
+            assert_eq!(compile(p).unwrap_err(), format!("error parsing regexp: {want}"), "{p}");
+        }
     }
 }

@@ -12,26 +12,7 @@ use crate::template::{Elem, Func, FuncMap, Map, Param, Sig, Value};
 
 /// `fmt.Sprint` of one value (`%v`).
 pub(crate) fn fmt_v(v: &Value) -> String {
-    // Interim until the engine's `gofmt::format_v` lands: the common cases only.
-    match v {
-        Value::Nil => "<nil>".into(),
-        Value::Bool(b) => b.to_string(),
-        Value::Int(i) | Value::Int64(i) => i.to_string(),
-        Value::Float(f) => f.to_string(),
-        Value::String(s) => s.to_string(),
-        Value::Bytes(b) => format!("{:?}", b),
-        Value::List(l) => format!("[{}]", l.items.iter().map(fmt_v).collect::<Vec<_>>().join(" ")),
-        Value::Map(m) => format!(
-            "map[{}]",
-            m.entries()
-                .iter()
-                .map(|(k, v)| format!("{k}:{}", fmt_v(v)))
-                .collect::<Vec<_>>()
-                .join(" ")
-        ),
-        Value::Time(t) => t.to_string(),
-        Value::Object(o) => o.fmt_v(),
-    }
+    crate::template::gofmt::format_v(v)
 }
 
 /// Sprig's `strval`: strings and byte slices as text, everything else through `%v`.
@@ -43,44 +24,9 @@ pub(crate) fn strval(v: &Value) -> String {
     }
 }
 
-/// Go's `strconv.IsPrint`, close enough: visible characters and the ASCII space.
-fn is_print(c: char) -> bool {
-    if c == ' ' {
-        return true;
-    }
-    if c.is_control() || c.is_whitespace() {
-        return false;
-    }
-    let u = c as u32;
-    !matches!(u,
-        0x00AD | 0x0600..=0x0605 | 0x061C | 0x06DD | 0x070F | 0x180E | 0x200B..=0x200F
-        | 0x2028..=0x202E | 0x2060..=0x206F | 0xFEFF | 0xFFF9..=0xFFFB | 0xE000..=0xF8FF
-        | 0xD800..=0xDFFF | 0xE0001 | 0xE0020..=0xE007F | 0xF0000..=0x10FFFF)
-}
-
 /// Go's `strconv.Quote` (what `%q` does to a string).
 pub(crate) fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if is_print(c) => out.push(c),
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{b}' => out.push_str("\\v"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
-            c if (c as u32) < 0x10000 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push_str(&format!("\\U{:08x}", c as u32)),
-        }
-    }
-    out.push('"');
-    out
+    crate::template::gofmt::quote(s)
 }
 
 /// `unicode.ToUpper` (simple case mapping: one rune in, one rune out).

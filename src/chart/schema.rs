@@ -1,0 +1,357 @@
+//! values.schema.json validation, as Helm 4's `pkg/chart/common/util/jsonschema.go` does it.
+//!
+//! Helm validates with santhosh-tekuri/jsonschema v6 (every draft, chosen by `$schema`,
+//! 2020-12 by default). We validate with `boon`, the same author's Rust implementation of the same
+//! design, and print its error tree the way v6 prints its own (`- at '/path': got string, want
+//! integer`, nested causes indented by two spaces), since boon's own messages are worded
+//! differently. Helm validates the root chart, then each subchart (recursively) whose values are
+//! present and not null; the report is one `<chart>:\n<errors>\n` section per failing chart.
+//! Within one chart, Helm's order of sibling property errors follows Go map iteration (random),
+//! ours is boon's (stable). Remote `$ref`s are not fetched.
+
+use boon::{Compiler, ErrorKind, Schemas, ValidationError};
+
+use super::Chart;
+use crate::template::value::Value;
+
+const SCHEMA_URL: &str = "file:///values.schema.json";
+
+/// Converts a Go value into the JSON the validator sees.
+fn to_json(v: &Value) -> serde_json::Value {
+    match v {
+        Value::Nil => serde_json::Value::Null,
+        Value::Bool(b) => serde_json::Value::Bool(*b),
+        Value::Int(i) | Value::Int64(i) => serde_json::Value::from(*i),
+        Value::Float(f) => serde_json::Number::from_f64(*f)
+            .map(serde_json::Value::Number)
+            .unwrap_or(serde_json::Value::Null),
+        Value::String(s) => serde_json::Value::String(s.to_string()),
+        Value::Bytes(b) => serde_json::Value::String(String::from_utf8_lossy(b).into_owned()),
+        Value::List(l) => serde_json::Value::Array(l.items.iter().map(to_json).collect()),
+        Value::Map(m) => {
+            let mut o = serde_json::Map::new();
+            for (k, v) in m.entries() {
+                o.insert(k, to_json(&v));
+            }
+            serde_json::Value::Object(o)
+        }
+        Value::Time(_) | Value::Object(_) => serde_json::Value::Null,
+    }
+}
+
+/// `ValidateAgainstSchema`: the root's schema, then every subchart's, depth first.
+pub fn validate_against_schema(chart: &Chart, values: &Value) -> Result<(), String> {
+    let mut sb = String::new();
+    if let Some(schema) = &chart.schema {
+        if let Err(e) = validate_against_single_schema(values, schema) {
+            sb.push_str(&format!("{}:\n", chart.name()));
+            sb.push_str(&e);
+        }
+    }
+    for sub in &chart.dependencies {
+        let raw = values.as_map().and_then(|m| m.get(sub.name()));
+        match raw {
+            None | Some(Value::Nil) => continue,
+            Some(v @ Value::Map(_)) => {
+                if let Err(e) = validate_against_schema(sub, &v) {
+                    sb.push_str(&e);
+                }
+            }
+            Some(other) => sb.push_str(&format!(
+                "{}:\ninvalid type for values: expected object (map), got {}\n",
+                sub.name(),
+                other.type_name()
+            )),
+        }
+    }
+    if sb.is_empty() {
+        Ok(())
+    } else {
+        Err(sb)
+    }
+}
+
+/// `ValidateAgainstSingleSchema`: the error text is v6's with its first line removed, plus `\n`.
+pub fn validate_against_single_schema(values: &Value, schema_json: &[u8]) -> Result<(), String> {
+    let schema: serde_json::Value = serde_json::from_slice(schema_json).map_err(|e| e.to_string())?;
+    let mut schemas = Schemas::new();
+    let mut compiler = Compiler::new();
+    compiler.add_resource(SCHEMA_URL, schema).map_err(|e| e.to_string())?;
+    let idx = compiler.compile(SCHEMA_URL, &mut schemas).map_err(|e| e.to_string())?;
+    let instance = match values {
+        Value::Map(_) => to_json(values),
+        // `values.AsMap()` of a nil map is an empty map.
+        _ => serde_json::Value::Object(serde_json::Map::new()),
+    };
+    match schemas.validate(&instance, idx) {
+        Ok(()) => Ok(()),
+        Err(e) => Err(format!("{}\n", display_v6(&e))),
+    }
+}
+
+/// v6's `ValidationError.Error()` without the `jsonschema validation failed with …` first line.
+fn display_v6(e: &ValidationError) -> String {
+    let mut sb = String::new();
+    if matches!(e.kind, ErrorKind::Schema { .. }) {
+        // boon lifts the causes of *any* single top-level Group into the root; v6 only does so
+        // for a Group at the root location. Causes that all sit at one deeper location came from
+        // such a Group: print it back as v6 does. (Errors of the root's own keywords sit at '',
+        // those of different properties differ in their first token.)
+        let locs: Vec<Vec<String>> = e
+            .causes
+            .iter()
+            .map(|c| c.instance_location.tokens.iter().map(token_str).collect())
+            .collect();
+        let mut common: Vec<String> = locs.first().cloned().unwrap_or_default();
+        for l in &locs {
+            let n = common.iter().zip(l).take_while(|(a, b)| a == b).count();
+            common.truncate(n);
+        }
+        let mut indent = 1;
+        if locs.len() > 1 && !common.is_empty() {
+            let ptr: String = common.iter().map(|t| format!("/{}", escape_token(t))).collect();
+            sb.push_str(&format!("\n- at {}: validation failed", quote(&ptr)));
+            indent = 2;
+        }
+        for c in &e.causes {
+            display(c, &mut sb, indent);
+        }
+        return sb.strip_prefix('\n').unwrap_or(&sb).to_string();
+    }
+    display(e, &mut sb, 0);
+    sb
+}
+
+fn token_str(t: &boon::InstanceToken) -> String {
+    match t {
+        boon::InstanceToken::Prop(p) => p.to_string(),
+        boon::InstanceToken::Item(i) => i.to_string(),
+    }
+}
+
+/// JSON pointer escaping of one token.
+fn escape_token(t: &str) -> String {
+    t.replace('~', "~0").replace('/', "~1")
+}
+
+fn skip(e: &ValidationError) -> bool {
+    e.causes.len() == 1 && matches!(e.kind, ErrorKind::Reference { .. })
+}
+
+fn display(e: &ValidationError, sb: &mut String, mut indent: usize) {
+    if !skip(e) {
+        if indent > 0 {
+            sb.push('\n');
+            for _ in 0..indent - 1 {
+                sb.push_str("  ");
+            }
+            sb.push_str("- ");
+        }
+        indent += 1;
+        if let ErrorKind::Schema { url } = &e.kind {
+            sb.push_str(&format!("jsonschema validation failed with {}", quote(url)));
+        } else {
+            sb.push_str(&format!(
+                "at {}: {}",
+                quote(&e.instance_location.to_string()),
+                kind_v6(&e.kind)
+            ));
+        }
+    }
+    for c in &e.causes {
+        display(c, sb, indent);
+    }
+}
+
+/// v6's `quote`: Go `%q`, then `\"` → `"`, `'` → `\'`, in single quotes.
+fn quote(s: &str) -> String {
+    let q = super::strvals::go_quote(s);
+    let inner = &q[1..q.len() - 1];
+    format!("'{}'", inner.replace("\\\"", "\"").replace('\'', "\\'"))
+}
+
+fn join_quoted<S: AsRef<str>>(items: &[S]) -> String {
+    items.iter().map(|s| quote(s.as_ref())).collect::<Vec<_>>().join(", ")
+}
+
+/// v6's `display` for primitives: strings quoted, compounds as `value`, the rest `%v`.
+fn display_json(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => quote(s),
+        serde_json::Value::Array(_) | serde_json::Value::Object(_) => "value".into(),
+        serde_json::Value::Null => "<nil>".into(),
+        other => other.to_string(),
+    }
+}
+
+fn num(n: &serde_json::Number) -> String {
+    super::metadata::format_float64_g(n.as_f64().unwrap_or(0.0))
+}
+
+fn primitive(v: &serde_json::Value) -> bool {
+    !matches!(v, serde_json::Value::Array(_) | serde_json::Value::Object(_))
+}
+
+/// v6's English `LocalizedString` for each error kind.
+fn kind_v6(k: &ErrorKind) -> String {
+    match k {
+        ErrorKind::Group | ErrorKind::Reference { .. } => "validation failed".into(),
+        ErrorKind::Schema { url } => format!("jsonschema validation failed with {}", quote(url)),
+        ErrorKind::ContentSchema => "contentSchema failed".into(),
+        ErrorKind::PropertyName { prop } => format!("invalid propertyName {}", quote(prop)),
+        ErrorKind::RefCycle { url, kw_loc1, kw_loc2 } => {
+            format!("both {kw_loc1} and {kw_loc2} resolve to {url:?} causing reference cycle")
+        }
+        ErrorKind::FalseSchema => "false schema".into(),
+        ErrorKind::Type { got, want } => {
+            let want: Vec<String> = want.iter().map(|t| t.to_string()).collect();
+            format!("got {got}, want {}", want.join(" or "))
+        }
+        ErrorKind::Enum { want } => {
+            if want.iter().all(primitive) {
+                if want.len() == 1 {
+                    format!("value must be {}", display_json(&want[0]))
+                } else {
+                    let w: Vec<String> = want.iter().map(display_json).collect();
+                    format!("value must be one of {}", w.join(", "))
+                }
+            } else {
+                "enum failed".into()
+            }
+        }
+        ErrorKind::Const { want } => {
+            if primitive(want) {
+                format!("value must be {}", display_json(want))
+            } else {
+                "const failed".into()
+            }
+        }
+        ErrorKind::Format { got, want, err } => {
+            format!("{} is not valid {want}: {err}", display_json(got))
+        }
+        ErrorKind::MinProperties { got, want } => format!("minProperties: got {got}, want {want}"),
+        ErrorKind::MaxProperties { got, want } => format!("maxProperties: got {got}, want {want}"),
+        ErrorKind::AdditionalProperties { got } => {
+            format!("additional properties {} not allowed", join_quoted(got))
+        }
+        ErrorKind::Required { want } => {
+            if want.len() == 1 {
+                format!("missing property {}", quote(want[0]))
+            } else {
+                format!("missing properties {}", join_quoted(want))
+            }
+        }
+        ErrorKind::Dependency { prop, missing } | ErrorKind::DependentRequired { prop, missing } => {
+            format!(
+                "properties {} required, if {} exists",
+                join_quoted(missing),
+                quote(prop)
+            )
+        }
+        ErrorKind::MinItems { got, want } => format!("minItems: got {got}, want {want}"),
+        ErrorKind::MaxItems { got, want } => format!("maxItems: got {got}, want {want}"),
+        ErrorKind::Contains => "no items match contains schema".into(),
+        ErrorKind::MinContains { got, want } => {
+            if got.is_empty() {
+                format!("min {want} items required to match contains schema, but none matched")
+            } else {
+                let g: Vec<String> = got.iter().map(|i| i.to_string()).collect();
+                format!(
+                    "min {want} items required to match contains schema, but matched {} items at {}",
+                    got.len(),
+                    g.join(" ")
+                )
+            }
+        }
+        ErrorKind::MaxContains { got, want } => {
+            let g: Vec<String> = got.iter().map(|i| i.to_string()).collect();
+            format!(
+                "max {want} items required to match contains schema, but matched {} items at {}",
+                got.len(),
+                g.join(" ")
+            )
+        }
+        ErrorKind::UniqueItems { got: [i, j] } => format!("items at {i} and {j} are equal"),
+        ErrorKind::AdditionalItems { got } => format!("last {got} additionalItem(s) not allowed"),
+        ErrorKind::MinLength { got, want } => format!("minLength: got {got}, want {want}"),
+        ErrorKind::MaxLength { got, want } => format!("maxLength: got {got}, want {want}"),
+        ErrorKind::Pattern { got, want } => format!("{} does not match pattern {}", quote(got), quote(want)),
+        ErrorKind::ContentEncoding { want, err } => format!("value is not {} encoded: {err}", quote(want)),
+        ErrorKind::ContentMediaType { want, err, .. } => {
+            format!("value if not of mediatype {}: {err}", quote(want))
+        }
+        ErrorKind::Minimum { got, want } => format!("minimum: got {}, want {}", num(got), num(want)),
+        ErrorKind::Maximum { got, want } => format!("maximum: got {}, want {}", num(got), num(want)),
+        ErrorKind::ExclusiveMinimum { got, want } => {
+            format!("exclusiveMinimum: got {}, want {}", num(got), num(want))
+        }
+        ErrorKind::ExclusiveMaximum { got, want } => {
+            format!("exclusiveMaximum: got {}, want {}", num(got), num(want))
+        }
+        ErrorKind::MultipleOf { got, want } => format!("multipleOf: got {}, want {}", num(got), num(want)),
+        ErrorKind::Not => "not failed".into(),
+        ErrorKind::AllOf => "allOf failed".into(),
+        ErrorKind::AnyOf => "anyOf failed".into(),
+        ErrorKind::OneOf(None) => "oneOf failed, none matched".into(),
+        ErrorKind::OneOf(Some((i, j))) => format!("oneOf failed, subschemas {i}, {j} matched"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(schema: &str, values: &str) -> Result<(), String> {
+        let v = crate::yaml::from_str(values).unwrap();
+        validate_against_single_schema(&v, schema.as_bytes())
+    }
+
+    // Each expected text is what `helm template` (4.1.4) printed for the same schema and values.
+    #[test]
+    fn messages_match_helm() {
+        let s = r#"{"type":"object","properties":{"port":{"type":"string"}}}"#;
+        assert_eq!(
+            check(s, "port: 80").unwrap_err(),
+            "- at '/port': got number, want string\n"
+        );
+        assert!(check(s, "port: x").is_ok());
+        let s = r#"{"properties":{"name":{"type":"string","minLength":2}},"required":["name","mode"]}"#;
+        assert_eq!(
+            check(s, "name: a").unwrap_err(),
+            "- at '': missing property 'mode'\n- at '/name': minLength: got 1, want 2\n"
+        );
+        let s = r#"{"properties":{"r":{"maximum":5},"x":{"exclusiveMaximum":10},"m":{"enum":["a","b",3]}}}"#;
+        assert_eq!(check(s, "r: 7").unwrap_err(), "- at '/r': maximum: got 7, want 5\n");
+        assert_eq!(
+            check(s, "x: 12").unwrap_err(),
+            "- at '/x': exclusiveMaximum: got 12, want 10\n"
+        );
+        assert_eq!(
+            check(s, "m: c").unwrap_err(),
+            "- at '/m': value must be one of 'a', 'b', 3\n"
+        );
+        let s = r#"{"properties":{"nm":{"pattern":"^[a-z]+$"}},"additionalProperties":false}"#;
+        assert_eq!(
+            check(s, "nm: AB").unwrap_err(),
+            "- at '/nm': 'AB' does not match pattern '^[a-z]+$'\n"
+        );
+        assert_eq!(
+            check(s, "nm: ab\nextra: 1\nextra2: 2").unwrap_err(),
+            "- at '': additional properties 'extra', 'extra2' not allowed\n"
+        );
+        let s = r#"{"properties":{"list":{"type":"array","items":{"type":"string"},"maxItems":2}}}"#;
+        assert_eq!(
+            check(s, "list: [1, a, b]").unwrap_err(),
+            "- at '/list': validation failed\n  - at '/list': maxItems: got 3, want 2\n  - at '/list/0': got number, want string\n"
+        );
+        assert_eq!(
+            check(s, "list: null").unwrap_err(),
+            "- at '/list': got null, want array\n"
+        );
+        let s = r##"{"properties":{"ref":{"$ref":"#/definitions/port"}},"definitions":{"port":{"type":"integer"}}}"##;
+        assert_eq!(
+            check(s, "ref: x").unwrap_err(),
+            "- at '/ref': got string, want integer\n"
+        );
+    }
+}

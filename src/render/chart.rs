@@ -1,0 +1,124 @@
+//! The whole `helm template` pipeline from a chart path: load (crate::chart), merge user values,
+//! prepare (dependencies, coalescing, schema, kubeVersion), render with the engine
+//! (crate::template::exec), and the CRD list for `--include-crds`.
+//!
+//! It also adapts the two collaborators to the renderer's traits: [`ChartSource`] for
+//! `crate::chart::Chart` and [`TemplateSet`] for `crate::template::exec::Templates`.
+
+use std::path::PathBuf;
+
+use super::{helmfuncs, ChartSource, RenderError, RenderOptions, Rendered, TemplateSet};
+use crate::chart::{self, Chart, PrepareOptions, ValueOptions};
+use crate::template::exec::{MissingKey, Templates};
+use crate::template::value::Value;
+
+impl ChartSource for Chart {
+    fn chart_name(&self) -> String {
+        self.name().to_string()
+    }
+    fn metadata_value(&self) -> Value {
+        self.metadata.to_value()
+    }
+    fn is_library(&self) -> bool {
+        Chart::is_library(self)
+    }
+    fn template_files(&self) -> Vec<(String, Vec<u8>)> {
+        self.templates
+            .iter()
+            .map(|f| (f.name.clone(), f.data.clone()))
+            .collect()
+    }
+    fn other_files(&self) -> Vec<(String, Vec<u8>)> {
+        self.files.iter().map(|f| (f.name.clone(), f.data.clone())).collect()
+    }
+    fn subcharts(&self) -> Vec<&Chart> {
+        self.dependencies.iter().collect()
+    }
+}
+
+impl TemplateSet for Templates {
+    fn parse(&mut self, name: &str, text: &str) -> Result<(), String> {
+        Templates::parse(self, name, text).map_err(|e| e.to_string())
+    }
+    fn execute(&mut self, name: &str, data: &Value) -> Result<String, String> {
+        Templates::execute(self, name, data).map_err(|e| e.to_string())
+    }
+}
+
+/// A fresh template set with Sprig and Helm's functions, as Helm's engine builds per render.
+pub fn new_template_set(strict: bool) -> Templates {
+    let mut t = Templates::new(helmfuncs::helm_funcs());
+    t.set_missing_key(if strict { MissingKey::Error } else { MissingKey::Zero });
+    t
+}
+
+/// Render a prepared chart (the BRIEF's `render` contract): enabled subcharts only, `values` the
+/// root's final values.
+pub fn render(chart: &Chart, values: &Value, opts: &RenderOptions) -> Result<Rendered, RenderError> {
+    let mut t = new_template_set(opts.strict);
+    super::render_with(chart, values, opts, &mut t)
+}
+
+/// Everything `chartup template` needs to know.
+#[derive(Debug, Clone)]
+pub struct TemplateJob {
+    pub chart_path: PathBuf,
+    pub values: ValueOptions,
+    pub render: RenderOptions,
+    pub skip_schema_validation: bool,
+    pub include_crds: bool,
+}
+
+fn early(message: String) -> RenderError {
+    RenderError {
+        message,
+        during_render: false,
+    }
+}
+
+/// Load, prepare and render; also returns the CRD files to print with `--include-crds`.
+/// Steps and their errors come in helm's order: values flags, chart loading, dependencies and
+/// schema, kubeVersion, templates.
+pub fn render_chart(job: &TemplateJob) -> Result<(Rendered, Vec<(String, String)>), RenderError> {
+    let user = job.values.merge_values().map_err(|e| early(e.to_string()))?;
+    let loaded = chart::load(&job.chart_path).map_err(|e| early(e.to_string()))?;
+    let kube = job
+        .render
+        .kube_version
+        .clone()
+        .unwrap_or_else(super::objects::KubeVersion::default_version);
+    let prepared = chart::prepare(
+        loaded,
+        &user,
+        &PrepareOptions {
+            kube_version: kube.normalized.clone(),
+            skip_schema_validation: job.skip_schema_validation,
+        },
+    )
+    .map_err(|e| {
+        // helm template adds its --debug hint after the kubeVersion check (renderResources).
+        let during_render = e.0.starts_with("chart requires kubeVersion");
+        let message = if during_render {
+            // Helm names the version as given (`caps.KubeVersion.Version`).
+            e.0.replace(
+                &format!("Kubernetes {}", kube.normalized),
+                &format!("Kubernetes {}", kube.version),
+            )
+        } else {
+            e.0
+        };
+        RenderError { message, during_render }
+    })?;
+    let rendered = render(&prepared.chart, &prepared.values, &job.render)?;
+    let crds = if job.include_crds {
+        prepared
+            .chart
+            .crd_objects(prepared.chart.name())
+            .into_iter()
+            .map(|c| (c.filename, String::from_utf8_lossy(&c.data).into_owned()))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok((rendered, crds))
+}

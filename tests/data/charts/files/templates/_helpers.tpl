@@ -1,0 +1,1 @@
+{{- define "files.x" -}}x{{- end -}}
