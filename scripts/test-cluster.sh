@@ -37,14 +37,23 @@ die() { log "error: $*"; exit 1; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # --- packages ------------------------------------------------------------------------------------
-ensure_packages() {
+ensure_packages() { # [build]: also what the build needs
   local need=()
-  command -v go >/dev/null || need+=(golang-go)
   command -v etcd >/dev/null || need+=(etcd-server)
-  command -v rsync >/dev/null || need+=(rsync)
   command -v jq >/dev/null || need+=(jq)
   command -v curl >/dev/null || need+=(curl)
   command -v openssl >/dev/null || need+=(openssl)
+  command -v ss >/dev/null || need+=(iproute2)
+  if [ "${1:-}" != build ]; then
+    if [ ${#need[@]} -gt 0 ]; then
+      as_root apt-get update -qq
+      log "installing ${need[*]}"
+      as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >&2
+    fi
+    return 0
+  fi
+  command -v go >/dev/null || need+=(golang-go)
+  command -v rsync >/dev/null || need+=(rsync)
   command -v dpkg-source >/dev/null || need+=(dpkg-dev)
   command -v make >/dev/null || need+=(make)
   [ -d /usr/share/gocode/src/github.com/modern-go/reflect2 ] || need+=(golang-github-modern-go-reflect2-dev)
@@ -73,7 +82,7 @@ have_binaries() { [ -x "$BIN/kube-apiserver" ] && [ -x "$BIN/kube-controller-man
 
 build() {
   have_binaries && return 0
-  ensure_packages
+  ensure_packages build
   # One build at a time: a concurrent `up` waits here, then finds the binaries.
   exec 8>"$CACHE/k8s-v$K8S_VERSION.lock"
   flock 8
@@ -125,7 +134,8 @@ start_proc() { # name, command...
   shift
   mkdir -p "$RUN/logs" "$RUN/pids"
   # setsid: its own session, so the caller's Ctrl-C or exit doesn't take the cluster down.
-  setsid "$@" >>"$RUN/logs/$name.log" 2>&1 </dev/null &
+  # 8>&- 9>&-: the children must not inherit (and so hold forever) the build and run locks.
+  setsid "$@" >>"$RUN/logs/$name.log" 2>&1 </dev/null 8>&- 9>&- &
   echo $! >"$(pidfile "$name")"
 }
 
@@ -245,17 +255,31 @@ print_env() {
   echo "export CHARTUP_TEST_KUBECONFIG_NORIGHTS=$RUN/nobody.kubeconfig"
 }
 
+lock_run() { # serialise up/down on one run dir; a cold build under another `up` can take long
+  exec 9>"$RUN/.lock"
+  if ! flock -n 9; then
+    log "waiting for another up/down on $RUN"
+    flock -w 5400 9 || die "gave up waiting for the lock $RUN/.lock"
+  fi
+}
+
 up() {
   mkdir -p "$RUN"
   RUN=$(cd "$RUN" && pwd)
-  exec 9>"$RUN/.lock"
-  flock 9
+  # Reuse a healthy cluster without taking the lock (a long `up` elsewhere must not block readers).
+  if healthy 2>/dev/null; then
+    log "reusing the running cluster in $RUN"
+    print_env
+    return 0
+  fi
+  lock_run
   if healthy 2>/dev/null; then
     log "reusing the running cluster in $RUN"
     print_env
     return 0
   fi
   local start=$SECONDS p nodesim
+  ensure_packages
   build
   nodesim=$(nodesim_bin)
   for p in "${PROCS[@]}"; do stop_proc "$p"; done
@@ -285,8 +309,8 @@ EOF
   start_proc etcd etcd --name chartup --data-dir "$RUN/etcd" \
     --listen-client-urls "http://127.0.0.1:$ETCD_PORT" --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
     --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
-    --initial-cluster "chartup=http://127.0.0.1:$ETCD_PEER_PORT" --listen-metrics-urls "" \
-    --quota-backend-bytes 2147483648 --log-level warn
+    --initial-cluster "chartup=http://127.0.0.1:$ETCD_PEER_PORT" \
+    --quota-backend-bytes 2147483648
   wait_until 60 "etcd" curl -sf "http://127.0.0.1:$ETCD_PORT/health"
 
   start_proc apiserver "$BIN/kube-apiserver" \
@@ -324,8 +348,9 @@ EOF
 
 down() {
   [ -d "$RUN" ] || { log "nothing to stop in $RUN"; return 0; }
+  # Don't wait long: a cluster started by an older version of this script holds the lock itself.
   exec 9>"$RUN/.lock"
-  flock 9
+  flock -w 30 9 || log "warning: $RUN/.lock is held; stopping anyway"
   local p
   for p in "${PROCS[@]}"; do stop_proc "$p"; done
   log "stopped the cluster in $RUN"

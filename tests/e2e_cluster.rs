@@ -411,7 +411,8 @@ metadata:
 spec:
   clusterIP: None
   selector: {app: {{ .Release.Name }}-db}
-  ports: [{port: 5432}]
+  # Server-side apply on 1.20 (helm 4 uses it) rejects ports without protocol: its schema has no default.
+  ports: [{port: 5432, protocol: TCP}]
 "#;
 
 #[tokio::test]

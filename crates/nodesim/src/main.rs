@@ -135,6 +135,7 @@ async fn main() -> anyhow::Result<()> {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,kube=warn".into()),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(false)
         .init();
     let opts = parse_args()?;
     std::fs::create_dir_all(&opts.volumes_dir).with_context(|| format!("creating {}", opts.volumes_dir.display()))?;

@@ -48,8 +48,11 @@ pub struct Cluster {
 }
 
 fn default_dir() -> PathBuf {
-    if let Some(d) = std::env::var_os("CHARTUP_TEST_CLUSTER_DIR") {
-        return d.into();
+    // The first is what `test-cluster.sh env` exports; the second is the script's own setting.
+    for var in ["CHARTUP_TEST_CLUSTER_DIR", "CHARTUP_CLUSTER_DIR"] {
+        if let Some(d) = std::env::var_os(var).filter(|d| !d.is_empty()) {
+            return d.into();
+        }
     }
     let cache = std::env::var_os("CHARTUP_CACHE").map(PathBuf::from).unwrap_or_else(|| {
         Path::new(&std::env::var_os("HOME").unwrap_or_else(|| "/tmp".into())).join(".cache/chartup")
