@@ -1082,3 +1082,102 @@ async fn saved_plans_go_stale() -> anyhow::Result<()> {
     assert_eq!(statuses(&h), [(1, "superseded".into()), (2, "deployed".into())]);
     Ok(())
 }
+
+/// A small chart with hooks and objects that leave it, written for the test (the example charts
+/// have none).
+fn hooked_chart(dir: &Path, version: &str) -> anyhow::Result<String> {
+    let d = dir.join(format!("hooked-{version}"));
+    std::fs::create_dir_all(d.join("templates"))?;
+    std::fs::write(
+        d.join("Chart.yaml"),
+        format!("apiVersion: v2\nname: hooked\nversion: {version}\nappVersion: \"{version}\"\n"),
+    )?;
+    let job = |name: &str, event: &str, weight: i32, policy: Option<&str>| {
+        format!(
+            "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: {name}\n  annotations:\n    helm.sh/hook: {event}\n    helm.sh/hook-weight: \"{weight}\"\n{}spec:\n  backoffLimit: 0\n  template:\n    spec:\n      restartPolicy: Never\n      containers:\n        - name: run\n          image: busybox:1.36\n          command: [\"true\"]\n",
+            policy.map(|p| format!("    helm.sh/hook-delete-policy: {p}\n")).unwrap_or_default()
+        )
+    };
+    let t = d.join("templates");
+    std::fs::write(t.join("pre-a.yaml"), job("pre-a", "pre-upgrade", 5, None))?;
+    std::fs::write(
+        t.join("pre-b.yaml"),
+        job("pre-b", "pre-upgrade", -1, Some("hook-succeeded")),
+    )?;
+    std::fs::write(t.join("post.yaml"), job("post", "post-upgrade", 0, None))?;
+    std::fs::write(
+        t.join("app.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  version: {{ .Chart.Version | quote }}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 2\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n      annotations: {version: {{ .Chart.Version | quote }}}\n    spec:\n      containers:\n        - name: web\n          image: nginx:1.25\n",
+    )?;
+    if version == "1.0.0" {
+        std::fs::write(
+            t.join("old.yaml"),
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: gone\ndata: {}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kept\n  annotations:\n    helm.sh/resource-policy: keep\ndata: {}\n",
+        )?;
+    }
+    Ok(d.display().to_string())
+}
+
+/// Hooks run by weight with their delete policies, pre-upgrade before the objects and post-upgrade
+/// after the rollout, as the record's journal shows; objects that left the chart are pruned last,
+/// except those marked `helm.sh/resource-policy: keep`; the record carries the hooks, which the
+/// real `helm get hooks` reads.
+#[tokio::test(flavor = "multi_thread")]
+async fn hooks_in_order_and_prune_last() -> anyhow::Result<()> {
+    let c = cluster();
+    let ns = c.fresh_namespace("apply-hooks").await?;
+    let tmp = tempfile::tempdir()?;
+    let v1 = hooked_chart(tmp.path(), "1.0.0")?;
+    let v2 = hooked_chart(tmp.path(), "2.0.0")?;
+    chartup_ok(c, &["apply", "hooked", &v1, "-n", &ns.name, "--yes"]).await?;
+    let jobs: Api<Job> = Api::namespaced(c.client().await?, &ns.name);
+    assert!(
+        jobs.get_opt("pre-a").await?.is_none(),
+        "pre-upgrade hooks do not run on install"
+    );
+    chartup_ok(c, &["apply", "hooked", &v2, "-n", &ns.name, "--yes"]).await?;
+    let status = chartup_ok(c, &["status", "hooked", "-n", &ns.name, "-o", "json"]).await?;
+    let s: Json = serde_json::from_str(&status.stdout)?;
+    let journal: Vec<String> = s["journal"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|l| l.as_str().map(|l| l.split_once("  ").map_or(l, |x| x.1).to_string()))
+        .collect();
+    let at = |needle: &str| {
+        journal
+            .iter()
+            .position(|l| l.contains(needle))
+            .ok_or_else(|| anyhow!("{needle:?} not in the journal: {journal:#?}"))
+    };
+    let (b, a, cfg, web, post, gone) = (
+        at("pre-upgrade hook")?,
+        at("Job.batch/pre-a succeeded")?,
+        at("applied configuration objects")?,
+        at("component web healthy")?,
+        at("post-upgrade hook")?,
+        at("pruned")?,
+    );
+    assert!(journal[b].contains("pre-b"), "weight -1 first: {journal:#?}");
+    assert!(
+        b < a && a < cfg && cfg < web && web < post && post < gone,
+        "{journal:#?}"
+    );
+    assert!(journal[gone].contains("ConfigMap/gone"));
+    assert!(
+        jobs.get_opt("pre-b").await?.is_none(),
+        "hook-succeeded: deleted after success"
+    );
+    for j in ["pre-a", "post"] {
+        let job = jobs.get(j).await?;
+        assert!(job.status.and_then(|s| s.succeeded).unwrap_or(0) == 1, "{j} completed");
+    }
+    let cms: Api<testkit::k8s_openapi::api::core::v1::ConfigMap> = Api::namespaced(c.client().await?, &ns.name);
+    assert!(cms.get_opt("gone").await?.is_none(), "pruned");
+    assert!(cms.get_opt("kept").await?.is_some(), "helm.sh/resource-policy: keep");
+    let hooks = testkit::run_helm(c, &["get", "hooks", "hooked", "-n", &ns.name])?;
+    for j in ["name: pre-a", "name: pre-b", "name: post"] {
+        assert!(hooks.contains(j), "helm get hooks: {hooks}");
+    }
+    Ok(())
+}

@@ -32,6 +32,43 @@ pub struct ClusterPlanInput {
     pub diff: DiffOptions,
 }
 
+/// The chart's hook documents, rendered as the plan's to-side was (chartup's renderer).
+fn render_hooks(input: &ClusterPlanInput, upgrade: bool) -> anyhow::Result<Vec<crate::manifest::Document>> {
+    let job = crate::render::chart::TemplateJob {
+        chart_path: input.chart.clone(),
+        values: crate::chart::ValueOptions {
+            values_files: input
+                .values
+                .files
+                .iter()
+                .map(|f| f.to_string_lossy().to_string())
+                .collect(),
+            set: input.values.set.clone(),
+            set_string: input.values.set_string.clone(),
+            ..Default::default()
+        },
+        render: crate::render::RenderOptions {
+            release_name: input.release.clone(),
+            namespace: input.namespace.clone(),
+            is_upgrade: upgrade,
+            revision: if upgrade { 2 } else { 1 },
+            ..Default::default()
+        },
+        skip_schema_validation: false,
+        include_crds: false,
+    };
+    let (rendered, _) = crate::render::chart::render_chart(&job)
+        .map_err(|e| anyhow::anyhow!("rendering the hooks of {}: {}", input.chart.display(), e.message))?;
+    Ok(rendered
+        .hooks
+        .iter()
+        .map(|m| crate::manifest::Document {
+            source: m.source.clone(),
+            text: format!("# Source: {}\n{}\n", m.source, m.content.trim_end()),
+        })
+        .collect())
+}
+
 /// Plan an upgrade of a release in the cluster: from-side = the baseline revision's manifest from
 /// the release records (chart and user values from the record), to-side = CHART rendered by the
 /// plan's renderer. The saved plan carries the base revision and the live objects' versions; live
@@ -83,7 +120,14 @@ pub async fn plan_against_cluster(cluster: &Cluster, input: &ClusterPlanInput) -
     let mut p = plan::build(&deployed.side, &new, matrix.as_ref(), &opts);
     p.base_revision = deployed.base_revision;
     p.warnings.extend(live::drift(cluster, &deployed.side.objects).await?);
-    let saved = SavedPlan::new(p, &deployed.side, &new).map_err(anyhow::Error::msg)?;
+    let mut saved = SavedPlan::new(p, &deployed.side, &new).map_err(anyhow::Error::msg)?;
+    // The plan's sides hold the release manifest (hooks excluded, as Helm diffs); the executor
+    // runs the hooks it finds among the saved documents, so they travel with the plan and are
+    // covered by its fingerprint.
+    saved
+        .manifests
+        .to
+        .extend(render_hooks(input, deployed.base_revision.is_some())?);
     let versions = live::live_versions(cluster, &[&deployed.side.objects, &new.objects]).await?;
     Ok(saved.with_live_versions(versions))
 }

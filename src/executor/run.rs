@@ -250,7 +250,12 @@ fn release_hooks(set: &ManifestSet) -> Vec<Hook> {
             name: o.key.name.clone(),
             kind: o.key.kind.clone(),
             path: o.source.clone(),
-            manifest: o.text.clone(),
+            // Helm keeps the document without its `# Source:` line.
+            manifest: o
+                .text
+                .strip_prefix(&format!("# Source: {}\n", o.source))
+                .unwrap_or(&o.text)
+                .to_string(),
             events: hook_events(o),
             weight: hook_weight(o),
             delete_policies: delete_policies(o),
@@ -1345,6 +1350,11 @@ pub async fn rollback(
         message: "rollback restores manifests only: volumes and database schemas are not rolled back".into(),
     });
     let mut saved = SavedPlan::new(plan, &old, &new).map_err(ApplyError::Other)?;
+    // The target's hooks (its pre-/post-rollback hooks run, as Helm runs them).
+    saved.manifests.to.extend(target.hooks.iter().map(|h| Document {
+        source: h.path.clone(),
+        text: format!("# Source: {}\n{}\n", h.path, h.manifest.trim_end()),
+    }));
     saved.plan.base_revision = history.baseline().map(|r| u64::from(r.version));
     saved.manifests.from = manifest::split_documents(&current.manifest);
     let revision = history.next_revision();
