@@ -886,6 +886,25 @@ async fn helm_and_chartup_share_releases() -> anyhow::Result<()> {
         let hh = helm_history(c, &helm, &ns.name, "ss")?;
         assert_eq!(statuses(&hh), statuses(&h), "{}", helm.display());
     }
+    // chartup's records carry the user values and the chart's defaults, as helm's do: `helm get
+    // values` shows them and `helm upgrade --reuse-values` renders with them.
+    let values = testkit::run_helm(c, &["get", "values", "ss", "-n", &ns.name, "-o", "json"])?;
+    let values: Json = serde_json::from_str(&values)?;
+    assert_eq!(values["global"]["image"]["registry"], "docker.io/chartup");
+    testkit::run_helm(
+        c,
+        &[
+            "upgrade",
+            "ss",
+            &chart("streamstore/0.6.0"),
+            "-n",
+            &ns.name,
+            "--reuse-values",
+        ],
+    )?;
+    let h = chartup_history(c, &ns.name, "ss").await?;
+    assert_eq!(statuses(&h).last(), Some(&(5, "deployed".into())));
+    assert!(image(&sts.get("ss-bookkeeper").await?).starts_with("docker.io/chartup/"));
     Ok(())
 }
 

@@ -32,6 +32,44 @@ pub struct ClusterPlanInput {
     pub diff: DiffOptions,
 }
 
+/// A chart directory as Helm's release record stores it: Chart.yaml as `metadata`, values.yaml as
+/// `values`, the files under `templates/` base64-encoded (subcharts are not stored: Helm's record
+/// leaves them out too). None for an archive or an unreadable chart: the record then carries
+/// name and version only.
+fn chart_record(dir: &Path) -> Option<serde_json::Value> {
+    use base64::Engine as _;
+    let meta = crate::manifest::parse_yaml(&std::fs::read_to_string(dir.join("Chart.yaml")).ok()?).ok()?;
+    let values = std::fs::read_to_string(dir.join("values.yaml"))
+        .ok()
+        .and_then(|t| crate::manifest::parse_yaml(&t).ok())
+        .filter(|v| v.is_object())
+        .unwrap_or_else(|| serde_json::json!({}));
+    let mut templates = Vec::new();
+    let mut stack = vec![dir.join("templates")];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if let (Ok(bytes), Ok(rel)) = (std::fs::read(&p), p.strip_prefix(dir)) {
+                templates.push(serde_json::json!({
+                    "name": rel.to_string_lossy(),
+                    "data": base64::engine::general_purpose::STANDARD.encode(bytes),
+                }));
+            }
+        }
+    }
+    templates.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+    Some(serde_json::json!({
+        "metadata": meta,
+        "lock": null,
+        "templates": templates,
+        "values": values,
+        "schema": null,
+        "files": [],
+    }))
+}
+
 /// The chart's hook documents, rendered as the plan's to-side was (chartup's renderer).
 fn render_hooks(input: &ClusterPlanInput, upgrade: bool) -> anyhow::Result<Vec<crate::manifest::Document>> {
     let job = crate::render::chart::TemplateJob {
@@ -128,6 +166,8 @@ pub async fn plan_against_cluster(cluster: &Cluster, input: &ClusterPlanInput) -
         .manifests
         .to
         .extend(render_hooks(input, deployed.base_revision.is_some())?);
+    saved.config = new.user_values.clone();
+    saved.chart = chart_record(&input.chart);
     let versions = live::live_versions(cluster, &[&deployed.side.objects, &new.objects]).await?;
     Ok(saved.with_live_versions(versions))
 }

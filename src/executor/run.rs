@@ -420,6 +420,13 @@ fn staleness(saved: &SavedPlan, history: &History) -> Option<String> {
 }
 
 fn chart_record(saved: &SavedPlan) -> ChartRecord {
+    if let Some(c) = saved
+        .chart
+        .as_ref()
+        .and_then(|c| serde_json::from_value::<ChartRecord>(c.clone()).ok())
+    {
+        return c;
+    }
     let mut c = ChartRecord::default();
     if let Some(ch) = &saved.plan.to.chart {
         c.metadata.insert("name".into(), json!(ch.name));
@@ -506,7 +513,8 @@ pub async fn apply(
             ..Default::default()
         },
         chart: chart_record(saved),
-        config: Json::Null,
+        // Helm writes `{}` when no values were given.
+        config: saved.config.clone().unwrap_or_else(|| json!({})),
         manifest: manifest_text(&to_plain),
         hooks: release_hooks(&to_set),
         version: revision,

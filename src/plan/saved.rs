@@ -33,7 +33,17 @@ pub struct SavedPlan {
     /// changed since planning. (Added by the apply work.)
     #[serde(rename = "liveVersions", default, skip_serializing_if = "BTreeMap::is_empty")]
     pub live_versions: BTreeMap<String, String>,
-    /// `sha256:<hex>` over the canonical JSON of `plan`, `manifests`, `scripts` and `live_versions`.
+    /// The user-supplied values of the new side (Helm's release `config`, which `helm get values`
+    /// prints and `--reuse-values` reuses), when known. (Added by the apply work.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<serde_json::Value>,
+    /// The new chart as Helm's release record stores it (`chart`: metadata, values, templates),
+    /// when known, so `helm upgrade --reuse-values` and `helm get` work on chartup's revisions.
+    /// (Added by the apply work.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chart: Option<serde_json::Value>,
+    /// `sha256:<hex>` over the canonical JSON of `plan`, `manifests`, `scripts`, `live_versions`
+    /// and `config`.
     pub fingerprint: String,
 }
 
@@ -48,6 +58,8 @@ fn fingerprint(
     manifests: &Manifests,
     scripts: &BTreeMap<String, String>,
     live_versions: &BTreeMap<String, String>,
+    config: Option<&serde_json::Value>,
+    chart: Option<&serde_json::Value>,
 ) -> String {
     #[derive(Serialize)]
     struct Body<'a> {
@@ -57,12 +69,18 @@ fn fingerprint(
         scripts: &'a BTreeMap<String, String>,
         #[serde(rename = "liveVersions", skip_serializing_if = "BTreeMap::is_empty")]
         live_versions: &'a BTreeMap<String, String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        config: Option<&'a serde_json::Value>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        chart: Option<&'a serde_json::Value>,
     }
     let bytes = serde_json::to_vec(&Body {
         plan,
         manifests,
         scripts,
         live_versions,
+        config,
+        chart,
     })
     .unwrap_or_default();
     format!("sha256:{}", sha256_hex(&bytes))
@@ -84,12 +102,14 @@ impl SavedPlan {
                 scripts.insert(mg.path.clone(), text);
             }
         }
-        let fingerprint = fingerprint(&plan, &manifests, &scripts, &BTreeMap::new());
+        let fingerprint = fingerprint(&plan, &manifests, &scripts, &BTreeMap::new(), None, None);
         Ok(SavedPlan {
             plan,
             manifests,
             scripts,
             live_versions: BTreeMap::new(),
+            config: None,
+            chart: None,
             fingerprint,
         })
     }
@@ -97,13 +117,32 @@ impl SavedPlan {
     /// Record the live objects' versions (planning against a cluster) and re-seal the plan.
     pub fn with_live_versions(mut self, live_versions: BTreeMap<String, String>) -> SavedPlan {
         self.live_versions = live_versions;
-        self.fingerprint = fingerprint(&self.plan, &self.manifests, &self.scripts, &self.live_versions);
+        self.reseal();
         self
+    }
+
+    /// Recompute the fingerprint after an edit made while saving (not after review).
+    pub fn reseal(&mut self) {
+        self.fingerprint = fingerprint(
+            &self.plan,
+            &self.manifests,
+            &self.scripts,
+            &self.live_versions,
+            self.config.as_ref(),
+            self.chart.as_ref(),
+        );
     }
 
     /// True when the fingerprint matches the content.
     pub fn verify(&self) -> bool {
-        fingerprint(&self.plan, &self.manifests, &self.scripts, &self.live_versions) == self.fingerprint
+        fingerprint(
+            &self.plan,
+            &self.manifests,
+            &self.scripts,
+            &self.live_versions,
+            self.config.as_ref(),
+            self.chart.as_ref(),
+        ) == self.fingerprint
     }
 
     pub fn to_json(&self) -> String {
