@@ -684,30 +684,41 @@ async fn fate_upgrade_refuses_loss_and_keeps_existing_claims() -> anyhow::Result
     for (name, dir) in &dirs {
         testkit::write_marker(dir, "before", name)?;
     }
+    let tmp = tempfile::tempdir()?;
+    let backup_mark = tmp.path().join("backup-done");
+    let backup_cmd = format!(
+        "echo \"$CHARTUP_RELEASE $CHARTUP_NAMESPACE\" >> {}",
+        backup_mark.display()
+    );
     for to in ["1.8.0", "1.9.0"] {
-        chartup_ok(
-            c,
-            &[
-                "apply",
-                "fate",
-                &chart(&format!("fate/{to}")),
-                "-n",
-                &ns.name,
-                "-f",
-                &ec,
-                "--set",
-                reg,
-                "--matrix",
-                &m,
-                "--yes",
-                "--backup-command",
-                "true",
-                "--migration-command",
-                "cat \"$MIGRATION_FILE\"",
-            ],
-        )
-        .await?;
+        let c19 = chart(&format!("fate/{to}"));
+        let base = [
+            "apply", "fate", &c19, "-n", &ns.name, "-f", &ec, "--set", reg, "--matrix", &m, "--yes",
+        ];
+        if to == "1.9.0" {
+            // The matrix requires a backup before crossing 1.9.0, and the chart says nothing about
+            // how to run migrations: both refused before anything changes.
+            let r = chartup(c, &base).await?;
+            assert!(!r.ok);
+            assert!(
+                r.stderr.contains("requires a backup before this upgrade"),
+                "{}",
+                r.stderr
+            );
+            assert!(r.stderr.contains("no --migration-command was given"), "{}", r.stderr);
+            assert_eq!(chartup_history(c, &ns.name, "fate").await?.len(), 2, "nothing recorded");
+        }
+        let mut args = base.to_vec();
+        args.extend([
+            "--backup-command",
+            &backup_cmd,
+            "--migration-command",
+            "cat \"$MIGRATION_FILE\"",
+        ]);
+        chartup_ok(c, &args).await?;
     }
+    // The backup ran once, for the hop that requires it, with the release named.
+    assert_eq!(std::fs::read_to_string(&backup_mark)?, format!("fate {}\n", ns.name));
     for (name, dir) in claim_dirs(c, &ns.name).await? {
         let before = dirs.iter().find(|(n, _)| *n == name).map(|(_, d)| d.clone());
         assert_eq!(before.as_ref(), Some(&dir), "claim {name} is bound to the same volume");
