@@ -29,9 +29,10 @@ export CHARTUP_HELM=$helm
 cargo build -q
 bin=$root/target/debug/chartup
 work=$(mktemp -d)
-namespaces=()
+run_id=$$
+# fresh_ns runs in $(…) subshells, so namespaces are found again by label, not kept in a variable.
 cleanup() {
-  for ns in "${namespaces[@]}"; do "$kubectl" delete ns "$ns" --wait=false >/dev/null 2>&1 || true; done
+  "$kubectl" delete ns -l "chartup.io/bench-apply=$run_id" --wait=false >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -50,7 +51,7 @@ broken() {
 fresh_ns() {
   local ns="bench-apply-$1-$RANDOM"
   "$kubectl" create ns "$ns" >/dev/null
-  namespaces+=("$ns")
+  "$kubectl" label ns "$ns" "chartup.io/bench-apply=$run_id" >/dev/null
   "$kubectl" apply -n "$ns" -f - >/dev/null <<EOF
 apiVersion: v1
 kind: PersistentVolumeClaim
