@@ -8,7 +8,8 @@
 # persistence and the matrix), and a generated release of 1,000 objects (250 × ConfigMap, Secret,
 # Service, Deployment) whose chart version changes. chartup renders both sides itself (its own
 # renderer), diffs, analyses volumes and checks the matrix; the baseline only renders and diffs.
-# Prints the mean wall time of each and the ratio (target: chartup ≥10× faster).
+# Prints the mean wall time and CPU time (user + sys) of each and the ratios (target: chartup ≥10×
+# faster).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -89,13 +90,21 @@ gen 1.0.0
 gen 1.1.0
 
 now() { date +%s%N; }
-# mean milliseconds of $runs runs of "$@"
+# CPU seconds (user + sys) of finished children so far, from bash's `times`.
+# `times` runs in this shell (not a subshell, which has no children of its own).
+cpu_ms() { awk 'END { split($1, u, /[ms]/); split($2, y, /[ms]/); printf "%d", (u[1] * 60 + u[2] + y[1] * 60 + y[2]) * 1000 }' "$work/times"; }
+# "WALL CPU": mean milliseconds of wall time and of CPU time (user + sys, all threads) per run of
+# "$@". The machine is shared: wall time includes waiting for a core, CPU time does not.
 mean_ms() {
-  local start end
+  local start end c0 c1
   start=$(now)
+  times > "$work/times"
+  c0=$(cpu_ms)
   for _ in $(seq "$runs"); do "$@" > /dev/null 2>&1 || true; done
+  times > "$work/times"
+  c1=$(cpu_ms)
   end=$(now)
-  echo $(( (end - start) / runs / 1000000 ))
+  echo "$(( (end - start) / runs / 1000000 )) $(( (c1 - c0) / runs ))"
 }
 
 baseline() { # old new release ns [helm args…]
@@ -105,15 +114,20 @@ baseline() { # old new release ns [helm args…]
   diff -u "$work/a.yaml" "$work/b.yaml" > "$work/d.diff" || true
 }
 
-report() { # name chartup_ms baseline_ms
-  awk -v n="$1" -v c="$2" -v b="$3" 'BEGIN { r = (c > 0) ? b / c : 0; printf "%-34s chartup %6d ms   helm template ×2 + diff -u %6d ms   ratio %.1f×\n", n, c, b, r }'
+report() { # name "chartup_wall chartup_cpu" "baseline_wall baseline_cpu"
+  local cw cc bw bc
+  read -r cw cc <<< "$2"
+  read -r bw bc <<< "$3"
+  awk -v n="$1" -v cw="$cw" -v cc="$cc" -v bw="$bw" -v bc="$bc" 'BEGIN {
+    printf "%s\n  wall: chartup %5d ms   helm template ×2 + diff -u %5d ms   ratio %.1f×\n", n, cw, bw, (cw > 0) ? bw / cw : 0
+    printf "  cpu:  chartup %5d ms   helm template ×2 + diff -u %5d ms   ratio %.1f×\n", cc, bc, (cc > 0) ? bc / cc : 0 }'
 }
 
 echo "runs per measurement: $runs ($(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg))"
 c=$(mean_ms "$bin" plan fate --from charts/fate/1.8.0 --to charts/fate/1.9.0 -n fate \
   -f charts/fate/values-storage-class.yaml --matrix matrices/fate.yaml --storage-class standard=Delete)
 b=$(mean_ms baseline charts/fate/1.8.0 charts/fate/1.9.0 fate fate -f charts/fate/values-storage-class.yaml)
-report "fate 1.8.0 → 1.9.0 (17 objects)" "$c" "$b"
+report "fate 1.8.0 → 1.9.0, storage class, matrix (18 → 17 objects)" "$c" "$b"
 c=$(mean_ms "$bin" plan gen --from "$work/gen-1.0.0" --to "$work/gen-1.1.0" -n gen)
 b=$(mean_ms baseline "$work/gen-1.0.0" "$work/gen-1.1.0" gen gen)
 report "generated release (1,000 objects)" "$c" "$b"

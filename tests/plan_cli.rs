@@ -1,5 +1,6 @@
 //! `chartup plan` and `chartup matrix check` as a user runs them: exit codes, saved plans,
-//! errors, colour. Charts are rendered by the real helm.
+//! errors, colour. chartup renders the charts itself; the real helm is the oracle where a test
+//! compares manifests.
 
 mod plan_support;
 
@@ -11,7 +12,6 @@ use plan_support::*;
 fn chartup(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_chartup"))
         .args(args)
-        .env("CHARTUP_HELM", helm())
         .current_dir(root())
         .output()
         .unwrap()
@@ -145,11 +145,22 @@ fn saved_plan_holds_manifests_digests_and_a_fingerprint() {
 
 #[test]
 fn cluster_form_explains_itself() {
-    let o = chartup(&["plan", "fate", "charts/fate/1.9.0", "-n", "fate"]);
+    // Planning against a cluster (apply work) that cannot be reached says how to plan offline.
+    let o = chartup(&[
+        "plan",
+        "fate",
+        "charts/fate/1.9.0",
+        "-n",
+        "fate",
+        "--kubeconfig",
+        "/nonexistent/kubeconfig",
+    ]);
     assert_eq!(code(&o), 1);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
-        err.contains("arrive with the apply work") && err.contains("helm get manifest fate -n fate"),
+        err.contains("reads the deployed revision from the release records")
+            && err.contains("helm get manifest fate -n fate")
+            && err.contains("/nonexistent/kubeconfig"),
         "{err}"
     );
 }

@@ -417,3 +417,44 @@ fn large_release_markdown_stays_under_the_comment_limit() {
     // The verdict and summary survive any collapsing.
     assert!(md.contains("**Plan: 0 to add, 750 to change, 0 to recreate, 0 to delete · volumes: 0 loss, 0 at risk**"));
 }
+
+#[test]
+fn renderer_matches_helm_on_every_example() {
+    use chartup::plan::source::Renderer;
+    let cases: Vec<(String, Vec<&str>)> = std::fs::read_dir("charts")
+        .unwrap()
+        .flat_map(|d| std::fs::read_dir(d.unwrap().path()).unwrap())
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("Chart.yaml").is_file())
+        .flat_map(|p| {
+            let c = p.to_string_lossy().to_string();
+            if c.contains("charts/fate/") {
+                vec![
+                    (c.clone(), STORAGE_CLASS.to_vec()),
+                    (c.clone(), EXISTING_CLAIMS.to_vec()),
+                    (c, vec![]),
+                ]
+            } else {
+                vec![(c, vec![])]
+            }
+        })
+        .collect();
+    assert_eq!(
+        cases.len(),
+        6 * 3 + 3 + 3,
+        "six fate versions × 3 values, three streamstore, three kvstore"
+    );
+    for (chart, files) in &cases {
+        for upgrade in [false, true] {
+            let v = values(files);
+            let ours = renderer()
+                .render(std::path::Path::new(chart), &v, "rel", "ns", upgrade)
+                .unwrap();
+            let helm = oracle()
+                .render(std::path::Path::new(chart), &v, "rel", "ns", upgrade)
+                .unwrap();
+            assert_eq!(ours.documents, helm.documents, "{chart} {files:?} upgrade={upgrade}");
+            assert_eq!(ours.chart, helm.chart);
+        }
+    }
+}

@@ -86,16 +86,64 @@ pub struct Args {
     /// Exit 0 without changes, 2 with changes, 3 with a volume at risk or lost (1 on error)
     #[arg(long)]
     pub detailed_exitcode: bool,
+    #[command(flatten)]
+    pub kube: super::apply::KubeArgs,
 }
 
-/// The renderer the plan uses for charts.
+/// `chartup plan RELEASE CHART -n NS`: plan against the cluster (see `super::apply::plan_against_cluster`).
+fn run_against_cluster(args: &Args, release: String, chart: PathBuf, p: &mut Printer) -> anyhow::Result<ExitStatus> {
+    let input = super::apply::ClusterPlanInput {
+        release,
+        namespace: args.namespace.clone(),
+        chart,
+        values: ValuesInput {
+            files: args.values.iter().chain(args.to_values.iter()).cloned().collect(),
+            set: args.set.clone(),
+            set_string: args.set_string.clone(),
+        },
+        matrix: args.matrix.clone(),
+        storage_classes: args.storage_class.clone(),
+        allow_unlisted: args.allow_unlisted,
+        diff: DiffOptions {
+            context: args.context,
+            show_secrets: args.show_secrets,
+        },
+    };
+    let rt = tokio::runtime::Runtime::new()?;
+    let saved = rt
+        .block_on(async {
+            let cluster = args.kube.connect(Some(&args.namespace)).await?;
+            super::apply::plan_against_cluster(&cluster, &input).await
+        })
+        .with_context(|| {
+            format!(
+                "planning against the cluster (`chartup plan RELEASE CHART -n NS`) reads the deployed revision from \
+                 the release records; to plan offline instead: `helm get manifest {rel} -n {ns} > deployed.yaml` and \
+                 add `--from-manifest deployed.yaml`, or give the deployed chart with --from",
+                rel = input.release,
+                ns = args.namespace
+            )
+        })?;
+    let plan = &saved.plan;
+    let out = match args.output {
+        Format::Text => plan::text::render(plan, true),
+        Format::Json => serde_json::to_string_pretty(plan)? + "\n",
+        Format::Markdown => plan::markdown::render(plan).map_err(anyhow::Error::msg)?,
+    };
+    p.out(&out)?;
+    if plan.refused() {
+        bail!("upgrade refused: {}", plan.refusals.join("; "));
+    }
+    if let Some(path) = &args.out {
+        std::fs::write(path, saved.to_json()).with_context(|| format!("writing {}", path.display()))?;
+        p.note(&format!("Saved the plan to {} ({})", path.display(), saved.fingerprint));
+    }
+    Ok(exit_status(plan, args.detailed_exitcode))
+}
+
+/// The renderer the plan uses for charts: chartup's own.
 pub fn renderer() -> anyhow::Result<Box<dyn Renderer>> {
-    // Until chartup's own renderer lands on this branch, charts are rendered by the real helm
-    // (CHARTUP_HELM, else `helm` on PATH); the planner is the same either way.
-    let path = std::env::var_os("CHARTUP_HELM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("helm"));
-    Ok(Box::new(source::HelmBinary { path }))
+    Ok(Box::new(source::Native))
 }
 
 fn read(path: &Path) -> anyhow::Result<String> {
@@ -121,14 +169,8 @@ pub fn run(args: Args, p: &mut Printer) -> anyhow::Result<ExitStatus> {
     }
     let to_chart = args.to.clone().or(chart_arg.clone());
     if release_arg.is_some() && chart_arg.is_some() && args.from.is_none() && args.from_manifest.is_none() {
-        bail!(
-            "planning against a cluster (`chartup plan RELEASE CHART -n NS`) reads the deployed revision from the \
-             release records, which arrive with the apply work; for now plan offline: \
-             `helm get manifest {rel} -n {ns} > deployed.yaml` and add `--from-manifest deployed.yaml`, or give \
-             the deployed chart with --from",
-            rel = release_arg.as_deref().unwrap_or("RELEASE"),
-            ns = args.namespace
-        );
+        // Against the cluster: the deployed revision from the release records (apply work).
+        return run_against_cluster(&args, release_arg.unwrap_or_default(), to_chart.unwrap_or_default(), p);
     }
     let release = release_arg
         .or(args.release.clone())
@@ -154,26 +196,40 @@ pub fn run(args: Args, p: &mut Printer) -> anyhow::Result<ExitStatus> {
         set_string: args.set_string.clone(),
     };
 
-    let old: ReleaseSide = if let Some(m) = &args.from_manifest {
-        source::side_from_manifest_text(&format!("manifest {}", m.display()), &read(m)?, &ns)
-            .map_err(anyhow::Error::msg)?
-    } else if let Some(c) = &args.from {
-        source::side_from_chart(renderer()?.as_ref(), c, &values(&args.from_values), &release, &ns)
-            .map_err(anyhow::Error::msg)
-            .with_context(|| format!("rendering {}", c.display()))?
-    } else {
-        bail!("say what runs now: --from OLD_CHART or --from-manifest FILE")
+    // Where each side comes from; the two are independent, so they are rendered and parsed on
+    // two threads (each with its own renderer: template values are not shared across threads).
+    enum Src<'a> {
+        Manifest(&'a Path),
+        Chart(&'a Path, ValuesInput, bool),
+    }
+    let old_src = match (&args.from_manifest, &args.from) {
+        (Some(m), _) => Src::Manifest(m),
+        (None, Some(c)) => Src::Chart(c, values(&args.from_values), false),
+        (None, None) => bail!("say what runs now: --from OLD_CHART or --from-manifest FILE"),
     };
-    let new: ReleaseSide = if let Some(m) = &args.to_manifest {
-        source::side_from_manifest_text(&format!("manifest {}", m.display()), &read(m)?, &ns)
-            .map_err(anyhow::Error::msg)?
-    } else if let Some(c) = &to_chart {
-        source::side_from_chart(renderer()?.as_ref(), c, &values(&args.to_values), &release, &ns)
-            .map_err(anyhow::Error::msg)
-            .with_context(|| format!("rendering {}", c.display()))?
-    } else {
-        bail!("say what to upgrade to: --to CHART (or CHART)")
+    let new_src = match (&args.to_manifest, &to_chart) {
+        (Some(m), _) => Src::Manifest(m),
+        (None, Some(c)) => Src::Chart(c, values(&args.to_values), true),
+        (None, None) => bail!("say what to upgrade to: --to CHART (or CHART)"),
     };
+    let load = |src: Src| -> anyhow::Result<ReleaseSide> {
+        match src {
+            Src::Manifest(m) => source::side_from_manifest_text(&format!("manifest {}", m.display()), &read(m)?, &ns)
+                .map_err(anyhow::Error::msg),
+            Src::Chart(c, v, upgrade) => source::side_from_chart(renderer()?.as_ref(), c, &v, &release, &ns, upgrade)
+                .map_err(anyhow::Error::msg)
+                .with_context(|| format!("rendering {}", c.display())),
+        }
+    };
+    let (old, new) = std::thread::scope(|s| {
+        let old = s.spawn(|| load(old_src));
+        let new = load(new_src);
+        let old = old
+            .join()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("rendering the deployed side panicked")));
+        (old, new)
+    });
+    let (old, new): (ReleaseSide, ReleaseSide) = (old?, new?);
     let matrix = match &args.matrix {
         Some(path) => Some(crate::matrix::load(path).map_err(|e| anyhow::anyhow!("{e}"))?),
         None => None,

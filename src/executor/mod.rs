@@ -14,6 +14,7 @@
 //! they are unit-tested on status JSON; the async driving code only observes and acts.
 
 pub mod health;
+pub mod live;
 pub mod run;
 
 pub use run::{apply, recover, rollback, ApplyError, ApplyOptions, Progress, Reporter};

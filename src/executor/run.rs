@@ -23,6 +23,13 @@ use crate::release::{ChartRecord, Hook, Info, Release, Status};
 
 const POLL: Duration = Duration::from_millis(250);
 
+/// `apply_method` written into chartup's records: `csa`, although chartup itself applies
+/// server-side. Helm 4 applies the next upgrade or rollback the way the record says, and with
+/// `ssa` it would apply under its own field manager without forcing conflicts, so every field
+/// chartup owns would conflict (seen with helm 4.1 against chartup's records); with `csa` it does
+/// a three-way merge patch, which works whoever owns the fields. Helm 3 ignores the field.
+pub const HELM_APPLY_METHOD: &str = "csa";
+
 /// How to apply.
 #[derive(Debug, Clone)]
 pub struct ApplyOptions {
@@ -38,6 +45,9 @@ pub struct ApplyOptions {
     pub backup_command: Option<String>,
     /// Who takes the lock, for the record (`chartup apply by root@host, pid 4242`).
     pub actor: String,
+    /// How to run a migration script in the component's image when its workload carries no
+    /// `chartup.io/migration-command` annotation (`sh -c`, the script's path in `$MIGRATION_FILE`).
+    pub migration_command: Option<String>,
 }
 
 impl Default for ApplyOptions {
@@ -49,6 +59,7 @@ impl Default for ApplyOptions {
             timeout: Duration::from_secs(300),
             backup_command: None,
             actor: default_actor(),
+            migration_command: None,
         }
     }
 }
@@ -64,7 +75,7 @@ pub fn default_actor() -> String {
 
 /// What the executor reports as it goes (one line each on a terminal, one JSON event with `-o json`).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-#[serde(tag = "event", rename_all = "camelCase")]
+#[serde(tag = "event", rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum Progress {
     /// A step starts (`backup`, `pre-upgrade hooks`, `component bookkeeper`…).
     Step { step: String },
@@ -158,12 +169,38 @@ fn obj_ref(o: &Object) -> ObjRef {
     }
 }
 
+/// The object as Helm writes it to the cluster: labelled `app.kubernetes.io/managed-by: Helm` and
+/// annotated with the owning release (`meta.helm.sh/release-name`/`-namespace`), so the real helm
+/// accepts chartup's objects as its own on its next upgrade or rollback. The release manifest keeps
+/// the rendered text; only the applied body carries these.
+pub fn owned(obj: &Json, release: &str, ns: &str) -> Json {
+    let mut o = obj.clone();
+    if let Some(meta) = o.get_mut("metadata").and_then(Json::as_object_mut) {
+        let labels = meta.entry("labels").or_insert_with(|| json!({}));
+        if let Some(l) = labels.as_object_mut() {
+            l.insert("app.kubernetes.io/managed-by".into(), json!("Helm"));
+        } else {
+            *labels = json!({"app.kubernetes.io/managed-by": "Helm"});
+        }
+        let ann = meta.entry("annotations").or_insert_with(|| json!({}));
+        if !ann.is_object() {
+            *ann = json!({});
+        }
+        if let Some(a) = ann.as_object_mut() {
+            a.insert("meta.helm.sh/release-name".into(), json!(release));
+            a.insert("meta.helm.sh/release-namespace".into(), json!(ns));
+        }
+    }
+    o
+}
+
 /// Helm's release manifest text: `---\n# Source: <path>\n<doc>\n` per document.
 pub fn manifest_text(docs: &[Document]) -> String {
     let mut out = String::new();
     for d in docs {
         out.push_str("---\n");
-        if !d.source.is_empty() {
+        // Documents split from a rendering keep their `# Source:` line; others get one.
+        if !d.source.is_empty() && !d.text.trim_start().starts_with("# Source:") {
             out.push_str(&format!("# Source: {}\n", d.source));
         }
         out.push_str(d.text.trim_end_matches('\n'));
@@ -213,7 +250,12 @@ fn release_hooks(set: &ManifestSet) -> Vec<Hook> {
             name: o.key.name.clone(),
             kind: o.key.kind.clone(),
             path: o.source.clone(),
-            manifest: o.text.clone(),
+            // Helm keeps the document without its `# Source:` line.
+            manifest: o
+                .text
+                .strip_prefix(&format!("# Source: {}\n", o.source))
+                .unwrap_or(&o.text)
+                .to_string(),
             events: hook_events(o),
             weight: hook_weight(o),
             delete_policies: delete_policies(o),
@@ -288,6 +330,24 @@ fn refusals(saved: &SavedPlan, opts: &ApplyOptions) -> Vec<String> {
                 .into(),
         );
     }
+    if let Some(m) = &saved.plan.matrix {
+        let to = manifest::parse_documents(saved.manifests.to.clone(), &plan.release.namespace).unwrap_or_default();
+        for mg in m.hops.iter().flat_map(|h| h.migrations.iter()) {
+            let comp = mg.component.clone().unwrap_or_default();
+            let annotated = to.objects.iter().any(|o| {
+                o.is_workload()
+                    && (component_name(o) == comp || o.key.name.contains(&comp))
+                    && o.annotation("chartup.io/migration-command").is_some()
+            });
+            if !annotated && opts.migration_command.is_none() {
+                out.push(format!(
+                    "migration {} must run in component {comp:?}, but its workload has no chartup.io/migration-command \
+                     annotation and no --migration-command was given",
+                    mg.file
+                ));
+            }
+        }
+    }
     if !saved.verify() {
         out.push("the saved plan's fingerprint does not match its content: it was edited after review".into());
     }
@@ -360,6 +420,13 @@ fn staleness(saved: &SavedPlan, history: &History) -> Option<String> {
 }
 
 fn chart_record(saved: &SavedPlan) -> ChartRecord {
+    if let Some(c) = saved
+        .chart
+        .as_ref()
+        .and_then(|c| serde_json::from_value::<ChartRecord>(c.clone()).ok())
+    {
+        return c;
+    }
     let mut c = ChartRecord::default();
     if let Some(ch) = &saved.plan.to.chart {
         c.metadata.insert("name".into(), json!(ch.name));
@@ -393,6 +460,35 @@ pub async fn apply(
     if let Some(why) = staleness(saved, &history) {
         return Err(ApplyError::Stale(why));
     }
+    if !saved.live_versions.is_empty() {
+        // A run of this very plan that crashed and was recovered changed objects itself: resuming
+        // it is what `recover` is for, so its own changes do not make the plan stale.
+        let resumed = history.revisions.iter().any(|r| {
+            r.status() == Status::Failed
+                && r.extra.get("chartup_plan").and_then(Json::as_str) == Some(&saved.fingerprint)
+        });
+        let sets = [
+            &super::live::set_of(&saved.manifests.from, &ns),
+            &super::live::set_of(&saved.manifests.to, &ns),
+        ];
+        let changed = super::live::changed_since(cluster, &saved.live_versions, &sets).await?;
+        if !changed.is_empty() {
+            if resumed {
+                rep.report(Progress::Warning {
+                    message: format!(
+                        "resuming plan {} after a recovered run: {} object(s) changed since planning, by that run",
+                        saved.fingerprint,
+                        changed.len()
+                    ),
+                });
+            } else {
+                return Err(ApplyError::Stale(format!(
+                    "live objects changed since planning:\n    {}",
+                    changed.join("\n    ")
+                )));
+            }
+        }
+    }
     let (to_set, to_plain) = split_hooks(&saved.manifests.to, &ns)?;
     let from_set =
         manifest::parse_documents(saved.manifests.from.clone(), &ns).map_err(|e| ApplyError::Other(e.to_string()))?;
@@ -417,15 +513,21 @@ pub async fn apply(
             ..Default::default()
         },
         chart: chart_record(saved),
-        config: Json::Null,
+        // Helm writes `{}` when no values were given.
+        config: saved.config.clone().unwrap_or_else(|| json!({})),
         manifest: manifest_text(&to_plain),
         hooks: release_hooks(&to_set),
         version: revision,
         namespace: ns.clone(),
-        apply_method: "ssa".into(),
+        apply_method: HELM_APPLY_METHOD.into(),
         extra: Default::default(),
     };
     rel.extra.insert("chartup_plan".into(), json!(saved.fingerprint));
+    if !saved.plan.rollout.is_empty() {
+        // The matrix's component order, so a later rollback (which has no matrix) keeps it.
+        let order: Vec<&str> = saved.plan.rollout.iter().map(|s| s.component.as_str()).collect();
+        rel.extra.insert("chartup_order".into(), json!(order));
+    }
     for old in history.prune_before_create(opts.history_max) {
         store.delete(&release, old).await?;
     }
@@ -572,13 +674,16 @@ impl Run<'_, '_> {
             if recreate {
                 continue;
             }
-            self.cluster.apply(&o.value, true).await.map_err(|e| {
-                ApplyError::Other(format!(
-                    "preflight: {} rejected by the server: {}",
-                    o.key,
-                    e.server_message()
-                ))
-            })?;
+            self.cluster
+                .apply(&owned(&o.value, &release, &ns), true)
+                .await
+                .map_err(|e| {
+                    ApplyError::Other(format!(
+                        "preflight: {} rejected by the server: {}",
+                        o.key,
+                        e.server_message()
+                    ))
+                })?;
         }
         self.rep.report(Progress::Done {
             step: "preflight".into(),
@@ -605,7 +710,7 @@ impl Run<'_, '_> {
                 self.cluster.delete(&obj_ref(o), Cascade::Background, false).await?;
                 self.wait_gone(&obj_ref(o)).await?;
             }
-            self.cluster.apply(&o.value, false).await?;
+            self.cluster.apply(&owned(&o.value, &release, &ns), false).await?;
         }
         self.note("applied configuration objects".into()).await?;
 
@@ -638,7 +743,7 @@ impl Run<'_, '_> {
                             .await?;
                     }
                 }
-                let (live, _) = self.cluster.apply(&o.value, false).await?;
+                let (live, _) = self.cluster.apply(&owned(&o.value, &release, &ns), false).await?;
                 self.note(format!("applied {}", o.key)).await?;
                 self.roll(&component, o, &live, t).await?;
             }
@@ -708,62 +813,59 @@ impl Run<'_, '_> {
                 .and_then(Json::as_str)
                 .unwrap_or("")
                 .to_string();
-            let mut pods = self.pods(&o.key.namespace, &selector).await?;
-            pods.sort_by_key(|p| std::cmp::Reverse(ordinal(p)));
-            for p in pods {
-                let name = p
-                    .pointer("/metadata/name")
-                    .and_then(Json::as_str)
-                    .unwrap_or("")
-                    .to_string();
-                let hash = p
-                    .pointer("/metadata/labels/controller-revision-hash")
-                    .and_then(Json::as_str)
-                    .unwrap_or("");
-                if hash == update_rev && pod_health(&p) == PodHealth::Ready {
-                    continue;
-                }
-                let t = Instant::now();
+            let desired = live.pointer("/spec/replicas").and_then(Json::as_i64).unwrap_or(1);
+            // Highest ordinal first, as the StatefulSet controller updates; one pod at a time.
+            for ord in (0..desired).rev() {
+                let name = format!("{}-{ord}", o.key.name);
                 let pod_ref = ObjRef {
                     api_version: "v1".into(),
                     kind: "Pod".into(),
                     namespace: o.key.namespace.clone(),
                     name: name.clone(),
                 };
-                let uid = p.pointer("/metadata/uid").cloned();
-                self.cluster.delete(&pod_ref, Cascade::Background, false).await?;
-                self.note(format!("deleted pod {name} to update it")).await?;
-                let deadline = Instant::now() + self.opts.timeout;
-                loop {
-                    if let Some(np) = self.cluster.get(&pod_ref).await? {
-                        let fresh = np.pointer("/metadata/uid").cloned() != uid;
-                        let h = np
-                            .pointer("/metadata/labels/controller-revision-hash")
-                            .and_then(Json::as_str)
-                            .unwrap_or("");
-                        match pod_health(&np) {
-                            PodHealth::Ready if fresh && h == update_rev => break,
-                            PodHealth::Broken {
-                                reason,
-                                message,
-                                container,
-                            } if fresh => return Err(broken(&name, &container, &reason, &message)),
-                            _ => {}
-                        }
-                    }
-                    self.check_deadline(deadline, &pod_ref, "to be Ready on the new spec")?;
-                    tokio::time::sleep(POLL).await;
-                }
-                self.rep.report(Progress::PodReplaced {
-                    component: component.into(),
-                    pod: name.clone(),
-                    elapsed_ms: ms(t),
+                let t = Instant::now();
+                let current = self.cluster.get(&pod_ref).await?;
+                let on_new_spec = current.as_ref().is_some_and(|p| {
+                    p.pointer("/metadata/labels/controller-revision-hash")
+                        .and_then(Json::as_str)
+                        == Some(update_rev.as_str())
                 });
-                self.note(format!("pod {name} Ready on the new spec")).await?;
+                let old_uid = match &current {
+                    Some(p) if !on_new_spec => {
+                        let uid = p.pointer("/metadata/uid").cloned();
+                        self.cluster.delete(&pod_ref, Cascade::Background, false).await?;
+                        self.note(format!("deleted pod {name} to update it")).await?;
+                        uid
+                    }
+                    _ => None,
+                };
+                self.wait_pod(&pod_ref, old_uid.as_ref(), &update_rev).await?;
+                if !on_new_spec {
+                    // Journal first: whatever was reported must be in the record if we die now.
+                    self.note(format!("pod {name} Ready on the new spec")).await?;
+                    self.rep.report(Progress::PodReplaced {
+                        component: component.into(),
+                        pod: name.clone(),
+                        elapsed_ms: ms(t),
+                    });
+                }
                 let live = self.cluster.get(&r).await?.unwrap_or(Json::Null);
                 self.progress(component, &live, t0);
             }
-            return Ok(());
+            // Then the controller's own account must agree (no extra pods, status caught up).
+            loop {
+                let live = self.cluster.get(&r).await?.unwrap_or(Json::Null);
+                let n = |p: &str| live.pointer(p).and_then(Json::as_i64).unwrap_or(0);
+                if n("/status/updatedReplicas") >= desired
+                    && n("/status/readyReplicas") >= desired
+                    && n("/status/replicas") <= desired
+                {
+                    self.progress(component, &live, t0);
+                    return Ok(());
+                }
+                self.check_deadline(deadline, &r, "to report every pod updated and ready")?;
+                tokio::time::sleep(POLL).await;
+            }
         }
         let mut last = String::new();
         loop {
@@ -796,6 +898,40 @@ impl Run<'_, '_> {
                 }
             }
             self.check_deadline(deadline, &r, "to roll out")?;
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// Wait until the pod exists as a new pod (not `old_uid`) on `update_rev` and is Ready; fail
+    /// fast when it is broken.
+    async fn wait_pod(&mut self, pod_ref: &ObjRef, old_uid: Option<&Json>, update_rev: &str) -> Result<(), ApplyError> {
+        let deadline = Instant::now() + self.opts.timeout;
+        loop {
+            if let Some(np) = self.cluster.get(pod_ref).await? {
+                let fresh = old_uid.is_none_or(|u| np.pointer("/metadata/uid") != Some(u));
+                let h = np
+                    .pointer("/metadata/labels/controller-revision-hash")
+                    .and_then(Json::as_str)
+                    .unwrap_or("");
+                if fresh && h == update_rev {
+                    match pod_health(&np) {
+                        PodHealth::Ready => return Ok(()),
+                        PodHealth::Broken {
+                            reason,
+                            message,
+                            container,
+                        } => return Err(broken(&pod_ref.name, &container, &reason, &message)),
+                        PodHealth::Failed { reason, message } => {
+                            return Err(ApplyError::Other(format!(
+                                "pod {} failed: {reason} {message}",
+                                pod_ref.name
+                            )))
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            self.check_deadline(deadline, pod_ref, "to be Ready on the new spec")?;
             tokio::time::sleep(POLL).await;
         }
     }
@@ -981,12 +1117,17 @@ impl Run<'_, '_> {
                 .ok_or_else(|| {
                     ApplyError::Other(format!("migration {}: no workload for component {comp:?}", mg.file))
                 })?;
-            let command = workload.annotation("chartup.io/migration-command").ok_or_else(|| {
-                ApplyError::Other(format!(
-                    "migration {}: {} has no chartup.io/migration-command annotation saying how to run a script",
-                    mg.file, workload.key
-                ))
-            })?;
+            let command = workload
+                .annotation("chartup.io/migration-command")
+                .map(str::to_string)
+                .or_else(|| self.opts.migration_command.clone())
+                .ok_or_else(|| {
+                    ApplyError::Other(format!(
+                        "migration {}: {} has no chartup.io/migration-command annotation saying how to run a script, \
+                         and no --migration-command was given",
+                        mg.file, workload.key
+                    ))
+                })?;
             let image = workload
                 .value
                 .pointer("/spec/template/spec/containers/0/image")
@@ -1091,14 +1232,6 @@ fn match_labels(o: &Json) -> String {
         .unwrap_or_default()
 }
 
-fn ordinal(pod: &Json) -> i64 {
-    pod.pointer("/metadata/name")
-        .and_then(Json::as_str)
-        .and_then(|n| n.rsplit('-').next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(-1)
-}
-
 /// Workloads grouped into components: the plan's rollout steps (matrix order) first, then every
 /// other workload in Helm's install order, each its own component.
 fn component_steps(saved: &SavedPlan, to: &ManifestSet) -> Vec<(String, Vec<manifest::ObjectKey>)> {
@@ -1164,7 +1297,8 @@ pub async fn rollback(
             .cloned()
             .ok_or_else(|| ApplyError::Other(format!("release {release} has no earlier revision to roll back to")))?,
     };
-    let from_docs = manifest::split_documents(&history.deployed().unwrap_or(&current).manifest);
+    // From what the cluster was last given (a failed revision's manifest was partly applied), as Helm does.
+    let from_docs = manifest::split_documents(&current.manifest);
     let to_docs = manifest::split_documents(&target.manifest);
     let old = ReleaseSide::new(&format!("revision {}", current.version), from_docs, ns)
         .map_err(|e| ApplyError::Other(e.to_string()))?;
@@ -1175,7 +1309,24 @@ pub async fn rollback(
         namespace: ns.into(),
         ..Default::default()
     };
-    let plan = plan::build(&old, &new, None, &popts);
+    let mut plan = plan::build(&old, &new, None, &popts);
+    // Roll back in the order the release was upgraded in (recorded from the matrix).
+    if let Some(order) = rollout_order(&current).or_else(|| rollout_order(&target)) {
+        plan.rollout = order
+            .iter()
+            .map(|comp| plan::RolloutStep {
+                component: comp.clone(),
+                objects: new
+                    .objects
+                    .objects
+                    .iter()
+                    .filter(|o| !is_hook(o) && o.is_workload() && component_name(o) == *comp)
+                    .map(|o| o.key.to_string())
+                    .collect(),
+            })
+            .filter(|s| !s.objects.is_empty())
+            .collect();
+    }
     if plan.volumes.iter().any(|v| v.verdict == Verdict::Loss) && !opts.accept_data_loss {
         return Err(ApplyError::Refused(
             plan.volumes
@@ -1190,12 +1341,30 @@ pub async fn rollback(
                 .collect(),
         ));
     }
+    rep.report(Progress::Step {
+        step: format!(
+            "rollback plan, revision {} → revision {}: {}",
+            current.version,
+            target.version,
+            plan.summary.line()
+        ),
+    });
+    for v in &plan.volumes {
+        rep.report(Progress::Step {
+            step: format!("  volume {}/{}: {} — {}", v.component, v.volume, v.verdict, v.reason),
+        });
+    }
     rep.report(Progress::Warning {
         message: "rollback restores manifests only: volumes and database schemas are not rolled back".into(),
     });
     let mut saved = SavedPlan::new(plan, &old, &new).map_err(ApplyError::Other)?;
+    // The target's hooks (its pre-/post-rollback hooks run, as Helm runs them).
+    saved.manifests.to.extend(target.hooks.iter().map(|h| Document {
+        source: h.path.clone(),
+        text: format!("# Source: {}\n{}\n", h.path, h.manifest.trim_end()),
+    }));
     saved.plan.base_revision = history.baseline().map(|r| u64::from(r.version));
-    saved.manifests.from = manifest::split_documents(&history.deployed().unwrap_or(&current).manifest);
+    saved.manifests.from = manifest::split_documents(&current.manifest);
     let revision = history.next_revision();
     let now = jiff::Timestamp::now();
     let (to_set, _) = split_hooks(&saved.manifests.to, ns)?;
@@ -1216,10 +1385,14 @@ pub async fn rollback(
         hooks: target.hooks.clone(),
         version: revision,
         namespace: ns.into(),
-        apply_method: "ssa".into(),
+        apply_method: HELM_APPLY_METHOD.into(),
         extra: Default::default(),
     };
-    rel.extra.insert("rollback_revision".into(), json!(target.version));
+    // Helm 4 keeps the rollback's target in `info.rollback_revision` (`helm history` shows it).
+    rel.info.extra.insert("rollback_revision".into(), json!(target.version));
+    if let Some(order) = rollout_order(&current).or_else(|| rollout_order(&target)) {
+        rel.extra.insert("chartup_order".into(), json!(order));
+    }
     for old in history.prune_before_create(opts.history_max) {
         store.delete(release, old).await?;
     }
@@ -1247,6 +1420,18 @@ pub async fn rollback(
             })
         }
     }
+}
+
+/// The component order a chartup revision recorded (`chartup_order`), if any.
+fn rollout_order(r: &Release) -> Option<Vec<String>> {
+    let order: Vec<String> = r
+        .extra
+        .get("chartup_order")?
+        .as_array()?
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect();
+    (!order.is_empty()).then_some(order)
 }
 
 /// Release a lock left by a crashed run: the pending revision becomes `failed`, with an account
@@ -1285,7 +1470,7 @@ mod tests {
             },
             Document {
                 source: "db/templates/b.yaml".into(),
-                text: "kind: B".into(),
+                text: "# Source: db/templates/b.yaml\nkind: B".into(),
             },
         ];
         assert_eq!(
@@ -1298,8 +1483,6 @@ mod tests {
     fn selectors_and_ordinals() {
         let sts = json!({"spec": {"selector": {"matchLabels": {"app": "db", "tier": "x"}}}});
         assert_eq!(match_labels(&sts), "app=db,tier=x");
-        assert_eq!(ordinal(&json!({"metadata": {"name": "db-12"}})), 12);
-        assert_eq!(ordinal(&json!({"metadata": {"name": "db"}})), -1);
     }
 
     #[test]

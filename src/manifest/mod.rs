@@ -19,7 +19,7 @@ use serde_json::Value as Json;
 pub struct Document {
     /// Template path from the `# Source:` comment (`mychart/templates/x.yaml`), empty if none.
     pub source: String,
-    /// The document text as rendered (without the `---` separator).
+    /// The document text as rendered, without the `---` separator and the `# Source:` line.
     pub text: String,
 }
 
@@ -159,13 +159,22 @@ pub fn split_documents(text: &str) -> Vec<Document> {
     let flush = |current: &mut String, docs: &mut Vec<Document>| {
         let body = current.trim();
         if !body.is_empty() && !is_only_comments(body) {
+            let source = source_of(body);
+            // The `# Source:` line is provenance, kept in `source`; the text is the document as
+            // Helm's manifest records hold it after that line.
+            let text = match body.strip_prefix("# Source:") {
+                Some(rest) => rest
+                    .split_once('\n')
+                    .map(|(_, t)| t.trim_start_matches('\n'))
+                    .unwrap_or(""),
+                None => body,
+            };
             docs.push(Document {
-                source: source_of(body),
-                text: format!("{body}\n"),
+                source,
+                text: format!("{text}\n"),
             });
-        } else if !body.is_empty() {
-            // Comment-only documents (a template whose output is all comments) are not objects.
         }
+        // Comment-only documents (a template whose output is all comments) are not objects.
         current.clear();
     };
     for line in text.split_inclusive('\n') {
@@ -411,6 +420,11 @@ mod tests {
         let docs = split_documents(TEXT);
         assert_eq!(docs.len(), 3, "the comment-only document is dropped");
         assert_eq!(docs[0].source, "c/templates/svc.yaml");
+        assert!(
+            docs[0].text.starts_with("apiVersion: v1\nkind: Service\n"),
+            "{:?}",
+            docs[0].text
+        );
         let set = parse_documents(docs, "prod").unwrap();
         let keys: Vec<String> = set.objects.iter().map(|o| o.key.to_string()).collect();
         // ConfigMap before Service before Deployment (install order).

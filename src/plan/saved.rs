@@ -28,7 +28,22 @@ pub struct SavedPlan {
     /// matrix file's directory: apply runs what was reviewed, not what the working tree holds later.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub scripts: BTreeMap<String, String>,
-    /// `sha256:<hex>` over the canonical JSON of `plan`, `manifests` and `scripts`.
+    /// When planned against a cluster: each live object's version (`generation:N` or
+    /// `resourceVersion:N`, `absent`) by object key, so apply can refuse a plan whose objects
+    /// changed since planning. (Added by the apply work.)
+    #[serde(rename = "liveVersions", default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub live_versions: BTreeMap<String, String>,
+    /// The user-supplied values of the new side (Helm's release `config`, which `helm get values`
+    /// prints and `--reuse-values` reuses), when known. (Added by the apply work.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<serde_json::Value>,
+    /// The new chart as Helm's release record stores it (`chart`: metadata, values, templates),
+    /// when known, so `helm upgrade --reuse-values` and `helm get` work on chartup's revisions.
+    /// (Added by the apply work.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chart: Option<serde_json::Value>,
+    /// `sha256:<hex>` over the canonical JSON of `plan`, `manifests`, `scripts`, `live_versions`
+    /// and `config`.
     pub fingerprint: String,
 }
 
@@ -38,18 +53,34 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     d.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn fingerprint(plan: &Plan, manifests: &Manifests, scripts: &BTreeMap<String, String>) -> String {
+fn fingerprint(
+    plan: &Plan,
+    manifests: &Manifests,
+    scripts: &BTreeMap<String, String>,
+    live_versions: &BTreeMap<String, String>,
+    config: Option<&serde_json::Value>,
+    chart: Option<&serde_json::Value>,
+) -> String {
     #[derive(Serialize)]
     struct Body<'a> {
         plan: &'a Plan,
         manifests: &'a Manifests,
         #[serde(skip_serializing_if = "BTreeMap::is_empty")]
         scripts: &'a BTreeMap<String, String>,
+        #[serde(rename = "liveVersions", skip_serializing_if = "BTreeMap::is_empty")]
+        live_versions: &'a BTreeMap<String, String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        config: Option<&'a serde_json::Value>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        chart: Option<&'a serde_json::Value>,
     }
     let bytes = serde_json::to_vec(&Body {
         plan,
         manifests,
         scripts,
+        live_versions,
+        config,
+        chart,
     })
     .unwrap_or_default();
     format!("sha256:{}", sha256_hex(&bytes))
@@ -71,18 +102,47 @@ impl SavedPlan {
                 scripts.insert(mg.path.clone(), text);
             }
         }
-        let fingerprint = fingerprint(&plan, &manifests, &scripts);
+        let fingerprint = fingerprint(&plan, &manifests, &scripts, &BTreeMap::new(), None, None);
         Ok(SavedPlan {
             plan,
             manifests,
             scripts,
+            live_versions: BTreeMap::new(),
+            config: None,
+            chart: None,
             fingerprint,
         })
     }
 
+    /// Record the live objects' versions (planning against a cluster) and re-seal the plan.
+    pub fn with_live_versions(mut self, live_versions: BTreeMap<String, String>) -> SavedPlan {
+        self.live_versions = live_versions;
+        self.reseal();
+        self
+    }
+
+    /// Recompute the fingerprint after an edit made while saving (not after review).
+    pub fn reseal(&mut self) {
+        self.fingerprint = fingerprint(
+            &self.plan,
+            &self.manifests,
+            &self.scripts,
+            &self.live_versions,
+            self.config.as_ref(),
+            self.chart.as_ref(),
+        );
+    }
+
     /// True when the fingerprint matches the content.
     pub fn verify(&self) -> bool {
-        fingerprint(&self.plan, &self.manifests, &self.scripts) == self.fingerprint
+        fingerprint(
+            &self.plan,
+            &self.manifests,
+            &self.scripts,
+            &self.live_versions,
+            self.config.as_ref(),
+            self.chart.as_ref(),
+        ) == self.fingerprint
     }
 
     pub fn to_json(&self) -> String {

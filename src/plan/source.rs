@@ -2,10 +2,14 @@
 //! `helm get manifest` prints it) or a chart rendered with values.
 //!
 //! Rendering sits behind [`Renderer`] so the planner does not care who renders: chartup's own
-//! renderer (`crate::render`) in the product, the real `helm template` as the oracle in tests.
+//! renderer ([`Native`], `crate::render`) in the product, the real `helm template`
+//! ([`HelmBinary`]) as the oracle in tests. The deployed side renders as an install, the new
+//! side as an upgrade (`.Release.IsUpgrade`), as `helm upgrade` would.
+//!
 //! Digests identify exactly what was rendered: the chart digest is a sha256 over the chart's
 //! files (sorted relative paths and contents; an archive's bytes), the values digest a sha256
-//! over the values inputs in order (file contents, then `--set` strings).
+//! over the merged user values as Go's encoding/json prints them (the helm oracle, which cannot
+//! say, digests the inputs in order instead).
 
 use std::path::{Path, PathBuf};
 
@@ -85,9 +89,14 @@ fn merge(dst: &mut Json, src: Json) {
 pub struct RenderedChart {
     pub chart: ChartRef,
     pub documents: Vec<Document>,
+    /// `sha256:` of the merged user values as Go's encoding/json prints them (sorted keys), when
+    /// the renderer knows them; else the digest of the inputs is used.
+    pub values_digest: Option<String>,
+    pub user_values: Option<Json>,
 }
 
-/// Renders a chart with values, as `helm template` / `helm upgrade` would.
+/// Renders a chart with values, as `helm install` (`upgrade` false) or `helm upgrade` (`upgrade`
+/// true: `.Release.IsUpgrade`, revision 2) would.
 pub trait Renderer {
     fn render(
         &self,
@@ -95,7 +104,72 @@ pub trait Renderer {
         values: &ValuesInput,
         release: &str,
         namespace: &str,
+        upgrade: bool,
     ) -> Result<RenderedChart, String>;
+}
+
+/// chartup's own renderer (crate::render): what the product uses.
+#[derive(Debug, Clone, Default)]
+pub struct Native;
+
+impl Renderer for Native {
+    fn render(
+        &self,
+        chart: &Path,
+        values: &ValuesInput,
+        release: &str,
+        namespace: &str,
+        upgrade: bool,
+    ) -> Result<RenderedChart, String> {
+        let value_options = crate::chart::ValueOptions {
+            values_files: values.files.iter().map(|f| f.to_string_lossy().to_string()).collect(),
+            set: values.set.clone(),
+            set_string: values.set_string.clone(),
+            ..Default::default()
+        };
+        let merged = value_options.merge_values().map_err(|e| e.to_string())?;
+        let json = crate::yaml::to_json(
+            &merged,
+            crate::yaml::JsonOpts {
+                escape_html: false,
+                indent: false,
+            },
+        )?;
+        let job = crate::render::chart::TemplateJob {
+            chart_path: chart.to_path_buf(),
+            values: value_options,
+            render: crate::render::RenderOptions {
+                release_name: release.to_string(),
+                namespace: namespace.to_string(),
+                is_upgrade: upgrade,
+                revision: if upgrade { 2 } else { 1 },
+                ..Default::default()
+            },
+            skip_schema_validation: false,
+            include_crds: false,
+        };
+        let (rendered, _crds) = crate::render::chart::render_chart(&job).map_err(|e| e.message)?;
+        let documents = rendered
+            .manifests
+            .iter()
+            .map(|m| Document {
+                source: m.source.clone(),
+                text: format!("{}\n", m.content.trim_end()),
+            })
+            .collect();
+        let loaded = crate::chart::load(chart).map_err(|e| e.to_string())?;
+        let md = &loaded.metadata;
+        Ok(RenderedChart {
+            chart: ChartRef {
+                name: md.name.clone(),
+                version: md.version.clone(),
+                app_version: (!md.app_version.is_empty()).then(|| md.app_version.clone()),
+            },
+            documents,
+            values_digest: Some(format!("sha256:{}", sha256_hex(json.as_bytes()))),
+            user_values: serde_json::from_str(&json).ok(),
+        })
+    }
 }
 
 /// The real helm binary (the oracle for tests and benchmarks).
@@ -111,6 +185,7 @@ impl Renderer for HelmBinary {
         values: &ValuesInput,
         release: &str,
         namespace: &str,
+        upgrade: bool,
     ) -> Result<RenderedChart, String> {
         let mut cmd = std::process::Command::new(&self.path);
         cmd.arg("template")
@@ -119,6 +194,9 @@ impl Renderer for HelmBinary {
             .arg("--namespace")
             .arg(namespace)
             .arg("--no-hooks");
+        if upgrade {
+            cmd.arg("--is-upgrade");
+        }
         for f in &values.files {
             cmd.arg("-f").arg(f);
         }
@@ -136,6 +214,8 @@ impl Renderer for HelmBinary {
         Ok(RenderedChart {
             chart: chart_ref(chart)?,
             documents: split_documents(&text),
+            values_digest: None,
+            user_values: None,
         })
     }
 }
@@ -206,14 +286,21 @@ pub fn side_from_chart(
     values: &ValuesInput,
     release: &str,
     namespace: &str,
+    upgrade: bool,
 ) -> Result<ReleaseSide, String> {
-    let r = renderer.render(chart, values, release, namespace)?;
+    let r = renderer.render(chart, values, release, namespace, upgrade)?;
     let mut side =
         ReleaseSide::new(&format!("chart {}", chart.display()), r.documents, namespace).map_err(|e| e.to_string())?;
     side.chart = Some(r.chart);
     side.chart_digest = Some(chart_digest(chart)?);
-    side.values_digest = Some(values.digest()?);
-    side.user_values = Some(values.merged()?);
+    side.values_digest = Some(match r.values_digest {
+        Some(d) => d,
+        None => values.digest()?,
+    });
+    side.user_values = Some(match r.user_values {
+        Some(v) => v,
+        None => values.merged()?,
+    });
     Ok(side)
 }
 

@@ -97,6 +97,26 @@ mod tests {
         assert!(rel.info.last_deployed.is_some());
     }
 
+    /// Helm 4.1 writes Go nil slices as `null` (seen in a record `helm install` wrote on the test
+    /// cluster: `"files":null`, hooks' `"events":null`).
+    #[test]
+    fn reads_nil_slices_as_empty() {
+        let json = HELM3_JSON
+            .replace(r#""files":[]"#, r#""files":null"#)
+            .replace(
+                r#""templates":[{"name":"templates/sts.yaml","data":"a2luZDogU3RhdGVmdWxTZXQK"}]"#,
+                r#""templates":null"#,
+            )
+            .replace(r#""version":1,"#, r#""hooks":null,"version":1,"#);
+        assert!(
+            json.contains(r#""files":null"#)
+                && json.contains(r#""templates":null"#)
+                && json.contains(r#""hooks":null"#)
+        );
+        let rel = decode(&helm_encode(&json)).unwrap();
+        assert!(rel.chart.files.is_empty() && rel.chart.templates.is_empty() && rel.hooks.is_empty());
+    }
+
     #[test]
     fn bad_records_are_errors_not_panics() {
         assert!(matches!(decode("%%%"), Err(CodecError::Base64(_))));

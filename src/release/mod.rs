@@ -98,6 +98,16 @@ mod go_time {
     }
 }
 
+/// Go marshals a nil slice or map as `null` (helm 4 writes `"files":null`, `"events":null`…): read
+/// it as empty.
+fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
 /// `release.Info`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Info {
@@ -153,18 +163,18 @@ impl File {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ChartRecord {
     /// Chart.yaml, with Helm's JSON field names (`name`, `version`, `appVersion`, `apiVersion`…).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub metadata: JsonMap<String, Json>,
     #[serde(default)]
     pub lock: Json,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub templates: Vec<File>,
     #[serde(default)]
     pub values: Json,
     /// base64 of values.schema.json, or null.
     #[serde(default)]
     pub schema: Json,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub files: Vec<File>,
     #[serde(flatten)]
     pub extra: JsonMap<String, Json>,
@@ -207,13 +217,13 @@ pub struct Hook {
     pub path: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub manifest: String,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<String>,
     #[serde(default)]
     pub last_run: HookExecution,
     #[serde(default, skip_serializing_if = "is_zero")]
     pub weight: i64,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "Vec::is_empty")]
     pub delete_policies: Vec<String>,
     #[serde(flatten)]
     pub extra: JsonMap<String, Json>,
@@ -236,7 +246,7 @@ pub struct Release {
     pub config: Json,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub manifest: String,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "Vec::is_empty")]
     pub hooks: Vec<Hook>,
     /// The revision number.
     #[serde(default)]

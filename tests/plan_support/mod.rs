@@ -1,12 +1,13 @@
-//! Shared helpers for the plan tests: charts are rendered by the real helm (the oracle) at test
-//! time, so no test depends on output our own code produced earlier.
+//! Shared helpers for the plan tests: charts are rendered by chartup's own renderer, which a test
+//! checks against the real helm (the oracle) on every example chart at test time, so no test
+//! depends on output our own code produced earlier.
 
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 
 use chartup::matrix::{self, Matrix};
-use chartup::plan::source::{self, HelmBinary, ValuesInput};
+use chartup::plan::source::{self, HelmBinary, Native, ValuesInput};
 use chartup::plan::{self, Plan, PlanOptions, ReleaseSide};
 
 pub fn root() -> PathBuf {
@@ -25,8 +26,15 @@ pub fn helm() -> PathBuf {
     PathBuf::from("helm")
 }
 
-pub fn renderer() -> HelmBinary {
+/// The real helm as a renderer (the oracle).
+pub fn oracle() -> HelmBinary {
     HelmBinary { path: helm() }
+}
+
+/// chartup's own renderer: what the plans under test use. `renderer_matches_helm` (plan_rules)
+/// checks it against the oracle on every example chart.
+pub fn renderer() -> Native {
+    Native
 }
 
 /// Values files relative to the repository root.
@@ -39,7 +47,12 @@ pub fn values(files: &[&str]) -> ValuesInput {
 
 /// A side rendered from a chart directory given relative to the repository root (the test's cwd).
 pub fn side(chart: &str, values: &ValuesInput, release: &str, ns: &str) -> ReleaseSide {
-    source::side_from_chart(&renderer(), Path::new(chart), values, release, ns)
+    side_as(chart, values, release, ns, false)
+}
+
+/// The same, rendered as an upgrade (`--is-upgrade`) when `upgrade`.
+pub fn side_as(chart: &str, values: &ValuesInput, release: &str, ns: &str, upgrade: bool) -> ReleaseSide {
+    source::side_from_chart(&renderer(), Path::new(chart), values, release, ns, upgrade)
         .unwrap_or_else(|e| panic!("rendering {chart} with helm: {e}"))
 }
 

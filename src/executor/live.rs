@@ -1,0 +1,266 @@
+//! Planning against a cluster: the deployed side of a plan read from the release records, the
+//! live objects' versions recorded for the staleness check, and live drift.
+//!
+//! The from-side is what Helm itself would diff against — the deployed revision's manifest from
+//! its record — not the live objects: the plan must describe what chartup will change relative to
+//! what was reviewed last time. Live objects matter in two other ways: when they drifted from the
+//! deployed manifest (someone ran `kubectl edit`), the plan says so; and when they change between
+//! planning and applying, the saved plan is stale. For the latter each object's
+//! `metadata.generation` is recorded when it has one (spec changes bump it, status updates by
+//! controllers do not), else its `resourceVersion`.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value as Json;
+
+use super::run::ApplyError;
+use crate::cluster::store::SecretStore;
+use crate::cluster::{Cluster, ObjRef};
+use crate::manifest::{self, ManifestSet, Object};
+use crate::plan::{ChartRef, ReleaseSide};
+
+/// The deployed side of a release, as its records say.
+pub struct DeployedSide {
+    pub side: ReleaseSide,
+    /// The revision the plan starts from (Helm's baseline: deployed, else the last failed/superseded).
+    pub base_revision: Option<u64>,
+}
+
+/// Read the release's baseline revision and turn its manifest into a plan side. A release with no
+/// records is a first install (an empty side).
+pub async fn deployed_side(cluster: &Cluster, release: &str, ns: &str) -> Result<DeployedSide, ApplyError> {
+    let store = SecretStore::new(cluster, ns);
+    let history = store.history(release).await?;
+    let Some(base) = history.baseline() else {
+        return Ok(DeployedSide {
+            side: ReleaseSide::empty(&format!("release {release} (not installed)")),
+            base_revision: None,
+        });
+    };
+    let docs = manifest::split_documents(&base.manifest);
+    let mut side = ReleaseSide::new(&format!("release {release} revision {}", base.version), docs, ns)
+        .map_err(|e| ApplyError::Other(format!("revision {} of {release}: {e}", base.version)))?;
+    if !base.chart.name().is_empty() {
+        side.chart = Some(ChartRef {
+            name: base.chart.name().to_string(),
+            version: base.chart.version().to_string(),
+            app_version: Some(base.chart.app_version().to_string()).filter(|s| !s.is_empty()),
+        });
+    }
+    side.user_values = match &base.config {
+        Json::Null => Some(Json::Object(Default::default())),
+        v => Some(v.clone()),
+    };
+    Ok(DeployedSide {
+        side,
+        base_revision: Some(u64::from(base.version)),
+    })
+}
+
+fn obj_ref(o: &Object) -> ObjRef {
+    ObjRef {
+        api_version: o.api_version.clone(),
+        kind: o.key.kind.clone(),
+        namespace: o.key.namespace.clone(),
+        name: o.key.name.clone(),
+    }
+}
+
+/// `generation:N` when the object has one, else `resourceVersion:N`; `absent` when it does not exist.
+pub fn version_of(live: Option<&Json>) -> String {
+    match live {
+        None => "absent".into(),
+        Some(o) => match o.pointer("/metadata/generation").and_then(Json::as_i64) {
+            Some(g) => format!("generation:{g}"),
+            None => format!(
+                "resourceVersion:{}",
+                o.pointer("/metadata/resourceVersion")
+                    .and_then(Json::as_str)
+                    .unwrap_or("")
+            ),
+        },
+    }
+}
+
+/// The live versions of every object of both sides (hooks excluded: they are re-created each run),
+/// keyed by the object key's text.
+pub async fn live_versions(cluster: &Cluster, sets: &[&ManifestSet]) -> Result<BTreeMap<String, String>, ApplyError> {
+    let mut out = BTreeMap::new();
+    for set in sets {
+        for o in set.objects.iter().filter(|o| o.annotation("helm.sh/hook").is_none()) {
+            let key = o.key.to_string();
+            if out.contains_key(&key) {
+                continue;
+            }
+            let live = match cluster.get(&obj_ref(o)).await {
+                Ok(l) => l,
+                // A kind the server does not serve: the preflight will say so; nothing to compare.
+                Err(crate::cluster::ClusterError::UnknownKind { .. }) => None,
+                Err(e) => return Err(e.into()),
+            };
+            out.insert(key, version_of(live.as_ref()));
+        }
+    }
+    Ok(out)
+}
+
+/// Which recorded versions changed since planning: one line per object.
+pub async fn changed_since(
+    cluster: &Cluster,
+    recorded: &BTreeMap<String, String>,
+    sets: &[&ManifestSet],
+) -> Result<Vec<String>, ApplyError> {
+    let now = live_versions(cluster, sets).await?;
+    Ok(recorded
+        .iter()
+        .filter_map(|(k, was)| {
+            let is = now.get(k).map(String::as_str).unwrap_or("absent");
+            (is != was).then(|| format!("{k}: {was} when planned, {is} now"))
+        })
+        .collect())
+}
+
+/// Fields the manifest sets whose live value differs: `path: manifest → live`. Only what the
+/// manifest sets is compared (servers add defaults and status); a few differences per object
+/// are enough to point at the drift.
+fn differences(want: &Json, live: &Json, path: &str, out: &mut Vec<String>) {
+    if out.len() >= 3 {
+        return;
+    }
+    match (want, live) {
+        (Json::Object(w), Json::Object(l)) => {
+            for (k, v) in w {
+                let p = format!("{path}.{k}");
+                match l.get(k) {
+                    Some(lv) => differences(v, lv, &p, out),
+                    None if v.is_null() => {}
+                    None => out.push(format!("{p}: {} → (absent)", short(v))),
+                }
+            }
+        }
+        (Json::Array(w), Json::Array(l)) if w.len() == l.len() => {
+            for (i, (a, b)) in w.iter().zip(l).enumerate() {
+                differences(a, b, &format!("{path}[{i}]"), out);
+            }
+        }
+        (w, l) if same_scalar(w, l) => {}
+        (w, l) => out.push(format!("{path}: {} → {}", short(w), short(l))),
+    }
+}
+
+/// Scalars equal as the API sees them (`8080` and `"8080"` in an int-or-string, `1` and `1.0`).
+fn same_scalar(a: &Json, b: &Json) -> bool {
+    match (a, b) {
+        (Json::Number(x), Json::Number(y)) => x.as_f64() == y.as_f64(),
+        (Json::String(x), Json::Number(y)) | (Json::Number(y), Json::String(x)) => x == &y.to_string(),
+        _ => a == b,
+    }
+}
+
+fn short(v: &Json) -> String {
+    let s = v.to_string();
+    if s.chars().count() > 60 {
+        format!("{}…", s.chars().take(60).collect::<String>())
+    } else {
+        s
+    }
+}
+
+/// Live drift of the deployed objects from the deployed manifest: one note per drifted or missing
+/// object.
+pub async fn drift(cluster: &Cluster, deployed: &ManifestSet) -> Result<Vec<String>, ApplyError> {
+    let mut notes = Vec::new();
+    for o in deployed
+        .objects
+        .iter()
+        .filter(|o| o.annotation("helm.sh/hook").is_none())
+    {
+        let live = match cluster.get(&obj_ref(o)).await {
+            Ok(l) => l,
+            Err(crate::cluster::ClusterError::UnknownKind { .. }) => continue,
+            Err(e) => return Err(e.into()),
+        };
+        let Some(live) = live else {
+            notes.push(format!(
+                "live drift: {} is in the deployed manifest but missing from the cluster",
+                o.key
+            ));
+            continue;
+        };
+        let mut diffs = Vec::new();
+        for section in ["spec", "data"] {
+            if let Some(w) = o.value.get(section) {
+                differences(w, live.get(section).unwrap_or(&Json::Null), section, &mut diffs);
+            }
+        }
+        // The server folds a Secret's stringData into data (base64): compare decoded.
+        if let Some(w) = o.value.get("stringData").and_then(Json::as_object) {
+            use base64::Engine as _;
+            for (k, v) in w {
+                let have = live
+                    .pointer(&format!("/data/{}", k.replace('~', "~0").replace('/', "~1")))
+                    .and_then(Json::as_str)
+                    .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+                    .map(|b| String::from_utf8_lossy(&b).into_owned());
+                if have.as_deref() != v.as_str() {
+                    diffs.push(format!("stringData.{k}: differs (value not shown)"));
+                }
+            }
+        }
+        if let Some(w) = o.value.pointer("/metadata/labels") {
+            differences(
+                w,
+                live.pointer("/metadata/labels").unwrap_or(&Json::Null),
+                "metadata.labels",
+                &mut diffs,
+            );
+        }
+        if !diffs.is_empty() {
+            notes.push(format!(
+                "live drift: {} differs from the deployed manifest: {}",
+                o.key,
+                diffs.join("; ")
+            ));
+        }
+    }
+    Ok(notes)
+}
+
+/// Parse a side's documents (both sides of a plan keep theirs) for the live checks.
+pub fn set_of(docs: &[manifest::Document], ns: &str) -> ManifestSet {
+    manifest::parse_documents(docs.to_vec(), ns).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn versions_prefer_generation() {
+        assert_eq!(version_of(None), "absent");
+        assert_eq!(
+            version_of(Some(&json!({"metadata": {"generation": 3, "resourceVersion": "99"}}))),
+            "generation:3"
+        );
+        assert_eq!(
+            version_of(Some(&json!({"metadata": {"resourceVersion": "99"}}))),
+            "resourceVersion:99"
+        );
+    }
+
+    #[test]
+    fn drift_compares_only_what_the_manifest_sets() {
+        let want = json!({"replicas": 3, "template": {"spec": {"containers": [{"image": "a:1", "ports": [{"containerPort": 80}]}]}}});
+        let live = json!({"replicas": 3, "revisionHistoryLimit": 10, "template": {"spec": {"containers": [{"image": "a:2", "ports": [{"containerPort": 80, "protocol": "TCP"}]}]}}});
+        let mut out = vec![];
+        differences(&want, &live, "spec", &mut out);
+        assert_eq!(
+            out,
+            vec!["spec.template.spec.containers[0].image: \"a:1\" → \"a:2\"".to_string()]
+        );
+        let mut none = vec![];
+        differences(&json!({"port": 8080}), &json!({"port": "8080"}), "spec", &mut none);
+        assert!(none.is_empty());
+    }
+}
