@@ -1,8 +1,16 @@
 #!/usr/bin/env bash
-# The project's test command (README): installs what the tests need, then runs every test.
+# The project's test command (README): installs what the tests need, brings up the end-to-end test
+# cluster (docs/test-cluster.md), then runs every test of the workspace.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 scripts/install-helm.sh
 export PATH="$root/.tools/bin:$PATH"
-cargo test --all-targets
+# A cluster that was already running (a developer's) is reused and left running; one started here is
+# stopped at the end, whatever the outcome.
+if ! scripts/test-cluster.sh status 2>/dev/null; then
+  trap 'scripts/test-cluster.sh down' EXIT
+fi
+cluster_env=$(scripts/test-cluster.sh up)
+eval "$cluster_env"   # KUBECONFIG, CHARTUP_TEST_CLUSTER_DIR, …
+cargo test --workspace --all-targets

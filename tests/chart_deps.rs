@@ -84,7 +84,7 @@ fn first_bool_condition_wins_and_versionless_alias_is_dropped() {
 fn chart_metadata_after_processing() {
     let c = chart::load(chart_dir("deps")).unwrap();
     let p = chart::prepare(c, &Value::Map(Default::default()), &PrepareOptions::default()).unwrap();
-    let mut md = p.chart.metadata.to_value();
+    let md = p.chart.metadata.to_value();
     md.as_map().unwrap().insert("IsRoot", Value::Bool(true));
     // Helm prints "Annotations":null for a chart without annotations; we keep an empty
     // map[string]string (so `index .Chart.Annotations "x"` works as on Helm's typed nil map).
@@ -137,4 +137,40 @@ fn v1_chart_with_requirements() {
     collect(&p.chart, &p.values, &mut out);
     assert_eq!(out, [r#"# v1: {"dep":{"enabled":false}}"#]);
     assert!(p.chart.metadata.dependencies.is_empty());
+}
+
+/// Helm processes dependencies only below a chart whose `dependencies:` is a list: with no key at
+/// the root, the subchart's own `condition: subsub.enabled` (false) is never looked at and Helm
+/// renders `subsub`; with `dependencies: []` it is disabled. (`helm template` printed
+/// `# subsub`, `# sub` and then only `# sub`.)
+#[test]
+fn nested_conditions_need_a_dependencies_list_above() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("nd");
+    let w = |p: &str, s: &str| {
+        let f = root.join(p);
+        std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+        std::fs::write(f, s).unwrap();
+    };
+    w(
+        "charts/sub/Chart.yaml",
+        "apiVersion: v2\nname: sub\nversion: 0.1.0\ndependencies:\n- name: subsub\n  version: 0.1.0\n  condition: subsub.enabled\n",
+    );
+    w("charts/sub/values.yaml", "subsub:\n  enabled: false\n");
+    w(
+        "charts/sub/charts/subsub/Chart.yaml",
+        "apiVersion: v2\nname: subsub\nversion: 0.1.0\n",
+    );
+    let names = |chart_yaml: &str| {
+        w("Chart.yaml", chart_yaml);
+        let c = chart::load(&root).unwrap();
+        let p = chart::prepare(c, &Value::Map(Default::default()), &PrepareOptions::default()).unwrap();
+        let sub = &p.chart.dependencies[0];
+        sub.dependencies
+            .iter()
+            .map(|d| d.name().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(names("apiVersion: v2\nname: nd\nversion: 0.1.0\n"), ["subsub"]);
+    assert!(names("apiVersion: v2\nname: nd\nversion: 0.1.0\ndependencies: []\n").is_empty());
 }

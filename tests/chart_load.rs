@@ -110,6 +110,7 @@ fn chart_yaml_errors_match_helm() {
         ),
         ("apiVersion: v3\nname: e\nversion: 1.0.0\n", "invalid chart apiVersion"),
         ("apiVersion: v9\nname: e\nversion: 1.0.0\n", "unsupported chart version"),
+        ("APIVERSION: v3\nname: e\nversion: 1.0.0\n", "invalid chart apiVersion"),
         ("name: e\nversion: 1.0.0\n", "ok"),
     ];
     for (yaml, want) in cases {
@@ -160,6 +161,8 @@ enum Entry<'a> {
     File(&'a str, &'a [u8]),
     Symlink(&'a str, &'a str),
     Hardlink(&'a str, &'a str),
+    /// An old-style entry (typeflag NUL) whose name ends in `/`: a directory to Go.
+    OldDir(&'a str),
 }
 
 fn tgz(entries: &[Entry]) -> Vec<u8> {
@@ -170,6 +173,7 @@ fn tgz(entries: &[Entry]) -> Vec<u8> {
             Entry::File(n, d) => (*n, *d, tar::EntryType::Regular, None),
             Entry::Symlink(n, l) => (*n, &b""[..], tar::EntryType::Symlink, Some(*l)),
             Entry::Hardlink(n, l) => (*n, &b""[..], tar::EntryType::Link, Some(*l)),
+            Entry::OldDir(n) => (*n, &b""[..], tar::EntryType::Regular, None),
         };
         {
             let gnu = h.as_gnu_mut().unwrap();
@@ -179,6 +183,9 @@ fn tgz(entries: &[Entry]) -> Vec<u8> {
             }
         }
         h.set_entry_type(kind);
+        if let Entry::OldDir(_) = e {
+            h.as_mut_bytes()[156] = 0;
+        }
         h.set_size(data.len() as u64);
         h.set_mode(0o644);
         h.set_cksum();
@@ -206,6 +213,7 @@ fn archives_that_load() {
     let c = chart::load_archive(
         &tgz(&[
             Entry::File("c/Chart.yaml", CY),
+            Entry::OldDir("c/templates/"),
             Entry::File("c/templates/t.yaml", b"# t\n"),
             Entry::File("c/data.txt", b"\xEF\xBB\xBFdata"),
             Entry::File("/etc/evil.txt", b"x"),
@@ -301,7 +309,7 @@ fn archive_size_limits() {
     );
     assert_eq!(
         e.unwrap_err().to_string(),
-        "unable to load chart archive: decompressed chart is larger than the maximum size 300"
+        "unable to load chart archive: decompressed chart is larger than the maximum size 300 (at \"c/c\")"
     );
 }
 
@@ -355,5 +363,52 @@ fn archive_files_and_subchart_archives() {
     assert_eq!(
         chart::load(&dir).unwrap_err().to_string(),
         "error unpacking subchart s-0.1.0.tgz in p: validation: chart.metadata.version is required"
+    );
+}
+
+/// Helm follows symlinks in a chart directory (printing `link.txt=outside linkdir/o.txt=outside`
+/// for `.Files` here) and fails on a loop only when the path gets too long; we stop at the loop.
+#[cfg(unix)]
+#[test]
+fn directory_symlinks_are_followed_and_loops_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let outside = tmp.path().join("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(outside.join("o.txt"), "outside\n").unwrap();
+    let dir = tmp.path().join("sl");
+    write_chart(&dir, "apiVersion: v2\nname: sl\nversion: 0.1.0\n");
+    std::os::unix::fs::symlink(outside.join("o.txt"), dir.join("link.txt")).unwrap();
+    std::os::unix::fs::symlink(&outside, dir.join("linkdir")).unwrap();
+    let c = chart::load(&dir).unwrap();
+    let files: Vec<(&str, &[u8])> = c.files.iter().map(|f| (f.name.as_str(), f.data.as_slice())).collect();
+    assert_eq!(
+        files,
+        [("link.txt", &b"outside\n"[..]), ("linkdir/o.txt", b"outside\n")]
+    );
+    std::os::unix::fs::symlink("..", dir.join("templates/loop")).unwrap();
+    let e = chart::load(&dir).unwrap_err().to_string();
+    assert!(e.ends_with("too many levels of symbolic links"), "{e}");
+}
+
+/// Chart.yaml scalars in string fields are formatted as sigs.k8s.io/yaml does, keys match
+/// case-insensitively. Helm printed this `.Chart` (`toJson`) for the same Chart.yaml.
+#[test]
+fn chart_yaml_scalar_conversions() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("meta");
+    write_chart(
+        &dir,
+        "apiVersion: v2\nname: meta\nversion: 1.0\nappVersion: 1.10\ndescription: yes\nKubeVersion: \">=1.0.0-0\"\ndeprecated: true\nannotations:\n  a: 1\nkeywords: [1, true]\nhome: 0755\nicon: 1e3\n",
+    );
+    let c = chart::load(&dir).unwrap();
+    let md = c.metadata.to_value();
+    md.as_map().unwrap().insert("IsRoot", Value::Bool(true));
+    assert_eq!(
+        support::go_json(&md),
+        r#"{"APIVersion":"v2","Annotations":{"a":"1"},"AppVersion":"1.1","Condition":"","Dependencies":[],"Deprecated":true,"Description":"true","Home":"493","Icon":"1000","IsRoot":true,"Keywords":["1","true"],"KubeVersion":"\u003e=1.0.0-0","Maintainers":[],"Name":"meta","Sources":[],"Tags":"","Type":"","Version":"1"}"#
+    );
+    assert_eq!(
+        md.as_map().unwrap().get("Annotations").unwrap().type_name(),
+        "map[string]string"
     );
 }

@@ -35,6 +35,28 @@ fn defaults_globals_and_multi_document_values() {
     );
 }
 
+/// Helm printed `common.Values map[string]interface {} map[string]interface {}` for
+/// `{{ typeOf .Values }} {{ typeOf .Values.sub }} {{ typeOf .Values.table }}` in the root and
+/// `common.Values` for `.Values` in the subchart.
+#[test]
+fn values_are_common_values() {
+    let c = chart::load(chart_dir("coalesce")).unwrap();
+    let p = chart::prepare(
+        c,
+        &ValueOptions::default().merge_values().unwrap(),
+        &PrepareOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(p.values.type_name(), "common.Values");
+    let m = p.values.as_map().unwrap();
+    assert_eq!(m.get("sub").unwrap().type_name(), "map[string]interface {}");
+    assert_eq!(m.get("table").unwrap().type_name(), "map[string]interface {}");
+    let sub = Prepared::subchart_values(&p.values, &p.chart.dependencies[0]);
+    assert_eq!(sub.type_name(), "common.Values");
+    // The subchart's .Values is the parent's .Values.sub (one Go map).
+    assert!(sub.as_map().unwrap().same(m.get("sub").unwrap().as_map().unwrap()));
+}
+
 #[test]
 fn nulls_delete_and_types_replace() {
     let (root, sub) =

@@ -124,3 +124,37 @@ fn strict_fails_on_missing_keys() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("map has no entry for key"), "{err}");
 }
+
+#[test]
+fn namespace_comes_from_the_kubeconfig_context_like_helm() {
+    let Some(helm) = helm() else {
+        eprintln!("SKIPPED: helm not found");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("config");
+    std::fs::write(
+        &cfg,
+        "apiVersion: v1\nkind: Config\ncurrent-context: dev\ncontexts:\n- name: dev\n  context:\n    cluster: c\n    namespace: from-kubeconfig\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:1\n",
+    )
+    .unwrap();
+    let run = |bin: &Path| {
+        let out = Command::new(bin)
+            .args([
+                "template",
+                "charts/postgres",
+                "--show-only",
+                "templates/statefulset.yaml",
+            ])
+            .current_dir(parity_dir())
+            .env("KUBECONFIG", &cfg)
+            .env_remove("HELM_NAMESPACE")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let ours = run(Path::new(env!("CARGO_BIN_EXE_chartup")));
+    assert!(ours.contains("namespace: \"from-kubeconfig\""), "{ours}");
+    assert_eq!(ours, run(&helm));
+}

@@ -220,6 +220,32 @@ const CASES: &[&str] = &[
     "a: !!float abc\n",
     "a: |\n  x\n b: 1\n",
     "a:\n  - 1\n - 2\n",
+    "a:\n  b: {} \"x\n  c: 1\n",
+    "a: \"x\n  b: 1\n## c \"d\" e\nf: 1\n",
+    "\ta: 1\n",
+    "x: 1\n\ta: 1\n",
+    "a: |\n  x\n\ty\n",
+    "a: b\n\tc\n",
+    "a: }\n",
+    "a: 1 }\n",
+    "a: [\n  b: 1\n  c: 2\n]\n",
+    "a: \"v\" }\n",
+    "a: 'v' ]\n",
+    "a: |x\n  b\n",
+    "k: v\n\t\n",
+    "k: \"a\tb\"\n",
+    "k: [a,\tb]\n",
+    "---\na: 1\nb: \"x\n",
+    "a: [] 'x\n# it's here\nb: 1\n",
+    "a: \"\" 'x\nb: 1\n",
+    "a: 1\nkey value\n\n# c\nb: 2\n",
+    "a: 1\n  key value\n  # c\nb: 2\n",
+    "hosts: {\n  - a\n}\n",
+    "a: - b\n",
+    "--- # c\na: 1\n---\n---\nb: 2\n",
+    "--- x\na: 1\n",
+    "c: 1\n--- x\n",
+    "certManager::\n  a: 1\n",
     "a: b: c\n",
     "a:\n  b: 1\n c: 2\n",
     "a:\n  - 1\n  b: 2\n",
@@ -370,5 +396,127 @@ fn template_values_match_helm() {
     }
     if !failures.is_empty() {
         panic!("{} mismatches:\n{}", failures.len(), failures.join("\n"));
+    }
+}
+
+/// `fromJson` on good and bad input: helm puts Go's error text under "Error".
+#[test]
+fn from_json_matches_helm() {
+    let Some(helm) = helm_or_skip() else { return };
+    let inputs = [
+        r#"{"a":1,"b":[true,null,"x"],"c":{"d":1.5e3}}"#,
+        r#"{"a":1,}"#,
+        r#"{"a" 1}"#,
+        r#"{"a":1 "b":2}"#,
+        r#"[1,2]"#,
+        r#""str""#,
+        r#"{"a":tru}"#,
+        r#"{"a":nul}"#,
+        r#"{"a":"\x"}"#,
+        r#"{"a":"\ud800"}"#,
+        r#"{"a":"\ud83d\ude00 \u00e9"}"#,
+        r#"{"a":-}"#,
+        r#"{"a":1.}"#,
+        r#"{"a":1e}"#,
+        r#"{"a":01}"#,
+        r#"{"a":1} x"#,
+        r#"{"a":1e400}"#,
+        r#"{"a":-0}"#,
+        r#"{"big":12345678901234567890}"#,
+        r#"{a:1}"#,
+        r#""#,
+        r#"   "#,
+        r#"{"a":"#,
+        r#"{"a":[1,2"#,
+        r#"{"dup":1,"dup":2}"#,
+        "{\"ctl\":\"a\tb\"}",
+    ];
+    let tmp = tempfile::tempdir().unwrap();
+    let mut failures = Vec::new();
+    for (i, input) in inputs.iter().enumerate() {
+        let dir = tmp.path().join(format!("j{i}"));
+        let expr = format!("(fromJson `{input}`)");
+        let want = helm_render_expr(&helm, &dir, "", &expr).unwrap();
+        let got = match yaml::from_json_partial(input) {
+            (Some(Value::Map(m)), Some(e)) => {
+                m.insert("Error", Value::str(e));
+                Value::Map(m)
+            }
+            (Some(Value::Map(m)), None) => Value::Map(m),
+            (Some(other), _) => {
+                let e = yaml::expect_map(other, "map[string]interface {}")
+                    .err()
+                    .unwrap()
+                    .to_string();
+                // fromJson reports json.Unmarshal's own text, without sigs.k8s.io's prefix.
+                let e = e
+                    .trim_start_matches("error unmarshaling JSON: while decoding JSON: ")
+                    .to_string();
+                m(vec![("Error", Value::str(e))])
+            }
+            (None, e) => m(vec![("Error", Value::str(e.unwrap_or_default()))]),
+        };
+        let got = encode_all(&got);
+        if want[0] != got[0] {
+            failures.push(format!("{input:?}:\n  helm: {:?}\n  ours: {:?}", want[0].1, got[0].1));
+        }
+    }
+    if !failures.is_empty() {
+        panic!("{} mismatches:\n{}", failures.len(), failures.join("\n"));
+    }
+}
+
+/// Every `values.yaml` under `$YAML_CORPUS_DIR` (e.g. a checkout of real charts) through the same
+/// comparison as the corpus; does nothing without the variable.
+#[test]
+fn external_values_match_helm() {
+    let Ok(root) = std::env::var("YAML_CORPUS_DIR") else {
+        return;
+    };
+    let Some(helm) = helm_or_skip() else { return };
+    let mut files = Vec::new();
+    let mut stack = vec![PathBuf::from(root)];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.file_name().is_some_and(|n| n == "values.yaml") {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut failures = Vec::new();
+    for (i, f) in files.iter().enumerate() {
+        let Ok(text) = std::fs::read_to_string(f) else { continue };
+        let want = helm_render(&helm, &tmp.path().join(format!("x{i}")), &text);
+        let got = ours(&text);
+        match (&want, &got) {
+            (Ok(w), Ok(g)) => {
+                for ((name, wt), (_, gt)) in w.iter().zip(g.iter()) {
+                    if wt != gt {
+                        let (wl, gl): (Vec<&str>, Vec<&str>) = (wt.lines().collect(), gt.lines().collect());
+                        let at = (0..wl.len().max(gl.len()))
+                            .find(|&k| wl.get(k) != gl.get(k))
+                            .unwrap_or(0);
+                        failures.push(format!(
+                            "{} {name} line {at}:\n  helm: {:?}\n  ours: {:?}",
+                            f.display(),
+                            wl.get(at),
+                            gl.get(at)
+                        ));
+                    }
+                }
+            }
+            (Err(w), Err(g)) if w == g => {}
+            _ => failures.push(format!("{}:\n  helm: {want:?}\n  ours: {got:?}", f.display())),
+        }
+    }
+    eprintln!("{} files, {} mismatches", files.len(), failures.len());
+    if !failures.is_empty() {
+        panic!("{}", failures.join("\n"));
     }
 }

@@ -49,7 +49,8 @@ pub enum ArchiveError {
     ParentDirectory(String),
     IllegalName(String),
     ChartYamlNotInBase,
-    TooLarge(u64),
+    /// The whole chart went over the limit while reading this entry.
+    TooLarge(String, u64),
     FileTooLarge(String, u64),
     LinkEscapes {
         entry: String,
@@ -69,7 +70,9 @@ impl fmt::Display for ArchiveError {
             ArchiveError::ParentDirectory(e) => write!(f, "chart illegally references parent directory: {e:?}"),
             ArchiveError::IllegalName(e) => write!(f, "chart contains illegally named files: {e:?}"),
             ArchiveError::ChartYamlNotInBase => f.write_str("chart yaml not in base directory"),
-            ArchiveError::TooLarge(max) => write!(f, "decompressed chart is larger than the maximum size {max}"),
+            ArchiveError::TooLarge(e, max) => {
+                write!(f, "decompressed chart is larger than the maximum size {max} (at {e:?})")
+            }
             ArchiveError::FileTooLarge(e, max) => {
                 write!(
                     f,
@@ -206,7 +209,9 @@ pub fn load_archive_files(gz: &[u8], limits: Limits) -> Result<Vec<BufferedFile>
             continue;
         }
         let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-        if raw.ends_with('/') && !et.is_file() {
+        // Go's tar reader turns an old-style regular entry (typeflag NUL) whose name ends in `/`
+        // into a directory.
+        if raw.ends_with('/') && entry.header().as_bytes()[156] == 0 {
             continue;
         }
         let name = entry_name(&raw)?;
@@ -221,7 +226,7 @@ pub fn load_archive_files(gz: &[u8], limits: Limits) -> Result<Vec<BufferedFile>
         }
         let size = entry.header().size().unwrap_or(0);
         if size > remaining {
-            return Err(ArchiveError::TooLarge(limits.max_chart_size));
+            return Err(ArchiveError::TooLarge(raw, limits.max_chart_size));
         }
         if size > limits.max_file_size {
             return Err(ArchiveError::FileTooLarge(raw, limits.max_file_size));
@@ -236,7 +241,7 @@ pub fn load_archive_files(gz: &[u8], limits: Limits) -> Result<Vec<BufferedFile>
         let written = data.len() as u64;
         remaining = remaining.saturating_sub(written);
         if written < size || remaining == 0 {
-            return Err(ArchiveError::TooLarge(limits.max_chart_size));
+            return Err(ArchiveError::TooLarge(raw, limits.max_chart_size));
         }
         if data.starts_with(&[0xEF, 0xBB, 0xBF]) {
             data.drain(..3);

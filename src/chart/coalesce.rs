@@ -19,7 +19,8 @@ thread_local! {
     static WARNINGS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
 }
 
-/// The warnings Helm would have logged during coalescing on this thread.
+/// The warnings Helm would have logged (`log.Printf`/`slog`) while loading and coalescing on this
+/// thread: coalesce conflicts, v1-style requirements files in v2 charts, non-bool conditions.
 pub struct Warnings;
 
 impl Warnings {
@@ -77,16 +78,22 @@ fn coalesce(ch: &Chart, dest: &Map, prefix: &str, merge: bool) -> Result<Map, Ch
     coalesce_deps(ch, dest, prefix, merge)
 }
 
-/// Go's `%t` of a non-bool: `%!t(string=x)`.
+/// Go's `%t` of a non-bool: `%!t(string=x)`, `%!t(<nil>)`.
 fn bad_t(v: &Value) -> String {
     match v {
         Value::Bool(b) => b.to_string(),
         Value::Nil => "%!t(<nil>)".into(),
-        Value::String(s) => format!("%!t(string={s})"),
-        Value::Int64(i) => format!("%!t(int64={i})"),
-        Value::Int(i) => format!("%!t(int={i})"),
-        Value::Float(f) => format!("%!t(float64={f})"),
-        other => format!("%!t({}=…)", other.type_name()),
+        // fmt applies the verb to each element of slices and maps.
+        Value::List(l) => format!("[{}]", l.items.iter().map(bad_t).collect::<Vec<_>>().join(" ")),
+        Value::Map(m) => format!(
+            "map[{}]",
+            m.entries()
+                .iter()
+                .map(|(k, v)| format!("{k}:{}", bad_t(v)))
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
+        other => format!("%!t({}={})", other.type_name(), go_v(other)),
     }
 }
 
@@ -321,6 +328,18 @@ mod tests {
             format!("{:?}", Value::Map(out)),
             r#"{"a": float64(1), "b": {"c": float64(3), "x": float64(1), "z": nil}, "l": [float64(9)], "q": nil}"#
         );
+    }
+
+    // `helm template --set sub=5` → `type mismatch on sub: %!t(int64=5)`; `sub=null` → `%!t(<nil>)`.
+    #[test]
+    fn bad_bool_verb() {
+        assert_eq!(bad_t(&Value::Int64(5)), "%!t(int64=5)");
+        assert_eq!(bad_t(&Value::Nil), "%!t(<nil>)");
+        assert_eq!(bad_t(&Value::str("x")), "%!t(string=x)");
+        assert_eq!(bad_t(&Value::Float(1.5)), "%!t(float64=1.5)");
+        // `--set-json 'sub=[1,"a"]'`
+        let l = Value::list(vec![Value::Float(1.0), Value::str("a")]);
+        assert_eq!(bad_t(&l), "[%!t(float64=1) %!t(string=a)]");
     }
 
     #[test]

@@ -40,20 +40,32 @@ impl Default for PrepareOptions {
 }
 
 /// What the renderer needs: the chart tree with only enabled subcharts (aliases applied, library
-/// charts still present — render only their partials), and the root's final `.Values`.
-/// A subchart's `.Values` is `values[<its name>]` of its parent's values, down the tree.
+/// charts still present — render only their partials), and the root's final `.Values` (typed
+/// `common.Values`). A subchart's `.Values` is [`Prepared::subchart_values`] of its parent's.
 #[derive(Debug, Clone)]
 pub struct Prepared {
     pub chart: Chart,
     pub values: Value,
 }
 
+/// A view of a values map typed `common.Values`, as templates see `.Values` (`typeOf .Values`
+/// prints `common.Values`); it shares the storage, as Go's conversion does.
+pub fn as_common_values(m: &Map) -> Value {
+    Value::Map(Map {
+        cell: m.cell.clone(),
+        elem: m.elem,
+        named: Some(std::rc::Rc::from("common.Values")),
+    })
+}
+
 impl Prepared {
-    /// The values a subchart sees, given its parent's values (Helm's `recAllTpls`).
+    /// The values a subchart sees, given its parent's values (Helm's `recAllTpls`:
+    /// `values.Table("Values." + name)`, else a new empty map). Shares storage with the parent's
+    /// `.Values.<name>`, typed `common.Values`.
     pub fn subchart_values(parent_values: &Value, sub: &Chart) -> Value {
         match parent_values.as_map().and_then(|m| m.get(sub.name())) {
-            Some(v @ Value::Map(_)) => v,
-            _ => Value::Map(Map::new()),
+            Some(Value::Map(m)) if m.named.is_none() => as_common_values(&m),
+            _ => as_common_values(&Map::new()),
         }
     }
 }
@@ -80,7 +92,7 @@ pub fn prepare(mut chart: Chart, user_values: &Value, opts: &PrepareOptions) -> 
     };
     process_dependencies(&mut chart, &user)
         .map_err(|e| ChartError(format!("chart dependencies processing failed: {e}")))?;
-    let values = Value::Map(coalesce_values(&chart, &user)?);
+    let values = as_common_values(&coalesce_values(&chart, &user)?);
     if !opts.skip_schema_validation {
         schema::validate_against_schema(&chart, &values).map_err(|e| {
             ChartError(format!(
@@ -165,7 +177,7 @@ fn get_alias_dependency(charts: &[Chart], dep: &super::Dependency) -> Option<Cha
 }
 
 fn process_dependency_enabled(c: &mut Chart, v: &Map, path: &str) -> Result<(), ChartError> {
-    if c.metadata.dependencies.is_empty() {
+    if !c.metadata.has_dependencies {
         return Ok(());
     }
     let mut chart_deps: Vec<Chart> = Vec::new();
@@ -207,6 +219,8 @@ fn process_dependency_enabled(c: &mut Chart, v: &Map, path: &str) -> Result<(), 
         let subpath = format!("{path}{}.", t.name());
         process_dependency_enabled(t, &cvals, &subpath)?;
     }
+    // `c.Metadata.Dependencies = nil; append(nil, cdMetadata...)`: nil again when none is left.
+    c.metadata.has_dependencies = !c.metadata.dependencies.is_empty();
     Ok(())
 }
 
@@ -283,7 +297,7 @@ fn string_map(pairs: &[(&str, String)]) -> Value {
 }
 
 fn process_import_values(c: &mut Chart) -> Result<(), ChartError> {
-    if c.metadata.dependencies.is_empty() {
+    if !c.metadata.has_dependencies {
         return Ok(());
     }
     let cvals = merge_values(c, &Map::new())?;

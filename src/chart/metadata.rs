@@ -54,6 +54,9 @@ pub struct Metadata {
     pub kube_version: String,
     /// `None` entries are `null` items, which validation refuses.
     pub dependencies: Vec<Option<Dependency>>,
+    /// Go's "non-nil slice": `dependencies:` was given as a list, even an empty one. Helm skips
+    /// dependency processing (and so the nested charts' conditions) only when it is nil.
+    pub has_dependencies: bool,
     /// `application`, `library` or empty.
     pub chart_type: String,
 }
@@ -375,8 +378,12 @@ impl Metadata {
                     other => return Err(type_error(other, &f, "[]*v2.Maintainer")),
                 },
                 "dependencies" => match &v {
-                    Value::Nil => self.dependencies.clear(),
+                    Value::Nil => {
+                        self.dependencies.clear();
+                        self.has_dependencies = false;
+                    }
                     Value::List(l) => {
+                        self.has_dependencies = true;
                         self.dependencies = l
                             .items
                             .iter()
@@ -562,7 +569,7 @@ mod tests {
         assert_eq!(format_float32_g(123456.0), "123456");
         assert_eq!(format_float32_g(0.0001), "0.0001");
         assert_eq!(format_float32_g(0.00001), "1e-05");
-        assert_eq!(format_float32_g(3.14159265), "3.1415927");
+        assert_eq!(format_float32_g(2.7182817459), "2.7182817");
         assert_eq!(format_float32_g(-2.5), "-2.5");
         assert_eq!(format_float32_g(1e21), "1e+21");
         assert_eq!(format_float64_g(1000000.0), "1e+06");

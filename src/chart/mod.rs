@@ -284,13 +284,16 @@ fn check_api_version(chart_yaml: &[u8]) -> Result<(), ChartError> {
         .map_err(|e| ChartError(format!("cannot load Chart.yaml: {e}")))?;
     let mut md = Metadata::default();
     // Only apiVersion matters here; type errors in other fields are reported by the full load.
+    // (encoding/json matches the key case-insensitively; of several, the last in key order wins.)
     if let Value::Map(m) = &doc {
-        if let Some(v) = m.get("apiVersion") {
-            let one = Map::new();
-            one.insert("apiVersion", v);
-            md.apply(&Value::Map(one))
-                .map_err(|e| ChartError(format!("cannot load Chart.yaml: {e}")))?;
+        let only = Map::new();
+        for (k, v) in m.entries() {
+            if k.eq_ignore_ascii_case("apiVersion") {
+                only.insert(k, v);
+            }
         }
+        md.apply(&Value::Map(only))
+            .map_err(|e| ChartError(format!("cannot load Chart.yaml: {e}")))?;
     }
     match md.api_version.as_str() {
         "" | "v1" | "v2" => Ok(()),
@@ -325,7 +328,7 @@ pub fn load_dir(dir: &Path, limits: Limits) -> Result<Chart, ChartError> {
         rules: &rules,
         limits,
         files: &mut files,
-        depth: 0,
+        stack: Vec::new(),
     };
     walker.walk(&top, "")?;
     load_files(files, limits)
@@ -335,19 +338,29 @@ struct Walker<'a> {
     rules: &'a ignore::Rules,
     limits: Limits,
     files: &'a mut Vec<BufferedFile>,
-    depth: usize,
+    /// Canonical paths of the directories being walked, to stop symlink cycles.
+    stack: Vec<PathBuf>,
 }
 
 impl Walker<'_> {
     /// `sympath.Walk`: lexical order, symlinks followed (to files and directories).
     fn walk(&mut self, dir: &Path, rel: &str) -> Result<(), ChartError> {
-        // Symlinked directories can loop; Go would recurse until the path is too long.
-        if self.depth > 64 {
+        // Symlinked directories can loop (Go recurses until the path is too long); refuse a
+        // directory that is already being walked.
+        let canon = std::fs::canonicalize(dir).map_err(|e| ChartError(os_error("open", dir, &e)))?;
+        if self.stack.contains(&canon) || self.stack.len() > 256 {
             return err(format!(
-                "error walking {}: too many levels of symbolic links",
+                "cannot load {}: too many levels of symbolic links",
                 dir.display()
             ));
         }
+        self.stack.push(canon);
+        let r = self.walk_entries(dir, rel);
+        self.stack.pop();
+        r
+    }
+
+    fn walk_entries(&mut self, dir: &Path, rel: &str) -> Result<(), ChartError> {
         let rd = std::fs::read_dir(dir).map_err(|e| ChartError(os_error("open", dir, &e)))?;
         let mut names: Vec<(String, PathBuf)> = Vec::new();
         for e in rd {
@@ -368,9 +381,7 @@ impl Walker<'_> {
                 if self.rules.ignore(&n, true) {
                     continue;
                 }
-                self.depth += 1;
                 self.walk(&path, &n)?;
-                self.depth -= 1;
                 continue;
             }
             if self.rules.ignore(&n, false) {
@@ -431,6 +442,9 @@ pub fn load_files(files: Vec<BufferedFile>, limits: Limits) -> Result<Chart, Cha
                     .map_err(|e| ChartError(format!("cannot load {name}: {e}")))?;
                 if name == "requirements.lock" {
                     let md = metadata.get_or_insert_with(Metadata::default);
+                    if md.api_version != "v1" {
+                        coalesce::push_warning("Warning: Dependency locking is handled in Chart.lock since apiVersion \"v2\". We recommend migrating to Chart.lock.".into());
+                    }
                     if md.api_version == "v1" {
                         chart.files.push(File { name, data: f.data });
                     }
@@ -443,6 +457,9 @@ pub fn load_files(files: Vec<BufferedFile>, limits: Limits) -> Result<Chart, Cha
             "values.schema.json" => chart.schema = Some(f.data),
             "requirements.yaml" => {
                 let md = metadata.get_or_insert_with(Metadata::default);
+                if md.api_version != "v1" {
+                    coalesce::push_warning("Warning: Dependencies are handled in Chart.yaml since apiVersion \"v2\". We recommend migrating dependencies to Chart.yaml.".into());
+                }
                 let doc = yaml_value(&String::from_utf8_lossy(&f.data))
                     .map_err(|e| ChartError(format!("cannot load requirements.yaml: {e}")))?;
                 md.apply(&doc)
@@ -477,7 +494,7 @@ pub fn load_files(files: Vec<BufferedFile>, limits: Limits) -> Result<Chart, Cha
             continue;
         }
         let sub = if n.ends_with(".tgz") {
-            let file = &files[0];
+            let Some(file) = files.first() else { continue };
             if file.name != n {
                 return err(format!(
                     "error unpacking subchart tar in {}: expected {n}, got {}",

@@ -73,11 +73,21 @@ pub fn validate_against_schema(chart: &Chart, values: &Value) -> Result<(), Stri
 
 /// `ValidateAgainstSingleSchema`: the error text is v6's with its first line removed, plus `\n`.
 pub fn validate_against_single_schema(values: &Value, schema_json: &[u8]) -> Result<(), String> {
-    let schema: serde_json::Value = serde_json::from_slice(schema_json).map_err(|e| e.to_string())?;
+    let schema: serde_json::Value = serde_json::from_slice(schema_json).map_err(|e| {
+        if e.is_eof() {
+            "unexpected EOF".to_string()
+        } else {
+            e.to_string()
+        }
+    })?;
     let mut schemas = Schemas::new();
     let mut compiler = Compiler::new();
-    compiler.add_resource(SCHEMA_URL, schema).map_err(|e| e.to_string())?;
-    let idx = compiler.compile(SCHEMA_URL, &mut schemas).map_err(|e| e.to_string())?;
+    compiler
+        .add_resource(SCHEMA_URL, schema)
+        .map_err(|e| compile_error(&e))?;
+    let idx = compiler
+        .compile(SCHEMA_URL, &mut schemas)
+        .map_err(|e| compile_error(&e))?;
     let instance = match values {
         Value::Map(_) => to_json(values),
         // `values.AsMap()` of a nil map is an empty map.
@@ -89,14 +99,24 @@ pub fn validate_against_single_schema(values: &Value, schema_json: &[u8]) -> Res
     }
 }
 
-/// v6's `ValidationError.Error()` without the `jsonschema validation failed with …` first line.
+/// v6's `ValidationError.Error()` without its `jsonschema validation failed with …` first line.
 fn display_v6(e: &ValidationError) -> String {
+    let full = display_full(e);
+    match full.split_once('\n') {
+        Some((first, rest)) if first.starts_with("jsonschema validation failed with ") => rest.to_string(),
+        _ => full,
+    }
+}
+
+/// v6's `ValidationError.Error()`.
+fn display_full(e: &ValidationError) -> String {
     let mut sb = String::new();
-    if matches!(e.kind, ErrorKind::Schema { .. }) {
+    if let ErrorKind::Schema { url } = &e.kind {
+        sb.push_str(&format!("jsonschema validation failed with {}", quote(url)));
         // boon lifts the causes of *any* single top-level Group into the root; v6 only does so
-        // for a Group at the root location. Causes that all sit at one deeper location came from
-        // such a Group: print it back as v6 does. (Errors of the root's own keywords sit at '',
-        // those of different properties differ in their first token.)
+        // for a Group at the root location. Causes that all sit below one deeper location came
+        // from such a Group: print it back as v6 does. (Errors of the root's own keywords sit at
+        // '', those of different properties differ in their first token.)
         let locs: Vec<Vec<String>> = e
             .causes
             .iter()
@@ -113,13 +133,46 @@ fn display_v6(e: &ValidationError) -> String {
             sb.push_str(&format!("\n- at {}: validation failed", quote(&ptr)));
             indent = 2;
         }
+        // A regrouped node stands for a Group at the property's schema: the children's common
+        // schema location.
+        let group_url = if indent == 2 {
+            let urls: Vec<&str> = e.causes.iter().map(|c| c.schema_url).collect();
+            let mut common = urls.first().copied().unwrap_or("");
+            for u in &urls {
+                while !u.starts_with(common) {
+                    common = match common.rfind('/') {
+                        Some(i) => &common[..i],
+                        None => "",
+                    };
+                }
+            }
+            common.to_string()
+        } else {
+            e.schema_url.to_string()
+        };
+        let plen = if indent == 2 { common.len() } else { 0 };
         for c in &e.causes {
-            display(c, &mut sb, indent);
+            display(c, &mut sb, indent, Some((&group_url, None, plen)));
         }
-        return sb.strip_prefix('\n').unwrap_or(&sb).to_string();
+        return sb;
     }
-    display(e, &mut sb, 0);
+    display(e, &mut sb, 0, None);
     sb
+}
+
+/// Compile errors, worded as v6 words the common ones.
+fn compile_error(e: &boon::CompileError) -> String {
+    match e {
+        boon::CompileError::ValidationError { url, src } => format!(
+            "{} is not valid against metaschema: {}",
+            super::strvals::go_quote(url),
+            display_full(src)
+        ),
+        boon::CompileError::LoadUrlError { url, src } => {
+            format!("failing loading {}: {src}", super::strvals::go_quote(url))
+        }
+        other => other.to_string(),
+    }
 }
 
 fn token_str(t: &boon::InstanceToken) -> String {
@@ -138,28 +191,95 @@ fn skip(e: &ValidationError) -> bool {
     e.causes.len() == 1 && matches!(e.kind, ErrorKind::Reference { .. })
 }
 
-fn display(e: &ValidationError, sb: &mut String, mut indent: usize) {
-    if !skip(e) {
-        if indent > 0 {
-            sb.push('\n');
-            for _ in 0..indent - 1 {
-                sb.push_str("  ");
+/// Where a child error sits relative to its parent's schema: if it came out of an
+/// `allOf`/`anyOf`/`oneOf` branch that boon flattened (boon drops the combinator node when a single
+/// branch failed; v6 keeps it), the combinator's message and the number of instance tokens at
+/// which it applied (below the parent's location).
+fn flattened_combinator(parent_url: &str, parent_kind: Option<&str>, child_url: &str) -> Option<(String, usize)> {
+    let rel = child_url.strip_prefix(parent_url)?;
+    let segs: Vec<&str> = rel.split('/').filter(|s| !s.is_empty()).collect();
+    let mut depth = 0;
+    let mut i = 0;
+    while i < segs.len() {
+        let seg = segs[i];
+        let next_is_index = segs.get(i + 1).is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()));
+        match seg {
+            "allOf" | "anyOf" | "oneOf" if next_is_index => {
+                if i == 0 && depth == 0 && parent_kind == Some(seg) {
+                    return None;
+                }
+                let msg = match seg {
+                    "allOf" => "'allOf' failed",
+                    "anyOf" => "'anyOf' failed",
+                    _ => "'oneOf' failed, none matched",
+                };
+                return Some((msg.to_string(), depth));
             }
-            sb.push_str("- ");
-        }
-        indent += 1;
-        if let ErrorKind::Schema { url } = &e.kind {
-            sb.push_str(&format!("jsonschema validation failed with {}", quote(url)));
-        } else {
-            sb.push_str(&format!(
-                "at {}: {}",
-                quote(&e.instance_location.to_string()),
-                kind_v6(&e.kind)
-            ));
+            "properties" | "patternProperties" | "prefixItems" => {
+                depth += 1;
+                i += 2;
+            }
+            "items" => {
+                depth += 1;
+                i += if next_is_index { 2 } else { 1 };
+            }
+            "additionalProperties" | "unevaluatedProperties" | "additionalItems" | "unevaluatedItems" | "contains" => {
+                depth += 1;
+                i += 1;
+            }
+            "dependentSchemas" | "dependencies" | "$defs" | "definitions" => i += 2,
+            _ => i += 1,
         }
     }
+    None
+}
+
+fn combinator_name(k: &ErrorKind) -> Option<&'static str> {
+    match k {
+        ErrorKind::AllOf => Some("allOf"),
+        ErrorKind::AnyOf => Some("anyOf"),
+        ErrorKind::OneOf(_) => Some("oneOf"),
+        _ => None,
+    }
+}
+
+fn write_line(sb: &mut String, indent: usize, text: &str) {
+    if indent > 0 {
+        sb.push('\n');
+        for _ in 0..indent - 1 {
+            sb.push_str("  ");
+        }
+        sb.push_str("- ");
+    }
+    sb.push_str(text);
+}
+
+/// v6's `display`, with the parent's schema location and kind to restore flattened combinators.
+fn display(e: &ValidationError, sb: &mut String, mut indent: usize, parent: Option<(&str, Option<&str>, usize)>) {
+    if let Some((purl, pkind, plen)) = parent {
+        if let Some((msg, depth)) = flattened_combinator(purl, pkind, e.schema_url) {
+            let tokens: Vec<String> = e.instance_location.tokens.iter().map(token_str).collect();
+            let n = (plen + depth).min(tokens.len());
+            let ptr: String = tokens[..n].iter().map(|t| format!("/{}", escape_token(t))).collect();
+            write_line(sb, indent, &format!("at {}: {msg}", quote(&ptr)));
+            indent += 1;
+        }
+    }
+    if !skip(e) {
+        if let ErrorKind::Schema { url } = &e.kind {
+            write_line(sb, indent, &format!("jsonschema validation failed with {}", quote(url)));
+        } else {
+            write_line(
+                sb,
+                indent,
+                &format!("at {}: {}", quote(&e.instance_location.to_string()), kind_v6(&e.kind)),
+            );
+        }
+        indent += 1;
+    }
+    let me = (e.schema_url, combinator_name(&e.kind), e.instance_location.tokens.len());
     for c in &e.causes {
-        display(c, sb, indent);
+        display(c, sb, indent, Some(me));
     }
 }
 
@@ -192,12 +312,43 @@ fn primitive(v: &serde_json::Value) -> bool {
     !matches!(v, serde_json::Value::Array(_) | serde_json::Value::Object(_))
 }
 
+/// v6's `validateIPV4` reasons (boon words them differently).
+fn ipv4_reason(s: &str) -> Option<String> {
+    let groups: Vec<&str> = s.split('.').collect();
+    if groups.len() != 4 {
+        return Some("expected four decimals".into());
+    }
+    for g in groups {
+        if g.len() > 1 && g.starts_with('0') {
+            return Some("leading zeros".into());
+        }
+        let digits = g.strip_prefix(['+', '-']).unwrap_or(g);
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Some(format!(
+                "strconv.Atoi: parsing {}: invalid syntax",
+                super::strvals::go_quote(g)
+            ));
+        }
+        match g.parse::<i64>() {
+            Ok(n) if (0..=255).contains(&n) => {}
+            Ok(_) => return Some("decimal must be between 0 and 255".into()),
+            Err(_) => {
+                return Some(format!(
+                    "strconv.Atoi: parsing {}: value out of range",
+                    super::strvals::go_quote(g)
+                ))
+            }
+        }
+    }
+    None
+}
+
 /// v6's English `LocalizedString` for each error kind.
 fn kind_v6(k: &ErrorKind) -> String {
     match k {
         ErrorKind::Group | ErrorKind::Reference { .. } => "validation failed".into(),
         ErrorKind::Schema { url } => format!("jsonschema validation failed with {}", quote(url)),
-        ErrorKind::ContentSchema => "contentSchema failed".into(),
+        ErrorKind::ContentSchema => "'contentSchema' failed".into(),
         ErrorKind::PropertyName { prop } => format!("invalid propertyName {}", quote(prop)),
         ErrorKind::RefCycle { url, kw_loc1, kw_loc2 } => {
             format!("both {kw_loc1} and {kw_loc2} resolve to {url:?} causing reference cycle")
@@ -216,18 +367,22 @@ fn kind_v6(k: &ErrorKind) -> String {
                     format!("value must be one of {}", w.join(", "))
                 }
             } else {
-                "enum failed".into()
+                "'enum' failed".into()
             }
         }
         ErrorKind::Const { want } => {
             if primitive(want) {
                 format!("value must be {}", display_json(want))
             } else {
-                "const failed".into()
+                "'const' failed".into()
             }
         }
         ErrorKind::Format { got, want, err } => {
-            format!("{} is not valid {want}: {err}", display_json(got))
+            let reason = match (*want, got.as_ref()) {
+                ("ipv4", serde_json::Value::String(s)) => ipv4_reason(s).unwrap_or_else(|| err.to_string()),
+                _ => err.to_string(),
+            };
+            format!("{} is not valid {want}: {reason}", display_json(got))
         }
         ErrorKind::MinProperties { got, want } => format!("minProperties: got {got}, want {want}"),
         ErrorKind::MaxProperties { got, want } => format!("maxProperties: got {got}, want {want}"),
@@ -289,11 +444,11 @@ fn kind_v6(k: &ErrorKind) -> String {
             format!("exclusiveMaximum: got {}, want {}", num(got), num(want))
         }
         ErrorKind::MultipleOf { got, want } => format!("multipleOf: got {}, want {}", num(got), num(want)),
-        ErrorKind::Not => "not failed".into(),
-        ErrorKind::AllOf => "allOf failed".into(),
-        ErrorKind::AnyOf => "anyOf failed".into(),
-        ErrorKind::OneOf(None) => "oneOf failed, none matched".into(),
-        ErrorKind::OneOf(Some((i, j))) => format!("oneOf failed, subschemas {i}, {j} matched"),
+        ErrorKind::Not => "'not' failed".into(),
+        ErrorKind::AllOf => "'allOf' failed".into(),
+        ErrorKind::AnyOf => "'anyOf' failed".into(),
+        ErrorKind::OneOf(None) => "'oneOf' failed, none matched".into(),
+        ErrorKind::OneOf(Some((i, j))) => format!("'oneOf' failed, subschemas {i}, {j} matched"),
     }
 }
 
@@ -353,5 +508,75 @@ mod tests {
             check(s, "ref: x").unwrap_err(),
             "- at '/ref': got string, want integer\n"
         );
+    }
+
+    // `helm template` on a chart with these broken schemas.
+    #[test]
+    fn broken_schemas_match_helm() {
+        assert_eq!(check("{\"type\": ", "a: 1").unwrap_err(), "unexpected EOF");
+        // Helm: `"file:///values.schema.json#" is not valid against metaschema: jsonschema
+        // validation failed with 'https://json-schema.org/draft/2020-12/schema#'\n- at '': 'allOf'
+        // failed\n  - at '/type': 'anyOf' failed\n    - at '/type': value must be one of …`. boon
+        // walks the metaschema's allOf/$ref tree differently, so only the head and the leaf match.
+        let e = check(r#"{"type": 5}"#, "a: 1").unwrap_err();
+        assert!(e.starts_with("\"file:///values.schema.json#\" is not valid against metaschema: jsonschema validation failed with 'https://json-schema.org/draft/2020-12/schema#'\n"), "{e}");
+        assert!(e.contains("- at '/type': value must be one of 'array', 'boolean', 'integer', 'null', 'number', 'object', 'string'"), "{e}");
+        let d4 = r#"{"$schema":"http://json-schema.org/draft-04/schema#","properties":{"a":{"type":"integer","minimum":1,"exclusiveMinimum":true}}}"#;
+        assert_eq!(
+            check(d4, "a: 1").unwrap_err(),
+            "- at '/a': exclusiveMinimum: got 1, want 1\n"
+        );
+    }
+
+    fn sorted_lines(s: &str) -> Vec<String> {
+        let mut v: Vec<String> = s.lines().map(String::from).collect();
+        v.sort();
+        v
+    }
+
+    // `helm template --set 'a=1,b=ab,c=s,d=1,e.x=1,f.x=1,h=4,i=notanemail,j=1'` on this schema;
+    // Helm's order of properties is random, so lines are compared as sets.
+    #[test]
+    fn combinators_match_helm() {
+        let s = r#"{"properties":{
+ "a":{"anyOf":[{"type":"string"},{"type":"integer","minimum":5}]},
+ "b":{"oneOf":[{"type":"string"},{"type":"string","maxLength":3}]},
+ "c":{"not":{"type":"string"}},
+ "d":{"const":{"x":1}},
+ "e":{"required":["p","q"]},
+ "f":{"allOf":[{"type":"object"},{"minProperties":2}]},
+ "g":{"uniqueItems":true},
+ "h":{"multipleOf":3},
+ "i":{"format":"email"},
+ "j":{"oneOf":[{"type":"string"},{"type":"boolean"}]}
+}}"#;
+        let v = ValueOptionsLite::set("a=1,b=ab,c=s,d=1,e.x=1,f.x=1,h=4,i=notanemail,j=1");
+        let e = validate_against_single_schema(&v, s.as_bytes()).unwrap_err();
+        assert_eq!(
+            sorted_lines(&e),
+            sorted_lines(
+                "- at '/f': 'allOf' failed\n  - at '/f': minProperties: got 1, want 2\n- at '/j': 'oneOf' failed, none matched\n  - at '/j': got number, want string\n  - at '/j': got number, want boolean\n- at '/a': 'anyOf' failed\n  - at '/a': got number, want string\n  - at '/a': minimum: got 1, want 5\n- at '/b': 'oneOf' failed, subschemas 0, 1 matched\n- at '/c': 'not' failed\n- at '/d': 'const' failed\n- at '/e': missing properties 'p', 'q'\n- at '/h': multipleOf: got 4, want 3\n"
+            )
+        );
+        assert_eq!(
+            check(s, "g: [1, 1]").unwrap_err(),
+            "- at '/g': items at 0 and 1 are equal\n"
+        );
+        // Formats are assertions in draft-07, annotations in 2020-12 (the default).
+        let d7 = r#"{"$schema":"http://json-schema.org/draft-07/schema#","properties":{"i":{"format":"email"},"k":{"format":"ipv4"}}}"#;
+        let v = ValueOptionsLite::set("i=notanemail,k=999.1.1.1");
+        assert_eq!(
+            sorted_lines(&validate_against_single_schema(&v, d7.as_bytes()).unwrap_err()),
+            sorted_lines("- at '/k': '999.1.1.1' is not valid ipv4: decimal must be between 0 and 255\n- at '/i': 'notanemail' is not valid email: missing @\n")
+        );
+    }
+
+    struct ValueOptionsLite;
+    impl ValueOptionsLite {
+        fn set(s: &str) -> Value {
+            let m = crate::template::value::Map::new();
+            crate::chart::strvals::parse_set(s, &m).unwrap();
+            Value::Map(m)
+        }
     }
 }

@@ -796,4 +796,32 @@ mod tests {
             r#"{"a": {"b": int64(1), "c": int64(2)}, "l": ["y", "x"]}"#
         );
     }
+
+    /// Random strings over the grammar's alphabet: every parser must return, never panic.
+    #[test]
+    fn random_inputs_never_panic() {
+        let alphabet: Vec<char> = "ab.[]{}=,\\019- \"nulTRUE:ſ".chars().collect();
+        let mut seed: u64 = 0x9E3779B97F4A7C15;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..20000 {
+            let len = (next() % 24) as usize;
+            let s: String = (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect();
+            let m = Map::new();
+            let _ = parse_set(&s, &m);
+            let _ = parse_set_string(&s, &m);
+            let _ = parse_set_json(&s, &Map::new());
+            let _ = parse_set_literal(&s, &Map::new());
+            let mut reader = |p: &str| -> Result<Value, String> { Ok(Value::str(p)) };
+            let _ = parse_set_file(&s, &Map::new(), &mut reader);
+            let _ = crate::chart::ignore::go_match(&s, "a.b[c]");
+            let _ = crate::chart::ignore::Rules::parse(s.as_bytes());
+        }
+    }
 }

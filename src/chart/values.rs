@@ -115,6 +115,7 @@ mod tests {
             "a.yaml" => Ok(b"a: 1\nl: [1, 2]\nm: {x: 1, y: 2}\n---\nb: yes\nm: {y: 3}\n".to_vec()),
             "b.yaml" => Ok(b"m: {z: 4}\nl: [3]\n".to_vec()),
             "f.txt" => Ok(b"file\ncontent\n".to_vec()),
+            "bom.yaml" => Ok(b"\xef\xbb\xbfa: 1\n---\n\xef\xbb\xbfb: 2\n".to_vec()),
             _ => Err(format!("open {name}: no such file or directory")),
         }
     }
@@ -175,5 +176,16 @@ mod tests {
             }),
             "failed parsing --set-file data: open nope.txt: no such file or directory"
         );
+    }
+
+    // helm template -f bom.yaml printed {"a":1,"b":2}: BOMs at document starts are skipped.
+    #[test]
+    fn byte_order_marks_in_values_files() {
+        let opts = ValueOptions {
+            values_files: vec!["bom.yaml".into()],
+            ..Default::default()
+        };
+        let v = opts.merge_values_with(&mut |p| files(p)).unwrap();
+        assert_eq!(format!("{v:?}"), r#"{"a": float64(1), "b": float64(2)}"#);
     }
 }

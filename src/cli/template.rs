@@ -103,16 +103,39 @@ fn name_and_chart(args: &[String]) -> (String, String) {
     }
 }
 
-/// The namespace helm template uses without a cluster: `-n`, else `$HELM_NAMESPACE`, else
-/// "default".
+/// The namespace helm template uses: `-n`, else `$HELM_NAMESPACE`, else the namespace of the
+/// kubeconfig's current context, else "default" (helm's `EnvSettings.Namespace`).
 fn namespace(flag: Option<&str>) -> String {
     if let Some(n) = flag.filter(|n| !n.is_empty()) {
         return n.to_string();
     }
     match std::env::var("HELM_NAMESPACE") {
         Ok(n) if !n.is_empty() => n,
-        _ => "default".to_string(),
+        _ => kubeconfig_namespace().unwrap_or_else(|| "default".to_string()),
     }
+}
+
+/// The `namespace` of the current context in the first kubeconfig file (`$KUBECONFIG`, else
+/// `~/.kube/config`). Any problem reading it means "no namespace", as for helm without a cluster.
+fn kubeconfig_namespace() -> Option<String> {
+    let path = match std::env::var_os("KUBECONFIG") {
+        Some(p) if !p.is_empty() => std::env::split_paths(&p).next()?,
+        _ => PathBuf::from(std::env::var_os("HOME")?).join(".kube/config"),
+    };
+    let text = std::fs::read_to_string(path).ok()?;
+    let doc = crate::yaml::from_str(&text).ok()?;
+    let cfg = doc.as_map()?;
+    let current = cfg.get("current-context")?;
+    let current = current.as_str()?;
+    let contexts = cfg.get("contexts")?;
+    for c in contexts.as_list()?.items.iter() {
+        let c = c.as_map()?;
+        if c.get("name").as_ref().and_then(|n| n.as_str()) == Some(current) {
+            let ns = c.get("context")?.as_map()?.get("namespace")?;
+            return ns.as_str().filter(|s| !s.is_empty()).map(str::to_string);
+        }
+    }
+    None
 }
 
 pub fn run(args: Args, p: &mut Printer) -> anyhow::Result<ExitStatus> {

@@ -1,1 +1,19 @@
 //! Executes a plan against a cluster: ordered, gated, recorded.
+//!
+//! The executor takes a [`crate::plan::saved::SavedPlan`] — what a human reviewed — and never
+//! re-renders anything. Its order of work follows the seed operators (Pravega, Aerospike, FATE):
+//! refuse before touching anything; take the release lock by writing a `pending-*` revision;
+//! backup; pre-upgrade hooks; configuration objects; then each component in the matrix's order,
+//! pod by pod for `OnDelete` StatefulSets, each gated on health with fail-fast on broken pods;
+//! post-upgrade hooks; migrations after the whole rollout is healthy; pruning last.
+//!
+//! Every step is appended to a journal inside the pending revision record, so `chartup recover`
+//! can say what an interrupted run had done.
+//!
+//! [`health`] holds the pure judgements (is this pod broken, is this workload rolled out), so
+//! they are unit-tested on status JSON; the async driving code only observes and acts.
+
+pub mod health;
+pub mod run;
+
+pub use run::{apply, recover, rollback, ApplyError, ApplyOptions, Progress, Reporter};

@@ -55,8 +55,15 @@ pub fn new_template_set(strict: bool) -> Templates {
 /// Render a prepared chart (the BRIEF's `render` contract): enabled subcharts only, `values` the
 /// root's final values.
 pub fn render(chart: &Chart, values: &Value, opts: &RenderOptions) -> Result<Rendered, RenderError> {
-    let mut t = new_template_set(opts.strict);
-    super::render_with(chart, values, opts, &mut t)
+    // All parse/execute calls run on one big-stack thread (template recursion is real recursion).
+    crate::template::exec::with_big_stack(|| {
+        let mut t = new_template_set(opts.strict);
+        super::render_with(chart, values, opts, &mut t)
+    })
+    .map_err(|e| RenderError {
+        message: e.to_string(),
+        during_render: true,
+    })?
 }
 
 /// Everything `chartup template` needs to know.

@@ -113,6 +113,36 @@ fn json_into_list(text: &str) -> Value {
     }
 }
 
+/// BurntSushi/toml `Unmarshal` into `map[string]interface {}`: integers are int64, floats
+/// float64, tables maps; errors go into an `Error` key (their wording is the toml crate's).
+fn toml_into_map(text: &str) -> Value {
+    fn conv(v: toml::Value) -> Value {
+        match v {
+            toml::Value::String(s) => Value::str(s),
+            toml::Value::Integer(i) => Value::Int64(i),
+            toml::Value::Float(f) => Value::Float(f),
+            toml::Value::Boolean(b) => Value::Bool(b),
+            toml::Value::Datetime(d) => Value::str(d.to_string()),
+            toml::Value::Array(a) => Value::list(a.into_iter().map(conv).collect()),
+            toml::Value::Table(t) => {
+                let m = Map::new();
+                for (k, v) in t {
+                    m.insert(k, conv(v));
+                }
+                Value::Map(m)
+            }
+        }
+    }
+    match text.parse::<toml::Table>() {
+        Ok(t) => conv(toml::Value::Table(t)),
+        Err(e) => {
+            let m = Map::new();
+            m.insert("Error", Value::str(format!("toml: {}", e.message())));
+            Value::Map(m)
+        }
+    }
+}
+
 fn s(args: &[Value], i: usize) -> String {
     args.get(i)
         .and_then(|v| v.as_str().map(str::to_string))
@@ -171,6 +201,7 @@ pub fn register(m: &mut FuncMap) {
     pure(m, "toToml", any1(), |a| {
         Ok(Value::str(yaml::to_toml(&a[0]).unwrap_or_else(|e| e)))
     });
+    pure(m, "fromToml", str1(), |a| Ok(toml_into_map(&s(a, 0))));
     pure(
         m,
         "lookup",

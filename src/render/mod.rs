@@ -24,6 +24,7 @@ use std::rc::Rc;
 
 use crate::template::value::{Map, Value};
 
+pub use chart::{render, render_chart, TemplateJob};
 pub use output::{HookInfo, Manifest};
 
 /// What the renderer needs of a (prepared) chart: enabled subcharts only, aliases applied.

@@ -11,7 +11,10 @@
 //! Templates are parsed once; execution borrows the parsed trees and never copies them. Execution
 //! runs on its own thread with a large stack, because template recursion (`template`, `include`,
 //! `tpl`) is real recursion here, and a chart must not be able to overflow the caller's stack.
+//! Starting that thread costs tens of microseconds per `parse`/`execute` call; a renderer that
+//! makes many calls should run them all inside one [`with_big_stack`], where they run directly.
 
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::rc::Rc;
@@ -70,6 +73,8 @@ pub struct Templates {
     builtin: HashSet<String>,
     missing_key: MissingKey,
     name: String,
+    /// Parsed `tpl` texts: Helm re-parses the same strings on every call; they parse the same way.
+    tpl_cache: RefCell<HashMap<String, Rc<Vec<Rc<Tree>>>>>,
 }
 
 impl Templates {
@@ -87,6 +92,7 @@ impl Templates {
             builtin,
             missing_key: MissingKey::Zero,
             name: "gotpl".to_string(),
+            tpl_cache: RefCell::new(HashMap::new()),
         }
     }
 
@@ -110,7 +116,9 @@ impl Templates {
     /// definition replaces an earlier one, except that an empty body never replaces a template.
     pub fn parse(&mut self, name: &str, text: &str) -> Result<(), TemplateError> {
         let funcs = &self.funcs;
-        let trees = parse::parse(name, text, &|f| funcs.contains_key(f)).map_err(TemplateError::new)?;
+        let trees = on_big_stack(|| parse::parse(name, text, &|f| funcs.contains_key(f)))
+            .map_err(TemplateError::new)?
+            .map_err(TemplateError::new)?;
         for t in trees {
             associate(&mut self.trees, t);
         }
@@ -143,13 +151,8 @@ impl Templates {
 
 /// Go's `associate`: an empty template never replaces an existing one.
 fn associate(trees: &mut HashMap<String, Rc<Tree>>, t: Tree) {
-    if let Some(old) = trees.get(&t.name) {
-        if parse::is_empty_tree(&t.root) && !old.root.is_empty() {
-            return;
-        }
-        if parse::is_empty_tree(&t.root) && parse::is_empty_tree(&old.root) {
-            // Keep the first; Go would replace, but both are empty anyway.
-        }
+    if trees.contains_key(&t.name) && parse::is_empty_tree(&t.root) {
+        return;
     }
     trees.insert(t.name.clone(), Rc::new(t));
 }
@@ -160,8 +163,9 @@ struct AssertSend<T>(T);
 unsafe impl<T> Send for AssertSend<T> {}
 
 thread_local! {
-    /// Address near the top of the execution thread's stack, for the recursion guard.
-    static STACK_TOP: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    /// Address near the top of the execution thread's stack and that stack's size, for the
+    /// recursion guard. Zero on threads this module did not start.
+    static STACK: std::cell::Cell<(usize, usize)> = const { std::cell::Cell::new((0, 0)) };
 }
 
 fn stack_addr() -> usize {
@@ -169,38 +173,54 @@ fn stack_addr() -> usize {
     std::ptr::addr_of!(x) as usize
 }
 
-/// Runs `f` on a thread with a large stack (or directly when already on one).
+/// Runs `f` on a thread with a large stack, where template recursion is safe. Calls of
+/// [`Templates::execute`] and [`Templates::parse`] inside `f` then run directly instead of each
+/// starting a thread, so a renderer should wrap its whole run in this. Functions called by
+/// templates run on that thread too: they must not rely on thread-locals set elsewhere.
+pub fn with_big_stack<R>(f: impl FnOnce() -> R) -> Result<R, TemplateError> {
+    on_big_stack(f).map_err(TemplateError::new)
+}
+
+/// Runs `f` on a thread with a large stack (or directly when already on one). If no such thread
+/// can be started, falls back to a smaller one, then to the current thread.
 fn on_big_stack<R>(f: impl FnOnce() -> R) -> Result<R, String> {
-    if STACK_TOP.with(|t| t.get()) != 0 {
+    if STACK.with(|t| t.get()).0 != 0 {
         return Ok(f());
     }
-    let job = AssertSend(f);
-    std::thread::scope(|s| {
-        let handle = std::thread::Builder::new()
-            .stack_size(STACK_SIZE)
-            .spawn_scoped(s, move || {
+    let slot = std::cell::RefCell::new(Some(f));
+    for size in [STACK_SIZE, STACK_SIZE / 8] {
+        let job = AssertSend(&slot);
+        let attempt = std::thread::scope(|s| {
+            let handle = std::thread::Builder::new().stack_size(size).spawn_scoped(s, move || {
                 let job = job;
-                STACK_TOP.with(|t| t.set(stack_addr()));
-                AssertSend((job.0)())
+                STACK.with(|t| t.set((stack_addr(), size)));
+                let f = job.0.borrow_mut().take();
+                f.map(|f| AssertSend(f()))
             });
-        match handle {
-            Ok(h) => match h.join() {
-                Ok(r) => Ok(r.0),
-                Err(p) => std::panic::resume_unwind(p),
-            },
-            Err(e) => Err(format!("template: cannot start execution thread: {e}")),
+            handle.map(|h| h.join())
+        });
+        match attempt {
+            Ok(Ok(Some(r))) => return Ok(r.0),
+            Ok(Ok(None)) => return Err("template: execution thread lost its job".into()),
+            Ok(Err(p)) => std::panic::resume_unwind(p),
+            Err(_) => continue,
         }
-    })
+    }
+    let f = slot.borrow_mut().take();
+    match f {
+        Some(f) => Ok(f()),
+        None => Err("template: cannot start execution thread".into()),
+    }
 }
 
 /// True when the current thread is close to the end of its execution stack.
 fn stack_exhausted() -> bool {
-    let top = STACK_TOP.with(|t| t.get());
+    let (top, size) = STACK.with(|t| t.get());
     if top == 0 {
         return false;
     }
     let here = stack_addr();
-    top.saturating_sub(here) > STACK_SIZE - STACK_RESERVE
+    top.saturating_sub(here) > size.saturating_sub(STACK_RESERVE)
 }
 
 /// The template set as seen during one execution: the base set plus the trees of `tpl` calls.
@@ -749,7 +769,9 @@ impl<'t> State<'t> {
                                 self.errorf(format!("{field_name} has arguments but cannot be invoked as function"))
                             );
                         }
-                        return Ok(Val { v, iface: true });
+                        // A struct field has its own static type; only a nil reads as interface {}.
+                        let iface = v.is_nil();
+                        return Ok(Val { v, iface });
                     }
                     None => {}
                 }
@@ -828,12 +850,13 @@ impl<'t> State<'t> {
         fin: Option<Value>,
     ) -> R<Val> {
         self.at(At::Arg(ident));
-        let f = match self.set.base.funcs.get(name) {
-            Some(f) => f.clone(),
+        let base = self.set.base;
+        let f = match base.funcs.get(name) {
+            Some(f) => f,
             None => return Err(self.errorf(format!("{} is not a defined function", quote(name)))),
         };
-        let is_builtin = self.set.base.builtin.contains(name);
-        self.eval_call(dot, &f, is_builtin, At::Cmd(cmd), name, args, fin)
+        let is_builtin = base.builtin.contains(name);
+        self.eval_call(dot, f, is_builtin, At::Cmd(cmd), name, args, fin)
     }
 
     /// Go's `evalCall`. `args` includes the function name as its first element (or is empty
@@ -887,9 +910,16 @@ impl<'t> State<'t> {
         }
 
         let mut argv: Vec<Value> = Vec::with_capacity(num_in);
+        // Whether the first argument is a nil interface{} rather than a missing value: Go's
+        // `len` fails differently for the two.
+        let mut first_iface = false;
         let mut i = 0;
         while i < num_fixed && i < args.len() {
-            argv.push(self.eval_arg(dot, Some(sig.params[i]), &args[i])?.v);
+            let a = self.eval_arg(dot, Some(sig.params[i]), &args[i])?;
+            if i == 0 {
+                first_iface = a.iface;
+            }
+            argv.push(a.v);
             i += 1;
         }
         if let Some(rest) = sig.variadic {
@@ -913,6 +943,11 @@ impl<'t> State<'t> {
             argv.push(self.validate_type(Val::plain(fv), Some(t))?.v);
         }
 
+        if is_builtin && name == "len" && !first_iface && argv.first().is_some_and(Value::is_nil) {
+            self.at(node);
+            return Err(self.errorf("error calling len: reflect: call of reflect.Value.Type on zero Value"));
+        }
+
         if is_builtin && name == "call" {
             let callee = args.first().map(|a| a.to_string()).unwrap_or_default();
             self.at(node);
@@ -920,8 +955,7 @@ impl<'t> State<'t> {
             return Err(self.errorf(format!("error calling call: {msg}")));
         }
 
-        let call = f.call.clone();
-        match call(self, &argv) {
+        match (f.call)(self, &argv) {
             Ok(v) => Ok(Val::plain(v)),
             Err(e) => {
                 self.at(node);
@@ -955,12 +989,13 @@ impl<'t> State<'t> {
                 return self.validate_type(v, typ);
             }
             Arg::Identifier { name, .. } => {
-                let f = match self.set.base.funcs.get(&**name) {
-                    Some(f) => f.clone(),
+                let base = self.set.base;
+                let f = match base.funcs.get(&**name) {
+                    Some(f) => f,
                     None => return Err(self.errorf(format!("{} is not a defined function", quote(name)))),
                 };
-                let is_builtin = self.set.base.builtin.contains(&**name);
-                let v = self.eval_call(dot, &f, is_builtin, At::Arg(n), name, &[], None)?;
+                let is_builtin = base.builtin.contains(&**name);
+                let v = self.eval_call(dot, f, is_builtin, At::Arg(n), name, &[], None)?;
                 return self.validate_type(v, typ);
             }
             Arg::Chain { .. } => {
@@ -1048,16 +1083,25 @@ impl Host for State<'_> {
         }
         let base = self.set.base;
         let name = base.name.clone();
-        let trees = parse::parse(&name, text, &|f| base.funcs.contains_key(f))?;
+        let cached = base.tpl_cache.borrow().get(text).cloned();
+        let trees = match cached {
+            Some(t) => t,
+            None => {
+                let parsed = parse::parse(&name, text, &|f| base.funcs.contains_key(f))?;
+                let parsed: Rc<Vec<Rc<Tree>>> = Rc::new(parsed.into_iter().map(Rc::new).collect());
+                base.tpl_cache.borrow_mut().insert(text.to_string(), parsed.clone());
+                parsed
+            }
+        };
         let mut layer: HashMap<String, Rc<Tree>> = HashMap::new();
-        for t in trees {
+        for t in trees.iter() {
             // Within the clone, the new text replaces the root template (even when empty).
             if t.name == name {
-                layer.insert(t.name.clone(), Rc::new(t));
+                layer.insert(t.name.clone(), t.clone());
             } else {
                 let existing = self.set.lookup(&t.name).is_some();
                 if !(parse::is_empty_tree(&t.root) && existing) {
-                    layer.insert(t.name.clone(), Rc::new(t));
+                    layer.insert(t.name.clone(), t.clone());
                 }
             }
         }
@@ -1288,6 +1332,28 @@ mod tests {
     }
 
     #[test]
+    fn tpl_defines_stay_in_the_clone() {
+        // helm 4.1.4: a define made by tpl text is invisible after tpl returns, and overrides an
+        // existing define only inside it.
+        let mut t = Templates::new(funcs());
+        t.parse(
+            "t",
+            r#"{{ define "y" }}Y{{ end }}{{ tpl "{{ define \"y\" }}Z{{ end }}{{ include \"y\" . }}" . }}{{ include "y" . }}"#,
+        )
+        .unwrap();
+        assert_eq!(t.execute("t", &data()).unwrap(), "ZY");
+        t.parse(
+            "u",
+            r#"{{ tpl "{{ define \"x2\" }}A{{ end }}" . }}{{ include "x2" . }}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            t.execute("u", &data()).unwrap_err().to_string(),
+            "template: u:1:46: executing \"u\" at <include \"x2\" .>: error calling include: template: no template \"x2\" associated with template \"gotpl\""
+        );
+    }
+
+    #[test]
     fn missing_key_error_mode() {
         let mut t = Templates::new(funcs());
         t.set_missing_key(MissingKey::Error);
@@ -1318,5 +1384,178 @@ mod tests {
             t.execute("zz", &Value::Nil).unwrap_err().to_string(),
             "template: no template \"zz\" associated with template \"gotpl\""
         );
+    }
+}
+
+#[cfg(test)]
+mod objects {
+    use super::*;
+    use crate::template::value::Object;
+
+    /// A stand-in for Helm's `.Capabilities`-like objects.
+    struct Caps;
+    struct Kube;
+
+    impl Object for Caps {
+        fn type_name(&self) -> String {
+            "*common.Capabilities".into()
+        }
+        fn kind(&self) -> &'static str {
+            "ptr"
+        }
+        fn member(&self, name: &str) -> Option<Member> {
+            match name {
+                "KubeVersion" => Some(Member::Field(Value::Object(Rc::new(Kube)))),
+                "Has" => Some(Member::Method(Rc::new(|a: &[Value]| {
+                    if a.len() != 1 {
+                        return Err(format!("wrong number of args: {}", a.len()));
+                    }
+                    Ok(Value::Bool(a[0].as_str() == Some("apps/v1")))
+                }))),
+                _ => None,
+            }
+        }
+        fn fmt_v(&self) -> String {
+            "&{...}".into()
+        }
+    }
+
+    impl Object for Kube {
+        fn type_name(&self) -> String {
+            "common.KubeVersion".into()
+        }
+        fn kind(&self) -> &'static str {
+            "struct"
+        }
+        fn member(&self, name: &str) -> Option<Member> {
+            match name {
+                "Version" => Some(Member::Field(Value::str("v1.36.0"))),
+                "GitVersion" => Some(Member::Method(Rc::new(|_: &[Value]| Ok(Value::str("v1.36.0"))))),
+                _ => None,
+            }
+        }
+        fn fmt_v(&self) -> String {
+            "{v1.36.0 1 36}".into()
+        }
+    }
+
+    #[test]
+    fn fields_and_methods() {
+        let mut t = Templates::new(FuncMap::new());
+        let top = Map::new();
+        top.insert("Capabilities", Value::Object(Rc::new(Caps)));
+        let data = Value::Map(top);
+        let run = |t: &mut Templates, text: &str| {
+            t.parse("t", text).unwrap();
+            t.execute("t", &data).map_err(|e| e.to_string())
+        };
+        assert_eq!(
+            run(
+                &mut t,
+                "{{ .Capabilities.KubeVersion.GitVersion }} {{ .Capabilities.KubeVersion.Version }}"
+            )
+            .unwrap(),
+            "v1.36.0 v1.36.0"
+        );
+        assert_eq!(
+            run(
+                &mut t,
+                r#"{{ .Capabilities.Has "apps/v1" }} {{ "x" | .Capabilities.Has }}"#
+            )
+            .unwrap(),
+            "true false"
+        );
+        assert_eq!(
+            run(&mut t, "{{ .Capabilities.KubeVersion }}").unwrap(),
+            "{v1.36.0 1 36}"
+        );
+        assert_eq!(
+            run(&mut t, "{{ .Capabilities.Nope }}").unwrap_err(),
+            "template: t:1:16: executing \"t\" at <.Capabilities.Nope>: can't evaluate field Nope in type *common.Capabilities"
+        );
+        assert_eq!(
+            run(&mut t, "{{ .Capabilities.KubeVersion.Version.x }}").unwrap_err(),
+            "template: t:1:16: executing \"t\" at <.Capabilities.KubeVersion.Version.x>: can't evaluate field x in type string"
+        );
+        assert_eq!(
+            run(&mut t, "{{ .Capabilities.KubeVersion.Version 1 }}").unwrap_err(),
+            "template: t:1:16: executing \"t\" at <.Capabilities.KubeVersion.Version>: Version has arguments but cannot be invoked as function"
+        );
+        assert_eq!(
+            run(&mut t, "{{ .Capabilities.Has }}").unwrap_err(),
+            "template: t:1:16: executing \"t\" at <.Capabilities.Has>: error calling Has: wrong number of args: 0"
+        );
+    }
+}
+
+#[cfg(test)]
+mod robustness {
+    use super::*;
+
+    /// Random token soup, including multi-byte characters and broken escapes, must produce
+    /// output or an error, never a panic.
+    #[test]
+    fn random_templates_never_panic() {
+        let pieces = [
+            "{{", "}}", "{{-", "-}}", " ", "\n", ".a", ".a.b", "$", "$x", ":=", "=", "|", "(", ")", "\"", "\"\\é\"",
+            "'", "'\\é'", "`", "é", "😀", "1", "-1", "0x", "1e", ".5", "if", "else", "end", "range", "with", "define",
+            "template", "block", "break", "continue", "nil", "true", "printf", "index", "len", "eq", "and", "/*", "*/",
+            "\"%v\"", "\"%d\"", ",", "x", "\\", "\r",
+        ];
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let m = Map::new();
+        m.insert("a", Value::Map(Map::new()));
+        let data = Value::Map(m);
+        let mut t = Templates::new(FuncMap::new());
+        with_big_stack(|| {
+            for i in 0..3000 {
+                let n = (next() % 12) as usize;
+                let text: String = (0..n)
+                    .map(|_| pieces[(next() % pieces.len() as u64) as usize])
+                    .collect();
+                let name = format!("t{i}");
+                if t.parse(&name, &text).is_ok() {
+                    let _ = t.execute(&name, &data);
+                }
+            }
+        })
+        .unwrap();
+    }
+}
+
+#[cfg(test)]
+mod limits {
+    use super::*;
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let mut t = Templates::new(FuncMap::new());
+        let deep = format!("{{{{ {}1{} }}}}", "(".repeat(20_000), ")".repeat(20_000));
+        let e = t.parse("t", &deep).unwrap_err().to_string();
+        assert_eq!(e, "template: t:1: exceeded maximum nesting depth (10000)");
+        let ok = format!("{{{{ {}1{} }}}}", "(".repeat(500), ")".repeat(500));
+        t.parse("u", &ok).unwrap();
+        assert_eq!(t.execute("u", &Value::Nil).unwrap(), "1");
+        let ifs = format!("{}x{}", "{{ if true }}".repeat(3000), "{{ end }}".repeat(3000));
+        t.parse("v", &ifs).unwrap();
+        assert_eq!(t.execute("v", &Value::Nil).unwrap(), "x");
+    }
+
+    #[test]
+    fn big_stack_runner_runs_nested_work_inline() {
+        let mut t = Templates::new(FuncMap::new());
+        t.parse(
+            "t",
+            "{{ define \"r\" }}{{ if . }}{{ template \"r\" false }}{{ end }}ok{{ end }}{{ template \"r\" true }}",
+        )
+        .unwrap();
+        let out = with_big_stack(|| t.execute("t", &Value::Nil)).unwrap().unwrap();
+        assert_eq!(out, "okok");
     }
 }

@@ -53,6 +53,10 @@ pub fn format_v(v: &Value) -> String {
         Value::String(s) => return s.to_string(),
         Value::Bool(b) => return if *b { "true".into() } else { "false".into() },
         Value::Int(i) | Value::Int64(i) => return i.to_string(),
+        // Whole numbers below 1e6 print like integers under %v (above, Go switches to %e).
+        Value::Float(f) if f.fract() == 0.0 && f.abs() < 1e6 && (*f != 0.0 || f.is_sign_positive()) => {
+            return (*f as i64).to_string()
+        }
         _ => {}
     }
     let mut p = Printer::new();
@@ -277,11 +281,7 @@ impl Printer {
         if self.f.sharp {
             match base {
                 2 => rev.extend_from_slice(b"b0"),
-                8 => {
-                    if rev.last() != Some(&b'0') {
-                        rev.push(b'0');
-                    }
-                }
+                8 if rev.last() != Some(&b'0') => rev.push(b'0'),
                 16 => {
                     rev.push(digits[16]);
                     rev.push(b'0');
@@ -1117,6 +1117,9 @@ fn shortest_digits(v: f64) -> (Vec<u8>, i32) {
 
 /// |v| rounded to `n` (≥1) significant digits, trailing zeros trimmed: (digits, decimal point).
 fn fixed_digits(v: f64, n: usize) -> (Vec<u8>, i32) {
+    // A double has at most 767 significant decimal digits; the rest are zeros (trimmed below),
+    // and Rust's formatter rejects precisions above u16.
+    let n = n.min(800);
     let (mut d, dp) = split_exp(&format!("{:.*e}", n.saturating_sub(1), v.abs()));
     while d.len() > 1 && d.last() == Some(&b'0') {
         d.pop();
@@ -1176,6 +1179,12 @@ fn append_float(dst: &mut String, v: f64, fmt: u8, prec: i32) {
         dst.push('-');
     }
     let shortest = prec < 0;
+    // %g with precision 0 means 1 significant digit.
+    let prec = if !shortest && (fmt == b'g' || fmt == b'G') && prec == 0 {
+        1
+    } else {
+        prec
+    };
     let (digits, dp): (Vec<u8>, i32) = if v == 0.0 {
         (Vec::new(), 0)
     } else if shortest {
@@ -1185,8 +1194,11 @@ fn append_float(dst: &mut String, v: f64, fmt: u8, prec: i32) {
             b'e' | b'E' => fixed_digits(v, prec as usize + 1),
             b'g' | b'G' => fixed_digits(v, if prec == 0 { 1 } else { prec as usize }),
             _ => {
-                // %f: Rust's exact fixed formatting is already Go's.
-                dst.push_str(&format!("{:.*}", prec as usize, v.abs()));
+                // %f: Rust's exact fixed formatting is already Go's. No double has more than
+                // 1074 fractional digits, so longer precisions only add zeros.
+                let p = prec as usize;
+                dst.push_str(&format!("{:.*}", p.min(1100), v.abs()));
+                dst.extend(std::iter::repeat_n('0', p.saturating_sub(1100)));
                 return;
             }
         }
@@ -1486,6 +1498,9 @@ mod tests {
             (Value::Float(-2.5), "-2.5"),
             (Value::Float(0.0), "0"),
             (Value::Float(1e21), "1e+21"),
+            (Value::Float(999999.0), "999999"),
+            (Value::Float(-999999.0), "-999999"),
+            (Value::Float(-0.0), "-0"),
             (Value::Float(f64::INFINITY), "+Inf"),
             (Value::Float(f64::NAN), "NaN"),
             (Value::Int(-3), "-3"),
@@ -1501,11 +1516,12 @@ mod tests {
         ];
         for (v, want) in cases {
             assert_eq!(format_v(&v), want, "{v:?}");
-            assert_eq!(sprintf("%v", &[v.clone()]), want, "{v:?}");
+            assert_eq!(sprintf("%v", std::slice::from_ref(&v)), want, "{v:?}");
         }
     }
 
     #[test]
+    #[allow(clippy::approx_constant)] // 3.14159 is an input, not a stand-in for π
     fn sprintf_table() {
         let i = Value::Int;
         let f = Value::Float;
@@ -1594,10 +1610,45 @@ mod tests {
             ("%!", vec![], "%!!(MISSING)"),
             ("%z", vec![i(1)], "%!z(int=1)"),
             ("%%|%5%", vec![], "%|%"),
+            // Found by differential testing against Go's fmt (go1.19, go1.25 agree).
+            ("-%-9.0s|%.0g", vec![f(1.5), f(2.5)], "-%!s(float64=2        )|2"),
+            (
+                "%[0]d %[-1]d %[1 %[x]d %[1]*d %[2]*[1]d %.[2]d %[1]",
+                vec![i(5), i(3)],
+                "%!d(BADINDEX) %!d(BADINDEX) %!d(BADINDEX)     3   5 3 %!(NOVERB)",
+            ),
+            (
+                "%08.3e|%-08.3e|%+08.3g|% 8.3f|%+.0f|%#.0f|%#.0e|%#g|%#.1g|%#x",
+                vec![f(-3.5), f(3.5), f(3.5), f(3.5), f(0.4), f(3.0), f(3.0), f(100000.0), f(0.0001), f(1.5)],
+                "-3.500e+00|3.500e+00|+00003.5|   3.500|+0|3.|3.e+00|100000.|0.0001|0x1.8000p+00",
+            ),
+            (
+                "%6.2f|%-6.2f|%06.2f|%+06.2f|% 06.2f|%0-6.2f|%x|%X|%.3x|%#.3X",
+                vec![
+                    f(f64::INFINITY),
+                    f(f64::NEG_INFINITY),
+                    f(f64::NAN),
+                    f(f64::NAN),
+                    f(f64::INFINITY),
+                    f(1.5),
+                    f(-0.1),
+                    f(1e300),
+                    f(1.0),
+                    f(3.0),
+                ],
+                "  +Inf|-Inf  |   NaN|  +NaN|   Inf|1.50  |-0x1.999999999999ap-04|0X1.7E43C8800759CP+996|0x1.000p+00|0X1.800P+01",
+            ),
         ];
         for (fmt, args, want) in cases {
             assert_eq!(sprintf(fmt, &args), want, "format {fmt:?}");
         }
+    }
+
+    #[test]
+    fn huge_precisions_do_not_panic() {
+        let s = sprintf("%.1000001f|%.70000e", &[Value::Float(0.5), Value::Float(0.1)]);
+        assert!(s.starts_with("0.5000") && s.len() > 1_000_000);
+        assert_eq!(sprintf("%.800g", &[Value::Float(0.1)]).len(), 57);
     }
 
     #[test]

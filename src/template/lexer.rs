@@ -51,7 +51,7 @@ pub enum ItemType {
 pub struct Item {
     pub typ: ItemType,
     pub pos: usize,
-    pub val: String,
+    pub val: std::rc::Rc<str>,
     pub line: usize,
 }
 
@@ -201,7 +201,7 @@ impl<'a> Lexer<'a> {
         let i = Item {
             typ: t,
             pos: self.start,
-            val: self.input[self.start..self.pos].to_string(),
+            val: std::rc::Rc::from(&self.input[self.start..self.pos]),
             line: self.start_line,
         };
         self.start = self.pos;
@@ -244,7 +244,7 @@ impl<'a> Lexer<'a> {
         self.items.push(Item {
             typ: ItemType::Error,
             pos: self.start,
-            val: msg,
+            val: std::rc::Rc::from(msg.as_str()),
             line: self.start_line,
         });
         self.done = true;
@@ -265,7 +265,9 @@ impl<'a> Lexer<'a> {
     fn at_terminator(&mut self) -> bool {
         match self.peek() {
             None => true,
-            Some(r) => is_space(r) || matches!(r, '.' | ',' | '|' | ':' | ')' | '(' | '}'),
+            Some(r) if is_space(r) || matches!(r, '.' | ',' | '|' | ':' | ')' | '(') => true,
+            // Only a whole right delimiter ends an identifier: `.a}` is a bad character.
+            Some(_) => self.input[self.pos..].starts_with(RIGHT_DELIM),
         }
     }
 
@@ -667,7 +669,7 @@ mod tests {
     use super::*;
 
     fn types(s: &str) -> Vec<(ItemType, String)> {
-        lex(s).into_iter().map(|i| (i.typ, i.val)).collect()
+        lex(s).into_iter().map(|i| (i.typ, i.val.to_string())).collect()
     }
 
     #[test]
@@ -743,7 +745,7 @@ mod tests {
 
     #[test]
     fn errors() {
-        let last = |s: &str| lex(s).last().map(|i| i.val.clone()).unwrap_or_default();
+        let last = |s: &str| lex(s).last().map(|i| i.val.to_string()).unwrap_or_default();
         assert_eq!(last("{{ \"a }}"), "unterminated quoted string");
         assert_eq!(last("{{ 3x }}"), "bad number syntax: \"3x\"");
         assert_eq!(last("{{ ) }}"), "unexpected right paren");
@@ -758,7 +760,7 @@ mod tests {
         let num: Vec<(String, usize)> = items
             .iter()
             .filter(|i| i.typ == ItemType::Number)
-            .map(|i| (i.val.clone(), i.line))
+            .map(|i| (i.val.to_string(), i.line))
             .collect();
         assert_eq!(num, vec![("1".into(), 2), ("2".into(), 3), ("3".into(), 4)]);
     }

@@ -355,7 +355,12 @@ struct Parser<'a> {
     text: Rc<str>,
     /// Trees defined so far in this parse (`define`, `block`), by name.
     trees: Vec<Tree>,
+    /// Nesting of pipelines and control structures, bounded so no input can exhaust the stack.
+    depth: usize,
 }
+
+/// Deeper nesting than any real template; Go itself has no limit.
+const MAX_NESTING: usize = 10_000;
 
 type PResult<T> = Result<T, String>;
 
@@ -484,7 +489,22 @@ impl Parser<'_> {
         Ok(())
     }
 
+    fn enter(&mut self) -> PResult<()> {
+        self.depth += 1;
+        if self.depth > MAX_NESTING {
+            return Err(self.errorf(format!("exceeded maximum nesting depth ({MAX_NESTING})")));
+        }
+        Ok(())
+    }
+
     fn item_list(&mut self) -> PResult<(Vec<Node>, Stop)> {
+        self.enter()?;
+        let r = self.item_list_inner();
+        self.depth -= 1;
+        r
+    }
+
+    fn item_list_inner(&mut self) -> PResult<(Vec<Node>, Stop)> {
         let mut list = Vec::new();
         while self.peek_non_space().typ != ItemType::Eof {
             match self.text_or_action()? {
@@ -500,7 +520,7 @@ impl Parser<'_> {
         match token.typ {
             ItemType::Text => Ok(ListItem::Node(Node::Text {
                 pos: token.pos,
-                text: Rc::from(token.val.as_str()),
+                text: token.val.clone(),
             })),
             ItemType::LeftDelim => {
                 self.action_line = token.line;
@@ -610,11 +630,15 @@ impl Parser<'_> {
         let pipe = self.pipeline(context, ItemType::RightDelim)?;
         let saved_vars = std::mem::replace(&mut self.vars, vec!["$".to_string()]);
         let saved_depth = std::mem::replace(&mut self.range_depth, 0);
+        // Go parses the body with a new tree; a bad ending is reported by the outer tree,
+        // at the line of the last token *it* read.
+        let outer_hi = self.hi;
         let r = self.item_list();
         self.vars = saved_vars;
         self.range_depth = saved_depth;
         let (root, end) = r?;
         if let Stop::Else = end {
+            self.hi = outer_hi;
             return Err(self.errorf(format!("unexpected {{{{else}}}} in {context}")));
         }
         self.add_tree(name.clone(), root)?;
@@ -649,6 +673,13 @@ impl Parser<'_> {
     }
 
     fn pipeline(&mut self, context: &str, end: ItemType) -> PResult<Pipe> {
+        self.enter()?;
+        let r = self.pipeline_inner(context, end);
+        self.depth -= 1;
+        r
+    }
+
+    fn pipeline_inner(&mut self, context: &str, end: ItemType) -> PResult<Pipe> {
         let token = self.peek_non_space();
         let mut pipe = Pipe {
             pos: token.pos,
@@ -672,13 +703,13 @@ impl Parser<'_> {
                 ItemType::Assign | ItemType::Declare => {
                     pipe.is_assign = next.typ == ItemType::Assign;
                     self.next_non_space();
-                    pipe.decl.push(v.val.clone());
-                    self.vars.push(v.val.clone());
+                    pipe.decl.push(v.val.to_string());
+                    self.vars.push(v.val.to_string());
                 }
-                ItemType::Char if next.val == "," => {
+                ItemType::Char if &*next.val == "," => {
                     self.next_non_space();
-                    pipe.decl.push(v.val.clone());
-                    self.vars.push(v.val.clone());
+                    pipe.decl.push(v.val.to_string());
+                    self.vars.push(v.val.to_string());
                     if context == "range" && pipe.decl.len() < 2 {
                         match self.peek_non_space().typ {
                             ItemType::Variable | ItemType::RightDelim | ItemType::RightParen => continue 'decls,
@@ -815,7 +846,7 @@ impl Parser<'_> {
                 }
                 Arg::Identifier {
                     pos,
-                    name: Rc::from(token.val.as_str()),
+                    name: token.val.clone(),
                 }
             }
             ItemType::Dot => Arg::Dot { pos },
@@ -839,7 +870,7 @@ impl Parser<'_> {
             }
             ItemType::Bool => Arg::Bool {
                 pos,
-                val: token.val == "true",
+                val: &*token.val == "true",
             },
             ItemType::CharConstant | ItemType::Complex | ItemType::Number => {
                 let num = new_number(&token.val, token.typ).map_err(|e| self.errorf(e))?;
@@ -853,7 +884,7 @@ impl Parser<'_> {
                 let s = unquote(&token.val).map_err(|e| self.errorf(e))?;
                 Arg::String {
                     pos,
-                    quoted: Rc::from(token.val.as_str()),
+                    quoted: token.val.clone(),
                     text: Rc::from(s.as_str()),
                 }
             }
@@ -880,6 +911,7 @@ pub fn parse(name: &str, text: &str, has_func: &dyn Fn(&str) -> bool) -> Result<
         has_func,
         text: text_rc.clone(),
         trees: Vec::new(),
+        depth: 0,
     };
     let root = p.parse()?;
     // The top-level tree is added last in Go (after its defines); a define of the same name
@@ -980,6 +1012,9 @@ fn unquote_char(s: &str, quote_ch: u8) -> Result<(Unq, &str), String> {
         return Err(syntax());
     }
     let e = b[1];
+    if !e.is_ascii() {
+        return Err(syntax());
+    }
     let tail = &s[2..];
     let simple = |ch: char| Ok((Unq::Char(ch), tail));
     match e {
@@ -1040,7 +1075,7 @@ fn underscore_ok(s: &str) -> bool {
     if b.len() >= 2 && b[0] == b'0' && matches!(b[1].to_ascii_lowercase(), b'b' | b'o' | b'x') {
         i = 2;
         saw = b'0';
-        hex = b[1].to_ascii_lowercase() == b'x';
+        hex = b[1].eq_ignore_ascii_case(&b'x');
     }
     while i < b.len() {
         let c = b[i];
@@ -1189,11 +1224,15 @@ pub fn new_number(text: &str, typ: ItemType) -> Result<Number, String> {
         float64: 0.0,
     };
     if typ == ItemType::CharConstant {
-        let s = unquote(text).map_err(|e| e.to_string())?;
-        let mut chars = s.chars();
-        let r = chars
-            .next()
-            .ok_or_else(|| format!("malformed character constant: {text}"))?;
+        // Go: UnquoteChar on the text after the quote, and nothing but the closing quote may follow.
+        let (c, tail) = unquote_char(text.get(1..).unwrap_or(""), b'\'')?;
+        if tail != "'" {
+            return Err(format!("malformed character constant: {text}"));
+        }
+        let r = match c {
+            Unq::Char(c) => c,
+            Unq::Byte(b) => char::from(b),
+        };
         n.int64 = r as i64;
         n.is_int = true;
         n.uint64 = r as u64;
@@ -1370,6 +1409,12 @@ mod tests {
                 "{{ range .a }}{{ else }}{{ else }}{{ end }}",
                 "template: t:1: expected end; found {{else}}",
             ),
+            // Found by differential testing against Go's text/template.
+            ("{{ .a.b}{{ 1 }}", "template: t:1: bad character U+007D '}'"),
+            (
+                "{{ block \"b\" . }}x\n{{ else if .s }}",
+                "template: t:1: unexpected {{else}} in block clause",
+            ),
         ];
         for (text, want) in cases {
             match p(text) {
@@ -1395,7 +1440,13 @@ mod tests {
         assert!(n.is_int && n.is_float && n.int64 == 1000);
         let n = new_number("'\\n'", ItemType::CharConstant).unwrap();
         assert_eq!(n.int64, 10);
+        assert_eq!(
+            new_number("'ab'", ItemType::CharConstant).unwrap_err(),
+            "malformed character constant: 'ab'"
+        );
         assert!(new_number("0x1.8", ItemType::Number).is_err());
+        assert_eq!(unquote("\"\\é\""), Err("invalid syntax".to_string()));
+        assert_eq!(unquote("\"\\x41\\101\\u00e9\""), Ok("AAé".to_string()));
         assert!(new_number("1__0", ItemType::Number).is_err());
     }
 

@@ -236,22 +236,36 @@ fn go_quote_rune_body(c: char) -> String {
 
 /// `json.Unmarshal` into `interface{}`, with Go's error texts.
 pub fn parse(text: &str) -> Result<Value, String> {
+    match parse_partial(text) {
+        (Some(v), None) => Ok(v),
+        (_, Some(e)) => Err(e),
+        (None, None) => Err(EOF.into()),
+    }
+}
+
+/// `json.Unmarshal` as Go leaves things after an error: a syntax error decodes nothing
+/// (`(None, Some(err))`); a number out of float64 range becomes nil and decoding goes on, the
+/// first such error being returned beside the value (`fromJson` shows both).
+pub fn parse_partial(text: &str) -> (Option<Value>, Option<String>) {
     let mut p = JsonParser {
         s: text.as_bytes(),
         text,
         pos: 0,
         depth: 0,
+        type_error: None,
     };
     p.ws();
-    let v = p.value()?;
+    let v = match p.value() {
+        Ok(v) => v,
+        Err(e) => return (None, Some(e)),
+    };
     p.ws();
     if p.pos < p.s.len() {
-        return Err(format!(
-            "invalid character {} after top-level value",
-            quote_char(p.char_at())
-        ));
+        let e = format!("invalid character {} after top-level value", quote_char(p.char_at()));
+        return (None, Some(e));
     }
-    Ok(v)
+    let err = p.type_error.take();
+    (Some(v), err)
 }
 
 struct JsonParser<'a> {
@@ -259,9 +273,15 @@ struct JsonParser<'a> {
     text: &'a str,
     pos: usize,
     depth: usize,
+    /// The first `UnmarshalTypeError` (Go keeps decoding after one).
+    type_error: Option<String>,
 }
 
 const EOF: &str = "unexpected end of JSON input";
+
+/// Go allows 10000 levels; we stop at 1000 so the recursive parser stays well inside a thread's
+/// stack (no real document nests that deep), with Go's message.
+const MAX_DEPTH: usize = 1000;
 
 impl JsonParser<'_> {
     fn char_at(&self) -> char {
@@ -292,8 +312,11 @@ impl JsonParser<'_> {
         match self.s[self.pos] {
             b'{' => {
                 self.depth += 1;
-                if self.depth > 10000 {
-                    return Err("exceeded max depth".into());
+                if self.depth > MAX_DEPTH {
+                    return Err(format!(
+                        "invalid character {} exceeded max nesting depth",
+                        quote_char(self.char_at())
+                    ));
                 }
                 self.pos += 1;
                 let m = Map::new();
@@ -332,8 +355,11 @@ impl JsonParser<'_> {
             }
             b'[' => {
                 self.depth += 1;
-                if self.depth > 10000 {
-                    return Err("exceeded max depth".into());
+                if self.depth > MAX_DEPTH {
+                    return Err(format!(
+                        "invalid character {} exceeded max nesting depth",
+                        quote_char(self.char_at())
+                    ));
                 }
                 self.pos += 1;
                 let mut items = Vec::new();
@@ -436,9 +462,14 @@ impl JsonParser<'_> {
         let text = &self.text[start..self.pos];
         match text.parse::<f64>() {
             Ok(f) if f.is_finite() => Ok(Value::Float(f)),
-            _ => Err(format!(
-                "json: cannot unmarshal number {text} into Go value of type float64"
-            )),
+            _ => {
+                if self.type_error.is_none() {
+                    self.type_error = Some(format!(
+                        "json: cannot unmarshal number {text} into Go value of type float64"
+                    ));
+                }
+                Ok(Value::Nil)
+            }
         }
     }
 

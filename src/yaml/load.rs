@@ -69,7 +69,7 @@ impl<'a> Builder<'a> {
             Event::Scalar(value, style, anchor, tag) => {
                 // granit reads `k: v` as one plain scalar where libyaml refuses the ':' (a
                 // simple key longer than 1024 characters, a continuation line holding `k: v`).
-                if style == ScalarStyle::Plain && (value.contains(": ") || value.ends_with(':')) {
+                if style == ScalarStyle::Plain && value.contains(": ") {
                     let at = line.saturating_sub(1);
                     return Err(YamlError::Yaml(if at == 0 {
                         "yaml: mapping values are not allowed in this context".into()
@@ -201,7 +201,11 @@ impl<'a> Builder<'a> {
 fn scan_error(e: &ScanError, text: &str) -> YamlError {
     use serde_saphyr::granit_parser::ErrorKind as K;
     let mut line0 = e.marker().line().saturating_sub(1);
-    let eof_line0 = text.matches('\n').count();
+    // libyaml's stream end forces a new line when the last line has content.
+    let eof_line0 = text.matches('\n').count() + usize::from(!text.is_empty() && !text.ends_with('\n'));
+    // At the end of the stream, an open flow collection whose last token is `[`, `{` or `,`
+    // wants a node; after an entry it wants a separator.
+    let wants_node = matches!(text.trim_end().chars().last(), Some('[' | '{' | ','));
     // (message, is a scanner error)
     let (msg, scanner): (String, bool) = match e.kind() {
         K::MappingValueNotAllowed | K::InvalidMappingValueWhitespace | K::InvalidColonPlacement => {
@@ -215,36 +219,115 @@ fn scan_error(e: &ScanError, text: &str) -> YamlError {
         K::ExpectedBlockSequenceEntry | K::UnexpectedEofBlockSequence => {
             ("did not find expected '-' indicator".into(), false)
         }
-        K::UnexpectedCharacter { .. } | K::TabNotAllowed | K::TabInIndentation | K::TabInBlockIndentation => {
+        K::UnexpectedCharacter { .. } | K::TabNotAllowed | K::TabInIndentation => {
             ("found character that cannot start any token".into(), true)
         }
-        K::SimpleKeyExpected | K::InvalidSimpleKey => ("could not find expected ':'".into(), true),
+        K::TabInBlockIndentation => (
+            "found a tab character where an indentation space is expected".into(),
+            true,
+        ),
+        K::TabInPlainScalar => {
+            // libyaml stops at the tab on the continuation line, granit at the scalar.
+            if let Some(at) = e.marker().byte_offset().map(|o| floor_boundary(text, o)) {
+                if let Some(tab) = text.get(at..).and_then(|r| r.find('\t')) {
+                    line0 = text[..at + tab].matches('\n').count();
+                }
+            }
+            ("found a tab character that violates indentation".into(), true)
+        }
+        K::InvalidTrailingDoubleQuotedScalar | K::InvalidTrailingSingleQuotedScalar => {
+            // What follows the scalar is another token; a quote there is scanned to its end first.
+            let at = e.marker().byte_offset().unwrap_or(usize::MAX);
+            let is_quote = matches!(text.as_bytes().get(at), Some(b'"' | b'\''));
+            match (is_quote, is_quote.then(|| quote_outcome(text, at)).flatten()) {
+                (true, None) => {
+                    line0 = eof_line0;
+                    ("found unexpected end of stream".into(), true)
+                }
+                (true, Some(l)) => {
+                    line0 = l;
+                    ("did not find expected key".into(), false)
+                }
+                (false, _) => ("did not find expected key".into(), false),
+            }
+        }
+        K::SimpleKeyExpected | K::InvalidSimpleKey => {
+            // libyaml notices the stale key where its plain scalar scan stopped: the first line
+            // after the key's line that is not blank (a comment counts).
+            if let Some(at) = e.marker().byte_offset() {
+                let at = floor_boundary(text, at);
+                let mut l = text[..at].matches('\n').count();
+                let mut lines = text[at..].split('\n').skip(1);
+                loop {
+                    l += 1;
+                    match lines.next() {
+                        Some(x) if x.trim().is_empty() => continue,
+                        _ => break,
+                    }
+                }
+                line0 = l;
+            }
+            ("could not find expected ':'".into(), true)
+        }
         K::UnexpectedEofFlowSequence | K::UnclosedFlowCollection { open: '[' } => {
             line0 = eof_line0;
-            ("did not find expected ',' or ']'".into(), false)
+            if wants_node {
+                ("did not find expected node content".into(), false)
+            } else {
+                ("did not find expected ',' or ']'".into(), false)
+            }
         }
         K::UnexpectedEofFlowMapping | K::UnclosedFlowCollection { .. } => {
             line0 = eof_line0;
-            ("did not find expected ',' or '}'".into(), false)
+            if wants_node {
+                ("did not find expected node content".into(), false)
+            } else {
+                ("did not find expected ',' or '}'".into(), false)
+            }
         }
         K::ExpectedFlowSequenceSeparator => ("did not find expected ',' or ']'".into(), false),
-        K::ExpectedFlowMappingSeparator => ("did not find expected ',' or '}'".into(), false),
+        K::ExpectedFlowMappingSeparator => {
+            // An implicit `k: v` pair inside a flow sequence is still the sequence to libyaml.
+            match e.marker().byte_offset().and_then(|o| open_flow(text, o)) {
+                Some('[') => ("did not find expected ',' or ']'".into(), false),
+                _ => ("did not find expected ',' or '}'".into(), false),
+            }
+        }
         K::ExpectedNodeContent => ("did not find expected node content".into(), false),
-        // A stray `]`/`}` after a block mapping value: libyaml's parser wanted the next key.
-        K::MisplacedFlowCollectionEnd => ("did not find expected key".into(), false),
+        // A stray `]`/`}`: where a value should start libyaml wants node content, after a
+        // value it wants the next key.
+        K::MisplacedFlowCollectionEnd => {
+            let at = floor_boundary(text, e.marker().byte_offset().unwrap_or(0));
+            let line_start = text[..at].rfind('\n').map(|i| i + 1).unwrap_or(0);
+            let lead = text.get(line_start..at).unwrap_or("").trim_end();
+            if lead.ends_with(':') || lead.ends_with('-') {
+                ("did not find expected node content".into(), false)
+            } else {
+                ("did not find expected key".into(), false)
+            }
+        }
         K::MismatchedFlowCollectionEnd { open: '[', .. } => ("did not find expected ',' or ']'".into(), false),
         K::MismatchedFlowCollectionEnd { .. } => ("did not find expected ',' or '}'".into(), false),
         K::ExpectedDocumentStart => ("did not find expected <document start>".into(), false),
         K::UnclosedQuotedScalar | K::InvalidQuotedScalarIndent | K::UnexpectedEof => {
-            // libyaml does not check indentation inside quoted scalars: an unclosed quote runs
-            // to the end of the stream.
-            line0 = eof_line0;
-            ("found unexpected end of stream".into(), true)
+            match e.marker().byte_offset().and_then(|o| stray_quote_line(text, o)) {
+                // A quote after a complete value on its line: libyaml's parser wanted a key.
+                Some(l) => {
+                    line0 = l;
+                    ("did not find expected key".into(), false)
+                }
+                // libyaml does not check indentation inside quoted scalars: an unclosed quote
+                // runs to the end of the stream.
+                None => {
+                    line0 = eof_line0;
+                    ("found unexpected end of stream".into(), true)
+                }
+            }
         }
         K::UnknownQuotedScalarEscape => ("found unknown escape character".into(), true),
-        K::BlockSequenceEntryNotAllowed | K::BlockEntryInFlowCollection => {
-            ("block sequence entries are not allowed in this context".into(), true)
-        }
+        K::BlockSequenceEntryNotAllowed => ("block sequence entries are not allowed in this context".into(), true),
+        // In flow context libyaml's scanner lets `- ` through and its parser finds no node.
+        K::BlockEntryInFlowCollection => ("did not find expected node content".into(), false),
         K::UnknownAnchor => {
             // go-yaml reports this from its own parser, by name and without a line.
             let at = e.marker().byte_offset().unwrap_or(usize::MAX);
@@ -257,7 +340,15 @@ fn scan_error(e: &ScanError, text: &str) -> YamlError {
                 .collect();
             return YamlError::Yaml(format!("yaml: unknown anchor '{name}' referenced"));
         }
-        other => (other.to_string(), true),
+        other => {
+            // granit prefixes some texts with libyaml's context ("while scanning a block scalar, ").
+            let m = other.to_string();
+            let m = match m.strip_prefix("while scanning ") {
+                Some(rest) => rest.split_once(", ").map(|x| x.1.to_string()).unwrap_or(m.clone()),
+                None => m,
+            };
+            (m, true)
+        }
     };
     let shown = if line0 == 0 {
         0
@@ -270,6 +361,240 @@ fn scan_error(e: &ScanError, text: &str) -> YamlError {
         YamlError::Yaml(format!("yaml: {msg}"))
     } else {
         YamlError::Yaml(format!("yaml: line {shown}: {msg}"))
+    }
+}
+
+/// `offset` moved back onto a character boundary of `text` (and into range), for safe slicing.
+fn floor_boundary(text: &str, offset: usize) -> usize {
+    let mut at = offset.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+/// For a quoted scalar granit could not finish: the 0-based line of its opening quote when that
+/// quote follows a complete value on the same line (`key: {} "x`), where libyaml's parser fails
+/// first, wanting a key. `None` when the quote starts a value.
+fn stray_quote_line(text: &str, offset: usize) -> Option<usize> {
+    let q = open_quote_at(text, offset)?;
+    quote_outcome(text, q)
+}
+
+/// Where a quoted scalar opened at byte `q` leads libyaml (see [`stray_quote_line`]).
+fn quote_outcome(text: &str, q: usize) -> Option<usize> {
+    let before = text.get(..q)?;
+    let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let lead = text[line_start..q].trim_end();
+    let starts_value = lead.is_empty()
+        || lead.ends_with(':')
+        || lead.ends_with('-')
+        || lead.ends_with('[')
+        || lead.ends_with('{')
+        || lead.ends_with(',')
+        || lead.ends_with('?')
+        || lead.ends_with('|')
+        || lead.ends_with('>');
+    // libyaml scans the quoted scalar to its closing quote, wherever that is (at the end of the
+    // stream: "found unexpected end of stream").
+    let quote_char = text[q..].chars().next()?;
+    let mut i = q + 1;
+    let b = text.as_bytes();
+    let close = loop {
+        let c = *b.get(i)?;
+        if quote_char == '"' && c == b'\\' {
+            i += 2;
+            continue;
+        }
+        if c == quote_char as u8 {
+            if quote_char == '\'' && b.get(i + 1) == Some(&b'\'') {
+                i += 2;
+                continue;
+            }
+            break i;
+        }
+        i += 1;
+    };
+    if !starts_value {
+        // After a complete value the parser wanted a key at the quote.
+        return Some(text[..line_start].matches('\n').count());
+    }
+    // The quote starts a value; the parser then fails on what follows the closing quote.
+    let line_end = text[close..].find('\n').map(|e| close + e).unwrap_or(text.len());
+    let rest = text[close + 1..line_end].trim();
+    if rest.is_empty() || rest.starts_with('#') || rest.starts_with(':') {
+        return None;
+    }
+    Some(text[..close].matches('\n').count())
+}
+
+/// The byte offset of the quote that opened the quoted scalar still open at `offset`, following
+/// libyaml's rule that a quote opens a scalar only where a token starts (after indentation,
+/// `: `, `- `, `? `, `[`, `{`, `,`), not inside a plain scalar. A light scan that ignores
+/// block scalars; only used to place an error.
+fn open_quote_at(text: &str, offset: usize) -> Option<usize> {
+    let b = text.as_bytes();
+    let end = offset.min(b.len());
+    let mut i = 0;
+    let mut open: Option<usize> = None;
+    // Whether only indentation or an indicator has been seen since the last token start.
+    let mut token_start = true;
+    let mut prev = b'\n';
+    while i < end {
+        let c = b[i];
+        if let Some(q) = open {
+            let qc = b[q];
+            if qc == b'"' && c == b'\\' {
+                i += 2;
+                continue;
+            }
+            if c == qc {
+                if qc == b'\'' && b.get(i + 1) == Some(&b'\'') {
+                    i += 2;
+                    continue;
+                }
+                open = None;
+                token_start = false;
+                // A complete token: whatever follows after blanks starts a new one.
+                prev = b']';
+                i += 1;
+                continue;
+            }
+            prev = c;
+            i += 1;
+            continue;
+        }
+        match c {
+            b'\n' => token_start = true,
+            b' ' | b'\t' => {
+                if matches!(prev, b':' | b'-' | b'?' | b',' | b']' | b'}') {
+                    token_start = true;
+                }
+            }
+            b'#' if prev == b' ' || prev == b'\t' || prev == b'\n' => {
+                while i < end && b[i] != b'\n' {
+                    i += 1;
+                }
+                prev = b'\n';
+                token_start = true;
+                continue;
+            }
+            b'[' | b'{' | b',' => token_start = true,
+            b'"' | b'\'' if token_start => open = Some(i),
+            _ => token_start = false,
+        }
+        prev = c;
+        i += 1;
+    }
+    open
+}
+
+/// libyaml does not skip a tab at the start of a line in block context, so such a line fails
+/// with "found character that cannot start any token" even where granit accepts it. Returns the
+/// 0-based line of the first such tab, skipping block scalar bodies, open quotes and flow
+/// collections (a light scan: only used to report libyaml's error).
+fn leading_tab_line(text: &str) -> Option<(usize, &'static str)> {
+    const TOKEN: &str = "found character that cannot start any token";
+    const PLAIN: &str = "found a tab character that violates indentation";
+    const BLOCK: &str = "found a tab character where an indentation space is expected";
+    let mut depth: i32 = 0;
+    // Whether the last content line (blank lines aside) ended in a plain scalar that a following
+    // line could continue.
+    let mut plain_open = false;
+    let mut quote: Option<char> = None;
+    // Indentation of the line that opened a block scalar; its body is more indented.
+    let mut block_parent: Option<usize> = None;
+    for (n, line) in text.split('\n').enumerate() {
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        let body = line.trim_end_matches('\r');
+        if let Some(p) = block_parent {
+            if body.starts_with('\t') {
+                return Some((n, BLOCK));
+            }
+            if body.trim().is_empty() || indent > p {
+                continue;
+            }
+            block_parent = None;
+        }
+        if n > 0 && (body == "---" || body.starts_with("--- ") || body == "...") {
+            return None; // later documents are not read
+        }
+        if quote.is_none() && depth == 0 && body.starts_with('\t') {
+            return Some((n, if plain_open { PLAIN } else { TOKEN }));
+        }
+        if body.trim().is_empty() {
+            continue;
+        }
+        // Track quotes, flow brackets and block scalar headers on this line.
+        let mut prev = ' ';
+        let mut chars = body.chars().peekable();
+        let mut last_token = String::new();
+        while let Some(c) = chars.next() {
+            match quote {
+                Some('"') => {
+                    if c == '\\' {
+                        chars.next();
+                    } else if c == '"' {
+                        quote = None;
+                    }
+                }
+                Some(_) => {
+                    if c == '\'' {
+                        if chars.peek() == Some(&'\'') {
+                            chars.next();
+                        } else {
+                            quote = None;
+                        }
+                    }
+                }
+                None => match c {
+                    '#' if prev == ' ' || prev == '\t' => break,
+                    '"' | '\'' if prev == ' ' || prev == '\t' || matches!(prev, '[' | '{' | ',' | ':' | '-') => {
+                        quote = Some(c)
+                    }
+                    '[' | '{' => depth += 1,
+                    ']' | '}' => depth = (depth - 1).max(0),
+                    _ => {}
+                },
+            }
+            if !c.is_whitespace() {
+                last_token.push(c);
+            } else {
+                last_token.clear();
+            }
+            prev = c;
+        }
+        let content = match body.find(" #") {
+            Some(i) => body[..i].trim_end(),
+            None if body.trim_start().starts_with('#') => "",
+            None => body.trim_end(),
+        };
+        plain_open = quote.is_none()
+            && depth == 0
+            && !content.is_empty()
+            && !content.ends_with([':', '"', '\'', ']', '}', '|', '>', '-']);
+        if quote.is_none() && depth == 0 {
+            let t = last_token.trim_start_matches(['|', '>']);
+            let is_header = (last_token.starts_with('|') || last_token.starts_with('>'))
+                && t.chars().all(|c| c.is_ascii_digit() || c == '+' || c == '-');
+            let head = body.trim_end();
+            let head = match head.find(" #") {
+                Some(i) => head[..i].trim_end(),
+                None => head,
+            };
+            if is_header && (head.ends_with(&last_token[..]) || head.ends_with('|') || head.ends_with('>')) {
+                block_parent = Some(indent);
+            }
+        }
+    }
+    None
+}
+
+fn tab_error((line0, msg): (usize, &str)) -> YamlError {
+    if line0 == 0 {
+        YamlError::Yaml(format!("yaml: {msg}"))
+    } else {
+        YamlError::Yaml(format!("yaml: line {}: {msg}", line0 + 1))
     }
 }
 
@@ -327,6 +652,8 @@ struct Decoder {
     decode_count: usize,
     alias_count: usize,
     alias_depth: usize,
+    /// Apply the JSON round trip (float64 numbers, no NaN/Inf); off for go-yaml's own types.
+    json_numbers: bool,
 }
 
 /// A decoded map key before stringification (what go-yaml puts in `map[interface{}]interface{}`).
@@ -377,10 +704,11 @@ impl Decoder {
             Resolved::Null => Value::Nil,
             Resolved::Bool(b) => Value::Bool(b),
             // encoding/json turns every number into a float64.
+            Resolved::Int(i) if !self.json_numbers => Value::Int(i),
             Resolved::Int(i) => Value::Float(i as f64),
             Resolved::Uint(u) => Value::Float(u as f64),
             Resolved::Float(f) => {
-                if f.is_finite() {
+                if f.is_finite() || !self.json_numbers {
                     Value::Float(f)
                 } else {
                     let s = if f.is_nan() {
@@ -598,6 +926,42 @@ fn is_merge(n: &Node) -> bool {
 
 /// The first document of `text` as Helm's values reader sees it; `Nil` for an empty document.
 pub fn load_first(text: &str) -> Result<Value, YamlError> {
+    load_first_with(text, true)
+}
+
+/// The first document with go-yaml's own scalar types (before sigs.k8s.io/yaml's JSON step):
+/// integers are Go `int` ([`Value::Int`]), `.inf`/`.nan` are allowed, keys are stringified.
+pub fn load_first_typed(text: &str) -> Result<Value, YamlError> {
+    load_first_with(text, false)
+}
+
+fn load_first_with(text: &str, json_numbers: bool) -> Result<Value, YamlError> {
+    let tab = leading_tab_line(text);
+    match load_first_inner(text, json_numbers) {
+        Ok(v) => match tab {
+            Some(l) => Err(tab_error(l)),
+            None => Ok(v),
+        },
+        // granit's own tab errors carry libyaml's more precise wording.
+        Err(e) if e.to_string().contains("tab character that violates") => Err(e),
+        Err(e) => match (tab, error_line0(&e)) {
+            (Some(t), Some(l)) if t.0 <= l => Err(tab_error(t)),
+            (Some(t), None) => Err(tab_error(t)),
+            _ => Err(e),
+        },
+    }
+}
+
+/// The 0-based line an error message points at (approximately: parser errors already show a
+/// 0-based line, scanner errors a 1-based one).
+fn error_line0(e: &YamlError) -> Option<usize> {
+    let YamlError::Yaml(m) = e else { return None };
+    let rest = m.strip_prefix("yaml: line ")?;
+    let n: usize = rest.split(':').next()?.parse().ok()?;
+    Some(n)
+}
+
+fn load_first_inner(text: &str, json_numbers: bool) -> Result<Value, YamlError> {
     let mut b = Builder {
         parser: Parser::new_from_str_with_options(
             text,
@@ -615,12 +979,14 @@ pub fn load_first(text: &str) -> Result<Value, YamlError> {
         decode_count: 0,
         alias_count: 0,
         alias_depth: 0,
+        json_numbers,
     };
     d.decode(&root)
 }
 
 /// Splits a stream into documents like apimachinery's `YAMLReader` (Helm 4's `LoadValues`): a line
-/// starting with `---` ends a document; only spaces or a comment may follow the marker.
+/// starting with `---` ends a document; only spaces or a comment may follow the marker. A
+/// separator met with nothing buffered is kept as the first line of the next document.
 pub fn split_documents(text: &str) -> Result<Vec<String>, YamlError> {
     let mut docs = Vec::new();
     let mut buf = String::new();
@@ -628,12 +994,13 @@ pub fn split_documents(text: &str) -> Result<Vec<String>, YamlError> {
         if let Some(rest) = line.strip_prefix("---") {
             let trimmed = rest.trim();
             if !trimmed.is_empty() && !trimmed.starts_with('#') {
-                return Err(YamlError::Yaml(format!("invalid Yaml document separator: {trimmed}")));
+                return Err(YamlError::Split(format!("invalid Yaml document separator: {trimmed}")));
             }
             if !buf.is_empty() {
                 docs.push(std::mem::take(&mut buf));
+                continue;
             }
-            continue;
+            // A separator that starts a document stays in it (line numbers count it).
         }
         buf.push_str(line);
     }
@@ -681,6 +1048,16 @@ mod tests {
         assert_eq!(format!("{:?}", get(&v, "u")), "\"0x1F\"");
         assert_eq!(format!("{:?}", get(&v, "v")), "\"1e400\"");
         assert_eq!(format!("{:?}", get(&v, "x2")), "\"2001-12-14 21:59:43.10 -5\"");
+    }
+
+    #[test]
+    fn typed_keeps_go_yaml_types() {
+        // go-yaml v2 gives int for 0755/0x1F/1_000 and float64 for 1.10 (resolve.go).
+        let v = load_first_typed("a: 0755\nb: 1.10\nc: .inf\nd: 0x1F\n").unwrap();
+        assert_eq!(format!("{:?}", get(&v, "a")), "int(493)");
+        assert_eq!(format!("{:?}", get(&v, "b")), "float64(1.1)");
+        assert_eq!(format!("{:?}", get(&v, "c")), "float64(inf)");
+        assert_eq!(format!("{:?}", get(&v, "d")), "int(31)");
     }
 
     fn from_str_for_test(t: &str) -> Value {

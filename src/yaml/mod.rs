@@ -55,6 +55,15 @@ pub fn from_str(text: &str) -> Result<Value, YamlError> {
     load::load_first(text)
 }
 
+/// Like [`from_str`] but with go-yaml v2's own scalar types, as sigs.k8s.io/yaml's
+/// `convertToJSONableObject` sees them before the JSON step: integers are Go `int`
+/// ([`Value::Int`], uint64-range integers stay float64), floats float64 including `.inf`/`.nan`.
+/// For struct decoding such as Chart.yaml, where a number in a string field becomes
+/// `strconv.Itoa(int)` or `FormatFloat(f, 'g', -1, 32)` depending on this type.
+pub fn from_str_typed(text: &str) -> Result<Value, YamlError> {
+    load::load_first_typed(text)
+}
+
 /// Helm 4's multi-document values files (`loader.LoadValues`): the text is split at `---` lines as
 /// apimachinery's YAMLReader does and each document is read with [`from_str`]. The caller merges
 /// them (`MergeMaps`). A bad separator line gives [`YamlError::Split`] (Helm prefixes it with
@@ -66,6 +75,7 @@ pub fn from_str_multi(text: &str) -> Result<Vec<Value>, YamlError> {
 /// go-yaml v2 `Marshal` of the value after a JSON round trip (Helm's `toYaml` before it trims
 /// the final newline).
 pub fn to_yaml(v: &Value) -> Result<String, YamlError> {
+    check_depth(v).map_err(YamlError::Marshal)?;
     let tree = json::to_tree(v).map_err(YamlError::Marshal)?;
     let tree = emit::reparse_json_strings(tree).map_err(YamlError::Marshal)?;
     Ok(emit::marshal(&tree))
@@ -76,6 +86,7 @@ pub fn to_yaml(v: &Value) -> Result<String, YamlError> {
 /// print with `FormatFloat(f, 'g', -1, 64)` (`1e+06`), lists are indented under their key and
 /// lines are never folded.
 pub fn to_yaml_pretty(v: &Value) -> Result<String, YamlError> {
+    check_depth(v).map_err(YamlError::Marshal)?;
     Ok(emit::marshal_v3(&v3_tree(v, 0)?))
 }
 
@@ -119,6 +130,31 @@ fn v3_tree(v: &Value, depth: usize) -> Result<json::Json, YamlError> {
     })
 }
 
+/// The writers recurse once per nesting level; beyond this they refuse rather than risk the
+/// stack (Go has no such limit, but no real chart value nests anywhere near it).
+const MAX_WRITE_DEPTH: usize = 300;
+
+/// Fails when `v` nests deeper than [`MAX_WRITE_DEPTH`] (an iterative walk, safe at any depth).
+fn check_depth(v: &Value) -> Result<(), String> {
+    let mut stack: Vec<(Value, usize)> = vec![(v.clone(), 0)];
+    while let Some((x, d)) = stack.pop() {
+        if d > MAX_WRITE_DEPTH {
+            return Err(format!("value nested deeper than {MAX_WRITE_DEPTH} levels"));
+        }
+        match &x {
+            Value::List(l) => stack.extend(l.items.iter().map(|i| (i.clone(), d + 1))),
+            Value::Map(m) => stack.extend(m.entries().into_iter().map(|(_, i)| (i, d + 1))),
+            Value::Object(o) => {
+                if let Some(u) = o.underlying() {
+                    stack.push((u, d + 1));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// Options for [`to_json`]: `toJson` escapes HTML, `toRawJson` does not; `toPrettyJson` indents.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct JsonOpts {
@@ -131,6 +167,7 @@ pub struct JsonOpts {
 /// Go `encoding/json` output (`json.Marshal`, or `json.MarshalIndent(v, "", "  ")` with `indent`).
 /// Errors are Go's (`json: unsupported value: NaN`).
 pub fn to_json(v: &Value, opts: JsonOpts) -> Result<String, String> {
+    check_depth(v)?;
     let tree = json::to_tree(v)?;
     let mut out = String::new();
     json::write_tree(
@@ -148,10 +185,18 @@ pub fn from_json(text: &str) -> Result<Value, String> {
     json::parse(text)
 }
 
+/// `json.Unmarshal` as Go leaves the target after an error, for `fromJson`/`fromJsonArray`,
+/// which show what was decoded beside the error: `(None, Some(e))` for a syntax error (nothing
+/// decoded); `(Some(v), Some(e))` when a number overflowed float64 (it is nil in `v`).
+pub fn from_json_partial(text: &str) -> (Option<Value>, Option<String>) {
+    json::parse_partial(text)
+}
+
 /// BurntSushi/toml's encoder (Helm's `toToml`).
 /// Errors are the encoder's texts (`toml: cannot encode array with nil element`), which Helm's
 /// `toToml` prints instead of the document.
 pub fn to_toml(v: &Value) -> Result<String, String> {
+    check_depth(v)?;
     toml::encode(v)
 }
 

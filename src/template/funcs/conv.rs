@@ -11,7 +11,8 @@ use crate::template::{Func, FuncMap, Param, Sig, Value};
 /// Go's `int64(f)` conversion on amd64: truncation, with the "integer indefinite" value
 /// (`math.MinInt64`) for NaN and out-of-range inputs.
 pub(crate) fn f64_to_i64(f: f64) -> i64 {
-    if f.is_nan() || f >= 9.223372036854775807e18 || f < -9.223372036854775807e18 {
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+    if f.is_nan() || !(-TWO_63..TWO_63).contains(&f) {
         i64::MIN
     } else {
         f as i64
@@ -32,7 +33,7 @@ fn underscore_ok(s: &str) -> bool {
     if b.len() >= 2 && b[0] == b'0' && matches!(b[1].to_ascii_lowercase(), b'b' | b'o' | b'x') {
         i = 2;
         saw = b'0';
-        hex = b[1].to_ascii_lowercase() == b'x';
+        hex = b[1].eq_ignore_ascii_case(&b'x');
     }
     while i < b.len() {
         let c = b[i];
@@ -125,10 +126,8 @@ pub(crate) fn parse_float(s: &str) -> Option<f64> {
         "nan" if !s.starts_with(['+', '-']) => return Some(f64::NAN),
         _ => {}
     }
-    if body.contains('_') {
-        if !underscore_ok(&lower) {
-            return None;
-        }
+    if body.contains('_') && !underscore_ok(&lower) {
+        return None;
     }
     let body: String = body.chars().filter(|&c| c != '_').collect();
     if body.is_empty() {

@@ -599,6 +599,9 @@ fn days_in(month: i64, year: i64) -> i64 {
     }
 }
 
+/// Sign, hours, minutes, seconds and length of a numeric zone offset in the input.
+type TzParts<'a> = (u8, &'a [u8], &'a [u8], &'a [u8], usize);
+
 /// Go's `time.ParseInLocation(layout, value, loc)`.
 pub fn parse_in_location(layout: &str, value: &str, local: &TimeZone) -> Result<Zoned, String> {
     let (alayout, avalue) = (layout, value);
@@ -836,12 +839,12 @@ pub fn parse_in_location(layout: &str, value: &str, local: &TimeZone) -> Result<
                 }
             }
             tz => {
-                if matches!(tz, Std::Iso8601TZ | Std::Iso8601ShortTZ | Std::Iso8601ColonTZ) && v.first() == Some(&b'Z')
-                {
+                // Every ISO 8601 form accepts `Z` (as Go 1.25 does, the seconds forms too).
+                if tz.is_iso() && v.first() == Some(&b'Z') {
                     v = &v[1..];
                     utc = true;
                 } else {
-                    let parts: Option<(u8, &[u8], &[u8], &[u8], usize)> = match tz {
+                    let parts: Option<TzParts> = match tz {
                         Std::Iso8601ColonTZ | Std::NumColonTZ => {
                             (v.len() >= 6 && v[3] == b':').then(|| (v[0], &v[1..3], &v[4..6], &b"00"[..], 6))
                         }
@@ -987,9 +990,7 @@ pub fn parse_in_location(layout: &str, value: &str, local: &TimeZone) -> Result<
     }
     if !zone_name.is_empty() {
         let guess = civil.to_zoned(TimeZone::UTC).map_err(|e| e.to_string())?.timestamp();
-        let info = local.to_offset_info(guess);
-        if info.abbreviation() == zone_name {
-            let off = info.offset().seconds();
+        if let Some(off) = lookup_name(local, &zone_name, guess) {
             let ts = guess
                 .checked_sub(jiff::SignedDuration::from_secs(off as i64))
                 .map_err(|e| e.to_string())?;
@@ -997,11 +998,37 @@ pub fn parse_in_location(layout: &str, value: &str, local: &TimeZone) -> Result<
         }
         let mut off = 0;
         if zone_name.len() > 3 && zone_name.starts_with("GMT") {
-            off = atoi(zone_name[3..].as_bytes()).unwrap_or(0) as i32 * 3600;
+            off = atoi(&zone_name.as_bytes()[3..]).unwrap_or(0) as i32 * 3600;
         }
         return Ok(guess.to_zoned(fixed_zone(&zone_name, off)));
     }
     in_zone(local.clone())
+}
+
+/// Go's `Location.lookupName`: the offset of a zone of `tz` called `name`, preferring one in
+/// effect at `unix` (read as local time in that zone), else the first zone with that name.
+fn lookup_name(tz: &TimeZone, name: &str, unix: Timestamp) -> Option<i32> {
+    // The zones of the location: the initial one and those of its transitions (bounded, as
+    // rule-based zones have transitions without end).
+    let mut zones: Vec<(String, i32)> = Vec::new();
+    let first = tz.to_offset_info(Timestamp::MIN);
+    zones.push((first.abbreviation().to_string(), first.offset().seconds()));
+    for t in tz.following(Timestamp::MIN).take(2000) {
+        let z = (t.abbreviation().to_string(), t.offset().seconds());
+        if !zones.contains(&z) {
+            zones.push(z);
+        }
+    }
+    for (zname, zoff) in &zones {
+        if zname == name {
+            let at = unix.checked_sub(jiff::SignedDuration::from_secs(*zoff as i64)).ok()?;
+            let info = tz.to_offset_info(at);
+            if info.abbreviation() == name {
+                return Some(info.offset().seconds());
+            }
+        }
+    }
+    zones.iter().find(|(n, _)| n == name).map(|(_, off)| *off)
 }
 
 /// Go's `atoi` for time fields: optional sign, digits only.
@@ -1290,7 +1317,7 @@ pub fn register(m: &mut FuncMap) {
         "duration".into(),
         Func::pure(Sig::fixed(&[Any]), |a: &[Value]| {
             let n = match &a[0] {
-                Value::String(v) => v.parse::<i64>().unwrap_or(0),
+                Value::String(v) => go_parse_int(v),
                 Value::Int64(v) => *v,
                 _ => 0,
             };
@@ -1329,6 +1356,44 @@ pub fn register(m: &mut FuncMap) {
             Ok(Value::from(time_param(&a[0])?.timestamp().as_second().to_string()))
         }),
     );
+}
+
+/// Go's `strconv.ParseInt(s, 10, 64)` value, error ignored as Sprig does: 0 on a syntax error,
+/// the saturated bound when the digits overflow before any bad character is met.
+fn go_parse_int(s: &str) -> i64 {
+    let (neg, digits) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    if digits.is_empty() {
+        return 0;
+    }
+    let mut n: u64 = 0;
+    let mut overflow = false;
+    for c in digits.bytes() {
+        if !c.is_ascii_digit() {
+            return 0;
+        }
+        match n.checked_mul(10).and_then(|x| x.checked_add((c - b'0') as u64)) {
+            Some(x) => n = x,
+            None => {
+                overflow = true;
+                break;
+            }
+        }
+    }
+    const CUTOFF: u64 = 1 << 63;
+    if overflow || (!neg && n >= CUTOFF) {
+        return if neg { i64::MIN } else { i64::MAX };
+    }
+    if neg {
+        if n >= CUTOFF {
+            return i64::MIN;
+        }
+        return -(n as i64);
+    }
+    n as i64
 }
 
 /// Sprig `durationRound`: the largest whole unit (y = 365 d, mo = 30 d), truncated.
@@ -1387,11 +1452,14 @@ mod tests {
             .unwrap()
     }
 
+    /// Layout, value, and Go's result with each local zone.
+    type ParseCase = (&'static str, &'static str, [Result<&'static str, &'static str>; 3]);
+
     #[test]
     fn parse_matches_go_in_three_local_zones() {
         let zones = ["UTC", "Asia/Kolkata", "America/Los_Angeles"];
         #[rustfmt::skip]
-        let table: &[(&str, &str, [Result<&str, &str>; 3])] = &[
+        let table: &[ParseCase] = &[
             ("2006-01-02", "2017-12-31", [Ok("2017-12-31 00:00:00 +0000 UTC"), Ok("2017-12-31 00:00:00 +0530 IST"), Ok("2017-12-31 00:00:00 -0800 PST")]),
             ("2006-01-02 15:04:05 -0700", "2017-12-31 10:11:12 +0530", [Ok("2017-12-31 10:11:12 +0530 +0530"), Ok("2017-12-31 10:11:12 +0530 IST"), Ok("2017-12-31 10:11:12 +0530 +0530")]),
             ("2006-01-02 15:04:05 -0700", "2017-12-31 10:11:12 +0000", [Ok("2017-12-31 10:11:12 +0000 UTC"), Ok("2017-12-31 10:11:12 +0000 +0000"), Ok("2017-12-31 10:11:12 +0000 +0000")]),
@@ -1428,6 +1496,38 @@ mod tests {
                 assert_eq!(got, want, "{layout:?} {value:?} in {zone}");
             }
         }
+    }
+
+    /// 2400 random layouts formatted by helm in two zones with odd offsets.
+    #[test]
+    fn format_corpus_matches_helm() {
+        let corpus = include_str!("testdata/date-format-helm.tsv");
+        let mut n = 0;
+        for line in corpus.lines().filter(|l| !l.starts_with('#')) {
+            let f: Vec<&str> = line.split('\t').collect();
+            let unix: i64 = f[1].parse().unwrap();
+            assert_eq!(date_in_zone(f[0], &Value::Int64(unix), f[2]), f[3], "{line}");
+            n += 1;
+        }
+        assert_eq!(n, 2400);
+    }
+
+    /// Helm's `toDate` on values of random layouts, some mutated, in two local zones. Left out:
+    /// a zone abbreviation shorter than 3 characters (`+1`), which jiff's POSIX zones cannot name.
+    #[test]
+    fn parse_corpus_matches_helm() {
+        let corpus = include_str!("testdata/date-parse-helm.tsv");
+        let zones = [TimeZone::UTC, TimeZone::get("America/St_Johns").unwrap()];
+        let mut n = 0;
+        for line in corpus.lines().filter(|l| !l.starts_with('#')) {
+            let f: Vec<&str> = line.split('\t').collect();
+            for (local, want) in zones.iter().zip(&f[2..4]) {
+                let got = parse_in_location(f[0], f[1], local).unwrap_or_else(|_| zero_time());
+                assert_eq!(time_string(&got), *want, "{line}");
+            }
+            n += 1;
+        }
+        assert!(n > 1700, "{n}");
     }
 
     #[test]
@@ -1510,6 +1610,9 @@ mod tests {
         assert_eq!(dur(Value::from("-7200")), "-2h0m0s");
         assert_eq!(dur(Value::from("3600")), "1h0m0s");
         assert_eq!(dur(Value::Int64(9223372036)), "2562047h47m16s");
+        // ParseInt saturates on overflow before it meets the bad `m`; Go's multiply then wraps.
+        assert_eq!(dur(Value::from("896107934642773056642171m")), "-1s");
+        assert_eq!(dur(Value::from("12m")), "0s");
         // Sprig reads only string and int64: template ints and floats are 0.
         for v in [Value::Int(95), Value::Float(1.5), Value::from("x"), Value::Int(0)] {
             assert_eq!(dur(v), "0s");
@@ -1533,6 +1636,31 @@ mod tests {
         for (v, want) in cases {
             assert_eq!(round(v.clone()), want, "{v:?}");
         }
+    }
+
+    /// 1500 random duration strings through `dateModify`, `durationRound` and `duration`.
+    #[test]
+    fn duration_corpus_matches_helm() {
+        let m = funcs();
+        let t = Value::Time(Rc::new(utc_date(2017, 12, 31)));
+        let corpus = include_str!("testdata/duration-helm.tsv");
+        let mut n = 0;
+        for line in corpus.lines().filter(|l| !l.starts_with('#')) {
+            let (d, want) = line.split_once('\t').unwrap();
+            let d = Value::from(d);
+            let Value::Time(modified) = call(&m, "dateModify", &[d.clone(), t.clone()]).unwrap() else {
+                panic!("{line}")
+            };
+            let got = format!(
+                "{}|{}|{}",
+                format(&modified, "2006-01-02 15:04:05.999999999"),
+                text(call(&m, "durationRound", std::slice::from_ref(&d)).unwrap()),
+                text(call(&m, "duration", std::slice::from_ref(&d)).unwrap())
+            );
+            assert_eq!(got, want, "{line}");
+            n += 1;
+        }
+        assert_eq!(n, 1500);
     }
 
     #[test]

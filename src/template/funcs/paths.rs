@@ -23,9 +23,8 @@ pub(crate) fn clean(path: &str) -> String {
         dotdot = 1;
     }
     while r < n {
-        if p[r] == b'/' {
-            r += 1;
-        } else if p[r] == b'.' && (r + 1 == n || p[r + 1] == b'/') {
+        if p[r] == b'/' || (p[r] == b'.' && (r + 1 == n || p[r + 1] == b'/')) {
+            // an empty element or a `.` element
             r += 1;
         } else if p[r] == b'.' && p.get(r + 1) == Some(&b'.') && (r + 2 == n || p[r + 2] == b'/') {
             r += 2;
@@ -97,7 +96,8 @@ pub(crate) fn ext(path: &str) -> String {
 }
 
 pub fn register(m: &mut FuncMap) {
-    let fns: [(&str, &str, fn(&str) -> String); 4] = [
+    type PathFn = fn(&str) -> String;
+    let fns: [(&str, &str, PathFn); 4] = [
         ("base", "osBase", base),
         ("dir", "osDir", dir),
         ("clean", "osClean", clean),

@@ -139,7 +139,8 @@ pub(crate) mod tests {
     fn random_strings_have_sprigs_alphabets() {
         let mut m = FuncMap::new();
         register(&mut m);
-        let cases: [(&str, fn(char) -> bool); 4] = [
+        type Check = (&'static str, fn(char) -> bool);
+        let cases: [Check; 4] = [
             ("randAlphaNum", |c| c.is_ascii_alphanumeric()),
             ("randAlpha", |c| c.is_ascii_alphabetic()),
             ("randNumeric", |c| c.is_ascii_digit()),

@@ -8,9 +8,11 @@
 //! - a `{` that does not start a valid repetition is a literal in Go;
 //! - `\<`, `\>` are escaped literals in Go but word boundaries in Rust; `&&`, `~~`, `--` and `[`
 //!   inside a class are set syntax in Rust but literals in Go.
-//! Iteration (`FindAll`, `ReplaceAll`, `Split`) follows Go's loops exactly, including the rule that
-//! an empty match right after a previous match is skipped, and `$1`/`${name}` expansion follows
-//! `regexp.Regexp.Expand`. Non-`must` functions use `MustCompile`, whose panic text becomes the
+//!
+//! Go's parse errors (missing argument, nested repetition, repeat count over 1000, bad group
+//! flags) are detected during translation and worded as Go words them. Iteration (`FindAll`,
+//! `ReplaceAll`, `Split`) follows Go's loops exactly, including the rule that an empty match right
+//! after a previous match is skipped, and `$1`/`${name}` expansion follows `regexp.Regexp.Expand`. Non-`must` functions use `MustCompile`, whose panic text becomes the
 //! template error.
 
 use std::cell::RefCell;
@@ -82,7 +84,6 @@ fn translate_escape(chars: &[char], i: usize, in_class: bool) -> Result<(String,
         'b' | 'B' if !in_class => format!("(?-u:\\{c})"),
         'A' | 'z' if !in_class => format!("\\{c}"),
         'a' | 'f' | 't' | 'n' | 'r' | 'v' => format!("\\{c}"),
-        'C' if !in_class => "(?s:.)".into(),
         'x' => {
             // \xHH or \x{H…}
             if chars.get(i + 2) == Some(&'{') {
@@ -93,6 +94,16 @@ fn translate_escape(chars: &[char], i: usize, in_class: bool) -> Result<(String,
                         chars[i..].iter().collect::<String>()
                     ));
                 };
+                let digits: String = chars[i + 3..end].iter().collect();
+                let ok = !digits.is_empty()
+                    && digits.chars().all(|h| h.is_ascii_hexdigit())
+                    && u32::from_str_radix(&digits, 16).is_ok_and(|v| v <= 0x10FFFF);
+                if !ok {
+                    return Err(format!(
+                        "invalid escape sequence: `{}`",
+                        chars[i..end].iter().collect::<String>()
+                    ));
+                }
                 return Ok((chars[i..=end].iter().collect(), end + 1 - i));
             }
             let hex: String = chars.iter().skip(i + 2).take(2).collect();
@@ -102,7 +113,7 @@ fn translate_escape(chars: &[char], i: usize, in_class: bool) -> Result<(String,
             return Ok((format!("\\x{hex}"), 4));
         }
         'p' | 'P' => {
-            if chars.get(i + 2) == Some(&'{') {
+            let (name, len) = if chars.get(i + 2) == Some(&'{') {
                 let end = chars[i + 2..].iter().position(|&x| x == '}').map(|p| p + i + 2);
                 let Some(end) = end else {
                     return Err(format!(
@@ -110,12 +121,23 @@ fn translate_escape(chars: &[char], i: usize, in_class: bool) -> Result<(String,
                         chars[i..].iter().collect::<String>()
                     ));
                 };
-                return Ok((chars[i..=end].iter().collect(), end + 1 - i));
+                (chars[i + 3..end].iter().collect::<String>(), end + 1 - i)
+            } else {
+                match chars.get(i + 2) {
+                    Some(n) => (n.to_string(), 3),
+                    None => return Err(format!("invalid character class range: `\\{c}`")),
+                }
+            };
+            let bare = name.strip_prefix('^').unwrap_or(&name);
+            if !go_unicode_class(bare) {
+                return Err(format!(
+                    "invalid character class range: `{}`",
+                    chars[i..i + len].iter().collect::<String>()
+                ));
             }
-            match chars.get(i + 2) {
-                Some(n) => return Ok((format!("\\{c}{n}"), 3)),
-                None => return Err(format!("invalid character class range: `\\{c}`")),
-            }
+            // `\p{^X}` is Go's negation; the regex crate spells it `\P{X}`.
+            let negated = (c == 'P') != name.starts_with('^');
+            return Ok((format!("\\{}{{{bare}}}", if negated { 'P' } else { 'p' }), len));
         }
         '1'..='7' => {
             // Go: a single non-zero digit is a (rejected) backreference; otherwise octal.
@@ -130,6 +152,22 @@ fn translate_escape(chars: &[char], i: usize, in_class: bool) -> Result<(String,
         c => return Err(format!("invalid escape sequence: `\\{c}`")),
     };
     Ok((out, 2))
+}
+
+/// Whether Go knows `\p{name}`: "Any", a general category, or a script.
+fn go_unicode_class(name: &str) -> bool {
+    const CATEGORIES: &[&str] = &[
+        "C", "Cc", "Cf", "Co", "Cs", "L", "Ll", "Lm", "Lo", "Lt", "Lu", "M", "Mc", "Me", "Mn", "N", "Nd", "Nl", "No",
+        "P", "Pc", "Pd", "Pe", "Pf", "Pi", "Po", "Ps", "S", "Sc", "Sk", "Sm", "So", "Z", "Zl", "Zp", "Zs",
+    ];
+    if name == "Any" || CATEGORIES.contains(&name) {
+        return true;
+    }
+    // Scripts, matched without regard to case by Go 1.26 (`\p{greek}` works); Go rejects
+    // underscored names such as `Old_Italic` (checked with helm 4.1.4).
+    !name.is_empty()
+        && name.chars().all(|c| c.is_ascii_alphanumeric())
+        && Regex::new(&format!(r"\p{{sc={name}}}")).is_ok()
 }
 
 /// Go's octal escape (up to three digits after the backslash).
@@ -163,6 +201,7 @@ pub(crate) fn translate(go: &str) -> Result<String, String> {
     let chars: Vec<char> = go.chars().collect();
     let mut out = String::with_capacity(go.len() + 8);
     let mut prev = Prev::Nothing;
+    let mut seen_names: Vec<String> = Vec::new();
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
@@ -248,7 +287,25 @@ pub(crate) fn translate(go: &str) -> Result<String, String> {
                 i += 1;
                 if chars.get(i) == Some(&'?') {
                     let n = group_head(&chars, i)?;
-                    out.extend(&chars[i..i + n]);
+                    let head: String = chars[i..i + n].iter().collect();
+                    let name = head
+                        .strip_prefix("?P<")
+                        .or_else(|| head.strip_prefix("?<"))
+                        .and_then(|r| r.strip_suffix('>'));
+                    match name {
+                        // Go allows a name twice; Rust does not. Later uses get a suffix Go names
+                        // cannot contain, and `expand` maps them back.
+                        Some(name) => {
+                            let k = seen_names.iter().filter(|n| *n == name).count();
+                            seen_names.push(name.to_string());
+                            if k == 0 {
+                                out.push_str(&format!("?P<{name}>"));
+                            } else {
+                                out.push_str(&format!("?P<{name}.dup{k}>"));
+                            }
+                        }
+                        None => out.push_str(&head),
+                    }
                     i += n;
                 }
                 prev = Prev::Nothing;
@@ -320,6 +377,8 @@ fn translate_class(chars: &[char], start: usize) -> Result<(String, usize), Stri
         i += 1;
     }
     let mut first = true;
+    // The last plain character, for range checks: (char, index).
+    let mut prev_lit: Option<(char, usize)> = None;
     loop {
         let Some(&c) = chars.get(i) else {
             return Err(format!(
@@ -337,6 +396,14 @@ fn translate_class(chars: &[char], start: usize) -> Result<(String, usize), Stri
                 let rest: String = chars[i..].iter().collect();
                 match rest.find(":]") {
                     Some(p) => {
+                        const POSIX: &[&str] = &[
+                            "alnum", "alpha", "ascii", "blank", "cntrl", "digit", "graph", "lower", "print", "punct",
+                            "space", "upper", "word", "xdigit",
+                        ];
+                        let name = &rest[2..p];
+                        if !POSIX.contains(&name.strip_prefix('^').unwrap_or(name)) {
+                            return Err(format!("invalid character class range: `{}`", &rest[..p + 2]));
+                        }
                         out.push_str(&rest[..p + 2]);
                         i += rest[..p + 2].chars().count();
                     }
@@ -345,24 +412,45 @@ fn translate_class(chars: &[char], start: usize) -> Result<(String, usize), Stri
                         i += 1;
                     }
                 }
+                prev_lit = None;
             }
             '\\' => {
                 let (t, n) = translate_escape(chars, i, true)?;
                 out.push_str(&t);
                 i += n;
+                prev_lit = None;
             }
             '-' => {
+                // A range `lo-hi` must not run backwards (Go checks plain-character bounds).
+                if prev_lit.is_some() && chars.get(i + 1) == Some(&'\\') {
+                    if let Some(&e) = chars.get(i + 2) {
+                        if matches!(e, 'd' | 'D' | 'w' | 'W' | 's' | 'S' | 'p' | 'P') {
+                            return Err(format!("invalid escape sequence: `\\{e}`"));
+                        }
+                    }
+                }
+                if let (Some((lo, lo_at)), Some(&hi)) = (prev_lit, chars.get(i + 1)) {
+                    if hi != ']' && hi != '\\' && hi < lo {
+                        return Err(format!(
+                            "invalid character class range: `{}`",
+                            chars[lo_at..i + 2].iter().collect::<String>()
+                        ));
+                    }
+                }
                 let doubled = chars.get(i + 1) == Some(&'-') || (i > 0 && chars[i - 1] == '-');
                 out.push_str(if doubled { "\\-" } else { "-" });
                 i += 1;
+                prev_lit = None;
             }
             '[' | ']' | '&' | '~' => {
                 out.push('\\');
                 out.push(c);
+                prev_lit = Some((c, i));
                 i += 1;
             }
             _ => {
                 out.push(c);
+                prev_lit = Some((c, i));
                 i += 1;
             }
         }
@@ -497,8 +585,14 @@ fn expand(re: &Regex, template: &str, caps: &regex::Captures, out: &mut String) 
                     if let Some(m) = caps.get(num) {
                         out.push_str(m.as_str());
                     }
-                } else if let Some(i) = names.iter().position(|n| *n == Some(name)) {
-                    if let Some(m) = caps.get(i) {
+                } else {
+                    // The first group of that (Go) name that took part in the match.
+                    let hit = names
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, n)| n.is_some_and(|n| n.split(".dup").next() == Some(name)))
+                        .find_map(|(i, _)| caps.get(i));
+                    if let Some(m) = hit {
                         out.push_str(m.as_str());
                     }
                 }

@@ -11,6 +11,9 @@ use std::rc::Rc;
 use crate::template::{Func, FuncMap, Member, Object, Param, Sig, Value};
 use crate::version::{Constraints, Version};
 
+/// A method body of a template object.
+type MethodFn = Rc<dyn Fn(&[Value]) -> Result<Value, String>>;
+
 /// A Masterminds version as a template object: `*semver.Version` or `semver.Version`.
 pub struct SemverObject {
     pub version: Version,
@@ -75,7 +78,7 @@ impl Object for SemverObject {
 
     fn member(&self, name: &str) -> Option<Member> {
         let v = self.version.clone();
-        let method = |f: Rc<dyn Fn(&[Value]) -> Result<Value, String>>| Some(Member::Method(f));
+        let method = |f: MethodFn| Some(Member::Method(f));
         // Methods with value receivers, reachable on both forms.
         let m = match name {
             "String" => return method(Rc::new(move |_| Ok(Value::from(v.to_string())))),
@@ -93,7 +96,7 @@ impl Object for SemverObject {
                 v.set_prerelease(&p)
                     .map(|n| SemverObject::value(n, false))
                     .map_err(|e| e.to_string())
-            }) as Rc<dyn Fn(&[Value]) -> Result<Value, String>>,
+            }) as MethodFn,
             "SetMetadata" => Rc::new(move |a: &[Value]| {
                 let p = string_arg(a)?;
                 v.set_metadata(&p)
@@ -204,6 +207,26 @@ mod tests {
         }
     }
 
+    /// 1500 random constraint/version pairs and helm's verdict or error for each.
+    #[test]
+    fn semver_compare_corpus_matches_helm() {
+        let m = funcs();
+        let corpus = include_str!("testdata/semver-helm.tsv");
+        let mut n = 0;
+        for line in corpus.lines().filter(|l| !l.starts_with('#')) {
+            let mut f = line.split('\t');
+            let (c, v, want) = (f.next().unwrap(), f.next().unwrap(), f.next().unwrap());
+            let got = match call(&m, "semverCompare", &[Value::from(c), Value::from(v)]) {
+                Ok(Value::Bool(b)) => b.to_string(),
+                Ok(other) => format!("{other:?}"),
+                Err(e) => format!("ERR {e}"),
+            };
+            assert_eq!(got, want, "semverCompare {c:?} {v:?}");
+            n += 1;
+        }
+        assert_eq!(n, 1500);
+    }
+
     #[test]
     fn semver_object_matches_helm() {
         let m = funcs();
@@ -221,8 +244,11 @@ mod tests {
         assert_eq!(text(method(&sv("1.2.3+m"), "Metadata", &[]).unwrap()), "m");
         assert_eq!(text(method(&sv("v1.2"), "Original", &[]).unwrap()), "v1.2");
         let other = sv("1.3.0");
-        assert_eq!(text(method(&v, "Compare", &[other.clone()]).unwrap()), "-1");
-        assert_eq!(text(method(&v, "LessThan", &[other.clone()]).unwrap()), "true");
+        assert_eq!(text(method(&v, "Compare", std::slice::from_ref(&other)).unwrap()), "-1");
+        assert_eq!(
+            text(method(&v, "LessThan", std::slice::from_ref(&other)).unwrap()),
+            "true"
+        );
         assert_eq!(text(method(&v, "GreaterThan", &[other]).unwrap()), "false");
         assert_eq!(text(method(&v, "Equal", &[sv("1.2.3+x")]).unwrap()), "true");
         let inc = method(&sv("v1.2.3"), "IncPatch", &[]).unwrap();

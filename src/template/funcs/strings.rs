@@ -61,17 +61,75 @@ fn go_to_title(c: char) -> char {
     }
 }
 
+/// Unicode general categories as Go's `unicode` package tests them. Rust's `char` methods use
+/// derived properties instead (`is_alphabetic` includes Ⓐ and combining marks, `is_uppercase`
+/// includes Ⅰ), so non-ASCII characters are classified with the `regex` crate's category tables.
+#[derive(Clone, Copy)]
+enum Cat {
+    Letter,
+    Upper,
+    Lower,
+    Title,
+    Punct,
+    Number,
+    Digit,
+}
+
+fn in_category(c: char, cat: Cat) -> bool {
+    thread_local! {
+        static TABLES: Vec<regex::Regex> = ["L", "Lu", "Ll", "Lt", "P", "N", "Nd"]
+            .iter()
+            .filter_map(|n| regex::Regex::new(&format!(r"\A\p{{{n}}}\z")).ok())
+            .collect();
+    }
+    let mut buf = [0u8; 4];
+    let text = c.encode_utf8(&mut buf);
+    TABLES.with(|t| t.get(cat as usize).is_some_and(|re| re.is_match(text)))
+}
+
+/// `unicode.IsLetter`.
+pub(crate) fn go_is_letter(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphabetic();
+    }
+    in_category(c, Cat::Letter)
+}
+
+/// `unicode.IsUpper` (category Lu).
 fn is_upper(c: char) -> bool {
-    c.is_uppercase()
+    if c.is_ascii() {
+        return c.is_ascii_uppercase();
+    }
+    in_category(c, Cat::Upper)
 }
 
+/// `unicode.IsLower` (category Ll).
 fn is_lower(c: char) -> bool {
-    c.is_lowercase()
+    if c.is_ascii() {
+        return c.is_ascii_lowercase();
+    }
+    in_category(c, Cat::Lower)
 }
 
+/// `unicode.IsTitle` (category Lt).
 fn is_title(c: char) -> bool {
-    matches!(c, '\u{1C5}' | '\u{1C8}' | '\u{1CB}' | '\u{1F2}' | '\u{1F88}'..='\u{1F8F}' | '\u{1F98}'..='\u{1F9F}'
-        | '\u{1FA8}'..='\u{1FAF}' | '\u{1FBC}' | '\u{1FCC}' | '\u{1FFC}')
+    !c.is_ascii() && in_category(c, Cat::Title)
+}
+
+/// `unicode.IsNumber` (category N).
+fn go_is_number(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_digit();
+    }
+    in_category(c, Cat::Number)
+}
+
+/// `unicode.IsDigit` (category Nd).
+fn go_is_digit(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_digit();
+    }
+    in_category(c, Cat::Digit)
 }
 
 /// `unicode.IsSpace`.
@@ -90,7 +148,7 @@ fn title(s: &str) -> String {
         if (r as u32) <= 0x7F {
             return !(r.is_ascii_alphanumeric() || r == '_');
         }
-        if r.is_alphabetic() || r.is_numeric() {
+        if go_is_letter(r) || go_is_digit(r) {
             return false;
         }
         go_is_space(r)
@@ -408,7 +466,7 @@ pub(crate) fn strslice(v: &Value) -> Vec<String> {
 
 /// Sprig's `untilStep`, capped so that a runaway range cannot exhaust memory.
 pub(crate) fn until_step(start: i64, stop: i64, step: i64) -> Result<Vec<i64>, String> {
-    const CAP: usize = 10_000_000;
+    const CAP: usize = 1_000_000;
     let mut v = Vec::new();
     if stop < start {
         if step >= 0 {
@@ -450,12 +508,12 @@ fn seq(params: &[i64]) -> Result<String, String> {
         1 => {
             let (start, end) = (1, params[0]);
             let inc = if end < start { -1 } else { 1 };
-            join(until_step(start, end + inc, inc)?)
+            join(until_step(start, end.wrapping_add(inc), inc)?)
         }
         2 => {
             let (start, end) = (params[0], params[1]);
             let step = if end < start { -1 } else { 1 };
-            join(until_step(start, end + step, step)?)
+            join(until_step(start, end.wrapping_add(step), step)?)
         }
         3 => {
             let (start, step, end) = (params[0], params[1], params[2]);
@@ -466,7 +524,7 @@ fn seq(params: &[i64]) -> Result<String, String> {
                     return Ok(String::new());
                 }
             }
-            join(until_step(start, end + inc, step)?)
+            join(until_step(start, end.wrapping_add(inc), step)?)
         }
         _ => String::new(),
     })
@@ -480,22 +538,19 @@ fn is_connector(r: char) -> bool {
 
 /// xstrings `isAlphabet`: letters, but not CJK ideographs.
 fn is_alphabet(r: char) -> bool {
-    if !r.is_alphabetic() {
+    if !go_is_letter(r) {
         return false;
     }
     let u = r as u32;
     !((0x4E00..=0x9FCC).contains(&u) || (0x3400..=0x4D85).contains(&u) || (0x20000..=0x2B81D).contains(&u))
 }
 
-/// `unicode.IsPunct`: the P* categories. ASCII is exact; beyond it, common punctuation blocks.
+/// `unicode.IsPunct` (category P).
 fn is_punct(r: char) -> bool {
     if r.is_ascii() {
         return r.is_ascii_punctuation() && !matches!(r, '$' | '+' | '<' | '=' | '>' | '^' | '`' | '|' | '~');
     }
-    let u = r as u32;
-    matches!(u, 0xA1 | 0xA7 | 0xAB | 0xB6 | 0xB7 | 0xBB | 0xBF | 0x2010..=0x2027 | 0x2030..=0x2043
-        | 0x2045..=0x2051 | 0x2053..=0x205E | 0x3001..=0x3003 | 0x3008..=0x3011 | 0xFF01..=0xFF03
-        | 0xFF05..=0xFF0A | 0xFF0C..=0xFF0F)
+    in_category(r, Cat::Punct)
 }
 
 fn to_pascal_case(s: &str) -> String {
@@ -609,13 +664,13 @@ fn next_word(s: &str) -> (Word, &str, &str) {
     } else if is_alphabet(r) {
         wt = Word::Alpha;
         take_while(&mut offset, &|c| is_alphabet(c) && !is_upper(c));
-    } else if r.is_numeric() {
+    } else if go_is_number(r) {
         wt = Word::Number;
-        take_while(&mut offset, &|c: char| c.is_numeric());
+        take_while(&mut offset, &go_is_number);
     } else {
         wt = Word::Other;
         take_while(&mut offset, &|c| {
-            !(is_connector(c) || is_alphabet(c) || c.is_numeric() || is_punct(c))
+            !(is_connector(c) || is_alphabet(c) || go_is_number(c) || is_punct(c))
         });
     }
     (wt, &s[..offset], &s[offset..])

@@ -294,7 +294,8 @@ fn hostname(host: &str) -> String {
     }
 }
 
-/// Go's `URL.String`.
+/// Go's `URL.String` (the nesting mirrors Go's code).
+#[allow(clippy::collapsible_if)]
 fn to_string(u: &Url) -> String {
     let mut buf = String::new();
     if !u.scheme.is_empty() {

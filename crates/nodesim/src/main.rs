@@ -1,0 +1,168 @@
+//! nodesim: a simulated node for chartup's end-to-end test cluster.
+//!
+//! The test machines have no container runtime, so everything *above* the node is real (apiserver,
+//! StatefulSet/Deployment/Job controllers, PV binder, garbage collector) and this process plays the
+//! parts below it: it registers one Ready node, binds unscheduled pods to it (there is no
+//! scheduler), writes pod status as a kubelet would (see `pods.rs` for the conventions that make a
+//! container crash, stay unready or miss its image), and is the dynamic provisioner for the test
+//! StorageClasses, backing each claim with a real directory so that lost data is visible as lost
+//! files (`storage.rs`).
+//!
+//! Everything reacts to watches (kube::runtime controllers), and every write is either a merge
+//! patch (no resourceVersion to conflict on) or a create that tolerates AlreadyExists; a failed
+//! reconcile is retried by the controller's error policy.
+
+mod images;
+mod node;
+mod pods;
+mod storage;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{bail, Context as _};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::{Client, Config};
+
+/// Failure of one reconcile; the controller logs it and retries shortly.
+#[derive(Debug)]
+pub struct SimError(pub String);
+
+impl std::fmt::Display for SimError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for SimError {}
+
+impl From<kube::Error> for SimError {
+    fn from(e: kube::Error) -> Self {
+        SimError(format!("kube: {e}"))
+    }
+}
+
+impl From<std::io::Error> for SimError {
+    fn from(e: std::io::Error) -> Self {
+        SimError(format!("io: {e}"))
+    }
+}
+
+impl From<serde_json::Error> for SimError {
+    fn from(e: serde_json::Error) -> Self {
+        SimError(format!("json: {e}"))
+    }
+}
+
+/// True for a 404 from the API server.
+pub fn is_not_found(e: &kube::Error) -> bool {
+    matches!(e, kube::Error::Api(s) if s.code == 404)
+}
+
+/// True for a 409 AlreadyExists/Conflict from the API server.
+pub fn is_conflict(e: &kube::Error) -> bool {
+    matches!(e, kube::Error::Api(s) if s.code == 409)
+}
+
+/// Command-line options.
+#[derive(Debug, Clone)]
+pub struct Opts {
+    pub kubeconfig: Option<PathBuf>,
+    pub node_name: String,
+    /// Root under which each provisioned volume gets its directory.
+    pub volumes_dir: PathBuf,
+    /// Image catalogue: images that "exist"; others fail to pull.
+    pub images: Option<PathBuf>,
+    /// Where to write a line once the node and the StorageClasses exist.
+    pub ready_file: Option<PathBuf>,
+}
+
+const USAGE: &str =
+    "usage: nodesim --volumes-dir DIR [--kubeconfig FILE] [--node-name NAME] [--images FILE] [--ready-file FILE]";
+
+fn parse_args() -> anyhow::Result<Opts> {
+    let mut opts = Opts {
+        kubeconfig: None,
+        node_name: "nodesim".to_string(),
+        volumes_dir: PathBuf::new(),
+        images: None,
+        ready_file: None,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        let mut val = || args.next().with_context(|| format!("{a} needs a value\n{USAGE}"));
+        match a.as_str() {
+            "--kubeconfig" => opts.kubeconfig = Some(val()?.into()),
+            "--node-name" => opts.node_name = val()?,
+            "--volumes-dir" => opts.volumes_dir = val()?.into(),
+            "--images" => opts.images = Some(val()?.into()),
+            "--ready-file" => opts.ready_file = Some(val()?.into()),
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
+            _ => bail!("unknown argument {a}\n{USAGE}"),
+        }
+    }
+    if opts.volumes_dir.as_os_str().is_empty() {
+        bail!("--volumes-dir is required\n{USAGE}");
+    }
+    Ok(opts)
+}
+
+async fn client(opts: &Opts) -> anyhow::Result<Client> {
+    let config = match &opts.kubeconfig {
+        Some(path) => {
+            let kc = Kubeconfig::read_from(path).with_context(|| format!("reading {}", path.display()))?;
+            Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default()).await?
+        }
+        None => Config::infer().await?,
+    };
+    Ok(Client::try_from(config)?)
+}
+
+/// Shared state of the simulator's loops.
+pub struct Ctx {
+    pub client: Client,
+    pub opts: Opts,
+    pub pods: pods::PodStates,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,kube=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let opts = parse_args()?;
+    std::fs::create_dir_all(&opts.volumes_dir).with_context(|| format!("creating {}", opts.volumes_dir.display()))?;
+    let client = client(&opts).await?;
+    let ctx = Arc::new(Ctx {
+        client,
+        opts,
+        pods: pods::PodStates::default(),
+    });
+
+    node::register(&ctx).await.context("registering the node")?;
+    storage::ensure_classes(&ctx.client)
+        .await
+        .context("creating the StorageClasses")?;
+    if let Some(f) = &ctx.opts.ready_file {
+        std::fs::write(f, format!("node {} ready\n", ctx.opts.node_name))?;
+    }
+    tracing::info!(node = %ctx.opts.node_name, "node registered, simulating");
+
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        _ = node::heartbeat(ctx.clone()) => {}
+        _ = pods::run(ctx.clone()) => {}
+        _ = storage::run_provisioner(ctx.clone()) => {}
+        _ = storage::run_reaper(ctx.clone()) => {}
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    tracing::info!("stopping");
+    Ok(())
+}

@@ -1,0 +1,81 @@
+//! The simulated Node object: registration and a periodic heartbeat.
+//!
+//! The node-lifecycle controller is off in the test control plane, so nothing marks the node
+//! NotReady if the heartbeat stops; the heartbeat only keeps `lastHeartbeatTime` honest for anyone
+//! who looks. Status is written with a merge patch on the status subresource.
+
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::Node;
+use kube::api::{Api, Patch, PatchParams, PostParams};
+use serde_json::json;
+
+use crate::{is_conflict, Ctx, SimError};
+
+const KUBELET_VERSION: &str = "v1.20.2";
+
+fn now() -> String {
+    jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+fn status(name: &str) -> serde_json::Value {
+    let t = now();
+    let cond = |ty: &str, status: &str, reason: &str, message: &str| {
+        json!({"type": ty, "status": status, "reason": reason, "message": message,
+               "lastHeartbeatTime": t, "lastTransitionTime": t})
+    };
+    let resources = json!({"cpu": "8", "memory": "32Gi", "pods": "110", "ephemeral-storage": "100Gi"});
+    json!({
+        "status": {
+            "capacity": resources,
+            "allocatable": resources,
+            "conditions": [
+                cond("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
+                cond("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
+                cond("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
+                cond("Ready", "True", "KubeletReady", "nodesim is posting ready status"),
+            ],
+            "addresses": [
+                {"type": "InternalIP", "address": "127.0.0.1"},
+                {"type": "Hostname", "address": name},
+            ],
+            "nodeInfo": {
+                "architecture": "amd64", "bootID": "nodesim", "containerRuntimeVersion": "nodesim://1",
+                "kernelVersion": "nodesim", "kubeProxyVersion": KUBELET_VERSION, "kubeletVersion": KUBELET_VERSION,
+                "machineID": "nodesim", "operatingSystem": "linux", "osImage": "nodesim", "systemUUID": "nodesim",
+            },
+        }
+    })
+}
+
+/// Create the Node (if absent) and mark it Ready.
+pub async fn register(ctx: &Ctx) -> Result<(), SimError> {
+    let name = &ctx.opts.node_name;
+    let nodes: Api<Node> = Api::all(ctx.client.clone());
+    let node: Node = serde_json::from_value(json!({
+        "apiVersion": "v1", "kind": "Node",
+        "metadata": {"name": name, "labels": {
+            "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
+            "beta.kubernetes.io/os": "linux", "beta.kubernetes.io/arch": "amd64",
+        }},
+    }))?;
+    match nodes.create(&PostParams::default(), &node).await {
+        Ok(_) => {}
+        Err(e) if is_conflict(&e) => {}
+        Err(e) => return Err(e.into()),
+    }
+    nodes
+        .patch_status(name, &PatchParams::default(), &Patch::Merge(status(name)))
+        .await?;
+    Ok(())
+}
+
+/// Refresh the node's status every 30 s, re-creating the node if someone deleted it.
+pub async fn heartbeat(ctx: std::sync::Arc<Ctx>) {
+    loop {
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        if let Err(e) = register(&ctx).await {
+            tracing::warn!("node heartbeat: {e}");
+        }
+    }
+}

@@ -1,0 +1,236 @@
+//! Judging pods and workloads from their status, without I/O.
+//!
+//! Fail fast is the point: `helm --wait` sits out its timeout while a pod is in ImagePullBackOff
+//! (helm/helm#7429). A container waiting for one of [`BROKEN_REASONS`] will not recover on its
+//! own, so the rollout stops at the first sighting with the pod, the reason and the message.
+
+use serde_json::Value as Json;
+
+/// Container waiting reasons that mean the pod is broken, not slow.
+pub const BROKEN_REASONS: &[&str] = &[
+    "ErrImagePull",
+    "ImagePullBackOff",
+    "CrashLoopBackOff",
+    "CreateContainerConfigError",
+    "InvalidImageName",
+];
+
+/// What a pod's status says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PodHealth {
+    /// Running and Ready.
+    Ready,
+    /// Not (yet) ready, for an ordinary reason (scheduling, pulling, starting, probes).
+    Progressing { reason: String },
+    /// Broken: will not become ready without a change (bad image, crash loop, bad config).
+    Broken {
+        container: String,
+        reason: String,
+        message: String,
+    },
+    /// Completed (Job pods).
+    Succeeded,
+    /// The pod failed as a whole.
+    Failed { reason: String, message: String },
+    /// Being deleted.
+    Terminating,
+}
+
+fn s<'a>(v: &'a Json, p: &str) -> &'a str {
+    v.pointer(p).and_then(Json::as_str).unwrap_or("")
+}
+
+/// Judge one pod from its JSON (as the API returns it).
+pub fn pod_health(pod: &Json) -> PodHealth {
+    if pod.pointer("/metadata/deletionTimestamp").is_some_and(|t| !t.is_null()) {
+        return PodHealth::Terminating;
+    }
+    let statuses = ["/status/initContainerStatuses", "/status/containerStatuses"];
+    for path in statuses {
+        for cs in pod.pointer(path).and_then(Json::as_array).into_iter().flatten() {
+            let reason = s(cs, "/state/waiting/reason");
+            if BROKEN_REASONS.contains(&reason) {
+                return PodHealth::Broken {
+                    container: s(cs, "/name").to_string(),
+                    reason: reason.to_string(),
+                    message: s(cs, "/state/waiting/message").to_string(),
+                };
+            }
+        }
+    }
+    match s(pod, "/status/phase") {
+        "Succeeded" => return PodHealth::Succeeded,
+        "Failed" => {
+            return PodHealth::Failed {
+                reason: s(pod, "/status/reason").to_string(),
+                message: s(pod, "/status/message").to_string(),
+            }
+        }
+        _ => {}
+    }
+    let ready = pod
+        .pointer("/status/conditions")
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+        .any(|c| s(c, "/type") == "Ready" && s(c, "/status") == "True");
+    if ready {
+        return PodHealth::Ready;
+    }
+    let phase = s(pod, "/status/phase");
+    let reason = pod
+        .pointer("/status/containerStatuses")
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+        .find_map(|cs| cs.pointer("/state/waiting/reason").and_then(Json::as_str))
+        .map(str::to_string)
+        .unwrap_or_else(|| {
+            if phase.is_empty() {
+                "Pending".to_string()
+            } else {
+                phase.to_string()
+            }
+        });
+    PodHealth::Progressing { reason }
+}
+
+/// Whether a workload has finished rolling out to its current spec.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rollout {
+    Done,
+    InProgress { detail: String },
+}
+
+fn n(v: &Json, p: &str) -> i64 {
+    v.pointer(p).and_then(Json::as_i64).unwrap_or(0)
+}
+
+/// Judge a Deployment, StatefulSet (RollingUpdate) or DaemonSet from its JSON. StatefulSets with
+/// OnDelete are driven pod by pod by the executor and judged per pod instead.
+pub fn rollout(obj: &Json) -> Rollout {
+    let generation = n(obj, "/metadata/generation");
+    let observed = n(obj, "/status/observedGeneration");
+    if observed < generation {
+        return Rollout::InProgress {
+            detail: format!("waiting for the controller to observe generation {generation}"),
+        };
+    }
+    let kind = s(obj, "/kind");
+    let desired = obj.pointer("/spec/replicas").and_then(Json::as_i64).unwrap_or(1);
+    let progress = |updated: i64, ready: i64, total: i64, desired: i64| {
+        if updated >= desired && ready >= desired && total <= desired {
+            Rollout::Done
+        } else {
+            Rollout::InProgress {
+                detail: format!("{updated}/{desired} updated, {ready} ready, {total} total"),
+            }
+        }
+    };
+    match kind {
+        "Deployment" => progress(
+            n(obj, "/status/updatedReplicas"),
+            n(obj, "/status/availableReplicas"),
+            n(obj, "/status/replicas"),
+            desired,
+        ),
+        "StatefulSet" => {
+            let current = s(obj, "/status/currentRevision");
+            let update = s(obj, "/status/updateRevision");
+            let updated = n(obj, "/status/updatedReplicas");
+            let ready = n(obj, "/status/readyReplicas");
+            // After a completed RollingUpdate the controller folds updatedReplicas into currentReplicas.
+            let updated = if !update.is_empty() && current == update {
+                n(obj, "/status/currentReplicas")
+            } else {
+                updated
+            };
+            progress(updated, ready, n(obj, "/status/replicas"), desired)
+        }
+        "DaemonSet" => {
+            let want = n(obj, "/status/desiredNumberScheduled");
+            progress(
+                n(obj, "/status/updatedNumberScheduled"),
+                n(obj, "/status/numberAvailable"),
+                want,
+                want,
+            )
+        }
+        _ => Rollout::Done,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn pod(phase: &str, ready: bool, waiting: Option<(&str, &str)>) -> Json {
+        let mut cs = json!({"name": "app", "ready": ready, "state": {"running": {}}});
+        if let Some((r, m)) = waiting {
+            cs["state"] = json!({"waiting": {"reason": r, "message": m}});
+        }
+        json!({"metadata": {"name": "p"}, "status": {"phase": phase,
+            "conditions": [{"type": "Ready", "status": if ready {"True"} else {"False"}}],
+            "containerStatuses": [cs]}})
+    }
+
+    #[test]
+    fn broken_pods_are_recognised_by_waiting_reason() {
+        for r in BROKEN_REASONS {
+            let h = pod_health(&pod("Pending", false, Some((r, "boom"))));
+            assert_eq!(
+                h,
+                PodHealth::Broken {
+                    container: "app".into(),
+                    reason: r.to_string(),
+                    message: "boom".into()
+                }
+            );
+        }
+        assert_eq!(
+            pod_health(&pod("Pending", false, Some(("ContainerCreating", "")))),
+            PodHealth::Progressing {
+                reason: "ContainerCreating".into()
+            }
+        );
+        assert_eq!(pod_health(&pod("Running", true, None)), PodHealth::Ready);
+        assert_eq!(
+            pod_health(&pod("Running", false, None)),
+            PodHealth::Progressing {
+                reason: "Running".into()
+            }
+        );
+        assert_eq!(pod_health(&pod("Succeeded", false, None)), PodHealth::Succeeded);
+        let mut t = pod("Running", true, None);
+        t["metadata"]["deletionTimestamp"] = json!("2026-11-21T00:00:00Z");
+        assert_eq!(pod_health(&t), PodHealth::Terminating);
+    }
+
+    #[test]
+    fn init_container_crash_loops_count_too() {
+        let p = json!({"status": {"phase": "Pending", "initContainerStatuses": [
+            {"name": "migrate", "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 10s"}}}]}});
+        assert!(matches!(pod_health(&p), PodHealth::Broken { ref container, .. } if container == "migrate"));
+    }
+
+    #[test]
+    fn workload_rollout_needs_observed_generation_and_counts() {
+        let d = json!({"kind": "Deployment", "metadata": {"generation": 2}, "spec": {"replicas": 2},
+            "status": {"observedGeneration": 2, "updatedReplicas": 2, "availableReplicas": 2, "replicas": 3}});
+        assert!(
+            matches!(rollout(&d), Rollout::InProgress { .. }),
+            "an old pod is still there"
+        );
+        let done = json!({"kind": "Deployment", "metadata": {"generation": 2}, "spec": {"replicas": 2},
+            "status": {"observedGeneration": 2, "updatedReplicas": 2, "availableReplicas": 2, "replicas": 2}});
+        assert_eq!(rollout(&done), Rollout::Done);
+        let stale = json!({"kind": "Deployment", "metadata": {"generation": 3}, "spec": {"replicas": 2},
+            "status": {"observedGeneration": 2, "updatedReplicas": 2, "availableReplicas": 2, "replicas": 2}});
+        assert!(matches!(rollout(&stale), Rollout::InProgress { .. }));
+        let sts = json!({"kind": "StatefulSet", "metadata": {"generation": 1}, "spec": {"replicas": 3},
+            "status": {"observedGeneration": 1, "currentRevision": "a", "updateRevision": "a",
+                       "currentReplicas": 3, "readyReplicas": 3, "replicas": 3}});
+        assert_eq!(rollout(&sts), Rollout::Done);
+    }
+}

@@ -1,0 +1,1316 @@
+//! Driving an upgrade (or a rollback) against the cluster, step by step.
+//!
+//! Waiting is always on an observed condition with a deadline: the executor polls the objects it
+//! waits for every [`POLL`] and judges them with [`super::health`]. Polling keeps the code simple
+//! and old-server friendly; 250 ms is well inside the "report within seconds" the fail-fast rule
+//! asks for.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value as Json};
+
+use super::health::{pod_health, rollout, PodHealth, Rollout};
+use crate::analysis::Verdict;
+use crate::cluster::store::{SecretStore, StoreError};
+use crate::cluster::{Cascade, Cluster, ClusterError, ObjRef};
+use crate::diff::{component_name, Action};
+use crate::manifest::{self, Document, ManifestSet, Object};
+use crate::plan::saved::SavedPlan;
+use crate::plan::{self, PlanOptions, ReleaseSide};
+use crate::release::records::History;
+use crate::release::{ChartRecord, Hook, Info, Release, Status};
+
+const POLL: Duration = Duration::from_millis(250);
+
+/// How to apply.
+#[derive(Debug, Clone)]
+pub struct ApplyOptions {
+    /// Go ahead although a volume's verdict is loss.
+    pub accept_data_loss: bool,
+    /// On failure, roll back to the last deployed revision.
+    pub atomic: bool,
+    /// Keep at most this many revisions (0: unlimited), never pruning the last deployed one.
+    pub history_max: usize,
+    /// How long one component (or hook, or migration) may take to become healthy.
+    pub timeout: Duration,
+    /// A command run (`sh -c`) as the pre-upgrade backup when the matrix requires one.
+    pub backup_command: Option<String>,
+    /// Who takes the lock, for the record (`chartup apply by root@host, pid 4242`).
+    pub actor: String,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        ApplyOptions {
+            accept_data_loss: false,
+            atomic: false,
+            history_max: 10,
+            timeout: Duration::from_secs(300),
+            backup_command: None,
+            actor: default_actor(),
+        }
+    }
+}
+
+/// `chartup <verb> by user@host, pid N`: who holds a lock.
+pub fn default_actor() -> String {
+    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    let host = std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "localhost".into());
+    format!("{user}@{host}, pid {}", std::process::id())
+}
+
+/// What the executor reports as it goes (one line each on a terminal, one JSON event with `-o json`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "event", rename_all = "camelCase")]
+pub enum Progress {
+    /// A step starts (`backup`, `pre-upgrade hooks`, `component bookkeeper`…).
+    Step { step: String },
+    /// A component's progress: `bookkeeper  2/3 updated  2 ready`.
+    Component {
+        component: String,
+        updated: i64,
+        desired: i64,
+        ready: i64,
+        elapsed_ms: u128,
+    },
+    /// One pod was replaced and is Ready on the new spec.
+    PodReplaced {
+        component: String,
+        pod: String,
+        elapsed_ms: u128,
+    },
+    /// Something worth knowing that does not stop the run.
+    Warning { message: String },
+    /// The step succeeded.
+    Done { step: String, elapsed_ms: u128 },
+}
+
+/// Receives progress (the CLI prints it).
+pub trait Reporter {
+    fn report(&mut self, p: Progress);
+}
+
+impl<F: FnMut(Progress)> Reporter for F {
+    fn report(&mut self, p: Progress) {
+        self(p)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    #[error("refusing to apply:\n{}", .0.iter().map(|r| format!("  - {r}")).collect::<Vec<_>>().join("\n"))]
+    Refused(Vec<String>),
+    #[error(
+        "release {release} is locked by revision {revision} ({status}, since {since}): {description}\n  \
+         if that operation is dead, run `chartup recover {release} -n {namespace}`"
+    )]
+    Locked {
+        release: String,
+        namespace: String,
+        revision: u32,
+        status: Status,
+        since: String,
+        description: String,
+    },
+    #[error("the plan is stale: {0}\n  make a new plan against the current release")]
+    Stale(String),
+    #[error("{message}")]
+    Failed {
+        revision: u32,
+        message: String,
+        /// With `--atomic`: the rollback's revision, or why the rollback failed too.
+        rollback: Option<Result<u32, String>>,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Cluster(#[from] ClusterError),
+    #[error("{0}")]
+    Other(String),
+}
+
+impl ApplyError {
+    /// True when a rollback was attempted and failed as well.
+    pub fn rollback_failed(&self) -> bool {
+        matches!(
+            self,
+            ApplyError::Failed {
+                rollback: Some(Err(_)),
+                ..
+            }
+        )
+    }
+}
+
+fn ms(t: Instant) -> u128 {
+    t.elapsed().as_millis()
+}
+
+fn obj_ref(o: &Object) -> ObjRef {
+    ObjRef {
+        api_version: o.api_version.clone(),
+        kind: o.key.kind.clone(),
+        namespace: o.key.namespace.clone(),
+        name: o.key.name.clone(),
+    }
+}
+
+/// Helm's release manifest text: `---\n# Source: <path>\n<doc>\n` per document.
+pub fn manifest_text(docs: &[Document]) -> String {
+    let mut out = String::new();
+    for d in docs {
+        out.push_str("---\n");
+        if !d.source.is_empty() {
+            out.push_str(&format!("# Source: {}\n", d.source));
+        }
+        out.push_str(d.text.trim_end_matches('\n'));
+        out.push('\n');
+    }
+    out
+}
+
+fn hook_events(o: &Object) -> Vec<String> {
+    o.annotation("helm.sh/hook")
+        .map(|h| {
+            h.split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn is_hook(o: &Object) -> bool {
+    !hook_events(o).is_empty()
+}
+
+fn hook_weight(o: &Object) -> i64 {
+    o.annotation("helm.sh/hook-weight")
+        .and_then(|w| w.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+fn delete_policies(o: &Object) -> Vec<String> {
+    match o.annotation("helm.sh/hook-delete-policy") {
+        Some(p) => p
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect(),
+        None => vec!["before-hook-creation".to_string()],
+    }
+}
+
+/// The hooks of a rendered side, as Helm records them in a release.
+fn release_hooks(set: &ManifestSet) -> Vec<Hook> {
+    set.objects
+        .iter()
+        .filter(|o| is_hook(o))
+        .map(|o| Hook {
+            name: o.key.name.clone(),
+            kind: o.key.kind.clone(),
+            path: o.source.clone(),
+            manifest: o.text.clone(),
+            events: hook_events(o),
+            weight: hook_weight(o),
+            delete_policies: delete_policies(o),
+            ..Default::default()
+        })
+        .collect()
+}
+
+fn split_hooks(docs: &[Document], ns: &str) -> Result<(ManifestSet, Vec<Document>), ApplyError> {
+    let set = manifest::parse_documents(docs.to_vec(), ns).map_err(|e| ApplyError::Other(e.to_string()))?;
+    let plain: Vec<Document> = set
+        .objects
+        .iter()
+        .filter(|o| !is_hook(o))
+        .map(|o| Document {
+            source: o.source.clone(),
+            text: o.text.clone(),
+        })
+        .collect();
+    Ok((set, plain))
+}
+
+/// A journal line appended to the pending record, for `recover`.
+fn journal(rel: &mut Release, line: impl Into<String>) {
+    let entry = json!({ "at": jiff::Timestamp::now().to_string(), "step": line.into() });
+    match rel.extra.get_mut("chartup_journal").and_then(Json::as_array_mut) {
+        Some(a) => a.push(entry),
+        None => {
+            rel.extra.insert("chartup_journal".into(), Json::Array(vec![entry]));
+        }
+    }
+}
+
+/// The journal of a record, one line per step.
+pub fn journal_lines(rel: &Release) -> Vec<String> {
+    rel.extra
+        .get("chartup_journal")
+        .and_then(Json::as_array)
+        .map(|a| {
+            a.iter()
+                .map(|e| {
+                    format!(
+                        "{}  {}",
+                        e["at"].as_str().unwrap_or(""),
+                        e["step"].as_str().unwrap_or("")
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Refusals that hold before anything changes.
+fn refusals(saved: &SavedPlan, opts: &ApplyOptions) -> Vec<String> {
+    let plan = &saved.plan;
+    let mut out = plan.refusals.clone();
+    if !opts.accept_data_loss {
+        for v in plan.volumes.iter().filter(|v| v.verdict == Verdict::Loss) {
+            out.push(format!(
+                "volume {} of {} would be lost: {} (pass --accept-data-loss to go ahead anyway)",
+                v.volume, v.component, v.reason
+            ));
+        }
+        if plan.volumes.iter().all(|v| v.verdict != Verdict::Loss) && plan.verdict == Verdict::Loss {
+            out.push("the compatibility matrix says this upgrade loses data (pass --accept-data-loss)".into());
+        }
+    }
+    if backup_required(saved) && opts.backup_command.is_none() && backup_jobs(saved).is_empty() {
+        out.push(
+            "the compatibility matrix requires a backup before this upgrade, and none is configured: pass \
+             --backup-command CMD or ship a Job annotated chartup.io/backup: \"true\" in the chart"
+                .into(),
+        );
+    }
+    if !saved.verify() {
+        out.push("the saved plan's fingerprint does not match its content: it was edited after review".into());
+    }
+    out
+}
+
+fn backup_required(saved: &SavedPlan) -> bool {
+    saved
+        .plan
+        .matrix
+        .as_ref()
+        .is_some_and(|m| m.hops.iter().any(|h| h.backup_required))
+}
+
+fn backup_jobs(saved: &SavedPlan) -> Vec<Document> {
+    let ns = &saved.plan.release.namespace;
+    manifest::parse_documents(saved.manifests.to.clone(), ns)
+        .map(|set| {
+            set.objects
+                .iter()
+                .filter(|o| o.key.kind == "Job" && o.annotation("chartup.io/backup") == Some("true"))
+                .map(|o| Document {
+                    source: o.source.clone(),
+                    text: o.text.clone(),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Compare the plan's starting point with the revision the cluster has deployed.
+fn staleness(saved: &SavedPlan, history: &History) -> Option<String> {
+    let ns = &saved.plan.release.namespace;
+    let base = history.baseline();
+    match (saved.plan.base_revision, base) {
+        (Some(want), Some(have)) if u64::from(have.version) != want => {
+            return Some(format!(
+                "it was made against revision {want}, but the release is at revision {}",
+                have.version
+            ))
+        }
+        (Some(want), None) => {
+            return Some(format!(
+                "it was made against revision {want}, but the release has no revisions"
+            ))
+        }
+        _ => {}
+    }
+    let from = manifest::parse_documents(saved.manifests.from.clone(), ns).ok()?;
+    let from_plain: Vec<&Object> = from.objects.iter().filter(|o| !is_hook(o)).collect();
+    match base {
+        None if !from_plain.is_empty() => {
+            Some("it upgrades from a deployed release, but the release does not exist".to_string())
+        }
+        Some(b) => {
+            let deployed = manifest::parse_manifest(&b.manifest, ns).ok()?;
+            let same = deployed.objects.len() == from_plain.len()
+                && from_plain
+                    .iter()
+                    .all(|o| deployed.get(&o.key).is_some_and(|d| d.value == o.value));
+            (!same).then(|| {
+                format!(
+                    "revision {} of {} is deployed with other manifests than the plan's starting point",
+                    b.version, b.name
+                )
+            })
+        }
+        None => None,
+    }
+}
+
+fn chart_record(saved: &SavedPlan) -> ChartRecord {
+    let mut c = ChartRecord::default();
+    if let Some(ch) = &saved.plan.to.chart {
+        c.metadata.insert("name".into(), json!(ch.name));
+        c.metadata.insert("version".into(), json!(ch.version));
+        if let Some(a) = &ch.app_version {
+            c.metadata.insert("appVersion".into(), json!(a));
+        }
+        c.metadata.insert("apiVersion".into(), json!("v2"));
+    }
+    c
+}
+
+/// Apply a reviewed plan. Returns the new revision.
+pub async fn apply(
+    cluster: &Cluster,
+    saved: &SavedPlan,
+    opts: &ApplyOptions,
+    rep: &mut dyn Reporter,
+) -> Result<u32, ApplyError> {
+    let release = saved.plan.release.name.clone();
+    let ns = saved.plan.release.namespace.clone();
+    let refused = refusals(saved, opts);
+    if !refused.is_empty() {
+        return Err(ApplyError::Refused(refused));
+    }
+    let store = SecretStore::new(cluster, &ns);
+    let history = store.history(&release).await?;
+    if let Some(h) = history.lock_holder() {
+        return Err(locked(h, &ns));
+    }
+    if let Some(why) = staleness(saved, &history) {
+        return Err(ApplyError::Stale(why));
+    }
+    let (to_set, to_plain) = split_hooks(&saved.manifests.to, &ns)?;
+    let from_set =
+        manifest::parse_documents(saved.manifests.from.clone(), &ns).map_err(|e| ApplyError::Other(e.to_string()))?;
+    let installing = history.baseline().is_none();
+    let revision = history.next_revision();
+    let now = jiff::Timestamp::now();
+    let mut rel = Release {
+        name: release.clone(),
+        info: Info {
+            first_deployed: history
+                .revisions
+                .first()
+                .and_then(|r| r.info.first_deployed)
+                .or(Some(now)),
+            last_deployed: Some(now),
+            status: if installing {
+                Status::PendingInstall
+            } else {
+                Status::PendingUpgrade
+            },
+            description: format!("chartup apply by {} in progress", opts.actor),
+            ..Default::default()
+        },
+        chart: chart_record(saved),
+        config: Json::Null,
+        manifest: manifest_text(&to_plain),
+        hooks: release_hooks(&to_set),
+        version: revision,
+        namespace: ns.clone(),
+        apply_method: "ssa".into(),
+        extra: Default::default(),
+    };
+    rel.extra.insert("chartup_plan".into(), json!(saved.fingerprint));
+    for old in history.prune_before_create(opts.history_max) {
+        store.delete(&release, old).await?;
+    }
+    match store.create(&rel).await {
+        Ok(()) => {}
+        Err(StoreError::Conflict { .. }) => {
+            let h = store.history(&release).await?;
+            return Err(h.lock_holder().map(|r| locked(r, &ns)).unwrap_or_else(|| {
+                ApplyError::Stale(format!(
+                    "revision {revision} was written by another operation meanwhile"
+                ))
+            }));
+        }
+        Err(e) => return Err(e.into()),
+    }
+
+    let event = if installing { "install" } else { "upgrade" };
+    let mut run = Run {
+        cluster,
+        store: &store,
+        rel: &mut rel,
+        rep,
+        opts,
+    };
+    let result = run.upgrade(saved, &from_set, &to_set, event).await;
+    match result {
+        Ok(()) => {
+            let desc = if installing {
+                "Install complete"
+            } else {
+                "Upgrade complete"
+            };
+            finish(&store, &history, &mut rel, Status::Deployed, desc).await?;
+            Ok(revision)
+        }
+        Err(e) => {
+            let message = format!("UpgradeFailed: {e}");
+            finish(&store, &history, &mut rel, Status::Failed, &message).await?;
+            let rollback = if opts.atomic {
+                match history.deployed().map(|r| r.version) {
+                    Some(target) => {
+                        rep.report(Progress::Step {
+                            step: format!("rolling back to revision {target} (--atomic)"),
+                        });
+                        Some(
+                            rollback(cluster, &release, &ns, Some(target), opts, rep)
+                                .await
+                                .map_err(|e| e.to_string()),
+                        )
+                    }
+                    None => Some(Err("there is no deployed revision to roll back to".into())),
+                }
+            } else {
+                None
+            };
+            Err(ApplyError::Failed {
+                revision,
+                message,
+                rollback,
+            })
+        }
+    }
+}
+
+fn locked(h: &Release, ns: &str) -> ApplyError {
+    ApplyError::Locked {
+        release: h.name.clone(),
+        namespace: ns.to_string(),
+        revision: h.version,
+        status: h.status(),
+        since: h
+            .info
+            .last_deployed
+            .map(|t| t.to_string())
+            .unwrap_or_else(|| "an unknown time".into()),
+        description: h.info.description.clone(),
+    }
+}
+
+/// Close the pending record and supersede the revision it replaces.
+async fn finish(
+    store: &SecretStore<'_>,
+    history: &History,
+    rel: &mut Release,
+    status: Status,
+    description: &str,
+) -> Result<(), ApplyError> {
+    rel.info.status = status;
+    rel.info.description = description.to_string();
+    journal(rel, format!("finished: {description}"));
+    store.update(rel).await?;
+    if status == Status::Deployed {
+        for old in history
+            .revisions
+            .iter()
+            .filter(|r| r.status() == Status::Deployed && r.version != rel.version)
+        {
+            let mut o = old.clone();
+            o.info.status = Status::Superseded;
+            store.update(&o).await?;
+        }
+    }
+    Ok(())
+}
+
+/// One run of the executor, holding the pending record it journals into.
+struct Run<'a, 'b> {
+    cluster: &'a Cluster,
+    store: &'a SecretStore<'a>,
+    rel: &'b mut Release,
+    rep: &'b mut dyn Reporter,
+    opts: &'a ApplyOptions,
+}
+
+impl Run<'_, '_> {
+    async fn note(&mut self, line: String) -> Result<(), ApplyError> {
+        journal(self.rel, line);
+        self.store.update(self.rel).await?;
+        Ok(())
+    }
+
+    async fn upgrade(
+        &mut self,
+        saved: &SavedPlan,
+        from: &ManifestSet,
+        to: &ManifestSet,
+        event: &str,
+    ) -> Result<(), ApplyError> {
+        let ns = saved.plan.release.namespace.clone();
+        let release = saved.plan.release.name.clone();
+        // Preflight: every object the plan writes must pass a server-side dry run first.
+        self.rep.report(Progress::Step {
+            step: "preflight (server-side dry run)".into(),
+        });
+        let t = Instant::now();
+        for o in to.objects.iter().filter(|o| !is_hook(o)) {
+            let recreate = saved
+                .plan
+                .changes
+                .iter()
+                .any(|c| c.key == o.key && matches!(c.action, Action::Recreate));
+            // A recreate's new spec cannot be dry-run as an update of the live object (that is why
+            // it is recreated); the plan already named its immutable fields.
+            if recreate {
+                continue;
+            }
+            self.cluster.apply(&o.value, true).await.map_err(|e| {
+                ApplyError::Other(format!(
+                    "preflight: {} rejected by the server: {}",
+                    o.key,
+                    e.server_message()
+                ))
+            })?;
+        }
+        self.rep.report(Progress::Done {
+            step: "preflight".into(),
+            elapsed_ms: ms(t),
+        });
+
+        // 1. Backup.
+        if backup_required(saved) {
+            self.backup(saved, &ns).await?;
+        }
+        // 2. Pre hooks.
+        self.hooks(to, &format!("pre-{event}")).await?;
+        // 3. Everything that is not a pod controller, in Helm's install order.
+        let changes: BTreeMap<_, _> = saved.plan.changes.iter().map(|c| (c.key.clone(), c)).collect();
+        self.rep.report(Progress::Step {
+            step: "configuration and services".into(),
+        });
+        for o in to.objects.iter().filter(|o| !is_hook(o) && !o.is_workload()) {
+            let action = changes.get(&o.key).map(|c| c.action).unwrap_or(Action::Add);
+            if action == Action::Unchanged {
+                continue;
+            }
+            if action == Action::Recreate {
+                self.cluster.delete(&obj_ref(o), Cascade::Background, false).await?;
+                self.wait_gone(&obj_ref(o)).await?;
+            }
+            self.cluster.apply(&o.value, false).await?;
+        }
+        self.note("applied configuration objects".into()).await?;
+
+        // 4. Workloads, component by component.
+        let steps = component_steps(saved, to);
+        for (component, keys) in steps {
+            self.rep.report(Progress::Step {
+                step: format!("component {component}"),
+            });
+            let t = Instant::now();
+            for key in &keys {
+                let Some(o) = to.get(key) else { continue };
+                let change = changes.get(key);
+                let action = change.map(|c| c.action).unwrap_or(Action::Add);
+                if action == Action::Unchanged {
+                    continue;
+                }
+                if matches!(action, Action::Recreate | Action::KindChange) {
+                    let old_key = change.and_then(|c| c.old_key.clone()).unwrap_or_else(|| key.clone());
+                    if let Some(old) = from.get(&old_key) {
+                        // Orphan the pods: the new controller adopts or replaces them one by one.
+                        let cascade = if action == Action::Recreate {
+                            Cascade::Orphan
+                        } else {
+                            Cascade::Background
+                        };
+                        self.cluster.delete(&obj_ref(old), cascade, false).await?;
+                        self.wait_gone(&obj_ref(old)).await?;
+                        self.note(format!("deleted {} for {}", old.key, action.as_str()))
+                            .await?;
+                    }
+                }
+                let (live, _) = self.cluster.apply(&o.value, false).await?;
+                self.note(format!("applied {}", o.key)).await?;
+                self.roll(&component, o, &live, t).await?;
+            }
+            self.rep.report(Progress::Done {
+                step: format!("component {component}"),
+                elapsed_ms: ms(t),
+            });
+            self.note(format!("component {component} healthy")).await?;
+        }
+
+        // 5. Post hooks.
+        self.hooks(to, &format!("post-{event}")).await?;
+        // 6. Migrations, after the whole rollout is healthy.
+        self.migrations(saved, to, &release, &ns).await?;
+        // 7. Prune what left the chart.
+        self.prune(saved, from).await?;
+        Ok(())
+    }
+
+    async fn wait_gone(&mut self, r: &ObjRef) -> Result<(), ApplyError> {
+        let deadline = Instant::now() + self.opts.timeout;
+        while self.cluster.get(r).await?.is_some() {
+            if Instant::now() > deadline {
+                return Err(ApplyError::Other(format!(
+                    "{r} was not deleted within {:?}",
+                    self.opts.timeout
+                )));
+            }
+            tokio::time::sleep(POLL).await;
+        }
+        Ok(())
+    }
+
+    /// Bring one applied workload to health: pod by pod for OnDelete StatefulSets, else follow
+    /// the controller's rollout. Fails fast on a broken pod.
+    async fn roll(&mut self, component: &str, o: &Object, applied: &Json, t0: Instant) -> Result<(), ApplyError> {
+        let r = obj_ref(o);
+        let selector = match_labels(&o.value);
+        let on_delete = o.key.kind == "StatefulSet"
+            && o.value.pointer("/spec/updateStrategy/type").and_then(Json::as_str) == Some("OnDelete");
+        let deadline = Instant::now() + self.opts.timeout;
+        // Wait for the controller to see the new generation.
+        let gen = applied
+            .pointer("/metadata/generation")
+            .and_then(Json::as_i64)
+            .unwrap_or(0);
+        let live = loop {
+            let live = self
+                .cluster
+                .get(&r)
+                .await?
+                .ok_or_else(|| ApplyError::Other(format!("{r} vanished")))?;
+            if live
+                .pointer("/status/observedGeneration")
+                .and_then(Json::as_i64)
+                .unwrap_or(0)
+                >= gen
+            {
+                break live;
+            }
+            self.check_deadline(deadline, &r, "to be observed by its controller")?;
+            tokio::time::sleep(POLL).await;
+        };
+        if on_delete {
+            let update_rev = live
+                .pointer("/status/updateRevision")
+                .and_then(Json::as_str)
+                .unwrap_or("")
+                .to_string();
+            let mut pods = self.pods(&o.key.namespace, &selector).await?;
+            pods.sort_by_key(|p| std::cmp::Reverse(ordinal(p)));
+            for p in pods {
+                let name = p
+                    .pointer("/metadata/name")
+                    .and_then(Json::as_str)
+                    .unwrap_or("")
+                    .to_string();
+                let hash = p
+                    .pointer("/metadata/labels/controller-revision-hash")
+                    .and_then(Json::as_str)
+                    .unwrap_or("");
+                if hash == update_rev && pod_health(&p) == PodHealth::Ready {
+                    continue;
+                }
+                let t = Instant::now();
+                let pod_ref = ObjRef {
+                    api_version: "v1".into(),
+                    kind: "Pod".into(),
+                    namespace: o.key.namespace.clone(),
+                    name: name.clone(),
+                };
+                let uid = p.pointer("/metadata/uid").cloned();
+                self.cluster.delete(&pod_ref, Cascade::Background, false).await?;
+                self.note(format!("deleted pod {name} to update it")).await?;
+                let deadline = Instant::now() + self.opts.timeout;
+                loop {
+                    if let Some(np) = self.cluster.get(&pod_ref).await? {
+                        let fresh = np.pointer("/metadata/uid").cloned() != uid;
+                        let h = np
+                            .pointer("/metadata/labels/controller-revision-hash")
+                            .and_then(Json::as_str)
+                            .unwrap_or("");
+                        match pod_health(&np) {
+                            PodHealth::Ready if fresh && h == update_rev => break,
+                            PodHealth::Broken {
+                                reason,
+                                message,
+                                container,
+                            } if fresh => return Err(broken(&name, &container, &reason, &message)),
+                            _ => {}
+                        }
+                    }
+                    self.check_deadline(deadline, &pod_ref, "to be Ready on the new spec")?;
+                    tokio::time::sleep(POLL).await;
+                }
+                self.rep.report(Progress::PodReplaced {
+                    component: component.into(),
+                    pod: name.clone(),
+                    elapsed_ms: ms(t),
+                });
+                self.note(format!("pod {name} Ready on the new spec")).await?;
+                let live = self.cluster.get(&r).await?.unwrap_or(Json::Null);
+                self.progress(component, &live, t0);
+            }
+            return Ok(());
+        }
+        let mut last = String::new();
+        loop {
+            let live = self
+                .cluster
+                .get(&r)
+                .await?
+                .ok_or_else(|| ApplyError::Other(format!("{r} vanished")))?;
+            for p in self.pods(&o.key.namespace, &selector).await? {
+                if let PodHealth::Broken {
+                    container,
+                    reason,
+                    message,
+                } = pod_health(&p)
+                {
+                    let name = p.pointer("/metadata/name").and_then(Json::as_str).unwrap_or("");
+                    return Err(broken(name, &container, &reason, &message));
+                }
+            }
+            match rollout(&live) {
+                Rollout::Done => {
+                    self.progress(component, &live, t0);
+                    return Ok(());
+                }
+                Rollout::InProgress { detail } => {
+                    if detail != last {
+                        self.progress(component, &live, t0);
+                        last = detail;
+                    }
+                }
+            }
+            self.check_deadline(deadline, &r, "to roll out")?;
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    fn progress(&mut self, component: &str, live: &Json, t0: Instant) {
+        let n = |p: &str| live.pointer(p).and_then(Json::as_i64).unwrap_or(0);
+        let desired = live.pointer("/spec/replicas").and_then(Json::as_i64).unwrap_or(1);
+        self.rep.report(Progress::Component {
+            component: component.into(),
+            updated: n("/status/updatedReplicas"),
+            desired,
+            ready: n("/status/readyReplicas").max(n("/status/availableReplicas")),
+            elapsed_ms: ms(t0),
+        });
+    }
+
+    fn check_deadline(&self, deadline: Instant, r: &ObjRef, what: &str) -> Result<(), ApplyError> {
+        if Instant::now() > deadline {
+            return Err(ApplyError::Other(format!(
+                "timed out after {:?} waiting for {r} {what}",
+                self.opts.timeout
+            )));
+        }
+        Ok(())
+    }
+
+    async fn pods(&self, ns: &str, selector: &str) -> Result<Vec<Json>, ApplyError> {
+        if selector.is_empty() {
+            return Ok(vec![]);
+        }
+        Ok(self.cluster.list("v1", "Pod", ns, Some(selector)).await?)
+    }
+
+    /// Run the hooks for `event` by weight then name, honouring delete policies.
+    async fn hooks(&mut self, to: &ManifestSet, event: &str) -> Result<(), ApplyError> {
+        let mut hooks: Vec<&Object> = to
+            .objects
+            .iter()
+            .filter(|o| hook_events(o).iter().any(|e| e == event))
+            .collect();
+        if hooks.is_empty() {
+            return Ok(());
+        }
+        hooks.sort_by(|a, b| hook_weight(a).cmp(&hook_weight(b)).then(a.key.name.cmp(&b.key.name)));
+        self.rep.report(Progress::Step {
+            step: format!("{event} hooks"),
+        });
+        for h in hooks {
+            let policies = delete_policies(h);
+            let r = obj_ref(h);
+            if policies.iter().any(|p| p == "before-hook-creation") {
+                self.cluster.delete(&r, Cascade::Background, false).await?;
+                self.wait_gone(&r).await?;
+            }
+            self.cluster.apply(&h.value, false).await?;
+            let ok = self.complete(&r).await;
+            let delete = match &ok {
+                Ok(()) => policies.iter().any(|p| p == "hook-succeeded"),
+                Err(_) => policies.iter().any(|p| p == "hook-failed"),
+            };
+            if delete {
+                self.cluster.delete(&r, Cascade::Background, false).await?;
+            }
+            ok.map_err(|e| ApplyError::Other(format!("{event} hook {}: {e}", h.key)))?;
+            self.note(format!("{event} hook {} succeeded", h.key)).await?;
+        }
+        Ok(())
+    }
+
+    /// Wait for a Job (or Pod) to complete; other kinds are done once applied.
+    async fn complete(&mut self, r: &ObjRef) -> Result<(), ApplyError> {
+        let deadline = Instant::now() + self.opts.timeout;
+        loop {
+            let live = self.cluster.get(r).await?.unwrap_or(Json::Null);
+            match r.kind.as_str() {
+                "Job" => {
+                    let conds = live
+                        .pointer("/status/conditions")
+                        .and_then(Json::as_array)
+                        .cloned()
+                        .unwrap_or_default();
+                    let has = |t: &str| conds.iter().any(|c| c["type"] == t && c["status"] == "True");
+                    if has("Complete") {
+                        return Ok(());
+                    }
+                    if has("Failed") {
+                        return Err(ApplyError::Other(format!("{r} failed")));
+                    }
+                    let selector = format!("job-name={}", r.name);
+                    for p in self.pods(&r.namespace, &selector).await? {
+                        if let PodHealth::Broken {
+                            container,
+                            reason,
+                            message,
+                        } = pod_health(&p)
+                        {
+                            let name = p.pointer("/metadata/name").and_then(Json::as_str).unwrap_or("");
+                            return Err(broken(name, &container, &reason, &message));
+                        }
+                    }
+                }
+                "Pod" => match pod_health(&live) {
+                    PodHealth::Succeeded => return Ok(()),
+                    PodHealth::Failed { reason, message } => {
+                        return Err(ApplyError::Other(format!("{r} failed: {reason} {message}")))
+                    }
+                    PodHealth::Broken {
+                        container,
+                        reason,
+                        message,
+                    } => return Err(broken(&r.name, &container, &reason, &message)),
+                    _ => {}
+                },
+                _ => return Ok(()),
+            }
+            self.check_deadline(deadline, r, "to complete")?;
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    async fn backup(&mut self, saved: &SavedPlan, ns: &str) -> Result<(), ApplyError> {
+        self.rep.report(Progress::Step { step: "backup".into() });
+        let t = Instant::now();
+        if let Some(cmd) = &self.opts.backup_command {
+            let status = tokio::process::Command::new("sh")
+                .arg("-c")
+                .arg(cmd)
+                .env("CHARTUP_RELEASE", &saved.plan.release.name)
+                .env("CHARTUP_NAMESPACE", ns)
+                .status()
+                .await
+                .map_err(|e| ApplyError::Other(format!("backup command could not start: {e}")))?;
+            if !status.success() {
+                return Err(ApplyError::Other(format!("backup command failed ({status}): {cmd}")));
+            }
+            self.note(format!("backup command succeeded: {cmd}")).await?;
+        }
+        for doc in backup_jobs(saved) {
+            let set = manifest::parse_documents(vec![doc], ns).map_err(|e| ApplyError::Other(e.to_string()))?;
+            for o in &set.objects {
+                let r = obj_ref(o);
+                self.cluster.delete(&r, Cascade::Background, false).await?;
+                self.wait_gone(&r).await?;
+                self.cluster.apply(&o.value, false).await?;
+                self.complete(&r)
+                    .await
+                    .map_err(|e| ApplyError::Other(format!("backup job {}: {e}", o.key)))?;
+                self.note(format!("backup job {} succeeded", o.key)).await?;
+            }
+        }
+        self.rep.report(Progress::Done {
+            step: "backup".into(),
+            elapsed_ms: ms(t),
+        });
+        Ok(())
+    }
+
+    /// Run each hop's migration scripts in order, once each, as Jobs built from the component's
+    /// workload: its first container's image, the script mounted from a ConfigMap, and the command
+    /// in the workload's `chartup.io/migration-command` annotation (the script's path is in
+    /// `$MIGRATION_FILE`).
+    async fn migrations(
+        &mut self,
+        saved: &SavedPlan,
+        to: &ManifestSet,
+        release: &str,
+        ns: &str,
+    ) -> Result<(), ApplyError> {
+        let Some(m) = &saved.plan.matrix else { return Ok(()) };
+        let scripts: Vec<_> = m.hops.iter().flat_map(|h| h.migrations.iter()).collect();
+        if scripts.is_empty() {
+            return Ok(());
+        }
+        self.rep.report(Progress::Step {
+            step: format!("migrations ({})", scripts.len()),
+        });
+        for (i, mg) in scripts.iter().enumerate() {
+            let comp = mg.component.clone().unwrap_or_default();
+            let workload = to
+                .objects
+                .iter()
+                .find(|o| o.is_workload() && (component_name(o) == comp || o.key.name.contains(&comp)))
+                .ok_or_else(|| {
+                    ApplyError::Other(format!("migration {}: no workload for component {comp:?}", mg.file))
+                })?;
+            let command = workload.annotation("chartup.io/migration-command").ok_or_else(|| {
+                ApplyError::Other(format!(
+                    "migration {}: {} has no chartup.io/migration-command annotation saying how to run a script",
+                    mg.file, workload.key
+                ))
+            })?;
+            let image = workload
+                .value
+                .pointer("/spec/template/spec/containers/0/image")
+                .and_then(Json::as_str)
+                .unwrap_or("busybox")
+                .to_string();
+            let text = saved.scripts.get(&mg.path).cloned().unwrap_or_default();
+            let stem: String = mg
+                .file
+                .trim_end_matches(".sql")
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() {
+                        c.to_ascii_lowercase()
+                    } else {
+                        '-'
+                    }
+                })
+                .collect();
+            let name = format!("{release}-migrate-{:02}-{stem}", i + 1);
+            let cm = json!({"apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": name, "namespace": ns, "labels": {"chartup.io/migration": "true", "app.kubernetes.io/instance": release}},
+                "data": {mg.file.clone(): text}});
+            let job = json!({"apiVersion": "batch/v1", "kind": "Job",
+                "metadata": {"name": name, "namespace": ns, "labels": {"chartup.io/migration": "true", "app.kubernetes.io/instance": release},
+                             "annotations": {"chartup.io/migration-from": mg.from, "chartup.io/migration-to": mg.to, "chartup.io/migration-file": mg.file}},
+                "spec": {"backoffLimit": 0, "template": {"metadata": {"labels": {"chartup.io/migration": "true"}}, "spec": {
+                    "restartPolicy": "Never",
+                    "containers": [{"name": "migrate", "image": image, "command": ["sh", "-c", command],
+                        "env": [{"name": "MIGRATION_FILE", "value": format!("/migrations/{}", mg.file)}],
+                        "volumeMounts": [{"name": "script", "mountPath": "/migrations"}]}],
+                    "volumes": [{"name": "script", "configMap": {"name": name}}]}}}});
+            let r = ObjRef {
+                api_version: "batch/v1".into(),
+                kind: "Job".into(),
+                namespace: ns.into(),
+                name: name.clone(),
+            };
+            if self.cluster.get(&r).await?.is_some() {
+                // A run interrupted after this migration started: it ran (or is running) already.
+                self.complete(&r).await?;
+                continue;
+            }
+            self.cluster.apply(&cm, false).await?;
+            self.cluster.apply(&job, false).await?;
+            self.complete(&r)
+                .await
+                .map_err(|e| ApplyError::Other(format!("migration {}: {e}", mg.file)))?;
+            self.note(format!("migration {} ({} → {}) succeeded", mg.file, mg.from, mg.to))
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn prune(&mut self, saved: &SavedPlan, from: &ManifestSet) -> Result<(), ApplyError> {
+        let removed: Vec<&Object> = saved
+            .plan
+            .changes
+            .iter()
+            .filter(|c| c.action == Action::Remove)
+            .filter_map(|c| from.get(&c.key))
+            .filter(|o| !is_hook(o))
+            .collect();
+        if removed.is_empty() {
+            return Ok(());
+        }
+        self.rep.report(Progress::Step { step: "prune".into() });
+        for o in removed {
+            if o.kept_on_delete() {
+                self.rep.report(Progress::Warning {
+                    message: format!("kept {} (helm.sh/resource-policy: keep)", o.key),
+                });
+                continue;
+            }
+            if o.key.kind == "PersistentVolumeClaim" && !self.opts.accept_data_loss {
+                self.rep.report(Progress::Warning {
+                    message: format!("kept {}: claims are pruned only with --accept-data-loss", o.key),
+                });
+                continue;
+            }
+            self.cluster.delete(&obj_ref(o), Cascade::Background, false).await?;
+            self.note(format!("pruned {}", o.key)).await?;
+        }
+        Ok(())
+    }
+}
+
+fn broken(pod: &str, container: &str, reason: &str, message: &str) -> ApplyError {
+    ApplyError::Other(format!("pod {pod} (container {container}) is {reason}: {message}"))
+}
+
+/// `matchLabels` of a workload's selector as a label selector string.
+fn match_labels(o: &Json) -> String {
+    o.pointer("/spec/selector/matchLabels")
+        .and_then(Json::as_object)
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .unwrap_or_default()
+}
+
+fn ordinal(pod: &Json) -> i64 {
+    pod.pointer("/metadata/name")
+        .and_then(Json::as_str)
+        .and_then(|n| n.rsplit('-').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(-1)
+}
+
+/// Workloads grouped into components: the plan's rollout steps (matrix order) first, then every
+/// other workload in Helm's install order, each its own component.
+fn component_steps(saved: &SavedPlan, to: &ManifestSet) -> Vec<(String, Vec<manifest::ObjectKey>)> {
+    let mut steps: Vec<(String, Vec<manifest::ObjectKey>)> = Vec::new();
+    let mut placed = std::collections::BTreeSet::new();
+    for s in &saved.plan.rollout {
+        let keys: Vec<_> = to
+            .objects
+            .iter()
+            .filter(|o| !is_hook(o) && o.is_workload() && s.objects.contains(&o.key.to_string()))
+            .map(|o| o.key.clone())
+            .collect();
+        placed.extend(keys.iter().cloned());
+        if !keys.is_empty() {
+            steps.push((s.component.clone(), keys));
+        }
+    }
+    for o in to
+        .objects
+        .iter()
+        .filter(|o| !is_hook(o) && o.is_workload() && !placed.contains(&o.key))
+    {
+        steps.push((component_name(o), vec![o.key.clone()]));
+    }
+    steps
+}
+
+/// Roll `release` back to `revision` (default: the previous deployed one), as a new revision
+/// `Rollback to N`: planned like an upgrade from the current manifest to the target's, refused on
+/// a loss verdict unless accepted, executed in order and pod by pod.
+pub async fn rollback(
+    cluster: &Cluster,
+    release: &str,
+    ns: &str,
+    revision: Option<u32>,
+    opts: &ApplyOptions,
+    rep: &mut dyn Reporter,
+) -> Result<u32, ApplyError> {
+    let store = SecretStore::new(cluster, ns);
+    let history = store.history(release).await?;
+    if history.revisions.is_empty() {
+        return Err(ApplyError::Other(format!(
+            "release {release} not found in namespace {ns}"
+        )));
+    }
+    if let Some(h) = history.lock_holder() {
+        return Err(locked(h, ns));
+    }
+    let current = history
+        .last()
+        .cloned()
+        .ok_or_else(|| ApplyError::Other("no revisions".into()))?;
+    let target = match revision {
+        Some(r) => history
+            .get(r)
+            .cloned()
+            .ok_or_else(|| ApplyError::Other(format!("release {release} has no revision {r}")))?,
+        None => history
+            .revisions
+            .iter()
+            .rev()
+            .find(|r| r.version < current.version && matches!(r.status(), Status::Superseded | Status::Deployed))
+            .cloned()
+            .ok_or_else(|| ApplyError::Other(format!("release {release} has no earlier revision to roll back to")))?,
+    };
+    let from_docs = manifest::split_documents(&history.deployed().unwrap_or(&current).manifest);
+    let to_docs = manifest::split_documents(&target.manifest);
+    let old = ReleaseSide::new(&format!("revision {}", current.version), from_docs, ns)
+        .map_err(|e| ApplyError::Other(e.to_string()))?;
+    let new = ReleaseSide::new(&format!("revision {}", target.version), to_docs, ns)
+        .map_err(|e| ApplyError::Other(e.to_string()))?;
+    let popts = PlanOptions {
+        release: release.into(),
+        namespace: ns.into(),
+        ..Default::default()
+    };
+    let plan = plan::build(&old, &new, None, &popts);
+    if plan.volumes.iter().any(|v| v.verdict == Verdict::Loss) && !opts.accept_data_loss {
+        return Err(ApplyError::Refused(
+            plan.volumes
+                .iter()
+                .filter(|v| v.verdict == Verdict::Loss)
+                .map(|v| {
+                    format!(
+                        "rolling back loses volume {} of {}: {}",
+                        v.volume, v.component, v.reason
+                    )
+                })
+                .collect(),
+        ));
+    }
+    rep.report(Progress::Warning {
+        message: "rollback restores manifests only: volumes and database schemas are not rolled back".into(),
+    });
+    let mut saved = SavedPlan::new(plan, &old, &new).map_err(ApplyError::Other)?;
+    saved.plan.base_revision = history.baseline().map(|r| u64::from(r.version));
+    saved.manifests.from = manifest::split_documents(&history.deployed().unwrap_or(&current).manifest);
+    let revision = history.next_revision();
+    let now = jiff::Timestamp::now();
+    let (to_set, _) = split_hooks(&saved.manifests.to, ns)?;
+    let from_set =
+        manifest::parse_documents(saved.manifests.from.clone(), ns).map_err(|e| ApplyError::Other(e.to_string()))?;
+    let mut rel = Release {
+        name: release.into(),
+        info: Info {
+            first_deployed: current.info.first_deployed,
+            last_deployed: Some(now),
+            status: Status::PendingRollback,
+            description: format!("Rollback to {}", target.version),
+            ..Default::default()
+        },
+        chart: target.chart.clone(),
+        config: target.config.clone(),
+        manifest: target.manifest.clone(),
+        hooks: target.hooks.clone(),
+        version: revision,
+        namespace: ns.into(),
+        apply_method: "ssa".into(),
+        extra: Default::default(),
+    };
+    rel.extra.insert("rollback_revision".into(), json!(target.version));
+    for old in history.prune_before_create(opts.history_max) {
+        store.delete(release, old).await?;
+    }
+    store.create(&rel).await?;
+    let mut run = Run {
+        cluster,
+        store: &store,
+        rel: &mut rel,
+        rep,
+        opts,
+    };
+    match run.upgrade(&saved, &from_set, &to_set, "rollback").await {
+        Ok(()) => {
+            let desc = format!("Rollback to {}", target.version);
+            finish(&store, &history, &mut rel, Status::Deployed, &desc).await?;
+            Ok(revision)
+        }
+        Err(e) => {
+            let message = format!("RollbackFailed: {e}");
+            finish(&store, &history, &mut rel, Status::Failed, &message).await?;
+            Err(ApplyError::Failed {
+                revision,
+                message,
+                rollback: None,
+            })
+        }
+    }
+}
+
+/// Release a lock left by a crashed run: the pending revision becomes `failed`, with an account
+/// of what the interrupted run had done. Returns that account.
+pub async fn recover(cluster: &Cluster, release: &str, ns: &str) -> Result<(Release, Vec<String>), ApplyError> {
+    let store = SecretStore::new(cluster, ns);
+    let history = store.history(release).await?;
+    let Some(holder) = history.lock_holder().cloned() else {
+        return Err(ApplyError::Other(format!(
+            "release {release} in namespace {ns} is not locked: nothing to recover"
+        )));
+    };
+    let done = journal_lines(&holder);
+    let mut rel = holder.clone();
+    rel.info.status = Status::Failed;
+    rel.info.description = format!(
+        "Release unlocked from stale '{}' state by chartup recover ({} step(s) had completed)",
+        holder.status(),
+        done.len()
+    );
+    journal(&mut rel, "recovered: lock released");
+    store.update(&rel).await?;
+    Ok((rel, done))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manifest_text_matches_helms_layout() {
+        let docs = vec![
+            Document {
+                source: "db/templates/a.yaml".into(),
+                text: "kind: A\n".into(),
+            },
+            Document {
+                source: "db/templates/b.yaml".into(),
+                text: "kind: B".into(),
+            },
+        ];
+        assert_eq!(
+            manifest_text(&docs),
+            "---\n# Source: db/templates/a.yaml\nkind: A\n---\n# Source: db/templates/b.yaml\nkind: B\n"
+        );
+    }
+
+    #[test]
+    fn selectors_and_ordinals() {
+        let sts = json!({"spec": {"selector": {"matchLabels": {"app": "db", "tier": "x"}}}});
+        assert_eq!(match_labels(&sts), "app=db,tier=x");
+        assert_eq!(ordinal(&json!({"metadata": {"name": "db-12"}})), 12);
+        assert_eq!(ordinal(&json!({"metadata": {"name": "db"}})), -1);
+    }
+
+    #[test]
+    fn journal_round_trips_through_the_record() {
+        let mut rel: Release = serde_json::from_value(json!({"name": "r", "version": 1})).unwrap();
+        journal(&mut rel, "applied x");
+        journal(&mut rel, "applied y");
+        let text = crate::release::codec::encode(&rel).unwrap();
+        let back = crate::release::codec::decode(&text).unwrap();
+        let lines = journal_lines(&back);
+        assert_eq!(lines.len(), 2);
+        assert!(lines[1].ends_with("applied y"));
+    }
+}
