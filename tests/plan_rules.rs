@@ -458,3 +458,44 @@ fn renderer_matches_helm_on_every_example() {
         }
     }
 }
+
+#[test]
+fn matrix_and_analysis_disagree_and_the_worse_wins() {
+    // A stricter matrix than the manifests show: it says existing claims lose data across 1.9.0.
+    let strict = chartup::matrix::parse(
+        "matrix: 1\nchart: fate\nversions: [1.8.0, 1.9.0]\nupgrades:\n  - from: \"<1.9.0\"\n    to: \">=1.9.0\"\n    dataLoss: {existingClaim: loss}\n",
+        "strict.yaml",
+        None,
+    )
+    .unwrap();
+    let case = fate("charts/fate/1.8.0", "charts/fate/1.9.0", EXISTING_CLAIMS);
+    let (old, new) = case.sides();
+    let p = plan::build(&old, &new, Some(&strict), &case.options());
+    assert_eq!(
+        (p.analysis_verdict, p.matrix_verdict, p.verdict),
+        (Verdict::Safe, Some(Verdict::Loss), Verdict::Loss)
+    );
+    assert!(p
+        .warnings
+        .iter()
+        .any(|w| w.contains("the matrix says loss") && w.contains("analysis of the manifests finds safe")));
+    // And the other way round: a lenient matrix does not hide what the analysis finds.
+    let lenient = chartup::matrix::parse(
+        "matrix: 1\nchart: fate\nversions: [1.8.0, 1.9.0]\nupgrades:\n  - from: \"*\"\n    to: \"*\"\n    dataLoss: {storageClass: no-loss}\n",
+        "lenient.yaml",
+        None,
+    )
+    .unwrap();
+    let case = fate("charts/fate/1.8.0", "charts/fate/1.9.0", STORAGE_CLASS);
+    let (old, new) = case.sides();
+    let p = plan::build(&old, &new, Some(&lenient), &case.options());
+    assert_eq!(
+        (p.analysis_verdict, p.matrix_verdict, p.verdict),
+        (Verdict::Loss, Some(Verdict::Safe), Verdict::Loss)
+    );
+    let text = plan::text::render(&p, false);
+    assert!(
+        text.contains("Verdict: data loss (analysis: loss, matrix: safe)"),
+        "{text}"
+    );
+}
