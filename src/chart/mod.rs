@@ -147,7 +147,7 @@ pub fn load_values(data: &[u8]) -> Result<Map, String> {
     let text = String::from_utf8_lossy(data);
     let mut values = Map::new();
     // One splitter for every YAML stream (apimachinery's YAMLReader, as Helm 4's LoadValues).
-    for doc in crate::yaml::split_documents(&text).map_err(|e| e.to_string())? {
+    for doc in crate::yaml::split_documents(&text).map_err(|e| format!("error reading yaml document: {e}"))? {
         let v = yaml_value(&doc).map_err(|e| format!("cannot unmarshal yaml document: {e}"))?;
         let current = match v {
             Value::Nil => Map::new(),
