@@ -10,7 +10,7 @@ command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 export RUSTC_BOOTSTRAP=1
 for t in template_parse strvals; do
   echo "== fuzzing $t for ${secs}s"
-  cargo fuzz run "$t" --sanitizer none -- -max_total_time="$secs" -max_len=4096 -rss_limit_mb=2048 2>&1 |
+  cargo fuzz run "$t" --sanitizer none -O -- -max_total_time="$secs" -max_len=4096 -rss_limit_mb=2048 2>&1 |
     grep -E "^(#[0-9]+.*DONE|Done|==[0-9]+==|SUMMARY|artifact_prefix|Test unit written)" || true
   if ls fuzz/artifacts/"$t"/crash-* fuzz/artifacts/"$t"/timeout-* fuzz/artifacts/"$t"/oom-* >/dev/null 2>&1; then
     echo "!! $t: findings in fuzz/artifacts/$t/"; ls fuzz/artifacts/"$t"/
