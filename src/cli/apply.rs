@@ -274,15 +274,9 @@ pub struct Args {
     /// Namespace of the release (RELEASE CHART form; a saved plan names its own)
     #[arg(short = 'n', long)]
     pub namespace: Option<String>,
-    /// Values file (repeatable; RELEASE CHART form)
-    #[arg(short = 'f', long = "values", value_name = "FILE")]
-    pub values: Vec<PathBuf>,
-    /// Set a value (repeatable; RELEASE CHART form)
-    #[arg(long, value_name = "KEY=VAL")]
-    pub set: Vec<String>,
-    /// Set a string value (repeatable; RELEASE CHART form)
-    #[arg(long, value_name = "KEY=VAL")]
-    pub set_string: Vec<String>,
+    /// Values for the RELEASE CHART form
+    #[command(flatten)]
+    pub values: super::plan::ValuesArgs,
     /// Compatibility matrix to check the upgrade against (RELEASE CHART form)
     #[arg(long, value_name = "FILE")]
     pub matrix: Option<PathBuf>,
@@ -388,11 +382,7 @@ fn run_chart(args: &Args, release: &str, chart: &Path, p: &mut Printer) -> anyho
             release: release.to_string(),
             namespace: ns,
             chart: chart.to_path_buf(),
-            values: ValuesInput {
-                files: args.values.clone(),
-                set: args.set.clone(),
-                set_string: args.set_string.clone(),
-            },
+            values: args.values.input(&[]),
             matrix: args.matrix.clone(),
             storage_classes: args.storage_class.clone(),
             allow_unlisted: args.allow_unlisted,

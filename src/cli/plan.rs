@@ -21,6 +21,31 @@ pub enum Format {
     Markdown,
 }
 
+/// The values flags `plan` and `apply` share; with a plan they apply to both sides.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ValuesArgs {
+    /// Values file (repeatable; both sides of a plan)
+    #[arg(short = 'f', long = "values", value_name = "FILE")]
+    pub values: Vec<PathBuf>,
+    /// Set a value (repeatable; both sides of a plan)
+    #[arg(long, value_name = "KEY=VAL")]
+    pub set: Vec<String>,
+    /// Set a string value (repeatable; both sides of a plan)
+    #[arg(long, value_name = "KEY=VAL")]
+    pub set_string: Vec<String>,
+}
+
+impl ValuesArgs {
+    /// The values of one rendered side: these flags, then that side's own files (`extra`).
+    pub fn input(&self, extra: &[PathBuf]) -> ValuesInput {
+        ValuesInput {
+            files: self.values.iter().chain(extra).cloned().collect(),
+            set: self.set.clone(),
+            set_string: self.set_string.clone(),
+        }
+    }
+}
+
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Examples:\n  chartup plan --from charts/fate/1.8.0 --to charts/fate/1.9.0 --matrix matrices/fate.yaml\n  helm get manifest fate -n fate > deployed.yaml\n  chartup plan fate charts/fate/1.9.0 -n fate --from-manifest deployed.yaml -o markdown"
@@ -41,15 +66,8 @@ pub struct Args {
     /// A rendered manifest to upgrade to, instead of --to
     #[arg(long, value_name = "FILE", conflicts_with = "to")]
     pub to_manifest: Option<PathBuf>,
-    /// Values file for both sides (repeatable)
-    #[arg(short = 'f', long = "values", value_name = "FILE")]
-    pub values: Vec<PathBuf>,
-    /// Set a value on both sides (repeatable)
-    #[arg(long, value_name = "KEY=VAL")]
-    pub set: Vec<String>,
-    /// Set a string value on both sides (repeatable)
-    #[arg(long, value_name = "KEY=VAL")]
-    pub set_string: Vec<String>,
+    #[command(flatten)]
+    pub values: ValuesArgs,
     /// Values file for the old side only (after -f)
     #[arg(long, value_name = "FILE")]
     pub from_values: Vec<PathBuf>,
@@ -96,11 +114,7 @@ fn run_against_cluster(args: &Args, release: String, chart: PathBuf, p: &mut Pri
         release,
         namespace: args.namespace.clone(),
         chart,
-        values: ValuesInput {
-            files: args.values.iter().chain(args.to_values.iter()).cloned().collect(),
-            set: args.set.clone(),
-            set_string: args.set_string.clone(),
-        },
+        values: args.values.input(&args.to_values),
         matrix: args.matrix.clone(),
         storage_classes: args.storage_class.clone(),
         allow_unlisted: args.allow_unlisted,
@@ -190,11 +204,7 @@ pub fn run(args: Args, p: &mut Printer) -> anyhow::Result<ExitStatus> {
     for s in &args.storage_class {
         opts.reclaim.add_spec(s).map_err(anyhow::Error::msg)?;
     }
-    let values = |side: &[PathBuf]| ValuesInput {
-        files: args.values.iter().chain(side.iter()).cloned().collect(),
-        set: args.set.clone(),
-        set_string: args.set_string.clone(),
-    };
+    let values = |side: &[PathBuf]| args.values.input(side);
 
     // Where each side comes from; the two are independent, so they are rendered and parsed on
     // two threads (each with its own renderer: template values are not shared across threads).
