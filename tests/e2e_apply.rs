@@ -13,101 +13,20 @@
 //! that does not exist.
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use anyhow::{anyhow, bail, ensure, Context as _};
-use futures::StreamExt as _;
+use anyhow::{anyhow, bail, ensure};
 use serde_json::Value as Json;
 use testkit::k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use testkit::k8s_openapi::api::batch::v1::Job;
-use testkit::k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod};
+use testkit::k8s_openapi::api::core::v1::PersistentVolumeClaim;
 use testkit::kube::api::{Api, ListParams};
-use testkit::kube::runtime::watcher;
 use testkit::kube::ResourceExt;
 use testkit::{cluster, Cluster};
 use tokio::io::AsyncBufReadExt as _;
 
-/// Generous: the machine is shared; the fail-fast bound is checked separately and strictly.
-const RUN: Duration = Duration::from_secs(180);
-const REGISTRY: &str = "global.image.registry=docker.io/chartup";
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn chart(rel: &str) -> String {
-    root().join("charts").join(rel).display().to_string()
-}
-
-fn matrix(name: &str) -> String {
-    root().join("matrices").join(name).display().to_string()
-}
-
-/// What one chartup run printed and how it ended.
-#[derive(Debug)]
-struct Run {
-    ok: bool,
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-    /// When the process exited.
-    ended: Instant,
-}
-
-impl Run {
-    fn events(&self) -> Vec<Json> {
-        self.stdout
-            .lines()
-            .filter_map(|l| serde_json::from_str::<Json>(l).ok())
-            .filter(|v| v.get("event").is_some())
-            .collect()
-    }
-}
-
-fn chartup_cmd(c: &Cluster, args: &[&str]) -> anyhow::Result<tokio::process::Command> {
-    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_chartup"));
-    cmd.args(args)
-        .arg("--kubeconfig")
-        .arg(&c.kubeconfig)
-        .env_remove("KUBECONFIG")
-        .env("CHARTUP_HELM", testkit::helm()?)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    Ok(cmd)
-}
-
-/// Run chartup to the end (bounded by [`RUN`]).
-async fn chartup(c: &Cluster, args: &[&str]) -> anyhow::Result<Run> {
-    let child = chartup_cmd(c, args)?.spawn().context("starting chartup")?;
-    let out = tokio::time::timeout(RUN, child.wait_with_output())
-        .await
-        .map_err(|_| anyhow!("chartup {} did not finish within {RUN:?}", args.join(" ")))??;
-    let ended = Instant::now();
-    Ok(Run {
-        ok: out.status.success(),
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        ended,
-    })
-}
-
-async fn chartup_ok(c: &Cluster, args: &[&str]) -> anyhow::Result<Run> {
-    let r = chartup(c, args).await?;
-    ensure!(
-        r.ok,
-        "chartup {} failed ({:?}):\n{}\n{}",
-        args.join(" "),
-        r.code,
-        r.stdout,
-        r.stderr
-    );
-    Ok(r)
-}
+mod e2e_support;
+use e2e_support::*;
 
 /// The stream store's long-term storage claim, which lives outside the release.
 async fn tier2(c: &Cluster, ns: &str) -> anyhow::Result<()> {
@@ -138,165 +57,6 @@ async fn install_streamstore(c: &Cluster, ns: &str) -> anyhow::Result<()> {
     )
     .await?;
     Ok(())
-}
-
-/// One pod event as a watch delivered it.
-#[derive(Debug, Clone)]
-struct PodEvent {
-    name: String,
-    uid: String,
-    ready: bool,
-    waiting: Option<String>,
-    image: String,
-    at: Instant,
-}
-
-/// Records every pod event of a namespace, in the order the API server delivers them.
-struct PodLog {
-    events: Arc<Mutex<Vec<PodEvent>>>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl PodLog {
-    async fn start(c: &Cluster, ns: &str) -> anyhow::Result<PodLog> {
-        let api: Api<Pod> = Api::namespaced(c.client().await?, ns);
-        let events = Arc::new(Mutex::new(Vec::new()));
-        let sink = events.clone();
-        let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
-        let task = tokio::spawn(async move {
-            let mut ready_tx = Some(ready_tx);
-            let mut stream = watcher(api, watcher::Config::default()).boxed();
-            while let Some(ev) = stream.next().await {
-                let pod = match ev {
-                    Ok(watcher::Event::Apply(p)) | Ok(watcher::Event::InitApply(p)) => p,
-                    Ok(watcher::Event::InitDone) => {
-                        if let Some(tx) = ready_tx.take() {
-                            let _ = tx.send(());
-                        }
-                        continue;
-                    }
-                    _ => continue,
-                };
-                let st = pod.status.clone().unwrap_or_default();
-                let ready = st
-                    .conditions
-                    .iter()
-                    .flatten()
-                    .any(|c| c.type_ == "Ready" && c.status == "True");
-                let waiting = st
-                    .container_statuses
-                    .iter()
-                    .flatten()
-                    .find_map(|c| c.state.as_ref()?.waiting.as_ref()?.reason.clone());
-                let image = pod
-                    .spec
-                    .as_ref()
-                    .and_then(|s| s.containers.first())
-                    .and_then(|c| c.image.clone())
-                    .unwrap_or_default();
-                if let Ok(mut v) = sink.lock() {
-                    v.push(PodEvent {
-                        name: pod.name_any(),
-                        uid: pod.uid().unwrap_or_default(),
-                        ready,
-                        waiting,
-                        image,
-                        at: Instant::now(),
-                    });
-                }
-            }
-        });
-        tokio::time::timeout(Duration::from_secs(30), ready_rx)
-            .await
-            .map_err(|_| anyhow!("pod watch did not start"))??;
-        Ok(PodLog { events, task })
-    }
-
-    fn snapshot(&self) -> Vec<PodEvent> {
-        self.events.lock().map(|v| v.clone()).unwrap_or_default()
-    }
-}
-
-impl Drop for PodLog {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-/// For the pods that appeared after `since_uids` (new pods): index of the first event of each
-/// new uid, and of its first Ready event.
-fn appearances(log: &[PodEvent], old_uids: &[String], prefix: &str) -> Vec<(String, usize, Option<usize>)> {
-    let mut out: Vec<(String, String, usize, Option<usize>)> = Vec::new();
-    for (i, e) in log.iter().enumerate() {
-        if !e.name.starts_with(prefix) || old_uids.contains(&e.uid) {
-            continue;
-        }
-        match out.iter_mut().find(|(_, uid, _, _)| *uid == e.uid) {
-            Some(entry) => {
-                if e.ready && entry.3.is_none() {
-                    entry.3 = Some(i);
-                }
-            }
-            None => out.push((e.name.clone(), e.uid.clone(), i, e.ready.then_some(i))),
-        }
-    }
-    out.into_iter().map(|(n, _, a, r)| (n, a, r)).collect()
-}
-
-async fn pods(c: &Cluster, ns: &str) -> anyhow::Result<Vec<Pod>> {
-    let api: Api<Pod> = Api::namespaced(c.client().await?, ns);
-    Ok(api.list(&ListParams::default()).await?.items)
-}
-
-fn history_json(r: &Run) -> anyhow::Result<Vec<Json>> {
-    let v: Json = serde_json::from_str(&r.stdout).with_context(|| format!("history -o json: {}", r.stdout))?;
-    Ok(v.as_array().cloned().unwrap_or_default())
-}
-
-async fn chartup_history(c: &Cluster, ns: &str, rel: &str) -> anyhow::Result<Vec<Json>> {
-    history_json(&chartup_ok(c, &["history", rel, "-n", ns, "-o", "json"]).await?)
-}
-
-fn helm_history(c: &Cluster, helm: &Path, ns: &str, rel: &str) -> anyhow::Result<Vec<Json>> {
-    let out = std::process::Command::new(helm)
-        .args(["history", rel, "-n", ns, "-o", "json", "--kubeconfig"])
-        .arg(&c.kubeconfig)
-        .env_remove("KUBECONFIG")
-        .output()?;
-    ensure!(
-        out.status.success(),
-        "{} history failed: {}",
-        helm.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Ok(serde_json::from_slice::<Json>(&out.stdout)?
-        .as_array()
-        .cloned()
-        .unwrap_or_default())
-}
-
-/// Both helm lines, when available: helm 4 (`helm`) and helm 3 (`helm3` beside it).
-fn helms() -> anyhow::Result<Vec<PathBuf>> {
-    let h4 = testkit::helm()?;
-    let mut out = vec![h4.clone()];
-    if let Some(dir) = h4.parent() {
-        let h3 = dir.join("helm3");
-        if h3.is_file() {
-            out.push(h3);
-        }
-    }
-    Ok(out)
-}
-
-fn statuses(h: &[Json]) -> Vec<(u64, String)> {
-    h.iter()
-        .map(|r| {
-            (
-                r["revision"].as_u64().unwrap_or(0),
-                r["status"].as_str().unwrap_or("").to_string(),
-            )
-        })
-        .collect()
 }
 
 /// The stream store upgraded 0.5.1 → 0.6.0: bookkeeper, then segment store, then controller (the
@@ -418,20 +178,6 @@ fn broken_streamstore(dir: &Path) -> anyhow::Result<String> {
     ensure!(broken != text, "the segment store image template changed shape");
     std::fs::write(&helpers, broken)?;
     Ok(dst.display().to_string())
-}
-
-fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
-    std::fs::create_dir_all(to)?;
-    for e in std::fs::read_dir(from)? {
-        let e = e?;
-        let target = to.join(e.file_name());
-        if e.file_type()?.is_dir() {
-            copy_dir(&e.path(), &target)?;
-        } else {
-            std::fs::copy(e.path(), target)?;
-        }
-    }
-    Ok(())
 }
 
 async fn controller_image(c: &Cluster, ns: &str) -> anyhow::Result<(String, i64)> {
