@@ -15,6 +15,8 @@
 
 pub mod health;
 pub mod live;
+pub mod lookup;
+pub mod preflight;
 pub mod run;
 
 pub use run::{apply, recover, rollback, ApplyError, ApplyOptions, Progress, Reporter};

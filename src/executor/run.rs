@@ -493,6 +493,9 @@ pub async fn apply(
     let from_set =
         manifest::parse_documents(saved.manifests.from.clone(), &ns).map_err(|e| ApplyError::Other(e.to_string()))?;
     let installing = history.baseline().is_none();
+    // Every write is dry-run before the first one (record pruning, the pending record): preflight.rs.
+    let event = if installing { "install" } else { "upgrade" };
+    super::preflight::check(cluster, saved, &from_set, &to_set, event, opts, rep).await?;
     let revision = history.next_revision();
     let now = jiff::Timestamp::now();
     let mut rel = Release {
@@ -544,7 +547,6 @@ pub async fn apply(
         Err(e) => return Err(e.into()),
     }
 
-    let event = if installing { "install" } else { "upgrade" };
     let mut run = Run {
         cluster,
         store: &store,
@@ -658,38 +660,6 @@ impl Run<'_, '_> {
     ) -> Result<(), ApplyError> {
         let ns = saved.plan.release.namespace.clone();
         let release = saved.plan.release.name.clone();
-        // Preflight: every object the plan writes must pass a server-side dry run first.
-        self.rep.report(Progress::Step {
-            step: "preflight (server-side dry run)".into(),
-        });
-        let t = Instant::now();
-        for o in to.objects.iter().filter(|o| !is_hook(o)) {
-            let recreate = saved
-                .plan
-                .changes
-                .iter()
-                .any(|c| c.key == o.key && matches!(c.action, Action::Recreate));
-            // A recreate's new spec cannot be dry-run as an update of the live object (that is why
-            // it is recreated); the plan already named its immutable fields.
-            if recreate {
-                continue;
-            }
-            self.cluster
-                .apply(&owned(&o.value, &release, &ns), true)
-                .await
-                .map_err(|e| {
-                    ApplyError::Other(format!(
-                        "preflight: {} rejected by the server: {}",
-                        o.key,
-                        e.server_message()
-                    ))
-                })?;
-        }
-        self.rep.report(Progress::Done {
-            step: "preflight".into(),
-            elapsed_ms: ms(t),
-        });
-
         // 1. Backup.
         if backup_required(saved) {
             self.backup(saved, &ns).await?;
@@ -1393,6 +1363,7 @@ pub async fn rollback(
     if let Some(order) = rollout_order(&current).or_else(|| rollout_order(&target)) {
         rel.extra.insert("chartup_order".into(), json!(order));
     }
+    super::preflight::check(cluster, &saved, &from_set, &to_set, "rollback", opts, rep).await?;
     for old in history.prune_before_create(opts.history_max) {
         store.delete(release, old).await?;
     }

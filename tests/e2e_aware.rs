@@ -1,0 +1,275 @@
+//! End-to-end tests of cluster-aware rendering and of the preflight, on the real control plane of
+//! the test cluster (Kubernetes 1.20.2, docs/test-cluster.md).
+//!
+//! The keeper chart (charts/keeper) keeps a generated password through `lookup` and writes what its
+//! render saw (`.Release.IsUpgrade`, `.Release.Revision`, `.Capabilities`) into a ConfigMap, so the
+//! tests read from the cluster what chartup rendered. keeper 1.2.0 carries a hazard only the API
+//! server sees (a memory limit below the request); the preflight must stop that upgrade before any
+//! write, which the test checks by comparing every object of every namespaced resource type of the
+//! namespace before and after.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, ensure, Context as _};
+use serde_json::Value as Json;
+use testkit::k8s_openapi::api::core::v1::{ConfigMap, Secret};
+use testkit::kube::api::{Api, DynamicObject};
+use testkit::kube::discovery::{verbs, Discovery, Scope};
+use testkit::kube::{Client, ResourceExt};
+use testkit::{cluster, Cluster};
+
+mod e2e_support;
+use e2e_support::*;
+
+const RELEASE: &str = "k";
+
+fn keeper(version: &str) -> String {
+    chart(&format!("keeper/{version}"))
+}
+
+async fn password(c: &Cluster, ns: &str) -> anyhow::Result<(String, String)> {
+    let api: Api<Secret> = Api::namespaced(c.client().await?, ns);
+    let s = api.get("k-keeper").await?;
+    let pw = s
+        .data
+        .as_ref()
+        .and_then(|d| d.get("password"))
+        .map(|b| String::from_utf8_lossy(&b.0).into_owned())
+        .context("the Secret has no password")?;
+    Ok((pw, s.resource_version().unwrap_or_default()))
+}
+
+async fn render_info(c: &Cluster, ns: &str) -> anyhow::Result<BTreeMap<String, String>> {
+    let api: Api<ConfigMap> = Api::namespaced(c.client().await?, ns);
+    Ok(api.get("k-keeper-render").await?.data.unwrap_or_default())
+}
+
+fn expect(info: &BTreeMap<String, String>, key: &str, want: &str) -> anyhow::Result<()> {
+    let have = info.get(key).map(String::as_str).unwrap_or("(absent)");
+    ensure!(
+        have == want,
+        "render info {key}: want {want:?}, have {have:?} (all: {info:?})"
+    );
+    Ok(())
+}
+
+/// The action the plan JSON gives the object `kind/name`.
+fn action(plan: &Json, kind: &str, name: &str) -> anyhow::Result<String> {
+    plan["changes"]
+        .as_array()
+        .context("plan has no changes")?
+        .iter()
+        .find(|c| c["key"]["kind"] == kind && c["key"]["name"] == name)
+        .and_then(|c| c["action"].as_str().map(str::to_string))
+        .with_context(|| format!("no change for {kind}/{name} in the plan"))
+}
+
+/// install 1.0.0, plan and upgrade to 1.1.0: the password generated at install survives (lookup),
+/// the plan against the cluster shows the Secret unchanged and never prints the password, the
+/// render saw the right release and server facts. The offline plan (chart to chart, no cluster)
+/// shows what Helm without the cluster would do: a new password.
+#[tokio::test(flavor = "multi_thread")]
+async fn lookup_keeps_the_password_across_an_upgrade() -> anyhow::Result<()> {
+    let c = cluster();
+    let ns = c.fresh_namespace("aware-keep").await?;
+    let ns = ns.name.as_str();
+
+    chartup_ok(c, &["apply", RELEASE, &keeper("1.0.0"), "-n", ns, "--yes"]).await?;
+    let (pw, rv) = password(c, ns).await?;
+    ensure!(
+        pw.len() == 24,
+        "a generated 24-character password, got {} chars",
+        pw.len()
+    );
+    let info = render_info(c, ns).await?;
+    expect(&info, "isInstall", "true")?;
+    expect(&info, "isUpgrade", "false")?;
+    expect(&info, "revision", "1")?;
+    expect(&info, "kubeVersion", "v1.20.2")?;
+    // 1.20 serves policy/v1beta1, not policy/v1 (which helm's offline default list has).
+    expect(&info, "servesPolicyV1", "false")?;
+    expect(&info, "servesPolicyV1beta1", "true")?;
+    // group/version/Kind entries come from discovery (the offline list has none).
+    expect(&info, "servesStatefulSetKind", "true")?;
+
+    // The plan against the cluster, in every output format.
+    let json = chartup_ok(c, &["plan", RELEASE, &keeper("1.1.0"), "-n", ns, "-o", "json"]).await?;
+    let plan: Json = serde_json::from_str(&json.stdout).context("plan -o json")?;
+    ensure!(
+        action(&plan, "Secret", "k-keeper")? == "unchanged",
+        "the Secret keeps its password: {}",
+        json.stdout
+    );
+    ensure!(action(&plan, "Deployment", "k-keeper")? == "change");
+    let text = chartup_ok(c, &["plan", RELEASE, &keeper("1.1.0"), "-n", ns]).await?;
+    let md = chartup_ok(c, &["plan", RELEASE, &keeper("1.1.0"), "-n", ns, "-o", "markdown"]).await?;
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&pw);
+    for (what, out) in [("json", &json), ("text", &text), ("markdown", &md)] {
+        ensure!(
+            !out.stdout.contains(&pw) && !out.stdout.contains(&b64) && !out.stderr.contains(&pw),
+            "plan -o {what} shows the password"
+        );
+    }
+
+    // Offline, as `helm template` renders (lookup answers nothing): a new password every render.
+    let offline = chartup_ok(
+        c,
+        &[
+            "plan",
+            "--from",
+            &keeper("1.0.0"),
+            "--to",
+            &keeper("1.1.0"),
+            "--release",
+            RELEASE,
+            "-n",
+            ns,
+            "-o",
+            "json",
+        ],
+    )
+    .await?;
+    let offline: Json = serde_json::from_str(&offline.stdout)?;
+    ensure!(
+        action(&offline, "Secret", "k-keeper")? == "change",
+        "rendered without the cluster, the password would be regenerated"
+    );
+
+    let up = chartup_ok(c, &["apply", RELEASE, &keeper("1.1.0"), "-n", ns, "--yes"]).await?;
+    ensure!(
+        !up.stdout.contains(&pw) && !up.stdout.contains(&b64),
+        "apply output shows the password"
+    );
+    let (pw2, rv2) = password(c, ns).await?;
+    ensure!(pw2 == pw, "the password changed across the upgrade");
+    ensure!(
+        rv2 == rv,
+        "the unchanged Secret was written (resourceVersion {rv} → {rv2})"
+    );
+    let info = render_info(c, ns).await?;
+    expect(&info, "chartVersion", "1.1.0")?;
+    expect(&info, "isUpgrade", "true")?;
+    expect(&info, "isInstall", "false")?;
+    expect(&info, "revision", "2")?;
+    expect(&info, "kubeVersion", "v1.20.2")?;
+    Ok(())
+}
+
+/// Every object of every namespaced, listable resource type in `ns`: `group/Kind/name` →
+/// resourceVersion. Events are left out: they record what happened (a pod's probe, a pull) and
+/// are written by the node and controllers whatever chartup does.
+async fn snapshot(client: &Client, ns: &str) -> anyhow::Result<BTreeMap<String, String>> {
+    let discovery = Discovery::new(client.clone()).run().await?;
+    let mut out = BTreeMap::new();
+    for group in discovery.groups() {
+        for (ar, caps) in group.recommended_resources() {
+            if caps.scope != Scope::Namespaced || !caps.supports_operation(verbs::LIST) || ar.kind == "Event" {
+                continue;
+            }
+            let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), ns, &ar);
+            let list = api
+                .list(&Default::default())
+                .await
+                .with_context(|| format!("listing {}/{}", ar.group, ar.kind))?;
+            for o in list.items {
+                out.insert(
+                    format!("{}/{}/{}", ar.group, ar.kind, o.name_any()),
+                    o.resource_version().unwrap_or_default(),
+                );
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A snapshot once the namespace has settled (two snapshots a second apart agree).
+async fn settled_snapshot(client: &Client, ns: &str) -> anyhow::Result<BTreeMap<String, String>> {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut last = snapshot(client, ns).await?;
+    loop {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let now = snapshot(client, ns).await?;
+        if now == last {
+            return Ok(now);
+        }
+        if Instant::now() > deadline {
+            bail!("namespace {ns} did not settle: {last:?} vs {now:?}");
+        }
+        last = now;
+    }
+}
+
+/// keeper 1.1.0 → 1.2.0 with a Service type only the server rejects as well: the upgrade has valid
+/// changes (ConfigMaps added, changed and pruned, a Service annotation) and two objects the API
+/// server rejects. The apply fails before any write, naming both objects and the server's words,
+/// and nothing in the namespace changed: no object created, deleted or updated, no release record
+/// written or pruned.
+#[tokio::test(flavor = "multi_thread")]
+async fn preflight_rejection_changes_nothing() -> anyhow::Result<()> {
+    let c = cluster();
+    let ns = c.fresh_namespace("aware-pre").await?;
+    let ns = ns.name.as_str();
+    let client = c.client().await?;
+    chartup_ok(c, &["apply", RELEASE, &keeper("1.1.0"), "-n", ns, "--yes"]).await?;
+    let before = settled_snapshot(&client, ns).await?;
+    ensure!(
+        before.contains_key("/Secret/sh.helm.release.v1.k.v1")
+            && before.contains_key("apps/Deployment/k-keeper")
+            && before.keys().any(|k| k.starts_with("/Pod/k-keeper-")),
+        "the snapshot sees the release record, the Deployment and its pod: {before:?}"
+    );
+
+    let run = chartup(
+        c,
+        &[
+            "apply",
+            RELEASE,
+            &keeper("1.2.0"),
+            "-n",
+            ns,
+            "--set",
+            "service.type=Bogus",
+            "--yes",
+        ],
+    )
+    .await?;
+    ensure!(!run.ok, "the upgrade must fail:\n{}\n{}", run.stdout, run.stderr);
+    let err = &run.stderr;
+    ensure!(
+        err.contains("Deployment.apps/k-keeper") && err.contains("must be less than or equal to memory limit"),
+        "names the Deployment and the server's message:\n{err}"
+    );
+    ensure!(
+        err.contains("Service/k-keeper") && err.contains("Bogus"),
+        "names the Service too (every rejection, not only the first):\n{err}"
+    );
+    ensure!(
+        !run.stdout.contains("==> configuration"),
+        "nothing was applied:\n{}",
+        run.stdout
+    );
+
+    let after = snapshot(&client, ns).await?;
+    let changed: Vec<String> = before
+        .keys()
+        .chain(after.keys())
+        .filter(|k| before.get(*k) != after.get(*k))
+        .map(|k| format!("{k}: {:?} → {:?}", before.get(k), after.get(k)))
+        .collect();
+    ensure!(
+        changed.is_empty(),
+        "objects changed although the preflight refused:\n{}",
+        changed.join("\n")
+    );
+
+    // Without the bad Service type the Deployment alone still stops it.
+    let run = chartup(c, &["apply", RELEASE, &keeper("1.2.0"), "-n", ns, "--yes"]).await?;
+    ensure!(!run.ok && run.stderr.contains("Deployment.apps/k-keeper") && !run.stderr.contains("Service/k-keeper"));
+    ensure!(
+        snapshot(&client, ns).await? == before,
+        "the second refusal changed objects"
+    );
+    Ok(())
+}
