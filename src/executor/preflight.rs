@@ -22,6 +22,10 @@
 //! and the delete frees first — a Service's cluster IP and node ports — is left out of that copy so
 //! it does not collide with its own predecessor. Hooks that are deleted before creation, and backup
 //! Jobs (deleted and created again each run) are checked the same way when they exist.
+//!
+//! What cannot be dry-run is said, not rejected: an object of a kind whose
+//! CustomResourceDefinition, or in a namespace that, the release itself creates (the server cannot
+//! know them before they are written).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
@@ -71,11 +75,36 @@ struct Findings {
     /// Objects whose server-side apply the server refused, applied by a merge patch instead.
     fallbacks: Vec<String>,
     notes: Vec<String>,
+    /// (group, kind) of the CustomResourceDefinitions the release itself creates.
+    crds: BTreeSet<(String, String)>,
+    /// Namespaces the release itself creates.
+    namespaces: BTreeSet<String>,
 }
 
 impl Findings {
     fn reject(&mut self, what: &str, e: &ClusterError) {
         self.rejected.push(format!("{what}: {}", e.server_message()));
+    }
+
+    /// Reject, unless the object cannot be checked yet because it depends on something the
+    /// release creates first (its CustomResourceDefinition, its namespace): a dry run cannot see
+    /// what is not written yet, and the real apply, which writes those first, will check it.
+    fn reject_object(&mut self, o: &Object, what: &str, e: &ClusterError) {
+        let missing_crd = matches!(e, ClusterError::UnknownKind { .. })
+            && self.crds.contains(&(o.key.group.clone(), o.key.kind.clone()));
+        let missing_ns = e.status_code() == Some(404)
+            && self.namespaces.contains(&o.key.namespace)
+            && e.server_message()
+                .contains(&format!("namespaces \"{}\" not found", o.key.namespace));
+        if missing_crd || missing_ns {
+            self.notes.push(format!(
+                "{} cannot be dry-run before the {} this release creates exists; the server checks it when it is applied",
+                o.key,
+                if missing_crd { "CustomResourceDefinition" } else { "namespace" }
+            ));
+        } else {
+            self.reject(what, e);
+        }
     }
 }
 
@@ -98,6 +127,18 @@ pub async fn check(
     let ns = saved.plan.release.namespace.as_str();
     let changes: BTreeMap<_, &ObjectChange> = saved.plan.changes.iter().map(|c| (c.key.clone(), c)).collect();
     let mut f = Findings::default();
+    for o in &to.objects {
+        let s = |p: &str| o.value.pointer(p).and_then(Json::as_str).unwrap_or("").to_string();
+        match o.key.kind.as_str() {
+            "CustomResourceDefinition" => {
+                f.crds.insert((s("/spec/group"), s("/spec/names/kind")));
+            }
+            "Namespace" => {
+                f.namespaces.insert(o.key.name.clone());
+            }
+            _ => {}
+        }
+    }
     let mut checked = BTreeSet::new();
 
     // Objects of the release: created, updated or recreated.
@@ -215,7 +256,7 @@ async fn write(cluster: &Cluster, o: &Object, body: &Json, f: &mut Findings) {
     match cluster.apply(body, true).await {
         Ok((_, ApplyMode::ServerSide)) => {}
         Ok((_, ApplyMode::MergePatchFallback)) => f.fallbacks.push(o.key.to_string()),
-        Err(e) => f.reject(&format!("{} rejected by the server", o.key), &e),
+        Err(e) => f.reject_object(o, &format!("{} rejected by the server", o.key), &e),
     }
 }
 
@@ -227,10 +268,10 @@ async fn replace(cluster: &Cluster, o: &Object, body: &Json, what: &str, f: &mut
         Ok(None) => write(cluster, o, body, f).await,
         Ok(Some(_)) => {
             if let Err(e) = create_scratch(cluster, &r, body).await {
-                f.reject(&format!("{} ({what}) rejected by the server", o.key), &e);
+                f.reject_object(o, &format!("{} ({what}) rejected by the server", o.key), &e);
             }
         }
-        Err(e) => f.reject(&format!("{} rejected by the server", o.key), &e),
+        Err(e) => f.reject_object(o, &format!("{} rejected by the server", o.key), &e),
     }
 }
 
@@ -325,6 +366,35 @@ mod tests {
         let sts = json!({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db"},
             "spec": {"serviceName": "db", "selector": {"matchLabels": {"app": "db"}}}});
         assert_eq!(scratch_copy(&sts, "db")["spec"], sts["spec"]);
+    }
+
+    #[test]
+    fn kinds_the_release_defines_are_noted_not_rejected() {
+        let doc = |text: &str| crate::manifest::Document {
+            source: "c/templates/x.yaml".into(),
+            text: text.into(),
+        };
+        let set = crate::manifest::parse_documents(
+            vec![doc("apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n")],
+            "ns",
+        )
+        .unwrap();
+        let w = &set.objects[0];
+        let unknown = ClusterError::UnknownKind {
+            api_version: "example.com/v1".into(),
+            kind: "Widget".into(),
+        };
+        let mut f = Findings::default();
+        f.reject_object(w, "w rejected", &unknown);
+        assert_eq!(
+            f.rejected,
+            ["w rejected: the server does not serve example.com/v1 Widget"]
+        );
+        let mut f = Findings::default();
+        f.crds.insert(("example.com".into(), "Widget".into()));
+        f.reject_object(w, "w rejected", &unknown);
+        assert!(f.rejected.is_empty());
+        assert!(f.notes[0].contains("CustomResourceDefinition"), "{:?}", f.notes);
     }
 
     #[test]
