@@ -330,3 +330,48 @@ async fn old_server_ssa_fallback_is_announced_once() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// A recreate is checked too: keeper 2.0.0 changes the Deployment's selector (immutable: the plan
+/// recreates it), and with a memory limit below the request the new spec is invalid. The
+/// preflight dry-runs the recreate as a create under a scratch name — an update of the live object
+/// would be refused for the selector alone, and a create under its own name for the name — and the
+/// server's rejection stops the apply before the Deployment is deleted or anything else changes.
+#[tokio::test(flavor = "multi_thread")]
+async fn preflight_checks_recreates() -> anyhow::Result<()> {
+    let c = cluster();
+    let ns = c.fresh_namespace("aware-rec").await?;
+    let ns = ns.name.as_str();
+    let client = c.client().await?;
+    chartup_ok(c, &["apply", RELEASE, &keeper("1.1.0"), "-n", ns, "--yes"]).await?;
+    let plan = chartup_ok(c, &["plan", RELEASE, &keeper("2.0.0"), "-n", ns, "-o", "json"]).await?;
+    let plan: Json = serde_json::from_str(&plan.stdout)?;
+    ensure!(action(&plan, "Deployment", "k-keeper")? == "recreate");
+    let before = settled_snapshot(&client, ns).await?;
+    let run = chartup(
+        c,
+        &[
+            "apply",
+            RELEASE,
+            &keeper("2.0.0"),
+            "-n",
+            ns,
+            "--set",
+            "resources.limits.memory=32Mi",
+            "--yes",
+        ],
+    )
+    .await?;
+    ensure!(
+        !run.ok
+            && run
+                .stderr
+                .contains("Deployment.apps/k-keeper (recreate) rejected by the server")
+            && run.stderr.contains("must be less than or equal to memory limit"),
+        "the recreate's new spec is rejected, naming the Deployment:\n{}\n{}",
+        run.stdout,
+        run.stderr
+    );
+    let after = snapshot(&client, ns).await?;
+    ensure!(after == before, "objects changed although the preflight refused");
+    Ok(())
+}
