@@ -375,3 +375,97 @@ async fn preflight_checks_recreates() -> anyhow::Result<()> {
     ensure!(after == before, "objects changed although the preflight refused");
     Ok(())
 }
+
+/// Parity with helm itself: the probe chart (tests/parity/charts/lookup) prints what `lookup`
+/// returns (objects, a list, not-found, cluster-scoped kinds, number types), `.Capabilities` (the
+/// whole API version set, sorted) and `.Release`. helm 4 renders it against the cluster with
+/// `helm upgrade --dry-run=server`; chartup's plan against the cluster must have rendered the same.
+#[tokio::test(flavor = "multi_thread")]
+async fn lookup_and_capabilities_match_helm_dry_run_server() -> anyhow::Result<()> {
+    let c = cluster();
+    let ns = c.fresh_namespace("aware-parity").await?;
+    let ns = ns.name.as_str();
+    let client = c.client().await?;
+    let cms: Api<ConfigMap> = Api::namespaced(client.clone(), ns);
+    testkit::create(
+        &cms,
+        serde_json::json!({"metadata": {"name": "probe-seed", "labels": {"tier": "seed"}},
+            "data": {"a": "1", "b": "two"}}),
+    )
+    .await?;
+    let deploys: Api<testkit::k8s_openapi::api::apps::v1::Deployment> = Api::namespaced(client.clone(), ns);
+    testkit::create(
+        &deploys,
+        serde_json::json!({"metadata": {"name": "probe-seed"},
+            "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "probe-seed"}},
+                "template": {"metadata": {"labels": {"app": "probe-seed"}},
+                    "spec": {"containers": [{"name": "c", "image": "nginx", "ports": [{"containerPort": 80}]}]}}}}),
+    )
+    .await?;
+    let probe = root().join("tests/parity/charts/lookup").display().to_string();
+    // Installed by helm, so both render the upgrade to revision 2.
+    testkit::run_helm(c, &["install", "p", &probe, "-n", ns, "--server-side=false"])?;
+    let helm = testkit::run_helm(
+        c,
+        &[
+            "upgrade",
+            "p",
+            &probe,
+            "-n",
+            ns,
+            "--dry-run=server",
+            "--server-side=false",
+            "-o",
+            "json",
+        ],
+    )?;
+    let helm: Json = serde_json::from_str(&helm).context("helm -o json")?;
+    let helm_manifest = helm["manifest"].as_str().context("helm's manifest")?;
+
+    let tmp = tempfile::tempdir()?;
+    let out = tmp.path().join("plan.json");
+    chartup_ok(c, &["plan", "p", &probe, "-n", ns, "--out", &out.display().to_string()]).await?;
+    let saved: Json = serde_json::from_str(&std::fs::read_to_string(&out)?)?;
+    let ours = saved["manifests"]["to"]
+        .as_array()
+        .and_then(|docs| {
+            docs.iter()
+                .filter_map(|d| d["text"].as_str())
+                .find(|t| t.contains("name: probe\n"))
+        })
+        .context("the probe ConfigMap in the plan")?;
+
+    let data = |text: &str| -> anyhow::Result<BTreeMap<String, String>> {
+        let doc = text
+            .split("\n---")
+            .find(|d| d.contains("name: probe\n"))
+            .context("probe document")?;
+        let v: Json = yaml_doc(doc)?;
+        Ok(v["data"]
+            .as_object()
+            .context("data")?
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+            .collect())
+    };
+    let (h, o) = (data(helm_manifest)?, data(ours)?);
+    ensure!(h.len() >= 25, "helm's probe has every key: {h:?}");
+    let diffs: Vec<String> = h
+        .iter()
+        .filter(|(k, v)| o.get(*k) != Some(*v))
+        .map(|(k, v)| format!("{k}:\n  helm:    {v}\n  chartup: {:?}", o.get(k)))
+        .collect();
+    ensure!(
+        diffs.is_empty(),
+        "chartup renders differently from helm:\n{}",
+        diffs.join("\n")
+    );
+    // The probe really saw the cluster (not an offline render).
+    ensure!(h["replicasType"] == "int64" && h["listKind"] == "ConfigMapList" && h["revision"] == "2");
+    Ok(())
+}
+
+/// A YAML document as JSON, with chartup's own YAML reader (the dev dependencies have no YAML crate).
+fn yaml_doc(doc: &str) -> anyhow::Result<Json> {
+    chartup::manifest::parse_yaml(doc).map_err(|e| anyhow::anyhow!("{e}"))
+}

@@ -187,15 +187,15 @@ pub async fn server_capabilities(client: &Client) -> Result<ServerCapabilities, 
         .apiserver_version()
         .await
         .map_err(|e| api("reading the server version", e))?;
-    let mut kube_version = KubeVersion::parse(&v.git_version).unwrap_or_else(|_| KubeVersion {
+    // helm 4 builds it from the server's fields without normalizing: `String()` (and so the
+    // chart's kubeVersion constraint check) sees the git version as the server reports it, and
+    // Major and Minor are the server's (a "+" suffix included).
+    let kube_version = KubeVersion {
         version: v.git_version.clone(),
         normalized: v.git_version.clone(),
-        major: String::new(),
-        minor: String::new(),
-    });
-    // Helm takes Major and Minor as the server reports them (a "+" suffix included).
-    kube_version.major = v.major.clone();
-    kube_version.minor = v.minor.clone();
+        major: v.major.clone(),
+        minor: v.minor.clone(),
+    };
 
     let mut gvs: Vec<String> = Vec::new();
     let core = client
