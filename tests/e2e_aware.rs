@@ -462,6 +462,41 @@ async fn lookup_and_capabilities_match_helm_dry_run_server() -> anyhow::Result<(
     );
     // The probe really saw the cluster (not an offline render).
     ensure!(h["replicasType"] == "int64" && h["listKind"] == "ConfigMapList" && h["revision"] == "2");
+
+    // A group/version the server does not serve: the same render error, word for word.
+    let helm_err = testkit::run_helm(
+        c,
+        &[
+            "upgrade",
+            "p",
+            &probe,
+            "-n",
+            ns,
+            "--dry-run=server",
+            "--server-side=false",
+            "--set",
+            "lookupUnserved=true",
+        ],
+    )
+    .err()
+    .context("helm must fail")?
+    .to_string();
+    let ours = chartup(c, &["plan", "p", &probe, "-n", ns, "--set", "lookupUnserved=true"]).await?;
+    let want = helm_err
+        .lines()
+        .find_map(|l| l.find("template: ").map(|i| l[i..].trim_end().to_string()))
+        .context("helm's template error")?;
+    ensure!(
+        want.contains(
+            "error calling lookup: unable to get apiresource from unstructured: policy/v1, Kind=PodDisruptionBudget"
+        ),
+        "helm says: {helm_err}"
+    );
+    ensure!(
+        !ours.ok && ours.stderr.contains(&want),
+        "helm says {want}\nchartup says: {}",
+        ours.stderr
+    );
     Ok(())
 }
 
