@@ -2,8 +2,8 @@
 //!
 //! The executor takes a [`crate::plan::saved::SavedPlan`] — what a human reviewed — and never
 //! re-renders anything. Its order of work follows the seed operators (Pravega, Aerospike, FATE):
-//! refuse before touching anything; take the release lock by writing a `pending-*` revision;
-//! backup; pre-upgrade hooks; configuration objects; then each component in the matrix's order,
+//! refuse before touching anything, including a server-side dry run of every write
+//! ([`preflight`]); take the release lock by writing a `pending-*` revision; backup; pre-upgrade hooks; configuration objects; then each component in the matrix's order,
 //! pod by pod for `OnDelete` StatefulSets, each gated on health with fail-fast on broken pods;
 //! post-upgrade hooks; migrations after the whole rollout is healthy; pruning last.
 //!
