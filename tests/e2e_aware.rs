@@ -504,3 +504,50 @@ async fn lookup_and_capabilities_match_helm_dry_run_server() -> anyhow::Result<(
 fn yaml_doc(doc: &str) -> anyhow::Result<Json> {
     chartup::manifest::parse_yaml(doc).map_err(|e| anyhow::anyhow!("{e}"))
 }
+
+/// `chartup rollback` runs the same preflight before its first write. Revision 2 is a failed helm
+/// upgrade whose Service the server rejects (its manifest is recorded all the same), revision 3 a
+/// good chartup upgrade; rolling back to 2 is refused, naming the Service, and nothing changes — no
+/// revision 4, no object touched.
+#[tokio::test(flavor = "multi_thread")]
+async fn rollback_is_preflighted_too() -> anyhow::Result<()> {
+    let c = cluster();
+    let ns = c.fresh_namespace("aware-rb").await?;
+    let ns = ns.name.as_str();
+    let client = c.client().await?;
+    chartup_ok(c, &["apply", RELEASE, &keeper("1.0.0"), "-n", ns, "--yes"]).await?;
+    let failed = testkit::run_helm(
+        c,
+        &[
+            "upgrade",
+            RELEASE,
+            &keeper("1.1.0"),
+            "-n",
+            ns,
+            "--server-side=false",
+            "--set",
+            "service.type=Bogus",
+        ],
+    );
+    ensure!(failed.is_err(), "helm's upgrade must fail on the Service");
+    chartup_ok(c, &["apply", RELEASE, &keeper("1.1.0"), "-n", ns, "--yes"]).await?;
+    let before = settled_snapshot(&client, ns).await?;
+    ensure!(
+        before.contains_key("/Secret/sh.helm.release.v1.k.v2")
+            && before.contains_key("/Secret/sh.helm.release.v1.k.v3"),
+        "helm recorded the failed revision 2, chartup revision 3: {before:?}"
+    );
+    let run = chartup(c, &["rollback", RELEASE, "2", "-n", ns]).await?;
+    ensure!(
+        !run.ok && run.stderr.contains("Service/k-keeper rejected by the server") && run.stderr.contains("Bogus"),
+        "the rollback is refused naming the Service:\n{}\n{}",
+        run.stdout,
+        run.stderr
+    );
+    let after = snapshot(&client, ns).await?;
+    ensure!(
+        after == before,
+        "objects changed although the rollback's preflight refused"
+    );
+    Ok(())
+}
