@@ -841,10 +841,9 @@ impl Ctx<'_> {
                                 objects.push(pvc_key(&ns, c).to_string());
                                 objects.push(pvc_key(&ns, &claim).to_string());
                                 let mut reason = format!(
-                                    "carried: {c} → {claim} ({}): apply moves the volume to the new claim name — \
-                                     reclaim policy Retain first, stop {}, release {c}, bind {claim} to the same PV, \
-                                     restore the reclaim policy",
-                                    rename_why(a, Some(b)),
+                                    "{}; --carry-volumes moves the volume of {c} to {claim}: reclaim policy Retain \
+                                     first, stop {}, release {c}, bind {claim} to the same PV, restore the reclaim policy",
+                                    rename_why(a, Some(b), false),
                                     a.workload.key
                                 );
                                 if matches!(a.src, Src::Claim { .. }) && new_claims.len() > 1 {
@@ -915,7 +914,7 @@ impl Ctx<'_> {
                     let mut objects = workloads.clone();
                     objects.push(pvc_key(&ns, c).to_string());
                     objects.extend(new_claims.iter().map(|n| pvc_key(&ns, n).to_string()));
-                    let why = rename_why(a, b);
+                    let why = rename_why(a, b, true);
                     let reason = if statefulset_deleted {
                         format!("{why}; persistentVolumeClaimRetentionPolicy.whenDeleted=Delete deletes {c} with the StatefulSet")
                     } else {
@@ -1141,13 +1140,19 @@ impl Ctx<'_> {
 }
 
 /// Why a claim's name changes between the two sides, in words.
-fn rename_why(a: &Use, b: Option<&Use>) -> String {
+/// `orphaning`: the old claims stay behind (said so); else they are carried.
+fn rename_why(a: &Use, b: Option<&Use>, orphaning: bool) -> String {
     match (&a.src, b.map(|b| &b.src)) {
         (Src::Claim { .. }, Some(Src::Template { vct, sts, .. })) => {
             format!("the component moves to the {sts} StatefulSet, whose claims are named {vct}-{sts}-<ordinal>")
         }
         (Src::Template { vct, sts, .. }, Some(Src::Template { vct: v2, sts: s2, .. })) if sts != s2 => {
-            format!("the StatefulSet is renamed {sts} → {s2}, so its claims become {v2}-{s2}-<ordinal>; {vct} claims are left")
+            let left = if orphaning {
+                format!("; {vct} claims are left")
+            } else {
+                String::new()
+            };
+            format!("the StatefulSet is renamed {sts} → {s2}, so its claims become {v2}-{s2}-<ordinal>{left}")
         }
         (Src::Template { vct, .. }, Some(Src::Template { vct: v2, .. })) if vct != v2 => {
             format!("the volumeClaimTemplate is renamed {vct} → {v2}")

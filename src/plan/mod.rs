@@ -248,7 +248,7 @@ impl Plan {
             return Ok(());
         }
         Err(format!(
-            "--carry-volumes: this plan does not carry {} over; plan again with              `chartup plan … --carry-volumes --out PLAN` and review it",
+            "--carry-volumes: this plan does not carry {} over; plan again with `chartup plan … --carry-volumes --out PLAN` and review it",
             left.join(", ")
         ))
     }
