@@ -326,27 +326,9 @@ async fn carry_interrupted_then_recovered() -> anyhow::Result<()> {
         "--yes",
         "--carry-volumes",
     ];
-    let mut child = chartup_cmd(c, &argv)?
-        .env("CHARTUP_FAILPOINT", "carry-released")
-        .spawn()?;
     // Kill it when the record shows both old claims released.
-    let deadline = std::time::Instant::now() + WAIT;
-    loop {
-        if let Some(status) = child.try_wait()? {
-            bail!("chartup ended ({status}) before the carry was interrupted");
-        }
-        let st = chartup(c, &["status", "ledger", "-n", &ns.name, "-o", "json"]).await?;
-        if st.stdout.contains(&format!("released old claim {}", ledger_old(1))) {
-            break;
-        }
-        ensure!(
-            std::time::Instant::now() < deadline,
-            "the carry never released the old claims"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    child.start_kill()?;
-    child.wait().await?;
+    let step = format!("released old claim {}", ledger_old(1));
+    kill_at(c, &argv, "carry-released", &ns.name, "ledger", &step).await?;
     // The interrupted state: old claims gone, volumes kept (Retain), nothing claims them yet.
     for (name, _, p) in &old {
         assert!(claim(c, &ns.name, name).await?.is_none(), "{name} released");
@@ -376,5 +358,144 @@ async fn carry_interrupted_then_recovered() -> anyhow::Result<()> {
         statuses(&h),
         [(1, "superseded".into()), (2, "failed".into()), (3, "deployed".into())]
     );
+    Ok(())
+}
+
+/// Kill the apply (SIGKILL) while it is held at `failpoint`, once `chartup status` shows `step`.
+async fn kill_at(
+    c: &Cluster,
+    argv: &[&str],
+    failpoint: &str,
+    ns: &str,
+    release: &str,
+    step: &str,
+) -> anyhow::Result<()> {
+    let mut child = chartup_cmd(c, argv)?.env("CHARTUP_FAILPOINT", failpoint).spawn()?;
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        if let Some(status) = child.try_wait()? {
+            bail!("chartup ended ({status}) before the carry was interrupted");
+        }
+        let st = chartup(c, &["status", release, "-n", ns, "-o", "json"]).await?;
+        if st.stdout.contains(step) {
+            break;
+        }
+        ensure!(std::time::Instant::now() < deadline, "the record never showed {step:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    child.start_kill()?;
+    child.wait().await?;
+    Ok(())
+}
+
+/// Interrupted after the PVs were protected but before any claim was released: `recover` undoes
+/// the carry (original reclaim policy back, carry annotations removed, old claims untouched) and
+/// says so; the apply then carries the volumes from the start.
+#[tokio::test(flavor = "multi_thread")]
+async fn carry_interrupted_before_release_is_undone() -> anyhow::Result<()> {
+    let c = cluster();
+    let ns = c.fresh_namespace("carry-undo").await?;
+    install(c, &ns.name, "ledger", "ledger/1.0.0").await?;
+    let old = mark(c, &ns.name, &[ledger_old(0), ledger_old(1)]).await?;
+    let ch = chart("ledger/2.0.0");
+    let argv = [
+        "apply",
+        "ledger",
+        ch.as_str(),
+        "-n",
+        ns.name.as_str(),
+        "--yes",
+        "--carry-volumes",
+    ];
+    let step = format!("PV {} protected", old[1].2);
+    kill_at(c, &argv, "carry-protected", &ns.name, "ledger", &step).await?;
+    for (_, _, p) in &old {
+        assert_eq!(policy(&pv(c, p).await?), "Retain", "{p} protected when killed");
+    }
+
+    let rec = chartup_ok(c, &["recover", "ledger", "-n", &ns.name]).await?;
+    let client = c.client().await?;
+    for (i, (name, uid, p)) in old.iter().enumerate() {
+        let line = format!(
+            "carry {name} → {} (PV {p}) undone: {name} still holds the volume",
+            ledger_new(i)
+        );
+        assert!(rec.stdout.contains(&line), "{line:?} in {}", rec.stdout);
+        let v = pv(c, p).await?;
+        assert_eq!(policy(&v), "Delete", "original policy back");
+        assert!(
+            v.annotations().keys().all(|k| !k.starts_with("chartup.io/")),
+            "{:?}",
+            v.annotations()
+        );
+        let pvc = claim(c, &ns.name, name)
+            .await?
+            .ok_or_else(|| anyhow!("{name} deleted"))?;
+        assert_eq!(pvc.uid().as_deref(), Some(uid.as_str()));
+        let dir = c.claim_dir(&client, &ns.name, name, WAIT).await?;
+        assert_eq!(
+            testkit::read_marker(&dir, "before-upgrade").as_deref(),
+            Some(name.as_str())
+        );
+    }
+
+    chartup_ok(c, &argv).await?;
+    for (i, o) in old.iter().enumerate() {
+        assert_carried(c, &ns.name, o, &ledger_new(i)).await?;
+    }
+    assert_eq!(ready_replicas(c, &ns.name, "ledger-ledger-journal").await?, 2);
+    Ok(())
+}
+
+/// A PVC of the release renamed (docstore 1.0.0 with its claim renamed `…-data` → `…-store`): the
+/// new claim is created by the carry, bound to the old volume and owned like Helm's objects,
+/// instead of being applied (and provisioned empty) with the configuration objects.
+#[tokio::test(flavor = "multi_thread")]
+async fn renamed_release_claim_carried() -> anyhow::Result<()> {
+    let c = cluster();
+    let ns = c.fresh_namespace("carry-pvc").await?;
+    install(c, &ns.name, "docstore", "docstore/1.0.0").await?;
+    let old = mark(c, &ns.name, &["docstore-docstore-data".to_string()]).await?;
+    let tmp = tempfile::tempdir()?;
+    let renamed = tmp.path().join("docstore");
+    copy_dir(&root().join("charts/docstore/1.0.0"), &renamed)?;
+    let db = renamed.join("templates/db.yaml");
+    std::fs::write(
+        &db,
+        std::fs::read_to_string(&db)?.replace("-docstore-data", "-docstore-store"),
+    )?;
+    let meta = renamed.join("Chart.yaml");
+    std::fs::write(
+        &meta,
+        std::fs::read_to_string(&meta)?.replace("version: 1.0.0", "version: 1.1.0"),
+    )?;
+    let ch = renamed.display().to_string();
+
+    let r = chartup_ok(
+        c,
+        &["apply", "docstore", &ch, "-n", &ns.name, "--yes", "--carry-volumes"],
+    )
+    .await?;
+    assert!(
+        r.stdout
+            .contains("carried: docstore-docstore-data → docstore-docstore-store"),
+        "{}",
+        r.stdout
+    );
+    assert_carried(c, &ns.name, &old[0], "docstore-docstore-store").await?;
+    let pvc = claim(c, &ns.name, "docstore-docstore-store")
+        .await?
+        .ok_or_else(|| anyhow!("missing"))?;
+    assert_eq!(
+        pvc.labels().get("app.kubernetes.io/managed-by").map(String::as_str),
+        Some("Helm")
+    );
+    assert_eq!(
+        pvc.annotations().get("meta.helm.sh/release-name").map(String::as_str),
+        Some("docstore")
+    );
+    let deploys: Api<Deployment> = Api::namespaced(c.client().await?, &ns.name);
+    let d = deploys.get("docstore-docstore").await?;
+    assert_eq!(d.status.and_then(|s| s.available_replicas), Some(1));
     Ok(())
 }

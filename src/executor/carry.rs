@@ -214,9 +214,9 @@ fn set_state(rel: &mut Release, st: &CarryState) {
     rel.extra.insert("chartup_carry".into(), json!(all));
 }
 
-/// Crash tests: `CHARTUP_FAILPOINT=carry-released` makes the run stop for good right after the
-/// old claims are released and journaled, so an e2e test can SIGKILL it at exactly that point
-/// instead of racing the executor.
+/// Crash tests: `CHARTUP_FAILPOINT=carry-protected` / `carry-released` makes the run stop for good
+/// right after the PVs are protected / the old claims are released (and journaled), so an e2e test
+/// can SIGKILL it at exactly that point instead of racing the executor.
 async fn failpoint(name: &str) {
     if std::env::var("CHARTUP_FAILPOINT").is_ok_and(|v| v == name) {
         std::future::pending::<()>().await;
@@ -397,6 +397,7 @@ impl Run<'_, '_> {
             .await?;
             sts.push(st);
         }
+        failpoint("carry-protected").await;
         // 2. Stop the old consumers: no pod may hold an old claim when it is released.
         let mut stopped: Vec<&ObjectKey> = Vec::new();
         for c in &todo {
