@@ -242,6 +242,13 @@ impl Plan {
             .iter()
             .filter(|v| matches!(v.fate, analysis::Fate::Orphaned | analysis::Fate::Deleted))
             .filter(|v| !v.reason.starts_with("surplus:"))
+            // Only what a carry could have moved: the claim's name changes, the new side mounts one.
+            .filter(|v| match (&v.before, &v.after) {
+                (Some(b), Some(a)) => {
+                    !b.claims.is_empty() && !a.claims.is_empty() && b.claims.iter().all(|c| !a.claims.contains(c))
+                }
+                _ => false,
+            })
             .map(|v| format!("{}/{} ({})", v.component, v.volume, v.fate.as_str()))
             .collect();
         if left.is_empty() {
