@@ -1451,13 +1451,13 @@ pub async fn recover(cluster: &Cluster, release: &str, ns: &str) -> Result<(Rele
     };
     let mut done = journal_lines(&holder);
     let mut rel = holder.clone();
-    done.extend(carry::recover(cluster, &mut rel).await?);
     rel.info.status = Status::Failed;
     rel.info.description = format!(
         "Release unlocked from stale '{}' state by chartup recover ({} step(s) had completed)",
         holder.status(),
         done.len()
     );
+    done.extend(carry::recover(cluster, &mut rel).await?);
     journal(&mut rel, "recovered: lock released");
     store.update(&rel).await?;
     Ok((rel, done))
