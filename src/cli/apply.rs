@@ -29,6 +29,8 @@ pub struct ClusterPlanInput {
     /// `NAME=Retain|Delete` given by the user; classes the cluster has fill in the rest.
     pub storage_classes: Vec<String>,
     pub allow_unlisted: bool,
+    /// `--carry-volumes`
+    pub carry_volumes: bool,
     pub diff: DiffOptions,
 }
 
@@ -88,6 +90,7 @@ pub async fn plan_against_cluster(cluster: &Cluster, input: &ClusterPlanInput) -
         namespace: ns.to_string(),
         diff: input.diff.clone(),
         allow_unlisted: input.allow_unlisted,
+        carry_volumes: input.carry_volumes,
         ..Default::default()
     };
     // The cluster's own storage classes, unless the user said otherwise.
@@ -241,6 +244,10 @@ pub struct Args {
     /// Plan upgrades to versions the matrix does not list
     #[arg(long)]
     pub allow_unlisted: bool,
+    /// Move volumes whose claim name changes to the new claim (RELEASE CHART form; with a saved
+    /// plan: check that it was planned with --carry-volumes)
+    #[arg(long)]
+    pub carry_volumes: bool,
     /// Apply without asking (required when stdin is not a terminal)
     #[arg(short = 'y', long)]
     pub yes: bool,
@@ -300,6 +307,12 @@ pub fn run(args: Args, p: &mut Printer) -> anyhow::Result<ExitStatus> {
 fn run_saved(args: &Args, path: &Path, p: &mut Printer) -> anyhow::Result<ExitStatus> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let saved = SavedPlan::from_json(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    if args.carry_volumes {
+        saved
+            .plan
+            .check_carried()
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    }
     if let Some(ns) = &args.namespace {
         if ns != &saved.plan.release.namespace {
             bail!("the plan is for namespace {}, not {ns}", saved.plan.release.namespace);
@@ -341,6 +354,7 @@ fn run_chart(args: &Args, release: &str, chart: &Path, p: &mut Printer) -> anyho
             matrix: args.matrix.clone(),
             storage_classes: args.storage_class.clone(),
             allow_unlisted: args.allow_unlisted,
+            carry_volumes: args.carry_volumes,
             diff: DiffOptions::default(),
         };
         let saved = plan_against_cluster(&cluster, &input).await?;

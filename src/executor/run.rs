@@ -23,6 +23,9 @@ use crate::release::{ChartRecord, Hook, Info, Release, Status};
 
 const POLL: Duration = Duration::from_millis(250);
 
+#[path = "carry.rs"]
+mod carry;
+
 /// `apply_method` written into chartup's records: `csa`, although chartup itself applies
 /// server-side. Helm 4 applies the next upgrade or rollback the way the record says, and with
 /// `ssa` it would apply under its own field manager without forcing conflicts, so every field
@@ -489,6 +492,7 @@ pub async fn apply(
             }
         }
     }
+    carry::preflight(cluster, saved).await?;
     let (to_set, to_plain) = split_hooks(&saved.manifests.to, &ns)?;
     let from_set =
         manifest::parse_documents(saved.manifests.from.clone(), &ns).map_err(|e| ApplyError::Other(e.to_string()))?;
@@ -673,7 +677,7 @@ impl Run<'_, '_> {
         });
         for o in to.objects.iter().filter(|o| !is_hook(o) && !o.is_workload()) {
             let action = changes.get(&o.key).map(|c| c.action).unwrap_or(Action::Add);
-            if action == Action::Unchanged {
+            if action == Action::Unchanged || carry::is_carry_target(saved, &o.key) {
                 continue;
             }
             if action == Action::Recreate {
@@ -698,6 +702,7 @@ impl Run<'_, '_> {
                 if action == Action::Unchanged {
                     continue;
                 }
+                self.carry_before(saved, from, key).await?;
                 if matches!(action, Action::Recreate | Action::KindChange) {
                     let old_key = change.and_then(|c| c.old_key.clone()).unwrap_or_else(|| key.clone());
                     if let Some(old) = from.get(&old_key) {
@@ -1159,7 +1164,7 @@ impl Run<'_, '_> {
             .iter()
             .filter(|c| c.action == Action::Remove)
             .filter_map(|c| from.get(&c.key))
-            .filter(|o| !is_hook(o))
+            .filter(|o| !is_hook(o) && !carry::is_carry_source(saved, &o.key))
             .collect();
         if removed.is_empty() {
             return Ok(());
@@ -1415,7 +1420,7 @@ pub async fn recover(cluster: &Cluster, release: &str, ns: &str) -> Result<(Rele
             "release {release} in namespace {ns} is not locked: nothing to recover"
         )));
     };
-    let done = journal_lines(&holder);
+    let mut done = journal_lines(&holder);
     let mut rel = holder.clone();
     rel.info.status = Status::Failed;
     rel.info.description = format!(
@@ -1423,6 +1428,7 @@ pub async fn recover(cluster: &Cluster, release: &str, ns: &str) -> Result<(Rele
         holder.status(),
         done.len()
     );
+    done.extend(carry::recover(cluster, &mut rel).await?);
     journal(&mut rel, "recovered: lock released");
     store.update(&rel).await?;
     Ok((rel, done))

@@ -48,6 +48,16 @@ struct RawMatrix {
     upgrades: Vec<RawEdge>,
     #[serde(default)]
     migrations: Option<RawMigrations>,
+    #[serde(default)]
+    components: BTreeMap<String, RawComponent>,
+}
+
+/// Per-component settings (`components: {NAME: {carryVolumes: true}}`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawComponent {
+    #[serde(default)]
+    carry_volumes: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -194,6 +204,8 @@ pub struct Matrix {
     edges: Vec<Edge>,
     migration_component: Option<String>,
     scripts: Vec<Script>,
+    /// Components whose volumes are carried over to renamed claims (`components.NAME.carryVolumes`).
+    pub carry_volumes: BTreeSet<String>,
 }
 
 /// Read and check a matrix file.
@@ -464,6 +476,12 @@ pub fn parse(text: &str, file: &str, dir: Option<&Path>) -> Result<Matrix, Matri
         edges,
         migration_component,
         scripts,
+        carry_volumes: raw
+            .components
+            .iter()
+            .filter(|(_, c)| c.carry_volumes)
+            .map(|(n, _)| n.clone())
+            .collect(),
     })
 }
 
@@ -723,7 +741,7 @@ impl Matrix {
     /// Short human summary for `matrix check`.
     pub fn summary(&self) -> String {
         format!(
-            "{}: {} versions ({} … {}), {} upgrade rules, {} migrations{}{}",
+            "{}: {} versions ({} … {}), {} upgrade rules, {} migrations{}{}{}",
             self.chart,
             self.versions.len(),
             self.versions.first().map(|v| v.to_string()).unwrap_or_default(),
@@ -736,6 +754,14 @@ impl Matrix {
                 format!(", order {}", self.order.join(" → "))
             },
             if self.backup_required { ", backup required" } else { "" },
+            if self.carry_volumes.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    ", volumes carried over for {}",
+                    self.carry_volumes.iter().cloned().collect::<Vec<_>>().join(", ")
+                )
+            },
         )
     }
 
@@ -783,6 +809,23 @@ migrations:
 
     fn m() -> Matrix {
         parse(FATE, "fate.yaml", None).unwrap()
+    }
+
+    #[test]
+    fn components_carry_volumes() {
+        let text = format!("{FATE}components:\n  mysql: {{carryVolumes: true}}\n  client: {{carryVolumes: false}}\n");
+        let m = parse(&text, "fate.yaml", None).unwrap();
+        assert_eq!(m.carry_volumes.iter().collect::<Vec<_>>(), ["mysql"]);
+        assert!(
+            m.summary().contains("volumes carried over for mysql"),
+            "{}",
+            m.summary()
+        );
+        assert!(parse(FATE, "fate.yaml", None).unwrap().carry_volumes.is_empty());
+        // A misspelt setting is an error naming the field, not silently ignored.
+        let bad = format!("{FATE}components:\n  mysql: {{carryVolume: true}}\n");
+        let e = parse(&bad, "fate.yaml", None).unwrap_err().to_string();
+        assert!(e.contains("carryVolume"), "{e}");
     }
 
     fn facts(modes: &[Persistence]) -> UpgradeFacts {
