@@ -19,7 +19,9 @@ install). Looked up once per render; every template that needs it includes this.
 */}}
 {{- define "keeper.password" -}}
 {{- $live := lookup "v1" "Secret" .Release.Namespace (include "keeper.fullname" .) -}}
-{{- if and $live $live.data $live.data.password -}}
+{{- if (.Values.auth).password -}}
+{{- .Values.auth.password | b64enc -}}
+{{- else if and $live $live.data $live.data.password -}}
 {{- $live.data.password -}}
 {{- else -}}
 {{- randAlphaNum 24 | b64enc -}}
