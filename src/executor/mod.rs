@@ -15,6 +15,7 @@
 
 pub mod health;
 pub mod live;
+pub mod migrate;
 pub mod run;
 
 pub use run::{apply, recover, rollback, ApplyError, ApplyOptions, Progress, Reporter};
