@@ -224,6 +224,93 @@ async fn rollback_runs_down_migrations_newest_first_before_the_workloads() -> an
     Ok(())
 }
 
+/// `--atomic` undoes what the failed revision migrated: FATE 1.7.0 → 1.8.0 where the second
+/// migration fails (its Job exists already, failed — as a crashed earlier run would leave it), after
+/// the first succeeded. The rollback runs the first one's down script before the workloads roll
+/// back, and the release is back on 1.7.0.
+#[tokio::test(flavor = "multi_thread")]
+async fn atomic_rollback_undoes_the_migrations_the_failed_revision_ran() -> anyhow::Result<()> {
+    let c = cluster();
+    let ns = c.fresh_namespace("rb-atomic-down").await?;
+    fate_claims(c, &ns.name).await?;
+    fate_apply(c, &ns.name, "1.7.0", false).await?;
+    let jobs: Api<Job> = Api::namespaced(c.client().await?, &ns.name);
+    testkit::create(
+        &jobs,
+        serde_json::json!({"metadata": {"name": "fate-migrate-02-171-172"},
+            "spec": {"backoffLimit": 0, "template": {
+                "metadata": {"annotations": {"nodesim.chartup.io/exit-code": "3"}},
+                "spec": {"restartPolicy": "Never", "containers": [{"name": "m", "image": "busybox:1.36"}]}}}}),
+    )
+    .await?;
+    testkit::wait_for(
+        &jobs,
+        "fate-migrate-02-171-172",
+        Duration::from_secs(60),
+        "the job to fail",
+        |j: Option<&Job>| j.and_then(|j| j.status.as_ref()).and_then(|s| s.failed).unwrap_or(0) > 0,
+    )
+    .await?;
+    let ch = chart("fate/1.8.0");
+    let ec = fate_values("values-existing-claims.yaml");
+    let m = matrix("fate.yaml");
+    let r = chartup(
+        c,
+        &[
+            "apply",
+            "fate",
+            &ch,
+            "-n",
+            &ns.name,
+            "-f",
+            &ec,
+            "--set",
+            FATE_REGISTRY,
+            "--matrix",
+            &m,
+            "--migration-command",
+            "mysql < \"$MIGRATION_FILE\"",
+            "--yes",
+            "--atomic",
+        ],
+    )
+    .await?;
+    assert_eq!(r.code, Some(1), "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("UpgradeFailed: migration 171-172.sql"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stdout
+            .contains("down-migration 170-171.sql: undoes 170-171.sql (1.7.1 → 1.7.0)"),
+        "{}",
+        r.stdout
+    );
+    let h = chartup_history(c, &ns.name, "fate").await?;
+    assert_eq!(
+        statuses(&h),
+        [(1, "superseded".into()), (2, "failed".into()), (3, "deployed".into())]
+    );
+    assert_eq!(h[2]["description"], "Rollback to 1");
+    let down = migration_jobs(c, &ns.name, "down").await?;
+    let undid: Vec<String> = down
+        .iter()
+        .filter(|j| j.status.as_ref().and_then(|s| s.succeeded).unwrap_or(0) == 1)
+        .filter_map(|j| j.annotations().get("chartup.io/undoes").cloned())
+        .collect();
+    assert_eq!(undid, ["170-171.sql"]);
+    testkit::wait_deleted(&jobs, "fate-migrate-01-170-171", Duration::from_secs(60)).await?;
+    let s = status_json(c, &ns.name, "fate").await?;
+    let j = journal(&s);
+    assert!(
+        position(&j, "down-migration 170-171.sql undid 170-171.sql")? < position(&j, "component mysql healthy")?,
+        "{j:#?}"
+    );
+    assert_eq!(s["currentVersion"], "1.7.0");
+    Ok(())
+}
+
 /// FATE 1.9.0 → 1.10.0 ran `190-1100.sql`, which has no down script: rolling back says plainly
 /// that the schema is not rolled back past it, runs no down Job, and keeps its up Job.
 #[tokio::test(flavor = "multi_thread")]
@@ -330,6 +417,12 @@ async fn pending_or_unready_past_the_timeout_fails_with_pod_reason_and_message()
     );
     assert_eq!(during["currentVersion"], "1.0.0");
     assert_eq!(during["desiredVersion"], "2.0.0");
+    // The old pods serve meanwhile.
+    assert_eq!(
+        during["members"]["ready"].as_array().map(Vec::len),
+        Some(2),
+        "{during:#}"
+    );
     let out = tokio::time::timeout(RUN, child.wait_with_output())
         .await
         .map_err(|_| anyhow!("chartup did not finish"))??;

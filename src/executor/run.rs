@@ -1227,7 +1227,9 @@ impl Run<'_, '_> {
             };
             if self.cluster.get(&r).await?.is_some() {
                 // A run interrupted after this migration started: it ran (or is running) already.
-                self.complete(&r).await?;
+                self.complete(&r)
+                    .await
+                    .map_err(|e| ApplyError::Other(format!("migration {}: {e}", mg.file)))?;
                 migrate::record_applied(self.rel, applied);
                 self.note(format!(
                     "migration {} ({} → {}) had run already",
