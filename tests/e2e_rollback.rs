@@ -706,3 +706,49 @@ async fn backup_job_from_the_chart_runs_first_and_a_failing_one_changes_nothing(
     );
     Ok(())
 }
+
+/// A rollback whose plan loses a volume (the newer revision added a claim of a Delete class that
+/// the target does not have, so the rollback would delete it) is refused, listing the volume, with
+/// nothing recorded and the data in place; with `--accept-data-loss` it goes ahead and the claim
+/// is pruned.
+#[tokio::test(flavor = "multi_thread")]
+async fn rollback_refuses_a_loss_verdict_unless_accepted() -> anyhow::Result<()> {
+    let c = cluster();
+    let tmp = tempfile::tempdir()?;
+    let ns = c.fresh_namespace("rb-loss").await?;
+    let claim = "---\napiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: web-data\nspec:\n  storageClassName: standard\n  accessModes: [ReadWriteOnce]\n  resources: {requests: {storage: 1Gi}}\n";
+    let v1 = web_chart(tmp.path(), "1.0.0", "", &[])?;
+    let v2 = web_chart(tmp.path(), "2.0.0", "", &[("claim.yaml", claim)])?;
+    chartup_ok(c, &["apply", "web", &v1, "-n", &ns.name, "--yes"]).await?;
+    chartup_ok(c, &["apply", "web", &v2, "-n", &ns.name, "--yes"]).await?;
+    let client = c.client().await?;
+    let dir = c
+        .claim_dir(&client, &ns.name, "web-data", Duration::from_secs(60))
+        .await?;
+    testkit::write_marker(&dir, "before", "web-data")?;
+
+    let r = chartup(c, &["rollback", "web", "-n", &ns.name]).await?;
+    assert_eq!(r.code, Some(1), "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("refusing to apply") && r.stderr.contains("rolling back loses volume"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("web-data"), "names the claim: {}", r.stderr);
+    let h = chartup_history(c, &ns.name, "web").await?;
+    assert_eq!(
+        statuses(&h),
+        [(1, "superseded".into()), (2, "deployed".into())],
+        "nothing recorded"
+    );
+    let claims: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), &ns.name);
+    assert!(claims.get_opt("web-data").await?.is_some());
+    assert_eq!(testkit::read_marker(&dir, "before").as_deref(), Some("web-data"));
+
+    chartup_ok(c, &["rollback", "web", "-n", &ns.name, "--accept-data-loss"]).await?;
+    let h = chartup_history(c, &ns.name, "web").await?;
+    assert_eq!(statuses(&h).last(), Some(&(3, "deployed".into())));
+    assert_eq!(h[2]["description"], "Rollback to 1");
+    testkit::wait_deleted(&claims, "web-data", Duration::from_secs(60)).await?;
+    Ok(())
+}

@@ -1442,11 +1442,27 @@ pub async fn rollback(
         .map_err(|e| ApplyError::Other(e.to_string()))?;
     let new = ReleaseSide::new(&format!("revision {}", target.version), to_docs, ns)
         .map_err(|e| ApplyError::Other(e.to_string()))?;
-    let popts = PlanOptions {
+    let mut popts = PlanOptions {
         release: release.into(),
         namespace: ns.into(),
         ..Default::default()
     };
+    // The volume verdicts need the cluster's reclaim policies, as `plan RELEASE CHART` reads them.
+    for sc in cluster.list("storage.k8s.io/v1", "StorageClass", "", None).await? {
+        let name = sc.pointer("/metadata/name").and_then(Json::as_str).unwrap_or("");
+        let policy = sc.get("reclaimPolicy").and_then(Json::as_str).unwrap_or("Delete");
+        if name.is_empty() {
+            continue;
+        }
+        let _ = popts.reclaim.add_spec(&format!("{name}={policy}"));
+        if sc
+            .pointer("/metadata/annotations/storageclass.kubernetes.io~1is-default-class")
+            .and_then(Json::as_str)
+            == Some("true")
+        {
+            let _ = popts.reclaim.add_spec(&format!("default={policy}"));
+        }
+    }
     let mut plan = plan::build(&old, &new, None, &popts);
     // Roll back in the order the release was upgraded in (recorded from the matrix).
     if let Some(order) = rollout_order(&current).or_else(|| rollout_order(&target)) {
