@@ -311,8 +311,15 @@ pub fn recover(a: RecoverArgs, p: &mut Printer) -> anyhow::Result<ExitStatus> {
     for d in &done {
         s.push_str(&format!("  {d}\n"));
     }
+    let next = if rel.info.description.contains("'pending-rollback'") {
+        // The schema the interrupted rollback left is in its record: down-migrations it finished
+        // are not run again.
+        "Run the rollback again to finish it"
+    } else {
+        "Run the apply again to finish the upgrade"
+    };
     s.push_str(&format!(
-        "The lock is released: revision {} is marked failed. Run the apply again to finish the upgrade.\n",
+        "The lock is released: revision {} is marked failed. {next}.\n",
         rel.version
     ));
     p.out(&s)?;
