@@ -320,6 +320,33 @@ async fn rollback_across_a_migration_without_down_script_says_the_schema_stays()
     fate_claims(c, &ns.name).await?;
     fate_apply(c, &ns.name, "1.9.0", false).await?;
     fate_apply(c, &ns.name, "1.10.0", true).await?;
+    // A downgrade through apply is refused by the matrix before anything changes; rollback is the way back.
+    let (ch, ec, m) = (
+        chart("fate/1.9.0"),
+        fate_values("values-existing-claims.yaml"),
+        matrix("fate.yaml"),
+    );
+    let r = chartup(
+        c,
+        &[
+            "apply",
+            "fate",
+            &ch,
+            "-n",
+            &ns.name,
+            "-f",
+            &ec,
+            "--set",
+            FATE_REGISTRY,
+            "--matrix",
+            &m,
+            "--yes",
+        ],
+    )
+    .await?;
+    assert!(!r.ok);
+    assert!(r.stderr.contains("downgrade 1.10.0 → 1.9.0 refused"), "{}", r.stderr);
+    assert_eq!(chartup_history(c, &ns.name, "fate").await?.len(), 2, "nothing recorded");
     let run = chartup_ok(c, &["rollback", "fate", "-n", &ns.name]).await?;
     let all = format!("{}{}", run.stdout, run.stderr);
     assert!(
@@ -390,7 +417,7 @@ async fn pending_or_unready_past_the_timeout_fails_with_pod_reason_and_message()
         &[],
     )?;
     chartup_ok(c, &["apply", "web", &v1, "-n", &ns.name, "--yes"]).await?;
-    let args = ["apply", "web", v2.as_str(), "-n", &ns.name, "--yes", "--timeout", "8s"];
+    let args = ["apply", "web", v2.as_str(), "-n", &ns.name, "--yes", "--timeout", "15s"];
     let child = chartup_cmd(c, &args)?.spawn()?;
     let started = Instant::now();
     // While it runs: Upgrading, PodsReady=False, the new pod unready with the kubelet's reason.
@@ -423,6 +450,17 @@ async fn pending_or_unready_past_the_timeout_fails_with_pod_reason_and_message()
         Some(2),
         "{during:#}"
     );
+    // The pending record is a lock: another apply and a rollback are refused, naming the holder.
+    for other in [&args[..], &["rollback", "web", "-n", &ns.name][..]] {
+        let r = chartup(c, other).await?;
+        assert!(!r.ok);
+        assert!(
+            r.stderr.contains("locked by revision 2 (pending-upgrade, since 20")
+                && r.stderr.contains("chartup apply by"),
+            "{}",
+            r.stderr
+        );
+    }
     let out = tokio::time::timeout(RUN, child.wait_with_output())
         .await
         .map_err(|_| anyhow!("chartup did not finish"))??;
@@ -430,12 +468,12 @@ async fn pending_or_unready_past_the_timeout_fails_with_pod_reason_and_message()
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
-        took >= Duration::from_secs(8),
+        took >= Duration::from_secs(15),
         "stopped at the timeout, not before: {took:?}"
     );
     assert!(
         stderr.contains("UpgradeFailed: pod web-")
-            && stderr.contains("(container web) is still ContainersNotReady after the 8s timeout: containers with unready status: [web]"),
+            && stderr.contains("(container web) is still ContainersNotReady after the 15s timeout: containers with unready status: [web]"),
         "{stderr}"
     );
     let h = chartup_history(c, &ns.name, "web").await?;
@@ -690,6 +728,33 @@ async fn backup_job_from_the_chart_runs_first_and_a_failing_one_changes_nothing(
 
     let r = chartup_ok(c, &["apply", "web", &v2, "-n", &ns.name, "--matrix", &m, "--yes"]).await?;
     assert!(r.stdout.contains("==> backup"), "{}", r.stdout);
+    // Progress: one line per component update, `web  N/2 updated  N ready  (elapsed)`.
+    let progress: Vec<&str> = r
+        .stdout
+        .lines()
+        .filter(|l| l.trim_start().starts_with("web ") && l.contains("/2 updated") && l.trim_end().ends_with("s)"))
+        .collect();
+    assert!(
+        progress.last().is_some_and(|l| l.contains("2/2 updated  2 ready")),
+        "{}",
+        r.stdout
+    );
+    // Applied server-side under the field manager `chartup`.
+    let managers: Vec<(String, String)> = cms
+        .get("web")
+        .await?
+        .metadata
+        .managed_fields
+        .unwrap_or_default()
+        .iter()
+        .map(|f| {
+            (
+                f.manager.clone().unwrap_or_default(),
+                f.operation.clone().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert!(managers.contains(&("chartup".into(), "Apply".into())), "{managers:?}");
     let s = status_json(c, &ns.name, "web").await?;
     let j = journal(&s);
     let b = position(&j, "backup job")?;
