@@ -235,14 +235,14 @@ mod tests {
         assert!(u.kept.is_empty() && u.missing.is_empty());
         // To the schema that had a and b: only c is undone.
         let u = undo(&[a.clone(), b.clone(), c.clone()], &[a.clone(), b.clone()]);
-        assert_eq!(u.run, [c.clone()]);
+        assert_eq!(u.run, vec![c.clone()]);
         // b has no down script: c is undone, b and a (older) stay.
         let nb = applied("b", 2, false);
         let u = undo(&[a.clone(), nb.clone(), c.clone()], &[]);
-        assert_eq!(u.run, [c.clone()]);
+        assert_eq!(u.run, vec![c.clone()]);
         assert_eq!(u.kept, [nb, a.clone()]);
         // The target had c, which a later rollback undid: a rollback does not re-apply it.
-        let u = undo(&[a.clone()], &[a.clone(), c.clone()]);
+        let u = undo(std::slice::from_ref(&a), &[a.clone(), c.clone()]);
         assert!(u.run.is_empty());
         assert_eq!(u.missing, [c]);
     }
@@ -256,9 +256,9 @@ mod tests {
             // Written by helm: says nothing.
             rel(3, None),
         ];
-        assert_eq!(current_schema(&revs), [a.clone()]);
+        assert_eq!(current_schema(&revs), vec![a.clone()]);
         assert_eq!(schema_at(&revs, 1), []);
-        assert_eq!(schema_at(&revs, 3), [a.clone()]);
+        assert_eq!(schema_at(&revs, 3), vec![a.clone()]);
         let mut r = rel(4, None);
         carry_schema(&revs, &mut r);
         record_applied(&mut r, applied("b", 4, false));
