@@ -417,7 +417,7 @@ async fn pending_or_unready_past_the_timeout_fails_with_pod_reason_and_message()
         &[],
     )?;
     chartup_ok(c, &["apply", "web", &v1, "-n", &ns.name, "--yes"]).await?;
-    let args = ["apply", "web", v2.as_str(), "-n", &ns.name, "--yes", "--timeout", "15s"];
+    let args = ["apply", "web", v2.as_str(), "-n", &ns.name, "--yes", "--timeout", "25s"];
     let child = chartup_cmd(c, &args)?.spawn()?;
     let started = Instant::now();
     // While it runs: Upgrading, PodsReady=False, the new pod unready with the kubelet's reason.
@@ -468,12 +468,12 @@ async fn pending_or_unready_past_the_timeout_fails_with_pod_reason_and_message()
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
-        took >= Duration::from_secs(15),
+        took >= Duration::from_secs(25),
         "stopped at the timeout, not before: {took:?}"
     );
     assert!(
         stderr.contains("UpgradeFailed: pod web-")
-            && stderr.contains("(container web) is still ContainersNotReady after the 15s timeout: containers with unready status: [web]"),
+            && stderr.contains("(container web) is still ContainersNotReady after the 25s timeout: containers with unready status: [web]"),
         "{stderr}"
     );
     let h = chartup_history(c, &ns.name, "web").await?;
@@ -555,11 +555,11 @@ async fn crash_loop_fails_fast_and_a_failed_atomic_rollback_exits_4() -> anyhow:
     let c = cluster();
     let tmp = tempfile::tempdir()?;
     let ns = c.fresh_namespace("rb-crash").await?;
-    // The old version has a pre-rollback hook that runs 4 s and fails.
+    // The old version has a pre-rollback hook that runs 6 s and fails.
     let hook = job(
         "check-rollback",
         "    helm.sh/hook: pre-rollback\n",
-        "        nodesim.chartup.io/exit-code: \"3\"\n        nodesim.chartup.io/run-seconds: \"4\"\n",
+        "        nodesim.chartup.io/exit-code: \"3\"\n        nodesim.chartup.io/run-seconds: \"6\"\n",
     );
     let v1 = web_chart(tmp.path(), "1.0.0", "", &[("hook.yaml", hook.as_str())])?;
     let v2 = web_chart(tmp.path(), "2.0.0", "        nodesim.chartup.io/crash: \"true\"\n", &[])?;
