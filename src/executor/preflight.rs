@@ -145,6 +145,11 @@ pub async fn check(
     for o in to.objects.iter().filter(|o| hook_events(o).is_empty()) {
         let action = changes.get(&o.key).map(|c| c.action).unwrap_or(Action::Add);
         let body = owned(&o.value, release, ns);
+        // A backup Job is never applied as an object of the release: it is deleted and created
+        // again when a backup runs (its template is immutable), checked below.
+        if o.key.kind == "Job" && o.annotation("chartup.io/backup") == Some("true") {
+            continue;
+        }
         match action {
             Action::Unchanged | Action::Remove => continue,
             Action::Recreate => replace(cluster, o, &body, "recreate", &mut f).await,
