@@ -114,7 +114,7 @@ async fn ready_replicas(c: &Cluster, ns: &str, sts: &str) -> anyhow::Result<i32>
 /// Renamed StatefulSet and claim template with `--carry-volumes`: the plan (JSON and text) says
 /// `carried` with the ordinal mapping; apply moves each PV to the new claim of the same ordinal;
 /// the markers are under the new claims, the PVs' reclaim policy is Delete again, every step is
-/// in the release record's journal.
+/// in the release record's journal. `chartup rollback` then carries them back to the old names.
 #[tokio::test(flavor = "multi_thread")]
 async fn renamed_statefulset_carried_over() -> anyhow::Result<()> {
     let c = cluster();
@@ -206,6 +206,37 @@ async fn renamed_statefulset_carried_over() -> anyhow::Result<()> {
     ] {
         assert!(journal.contains(&step), "journal lacks {step:?}: {journal}");
     }
+
+    // Rolling the carried upgrade back carries the volumes back: the old claim names return bound
+    // to the same PVs, with the data, instead of coming back empty.
+    let rb = chartup_ok(c, &["rollback", "ledger", "-n", &ns.name]).await?;
+    for (i, (old_name, _, old_pv)) in old.iter().enumerate() {
+        let dir = c.claim_dir(&c.client().await?, &ns.name, old_name, WAIT).await?;
+        let pvc = claim(c, &ns.name, old_name)
+            .await?
+            .ok_or_else(|| anyhow!("claim {old_name} missing after the rollback"))?;
+        assert_eq!(
+            &volume_name(&pvc),
+            old_pv,
+            "{old_name} is back on its volume: {}",
+            rb.stdout
+        );
+        assert_eq!(
+            testkit::read_marker(&dir, "before-upgrade").as_deref(),
+            Some(old_name.as_str())
+        );
+        assert!(
+            claim(c, &ns.name, &ledger_new(i)).await?.is_none(),
+            "{} released",
+            ledger_new(i)
+        );
+        assert_eq!(
+            policy(&pv(c, old_pv).await?),
+            "Delete",
+            "reclaim policy of {old_pv} restored"
+        );
+    }
+    assert_eq!(ready_replicas(c, &ns.name, "ledger-ledger").await?, 2);
     Ok(())
 }
 

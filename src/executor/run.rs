@@ -1418,6 +1418,9 @@ pub async fn rollback(
     let mut popts = PlanOptions {
         release: release.into(),
         namespace: ns.into(),
+        // An upgrade that carried volumes to renamed claims is rolled back by carrying them back:
+        // otherwise the old claim names would come back empty while the data sits unmounted.
+        carry_volumes: current.extra.contains_key("chartup_carry"),
         ..Default::default()
     };
     // The volume verdicts need the cluster's reclaim policies, as `plan RELEASE CHART` reads them.
@@ -1523,6 +1526,7 @@ pub async fn rollback(
     if let Some(order) = rollout_order(&current).or_else(|| rollout_order(&target)) {
         rel.extra.insert("chartup_order".into(), json!(order));
     }
+    carry::preflight(cluster, &saved).await?;
     super::preflight::check(cluster, &saved, &from_set, &to_set, "rollback", opts, rep).await?;
     migrate::carry_schema(&history.revisions, &mut rel);
     if !undo.run.is_empty() {
