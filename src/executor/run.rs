@@ -23,6 +23,10 @@ use crate::release::{ChartRecord, Hook, Info, Release, Status};
 
 const POLL: Duration = Duration::from_millis(250);
 
+// Finishing recreates (orphaned pods, ReplicaSets, DaemonSet pods): a child module, so it extends `Run`.
+#[path = "recreate.rs"]
+mod recreate;
+
 /// `apply_method` written into chartup's records: `csa`, although chartup itself applies
 /// server-side. Helm 4 applies the next upgrade or rollback the way the record says, and with
 /// `ssa` it would apply under its own field manager without forcing conflicts, so every field
@@ -745,7 +749,14 @@ impl Run<'_, '_> {
                 }
                 let (live, _) = self.cluster.apply(&owned(&o.value, &release, &ns), false).await?;
                 self.note(format!("applied {}", o.key)).await?;
-                self.roll(&component, o, &live, t).await?;
+                // A recreate leaves the old pods orphaned: recreate.rs replaces them one at a time.
+                let old = change.and_then(|c| c.old_key.clone()).unwrap_or_else(|| key.clone());
+                match from.get(&old) {
+                    Some(old) if action == Action::Recreate => {
+                        self.roll_recreated(&component, old, o, &live, t).await?
+                    }
+                    _ => self.roll(&component, o, &live, t).await?,
+                }
             }
             self.rep.report(Progress::Done {
                 step: format!("component {component}"),
