@@ -503,6 +503,22 @@ async fn deployment_and_daemonset_selector_change() -> anyhow::Result<()> {
             "old agent on {node} deleted after the new one was Ready: {ev:#?}"
         );
     }
+    // …and one node after the other: the next node's old pod is deleted after the previous one's
+    // is gone (with one node, as on the default test cluster, this is trivially true).
+    let mut agent_deletions: Vec<(usize, usize)> = old_agent
+        .iter()
+        .map(|(u, _)| {
+            Some((
+                Timeline::at(&ev, u, What::Deleting)?,
+                Timeline::at(&ev, u, What::Deleted)?,
+            ))
+        })
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(|| anyhow!("old agent deletions: {ev:#?}"))?;
+    agent_deletions.sort();
+    for w in agent_deletions.windows(2) {
+        assert!(w[1].0 > w[0].1, "one node at a time: {ev:#?}");
+    }
     assert_eq!(
         pod_replaced(&run).len(),
         old_agent.len(),

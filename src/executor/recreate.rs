@@ -482,7 +482,24 @@ impl Run<'_, '_> {
                 loop {
                     let live = self.cluster.get(&r).await?.unwrap_or(Json::Null);
                     let n = |p: &str| live.pointer(p).and_then(Json::as_i64).unwrap_or(0);
-                    if live.is_null() || (n("/status/observedGeneration") >= gen && n("/status/replicas") <= replicas) {
+                    // Its status does not count terminating pods: count them too, so the next pod
+                    // goes only when this one is gone.
+                    let rs_uid = uid_of(&rs);
+                    let left = match Selector::of(&rs).and_then(|sel| sel.server_filter()) {
+                        Some(f) => self
+                            .cluster
+                            .list("v1", "Pod", &ns, Some(&f))
+                            .await?
+                            .iter()
+                            .filter(|p| controller_uid(p) == Some(rs_uid))
+                            .count() as i64,
+                        None => 0,
+                    };
+                    if live.is_null()
+                        || (n("/status/observedGeneration") >= gen
+                            && n("/status/replicas") <= replicas
+                            && left <= replicas)
+                    {
                         break;
                     }
                     self.check_deadline(deadline, &r, &format!("to scale down to {replicas}"))?;

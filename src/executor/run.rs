@@ -950,11 +950,25 @@ impl Run<'_, '_> {
     fn progress(&mut self, component: &str, live: &Json, t0: Instant) {
         let n = |p: &str| live.pointer(p).and_then(Json::as_i64).unwrap_or(0);
         let desired = live.pointer("/spec/replicas").and_then(Json::as_i64).unwrap_or(1);
+        // A DaemonSet counts per node, under other names.
+        let (updated, desired, ready) = if live.pointer("/kind").and_then(Json::as_str) == Some("DaemonSet") {
+            (
+                n("/status/updatedNumberScheduled"),
+                n("/status/desiredNumberScheduled"),
+                n("/status/numberReady"),
+            )
+        } else {
+            (
+                n("/status/updatedReplicas"),
+                desired,
+                n("/status/readyReplicas").max(n("/status/availableReplicas")),
+            )
+        };
         self.rep.report(Progress::Component {
             component: component.into(),
-            updated: n("/status/updatedReplicas"),
+            updated,
             desired,
-            ready: n("/status/readyReplicas").max(n("/status/availableReplicas")),
+            ready,
             elapsed_ms: ms(t0),
         });
     }
