@@ -589,3 +589,75 @@ async fn helm_upgrade_fails_where_chartup_recreates() -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// A broken new image stops the recreate at the first pod (fail fast), the other old pods still
+/// serving; `--atomic` recreates the old StatefulSet, which adopts them untouched (same uids) and
+/// gets back the pod it lost — the rollback is a recreate that finishes the same way.
+#[tokio::test(flavor = "multi_thread")]
+async fn broken_image_stops_after_one_pod_and_atomic_restores() -> anyhow::Result<()> {
+    let c = cluster();
+    let ns = c.fresh_namespace("recreate-bad").await?;
+    let n = ns.name.as_str();
+    chartup_ok(c, &["apply", "q", &chart("quorum/1.0.0"), "-n", n, "--yes"]).await?;
+    let before = claims(c, n).await?;
+    let old: Vec<(String, String)> = pods(c, n)
+        .await?
+        .iter()
+        .map(|p| (p.name_any(), p.uid().unwrap_or_default()))
+        .collect();
+    let run = chartup(
+        c,
+        &[
+            "apply",
+            "q",
+            &chart("quorum/2.0.0"),
+            "-n",
+            n,
+            "--yes",
+            "--atomic",
+            "--set",
+            "image.registry=nosuch.invalid",
+        ],
+    )
+    .await?;
+    assert!(!run.ok, "the upgrade fails: {}", run.stdout);
+    assert!(
+        run.stderr
+            .contains("pod q-quorum-0 (container zookeeper) is ErrImagePull"),
+        "{}",
+        run.stderr
+    );
+    let h = chartup_history(c, n, "q").await?;
+    assert_eq!(
+        statuses(&h),
+        [(1, "superseded".into()), (2, "failed".into()), (3, "deployed".into())]
+    );
+    let sts: Api<StatefulSet> = Api::namespaced(c.client().await?, n);
+    let set = sts.get("q-quorum").await?;
+    let spec = set.spec.clone().unwrap_or_default();
+    assert_eq!(
+        spec.service_name.as_deref(),
+        Some("q-quorum-headless"),
+        "the old StatefulSet is back"
+    );
+    let now = pods(c, n).await?;
+    assert_eq!(now.len(), 3);
+    for p in &now {
+        assert!(ready(p), "{} Ready", p.name_any());
+        assert_eq!(
+            controller_uid(p),
+            set.uid(),
+            "{} owned by the restored set",
+            p.name_any()
+        );
+        assert_eq!(p.labels().get("app").map(String::as_str), Some("quorum"));
+        let was = old.iter().find(|(name, _)| *name == p.name_any()).map(|o| o.1.clone());
+        if p.name_any() == "q-quorum-0" {
+            assert_ne!(p.uid(), was, "q-quorum-0 was the one replaced");
+        } else {
+            assert_eq!(p.uid(), was, "{} never touched", p.name_any());
+        }
+    }
+    assert_eq!(claims(c, n).await?, before, "same claims");
+    Ok(())
+}
