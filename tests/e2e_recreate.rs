@@ -661,3 +661,78 @@ async fn broken_image_stops_after_one_pod_and_atomic_restores() -> anyhow::Resul
     assert_eq!(claims(c, n).await?, before, "same claims");
     Ok(())
 }
+
+/// SIGKILL right after the first pod of a StatefulSet recreate was replaced: `recover` tells from
+/// the journal what was done (the old set deleted, the new one created, which pod was replaced),
+/// and running the apply again finishes the recreate — the pod already under the new selector is
+/// adopted, the old ones are replaced — with the same claims and data.
+#[tokio::test(flavor = "multi_thread")]
+async fn sigkill_mid_recreate_then_recover_and_finish() -> anyhow::Result<()> {
+    use tokio::io::AsyncBufReadExt as _;
+    let c = cluster();
+    let ns = c.fresh_namespace("recreate-kill").await?;
+    let n = ns.name.as_str();
+    chartup_ok(c, &["apply", "q", &chart("quorum/1.0.0"), "-n", n, "--yes"]).await?;
+    let before = claims(c, n).await?;
+    for (name, _, dir) in &before {
+        testkit::write_marker(dir, "before", name)?;
+    }
+    let v2 = chart("quorum/2.0.0");
+    let argv = ["apply", "q", v2.as_str(), "-n", n, "--yes", "-o", "json"];
+    let mut child = chartup_cmd(c, &argv)?.spawn()?;
+    let stdout = child.stdout.take().ok_or_else(|| anyhow!("no stdout"))?;
+    let mut lines = tokio::io::BufReader::new(stdout).lines();
+    let killed = tokio::time::timeout(RUN, async {
+        while let Some(line) = lines.next_line().await? {
+            if line.contains("\"podReplaced\"") {
+                child.start_kill()?;
+                child.wait().await?;
+                return Ok::<_, anyhow::Error>(line);
+            }
+        }
+        Err(anyhow!("chartup ended without replacing a pod"))
+    })
+    .await
+    .map_err(|_| anyhow!("no pod replaced within {RUN:?}"))??;
+    assert!(killed.contains("q-quorum-0"), "{killed}");
+
+    let rec = chartup_ok(c, &["recover", "q", "-n", n]).await?;
+    for s in [
+        "deleted ",
+        "StatefulSet.apps/q-quorum for recreate",
+        "applied ",
+        "deleting pod q-quorum-0 left by the old StatefulSet q-quorum",
+        "pod q-quorum-0 Ready under the new StatefulSet q-quorum",
+    ] {
+        assert!(rec.stdout.contains(s), "recover tells {s:?}: {}", rec.stdout);
+    }
+
+    chartup_ok(c, &argv).await?;
+    let h = chartup_history(c, n, "q").await?;
+    assert_eq!(
+        statuses(&h),
+        [(1, "superseded".into()), (2, "failed".into()), (3, "deployed".into())]
+    );
+    let sts: Api<StatefulSet> = Api::namespaced(c.client().await?, n);
+    let set = sts.get("q-quorum").await?;
+    let now = pods(c, n).await?;
+    assert_eq!(now.len(), 3);
+    for p in &now {
+        assert!(ready(p), "{} Ready", p.name_any());
+        assert_eq!(controller_uid(p), set.uid(), "{} owned by the new set", p.name_any());
+        assert_eq!(
+            p.labels().get("app.kubernetes.io/name").map(String::as_str),
+            Some("quorum")
+        );
+    }
+    let after = claims(c, n).await?;
+    assert_eq!(after, before, "same claims");
+    for (name, _, dir) in &after {
+        assert_eq!(
+            testkit::read_marker(dir, "before").as_deref(),
+            Some(name.as_str()),
+            "{name}"
+        );
+    }
+    Ok(())
+}
