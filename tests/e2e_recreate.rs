@@ -340,9 +340,11 @@ async fn statefulset_selector_and_service_name_change() -> anyhow::Result<()> {
     let status = chartup_ok(c, &["status", "q", "-n", n, "-o", "json"]).await?;
     let j = journal(&status)?;
     let pos = |s: &str| j.iter().position(|l| l.contains(s));
-    let d0 = pos("deleting pod q-quorum-0 left by the old StatefulSet").ok_or_else(|| anyhow!("{j:#?}"))?;
+    let d0 = pos("deleting pod q-quorum-0 of StatefulSet q-quorum: left by the old StatefulSet")
+        .ok_or_else(|| anyhow!("{j:#?}"))?;
     let r0 = pos("pod q-quorum-0 Ready under the new StatefulSet").ok_or_else(|| anyhow!("{j:#?}"))?;
-    let d1 = pos("deleting pod q-quorum-1 left by the old StatefulSet").ok_or_else(|| anyhow!("{j:#?}"))?;
+    let d1 = pos("deleting pod q-quorum-1 of StatefulSet q-quorum: left by the old StatefulSet")
+        .ok_or_else(|| anyhow!("{j:#?}"))?;
     assert!(d0 < r0 && r0 < d1, "{j:#?}");
     assert!(pos("deleted ControllerRevision").is_some(), "{j:#?}");
     Ok(())
@@ -701,7 +703,7 @@ async fn sigkill_mid_recreate_then_recover_and_finish() -> anyhow::Result<()> {
         "deleted ",
         "StatefulSet.apps/q-quorum for recreate",
         "applied ",
-        "deleting pod q-quorum-0 left by the old StatefulSet q-quorum",
+        "deleting pod q-quorum-0 of StatefulSet q-quorum: left by the old StatefulSet",
         "pod q-quorum-0 Ready under the new StatefulSet q-quorum",
     ] {
         assert!(rec.stdout.contains(s), "recover tells {s:?}: {}", rec.stdout);
@@ -734,5 +736,58 @@ async fn sigkill_mid_recreate_then_recover_and_finish() -> anyhow::Result<()> {
             "{name}"
         );
     }
+    Ok(())
+}
+
+/// Only `serviceName` changes (same selector, same template): the new StatefulSet adopts the old
+/// pods, but they keep the old service as their DNS subdomain and the controller would never
+/// replace them. chartup does, one at a time from ordinal 0, with the same claims.
+#[tokio::test(flavor = "multi_thread")]
+async fn service_name_change_alone_replaces_adopted_pods() -> anyhow::Result<()> {
+    let c = cluster();
+    let ns = c.fresh_namespace("recreate-svc").await?;
+    let n = ns.name.as_str();
+    let tmp = tempfile::tempdir()?;
+    let d = tmp.path().join("db");
+    std::fs::create_dir_all(d.join("templates"))?;
+    std::fs::write(d.join("Chart.yaml"), "apiVersion: v2\nname: db\nversion: 1.0.0\n")?;
+    std::fs::write(d.join("values.yaml"), "service: db-a\n")?;
+    std::fs::write(
+        d.join("templates/sts.yaml"),
+        "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: db\nspec:\n  serviceName: {{ .Values.service }}\n  replicas: 2\n  selector:\n    matchLabels: {app: db}\n  template:\n    metadata:\n      labels: {app: db}\n    spec:\n      containers:\n        - name: db\n          image: postgres:16\n  volumeClaimTemplates:\n    - metadata:\n        name: data\n      spec:\n        accessModes: [ReadWriteOnce]\n        resources: {requests: {storage: 1Gi}}\n",
+    )?;
+    let chart_dir = d.display().to_string();
+    chartup_ok(c, &["apply", "db", &chart_dir, "-n", n, "--yes"]).await?;
+    let before = claims(c, n).await?;
+    let old: Vec<String> = pods(c, n).await?.iter().filter_map(|p| p.uid()).collect();
+    let run = chartup_ok(
+        c,
+        &[
+            "apply",
+            "db",
+            &chart_dir,
+            "-n",
+            n,
+            "--set",
+            "service=db-b",
+            "--yes",
+            "-o",
+            "json",
+        ],
+    )
+    .await?;
+    assert_eq!(pod_replaced(&run), ["db-0", "db-1"]);
+    let sts: Api<StatefulSet> = Api::namespaced(c.client().await?, n);
+    let set = sts.get("db").await?;
+    let now = pods(c, n).await?;
+    assert_eq!(now.len(), 2);
+    for p in &now {
+        assert!(ready(p), "{} Ready", p.name_any());
+        assert!(!old.contains(&p.uid().unwrap_or_default()), "{} replaced", p.name_any());
+        assert_eq!(controller_uid(p), set.uid());
+        let sub = p.spec.as_ref().and_then(|s| s.subdomain.clone());
+        assert_eq!(sub.as_deref(), Some("db-b"), "{}", p.name_any());
+    }
+    assert_eq!(claims(c, n).await?, before, "same claims");
     Ok(())
 }

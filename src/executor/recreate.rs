@@ -244,9 +244,11 @@ impl Run<'_, '_> {
         Ok(out)
     }
 
-    /// StatefulSet: free each name the new controller needs, ordinal 0 first, one at a time,
-    /// each new pod Ready (and owned by the new set) before the next; surplus ordinals last,
-    /// highest first.
+    /// StatefulSet: ordinal 0 up, one at a time, free each name the new controller needs (a pod
+    /// left by the old set), and replace each pod it adopted that still carries the old
+    /// `serviceName` as its DNS subdomain (the controller never changes that, and the template may
+    /// be unchanged); before each, every lower ordinal must be Ready under the new set, and after
+    /// it, its successor must be. Surplus ordinals go last, highest first.
     async fn replace_set_pods(
         &mut self,
         component: &str,
@@ -258,25 +260,43 @@ impl Run<'_, '_> {
         let ns = new.key.namespace.clone();
         let set = new.key.name.clone();
         let replicas = new.value.pointer("/spec/replicas").and_then(Json::as_i64).unwrap_or(1);
-        let mut stale: Vec<(i64, Json)> = self
+        let service = new
+            .value
+            .pointer("/spec/serviceName")
+            .and_then(Json::as_str)
+            .unwrap_or("");
+        let stale: BTreeMap<i64, Json> = self
             .left_behind("v1", "Pod", &ns, old_sel, new_sel, &format!("{set}-"))
             .await?
             .into_iter()
             .filter_map(|p| ordinal(name_of(&p), &set).map(|i| (i, p)))
             .collect();
-        if stale.is_empty() {
-            return Ok(());
-        }
-        stale.sort_by_key(|(i, _)| *i);
-        let (needed, surplus): (Vec<_>, Vec<_>) = stale.into_iter().partition(|(i, _)| *i < replicas);
-        for (_, pod) in needed {
-            let name = name_of(&pod).to_string();
-            let t = Instant::now();
+        for i in 0..replicas {
+            let name = format!("{set}-{i}");
             let r = pod_ref(&ns, &name);
-            self.note(format!(
-                "deleting pod {name} left by the old StatefulSet {set}: the new one needs its name (same claims)"
-            ))
-            .await?;
+            let (pod, why) = match stale.get(&i) {
+                Some(p) => (
+                    p.clone(),
+                    "left by the old StatefulSet: the new one needs its name (same claims)".to_string(),
+                ),
+                None => match self.cluster.get(&r).await? {
+                    Some(p)
+                        if new_sel.is_some_and(|s| s.matches(p.pointer("/metadata/labels")))
+                            && p.pointer("/metadata/deletionTimestamp").is_none_or(Json::is_null)
+                            && p.pointer("/spec/subdomain").and_then(Json::as_str).unwrap_or("") != service =>
+                    {
+                        (p, format!("its DNS subdomain is the old service, not {service}"))
+                    }
+                    _ => continue,
+                },
+            };
+            for j in 0..i {
+                self.wait_new_pod(&pod_ref(&ns, &format!("{set}-{j}")), "", owner)
+                    .await?;
+            }
+            let t = Instant::now();
+            self.note(format!("deleting pod {name} of StatefulSet {set}: {why}"))
+                .await?;
             self.cluster.delete(&r, Cascade::Background, false).await?;
             self.wait_new_pod(&r, uid_of(&pod), owner).await?;
             self.note(format!("pod {name} Ready under the new StatefulSet {set}"))
@@ -287,8 +307,8 @@ impl Run<'_, '_> {
                 elapsed_ms: ms(t),
             });
         }
-        for (_, pod) in surplus.into_iter().rev() {
-            let name = name_of(&pod).to_string();
+        for (_, pod) in stale.range(replicas..).rev() {
+            let name = name_of(pod).to_string();
             self.note(format!(
                 "deleting pod {name} left by the old StatefulSet {set}: beyond the new replica count"
             ))
