@@ -441,8 +441,8 @@ fn renderer_matches_helm_on_every_example() {
         .collect();
     assert_eq!(
         cases.len(),
-        6 * 3 + 3 + 3,
-        "six fate versions × 3 values, three streamstore, three kvstore"
+        6 * 3 + 3 + 3 + 2 + 2,
+        "six fate versions × 3 values, three streamstore, three kvstore, two quorum, two edge"
     );
     for (chart, files) in &cases {
         for upgrade in [false, true] {
