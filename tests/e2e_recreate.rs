@@ -709,14 +709,37 @@ async fn sigkill_mid_recreate_then_recover_and_finish() -> anyhow::Result<()> {
         assert!(rec.stdout.contains(s), "recover tells {s:?}: {}", rec.stdout);
     }
 
+    let sts: Api<StatefulSet> = Api::namespaced(c.client().await?, n);
+    let set_before = sts.get("q-quorum").await?;
+    let pods_api: Api<Pod> = Api::namespaced(c.client().await?, n);
+    let first = pods_api.get("q-quorum-0").await?;
+    assert_eq!(
+        controller_uid(&first),
+        set_before.uid(),
+        "q-quorum-0 was replaced before the kill"
+    );
+
     chartup_ok(c, &argv).await?;
+    // The StatefulSet the killed run created already has the new selector and serviceName: it is
+    // kept (not deleted and orphaned again), and so is the pod it made.
+    let set = sts.get("q-quorum").await?;
+    assert_eq!(set.uid(), set_before.uid(), "not recreated a second time");
+    assert_eq!(
+        pods_api.get("q-quorum-0").await?.uid(),
+        first.uid(),
+        "q-quorum-0 not replaced again"
+    );
+    let j = journal(&chartup_ok(c, &["status", "q", "-n", n, "-o", "json"]).await?)?;
+    assert!(
+        j.iter()
+            .any(|l| l.contains("already has the new immutable fields: not deleted again")),
+        "{j:#?}"
+    );
     let h = chartup_history(c, n, "q").await?;
     assert_eq!(
         statuses(&h),
         [(1, "superseded".into()), (2, "failed".into()), (3, "deployed".into())]
     );
-    let sts: Api<StatefulSet> = Api::namespaced(c.client().await?, n);
-    let set = sts.get("q-quorum").await?;
     let now = pods(c, n).await?;
     assert_eq!(now.len(), 3);
     for p in &now {

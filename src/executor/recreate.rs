@@ -177,6 +177,38 @@ fn pod_ref(ns: &str, name: &str) -> ObjRef {
     }
 }
 
+/// Does `live` contain everything `want` says? Objects: every key of `want`, recursively (the
+/// server adds defaults and status); arrays: same length, element by element; numbers by value
+/// (manifests parse them as floats).
+fn contains(live: &Json, want: &Json) -> bool {
+    match (live, want) {
+        (_, Json::Null) => true,
+        (Json::Object(l), Json::Object(w)) => w.iter().all(|(k, v)| l.get(k).is_some_and(|lv| contains(lv, v))),
+        (Json::Array(l), Json::Array(w)) => l.len() == w.len() && l.iter().zip(w).all(|(a, b)| contains(a, b)),
+        (Json::Number(a), Json::Number(b)) => a.as_f64() == b.as_f64(),
+        (a, b) => a == b,
+    }
+}
+
+/// Whether the live object already carries the new values of every immutable field that forces
+/// the recreate (`fields`: `spec.selector`, `spec.serviceName`…): an interrupted run, or a hand,
+/// recreated it already, and deleting it again would only orphan its pods once more. Selectors
+/// must be equal (a live selector with more labels selects less); other fields may carry server
+/// defaults beside the manifest's. A field the new manifest leaves out is never confirmed.
+pub(super) fn already_recreated(live: &Json, new: &Json, fields: &[String]) -> bool {
+    !fields.is_empty()
+        && fields.iter().all(|f| {
+            let path = format!("/{}", f.replace('.', "/"));
+            match (live.pointer(&path), new.pointer(&path)) {
+                (Some(l), Some(n)) if f == "spec.selector" => {
+                    Selector::of(live).is_some() && Selector::of(live) == Selector::of(new) && contains(l, n)
+                }
+                (Some(l), Some(n)) => contains(l, n),
+                _ => false,
+            }
+        })
+}
+
 impl Run<'_, '_> {
     /// Roll a workload that was just deleted (dependents orphaned) and created again as `new`
     /// (`applied` is the created object), finishing what the new controller cannot.
@@ -641,6 +673,38 @@ mod tests {
         let mut gone = pod("db-1", json!({"app": "db"}), false);
         gone["metadata"]["deletionTimestamp"] = json!("2026-11-21T00:00:00Z");
         assert!(!left_behind(&gone, &old, Some(&new), "db-"), "already going");
+    }
+
+    #[test]
+    fn a_live_object_with_the_new_immutable_fields_is_not_recreated_again() {
+        let new = json!({"spec": {"serviceName": "q-hl", "selector": {"matchLabels": {"app.kubernetes.io/name": "q"}},
+            "volumeClaimTemplates": [{"metadata": {"name": "data"}, "spec": {"resources": {"requests": {"storage": "1Gi"}}}}],
+            "replicas": 3.0}});
+        let live = json!({"spec": {"serviceName": "q-hl", "selector": {"matchLabels": {"app.kubernetes.io/name": "q"}},
+            "volumeClaimTemplates": [{"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "data"},
+                "spec": {"resources": {"requests": {"storage": "1Gi"}}, "volumeMode": "Filesystem"}, "status": {"phase": "Pending"}}],
+            "replicas": 3}});
+        let f = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let all = f(&["spec.selector", "spec.serviceName", "spec.volumeClaimTemplates"]);
+        assert!(already_recreated(&live, &new, &all));
+        assert!(
+            contains(&live["spec"]["replicas"], &new["spec"]["replicas"]),
+            "3 == 3.0"
+        );
+        let mut old = live.clone();
+        old["spec"]["serviceName"] = json!("q-headless");
+        assert!(!already_recreated(&old, &new, &all));
+        let mut wider = live.clone();
+        wider["spec"]["selector"]["matchLabels"]["release"] = json!("q");
+        assert!(
+            !already_recreated(&wider, &new, &all),
+            "a selector with more labels is another selector"
+        );
+        assert!(
+            !already_recreated(&live, &new, &f(&["spec.podManagementPolicy"])),
+            "not in the manifest"
+        );
+        assert!(!already_recreated(&live, &new, &[]));
     }
 
     #[test]

@@ -734,7 +734,23 @@ impl Run<'_, '_> {
                 }
                 if matches!(action, Action::Recreate | Action::KindChange) {
                     let old_key = change.and_then(|c| c.old_key.clone()).unwrap_or_else(|| key.clone());
-                    if let Some(old) = from.get(&old_key) {
+                    // Recreated already (an interrupted run, or by hand): not deleted again.
+                    let fields: Vec<String> = change
+                        .map(|c| c.immutable.iter().map(|f| f.field.clone()).collect())
+                        .unwrap_or_default();
+                    let done = action == Action::Recreate
+                        && self
+                            .cluster
+                            .get(&obj_ref(o))
+                            .await?
+                            .is_some_and(|live| recreate::already_recreated(&live, &o.value, &fields));
+                    if done {
+                        self.note(format!(
+                            "{} already has the new immutable fields: not deleted again",
+                            o.key
+                        ))
+                        .await?;
+                    } else if let Some(old) = from.get(&old_key) {
                         // Orphan the pods: the new controller adopts or replaces them one by one.
                         let cascade = if action == Action::Recreate {
                             Cascade::Orphan
