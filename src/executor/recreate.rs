@@ -17,9 +17,9 @@
 //!     pod on that node is Ready (or at once when the new pod cannot be scheduled beside it).
 //!
 //! Leftovers are only ever recognised by all of: no controller owner, labels matching the OLD
-//! selector but not the new one, and the workload's name as prefix (for pods of a StatefulSet,
-//! `<name>-<ordinal>`; for ReplicaSets also a `pod-template-hash` label). Orphaned
-//! ControllerRevisions of the old object are deleted last. Every action is journaled first.
+//! selector but not the new one, and the name its controller gives them (`<set>-<ordinal>`,
+//! `<deployment>-<pod-template-hash>`, `<daemonset>-xxxxx`). Orphaned ControllerRevisions of the
+//! old object are deleted last. Every action is journaled first.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
@@ -138,6 +138,13 @@ fn ordinal(pod: &str, set: &str) -> Option<i64> {
         return None;
     }
     rest.parse().ok()
+}
+
+/// `name` is what `generateName: <base>-` gives: the base, a dash and 5 random characters.
+fn generated_from(name: &str, base: &str) -> bool {
+    name.strip_prefix(base)
+        .and_then(|r| r.strip_prefix('-'))
+        .is_some_and(|r| r.len() == 5 && r.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
 }
 
 /// The node a pod runs on, or is meant for: `spec.nodeName`, else the node a DaemonSet pinned it
@@ -391,9 +398,12 @@ impl Run<'_, '_> {
     ) -> Result<(), ApplyError> {
         let ns = new.key.namespace.clone();
         let ds = new.key.name.clone();
-        let old_pods = self
+        let old_pods: Vec<Json> = self
             .left_behind("v1", "Pod", &ns, old_sel, new_sel, &format!("{ds}-"))
-            .await?;
+            .await?
+            .into_iter()
+            .filter(|p| generated_from(name_of(p), ds.as_str()))
+            .collect();
         let mut by_node: BTreeMap<String, Vec<Json>> = BTreeMap::new();
         for p in old_pods {
             by_node.entry(target_node(&p).unwrap_or_default()).or_default().push(p);
@@ -504,7 +514,11 @@ impl Run<'_, '_> {
             .left_behind("apps/v1", "ReplicaSet", &ns, old_sel, new_sel, &format!("{deploy}-"))
             .await?
             .into_iter()
-            .filter(|rs| rs.pointer("/metadata/labels/pod-template-hash").is_some())
+            .filter(|rs| {
+                // A Deployment names its ReplicaSets `<deployment>-<pod-template-hash>`.
+                let hash = rs.pointer("/metadata/labels/pod-template-hash").and_then(Json::as_str);
+                hash.is_some_and(|h| name_of(rs) == format!("{deploy}-{h}"))
+            })
             .collect();
         for rs in sets {
             let name = name_of(&rs).to_string();
@@ -715,6 +729,12 @@ mod tests {
         assert_eq!(ordinal("db-", "db"), None);
         assert_eq!(ordinal("db-01", "db"), None);
         assert_eq!(ordinal("dbx-1", "db"), None);
+        assert!(generated_from("agent-x7k2q", "agent"));
+        assert!(
+            !generated_from("agent-web-7f9c6d-x7k2q", "agent"),
+            "another workload's pod"
+        );
+        assert!(!generated_from("agent-0", "agent"));
     }
 
     #[test]
