@@ -219,6 +219,14 @@ async fn statefulset_selector_and_service_name_change() -> anyhow::Result<()> {
         .map(|p| (p.name_any(), p.uid().unwrap_or_default()))
         .collect();
     assert_eq!(old_pods.len(), 3);
+    // Not the release's: a bare pod someone started with the old labels. It must survive.
+    let pods_api: Api<Pod> = Api::namespaced(client.clone(), n);
+    let bystander = testkit::create(
+        &pods_api,
+        serde_json::json!({"metadata": {"name": "q-quorum-debug", "labels": {"app": "quorum", "release": "q"}},
+            "spec": {"containers": [{"name": "sh", "image": "busybox"}]}}),
+    )
+    .await?;
 
     let plan = chartup_ok(c, &["plan", "q", &chart("quorum/2.0.0"), "-n", n]).await?;
     assert!(
@@ -244,7 +252,16 @@ async fn statefulset_selector_and_service_name_change() -> anyhow::Result<()> {
     assert_ne!(new_set.uid(), old_set.uid(), "a new StatefulSet object");
     let spec = new_set.spec.clone().unwrap_or_default();
     assert_eq!(spec.service_name.as_deref(), Some("q-quorum-hl"));
-    let now = pods(c, n).await?;
+    assert_eq!(
+        pods_api.get("q-quorum-debug").await?.uid(),
+        bystander.uid(),
+        "a pod that is not the release's is left alone"
+    );
+    let now: Vec<Pod> = pods(c, n)
+        .await?
+        .into_iter()
+        .filter(|p| p.name_any() != "q-quorum-debug")
+        .collect();
     assert_eq!(
         now.len(),
         3,
