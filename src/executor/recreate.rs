@@ -237,7 +237,15 @@ impl Run<'_, '_> {
             return self.roll(component, new, applied, t0).await;
         };
         let new_sel = Selector::of(&new.value);
-        let owner = uid_of(applied).to_string();
+        let owner = match uid_of(applied) {
+            "" => self
+                .cluster
+                .get(&obj_ref(new))
+                .await?
+                .map(|l| uid_of(&l).to_string())
+                .unwrap_or_default(),
+            uid => uid.to_string(),
+        };
         match new.key.kind.as_str() {
             "StatefulSet" => {
                 self.replace_set_pods(component, new, &owner, &old_sel, new_sel.as_ref())
