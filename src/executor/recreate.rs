@@ -294,8 +294,8 @@ impl Run<'_, '_> {
     /// StatefulSet: ordinal 0 up, one at a time, free each name the new controller needs (a pod
     /// left by the old set), and replace each pod it adopted that still carries the old
     /// `serviceName` as its DNS subdomain (the controller never changes that, and the template may
-    /// be unchanged); before each, every lower ordinal must be Ready under the new set, and after
-    /// it, its successor must be. Surplus ordinals go last, highest first.
+    /// be unchanged). Before each, every lower ordinal must be Ready under the new set; after
+    /// each, the new pod of that name must be. Surplus ordinals go last, highest first.
     async fn replace_set_pods(
         &mut self,
         component: &str,
