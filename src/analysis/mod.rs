@@ -89,6 +89,8 @@ pub enum Fate {
     Ephemeral,
     /// A StatefulSet scales down: claims of the dropped ordinals stay behind.
     ScaleDown,
+    /// `--carry-volumes`: the claim's volume (PV) moves to the new claim name; see [`Carry`].
+    Carried,
 }
 
 impl Fate {
@@ -101,6 +103,7 @@ impl Fate {
             Fate::New => "new",
             Fate::Ephemeral => "ephemeral",
             Fate::ScaleDown => "scale-down",
+            Fate::Carried => "carried",
         }
     }
 }
@@ -151,6 +154,48 @@ impl ReclaimPolicies {
     }
 }
 
+/// Which components' volumes are carried over to a new claim name instead of being orphaned or
+/// deleted (`--carry-volumes` for all, the matrix's `components.NAME.carryVolumes` for some).
+#[derive(Debug, Clone, Default)]
+pub struct CarryPolicy {
+    pub all: bool,
+    pub components: BTreeSet<String>,
+}
+
+impl CarryPolicy {
+    pub fn applies(&self, component: &str) -> bool {
+        self.all || self.components.contains(component)
+    }
+}
+
+/// One volume carried over: the PV bound to `from_claim` is moved to `to_claim` (same namespace as
+/// the workloads). The saved plan carries this, so apply does exactly the reviewed mapping.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Carry {
+    pub namespace: String,
+    pub from_claim: String,
+    pub to_claim: String,
+    /// The old consumer, stopped (deleted) before its claim is released.
+    pub from_workload: ObjectKey,
+    /// The new consumer, created once the new claim is bound.
+    pub to_workload: ObjectKey,
+    /// The new StatefulSet ordinal the volume goes to (old ordinal i → new ordinal i; a single
+    /// claim → ordinal 0); absent when the new consumer mounts a plain claim.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ordinal: Option<u64>,
+    /// Labels of the new claim: what the StatefulSet controller would give it (template labels
+    /// plus the selector's matchLabels), or the new release PVC's labels.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
+    pub labels: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
+    pub annotations: BTreeMap<String, String>,
+    /// The new claim is an object of the new release (a renamed PVC): apply creates it bound to
+    /// the PV instead of applying it (which would provision an empty volume).
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub in_release: bool,
+}
+
 /// One side's description of a volume.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -193,6 +238,19 @@ pub struct VolumeFate {
     /// Assumptions made (an unknown reclaim policy).
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub assumptions: Vec<String>,
+    /// For fate `carried`: the move apply performs.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub carry: Option<Carry>,
+}
+
+impl VolumeFate {
+    /// The fate for people: `carried: data-ledger-0 → data-journal-0`, else the fate's name.
+    pub fn fate_text(&self) -> String {
+        match &self.carry {
+            Some(c) if self.fate == Fate::Carried => format!("carried: {} → {}", c.from_claim, c.to_claim),
+            _ => self.fate.as_str().to_string(),
+        }
+    }
 }
 
 /// How a workload refers to storage.
@@ -390,7 +448,33 @@ pub fn analyse(
     changes: &[ObjectChange],
     reclaim: &ReclaimPolicies,
 ) -> Vec<VolumeFate> {
+    analyse_with(old, new, changes, reclaim, &CarryPolicy::default())
+}
+
+/// [`analyse`], carrying volumes over to renamed claims for the components `carry` names.
+pub fn analyse_with(
+    old: &ManifestSet,
+    new: &ManifestSet,
+    changes: &[ObjectChange],
+    reclaim: &ReclaimPolicies,
+    carry: &CarryPolicy,
+) -> Vec<VolumeFate> {
     let (ou, nu) = (uses(old), uses(new));
+    // Every claim name the old side knows: a carry never targets one of them.
+    let old_claim_names: BTreeSet<String> = ou
+        .iter()
+        .flat_map(|u| {
+            claims_of(u)
+                .into_iter()
+                .map(move |c| format!("{}/{c}", u.workload.key.namespace))
+        })
+        .chain(
+            old.objects
+                .iter()
+                .filter(|o| o.key.kind == "PersistentVolumeClaim" && o.key.group.is_empty())
+                .map(|o| format!("{}/{}", o.key.namespace, o.key.name)),
+        )
+        .collect();
     let recreated: BTreeSet<&ObjectKey> = changes
         .iter()
         .filter(|c| c.action == Action::Recreate)
@@ -401,6 +485,8 @@ pub fn analyse(
         new,
         reclaim,
         recreated,
+        carry,
+        old_claim_names,
     };
 
     // Pair old and new uses of the same component: volume name first, then a shared mount path.
@@ -476,6 +562,20 @@ struct Ctx<'a> {
     new: &'a ManifestSet,
     reclaim: &'a ReclaimPolicies,
     recreated: BTreeSet<&'a ObjectKey>,
+    carry: &'a CarryPolicy,
+    old_claim_names: BTreeSet<String>,
+}
+
+/// Where a dropped claim's volume would go under `--carry-volumes`.
+enum CarryTarget {
+    /// Not a carry case.
+    None,
+    To {
+        claim: String,
+        ordinal: Option<u64>,
+    },
+    /// An old ordinal the new workload has no counterpart for.
+    Surplus,
 }
 
 impl Ctx<'_> {
@@ -506,6 +606,7 @@ impl Ctx<'_> {
             objects,
             workaround,
             assumptions,
+            carry: None,
         };
         let mut workloads: Vec<String> = a.iter().chain(b.iter()).map(|u| u.workload.key.to_string()).collect();
         workloads.dedup();
@@ -718,6 +819,7 @@ impl Ctx<'_> {
                 }
                 // Claims the component stops mounting.
                 let names: Vec<String> = dropped.iter().map(|s| s.to_string()).collect();
+                let mut carried: Vec<String> = Vec::new();
                 for c in &names {
                     if mounted_anywhere(c) {
                         let mut objects = workloads.clone();
@@ -731,6 +833,52 @@ impl Ctx<'_> {
                             vec![],
                         ));
                         continue;
+                    }
+                    if let Some(b) = b.filter(|_| self.carry.applies(&component)) {
+                        match self.carry_target(a, b, &old_claims, &new_claims, c) {
+                            CarryTarget::To { claim, ordinal } => {
+                                let mut objects = workloads.clone();
+                                objects.push(pvc_key(&ns, c).to_string());
+                                objects.push(pvc_key(&ns, &claim).to_string());
+                                let mut reason = format!(
+                                    "{}; --carry-volumes moves the volume of {c} to {claim}: reclaim policy Retain \
+                                     first, stop {}, release {c}, bind {claim} to the same PV, restore the reclaim policy",
+                                    rename_why(a, Some(b), false),
+                                    a.workload.key
+                                );
+                                if matches!(a.src, Src::Claim { .. }) && new_claims.len() > 1 {
+                                    reason.push_str(&format!(
+                                        "; the single claim goes to ordinal 0, the other {} ordinal(s) of {} start on new empty volumes",
+                                        new_claims.len() - 1,
+                                        b.workload.key.name
+                                    ));
+                                }
+                                let mut f = mk(Fate::Carried, Verdict::Safe, reason, objects, None, vec![]);
+                                f.carry = Some(self.carry_of(a, b, c, &claim, ordinal));
+                                carried.push(claim);
+                                results.push(f);
+                                continue;
+                            }
+                            CarryTarget::Surplus => {
+                                let mut objects = workloads.clone();
+                                objects.push(pvc_key(&ns, c).to_string());
+                                results.push(mk(
+                                    Fate::Orphaned,
+                                    Verdict::AtRisk,
+                                    format!(
+                                        "surplus: {} has no ordinal for {c} ({} new replica(s)); with --carry-volumes it \
+                                         is left in place, unmounted, never deleted",
+                                        b.workload.key.name,
+                                        new_claims.len()
+                                    ),
+                                    objects,
+                                    Some(orphan_workaround(c, None, &ns)),
+                                    vec![],
+                                ));
+                                continue;
+                            }
+                            CarryTarget::None => {}
+                        }
                     }
                     if let Some(pvc) = self.old.get(&pvc_key(&ns, c)) {
                         if self.new.get(&pvc.key).is_none() || self.recreated.contains(&pvc.key) {
@@ -766,21 +914,7 @@ impl Ctx<'_> {
                     let mut objects = workloads.clone();
                     objects.push(pvc_key(&ns, c).to_string());
                     objects.extend(new_claims.iter().map(|n| pvc_key(&ns, n).to_string()));
-                    let why = match (&a.src, b.map(|b| &b.src)) {
-                        (Src::Claim { .. }, Some(Src::Template { vct, sts, .. })) => format!(
-                            "the component moves to the {sts} StatefulSet, whose claims are named {vct}-{sts}-<ordinal>"
-                        ),
-                        (Src::Template { vct, sts, .. }, Some(Src::Template { vct: v2, sts: s2, .. })) if sts != s2 => {
-                            format!("the StatefulSet is renamed {sts} → {s2}, so its claims become {v2}-{s2}-<ordinal>; {vct} claims are left")
-                        }
-                        (Src::Template { vct, .. }, Some(Src::Template { vct: v2, .. })) if vct != v2 => {
-                            format!("the volumeClaimTemplate is renamed {vct} → {v2}")
-                        }
-                        (Src::Claim { name }, Some(Src::Claim { name: n2 })) => {
-                            format!("the claim is renamed {name} → {n2}")
-                        }
-                        _ => "the new version no longer mounts it".to_string(),
-                    };
+                    let why = rename_why(a, b, true);
                     let reason = if statefulset_deleted {
                         format!("{why}; persistentVolumeClaimRetentionPolicy.whenDeleted=Delete deletes {c} with the StatefulSet")
                     } else {
@@ -796,8 +930,117 @@ impl Ctx<'_> {
                         vec![],
                     ));
                 }
+                // Carried volumes fill ordinals from 0; the new workload's other claims start empty.
+                if let Some(b) = b.filter(|_| !carried.is_empty()) {
+                    let extra: Vec<String> = new_claims
+                        .iter()
+                        .filter(|n| !carried.contains(n) && !old_claims.contains(n))
+                        .cloned()
+                        .collect();
+                    if !extra.is_empty() {
+                        let mut objects = vec![b.workload.key.to_string()];
+                        objects.extend(extra.iter().map(|n| pvc_key(&ns, n).to_string()));
+                        results.push(mk(
+                            Fate::New,
+                            Verdict::Safe,
+                            format!(
+                                "{} {} empty: the old side has no volume for {} ({} carried)",
+                                plural_claims(&extra),
+                                if extra.len() == 1 { "starts" } else { "start" },
+                                if extra.len() == 1 {
+                                    "that ordinal"
+                                } else {
+                                    "those ordinals"
+                                },
+                                carried.len()
+                            ),
+                            objects,
+                            None,
+                            vec![],
+                        ));
+                    }
+                }
                 results
             }
+        }
+    }
+
+    /// The new claim a dropped claim `c` is carried to: old ordinal i → new ordinal i, a single
+    /// claim → ordinal 0 (or the new plain claim); old ordinals beyond the new replicas are surplus.
+    fn carry_target(&self, a: &Use, b: &Use, old_claims: &[String], new_claims: &[String], c: &str) -> CarryTarget {
+        let ns = &b.workload.key.namespace;
+        if ns != &a.workload.key.namespace {
+            return CarryTarget::None;
+        }
+        let Some(i) = old_claims.iter().position(|x| x == c) else {
+            return CarryTarget::None;
+        };
+        let (claim, ordinal) = match &b.src {
+            Src::Template { .. } => match new_claims.get(i) {
+                Some(n) => (n.clone(), Some(i as u64)),
+                None => return CarryTarget::Surplus,
+            },
+            Src::Claim { name } if i == 0 => (name.clone(), None),
+            Src::Claim { .. } => return CarryTarget::Surplus,
+            _ => return CarryTarget::None,
+        };
+        if self.old_claim_names.contains(&format!("{ns}/{claim}")) {
+            // The target already holds a volume of the old release: not a rename.
+            return CarryTarget::None;
+        }
+        CarryTarget::To { claim, ordinal }
+    }
+
+    fn carry_of(&self, a: &Use, b: &Use, from: &str, to: &str, ordinal: Option<u64>) -> Carry {
+        let ns = b.workload.key.namespace.clone();
+        let strings = |v: Option<&Json>| -> BTreeMap<String, String> {
+            v.and_then(Json::as_object)
+                .map(|m| {
+                    m.iter()
+                        .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let (labels, annotations, in_release) = match &b.src {
+            Src::Template { vct, .. } => {
+                let t = b
+                    .workload
+                    .value
+                    .pointer("/spec/volumeClaimTemplates")
+                    .and_then(Json::as_array)
+                    .and_then(|ts| {
+                        ts.iter()
+                            .find(|t| t.pointer("/metadata/name").and_then(Json::as_str) == Some(vct))
+                    });
+                // As the StatefulSet controller labels its claims: template labels + selector.
+                let mut labels = strings(t.and_then(|t| t.pointer("/metadata/labels")));
+                labels.extend(strings(b.workload.value.pointer("/spec/selector/matchLabels")));
+                (
+                    labels,
+                    strings(t.and_then(|t| t.pointer("/metadata/annotations"))),
+                    false,
+                )
+            }
+            _ => match self.new.get(&pvc_key(&ns, to)) {
+                Some(p) => (
+                    strings(p.value.pointer("/metadata/labels")),
+                    strings(p.value.pointer("/metadata/annotations")),
+                    true,
+                ),
+                None => (BTreeMap::new(), BTreeMap::new(), false),
+            },
+        };
+        Carry {
+            namespace: ns,
+            from_claim: from.to_string(),
+            to_claim: to.to_string(),
+            from_workload: a.workload.key.clone(),
+            to_workload: b.workload.key.clone(),
+            ordinal,
+            labels,
+            annotations,
+            in_release,
         }
     }
 
@@ -859,6 +1102,7 @@ impl Ctx<'_> {
                 objects,
                 workaround: Some(orphan_workaround(name, None, ns)),
                 assumptions: vec![],
+                carry: None,
             });
         }
         let verdict = if policy == Reclaim::Delete {
@@ -890,7 +1134,34 @@ impl Ctx<'_> {
             objects,
             workaround: Some(workaround),
             assumptions,
+            carry: None,
         })
+    }
+}
+
+/// Why a claim's name changes between the two sides, in words.
+/// `orphaning`: the old claims stay behind (said so); else they are carried.
+fn rename_why(a: &Use, b: Option<&Use>, orphaning: bool) -> String {
+    match (&a.src, b.map(|b| &b.src)) {
+        (Src::Claim { .. }, Some(Src::Template { vct, sts, .. })) => {
+            format!("the component moves to the {sts} StatefulSet, whose claims are named {vct}-{sts}-<ordinal>")
+        }
+        (Src::Template { vct, sts, .. }, Some(Src::Template { vct: v2, sts: s2, .. })) if sts != s2 => {
+            let left = if orphaning {
+                format!("; {vct} claims are left")
+            } else {
+                String::new()
+            };
+            format!("the StatefulSet is renamed {sts} → {s2}, so its claims become {v2}-{s2}-<ordinal>{left}")
+        }
+        (Src::Template { vct, .. }, Some(Src::Template { vct: v2, .. })) if vct != v2 => {
+            format!("the volumeClaimTemplate is renamed {vct} → {v2}")
+        }
+        (Src::Claim { name }, Some(Src::Claim { name: n2 })) => format!("the claim is renamed {name} → {n2}"),
+        (Src::Template { sts, .. }, Some(Src::Claim { name })) => {
+            format!("the component leaves the {sts} StatefulSet for a workload mounting claim {name}")
+        }
+        _ => "the new version no longer mounts it".to_string(),
     }
 }
 
@@ -1086,6 +1357,176 @@ mod tests {
         let f = run(&old, &new, &[]);
         assert_eq!(f[0].fate, Fate::Deleted);
         assert!(f[0].reason.contains("recreated"));
+    }
+
+    fn run_carry(old: &str, new: &str) -> Vec<VolumeFate> {
+        let (o, n) = (
+            parse_manifest(old, "fate").unwrap(),
+            parse_manifest(new, "fate").unwrap(),
+        );
+        let changes = diff(&o, &n, &DiffOptions::default());
+        let mut r = ReclaimPolicies::default();
+        r.add_spec("standard=Delete").unwrap();
+        let carry = CarryPolicy {
+            all: true,
+            ..Default::default()
+        };
+        analyse_with(&o, &n, &changes, &r, &carry)
+    }
+
+    fn carries(f: &[VolumeFate]) -> Vec<(String, String, Option<u64>)> {
+        let mut v: Vec<_> = f
+            .iter()
+            .filter_map(|f| f.carry.as_ref())
+            .map(|c| (c.from_claim.clone(), c.to_claim.clone(), c.ordinal))
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn renamed_statefulset_carries_ordinal_to_ordinal() {
+        let f = run_carry(&sts("mysql", "data", 2, ""), &sts("db", "storage", 2, ""));
+        assert_eq!(
+            carries(&f),
+            vec![
+                ("data-mysql-0".to_string(), "storage-db-0".to_string(), Some(0)),
+                ("data-mysql-1".to_string(), "storage-db-1".to_string(), Some(1)),
+            ],
+            "{f:#?}"
+        );
+        assert!(f.iter().all(|f| f.fate == Fate::Carried && f.verdict == Verdict::Safe));
+        assert_eq!(f[0].fate_text(), "carried: data-mysql-0 → storage-db-0");
+        let c = f[0].carry.as_ref().unwrap();
+        assert_eq!(
+            (c.from_workload.name.as_str(), c.to_workload.name.as_str()),
+            ("mysql", "db")
+        );
+        // The StatefulSet controller labels its claims with the selector's matchLabels.
+        assert_eq!(c.labels.get("c").map(String::as_str), Some("mysql"));
+        assert!(!c.in_release);
+        // Without the policy the same upgrade orphans them.
+        let f = run(
+            &sts("mysql", "data", 2, ""),
+            &sts("db", "storage", 2, ""),
+            &["standard=Delete"],
+        );
+        assert!(
+            f.iter().all(|f| f.fate == Fate::Orphaned && f.carry.is_none()),
+            "{f:#?}"
+        );
+    }
+
+    #[test]
+    fn extra_new_ordinals_start_empty_and_surplus_old_ones_stay() {
+        // 2 → 3: ordinals 0 and 1 carried, ordinal 2 new and empty.
+        let f = run_carry(&sts("mysql", "data", 2, ""), &sts("db", "data", 3, ""));
+        assert_eq!(carries(&f).len(), 2, "{f:#?}");
+        let new: Vec<_> = f.iter().filter(|f| f.fate == Fate::New).collect();
+        assert_eq!(new.len(), 1, "{f:#?}");
+        assert!(
+            new[0].reason.contains("claim data-db-2 starts empty"),
+            "{}",
+            new[0].reason
+        );
+        // 3 → 1: ordinal 0 carried; ordinals 1 and 2 reported as surplus, never deleted.
+        let f = run_carry(&sts("mysql", "data", 3, ""), &sts("db", "data", 1, ""));
+        assert_eq!(
+            carries(&f),
+            vec![("data-mysql-0".to_string(), "data-db-0".to_string(), Some(0))]
+        );
+        let surplus: Vec<_> = f.iter().filter(|f| f.reason.starts_with("surplus:")).collect();
+        assert_eq!(surplus.len(), 2, "{f:#?}");
+        assert!(surplus
+            .iter()
+            .all(|s| s.fate == Fate::Orphaned && s.verdict == Verdict::AtRisk && s.carry.is_none()));
+        assert!(surplus.iter().any(|s| s
+            .objects
+            .contains(&"fate/PersistentVolumeClaim/data-mysql-2".to_string())));
+    }
+
+    #[test]
+    fn deployment_claim_carries_to_ordinal_zero() {
+        let old = deploy(CLAIM) + PVC;
+        let f = run_carry(&old, &sts("mysql", "data", 1, ""));
+        assert_eq!(
+            carries(&f),
+            vec![("mysql-data".to_string(), "data-mysql-0".to_string(), Some(0))],
+            "{f:#?}"
+        );
+        assert_eq!((f[0].fate, f[0].verdict), (Fate::Carried, Verdict::Safe));
+        let c = f[0].carry.as_ref().unwrap();
+        assert_eq!(c.from_workload.kind, "Deployment");
+        assert_eq!(c.to_workload.kind, "StatefulSet");
+        // replicas 3: ordinal 0 gets the data, ordinals 1 and 2 start empty, and the plan says so.
+        let f = run_carry(&old, &sts("mysql", "data", 3, ""));
+        let carried = f.iter().find(|f| f.fate == Fate::Carried).unwrap();
+        assert!(
+            carried.reason.contains("the single claim goes to ordinal 0"),
+            "{}",
+            carried.reason
+        );
+        let new = f.iter().find(|f| f.fate == Fate::New).unwrap();
+        assert!(
+            new.reason.contains("claims data-mysql-1, data-mysql-2 start empty"),
+            "{}",
+            new.reason
+        );
+    }
+
+    #[test]
+    fn renamed_release_claim_is_carried_in_release() {
+        let old = deploy(CLAIM) + PVC;
+        let new = deploy("        persistentVolumeClaim: {claimName: mysql-store}\n")
+            + &PVC.replace("{name: mysql-data}", "{name: mysql-store, labels: {tier: db}}");
+        let f = run_carry(&old, &new);
+        assert_eq!(
+            carries(&f),
+            vec![("mysql-data".to_string(), "mysql-store".to_string(), None)],
+            "{f:#?}"
+        );
+        let c = f[0].carry.as_ref().unwrap();
+        assert!(c.in_release);
+        assert_eq!(c.labels.get("tier").map(String::as_str), Some("db"));
+    }
+
+    #[test]
+    fn carry_is_per_component() {
+        let (o, n) = (
+            parse_manifest(&sts("mysql", "data", 1, ""), "fate").unwrap(),
+            parse_manifest(&sts("db", "storage", 1, ""), "fate").unwrap(),
+        );
+        let changes = diff(&o, &n, &DiffOptions::default());
+        let mut carry = CarryPolicy::default();
+        carry.components.insert("other".into());
+        let f = analyse_with(&o, &n, &changes, &ReclaimPolicies::default(), &carry);
+        assert_eq!(f[0].fate, Fate::Orphaned);
+        carry.components.insert("mysql".into());
+        let f = analyse_with(&o, &n, &changes, &ReclaimPolicies::default(), &carry);
+        assert_eq!(f[0].fate, Fate::Carried);
+    }
+
+    #[test]
+    fn carried_fate_json_shape() {
+        let f = run_carry(&sts("mysql", "data", 1, ""), &sts("db", "storage", 1, ""));
+        let j = serde_json::to_value(&f[0]).unwrap();
+        assert_eq!(j["fate"], "carried");
+        assert_eq!(j["verdict"], "safe");
+        assert_eq!(
+            j["carry"],
+            serde_json::json!({
+                "namespace": "fate",
+                "fromClaim": "data-mysql-0",
+                "toClaim": "storage-db-0",
+                "fromWorkload": {"group": "apps", "kind": "StatefulSet", "namespace": "fate", "name": "mysql"},
+                "toWorkload": {"group": "apps", "kind": "StatefulSet", "namespace": "fate", "name": "db"},
+                "ordinal": 0,
+                "labels": {"c": "mysql"}
+            })
+        );
+        // Round trip (the saved plan carries it to apply).
+        let back: VolumeFate = serde_json::from_value(j).unwrap();
+        assert_eq!(back, f[0]);
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::cluster::Cluster;
 use crate::diff::DiffOptions;
 use crate::executor::{self, live, ApplyError, ApplyOptions, Progress};
 use crate::plan::saved::SavedPlan;
-use crate::plan::source::{self, ValuesInput};
+use crate::plan::source::ValuesInput;
 use crate::plan::{self, PlanOptions};
 
 /// What planning against a cluster needs besides the cluster.
@@ -29,6 +29,8 @@ pub struct ClusterPlanInput {
     /// `NAME=Retain|Delete` given by the user; classes the cluster has fill in the rest.
     pub storage_classes: Vec<String>,
     pub allow_unlisted: bool,
+    /// `--carry-volumes`
+    pub carry_volumes: bool,
     pub diff: DiffOptions,
 }
 
@@ -70,66 +72,25 @@ fn chart_record(dir: &Path) -> Option<serde_json::Value> {
     }))
 }
 
-/// The chart's hook documents, rendered as the plan's to-side was (chartup's renderer).
-fn render_hooks(input: &ClusterPlanInput, upgrade: bool) -> anyhow::Result<Vec<crate::manifest::Document>> {
-    let job = crate::render::chart::TemplateJob {
-        chart_path: input.chart.clone(),
-        values: crate::chart::ValueOptions {
-            values_files: input
-                .values
-                .files
-                .iter()
-                .map(|f| f.to_string_lossy().to_string())
-                .collect(),
-            set: input.values.set.clone(),
-            set_string: input.values.set_string.clone(),
-            ..Default::default()
-        },
-        render: crate::render::RenderOptions {
-            release_name: input.release.clone(),
-            namespace: input.namespace.clone(),
-            is_upgrade: upgrade,
-            revision: if upgrade { 2 } else { 1 },
-            ..Default::default()
-        },
-        skip_schema_validation: false,
-        include_crds: false,
-    };
-    let (rendered, _) = crate::render::chart::render_chart(&job)
-        .map_err(|e| anyhow::anyhow!("rendering the hooks of {}: {}", input.chart.display(), e.message))?;
-    Ok(rendered
-        .hooks
-        .iter()
-        .map(|m| crate::manifest::Document {
-            source: m.source.clone(),
-            text: format!("# Source: {}\n{}\n", m.source, m.content.trim_end()),
-        })
-        .collect())
-}
-
 /// Plan an upgrade of a release in the cluster: from-side = the baseline revision's manifest from
-/// the release records (chart and user values from the record), to-side = CHART rendered by the
-/// plan's renderer. The saved plan carries the base revision and the live objects' versions; live
-/// drift of the deployed objects becomes plan warnings.
+/// the release records (chart and user values from the record), to-side = CHART rendered as
+/// `helm upgrade` renders against this cluster (`lookup`, the server's `.Capabilities`, the
+/// release's next revision; see `live::ClusterRender`). The saved plan carries the base revision
+/// and the live objects' versions; live drift of the deployed objects becomes plan warnings.
 pub async fn plan_against_cluster(cluster: &Cluster, input: &ClusterPlanInput) -> anyhow::Result<SavedPlan> {
     let ns = input.namespace.as_str();
     let deployed = live::deployed_side(cluster, &input.release, ns).await?;
-    let new = source::side_from_chart(
-        super::plan::renderer()?.as_ref(),
-        &input.chart,
-        &input.values,
-        &input.release,
-        ns,
-        // `.Release.IsUpgrade` as helm upgrade sets it: true when a revision is deployed.
-        deployed.base_revision.is_some(),
-    )
-    .map_err(anyhow::Error::msg)
-    .with_context(|| format!("rendering {}", input.chart.display()))?;
+    let ctx = live::ClusterRender::new(cluster, &deployed).await?;
+    let (new, hooks) = live::render_side(ctx, &input.chart, &input.values, &input.release, ns)
+        .await
+        .map_err(anyhow::Error::msg)
+        .with_context(|| format!("rendering {}", input.chart.display()))?;
     let mut opts = PlanOptions {
         release: input.release.clone(),
         namespace: ns.to_string(),
         diff: input.diff.clone(),
         allow_unlisted: input.allow_unlisted,
+        carry_volumes: input.carry_volumes,
         ..Default::default()
     };
     // The cluster's own storage classes, unless the user said otherwise.
@@ -162,10 +123,7 @@ pub async fn plan_against_cluster(cluster: &Cluster, input: &ClusterPlanInput) -
     // The plan's sides hold the release manifest (hooks excluded, as Helm diffs); the executor
     // runs the hooks it finds among the saved documents, so they travel with the plan and are
     // covered by its fingerprint.
-    saved
-        .manifests
-        .to
-        .extend(render_hooks(input, deployed.base_revision.is_some())?);
+    saved.manifests.to.extend(hooks);
     saved.config = new.user_values.clone();
     saved.chart = chart_record(&input.chart);
     let versions = live::live_versions(cluster, &[&deployed.side.objects, &new.objects]).await?;
@@ -286,6 +244,10 @@ pub struct Args {
     /// Plan upgrades to versions the matrix does not list
     #[arg(long)]
     pub allow_unlisted: bool,
+    /// Move volumes whose claim name changes to the new claim (RELEASE CHART form; with a saved
+    /// plan: check that it was planned with --carry-volumes)
+    #[arg(long)]
+    pub carry_volumes: bool,
     /// Apply without asking (required when stdin is not a terminal)
     #[arg(short = 'y', long)]
     pub yes: bool,
@@ -345,6 +307,12 @@ pub fn run(args: Args, p: &mut Printer) -> anyhow::Result<ExitStatus> {
 fn run_saved(args: &Args, path: &Path, p: &mut Printer) -> anyhow::Result<ExitStatus> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let saved = SavedPlan::from_json(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    if args.carry_volumes {
+        saved
+            .plan
+            .check_carried()
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    }
     if let Some(ns) = &args.namespace {
         if ns != &saved.plan.release.namespace {
             bail!("the plan is for namespace {}, not {ns}", saved.plan.release.namespace);
@@ -386,6 +354,7 @@ fn run_chart(args: &Args, release: &str, chart: &Path, p: &mut Printer) -> anyho
             matrix: args.matrix.clone(),
             storage_classes: args.storage_class.clone(),
             allow_unlisted: args.allow_unlisted,
+            carry_volumes: args.carry_volumes,
             diff: DiffOptions::default(),
         };
         let saved = plan_against_cluster(&cluster, &input).await?;

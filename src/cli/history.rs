@@ -8,7 +8,7 @@ use serde_json::json;
 use super::apply::{progress_printer, report_outcome, ExecArgs, KubeArgs};
 use super::{ExitStatus, Printer};
 use crate::cluster::store::SecretStore;
-use crate::executor::health::{pod_health, PodHealth};
+use crate::executor::health::{pod_health, unready_detail, PodHealth};
 use crate::executor::{self, run::journal_lines};
 use crate::release::{Release, Status};
 
@@ -49,7 +49,9 @@ pub struct HistoryArgs {
 }
 
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Rollback restores manifests, not data: volumes and database schemas stay as they are.")]
+#[command(
+    after_help = "Rollback restores manifests, not data: volumes stay as they are. The database schema is rolled back only by\nthe down scripts the matrix gave the migrations the release ran (recorded with each revision); the rollback\nsays which run, and which migrations stay applied."
+)]
 pub struct RollbackArgs {
     pub release: String,
     /// The revision to roll back to (default: the previous deployed one)
@@ -201,7 +203,11 @@ pub fn status(a: StatusArgs, p: &mut Printer) -> anyhow::Result<ExitStatus> {
         match pod_health(pod) {
             PodHealth::Ready | PodHealth::Succeeded => ready.push(name),
             PodHealth::Broken { reason, .. } => unready.push(format!("{name} ({reason})")),
-            PodHealth::Progressing { reason } => unready.push(format!("{name} ({reason})")),
+            PodHealth::Progressing { reason } => {
+                // The kubelet's reason when it says one (ContainersNotReady, ContainerCreating…).
+                let why = unready_detail(pod).map(|d| d.1).unwrap_or(reason);
+                unready.push(format!("{name} ({why})"))
+            }
             PodHealth::Failed { reason, .. } => unready.push(format!("{name} (Failed {reason})")),
             PodHealth::Terminating => unready.push(format!("{name} (Terminating)")),
         }
@@ -305,8 +311,15 @@ pub fn recover(a: RecoverArgs, p: &mut Printer) -> anyhow::Result<ExitStatus> {
     for d in &done {
         s.push_str(&format!("  {d}\n"));
     }
+    let next = if rel.info.description.contains("'pending-rollback'") {
+        // The schema the interrupted rollback left is in its record: down-migrations it finished
+        // are not run again.
+        "Run the rollback again to finish it"
+    } else {
+        "Run the apply again to finish the upgrade"
+    };
     s.push_str(&format!(
-        "The lock is released: revision {} is marked failed. Run the apply again to finish the upgrade.\n",
+        "The lock is released: revision {} is marked failed. {next}.\n",
         rel.version
     ));
     p.out(&s)?;

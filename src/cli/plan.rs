@@ -101,6 +101,10 @@ pub struct Args {
     /// Plan upgrades to versions the matrix does not list
     #[arg(long)]
     pub allow_unlisted: bool,
+    /// Move volumes whose claim name changes (renamed StatefulSet, claim template or PVC,
+    /// Deployment+PVC → StatefulSet) to the new claim instead of orphaning or deleting them
+    #[arg(long)]
+    pub carry_volumes: bool,
     /// Exit 0 without changes, 2 with changes, 3 with a volume at risk or lost (1 on error)
     #[arg(long)]
     pub detailed_exitcode: bool,
@@ -118,6 +122,7 @@ fn run_against_cluster(args: &Args, release: String, chart: PathBuf, p: &mut Pri
         matrix: args.matrix.clone(),
         storage_classes: args.storage_class.clone(),
         allow_unlisted: args.allow_unlisted,
+        carry_volumes: args.carry_volumes,
         diff: DiffOptions {
             context: args.context,
             show_secrets: args.show_secrets,
@@ -199,6 +204,7 @@ pub fn run(args: Args, p: &mut Printer) -> anyhow::Result<ExitStatus> {
             show_secrets: args.show_secrets,
         },
         allow_unlisted: args.allow_unlisted,
+        carry_volumes: args.carry_volumes,
         ..Default::default()
     };
     for s in &args.storage_class {

@@ -152,6 +152,7 @@ pub fn run(args: Args, p: &mut Printer) -> anyhow::Result<ExitStatus> {
         kube_version,
         api_versions: args.api_versions.clone(),
         strict: args.strict,
+        ..Default::default()
     };
     let values = crate::chart::ValueOptions {
         values_files: args.values.clone(),

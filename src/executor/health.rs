@@ -95,6 +95,79 @@ pub fn pod_health(pod: &Json) -> PodHealth {
     PodHealth::Progressing { reason }
 }
 
+/// Why a pod that is not Ready is not, as `(container, reason, message)` — for the error when it
+/// stays so past the timeout, and for `chartup status`. None for a Ready, completed or
+/// terminating pod. The reason is the most specific the status holds: an unscheduled pod's
+/// scheduling condition, a waiting container's reason, else the Ready condition's (the kubelet's
+/// `ContainersNotReady`, with the containers that are running but not ready).
+pub fn unready_detail(pod: &Json) -> Option<(String, String, String)> {
+    if !matches!(
+        pod_health(pod),
+        PodHealth::Progressing { .. } | PodHealth::Broken { .. }
+    ) {
+        return None;
+    }
+    let conds: Vec<&Json> = pod
+        .pointer("/status/conditions")
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+        .collect();
+    let cond = |t: &str| conds.iter().find(|c| s(c, "/type") == t).copied();
+    if let Some(c) = cond("PodScheduled").filter(|c| s(c, "/status") == "False") {
+        let reason = Some(s(c, "/reason"))
+            .filter(|r| !r.is_empty())
+            .unwrap_or("Unschedulable");
+        return Some((String::new(), reason.to_string(), s(c, "/message").to_string()));
+    }
+    let statuses = ["/status/initContainerStatuses", "/status/containerStatuses"];
+    let all: Vec<&Json> = statuses
+        .iter()
+        .flat_map(|p| pod.pointer(p).and_then(Json::as_array).into_iter().flatten())
+        .collect();
+    if let Some(cs) = all
+        .iter()
+        .find(|cs| !s(cs, "/state/waiting/reason").is_empty() && s(cs, "/state/waiting/reason") != "PodInitializing")
+    {
+        let mut message = s(cs, "/state/waiting/message").to_string();
+        if message.is_empty() && s(pod, "/status/phase") == "Pending" {
+            message = "the pod is Pending".to_string();
+        }
+        return Some((
+            s(cs, "/name").to_string(),
+            s(cs, "/state/waiting/reason").to_string(),
+            message,
+        ));
+    }
+    let unready: Vec<&str> = pod
+        .pointer("/status/containerStatuses")
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|cs| cs.get("ready").and_then(Json::as_bool) != Some(true))
+        .map(|cs| s(cs, "/name"))
+        .collect();
+    let ready = cond("Ready");
+    let reason =
+        ready
+            .map(|c| s(c, "/reason"))
+            .filter(|r| !r.is_empty())
+            .unwrap_or(if s(pod, "/status/phase").is_empty() {
+                "Pending"
+            } else {
+                "ContainersNotReady"
+            });
+    let mut message = ready.map(|c| s(c, "/message")).unwrap_or("").to_string();
+    if message.is_empty() && !unready.is_empty() {
+        message = format!("containers with unready status: [{}]", unready.join(" "));
+    }
+    Some((
+        unready.first().map(|c| c.to_string()).unwrap_or_default(),
+        reason.to_string(),
+        message,
+    ))
+}
+
 /// Whether a workload has finished rolling out to its current spec.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rollout {
@@ -212,6 +285,40 @@ mod tests {
         let p = json!({"status": {"phase": "Pending", "initContainerStatuses": [
             {"name": "migrate", "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 10s"}}}]}});
         assert!(matches!(pod_health(&p), PodHealth::Broken { ref container, .. } if container == "migrate"));
+    }
+
+    #[test]
+    fn unready_pods_say_why() {
+        // Running, never Ready (a failing readiness probe), as nodesim and the kubelet write it.
+        let mut p = pod("Running", false, None);
+        p["status"]["conditions"][0]["reason"] = json!("ContainersNotReady");
+        assert_eq!(
+            unready_detail(&p),
+            Some((
+                "app".into(),
+                "ContainersNotReady".into(),
+                "containers with unready status: [app]".into()
+            ))
+        );
+        // Waiting for its volume.
+        let w = pod("Pending", false, Some(("ContainerCreating", "")));
+        assert_eq!(
+            unready_detail(&w),
+            Some(("app".into(), "ContainerCreating".into(), "the pod is Pending".into()))
+        );
+        // Not scheduled at all.
+        let u = json!({"status": {"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "False",
+            "reason": "Unschedulable", "message": "0/1 nodes are available: 1 Insufficient cpu."}]}});
+        assert_eq!(
+            unready_detail(&u),
+            Some((
+                String::new(),
+                "Unschedulable".into(),
+                "0/1 nodes are available: 1 Insufficient cpu.".into()
+            ))
+        );
+        assert_eq!(unready_detail(&pod("Running", true, None)), None);
+        assert_eq!(unready_detail(&pod("Succeeded", false, None)), None);
     }
 
     #[test]

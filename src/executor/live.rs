@@ -8,15 +8,25 @@
 //! planning and applying, the saved plan is stale. For the latter each object's
 //! `metadata.generation` is recorded when it has one (spec changes bump it, status updates by
 //! controllers do not), else its `resourceVersion`.
+//!
+//! The to-side is rendered as `helm upgrade` renders it against this cluster ([`ClusterRender`]):
+//! `lookup` reads live objects, `.Capabilities` are the server's, `.Release.IsUpgrade` is true
+//! when the release has a revision to upgrade from and `.Release.Revision` is the revision the
+//! apply will write. Rendering happens once; its hooks travel with the plan.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
 
 use serde_json::Value as Json;
 
 use super::run::ApplyError;
 use crate::cluster::store::SecretStore;
 use crate::cluster::{Cluster, ObjRef};
+use crate::manifest::Document;
 use crate::manifest::{self, ManifestSet, Object};
+use crate::plan::source::{RenderedChart, Renderer, ValuesInput};
 use crate::plan::{ChartRef, ReleaseSide};
 
 /// The deployed side of a release, as its records say.
@@ -24,6 +34,9 @@ pub struct DeployedSide {
     pub side: ReleaseSide,
     /// The revision the plan starts from (Helm's baseline: deployed, else the last failed/superseded).
     pub base_revision: Option<u64>,
+    /// The revision an apply of the plan writes (the newest record's + 1), as `helm upgrade`
+    /// renders `.Release.Revision`.
+    pub next_revision: u32,
 }
 
 /// Read the release's baseline revision and turn its manifest into a plan side. A release with no
@@ -31,10 +44,12 @@ pub struct DeployedSide {
 pub async fn deployed_side(cluster: &Cluster, release: &str, ns: &str) -> Result<DeployedSide, ApplyError> {
     let store = SecretStore::new(cluster, ns);
     let history = store.history(release).await?;
+    let next_revision = history.next_revision();
     let Some(base) = history.baseline() else {
         return Ok(DeployedSide {
             side: ReleaseSide::empty(&format!("release {release} (not installed)")),
             base_revision: None,
+            next_revision,
         });
     };
     let docs = manifest::split_documents(&base.manifest);
@@ -54,7 +69,138 @@ pub async fn deployed_side(cluster: &Cluster, release: &str, ns: &str) -> Result
     Ok(DeployedSide {
         side,
         base_revision: Some(u64::from(base.version)),
+        next_revision,
     })
+}
+
+/// What `helm upgrade` (or `install`) renders with against this cluster, besides the chart and
+/// values.
+#[derive(Clone)]
+pub struct ClusterRender {
+    pub lookup: Arc<dyn crate::render::Lookup>,
+    pub capabilities: Arc<super::lookup::ServerCapabilities>,
+    pub is_upgrade: bool,
+    pub revision: u32,
+}
+
+impl ClusterRender {
+    /// Read the server's capabilities; `lookup` goes to the cluster from the current runtime.
+    pub async fn new(cluster: &Cluster, deployed: &DeployedSide) -> Result<ClusterRender, ApplyError> {
+        let capabilities = super::lookup::server_capabilities(cluster.client()).await?;
+        Ok(ClusterRender {
+            lookup: Arc::new(super::lookup::ClusterLookup::new(cluster.client().clone())),
+            capabilities: Arc::new(capabilities),
+            // helm upgrade renders with IsUpgrade whenever there is a release to upgrade.
+            is_upgrade: deployed.base_revision.is_some(),
+            revision: deployed.next_revision,
+        })
+    }
+
+    fn options(&self, release: &str, namespace: &str) -> crate::render::RenderOptions {
+        crate::render::RenderOptions {
+            release_name: release.to_string(),
+            namespace: namespace.to_string(),
+            is_upgrade: self.is_upgrade,
+            revision: i64::from(self.revision),
+            kube_version: Some(self.capabilities.kube_version.clone()),
+            server_api_versions: self.capabilities.api_versions.clone(),
+            lookup: Some(self.lookup.clone()),
+            ..Default::default()
+        }
+    }
+}
+
+/// Render CHART as the plan's new side with the cluster's context, off the runtime's worker
+/// threads (lookups are answered by the runtime while the render waits). Returns the side and the
+/// hook documents of the same render.
+pub async fn render_side(
+    ctx: ClusterRender,
+    chart: &Path,
+    values: &ValuesInput,
+    release: &str,
+    namespace: &str,
+) -> Result<(ReleaseSide, Vec<Document>), String> {
+    let (chart, values, release, namespace) = (
+        chart.to_path_buf(),
+        values.clone(),
+        release.to_string(),
+        namespace.to_string(),
+    );
+    tokio::task::spawn_blocking(move || {
+        let upgrade = ctx.is_upgrade;
+        let r = ClusterRenderer {
+            ctx,
+            hooks: RefCell::default(),
+        };
+        let side = crate::plan::source::side_from_chart(&r, &chart, &values, &release, &namespace, upgrade)?;
+        Ok((side, r.hooks.into_inner()))
+    })
+    .await
+    .map_err(|e| format!("the render failed: {e}"))?
+}
+
+/// chartup's renderer with a cluster's context. It keeps the hook documents of its render, so
+/// the plan's hooks come from the same render as its manifest (a second render could differ:
+/// `randAlphaNum`, or a live object changed between two lookups).
+pub struct ClusterRenderer {
+    pub ctx: ClusterRender,
+    pub hooks: RefCell<Vec<Document>>,
+}
+
+impl Renderer for ClusterRenderer {
+    fn render(
+        &self,
+        chart: &Path,
+        values: &ValuesInput,
+        release: &str,
+        namespace: &str,
+        _upgrade: bool,
+    ) -> Result<RenderedChart, String> {
+        let value_options = crate::chart::ValueOptions {
+            values_files: values.files.iter().map(|f| f.to_string_lossy().to_string()).collect(),
+            set: values.set.clone(),
+            set_string: values.set_string.clone(),
+            ..Default::default()
+        };
+        let merged = value_options.merge_values().map_err(|e| e.to_string())?;
+        let json = crate::yaml::to_json(
+            &merged,
+            crate::yaml::JsonOpts {
+                escape_html: false,
+                indent: false,
+            },
+        )?;
+        let job = crate::render::chart::TemplateJob {
+            chart_path: chart.to_path_buf(),
+            values: value_options,
+            render: self.ctx.options(release, namespace),
+            skip_schema_validation: false,
+            include_crds: false,
+        };
+        let (rendered, _crds) = crate::render::chart::render_chart(&job).map_err(|e| e.message)?;
+        let doc = |m: &crate::render::Manifest, with_source: bool| Document {
+            source: m.source.clone(),
+            text: if with_source {
+                format!("# Source: {}\n{}\n", m.source, m.content.trim_end())
+            } else {
+                format!("{}\n", m.content.trim_end())
+            },
+        };
+        *self.hooks.borrow_mut() = rendered.hooks.iter().map(|m| doc(m, true)).collect();
+        let loaded = crate::chart::load(chart).map_err(|e| e.to_string())?;
+        let md = &loaded.metadata;
+        let chart_ref = ChartRef {
+            name: md.name.clone(),
+            version: md.version.clone(),
+            app_version: (!md.app_version.is_empty()).then(|| md.app_version.clone()),
+        };
+        Ok(RenderedChart {
+            chart: chart_ref,
+            documents: rendered.manifests.iter().map(|m| doc(m, false)).collect(),
+            values_digest: Some(format!("sha256:{}", crate::plan::saved::sha256_hex(json.as_bytes()))),
+            user_values: serde_json::from_str(&json).ok(),
+        })
+    }
 }
 
 fn obj_ref(o: &Object) -> ObjRef {
@@ -157,6 +303,14 @@ fn same_scalar(a: &Json, b: &Json) -> bool {
     }
 }
 
+/// `data.k: "a" → "b"` becomes `data.k: differs (value not shown)`.
+fn mask_drift(line: &str) -> String {
+    match line.split_once(": ") {
+        Some((path, _)) if path.starts_with("data") => format!("{path}: differs (value not shown)"),
+        _ => line.to_string(),
+    }
+}
+
 fn short(v: &Json) -> String {
     let s = v.to_string();
     if s.chars().count() > 60 {
@@ -192,6 +346,10 @@ pub async fn drift(cluster: &Cluster, deployed: &ManifestSet) -> Result<Vec<Stri
             if let Some(w) = o.value.get(section) {
                 differences(w, live.get(section).unwrap_or(&Json::Null), section, &mut diffs);
             }
+        }
+        if o.key.kind == "Secret" && o.key.group.is_empty() {
+            // Secret values never reach plan output, in drift notes neither.
+            diffs = diffs.into_iter().map(|d| mask_drift(&d)).collect();
         }
         // The server folds a Secret's stringData into data (base64): compare decoded.
         if let Some(w) = o.value.get("stringData").and_then(Json::as_object) {
@@ -235,6 +393,20 @@ pub fn set_of(docs: &[manifest::Document], ns: &str) -> ManifestSet {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn secret_drift_hides_values() {
+        let mut out = vec![];
+        differences(
+            &json!({"password": "b2xk"}),
+            &json!({"password": "bmV3"}),
+            "data",
+            &mut out,
+        );
+        let masked: Vec<String> = out.iter().map(|d| mask_drift(d)).collect();
+        assert_eq!(masked, vec!["data.password: differs (value not shown)".to_string()]);
+        assert_eq!(mask_drift("spec.x: 1 → 2"), "spec.x: 1 → 2");
+    }
 
     #[test]
     fn versions_prefer_generation() {

@@ -2,10 +2,11 @@
 //!
 //! The executor takes a [`crate::plan::saved::SavedPlan`] — what a human reviewed — and never
 //! re-renders anything. Its order of work follows the seed operators (Pravega, Aerospike, FATE):
-//! refuse before touching anything; take the release lock by writing a `pending-*` revision;
-//! backup; pre-upgrade hooks; configuration objects; then each component in the matrix's order,
+//! refuse before touching anything, including a server-side dry run of every write
+//! ([`preflight`]); take the release lock by writing a `pending-*` revision; backup; pre-upgrade hooks; configuration objects; then each component in the matrix's order,
 //! pod by pod for `OnDelete` StatefulSets, each gated on health with fail-fast on broken pods;
-//! post-upgrade hooks; migrations after the whole rollout is healthy; pruning last.
+//! post-upgrade hooks; migrations after the whole rollout is healthy; pruning last. A rollback
+//! runs the down scripts of the migrations it undoes before its workloads roll back ([`migrate`]).
 //!
 //! Every step is appended to a journal inside the pending revision record, so `chartup recover`
 //! can say what an interrupted run had done.
@@ -15,6 +16,9 @@
 
 pub mod health;
 pub mod live;
+pub mod lookup;
+pub mod migrate;
+pub mod preflight;
 pub mod run;
 
 pub use run::{apply, recover, rollback, ApplyError, ApplyOptions, Progress, Reporter};

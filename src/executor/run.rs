@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value as Json};
 
 use super::health::{pod_health, rollout, PodHealth, Rollout};
+use super::migrate;
 use crate::analysis::Verdict;
 use crate::cluster::store::{SecretStore, StoreError};
 use crate::cluster::{Cascade, Cluster, ClusterError, ObjRef};
@@ -22,6 +23,9 @@ use crate::release::records::History;
 use crate::release::{ChartRecord, Hook, Info, Release, Status};
 
 const POLL: Duration = Duration::from_millis(250);
+
+#[path = "carry.rs"]
+mod carry;
 
 // Finishing recreates (orphaned pods, ReplicaSets, DaemonSet pods): a child module, so it extends `Run`.
 #[path = "recreate.rs"]
@@ -366,13 +370,19 @@ fn backup_required(saved: &SavedPlan) -> bool {
         .is_some_and(|m| m.hops.iter().any(|h| h.backup_required))
 }
 
+/// A Job of the chart annotated `chartup.io/backup: "true"`: run (deleted and created again) as
+/// the backup when the matrix requires one, and otherwise left alone like a hook.
+fn is_backup_job(o: &Object) -> bool {
+    o.key.kind == "Job" && o.annotation("chartup.io/backup") == Some("true")
+}
+
 fn backup_jobs(saved: &SavedPlan) -> Vec<Document> {
     let ns = &saved.plan.release.namespace;
     manifest::parse_documents(saved.manifests.to.clone(), ns)
         .map(|set| {
             set.objects
                 .iter()
-                .filter(|o| o.key.kind == "Job" && o.annotation("chartup.io/backup") == Some("true"))
+                .filter(|o| is_backup_job(o))
                 .map(|o| Document {
                     source: o.source.clone(),
                     text: o.text.clone(),
@@ -493,10 +503,14 @@ pub async fn apply(
             }
         }
     }
+    carry::preflight(cluster, saved).await?;
     let (to_set, to_plain) = split_hooks(&saved.manifests.to, &ns)?;
     let from_set =
         manifest::parse_documents(saved.manifests.from.clone(), &ns).map_err(|e| ApplyError::Other(e.to_string()))?;
     let installing = history.baseline().is_none();
+    // Every write is dry-run before the first one (record pruning, the pending record): preflight.rs.
+    let event = if installing { "install" } else { "upgrade" };
+    super::preflight::check(cluster, saved, &from_set, &to_set, event, opts, rep).await?;
     let revision = history.next_revision();
     let now = jiff::Timestamp::now();
     let mut rel = Release {
@@ -527,6 +541,7 @@ pub async fn apply(
         extra: Default::default(),
     };
     rel.extra.insert("chartup_plan".into(), json!(saved.fingerprint));
+    super::migrate::carry_schema(&history.revisions, &mut rel);
     if !saved.plan.rollout.is_empty() {
         // The matrix's component order, so a later rollback (which has no matrix) keeps it.
         let order: Vec<&str> = saved.plan.rollout.iter().map(|s| s.component.as_str()).collect();
@@ -548,7 +563,6 @@ pub async fn apply(
         Err(e) => return Err(e.into()),
     }
 
-    let event = if installing { "install" } else { "upgrade" };
     let mut run = Run {
         cluster,
         store: &store,
@@ -662,38 +676,8 @@ impl Run<'_, '_> {
     ) -> Result<(), ApplyError> {
         let ns = saved.plan.release.namespace.clone();
         let release = saved.plan.release.name.clone();
-        // Preflight: every object the plan writes must pass a server-side dry run first.
-        self.rep.report(Progress::Step {
-            step: "preflight (server-side dry run)".into(),
-        });
-        let t = Instant::now();
-        for o in to.objects.iter().filter(|o| !is_hook(o)) {
-            let recreate = saved
-                .plan
-                .changes
-                .iter()
-                .any(|c| c.key == o.key && matches!(c.action, Action::Recreate));
-            // A recreate's new spec cannot be dry-run as an update of the live object (that is why
-            // it is recreated); the plan already named its immutable fields.
-            if recreate {
-                continue;
-            }
-            self.cluster
-                .apply(&owned(&o.value, &release, &ns), true)
-                .await
-                .map_err(|e| {
-                    ApplyError::Other(format!(
-                        "preflight: {} rejected by the server: {}",
-                        o.key,
-                        e.server_message()
-                    ))
-                })?;
-        }
-        self.rep.report(Progress::Done {
-            step: "preflight".into(),
-            elapsed_ms: ms(t),
-        });
-
+        // 0. A rollback's down-migrations, before anything rolls back (see executor::migrate).
+        self.undo_migrations(&release, &ns).await?;
         // 1. Backup.
         if backup_required(saved) {
             self.backup(saved, &ns).await?;
@@ -707,7 +691,7 @@ impl Run<'_, '_> {
         });
         for o in to.objects.iter().filter(|o| !is_hook(o) && !o.is_workload()) {
             let action = changes.get(&o.key).map(|c| c.action).unwrap_or(Action::Add);
-            if action == Action::Unchanged {
+            if action == Action::Unchanged || carry::is_carry_target(saved, &o.key) {
                 continue;
             }
             if action == Action::Recreate {
@@ -732,6 +716,7 @@ impl Run<'_, '_> {
                 if action == Action::Unchanged {
                     continue;
                 }
+                self.carry_before(saved, from, key).await?;
                 if matches!(action, Action::Recreate | Action::KindChange) {
                     let old_key = change.and_then(|c| c.old_key.clone()).unwrap_or_else(|| key.clone());
                     // Recreated already (an interrupted run, or by hand): not deleted again.
@@ -808,6 +793,13 @@ impl Run<'_, '_> {
     /// the controller's rollout. Fails fast on a broken pod.
     async fn roll(&mut self, component: &str, o: &Object, applied: &Json, t0: Instant) -> Result<(), ApplyError> {
         let r = obj_ref(o);
+        // Jobs and bare pods run to completion: there is no rollout to follow (a Job's status has
+        // no observedGeneration to wait for), and a CronJob has nothing to wait for.
+        match o.key.kind.as_str() {
+            "Job" | "Pod" => return self.complete(&r).await,
+            "CronJob" => return Ok(()),
+            _ => {}
+        }
         let selector = match_labels(&o.value);
         let on_delete = o.key.kind == "StatefulSet"
             && o.value.pointer("/spec/updateStrategy/type").and_then(Json::as_str) == Some("OnDelete");
@@ -890,7 +882,10 @@ impl Run<'_, '_> {
                     self.progress(component, &live, t0);
                     return Ok(());
                 }
-                self.check_deadline(deadline, &r, "to report every pod updated and ready")?;
+                if Instant::now() > deadline {
+                    let pods = self.pods(&o.key.namespace, &selector).await?;
+                    return Err(self.timed_out(&r, "to report every pod updated and ready", &pods));
+                }
                 tokio::time::sleep(POLL).await;
             }
         }
@@ -924,7 +919,10 @@ impl Run<'_, '_> {
                     }
                 }
             }
-            self.check_deadline(deadline, &r, "to roll out")?;
+            if Instant::now() > deadline {
+                let pods = self.pods(&o.key.namespace, &selector).await?;
+                return Err(self.timed_out(&r, "to roll out", &pods));
+            }
             tokio::time::sleep(POLL).await;
         }
     }
@@ -958,7 +956,10 @@ impl Run<'_, '_> {
                     }
                 }
             }
-            self.check_deadline(deadline, pod_ref, "to be Ready on the new spec")?;
+            if Instant::now() > deadline {
+                let pods: Vec<Json> = self.cluster.get(pod_ref).await?.into_iter().collect();
+                return Err(self.timed_out(pod_ref, "to be Ready on the new spec", &pods));
+            }
             tokio::time::sleep(POLL).await;
         }
     }
@@ -987,6 +988,32 @@ impl Run<'_, '_> {
             ready,
             elapsed_ms: ms(t0),
         });
+    }
+
+    /// The error when a workload (or pod) is not healthy by its deadline: it names the pod that is
+    /// not ready, with its reason and message, as a broken pod's error does.
+    fn timed_out(&self, r: &ObjRef, what: &str, pods: &[Json]) -> ApplyError {
+        let stuck = pods.iter().find_map(|p| {
+            let name = p.pointer("/metadata/name").and_then(Json::as_str).unwrap_or("");
+            super::health::unready_detail(p).map(|d| (name.to_string(), d))
+        });
+        match stuck {
+            Some((pod, (container, reason, message))) => {
+                let container = if container.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (container {container})")
+                };
+                ApplyError::Other(format!(
+                    "pod {pod}{container} is still {reason} after the {:?} timeout: {message} (waiting for {r} {what})",
+                    self.opts.timeout
+                ))
+            }
+            None => ApplyError::Other(format!(
+                "timed out after {:?} waiting for {r} {what}",
+                self.opts.timeout
+            )),
+        }
     }
 
     fn check_deadline(&self, deadline: Instant, r: &ObjRef, what: &str) -> Result<(), ApplyError> {
@@ -1176,31 +1203,36 @@ impl Run<'_, '_> {
                 .unwrap_or("busybox")
                 .to_string();
             let text = saved.scripts.get(&mg.path).cloned().unwrap_or_default();
-            let stem: String = mg
-                .file
-                .trim_end_matches(".sql")
-                .chars()
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() {
-                        c.to_ascii_lowercase()
-                    } else {
-                        '-'
-                    }
-                })
-                .collect();
-            let name = format!("{release}-migrate-{:02}-{stem}", i + 1);
-            let cm = json!({"apiVersion": "v1", "kind": "ConfigMap",
-                "metadata": {"name": name, "namespace": ns, "labels": {"chartup.io/migration": "true", "app.kubernetes.io/instance": release}},
-                "data": {mg.file.clone(): text}});
-            let job = json!({"apiVersion": "batch/v1", "kind": "Job",
-                "metadata": {"name": name, "namespace": ns, "labels": {"chartup.io/migration": "true", "app.kubernetes.io/instance": release},
-                             "annotations": {"chartup.io/migration-from": mg.from, "chartup.io/migration-to": mg.to, "chartup.io/migration-file": mg.file}},
-                "spec": {"backoffLimit": 0, "template": {"metadata": {"labels": {"chartup.io/migration": "true"}}, "spec": {
-                    "restartPolicy": "Never",
-                    "containers": [{"name": "migrate", "image": image, "command": ["sh", "-c", command],
-                        "env": [{"name": "MIGRATION_FILE", "value": format!("/migrations/{}", mg.file)}],
-                        "volumeMounts": [{"name": "script", "mountPath": "/migrations"}]}],
-                    "volumes": [{"name": "script", "configMap": {"name": name}}]}}}});
+            let name = migrate::object_name(&format!("{release}-migrate-{:02}-{}", i + 1, migrate::stem(&mg.file)));
+            let (cm, job) = migrate::script_job(&migrate::ScriptJob {
+                name: &name,
+                namespace: ns,
+                release,
+                image: &image,
+                command: &command,
+                file: &mg.file,
+                script: &text,
+                direction: "true",
+                annotations: json!({"chartup.io/migration-from": mg.from, "chartup.io/migration-to": mg.to,
+                                    "chartup.io/migration-file": mg.file}),
+            });
+            // What a rollback needs to undo it, without the matrix: kept in the record.
+            let applied = migrate::Applied {
+                file: mg.file.clone(),
+                from: mg.from.clone(),
+                to: mg.to.clone(),
+                component: comp.clone(),
+                revision: self.rel.version,
+                job: name.clone(),
+                image: image.clone(),
+                command: command.clone(),
+                down: mg.down.as_ref().and_then(|d| {
+                    saved.scripts.get(d).map(|script| migrate::DownScript {
+                        file: d.rsplit('/').next().unwrap_or(d).to_string(),
+                        script: script.clone(),
+                    })
+                }),
+            };
             let r = ObjRef {
                 api_version: "batch/v1".into(),
                 kind: "Job".into(),
@@ -1209,7 +1241,15 @@ impl Run<'_, '_> {
             };
             if self.cluster.get(&r).await?.is_some() {
                 // A run interrupted after this migration started: it ran (or is running) already.
-                self.complete(&r).await?;
+                self.complete(&r)
+                    .await
+                    .map_err(|e| ApplyError::Other(format!("migration {}: {e}", mg.file)))?;
+                migrate::record_applied(self.rel, applied);
+                self.note(format!(
+                    "migration {} ({} → {}) had run already",
+                    mg.file, mg.from, mg.to
+                ))
+                .await?;
                 continue;
             }
             self.cluster.apply(&cm, false).await?;
@@ -1217,9 +1257,80 @@ impl Run<'_, '_> {
             self.complete(&r)
                 .await
                 .map_err(|e| ApplyError::Other(format!("migration {}: {e}", mg.file)))?;
+            migrate::record_applied(self.rel, applied);
             self.note(format!("migration {} ({} → {}) succeeded", mg.file, mg.from, mg.to))
                 .await?;
         }
+        Ok(())
+    }
+
+    /// Run the down-migrations a rollback planned (`chartup_undo` in its record), newest first,
+    /// each as a Job like its up script ran (same image and command, the down script mounted in
+    /// its place); then delete the up script's Job, so the next upgrade runs it again.
+    async fn undo_migrations(&mut self, release: &str, ns: &str) -> Result<(), ApplyError> {
+        let planned = migrate::planned_undo(self.rel);
+        if planned.is_empty() {
+            return Ok(());
+        }
+        self.rep.report(Progress::Step {
+            step: format!("down-migrations ({}), before the workloads roll back", planned.len()),
+        });
+        let t = Instant::now();
+        for a in &planned {
+            let Some(down) = &a.down else { continue };
+            let name = migrate::object_name(&format!(
+                "{release}-undo-r{}-{}",
+                self.rel.version,
+                migrate::stem(&a.file)
+            ));
+            let (cm, job) = migrate::script_job(&migrate::ScriptJob {
+                name: &name,
+                namespace: ns,
+                release,
+                image: &a.image,
+                command: &a.command,
+                file: &down.file,
+                script: &down.script,
+                direction: "down",
+                annotations: json!({"chartup.io/migration-from": a.to, "chartup.io/migration-to": a.from,
+                                    "chartup.io/migration-file": down.file, "chartup.io/undoes": a.file}),
+            });
+            let r = ObjRef {
+                api_version: "batch/v1".into(),
+                kind: "Job".into(),
+                namespace: ns.into(),
+                name: name.clone(),
+            };
+            if self.cluster.get(&r).await?.is_none() {
+                self.cluster.apply(&cm, false).await?;
+                self.cluster.apply(&job, false).await?;
+            }
+            self.complete(&r).await.map_err(|e| {
+                ApplyError::Other(format!(
+                    "down-migration {} (undoing {}, {} → {}): {e}",
+                    down.file, a.file, a.to, a.from
+                ))
+            })?;
+            migrate::record_undone(self.rel, &a.file);
+            self.note(format!(
+                "down-migration {} undid {} ({} → {})",
+                down.file, a.file, a.to, a.from
+            ))
+            .await?;
+            for kind in ["Job", "ConfigMap"] {
+                let up = ObjRef {
+                    api_version: if kind == "Job" { "batch/v1" } else { "v1" }.into(),
+                    kind: kind.into(),
+                    namespace: ns.into(),
+                    name: a.job.clone(),
+                };
+                self.cluster.delete(&up, Cascade::Background, false).await?;
+            }
+        }
+        self.rep.report(Progress::Done {
+            step: "down-migrations".into(),
+            elapsed_ms: ms(t),
+        });
         Ok(())
     }
 
@@ -1230,7 +1341,7 @@ impl Run<'_, '_> {
             .iter()
             .filter(|c| c.action == Action::Remove)
             .filter_map(|c| from.get(&c.key))
-            .filter(|o| !is_hook(o))
+            .filter(|o| !is_hook(o) && !carry::is_carry_source(saved, &o.key))
             .collect();
         if removed.is_empty() {
             return Ok(());
@@ -1282,7 +1393,7 @@ fn component_steps(saved: &SavedPlan, to: &ManifestSet) -> Vec<(String, Vec<mani
         let keys: Vec<_> = to
             .objects
             .iter()
-            .filter(|o| !is_hook(o) && o.is_workload() && s.objects.contains(&o.key.to_string()))
+            .filter(|o| !is_hook(o) && !is_backup_job(o) && o.is_workload() && s.objects.contains(&o.key.to_string()))
             .map(|o| o.key.clone())
             .collect();
         placed.extend(keys.iter().cloned());
@@ -1293,7 +1404,7 @@ fn component_steps(saved: &SavedPlan, to: &ManifestSet) -> Vec<(String, Vec<mani
     for o in to
         .objects
         .iter()
-        .filter(|o| !is_hook(o) && o.is_workload() && !placed.contains(&o.key))
+        .filter(|o| !is_hook(o) && !is_backup_job(o) && o.is_workload() && !placed.contains(&o.key))
     {
         steps.push((component_name(o), vec![o.key.clone()]));
     }
@@ -1345,11 +1456,27 @@ pub async fn rollback(
         .map_err(|e| ApplyError::Other(e.to_string()))?;
     let new = ReleaseSide::new(&format!("revision {}", target.version), to_docs, ns)
         .map_err(|e| ApplyError::Other(e.to_string()))?;
-    let popts = PlanOptions {
+    let mut popts = PlanOptions {
         release: release.into(),
         namespace: ns.into(),
         ..Default::default()
     };
+    // The volume verdicts need the cluster's reclaim policies, as `plan RELEASE CHART` reads them.
+    for sc in cluster.list("storage.k8s.io/v1", "StorageClass", "", None).await? {
+        let name = sc.pointer("/metadata/name").and_then(Json::as_str).unwrap_or("");
+        let policy = sc.get("reclaimPolicy").and_then(Json::as_str).unwrap_or("Delete");
+        if name.is_empty() {
+            continue;
+        }
+        let _ = popts.reclaim.add_spec(&format!("{name}={policy}"));
+        if sc
+            .pointer("/metadata/annotations/storageclass.kubernetes.io~1is-default-class")
+            .and_then(Json::as_str)
+            == Some("true")
+        {
+            let _ = popts.reclaim.add_spec(&format!("default={policy}"));
+        }
+    }
     let mut plan = plan::build(&old, &new, None, &popts);
     // Roll back in the order the release was upgraded in (recorded from the matrix).
     if let Some(order) = rollout_order(&current).or_else(|| rollout_order(&target)) {
@@ -1395,9 +1522,12 @@ pub async fn rollback(
             step: format!("  volume {}/{}: {} — {}", v.component, v.volume, v.verdict, v.reason),
         });
     }
-    rep.report(Progress::Warning {
-        message: "rollback restores manifests only: volumes and database schemas are not rolled back".into(),
-    });
+    // The schema: what the records say was migrated since the target, undone newest first.
+    let undo = migrate::undo(
+        &migrate::current_schema(&history.revisions),
+        &migrate::schema_at(&history.revisions, target.version),
+    );
+    report_undo(&undo, target.version, rep);
     let mut saved = SavedPlan::new(plan, &old, &new).map_err(ApplyError::Other)?;
     // The target's hooks (its pre-/post-rollback hooks run, as Helm runs them).
     saved.manifests.to.extend(target.hooks.iter().map(|h| Document {
@@ -1434,6 +1564,11 @@ pub async fn rollback(
     if let Some(order) = rollout_order(&current).or_else(|| rollout_order(&target)) {
         rel.extra.insert("chartup_order".into(), json!(order));
     }
+    super::preflight::check(cluster, &saved, &from_set, &to_set, "rollback", opts, rep).await?;
+    migrate::carry_schema(&history.revisions, &mut rel);
+    if !undo.run.is_empty() {
+        rel.extra.insert(migrate::UNDO.into(), json!(undo.run));
+    }
     for old in history.prune_before_create(opts.history_max) {
         store.delete(release, old).await?;
     }
@@ -1463,6 +1598,47 @@ pub async fn rollback(
     }
 }
 
+/// Say what a rollback does to the schema, before it starts.
+fn report_undo(undo: &migrate::Undo, target: u32, rep: &mut dyn Reporter) {
+    for a in &undo.run {
+        let down = a.down.as_ref().map(|d| d.file.as_str()).unwrap_or("");
+        rep.report(Progress::Step {
+            step: format!(
+                "  down-migration {down}: undoes {} ({} → {}), before the workloads roll back",
+                a.file, a.to, a.from
+            ),
+        });
+    }
+    rep.report(Progress::Warning {
+        message: if undo.run.is_empty() {
+            "rollback restores manifests only: volumes and database schemas are not rolled back".into()
+        } else {
+            "rollback restores manifests and runs the down-migrations above: volumes are not rolled back".into()
+        },
+    });
+    if let Some((first, older)) = undo.kept.split_first() {
+        let mut message = format!(
+            "the schema is not rolled back past migration {} ({} → {}): the matrix gave it no down script",
+            first.file, first.from, first.to
+        );
+        if !older.is_empty() {
+            let files: Vec<&str> = older.iter().map(|a| a.file.as_str()).collect();
+            message.push_str(&format!("; the older migrations {} stay applied too", files.join(", ")));
+        }
+        rep.report(Progress::Warning { message });
+    }
+    if !undo.missing.is_empty() {
+        let files: Vec<&str> = undo.missing.iter().map(|a| a.file.as_str()).collect();
+        rep.report(Progress::Warning {
+            message: format!(
+                "revision {target} ran migrations {} that a later rollback undid; a rollback does not run up \
+                 scripts: upgrade again to apply them",
+                files.join(", ")
+            ),
+        });
+    }
+}
+
 /// The component order a chartup revision recorded (`chartup_order`), if any.
 fn rollout_order(r: &Release) -> Option<Vec<String>> {
     let order: Vec<String> = r
@@ -1485,7 +1661,7 @@ pub async fn recover(cluster: &Cluster, release: &str, ns: &str) -> Result<(Rele
             "release {release} in namespace {ns} is not locked: nothing to recover"
         )));
     };
-    let done = journal_lines(&holder);
+    let mut done = journal_lines(&holder);
     let mut rel = holder.clone();
     rel.info.status = Status::Failed;
     rel.info.description = format!(
@@ -1493,6 +1669,7 @@ pub async fn recover(cluster: &Cluster, release: &str, ns: &str) -> Result<(Rele
         holder.status(),
         done.len()
     );
+    done.extend(carry::recover(cluster, &mut rel).await?);
     journal(&mut rel, "recovered: lock released");
     store.update(&rel).await?;
     Ok((rel, done))

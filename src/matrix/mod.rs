@@ -48,6 +48,16 @@ struct RawMatrix {
     upgrades: Vec<RawEdge>,
     #[serde(default)]
     migrations: Option<RawMigrations>,
+    #[serde(default)]
+    components: BTreeMap<String, RawComponent>,
+}
+
+/// Per-component settings (`components: {NAME: {carryVolumes: true}}`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawComponent {
+    #[serde(default)]
+    carry_volumes: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -92,6 +102,9 @@ struct RawScript {
     file: Spanned<String>,
     from: Spanned<String>,
     to: Spanned<String>,
+    /// The script that undoes this one (`chartup rollback` runs it), in the same directory.
+    #[serde(default)]
+    down: Option<Spanned<String>>,
 }
 
 /// One problem in a matrix file, with its place.
@@ -166,6 +179,10 @@ pub struct Migration {
     pub to: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub component: Option<String>,
+    /// The down script's path (relative to the matrix file's directory), when the matrix gives
+    /// one: what `chartup rollback` runs to undo this migration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub down: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -174,6 +191,7 @@ struct Script {
     path: String,
     from: Version,
     to: Version,
+    down: Option<String>,
 }
 
 /// A checked matrix.
@@ -194,6 +212,8 @@ pub struct Matrix {
     edges: Vec<Edge>,
     migration_component: Option<String>,
     scripts: Vec<Script>,
+    /// Components whose volumes are carried over to renamed claims (`components.NAME.carryVolumes`).
+    pub carry_volumes: BTreeSet<String>,
 }
 
 /// Read and check a matrix file.
@@ -416,6 +436,26 @@ pub fn parse(text: &str, file: &str, dir: Option<&Path>) -> Result<Matrix, Matri
                     );
                 }
             }
+            let mut down = None;
+            if let Some(d) = &s.down {
+                let drel = Path::new(&m.dir).join(&d.value);
+                if d.value == s.file.value {
+                    err(
+                        &mut errs,
+                        &d.referenced,
+                        format!("migrations.scripts[{i}].down"),
+                        format!("{:?} is the up script itself", d.value),
+                    );
+                } else if let Some(dd) = dir.filter(|dd| !dd.join(&drel).is_file()) {
+                    err(
+                        &mut errs,
+                        &d.referenced,
+                        format!("migrations.scripts[{i}].down"),
+                        format!("{} does not exist", dd.join(&drel).display()),
+                    );
+                }
+                down = Some(drel.display().to_string());
+            }
             if let (Some(from), Some(to)) = (from, to) {
                 if from >= to {
                     err(
@@ -440,6 +480,7 @@ pub fn parse(text: &str, file: &str, dir: Option<&Path>) -> Result<Matrix, Matri
                     path: rel.display().to_string(),
                     from,
                     to,
+                    down,
                 });
             }
         }
@@ -464,6 +505,12 @@ pub fn parse(text: &str, file: &str, dir: Option<&Path>) -> Result<Matrix, Matri
         edges,
         migration_component,
         scripts,
+        carry_volumes: raw
+            .components
+            .iter()
+            .filter(|(_, c)| c.carry_volumes)
+            .map(|(n, _)| n.clone())
+            .collect(),
     })
 }
 
@@ -714,6 +761,7 @@ impl Matrix {
                 from: s.from.to_string(),
                 to: s.to.to_string(),
                 component: self.migration_component.clone(),
+                down: s.down.clone(),
             });
             cur = s.to.clone();
         }
@@ -723,19 +771,31 @@ impl Matrix {
     /// Short human summary for `matrix check`.
     pub fn summary(&self) -> String {
         format!(
-            "{}: {} versions ({} … {}), {} upgrade rules, {} migrations{}{}",
+            "{}: {} versions ({} … {}), {} upgrade rules, {} migrations{}{}{}{}",
             self.chart,
             self.versions.len(),
             self.versions.first().map(|v| v.to_string()).unwrap_or_default(),
             self.versions.last().map(|v| v.to_string()).unwrap_or_default(),
             self.edges.len(),
             self.scripts.len(),
+            match self.scripts.iter().filter(|s| s.down.is_some()).count() {
+                0 => String::new(),
+                n => format!(" ({n} with down scripts)"),
+            },
             if self.order.is_empty() {
                 String::new()
             } else {
                 format!(", order {}", self.order.join(" → "))
             },
             if self.backup_required { ", backup required" } else { "" },
+            if self.carry_volumes.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    ", volumes carried over for {}",
+                    self.carry_volumes.iter().cloned().collect::<Vec<_>>().join(", ")
+                )
+            },
         )
     }
 
@@ -783,6 +843,23 @@ migrations:
 
     fn m() -> Matrix {
         parse(FATE, "fate.yaml", None).unwrap()
+    }
+
+    #[test]
+    fn components_carry_volumes() {
+        let text = format!("{FATE}components:\n  mysql: {{carryVolumes: true}}\n  client: {{carryVolumes: false}}\n");
+        let m = parse(&text, "fate.yaml", None).unwrap();
+        assert_eq!(m.carry_volumes.iter().collect::<Vec<_>>(), ["mysql"]);
+        assert!(
+            m.summary().contains("volumes carried over for mysql"),
+            "{}",
+            m.summary()
+        );
+        assert!(parse(FATE, "fate.yaml", None).unwrap().carry_volumes.is_empty());
+        // A misspelt setting is an error naming the field, not silently ignored.
+        let bad = format!("{FATE}components:\n  mysql: {{carryVolume: true}}\n");
+        let e = parse(&bad, "fate.yaml", None).unwrap_err().to_string();
+        assert!(e.contains("carryVolume"), "{e}");
     }
 
     fn facts(modes: &[Persistence]) -> UpgradeFacts {
@@ -870,6 +947,37 @@ migrations:
         assert!(text.contains("upgrades[0].dataLoss.storageClass: \"maybe\""), "{text}");
         let unknown = parse("matrix: 1\nchart: x\nversions: [1.0.0]\nbogus: 1\n", "y.yaml", None).unwrap_err();
         assert!(unknown.to_string().contains("bogus"), "{unknown}");
+    }
+
+    #[test]
+    fn down_scripts_travel_with_their_migration_and_must_exist() {
+        let t = "matrix: 1\nchart: x\nversions: [1.0.0, 2.0.0]\nmigrations:\n  dir: m\n  scripts:\n  - {file: a.sql, from: 1.0.0, to: 1.5.0, down: down/a.sql}\n  - {file: b.sql, from: 1.5.0, to: 2.0.0}\n";
+        let m = parse(t, "x.yaml", None).unwrap();
+        let v = m.evaluate("1.0.0", "2.0.0", &facts(&[]));
+        let downs: Vec<Option<&str>> = v.hops[0].migrations.iter().map(|m| m.down.as_deref()).collect();
+        assert_eq!(downs, [Some("m/down/a.sql"), None]);
+        assert!(
+            m.summary().contains("2 migrations (1 with down scripts)"),
+            "{}",
+            m.summary()
+        );
+
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("m")).unwrap();
+        std::fs::write(dir.path().join("m/a.sql"), "up").unwrap();
+        std::fs::write(dir.path().join("m/b.sql"), "up").unwrap();
+        let e = parse(t, "x.yaml", Some(dir.path())).unwrap_err().to_string();
+        assert!(
+            e.contains("x.yaml:7:") && e.contains("migrations.scripts[0].down:"),
+            "{e}"
+        );
+        assert!(e.contains("down/a.sql does not exist"), "{e}");
+        std::fs::create_dir_all(dir.path().join("m/down")).unwrap();
+        std::fs::write(dir.path().join("m/down/a.sql"), "down").unwrap();
+        assert!(parse(t, "x.yaml", Some(dir.path())).is_ok());
+        let same = t.replace("down: down/a.sql", "down: a.sql");
+        let e = parse(&same, "x.yaml", None).unwrap_err().to_string();
+        assert!(e.contains("is the up script itself"), "{e}");
     }
 
     #[test]

@@ -249,7 +249,7 @@ fn view(plan: &Plan, max_diff_lines: Option<usize>) -> View {
                 icon: icon(v.verdict),
                 verdict: v.verdict.to_string(),
                 name: format!("{}/{}", v.component, v.volume),
-                fate: v.fate.as_str().into(),
+                fate: v.fate_text(),
                 mode: v.mode.as_str().into(),
                 reason: cell(&v.reason),
                 objects: v.objects.iter().map(|o| format!("`{o}`")).collect::<Vec<_>>().join(", "),

@@ -15,7 +15,7 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
-use crate::analysis::{self, ReclaimPolicies, Verdict, VolumeFate};
+use crate::analysis::{self, CarryPolicy, ReclaimPolicies, Verdict, VolumeFate};
 use crate::diff::{self, component_name, Action, DiffOptions, ObjectChange};
 use crate::manifest::{self, Document, ManifestError, ManifestSet};
 use crate::matrix::{Matrix, MatrixVerdict, UpgradeFacts};
@@ -118,6 +118,9 @@ pub struct PlanOptions {
     pub diff: DiffOptions,
     pub reclaim: ReclaimPolicies,
     pub allow_unlisted: bool,
+    /// `--carry-volumes`: move volumes to renamed claims instead of orphaning or deleting them
+    /// (the matrix's `components.NAME.carryVolumes` adds components).
+    pub carry_volumes: bool,
 }
 
 impl Default for PlanOptions {
@@ -128,6 +131,7 @@ impl Default for PlanOptions {
             diff: DiffOptions::default(),
             reclaim: ReclaimPolicies::default(),
             allow_unlisted: false,
+            carry_volumes: false,
         }
     }
 }
@@ -229,12 +233,47 @@ impl Plan {
     pub fn refused(&self) -> bool {
         !self.refusals.is_empty()
     }
+
+    /// `apply PLAN --carry-volumes`: the flag cannot change a reviewed plan, so a saved plan that
+    /// still orphans or deletes a volume (planned without the flag) is refused with what to do.
+    pub fn check_carried(&self) -> Result<(), String> {
+        let left: Vec<String> = self
+            .volumes
+            .iter()
+            .filter(|v| matches!(v.fate, analysis::Fate::Orphaned | analysis::Fate::Deleted))
+            .filter(|v| !v.reason.starts_with("surplus:"))
+            // Only what a carry could have moved: the claim's name changes, the new side mounts one.
+            .filter(|v| match (&v.before, &v.after) {
+                (Some(b), Some(a)) => {
+                    !b.claims.is_empty() && !a.claims.is_empty() && b.claims.iter().all(|c| !a.claims.contains(c))
+                }
+                _ => false,
+            })
+            .map(|v| format!("{}/{} ({})", v.component, v.volume, v.fate.as_str()))
+            .collect();
+        if left.is_empty() {
+            return Ok(());
+        }
+        Err(format!(
+            "--carry-volumes: this plan does not carry {} over; plan again with `chartup plan … --carry-volumes --out PLAN` and review it",
+            left.join(", ")
+        ))
+    }
+
+    /// The volume moves this plan makes (fate `carried`).
+    pub fn carries(&self) -> Vec<&analysis::Carry> {
+        self.volumes.iter().filter_map(|v| v.carry.as_ref()).collect()
+    }
 }
 
 /// Build a plan from two sides.
 pub fn build(old: &ReleaseSide, new: &ReleaseSide, matrix: Option<&Matrix>, opts: &PlanOptions) -> Plan {
     let changes = diff::diff(&old.objects, &new.objects, &opts.diff);
-    let volumes = analysis::analyse(&old.objects, &new.objects, &changes, &opts.reclaim);
+    let carry = CarryPolicy {
+        all: opts.carry_volumes,
+        components: matrix.map(|m| m.carry_volumes.clone()).unwrap_or_default(),
+    };
+    let volumes = analysis::analyse_with(&old.objects, &new.objects, &changes, &opts.reclaim, &carry);
 
     let mut s = Summary::default();
     for c in &changes {

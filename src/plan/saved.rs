@@ -97,9 +97,12 @@ impl SavedPlan {
         if let Some(m) = &plan.matrix {
             let dir = Path::new(&m.file).parent().unwrap_or(Path::new("."));
             for mg in m.hops.iter().flat_map(|h| h.migrations.iter()) {
-                let file = dir.join(&mg.path);
-                let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
-                scripts.insert(mg.path.clone(), text);
+                // Down scripts travel too: the release record keeps them for `chartup rollback`.
+                for path in std::iter::once(&mg.path).chain(mg.down.as_ref()) {
+                    let file = dir.join(path);
+                    let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+                    scripts.insert(path.clone(), text);
+                }
             }
         }
         let fingerprint = fingerprint(&plan, &manifests, &scripts, &BTreeMap::new(), None, None);

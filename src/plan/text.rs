@@ -118,7 +118,7 @@ pub fn render(plan: &Plan, color: bool) -> String {
             p.verdict(v.verdict),
             v.component,
             v.volume,
-            v.fate.as_str(),
+            v.fate_text(),
             v.mode.as_str()
         );
         let _ = writeln!(o, "          {}", v.reason);

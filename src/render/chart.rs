@@ -58,6 +58,7 @@ pub fn render(chart: &Chart, values: &Value, opts: &RenderOptions) -> Result<Ren
     // All parse/execute calls run on one big-stack thread (template recursion is real recursion).
     crate::template::exec::with_big_stack(|| {
         let mut t = new_template_set(opts.strict);
+        helmfuncs::register_lookup(&mut t, opts.lookup.clone());
         super::render_with(chart, values, opts, &mut t)
     })
     .map_err(|e| RenderError {

@@ -3,6 +3,10 @@
 //! `fromYamlArray`, `toJson`, `mustToJson`, `fromJson`, `fromJsonArray`, `toToml`, `fromToml`,
 //! `lookup`, `getHostByName`, layered over Sprig with `env`/`expandenv` removed.
 //!
+//! `lookup` answers an empty map (as `helm template` does) unless the render is against a cluster
+//! ([`register_lookup`] with a [`Lookup`]); then it returns the live object the way Helm's dynamic
+//! client hands it to templates (see [`unstructured_to_value`]).
+//!
 //! They follow Helm's error conventions, which differ per function on purpose: `toYaml`/`toJson`
 //! swallow errors into `""`, `from*` put the error text into the result, `required`/`fail` wrap
 //! their message in `HELM_ERR_START…HELM_ERR_END` so the renderer can print
@@ -11,6 +15,11 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
+use std::sync::Arc;
+
+use serde_json::Value as Json;
+
+use super::Lookup;
 
 use crate::template::func::{Func, FuncMap, Host, Param, Sig};
 use crate::template::value::{List, Map, Value};
@@ -279,6 +288,68 @@ pub fn register_include_tpl(m: &mut FuncMap) {
     );
 }
 
+/// A live object as Helm's `lookup` returns it: `UnstructuredContent()` of an object decoded by
+/// apimachinery's unstructured JSON scheme, whose decoder (`UnmarshalCaseSensitivePreserveInts`)
+/// makes integer literals that fit `int64` into `int64` and every other number `float64`; objects
+/// are `map[string]interface {}`, arrays `[]interface {}`.
+pub fn unstructured_to_value(v: &Json) -> Value {
+    match v {
+        Json::Null => Value::Nil,
+        Json::Bool(b) => Value::Bool(*b),
+        // serde_json keeps integer literals as integers (i64, or u64 beyond i64) and anything
+        // with a fraction or exponent as f64 — the same split Go's json.Number.Int64 makes.
+        Json::Number(n) => match n.as_i64() {
+            Some(i) => Value::Int64(i),
+            None => Value::Float(n.as_f64().unwrap_or(0.0)),
+        },
+        Json::String(s) => Value::str(s),
+        Json::Array(a) => Value::List(List::new(a.iter().map(unstructured_to_value).collect())),
+        Json::Object(o) => {
+            let m = Map::new();
+            for (k, v) in o {
+                m.insert(k.clone(), unstructured_to_value(v));
+            }
+            Value::Map(m)
+        }
+    }
+}
+
+type LookupKey = (String, String, String, String);
+
+/// Make `lookup` read the cluster through `lookup` for this template set (one render).
+///
+/// Answers are cached for the render: a chart typically looks up the same Secret from several
+/// templates (the Secret itself, a checksum annotation, a helper called per key), and they must
+/// all see the same object — without the cache a concurrent change between two calls would make
+/// one render disagree with itself. Helm does not cache, but it cannot be observed to differ
+/// except in that race. Each call gets a fresh copy of the cached answer, because templates may
+/// change the returned map in place (`set`, `unset`) and Helm hands out a new map per call.
+pub fn register_lookup(t: &mut crate::template::exec::Templates, lookup: Option<Arc<dyn Lookup>>) {
+    let Some(lookup) = lookup else {
+        return;
+    };
+    let cache: Rc<RefCell<HashMap<LookupKey, Result<Json, String>>>> = Rc::default();
+    t.add_func(
+        "lookup",
+        Func::pure(
+            Sig::fixed(&[Param::String, Param::String, Param::String, Param::String]),
+            move |a| {
+                let key = (s(a, 0), s(a, 1), s(a, 2), s(a, 3));
+                let answer = cache
+                    .borrow_mut()
+                    .entry(key.clone())
+                    .or_insert_with(|| lookup.lookup(&key.0, &key.1, &key.2, &key.3))
+                    .clone();
+                match answer? {
+                    v @ Json::Object(_) => Ok(unstructured_to_value(&v)),
+                    // Helm's lookup always returns map[string]interface {}.
+                    _ => Ok(Value::Map(Map::new())),
+                }
+            },
+        ),
+    );
+}
+
 /// The complete function map for rendering charts: Sprig plus Helm's functions.
 pub fn helm_funcs() -> FuncMap {
     let mut m = crate::template::funcs::sprig();
@@ -301,6 +372,98 @@ mod tests {
             }
         }
         (m[name].call)(&mut NoHost, args)
+    }
+
+    #[test]
+    fn unstructured_numbers_are_int64_or_float64() {
+        // As apimachinery decodes: integer literals int64, others (fraction, exponent, beyond
+        // int64) float64; objects map[string]interface {}, arrays []interface {}.
+        let j: Json = serde_json::from_str(
+            r#"{"i": 3, "neg": -7, "f": 1.5, "whole": 2.0, "exp": 1e3, "big": 18446744073709551615,
+                "s": "x", "b": true, "n": null, "l": [1, "a", {"k": 0.25}], "data": {"password": "c2VjcmV0"}}"#,
+        )
+        .unwrap();
+        let v = unstructured_to_value(&j);
+        let m = v.as_map().unwrap();
+        let t = |k: &str| m.get(k).unwrap().type_name();
+        assert_eq!(v.type_name(), "map[string]interface {}");
+        assert_eq!(t("i"), "int64");
+        assert!(matches!(m.get("neg"), Some(Value::Int64(-7))));
+        assert_eq!(t("f"), "float64");
+        assert_eq!(t("whole"), "float64");
+        assert!(matches!(m.get("exp"), Some(Value::Float(f)) if f == 1000.0));
+        assert_eq!(t("big"), "float64");
+        assert_eq!(t("s"), "string");
+        assert_eq!(t("b"), "bool");
+        assert!(m.get("n").unwrap().is_nil());
+        assert_eq!(t("l"), "[]interface {}");
+        let l = m.get("l").unwrap();
+        let items = &l.as_list().unwrap().items;
+        assert_eq!(items[0].type_name(), "int64");
+        assert_eq!(items[2].as_map().unwrap().get("k").unwrap().type_name(), "float64");
+        assert_eq!(
+            crate::template::gofmt::sprintf(
+                "%v %d %v",
+                &[m.get("f").unwrap(), m.get("i").unwrap(), m.get("exp").unwrap()]
+            ),
+            "1.5 3 1000"
+        );
+    }
+
+    /// A fake cluster: one Secret, counting calls.
+    struct OneSecret(std::sync::atomic::AtomicUsize);
+
+    impl Lookup for OneSecret {
+        fn lookup(&self, api_version: &str, kind: &str, namespace: &str, name: &str) -> Result<Json, String> {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            match (api_version, kind, namespace, name) {
+                ("v1", "Secret", "ns", "db") => Ok(serde_json::json!({
+                    "apiVersion": "v1", "kind": "Secret",
+                    "metadata": {"name": "db", "namespace": "ns", "generation": 1},
+                    "data": {"password": "c2VjcmV0"}})),
+                ("v1", "Secret", "ns", "") => Ok(serde_json::json!({
+                    "apiVersion": "v1", "kind": "SecretList", "metadata": {"resourceVersion": "5"},
+                    "items": [{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db"}}]})),
+                ("policy/v1", _, _, _) => Err(
+                    "unable to get apiresource from unstructured: policy/v1, Kind=PodDisruptionBudget: the server could not find the requested resource".into(),
+                ),
+                _ => Ok(serde_json::json!({})),
+            }
+        }
+    }
+
+    fn render_with_lookup(text: &str, lookup: Arc<OneSecret>) -> Result<String, String> {
+        let mut t = crate::template::exec::Templates::new(helm_funcs());
+        register_lookup(&mut t, Some(lookup));
+        t.parse("t", text).map_err(|e| e.to_string())?;
+        t.execute("t", &Value::Map(Map::new())).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn lookup_reads_through_the_seam_and_caches_per_render() {
+        let fake = Arc::new(OneSecret(Default::default()));
+        let out = render_with_lookup(
+            r#"{{ $s := lookup "v1" "Secret" "ns" "db" }}{{ $s.data.password | b64dec }} {{ typeOf $s.metadata.generation }} {{ $_ := set $s "data" "x" }}{{ (lookup "v1" "Secret" "ns" "db").data.password }} {{ (lookup "v1" "Secret" "ns" "").kind }} {{ len (lookup "v1" "Secret" "ns" "").items }} {{ lookup "v1" "Secret" "ns" "nope" | len }} {{ typeOf (lookup "v1" "ConfigMap" "ns" "x") }}"#,
+            fake.clone(),
+        )
+        .unwrap();
+        // A template's `set` on one answer does not leak into the next call's answer.
+        assert_eq!(out, "secret int64 c2VjcmV0 SecretList 1 0 map[string]interface {}");
+        // db fetched once, the list once, nope once, the ConfigMap once.
+        assert_eq!(fake.0.load(std::sync::atomic::Ordering::SeqCst), 4);
+        let err = render_with_lookup(r#"{{ lookup "policy/v1" "PodDisruptionBudget" "ns" "x" }}"#, fake).unwrap_err();
+        assert!(
+            err.contains("error calling lookup: unable to get apiresource from unstructured: policy/v1, Kind=PodDisruptionBudget"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn offline_lookup_is_an_empty_map() {
+        let mut t = crate::template::exec::Templates::new(helm_funcs());
+        register_lookup(&mut t, None);
+        t.parse("t", r#"{{ lookup "v1" "Secret" "ns" "db" | len }}"#).unwrap();
+        assert_eq!(t.execute("t", &Value::Map(Map::new())).unwrap(), "0");
     }
 
     // Expected texts come from helm 4.1.4 (tests/parity/charts/helmfuncs, case `helmfuncs`).

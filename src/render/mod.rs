@@ -21,6 +21,7 @@ pub mod output;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use crate::template::value::{Map, Value};
 
@@ -48,6 +49,23 @@ pub trait TemplateSet {
     fn execute(&mut self, name: &str, data: &Value) -> Result<String, String>;
 }
 
+/// Helm's `lookup` against a live cluster (pkg/engine/lookup_func.go), as the renderer sees it:
+/// the cluster layer implements it, so the renderer never depends on a Kubernetes client.
+///
+/// `Ok` carries the object as the server's JSON answered it (a single object, or a list object
+/// with `items` when `name` is empty), or an empty JSON object when nothing was found; `Err`
+/// carries the error text Helm would print after `error calling lookup: `. Implementations must
+/// be callable from the render thread (the render runs on a big-stack thread of its own).
+pub trait Lookup: Send + Sync {
+    fn lookup(&self, api_version: &str, kind: &str, namespace: &str, name: &str) -> Result<serde_json::Value, String>;
+}
+
+impl fmt::Debug for dyn Lookup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Lookup")
+    }
+}
+
 /// Options of one render (helm template's flags that reach the engine and the output).
 #[derive(Debug, Clone)]
 pub struct RenderOptions {
@@ -61,6 +79,11 @@ pub struct RenderOptions {
     pub api_versions: Vec<String>,
     /// `missingkey=error` instead of Helm's `zero` (chartup's `--strict`).
     pub strict: bool,
+    /// The served API versions of a live server (Helm's `GetVersionSet` from discovery): they
+    /// replace the default list when rendering against a cluster; `api_versions` still append.
+    pub server_api_versions: Option<Vec<String>>,
+    /// `lookup` against a live cluster; `None` (as `helm template`) makes it return an empty map.
+    pub lookup: Option<Arc<dyn Lookup>>,
 }
 
 impl Default for RenderOptions {
@@ -73,6 +96,8 @@ impl Default for RenderOptions {
             kube_version: None,
             api_versions: Vec::new(),
             strict: false,
+            server_api_versions: None,
+            lookup: None,
         }
     }
 }
@@ -245,7 +270,10 @@ pub fn render_with<C: ChartSource, T: TemplateSet>(
     opts: &RenderOptions,
     templates: &mut T,
 ) -> Result<Rendered, RenderError> {
-    let caps = objects::Capabilities::new(opts.kube_version.clone(), &opts.api_versions);
+    let caps = match &opts.server_api_versions {
+        Some(served) => objects::Capabilities::served(opts.kube_version.clone(), served, &opts.api_versions),
+        None => objects::Capabilities::new(opts.kube_version.clone(), &opts.api_versions),
+    };
     let top = Map::new();
     top.insert("Release", release_value(opts));
     top.insert("Capabilities", Value::Object(Rc::new(caps)));

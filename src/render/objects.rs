@@ -271,6 +271,23 @@ impl Capabilities {
             api_versions: Rc::new(VersionSet(apis)),
         }
     }
+
+    /// Capabilities of a live server, as `helm upgrade`/`install` build them: the server's version
+    /// and its served `group/version` and `group/version/Kind` strings instead of the default list
+    /// (then `extra_apis` appended, as `--api-versions` are). Duplicates are dropped, first kept.
+    pub fn served(kube_version: Option<KubeVersion>, served: &[String], extra_apis: &[String]) -> Capabilities {
+        let mut seen = std::collections::HashSet::new();
+        let apis: Vec<String> = served
+            .iter()
+            .chain(extra_apis)
+            .filter(|a| seen.insert(a.as_str()))
+            .cloned()
+            .collect();
+        Capabilities {
+            kube_version: Rc::new(kube_version.unwrap_or_else(KubeVersion::default_version)),
+            api_versions: Rc::new(VersionSet(apis)),
+        }
+    }
 }
 
 impl Object for Capabilities {
@@ -436,6 +453,45 @@ mod tests {
         assert_eq!(kv.normalized, "v1.29.4");
         assert!(KubeVersion::parse("1").is_err());
         assert!(KubeVersion::parse("abc").is_err());
+    }
+
+    fn has(caps: &Capabilities, api: &str) -> bool {
+        let Some(Member::Field(Value::Object(set))) = caps.member("APIVersions") else {
+            panic!("APIVersions is a field")
+        };
+        let Some(Member::Method(has)) = set.member("Has") else {
+            panic!("Has is a method")
+        };
+        matches!(has(&[Value::str(api)]), Ok(Value::Bool(true)))
+    }
+
+    #[test]
+    fn served_api_versions_replace_the_default_list() {
+        // A 1.20 server serves policy/v1beta1 but not policy/v1, which the default list has.
+        let served: Vec<String> = [
+            "v1",
+            "v1/Secret",
+            "apps/v1",
+            "apps/v1/StatefulSet",
+            "policy/v1beta1",
+            "v1",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let kv = KubeVersion::parse("v1.20.2").unwrap();
+        let caps = Capabilities::served(Some(kv), &served, &["example.com/v1".to_string()]);
+        assert!(has(&caps, "policy/v1beta1"));
+        assert!(has(&caps, "apps/v1/StatefulSet"));
+        assert!(has(&caps, "example.com/v1"));
+        assert!(!has(&caps, "policy/v1"));
+        assert!(!has(&caps, "autoscaling/v2"));
+        // Duplicates dropped, order kept.
+        assert_eq!(caps.api_versions.0.len(), 6);
+        assert_eq!(caps.api_versions.0[0], "v1");
+        assert_eq!(caps.kube_version.version, "v1.20.2");
+        // The offline list still has policy/v1.
+        assert!(has(&Capabilities::new(None, &[]), "policy/v1"));
     }
 
     #[test]

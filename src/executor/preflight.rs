@@ -1,0 +1,430 @@
+//! Preflight: nothing changes unless everything can.
+//!
+//! Before the executor writes anything — not even the pending release record or the pruning of
+//! old records — every write the run will make is tried as a server-side dry run: each object the
+//! plan creates or updates, each recreated object, each hook of the run's events, the backup Jobs,
+//! and each delete (the old objects of recreates and kind changes, and the objects that are
+//! pruned). The server runs its whole admission chain for a dry run (defaulting, validation,
+//! immutable-field checks, admission plugins and webhooks) without persisting, so a rejection the
+//! plan could not foresee — an immutable field the plan missed, a schema error, an admission error,
+//! a kind an old server does not serve — is found while the release is still untouched. All
+//! rejections are collected and reported together, each naming the object and the server's words.
+//!
+//! Writes are dry-run the way the run will make them, through the same [`Cluster::apply`]: where
+//! an old server refuses server-side apply for an object it would accept otherwise (Kubernetes 1.20
+//! and Service ports without `protocol`), the dry run falls back exactly as the real apply will, so
+//! the preflight never rejects what the run would do; such fallbacks are announced once per run.
+//!
+//! A recreate's new spec cannot be dry-run as an update of the live object (the immutable change
+//! is why it is recreated) nor as a create under its own name (the old object still holds the
+//! name). It is dry-run as a create under a scratch name (`generateName`): the server validates
+//! and admits the new spec as the create that will follow the delete. What the old object holds
+//! and the delete frees first — a Service's cluster IP and node ports — is left out of that copy so
+//! it does not collide with its own predecessor. Hooks that are deleted before creation, and backup
+//! Jobs (deleted and created again each run) are checked the same way when they exist.
+//!
+//! What cannot be dry-run is said, not rejected: an object of a kind whose
+//! CustomResourceDefinition, or in a namespace that, the release itself creates (the server cannot
+//! know them before they are written).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Instant;
+
+use kube::api::{Api, DynamicObject, PostParams};
+use kube::discovery::Scope;
+use serde_json::Value as Json;
+
+use super::run::{owned, ApplyError, ApplyOptions, Progress, Reporter};
+use crate::cluster::{ApplyMode, Cascade, Cluster, ClusterError, ObjRef, FIELD_MANAGER};
+use crate::diff::{Action, ObjectChange};
+use crate::manifest::{ManifestSet, Object};
+use crate::plan::saved::SavedPlan;
+
+fn obj_ref(o: &Object) -> ObjRef {
+    ObjRef {
+        api_version: o.api_version.clone(),
+        kind: o.key.kind.clone(),
+        namespace: o.key.namespace.clone(),
+        name: o.key.name.clone(),
+    }
+}
+
+fn hook_events(o: &Object) -> Vec<String> {
+    o.annotation("helm.sh/hook")
+        .map(|h| {
+            h.split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Helm's default delete policy is `before-hook-creation`.
+fn deleted_before_creation(o: &Object) -> bool {
+    match o.annotation("helm.sh/hook-delete-policy") {
+        Some(p) => p.split(',').any(|s| s.trim() == "before-hook-creation"),
+        None => true,
+    }
+}
+
+/// What the preflight found.
+#[derive(Debug, Default)]
+struct Findings {
+    rejected: Vec<String>,
+    /// Objects whose server-side apply the server refused, applied by a merge patch instead.
+    fallbacks: Vec<String>,
+    notes: Vec<String>,
+    /// (group, kind) of the CustomResourceDefinitions the release itself creates.
+    crds: BTreeSet<(String, String)>,
+    /// Namespaces the release itself creates.
+    namespaces: BTreeSet<String>,
+}
+
+impl Findings {
+    fn reject(&mut self, what: &str, e: &ClusterError) {
+        self.rejected.push(format!("{what}: {}", e.server_message()));
+    }
+
+    /// Reject, unless the object cannot be checked yet because it depends on something the
+    /// release creates first (its CustomResourceDefinition, its namespace): a dry run cannot see
+    /// what is not written yet, and the real apply, which writes those first, will check it.
+    fn reject_object(&mut self, o: &Object, what: &str, e: &ClusterError) {
+        let missing_crd = matches!(e, ClusterError::UnknownKind { .. })
+            && self.crds.contains(&(o.key.group.clone(), o.key.kind.clone()));
+        let missing_ns = e.status_code() == Some(404)
+            && self.namespaces.contains(&o.key.namespace)
+            && e.server_message()
+                .contains(&format!("namespaces \"{}\" not found", o.key.namespace));
+        if missing_crd || missing_ns {
+            self.notes.push(format!(
+                "{} cannot be dry-run before the {} this release creates exists; the server checks it when it is applied",
+                o.key,
+                if missing_crd { "CustomResourceDefinition" } else { "namespace" }
+            ));
+        } else {
+            self.reject(what, e);
+        }
+    }
+}
+
+/// Check every write of the run with a server-side dry run. `event` is `install`, `upgrade` or
+/// `rollback` (which hooks run). Returns `ApplyError::Refused` listing every rejection.
+pub async fn check(
+    cluster: &Cluster,
+    saved: &SavedPlan,
+    from: &ManifestSet,
+    to: &ManifestSet,
+    event: &str,
+    opts: &ApplyOptions,
+    rep: &mut dyn Reporter,
+) -> Result<(), ApplyError> {
+    rep.report(Progress::Step {
+        step: "preflight (server-side dry run)".into(),
+    });
+    let t = Instant::now();
+    let release = saved.plan.release.name.as_str();
+    let ns = saved.plan.release.namespace.as_str();
+    let changes: BTreeMap<_, &ObjectChange> = saved.plan.changes.iter().map(|c| (c.key.clone(), c)).collect();
+    let mut f = Findings::default();
+    for o in &to.objects {
+        let s = |p: &str| o.value.pointer(p).and_then(Json::as_str).unwrap_or("").to_string();
+        match o.key.kind.as_str() {
+            "CustomResourceDefinition" => {
+                f.crds.insert((s("/spec/group"), s("/spec/names/kind")));
+            }
+            "Namespace" => {
+                f.namespaces.insert(o.key.name.clone());
+            }
+            _ => {}
+        }
+    }
+    let mut checked = BTreeSet::new();
+
+    // Objects of the release: created, updated or recreated.
+    for o in to.objects.iter().filter(|o| hook_events(o).is_empty()) {
+        let action = changes.get(&o.key).map(|c| c.action).unwrap_or(Action::Add);
+        let body = owned(&o.value, release, ns);
+        // A backup Job is never applied as an object of the release: it is deleted and created
+        // again when a backup runs (its template is immutable), checked below.
+        if o.key.kind == "Job" && o.annotation("chartup.io/backup") == Some("true") {
+            continue;
+        }
+        match action {
+            Action::Unchanged | Action::Remove => continue,
+            Action::Recreate => replace(cluster, o, &body, "recreate", &mut f).await,
+            Action::Add | Action::Change | Action::KindChange => write(cluster, o, &body, &mut f).await,
+        }
+        checked.insert(o.key.clone());
+    }
+
+    // Deletes: the old objects of recreates and kind changes.
+    for c in saved
+        .plan
+        .changes
+        .iter()
+        .filter(|c| matches!(c.action, Action::Recreate | Action::KindChange))
+    {
+        let old_key = c.old_key.clone().unwrap_or_else(|| c.key.clone());
+        if let Some(old) = from.get(&old_key) {
+            let cascade = if c.action == Action::Recreate {
+                Cascade::Orphan
+            } else {
+                Cascade::Background
+            };
+            if let Err(e) = cluster.delete(&obj_ref(old), cascade, true).await {
+                f.reject(&format!("deleting {} for the {}", old.key, c.action.as_str()), &e);
+            }
+        }
+    }
+
+    // Prunes: every object that leaves the chart and will be deleted must exist and be deletable.
+    for c in saved.plan.changes.iter().filter(|c| c.action == Action::Remove) {
+        let Some(o) = from.get(&c.key) else { continue };
+        if !hook_events(o).is_empty()
+            || o.kept_on_delete()
+            || (o.key.kind == "PersistentVolumeClaim" && !opts.accept_data_loss)
+        {
+            continue;
+        }
+        match cluster.delete(&obj_ref(o), Cascade::Background, true).await {
+            Ok(true) => {}
+            Ok(false) => f.notes.push(format!(
+                "{} is to be pruned but is already gone from the cluster",
+                o.key
+            )),
+            Err(e) => f.reject(&format!("pruning {}", o.key), &e),
+        }
+    }
+
+    // Hooks of this run's events: created (after a delete, by default).
+    let events = [format!("pre-{event}"), format!("post-{event}")];
+    for h in to
+        .objects
+        .iter()
+        .filter(|o| hook_events(o).iter().any(|e| events.contains(e)))
+    {
+        if deleted_before_creation(h) {
+            replace(cluster, h, &h.value, "hook", &mut f).await;
+        } else {
+            write(cluster, h, &h.value, &mut f).await;
+        }
+    }
+
+    // Backup Jobs the matrix requires: deleted and created again.
+    let backup = saved
+        .plan
+        .matrix
+        .as_ref()
+        .is_some_and(|m| m.hops.iter().any(|h| h.backup_required));
+    if backup {
+        for o in to.objects.iter().filter(|o| {
+            o.key.kind == "Job" && o.annotation("chartup.io/backup") == Some("true") && !checked.contains(&o.key)
+        }) {
+            replace(cluster, o, &o.value, "backup job", &mut f).await;
+        }
+    }
+
+    for n in &f.notes {
+        rep.report(Progress::Warning { message: n.clone() });
+    }
+    if !f.fallbacks.is_empty() {
+        rep.report(Progress::Warning {
+            message: format!(
+                "the server refuses server-side apply for {} object(s) it accepts otherwise (old servers: e.g. \
+                 Service ports without protocol); they are applied with a merge patch (or created) instead: {}",
+                f.fallbacks.len(),
+                f.fallbacks.join(", ")
+            ),
+        });
+    }
+    if !f.rejected.is_empty() {
+        return Err(ApplyError::Refused(
+            f.rejected
+                .into_iter()
+                .map(|r| format!("preflight: {r}"))
+                .chain(std::iter::once(
+                    "nothing was changed: the server rejected the dry run of the writes above".to_string(),
+                ))
+                .collect(),
+        ));
+    }
+    rep.report(Progress::Done {
+        step: "preflight".into(),
+        elapsed_ms: t.elapsed().as_millis(),
+    });
+    Ok(())
+}
+
+/// Dry-run the apply the run will make (create or update, with the same SSA fallback).
+async fn write(cluster: &Cluster, o: &Object, body: &Json, f: &mut Findings) {
+    match cluster.apply(body, true).await {
+        Ok((_, ApplyMode::ServerSide)) => {}
+        Ok((_, ApplyMode::MergePatchFallback)) => f.fallbacks.push(o.key.to_string()),
+        Err(e) => f.reject_object(o, &format!("{} rejected by the server", o.key), &e),
+    }
+}
+
+/// Dry-run a delete-then-create: as a create under a scratch name while the old object exists,
+/// else as the plain apply it then is.
+async fn replace(cluster: &Cluster, o: &Object, body: &Json, what: &str, f: &mut Findings) {
+    let r = obj_ref(o);
+    match cluster.get(&r).await {
+        Ok(None) => write(cluster, o, body, f).await,
+        Ok(Some(_)) => {
+            if let Err(e) = create_scratch(cluster, &r, body).await {
+                f.reject_object(o, &format!("{} ({what}) rejected by the server", o.key), &e);
+            }
+        }
+        Err(e) => f.reject_object(o, &format!("{} rejected by the server", o.key), &e),
+    }
+}
+
+/// The object as the create after its predecessor's delete will see the server: no name (the
+/// server generates one from the old name), and without what the predecessor holds until then.
+pub fn scratch_copy(body: &Json, name: &str) -> Json {
+    let mut b = body.clone();
+    if let Some(meta) = b.get_mut("metadata").and_then(Json::as_object_mut) {
+        meta.remove("name");
+        meta.remove("resourceVersion");
+        meta.remove("uid");
+        meta.insert("generateName".into(), Json::String(format!("{name}-")));
+    }
+    if b.get("kind").and_then(Json::as_str) == Some("Service")
+        && b.get("apiVersion").and_then(Json::as_str) == Some("v1")
+    {
+        if let Some(spec) = b.get_mut("spec").and_then(Json::as_object_mut) {
+            // "None" (headless) allocates nothing and must stay.
+            if spec.get("clusterIP").and_then(Json::as_str) != Some("None") {
+                spec.remove("clusterIP");
+                spec.remove("clusterIPs");
+            }
+            spec.remove("healthCheckNodePort");
+            if let Some(ports) = spec.get_mut("ports").and_then(Json::as_array_mut) {
+                for p in ports.iter_mut().filter_map(Json::as_object_mut) {
+                    p.remove("nodePort");
+                }
+            }
+        }
+    }
+    b
+}
+
+/// A dry-run create of the object's scratch copy.
+async fn create_scratch(cluster: &Cluster, r: &ObjRef, body: &Json) -> Result<(), ClusterError> {
+    let (group, version) = r.api_version.split_once('/').unwrap_or(("", r.api_version.as_str()));
+    let gvk = kube::core::GroupVersionKind::gvk(group, version, &r.kind);
+    let (ar, caps) = kube::discovery::pinned_kind(cluster.client(), &gvk)
+        .await
+        .map_err(|_| ClusterError::UnknownKind {
+            api_version: r.api_version.clone(),
+            kind: r.kind.clone(),
+        })?;
+    let mut copy = scratch_copy(body, &r.name);
+    let api: Api<DynamicObject> = match caps.scope {
+        Scope::Cluster => Api::all_with(cluster.client().clone(), &ar),
+        Scope::Namespaced => {
+            let ns = if r.namespace.is_empty() {
+                cluster.namespace().to_string()
+            } else {
+                r.namespace.clone()
+            };
+            if let Some(meta) = copy.get_mut("metadata").and_then(Json::as_object_mut) {
+                meta.insert("namespace".into(), Json::String(ns.clone()));
+            }
+            Api::namespaced_with(cluster.client().clone(), &ns, &ar)
+        }
+    };
+    let obj: DynamicObject = serde_json::from_value(copy).map_err(|_| ClusterError::Malformed("object body"))?;
+    let pp = PostParams {
+        dry_run: true,
+        field_manager: Some(FIELD_MANAGER.into()),
+    };
+    api.create(&pp, &obj).await.map(|_| ()).map_err(|e| ClusterError::Api {
+        what: format!("dry-run creating {r}"),
+        source: e,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn scratch_copies_free_what_the_predecessor_holds() {
+        let svc = json!({"apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": "db", "namespace": "ns", "labels": {"a": "b"}},
+            "spec": {"clusterIP": "10.0.0.7", "clusterIPs": ["10.0.0.7"], "type": "NodePort",
+                     "ports": [{"port": 80, "nodePort": 30080, "protocol": "TCP"}]}});
+        let c = scratch_copy(&svc, "db");
+        assert_eq!(c["metadata"]["generateName"], "db-");
+        assert!(c["metadata"].get("name").is_none());
+        assert_eq!(c["metadata"]["labels"]["a"], "b");
+        assert!(c["spec"].get("clusterIP").is_none());
+        assert!(c["spec"]["ports"][0].get("nodePort").is_none());
+        assert_eq!(c["spec"]["ports"][0]["port"], 80);
+        let headless = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "h"},
+            "spec": {"clusterIP": "None"}});
+        assert_eq!(scratch_copy(&headless, "h")["spec"]["clusterIP"], "None");
+        // Other kinds keep their spec whole.
+        let sts = json!({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db"},
+            "spec": {"serviceName": "db", "selector": {"matchLabels": {"app": "db"}}}});
+        assert_eq!(scratch_copy(&sts, "db")["spec"], sts["spec"]);
+    }
+
+    #[test]
+    fn kinds_the_release_defines_are_noted_not_rejected() {
+        let doc = |text: &str| crate::manifest::Document {
+            source: "c/templates/x.yaml".into(),
+            text: text.into(),
+        };
+        let set = crate::manifest::parse_documents(
+            vec![doc("apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n")],
+            "ns",
+        )
+        .unwrap();
+        let w = &set.objects[0];
+        let unknown = ClusterError::UnknownKind {
+            api_version: "example.com/v1".into(),
+            kind: "Widget".into(),
+        };
+        let mut f = Findings::default();
+        f.reject_object(w, "w rejected", &unknown);
+        assert_eq!(
+            f.rejected,
+            ["w rejected: the server does not serve example.com/v1 Widget"]
+        );
+        let mut f = Findings::default();
+        f.crds.insert(("example.com".into(), "Widget".into()));
+        f.reject_object(w, "w rejected", &unknown);
+        assert!(f.rejected.is_empty());
+        assert!(f.notes[0].contains("CustomResourceDefinition"), "{:?}", f.notes);
+    }
+
+    #[test]
+    fn hook_delete_policy_defaults_to_before_creation() {
+        let hook = |ann: Json| {
+            let text = serde_json::to_string(&json!({"apiVersion": "batch/v1", "kind": "Job",
+                "metadata": {"name": "h", "annotations": ann}}))
+            .unwrap();
+            let set = crate::manifest::parse_documents(
+                vec![crate::manifest::Document {
+                    source: "c/templates/h.yaml".into(),
+                    text,
+                }],
+                "ns",
+            )
+            .unwrap();
+            set.objects[0].clone()
+        };
+        assert!(deleted_before_creation(&hook(json!({"helm.sh/hook": "pre-upgrade"}))));
+        assert!(!deleted_before_creation(&hook(
+            json!({"helm.sh/hook": "pre-upgrade", "helm.sh/hook-delete-policy": "hook-succeeded"})
+        )));
+        assert_eq!(
+            hook_events(&hook(json!({"helm.sh/hook": "pre-upgrade, post-install"}))),
+            ["pre-upgrade", "post-install"]
+        );
+    }
+}
