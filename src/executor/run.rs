@@ -27,6 +27,10 @@ const POLL: Duration = Duration::from_millis(250);
 #[path = "carry.rs"]
 mod carry;
 
+// Finishing recreates (orphaned pods, ReplicaSets, DaemonSet pods): a child module, so it extends `Run`.
+#[path = "recreate.rs"]
+mod recreate;
+
 /// `apply_method` written into chartup's records: `csa`, although chartup itself applies
 /// server-side. Helm 4 applies the next upgrade or rollback the way the record says, and with
 /// `ssa` it would apply under its own field manager without forcing conflicts, so every field
@@ -715,7 +719,23 @@ impl Run<'_, '_> {
                 self.carry_before(saved, from, key).await?;
                 if matches!(action, Action::Recreate | Action::KindChange) {
                     let old_key = change.and_then(|c| c.old_key.clone()).unwrap_or_else(|| key.clone());
-                    if let Some(old) = from.get(&old_key) {
+                    // Recreated already (an interrupted run, or by hand): not deleted again.
+                    let fields: Vec<String> = change
+                        .map(|c| c.immutable.iter().map(|f| f.field.clone()).collect())
+                        .unwrap_or_default();
+                    let done = action == Action::Recreate
+                        && self
+                            .cluster
+                            .get(&obj_ref(o))
+                            .await?
+                            .is_some_and(|live| recreate::already_recreated(&live, &o.value, &fields));
+                    if done {
+                        self.note(format!(
+                            "{} already has the new immutable fields: not deleted again",
+                            o.key
+                        ))
+                        .await?;
+                    } else if let Some(old) = from.get(&old_key) {
                         // Orphan the pods: the new controller adopts or replaces them one by one.
                         let cascade = if action == Action::Recreate {
                             Cascade::Orphan
@@ -730,7 +750,14 @@ impl Run<'_, '_> {
                 }
                 let (live, _) = self.cluster.apply(&owned(&o.value, &release, &ns), false).await?;
                 self.note(format!("applied {}", o.key)).await?;
-                self.roll(&component, o, &live, t).await?;
+                // A recreate leaves the old pods orphaned: recreate.rs replaces them one at a time.
+                let old = change.and_then(|c| c.old_key.clone()).unwrap_or_else(|| key.clone());
+                match from.get(&old) {
+                    Some(old) if action == Action::Recreate => {
+                        self.roll_recreated(&component, old, o, &live, t).await?
+                    }
+                    _ => self.roll(&component, o, &live, t).await?,
+                }
             }
             self.rep.report(Progress::Done {
                 step: format!("component {component}"),
@@ -940,11 +967,25 @@ impl Run<'_, '_> {
     fn progress(&mut self, component: &str, live: &Json, t0: Instant) {
         let n = |p: &str| live.pointer(p).and_then(Json::as_i64).unwrap_or(0);
         let desired = live.pointer("/spec/replicas").and_then(Json::as_i64).unwrap_or(1);
+        // A DaemonSet counts per node, under other names.
+        let (updated, desired, ready) = if live.pointer("/kind").and_then(Json::as_str) == Some("DaemonSet") {
+            (
+                n("/status/updatedNumberScheduled"),
+                n("/status/desiredNumberScheduled"),
+                n("/status/numberReady"),
+            )
+        } else {
+            (
+                n("/status/updatedReplicas"),
+                desired,
+                n("/status/readyReplicas").max(n("/status/availableReplicas")),
+            )
+        };
         self.rep.report(Progress::Component {
             component: component.into(),
-            updated: n("/status/updatedReplicas"),
+            updated,
             desired,
-            ready: n("/status/readyReplicas").max(n("/status/availableReplicas")),
+            ready,
             elapsed_ms: ms(t0),
         });
     }

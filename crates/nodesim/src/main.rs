@@ -3,7 +3,8 @@
 //! The test machines have no container runtime, so everything *above* the node is real (apiserver,
 //! StatefulSet/Deployment/Job controllers, PV binder, garbage collector) and this process plays the
 //! parts below it: it registers one Ready node, binds unscheduled pods to it (there is no
-//! scheduler), writes pod status as a kubelet would (see `pods.rs` for the conventions that make a
+//! scheduler; with `--nodes N`, N nodes, DaemonSet pods each to the node their affinity names),
+//! writes pod status as a kubelet would (see `pods.rs` for the conventions that make a
 //! container crash, stay unready or miss its image), and is the dynamic provisioner for the test
 //! StorageClasses, backing each claim with a real directory so that lost data is visible as lost
 //! files (`storage.rs`).
@@ -69,6 +70,9 @@ pub fn is_conflict(e: &kube::Error) -> bool {
 pub struct Opts {
     pub kubeconfig: Option<PathBuf>,
     pub node_name: String,
+    /// How many nodes to simulate (`--nodes`, else `$NODESIM_NODES`, default 1): `node_name`, then
+    /// `node_name-2`, `node_name-3`… More than one makes "node by node" observable for DaemonSets.
+    pub nodes: usize,
     /// Root under which each provisioned volume gets its directory.
     pub volumes_dir: PathBuf,
     /// Image catalogue: images that "exist"; others fail to pull.
@@ -78,12 +82,16 @@ pub struct Opts {
 }
 
 const USAGE: &str =
-    "usage: nodesim --volumes-dir DIR [--kubeconfig FILE] [--node-name NAME] [--images FILE] [--ready-file FILE]";
+    "usage: nodesim --volumes-dir DIR [--kubeconfig FILE] [--node-name NAME] [--nodes N] [--images FILE] [--ready-file FILE]";
 
 fn parse_args() -> anyhow::Result<Opts> {
     let mut opts = Opts {
         kubeconfig: None,
         node_name: "nodesim".to_string(),
+        nodes: std::env::var("NODESIM_NODES")
+            .ok()
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or(1),
         volumes_dir: PathBuf::new(),
         images: None,
         ready_file: None,
@@ -94,6 +102,7 @@ fn parse_args() -> anyhow::Result<Opts> {
         match a.as_str() {
             "--kubeconfig" => opts.kubeconfig = Some(val()?.into()),
             "--node-name" => opts.node_name = val()?,
+            "--nodes" => opts.nodes = val()?.parse().context("--nodes needs a number")?,
             "--volumes-dir" => opts.volumes_dir = val()?.into(),
             "--images" => opts.images = Some(val()?.into()),
             "--ready-file" => opts.ready_file = Some(val()?.into()),
@@ -103,6 +112,9 @@ fn parse_args() -> anyhow::Result<Opts> {
             }
             _ => bail!("unknown argument {a}\n{USAGE}"),
         }
+    }
+    if opts.nodes == 0 {
+        bail!("--nodes must be at least 1\n{USAGE}");
     }
     if opts.volumes_dir.as_os_str().is_empty() {
         bail!("--volumes-dir is required\n{USAGE}");
@@ -119,6 +131,21 @@ async fn client(opts: &Opts) -> anyhow::Result<Client> {
         None => Config::infer().await?,
     };
     Ok(Client::try_from(config)?)
+}
+
+impl Opts {
+    /// The simulated nodes' names; the first takes every pod not pinned to another.
+    pub fn node_names(&self) -> Vec<String> {
+        (1..=self.nodes)
+            .map(|i| {
+                if i == 1 {
+                    self.node_name.clone()
+                } else {
+                    format!("{}-{i}", self.node_name)
+                }
+            })
+            .collect()
+    }
 }
 
 /// Shared state of the simulator's loops.
@@ -146,14 +173,18 @@ async fn main() -> anyhow::Result<()> {
         pods: pods::PodStates::default(),
     });
 
-    node::register(&ctx).await.context("registering the node")?;
+    for name in ctx.opts.node_names() {
+        node::register(&ctx, &name)
+            .await
+            .with_context(|| format!("registering node {name}"))?;
+    }
     storage::ensure_classes(&ctx.client)
         .await
         .context("creating the StorageClasses")?;
     if let Some(f) = &ctx.opts.ready_file {
         std::fs::write(f, format!("node {} ready\n", ctx.opts.node_name))?;
     }
-    tracing::info!(node = %ctx.opts.node_name, "node registered, simulating");
+    tracing::info!(nodes = ?ctx.opts.node_names(), "nodes registered, simulating");
 
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     tokio::select! {

@@ -3,6 +3,11 @@
 //! The node-lifecycle controller is off in the test control plane, so nothing marks the node
 //! NotReady if the heartbeat stops; the heartbeat only keeps `lastHeartbeatTime` honest for anyone
 //! who looks. Status is written with a merge patch on the status subresource.
+//!
+//! A new Node gets the `node.kubernetes.io/not-ready:NoSchedule` taint from the apiserver's
+//! TaintNodesByCondition admission; the node-lifecycle controller would lift it once the node is
+//! Ready. Here nodesim lifts it itself, or the DaemonSet controller would place no pods (its pods
+//! tolerate not-ready only for NoExecute).
 
 use std::time::Duration;
 
@@ -48,9 +53,10 @@ fn status(name: &str) -> serde_json::Value {
     })
 }
 
-/// Create the Node (if absent) and mark it Ready.
-pub async fn register(ctx: &Ctx) -> Result<(), SimError> {
-    let name = &ctx.opts.node_name;
+const NOT_READY_TAINT: &str = "node.kubernetes.io/not-ready";
+
+/// Create the Node `name` (if absent), mark it Ready and lift the not-ready taint.
+pub async fn register(ctx: &Ctx, name: &str) -> Result<(), SimError> {
     let nodes: Api<Node> = Api::all(ctx.client.clone());
     let node: Node = serde_json::from_value(json!({
         "apiVersion": "v1", "kind": "Node",
@@ -67,15 +73,30 @@ pub async fn register(ctx: &Ctx) -> Result<(), SimError> {
     nodes
         .patch_status(name, &PatchParams::default(), &Patch::Merge(status(name)))
         .await?;
+    let node = nodes.get(name).await?;
+    let taints = node.spec.and_then(|s| s.taints).unwrap_or_default();
+    if taints.iter().any(|t| t.key == NOT_READY_TAINT) {
+        let keep: Vec<_> = taints.into_iter().filter(|t| t.key != NOT_READY_TAINT).collect();
+        // A merge patch replaces the whole list; the resourceVersion makes a concurrent change
+        // conflict (and the next heartbeat try again) instead of being overwritten.
+        let patch = json!({"metadata": {"resourceVersion": node.metadata.resource_version}, "spec": {"taints": keep}});
+        match nodes.patch(name, &PatchParams::default(), &Patch::Merge(patch)).await {
+            Ok(_) => {}
+            Err(e) if is_conflict(&e) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
     Ok(())
 }
 
-/// Refresh the node's status every 30 s, re-creating the node if someone deleted it.
+/// Refresh the nodes' status every 30 s, re-creating the node if someone deleted it.
 pub async fn heartbeat(ctx: std::sync::Arc<Ctx>) {
     loop {
         tokio::time::sleep(Duration::from_secs(30)).await;
-        if let Err(e) = register(&ctx).await {
-            tracing::warn!("node heartbeat: {e}");
+        for name in ctx.opts.node_names() {
+            if let Err(e) = register(&ctx, &name).await {
+                tracing::warn!("node {name} heartbeat: {e}");
+            }
         }
     }
 }

@@ -1,7 +1,9 @@
 //! The simulated scheduler + kubelet: binds pods to the node and writes their status.
 //!
 //! There is no scheduler in the test control plane, so every pod without `nodeName` is bound to
-//! the simulated node through the Binding subresource. For a pod on the node, status is a pure
+//! a simulated node through the Binding subresource: the node a required node affinity on
+//! `metadata.name` names (how the DaemonSet controller pins its pods), when it is one of ours, else
+//! the first node. Taints and resources are not checked. For a pod on the node, status is a pure
 //! function of the pod spec, its claims and the time since nodesim first saw it (kept in memory
 //! per pod UID), so a reconcile is idempotent and the status is only patched when it changes:
 //!
@@ -302,13 +304,45 @@ async fn claims_pending(pod: &Pod, ctx: &Ctx) -> Result<Vec<String>, SimError> {
     Ok(pending)
 }
 
+/// The node names a pod's required node affinity allows through `matchFields` on `metadata.name`
+/// (`In`), in order; empty when it has no such term.
+fn pinned_nodes(pod: &Pod) -> Vec<String> {
+    let terms = pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.affinity.as_ref())
+        .and_then(|a| a.node_affinity.as_ref())
+        .and_then(|n| n.required_during_scheduling_ignored_during_execution.as_ref())
+        .map(|r| r.node_selector_terms.clone())
+        .unwrap_or_default();
+    terms
+        .iter()
+        .flat_map(|t| t.match_fields.iter().flatten())
+        .filter(|f| f.key == "metadata.name" && f.operator == "In")
+        .flat_map(|f| f.values.iter().flatten().cloned())
+        .collect()
+}
+
+/// Where to bind a pod: the first of our nodes it is pinned to, else our first node.
+fn choose_node(pod: &Pod, ours: &[String]) -> Option<String> {
+    let pinned = pinned_nodes(pod);
+    if pinned.is_empty() {
+        return ours.first().cloned();
+    }
+    pinned.into_iter().find(|n| ours.contains(n))
+}
+
 async fn bind(pod: &Pod, ctx: &Ctx) -> Result<(), SimError> {
+    // Pinned to a node that is not ours: leave it Pending, as a scheduler would.
+    let Some(node) = choose_node(pod, &ctx.opts.node_names()) else {
+        return Ok(());
+    };
     let ns = pod.namespace().unwrap_or_default();
     let api: Api<Pod> = Api::namespaced(ctx.client.clone(), &ns);
     let binding = json!({
         "apiVersion": "v1", "kind": "Binding",
         "metadata": {"name": pod.name_any(), "namespace": ns, "uid": pod.uid()},
-        "target": {"apiVersion": "v1", "kind": "Node", "name": ctx.opts.node_name},
+        "target": {"apiVersion": "v1", "kind": "Node", "name": node},
     });
     match api
         .create_subresource::<_, Value>("binding", &pod.name_any(), &PostParams::default(), &binding)
@@ -333,7 +367,7 @@ async fn reconcile(pod: Arc<Pod>, ctx: Arc<Ctx>) -> Result<Action, SimError> {
             bind(&pod, &ctx).await?;
             return Ok(Action::await_change());
         }
-        Some(n) if n == ctx.opts.node_name => {}
+        Some(n) if ctx.opts.node_names().iter().any(|o| o == n) => {}
         _ => return Ok(Action::await_change()),
     }
     if pod.metadata.deletion_timestamp.is_some() {
@@ -633,6 +667,23 @@ mod tests {
         assert_eq!(simulate(&p, &c, "Never", Duration::from_secs(2), t0, "x").done, Some(0));
         let (p, c) = pod(json!({"nodesim.chartup.io/exit-code": "3"}), "Never");
         assert_eq!(simulate(&p, &c, "Never", Duration::from_secs(2), t0, "x").done, Some(3));
+    }
+
+    #[test]
+    fn daemonset_pods_bind_to_the_node_their_affinity_names() {
+        let ours = vec!["nodesim".to_string(), "nodesim-2".to_string()];
+        let pinned = |node: &str| -> Pod {
+            serde_json::from_value(
+                json!({"metadata": {"name": "ds-x"}, "spec": {"containers": [{"name": "c"}],
+                "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+                    {"matchFields": [{"key": "metadata.name", "operator": "In", "values": [node]}]}]}}}}}),
+            )
+            .unwrap()
+        };
+        assert_eq!(choose_node(&pinned("nodesim-2"), &ours).as_deref(), Some("nodesim-2"));
+        assert_eq!(choose_node(&pinned("elsewhere"), &ours), None);
+        let (free, _) = pod(json!({}), "Always");
+        assert_eq!(choose_node(&free, &ours).as_deref(), Some("nodesim"));
     }
 
     #[test]
