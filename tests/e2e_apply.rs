@@ -233,14 +233,19 @@ async fn missing_image_fails_fast_and_atomic_rolls_back() -> anyhow::Result<()> 
         }
         let run = chartup(c, &args).await?;
         ensure!(!run.ok, "the upgrade must fail:\n{}\n{}", run.stdout, run.stderr);
-        let first_bad = log
-            .snapshot()
-            .into_iter()
-            .find(|e| {
+        // chartup may see the bad status (it polls) before the watch delivers that event to us.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let first_bad = loop {
+            let found = log.snapshot().into_iter().find(|e| {
                 e.name.starts_with("ss-segmentstore-")
                     && matches!(e.waiting.as_deref(), Some("ErrImagePull" | "ImagePullBackOff"))
-            })
-            .ok_or_else(|| anyhow!("the watch never saw the bad pod"))?;
+            });
+            if let Some(e) = found {
+                break e;
+            }
+            ensure!(Instant::now() < deadline, "the watch never saw the bad pod");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
         // chartup reports the failure before the rollback (if any) starts; without --atomic its
         // exit is the report.
         if !atomic {
