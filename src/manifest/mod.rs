@@ -230,47 +230,13 @@ fn first_line(s: &str) -> String {
     s.lines().next().unwrap_or("").to_string()
 }
 
-/// [`parse_yaml`] of every document, in order. Parsing is most of the planner's own time on a
-/// large release and each document is independent, so big sets are split over the machine's
-/// cores (same results, same first error: callers walk the results in order).
-fn parse_all(docs: &[Document]) -> Vec<Result<Json, String>> {
-    const PER_THREAD_MIN: usize = 64;
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .min(docs.len() / PER_THREAD_MIN)
-        .min(8);
-    if threads <= 1 {
-        return docs.iter().map(|d| parse_yaml(&d.text)).collect();
-    }
-    let chunk = docs.len().div_ceil(threads);
-    std::thread::scope(|s| {
-        let parse = |part: &[Document]| part.iter().map(|d| parse_yaml(&d.text)).collect::<Vec<_>>();
-        let handles: Vec<_> = docs
-            .chunks(chunk)
-            .map(|part| (part, std::thread::Builder::new().spawn_scoped(s, move || parse(part))))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|(part, h)| match h {
-                Ok(h) => h
-                    .join()
-                    .unwrap_or_else(|_| vec![Err("the YAML parser failed unexpectedly".to_string()); part.len()]),
-                // No thread to be had: parse here.
-                Err(_) => parse(part),
-            })
-            .collect()
-    })
-}
-
 /// Parse documents into a keyed set. `default_namespace` is what `-n` gives objects that do not
 /// name one (Helm leaves the namespace out of the manifest and the client fills it in).
 pub fn parse_documents(docs: Vec<Document>, default_namespace: &str) -> Result<ManifestSet, ManifestError> {
     let mut objects: Vec<Object> = Vec::with_capacity(docs.len());
-    let parsed = parse_all(&docs);
-    for ((i, doc), value) in docs.into_iter().enumerate().zip(parsed) {
+    for (i, doc) in docs.into_iter().enumerate() {
         let index = i + 1;
-        let value = value.map_err(|message| ManifestError::Yaml {
+        let value = parse_yaml(&doc.text).map_err(|message| ManifestError::Yaml {
             source_name: display_source(&doc.source),
             index,
             message,
