@@ -506,10 +506,15 @@ pub fn quantity_bytes(v: &Json) -> Option<f64> {
 fn canonical_pair(o: Option<&Object>, n: Option<&Object>, opts: &DiffOptions) -> (String, String) {
     let is_secret = |x: &Object| x.key.kind == "Secret" && x.key.group.is_empty();
     let secret = o.is_some_and(is_secret) || n.is_some_and(is_secret);
-    let (mut a, mut b) = (o.map(|x| x.value.clone()), n.map(|x| x.value.clone()));
-    if secret && !opts.show_secrets {
-        mask_secrets(a.as_mut(), b.as_mut());
+    if !(secret && !opts.show_secrets) {
+        // Nothing to mask: print the parsed values as they are, without copying them.
+        return (
+            o.map(|x| to_yaml(&x.value)).unwrap_or_default(),
+            n.map(|x| to_yaml(&x.value)).unwrap_or_default(),
+        );
     }
+    let (mut a, mut b) = (o.map(|x| x.value.clone()), n.map(|x| x.value.clone()));
+    mask_secrets(a.as_mut(), b.as_mut());
     (
         a.map(|v| to_yaml(&v)).unwrap_or_default(),
         b.map(|v| to_yaml(&v)).unwrap_or_default(),

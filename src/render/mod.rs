@@ -309,7 +309,7 @@ pub fn render_with<C: ChartSource, T: TemplateSet>(
     let notes = files.get(&root_notes).cloned().unwrap_or_default();
     files.retain(|k, _| !k.ends_with("NOTES.txt"));
 
-    let parse = |doc: &str| crate::yaml::from_str(doc).map_err(|e| e.to_string());
+    let parse = |doc: &str| crate::yaml::head_from_str(doc).map_err(|e| e.to_string());
     let (hooks, manifests) = output::sort_manifests(&files, &parse).map_err(render_err)?;
     Ok(Rendered {
         files,

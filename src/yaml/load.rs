@@ -504,6 +504,10 @@ fn leading_tab_line(text: &str) -> Option<(usize, &'static str)> {
     const TOKEN: &str = "found character that cannot start any token";
     const PLAIN: &str = "found a tab character that violates indentation";
     const BLOCK: &str = "found a tab character where an indentation space is expected";
+    // Every finding below is a line that starts with a tab: none without a tab anywhere.
+    if !text.as_bytes().contains(&b'\t') {
+        return None;
+    }
     let mut depth: i32 = 0;
     // Whether the last content line (blank lines aside) ended in a plain scalar that a following
     // line could continue.
@@ -991,6 +995,224 @@ fn load_first_inner(text: &str, json_numbers: bool) -> Result<Value, YamlError> 
     d.decode(&root)
 }
 
+/// The parts of a document Helm's `SimpleHead` reads, for sorting rendered manifests: the same
+/// result as [`load_first`] as far as `apiVersion`, `kind`, `metadata.name`,
+/// `metadata.namespace` and `metadata.annotations` go, and the same errors. Everything else is
+/// validated but not built: a value outside those paths, or a head value that is neither a
+/// string nor null, reads as `true` (a placeholder; callers only ask "string, nil or other").
+///
+/// Building the whole value tree of every rendered document was most of `helm template`'s cost
+/// in chartup, so this pass walks granit's events without allocating nodes. It only handles the
+/// plain case — no anchors, aliases, tags or merge keys, no key that go-yaml would reject —
+/// and hands anything else (and every error) to [`load_first`], so errors keep one source.
+pub fn load_head(text: &str) -> Result<Value, YamlError> {
+    if leading_tab_line(text).is_none() {
+        let mut h = HeadPass {
+            b: Builder {
+                parser: Parser::new_from_str_with_options(
+                    text,
+                    serde_saphyr::granit_parser::options! { emit_anchor_events: true },
+                ),
+                anchors: HashMap::new(),
+                names: HashMap::new(),
+                text,
+            },
+        };
+        if let Ok(v) = h.document() {
+            return Ok(v);
+        }
+    }
+    load_first(text)
+}
+
+/// What the head pass wants from a node.
+#[derive(Clone, Copy, PartialEq)]
+enum Want {
+    /// Validate only.
+    Skip,
+    /// A head field: string, nil or other.
+    Scalar,
+    /// A mapping whose keys are read as this level (`Other` if the node is not a mapping).
+    Root,
+    Metadata,
+    Annotations,
+}
+
+/// A value as the head sees it.
+enum Got {
+    Str(String),
+    Nil,
+    Other,
+    Map(Map),
+}
+
+impl Got {
+    fn into_value(self) -> Value {
+        match self {
+            Got::Str(s) => Value::from(s),
+            Got::Nil => Value::Nil,
+            Got::Other => Value::Bool(true),
+            Got::Map(m) => Value::Map(m),
+        }
+    }
+}
+
+/// `Err(())`: not the plain case (or an error); the caller runs the full loader.
+type HeadResult<T> = Result<T, ()>;
+
+struct HeadPass<'a> {
+    b: Builder<'a>,
+}
+
+impl<'a> HeadPass<'a> {
+    /// The next event that is not a comment; anchors and the end of input leave the fast path.
+    fn event(&mut self) -> HeadResult<Event<'a>> {
+        loop {
+            match self.b.next() {
+                Ok(Some((Event::Comment(..), _))) => continue,
+                Ok(Some((Event::Anchor(..), _))) | Ok(None) | Err(_) => return Err(()),
+                Ok(Some((ev, _))) => return Ok(ev),
+            }
+        }
+    }
+
+    fn document(&mut self) -> HeadResult<Value> {
+        loop {
+            match self.b.next() {
+                Ok(None) | Ok(Some((Event::StreamEnd, _))) | Ok(Some((Event::DocumentEnd, _))) => {
+                    return Ok(Value::Nil)
+                }
+                Ok(Some((Event::StreamStart, _)))
+                | Ok(Some((Event::DocumentStart(..), _)))
+                | Ok(Some((Event::Comment(..), _))) => continue,
+                Ok(Some((Event::Anchor(..), _))) | Err(_) => return Err(()),
+                Ok(Some((ev, _))) => {
+                    let root = self.node(ev, 0, Want::Root)?;
+                    // As in `first_document`: errors right after the root count.
+                    loop {
+                        match self.b.next() {
+                            Ok(Some((Event::Comment(..), _))) => continue,
+                            Ok(Some((Event::Anchor(..), _))) | Err(_) => return Err(()),
+                            _ => break,
+                        }
+                    }
+                    return Ok(root.into_value());
+                }
+            }
+        }
+    }
+
+    fn node(&mut self, ev: Event<'a>, depth: usize, want: Want) -> HeadResult<Got> {
+        if depth > 1000 {
+            return Err(());
+        }
+        match ev {
+            Event::Scalar(v, style, anchor, tag) => {
+                if anchor != 0 || tag.is_some() {
+                    return Err(());
+                }
+                if style != ScalarStyle::Plain {
+                    return Ok(if want == Want::Skip {
+                        Got::Other
+                    } else {
+                        Got::Str(v.into_owned())
+                    });
+                }
+                // Builder::node refuses these (libyaml's "mapping values are not allowed").
+                if v.contains(": ") {
+                    return Err(());
+                }
+                if want == Want::Skip && !matches!(v.as_bytes().first(), Some(b'.' | b'+' | b'-')) {
+                    // Only `.inf`/`.nan` forms fail (in the JSON step), and they start so.
+                    return Ok(Got::Other);
+                }
+                Ok(match resolve::resolve_plain(&v) {
+                    Resolved::Float(f) if !f.is_finite() => return Err(()),
+                    _ if want == Want::Skip => Got::Other,
+                    Resolved::Null => Got::Nil,
+                    Resolved::Str | Resolved::Timestamp | Resolved::Merge => Got::Str(v.into_owned()),
+                    _ => Got::Other,
+                })
+            }
+            Event::SequenceStart(_, anchor, tag) => {
+                if anchor != 0 || tag.is_some() {
+                    return Err(());
+                }
+                loop {
+                    match self.event()? {
+                        Event::SequenceEnd => return Ok(Got::Other),
+                        ev => {
+                            self.node(ev, depth + 1, Want::Skip)?;
+                        }
+                    }
+                }
+            }
+            Event::MappingStart(style, anchor, tag) => {
+                if anchor != 0 || tag.is_some() {
+                    return Err(());
+                }
+                let block = style == serde_saphyr::granit_parser::StructureStyle::Block;
+                let out = matches!(want, Want::Root | Want::Metadata | Want::Annotations).then(Map::new);
+                loop {
+                    let key = match self.event()? {
+                        Event::MappingEnd => break,
+                        Event::Scalar(k, style, anchor, tag) => {
+                            if anchor != 0 || tag.is_some() {
+                                return Err(());
+                            }
+                            if style == ScalarStyle::Plain {
+                                if (block && k.is_empty()) || k.contains(": ") {
+                                    return Err(());
+                                }
+                                // In a collected map the key must read as itself (`n:` is the
+                                // key "false"); elsewhere only null, uint64 and merge keys are
+                                // go-yaml's special cases.
+                                if out.is_some()
+                                    && !matches!(resolve::resolve_plain(&k), Resolved::Str | Resolved::Timestamp)
+                                {
+                                    return Err(());
+                                }
+                                if matches!(
+                                    k.as_bytes().first(),
+                                    None | Some(b'0'..=b'9' | b'+' | b'-' | b'.' | b'~' | b'n' | b'N' | b'<')
+                                ) && matches!(
+                                    resolve::resolve_plain(&k),
+                                    Resolved::Null | Resolved::Uint(_) | Resolved::Merge
+                                ) {
+                                    return Err(());
+                                }
+                            }
+                            k
+                        }
+                        // Collection or alias keys.
+                        _ => return Err(()),
+                    };
+                    let child = match (want, &*key) {
+                        (Want::Root, "apiVersion" | "kind") => Want::Scalar,
+                        (Want::Root, "metadata") => Want::Metadata,
+                        (Want::Metadata, "name" | "namespace") => Want::Scalar,
+                        (Want::Metadata, "annotations") => Want::Annotations,
+                        (Want::Annotations, _) => Want::Scalar,
+                        _ => Want::Skip,
+                    };
+                    let ev = self.event()?;
+                    let got = self.node(ev, depth + 1, child)?;
+                    if let Some(m) = &out {
+                        if child != Want::Skip {
+                            m.insert(key.into_owned(), got.into_value());
+                        }
+                    }
+                }
+                Ok(match out {
+                    Some(m) => Got::Map(m),
+                    None => Got::Other,
+                })
+            }
+            _ => Err(()),
+        }
+    }
+}
+
 /// Splits a stream into documents like apimachinery's `YAMLReader` (Helm 4's `LoadValues`): a line
 /// starting with `---` ends a document; only spaces or a comment may follow the marker. A
 /// separator met with nothing buffered is kept as the first line of the next document.
@@ -1065,6 +1287,120 @@ mod tests {
         assert_eq!(format!("{:?}", get(&v, "b")), "float64(1.1)");
         assert_eq!(format!("{:?}", get(&v, "c")), "float64(inf)");
         assert_eq!(format!("{:?}", get(&v, "d")), "int(31)");
+    }
+
+    /// What output.rs reads of a document: the head fields, strings or "" (annotations: nil
+    /// skipped, other types "").
+    fn head_of(v: &Value) -> String {
+        let at = |path: &[&str]| -> Option<Value> {
+            let mut cur = v.clone();
+            for k in path {
+                cur = cur.as_map()?.get(k)?;
+            }
+            Some(cur)
+        };
+        let s = |path: &[&str]| match at(path) {
+            Some(Value::String(s)) => s.to_string(),
+            _ => String::new(),
+        };
+        let mut ann = Vec::new();
+        if let Some(Value::Map(m)) = at(&["metadata", "annotations"]) {
+            for (k, x) in m.entries() {
+                match x {
+                    Value::String(s) => ann.push(format!("{k}={s}")),
+                    Value::Nil => {}
+                    _ => ann.push(format!("{k}=")),
+                }
+            }
+        }
+        format!(
+            "{}|{}|{}|{}|{}",
+            s(&["apiVersion"]),
+            s(&["kind"]),
+            s(&["metadata", "name"]),
+            s(&["metadata", "namespace"]),
+            ann.join(",")
+        )
+    }
+
+    fn same_head(text: &str) {
+        let full = load_first(text).map(|v| head_of(&v)).map_err(|e| e.to_string());
+        let head = load_head(text).map(|v| head_of(&v)).map_err(|e| e.to_string());
+        assert_eq!(full, head, "for {text:?}");
+    }
+
+    #[test]
+    fn head_pass_agrees_with_full_load() {
+        let cases = [
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  namespace: n\ndata:\n  x: 1\n",
+            "apiVersion: v1\nkind: Job\nmetadata:\n  name: h\n  annotations:\n    helm.sh/hook: pre-install\n    helm.sh/hook-weight: \"5\"\n    n: 5\n    z: ~\n    l: [a]\n",
+            "kind: 5\napiVersion: true\nmetadata: {name: x, annotations: {a: b}}\n",
+            "kind: A\nkind: B\nmetadata:\n  name: a\nmetadata:\n  namespace: b\n",
+            "'kind': \"Q\"\nmetadata:\n  \"name\": 'n'\n",
+            "kind: A\nmetadata: x\n",
+            "kind: A\nmetadata:\n  name: ~\n  namespace: null\n  annotations: 3\n",
+            "kind: 2001-12-14\nmetadata:\n  name: <<\n",
+            "- a\n- b\n",
+            "just text\n",
+            "",
+            "# only a comment\n",
+            "kind: A\nx: .inf\n",
+            "kind: A\nx: [1, -.Inf]\n",
+            "kind: A\nx: &a {b: 1}\ny: *a\n",
+            "kind: A\nx:\n  <<: {b: 1}\n",
+            "kind: A\n~: 1\n",
+            "kind: A\n18446744073709551615: 1\n",
+            "kind: A\n? [a]\n: 1\n",
+            "kind: !!str A\n",
+            "kind: !!int x\n",
+            "kind: A\nx: !!binary \"%%%\"\n",
+            "kind: A\n\tx: 1\n",
+            "kind: A\nmetadata:\n\tname: b\n",
+            "kind: A\nb: c: d\n",
+            "kind: [\n",
+            "kind: A\n  b: 1\n",
+            "kind: \"unclosed\n",
+            "kind: A\n---\nkind: B\n",
+            "kind: A\n...\n",
+            "kind: A\nlist:\n- a: 1\n  b: {c: [d, e]}\n- |\n  text\n",
+            "kind: A\nmetadata:\n  annotations:\n    checksum/config: |\n      abc\n    other: >-\n      folded\n",
+            "kind: A\n: 1\n",
+            "{kind: A, metadata: {name: b}}\n",
+            "kind: A\nx: 1\nx: 2\n",
+        ];
+        for c in cases {
+            same_head(c);
+        }
+        // Every YAML-ish file of the repository's charts and fixtures (templates included: their
+        // `{{ }}` make many of them invalid YAML), whole and cut short at a few places.
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut stack = vec![root.join("charts"), root.join("tests")];
+        let mut n = 0;
+        while let Some(d) = stack.pop() {
+            let Ok(rd) = std::fs::read_dir(&d) else { continue };
+            for e in rd.flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if matches!(p.extension().and_then(|x| x.to_str()), Some("yaml" | "yml" | "tpl")) {
+                    let Ok(text) = std::fs::read_to_string(&p) else {
+                        continue;
+                    };
+                    for doc in text.split("\n---") {
+                        same_head(doc);
+                        for cut in [doc.len() / 3, doc.len() / 2, doc.len() * 4 / 5] {
+                            let mut c = cut;
+                            while !doc.is_char_boundary(c) {
+                                c -= 1;
+                            }
+                            same_head(&doc[..c]);
+                        }
+                        n += 1;
+                    }
+                }
+            }
+        }
+        assert!(n > 100, "only {n} documents found");
     }
 
     fn from_str_for_test(t: &str) -> Value {

@@ -56,6 +56,15 @@ pub fn from_str(text: &str) -> Result<Value, YamlError> {
     load::load_first(text)
 }
 
+/// [`from_str`] reduced to what Helm's `SimpleHead` reads (`apiVersion`, `kind`,
+/// `metadata.name`, `metadata.namespace`, `metadata.annotations`), for sorting rendered
+/// manifests: those fields as `from_str` gives them, any other value as a placeholder `true`
+/// (neither string nor nil), and exactly `from_str`'s errors. Much cheaper: the rest of the
+/// document is checked but never built.
+pub fn head_from_str(text: &str) -> Result<Value, YamlError> {
+    load::load_head(text)
+}
+
 /// Like [`from_str`] but with go-yaml v2's own scalar types, as sigs.k8s.io/yaml's
 /// `convertToJSONableObject` sees them before the JSON step: integers are Go `int`
 /// ([`Value::Int`], uint64-range integers stay float64), floats float64 including `.inf`/`.nan`.
