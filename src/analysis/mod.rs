@@ -493,7 +493,12 @@ pub fn analyse_with(
     let mut paired_new = vec![false; nu.len()];
     let mut pairs: Vec<(Option<&Use>, Option<&Use>)> = Vec::new();
     for a in &ou {
-        let same_ns = |b: &Use| b.workload.key.namespace == a.workload.key.namespace && b.component == a.component;
+        // The same workload (kind and name) is the same component even when its labels changed
+        // (a label-scheme change is what turns `app: x` into `app.kubernetes.io/component: x`).
+        let same_ns = |b: &Use| {
+            b.workload.key.namespace == a.workload.key.namespace
+                && (b.component == a.component || b.workload.key == a.workload.key)
+        };
         let by_name = nu
             .iter()
             .enumerate()
@@ -619,6 +624,10 @@ impl Ctx<'_> {
                         Fate::Ephemeral,
                         "emptyDir: no persistence; its data is lost whenever the pod is replaced".to_string(),
                     ),
+                    Src::HostPath { path } => (
+                        Fate::New,
+                        format!("hostPath {path}: node-local data outside the release, now mounted"),
+                    ),
                     Src::Claim { name } if self.new.get(&pvc_key(&b.workload.key.namespace, name)).is_none() => (
                         Fate::Kept,
                         format!("mounts the existing claim {name}, which the release does not manage"),
@@ -653,6 +662,9 @@ impl Ctx<'_> {
                 let mut results = Vec::new();
                 if !is_persistent(a) {
                     let reason = match b.map(|b| &b.src) {
+                        None if matches!(a.src, Src::HostPath { .. }) => {
+                            "hostPath: no longer mounted; the node-local data stays on the node".to_string()
+                        }
                         Some(Src::EmptyDir) | None => {
                             "emptyDir: no persistence; its data is lost whenever the pod is replaced".to_string()
                         }
@@ -1236,6 +1248,28 @@ mod tests {
         )
     }
     const CLAIM: &str = "        persistentVolumeClaim: {claimName: mysql-data}\n";
+
+    #[test]
+    fn same_workload_with_relabelled_component_keeps_its_host_path() {
+        // edge 1.0.0 → 2.0.0: the DaemonSet keeps its name but its labels move to the
+        // app.kubernetes.io scheme, so the component name derived from them changes.
+        let ds = |labels: &str, path: &str| {
+            format!(
+                "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {{name: agent, labels: {{{labels}}}}}\nspec:\n  selector: {{matchLabels: {{{labels}}}}}\n  template:\n    metadata: {{labels: {{{labels}}}}}\n    spec:\n      containers:\n      - name: a\n        image: agent:1\n        volumeMounts: [{{name: varlog, mountPath: /var/log}}]\n      volumes:\n      - name: varlog\n        hostPath: {{path: {path}}}\n"
+            )
+        };
+        let f = run(
+            &ds("app: edge-agent", "/var/log"),
+            &ds("app.kubernetes.io/component: logs", "/var/log"),
+            &[],
+        );
+        assert_eq!(f.len(), 1, "one volume, paired across the relabelling: {f:#?}");
+        assert_eq!(f[0].fate, Fate::Kept);
+        assert!(f[0].reason.contains("hostPath /var/log"), "{}", f[0].reason);
+        // Dropped: said as what it is, not as an emptyDir.
+        let gone = run(&ds("app: edge-agent", "/var/log"), "", &[]);
+        assert!(gone.iter().all(|v| !v.reason.contains("emptyDir")), "{gone:#?}");
+    }
 
     #[test]
     fn deployment_to_statefulset_with_storage_class_loses_data() {

@@ -443,12 +443,16 @@ fn recreate_consequence(key: &ObjectKey, fields: &[ImmutableField]) -> String {
     match key.kind.as_str() {
         "StatefulSet" => format!(
             "Kubernetes refuses to update {list} of a StatefulSet, so `helm upgrade` would fail. The StatefulSet \
-             {} must be deleted and created again: delete it with `kubectl delete statefulset {} --cascade=orphan` \
-             so its pods and claims stay, then apply; existing claims are not changed by a new volumeClaimTemplate.",
-            key.name, key.name
+             {} is deleted with its pods and claims orphaned and created again; `chartup apply` then replaces the \
+             old pods one at a time, ordinal 0 first, each on its same claim (by hand, `kubectl delete --cascade=orphan` \
+             alone leaves old pods holding the names the new StatefulSet needs). Existing claims are not changed by \
+             a new volumeClaimTemplate.",
+            key.name
         ),
         "Deployment" | "DaemonSet" | "ReplicaSet" => format!(
-            "{list} is immutable in apps/v1: the {} {} is deleted and created again, replacing all its pods at once.",
+            "{list} is immutable in apps/v1: the {} {} is deleted with its pods orphaned and created again; \
+             `chartup apply` then removes the old pods one at a time once the new ones are ready (a DaemonSet's \
+             node by node), leaving none behind.",
             key.kind, key.name
         ),
         "Job" => format!(
@@ -647,7 +651,11 @@ mod tests {
         assert_eq!(c[0].action, Action::Recreate);
         assert_eq!(c[0].immutable[0].field, "spec.volumeClaimTemplates");
         assert!(c[0].immutable[0].detail.contains("[data] → [storage]"));
-        assert!(c[0].consequence.as_ref().unwrap().contains("--cascade=orphan"));
+        assert!(c[0]
+            .consequence
+            .as_ref()
+            .unwrap()
+            .contains("one at a time, ordinal 0 first"));
         // replicas, template and updateStrategy are mutable.
         let scaled = STS.replace(
             "serviceName: mysql",
