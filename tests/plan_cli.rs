@@ -271,3 +271,64 @@ fn matrix_check() {
         "{err}"
     );
 }
+
+/// `--set-json`, `--set-file` and `--set-literal` reach both renders of a plan as helm reads them:
+/// chartup's render with those flags equals `helm template`'s with the same flags, and the plan
+/// between the chart without and with them shows exactly those values changing.
+#[test]
+fn set_json_file_and_literal_reach_the_render() {
+    use chartup::plan::source::Renderer;
+    let dir = tempfile::tempdir().unwrap();
+    let pw = dir.path().join("password.txt");
+    std::fs::write(&pw, "from-a-file").unwrap();
+    let mut v = values(&[]);
+    v.set_json = vec![r#"resources={"requests":{"memory":"96Mi"},"limits":{"memory":"1Gi"}}"#.into()];
+    v.set_file = vec![format!("auth.password={}", pw.display())];
+    v.set_literal = vec!["image.tag=7.2,with-a-comma".into()];
+    let chart = std::path::Path::new("charts/keeper/1.1.0");
+    let ours = renderer().render(chart, &v, "rel", "ns", false).unwrap();
+    let helm = oracle().render(chart, &v, "rel", "ns", false).unwrap();
+    assert_eq!(ours.documents, helm.documents);
+    let text: String = ours.documents.iter().map(|d| d.text.as_str()).collect();
+    assert!(text.contains("memory: 1Gi"), "{text}");
+    assert!(text.contains("redis:7.2,with-a-comma"), "{text}");
+
+    let saved_path = dir.path().join("plan.json");
+    let out = chartup(&[
+        "plan",
+        "--from",
+        "charts/keeper/1.1.0",
+        "--to",
+        "charts/keeper/1.1.0",
+        "--to-values",
+        "charts/keeper/values-fixed-password.yaml",
+        "--from-values",
+        "charts/keeper/values-fixed-password.yaml",
+        "--set-json",
+        r#"resources={"limits":{"memory":"1Gi"}}"#,
+        "-o",
+        "json",
+        "--out",
+        saved_path.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // The same flags on both sides: the Deployment does not change (only keeper's render-info
+    // ConfigMap does, install vs upgrade), and both sides carry the new limit.
+    let changed: Vec<String> = plan["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["action"] != "unchanged")
+        .map(|c| c["key"].to_string())
+        .collect();
+    assert!(changed.iter().all(|k| k.contains("keeper-render")), "{changed:?}");
+    assert!(
+        !changed.is_empty(),
+        "render-info differs between install and upgrade: {plan:#}"
+    );
+    let saved = SavedPlan::from_json(&std::fs::read_to_string(&saved_path).unwrap()).unwrap();
+    for side in [&saved.manifests.from, &saved.manifests.to] {
+        assert!(side.iter().any(|d| d.text.contains("memory: 1Gi")), "{side:?}");
+    }
+}

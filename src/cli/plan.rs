@@ -33,6 +33,15 @@ pub struct ValuesArgs {
     /// Set a string value (repeatable; both sides of a plan)
     #[arg(long, value_name = "KEY=VAL")]
     pub set_string: Vec<String>,
+    /// Set a value from a file's content (repeatable; both sides of a plan)
+    #[arg(long, value_name = "KEY=PATH")]
+    pub set_file: Vec<String>,
+    /// Set a JSON value (repeatable; both sides of a plan)
+    #[arg(long, value_name = "KEY=JSON")]
+    pub set_json: Vec<String>,
+    /// Set a literal string value, no escaping or splitting (repeatable; both sides of a plan)
+    #[arg(long, value_name = "KEY=VAL")]
+    pub set_literal: Vec<String>,
 }
 
 impl ValuesArgs {
@@ -42,6 +51,9 @@ impl ValuesArgs {
             files: self.values.iter().chain(extra).cloned().collect(),
             set: self.set.clone(),
             set_string: self.set_string.clone(),
+            set_file: self.set_file.clone(),
+            set_json: self.set_json.clone(),
+            set_literal: self.set_literal.clone(),
         }
     }
 }

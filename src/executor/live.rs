@@ -156,12 +156,7 @@ impl Renderer for ClusterRenderer {
         namespace: &str,
         _upgrade: bool,
     ) -> Result<RenderedChart, String> {
-        let value_options = crate::chart::ValueOptions {
-            values_files: values.files.iter().map(|f| f.to_string_lossy().to_string()).collect(),
-            set: values.set.clone(),
-            set_string: values.set_string.clone(),
-            ..Default::default()
-        };
+        let value_options = values.value_options();
         let merged = value_options.merge_values().map_err(|e| e.to_string())?;
         let json = crate::yaml::to_json(
             &merged,

@@ -25,6 +25,10 @@ pub struct ValuesInput {
     pub files: Vec<PathBuf>,
     pub set: Vec<String>,
     pub set_string: Vec<String>,
+    /// `--set-file KEY=PATH`, `--set-json KEY=JSON`, `--set-literal KEY=VAL` (helm's flags).
+    pub set_file: Vec<String>,
+    pub set_json: Vec<String>,
+    pub set_literal: Vec<String>,
 }
 
 impl ValuesInput {
@@ -35,12 +39,33 @@ impl ValuesInput {
             let text = std::fs::read_to_string(f).map_err(|e| format!("{}: {e}", f.display()))?;
             parts.push(Json::String(text));
         }
-        let body = serde_json::json!({ "files": parts, "set": self.set, "setString": self.set_string });
+        // A `--set-file` value is the file's content: digest that, not only the path.
+        let mut set_files = Vec::new();
+        for sf in &self.set_file {
+            let path = sf.split_once('=').map(|(_, p)| p).unwrap_or("");
+            let text = std::fs::read(path).map_err(|e| format!("--set-file {sf}: {path}: {e}"))?;
+            set_files.push(serde_json::json!([sf, String::from_utf8_lossy(&text)]));
+        }
+        let body = serde_json::json!({ "files": parts, "set": self.set, "setString": self.set_string,
+            "setFile": set_files, "setJson": self.set_json, "setLiteral": self.set_literal });
         Ok(format!("sha256:{}", sha256_hex(body.to_string().as_bytes())))
     }
 }
 
 impl ValuesInput {
+    /// The renderer's value options for these inputs (Helm's precedence: files, then `--set`,
+    /// `--set-string`, `--set-json`, `--set-file`, `--set-literal`).
+    pub fn value_options(&self) -> crate::chart::ValueOptions {
+        crate::chart::ValueOptions {
+            values_files: self.files.iter().map(|f| f.to_string_lossy().to_string()).collect(),
+            set: self.set.clone(),
+            set_string: self.set_string.clone(),
+            set_file: self.set_file.clone(),
+            set_json: self.set_json.clone(),
+            set_literal: self.set_literal.clone(),
+        }
+    }
+
     /// The user's values merged (files in order, maps merged deeply, then `--set` paths as
     /// strings): enough to tell which values differ between two sides, not to render.
     pub fn merged(&self) -> Result<Json, String> {
@@ -121,12 +146,7 @@ impl Renderer for Native {
         namespace: &str,
         upgrade: bool,
     ) -> Result<RenderedChart, String> {
-        let value_options = crate::chart::ValueOptions {
-            values_files: values.files.iter().map(|f| f.to_string_lossy().to_string()).collect(),
-            set: values.set.clone(),
-            set_string: values.set_string.clone(),
-            ..Default::default()
-        };
+        let value_options = values.value_options();
         let merged = value_options.merge_values().map_err(|e| e.to_string())?;
         let json = crate::yaml::to_json(
             &merged,
@@ -203,8 +223,15 @@ impl Renderer for HelmBinary {
         for s in &values.set {
             cmd.arg("--set").arg(s);
         }
-        for s in &values.set_string {
-            cmd.arg("--set-string").arg(s);
+        for (flag, list) in [
+            ("--set-string", &values.set_string),
+            ("--set-json", &values.set_json),
+            ("--set-file", &values.set_file),
+            ("--set-literal", &values.set_literal),
+        ] {
+            for s in list {
+                cmd.arg(flag).arg(s);
+            }
         }
         let out = cmd.output().map_err(|e| format!("{}: {e}", self.path.display()))?;
         if !out.status.success() {
