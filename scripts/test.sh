@@ -11,6 +11,8 @@ export PATH="$root/.tools/bin:$PATH"
 if ! scripts/test-cluster.sh status 2>/dev/null; then
   trap 'scripts/test-cluster.sh down' EXIT
 fi
+# Two simulated nodes, so DaemonSet replacements are shown node by node (docs/test-cluster.md).
+export NODESIM_NODES=${NODESIM_NODES:-2}
 cluster_env=$(scripts/test-cluster.sh up)
 eval "$cluster_env"   # KUBECONFIG, CHARTUP_TEST_CLUSTER_DIR, …
 cargo test --workspace --all-targets
