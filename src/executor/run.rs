@@ -338,6 +338,15 @@ fn refusals(saved: &SavedPlan, opts: &ApplyOptions) -> Vec<String> {
                 .into(),
         );
     }
+    if let Some(stops) = saved.plan.matrix.as_ref().and_then(|m| intermediate_stops(&m.path)) {
+        // The matrix forbids the direct jump; applying the target chart now would be that jump.
+        out.push(format!(
+            "the compatibility matrix allows this upgrade only through {}: apply one hop at a time — plan and \
+             apply the upgrade to {} first",
+            stops.join(", "),
+            stops[0]
+        ));
+    }
     if let Some(m) = &saved.plan.matrix {
         let to = manifest::parse_documents(saved.manifests.to.clone(), &plan.release.namespace).unwrap_or_default();
         for mg in m.hops.iter().flat_map(|h| h.migrations.iter()) {
@@ -360,6 +369,11 @@ fn refusals(saved: &SavedPlan, opts: &ApplyOptions) -> Vec<String> {
         out.push("the saved plan's fingerprint does not match its content: it was edited after review".into());
     }
     out
+}
+
+/// The versions a matrix path stops at between its ends, if any.
+fn intermediate_stops(path: &[String]) -> Option<Vec<String>> {
+    (path.len() > 2).then(|| path[1..path.len() - 1].to_vec())
 }
 
 fn backup_required(saved: &SavedPlan) -> bool {
@@ -1698,6 +1712,44 @@ mod tests {
         assert_eq!(
             manifest_text(&docs),
             "---\n# Source: db/templates/a.yaml\nkind: A\n---\n# Source: db/templates/b.yaml\nkind: B\n"
+        );
+    }
+
+    #[test]
+    fn a_path_with_stops_is_refused_by_apply() {
+        // FATE 1.7.0 → 1.10.0: the matrix forbids the direct jump (docs/matrix-format.md).
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let side = |v: &str| {
+            crate::plan::source::side_from_chart(
+                &crate::plan::source::Native,
+                &root.join("charts/fate").join(v),
+                &crate::plan::source::ValuesInput::default(),
+                "fate",
+                "fate",
+                v != "1.7.0",
+            )
+            .unwrap()
+        };
+        let m = crate::matrix::load(&root.join("matrices/fate.yaml")).unwrap();
+        let opts = crate::plan::PlanOptions {
+            release: "fate".into(),
+            namespace: "fate".into(),
+            ..Default::default()
+        };
+        let (a, b, c) = (side("1.7.0"), side("1.10.0"), side("1.8.0"));
+        let far = SavedPlan::new(crate::plan::build(&a, &b, Some(&m), &opts), &a, &b).unwrap();
+        let why = refusals(&far, &ApplyOptions::default());
+        assert!(
+            why.iter()
+                .any(|r| r.contains("only through 1.8.0:") && r.contains("to 1.8.0 first")),
+            "{why:#?}"
+        );
+        let near = SavedPlan::new(crate::plan::build(&a, &c, Some(&m), &opts), &a, &c).unwrap();
+        assert!(
+            !refusals(&near, &ApplyOptions::default())
+                .iter()
+                .any(|r| r.contains("only through")),
+            "a single hop is not refused for its path"
         );
     }
 

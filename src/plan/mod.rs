@@ -356,7 +356,7 @@ pub fn build(old: &ReleaseSide, new: &ReleaseSide, matrix: Option<&Matrix>, opts
     }
     if let Some(m) = matrix_result.as_ref().filter(|m| m.path.len() > 2) {
         warnings.push(format!(
-            "the upgrade goes through {}: apply runs one hop at a time with that version's chart; the diff below shows the whole jump",
+            "the matrix allows this upgrade only through {}: the diff below shows the whole jump, but apply refuses it — plan and apply one hop at a time",
             m.path[1..m.path.len() - 1].join(", ")
         ));
     }
