@@ -817,3 +817,58 @@ async fn rollback_refuses_a_loss_verdict_unless_accepted() -> anyhow::Result<()>
     testkit::wait_deleted(&claims, "web-data", Duration::from_secs(60)).await?;
     Ok(())
 }
+
+/// A per-component timeout from the matrix (`components.web.timeout: 6s`) bounds that component's
+/// rollout instead of `--timeout` (5m here): the unready pod stops the upgrade after 6 s, and the
+/// error says which timeout it was.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_component_timeout_from_the_matrix_bounds_its_rollout() -> anyhow::Result<()> {
+    let c = cluster();
+    let tmp = tempfile::tempdir()?;
+    let ns = c.fresh_namespace("rb-comp-timeout").await?;
+    let v1 = web_chart(tmp.path(), "1.0.0", "", &[])?;
+    let v2 = web_chart(
+        tmp.path(),
+        "2.0.0",
+        "        nodesim.chartup.io/unready: \"true\"\n",
+        &[],
+    )?;
+    let m = tmp.path().join("web-matrix.yaml");
+    std::fs::write(
+        &m,
+        "matrix: 1\nchart: web\nversions: [1.0.0, 2.0.0]\ncomponents:\n  web: {timeout: 6s}\n",
+    )?;
+    let m = m.display().to_string();
+    chartup_ok(c, &["apply", "web", &v1, "-n", &ns.name, "--yes", "--matrix", &m]).await?;
+    let started = Instant::now();
+    let r = chartup(
+        c,
+        &[
+            "apply",
+            "web",
+            &v2,
+            "-n",
+            &ns.name,
+            "--yes",
+            "--matrix",
+            &m,
+            "--timeout",
+            "5m",
+        ],
+    )
+    .await?;
+    let took = started.elapsed();
+    ensure!(!r.ok, "the upgrade must fail: {}", r.stdout);
+    assert!(
+        r.stderr.contains("is still ContainersNotReady after the 6s timeout"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        took >= Duration::from_secs(6) && took < Duration::from_secs(120),
+        "bounded by the component's 6s, not --timeout 5m: {took:?}"
+    );
+    let h = chartup_history(c, &ns.name, "web").await?;
+    assert_eq!(statuses(&h), [(1, "deployed".into()), (2, "failed".into())]);
+    Ok(())
+}

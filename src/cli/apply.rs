@@ -196,29 +196,7 @@ impl ExecArgs {
 
 /// `90s`, `5m`, `1h`, `1m30s` or plain seconds.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    if let Ok(n) = s.parse::<u64>() {
-        return Ok(Duration::from_secs(n));
-    }
-    let mut total = 0u64;
-    let mut num = String::new();
-    for c in s.chars() {
-        if c.is_ascii_digit() {
-            num.push(c);
-            continue;
-        }
-        let n: u64 = num.parse().map_err(|_| format!("invalid duration {s:?}"))?;
-        num.clear();
-        total += n * match c {
-            'h' => 3600,
-            'm' => 60,
-            's' => 1,
-            _ => return Err(format!("invalid duration {s:?}: unknown unit {c:?}")),
-        };
-    }
-    if !num.is_empty() {
-        return Err(format!("invalid duration {s:?}: missing unit"));
-    }
-    Ok(Duration::from_secs(total))
+    crate::matrix::parse_duration(s)
 }
 
 #[derive(Debug, clap::Args)]

@@ -412,7 +412,7 @@ impl Run<'_, '_> {
         }
         let claims: Vec<&str> = todo.iter().map(|c| c.from_claim.as_str()).collect();
         let ns = todo.first().map(|c| c.namespace.clone()).unwrap_or_default();
-        let deadline = Instant::now() + self.opts.timeout;
+        let deadline = Instant::now() + self.timeout;
         loop {
             let holders: Vec<String> = self
                 .cluster
@@ -434,7 +434,7 @@ impl Run<'_, '_> {
                 return Err(ApplyError::Other(format!(
                     "carry: pods {} still mount the old claims after {:?}",
                     holders.join(", "),
-                    self.opts.timeout
+                    self.timeout
                 )));
             }
             tokio::time::sleep(POLL).await;
@@ -464,7 +464,7 @@ impl Run<'_, '_> {
         }
         failpoint("carry-released").await;
         // 4–6. Bind the new claims to the same PVs, restore the policies.
-        let timeout = self.opts.timeout;
+        let timeout = self.timeout;
         let cluster = self.cluster;
         for st in &mut sts {
             let store = self.store;

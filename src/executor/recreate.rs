@@ -370,7 +370,7 @@ impl Run<'_, '_> {
     /// Wait until the pod `r` exists as a new pod (not `old_uid`) controlled by `owner` and is
     /// Ready; fail fast when it is broken.
     async fn wait_new_pod(&mut self, r: &ObjRef, old_uid: &str, owner: &str) -> Result<(), ApplyError> {
-        let deadline = Instant::now() + self.opts.timeout;
+        let deadline = Instant::now() + self.timeout;
         loop {
             if let Some(p) = self.cluster.get(r).await? {
                 if uid_of(&p) != old_uid && controller_uid(&p) == Some(owner) {
@@ -419,7 +419,7 @@ impl Run<'_, '_> {
         let ds_ref = obj_ref(new);
         for (node, olds) in by_node {
             let t = Instant::now();
-            let deadline = t + self.opts.timeout;
+            let deadline = t + self.timeout;
             let mut deleted = false;
             let replacement = loop {
                 let mine: Vec<Json> = match new_sel {
@@ -552,7 +552,7 @@ impl Run<'_, '_> {
                     .pointer("/metadata/generation")
                     .and_then(Json::as_i64)
                     .unwrap_or(0);
-                let deadline = Instant::now() + self.opts.timeout;
+                let deadline = Instant::now() + self.timeout;
                 loop {
                     let live = self.cluster.get(&r).await?.unwrap_or(Json::Null);
                     let n = |p: &str| live.pointer(p).and_then(Json::as_i64).unwrap_or(0);

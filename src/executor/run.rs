@@ -583,6 +583,7 @@ pub async fn apply(
         rel: &mut rel,
         rep,
         opts,
+        timeout: opts.timeout,
     };
     let result = run.upgrade(saved, &from_set, &to_set, event).await;
     match result {
@@ -672,6 +673,9 @@ struct Run<'a, 'b> {
     rel: &'b mut Release,
     rep: &'b mut dyn Reporter,
     opts: &'a ApplyOptions,
+    /// What waits are bounded by now: `--timeout`, or the matrix's timeout for the component
+    /// being rolled out.
+    timeout: std::time::Duration,
 }
 
 impl Run<'_, '_> {
@@ -719,6 +723,13 @@ impl Run<'_, '_> {
         // 4. Workloads, component by component.
         let steps = component_steps(saved, to);
         for (component, keys) in steps {
+            self.timeout = saved
+                .plan
+                .matrix
+                .as_ref()
+                .and_then(|m| m.timeouts.get(&component))
+                .map(|s| std::time::Duration::from_secs(*s))
+                .unwrap_or(self.opts.timeout);
             self.rep.report(Progress::Step {
                 step: format!("component {component}"),
             });
@@ -773,6 +784,7 @@ impl Run<'_, '_> {
                     _ => self.roll(&component, o, &live, t).await?,
                 }
             }
+            self.timeout = self.opts.timeout;
             self.rep.report(Progress::Done {
                 step: format!("component {component}"),
                 elapsed_ms: ms(t),
@@ -790,12 +802,12 @@ impl Run<'_, '_> {
     }
 
     async fn wait_gone(&mut self, r: &ObjRef) -> Result<(), ApplyError> {
-        let deadline = Instant::now() + self.opts.timeout;
+        let deadline = Instant::now() + self.timeout;
         while self.cluster.get(r).await?.is_some() {
             if Instant::now() > deadline {
                 return Err(ApplyError::Other(format!(
                     "{r} was not deleted within {:?}",
-                    self.opts.timeout
+                    self.timeout
                 )));
             }
             tokio::time::sleep(POLL).await;
@@ -817,7 +829,7 @@ impl Run<'_, '_> {
         let selector = match_labels(&o.value);
         let on_delete = o.key.kind == "StatefulSet"
             && o.value.pointer("/spec/updateStrategy/type").and_then(Json::as_str) == Some("OnDelete");
-        let deadline = Instant::now() + self.opts.timeout;
+        let deadline = Instant::now() + self.timeout;
         // Wait for the controller to see the new generation.
         let gen = applied
             .pointer("/metadata/generation")
@@ -944,7 +956,7 @@ impl Run<'_, '_> {
     /// Wait until the pod exists as a new pod (not `old_uid`) on `update_rev` and is Ready; fail
     /// fast when it is broken.
     async fn wait_pod(&mut self, pod_ref: &ObjRef, old_uid: Option<&Json>, update_rev: &str) -> Result<(), ApplyError> {
-        let deadline = Instant::now() + self.opts.timeout;
+        let deadline = Instant::now() + self.timeout;
         loop {
             if let Some(np) = self.cluster.get(pod_ref).await? {
                 let fresh = old_uid.is_none_or(|u| np.pointer("/metadata/uid") != Some(u));
@@ -1020,13 +1032,10 @@ impl Run<'_, '_> {
                 };
                 ApplyError::Other(format!(
                     "pod {pod}{container} is still {reason} after the {:?} timeout: {message} (waiting for {r} {what})",
-                    self.opts.timeout
+                    self.timeout
                 ))
             }
-            None => ApplyError::Other(format!(
-                "timed out after {:?} waiting for {r} {what}",
-                self.opts.timeout
-            )),
+            None => ApplyError::Other(format!("timed out after {:?} waiting for {r} {what}", self.timeout)),
         }
     }
 
@@ -1034,7 +1043,7 @@ impl Run<'_, '_> {
         if Instant::now() > deadline {
             return Err(ApplyError::Other(format!(
                 "timed out after {:?} waiting for {r} {what}",
-                self.opts.timeout
+                self.timeout
             )));
         }
         Ok(())
@@ -1085,7 +1094,7 @@ impl Run<'_, '_> {
 
     /// Wait for a Job (or Pod) to complete; other kinds are done once applied.
     async fn complete(&mut self, r: &ObjRef) -> Result<(), ApplyError> {
-        let deadline = Instant::now() + self.opts.timeout;
+        let deadline = Instant::now() + self.timeout;
         loop {
             let live = self.cluster.get(r).await?.unwrap_or(Json::Null);
             match r.kind.as_str() {
@@ -1597,6 +1606,7 @@ pub async fn rollback(
         rel: &mut rel,
         rep,
         opts,
+        timeout: opts.timeout,
     };
     match run.upgrade(&saved, &from_set, &to_set, "rollback").await {
         Ok(()) => {

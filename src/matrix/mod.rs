@@ -58,6 +58,9 @@ struct RawMatrix {
 struct RawComponent {
     #[serde(default)]
     carry_volumes: bool,
+    /// How long this component's rollout may take (`90s`, `10m`, `1h30m`), instead of `--timeout`.
+    #[serde(default)]
+    timeout: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -214,6 +217,8 @@ pub struct Matrix {
     scripts: Vec<Script>,
     /// Components whose volumes are carried over to renamed claims (`components.NAME.carryVolumes`).
     pub carry_volumes: BTreeSet<String>,
+    /// Per-component rollout timeouts in seconds (`components.NAME.timeout`).
+    pub timeouts: BTreeMap<String, u64>,
 }
 
 /// Read and check a matrix file.
@@ -486,6 +491,22 @@ pub fn parse(text: &str, file: &str, dir: Option<&Path>) -> Result<Matrix, Matri
         }
     }
     scripts.sort_by(|a, b| a.from.cmp(&b.from));
+    let mut timeouts = BTreeMap::new();
+    for (name, c) in &raw.components {
+        let Some(t) = &c.timeout else { continue };
+        match parse_duration(&t.value) {
+            Ok(d) if d.as_secs() > 0 => {
+                timeouts.insert(name.clone(), d.as_secs());
+            }
+            Ok(_) => err(
+                &mut errs,
+                &t.referenced,
+                format!("components.{name}.timeout"),
+                format!("{:?}: must be longer than zero", t.value),
+            ),
+            Err(e) => err(&mut errs, &t.referenced, format!("components.{name}.timeout"), e),
+        }
+    }
     if !errs.is_empty() {
         errs.sort_by_key(|e| (e.line, e.column));
         return Err(MatrixErrors(errs));
@@ -511,7 +532,43 @@ pub fn parse(text: &str, file: &str, dir: Option<&Path>) -> Result<Matrix, Matri
             .filter(|(_, c)| c.carry_volumes)
             .map(|(n, _)| n.clone())
             .collect(),
+        timeouts,
     })
+}
+
+/// A duration as helm's `--timeout` takes it (Go's units h, m, s, ms; a bare number is seconds):
+/// `90s`, `10m`, `1h30m`.
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    if let Ok(n) = s.parse::<u64>() {
+        return Ok(std::time::Duration::from_secs(n));
+    }
+    let mut total_ms = 0u64;
+    let mut rest = s;
+    if rest.is_empty() {
+        return Err("invalid duration \"\": empty".into());
+    }
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let n: u64 = rest[..digits]
+            .parse()
+            .map_err(|_| format!("invalid duration {s:?}: a number must come before each unit"))?;
+        rest = &rest[digits..];
+        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        let factor = match &rest[..unit_len] {
+            "h" => 3_600_000,
+            "m" => 60_000,
+            "s" => 1_000,
+            "ms" => 1,
+            "" => return Err(format!("invalid duration {s:?}: missing unit (h, m, s or ms)")),
+            u => return Err(format!("invalid duration {s:?}: unknown unit {u:?}")),
+        };
+        total_ms = n
+            .checked_mul(factor)
+            .and_then(|x| total_ms.checked_add(x))
+            .ok_or_else(|| format!("invalid duration {s:?}: too long"))?;
+        rest = &rest[unit_len..];
+    }
+    Ok(std::time::Duration::from_millis(total_ms))
 }
 
 fn location_suffix(msg: &str) -> String {
@@ -569,6 +626,9 @@ pub struct MatrixVerdict {
     /// Component rollout order.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub order: Vec<String>,
+    /// Per-component rollout timeouts in seconds, where the matrix sets them.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
+    pub timeouts: BTreeMap<String, u64>,
     /// The worst data-loss verdict over all hops and modes.
     pub verdict: Verdict,
     /// Reasons the upgrade must not run.
@@ -605,6 +665,7 @@ impl Matrix {
             path: vec![],
             hops: vec![],
             order: self.order.clone(),
+            timeouts: self.timeouts.clone(),
             verdict: Verdict::Safe,
             refusals: vec![],
             warnings: vec![],
@@ -771,7 +832,7 @@ impl Matrix {
     /// Short human summary for `matrix check`.
     pub fn summary(&self) -> String {
         format!(
-            "{}: {} versions ({} … {}), {} upgrade rules, {} migrations{}{}{}{}",
+            "{}: {} versions ({} … {}), {} upgrade rules, {} migrations{}{}{}{}{}",
             self.chart,
             self.versions.len(),
             self.versions.first().map(|v| v.to_string()).unwrap_or_default(),
@@ -794,6 +855,18 @@ impl Matrix {
                 format!(
                     ", volumes carried over for {}",
                     self.carry_volumes.iter().cloned().collect::<Vec<_>>().join(", ")
+                )
+            },
+            if self.timeouts.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    ", timeouts {}",
+                    self.timeouts
+                        .iter()
+                        .map(|(c, s)| format!("{c} {s}s"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )
             },
         )
@@ -843,6 +916,23 @@ migrations:
 
     fn m() -> Matrix {
         parse(FATE, "fate.yaml", None).unwrap()
+    }
+
+    #[test]
+    fn component_timeouts() {
+        let text = format!("{FATE}components:\n  mysql: {{timeout: 10m}}\n  client: {{timeout: 1h30m}}\n");
+        let m = parse(&text, "fate.yaml", None).unwrap();
+        assert_eq!(m.timeouts.get("mysql"), Some(&600));
+        assert_eq!(m.timeouts.get("client"), Some(&5400));
+        let bad = format!("{FATE}components:\n  mysql: {{timeout: 10 minutes}}\n");
+        let e = parse(&bad, "fate.yaml", None).unwrap_err().to_string();
+        assert!(
+            e.contains("components.mysql.timeout") && e.contains("unknown unit"),
+            "{e}"
+        );
+        assert_eq!(parse_duration("90s"), Ok(std::time::Duration::from_secs(90)));
+        assert_eq!(parse_duration("1500ms"), Ok(std::time::Duration::from_millis(1500)));
+        assert!(parse_duration("m").is_err() && parse_duration("5").is_ok() && parse_duration("").is_err());
     }
 
     #[test]
