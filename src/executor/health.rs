@@ -181,6 +181,54 @@ fn n(v: &Json, p: &str) -> i64 {
 
 /// Judge a Deployment, StatefulSet (RollingUpdate) or DaemonSet from its JSON. StatefulSets with
 /// OnDelete are driven pod by pod by the executor and judged per pod instead.
+/// For a StatefulSet whose status says it is rolled out: `Some(why not)` unless exactly
+/// `spec.replicas` of its pods exist, each on `status.updateRevision` and Ready.
+pub fn set_pods_behind(set: &Json, pods: &[Json]) -> Option<String> {
+    let update = s(set, "/status/updateRevision");
+    let desired = set.pointer("/spec/replicas").and_then(Json::as_i64).unwrap_or(1);
+    // Ordinals below a RollingUpdate partition stay on the old revision on purpose.
+    let partition = n(set, "/spec/updateStrategy/rollingUpdate/partition");
+    let ordinal = |p: &Json| {
+        let name = p.pointer("/metadata/name").and_then(Json::as_str).unwrap_or("");
+        name.rsplit('-')
+            .next()
+            .and_then(|o| o.parse::<i64>().ok())
+            .unwrap_or(i64::MAX)
+    };
+    // Only the set's own pods: another workload's selector may match the same labels.
+    let uid = set.pointer("/metadata/uid").and_then(Json::as_str).unwrap_or("");
+    let pods: Vec<&Json> = pods
+        .iter()
+        .filter(|p| {
+            p.pointer("/metadata/ownerReferences")
+                .and_then(Json::as_array)
+                .is_some_and(|refs| {
+                    refs.iter()
+                        .any(|r| r["controller"] == true && r["uid"].as_str() == Some(uid))
+                })
+        })
+        .collect();
+    let behind: Vec<&str> = pods
+        .iter()
+        .filter(|p| {
+            let revision = p
+                .pointer("/metadata/labels/controller-revision-hash")
+                .and_then(Json::as_str);
+            (ordinal(p) >= partition && revision != Some(update)) || pod_health(p) != PodHealth::Ready
+        })
+        .map(|p| p.pointer("/metadata/name").and_then(Json::as_str).unwrap_or(""))
+        .collect();
+    if behind.is_empty() && pods.len() as i64 == desired {
+        None
+    } else {
+        Some(format!(
+            "{} of {desired} pods on revision {update} and ready (not yet: {})",
+            pods.len() - behind.len(),
+            behind.join(", ")
+        ))
+    }
+}
+
 pub fn rollout(obj: &Json) -> Rollout {
     let generation = n(obj, "/metadata/generation");
     let observed = n(obj, "/status/observedGeneration");
@@ -246,6 +294,41 @@ mod tests {
         json!({"metadata": {"name": "p"}, "status": {"phase": phase,
             "conditions": [{"type": "Ready", "status": if ready {"True"} else {"False"}}],
             "containerStatuses": [cs]}})
+    }
+
+    #[test]
+    fn statefulset_pods_must_agree_with_its_status() {
+        let set = json!({"metadata": {"uid": "u1"}, "spec": {"replicas": 2}, "status": {"updateRevision": "db-new"}});
+        let pod = |name: &str, rev: &str| {
+            json!({"metadata": {"name": name, "labels": {"controller-revision-hash": rev},
+                                "ownerReferences": [{"controller": true, "uid": "u1"}]},
+                   "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}],
+                              "containerStatuses": [{"name": "db", "ready": true, "state": {"running": {}}}]}})
+        };
+        assert_eq!(
+            set_pods_behind(&set, &[pod("db-0", "db-new"), pod("db-1", "db-new")]),
+            None
+        );
+        let behind = set_pods_behind(&set, &[pod("db-0", "db-old"), pod("db-1", "db-new")]).unwrap();
+        assert!(behind.contains("not yet: db-0"), "{behind}");
+        assert!(
+            set_pods_behind(&set, &[pod("db-0", "db-new")]).is_some(),
+            "a pod missing"
+        );
+        // Pods of another set with the same labels do not count.
+        let mut other = pod("old-0", "old-x");
+        other["metadata"]["ownerReferences"][0]["uid"] = json!("u2");
+        assert_eq!(
+            set_pods_behind(&set, &[pod("db-0", "db-new"), pod("db-1", "db-new"), other]),
+            None
+        );
+        let canary = json!({"metadata": {"uid": "u1"}, "spec": {"replicas": 2, "updateStrategy": {"rollingUpdate": {"partition": 1}}},
+                            "status": {"updateRevision": "db-new"}});
+        assert_eq!(
+            set_pods_behind(&canary, &[pod("db-0", "db-old"), pod("db-1", "db-new")]),
+            None
+        );
+        assert!(set_pods_behind(&canary, &[pod("db-0", "db-old"), pod("db-1", "db-old")]).is_some());
     }
 
     #[test]

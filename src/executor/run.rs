@@ -922,18 +922,28 @@ impl Run<'_, '_> {
                 .get(&r)
                 .await?
                 .ok_or_else(|| ApplyError::Other(format!("{r} vanished")))?;
-            for p in self.pods(&o.key.namespace, &selector).await? {
+            let pods = self.pods(&o.key.namespace, &selector).await?;
+            for p in &pods {
                 if let PodHealth::Broken {
                     container,
                     reason,
                     message,
-                } = pod_health(&p)
+                } = pod_health(p)
                 {
                     let name = p.pointer("/metadata/name").and_then(Json::as_str).unwrap_or("");
                     return Err(broken(name, &container, &reason, &message));
                 }
             }
-            match rollout(&live) {
+            // A StatefulSet's status can read done while pods it adopted (a recreate) are still on
+            // the old template: believe it only when the pods agree.
+            let verdict = match rollout(&live) {
+                Rollout::Done if o.key.kind == "StatefulSet" => match super::health::set_pods_behind(&live, &pods) {
+                    Some(detail) => Rollout::InProgress { detail },
+                    None => Rollout::Done,
+                },
+                v => v,
+            };
+            match verdict {
                 Rollout::Done => {
                     self.progress(component, &live, t0);
                     return Ok(());
