@@ -8,6 +8,8 @@
 //! name) — the identity Kubernetes and Helm use. The API version is deliberately *not* part of the
 //! key: `apps/v1beta2` → `apps/v1` is the same object. Objects are kept in Helm's install order.
 
+mod fast;
+
 use std::collections::HashMap;
 use std::fmt;
 
@@ -236,7 +238,12 @@ pub fn parse_documents(docs: Vec<Document>, default_namespace: &str) -> Result<M
     let mut objects: Vec<Object> = Vec::with_capacity(docs.len());
     for (i, doc) in docs.into_iter().enumerate() {
         let index = i + 1;
-        let value = parse_yaml(&doc.text).map_err(|message| ManifestError::Yaml {
+        // The fast path gives what `parse_yaml` gives, or nothing (then `parse_yaml` decides).
+        let value = match fast::parse(&doc.text) {
+            Some(v) => Ok(v),
+            None => parse_yaml(&doc.text),
+        };
+        let value = value.map_err(|message| ManifestError::Yaml {
             source_name: display_source(&doc.source),
             index,
             message,
