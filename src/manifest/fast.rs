@@ -88,13 +88,7 @@ fn node<'a>(
                         }
                         // Null keys (serde-saphyr refuses them), the merge key, empty keys in
                         // block style and `k: v` read as one scalar go the slow way.
-                        if style == ScalarStyle::Plain
-                            && ((block && k.is_empty())
-                                || k.contains(": ")
-                                || is_null_word(&k)
-                                || k == "<<"
-                                || k == "~")
-                        {
+                        if style == ScalarStyle::Plain && ((block && k.is_empty()) || k.contains(": ") || odd_key(&k)) {
                             return None;
                         }
                         k.into_owned()
@@ -113,12 +107,13 @@ fn node<'a>(
     }
 }
 
-fn is_null_word(s: &str) -> bool {
-    s.is_empty() || s.eq_ignore_ascii_case("null")
+/// Plain keys serde-saphyr refuses (null words) or treats specially (the merge key).
+pub(crate) fn odd_key(k: &str) -> bool {
+    k.is_empty() || k == "~" || k == "<<" || k.eq_ignore_ascii_case("null")
 }
 
 /// A plain scalar as serde-saphyr types it into JSON.
-fn plain(s: &str) -> Option<Json> {
+pub(crate) fn plain(s: &str) -> Option<Json> {
     match s {
         "true" => return Some(Json::Bool(true)),
         "false" => return Some(Json::Bool(false)),
@@ -220,7 +215,25 @@ mod tests {
         ];
         texts.extend(extra.iter().map(|s| s.to_string()));
         let mut fast = 0;
+        let mut shared = 0;
         for t in &texts {
+            // The renderer's sorting pass reads the same JSON (and exactly the head it read alone).
+            let (head, json) = crate::yaml::head_and_json_from_str(t);
+            assert_eq!(
+                format!("{head:?}"),
+                format!("{:?}", crate::yaml::head_from_str(t)),
+                "{t}"
+            );
+            if let Some(j) = json {
+                shared += 1;
+                let slow = super::super::parse_yaml(t);
+                assert_eq!(slow.as_ref(), Ok(&j), "{t}");
+                assert_eq!(
+                    serde_json::to_string(&j).ok(),
+                    slow.ok().and_then(|s| serde_json::to_string(&s).ok()),
+                    "{t}"
+                );
+            }
             if let Some(v) = parse(t) {
                 fast += 1;
                 let slow = super::super::parse_yaml(t);
@@ -236,9 +249,12 @@ mod tests {
         // Most repository files are templates (not YAML); the rendered and plain ones must take
         // the fast path, and so must the plain examples above.
         assert!(fast > 200, "the fast path took {fast} of {} texts", texts.len());
+        assert!(shared > 200, "the shared pass read {shared} of {} texts", texts.len());
         for i in [0, 2, 3, 4, 9, 10] {
             let t = extra[i];
             assert!(parse(t).is_some(), "{t}");
+            // (A root key go-yaml reads as a bool, `on:`, sends the head pass to the full loader.)
+            assert!(crate::yaml::head_and_json_from_str(t).1.is_some() || i == 4, "{t}");
         }
     }
 }
