@@ -107,6 +107,20 @@ fn plain_safe(s: &str) -> bool {
             ))
 }
 
+/// A string serde-saphyr certainly prints plain in value position: words with spaces, commas
+/// and parentheses (masked Secret values read `(hidden, 24 bytes)`), no `:` or `#`, no edge space.
+fn plain_safe_value(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && b.len() <= 200
+        && (b[0].is_ascii_alphabetic() || b[0] == b'(')
+        && b[b.len() - 1] != b' '
+        // Without a space, comma or parenthesis only `plain_safe` (with its YAML 1.1 words) decides.
+        && b.iter().any(|c| matches!(c, b' ' | b'(' | b')' | b','))
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'/' | b'-' | b' ' | b'(' | b')' | b','))
+}
+
 fn key(out: &mut String, k: &str) -> Option<()> {
     if plain_safe(k) {
         out.push_str(k);
@@ -130,7 +144,7 @@ fn scalar(out: &mut String, v: &Json) -> Option<()> {
         Json::Bool(true) => out.push_str("true"),
         Json::Bool(false) => out.push_str("false"),
         Json::Number(n) if n.is_i64() || n.is_u64() => out.push_str(&n.to_string()),
-        Json::String(s) if plain_safe(s) => out.push_str(s),
+        Json::String(s) if plain_safe(s) || plain_safe_value(s) => out.push_str(s),
         _ => {
             // serde-saphyr's own rendering of this value: `k: VALUE`.
             let mut m = serde_json::Map::new();
@@ -187,7 +201,7 @@ mod tests {
         let extra = [
             r#"{"a": {"b": [], "c": {}, "d": [[1, [2, 3]], {"e": 1, "f": [{}]}, []], "n": 1.5, "y": "y", "on": "yes"}}"#,
             r##"{"s": ["", " x", "x ", "a: b", "#c", "- d", "1.1.0", "0755", "100m", "*", "~", "null", "a'b", "say \"hi\"", "multi\nline"]}"##,
-            r#"{"": 1, "1": 2, "n": 3, "a b": 4, "x:": 5, "-": 6, "k": -3, "big": 18446744073709551615, "f": 1e300}"#,
+            r#"{"m": ["(hidden, 24 bytes)", "(hidden) changed (3 bytes)", "a b", "x ,y", "a  b", "(", "()", "a -b", "y n", "no way", "on (x)"], "": 1, "1": 2, "n": 3, "a b": 4, "x:": 5, "-": 6, "k": -3, "big": 18446744073709551615, "f": 1e300}"#,
         ];
         for e in extra {
             values.push(serde_json::from_str(e).unwrap());
