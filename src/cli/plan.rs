@@ -253,7 +253,7 @@ pub fn run(args: Args, p: &mut Printer) -> anyhow::Result<ExitStatus> {
 
     let plan = plan::build(&old, &new, matrix.as_ref(), &opts);
     let out = match args.output {
-        Format::Text => plan::text::render(&plan, true),
+        Format::Text => plan::text::render(&plan, p.color()),
         Format::Json => serde_json::to_string_pretty(&plan)? + "\n",
         Format::Markdown => plan::markdown::render(&plan).map_err(anyhow::Error::msg)?,
     };
