@@ -265,7 +265,7 @@ pub fn run(args: Args, p: &mut Printer) -> anyhow::Result<ExitStatus> {
 
     let plan = plan::build(&old, &new, matrix.as_ref(), &opts);
     let out = match args.output {
-        Format::Text => plan::text::render(&plan, true),
+        Format::Text => plan::text::render(&plan, p.color()),
         Format::Json => serde_json::to_string_pretty(&plan)? + "\n",
         Format::Markdown => plan::markdown::render(&plan).map_err(anyhow::Error::msg)?,
     };
@@ -278,7 +278,11 @@ pub fn run(args: Args, p: &mut Printer) -> anyhow::Result<ExitStatus> {
         std::fs::write(path, saved.to_json()).with_context(|| format!("writing {}", path.display()))?;
         p.note(&format!("Saved the plan to {} ({})", path.display(), saved.fingerprint));
     }
-    Ok(exit_status(&plan, args.detailed_exitcode))
+    let status = exit_status(&plan, args.detailed_exitcode);
+    // The process ends right after this: freeing every parsed object of both sides one by one
+    // was ≈ 2.5 % of a 1,000-object plan's instructions (benches/RESULTS.md).
+    std::mem::forget((old, new, plan, out));
+    Ok(status)
 }
 
 /// `--detailed-exitcode`: 0 no changes, 2 changes, 3 changes with a volume at risk or lost.

@@ -15,6 +15,8 @@
 //! `stringData` values are masked unless asked otherwise: a reviewer sees that a key changed and
 //! its size, never the value.
 
+mod emit;
+
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use base64::Engine as _;
@@ -572,6 +574,9 @@ pub fn mask_secrets(mut old: Option<&mut Json>, mut new: Option<&mut Json>) {
 
 /// Canonical YAML of a value (serde-saphyr, block style, no folding).
 pub fn to_yaml(v: &Json) -> String {
+    if let Some(text) = emit::to_yaml(v) {
+        return text;
+    }
     let mut opts = serde_saphyr::SerializerOptions::default();
     opts.folded_wrap_chars = 100_000;
     serde_saphyr::to_string_with_options(v, opts).unwrap_or_else(|_| format!("{v:#}\n"))

@@ -194,6 +194,7 @@ impl Renderer for ClusterRenderer {
             documents: rendered.manifests.iter().map(|m| doc(m, false)).collect(),
             values_digest: Some(format!("sha256:{}", crate::plan::saved::sha256_hex(json.as_bytes()))),
             user_values: serde_json::from_str(&json).ok(),
+            parsed: Vec::new(),
         })
     }
 }

@@ -8,6 +8,8 @@
 //! name) — the identity Kubernetes and Helm use. The API version is deliberately *not* part of the
 //! key: `apps/v1beta2` → `apps/v1` is the same object. Objects are kept in Helm's install order.
 
+pub(crate) mod fast;
+
 use std::collections::HashMap;
 use std::fmt;
 
@@ -233,10 +235,26 @@ fn first_line(s: &str) -> String {
 /// Parse documents into a keyed set. `default_namespace` is what `-n` gives objects that do not
 /// name one (Helm leaves the namespace out of the manifest and the client fills it in).
 pub fn parse_documents(docs: Vec<Document>, default_namespace: &str) -> Result<ManifestSet, ManifestError> {
+    parse_documents_with(docs, Vec::new(), default_namespace)
+}
+
+/// [`parse_documents`] where `parsed[i]`, when given, is `docs[i]` already read as [`parse_yaml`]
+/// reads it (the renderer reads every document once to sort it and keeps that reading).
+pub fn parse_documents_with(
+    docs: Vec<Document>,
+    parsed: Vec<Option<Json>>,
+    default_namespace: &str,
+) -> Result<ManifestSet, ManifestError> {
     let mut objects: Vec<Object> = Vec::with_capacity(docs.len());
+    let mut parsed = parsed.into_iter();
     for (i, doc) in docs.into_iter().enumerate() {
         let index = i + 1;
-        let value = parse_yaml(&doc.text).map_err(|message| ManifestError::Yaml {
+        // The fast path gives what `parse_yaml` gives, or nothing (then `parse_yaml` decides).
+        let value = match parsed.next().flatten().or_else(|| fast::parse(&doc.text)) {
+            Some(v) => Ok(v),
+            None => parse_yaml(&doc.text),
+        };
+        let value = value.map_err(|message| ManifestError::Yaml {
             source_name: display_source(&doc.source),
             index,
             message,

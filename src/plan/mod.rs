@@ -56,7 +56,17 @@ pub struct ReleaseSide {
 impl ReleaseSide {
     /// Parse documents into a side; `namespace` fills objects that name none.
     pub fn new(origin: &str, documents: Vec<Document>, namespace: &str) -> Result<ReleaseSide, ManifestError> {
-        let objects = manifest::parse_documents(documents.clone(), namespace)?;
+        Self::new_parsed(origin, documents, Vec::new(), namespace)
+    }
+
+    /// [`ReleaseSide::new`] with documents the renderer already read (`parsed[i]` for `documents[i]`).
+    pub fn new_parsed(
+        origin: &str,
+        documents: Vec<Document>,
+        parsed: Vec<Option<serde_json::Value>>,
+        namespace: &str,
+    ) -> Result<ReleaseSide, ManifestError> {
+        let objects = manifest::parse_documents_with(documents.clone(), parsed, namespace)?;
         let chart = infer_chart(&objects);
         Ok(ReleaseSide {
             origin: origin.to_string(),

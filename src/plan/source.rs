@@ -118,6 +118,9 @@ pub struct RenderedChart {
     /// the renderer knows them; else the digest of the inputs is used.
     pub values_digest: Option<String>,
     pub user_values: Option<Json>,
+    /// Each document's JSON reading when the renderer already has it (same order as
+    /// `documents`; empty or `None`: the planner parses the text).
+    pub parsed: Vec<Option<Json>>,
 }
 
 /// Renders a chart with values, as `helm install` (`upgrade` false) or `helm upgrade` (`upgrade`
@@ -163,12 +166,18 @@ impl Renderer for Native {
                 namespace: namespace.to_string(),
                 is_upgrade: upgrade,
                 revision: if upgrade { 2 } else { 1 },
+                keep_parsed: true,
                 ..Default::default()
             },
             skip_schema_validation: false,
             include_crds: false,
         };
-        let (rendered, _crds) = crate::render::chart::render_chart(&job).map_err(|e| e.message)?;
+        let (mut rendered, _crds) = crate::render::chart::render_chart(&job).map_err(|e| e.message)?;
+        let parsed = rendered
+            .manifests
+            .iter()
+            .map(|m| rendered.parsed.remove(&m.content))
+            .collect();
         let documents = rendered
             .manifests
             .iter()
@@ -188,6 +197,7 @@ impl Renderer for Native {
             documents,
             values_digest: Some(format!("sha256:{}", sha256_hex(json.as_bytes()))),
             user_values: serde_json::from_str(&json).ok(),
+            parsed,
         })
     }
 }
@@ -243,6 +253,7 @@ impl Renderer for HelmBinary {
             documents: split_documents(&text),
             values_digest: None,
             user_values: None,
+            parsed: Vec::new(),
         })
     }
 }
@@ -316,8 +327,8 @@ pub fn side_from_chart(
     upgrade: bool,
 ) -> Result<ReleaseSide, String> {
     let r = renderer.render(chart, values, release, namespace, upgrade)?;
-    let mut side =
-        ReleaseSide::new(&format!("chart {}", chart.display()), r.documents, namespace).map_err(|e| e.to_string())?;
+    let mut side = ReleaseSide::new_parsed(&format!("chart {}", chart.display()), r.documents, r.parsed, namespace)
+        .map_err(|e| e.to_string())?;
     side.chart = Some(r.chart);
     side.chart_digest = Some(chart_digest(chart)?);
     side.values_digest = Some(match r.values_digest {

@@ -18,7 +18,7 @@ pub mod helmfuncs;
 pub mod objects;
 pub mod output;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -84,6 +84,9 @@ pub struct RenderOptions {
     pub server_api_versions: Option<Vec<String>>,
     /// `lookup` against a live cluster; `None` (as `helm template`) makes it return an empty map.
     pub lookup: Option<Arc<dyn Lookup>>,
+    /// Keep each manifest document's JSON reading from the sorting pass ([`Rendered::parsed`]),
+    /// so the planner does not parse every document a second time.
+    pub keep_parsed: bool,
 }
 
 impl Default for RenderOptions {
@@ -98,6 +101,7 @@ impl Default for RenderOptions {
             strict: false,
             server_api_versions: None,
             lookup: None,
+            keep_parsed: false,
         }
     }
 }
@@ -138,6 +142,9 @@ pub struct Rendered {
     pub hooks: Vec<Manifest>,
     /// The root chart's rendered NOTES.txt (never printed by `helm template`).
     pub notes: String,
+    /// With [`RenderOptions::keep_parsed`]: document text → its JSON reading as
+    /// `crate::manifest::parse_yaml` gives it, for the documents the sorting pass could read so.
+    pub parsed: HashMap<String, serde_json::Value>,
 }
 
 /// How `helm template` prints a render.
@@ -309,13 +316,24 @@ pub fn render_with<C: ChartSource, T: TemplateSet>(
     let notes = files.get(&root_notes).cloned().unwrap_or_default();
     files.retain(|k, _| !k.ends_with("NOTES.txt"));
 
-    let parse = |doc: &str| crate::yaml::head_from_str(doc).map_err(|e| e.to_string());
+    let parsed = std::cell::RefCell::new(HashMap::new());
+    let parse = |doc: &str| {
+        if !opts.keep_parsed {
+            return crate::yaml::head_from_str(doc).map_err(|e| e.to_string());
+        }
+        let (head, json) = crate::yaml::head_and_json_from_str(doc);
+        if let Some(j) = json {
+            parsed.borrow_mut().insert(doc.to_string(), j);
+        }
+        head.map_err(|e| e.to_string())
+    };
     let (hooks, manifests) = output::sort_manifests(&files, &parse).map_err(render_err)?;
     Ok(Rendered {
         files,
         manifests,
         hooks,
         notes,
+        parsed: parsed.into_inner(),
     })
 }
 

@@ -1006,6 +1006,15 @@ fn load_first_inner(text: &str, json_numbers: bool) -> Result<Value, YamlError> 
 /// plain case — no anchors, aliases, tags or merge keys, no key that go-yaml would reject —
 /// and hands anything else (and every error) to [`load_first`], so errors keep one source.
 pub fn load_head(text: &str) -> Result<Value, YamlError> {
+    load_head_and_json(text, false).0
+}
+
+/// [`load_head`], and with `json` also the whole document as `crate::manifest::parse_yaml` reads
+/// it (serde-saphyr's typing, see `crate::manifest::fast`), built from the same granit events so a
+/// planner that renders does not parse every document twice. The JSON is `None` when it was not
+/// asked for, or when the document is not the plain case of either reading (the caller then
+/// parses it with `parse_yaml`); the head is exactly [`load_head`]'s in every case.
+pub fn load_head_and_json(text: &str, json: bool) -> (Result<Value, YamlError>, Option<serde_json::Value>) {
     if leading_tab_line(text).is_none() {
         let mut h = HeadPass {
             b: Builder {
@@ -1017,12 +1026,13 @@ pub fn load_head(text: &str) -> Result<Value, YamlError> {
                 names: HashMap::new(),
                 text,
             },
+            json,
         };
-        if let Ok(v) = h.document() {
-            return Ok(v);
+        if let Ok((v, j)) = h.document() {
+            return (Ok(v), j);
         }
     }
-    load_first(text)
+    (load_first(text), None)
 }
 
 /// What the head pass wants from a node.
@@ -1062,6 +1072,8 @@ type HeadResult<T> = Result<T, ()>;
 
 struct HeadPass<'a> {
     b: Builder<'a>,
+    /// Also build the JSON reading (see [`load_head_and_json`]).
+    json: bool,
 }
 
 impl<'a> HeadPass<'a> {
@@ -1076,33 +1088,47 @@ impl<'a> HeadPass<'a> {
         }
     }
 
-    fn document(&mut self) -> HeadResult<Value> {
+    fn document(&mut self) -> HeadResult<(Value, Option<serde_json::Value>)> {
         loop {
             match self.b.next() {
                 Ok(None) | Ok(Some((Event::StreamEnd, _))) | Ok(Some((Event::DocumentEnd, _))) => {
-                    return Ok(Value::Nil)
+                    return Ok((Value::Nil, self.json.then_some(serde_json::Value::Null)))
                 }
                 Ok(Some((Event::StreamStart, _)))
                 | Ok(Some((Event::DocumentStart(..), _)))
                 | Ok(Some((Event::Comment(..), _))) => continue,
                 Ok(Some((Event::Anchor(..), _))) | Err(_) => return Err(()),
                 Ok(Some((ev, _))) => {
-                    let root = self.node(ev, 0, Want::Root)?;
+                    let (root, mut json) = self.node(ev, 0, Want::Root)?;
                     // As in `first_document`: errors right after the root count.
                     loop {
                         match self.b.next() {
                             Ok(Some((Event::Comment(..), _))) => continue,
                             Ok(Some((Event::Anchor(..), _))) | Err(_) => return Err(()),
-                            _ => break,
+                            Ok(Some((Event::StreamEnd, _))) => break,
+                            Ok(Some((Event::DocumentEnd, _))) => {
+                                // Only the head counts beyond here: a second document (or an
+                                // error in it) leaves the JSON to serde-saphyr.
+                                if json.is_some() && !matches!(self.b.next(), Ok(Some((Event::StreamEnd, _)))) {
+                                    json = None;
+                                }
+                                break;
+                            }
+                            // A second document: serde-saphyr decides what that means.
+                            _ => {
+                                json = None;
+                                break;
+                            }
                         }
                     }
-                    return Ok(root.into_value());
+                    return Ok((root.into_value(), json));
                 }
             }
         }
     }
 
-    fn node(&mut self, ev: Event<'a>, depth: usize, want: Want) -> HeadResult<Got> {
+    /// The node as the head sees it, and (when asked for and still possible) as JSON.
+    fn node(&mut self, ev: Event<'a>, depth: usize, want: Want) -> HeadResult<(Got, Option<serde_json::Value>)> {
         if depth > 1000 {
             return Err(());
         }
@@ -1112,37 +1138,54 @@ impl<'a> HeadPass<'a> {
                     return Err(());
                 }
                 if style != ScalarStyle::Plain {
-                    return Ok(if want == Want::Skip {
-                        Got::Other
-                    } else {
-                        Got::Str(v.into_owned())
-                    });
+                    let json = self.json.then(|| serde_json::Value::String(v.to_string()));
+                    return Ok((
+                        if want == Want::Skip {
+                            Got::Other
+                        } else {
+                            Got::Str(v.into_owned())
+                        },
+                        json,
+                    ));
                 }
                 // Builder::node refuses these (libyaml's "mapping values are not allowed").
                 if v.contains(": ") {
                     return Err(());
                 }
+                let json = if self.json {
+                    crate::manifest::fast::plain(&v)
+                } else {
+                    None
+                };
                 if want == Want::Skip && !matches!(v.as_bytes().first(), Some(b'.' | b'+' | b'-')) {
                     // Only `.inf`/`.nan` forms fail (in the JSON step), and they start so.
-                    return Ok(Got::Other);
+                    return Ok((Got::Other, json));
                 }
-                Ok(match resolve::resolve_plain(&v) {
+                let got = match resolve::resolve_plain(&v) {
                     Resolved::Float(f) if !f.is_finite() => return Err(()),
                     _ if want == Want::Skip => Got::Other,
                     Resolved::Null => Got::Nil,
                     Resolved::Str | Resolved::Timestamp | Resolved::Merge => Got::Str(v.into_owned()),
                     _ => Got::Other,
-                })
+                };
+                Ok((got, json))
             }
             Event::SequenceStart(_, anchor, tag) => {
                 if anchor != 0 || tag.is_some() {
                     return Err(());
                 }
+                let mut items = self.json.then(Vec::new);
                 loop {
                     match self.event()? {
-                        Event::SequenceEnd => return Ok(Got::Other),
+                        Event::SequenceEnd => return Ok((Got::Other, items.map(serde_json::Value::Array))),
                         ev => {
-                            self.node(ev, depth + 1, Want::Skip)?;
+                            let (_, j) = self.node(ev, depth + 1, Want::Skip)?;
+                            if let Some(list) = &mut items {
+                                match j {
+                                    Some(j) if depth < 64 => list.push(j),
+                                    _ => items = None,
+                                }
+                            }
                         }
                     }
                 }
@@ -1153,6 +1196,7 @@ impl<'a> HeadPass<'a> {
                 }
                 let block = style == serde_saphyr::granit_parser::StructureStyle::Block;
                 let out = matches!(want, Want::Root | Want::Metadata | Want::Annotations).then(Map::new);
+                let mut jmap = (self.json && depth < 64).then(serde_json::Map::new);
                 loop {
                     let key = match self.event()? {
                         Event::MappingEnd => break,
@@ -1182,11 +1226,18 @@ impl<'a> HeadPass<'a> {
                                     return Err(());
                                 }
                             }
+                            // Keys serde-saphyr refuses or reads otherwise (`crate::manifest::fast`).
+                            if style == ScalarStyle::Plain && crate::manifest::fast::odd_key(&k) {
+                                jmap = None;
+                            }
                             k
                         }
                         // Collection or alias keys.
                         _ => return Err(()),
                     };
+                    if jmap.as_ref().is_some_and(|m| m.contains_key(&*key)) {
+                        jmap = None;
+                    }
                     let child = match (want, &*key) {
                         (Want::Root, "apiVersion" | "kind") => Want::Scalar,
                         (Want::Root, "metadata") => Want::Metadata,
@@ -1196,17 +1247,26 @@ impl<'a> HeadPass<'a> {
                         _ => Want::Skip,
                     };
                     let ev = self.event()?;
-                    let got = self.node(ev, depth + 1, child)?;
+                    let (got, j) = self.node(ev, depth + 1, child)?;
+                    if let Some(jm) = &mut jmap {
+                        match j {
+                            Some(j) => {
+                                jm.insert(key.to_string(), j);
+                            }
+                            None => jmap = None,
+                        }
+                    }
                     if let Some(m) = &out {
                         if child != Want::Skip {
                             m.insert(key.into_owned(), got.into_value());
                         }
                     }
                 }
-                Ok(match out {
+                let got = match out {
                     Some(m) => Got::Map(m),
                     None => Got::Other,
-                })
+                };
+                Ok((got, jmap.map(serde_json::Value::Object)))
             }
             _ => Err(()),
         }

@@ -65,6 +65,12 @@ pub fn head_from_str(text: &str) -> Result<Value, YamlError> {
     load::load_head(text)
 }
 
+/// [`head_from_str`], plus the whole document as `crate::manifest::parse_yaml` would read it when
+/// that comes out of the same pass (`None` otherwise: the caller parses it again).
+pub fn head_and_json_from_str(text: &str) -> (Result<Value, YamlError>, Option<serde_json::Value>) {
+    load::load_head_and_json(text, true)
+}
+
 /// Like [`from_str`] but with go-yaml v2's own scalar types, as sigs.k8s.io/yaml's
 /// `convertToJSONableObject` sees them before the JSON step: integers are Go `int`
 /// ([`Value::Int`], uint64-range integers stay float64), floats float64 including `.inf`/`.nan`.
