@@ -156,46 +156,10 @@ impl Renderer for ClusterRenderer {
         namespace: &str,
         _upgrade: bool,
     ) -> Result<RenderedChart, String> {
-        let value_options = values.value_options();
-        let merged = value_options.merge_values().map_err(|e| e.to_string())?;
-        let json = crate::yaml::to_json(
-            &merged,
-            crate::yaml::JsonOpts {
-                escape_html: false,
-                indent: false,
-            },
-        )?;
-        let job = crate::render::chart::TemplateJob {
-            chart_path: chart.to_path_buf(),
-            values: value_options,
-            render: self.ctx.options(release, namespace),
-            skip_schema_validation: false,
-            include_crds: false,
-        };
-        let (rendered, _crds) = crate::render::chart::render_chart(&job).map_err(|e| e.message)?;
-        let doc = |m: &crate::render::Manifest, with_source: bool| Document {
-            source: m.source.clone(),
-            text: if with_source {
-                format!("# Source: {}\n{}\n", m.source, m.content.trim_end())
-            } else {
-                format!("{}\n", m.content.trim_end())
-            },
-        };
-        *self.hooks.borrow_mut() = rendered.hooks.iter().map(|m| doc(m, true)).collect();
-        let loaded = crate::chart::load(chart).map_err(|e| e.to_string())?;
-        let md = &loaded.metadata;
-        let chart_ref = ChartRef {
-            name: md.name.clone(),
-            version: md.version.clone(),
-            app_version: (!md.app_version.is_empty()).then(|| md.app_version.clone()),
-        };
-        Ok(RenderedChart {
-            chart: chart_ref,
-            documents: rendered.manifests.iter().map(|m| doc(m, false)).collect(),
-            values_digest: Some(format!("sha256:{}", crate::plan::saved::sha256_hex(json.as_bytes()))),
-            user_values: serde_json::from_str(&json).ok(),
-            parsed: Vec::new(),
-        })
+        let (rendered, hooks) =
+            crate::plan::source::render_native(chart, values, self.ctx.options(release, namespace))?;
+        *self.hooks.borrow_mut() = hooks;
+        Ok(rendered)
     }
 }
 

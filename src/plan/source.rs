@@ -149,57 +149,80 @@ impl Renderer for Native {
         namespace: &str,
         upgrade: bool,
     ) -> Result<RenderedChart, String> {
-        let value_options = values.value_options();
-        let merged = value_options.merge_values().map_err(|e| e.to_string())?;
-        let json = crate::yaml::to_json(
-            &merged,
-            crate::yaml::JsonOpts {
-                escape_html: false,
-                indent: false,
-            },
-        )?;
-        let job = crate::render::chart::TemplateJob {
-            chart_path: chart.to_path_buf(),
-            values: value_options,
-            render: crate::render::RenderOptions {
-                release_name: release.to_string(),
-                namespace: namespace.to_string(),
-                is_upgrade: upgrade,
-                revision: if upgrade { 2 } else { 1 },
-                keep_parsed: true,
-                ..Default::default()
-            },
-            skip_schema_validation: false,
-            include_crds: false,
+        let opts = crate::render::RenderOptions {
+            release_name: release.to_string(),
+            namespace: namespace.to_string(),
+            is_upgrade: upgrade,
+            revision: if upgrade { 2 } else { 1 },
+            ..Default::default()
         };
-        let (mut rendered, _crds) = crate::render::chart::render_chart(&job).map_err(|e| e.message)?;
-        let parsed = rendered
-            .manifests
-            .iter()
-            .map(|m| rendered.parsed.remove(&m.content))
-            .collect();
-        let documents = rendered
-            .manifests
-            .iter()
-            .map(|m| Document {
-                source: m.source.clone(),
-                text: format!("{}\n", m.content.trim_end()),
-            })
-            .collect();
-        let loaded = crate::chart::load(chart).map_err(|e| e.to_string())?;
-        let md = &loaded.metadata;
-        Ok(RenderedChart {
-            chart: ChartRef {
-                name: md.name.clone(),
-                version: md.version.clone(),
-                app_version: (!md.app_version.is_empty()).then(|| md.app_version.clone()),
-            },
-            documents,
-            values_digest: Some(format!("sha256:{}", sha256_hex(json.as_bytes()))),
-            user_values: serde_json::from_str(&json).ok(),
-            parsed,
-        })
+        Ok(render_native(chart, values, opts)?.0)
     }
+}
+
+/// Render with chartup's renderer and these options (a cluster's context comes in through them):
+/// the release's documents, each parsed once for the planner, and the hook documents with their
+/// `# Source:` headers, as a release record keeps them.
+pub fn render_native(
+    chart: &Path,
+    values: &ValuesInput,
+    opts: crate::render::RenderOptions,
+) -> Result<(RenderedChart, Vec<Document>), String> {
+    let value_options = values.value_options();
+    let merged = value_options.merge_values().map_err(|e| e.to_string())?;
+    let json = crate::yaml::to_json(
+        &merged,
+        crate::yaml::JsonOpts {
+            escape_html: false,
+            indent: false,
+        },
+    )?;
+    let job = crate::render::chart::TemplateJob {
+        chart_path: chart.to_path_buf(),
+        values: value_options,
+        render: crate::render::RenderOptions {
+            keep_parsed: true,
+            ..opts
+        },
+        skip_schema_validation: false,
+        include_crds: false,
+    };
+    let (mut rendered, _crds) = crate::render::chart::render_chart(&job).map_err(|e| e.message)?;
+    let parsed = rendered
+        .manifests
+        .iter()
+        .map(|m| rendered.parsed.remove(&m.content))
+        .collect();
+    let documents = rendered
+        .manifests
+        .iter()
+        .map(|m| Document {
+            source: m.source.clone(),
+            text: format!("{}\n", m.content.trim_end()),
+        })
+        .collect();
+    let hooks = rendered
+        .hooks
+        .iter()
+        .map(|m| Document {
+            source: m.source.clone(),
+            text: format!("# Source: {}\n{}\n", m.source, m.content.trim_end()),
+        })
+        .collect();
+    let loaded = crate::chart::load(chart).map_err(|e| e.to_string())?;
+    let md = &loaded.metadata;
+    let rendered_chart = RenderedChart {
+        chart: ChartRef {
+            name: md.name.clone(),
+            version: md.version.clone(),
+            app_version: (!md.app_version.is_empty()).then(|| md.app_version.clone()),
+        },
+        documents,
+        values_digest: Some(format!("sha256:{}", sha256_hex(json.as_bytes()))),
+        user_values: serde_json::from_str(&json).ok(),
+        parsed,
+    };
+    Ok((rendered_chart, hooks))
 }
 
 /// The real helm binary (the oracle for tests and benchmarks).
