@@ -173,6 +173,9 @@ async fn main() -> anyhow::Result<()> {
         pods: pods::PodStates::default(),
     });
 
+    node::forget_extra(&ctx, &ctx.opts.node_names())
+        .await
+        .context("removing nodes of an earlier run")?;
     for name in ctx.opts.node_names() {
         node::register(&ctx, &name)
             .await

@@ -56,6 +56,27 @@ fn status(name: &str) -> serde_json::Value {
 const NOT_READY_TAINT: &str = "node.kubernetes.io/not-ready";
 
 /// Create the Node `name` (if absent), mark it Ready and lift the not-ready taint.
+/// Remove nodes an earlier run with more nodes registered (`NAME-N` beyond this run's count):
+/// nobody simulates them now, so their DaemonSet pods could never become ready.
+pub async fn forget_extra(ctx: &Ctx, keep: &[String]) -> Result<(), SimError> {
+    let nodes: Api<Node> = Api::all(ctx.client.clone());
+    let prefix = format!("{}-", ctx.opts.node_name);
+    for n in nodes.list(&Default::default()).await?.items {
+        let name = n.metadata.name.unwrap_or_default();
+        let ours = name
+            .strip_prefix(&prefix)
+            .is_some_and(|i| !i.is_empty() && i.chars().all(|c| c.is_ascii_digit()));
+        if ours && !keep.contains(&name) {
+            match nodes.delete(&name, &Default::default()).await {
+                Ok(_) => tracing::info!(node = %name, "removed a node an earlier run registered"),
+                Err(e) if crate::is_not_found(&e) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    Ok(())
+}
+
 pub async fn register(ctx: &Ctx, name: &str) -> Result<(), SimError> {
     let nodes: Api<Node> = Api::all(ctx.client.clone());
     let node: Node = serde_json::from_value(json!({
