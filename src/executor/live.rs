@@ -21,11 +21,11 @@ use std::sync::Arc;
 
 use serde_json::Value as Json;
 
-use super::run::ApplyError;
+use super::run::{obj_ref, ApplyError};
 use crate::cluster::store::SecretStore;
-use crate::cluster::{Cluster, ObjRef};
+use crate::cluster::Cluster;
 use crate::manifest::Document;
-use crate::manifest::{self, ManifestSet, Object};
+use crate::manifest::{self, ManifestSet};
 use crate::plan::source::{RenderedChart, Renderer, ValuesInput};
 use crate::plan::{ChartRef, ReleaseSide};
 
@@ -160,15 +160,6 @@ impl Renderer for ClusterRenderer {
             crate::plan::source::render_native(chart, values, self.ctx.options(release, namespace))?;
         *self.hooks.borrow_mut() = hooks;
         Ok(rendered)
-    }
-}
-
-fn obj_ref(o: &Object) -> ObjRef {
-    ObjRef {
-        api_version: o.api_version.clone(),
-        kind: o.key.kind.clone(),
-        namespace: o.key.namespace.clone(),
-        name: o.key.name.clone(),
     }
 }
 

@@ -34,31 +34,11 @@ use kube::api::{Api, DynamicObject, PostParams};
 use kube::discovery::Scope;
 use serde_json::Value as Json;
 
-use super::run::{owned, ApplyError, ApplyOptions, Progress, Reporter};
+use super::run::{hook_events, obj_ref, owned, ApplyError, ApplyOptions, Progress, Reporter};
 use crate::cluster::{ApplyMode, Cascade, Cluster, ClusterError, ObjRef, FIELD_MANAGER};
 use crate::diff::{Action, ObjectChange};
 use crate::manifest::{ManifestSet, Object};
 use crate::plan::saved::SavedPlan;
-
-fn obj_ref(o: &Object) -> ObjRef {
-    ObjRef {
-        api_version: o.api_version.clone(),
-        kind: o.key.kind.clone(),
-        namespace: o.key.namespace.clone(),
-        name: o.key.name.clone(),
-    }
-}
-
-fn hook_events(o: &Object) -> Vec<String> {
-    o.annotation("helm.sh/hook")
-        .map(|h| {
-            h.split(',')
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-                .collect()
-        })
-        .unwrap_or_default()
-}
 
 /// Helm's default delete policy is `before-hook-creation`.
 fn deleted_before_creation(o: &Object) -> bool {

@@ -168,7 +168,7 @@ fn ms(t: Instant) -> u128 {
     t.elapsed().as_millis()
 }
 
-fn obj_ref(o: &Object) -> ObjRef {
+pub(super) fn obj_ref(o: &Object) -> ObjRef {
     ObjRef {
         api_version: o.api_version.clone(),
         kind: o.key.kind.clone(),
@@ -217,7 +217,7 @@ pub fn manifest_text(docs: &[Document]) -> String {
     out
 }
 
-fn hook_events(o: &Object) -> Vec<String> {
+pub(super) fn hook_events(o: &Object) -> Vec<String> {
     o.annotation("helm.sh/hook")
         .map(|h| {
             h.split(',')
