@@ -183,6 +183,18 @@ fn n(v: &Json, p: &str) -> i64 {
 /// OnDelete are driven pod by pod by the executor and judged per pod instead.
 /// For a StatefulSet whose status says it is rolled out: `Some(why not)` unless exactly
 /// `spec.replicas` of its pods exist, each on `status.updateRevision` and Ready.
+/// Whether every container of the pod runs the image the workload's template names for it (a
+/// pod's revision label can claim the new revision while it was created from the old template).
+fn runs_template_images(workload: &Json, pod: &Json) -> bool {
+    let containers = |v: &Json, p: &str| v.pointer(p).and_then(Json::as_array).cloned().unwrap_or_default();
+    let have = containers(pod, "/spec/containers");
+    containers(workload, "/spec/template/spec/containers").iter().all(|w| {
+        have.iter()
+            .find(|h| h["name"] == w["name"])
+            .is_some_and(|h| h["image"] == w["image"])
+    })
+}
+
 pub fn set_pods_behind(set: &Json, pods: &[Json]) -> Option<String> {
     let update = s(set, "/status/updateRevision");
     let desired = set.pointer("/spec/replicas").and_then(Json::as_i64).unwrap_or(1);
@@ -214,7 +226,8 @@ pub fn set_pods_behind(set: &Json, pods: &[Json]) -> Option<String> {
             let revision = p
                 .pointer("/metadata/labels/controller-revision-hash")
                 .and_then(Json::as_str);
-            (ordinal(p) >= partition && revision != Some(update)) || pod_health(p) != PodHealth::Ready
+            let stale = revision != Some(update) || !runs_template_images(set, p);
+            (ordinal(p) >= partition && stale) || pod_health(p) != PodHealth::Ready
         })
         .map(|p| p.pointer("/metadata/name").and_then(Json::as_str).unwrap_or(""))
         .collect();
@@ -309,6 +322,14 @@ mod tests {
             set_pods_behind(&set, &[pod("db-0", "db-new"), pod("db-1", "db-new")]),
             None
         );
+        let templated = json!({"metadata": {"uid": "u1"}, "spec": {"replicas": 1,
+            "template": {"spec": {"containers": [{"name": "db", "image": "postgres:16"}]}}},
+            "status": {"updateRevision": "db-new"}});
+        let mut old_image = pod("db-0", "db-new");
+        old_image["spec"] = json!({"containers": [{"name": "db", "image": "postgres:15"}]});
+        assert!(set_pods_behind(&templated, &[old_image.clone()]).is_some(), "old image");
+        old_image["spec"]["containers"][0]["image"] = json!("postgres:16");
+        assert_eq!(set_pods_behind(&templated, &[old_image]), None);
         let behind = set_pods_behind(&set, &[pod("db-0", "db-old"), pod("db-1", "db-new")]).unwrap();
         assert!(behind.contains("not yet: db-0"), "{behind}");
         assert!(
