@@ -9,6 +9,7 @@
 //! emitting are our own code following go-yaml's `resolve.go`, `decode.go` and `emitterc.go`.
 
 mod emit;
+mod fastscan;
 pub mod gofloat;
 pub mod json;
 mod load;
