@@ -13,6 +13,7 @@
 //! connected, else from `--storage-class NAME=Retain|Delete`; an unknown class is assumed
 //! `Delete` — the Kubernetes default for dynamically provisioned volumes — and the plan says so.
 
+use crate::manifest::JsonAt as _;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 
@@ -289,8 +290,8 @@ const MAX_ORDINALS: f64 = 10_000.0;
 fn pod_spec(o: &Object) -> Option<&Json> {
     match o.key.kind.as_str() {
         "Pod" => o.value.get("spec"),
-        "CronJob" => o.value.pointer("/spec/jobTemplate/spec/template/spec"),
-        _ => o.value.pointer("/spec/template/spec"),
+        "CronJob" => o.value.at("/spec/jobTemplate/spec/template/spec"),
+        _ => o.value.at("/spec/template/spec"),
     }
 }
 
@@ -324,11 +325,11 @@ fn uses(set: &ManifestSet) -> Vec<Use<'_>> {
             let Some(name) = v.get("name").and_then(Json::as_str) else {
                 continue;
             };
-            let src = if let Some(c) = v.pointer("/persistentVolumeClaim/claimName").and_then(Json::as_str) {
+            let src = if let Some(c) = v.at("/persistentVolumeClaim/claimName").and_then(Json::as_str) {
                 Src::Claim { name: c.to_string() }
             } else if v.get("emptyDir").is_some() {
                 Src::EmptyDir
-            } else if let Some(p) = v.pointer("/hostPath/path").and_then(Json::as_str) {
+            } else if let Some(p) = v.at("/hostPath/path").and_then(Json::as_str) {
                 Src::HostPath { path: p.to_string() }
             } else {
                 continue; // configMap, secret, projected, downwardAPI…: configuration, not data
@@ -345,28 +346,28 @@ fn uses(set: &ManifestSet) -> Vec<Use<'_>> {
         if o.key.kind == "StatefulSet" {
             let replicas = o
                 .value
-                .pointer("/spec/replicas")
+                .at("/spec/replicas")
                 .and_then(Json::as_f64)
                 .map(|r| r.clamp(0.0, MAX_ORDINALS) as u64)
                 .unwrap_or(1);
             let policy = |w: &str| {
                 o.value
-                    .pointer(&format!("/spec/persistentVolumeClaimRetentionPolicy/{w}"))
+                    .at(&format!("/spec/persistentVolumeClaimRetentionPolicy/{w}"))
                     .and_then(Json::as_str)
                     == Some("Delete")
             };
             for t in o
                 .value
-                .pointer("/spec/volumeClaimTemplates")
+                .at("/spec/volumeClaimTemplates")
                 .and_then(Json::as_array)
                 .into_iter()
                 .flatten()
             {
-                let Some(vct) = t.pointer("/metadata/name").and_then(Json::as_str) else {
+                let Some(vct) = t.at("/metadata/name").and_then(Json::as_str) else {
                     continue;
                 };
                 let class = t
-                    .pointer("/spec/storageClassName")
+                    .at("/spec/storageClassName")
                     .and_then(Json::as_str)
                     .map(str::to_string);
                 out.push(Use {
@@ -416,7 +417,7 @@ fn side(u: &Use, set: &ManifestSet) -> VolumeSide {
         Src::Claim { name } => {
             let pvc = set.get(&pvc_key(ns, name));
             let class = pvc
-                .and_then(|p| p.value.pointer("/spec/storageClassName"))
+                .and_then(|p| p.value.at("/spec/storageClassName"))
                 .and_then(Json::as_str)
                 .map(str::to_string);
             let mode = if pvc.is_some() {
@@ -1019,25 +1020,21 @@ impl Ctx<'_> {
                 let t = b
                     .workload
                     .value
-                    .pointer("/spec/volumeClaimTemplates")
+                    .at("/spec/volumeClaimTemplates")
                     .and_then(Json::as_array)
                     .and_then(|ts| {
                         ts.iter()
-                            .find(|t| t.pointer("/metadata/name").and_then(Json::as_str) == Some(vct))
+                            .find(|t| t.at("/metadata/name").and_then(Json::as_str) == Some(vct))
                     });
                 // As the StatefulSet controller labels its claims: template labels + selector.
-                let mut labels = strings(t.and_then(|t| t.pointer("/metadata/labels")));
-                labels.extend(strings(b.workload.value.pointer("/spec/selector/matchLabels")));
-                (
-                    labels,
-                    strings(t.and_then(|t| t.pointer("/metadata/annotations"))),
-                    false,
-                )
+                let mut labels = strings(t.and_then(|t| t.at("/metadata/labels")));
+                labels.extend(strings(b.workload.value.at("/spec/selector/matchLabels")));
+                (labels, strings(t.and_then(|t| t.at("/metadata/annotations"))), false)
             }
             _ => match self.new.get(&pvc_key(&ns, to)) {
                 Some(p) => (
-                    strings(p.value.pointer("/metadata/labels")),
-                    strings(p.value.pointer("/metadata/annotations")),
+                    strings(p.value.at("/metadata/labels")),
+                    strings(p.value.at("/metadata/annotations")),
                     true,
                 ),
                 None => (BTreeMap::new(), BTreeMap::new(), false),
@@ -1078,7 +1075,7 @@ impl Ctx<'_> {
     ) -> Option<VolumeFate> {
         let recreated = self.recreated.contains(&pvc.key);
         let ns = &pvc.key.namespace;
-        let class = pvc.value.pointer("/spec/storageClassName").and_then(Json::as_str);
+        let class = pvc.value.at("/spec/storageClassName").and_then(Json::as_str);
         let (policy, known, assumptions) = self.policy(class);
         let (component, volume, before, after) = match ctx {
             Some((c, v, b, a)) => (c.clone(), v.clone(), b, a),

@@ -17,6 +17,7 @@
 
 mod emit;
 
+use crate::manifest::JsonAt as _;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use base64::Engine as _;
@@ -134,14 +135,13 @@ pub fn diff(old: &ManifestSet, new: &ManifestSet, opts: &DiffOptions) -> Vec<Obj
         }
     }
 
-    let mut out = Vec::with_capacity(new.len() + removed.len());
-    for n in &new.objects {
+    let one = |n: &Object| -> ObjectChange {
         if let Some(o) = old.get(&n.key) {
-            out.push(compare(o, n, opts));
+            compare(o, n, opts)
         } else if let Some(o) = pair_of_new.get(&n.key) {
             let (a, b) = canonical_pair(Some(o), Some(n), opts);
             let (diff, plus, minus) = unified(&a, &b, &o.key.to_string(), &n.key.to_string(), opts.context);
-            out.push(ObjectChange {
+            ObjectChange {
                 action: Action::KindChange,
                 key: n.key.clone(),
                 old_key: Some(o.key.clone()),
@@ -159,11 +159,11 @@ pub fn diff(old: &ManifestSet, new: &ManifestSet, opts: &DiffOptions) -> Vec<Obj
                 diff,
                 lines_added: plus,
                 lines_removed: minus,
-            });
+            }
         } else {
             let (a, b) = canonical_pair(None, Some(n), opts);
             let (diff, plus, minus) = unified(&a, &b, "/dev/null", &n.key.to_string(), opts.context);
-            out.push(ObjectChange {
+            ObjectChange {
                 action: Action::Add,
                 key: n.key.clone(),
                 old_key: None,
@@ -173,8 +173,25 @@ pub fn diff(old: &ManifestSet, new: &ManifestSet, opts: &DiffOptions) -> Vec<Obj
                 diff,
                 lines_added: plus,
                 lines_removed: minus,
-            });
+            }
         }
+    };
+    // Objects are compared independently: on large releases the two halves go to two threads
+    // (canonical YAML and unified diffs of 1,000 objects are most of the planner's own work).
+    let mut out = Vec::with_capacity(new.len() + removed.len());
+    if new.objects.len() >= 64 {
+        let (a, b) = new.objects.split_at(new.objects.len() / 2);
+        let second = std::thread::scope(|s| {
+            let t = s.spawn(|| b.iter().map(one).collect::<Vec<_>>());
+            out.extend(a.iter().map(one));
+            t.join()
+        });
+        match second {
+            Ok(v) => out.extend(v),
+            Err(p) => std::panic::resume_unwind(p),
+        }
+    } else {
+        out.extend(new.objects.iter().map(one));
     }
     for o in removed.iter().filter(|o| !paired_old.contains(&o.key)) {
         let (a, b) = canonical_pair(Some(o), None, opts);
@@ -219,8 +236,8 @@ fn compare(o: &Object, n: &Object, opts: &DiffOptions) -> ObjectChange {
         notes.push("only masked Secret values or formatting differ".into());
     }
     if n.key.kind == "StatefulSet"
-        && n.value.pointer("/spec/updateStrategy/type").and_then(Json::as_str) == Some("OnDelete")
-        && o.value.pointer("/spec/template") != n.value.pointer("/spec/template")
+        && n.value.at("/spec/updateStrategy/type").and_then(Json::as_str) == Some("OnDelete")
+        && o.value.at("/spec/template") != n.value.at("/spec/template")
     {
         notes.push(
             "updateStrategy OnDelete: the new pod template takes effect only when pods are deleted; apply replaces \
@@ -256,7 +273,7 @@ pub fn is_pod_controller(kind: &str) -> bool {
 /// `app.kubernetes.io/component` or `component`), from the object's labels or its pod template's.
 /// None when there is no component label: then only the name can pair two objects.
 pub fn component_identity(o: &Object) -> Option<(String, String)> {
-    let labels = |ptr: &str| o.value.pointer(ptr).and_then(Json::as_object).cloned();
+    let labels = |ptr: &str| o.value.at(ptr).and_then(Json::as_object);
     for ptr in ["/metadata/labels", "/spec/template/metadata/labels"] {
         let Some(l) = labels(ptr) else { continue };
         let get = |k: &str| l.get(k).and_then(Json::as_str).map(str::to_string);
@@ -331,7 +348,7 @@ pub fn immutable_changes(kind: &str, group: &str, old: &Json, new: &Json) -> (Ve
             }
         }
         ("", "PersistentVolumeClaim") => {
-            let storage = |s: &Json| s.pointer("/resources/requests/storage").cloned();
+            let storage = |s: &Json| s.at("/resources/requests/storage").cloned();
             let (a, b) = (storage(&os), storage(&ns));
             if a != b {
                 let (qa, qb) = (a.as_ref().and_then(quantity_bytes), b.as_ref().and_then(quantity_bytes));
@@ -423,7 +440,7 @@ fn describe_change(field: &str, a: Option<&Json>, b: Option<&Json>) -> String {
                 v.as_array()
                     .into_iter()
                     .flatten()
-                    .filter_map(|t| t.pointer("/metadata/name").and_then(Json::as_str).map(str::to_string))
+                    .filter_map(|t| t.at("/metadata/name").and_then(Json::as_str).map(str::to_string))
                     .collect()
             };
             let (na, nb) = (names(x), names(y));

@@ -10,6 +10,7 @@
 //! Verdicts combine: the analysis judges the manifests, the matrix states what the maintainers
 //! know; where they disagree both are shown and the worse wins.
 
+use crate::manifest::JsonAt as _;
 use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
@@ -438,8 +439,7 @@ fn config_changes(old: Option<&Json>, new: Option<&Json>) -> Vec<String> {
 
 /// Workloads added or removed, and replica counts changing.
 fn topology_changes(changes: &[ObjectChange], old: &ManifestSet, new: &ManifestSet) -> Vec<String> {
-    let replicas =
-        |o: Option<&manifest::Object>| o.and_then(|o| o.value.pointer("/spec/replicas")).and_then(Json::as_f64);
+    let replicas = |o: Option<&manifest::Object>| o.and_then(|o| o.value.at("/spec/replicas")).and_then(Json::as_f64);
     let mut out = Vec::new();
     for c in changes.iter().filter(|c| diff::is_pod_controller(&c.key.kind)) {
         match c.action {
