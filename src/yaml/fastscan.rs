@@ -509,24 +509,25 @@ fn key(rest: &str) -> Option<(Event<'_>, usize)> {
         }
         c if starts_plain_badly(*c) => return None,
         _ => {
-            // The first `:` followed by a space or the end of the line.
-            let mut i = 0;
-            let colon = loop {
-                let j = i + memchr(b':', &b[i..])?;
-                if j + 1 == b.len() || b[j + 1] == b' ' {
-                    break j;
+            // One pass: the first `:` followed by a space or the end of the line ends the key;
+            // a comment (` #`) or a flow indicator before it leaves the line to granit.
+            let mut colon = None;
+            for (j, &c) in b.iter().enumerate() {
+                match c {
+                    b':' if j + 1 == b.len() || b[j + 1] == b' ' => {
+                        colon = Some(j);
+                        break;
+                    }
+                    b'#' if b[j - 1] == b' ' => return None,
+                    b',' | b'[' | b']' | b'{' | b'}' => return None,
+                    _ => {}
                 }
-                i = j + 1;
-            };
-            let k = &rest[..colon];
-            if k.is_empty()
-                || k.ends_with(' ')
-                || k.contains(" #")
-                || k.bytes().any(|c| matches!(c, b',' | b'[' | b']' | b'{' | b'}'))
-            {
+            }
+            let colon = colon?;
+            if colon == 0 || b[colon - 1] == b' ' {
                 return None;
             }
-            (plain(k), colon)
+            (plain(&rest[..colon]), colon)
         }
     };
     if end > MAX_KEY || b.get(end) != Some(&b':') || !(end + 1 == b.len() || b[end + 1] == b' ') {
@@ -570,13 +571,21 @@ fn plain_scalar(rest: &str) -> Option<&str> {
             return None;
         }
     }
-    let mut v = rest;
-    if let Some(i) = rest.find(" #") {
-        v = &rest[..i];
+    // One pass: a ` #` starts a comment; a `: ` inside (or a `:` at the end) would make a key,
+    // an error here: granit decides.
+    let mut end = b.len();
+    for (j, &c) in b.iter().enumerate() {
+        match c {
+            b'#' if j > 0 && b[j - 1] == b' ' => {
+                end = j;
+                break;
+            }
+            b':' if j + 1 == b.len() || b[j + 1] == b' ' => return None,
+            _ => {}
+        }
     }
-    let v = v.trim_end_matches(' ');
-    // `: ` inside, or a trailing `:`, would make a key (an error here): granit decides.
-    if v.contains(": ") || v.ends_with(':') {
+    let v = rest[..end].trim_end_matches(' ');
+    if v.ends_with(':') {
         return None;
     }
     Some(v)
@@ -669,7 +678,7 @@ fn double_quoted(rest: &str) -> Option<(Cow<'_, str>, usize)> {
 }
 
 fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
-    hay.iter().position(|&c| c == needle)
+    memchr::memchr(needle, hay)
 }
 
 #[cfg(test)]

@@ -1085,6 +1085,9 @@ type HeadResult<T> = Result<T, ()>;
 
 /// Where the head pass takes its events from: granit's parser, or a list `fastscan` made.
 trait Events<'a> {
+    /// Plain scalars never hold `: ` (`fastscan` declines such documents), so the pass need not
+    /// look for it.
+    const VETTED: bool = false;
     fn next(&mut self) -> Result<Option<(Event<'a>, usize)>, YamlError>;
 }
 
@@ -1098,6 +1101,7 @@ impl<'a> Events<'a> for Builder<'a> {
 struct Replay<'a>(std::vec::IntoIter<Event<'a>>);
 
 impl<'a> Events<'a> for Replay<'a> {
+    const VETTED: bool = true;
     fn next(&mut self) -> Result<Option<(Event<'a>, usize)>, YamlError> {
         Ok(self.0.next().map(|e| (e, 0)))
     }
@@ -1183,7 +1187,7 @@ impl<'a, E: Events<'a>> HeadPass<'a, E> {
                     ));
                 }
                 // Builder::node refuses these (libyaml's "mapping values are not allowed").
-                if v.contains(": ") {
+                if !E::VETTED && v.contains(": ") {
                     return Err(());
                 }
                 let json = if self.json {
@@ -1239,7 +1243,7 @@ impl<'a, E: Events<'a>> HeadPass<'a, E> {
                                 return Err(());
                             }
                             if style == ScalarStyle::Plain {
-                                if (block && k.is_empty()) || k.contains(": ") {
+                                if (block && k.is_empty()) || (!E::VETTED && k.contains(": ")) {
                                     return Err(());
                                 }
                                 // In a collected map the key must read as itself (`n:` is the
@@ -1269,9 +1273,6 @@ impl<'a, E: Events<'a>> HeadPass<'a, E> {
                         // Collection or alias keys.
                         _ => return Err(()),
                     };
-                    if jmap.as_ref().is_some_and(|m| m.contains_key(&*key)) {
-                        jmap = None;
-                    }
                     let child = match (want, &*key) {
                         (Want::Root, "apiVersion" | "kind") => Want::Scalar,
                         (Want::Root, "metadata") => Want::Metadata,
@@ -1285,7 +1286,10 @@ impl<'a, E: Events<'a>> HeadPass<'a, E> {
                     if let Some(jm) = &mut jmap {
                         match j {
                             Some(j) => {
-                                jm.insert(key.to_string(), j);
+                                // A duplicate key: serde-saphyr decides what it means.
+                                if jm.insert(key.to_string(), j).is_some() {
+                                    jmap = None;
+                                }
                             }
                             None => jmap = None,
                         }
