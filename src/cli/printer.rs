@@ -8,21 +8,30 @@ pub struct Printer {
     err: Box<dyn Write>,
     /// False when standard output would strip colour anyway (so long texts need not carry it).
     color: bool,
+    /// Standard output itself, when colour is stripped.
+    raw: Option<io::Stdout>,
 }
 
 impl Printer {
     /// Standard output and error, colour stripped when not wanted.
     pub fn stdout() -> Printer {
+        let color = anstream::AutoStream::choice(&io::stdout()) != anstream::ColorChoice::Never;
         Printer {
             out: Box::new(anstream::stdout()),
             err: Box::new(anstream::stderr()),
-            color: anstream::AutoStream::choice(&io::stdout()) != anstream::ColorChoice::Never,
+            color,
+            raw: (!color).then(io::stdout),
         }
     }
 
     /// Capture into buffers (tests).
     pub fn buffers(out: Box<dyn Write>, err: Box<dyn Write>) -> Printer {
-        Printer { out, err, color: true }
+        Printer {
+            out,
+            err,
+            color: true,
+            raw: None,
+        }
     }
 
     /// Whether colour written to [`Printer::out`] reaches the reader (stripping the escapes of a
@@ -33,6 +42,15 @@ impl Printer {
 
     /// Write program output (stdout).
     pub fn out(&mut self, text: &str) -> io::Result<()> {
+        // Without colour and without escapes there is nothing to strip: skip anstream's
+        // byte-by-byte scan (≈ 3 % of a 1,000-object plan).
+        if let Some(raw) = &mut self.raw {
+            if memchr::memchr(0x1b, text.as_bytes()).is_none() {
+                self.out.flush()?;
+                raw.write_all(text.as_bytes())?;
+                return raw.flush();
+            }
+        }
         self.out.write_all(text.as_bytes())?;
         self.out.flush()
     }

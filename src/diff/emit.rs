@@ -126,16 +126,39 @@ fn key(out: &mut String, k: &str) -> Option<()> {
         out.push_str(k);
         return Some(());
     }
-    // serde-saphyr's own rendering of this key: `KEY: null`.
-    let mut m = serde_json::Map::new();
-    m.insert(k.to_string(), Json::Null);
-    let text = saphyr(&Json::Object(m))?;
-    let k = text.strip_suffix(": null\n")?;
-    if k.contains('\n') {
-        return None;
-    }
-    out.push_str(k);
+    let key = Json::String(k.to_string());
+    out.push_str(&remembered(Pos::Key, &key, || {
+        // serde-saphyr's own rendering of this key: `KEY: null`.
+        let mut m = serde_json::Map::new();
+        m.insert(k.to_string(), Json::Null);
+        let text = saphyr(&Json::Object(m))?;
+        let k = text.strip_suffix(": null\n")?;
+        (!k.contains('\n')).then(|| k.to_string())
+    })?);
     Some(())
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum Pos {
+    Key,
+    Value,
+}
+
+thread_local! {
+    /// serde-saphyr's renderings of the scalars it was asked for, by position: a release repeats
+    /// the same odd scalars (image references, versions, quoted numbers) in every object, and
+    /// each serde-saphyr call costs a few thousand instructions.
+    static SEEN: std::cell::RefCell<std::collections::HashMap<(Pos, Json), Option<String>>> =
+        Default::default();
+}
+
+fn remembered(pos: Pos, v: &Json, print: impl FnOnce() -> Option<String>) -> Option<String> {
+    if let Some(hit) = SEEN.with(|m| m.borrow().get(&(pos, v.clone())).cloned()) {
+        return hit;
+    }
+    let text = print();
+    SEEN.with(|m| m.borrow_mut().insert((pos, v.clone()), text.clone()));
+    text
 }
 
 fn scalar(out: &mut String, v: &Json) -> Option<()> {
@@ -145,17 +168,14 @@ fn scalar(out: &mut String, v: &Json) -> Option<()> {
         Json::Bool(false) => out.push_str("false"),
         Json::Number(n) if n.is_i64() || n.is_u64() => out.push_str(&n.to_string()),
         Json::String(s) if plain_safe(s) || plain_safe_value(s) => out.push_str(s),
-        _ => {
+        _ => out.push_str(&remembered(Pos::Value, v, || {
             // serde-saphyr's own rendering of this value: `k: VALUE`.
             let mut m = serde_json::Map::new();
             m.insert("k".to_string(), v.clone());
             let text = saphyr(&Json::Object(m))?;
             let s = text.strip_prefix("k: ")?.strip_suffix('\n')?;
-            if s.contains('\n') {
-                return None;
-            }
-            out.push_str(s);
-        }
+            (!s.contains('\n')).then(|| s.to_string())
+        })?),
     }
     Some(())
 }

@@ -605,13 +605,17 @@ pub fn unified(a: &str, b: &str, name_a: &str, name_b: &str, context: usize) -> 
         return (String::new(), 0, 0);
     }
     let d = similar::TextDiff::from_lines(a, b);
+    // Counted from the ops' ranges (walking every change of every op cost as much as the diff).
     let (mut plus, mut minus) = (0, 0);
     for op in d.ops() {
-        for change in d.iter_changes(op) {
-            match change.tag() {
-                similar::ChangeTag::Insert => plus += 1,
-                similar::ChangeTag::Delete => minus += 1,
-                similar::ChangeTag::Equal => {}
+        let (tag, old, new) = op.as_tag_tuple();
+        match tag {
+            similar::DiffTag::Equal => {}
+            similar::DiffTag::Delete => minus += old.len(),
+            similar::DiffTag::Insert => plus += new.len(),
+            similar::DiffTag::Replace => {
+                minus += old.len();
+                plus += new.len();
             }
         }
     }
