@@ -1021,6 +1021,7 @@ pub fn load_head_and_json(text: &str, json: bool) -> (Result<Value, YamlError>, 
         let mut h = HeadPass {
             b: Replay(events.into_iter()),
             _text: std::marker::PhantomData,
+            pairs: Vec::new(),
             json,
         };
         if let Ok((v, j)) = h.document() {
@@ -1039,6 +1040,7 @@ pub fn load_head_and_json(text: &str, json: bool) -> (Result<Value, YamlError>, 
                 text,
             },
             _text: std::marker::PhantomData,
+            pairs: Vec::new(),
             json,
         };
         if let Ok((v, j)) = h.document() {
@@ -1109,6 +1111,8 @@ impl<'a> Events<'a> for Replay<'a> {
 
 struct HeadPass<'a, E: Events<'a>> {
     b: E,
+    /// JSON pairs of the mappings being read (see the mapping case of [`HeadPass::node`]).
+    pairs: Vec<(String, serde_json::Value)>,
     _text: std::marker::PhantomData<&'a str>,
     /// Also build the JSON reading (see [`load_head_and_json`]).
     json: bool,
@@ -1234,7 +1238,11 @@ impl<'a, E: Events<'a>> HeadPass<'a, E> {
                 }
                 let block = style == serde_saphyr::granit_parser::StructureStyle::Block;
                 let out = matches!(want, Want::Root | Want::Metadata | Want::Annotations).then(Map::new);
-                let mut jmap = (self.json && depth < 64).then(serde_json::Map::new);
+                // The JSON pairs wait on a stack shared by the whole document and become a map of
+                // exactly their size at the end (growing each map entry by entry was a good part
+                // of the planner's allocations).
+                let base = self.pairs.len();
+                let mut json_ok = self.json && depth < 64;
                 loop {
                     let key = match self.event()? {
                         Event::MappingEnd => break,
@@ -1266,7 +1274,7 @@ impl<'a, E: Events<'a>> HeadPass<'a, E> {
                             }
                             // Keys serde-saphyr refuses or reads otherwise (`crate::manifest::fast`).
                             if style == ScalarStyle::Plain && crate::manifest::fast::odd_key(&k) {
-                                jmap = None;
+                                json_ok = false;
                             }
                             k
                         }
@@ -1283,15 +1291,10 @@ impl<'a, E: Events<'a>> HeadPass<'a, E> {
                     };
                     let ev = self.event()?;
                     let (got, j) = self.node(ev, depth + 1, child)?;
-                    if let Some(jm) = &mut jmap {
+                    if json_ok {
                         match j {
-                            Some(j) => {
-                                // A duplicate key: serde-saphyr decides what it means.
-                                if jm.insert(key.to_string(), j).is_some() {
-                                    jmap = None;
-                                }
-                            }
-                            None => jmap = None,
+                            Some(j) => self.pairs.push((key.to_string(), j)),
+                            None => json_ok = false,
                         }
                     }
                     if let Some(m) = &out {
@@ -1300,6 +1303,14 @@ impl<'a, E: Events<'a>> HeadPass<'a, E> {
                         }
                     }
                 }
+                let mut jmap = None;
+                if json_ok {
+                    let mut m = serde_json::Map::with_capacity(self.pairs.len() - base);
+                    // A duplicate key: serde-saphyr decides what it means.
+                    let dup = self.pairs.drain(base..).any(|(k, v)| m.insert(k, v).is_some());
+                    jmap = (!dup).then_some(m);
+                }
+                self.pairs.truncate(base);
                 let got = match out {
                     Some(m) => Got::Map(m),
                     None => Got::Other,
