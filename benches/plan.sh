@@ -8,8 +8,8 @@
 # persistence and the matrix), and a generated release of 1,000 objects (250 × ConfigMap, Secret,
 # Service, Deployment) whose chart version changes. chartup renders both sides itself (its own
 # renderer), diffs, analyses volumes and checks the matrix; the baseline only renders and diffs.
-# Prints the mean wall time and CPU time (user + sys) of each and the ratios (target: chartup ≥10×
-# faster).
+# Prints the median and mean wall time and the mean CPU time (user + sys) of each, and the
+# ratios (target: chartup ≥10× faster).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -89,22 +89,36 @@ TPL
 gen 1.0.0
 gen 1.1.0
 
-now() { date +%s%N; }
-# CPU seconds (user + sys) of finished children so far, from bash's `times`.
-# `times` runs in this shell (not a subshell, which has no children of its own).
-cpu_ms() { awk 'END { split($1, u, /[ms]/); split($2, y, /[ms]/); printf "%d", (u[1] * 60 + u[2] + y[1] * 60 + y[2]) * 1000 }' "$work/times"; }
-# "WALL CPU": mean milliseconds of wall time and of CPU time (user + sys, all threads) per run of
-# "$@". The machine is shared: wall time includes waiting for a core, CPU time does not.
-mean_ms() {
-  local start end c0 c1
-  start=$(now)
-  times > "$work/times"
-  c0=$(cpu_ms)
-  for _ in $(seq "$runs"); do "$@" > /dev/null 2>&1 || true; done
-  times > "$work/times"
-  c1=$(cpu_ms)
-  end=$(now)
-  echo "$(( (end - start) / runs / 1000000 )) $(( (c1 - c0) / runs ))"
+# The machine is shared and its speed drifts (other tenants; the kernel's cost of fresh memory
+# pages varies with the host's memory state), so the two sides are measured interleaved —
+# chartup, baseline, chartup, baseline… — and each run is timed on its own: wall time from
+# bash's $EPOCHREALTIME, CPU time (user + sys of all threads and child processes) from the
+# builtin `times` before and after. No process is forked for the measuring itself.
+run_timed() { # FILE COMMAND…
+  local f=$1
+  shift
+  times >> "$f"
+  echo "W $EPOCHREALTIME" >> "$f"
+  "$@" > /dev/null 2>&1 || true
+  echo "W $EPOCHREALTIME" >> "$f"
+  times >> "$f"
+}
+# "MEDIAN_WALL MEAN_WALL MEAN_CPU" in milliseconds from a run_timed file.
+summary() {
+  awk '
+    function sec(t,  a) { split(t, a, /[ms]/); return a[1] * 60 + a[2] }
+    /^W / { w[++nw] = $2; next }
+    # `times` prints the shell line, then the children line: keep the children.
+    { line++; if (line % 2 == 0) c[++nc] = sec($1) + sec($2) }
+    END {
+      n = 0
+      for (i = 1; i < nw; i += 2) { d[++n] = (w[i + 1] - w[i]) * 1000; tw += d[n] }
+      for (i = 1; i < nc; i += 2) tc += (c[i + 1] - c[i]) * 1000
+      # insertion sort for the median
+      for (i = 2; i <= n; i++) { v = d[i]; j = i - 1; while (j > 0 && d[j] > v) { d[j + 1] = d[j]; j-- } d[j + 1] = v }
+      med = (n % 2) ? d[(n + 1) / 2] : (d[n / 2] + d[n / 2 + 1]) / 2
+      printf "%.1f %.1f %.1f", med, tw / n, tc / n
+    }' "$1"
 }
 
 baseline() { # old new release ns [helm args…]
@@ -114,20 +128,38 @@ baseline() { # old new release ns [helm args…]
   diff -u "$work/a.yaml" "$work/b.yaml" > "$work/d.diff" || true
 }
 
-report() { # name "chartup_wall chartup_cpu" "baseline_wall baseline_cpu"
-  local cw cc bw bc
-  read -r cw cc <<< "$2"
-  read -r bw bc <<< "$3"
-  awk -v n="$1" -v cw="$cw" -v cc="$cc" -v bw="$bw" -v bc="$bc" 'BEGIN {
-    printf "%s\n  wall: chartup %5d ms   helm template ×2 + diff -u %5d ms   ratio %.1f×\n", n, cw, bw, (cw > 0) ? bw / cw : 0
-    printf "  cpu:  chartup %5d ms   helm template ×2 + diff -u %5d ms   ratio %.1f×\n", cc, bc, (cc > 0) ? bc / cc : 0 }'
+compare() { # NAME, then the chartup command, `--`, the baseline arguments
+  local name=$1 cmd=() f_c f_b
+  shift
+  while [ "$1" != "--" ]; do
+    cmd+=("$1")
+    shift
+  done
+  shift
+  f_c=$(mktemp -p "$work")
+  f_b=$(mktemp -p "$work")
+  # One unmeasured round of each first (file cache, page cache of both binaries).
+  "${cmd[@]}" > /dev/null 2>&1 || true
+  baseline "$@"
+  for _ in $(seq "$runs"); do
+    run_timed "$f_c" "${cmd[@]}"
+    run_timed "$f_b" baseline "$@"
+  done
+  local cm cw cc bm bw bc
+  read -r cm cw cc <<< "$(summary "$f_c")"
+  read -r bm bw bc <<< "$(summary "$f_b")"
+  awk -v n="$name" -v cm="$cm" -v cw="$cw" -v cc="$cc" -v bm="$bm" -v bw="$bw" -v bc="$bc" 'BEGIN {
+    printf "%s\n", n
+    printf "  wall, median: chartup %6.1f ms   helm template ×2 + diff -u %6.1f ms   ratio %5.1f×\n", cm, bm, bm / cm
+    printf "  wall, mean:   chartup %6.1f ms   helm template ×2 + diff -u %6.1f ms   ratio %5.1f×\n", cw, bw, bw / cw
+    printf "  cpu, mean:    chartup %6.1f ms   helm template ×2 + diff -u %6.1f ms   ratio %5.1f×\n", cc, bc, bc / cc }'
 }
 
-echo "runs per measurement: $runs ($(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg))"
-c=$(mean_ms "$bin" plan fate --from charts/fate/1.8.0 --to charts/fate/1.9.0 -n fate \
-  -f charts/fate/values-storage-class.yaml --matrix matrices/fate.yaml --storage-class standard=Delete)
-b=$(mean_ms baseline charts/fate/1.8.0 charts/fate/1.9.0 fate fate -f charts/fate/values-storage-class.yaml)
-report "fate 1.8.0 → 1.9.0, storage class, matrix (18 → 17 objects)" "$c" "$b"
-c=$(mean_ms "$bin" plan gen --from "$work/gen-1.0.0" --to "$work/gen-1.1.0" -n gen)
-b=$(mean_ms baseline "$work/gen-1.0.0" "$work/gen-1.1.0" gen gen)
-report "generated release (1,000 objects)" "$c" "$b"
+echo "runs per measurement: $runs, interleaved ($(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg))"
+compare "fate 1.8.0 → 1.9.0, storage class, matrix (18 → 17 objects)" \
+  "$bin" plan fate --from charts/fate/1.8.0 --to charts/fate/1.9.0 -n fate \
+  -f charts/fate/values-storage-class.yaml --matrix matrices/fate.yaml --storage-class standard=Delete \
+  -- charts/fate/1.8.0 charts/fate/1.9.0 fate fate -f charts/fate/values-storage-class.yaml
+compare "generated release (1,000 objects)" \
+  "$bin" plan gen --from "$work/gen-1.0.0" --to "$work/gen-1.1.0" -n gen \
+  -- "$work/gen-1.0.0" "$work/gen-1.1.0" gen gen
