@@ -191,7 +191,7 @@ pub fn render_native(
     let parsed = rendered
         .manifests
         .iter()
-        .map(|m| rendered.parsed.remove(&m.content))
+        .map(|m| rendered.parsed.get_mut(m.doc).and_then(Option::take))
         .collect();
     let documents = rendered
         .manifests

@@ -18,7 +18,7 @@ pub mod helmfuncs;
 pub mod objects;
 pub mod output;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -142,9 +142,10 @@ pub struct Rendered {
     pub hooks: Vec<Manifest>,
     /// The root chart's rendered NOTES.txt (never printed by `helm template`).
     pub notes: String,
-    /// With [`RenderOptions::keep_parsed`]: document text → its JSON reading as
-    /// `crate::manifest::parse_yaml` gives it, for the documents the sorting pass could read so.
-    pub parsed: HashMap<String, serde_json::Value>,
+    /// With [`RenderOptions::keep_parsed`]: each document's JSON reading as
+    /// `crate::manifest::parse_yaml` gives it, by [`Manifest::doc`] (`None` where the sorting pass
+    /// could not read it so).
+    pub parsed: Vec<Option<serde_json::Value>>,
 }
 
 /// How `helm template` prints a render.
@@ -316,15 +317,15 @@ pub fn render_with<C: ChartSource, T: TemplateSet>(
     let notes = files.get(&root_notes).cloned().unwrap_or_default();
     files.retain(|k, _| !k.ends_with("NOTES.txt"));
 
-    let parsed = std::cell::RefCell::new(HashMap::new());
+    // Kept in reading order (`Manifest::doc`), not by text: keying by the text copied and hashed
+    // every document twice.
+    let parsed = std::cell::RefCell::new(Vec::new());
     let parse = |doc: &str| {
         if !opts.keep_parsed {
             return crate::yaml::head_from_str(doc).map_err(|e| e.to_string());
         }
         let (head, json) = crate::yaml::head_and_json_from_str(doc);
-        if let Some(j) = json {
-            parsed.borrow_mut().insert(doc.to_string(), j);
-        }
+        parsed.borrow_mut().push(json);
         head.map_err(|e| e.to_string())
     };
     let (hooks, manifests) = output::sort_manifests(&files, &parse).map_err(render_err)?;

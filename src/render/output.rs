@@ -102,6 +102,8 @@ pub struct Manifest {
     pub namespace: String,
     /// `Some` for hooks.
     pub hook: Option<HookInfo>,
+    /// Which document this is in reading order (the n-th call of `sort_manifests`'s parser).
+    pub doc: usize,
 }
 
 fn sep_regex() -> &'static Regex {
@@ -182,6 +184,7 @@ pub fn sort_manifests(
 ) -> Result<(Vec<Manifest>, Vec<Manifest>), String> {
     let mut hooks = Vec::new();
     let mut generic = Vec::new();
+    let mut read = 0;
     for (path, content) in files {
         let base = path.rsplit('/').next().unwrap_or(path);
         if base.starts_with('_') || trim_space(content).is_empty() {
@@ -189,6 +192,7 @@ pub fn sort_manifests(
         }
         for doc in split_manifests(content) {
             let (api_version, kind, name, namespace, annotations) = parse_head(path, &doc, parse_yaml)?;
+            read += 1;
             let mut m = Manifest {
                 source: path.clone(),
                 content: doc,
@@ -197,6 +201,7 @@ pub fn sort_manifests(
                 name,
                 namespace,
                 hook: None,
+                doc: read - 1,
             };
             let Some(hook_types) = annotations.get("helm.sh/hook") else {
                 generic.push(m);
@@ -421,6 +426,7 @@ mod tests {
             name: n.into(),
             namespace: String::new(),
             hook: None,
+            doc: 0,
         };
         let mut v = vec![
             mk("Widget", "w"),
