@@ -493,6 +493,15 @@ pub fn analyse_with(
     // Pair old and new uses of the same component: volume name first, then a shared mount path.
     let mut paired_new = vec![false; nu.len()];
     let mut pairs: Vec<(Option<&Use>, Option<&Use>)> = Vec::new();
+    // New uses by (namespace, volume), in order: the by-name match without a scan of every new
+    // use for every old one (quadratic on large releases).
+    let mut by_volume: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+    for (i, b) in nu.iter().enumerate() {
+        by_volume
+            .entry((b.workload.key.namespace.as_str(), b.volume.as_str()))
+            .or_default()
+            .push(i);
+    }
     for a in &ou {
         // The same workload (kind and name) is the same component even when its labels changed
         // (a label-scheme change is what turns `app: x` into `app.kubernetes.io/component: x`).
@@ -500,10 +509,10 @@ pub fn analyse_with(
             b.workload.key.namespace == a.workload.key.namespace
                 && (b.component == a.component || b.workload.key == a.workload.key)
         };
-        let by_name = nu
-            .iter()
-            .enumerate()
-            .find(|(i, b)| !paired_new[*i] && same_ns(b) && b.volume == a.volume);
+        let by_name = by_volume
+            .get(&(a.workload.key.namespace.as_str(), a.volume.as_str()))
+            .and_then(|ix| ix.iter().copied().find(|&i| !paired_new[i] && same_ns(&nu[i])))
+            .map(|i| (i, &nu[i]));
         let by_path = || {
             nu.iter()
                 .enumerate()

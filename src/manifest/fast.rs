@@ -122,11 +122,15 @@ pub(crate) fn plain(s: &str) -> Option<Json> {
     }
     // Bool and null words in any case, and anything that may be an `.inf`/`.nan` form.
     // (No lowercase copy: this runs for every plain scalar of every rendered document.)
-    let special = s.len() <= 12 && {
-        let words = ["y", "n", "yes", "no", "on", "off", "true", "false", "null"];
-        let has = |w: &[u8]| s.as_bytes().windows(w.len()).any(|x| x.eq_ignore_ascii_case(w));
-        words.iter().any(|w| s.eq_ignore_ascii_case(w)) || has(b"inf") || has(b"nan")
-    };
+    // Those words and forms are letters, dots and signs only.
+    let special = s.len() <= 12
+        && s.bytes()
+            .all(|c| c.is_ascii_alphabetic() || matches!(c, b'.' | b'+' | b'-'))
+        && {
+            let words = ["y", "n", "yes", "no", "on", "off", "true", "false", "null"];
+            let has = |w: &[u8]| s.as_bytes().windows(w.len()).any(|x| x.eq_ignore_ascii_case(w));
+            words.iter().any(|w| s.eq_ignore_ascii_case(w)) || has(b"inf") || has(b"nan")
+        };
     if special {
         return resolve_slow(s);
     }

@@ -76,6 +76,13 @@ pub fn events(text: &str) -> Option<Vec<Event<'_>>> {
 /// characters libyaml or granit read as line breaks, byte order marks or non-printable (C1
 /// controls incl. NEL, U+2028, U+2029, U+FEFF, U+FFFE, U+FFFF).
 fn clean(b: &[u8]) -> bool {
+    // Printable ASCII and line breaks, the common case, checked in bulk (no early exit, so the
+    // compiler can vectorise it).
+    if b.iter()
+        .fold(true, |ok, &c| ok & ((0x20..0x7f).contains(&c) | (c == b'\n')))
+    {
+        return true;
+    }
     let mut i = 0;
     while i < b.len() {
         let c = b[i];
