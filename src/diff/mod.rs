@@ -620,16 +620,87 @@ pub fn unified(a: &str, b: &str, name_a: &str, name_b: &str, context: usize) -> 
             }
         }
     }
-    let text = d
-        .unified_diff()
-        .context_radius(context)
-        .header(name_a, name_b)
-        .to_string();
-    (text, plus, minus)
+    (write_unified(&d, name_a, name_b, context), plus, minus)
+}
+
+/// `similar`'s unified diff text, written directly: its `Display` implementation formats every
+/// line through `fmt` (a visible part of a 1,000-object plan). `tests::unified_text_is_similars`
+/// compares both.
+fn write_unified(d: &similar::TextDiff<'_, '_, str>, name_a: &str, name_b: &str, context: usize) -> String {
+    use std::fmt::Write as _;
+    let range = |start: usize, end: usize| {
+        let len = end.saturating_sub(start);
+        match len {
+            1 => (start + 1).to_string(),
+            0 => format!("{start},0"),
+            _ => format!("{},{len}", start + 1),
+        }
+    };
+    let mut out = String::new();
+    for (i, ops) in d.grouped_ops(context).into_iter().filter(|g| !g.is_empty()).enumerate() {
+        if i == 0 {
+            let _ = writeln!(out, "--- {name_a}\n+++ {name_b}");
+        }
+        let (first, last) = (&ops[0], &ops[ops.len() - 1]);
+        let _ = writeln!(
+            out,
+            "@@ -{} +{} @@",
+            range(first.old_range().start, last.old_range().end),
+            range(first.new_range().start, last.new_range().end)
+        );
+        for op in &ops {
+            for change in d.iter_changes(op) {
+                out.push(match change.tag() {
+                    similar::ChangeTag::Equal => ' ',
+                    similar::ChangeTag::Delete => '-',
+                    similar::ChangeTag::Insert => '+',
+                });
+                out.push_str(change.value());
+                if !d.newline_terminated() {
+                    out.push('\n');
+                } else if change.missing_newline() {
+                    out.push_str("\n\\ No newline at end of file\n");
+                }
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn unified_text_is_similars() {
+        // Pairs of texts from the repository's YAML files: whole, cut, with and without a final
+        // newline, several context widths.
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut texts = vec![String::new(), "a\n".into(), "a".into(), "a\nb".into(), "b\n".into()];
+        for dir in [
+            "charts/fate/1.8.0/templates",
+            "charts/fate/1.9.0/templates",
+            "charts/kvstore/6.0.0/templates",
+        ] {
+            for e in std::fs::read_dir(root.join(dir)).unwrap().flatten() {
+                let t = std::fs::read_to_string(e.path()).unwrap();
+                texts.push(t[..t.len() / 2].to_string());
+                texts.push(t.trim_end().to_string());
+                texts.push(t);
+            }
+        }
+        let mut n = 0;
+        for (i, a) in texts.iter().enumerate() {
+            for b in texts.iter().skip(i).take(6) {
+                for ctx in [0, 1, 3] {
+                    let d = similar::TextDiff::from_lines(a.as_str(), b.as_str());
+                    let theirs = d.unified_diff().context_radius(ctx).header("x", "y").to_string();
+                    assert_eq!(write_unified(&d, "x", "y", ctx), theirs, "{a:?} → {b:?} ({ctx})");
+                    n += 1;
+                }
+            }
+        }
+        assert!(n > 100);
+    }
+
     use super::*;
     use crate::manifest::parse_manifest;
 

@@ -213,6 +213,15 @@ pub fn render(plan: &Plan, color: bool) -> String {
         for n in &c.notes {
             let _ = writeln!(o, "    note: {n}");
         }
+        if !p.color {
+            // Without colour the diff is copied as is, indented (no String per line).
+            for line in c.diff.lines() {
+                o.push_str("    ");
+                o.push_str(line);
+                o.push('\n');
+            }
+            continue;
+        }
         for line in c.diff.lines() {
             let l = if line.starts_with("+++") || line.starts_with("---") {
                 p.bold(line)
