@@ -1021,10 +1021,14 @@ pub fn load_head_and_json(text: &str, json: bool) -> (Result<Value, YamlError>, 
         let mut h = HeadPass {
             b: Replay(events.into_iter()),
             _text: std::marker::PhantomData,
-            pairs: Vec::new(),
+            // The pair stack is reused from document to document (it is empty between them).
+            pairs: PAIRS.with(|p| std::mem::take(&mut *p.borrow_mut())),
             json,
         };
-        if let Ok((v, j)) = h.document() {
+        let done = h.document();
+        h.pairs.clear();
+        PAIRS.with(|p| *p.borrow_mut() = std::mem::take(&mut h.pairs));
+        if let Ok((v, j)) = done {
             return (Ok(v), j);
         }
     }
@@ -1084,6 +1088,10 @@ impl Got {
 
 /// `Err(())`: not the plain case (or an error); the caller runs the full loader.
 type HeadResult<T> = Result<T, ()>;
+
+thread_local! {
+    static PAIRS: std::cell::RefCell<Vec<(String, serde_json::Value)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
 
 /// Where the head pass takes its events from: granit's parser, or a list `fastscan` made.
 trait Events<'a> {
