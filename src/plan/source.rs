@@ -209,8 +209,12 @@ pub fn render_native(
             text: format!("# Source: {}\n{}\n", m.source, m.content.trim_end()),
         })
         .collect();
-    let loaded = crate::chart::load(chart).map_err(|e| e.to_string())?;
-    let md = &loaded.metadata;
+    // The render loaded the chart already; load it again only if it did not say what it read.
+    let md = match rendered.metadata.take() {
+        Some(md) => md,
+        None => crate::chart::load(chart).map_err(|e| e.to_string())?.metadata,
+    };
+    let md = &md;
     let rendered_chart = RenderedChart {
         chart: ChartRef {
             name: md.name.clone(),

@@ -137,7 +137,8 @@ pub fn render_chart(job: &TemplateJob) -> Result<(Rendered, Vec<(String, String)
         };
         RenderError { message, during_render }
     })?;
-    let rendered = render(&prepared.chart, &prepared.values, &job.render)?;
+    let mut rendered = render(&prepared.chart, &prepared.values, &job.render)?;
+    rendered.metadata = Some(prepared.chart.metadata.clone());
     let crds = if job.include_crds {
         prepared
             .chart

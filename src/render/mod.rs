@@ -146,6 +146,8 @@ pub struct Rendered {
     /// `crate::manifest::parse_yaml` gives it, by [`Manifest::doc`] (`None` where the sorting pass
     /// could not read it so).
     pub parsed: Vec<Option<serde_json::Value>>,
+    /// The root chart's Chart.yaml (set by `chart::render_chart`, which loaded it).
+    pub metadata: Option<crate::chart::Metadata>,
 }
 
 /// How `helm template` prints a render.
@@ -309,7 +311,13 @@ pub fn render_with<C: ChartSource, T: TemplateSet>(
         let out = templates
             .execute(name, &Value::Map(r.vals.clone()))
             .map_err(|e| render_err(errors::reformat_exec_error(name, &e)))?;
-        files.insert(name.clone(), out.replace("<no value>", ""));
+        // (Most outputs have no `<no value>`: no copy of those.)
+        let out = if out.contains("<no value>") {
+            out.replace("<no value>", "")
+        } else {
+            out
+        };
+        files.insert(name.clone(), out);
     }
 
     // NOTES.txt is rendered (its errors count) but only the root's is kept, and never printed.
@@ -335,6 +343,7 @@ pub fn render_with<C: ChartSource, T: TemplateSet>(
         hooks,
         notes,
         parsed: parsed.into_inner(),
+        metadata: None,
     })
 }
 
