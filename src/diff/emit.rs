@@ -101,10 +101,11 @@ fn plain_safe(s: &str) -> bool {
         && b.iter()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'/' | b'-'))
         && !(b.len() <= 5
-            && matches!(
-                s.to_ascii_lowercase().as_str(),
-                "y" | "n" | "yes" | "no" | "on" | "off" | "true" | "false" | "null" | "nan" | "inf"
-            ))
+            && [
+                "y", "n", "yes", "no", "on", "off", "true", "false", "null", "nan", "inf",
+            ]
+            .iter()
+            .any(|w| s.eq_ignore_ascii_case(w)))
 }
 
 /// A string serde-saphyr certainly prints plain in value position: words with spaces, commas

@@ -39,16 +39,18 @@ pub struct ObjectKey {
 impl fmt::Display for ObjectKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // kubectl's `kind.group/name` spelling, with the namespace in front when there is one.
-        let kind = if self.group.is_empty() {
-            self.kind.clone()
-        } else {
-            format!("{}.{}", self.kind, self.group)
-        };
-        if self.namespace.is_empty() {
-            write!(f, "{kind}/{}", self.name)
-        } else {
-            write!(f, "{}/{kind}/{}", self.namespace, self.name)
+        // Written piece by piece: this runs several times per object in large plans.
+        if !self.namespace.is_empty() {
+            f.write_str(&self.namespace)?;
+            f.write_str("/")?;
         }
+        f.write_str(&self.kind)?;
+        if !self.group.is_empty() {
+            f.write_str(".")?;
+            f.write_str(&self.group)?;
+        }
+        f.write_str("/")?;
+        f.write_str(&self.name)
     }
 }
 
@@ -278,8 +280,9 @@ pub fn parse_documents_with(
             .get("kind")
             .and_then(Json::as_str)
             .ok_or_else(|| not_object("no kind"))?;
-        let name = value
-            .at("/metadata/name")
+        let metadata = value.get("metadata");
+        let name = metadata
+            .and_then(|m| m.get("name"))
             .and_then(Json::as_str)
             .ok_or_else(|| not_object("no metadata.name"))?;
         let group = match api_version.rsplit_once('/') {
@@ -289,8 +292,8 @@ pub fn parse_documents_with(
         let namespace = if is_cluster_scoped(kind) {
             String::new()
         } else {
-            value
-                .at("/metadata/namespace")
+            metadata
+                .and_then(|m| m.get("namespace"))
                 .and_then(Json::as_str)
                 .filter(|s| !s.is_empty())
                 .unwrap_or(default_namespace)
