@@ -6,8 +6,9 @@
 #
 # Two cases: the largest example upgrade (charts/fate 1.8.0 → 1.9.0 with StorageClass
 # persistence and the matrix), and a generated release of 1,000 objects (250 × ConfigMap, Secret,
-# Service, Deployment) whose chart version changes. chartup renders both sides itself (its own
-# renderer), diffs, analyses volumes and checks the matrix; the baseline only renders and diffs.
+# Service, Deployment) whose chart version changes. chartup (the release-lto build, as
+# distributed) renders both sides itself (its own renderer), diffs, analyses volumes and checks
+# the matrix; the baseline only renders and diffs.
 # Prints the median and mean wall time and the mean CPU time (user + sys) of each, and the
 # ratios (target: chartup ≥10× faster).
 set -euo pipefail
@@ -16,8 +17,8 @@ cd "$root"
 runs=${RUNS:-10}
 helm=${HELM:-$root/.tools/bin/helm}
 [ -x "$helm" ] || helm=$(command -v helm)
-cargo build --release -q
-bin=$root/target/release/chartup
+cargo build --profile release-lto -q
+bin=$root/target/release-lto/chartup
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Render benchmark: chartup (release build) against helm 4.1.4, end to end (process start
-# included), on the largest parity fixture and on a generated chart of 250 templates.
+# Render benchmark: chartup (the release-lto build, as distributed) against helm 4.1.4, end to
+# end (process start included), on the largest parity fixture and on a generated chart of 250
+# templates.
 # Prints each tool's mean time and the helm/chartup ratio. Uses hyperfine when installed
 # (apt-get install hyperfine), else a timing loop with `date +%s%N`.
 #
@@ -13,8 +14,8 @@ runs=${RUNS:-10}
 helm=${HELM:-$(command -v helm || echo /work/main/.tools/bin/helm)}
 [ -x "$helm" ] || { echo "helm not found (set HELM=…)" >&2; exit 1; }
 
-cargo build --release --quiet
-chartup="$root/target/release/chartup"
+cargo build --profile release-lto --quiet
+chartup="$root/target/release-lto/chartup"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
