@@ -801,36 +801,22 @@ mod tests {
 
     #[test]
     fn same_events_as_granit() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut stack = vec![root.join("charts"), root.join("tests"), root.join("matrices")];
         let (mut docs, mut taken) = (0, 0);
-        while let Some(d) = stack.pop() {
-            let Ok(rd) = std::fs::read_dir(&d) else { continue };
-            for e in rd.flatten() {
-                let p = e.path();
-                if p.is_dir() {
-                    stack.push(p);
-                } else if matches!(p.extension().and_then(|x| x.to_str()), Some("yaml" | "yml" | "tpl")) {
-                    let Ok(text) = std::fs::read_to_string(&p) else {
-                        continue;
-                    };
-                    for doc in text.split("\n---") {
-                        docs += 1;
-                        if agree(doc) {
-                            taken += 1;
-                        }
-                        // Rendered documents reach the reader trimmed (render::output::split_manifests).
-                        agree(doc.trim());
-                        // Cut short anywhere: half-written lines, unclosed quotes and blocks.
-                        let mut cut = 1;
-                        while cut < doc.len() {
-                            if doc.is_char_boundary(cut) {
-                                agree(&doc[..cut]);
-                            }
-                            cut += 1 + cut / 7;
-                        }
-                    }
+        for doc in super::super::corpus::documents(&["charts", "tests", "matrices"]) {
+            let doc = doc.as_str();
+            docs += 1;
+            if agree(doc) {
+                taken += 1;
+            }
+            // Rendered documents reach the reader trimmed (render::output::split_manifests).
+            agree(doc.trim());
+            // Cut short anywhere: half-written lines, unclosed quotes and blocks.
+            let mut cut = 1;
+            while cut < doc.len() {
+                if doc.is_char_boundary(cut) {
+                    agree(&doc[..cut]);
                 }
+                cut += 1 + cut / 7;
             }
         }
         assert!(docs > 300, "only {docs} documents found");

@@ -1488,34 +1488,20 @@ mod tests {
         for c in cases {
             same_head(c);
         }
-        // Every YAML-ish file of the repository's charts and fixtures (templates included: their
-        // `{{ }}` make many of them invalid YAML), whole and cut short at a few places.
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut stack = vec![root.join("charts"), root.join("tests")];
+        // Every YAML-ish document of the repository's charts and fixtures, whole and cut short at
+        // a few places.
         let mut n = 0;
-        while let Some(d) = stack.pop() {
-            let Ok(rd) = std::fs::read_dir(&d) else { continue };
-            for e in rd.flatten() {
-                let p = e.path();
-                if p.is_dir() {
-                    stack.push(p);
-                } else if matches!(p.extension().and_then(|x| x.to_str()), Some("yaml" | "yml" | "tpl")) {
-                    let Ok(text) = std::fs::read_to_string(&p) else {
-                        continue;
-                    };
-                    for doc in text.split("\n---") {
-                        same_head(doc);
-                        for cut in [doc.len() / 3, doc.len() / 2, doc.len() * 4 / 5] {
-                            let mut c = cut;
-                            while !doc.is_char_boundary(c) {
-                                c -= 1;
-                            }
-                            same_head(&doc[..c]);
-                        }
-                        n += 1;
-                    }
+        for doc in super::super::corpus::documents(&["charts", "tests"]) {
+            let doc = doc.as_str();
+            same_head(doc);
+            for cut in [doc.len() / 3, doc.len() / 2, doc.len() * 4 / 5] {
+                let mut c = cut;
+                while !doc.is_char_boundary(c) {
+                    c -= 1;
                 }
+                same_head(&doc[..c]);
             }
+            n += 1;
         }
         assert!(n > 100, "only {n} documents found");
     }
