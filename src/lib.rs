@@ -25,5 +25,7 @@ pub mod plan;
 pub mod release;
 pub mod render;
 pub mod template;
+#[cfg(test)]
+mod testutil;
 pub mod version;
 pub mod yaml;

@@ -139,26 +139,26 @@ fn key(out: &mut String, k: &str) -> Option<()> {
     Some(())
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy)]
 enum Pos {
-    Key,
-    Value,
+    Key = 0,
+    Value = 1,
 }
 
 thread_local! {
-    /// serde-saphyr's renderings of the scalars it was asked for, by position: a release repeats
-    /// the same odd scalars (image references, versions, quoted numbers) in every object, and
-    /// each serde-saphyr call costs a few thousand instructions.
-    static SEEN: std::cell::RefCell<std::collections::HashMap<(Pos, Json), Option<String>>> =
-        Default::default();
+    /// serde-saphyr's renderings of the scalars it was asked for, by position (key, value): a
+    /// release repeats the same odd scalars (image references, versions, quoted numbers) in every
+    /// object, and each serde-saphyr call costs a few thousand instructions.
+    static SEEN: std::cell::RefCell<[std::collections::HashMap<Json, Option<String>>; 2]> = Default::default();
 }
 
 fn remembered(pos: Pos, v: &Json, print: impl FnOnce() -> Option<String>) -> Option<String> {
-    if let Some(hit) = SEEN.with(|m| m.borrow().get(&(pos, v.clone())).cloned()) {
+    let at = pos as usize;
+    if let Some(hit) = SEEN.with(|m| m.borrow()[at].get(v).cloned()) {
         return hit;
     }
     let text = print();
-    SEEN.with(|m| m.borrow_mut().insert((pos, v.clone()), text.clone()));
+    SEEN.with(|m| m.borrow_mut()[at].insert(v.clone(), text.clone()));
     text
 }
 
@@ -191,25 +191,9 @@ fn saphyr(v: &Json) -> Option<String> {
 mod tests {
     use super::*;
 
-    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-        let Ok(rd) = std::fs::read_dir(dir) else { return };
-        for e in rd.flatten() {
-            let p = e.path();
-            let name = e.file_name().to_string_lossy().to_string();
-            if p.is_dir() {
-                if !name.starts_with('.') && name != "target" {
-                    walk(&p, out);
-                }
-            } else if name.ends_with(".yaml") || name.ends_with(".yml") || name.ends_with(".json") {
-                out.push(p);
-            }
-        }
-    }
-
     #[test]
     fn agrees_with_serde_saphyr() {
-        let mut files = Vec::new();
-        walk(std::path::Path::new(env!("CARGO_MANIFEST_DIR")), &mut files);
+        let files = crate::testutil::repo_files(&[""], &["yaml", "yml", "json"]);
         let mut values: Vec<Json> = Vec::new();
         for f in &files {
             let Ok(t) = std::fs::read_to_string(f) else { continue };

@@ -39,12 +39,12 @@ pub fn events(text: &str) -> Option<Vec<Event<'_>>> {
     // Leading comments, blank lines and at most one `---` marker.
     let mut explicit = false;
     loop {
-        let line = r.line()?;
+        let line = r.line();
         match line {
             Line::Blank => r.skip_line(),
             Line::Content { indent: 0, start } if text[start..].starts_with("---") => {
                 let rest = r.line_rest(start + 3);
-                if explicit || !(rest.is_empty() || rest.starts_with(' ')) || !blank_or_comment(rest) {
+                if explicit || !ends_line(rest) {
                     return None;
                 }
                 explicit = true;
@@ -61,7 +61,7 @@ pub fn events(text: &str) -> Option<Vec<Event<'_>>> {
     }
     // Only blank lines and comments may follow the root.
     loop {
-        match r.line()? {
+        match r.line() {
             Line::Blank => r.skip_line(),
             Line::End => break,
             Line::Content { .. } => return None,
@@ -129,6 +129,11 @@ struct Reader<'a> {
     events: Vec<Event<'a>>,
 }
 
+/// What may follow a token that ends a line's content: nothing, or spaces and a comment.
+fn ends_line(tail: &str) -> bool {
+    (tail.is_empty() || tail.starts_with(' ')) && blank_or_comment(tail)
+}
+
 fn blank_or_comment(rest: &str) -> bool {
     let t = rest.trim_start_matches(' ');
     t.is_empty() || t.starts_with('#')
@@ -160,9 +165,9 @@ impl<'a> Reader<'a> {
     }
 
     /// Classifies the line at the cursor. A `#` as first non-space character is a comment.
-    fn line(&self) -> Option<Line> {
+    fn line(&self) -> Line {
         if self.pos >= self.text.len() {
-            return Some(Line::End);
+            return Line::End;
         }
         let b = self.text.as_bytes();
         let mut i = self.pos;
@@ -170,20 +175,20 @@ impl<'a> Reader<'a> {
             i += 1;
         }
         if i >= b.len() || b[i] == b'\n' || b[i] == b'#' {
-            return Some(Line::Blank);
+            return Line::Blank;
         }
-        Some(Line::Content {
+        Line::Content {
             indent: i - self.pos,
             start: i,
-        })
+        }
     }
 
     /// The next line holding content (blank lines and comments skipped), without moving past it.
-    fn next_content(&mut self) -> Option<Line> {
+    fn next_content(&mut self) -> Line {
         loop {
-            match self.line()? {
+            match self.line() {
                 Line::Blank => self.skip_line(),
-                l => return Some(l),
+                l => return l,
             }
         }
     }
@@ -216,7 +221,7 @@ impl<'a> Reader<'a> {
                 // The value is on the following lines: a deeper collection, a sequence at the
                 // key's own column, or nothing (null).
                 self.skip_line();
-                match self.next_content()? {
+                match self.next_content() {
                     Line::Content { indent, start } if indent > col => self.block_node_at(indent, start, depth + 1)?,
                     Line::Content { indent, start } if indent == col && is_dash(self.line_rest(start)) => {
                         self.sequence(col, depth + 1)?
@@ -226,7 +231,7 @@ impl<'a> Reader<'a> {
             } else {
                 self.inline_value(value_at, col, depth + 1)?;
             }
-            match self.next_content()? {
+            match self.next_content() {
                 Line::Content { indent, start: s } if indent == col => {
                     if is_dash(self.line_rest(s)) {
                         // A sequence entry at the keys' column after a complete value: granit decides.
@@ -246,7 +251,7 @@ impl<'a> Reader<'a> {
     fn sequence(&mut self, col: usize, depth: usize) -> Option<()> {
         self.events.push(Event::SequenceStart(StructureStyle::Block, 0, None));
         loop {
-            let Line::Content { indent, start } = self.next_content()? else {
+            let Line::Content { indent, start } = self.next_content() else {
                 break;
             };
             if indent != col || !is_dash(self.line_rest(start)) {
@@ -260,7 +265,7 @@ impl<'a> Reader<'a> {
             let item_at = start + 1 + (after_dash.len() - item.len());
             if blank_or_comment(item) {
                 self.skip_line();
-                match self.next_content()? {
+                match self.next_content() {
                     Line::Content { indent, start } if indent > col => self.block_node_at(indent, start, depth + 1)?,
                     _ => self.events.push(plain("")),
                 }
@@ -287,20 +292,18 @@ impl<'a> Reader<'a> {
         let rest = self.line_rest(at);
         let b = rest.as_bytes();
         match b[0] {
-            b'"' => {
-                let (v, used) = double_quoted(rest)?;
-                if !blank_or_comment(&rest[used..]) || !rest[used..].is_empty() && !rest[used..].starts_with(' ') {
+            b'"' | b'\'' => {
+                let (v, used, style) = if b[0] == b'"' {
+                    let (v, used) = double_quoted(rest)?;
+                    (v, used, ScalarStyle::DoubleQuoted)
+                } else {
+                    let (v, used) = single_quoted(rest)?;
+                    (v, used, ScalarStyle::SingleQuoted)
+                };
+                if !ends_line(&rest[used..]) {
                     return None;
                 }
-                self.events.push(Event::Scalar(v, ScalarStyle::DoubleQuoted, 0, None));
-                self.skip_line();
-            }
-            b'\'' => {
-                let (v, used) = single_quoted(rest)?;
-                if !blank_or_comment(&rest[used..]) || !rest[used..].is_empty() && !rest[used..].starts_with(' ') {
-                    return None;
-                }
-                self.events.push(Event::Scalar(v, ScalarStyle::SingleQuoted, 0, None));
+                self.events.push(Event::Scalar(v, style, 0, None));
                 self.skip_line();
             }
             b'|' => {
@@ -310,7 +313,7 @@ impl<'a> Reader<'a> {
                     Some(b'+') => (Chomp::Keep, &header[1..]),
                     _ => (Chomp::Clip, header),
                 };
-                if !(tail.is_empty() || tail.starts_with(' ')) || !blank_or_comment(tail) {
+                if !ends_line(tail) {
                     return None;
                 }
                 self.skip_line();
@@ -319,7 +322,7 @@ impl<'a> Reader<'a> {
             }
             b'{' | b'[' => {
                 let used = flow(rest, &mut self.events)?;
-                if !(used == rest.len() || rest.as_bytes()[used] == b' ') || !blank_or_comment(&rest[used..]) {
+                if !ends_line(&rest[used..]) {
                     return None;
                 }
                 self.skip_line();
@@ -802,7 +805,7 @@ mod tests {
     #[test]
     fn same_events_as_granit() {
         let (mut docs, mut taken) = (0, 0);
-        for doc in super::super::corpus::documents(&["charts", "tests", "matrices"]) {
+        for doc in crate::testutil::yaml_documents(&["charts", "tests", "matrices"]) {
             let doc = doc.as_str();
             docs += 1;
             if agree(doc) {

@@ -1491,7 +1491,7 @@ mod tests {
         // Every YAML-ish document of the repository's charts and fixtures, whole and cut short at
         // a few places.
         let mut n = 0;
-        for doc in super::super::corpus::documents(&["charts", "tests"]) {
+        for doc in crate::testutil::yaml_documents(&["charts", "tests"]) {
             let doc = doc.as_str();
             same_head(doc);
             for cut in [doc.len() / 3, doc.len() / 2, doc.len() * 4 / 5] {

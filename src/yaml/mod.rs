@@ -8,8 +8,6 @@
 //! granit-parser's event stream (already in the tree through serde-saphyr); resolution and
 //! emitting are our own code following go-yaml's `resolve.go`, `decode.go` and `emitterc.go`.
 
-#[cfg(test)]
-mod corpus;
 mod emit;
 mod fastscan;
 pub mod gofloat;
