@@ -27,5 +27,6 @@ pub mod render;
 pub mod template;
 #[cfg(test)]
 mod testutil;
+pub mod value;
 pub mod version;
 pub mod yaml;
