@@ -110,3 +110,6 @@ pub(crate) fn load_matrix(path: Option<&Path>) -> Result<Option<crate::matrix::M
         None => Ok(None),
     }
 }
+
+#[cfg(test)]
+mod tests;
