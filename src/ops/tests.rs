@@ -252,3 +252,51 @@ fn history_keeps_the_newest_revisions() {
     assert_eq!(shown.iter().map(|r| r.version).collect::<Vec<_>>(), [3, 4]);
     assert!(block(history::history(&store, "nope", 2)).is_err());
 }
+
+#[test]
+fn the_chart_record_holds_what_helm_stores() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("charts/fate/1.8.0");
+    let rec = cluster_plan::chart_record(&dir).expect("a record");
+    // Expected: the chart's own files.
+    let meta = crate::manifest::parse_yaml(&std::fs::read_to_string(dir.join("Chart.yaml")).expect("Chart.yaml"))
+        .expect("yaml");
+    for k in ["name", "version", "appVersion", "apiVersion"] {
+        assert_eq!(rec["metadata"][k], meta[k], "metadata.{k}");
+    }
+    let mut files = Vec::new();
+    let mut stack = vec![dir.join("templates")];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("templates").flatten() {
+            if e.path().is_dir() {
+                stack.push(e.path());
+            } else {
+                files.push(
+                    e.path()
+                        .strip_prefix(&dir)
+                        .expect("inside")
+                        .to_string_lossy()
+                        .into_owned(),
+                );
+            }
+        }
+    }
+    files.sort();
+    let names: Vec<&str> = rec["templates"]
+        .as_array()
+        .expect("templates")
+        .iter()
+        .map(|t| t["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(names, files);
+    let values =
+        crate::manifest::parse_yaml(&std::fs::read_to_string(dir.join("values.yaml")).expect("values")).expect("yaml");
+    let keys = |v: &serde_json::Value| {
+        v.as_object()
+            .map(|o| o.keys().cloned().collect::<Vec<_>>())
+            .unwrap_or_default()
+    };
+    let (mut a, mut b) = (keys(&rec["values"]), keys(&values));
+    a.sort();
+    b.sort();
+    assert_eq!(a, b);
+}
