@@ -42,6 +42,14 @@ const KINDS: &[(&str, &str, &str, bool)] = &[
     ("storage.k8s.io/v1", "StorageClass", "storageclasses", false),
     ("rbac.authorization.k8s.io/v1", "Role", "roles", true),
     ("rbac.authorization.k8s.io/v1", "RoleBinding", "rolebindings", true),
+    ("networking.k8s.io/v1", "Ingress", "ingresses", true),
+    ("coordination.k8s.io/v1", "Lease", "leases", true),
+    (
+        "apiextensions.k8s.io/v1",
+        "CustomResourceDefinition",
+        "customresourcedefinitions",
+        false,
+    ),
 ];
 
 /// Which requests a [`FakeCluster::fail`] rule matches.
