@@ -20,6 +20,7 @@ pub mod regex;
 pub mod semver;
 pub mod strings;
 pub mod urls;
+mod xstrings;
 
 /// Every Sprig function Helm offers, by name.
 pub fn sprig() -> FuncMap {
