@@ -19,6 +19,7 @@ pub mod reflect;
 pub mod regex;
 pub mod semver;
 pub mod strings;
+mod unicode;
 pub mod urls;
 mod xstrings;
 

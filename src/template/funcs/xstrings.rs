@@ -3,7 +3,7 @@
 //! connectors, punctuation) decide the output, so the Go code's word scanner is followed step by
 //! step.
 
-use super::strings::{go_is_letter, go_is_number, go_is_space, go_to_lower, go_to_upper, in_category, is_upper, Cat};
+use super::unicode::{go_is_letter, go_is_number, go_is_space, go_to_lower, go_to_upper, in_category, is_upper, Cat};
 
 fn is_connector(r: char) -> bool {
     r == '-' || r == '_' || go_is_space(r)
