@@ -362,8 +362,49 @@ pub fn is_cluster_scoped(kind: &str) -> bool {
     )
 }
 
-/// Helm's `InstallOrder`: one list, kept with the renderer that prints in this order.
-pub use crate::render::output::INSTALL_ORDER;
+/// Helm's `InstallOrder` (pkg/release/v1/util/kind_sorter.go, v4.1.4). The renderer
+/// sorts by it too; it is defined here, below the renderer, because the planner and the executor
+/// order objects by it without rendering.
+pub const INSTALL_ORDER: &[&str] = &[
+    "PriorityClass",
+    "Namespace",
+    "NetworkPolicy",
+    "ResourceQuota",
+    "LimitRange",
+    "PodSecurityPolicy",
+    "PodDisruptionBudget",
+    "ServiceAccount",
+    "Secret",
+    "SecretList",
+    "ConfigMap",
+    "StorageClass",
+    "PersistentVolume",
+    "PersistentVolumeClaim",
+    "CustomResourceDefinition",
+    "ClusterRole",
+    "ClusterRoleList",
+    "ClusterRoleBinding",
+    "ClusterRoleBindingList",
+    "Role",
+    "RoleList",
+    "RoleBinding",
+    "RoleBindingList",
+    "Service",
+    "DaemonSet",
+    "Pod",
+    "ReplicationController",
+    "ReplicaSet",
+    "Deployment",
+    "HorizontalPodAutoscaler",
+    "StatefulSet",
+    "Job",
+    "CronJob",
+    "IngressClass",
+    "Ingress",
+    "APIService",
+    "MutatingWebhookConfiguration",
+    "ValidatingWebhookConfiguration",
+];
 
 /// `serde_json::Value::pointer` without its cost: `pointer` builds an owned `String` for every
 /// path segment (to undo `~0`/`~1` escapes), which was ~8 % of a 1,000-object plan. Paths here are

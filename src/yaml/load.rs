@@ -1202,11 +1202,7 @@ impl<'a, E: Events<'a>> HeadPass<'a, E> {
                 if !E::VETTED && v.contains(": ") {
                     return Err(());
                 }
-                let json = if self.json {
-                    crate::manifest::fast::plain(&v)
-                } else {
-                    None
-                };
+                let json = if self.json { super::saphyr::plain(&v) } else { None };
                 if want == Want::Skip && !matches!(v.as_bytes().first(), Some(b'.' | b'+' | b'-')) {
                     // Only `.inf`/`.nan` forms fail (in the JSON step), and they start so.
                     return Ok((Got::Other, json));
@@ -1280,8 +1276,8 @@ impl<'a, E: Events<'a>> HeadPass<'a, E> {
                                     return Err(());
                                 }
                             }
-                            // Keys serde-saphyr refuses or reads otherwise (`crate::manifest::fast`).
-                            if style == ScalarStyle::Plain && crate::manifest::fast::odd_key(&k) {
+                            // Keys serde-saphyr refuses or reads otherwise (`super::saphyr`).
+                            if style == ScalarStyle::Plain && super::saphyr::odd_key(&k) {
                                 json_ok = false;
                             }
                             k

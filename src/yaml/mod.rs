@@ -15,6 +15,7 @@ pub mod json;
 mod load;
 pub use load::{split_documents, split_documents_with};
 pub mod resolve;
+pub(crate) mod saphyr;
 mod toml;
 
 use std::fmt;

@@ -2,8 +2,6 @@
 //! formatting only supplies the decimal digits (shortest round-trip, or rounded half-to-even to a
 //! precision — the same digits Go computes); the layout is Go's.
 
-use super::format::{LDIGITS, UDIGITS};
-
 /// Shortest round-trip decimal digits of |v| (v finite, non-zero): (digits, decimal point).
 fn shortest_digits(v: f64) -> (Vec<u8>, i32) {
     split_exp(&format!("{:e}", v.abs()))
@@ -227,7 +225,12 @@ fn fmt_x(dst: &mut String, prec: i32, fmt: u8, neg: bool, mant: u64, exp: i32) {
             exp += 1;
         }
     }
-    let hex: &[u8; 17] = if fmt == b'X' { UDIGITS } else { LDIGITS };
+    // strconv's own `lowerhex`/`upperhex` (quote.go), as `fmtX` uses them.
+    let hex: &[u8; 16] = if fmt == b'X' {
+        b"0123456789ABCDEF"
+    } else {
+        b"0123456789abcdef"
+    };
     if neg {
         dst.push('-');
     }
