@@ -40,5 +40,6 @@ pub mod storage;
 pub mod template;
 #[cfg(test)]
 mod testutil;
+pub mod value;
 pub mod version;
 pub mod yaml;
