@@ -21,7 +21,6 @@ mod quote;
 
 use crate::value::Value;
 use format::Printer;
-pub use print::time_string;
 pub use quote::is_print;
 
 /// `fmt.Sprint`: operands in `%v`, with a space between two operands when neither is a string.
@@ -323,5 +322,19 @@ mod tests {
         assert_eq!(format_float(1e6, b'g', -1), "1e+06");
         assert_eq!(format_float(0.000012, b'e', -1), "1.2e-05");
         assert_eq!(format_float(12.0, b'f', -1), "12");
+    }
+
+    /// `%v` of a time is Go's `Time.String()`: a zone whose tzdata abbreviation is numeric prints
+    /// it as is. Recorded with helm 4.1.4: `TZ=Asia/Dubai helm template` of
+    /// `{{ printf "%v" (toDate "2006-01-02" "2020-01-01") }}`.
+    #[test]
+    fn time_prints_its_zone_abbreviation_as_go_does() {
+        let t = jiff::civil::date(2020, 1, 1)
+            .at(0, 0, 0, 0)
+            .to_zoned(jiff::tz::TimeZone::get("Asia/Dubai").unwrap())
+            .unwrap();
+        let v = Value::Time(std::rc::Rc::new(t));
+        assert_eq!(format_v(&v), "2020-01-01 00:00:00 +0400 +04");
+        assert_eq!(sprintf("%s", std::slice::from_ref(&v)), "2020-01-01 00:00:00 +0400 +04");
     }
 }

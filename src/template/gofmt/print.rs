@@ -1,8 +1,9 @@
 //! Go's `fmt/print.go`: which verb applies to which value, `%v` of lists, maps and typed values,
 //! `%!verb(type=value)` errors, and the `Printf` format-string parser (flags, width, precision,
-//! argument indexes). Also Go's `time.Time.String()`, which `%v` of a time prints.
+//! argument indexes). `%v` of a time is Go's `time.Time.String()`, from `gotime`.
 
 use super::format::{parsenum, too_large, Flags, Printer, LDIGITS, UDIGITS};
+use crate::template::gotime::time_string;
 use crate::value::{Elem, Value};
 
 impl Printer {
@@ -576,42 +577,4 @@ fn pointer_of(v: &Value) -> Option<usize> {
         }
         _ => None,
     }
-}
-
-/// Go's `time.Time.String()`: `2006-01-02 15:04:05.999999999 -0700 MST`.
-pub fn time_string(t: &jiff::Zoned) -> String {
-    let dt = t.datetime();
-    let mut s = format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
-        dt.year(),
-        dt.month(),
-        dt.day(),
-        dt.hour(),
-        dt.minute(),
-        dt.second()
-    );
-    let nanos = dt.subsec_nanosecond();
-    if nanos > 0 {
-        let frac = format!("{nanos:09}");
-        s.push('.');
-        s.push_str(frac.trim_end_matches('0'));
-    }
-    let off = t.offset().seconds();
-    let sign = if off < 0 { '-' } else { '+' };
-    let a = off.unsigned_abs();
-    s.push_str(&format!(" {sign}{:02}{:02}", a / 3600, (a / 60) % 60));
-    let info = t.time_zone().to_offset_info(t.timestamp());
-    let abbr = info.abbreviation();
-    s.push(' ');
-    if abbr.is_empty() || abbr.starts_with('+') || abbr.starts_with('-') {
-        // Go names an unnamed zone by its offset, without the colon.
-        s.push(sign);
-        s.push_str(&format!("{:02}{:02}", a / 3600, (a / 60) % 60));
-        if a % 60 != 0 {
-            s.push_str(&format!("{:02}", a % 60));
-        }
-    } else {
-        s.push_str(abbr);
-    }
-    s
 }
