@@ -17,8 +17,13 @@ cd "$root"
 runs=${RUNS:-10}
 helm=${HELM:-$root/.tools/bin/helm}
 [ -x "$helm" ] || helm=$(command -v helm)
-cargo build --profile release-lto -q
-bin=$root/target/release-lto/chartup
+# CHARTUP=path measures that binary instead of building the release-lto one.
+if [ -n "${CHARTUP:-}" ]; then
+  bin=$CHARTUP
+else
+  cargo build --profile release-lto -q
+  bin=${CARGO_TARGET_DIR:-$root/target}/release-lto/chartup
+fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
