@@ -201,7 +201,7 @@ compare "generated release (1,000 objects)" \
 compare "library-chart database (20 shards, 60 objects; ~800 include)" \
   "$bin" plan db --from "$work/db-old" --to "$work/db-new" -n data \
   -- "$work/db-old" "$work/db-new" db data
-compare "monitoring umbrella (150 dashboards + 44 tpl-rendered objects)" \
+compare "monitoring umbrella (150 dashboard ConfigMaps + 22 tpl-rendered components)" \
   "$bin" plan mon --from "$work/mon-old" --to "$work/mon-new" -n mon \
   -- "$work/mon-old" "$work/mon-new" mon mon
 compare "certificate-generating registry (10 certificates per side)" \
