@@ -24,10 +24,13 @@ use crate::manifest::{ManifestSet, ObjectKey};
 mod carry;
 mod claims;
 mod fate;
+pub mod identity;
 #[cfg(test)]
 mod tests;
 mod uses;
 mod words;
+
+pub use identity::WorkloadPairing;
 
 use fate::Ctx;
 use uses::{claims_of, uses, Use};
@@ -68,6 +71,8 @@ pub enum Persistence {
     ExistingClaim,
     /// No persistence (emptyDir).
     None,
+    /// Node-local data (hostPath): outlives pods, stays on one node, never in a claim.
+    HostPath,
 }
 
 impl Persistence {
@@ -76,6 +81,7 @@ impl Persistence {
             Persistence::StorageClass => "storageClass",
             Persistence::ExistingClaim => "existingClaim",
             Persistence::None => "none",
+            Persistence::HostPath => "hostPath",
         }
     }
 }
@@ -282,6 +288,21 @@ pub fn analyse_with(
     reclaim: &ReclaimPolicies,
     carry: &CarryPolicy,
 ) -> Vec<VolumeFate> {
+    let pairings = identity::pair_workloads(old, new, &[]);
+    analyse_paired(old, new, changes, reclaim, carry, &pairings)
+}
+
+/// [`analyse_with`], with the workloads `pairings` names treated as one component each (renamed,
+/// relabelled or changing kind).
+pub fn analyse_paired(
+    old: &ManifestSet,
+    new: &ManifestSet,
+    changes: &[ObjectChange],
+    reclaim: &ReclaimPolicies,
+    carry: &CarryPolicy,
+    pairings: &[WorkloadPairing],
+) -> Vec<VolumeFate> {
+    let renamed: BTreeSet<(&ObjectKey, &ObjectKey)> = pairings.iter().map(|p| (&p.from, &p.to)).collect();
     let (ou, nu) = (uses(old), uses(new));
     // Every claim name the old side knows: a carry never targets one of them.
     let old_claim_names: BTreeSet<String> = ou
@@ -329,7 +350,9 @@ pub fn analyse_with(
         // (a label-scheme change is what turns `app: x` into `app.kubernetes.io/component: x`).
         let same_ns = |b: &Use| {
             b.workload.key.namespace == a.workload.key.namespace
-                && (b.component == a.component || b.workload.key == a.workload.key)
+                && (b.component == a.component
+                    || b.workload.key == a.workload.key
+                    || renamed.contains(&(&a.workload.key, &b.workload.key)))
         };
         let by_name = by_volume
             .get(&(a.workload.key.namespace.as_str(), a.volume.as_str()))

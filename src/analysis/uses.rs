@@ -185,7 +185,7 @@ pub(super) fn side(u: &Use, set: &ManifestSet) -> VolumeSide {
         }
         Src::Template { class, .. } => ("claimTemplate", class.clone(), Persistence::StorageClass),
         Src::EmptyDir => ("emptyDir", None, Persistence::None),
-        Src::HostPath { .. } => ("hostPath", None, Persistence::ExistingClaim),
+        Src::HostPath { .. } => ("hostPath", None, Persistence::HostPath),
     };
     VolumeSide {
         workload: u.workload.key.clone(),

@@ -117,9 +117,23 @@ pub struct Args {
     /// Deployment+PVC → StatefulSet) to the new claim instead of orphaning or deleting them
     #[arg(long)]
     pub carry_volumes: bool,
-    /// Exit 0 without changes, 2 with changes, 3 with a volume at risk or lost (1 on error)
+    /// Exit 0 without changes, 2 with changes, 3 with data at risk or lost, 4 when apply would
+    /// refuse the plan whatever flags are passed (a multi-hop jump) (1 on error)
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// Treat two workloads as one component across a rename: OLD=NEW, each `Kind/name` or `name`
+    /// (repeatable), for when the plan's own evidence is not enough
+    #[arg(long = "same-component", value_name = "OLD=NEW")]
+    pub same_component: Vec<String>,
+    /// Text output: decisions, volumes and images only (no diffs, no reasons for safe volumes)
+    #[arg(long)]
+    pub compact: bool,
+    /// Text output: leave out the per-object diffs
+    #[arg(long)]
+    pub no_diff: bool,
+    /// Show changes that only rewrite the helm.sh/chart and app.kubernetes.io/version labels
+    #[arg(long)]
+    pub show_label_churn: bool,
     #[command(flatten)]
     pub kube: super::apply::KubeArgs,
 }
@@ -157,7 +171,7 @@ fn run_against_cluster(args: &Args, release: String, chart: PathBuf, p: &mut Pri
         })?;
     let plan = &saved.plan;
     let out = match args.output {
-        Format::Text => plan::text::render(plan, true),
+        Format::Text => plan::text::render_with(plan, true, text_options(args)),
         Format::Json => serde_json::to_string_pretty(plan)? + "\n",
         Format::Markdown => plan::markdown::render(plan).map_err(anyhow::Error::msg)?,
     };
@@ -222,6 +236,10 @@ pub fn run(args: Args, p: &mut Printer) -> anyhow::Result<ExitStatus> {
     for s in &args.storage_class {
         opts.reclaim.add_spec(s).map_err(anyhow::Error::msg)?;
     }
+    for m in &args.same_component {
+        opts.same_component
+            .push(crate::analysis::identity::parse_mapping(m).map_err(anyhow::Error::msg)?);
+    }
     let values = |side: &[PathBuf]| args.values.input(side);
 
     // Where each side comes from; the two are independent, so they are rendered and parsed on
@@ -265,7 +283,7 @@ pub fn run(args: Args, p: &mut Printer) -> anyhow::Result<ExitStatus> {
 
     let plan = plan::build(&old, &new, matrix.as_ref(), &opts);
     let out = match args.output {
-        Format::Text => plan::text::render(&plan, p.color()),
+        Format::Text => plan::text::render_with(&plan, p.color(), text_options(&args)),
         Format::Json => serde_json::to_string_pretty(&plan)? + "\n",
         Format::Markdown => plan::markdown::render(&plan).map_err(anyhow::Error::msg)?,
     };
@@ -285,10 +303,21 @@ pub fn run(args: Args, p: &mut Printer) -> anyhow::Result<ExitStatus> {
     Ok(status)
 }
 
-/// `--detailed-exitcode`: 0 no changes, 2 changes, 3 changes with a volume at risk or lost.
+fn text_options(args: &Args) -> plan::text::TextOptions {
+    plan::text::TextOptions {
+        compact: args.compact,
+        no_diff: args.no_diff,
+        show_label_churn: args.show_label_churn,
+    }
+}
+
+/// `--detailed-exitcode`: 0 no changes, 2 changes, 3 changes with data at risk or lost, 4 a plan
+/// apply would refuse whatever flags are passed.
 pub fn exit_status(plan: &plan::Plan, detailed: bool) -> ExitStatus {
     if !detailed || !plan.summary.has_changes() {
         ExitStatus::Success
+    } else if plan.apply_refuses() {
+        ExitStatus::ApplyRefuses
     } else if plan.verdict > Verdict::Safe {
         ExitStatus::VolumeRisk
     } else {
