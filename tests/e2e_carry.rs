@@ -240,9 +240,9 @@ async fn renamed_statefulset_carried_over() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The same upgrade without the flag: the plan says orphaned, apply goes ahead (at risk is not
-/// refused) and leaves the old claims untouched — same uid, same volume, data there — while the
-/// renamed StatefulSet starts on new, empty claims.
+/// The same upgrade without the flag: the plan says orphaned, apply refuses it (at risk) until
+/// `--accept-risk`, then leaves the old claims untouched — same uid, same volume, data there —
+/// while the renamed StatefulSet starts on new, empty claims.
 #[tokio::test(flavor = "multi_thread")]
 async fn renamed_statefulset_without_flag_orphans() -> anyhow::Result<()> {
     let c = cluster();
@@ -261,7 +261,13 @@ async fn renamed_statefulset_without_flag_orphans() -> anyhow::Result<()> {
     assert_eq!(fates, ["orphaned", "orphaned"], "{}", r.stdout);
     assert!(plan["volumes"][0].get("carry").is_none());
 
-    chartup_ok(c, &["apply", "ledger", &ch, "-n", &ns.name, "--yes"]).await?;
+    // Orphaning is at risk: apply refuses it unless accepted (issue 17), changing nothing.
+    let r = chartup(c, &["apply", "ledger", &ch, "-n", &ns.name, "--yes"]).await?;
+    assert!(!r.ok, "refused: {}", r.stdout);
+    assert!(r.stderr.contains("--accept-risk"), "{}", r.stderr);
+    let h = chartup_history(c, &ns.name, "ledger").await?;
+    assert_eq!(statuses(&h), [(1, "deployed".into())], "nothing recorded");
+    chartup_ok(c, &["apply", "ledger", &ch, "-n", &ns.name, "--yes", "--accept-risk"]).await?;
     let client = c.client().await?;
     for (name, uid, pv_name) in &old {
         let pvc = claim(c, &ns.name, name)

@@ -271,7 +271,8 @@ const CHURN_LABELS: &[&str] = &["helm.sh/chart:", "app.kubernetes.io/version:"];
 /// A change whose diff only rewrites churn labels (`helm.sh/chart`, `app.kubernetes.io/version`),
 /// as helm-diff's `--suppress` would hide them.
 pub fn label_only(c: &ObjectChange) -> bool {
-    if c.action != Action::Change || c.diff.is_empty() {
+    // A Secret's masked values could change unseen beside its labels: never call it churn.
+    if c.action != Action::Change || c.diff.is_empty() || c.key.kind == "Secret" {
         return false;
     }
     let mut any = false;

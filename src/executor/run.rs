@@ -43,6 +43,9 @@ pub const HELM_APPLY_METHOD: &str = "csa";
 pub struct ApplyOptions {
     /// Go ahead although a volume's verdict is loss.
     pub accept_data_loss: bool,
+    /// Go ahead although the plan puts data at risk (orphaned claims, hazards); implied by
+    /// `accept_data_loss`.
+    pub accept_risk: bool,
     /// On failure, roll back to the last deployed revision.
     pub atomic: bool,
     /// Keep at most this many revisions (0: unlimited), never pruning the last deployed one.
@@ -62,6 +65,7 @@ impl Default for ApplyOptions {
     fn default() -> Self {
         ApplyOptions {
             accept_data_loss: false,
+            accept_risk: false,
             atomic: false,
             history_max: 10,
             timeout: Duration::from_secs(300),
@@ -329,6 +333,16 @@ fn refusals(saved: &SavedPlan, opts: &ApplyOptions) -> Vec<String> {
         }
         if plan.volumes.iter().all(|v| v.verdict != Verdict::Loss) && plan.verdict == Verdict::Loss {
             out.push("the compatibility matrix says this upgrade loses data (pass --accept-data-loss)".into());
+        }
+    }
+    // What the plan says apply requires for data at risk (plan::review::requirements), apply requires.
+    if !opts.accept_risk && !opts.accept_data_loss {
+        if let Some(r) = plan
+            .requirements
+            .iter()
+            .find(|r| r.flag.as_deref() == Some("--accept-risk"))
+        {
+            out.push(format!("{} (pass --accept-risk to go ahead anyway)", r.reason));
         }
     }
     if backup_required(saved) && opts.backup_command.is_none() && backup_jobs(saved).is_empty() {

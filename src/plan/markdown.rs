@@ -43,12 +43,12 @@ const TEMPLATE: &str = r#"<!-- chartup-plan: {{ release }}/{{ namespace }} -->
 - {{ h.icon }} **{{ h.verdict }}** `{{ h.object }}` ({{ h.rule }}): {{ h.reason }}. _Workaround:_ {{ h.workaround }}
 {%- endfor %}
 {% endif %}{% if recreates %}
-### Recreated (the server refuses an in-place update)
+### Recreated (deleted and created again)
 {% for r in recreates %}
 - {{ r }}
 {%- endfor %}
 {% endif %}{% if pairings %}
-### Same component, renamed
+### Same component (renamed or changing kind)
 {% for r in pairings %}
 - {{ r }}
 {%- endfor %}
@@ -82,7 +82,7 @@ No workload mounts a volume.
 | Workload | Container | From | To |
 |---|---|---|---|
 {%- for i in images %}
-| `{{ i.0 }}` | {{ i.1 }} | `{{ i.2 }}` | `{{ i.3 }}` |
+| `{{ i.workload }}` | {{ i.container }} | `{{ i.from }}` | `{{ i.to }}` |
 {%- endfor %}
 {% endif %}{% if matrix %}
 ### Compatibility matrix (`{{ matrix.file }}`)
@@ -168,6 +168,14 @@ struct Change {
 }
 
 #[derive(Serialize)]
+struct ImageRow {
+    workload: String,
+    container: String,
+    from: String,
+    to: String,
+}
+
+#[derive(Serialize)]
 struct HazardView {
     icon: &'static str,
     verdict: String,
@@ -186,7 +194,7 @@ struct View {
     recreates: Vec<String>,
     pairings: Vec<String>,
     ephemeral: Option<String>,
-    images: Vec<(String, String, String, String)>,
+    images: Vec<ImageRow>,
     churn: Option<String>,
     from: String,
     to: String,
@@ -365,13 +373,11 @@ fn view(plan: &Plan, diffs: &[String], dropped: &BTreeSet<usize>) -> View {
         images: plan
             .images
             .iter()
-            .map(|i| {
-                (
-                    i.workload.clone(),
-                    cell(&i.container),
-                    i.from.clone().unwrap_or_else(|| "(new container)".into()),
-                    i.to.clone().unwrap_or_else(|| "(removed)".into()),
-                )
+            .map(|i| ImageRow {
+                workload: i.workload.clone(),
+                container: cell(&i.container),
+                from: i.from.clone().unwrap_or_else(|| "(new container)".into()),
+                to: i.to.clone().unwrap_or_else(|| "(removed)".into()),
             })
             .collect(),
         churn: (churn > 0).then(|| {

@@ -171,7 +171,7 @@ pub fn render_with(plan: &Plan, color: bool, opts: TextOptions) -> String {
         .filter(|c| matches!(c.action, Action::Recreate | Action::KindChange))
         .collect();
     if !recreates.is_empty() {
-        let _ = writeln!(o, "\n{}", p.bold("Recreated (the server refuses an in-place update):"));
+        let _ = writeln!(o, "\n{}", p.bold("Recreated (deleted and created again):"));
         for c in recreates {
             let fields: Vec<String> = c
                 .immutable
@@ -182,7 +182,7 @@ pub fn render_with(plan: &Plan, color: bool, opts: TextOptions) -> String {
         }
     }
     if !plan.pairings.is_empty() {
-        let _ = writeln!(o, "\n{}", p.bold("Same component, renamed:"));
+        let _ = writeln!(o, "\n{}", p.bold("Same component (renamed or changing kind):"));
         for pr in &plan.pairings {
             let _ = writeln!(
                 o,
