@@ -233,7 +233,7 @@ fn database_major_version_on_kept_volumes_is_not_checked_and_said_so() {
     assert_eq!(p.verdict, Verdict::AtRisk);
     let text = plan::text::render(&p, false);
     assert!(
-        text.contains("Verdict: data at risk; data format: not checked, no matrix"),
+        text.contains("Verdict: data at risk (volumes: safe, hazards: at-risk); data format: not checked, no matrix"),
         "{text}"
     );
     // The images table, old → new.
@@ -352,4 +352,48 @@ fn detailed_exit_code_for_a_plan_apply_refuses() {
         .requirements
         .iter()
         .any(|r| r.flag.is_none() && r.reason.starts_with("one hop at a time")));
+}
+
+#[test]
+fn a_matrix_that_declares_carrying_makes_the_carried_hop_safe() {
+    // matrices/fate.yaml says storage-class volumes are lost across 1.9.0 (the claims change
+    // name). A matrix that also names the components for carrying declares that carrying is how
+    // the data survives: with every volume carried, the lines agree on safe.
+    let text = std::fs::read_to_string("matrices/fate.yaml").unwrap();
+    assert!(!text.contains("\ncomponents:"), "the stock matrix declares no carrying");
+    let declared = format!(
+        "{text}\ncomponents:\n  mysql: {{carryVolumes: true}}\n  client: {{carryVolumes: true}}\n  nodemanager: {{carryVolumes: true}}\n"
+    );
+    let m = chartup::matrix::parse(&declared, "matrices/fate.yaml", Some(std::path::Path::new("matrices")))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let case = fate("charts/fate/1.8.0", "charts/fate/1.9.0", STORAGE_CLASS);
+    let (old, new) = case.sides();
+    let p = plan::build(&old, &new, Some(&m), &case.options());
+    assert!(p
+        .volumes
+        .iter()
+        .filter(|v| v.mode == Persistence::StorageClass)
+        .all(|v| v.fate == Fate::Carried));
+    assert_eq!((p.matrix_verdict, p.verdict), (Some(Verdict::Safe), Verdict::Safe));
+    assert!(
+        p.summary_line().ends_with("3 carried · verdict: safe"),
+        "{}",
+        p.summary_line()
+    );
+    assert!(p
+        .requirements
+        .iter()
+        .all(|r| r.flag.as_deref() != Some("--accept-data-loss")));
+    // The stock matrix (no declaration) with --carry-volumes: the matrix's loss stands, and the
+    // summary line says so too instead of contradicting the verdict.
+    let stock = matrix("fate");
+    let mut o = case.options();
+    o.carry_volumes = true;
+    let p = plan::build(&old, &new, Some(&stock), &o);
+    assert_eq!(p.verdict, Verdict::Loss);
+    assert!(
+        p.summary_line().ends_with("3 carried · verdict: loss"),
+        "{}",
+        p.summary_line()
+    );
 }

@@ -392,10 +392,12 @@ fn view(plan: &Plan, diffs: &[String], dropped: &BTreeSet<usize>) -> View {
             Verdict::AtRisk => "Data at risk".into(),
             Verdict::Safe => "No data at risk".into(),
         },
-        verdict_by: plan
-            .matrix_verdict
-            .map(|m| format!(" (analysis: {}, matrix: {m})", plan.analysis_verdict))
-            .unwrap_or_default(),
+        verdict_by: match (plan.matrix_verdict, plan.hazards.iter().map(|h| h.verdict).max()) {
+            (Some(m), Some(h)) => format!(" (analysis: {}, hazards: {h}, matrix: {m})", plan.analysis_verdict),
+            (Some(m), None) => format!(" (analysis: {}, matrix: {m})", plan.analysis_verdict),
+            (None, Some(h)) => format!(" (volumes: {}, hazards: {h})", plan.analysis_verdict),
+            (None, None) => String::new(),
+        },
         refusals: plan.refusals.clone(),
         warnings: plan.warnings.clone(),
         volumes: plan

@@ -369,8 +369,8 @@ pub fn build(old: &ReleaseSide, new: &ReleaseSide, matrix: Option<&Matrix>, opts
         &new.objects,
         matrix.is_some() && old.chart.is_some() && new.chart.is_some(),
     );
-    let analysis_verdict =
-        analysis::worst(&volumes).max(hazards.iter().map(|h| h.verdict).max().unwrap_or(Verdict::Safe));
+    let analysis_verdict = analysis::worst(&volumes);
+    let hazard_verdict = hazards.iter().map(|h| h.verdict).max().unwrap_or(Verdict::Safe);
     let mut refusals = Vec::new();
     let mut warnings = Vec::new();
     for v in &volumes {
@@ -468,7 +468,9 @@ pub fn build(old: &ReleaseSide, new: &ReleaseSide, matrix: Option<&Matrix>, opts
             m.path[1..m.path.len() - 1].join(", ")
         ));
     }
-    let verdict = analysis_verdict.max(matrix_verdict.unwrap_or(Verdict::Safe));
+    let verdict = analysis_verdict
+        .max(hazard_verdict)
+        .max(matrix_verdict.unwrap_or(Verdict::Safe));
     let rollout = rollout(
         &changes,
         &new.objects,

@@ -107,9 +107,12 @@ pub fn render_with(plan: &Plan, color: bool, opts: TextOptions) -> String {
         Verdict::AtRisk => p.yellow("data at risk"),
         Verdict::Safe => p.green("no data at risk"),
     };
-    let by = match plan.matrix_verdict {
-        Some(m) => format!(" (analysis: {}, matrix: {m})", plan.analysis_verdict),
-        None => String::new(),
+    let hazards = plan.hazards.iter().map(|h| h.verdict).max();
+    let by = match (plan.matrix_verdict, hazards) {
+        (Some(m), Some(h)) => format!(" (analysis: {}, hazards: {h}, matrix: {m})", plan.analysis_verdict),
+        (Some(m), None) => format!(" (analysis: {}, matrix: {m})", plan.analysis_verdict),
+        (None, Some(h)) => format!(" (volumes: {}, hazards: {h})", plan.analysis_verdict),
+        (None, None) => String::new(),
     };
     let unchecked = if plan.hazards.iter().any(|h| h.rule == "image-major") {
         "; data format: not checked, no matrix"
