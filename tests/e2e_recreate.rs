@@ -926,3 +926,51 @@ async fn server_agrees_with_the_recreate_decisions() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// Issue 17, the connected plan's own checks on the real API server (kube-apiserver 1.20): a
+/// `policy/v1` PodDisruptionBudget is refused in the plan (1.20 serves only `policy/v1beta1`), the
+/// immutable Secret's predicted recreate is confirmed by a server-side dry run, and a claim the
+/// new version mounts from outside the release that does not exist is a hazard.
+#[tokio::test(flavor = "multi_thread")]
+async fn connected_plan_checks_apis_recreates_and_outside_claims() -> anyhow::Result<()> {
+    let c = cluster();
+    let ns = c.fresh_namespace("connected-plan").await?;
+    let dir = root().join("tests/data/charts/precision/connected");
+    let (v1, v2) = (
+        dir.join("1.0.0").display().to_string(),
+        dir.join("2.0.0").display().to_string(),
+    );
+    chartup_ok(c, &["apply", "rel", &v1, "-n", &ns.name, "--yes"]).await?;
+    let r = chartup(c, &["plan", "rel", &v2, "-n", &ns.name, "-o", "json"]).await?;
+    ensure!(!r.ok, "refused: {}", r.stderr);
+    let plan: Json = serde_json::from_str(&r.stdout)?;
+    let refusals = plan["refusals"].to_string();
+    ensure!(
+        refusals.contains("apiVersion policy/v1 is not served by this cluster (the server serves policy/v1beta1)"),
+        "{refusals}"
+    );
+    let secret = plan["changes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|ch| ch["key"]["kind"] == "Secret" && ch["key"]["name"] == "frozen")
+        .ok_or_else(|| anyhow!("no change for the Secret"))?;
+    ensure!(secret["action"] == "recreate", "{secret}");
+    ensure!(
+        secret["notes"]
+            .to_string()
+            .contains("recreate confirmed: the server refuses the update in place"),
+        "{secret}"
+    );
+    let missing = plan["hazards"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|h| h["rule"] == "claim-missing")
+        .ok_or_else(|| anyhow!("no claim-missing hazard: {}", plan["hazards"]))?;
+    ensure!(
+        missing["object"] == format!("{}/PersistentVolumeClaim/shared-archive", ns.name).as_str(),
+        "{missing}"
+    );
+    Ok(())
+}

@@ -129,6 +129,9 @@ pub async fn plan_against_cluster(
     p.base_revision = deployed.base_revision;
     p.warnings
         .extend(deployed::drift(cluster.as_ref(), &deployed.side.objects).await?);
+    // Served APIs, server-confirmed recreates, missing outside claims; then what apply demands.
+    super::plan_checks::check(cluster.as_ref(), &mut p, &new.objects).await?;
+    p.requirements = plan::review::requirements(&p, &new.objects);
     let mut saved = SavedPlan::new(p, &deployed.side, &new)?;
     // The plan's sides hold the release manifest (hooks excluded, as Helm diffs); the executor
     // runs the hooks it finds among the saved documents, so they travel with the plan and are
