@@ -115,9 +115,14 @@ async fn confirm_recreates(cluster: &dyn Cluster, plan: &mut Plan, new: &Manifes
                 plan.summary.recreate -= 1;
                 plan.summary.change += 1;
             }
-            Err(e) => c.notes.push(format!(
-                "recreate confirmed: the server refuses the update in place ({e})"
-            )),
+            Err(e) => {
+                // The server's message, without the client's debug dump of the Status.
+                let e = e.to_string();
+                let e = e.split(" (Status {").next().unwrap_or(&e);
+                c.notes.push(format!(
+                    "recreate confirmed: the server refuses the update in place ({e})"
+                ))
+            }
         }
     }
     Ok(())
