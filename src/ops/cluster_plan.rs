@@ -35,6 +35,8 @@ pub struct ClusterPlanRequest {
     pub allow_unlisted: bool,
     /// `--carry-volumes`
     pub carry_volumes: bool,
+    /// `--same-component OLD=NEW` mappings.
+    pub same_component: Vec<(String, String)>,
     pub diff: DiffOptions,
 }
 
@@ -194,6 +196,7 @@ pub async fn plan_against_cluster(
         diff: req.diff.clone(),
         allow_unlisted: req.allow_unlisted,
         carry_volumes: req.carry_volumes,
+        same_component: req.same_component.clone(),
         ..Default::default()
     };
     cluster_reclaim_policies(cluster.as_ref(), &mut opts.reclaim).await?;
@@ -205,6 +208,9 @@ pub async fn plan_against_cluster(
     p.base_revision = deployed.base_revision;
     p.warnings
         .extend(deployed::drift(cluster.as_ref(), &deployed.side.objects).await?);
+    // Served APIs, server-confirmed recreates, missing outside claims; then what apply demands.
+    super::plan_checks::check(cluster.as_ref(), &mut p, &new.objects).await?;
+    p.requirements = plan::review::requirements(&p, &new.objects);
     let mut saved = SavedPlan::new(p, &deployed.side, &new)?;
     // The plan's sides hold the release manifest (hooks excluded, as Helm diffs); the executor
     // runs the hooks it finds among the saved documents, so they travel with the plan and are

@@ -21,6 +21,7 @@ pub mod cluster_render;
 pub mod deployed;
 pub mod history;
 pub mod plan;
+pub mod plan_checks;
 pub mod recover;
 pub mod rollback;
 pub mod status;
