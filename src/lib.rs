@@ -24,6 +24,7 @@ pub mod matrix;
 pub mod plan;
 pub mod release;
 pub mod render;
+pub mod source;
 pub mod template;
 #[cfg(test)]
 mod testutil;

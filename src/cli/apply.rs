@@ -201,6 +201,7 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 
 #[derive(Debug, clap::Args)]
 #[command(
+    disable_version_flag = true,
     after_help = "Examples:\n  chartup plan pravega charts/streamstore/0.6.0 -n pravega --matrix matrices/streamstore.yaml --out plan.json\n  chartup apply plan.json\n  chartup apply plan.json --atomic -o json\n  chartup apply pravega charts/streamstore/0.6.0 -n pravega --matrix matrices/streamstore.yaml --yes"
 )]
 pub struct Args {
@@ -233,6 +234,9 @@ pub struct Args {
     pub exec: ExecArgs,
     #[command(flatten)]
     pub kube: KubeArgs,
+    /// Where the chart comes from (RELEASE CHART form): --repo, --version, credentials, TLS
+    #[command(flatten)]
+    pub source: super::source::SourceArgs,
 }
 
 /// Prints progress as lines (text) or JSON events.
@@ -277,7 +281,10 @@ pub fn progress_printer(p: &mut Printer, format: Format) -> impl FnMut(Progress)
 pub fn run(args: Args, p: &mut Printer) -> anyhow::Result<ExitStatus> {
     match args.args.as_slice() {
         [plan] => run_saved(&args, Path::new(plan), p),
-        [release, chart] => run_chart(&args, release, Path::new(chart), p),
+        [release, chart] => {
+            let (chart, _source) = super::source::resolve_chart(chart, &args.source, None, p)?;
+            run_chart(&args, release, &chart, p)
+        }
         _ => bail!("expected PLAN.json, or RELEASE CHART"),
     }
 }

@@ -60,6 +60,7 @@ impl ValuesArgs {
 
 #[derive(Debug, clap::Args)]
 #[command(
+    disable_version_flag = true,
     after_help = "Examples:\n  chartup plan --from charts/fate/1.8.0 --to charts/fate/1.9.0 --matrix matrices/fate.yaml\n  helm get manifest fate -n fate > deployed.yaml\n  chartup plan fate charts/fate/1.9.0 -n fate --from-manifest deployed.yaml -o markdown"
 )]
 pub struct Args {
@@ -122,6 +123,12 @@ pub struct Args {
     pub detailed_exitcode: bool,
     #[command(flatten)]
     pub kube: super::apply::KubeArgs,
+    /// Version constraint for the --from chart (--version is the new chart's)
+    #[arg(long, value_name = "VERSION")]
+    pub from_version: Option<String>,
+    /// Where the charts come from: --repo, --version, --devel, credentials, TLS (helm's flags)
+    #[command(flatten)]
+    pub source: super::source::SourceArgs,
 }
 
 /// `chartup plan RELEASE CHART -n NS`: plan against the cluster (see `super::apply::plan_against_cluster`).
@@ -199,6 +206,25 @@ pub fn run(args: Args, p: &mut Printer) -> anyhow::Result<ExitStatus> {
         bail!("give the new chart either as CHART or with --to, not both");
     }
     let to_chart = args.to.clone().or(chart_arg.clone());
+    // Chart references (repo/chart, oci://, URLs, --repo) become local charts plus their source.
+    let (to_chart, to_source) = match (&to_chart, &args.to_manifest) {
+        (Some(c), None) => {
+            let (path, rec) = super::source::resolve_chart(&c.to_string_lossy(), &args.source, None, p)?;
+            (Some(path), Some(rec))
+        }
+        _ => (to_chart, None),
+    };
+    let (from_chart, from_source) = match (&args.from, &args.from_manifest) {
+        (Some(c), None) => {
+            let from_args = super::source::SourceArgs {
+                version: args.from_version.clone(),
+                ..args.source.clone()
+            };
+            let (path, rec) = super::source::resolve_chart(&c.to_string_lossy(), &from_args, None, p)?;
+            (Some(path), Some(rec))
+        }
+        _ => (args.from.clone(), None),
+    };
     if release_arg.is_some() && chart_arg.is_some() && args.from.is_none() && args.from_manifest.is_none() {
         // Against the cluster: the deployed revision from the release records (apply work).
         return run_against_cluster(&args, release_arg.unwrap_or_default(), to_chart.unwrap_or_default(), p);
@@ -232,7 +258,11 @@ pub fn run(args: Args, p: &mut Printer) -> anyhow::Result<ExitStatus> {
     }
     let old_src = match (&args.from_manifest, &args.from) {
         (Some(m), _) => Src::Manifest(m),
-        (None, Some(c)) => Src::Chart(c, values(&args.from_values), false),
+        (None, Some(_)) => Src::Chart(
+            from_chart.as_deref().unwrap_or(Path::new("")),
+            values(&args.from_values),
+            false,
+        ),
         (None, None) => bail!("say what runs now: --from OLD_CHART or --from-manifest FILE"),
     };
     let new_src = match (&args.to_manifest, &to_chart) {
@@ -257,7 +287,9 @@ pub fn run(args: Args, p: &mut Printer) -> anyhow::Result<ExitStatus> {
             .unwrap_or_else(|_| Err(anyhow::anyhow!("rendering the deployed side panicked")));
         (old, new)
     });
-    let (old, new): (ReleaseSide, ReleaseSide) = (old?, new?);
+    let (mut old, mut new): (ReleaseSide, ReleaseSide) = (old?, new?);
+    old.source = from_source;
+    new.source = to_source;
     let matrix = match &args.matrix {
         Some(path) => Some(crate::matrix::load(path).map_err(|e| anyhow::anyhow!("{e}"))?),
         None => None,

@@ -13,6 +13,7 @@ use crate::render::{OutputOptions, RenderOptions};
 /// Render chart templates locally and print the manifests, exactly as `helm template` does.
 #[derive(Debug, clap::Args)]
 #[command(
+    disable_version_flag = true,
     after_help = "Values precedence (lowest to highest) is Helm's: chart defaults, -f files in order, \
 --set-json, --set, --set-string, --set-file, --set-literal."
 )]
@@ -81,6 +82,10 @@ pub struct Args {
     #[arg(long = "output-dir", value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
 
+    /// Where the chart comes from: --repo, --version, --devel, credentials, TLS (helm's flags)
+    #[command(flatten)]
+    pub source: super::source::SourceArgs,
+
     /// With --output-dir: put the files under a directory named after the release
     #[arg(long = "release-name")]
     pub release_name_dir: bool,
@@ -139,7 +144,8 @@ fn kubeconfig_namespace() -> Option<String> {
 }
 
 pub fn run(args: Args, p: &mut Printer) -> anyhow::Result<ExitStatus> {
-    let (release_name, chart_path) = name_and_chart(&args.args);
+    let (release_name, chart_ref) = name_and_chart(&args.args);
+    let (chart_path, _source) = super::source::resolve_chart(&chart_ref, &args.source, None, p)?;
     let kube_version = match &args.kube_version {
         Some(v) => Some(KubeVersion::parse(v).map_err(|e| anyhow::anyhow!("invalid kube version '{v}': {e}"))?),
         None => None,
@@ -163,7 +169,7 @@ pub fn run(args: Args, p: &mut Printer) -> anyhow::Result<ExitStatus> {
         set_literal: args.set_literal.clone(),
     };
     let job = crate::render::chart::TemplateJob {
-        chart_path: PathBuf::from(&chart_path),
+        chart_path: chart_path.clone(),
         values,
         render: render_opts,
         skip_schema_validation: args.skip_schema_validation,

@@ -52,6 +52,8 @@ pub struct ReleaseSide {
     pub user_values: Option<Json>,
     pub documents: Vec<Document>,
     pub objects: ManifestSet,
+    /// Where the chart came from (reference, resolved version, archive digest), when a chart.
+    pub source: Option<crate::source::SourceRecord>,
 }
 
 impl ReleaseSide {
@@ -77,6 +79,7 @@ impl ReleaseSide {
             user_values: None,
             documents,
             objects,
+            source: None,
         })
     }
 
@@ -90,6 +93,7 @@ impl ReleaseSide {
             user_values: None,
             documents: vec![],
             objects: ManifestSet::default(),
+            source: None,
         }
     }
 }
@@ -165,6 +169,9 @@ pub struct SideInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub values_digest: Option<String>,
     pub objects: usize,
+    /// Where the chart came from: reference, resolved version, sha256 of the archive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<crate::source::SourceRecord>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -407,6 +414,7 @@ fn side_info(s: &ReleaseSide) -> SideInfo {
         chart_digest: s.chart_digest.clone(),
         values_digest: s.values_digest.clone(),
         objects: s.objects.len(),
+        source: s.source.clone(),
     }
 }
 
