@@ -209,7 +209,7 @@ enum RepoKind {
     Http { entry: Entry, managed: bool },
 }
 
-fn classify(dir: &Path, d: &mut Dep, repos: &RepoFile) -> Result<RepoKind> {
+fn classify(file_base: &Path, d: &mut Dep, repos: &RepoFile) -> Result<RepoKind> {
     let r = d.repository.clone();
     if r.is_empty() {
         return Ok(RepoKind::Local);
@@ -218,7 +218,7 @@ fn classify(dir: &Path, d: &mut Dep, repos: &RepoFile) -> Result<RepoKind> {
         let path = if Path::new(p).is_absolute() {
             PathBuf::from(p)
         } else {
-            dir.join(p)
+            file_base.join(p)
         };
         if !path.exists() {
             return Err(SourceError::msg(format!("directory {} not found", path.display())));
@@ -271,13 +271,19 @@ fn local_chart_version(path: &Path) -> Result<(String, String)> {
 
 /// `helm dependency update` (`lock = None`) or `build` (`lock = Some`, exact versions).
 pub fn run(dir: &Path, build: bool, opts: &FetchOptions, skip_refresh: bool) -> Result<Report> {
+    run_in(dir, dir, build, opts, skip_refresh)
+}
+
+/// [`run`] on `dir`, with `file://` paths relative to `file_base` (the original chart directory
+/// when working on a cached copy).
+fn run_in(dir: &Path, file_base: &Path, build: bool, opts: &FetchOptions, skip_refresh: bool) -> Result<Report> {
     let (mut deps, _meta, lock_name) = chart_deps(dir)?;
     let lock_path = dir.join(lock_name);
     let lock = read_lock(&lock_path)?;
     let repos = RepoFile::load(&repo::default_locations().0)?;
     let kinds: Vec<RepoKind> = deps
         .iter_mut()
-        .map(|d| classify(dir, d, &repos))
+        .map(|d| classify(file_base, d, &repos))
         .collect::<Result<_>>()?;
     let mut report = Report::default();
     let cache = ContentCache::default();
@@ -537,7 +543,13 @@ pub fn pack_dir(dir: &Path, name: &str, _version: &str) -> Result<Vec<u8>> {
     let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     let mut tar = tar::Builder::new(gz);
     for rel in files {
-        let data = std::fs::read(dir.join(&rel)).map_err(|e| SourceError::io(dir.join(&rel).display(), e))?;
+        let mut data = std::fs::read(dir.join(&rel)).map_err(|e| SourceError::io(dir.join(&rel).display(), e))?;
+        if rel == "Chart.yaml" {
+            // Helm's Save writes the metadata back through sigs.k8s.io/yaml: keys sorted, empty
+            // fields left out.
+            let meta = read_yaml(&dir.join("Chart.yaml"))?;
+            data = crate::yaml::emit::marshal(&go_tree(&meta)).into_bytes();
+        }
         let mut h = tar::Header::new_gnu();
         h.set_size(data.len() as u64);
         h.set_mode(0o644);
@@ -551,6 +563,36 @@ pub fn pack_dir(dir: &Path, name: &str, _version: &str) -> Result<Vec<u8>> {
         .map_err(|e| SourceError::msg(format!("packing {}: {e}", dir.display())))?;
     gz.finish()
         .map_err(|e| SourceError::msg(format!("packing {}: {e}", dir.display())))
+}
+
+/// A JSON value as Go's omitempty struct marshalling leaves it, keys sorted.
+fn go_tree(v: &Json) -> crate::yaml::json::Json {
+    use crate::yaml::json::Json as J;
+    match v {
+        Json::Null => J::Null,
+        Json::Bool(b) => J::Bool(*b),
+        Json::Number(n) => J::Num(n.to_string()),
+        Json::String(s) => J::Str(s.clone()),
+        Json::Array(a) => J::Arr(a.iter().map(go_tree).collect()),
+        Json::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            let empty = |x: &Json| match x {
+                Json::Null => true,
+                Json::Bool(b) => !b,
+                Json::String(s) => s.is_empty(),
+                Json::Array(a) => a.is_empty(),
+                Json::Object(o) => o.is_empty(),
+                Json::Number(_) => false,
+            };
+            J::Obj(
+                keys.into_iter()
+                    .filter(|k| !empty(&m[*k]))
+                    .map(|k| (k.clone(), go_tree(&m[k])))
+                    .collect(),
+            )
+        }
+    }
 }
 
 fn walk(root: &Path, dir: &Path, rules: &crate::chart::ignore::Rules, out: &mut Vec<String>) -> Result<()> {
@@ -627,7 +669,7 @@ fn missing_in_charts(dir: &Path, deps: &[Dep]) -> Vec<String> {
 
 /// A chart directory with a Chart.lock whose dependencies are not in `charts/`: complete a cached
 /// copy (keyed by the chart's digest) from the lock and return it with a note for the user.
-pub fn complete_on_the_fly(dir: &Path) -> Result<Option<(PathBuf, String)>> {
+pub fn complete_on_the_fly(dir: &Path, opts: &FetchOptions) -> Result<Option<(PathBuf, String)>> {
     if !dir.join("Chart.yaml").exists() {
         return Ok(None);
     }
@@ -658,7 +700,7 @@ pub fn complete_on_the_fly(dir: &Path) -> Result<Option<(PathBuf, String)>> {
     let tmp = root.join(format!(".{hex}.tmp-{}-{}", std::process::id(), super::cache::unique()));
     let res = (|| -> Result<()> {
         copy_dir(dir, &tmp)?;
-        run(&tmp, true, &FetchOptions::default(), true)?;
+        run_in(&tmp, dir, true, opts, true)?;
         std::fs::rename(&tmp, &done)
             .or_else(|e| if done.exists() { Ok(()) } else { Err(e) })
             .map_err(|e| SourceError::io(done.display(), e))

@@ -38,7 +38,7 @@ pub fn resolve(reference: &str, opts: &FetchOptions) -> Result<Resolved> {
         )));
     }
     if opts.repo_url.is_none() && Path::new(name).exists() {
-        return local(name);
+        return local(name, opts);
     }
     if opts.repo_url.is_none() && (Path::new(name).is_absolute() || name.starts_with('.')) {
         return Err(SourceError::msg(format!("path \"{name}\" not found")));
@@ -92,7 +92,7 @@ fn cli_creds(opts: &FetchOptions) -> Option<Basic> {
     }
 }
 
-fn local(name: &str) -> Result<Resolved> {
+fn local(name: &str, opts: &FetchOptions) -> Result<Resolved> {
     let p = PathBuf::from(name);
     let digest = crate::plan::source::chart_digest(&p).map_err(SourceError::Msg)?;
     let version = if p.is_dir() {
@@ -104,7 +104,7 @@ fn local(name: &str) -> Result<Resolved> {
     };
     let mut notes = Vec::new();
     let path = if p.is_dir() {
-        match super::deps::complete_on_the_fly(&p)? {
+        match super::deps::complete_on_the_fly(&p, opts)? {
             Some((copy, n)) => {
                 notes.push(n);
                 copy

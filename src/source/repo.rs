@@ -366,10 +366,9 @@ pub async fn download_index(entry: &Entry, cache: &Path) -> Result<(PathBuf, Ind
     write_atomic(&p, &bytes)?;
     let mut names: Vec<&str> = index.entries.keys().map(String::as_str).collect();
     names.sort();
-    write_atomic(
-        &cache.join(format!("{}-charts.txt", entry.name)),
-        names.join("\n").as_bytes(),
-    )?;
+    // One name per line, each ending in a newline, as Helm writes it.
+    let txt: String = names.iter().map(|n| format!("{n}\n")).collect();
+    write_atomic(&cache.join(format!("{}-charts.txt", entry.name)), txt.as_bytes())?;
     Ok((p, index))
 }
 
