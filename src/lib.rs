@@ -18,15 +18,21 @@ pub mod chart;
 pub mod cli;
 pub mod cluster;
 pub mod diff;
+pub mod duration;
 pub mod executor;
+#[cfg(test)]
+mod layers;
 pub mod manifest;
 pub mod matrix;
+pub mod ops;
 pub mod plan;
 pub mod release;
 pub mod render;
 pub mod source;
+pub mod storage;
 pub mod template;
 #[cfg(test)]
 mod testutil;
+pub mod value;
 pub mod version;
 pub mod yaml;

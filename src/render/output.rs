@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
-use crate::template::value::Value;
+use crate::value::Value;
 
 /// Helm's `InstallOrder` (pkg/release/v1/util/kind_sorter.go, v4.1.4).
 pub const INSTALL_ORDER: &[&str] = &[
