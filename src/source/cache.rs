@@ -99,6 +99,75 @@ pub fn unique() -> u64 {
     t ^ (N.fetch_add(1, Ordering::Relaxed) << 48)
 }
 
+/// sha256 over a chart: an archive's bytes, or a directory's files (sorted relative paths and
+/// contents; `.git` skipped).
+pub fn chart_digest(chart: &Path) -> Result<String> {
+    if chart.is_file() {
+        let bytes = std::fs::read(chart).map_err(|e| SourceError::io(chart.display(), e))?;
+        return Ok(format!("sha256:{}", sha256_hex(&bytes)));
+    }
+    let mut files = Vec::new();
+    collect(chart, chart, &mut files).map_err(|e| SourceError::io(chart.display(), e))?;
+    files.sort();
+    let mut body = Vec::new();
+    for rel in files {
+        let bytes = std::fs::read(chart.join(&rel)).map_err(|e| SourceError::io(&rel, e))?;
+        body.extend_from_slice(rel.as_bytes());
+        body.push(0);
+        body.extend_from_slice(sha256_hex(&bytes).as_bytes());
+        body.push(b'\n');
+    }
+    Ok(format!("sha256:{}", sha256_hex(&body)))
+}
+
+fn collect(root: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
+    for e in std::fs::read_dir(dir)? {
+        let e = e?;
+        let p = e.path();
+        if e.file_name() == ".git" {
+            continue;
+        }
+        let ft = e.file_type()?;
+        if ft.is_dir() {
+            collect(root, &p, out)?;
+        } else if ft.is_file() {
+            if let Ok(rel) = p.strip_prefix(root) {
+                out.push(rel.to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Fetch an archive into the content cache: a cache hit on the index digest needs no network; a
+/// download is checked against the index digest before it is stored.
+pub async fn fetch(
+    reference: &str,
+    url: &str,
+    index_digest: &str,
+    tls: &super::TlsOptions,
+    creds: Option<&super::http::Basic>,
+    opts: &super::FetchOptions,
+    cache: &ContentCache,
+) -> Result<(PathBuf, String)> {
+    if let Some(hex) = hex_of(index_digest) {
+        if let Some(p) = cache.get(&hex) {
+            return Ok((p, format!("sha256:{hex}")));
+        }
+    }
+    if opts.offline {
+        return Err(SourceError::msg(format!(
+            "{reference}: {url} is not in the cache and --offline forbids downloading"
+        )));
+    }
+    let client = super::http::client(tls)?;
+    let bytes = super::http::get(&client, url, creds, Some("application/gzip,application/octet-stream"))
+        .await
+        .map_err(|e| SourceError::msg(format!("{reference}: {e}")))?;
+    let expected = hex_of(index_digest);
+    cache.put(&bytes, expected.as_deref(), &format!("{reference} ({url})"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -49,6 +49,13 @@ fn read_yaml(path: &Path) -> Result<Json> {
     crate::manifest::parse_yaml(&text).map_err(|e| SourceError::msg(format!("{}: {e}", path.display())))
 }
 
+/// `version:` of a chart directory's Chart.yaml ("" when unreadable).
+pub fn chart_version(dir: &Path) -> String {
+    read_yaml(&dir.join("Chart.yaml"))
+        .map(|m| scalar(m.get("version")))
+        .unwrap_or_default()
+}
+
 /// The dependencies of the chart in `dir`, and the lock file name (`requirements.lock` for v1).
 pub fn chart_deps(dir: &Path) -> Result<(Vec<Dep>, Json, &'static str)> {
     let meta = read_yaml(&dir.join("Chart.yaml"))?;
@@ -425,7 +432,7 @@ fn run_in(dir: &Path, file_base: &Path, build: bool, opts: &FetchOptions, skip_r
                     let url = repo::resolve_url(&entry.url, &cv.urls[0])?;
                     let creds = repo::creds_for(entry, &url);
                     let reference = format!("{}:{}", d.name, cv.version);
-                    let (path, _) = super::reference::download(
+                    let (path, _) = super::cache::fetch(
                         &reference,
                         &url,
                         &cv.digest,
@@ -683,7 +690,7 @@ pub fn complete_on_the_fly(dir: &Path, opts: &FetchOptions) -> Result<Option<(Pa
     if missing.is_empty() {
         return Ok(None);
     }
-    let digest = crate::plan::source::chart_digest(dir).map_err(SourceError::Msg)?;
+    let digest = super::cache::chart_digest(dir)?;
     let hex = super::cache::hex_of(&digest).unwrap_or_default();
     let root = super::paths::cache_home().join("chartup").join("charts");
     let done = root.join(&hex);

@@ -94,7 +94,7 @@ fn cli_creds(opts: &FetchOptions) -> Option<Basic> {
 
 fn local(name: &str, opts: &FetchOptions) -> Result<Resolved> {
     let p = PathBuf::from(name);
-    let digest = crate::plan::source::chart_digest(&p).map_err(SourceError::Msg)?;
+    let digest = super::cache::chart_digest(&p)?;
     let version = if p.is_dir() {
         crate::plan::source::chart_ref(&p)
             .map(|c| c.version)
@@ -171,7 +171,7 @@ async fn from_named_repo(name: &str, opts: &FetchOptions, cache: &ContentCache) 
     let mut tls = entry.tls(false);
     tls.insecure_skip_verify = opts.tls.insecure_skip_verify;
     let creds = repo::creds_for(entry, &url);
-    let (path, digest) = download(name, &url, &cv.digest, &tls, creds.as_ref(), opts, cache).await?;
+    let (path, digest) = super::cache::fetch(name, &url, &cv.digest, &tls, creds.as_ref(), opts, cache).await?;
     Ok(Resolved {
         path,
         record: SourceRecord {
@@ -224,7 +224,7 @@ async fn from_repo_url(name: &str, repo_url: &str, opts: &FetchOptions, cache: &
         ..Default::default()
     };
     let creds = repo::creds_for(&entry, &url);
-    let (path, digest) = download(name, &url, &cv.digest, &opts.tls, creds.as_ref(), opts, cache).await?;
+    let (path, digest) = super::cache::fetch(name, &url, &cv.digest, &opts.tls, creds.as_ref(), opts, cache).await?;
     Ok(Resolved {
         path,
         record: SourceRecord {
@@ -251,7 +251,8 @@ async fn from_url(url: &str, opts: &FetchOptions, cache: &ContentCache) -> Resul
                 let mut tls = e.tls(false);
                 tls.insecure_skip_verify = opts.tls.insecure_skip_verify;
                 let creds = repo::creds_for(e, url);
-                let (path, digest) = download(url, url, &cv.digest, &tls, creds.as_ref(), opts, cache).await?;
+                let (path, digest) =
+                    super::cache::fetch(url, url, &cv.digest, &tls, creds.as_ref(), opts, cache).await?;
                 return Ok(Resolved {
                     path,
                     record: SourceRecord {
@@ -264,7 +265,7 @@ async fn from_url(url: &str, opts: &FetchOptions, cache: &ContentCache) -> Resul
             }
         }
     }
-    let (path, digest) = download(url, url, "", &opts.tls, cli_creds(opts).as_ref(), opts, cache).await?;
+    let (path, digest) = super::cache::fetch(url, url, "", &opts.tls, cli_creds(opts).as_ref(), opts, cache).await?;
     Ok(Resolved {
         path,
         record: SourceRecord {
@@ -274,36 +275,6 @@ async fn from_url(url: &str, opts: &FetchOptions, cache: &ContentCache) -> Resul
         },
         notes: Vec::new(),
     })
-}
-
-/// Fetch an archive into the content cache: a cache hit on the index digest needs no network; a
-/// download is checked against the index digest before it is stored.
-pub async fn download(
-    reference: &str,
-    url: &str,
-    index_digest: &str,
-    tls: &super::TlsOptions,
-    creds: Option<&Basic>,
-    opts: &FetchOptions,
-    cache: &ContentCache,
-) -> Result<(PathBuf, String)> {
-    if let Some(hex) = super::cache::hex_of(index_digest) {
-        if let Some(p) = cache.get(&hex) {
-            return Ok((p, format!("sha256:{hex}")));
-        }
-    }
-    if opts.offline {
-        return Err(SourceError::msg(format!(
-            "{reference}: {url} is not in the cache and --offline forbids downloading"
-        )));
-    }
-    let client = http::client(tls)?;
-    let bytes = http::get(&client, url, creds, Some("application/gzip,application/octet-stream"))
-        .await
-        .map_err(|e| SourceError::msg(format!("{reference}: {e}")))?;
-    let expected = super::cache::hex_of(index_digest);
-    let (p, d) = cache.put(&bytes, expected.as_deref(), &format!("{reference} ({url})"))?;
-    Ok((p, d))
 }
 
 /// For `repo list` and friends: where things are.
