@@ -229,9 +229,14 @@ fn template_from_repository_matches_helm() {
     // Offline: point the repository at a closed port; the cached index and archive still serve.
     let before = h.ok("chartup", &["template", "r", "srcs/demo", "--version", "1.0.0"]);
     let cfg = h.path().join("config/repositories.yaml");
-    let text = std::fs::read_to_string(&cfg).unwrap().replace(&s.https, "https://127.0.0.1:9/charts");
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace(&s.https, "https://127.0.0.1:9/charts");
     std::fs::write(&cfg, text).unwrap();
-    assert_eq!(h.ok("chartup", &["template", "r", "srcs/demo", "--version", "1.0.0"]), before);
+    assert_eq!(
+        h.ok("chartup", &["template", "r", "srcs/demo", "--version", "1.0.0"]),
+        before
+    );
 }
 
 #[test]

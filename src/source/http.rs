@@ -30,9 +30,10 @@ pub fn client(tls: &TlsOptions) -> Result<reqwest::Client> {
             .with_custom_certificate_verifier(Arc::new(NoVerify(provider)))
     } else {
         let mut roots = rustls::RootCertStore::empty();
-        // System roots; an unreadable store is not fatal when a CA file is given.
-        for c in rustls_native_certs::load_native_certs().certs {
-            let _ = roots.add(c);
+        // System roots (read once per process: parsing the bundle is most of a client's setup);
+        // an unreadable store is not fatal when a CA file is given.
+        for c in native_roots() {
+            let _ = roots.add(c.clone());
         }
         if let Some(ca) = &tls.ca_file {
             let certs = read_certs(ca)?;
@@ -68,6 +69,11 @@ pub fn client(tls: &TlsOptions) -> Result<reqwest::Client> {
         .timeout(Duration::from_secs(120))
         .build()
         .map_err(|e| SourceError::msg(format!("HTTP client: {}", chain(&e))))
+}
+
+fn native_roots() -> &'static [CertificateDer<'static>] {
+    static ROOTS: std::sync::OnceLock<Vec<CertificateDer<'static>>> = std::sync::OnceLock::new();
+    ROOTS.get_or_init(|| rustls_native_certs::load_native_certs().certs)
 }
 
 fn read_certs(path: &std::path::Path) -> Result<Vec<CertificateDer<'static>>> {

@@ -153,7 +153,7 @@ impl Registry {
             base: format!("{scheme}://{host}"),
             host: host.to_string(),
             creds: creds.or_else(|| stored_credentials(host)),
-            auth_header: None,
+            auth_header: remembered_auth(host),
         })
     }
 
@@ -180,6 +180,7 @@ impl Registry {
                     .unwrap_or("")
                     .to_string();
                 self.answer(&challenge, scope).await?;
+                remember_auth(&self.host, self.auth_header.clone());
                 continue;
             }
             if !resp.status().is_success() {
@@ -332,6 +333,25 @@ impl Registry {
             )));
         }
         Ok(body)
+    }
+}
+
+/// The Authorization header that last worked for a host, for this process: later requests (the next
+/// dependency, the blob after the manifest) skip the 401 round trip; a stale one just gets a new
+/// challenge.
+fn auth_memo() -> &'static std::sync::Mutex<std::collections::HashMap<String, String>> {
+    static M: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<String, String>>> =
+        std::sync::OnceLock::new();
+    M.get_or_init(Default::default)
+}
+
+fn remembered_auth(host: &str) -> Option<String> {
+    auth_memo().lock().ok()?.get(host).cloned()
+}
+
+fn remember_auth(host: &str, header: Option<String>) {
+    if let (Ok(mut m), Some(h)) = (auth_memo().lock(), header) {
+        m.insert(host.to_string(), h);
     }
 }
 
