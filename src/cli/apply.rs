@@ -111,6 +111,20 @@ pub fn run(args: Args, p: &mut Printer) -> anyhow::Result<ExitStatus> {
 fn run_saved(args: &Args, path: &Path, p: &mut Printer) -> anyhow::Result<ExitStatus> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let saved = SavedPlan::from_json(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    // Reviewed means applied: each side was rendered from exactly the archive its source names.
+    for (side, info) in [("from", &saved.plan.from), ("to", &saved.plan.to)] {
+        if let (Some(src), Some(rendered)) = (&info.source, &info.chart_digest) {
+            if &src.digest != rendered {
+                bail!(
+                    "{}: the {side} side was rendered from {rendered}, but its source {} {} is {}",
+                    path.display(),
+                    src.reference,
+                    src.version,
+                    src.digest
+                );
+            }
+        }
+    }
     if args.carry_volumes {
         saved
             .plan

@@ -103,10 +103,13 @@ fn local(name: &str, opts: &FetchOptions) -> Result<Resolved> {
         String::new()
     };
     let mut notes = Vec::new();
+    let mut digest = digest;
     let path = if p.is_dir() {
         match super::deps::complete_on_the_fly(&p, opts)? {
             Some((copy, n)) => {
                 notes.push(n);
+                // What is rendered: the completed copy.
+                digest = super::cache::chart_digest(&copy)?;
                 copy
             }
             None => p,
