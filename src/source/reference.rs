@@ -137,20 +137,10 @@ async fn from_named_repo(name: &str, opts: &FetchOptions, cache: &ContentCache) 
     })?;
     let (config, rcache) = repo::default_locations();
     let file = RepoFile::load(&config)?;
-    let entry = file.get(repo_name).ok_or_else(|| {
-        SourceError::msg(format!(
-            "{name}: repo {repo_name} not found (repositories: {}; add it with `chartup repo add {repo_name} URL`)",
-            if file.repositories.is_empty() {
-                "none configured".to_string()
-            } else {
-                file.repositories
-                    .iter()
-                    .map(|e| e.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            }
-        ))
-    })?;
+    // Helm's exact words (the parity suite compares error messages).
+    let entry = file
+        .get(repo_name)
+        .ok_or_else(|| SourceError::msg(format!("repo {repo_name} not found")))?;
     if entry.url.is_empty() {
         return Err(SourceError::msg(format!("no URL found for repository {repo_name}")));
     }
