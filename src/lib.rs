@@ -36,6 +36,7 @@ pub mod ops;
 pub mod plan;
 pub mod release;
 pub mod render;
+pub mod source;
 pub mod storage;
 pub mod template;
 #[cfg(test)]

@@ -20,6 +20,7 @@ use crate::storage::SecretStore;
 
 #[derive(Debug, clap::Args)]
 #[command(
+    disable_version_flag = true,
     after_help = "Examples:\n  chartup plan pravega charts/streamstore/0.6.0 -n pravega --matrix matrices/streamstore.yaml --out plan.json\n  chartup apply plan.json\n  chartup apply plan.json --atomic -o json\n  chartup apply pravega charts/streamstore/0.6.0 -n pravega --matrix matrices/streamstore.yaml --yes"
 )]
 pub struct Args {
@@ -52,6 +53,9 @@ pub struct Args {
     pub exec: ExecArgs,
     #[command(flatten)]
     pub kube: KubeArgs,
+    /// Where the chart comes from (RELEASE CHART form): --repo, --version, credentials, TLS
+    #[command(flatten)]
+    pub source: super::source::SourceArgs,
 }
 
 /// Prints progress as lines (text) or JSON events.
@@ -96,7 +100,10 @@ pub fn progress_printer(p: &mut Printer, format: ProgressFormat) -> impl FnMut(P
 pub fn run(args: Args, p: &mut Printer) -> anyhow::Result<ExitStatus> {
     match args.args.as_slice() {
         [plan] => run_saved(&args, Path::new(plan), p),
-        [release, chart] => run_chart(&args, release, Path::new(chart), p),
+        [release, chart] => {
+            let (chart, source) = super::source::resolve_chart(chart, &args.source, None, p)?;
+            run_chart(&args, release, &chart, Some(source), p)
+        }
         _ => bail!("expected PLAN.json, or RELEASE CHART"),
     }
 }
@@ -104,6 +111,20 @@ pub fn run(args: Args, p: &mut Printer) -> anyhow::Result<ExitStatus> {
 fn run_saved(args: &Args, path: &Path, p: &mut Printer) -> anyhow::Result<ExitStatus> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let saved = SavedPlan::from_json(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    // Reviewed means applied: each side was rendered from exactly the archive its source names.
+    for (side, info) in [("from", &saved.plan.from), ("to", &saved.plan.to)] {
+        if let (Some(src), Some(rendered)) = (&info.source, &info.chart_digest) {
+            if &src.digest != rendered {
+                bail!(
+                    "{}: the {side} side was rendered from {rendered}, but its source {} {} is {}",
+                    path.display(),
+                    src.reference,
+                    src.version,
+                    src.digest
+                );
+            }
+        }
+    }
     if args.carry_volumes {
         saved
             .plan
@@ -134,7 +155,13 @@ fn confirm(p: &mut Printer, question: &str) -> anyhow::Result<bool> {
     Ok(matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
 }
 
-fn run_chart(args: &Args, release: &str, chart: &Path, p: &mut Printer) -> anyhow::Result<ExitStatus> {
+fn run_chart(
+    args: &Args,
+    release: &str,
+    chart: &Path,
+    source: Option<crate::source::SourceRecord>,
+    p: &mut Printer,
+) -> anyhow::Result<ExitStatus> {
     if !args.yes && !std::io::stdin().is_terminal() {
         bail!("not asking for confirmation without a terminal: review the plan and pass --yes (or save it with `chartup plan --out` and apply the file)");
     }
@@ -149,6 +176,7 @@ fn run_chart(args: &Args, release: &str, chart: &Path, p: &mut Printer) -> anyho
         carry_volumes: args.carry_volumes,
         same_component: vec![],
         diff: DiffOptions::default(),
+        source,
     };
     let result = runtime()?.block_on(async {
         let cluster = args.kube.connect(args.namespace.as_deref()).await?;

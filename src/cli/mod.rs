@@ -10,10 +10,14 @@ use clap::{Parser, Subcommand};
 
 pub mod apply;
 pub mod args;
+pub mod dependency;
 pub mod history;
 pub mod matrix;
 pub mod plan;
 pub mod printer;
+pub mod registry;
+pub mod repo;
+pub mod source;
 pub mod template;
 
 pub use printer::Printer;
@@ -45,6 +49,15 @@ pub enum Command {
     Rollback(history::RollbackArgs),
     /// Release the lock left by an interrupted apply
     Recover(history::RecoverArgs),
+    /// Add, list, remove and update chart repositories (Helm's repositories.yaml)
+    #[command(subcommand)]
+    Repo(repo::Command),
+    /// Login to or logout from an OCI registry (Helm's registry config)
+    #[command(subcommand)]
+    Registry(registry::Command),
+    /// Manage a chart's dependencies (charts/, Chart.lock)
+    #[command(subcommand, alias = "dep")]
+    Dependency(dependency::Command),
 }
 
 /// How a command ended, beyond success and error.
@@ -85,6 +98,9 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::History(a) => history::history(a, &mut printer),
         Command::Rollback(a) => history::rollback(a, &mut printer),
         Command::Recover(a) => history::recover(a, &mut printer),
+        Command::Repo(c) => repo::run(c, &mut printer),
+        Command::Registry(c) => registry::run(c, &mut printer),
+        Command::Dependency(c) => dependency::run(c, &mut printer),
     };
     match result {
         Ok(status) => status.into(),

@@ -26,6 +26,7 @@ pub enum Format {
 
 #[derive(Debug, clap::Args)]
 #[command(
+    disable_version_flag = true,
     after_help = "Examples:\n  chartup plan --from charts/fate/1.8.0 --to charts/fate/1.9.0 --matrix matrices/fate.yaml\n  helm get manifest fate -n fate > deployed.yaml\n  chartup plan fate charts/fate/1.9.0 -n fate --from-manifest deployed.yaml -o markdown"
 )]
 pub struct Args {
@@ -102,10 +103,22 @@ pub struct Args {
     pub show_label_churn: bool,
     #[command(flatten)]
     pub kube: KubeArgs,
+    /// Version constraint for the --from chart (--version is the new chart's)
+    #[arg(long, value_name = "VERSION")]
+    pub from_version: Option<String>,
+    /// Where the charts come from: --repo, --version, --devel, credentials, TLS (helm's flags)
+    #[command(flatten)]
+    pub source: super::source::SourceArgs,
 }
 
 /// `chartup plan RELEASE CHART -n NS`: plan against the cluster.
-fn run_against_cluster(args: &Args, release: String, chart: PathBuf, p: &mut Printer) -> anyhow::Result<ExitStatus> {
+fn run_against_cluster(
+    args: &Args,
+    release: String,
+    chart: PathBuf,
+    source: Option<crate::source::SourceRecord>,
+    p: &mut Printer,
+) -> anyhow::Result<ExitStatus> {
     let req = ClusterPlanRequest {
         release,
         chart,
@@ -119,6 +132,7 @@ fn run_against_cluster(args: &Args, release: String, chart: PathBuf, p: &mut Pri
             context: args.context,
             show_secrets: args.show_secrets,
         },
+        source,
     };
     let saved = runtime()?
         .block_on(async {
@@ -176,13 +190,41 @@ pub fn run(args: Args, p: &mut Printer) -> anyhow::Result<ExitStatus> {
         bail!("give the new chart either as CHART or with --to, not both");
     }
     let to_chart = args.to.clone().or(chart_arg.clone());
+    // Chart references (repo/chart, oci://, URLs, --repo) become local charts plus their source.
+    let (to_chart, to_source) = match (&to_chart, &args.to_manifest) {
+        (Some(c), None) => {
+            let (path, rec) = super::source::resolve_chart(&c.to_string_lossy(), &args.source, None, p)?;
+            (Some(path), Some(rec))
+        }
+        _ => (to_chart, None),
+    };
+    let (from_chart, from_source) = match (&args.from, &args.from_manifest) {
+        (Some(c), None) => {
+            let from_args = super::source::SourceArgs {
+                version: args.from_version.clone(),
+                ..args.source.clone()
+            };
+            let (path, rec) = super::source::resolve_chart(&c.to_string_lossy(), &from_args, None, p)?;
+            (Some(path), Some(rec))
+        }
+        _ => (args.from.clone(), None),
+    };
     if release_arg.is_some() && chart_arg.is_some() && args.from.is_none() && args.from_manifest.is_none() {
         // Against the cluster: the deployed revision from the release records.
-        return run_against_cluster(&args, release_arg.unwrap_or_default(), to_chart.unwrap_or_default(), p);
+        return run_against_cluster(
+            &args,
+            release_arg.unwrap_or_default(),
+            to_chart.unwrap_or_default(),
+            to_source,
+            p,
+        );
     }
     let from = match (&args.from_manifest, &args.from) {
         (Some(m), _) => SideSource::Manifest(m.clone()),
-        (None, Some(c)) => SideSource::Chart(c.clone(), args.values.input(&args.from_values)),
+        (None, Some(_)) => SideSource::Chart(
+            from_chart.clone().unwrap_or_default(),
+            args.values.input(&args.from_values),
+        ),
         (None, None) => bail!("say what runs now: --from OLD_CHART or --from-manifest FILE"),
     };
     let to = match (&args.to_manifest, &to_chart) {
@@ -206,6 +248,8 @@ pub fn run(args: Args, p: &mut Printer) -> anyhow::Result<ExitStatus> {
             context: args.context,
             show_secrets: args.show_secrets,
         },
+        from_source,
+        to_source,
     })?;
     let saved = match &args.out {
         Some(_) if !planned.plan.refused() => Some(planned.saved()?),

@@ -12,6 +12,7 @@ use crate::ops::template::TemplateRequest;
 /// Render chart templates locally and print the manifests, exactly as `helm template` does.
 #[derive(Debug, clap::Args)]
 #[command(
+    disable_version_flag = true,
     after_help = "Values precedence (lowest to highest) is Helm's: chart defaults, -f files in order, \
 --set-json, --set, --set-string, --set-file, --set-literal."
 )]
@@ -59,6 +60,10 @@ pub struct Args {
     #[arg(long = "output-dir", value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
 
+    /// Where the chart comes from: --repo, --version, --devel, credentials, TLS (helm's flags)
+    #[command(flatten)]
+    pub source: super::source::SourceArgs,
+
     /// With --output-dir: put the files under a directory named after the release
     #[arg(long = "release-name")]
     pub release_name_dir: bool,
@@ -82,10 +87,12 @@ fn name_and_chart(args: &[String]) -> (String, String) {
 }
 
 pub fn run(args: Args, p: &mut Printer) -> anyhow::Result<ExitStatus> {
-    let (release, chart) = name_and_chart(&args.args);
+    let (release, chart_ref) = name_and_chart(&args.args);
+    // A reference (repo/chart, oci://, URL, --repo) becomes a local chart first (src/source).
+    let (chart, _source) = super::source::resolve_chart(&chart_ref, &args.source, None, p)?;
     let out = crate::ops::template::template(&TemplateRequest {
         release,
-        chart: PathBuf::from(chart),
+        chart,
         values: args.values.input(&[]).value_options(),
         namespace: args.namespace,
         show_only: args.show_only,

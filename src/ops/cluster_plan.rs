@@ -38,6 +38,8 @@ pub struct ClusterPlanRequest {
     /// `--same-component OLD=NEW` mappings.
     pub same_component: Vec<(String, String)>,
     pub diff: DiffOptions,
+    /// Where the chart came from (reference, version, archive digest), recorded in the plan.
+    pub source: Option<crate::source::SourceRecord>,
 }
 
 /// The reclaim policy of every StorageClass of the cluster (`default` for the one annotated as
@@ -187,9 +189,10 @@ pub async fn plan_against_cluster(
     let ns = store.namespace().to_string();
     let deployed = deployed::deployed_side(store, &req.release).await?;
     let ctx = cluster_render::ClusterRender::new(cluster.clone(), &deployed).await?;
-    let (new, hooks) = cluster_render::render_side(ctx, &req.chart, &req.values, &req.release, &ns)
+    let (mut new, hooks) = cluster_render::render_side(ctx, &req.chart, &req.values, &req.release, &ns)
         .await
         .map_err(|e| Error::Invalid(e).context(format!("rendering {}", req.chart.display())))?;
+    new.source = req.source.clone();
     let mut opts = PlanOptions {
         release: req.release.clone(),
         namespace: ns.clone(),

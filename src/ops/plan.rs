@@ -38,6 +38,9 @@ pub struct PlanRequest {
     /// `--same-component OLD=NEW` mappings.
     pub same_component: Vec<(String, String)>,
     pub diff: DiffOptions,
+    /// Where each chart came from (reference, version, archive digest), recorded in the plan.
+    pub from_source: Option<crate::source::SourceRecord>,
+    pub to_source: Option<crate::source::SourceRecord>,
 }
 
 /// A plan with the two sides it was made from (saving it needs them).
@@ -85,14 +88,16 @@ pub fn plan_offline(req: PlanRequest) -> Result<Planned> {
     opts.same_component = req.same_component.clone();
     let (release, ns) = (req.release.as_str(), req.namespace.as_str());
     let (old, new) = std::thread::scope(|s| {
-        let old = s.spawn(|| load(req.from, release, ns, false));
-        let new = load(req.to, release, ns, true);
+        let old = s.spawn(|| load(req.from.clone(), release, ns, false));
+        let new = load(req.to.clone(), release, ns, true);
         let old = old
             .join()
             .unwrap_or_else(|_| Err(Error::Invalid("rendering the deployed side panicked".into())));
         (old, new)
     });
-    let (old, new) = (old?, new?);
+    let (mut old, mut new) = (old?, new?);
+    old.source = req.from_source.clone();
+    new.source = req.to_source.clone();
     let matrix = load_matrix(req.matrix.as_deref())?;
     let plan = plan::build(&old, &new, matrix.as_ref(), &opts);
     Ok(Planned { plan, old, new })

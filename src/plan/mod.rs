@@ -53,6 +53,8 @@ pub struct ReleaseSide {
     pub user_values: Option<Json>,
     pub documents: Vec<Document>,
     pub objects: ManifestSet,
+    /// Where the chart came from (reference, resolved version, archive digest), when a chart.
+    pub source: Option<crate::source::SourceRecord>,
 }
 
 impl ReleaseSide {
@@ -78,6 +80,7 @@ impl ReleaseSide {
             user_values: None,
             documents,
             objects,
+            source: None,
         })
     }
 
@@ -91,6 +94,7 @@ impl ReleaseSide {
             user_values: None,
             documents: vec![],
             objects: ManifestSet::default(),
+            source: None,
         }
     }
 }
@@ -169,6 +173,9 @@ pub struct SideInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub values_digest: Option<String>,
     pub objects: usize,
+    /// Where the chart came from: reference, resolved version, sha256 of the archive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<crate::source::SourceRecord>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -512,6 +519,7 @@ fn side_info(s: &ReleaseSide) -> SideInfo {
         chart_digest: s.chart_digest.clone(),
         values_digest: s.values_digest.clone(),
         objects: s.objects.len(),
+        source: s.source.clone(),
     }
 }
 

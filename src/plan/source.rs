@@ -266,43 +266,9 @@ pub fn chart_ref(chart: &Path) -> Result<ChartRef, String> {
 }
 
 /// sha256 over a chart: an archive's bytes, or a directory's files (sorted relative paths and
-/// contents; `.git` skipped).
+/// contents; `.git` skipped). Lives in `crate::source::cache`, which records chart sources too.
 pub fn chart_digest(chart: &Path) -> Result<String, String> {
-    if chart.is_file() {
-        let bytes = std::fs::read(chart).map_err(|e| format!("{}: {e}", chart.display()))?;
-        return Ok(format!("sha256:{}", sha256_hex(&bytes)));
-    }
-    let mut files = Vec::new();
-    collect(chart, chart, &mut files).map_err(|e| format!("{}: {e}", chart.display()))?;
-    files.sort();
-    let mut body = Vec::new();
-    for rel in files {
-        let bytes = std::fs::read(chart.join(&rel)).map_err(|e| format!("{rel}: {e}"))?;
-        body.extend_from_slice(rel.as_bytes());
-        body.push(0);
-        body.extend_from_slice(sha256_hex(&bytes).as_bytes());
-        body.push(b'\n');
-    }
-    Ok(format!("sha256:{}", sha256_hex(&body)))
-}
-
-fn collect(root: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
-    for e in std::fs::read_dir(dir)? {
-        let e = e?;
-        let p = e.path();
-        if e.file_name() == ".git" {
-            continue;
-        }
-        let ft = e.file_type()?;
-        if ft.is_dir() {
-            collect(root, &p, out)?;
-        } else if ft.is_file() {
-            if let Ok(rel) = p.strip_prefix(root) {
-                out.push(rel.to_string_lossy().replace('\\', "/"));
-            }
-        }
-    }
-    Ok(())
+    crate::source::cache::chart_digest(chart).map_err(|e| e.to_string())
 }
 
 /// A side from a chart.

@@ -8,7 +8,7 @@
 //! granit-parser's event stream (already in the tree through serde-saphyr); resolution and
 //! emitting are our own code following go-yaml's `resolve.go`, `decode.go` and `emitterc.go`.
 
-mod emit;
+pub(crate) mod emit;
 mod fastscan;
 pub mod gofloat;
 pub mod json;

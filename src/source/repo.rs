@@ -1,0 +1,463 @@
+//! Helm chart repositories: Helm's repositories.yaml (read and written in Helm's own shape, every
+//! key present, sorted as sigs.k8s.io/yaml writes them), the index cache
+//! (`<cache>/<name>-index.yaml`, `<name>-charts.txt`), index.yaml in its YAML and JSON forms, and
+//! version selection with Helm's rules (`IndexFile.Get`: exact string first, else the highest
+//! SemVer satisfying the constraint; no constraint = latest stable, `--devel` = `>0.0.0-0`).
+//!
+//! The index is deserialised into a struct that keeps only what resolution needs (name, version,
+//! urls, digest): serde skips the rest of each entry's metadata without building it, which keeps a
+//! 20 MB index to a fraction of a second.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Deserializer};
+
+use super::cache::write_atomic;
+use super::http::{self, Basic};
+use super::{paths, Result, SourceError, TlsOptions};
+use crate::version::{Constraints, Version};
+use crate::yaml::json::Json;
+
+/// One repositories.yaml entry (`repo.Entry`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct Entry {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub url: String,
+    #[serde(default)]
+    pub username: String,
+    #[serde(default)]
+    pub password: String,
+    #[serde(default, rename = "certFile")]
+    pub cert_file: String,
+    #[serde(default, rename = "keyFile")]
+    pub key_file: String,
+    #[serde(default, rename = "caFile")]
+    pub ca_file: String,
+    #[serde(default)]
+    pub insecure_skip_tls_verify: bool,
+    #[serde(default)]
+    pub pass_credentials_all: bool,
+}
+
+impl Entry {
+    pub fn tls(&self, for_index: bool) -> TlsOptions {
+        let p = |s: &str| (!s.is_empty()).then(|| PathBuf::from(s));
+        TlsOptions {
+            ca_file: p(&self.ca_file),
+            cert_file: p(&self.cert_file),
+            key_file: p(&self.key_file),
+            // Helm applies the entry's insecure flag to index downloads only.
+            insecure_skip_verify: for_index && self.insecure_skip_tls_verify,
+        }
+    }
+
+    pub fn basic(&self) -> Option<Basic> {
+        (!self.username.is_empty() && !self.password.is_empty()).then(|| Basic {
+            username: self.username.clone(),
+            password: self.password.clone(),
+        })
+    }
+
+    fn to_json(&self) -> Json {
+        let s = |v: &str| Json::Str(v.to_string());
+        Json::Obj(vec![
+            ("caFile".into(), s(&self.ca_file)),
+            ("certFile".into(), s(&self.cert_file)),
+            (
+                "insecure_skip_tls_verify".into(),
+                Json::Bool(self.insecure_skip_tls_verify),
+            ),
+            ("keyFile".into(), s(&self.key_file)),
+            ("name".into(), s(&self.name)),
+            ("pass_credentials_all".into(), Json::Bool(self.pass_credentials_all)),
+            ("password".into(), s(&self.password)),
+            ("url".into(), s(&self.url)),
+            ("username".into(), s(&self.username)),
+        ])
+    }
+}
+
+/// repositories.yaml (`repo.File`).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct RepoFile {
+    #[serde(default, rename = "apiVersion")]
+    pub api_version: String,
+    #[serde(default, deserialize_with = "string_or_scalar")]
+    pub generated: String,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub repositories: Vec<Entry>,
+}
+
+fn null_as_default<'de, D: Deserializer<'de>, T: Default + Deserialize<'de>>(d: D) -> std::result::Result<T, D::Error> {
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+/// A YAML scalar as its text (`version: 1.0` is the string "1.0" to Helm).
+fn string_or_scalar<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum S {
+        Str(String),
+        U(u64),
+        I(i64),
+        F(f64),
+        B(bool),
+        Null(()),
+    }
+    Ok(match Option::<S>::deserialize(d)? {
+        Some(S::Str(s)) => s,
+        Some(S::U(n)) => n.to_string(),
+        Some(S::I(n)) => n.to_string(),
+        Some(S::F(f)) => f.to_string(),
+        Some(S::B(b)) => b.to_string(),
+        Some(S::Null(())) | None => String::new(),
+    })
+}
+
+impl RepoFile {
+    /// Read repositories.yaml; a missing file is empty (as Helm's downloader treats it).
+    pub fn load(path: &Path) -> Result<RepoFile> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(RepoFile::default()),
+            Err(e) => return Err(SourceError::io(path.display(), e)),
+        };
+        if text.trim().is_empty() {
+            return Ok(RepoFile::default());
+        }
+        serde_saphyr::from_str(&text).map_err(|e| SourceError::msg(format!("{}: {e}", path.display())))
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Entry> {
+        self.repositories.iter().find(|e| e.name == name)
+    }
+
+    /// Helm's bytes: sigs.k8s.io/yaml of `repo.File` (keys sorted, every entry key present).
+    pub fn to_yaml(&self) -> String {
+        let generated = if self.generated.is_empty() {
+            "0001-01-01T00:00:00Z".to_string()
+        } else {
+            self.generated.clone()
+        };
+        let j = Json::Obj(vec![
+            ("apiVersion".into(), Json::Str(self.api_version.clone())),
+            ("generated".into(), Json::Str(generated)),
+            (
+                "repositories".into(),
+                Json::Arr(self.repositories.iter().map(Entry::to_json).collect()),
+            ),
+        ]);
+        crate::yaml::emit::marshal(&j)
+    }
+
+    /// Write with mode 0600 (it may hold passwords), atomically.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        write_atomic(path, self.to_yaml().as_bytes())?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+        }
+        Ok(())
+    }
+}
+
+/// An exclusive lock on `<config without extension>.lock`, as `helm repo add` takes (flock), so
+/// helm and chartup adding repositories at once do not lose an entry.
+pub fn lock_config(path: &Path) -> Result<std::fs::File> {
+    let lock = path.with_extension("lock");
+    if let Some(d) = lock.parent() {
+        std::fs::create_dir_all(d).map_err(|e| SourceError::io(d.display(), e))?;
+    }
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock)
+        .map_err(|e| SourceError::io(lock.display(), e))?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        match f.try_lock() {
+            Ok(()) => return Ok(f),
+            Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(200))
+            }
+            Err(e) => return Err(SourceError::msg(format!("{}: cannot lock: {e}", lock.display()))),
+        }
+    }
+}
+
+/// One chart version in an index (only what resolution needs).
+#[derive(Debug, Clone, Deserialize)]
+pub struct ChartVersion {
+    #[serde(default, deserialize_with = "string_or_scalar")]
+    pub name: String,
+    #[serde(default, deserialize_with = "string_or_scalar")]
+    pub version: String,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub urls: Vec<String>,
+    #[serde(default, deserialize_with = "string_or_scalar")]
+    pub digest: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct RawIndex {
+    #[serde(default, rename = "apiVersion", deserialize_with = "string_or_scalar")]
+    api_version: String,
+    #[serde(default)]
+    entries: Option<BTreeMap<String, Option<Vec<Option<ChartVersion>>>>>,
+}
+
+/// A parsed index.yaml: entries sorted descending by SemVer (unparsable versions last).
+#[derive(Debug, Clone, Default)]
+pub struct Index {
+    pub entries: BTreeMap<String, Vec<ChartVersion>>,
+}
+
+impl Index {
+    /// Parse YAML or (when the bytes are JSON) JSON, as Helm since 3.13.
+    pub fn parse(bytes: &[u8], what: &str) -> Result<Index> {
+        let text = std::str::from_utf8(bytes).map_err(|e| SourceError::msg(format!("{what}: {e}")))?;
+        if text.trim().is_empty() {
+            return Err(SourceError::msg(format!("{what}: empty index.yaml file")));
+        }
+        let first = text.trim_start().as_bytes().first().copied();
+        let raw: RawIndex = if first == Some(b'{') {
+            match serde_json::from_str(text) {
+                Ok(r) => r,
+                Err(_) => yaml_index(text, what)?,
+            }
+        } else {
+            yaml_index(text, what)?
+        };
+        if raw.api_version.is_empty() {
+            return Err(SourceError::msg(format!("{what}: no API version specified")));
+        }
+        let mut entries = BTreeMap::new();
+        for (name, list) in raw.entries.unwrap_or_default() {
+            let mut vs: Vec<(Option<Version>, ChartVersion)> = list
+                .unwrap_or_default()
+                .into_iter()
+                .flatten()
+                .map(|cv| (Version::parse(&cv.version).ok(), cv))
+                .collect();
+            // Descending; unparsable versions sink to the end (Helm's SortEntries).
+            vs.sort_by(|a, b| match (&a.0, &b.0) {
+                (Some(x), Some(y)) => y.cmp(x),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => std::cmp::Ordering::Equal,
+            });
+            entries.insert(name, vs.into_iter().map(|(_, cv)| cv).collect());
+        }
+        Ok(Index { entries })
+    }
+
+    pub fn load(path: &Path) -> Result<Index> {
+        let bytes = std::fs::read(path).map_err(|e| SourceError::io(path.display(), e))?;
+        Index::parse(&bytes, &path.display().to_string())
+    }
+
+    /// `IndexFile.Get(name, version)`; the error is Helm's cause text, plus the nearest versions.
+    pub fn get(&self, name: &str, version: &str, devel: bool) -> std::result::Result<&ChartVersion, String> {
+        let Some(vs) = self.entries.get(name) else {
+            return Err("no chart name found".into());
+        };
+        if let Some(cv) = vs.iter().find(|cv| !version.is_empty() && cv.version == version) {
+            return Ok(cv);
+        }
+        let c = constraint(version, devel)?;
+        for cv in vs {
+            if let Ok(v) = Version::parse(&cv.version) {
+                if c.matches(&v) {
+                    return Ok(cv);
+                }
+            }
+        }
+        Err(format!(
+            "no chart version found for {name}-{version}{}",
+            nearest(vs.iter().map(|c| c.version.as_str()), version)
+        ))
+    }
+}
+
+fn yaml_index(text: &str, what: &str) -> Result<RawIndex> {
+    let opts = serde_saphyr::options! { budget: None };
+    serde_saphyr::from_str_with_options(text, opts).map_err(|e| SourceError::msg(format!("{what}: {e}")))
+}
+
+/// The constraint for a `--version` (empty: `*`, or `>0.0.0-0` with `--devel`).
+pub fn constraint(version: &str, devel: bool) -> std::result::Result<Constraints, String> {
+    let v = match version.trim() {
+        "" if devel => ">0.0.0-0",
+        "" => "*",
+        v => v,
+    };
+    Constraints::parse(v).map_err(|e| e.to_string())
+}
+
+/// ` (nearest versions: a, b, c)` — up to five available versions closest to the request.
+pub fn nearest<'a>(available: impl Iterator<Item = &'a str>, wanted: &str) -> String {
+    let all: Vec<&str> = available.collect();
+    if all.is_empty() {
+        return String::new();
+    }
+    let target = Version::parse(wanted.trim_start_matches(|c: char| !c.is_ascii_digit())).ok();
+    let mut scored: Vec<(u128, usize, &str)> = all
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let d = match (&target, Version::parse(s)) {
+                (Some(t), Ok(v)) => {
+                    let k = |v: &Version| (v.major() as u128) << 80 | (v.minor() as u128) << 40 | v.patch() as u128;
+                    k(t).abs_diff(k(&v))
+                }
+                _ => i as u128,
+            };
+            (d, i, *s)
+        })
+        .collect();
+    scored.sort();
+    let near: Vec<&str> = scored.iter().take(5).map(|s| s.2).collect();
+    format!(" (nearest versions: {})", near.join(", "))
+}
+
+/// `<cache>/<name>-index.yaml`.
+pub fn index_path(cache: &Path, name: &str) -> PathBuf {
+    cache.join(format!("{name}-index.yaml"))
+}
+
+/// `<repo-url>/index.yaml`, keeping a query string.
+pub fn index_url(repo_url: &str) -> Result<String> {
+    let mut u = reqwest::Url::parse(repo_url)
+        .map_err(|e| SourceError::msg(format!("invalid chart URL format: {repo_url}: {e}")))?;
+    let path = format!("{}/index.yaml", u.path().trim_end_matches('/'));
+    u.set_path(&path);
+    Ok(u.to_string())
+}
+
+/// Resolve an index `urls[0]` against the repository URL (forced trailing slash).
+pub fn resolve_url(repo_url: &str, chart_url: &str) -> Result<String> {
+    if let Ok(abs) = reqwest::Url::parse(chart_url) {
+        return Ok(abs.to_string());
+    }
+    let mut base = reqwest::Url::parse(repo_url)
+        .map_err(|e| SourceError::msg(format!("invalid chart URL format: {repo_url}: {e}")))?;
+    if !base.path().ends_with('/') {
+        let p = format!("{}/", base.path());
+        base.set_path(&p);
+    }
+    base.join(chart_url)
+        .map(|u| u.to_string())
+        .map_err(|e| SourceError::msg(format!("invalid chart URL {chart_url:?} in {repo_url}: {e}")))
+}
+
+/// Download and validate a repository's index; write `<name>-index.yaml` and `<name>-charts.txt`
+/// atomically (raw bytes, as Helm 4).
+pub async fn download_index(entry: &Entry, cache: &Path) -> Result<(PathBuf, Index)> {
+    let url = index_url(&entry.url)?;
+    let client = http::client(&entry.tls(true))?;
+    let bytes = http::get(&client, &url, entry.basic().as_ref(), None).await?;
+    let index = Index::parse(&bytes, &url)?;
+    let p = index_path(cache, &entry.name);
+    write_atomic(&p, &bytes)?;
+    let mut names: Vec<&str> = index.entries.keys().map(String::as_str).collect();
+    names.sort();
+    // One name per line, each ending in a newline, as Helm writes it.
+    let txt: String = names.iter().map(|n| format!("{n}\n")).collect();
+    write_atomic(&cache.join(format!("{}-charts.txt", entry.name)), txt.as_bytes())?;
+    Ok((p, index))
+}
+
+/// Helm's credential rule for chart downloads: send basic auth only to the repository's own
+/// scheme and host, unless `pass_credentials_all`.
+pub fn creds_for(entry: &Entry, chart_url: &str) -> Option<Basic> {
+    let b = entry.basic()?;
+    if entry.pass_credentials_all {
+        return Some(b);
+    }
+    let (Ok(a), Ok(c)) = (reqwest::Url::parse(&entry.url), reqwest::Url::parse(chart_url)) else {
+        return None;
+    };
+    (a.scheme() == c.scheme() && a.host_str() == c.host_str() && a.port_or_known_default() == c.port_or_known_default())
+        .then_some(b)
+}
+
+/// The default config and cache locations.
+pub fn default_locations() -> (PathBuf, PathBuf) {
+    (paths::repository_config(), paths::repository_cache())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const INDEX: &str = "apiVersion: v1\nentries:\n  demo:\n  - name: demo\n    version: 1.2.0\n    urls: [demo-1.2.0.tgz]\n    extra: {a: 1}\n  - name: demo\n    version: 1.10.0-rc.1\n    urls: [demo-1.10.0-rc.1.tgz]\n  - name: demo\n    version: 1.9.3\n    urls: [https://x/demo-1.9.3.tgz]\n    digest: abc\ngenerated: \"2020-01-01T00:00:00Z\"\n";
+
+    #[test]
+    fn versions_follow_helms_rules() {
+        let i = Index::parse(INDEX.as_bytes(), "t").unwrap();
+        assert_eq!(i.get("demo", "", false).unwrap().version, "1.9.3");
+        assert_eq!(i.get("demo", "", true).unwrap().version, "1.10.0-rc.1");
+        assert_eq!(i.get("demo", "~1.2", false).unwrap().version, "1.2.0");
+        assert_eq!(i.get("demo", "1.2.0", false).unwrap().version, "1.2.0");
+        let e = i.get("demo", "2.0.0", false).unwrap_err();
+        assert!(
+            e.starts_with("no chart version found for demo-2.0.0 (nearest versions: 1.10.0-rc.1, 1.9.3"),
+            "{e}"
+        );
+        assert_eq!(i.get("nope", "", false).unwrap_err(), "no chart name found");
+    }
+
+    #[test]
+    fn json_index_and_errors() {
+        let j = r#"{"apiVersion":"v1","entries":{"demo":[{"name":"demo","version":"0.1.0","urls":["a.tgz"]}]}}"#;
+        let i = Index::parse(j.as_bytes(), "t").unwrap();
+        assert_eq!(i.get("demo", "", false).unwrap().urls, vec!["a.tgz"]);
+        assert!(Index::parse(b"  \n", "t")
+            .unwrap_err()
+            .to_string()
+            .contains("empty index.yaml file"));
+        assert!(Index::parse(b"entries: {}\n", "t")
+            .unwrap_err()
+            .to_string()
+            .contains("no API version specified"));
+    }
+
+    #[test]
+    fn urls_resolve_like_helm() {
+        assert_eq!(
+            resolve_url("http://h/charts", "demo-1.tgz").unwrap(),
+            "http://h/charts/demo-1.tgz"
+        );
+        assert_eq!(
+            resolve_url("http://h/charts/", "x/d.tgz").unwrap(),
+            "http://h/charts/x/d.tgz"
+        );
+        assert_eq!(resolve_url("http://h/c", "https://o/d.tgz").unwrap(), "https://o/d.tgz");
+        assert_eq!(index_url("http://h/c/").unwrap(), "http://h/c/index.yaml");
+        assert_eq!(index_url("http://h/c?x=1").unwrap(), "http://h/c/index.yaml?x=1");
+    }
+
+    #[test]
+    fn credentials_only_to_the_repository_host() {
+        let e = Entry {
+            name: "r".into(),
+            url: "https://h:443/c".into(),
+            username: "u".into(),
+            password: "p".into(),
+            ..Default::default()
+        };
+        assert!(creds_for(&e, "https://h/c/x.tgz").is_some());
+        assert!(creds_for(&e, "https://other/x.tgz").is_none());
+        assert!(creds_for(&e, "http://h/c/x.tgz").is_none());
+        let all = Entry {
+            pass_credentials_all: true,
+            ..e
+        };
+        assert!(creds_for(&all, "https://other/x.tgz").is_some());
+    }
+}
