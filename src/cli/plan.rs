@@ -104,6 +104,15 @@ pub struct Args {
     /// Save the plan (with manifests, digests and a fingerprint) for `chartup apply`
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Sign the saved plan with this Ed25519 private key (PKCS#8 PEM file, or the PEM itself)
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "CHARTUP_SIGN_KEY",
+        hide_env_values = true,
+        requires = "out"
+    )]
+    pub sign_key: Option<String>,
     /// Lines of context in diffs
     #[arg(long, default_value_t = 3, value_name = "N")]
     pub context: usize,
@@ -155,7 +164,7 @@ fn run_against_cluster(args: &Args, release: String, chart: PathBuf, p: &mut Pri
                 ns = args.namespace
             )
         })?;
-    let plan = &saved.plan;
+    let plan = &saved.plan.clone();
     let out = match args.output {
         Format::Text => plan::text::render(plan, true),
         Format::Json => serde_json::to_string_pretty(plan)? + "\n",
@@ -166,10 +175,22 @@ fn run_against_cluster(args: &Args, release: String, chart: PathBuf, p: &mut Pri
         bail!("upgrade refused: {}", plan.refusals.join("; "));
     }
     if let Some(path) = &args.out {
-        std::fs::write(path, saved.to_json()).with_context(|| format!("writing {}", path.display()))?;
-        p.note(&format!("Saved the plan to {} ({})", path.display(), saved.fingerprint));
+        let saved = save(args, saved, path, p)?;
+        if args.output != Format::Json {
+            p.out(&plan::sign::fingerprint_footer(&saved, args.output == Format::Markdown))?;
+        }
     }
     Ok(exit_status(plan, args.detailed_exitcode))
+}
+
+/// Sign (with `--sign-key`) and write a saved plan.
+fn save(args: &Args, mut saved: SavedPlan, path: &Path, p: &mut Printer) -> anyhow::Result<SavedPlan> {
+    if let Some(spec) = &args.sign_key {
+        plan::sign::sign(&mut saved, &plan::sign::read_signing_key(spec)?);
+    }
+    std::fs::write(path, saved.to_json()).with_context(|| format!("writing {}", path.display()))?;
+    p.note(&format!("Saved the plan to {} ({})", path.display(), saved.fingerprint));
+    Ok(saved)
 }
 
 /// The renderer the plan uses for charts: chartup's own.
@@ -275,8 +296,10 @@ pub fn run(args: Args, p: &mut Printer) -> anyhow::Result<ExitStatus> {
     }
     if let Some(path) = &args.out {
         let saved = SavedPlan::new(plan.clone(), &old, &new).map_err(anyhow::Error::msg)?;
-        std::fs::write(path, saved.to_json()).with_context(|| format!("writing {}", path.display()))?;
-        p.note(&format!("Saved the plan to {} ({})", path.display(), saved.fingerprint));
+        let saved = save(&args, saved, path, p)?;
+        if args.output != Format::Json {
+            p.out(&plan::sign::fingerprint_footer(&saved, args.output == Format::Markdown))?;
+        }
     }
     let status = exit_status(&plan, args.detailed_exitcode);
     // The process ends right after this: freeing every parsed object of both sides one by one

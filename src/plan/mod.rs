@@ -23,6 +23,7 @@ use crate::matrix::{Matrix, MatrixVerdict, UpgradeFacts};
 
 pub mod markdown;
 pub mod saved;
+pub mod sign;
 pub mod source;
 pub mod text;
 

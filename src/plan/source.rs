@@ -169,14 +169,18 @@ pub fn render_native(
     opts: crate::render::RenderOptions,
 ) -> Result<(RenderedChart, Vec<Document>), String> {
     let value_options = values.value_options();
-    let merged = value_options.merge_values().map_err(|e| e.to_string())?;
-    let json = crate::yaml::to_json(
-        &merged,
-        crate::yaml::JsonOpts {
-            escape_html: false,
-            indent: false,
-        },
-    )?;
+    // Deeply nested values are walked on the big-stack thread (see `render::chart::render_chart`).
+    let json = crate::template::exec::with_big_stack(|| {
+        let merged = value_options.merge_values().map_err(|e| e.to_string())?;
+        crate::yaml::to_json(
+            &merged,
+            crate::yaml::JsonOpts {
+                escape_html: false,
+                indent: false,
+            },
+        )
+    })
+    .map_err(|e| e.to_string())??;
     let job = crate::render::chart::TemplateJob {
         chart_path: chart.to_path_buf(),
         values: value_options,

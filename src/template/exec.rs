@@ -214,7 +214,7 @@ fn on_big_stack<R>(f: impl FnOnce() -> R) -> Result<R, String> {
 }
 
 /// True when the current thread is close to the end of its execution stack.
-fn stack_exhausted() -> bool {
+pub(crate) fn stack_exhausted() -> bool {
     let (top, size) = STACK.with(|t| t.get());
     if top == 0 {
         return false;
@@ -467,6 +467,10 @@ impl<'t> State<'t> {
     }
 
     fn walk_if_or_with(&mut self, with: bool, dot: &Val, b: &'t Branch) -> R<()> {
+        // Nesting is bounded by the parser; this keeps a nearly full stack from overflowing.
+        if stack_exhausted() {
+            return Err(self.errorf("control structures nested too deeply for chartup's stack".to_string()));
+        }
         let mark = self.mark();
         let r = (|| {
             let val = self.eval_pipeline(dot, &b.pipe)?;

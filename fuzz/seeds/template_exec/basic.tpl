@@ -1,0 +1,1 @@
+{{ define "x" }}{{ . | quote }}{{ end }}{{ range $k, $v := dict "a" 1 "b" (list 1 2) }}{{ $k }}={{ template "x" $v }}{{ end }}{{ with $x := fromYaml "a: [1, {b: c}]" }}{{ $x.a | toJson }}{{ end }}

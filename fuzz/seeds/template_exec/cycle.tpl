@@ -1,0 +1,1 @@
+{{ $d := dict }}{{ $_ := set $d "a" $d }}{{ deepEqual $d $d }}{{ deepCopy $d }}{{ printf "%v" $d }}{{ toJson $d }}{{ toYaml $d }}

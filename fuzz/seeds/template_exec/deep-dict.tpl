@@ -1,0 +1,1 @@
+{{ $d := dict }}{{ range until 12000 }}{{ $d = dict "a" $d }}{{ end }}{{ toJson $d | len }}{{ toYaml $d | len }}{{ toPrettyJson $d | len }}{{ deepCopy $d | deepEqual $d }}

@@ -1,0 +1,1 @@
+{{ $l := list }}{{ range until 3000 }}{{ $l = list $l }}{{ end }}{{ toRawJson $l }}{{ fromJson (toJson (dict "x" $l)) | toYaml }}
