@@ -988,11 +988,21 @@ fn error_line0(e: &YamlError) -> Option<usize> {
 /// go-yaml's and encoding/json's nesting limit (granit's own default is 255).
 const GO_NESTING: usize = 10_000;
 
+/// The reader recurses once per nesting level: Go's limit where the stack allows it (the
+/// big-stack thread, where values, charts and renders are read), granit's default elsewhere.
+fn nesting_limit() -> usize {
+    if crate::template::exec::on_big_stack_thread() {
+        GO_NESTING + 2
+    } else {
+        255
+    }
+}
+
 fn load_first_inner(text: &str, json_numbers: bool) -> Result<Value, YamlError> {
     let mut b = Builder {
         parser: Parser::new_from_str_with_options(
             text,
-            serde_saphyr::granit_parser::options! { emit_anchor_events: true, flow_nesting_limit: GO_NESTING + 2, block_nesting_limit: GO_NESTING + 2 },
+            serde_saphyr::granit_parser::options! { emit_anchor_events: true, flow_nesting_limit: nesting_limit(), block_nesting_limit: nesting_limit() },
         ),
         anchors: HashMap::new(),
         names: HashMap::new(),
@@ -1053,7 +1063,7 @@ pub fn load_head_and_json(text: &str, json: bool) -> (Result<Value, YamlError>, 
             b: Builder {
                 parser: Parser::new_from_str_with_options(
                     text,
-                    serde_saphyr::granit_parser::options! { emit_anchor_events: true, flow_nesting_limit: GO_NESTING + 2, block_nesting_limit: GO_NESTING + 2 },
+                    serde_saphyr::granit_parser::options! { emit_anchor_events: true, flow_nesting_limit: nesting_limit(), block_nesting_limit: nesting_limit() },
                 ),
                 anchors: HashMap::new(),
                 names: HashMap::new(),
