@@ -92,10 +92,12 @@ pub fn from_str_multi(text: &str) -> Result<Vec<Value>, YamlError> {
 /// go-yaml v2 `Marshal` of the value after a JSON round trip (Helm's `toYaml` before it trims
 /// the final newline).
 pub fn to_yaml(v: &Value) -> Result<String, YamlError> {
-    check_nesting(v, GO_MAX_NESTING).map_err(YamlError::Marshal)?;
-    let tree = json::to_tree(v).map_err(YamlError::Marshal)?;
-    let tree = emit::reparse_json_strings(tree).map_err(YamlError::Marshal)?;
-    Ok(emit::marshal(&tree))
+    let depth = check_nesting(v, GO_MAX_NESTING).map_err(YamlError::Marshal)?;
+    with_stack_for(depth, || {
+        let tree = json::to_tree(v).map_err(YamlError::Marshal)?;
+        let tree = emit::reparse_json_strings(tree).map_err(YamlError::Marshal)?;
+        Ok(emit::marshal(&tree))
+    })
 }
 
 /// yaml.v3 with indent 2 (Helm's `toYamlPretty`).
@@ -103,8 +105,8 @@ pub fn to_yaml(v: &Value) -> Result<String, YamlError> {
 /// print with `FormatFloat(f, 'g', -1, 64)` (`1e+06`), lists are indented under their key and
 /// lines are never folded.
 pub fn to_yaml_pretty(v: &Value) -> Result<String, YamlError> {
-    check_depth(v).map_err(YamlError::Marshal)?;
-    Ok(emit::marshal_v3(&v3_tree(v, 0)?))
+    let depth = check_depth(v).map_err(YamlError::Marshal)?;
+    with_stack_for(depth, || Ok(emit::marshal_v3(&v3_tree(v, 0)?)))
 }
 
 /// The value as yaml.v3's encoder sees it, numbers already formatted.
@@ -157,18 +159,25 @@ pub const MAX_WRITE_DEPTH: usize = 100_000;
 
 /// Fails when `v` contains itself (Go's encoding/json error: the writers would never end) or
 /// nests more than `max` lists/maps (an iterative walk, safe at any depth).
-fn check_nesting(v: &Value, max: usize) -> Result<(), String> {
+fn check_nesting(v: &Value, max: usize) -> Result<usize, String> {
     if v.has_cycle() {
         return Err("json: unsupported value: encountered a cycle via map[string]interface {}".into());
     }
+    let mut deepest = 0;
     let mut stack: Vec<(Value, usize)> = vec![(v.clone(), 0)];
     while let Some((x, d)) = stack.pop() {
         match &x {
             Value::List(_) | Value::Map(_) if d >= max => {
                 return Err(format!("value nested deeper than {max} levels"));
             }
-            Value::List(l) => stack.extend(l.items.iter().map(|i| (i.clone(), d + 1))),
-            Value::Map(m) => stack.extend(m.entries().into_iter().map(|(_, i)| (i, d + 1))),
+            Value::List(l) => {
+                deepest = deepest.max(d + 1);
+                stack.extend(l.items.iter().map(|i| (i.clone(), d + 1)))
+            }
+            Value::Map(m) => {
+                deepest = deepest.max(d + 1);
+                stack.extend(m.entries().into_iter().map(|(_, i)| (i, d + 1)))
+            }
             Value::Object(o) => {
                 if let Some(u) = o.underlying() {
                     stack.push((u, d));
@@ -177,10 +186,30 @@ fn check_nesting(v: &Value, max: usize) -> Result<(), String> {
             _ => {}
         }
     }
-    Ok(())
+    Ok(deepest)
 }
 
-fn check_depth(v: &Value) -> Result<(), String> {
+/// A value this deep is written on the big-stack thread when the caller is not on one (a test
+/// or CLI thread has a few MiB of stack; the writers recurse once per level).
+const SMALL_STACK_DEPTH: usize = 200;
+
+/// Runs `f` where the stack fits a value `depth` levels deep.
+fn with_stack_for<R>(depth: usize, f: impl FnOnce() -> R) -> R {
+    if depth <= SMALL_STACK_DEPTH || crate::template::exec::on_big_stack_thread() {
+        return f();
+    }
+    let mut f = Some(f);
+    let mut out = None;
+    // with_big_stack only fails when no thread can be started: then try here.
+    if crate::template::exec::with_big_stack(|| out = f.take().map(|f| f())).is_err() {
+        if let Some(f) = f.take() {
+            out = Some(f());
+        }
+    }
+    out.expect("the writer ran")
+}
+
+fn check_depth(v: &Value) -> Result<usize, String> {
     check_nesting(v, MAX_WRITE_DEPTH)
 }
 
@@ -196,16 +225,18 @@ pub struct JsonOpts {
 /// Go `encoding/json` output (`json.Marshal`, or `json.MarshalIndent(v, "", "  ")` with `indent`).
 /// Errors are Go's (`json: unsupported value: NaN`).
 pub fn to_json(v: &Value, opts: JsonOpts) -> Result<String, String> {
-    check_nesting(v, if opts.indent { GO_MAX_NESTING } else { MAX_WRITE_DEPTH })?;
-    let tree = json::to_tree(v)?;
-    let mut out = String::new();
-    json::write_tree(
-        &mut out,
-        &tree,
-        opts.escape_html,
-        if opts.indent { Some(0) } else { None },
-    );
-    Ok(out)
+    let depth = check_nesting(v, if opts.indent { GO_MAX_NESTING } else { MAX_WRITE_DEPTH })?;
+    with_stack_for(depth, || {
+        let tree = json::to_tree(v)?;
+        let mut out = String::new();
+        json::write_tree(
+            &mut out,
+            &tree,
+            opts.escape_html,
+            if opts.indent { Some(0) } else { None },
+        );
+        Ok(out)
+    })
 }
 
 /// `json.Unmarshal` into `interface{}`: numbers are `float64`; errors are Go's texts
@@ -225,8 +256,8 @@ pub fn from_json_partial(text: &str) -> (Option<Value>, Option<String>) {
 /// Errors are the encoder's texts (`toml: cannot encode array with nil element`), which Helm's
 /// `toToml` prints instead of the document.
 pub fn to_toml(v: &Value) -> Result<String, String> {
-    check_depth(v)?;
-    toml::encode(v)
+    let depth = check_depth(v)?;
+    with_stack_for(depth, || toml::encode(v))
 }
 
 /// `fromYamlArray`/`fromJsonArray` decode into a `[]interface{}`: null is an empty list, other
