@@ -1,0 +1,218 @@
+//! Plan an upgrade of a release in the cluster (`chartup plan RELEASE CHART`, and the first half
+//! of `chartup apply RELEASE CHART`).
+//!
+//! From-side: the baseline revision's manifest from the release records (chart and user values
+//! from the record, see [`super::deployed`]). To-side: CHART rendered as `helm upgrade` renders it
+//! against this cluster ([`super::cluster_render`]). The volume verdicts use the cluster's own
+//! StorageClasses' reclaim policies unless the user names them. The saved plan carries the base
+//! revision, the live objects' versions (the staleness check at apply time), the hooks of the same
+//! render and the chart as Helm's record keeps it; live drift of the deployed objects becomes plan
+//! warnings.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::{json, Value as Json};
+
+use super::{cluster_render, deployed, load_matrix, Error};
+use crate::analysis::ReclaimPolicies;
+use crate::cluster::{Cluster, ClusterError};
+use crate::diff::DiffOptions;
+use crate::plan::saved::SavedPlan;
+use crate::plan::source::ValuesInput;
+use crate::plan::{self, PlanOptions};
+use crate::storage::ReleaseStore;
+
+/// What planning against a cluster needs besides the cluster.
+#[derive(Debug, Clone, Default)]
+pub struct ClusterPlanRequest {
+    pub release: String,
+    pub chart: PathBuf,
+    pub values: ValuesInput,
+    pub matrix: Option<PathBuf>,
+    /// `NAME=Retain|Delete` given by the user; classes the cluster has fill in the rest.
+    pub storage_classes: Vec<String>,
+    pub allow_unlisted: bool,
+    /// `--carry-volumes`
+    pub carry_volumes: bool,
+    pub diff: DiffOptions,
+}
+
+/// The reclaim policy of every StorageClass of the cluster (`default` for the one annotated as
+/// the default class), as the volume verdicts need them.
+pub async fn cluster_reclaim_policies(cluster: &dyn Cluster, into: &mut ReclaimPolicies) -> Result<(), ClusterError> {
+    for sc in cluster.list("storage.k8s.io/v1", "StorageClass", "", None).await? {
+        let name = sc.pointer("/metadata/name").and_then(Json::as_str).unwrap_or("");
+        let policy = sc.get("reclaimPolicy").and_then(Json::as_str).unwrap_or("Delete");
+        if name.is_empty() {
+            continue;
+        }
+        let _ = into.add_spec(&format!("{name}={policy}"));
+        let default = sc
+            .pointer("/metadata/annotations/storageclass.kubernetes.io~1is-default-class")
+            .and_then(Json::as_str)
+            == Some("true");
+        if default {
+            let _ = into.add_spec(&format!("default={policy}"));
+        }
+    }
+    Ok(())
+}
+
+/// Helm's `chart.Metadata` as its JSON tags write it (`omitempty` on every field).
+fn metadata_json(md: &crate::chart::metadata::Metadata) -> Json {
+    let mut m = serde_json::Map::new();
+    let mut put = |k: &str, v: Json| {
+        let empty = match &v {
+            Json::String(s) => s.is_empty(),
+            Json::Array(a) => a.is_empty(),
+            Json::Object(o) => o.is_empty(),
+            Json::Bool(b) => !b,
+            _ => false,
+        };
+        if !empty {
+            m.insert(k.to_string(), v);
+        }
+    };
+    put("name", json!(md.name));
+    put("home", json!(md.home));
+    put("sources", json!(md.sources));
+    put("version", json!(md.version));
+    put("description", json!(md.description));
+    put("keywords", json!(md.keywords));
+    let maintainers: Vec<Json> = md
+        .maintainers
+        .iter()
+        .map(|mm| match mm {
+            None => Json::Null,
+            Some(mm) => {
+                let mut x = serde_json::Map::new();
+                for (k, v) in [("name", &mm.name), ("email", &mm.email), ("url", &mm.url)] {
+                    if !v.is_empty() {
+                        x.insert(k.into(), json!(v));
+                    }
+                }
+                Json::Object(x)
+            }
+        })
+        .collect();
+    put("maintainers", Json::Array(maintainers));
+    put("icon", json!(md.icon));
+    put("apiVersion", json!(md.api_version));
+    put("condition", json!(md.condition));
+    put("tags", json!(md.tags));
+    put("appVersion", json!(md.app_version));
+    put("deprecated", json!(md.deprecated));
+    put("annotations", json!(md.annotations));
+    put("kubeVersion", json!(md.kube_version));
+    let deps: Vec<Json> = md
+        .dependencies
+        .iter()
+        .map(|d| match d {
+            None => Json::Null,
+            Some(d) => {
+                let mut x = serde_json::Map::new();
+                x.insert("name".into(), json!(d.name));
+                x.insert("version".into(), json!(d.version));
+                x.insert("repository".into(), json!(d.repository));
+                for (k, v) in [("condition", &d.condition), ("alias", &d.alias)] {
+                    if !v.is_empty() {
+                        x.insert(k.into(), json!(v));
+                    }
+                }
+                if !d.tags.is_empty() {
+                    x.insert("tags".into(), json!(d.tags));
+                }
+                if d.enabled {
+                    x.insert("enabled".into(), json!(true));
+                }
+                if !d.import_values.is_empty() {
+                    let iv: Vec<Json> = d.import_values.iter().map(value_json).collect();
+                    x.insert("import-values".into(), Json::Array(iv));
+                }
+                Json::Object(x)
+            }
+        })
+        .collect();
+    put("dependencies", Json::Array(deps));
+    put("type", json!(md.chart_type));
+    Json::Object(m)
+}
+
+/// A template value as Go's encoding/json writes it.
+fn value_json(v: &crate::template::value::Value) -> Json {
+    let opts = crate::yaml::JsonOpts {
+        escape_html: false,
+        indent: false,
+    };
+    crate::yaml::to_json(v, opts)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or(Json::Null)
+}
+
+/// The chart as Helm's release record stores it: its metadata, default values and the files
+/// under `templates/` base64-encoded (subcharts are not stored: Helm's record leaves them out
+/// too). None for a chart that does not load: the record then carries name and version only.
+pub fn chart_record(chart: &Path) -> Option<Json> {
+    use base64::Engine as _;
+    let ch = crate::chart::load(chart).ok()?;
+    let mut templates: Vec<Json> = ch
+        .templates
+        .iter()
+        .map(|f| json!({"name": f.name, "data": base64::engine::general_purpose::STANDARD.encode(&f.data)}))
+        .collect();
+    templates.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+    let values = Some(value_json(&ch.values))
+        .filter(Json::is_object)
+        .unwrap_or_else(|| json!({}));
+    Some(json!({
+        "metadata": metadata_json(&ch.metadata),
+        "lock": null,
+        "templates": templates,
+        "values": values,
+        "schema": null,
+        "files": [],
+    }))
+}
+
+/// Plan the upgrade of `req.release` (in the store's namespace) to `req.chart`.
+pub async fn plan_against_cluster(
+    cluster: Arc<dyn Cluster>,
+    store: &dyn ReleaseStore,
+    req: &ClusterPlanRequest,
+) -> super::Result<SavedPlan> {
+    let ns = store.namespace().to_string();
+    let deployed = deployed::deployed_side(store, &req.release).await?;
+    let ctx = cluster_render::ClusterRender::new(cluster.clone(), &deployed).await?;
+    let (new, hooks) = cluster_render::render_side(ctx, &req.chart, &req.values, &req.release, &ns)
+        .await
+        .map_err(|e| Error::Invalid(e).context(format!("rendering {}", req.chart.display())))?;
+    let mut opts = PlanOptions {
+        release: req.release.clone(),
+        namespace: ns.clone(),
+        diff: req.diff.clone(),
+        allow_unlisted: req.allow_unlisted,
+        carry_volumes: req.carry_volumes,
+        ..Default::default()
+    };
+    cluster_reclaim_policies(cluster.as_ref(), &mut opts.reclaim).await?;
+    for s in &req.storage_classes {
+        opts.reclaim.add_spec(s)?;
+    }
+    let matrix = load_matrix(req.matrix.as_deref())?;
+    let mut p = plan::build(&deployed.side, &new, matrix.as_ref(), &opts);
+    p.base_revision = deployed.base_revision;
+    p.warnings
+        .extend(deployed::drift(cluster.as_ref(), &deployed.side.objects).await?);
+    let mut saved = SavedPlan::new(p, &deployed.side, &new)?;
+    // The plan's sides hold the release manifest (hooks excluded, as Helm diffs); the executor
+    // runs the hooks it finds among the saved documents, so they travel with the plan and are
+    // covered by its fingerprint.
+    saved.manifests.to.extend(hooks);
+    saved.config = new.user_values.clone();
+    saved.chart = chart_record(&req.chart);
+    let versions =
+        crate::executor::live::live_versions(cluster.as_ref(), &[&deployed.side.objects, &new.objects]).await?;
+    Ok(saved.with_live_versions(versions))
+}
