@@ -317,6 +317,51 @@ impl Value {
         }
     }
 
+    /// True when a map is its own descendant (`set $d "a" $d`). Go's `fmt` and copystructure
+    /// recurse forever on such a value (helm dies of a stack overflow); chartup asks first and
+    /// answers with an error. Iterative: safe at any depth.
+    pub fn has_cycle(&self) -> bool {
+        use std::collections::HashSet;
+        enum Step {
+            Enter(Value),
+            Leave(usize),
+        }
+        let (mut on_path, mut done) = (HashSet::new(), HashSet::new());
+        let mut stack = vec![Step::Enter(self.clone())];
+        while let Some(step) = stack.pop() {
+            match step {
+                Step::Leave(p) => {
+                    on_path.remove(&p);
+                    done.insert(p);
+                }
+                Step::Enter(Value::Map(m)) => {
+                    let p = Rc::as_ptr(&m.cell) as usize;
+                    if on_path.contains(&p) {
+                        return true;
+                    }
+                    if done.contains(&p) {
+                        continue;
+                    }
+                    on_path.insert(p);
+                    stack.push(Step::Leave(p));
+                    stack.extend(m.cell.borrow().values().map(|v| Step::Enter(v.clone())));
+                }
+                Step::Enter(Value::List(l)) => stack.extend(l.items.iter().map(|v| Step::Enter(v.clone()))),
+                Step::Enter(Value::Object(o)) => stack.extend(o.underlying().map(Step::Enter)),
+                Step::Enter(_) => {}
+            }
+        }
+        false
+    }
+
+    /// [`deep_copy`](Self::deep_copy), refusing a value that contains itself.
+    pub fn try_deep_copy(&self) -> Result<Value, String> {
+        if self.has_cycle() {
+            return Err("the value contains itself (a dict nested inside itself): it has no finite copy".into());
+        }
+        Ok(self.deep_copy())
+    }
+
     /// A deep copy: new storage for every nested map (Sprig's `deepCopy`, Helm's values copies).
     pub fn deep_copy(&self) -> Value {
         match self {

@@ -382,3 +382,189 @@ fn set_json_file_and_literal_reach_the_render() {
         assert!(side.iter().any(|d| d.text.contains("memory: 1Gi")), "{side:?}");
     }
 }
+
+// --- Plans you can trust (issue 14): fingerprint pin, Ed25519 signatures, integrity before the
+// cluster. `--kubeconfig` points at a missing file: a plan that passes every check fails there,
+// so "kubeconfig" in the error shows the checks let it through, and its absence shows they did not.
+
+/// An Ed25519 key pair made by OpenSSL (the documented way), as (private, public) PEM paths.
+fn openssl_key_pair(dir: &std::path::Path, name: &str) -> (String, String) {
+    let key = dir.join(format!("{name}.pem"));
+    let public = dir.join(format!("{name}.pub.pem"));
+    let ok = |args: &[&str]| {
+        Command::new("openssl")
+            .args(args)
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false)
+    };
+    let made = ok(&["genpkey", "-algorithm", "ed25519", "-out", &key.to_string_lossy()])
+        && ok(&[
+            "pkey",
+            "-in",
+            &key.to_string_lossy(),
+            "-pubout",
+            "-out",
+            &public.to_string_lossy(),
+        ]);
+    assert!(
+        made,
+        "openssl is needed to make the test keys (as docs/apply.md documents)"
+    );
+    (key.to_string_lossy().into(), public.to_string_lossy().into())
+}
+
+fn save_signed_plan(dir: &std::path::Path, sign_key: Option<&str>) -> (std::path::PathBuf, Output) {
+    let out = dir.join("plan.json");
+    let out_s = out.to_string_lossy().to_string();
+    let mut a = FATE_190.to_vec();
+    a.extend(["-f", EXISTING_CLAIMS[0], "-o", "markdown", "--out", &out_s]);
+    if let Some(k) = sign_key {
+        a.extend(["--sign-key", k]);
+    }
+    let o = chartup(&a);
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    (out, o)
+}
+
+fn apply_saved(plan: &std::path::Path, extra: &[&str]) -> String {
+    let p = plan.to_string_lossy().to_string();
+    let mut a = vec!["apply", &p, "--yes", "--kubeconfig", "/nonexistent/chartup-kubeconfig"];
+    a.extend(extra);
+    let o = chartup(&a);
+    assert_ne!(code(&o), 0);
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+#[test]
+fn signed_plan_is_verified_and_a_recomputed_fingerprint_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (key, public) = openssl_key_pair(dir.path(), "signer");
+    let (_, other_public) = openssl_key_pair(dir.path(), "other");
+    let (path, o) = save_signed_plan(dir.path(), Some(&key));
+    let saved = SavedPlan::from_json(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    // The PR comment (Markdown on stdout) shows the fingerprint to pin.
+    let md = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        md.contains(&format!("**Plan fingerprint:** `{}`", saved.fingerprint)),
+        "{md}"
+    );
+    assert!(saved.signature.is_some());
+
+    // The reviewed plan passes the checks (and then fails only on the missing kubeconfig).
+    let err = apply_saved(&path, &["--verify-key", &public, "--fingerprint", &saved.fingerprint]);
+    assert!(err.contains("kubeconfig"), "{err}");
+
+    // The attack: add an object and recompute the fingerprint.
+    let mut forged = saved.clone();
+    let mut extra = forged.manifests.to[0].clone();
+    extra.text = extra.text.replace("name: ", "name: injected-");
+    forged.manifests.to.push(extra);
+    forged.reseal();
+    forged.signature = saved.signature.clone();
+    assert!(forged.verify(), "the forger's fingerprint matches its content");
+    let forged_path = dir.path().join("forged.json");
+    std::fs::write(&forged_path, forged.to_json()).unwrap();
+    let err = apply_saved(&forged_path, &["--verify-key", &public]);
+    assert!(err.contains("signature does not verify"), "{err}");
+    assert!(!err.contains("kubeconfig"), "{err}");
+    let err = apply_saved(&forged_path, &["--fingerprint", &saved.fingerprint]);
+    assert!(err.contains("not the reviewed"), "{err}");
+    assert!(!err.contains("kubeconfig"), "{err}");
+
+    // Unsigned, or signed by another key: refused when asked to verify.
+    forged.signature = None;
+    std::fs::write(&forged_path, forged.to_json()).unwrap();
+    let err = apply_saved(&forged_path, &["--verify-key", &public]);
+    assert!(err.contains("not signed"), "{err}");
+    let err = apply_saved(&path, &["--verify-key", &other_public]);
+    assert!(err.contains("signature does not verify"), "{err}");
+
+    // The key may also come from the environment (a CI secret holding the PEM itself).
+    let pem = std::fs::read_to_string(&public).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_chartup"))
+        .args([
+            "apply",
+            &forged_path.to_string_lossy(),
+            "--yes",
+            "--kubeconfig",
+            "/nonexistent/kc",
+        ])
+        .env("CHARTUP_VERIFY_KEY", pem)
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not signed"));
+}
+
+#[test]
+fn edited_plan_is_refused_before_any_cluster_contact() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _) = save_signed_plan(dir.path(), None);
+    let text = std::fs::read_to_string(&path).unwrap();
+    // An edit without a recomputed fingerprint: the tamper error, not the kubeconfig error.
+    let edited = text.replacen("\"namespace\": \"fate-9999\"", "\"namespace\": \"fate-9998\"", 1);
+    assert_ne!(edited, text);
+    std::fs::write(&path, edited).unwrap();
+    let err = apply_saved(&path, &[]);
+    assert!(err.contains("edited after it was saved"), "{err}");
+    assert!(!err.contains("kubeconfig"), "{err}");
+    // A plan file is read with a cap: /dev/zero ends in an error, not an endless read.
+    let err = apply_saved(std::path::Path::new("/dev/zero"), &[]);
+    assert!(err.contains("larger than"), "{err}");
+}
+
+#[test]
+fn generated_keys_are_the_formats_openssl_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let (private, public) = chartup::plan::sign::generate_key_pair();
+    let key = dir.path().join("k.pem");
+    std::fs::write(&key, &private).unwrap();
+    let o = Command::new("openssl")
+        .args(["pkey", "-in", &key.to_string_lossy(), "-pubout"])
+        .output()
+        .expect("openssl");
+    assert!(o.status.success());
+    assert_eq!(String::from_utf8_lossy(&o.stdout), public);
+    assert!(chartup::plan::sign::read_signing_key(&private).is_ok());
+    assert!(chartup::plan::sign::read_verifying_key(&public).is_ok());
+    assert!(chartup::plan::sign::read_verifying_key(&private).is_err());
+}
+
+/// `kind: List` documents stand for their items (kubectl's Flatten, which helm's install uses):
+/// each item is planned as its own object, and a Secret inside is masked like any Secret.
+#[test]
+fn list_documents_are_expanded_and_their_secrets_masked() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = dir.path().join("old.yaml");
+    let new = dir.path().join("new.yaml");
+    std::fs::write(
+        &old,
+        "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Secret\n  metadata:\n    name: s\n  \
+         stringData:\n    password: old-hunter2\n",
+    )
+    .unwrap();
+    std::fs::write(
+        &new,
+        "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Secret\n  metadata:\n    name: s\n  \
+         stringData:\n    password: new-hunter2\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: c\n  \
+         data:\n    a: b\n",
+    )
+    .unwrap();
+    for format in ["text", "json", "markdown"] {
+        let o = chartup(&[
+            "plan",
+            "--from-manifest",
+            &old.to_string_lossy(),
+            "--to-manifest",
+            &new.to_string_lossy(),
+            "-o",
+            format,
+        ]);
+        assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(out.contains("Secret/s"), "{format}: {out}");
+        assert!(out.contains("ConfigMap/c"), "{format}: {out}");
+        assert!(!out.contains("hunter2"), "{format}: a Secret value is shown: {out}");
+    }
+}

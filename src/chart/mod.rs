@@ -144,6 +144,12 @@ pub(crate) fn yaml_value(text: &str) -> Result<Value, String> {
 /// `loader.LoadValues`: every document of a values stream, merged with [`merge_maps`]. Each
 /// document must be a map (or empty).
 pub fn load_values(data: &[u8]) -> Result<Map, String> {
+    // Helm's YAML reader refuses invalid UTF-8; a lossy read would turn it into U+FFFD silently.
+    if let Some(e) = crate::yaml::go_yaml_utf8_error(data) {
+        return Err(format!(
+            "cannot unmarshal yaml document: error converting YAML to JSON: yaml: {e}"
+        ));
+    }
     let text = String::from_utf8_lossy(data);
     let mut values = Map::new();
     // One splitter for every YAML stream (apimachinery's YAMLReader, as Helm 4's LoadValues).
@@ -384,8 +390,32 @@ impl Walker<'_> {
     }
 }
 
+/// How deep subcharts may nest (charts inside `charts/` inside `charts/`…). Helm has no limit; a
+/// real chart nests a handful of levels, a hostile archive thousands (each level a recursion).
+pub const MAX_SUBCHART_DEPTH: usize = 100;
+
+/// What nested subchart archives may still inflate to, and how deep the load is.
+struct Nesting {
+    depth: usize,
+    /// Bytes nested `.tgz` subcharts may still inflate to, together: Helm caps each archive at
+    /// `MaxDecompressedChartSize`, which lets a few MB of nested archives inflate to gigabytes;
+    /// chartup applies that cap to their sum.
+    budget: u64,
+}
+
 /// `LoadFiles`: sorts in-memory files into a chart and loads its subcharts.
 pub fn load_files(files: Vec<BufferedFile>, limits: Limits) -> Result<Chart, ChartError> {
+    load_files_nested(
+        files,
+        limits,
+        &mut Nesting {
+            depth: 0,
+            budget: limits.max_chart_size,
+        },
+    )
+}
+
+fn load_files_nested(files: Vec<BufferedFile>, limits: Limits, nesting: &mut Nesting) -> Result<Chart, ChartError> {
     let mut metadata: Option<Metadata> = None;
     for f in &files {
         if f.name == "Chart.yaml" {
@@ -468,6 +498,13 @@ pub fn load_files(files: Vec<BufferedFile>, limits: Limits) -> Result<Chart, Cha
         if n.starts_with('_') || n.starts_with('.') {
             continue;
         }
+        if nesting.depth >= MAX_SUBCHART_DEPTH {
+            return err(format!(
+                "error unpacking subchart {n} in {}: subcharts nest deeper than {MAX_SUBCHART_DEPTH} levels (chartup's limit)",
+                chart.name()
+            ));
+        }
+        nesting.depth += 1;
         let sub = if n.ends_with(".tgz") {
             let Some(file) = files.first() else { continue };
             if file.name != n {
@@ -477,9 +514,24 @@ pub fn load_files(files: Vec<BufferedFile>, limits: Limits) -> Result<Chart, Cha
                     file.name
                 ));
             }
-            archive::load_archive_files(&file.data, limits)
-                .map_err(|e| ChartError(e.to_string()))
-                .and_then(|fs| load_files(fs, limits))
+            let nested = Limits {
+                max_chart_size: nesting.budget,
+                ..limits
+            };
+            archive::load_archive_files(&file.data, nested)
+                .map_err(|e| match e {
+                    archive::ArchiveError::TooLarge(..) => ChartError(format!(
+                        "nested subchart archives inflate to more than {} bytes together (chartup applies Helm's \
+                         archive size limit to their sum)",
+                        limits.max_chart_size
+                    )),
+                    e => ChartError(e.to_string()),
+                })
+                .and_then(|fs| {
+                    let inflated: u64 = fs.iter().map(|f| f.data.len() as u64).sum();
+                    nesting.budget = nesting.budget.saturating_sub(inflated);
+                    load_files_nested(fs, limits, nesting)
+                })
         } else {
             let buff: Vec<BufferedFile> = files
                 .into_iter()
@@ -490,8 +542,9 @@ pub fn load_files(files: Vec<BufferedFile>, limits: Limits) -> Result<Chart, Cha
                     })
                 })
                 .collect();
-            load_files(buff, limits)
+            load_files_nested(buff, limits, nesting)
         };
+        nesting.depth -= 1;
         match sub {
             Ok(s) => chart.dependencies.push(s),
             Err(e) => return err(format!("error unpacking subchart {n} in {}: {e}", chart.name())),

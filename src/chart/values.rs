@@ -44,13 +44,31 @@ impl std::error::Error for ValuesError {}
 /// Reads a `-f`/`--set-file` source: `-` is stdin, anything else a local path (URLs are not
 /// fetched).
 fn read_file(path: &str) -> Result<Vec<u8>, String> {
+    use std::io::Read as _;
+    let mut buf = Vec::new();
+    let limit = MAX_VALUES_FILE_BYTES;
     if path.trim() == "-" {
-        let mut buf = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf).map_err(|e| e.to_string())?;
-        return Ok(buf);
+        std::io::stdin()
+            .take(limit + 1)
+            .read_to_end(&mut buf)
+            .map_err(|e| e.to_string())?;
+    } else {
+        let f = std::fs::File::open(path).map_err(|e| os_error("open", Path::new(path), &e))?;
+        f.take(limit + 1)
+            .read_to_end(&mut buf)
+            .map_err(|e| os_error("read", Path::new(path), &e))?;
     }
-    std::fs::read(path).map_err(|e| os_error("open", Path::new(path), &e))
+    if buf.len() as u64 > limit {
+        return Err(format!(
+            "{path}: larger than {limit} bytes, chartup's limit for a values or --set-file file (Helm's chart size limit)"
+        ));
+    }
+    Ok(buf)
 }
+
+/// Helm reads `-f` and `--set-file` files whole, without a limit (`/dev/zero` never ends);
+/// chartup stops at Helm's limit for a whole decompressed chart, 100 MiB.
+pub const MAX_VALUES_FILE_BYTES: u64 = super::archive::MAX_DECOMPRESSED_CHART_SIZE;
 
 impl ValueOptions {
     /// `MergeValues`: the user values as one `map[string]interface {}`.

@@ -15,7 +15,6 @@ use crate::diff::DiffOptions;
 use crate::executor::{ApplyError, Progress};
 use crate::ops::cluster_plan::{plan_against_cluster, ClusterPlanRequest};
 use crate::plan;
-use crate::plan::saved::SavedPlan;
 use crate::storage::SecretStore;
 
 #[derive(Debug, clap::Args)]
@@ -46,6 +45,12 @@ pub struct Args {
     /// plan: check that it was planned with --carry-volumes)
     #[arg(long)]
     pub carry_volumes: bool,
+    /// Refuse a saved plan whose fingerprint is not this one (the value the reviewed plan output showed)
+    #[arg(long, value_name = "sha256:HEX")]
+    pub fingerprint: Option<String>,
+    /// Refuse a saved plan not signed with this Ed25519 public key (SPKI PEM file, or the PEM itself)
+    #[arg(long, value_name = "FILE", env = "CHARTUP_VERIFY_KEY", hide_env_values = true)]
+    pub verify_key: Option<String>,
     /// Apply without asking (required when stdin is not a terminal)
     #[arg(short = 'y', long)]
     pub yes: bool,
@@ -109,8 +114,18 @@ pub fn run(args: Args, p: &mut Printer) -> anyhow::Result<ExitStatus> {
 }
 
 fn run_saved(args: &Args, path: &Path, p: &mut Printer) -> anyhow::Result<ExitStatus> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let saved = SavedPlan::from_json(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    // Integrity first: nothing about the cluster is read for a plan that is not the reviewed one.
+    let saved = plan::sign::read_plan_file(path)?;
+    let verify_key = args
+        .verify_key
+        .as_deref()
+        .map(plan::sign::read_verifying_key)
+        .transpose()?;
+    let trust = plan::sign::Trust {
+        fingerprint: args.fingerprint.clone(),
+        verify_key,
+    };
+    plan::sign::check(&saved, &trust, &path.display().to_string())?;
     // Reviewed means applied: each side was rendered from exactly the archive its source names.
     for (side, info) in [("from", &saved.plan.from), ("to", &saved.plan.to)] {
         if let (Some(src), Some(rendered)) = (&info.source, &info.chart_digest) {
@@ -162,6 +177,9 @@ fn run_chart(
     source: Option<crate::source::SourceRecord>,
     p: &mut Printer,
 ) -> anyhow::Result<ExitStatus> {
+    if args.fingerprint.is_some() || args.verify_key.is_some() {
+        bail!("--fingerprint and --verify-key check a saved plan: `chartup apply PLAN.json`");
+    }
     if !args.yes && !std::io::stdin().is_terminal() {
         bail!("not asking for confirmation without a terminal: review the plan and pass --yes (or save it with `chartup plan --out` and apply the file)");
     }

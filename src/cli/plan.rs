@@ -71,6 +71,15 @@ pub struct Args {
     /// Save the plan (with manifests, digests and a fingerprint) for `chartup apply`
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Sign the saved plan with this Ed25519 private key (PKCS#8 PEM file, or the PEM itself)
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "CHARTUP_SIGN_KEY",
+        hide_env_values = true,
+        requires = "out"
+    )]
+    pub sign_key: Option<String>,
     /// Lines of context in diffs
     #[arg(long, default_value_t = 3, value_name = "N")]
     pub context: usize,
@@ -171,8 +180,16 @@ fn show(
         bail!("upgrade refused: {}", plan.refusals.join("; "));
     }
     if let (Some(path), Some(saved)) = (&args.out, saved) {
+        let mut saved = saved.clone();
+        if let Some(spec) = &args.sign_key {
+            plan::sign::sign(&mut saved, &plan::sign::read_signing_key(spec)?);
+        }
         std::fs::write(path, saved.to_json()).with_context(|| format!("writing {}", path.display()))?;
         p.note(&format!("Saved the plan to {} ({})", path.display(), saved.fingerprint));
+        // The value to pin with `apply --fingerprint` ends the text and Markdown (PR comment) output.
+        if args.output != Format::Json {
+            p.out(&plan::sign::fingerprint_footer(&saved, args.output == Format::Markdown))?;
+        }
     }
     Ok(out)
 }

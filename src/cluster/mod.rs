@@ -44,7 +44,7 @@ pub const FIELD_MANAGER: &str = "chartup";
 pub enum ClusterError {
     #[error("cannot load kubeconfig: {0}")]
     Config(String),
-    #[error("{what}: {source}")]
+    #[error("{what}: {}", api_message(source))]
     Api {
         what: String,
         #[source]
@@ -54,6 +54,18 @@ pub enum ClusterError {
     UnknownKind { api_version: String, kind: String },
     #[error("object has no {0}")]
     Malformed(&'static str),
+}
+
+/// kube's own text for a status error repeats the status as a Rust debug dump; the API server's
+/// message is already one sentence (`deployments.apps "x" is forbidden: User "u" cannot patch…`).
+fn api_message(e: &kube::Error) -> String {
+    match e {
+        kube::Error::Api(s) if !s.message.is_empty() => match s.reason.as_str() {
+            "" => s.message.clone(),
+            reason => format!("{} ({reason})", s.message),
+        },
+        other => other.to_string(),
+    }
 }
 
 impl ClusterError {

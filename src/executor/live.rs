@@ -17,7 +17,8 @@ pub fn version_of(live: Option<&Json>) -> String {
     match live {
         None => "absent".into(),
         Some(o) => match o.pointer("/metadata/generation").and_then(Json::as_i64) {
-            Some(g) => format!("generation:{g}"),
+            // Label and annotation edits do not bump the generation: fold them in too.
+            Some(g) => format!("generation:{g}{}", metadata_digest(o)),
             None => format!(
                 "resourceVersion:{}",
                 o.pointer("/metadata/resourceVersion")
@@ -26,6 +27,24 @@ pub fn version_of(live: Option<&Json>) -> String {
             ),
         },
     }
+}
+
+/// `;meta:<hash>` over the object's labels and annotations, leaving out what controllers write
+/// on their own (`deployment.kubernetes.io/revision`); empty when it has neither.
+fn metadata_digest(o: &Json) -> String {
+    let labels = o.pointer("/metadata/labels").cloned().unwrap_or(Json::Null);
+    let mut annotations = o.pointer("/metadata/annotations").cloned().unwrap_or(Json::Null);
+    if let Some(m) = annotations.as_object_mut() {
+        m.retain(|k, _| !k.starts_with("deployment.kubernetes.io/"));
+        if m.is_empty() {
+            annotations = Json::Null;
+        }
+    }
+    if labels.as_object().is_none_or(|m| m.is_empty()) && annotations.is_null() {
+        return String::new();
+    }
+    let body = serde_json::json!([labels, annotations]).to_string();
+    format!(";meta:{}", &crate::plan::saved::sha256_hex(body.as_bytes())[..16])
 }
 
 /// The live versions of every object of both sides (hooks excluded: they are re-created each run),
@@ -78,6 +97,25 @@ pub fn set_of(docs: &[manifest::Document], ns: &str) -> ManifestSet {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn label_or_annotation_edits_change_the_version() {
+        // The API server does not bump metadata.generation for metadata-only edits (issue 14).
+        let base = json!({"metadata": {"generation": 3, "labels": {"app": "a"}}});
+        let relabelled = json!({"metadata": {"generation": 3, "labels": {"app": "b"}}});
+        let annotated = json!({"metadata": {"generation": 3, "labels": {"app": "a"}, "annotations": {"x": "1"}}});
+        let rolled = json!({"metadata": {"generation": 3, "labels": {"app": "a"},
+            "annotations": {"deployment.kubernetes.io/revision": "2"}}});
+        let v = version_of(Some(&base));
+        assert!(v.starts_with("generation:3;meta:"), "{v}");
+        assert_ne!(v, version_of(Some(&relabelled)));
+        assert_ne!(v, version_of(Some(&annotated)));
+        assert_eq!(
+            v,
+            version_of(Some(&rolled)),
+            "controller-written annotations are not edits"
+        );
+    }
 
     #[test]
     fn versions_prefer_generation() {

@@ -53,6 +53,15 @@ pub fn locked(h: &Release, ns: &str) -> ApplyError {
     }
 }
 
+/// The first line of `text`, at most 200 characters (longer ends in `…`).
+fn short_description(text: &str) -> String {
+    let line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
+    match line.char_indices().nth(200) {
+        Some((i, _)) => format!("{}…", &line[..i]),
+        None => line.to_string(),
+    }
+}
+
 /// Close the pending record and supersede the revision it replaces.
 pub(super) async fn finish(
     store: &dyn ReleaseStore,
@@ -62,7 +71,8 @@ pub(super) async fn finish(
     description: &str,
 ) -> Result<(), ApplyError> {
     rel.info.status = status;
-    rel.info.description = description.to_string();
+    // `helm history` prints the description in a table column: one short line.
+    rel.info.description = short_description(description);
     journal(rel, format!("finished: {description}"));
     store.update(rel).await?;
     if status == Status::Deployed {

@@ -245,19 +245,38 @@ pub fn parse_documents_with(
 ) -> Result<ManifestSet, ManifestError> {
     let mut objects: Vec<Object> = Vec::with_capacity(docs.len());
     let mut parsed = parsed.into_iter();
-    for (i, doc) in docs.into_iter().enumerate() {
-        let index = i + 1;
-        // The fast path gives what `parse_yaml` gives, or nothing (then `parse_yaml` decides).
-        let value = match parsed.next().flatten().or_else(|| fast::parse(&doc.text)) {
-            Some(v) => Ok(v),
-            None => parse_yaml(&doc.text),
+    // Items of `kind: List` documents, waiting their turn right after their List.
+    let mut pending: Vec<(usize, Document, Json)> = Vec::new();
+    let mut docs = docs.into_iter().enumerate();
+    loop {
+        let (index, doc, value) = match pending.pop() {
+            Some(item) => item,
+            None => {
+                let Some((i, doc)) = docs.next() else { break };
+                // The fast path gives what `parse_yaml` gives, or nothing (then `parse_yaml` decides).
+                let value = match parsed.next().flatten().or_else(|| fast::parse(&doc.text)) {
+                    Some(v) => Ok(v),
+                    None => parse_yaml(&doc.text),
+                };
+                let value = value.map_err(|message| ManifestError::Yaml {
+                    source_name: display_source(&doc.source),
+                    index: i + 1,
+                    message,
+                })?;
+                (i + 1, doc, value)
+            }
         };
-        let value = value.map_err(|message| ManifestError::Yaml {
-            source_name: display_source(&doc.source),
-            index,
-            message,
-        })?;
         if value.is_null() {
+            continue;
+        }
+        // Helm builds resources with kubectl's `Flatten`: a List (`kind: List`, `ConfigMapList`…)
+        // stands for its items, each analysed, masked, applied and pruned as its own object.
+        if let Some(items) = list_items(&value) {
+            for item in items.into_iter().rev() {
+                let text = serde_json::to_string_pretty(&item).unwrap_or_default() + "\n";
+                let source = doc.source.clone();
+                pending.push((index, Document { source, text }, item));
+            }
             continue;
         }
         let not_object = |message: &str| ManifestError::NotAnObject {
@@ -323,6 +342,16 @@ pub fn parse_documents_with(
         index.insert(o.key.clone(), i);
     }
     Ok(ManifestSet { objects, index })
+}
+
+/// The items of a list document (kubectl's `meta.IsListType`: a `kind` ending in `List` with an
+/// `items` array), or None.
+fn list_items(value: &Json) -> Option<Vec<Json>> {
+    let kind = value.get("kind")?.as_str()?;
+    if !kind.ends_with("List") {
+        return None;
+    }
+    value.get("items")?.as_array().cloned()
 }
 
 /// Split and parse a whole manifest text.

@@ -24,6 +24,7 @@ use crate::matrix::{Matrix, MatrixVerdict, UpgradeFacts};
 pub mod markdown;
 pub mod review;
 pub mod saved;
+pub mod sign;
 pub mod source;
 pub mod text;
 

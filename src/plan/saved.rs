@@ -45,6 +45,10 @@ pub struct SavedPlan {
     /// `sha256:<hex>` over the canonical JSON of `plan`, `manifests`, `scripts`, `live_versions`
     /// and `config`.
     pub fingerprint: String,
+    /// An Ed25519 signature over the fingerprint (`plan --sign-key`), checked by
+    /// `apply --verify-key`; not part of the fingerprint (see `super::sign`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<super::sign::PlanSignature>,
 }
 
 /// Lower-case hex of a sha256 digest (sha2 0.11 output has no LowerHex).
@@ -114,6 +118,7 @@ impl SavedPlan {
             config: None,
             chart: None,
             fingerprint,
+            signature: None,
         })
     }
 
@@ -126,6 +131,8 @@ impl SavedPlan {
 
     /// Recompute the fingerprint after an edit made while saving (not after review).
     pub fn reseal(&mut self) {
+        // A signature covers the old fingerprint: it must be made again.
+        self.signature = None;
         self.fingerprint = fingerprint(
             &self.plan,
             &self.manifests,

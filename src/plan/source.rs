@@ -69,14 +69,18 @@ impl ValuesInput {
     /// The user's values merged as Helm merges them (`chart::ValueOptions::merge_values`: files in
     /// order, then the `--set` flags by Helm's precedence), as Go's encoding/json prints them.
     pub fn merged_json(&self) -> Result<String, String> {
-        let merged = self.value_options().merge_values().map_err(|e| e.to_string())?;
-        crate::yaml::to_json(
-            &merged,
-            crate::yaml::JsonOpts {
-                escape_html: false,
-                indent: false,
-            },
-        )
+        // Deeply nested values (`--set a[0][0]…`) are walked on the big-stack thread.
+        crate::template::exec::with_big_stack(|| {
+            let merged = self.value_options().merge_values().map_err(|e| e.to_string())?;
+            crate::yaml::to_json(
+                &merged,
+                crate::yaml::JsonOpts {
+                    escape_html: false,
+                    indent: false,
+                },
+            )
+        })
+        .map_err(|e| e.to_string())?
     }
 
     /// [`merged_json`](Self::merged_json) as a JSON value.

@@ -107,6 +107,12 @@ fn early(message: String) -> RenderError {
 /// Steps and their errors come in helm's order: values flags, chart loading, dependencies and
 /// schema, kubeVersion, templates.
 pub fn render_chart(job: &TemplateJob) -> Result<(Rendered, Vec<(String, String)>), RenderError> {
+    // Values (`--set a[0][0]…`, deep YAML) and charts nest as deep as the user makes them; every
+    // step that walks them runs on the big-stack thread, as Go's growable stacks let helm do.
+    crate::template::exec::with_big_stack(|| render_chart_here(job)).map_err(|e| early(e.to_string()))?
+}
+
+fn render_chart_here(job: &TemplateJob) -> Result<(Rendered, Vec<(String, String)>), RenderError> {
     locate_chart(&job.chart_path.to_string_lossy()).map_err(early)?;
     let user = job.values.merge_values().map_err(|e| early(e.to_string()))?;
     let loaded = chart::load(&job.chart_path).map_err(|e| early(e.to_string()))?;

@@ -255,7 +255,8 @@ fn collect<C: ChartSource>(
         out.insert(
             format!("{full_path}/{tname}"),
             Renderable {
-                text: String::from_utf8_lossy(&data).into_owned(),
+                // Invalid UTF-8 stays visible to the output check (helm fails on it), not U+FFFD.
+                text: crate::yaml::decode_keeping_raw_bytes(&data),
                 vals: next.clone(),
                 base_path: format!("{full_path}/templates"),
             },

@@ -86,7 +86,27 @@ fn parse_head(
     doc: &str,
     parse_yaml: &dyn Fn(&str) -> Result<Value, String>,
 ) -> Result<(String, String, String, String, BTreeMap<String, String>), String> {
+    if let Some(e) = crate::yaml::raw_bytes_error(doc) {
+        return Err(format!(
+            "YAML parse error on {source}: error converting YAML to JSON: yaml: {e}"
+        ));
+    }
     let v = parse_yaml(doc).map_err(|e| format!("YAML parse error on {source}: {e}"))?;
+    // A document that is not a mapping cannot fill Helm's SimpleHead struct: helm fails.
+    let kind_of = |v: &Value| match v {
+        Value::Map(_) | Value::Nil => None,
+        Value::List(_) => Some("array"),
+        Value::String(_) => Some("string"),
+        Value::Bool(_) => Some("bool"),
+        _ => Some("number"),
+    };
+    // The head reader stands scalars in with placeholders: read the rare non-mapping in full.
+    let not_object = kind_of(&v).and_then(|_| kind_of(&crate::yaml::from_str(doc).unwrap_or(Value::Bool(true))));
+    if let Some(kind) = not_object {
+        return Err(format!(
+            "YAML parse error on {source}: error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {kind} into Go value of type util.SimpleHead"
+        ));
+    }
     let get = |path: &[&str]| match str_at(&v, path) {
         Some(Value::String(s)) => s.to_string(),
         _ => String::new(),

@@ -15,6 +15,15 @@ use super::func::{Func, FuncMap, Param, Sig};
 use super::gofmt;
 use crate::value::{Elem, List, Value};
 
+/// Go's `fmt` recurses forever on a map that contains itself (helm dies of a stack overflow):
+/// refuse it with an error instead.
+fn refuse_cycles(args: &[Value]) -> Result<(), String> {
+    match args.iter().any(Value::has_cycle) {
+        true => Err("cannot print a value that contains itself (a dict nested inside itself)".into()),
+        false => Ok(()),
+    }
+}
+
 /// Every builtin, by name.
 pub fn builtins() -> FuncMap {
     let mut m = FuncMap::new();
@@ -53,16 +62,23 @@ pub fn builtins() -> FuncMap {
     );
     m.insert(
         "print".into(),
-        Func::pure(Sig::variadic(&[], Param::Any), |a| Ok(Value::from(gofmt::sprint(a)))),
+        Func::pure(Sig::variadic(&[], Param::Any), |a| {
+            refuse_cycles(a)?;
+            Ok(Value::from(gofmt::sprint(a)))
+        }),
     );
     m.insert(
         "println".into(),
-        Func::pure(Sig::variadic(&[], Param::Any), |a| Ok(Value::from(gofmt::sprintln(a)))),
+        Func::pure(Sig::variadic(&[], Param::Any), |a| {
+            refuse_cycles(a)?;
+            Ok(Value::from(gofmt::sprintln(a)))
+        }),
     );
     m.insert(
         "printf".into(),
         Func::pure(Sig::variadic(&[Param::String], Param::Any), |a| {
             let f = a.first().and_then(Value::as_str).unwrap_or("");
+            refuse_cycles(a)?;
             Ok(Value::from(gofmt::sprintf(f, &a[1.min(a.len())..])))
         }),
     );

@@ -357,10 +357,13 @@ struct Parser<'a> {
     trees: Vec<Tree>,
     /// Nesting of pipelines and control structures, bounded so no input can exhaust the stack.
     depth: usize,
+    /// Nested parenthesized pipelines: Go's `maxStackDepth` (10,000) applies to these.
+    paren_depth: usize,
 }
 
-/// Deeper nesting than any real template; Go itself has no limit.
-const MAX_NESTING: usize = 10_000;
+/// Go itself has no limit (helm renders 100,000 nested `{{ if }}`); chartup parses on the
+/// big-stack thread and stops here, or where that stack runs low, with an error.
+const MAX_NESTING: usize = 1_000_000;
 
 type PResult<T> = Result<T, String>;
 
@@ -491,7 +494,7 @@ impl Parser<'_> {
 
     fn enter(&mut self) -> PResult<()> {
         self.depth += 1;
-        if self.depth > MAX_NESTING {
+        if self.depth > MAX_NESTING || crate::template::exec::stack_exhausted() {
             return Err(self.errorf(format!("exceeded maximum nesting depth ({MAX_NESTING})")));
         }
         Ok(())
@@ -877,8 +880,13 @@ impl Parser<'_> {
                 Arg::Number { pos, num: Rc::new(num) }
             }
             ItemType::LeftParen => {
-                let p = self.pipeline("parenthesized pipeline", ItemType::RightParen)?;
-                Arg::Pipe(Rc::new(p))
+                if self.paren_depth >= 10_000 {
+                    return Err(self.errorf("max expression depth exceeded"));
+                }
+                self.paren_depth += 1;
+                let p = self.pipeline("parenthesized pipeline", ItemType::RightParen);
+                self.paren_depth -= 1;
+                Arg::Pipe(Rc::new(p?))
             }
             ItemType::String | ItemType::RawString => {
                 let s = unquote(&token.val).map_err(|e| self.errorf(e))?;
@@ -912,6 +920,7 @@ pub fn parse(name: &str, text: &str, has_func: &dyn Fn(&str) -> bool) -> Result<
         text: text_rc.clone(),
         trees: Vec::new(),
         depth: 0,
+        paren_depth: 0,
     };
     let root = p.parse()?;
     // The top-level tree is added last in Go (after its defines); a define of the same name

@@ -83,8 +83,9 @@ pub fn to_tree(v: &Value) -> Result<Json, String> {
 }
 
 fn to_tree_depth(v: &Value, depth: usize) -> Result<Json, String> {
-    if depth > 1000 {
-        return Err("json: unsupported value: encountered a cycle".into());
+    // Callers check nesting and cycles first (`check_nesting`); this only keeps the stack safe.
+    if depth > super::MAX_WRITE_DEPTH || crate::template::exec::stack_exhausted() {
+        return Err("json: value nested too deeply".into());
     }
     Ok(match v {
         Value::Nil => Json::Null,

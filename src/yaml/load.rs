@@ -69,8 +69,21 @@ impl<'a> Builder<'a> {
 
     /// Reads one node whose first event is `ev`.
     fn node(&mut self, ev: Event<'a>, line: usize, depth: usize) -> Result<Rc<Node>, YamlError> {
-        if depth > 10_000 {
+        if depth > GO_NESTING {
             return Err(YamlError::Yaml("yaml: exceeded max depth of 10000".into()));
+        }
+        // sigs.k8s.io/yaml then decodes the document as JSON, whose scanner allows 10,000 nested
+        // lists/maps: helm loads 9,999 nested `[` under a key and refuses 10,000 with this error.
+        if depth >= GO_NESTING {
+            match &ev {
+                Event::SequenceStart(..) => {
+                    return Err(YamlError::Unmarshal("invalid character '[' exceeded max depth".into()))
+                }
+                Event::MappingStart(..) => {
+                    return Err(YamlError::Unmarshal("invalid character '{' exceeded max depth".into()))
+                }
+                _ => {}
+            }
         }
         let (node, anchor) = match ev {
             Event::Scalar(value, style, anchor, tag) => {
@@ -972,11 +985,24 @@ fn error_line0(e: &YamlError) -> Option<usize> {
     Some(n)
 }
 
+/// go-yaml's and encoding/json's nesting limit (granit's own default is 255).
+const GO_NESTING: usize = 10_000;
+
+/// The reader recurses once per nesting level: Go's limit where the stack allows it (the
+/// big-stack thread, where values, charts and renders are read), granit's default elsewhere.
+fn nesting_limit() -> usize {
+    if crate::template::exec::on_big_stack_thread() {
+        GO_NESTING + 2
+    } else {
+        255
+    }
+}
+
 fn load_first_inner(text: &str, json_numbers: bool) -> Result<Value, YamlError> {
     let mut b = Builder {
         parser: Parser::new_from_str_with_options(
             text,
-            serde_saphyr::granit_parser::options! { emit_anchor_events: true },
+            serde_saphyr::granit_parser::options! { emit_anchor_events: true, flow_nesting_limit: nesting_limit(), block_nesting_limit: nesting_limit() },
         ),
         anchors: HashMap::new(),
         names: HashMap::new(),
@@ -1037,7 +1063,7 @@ pub fn load_head_and_json(text: &str, json: bool) -> (Result<Value, YamlError>, 
             b: Builder {
                 parser: Parser::new_from_str_with_options(
                     text,
-                    serde_saphyr::granit_parser::options! { emit_anchor_events: true },
+                    serde_saphyr::granit_parser::options! { emit_anchor_events: true, flow_nesting_limit: nesting_limit(), block_nesting_limit: nesting_limit() },
                 ),
                 anchors: HashMap::new(),
                 names: HashMap::new(),

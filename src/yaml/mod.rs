@@ -93,10 +93,12 @@ pub fn from_str_multi(text: &str) -> Result<Vec<Value>, YamlError> {
 /// go-yaml v2 `Marshal` of the value after a JSON round trip (Helm's `toYaml` before it trims
 /// the final newline).
 pub fn to_yaml(v: &Value) -> Result<String, YamlError> {
-    check_depth(v).map_err(YamlError::Marshal)?;
-    let tree = json::to_tree(v).map_err(YamlError::Marshal)?;
-    let tree = emit::reparse_json_strings(tree).map_err(YamlError::Marshal)?;
-    Ok(emit::marshal(&tree))
+    let depth = check_nesting(v, GO_MAX_NESTING).map_err(YamlError::Marshal)?;
+    with_stack_for(depth, || {
+        let tree = json::to_tree(v).map_err(YamlError::Marshal)?;
+        let tree = emit::reparse_json_strings(tree).map_err(YamlError::Marshal)?;
+        Ok(emit::marshal(&tree))
+    })
 }
 
 /// yaml.v3 with indent 2 (Helm's `toYamlPretty`).
@@ -104,14 +106,14 @@ pub fn to_yaml(v: &Value) -> Result<String, YamlError> {
 /// print with `FormatFloat(f, 'g', -1, 64)` (`1e+06`), lists are indented under their key and
 /// lines are never folded.
 pub fn to_yaml_pretty(v: &Value) -> Result<String, YamlError> {
-    check_depth(v).map_err(YamlError::Marshal)?;
-    Ok(emit::marshal_v3(&v3_tree(v, 0)?))
+    let depth = check_depth(v).map_err(YamlError::Marshal)?;
+    with_stack_for(depth, || Ok(emit::marshal_v3(&v3_tree(v, 0)?)))
 }
 
 /// The value as yaml.v3's encoder sees it, numbers already formatted.
 fn v3_tree(v: &Value, depth: usize) -> Result<json::Json, YamlError> {
     use json::Json;
-    if depth > 1000 {
+    if depth > MAX_WRITE_DEPTH || crate::template::exec::stack_exhausted() {
         return Err(YamlError::Marshal("yaml: value nested too deeply".into()));
     }
     Ok(match v {
@@ -148,29 +150,68 @@ fn v3_tree(v: &Value, depth: usize) -> Result<json::Json, YamlError> {
     })
 }
 
-/// The writers recurse once per nesting level; beyond this they refuse rather than risk the
-/// stack (Go has no such limit, but no real chart value nests anywhere near it).
-const MAX_WRITE_DEPTH: usize = 300;
+/// Go's nesting limit where Go has one: `toYaml` (go-yaml's reader inside sigs.k8s.io/yaml's
+/// JSON→YAML step: "exceeded max depth of 10000") and `toPrettyJson` (encoding/json's scanner
+/// in `Indent`) refuse more than 10,000 nested lists/maps, so helm prints "" there.
+pub const GO_MAX_NESTING: usize = 10_000;
+/// Where Go has no limit (`toJson`, `toYamlPretty`, `toToml`) chartup stops at this depth with
+/// a clear error: the writers recurse once per level (on the big-stack thread).
+pub const MAX_WRITE_DEPTH: usize = 100_000;
 
-/// Fails when `v` nests deeper than [`MAX_WRITE_DEPTH`] (an iterative walk, safe at any depth).
-fn check_depth(v: &Value) -> Result<(), String> {
+/// Fails when `v` contains itself (Go's encoding/json error: the writers would never end) or
+/// nests more than `max` lists/maps (an iterative walk, safe at any depth).
+fn check_nesting(v: &Value, max: usize) -> Result<usize, String> {
+    if v.has_cycle() {
+        return Err("json: unsupported value: encountered a cycle via map[string]interface {}".into());
+    }
+    let mut deepest = 0;
     let mut stack: Vec<(Value, usize)> = vec![(v.clone(), 0)];
     while let Some((x, d)) = stack.pop() {
-        if d > MAX_WRITE_DEPTH {
-            return Err(format!("value nested deeper than {MAX_WRITE_DEPTH} levels"));
-        }
         match &x {
-            Value::List(l) => stack.extend(l.items.iter().map(|i| (i.clone(), d + 1))),
-            Value::Map(m) => stack.extend(m.entries().into_iter().map(|(_, i)| (i, d + 1))),
+            Value::List(_) | Value::Map(_) if d >= max => {
+                return Err(format!("value nested deeper than {max} levels"));
+            }
+            Value::List(l) => {
+                deepest = deepest.max(d + 1);
+                stack.extend(l.items.iter().map(|i| (i.clone(), d + 1)))
+            }
+            Value::Map(m) => {
+                deepest = deepest.max(d + 1);
+                stack.extend(m.entries().into_iter().map(|(_, i)| (i, d + 1)))
+            }
             Value::Object(o) => {
                 if let Some(u) = o.underlying() {
-                    stack.push((u, d + 1));
+                    stack.push((u, d));
                 }
             }
             _ => {}
         }
     }
-    Ok(())
+    Ok(deepest)
+}
+
+/// A value this deep is written on the big-stack thread when the caller is not on one (a test
+/// or CLI thread has a few MiB of stack; the writers recurse once per level).
+const SMALL_STACK_DEPTH: usize = 200;
+
+/// Runs `f` where the stack fits a value `depth` levels deep.
+fn with_stack_for<R>(depth: usize, f: impl FnOnce() -> R) -> R {
+    if depth <= SMALL_STACK_DEPTH || crate::template::exec::on_big_stack_thread() {
+        return f();
+    }
+    let mut f = Some(f);
+    let mut out = None;
+    // with_big_stack only fails when no thread can be started: then try here.
+    if crate::template::exec::with_big_stack(|| out = f.take().map(|f| f())).is_err() {
+        if let Some(f) = f.take() {
+            out = Some(f());
+        }
+    }
+    out.expect("the writer ran")
+}
+
+fn check_depth(v: &Value) -> Result<usize, String> {
+    check_nesting(v, MAX_WRITE_DEPTH)
 }
 
 /// Options for [`to_json`]: `toJson` escapes HTML, `toRawJson` does not; `toPrettyJson` indents.
@@ -185,16 +226,18 @@ pub struct JsonOpts {
 /// Go `encoding/json` output (`json.Marshal`, or `json.MarshalIndent(v, "", "  ")` with `indent`).
 /// Errors are Go's (`json: unsupported value: NaN`).
 pub fn to_json(v: &Value, opts: JsonOpts) -> Result<String, String> {
-    check_depth(v)?;
-    let tree = json::to_tree(v)?;
-    let mut out = String::new();
-    json::write_tree(
-        &mut out,
-        &tree,
-        opts.escape_html,
-        if opts.indent { Some(0) } else { None },
-    );
-    Ok(out)
+    let depth = check_nesting(v, if opts.indent { GO_MAX_NESTING } else { MAX_WRITE_DEPTH })?;
+    with_stack_for(depth, || {
+        let tree = json::to_tree(v)?;
+        let mut out = String::new();
+        json::write_tree(
+            &mut out,
+            &tree,
+            opts.escape_html,
+            if opts.indent { Some(0) } else { None },
+        );
+        Ok(out)
+    })
 }
 
 /// `json.Unmarshal` into `interface{}`: numbers are `float64`; errors are Go's texts
@@ -214,8 +257,8 @@ pub fn from_json_partial(text: &str) -> (Option<Value>, Option<String>) {
 /// Errors are the encoder's texts (`toml: cannot encode array with nil element`), which Helm's
 /// `toToml` prints instead of the document.
 pub fn to_toml(v: &Value) -> Result<String, String> {
-    check_depth(v)?;
-    toml::encode(v)
+    let depth = check_depth(v)?;
+    with_stack_for(depth, || toml::encode(v))
 }
 
 /// `fromYamlArray`/`fromJsonArray` decode into a `[]interface{}`: null is an empty list, other
@@ -250,4 +293,75 @@ pub fn expect_map(v: Value, go_type: &str) -> Result<crate::value::Map, YamlErro
     Err(YamlError::Unmarshal(format!(
         "json: cannot unmarshal {kind} into Go value of type {go_type}"
     )))
+}
+
+/// go-yaml's reader checks every byte sequence before parsing (`yaml_parser_update_buffer`):
+/// the error it gives for the first invalid UTF-8 sequence in `data`, or None when all is valid.
+/// Helm reports it as `error converting YAML to JSON: yaml: <this>`.
+pub fn go_yaml_utf8_error(data: &[u8]) -> Option<&'static str> {
+    let bad = std::str::from_utf8(data).err()?;
+    let rest = &data[bad.valid_up_to()..];
+    let lead = rest[0];
+    let width = match lead {
+        0x00..=0x7f => 1,
+        0xc0..=0xdf => 2,
+        0xe0..=0xef => 3,
+        0xf0..=0xf7 => 4,
+        _ => return Some("invalid leading UTF-8 octet"),
+    };
+    if rest.len() < width {
+        return Some("incomplete UTF-8 octet sequence");
+    }
+    if rest[1..width].iter().any(|b| b & 0xc0 != 0x80) {
+        return Some("invalid trailing UTF-8 octet");
+    }
+    let mut cp = u32::from(lead) & [0, 0x7f, 0x1f, 0x0f, 0x07][width];
+    for b in &rest[1..width] {
+        cp = (cp << 6) | u32::from(b & 0x3f);
+    }
+    let shortest = match cp {
+        0..=0x7f => 1,
+        0x80..=0x7ff => 2,
+        0x800..=0xffff => 3,
+        _ => 4,
+    };
+    if shortest != width {
+        return Some("invalid length of a UTF-8 sequence");
+    }
+    Some("invalid Unicode character")
+}
+
+/// Where invalid UTF-8 bytes of a template go: Go templates carry raw bytes to the output, and
+/// helm then fails to read the document. Each such byte becomes the private-use character
+/// `RAW_BYTE_BASE + byte`, so [`raw_bytes_error`] can rebuild the bytes and give go-yaml's error.
+const RAW_BYTE_BASE: u32 = 0x10_FF00;
+
+/// `data` as text, invalid bytes kept as private-use characters (see [`raw_bytes_error`]).
+pub fn decode_keeping_raw_bytes(data: &[u8]) -> String {
+    let mut out = String::with_capacity(data.len());
+    for chunk in data.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for &b in chunk.invalid() {
+            out.push(char::from_u32(RAW_BYTE_BASE + u32::from(b)).unwrap_or('\u{FFFD}'));
+        }
+    }
+    out
+}
+
+/// go-yaml's error for a rendered document holding bytes [`decode_keeping_raw_bytes`] kept.
+pub fn raw_bytes_error(doc: &str) -> Option<&'static str> {
+    let is_raw = |c: char| (RAW_BYTE_BASE..=RAW_BYTE_BASE + 0xff).contains(&(c as u32));
+    // Every kept byte is encoded with a leading 0xF4: most documents are ruled out by one scan.
+    if !doc.as_bytes().contains(&0xF4) || !doc.chars().any(is_raw) {
+        return None;
+    }
+    let mut bytes = Vec::with_capacity(doc.len());
+    for c in doc.chars() {
+        if is_raw(c) {
+            bytes.push((c as u32 - RAW_BYTE_BASE) as u8);
+        } else {
+            bytes.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+        }
+    }
+    go_yaml_utf8_error(&bytes)
 }

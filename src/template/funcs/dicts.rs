@@ -167,7 +167,7 @@ fn deep_copy(v: &Value) -> Result<Value, String> {
     if v.is_nil() {
         return Err("reflect: call of reflect.Value.Type on zero Value".into());
     }
-    Ok(v.deep_copy())
+    v.try_deep_copy()
 }
 
 pub fn register(m: &mut FuncMap) {

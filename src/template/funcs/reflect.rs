@@ -8,6 +8,12 @@ use crate::template::{Func, FuncMap, Param, Sig, Value};
 
 /// Go's `reflect.DeepEqual` over the value model.
 pub(crate) fn deep_equal(a: &Value, b: &Value) -> bool {
+    deep_equal_in(a, b, &mut std::collections::HashSet::new())
+}
+
+/// Go's visited set: a pair of maps already being compared counts as equal, so self-referencing
+/// dicts compare (helm prints `true`) instead of recursing forever.
+fn deep_equal_in(a: &Value, b: &Value, visited: &mut std::collections::HashSet<(usize, usize)>) -> bool {
     match (a, b) {
         (Value::Nil, Value::Nil) => true,
         (Value::Bool(x), Value::Bool(y)) => x == y,
@@ -18,7 +24,10 @@ pub(crate) fn deep_equal(a: &Value, b: &Value) -> bool {
         (Value::List(x), Value::List(y)) => {
             x.elem == y.elem
                 && x.items.len() == y.items.len()
-                && x.items.iter().zip(y.items.iter()).all(|(p, q)| deep_equal(p, q))
+                && x.items
+                    .iter()
+                    .zip(y.items.iter())
+                    .all(|(p, q)| deep_equal_in(p, q, visited))
         }
         (Value::Map(x), Value::Map(y)) => {
             if x.type_name() != y.type_name() {
@@ -27,18 +36,25 @@ pub(crate) fn deep_equal(a: &Value, b: &Value) -> bool {
             if x.same(y) {
                 return true;
             }
+            let pair = (
+                std::rc::Rc::as_ptr(&x.cell) as usize,
+                std::rc::Rc::as_ptr(&y.cell) as usize,
+            );
+            if !visited.insert(pair) {
+                return true;
+            }
             let (ex, ey) = (x.entries(), y.entries());
             ex.len() == ey.len()
                 && ex
                     .iter()
                     .zip(ey.iter())
-                    .all(|((kx, vx), (ky, vy))| kx == ky && deep_equal(vx, vy))
+                    .all(|((kx, vx), (ky, vy))| kx == ky && deep_equal_in(vx, vy, visited))
         }
         (Value::Time(x), Value::Time(y)) => x == y,
         (Value::Object(x), Value::Object(y)) => {
             x.type_name() == y.type_name()
                 && match (x.underlying(), y.underlying()) {
-                    (Some(u), Some(v)) => deep_equal(&u, &v),
+                    (Some(u), Some(v)) => deep_equal_in(&u, &v, visited),
                     _ => x.fmt_v() == y.fmt_v(),
                 }
         }

@@ -1,0 +1,311 @@
+//! Hostile input (issue 14): every attack ends in helm's output or a clear error naming the
+//! file or template — never an abort, never a silently different result. Where helm answers,
+//! the expectation is the real helm's output (run here); where helm itself crashes or reads
+//! forever, the test names that and checks chartup's error instead.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn helm() -> Option<PathBuf> {
+    let found = std::env::var_os("CHARTUP_HELM")
+        .map(PathBuf::from)
+        .into_iter()
+        .chain(
+            std::env::var_os("PATH")
+                .into_iter()
+                .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+                .map(|d| d.join("helm")),
+        )
+        .chain([Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/bin/helm")])
+        .find(|p| p.is_file());
+    if found.is_none() && std::env::var("CI").as_deref() == Ok("true") {
+        panic!("helm is required when CI=true");
+    }
+    found
+}
+
+/// A chart `name` in `dir` with one template.
+fn chart(dir: &Path, name: &str, template: &str) -> PathBuf {
+    let c = dir.join(name);
+    std::fs::create_dir_all(c.join("templates")).unwrap();
+    std::fs::write(
+        c.join("Chart.yaml"),
+        format!("apiVersion: v2\nname: {name}\nversion: 0.1.0\n"),
+    )
+    .unwrap();
+    std::fs::write(c.join("templates/t.yaml"), template).unwrap();
+    c
+}
+
+fn run(bin: &Path, dir: &Path, args: &[&str]) -> Output {
+    Command::new(bin).args(args).current_dir(dir).output().unwrap()
+}
+
+fn chartup(dir: &Path, args: &[&str]) -> Output {
+    run(Path::new(env!("CARGO_BIN_EXE_chartup")), dir, args)
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// `helm template ARGS` and `chartup template ARGS` agree: same exit status, same stdout, and
+/// on failure the same `Error:` line.
+fn same_as_helm(dir: &Path, args: &[&str]) -> Option<Output> {
+    let h = helm()?;
+    let mut a = vec!["template"];
+    a.extend(args);
+    let want = run(&h, dir, &a);
+    let got = chartup(dir, &a);
+    assert_eq!(
+        got.status.code(),
+        want.status.code(),
+        "exit status; helm stderr: {}\nchartup stderr: {}",
+        text(&want.stderr),
+        text(&got.stderr)
+    );
+    assert!(got.stdout == want.stdout, "stdout differs from helm's");
+    let error_line = |o: &Output| {
+        text(&o.stderr)
+            .lines()
+            .find(|l| l.starts_with("Error:"))
+            .map(str::to_string)
+    };
+    assert_eq!(error_line(&got), error_line(&want));
+    Some(got)
+}
+
+fn nested_dict(levels: usize) -> String {
+    format!("{{{{ $d := dict }}}}{{{{ range until {levels} }}}}{{{{ $d = dict \"a\" $d }}}}{{{{ end }}}}")
+}
+
+#[test]
+fn set_with_20000_nested_indexes_renders_as_helm() {
+    let dir = tempfile::tempdir().unwrap();
+    chart(dir.path(), "setdeep", "x: {{ len .Values.a }}\n");
+    let set = format!("a{}=1", "[0]".repeat(20_000));
+    if let Some(o) = same_as_helm(dir.path(), &["setdeep", "--set", &set]) {
+        assert!(text(&o.stdout).contains("x: 1"));
+    }
+}
+
+#[test]
+fn deep_equal_on_self_referencing_dicts_answers_as_helm() {
+    let dir = tempfile::tempdir().unwrap();
+    chart(
+        dir.path(),
+        "deq",
+        "{{ $d := dict }}{{ $_ := set $d \"a\" $d }}{{ $e := dict }}{{ $_ := set $e \"a\" $e }}\
+         a: {{ deepEqual $d $d }}\nb: {{ deepEqual $d $e }}\nc: {{ deepEqual (list $d) (list $d 1) }}\n",
+    );
+    same_as_helm(dir.path(), &["deq"]);
+}
+
+/// helm dies of a Go stack overflow (`goroutine stack exceeds 1000000000-byte limit`) on these:
+/// chartup answers with an error naming the template and the call.
+#[test]
+fn deep_copy_and_printf_of_self_referencing_dicts_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, call) in [
+        ("dcp", "deepCopy $d"),
+        ("pf", "printf \"%v\" $d"),
+        ("pr", "print $d"),
+        ("tj", "toRawJson $d"),
+    ] {
+        chart(
+            dir.path(),
+            name,
+            &format!("{{{{ $d := dict }}}}{{{{ $_ := set $d \"a\" $d }}}}x: {{{{ {call} }}}}\n"),
+        );
+        let o = chartup(dir.path(), &["template", name]);
+        assert_eq!(o.status.code(), Some(1), "{name}: {}", text(&o.stderr));
+        let err = text(&o.stderr);
+        assert!(err.contains(&format!("{name}/templates/t.yaml:1:")), "{err}");
+        assert!(
+            err.contains("contains itself") || err.contains("encountered a cycle"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn json_and_yaml_writers_render_deep_values_as_helm() {
+    let dir = tempfile::tempdir().unwrap();
+    // 400 and 3,000 levels render; at 10,000 nested maps toYaml and toPrettyJson give "" in helm
+    // (go-yaml's and encoding/json's limits) while toJson still renders.
+    for levels in [400, 3000, 10_000] {
+        let name = format!("deep{levels}");
+        let t = format!(
+            "{}j: {{{{ toJson $d | sha256sum }}}}\nr: {{{{ toRawJson $d | len }}}}\ny: {{{{ toYaml $d | sha256sum }}}}\n\
+             p: {{{{ toPrettyJson $d | sha256sum }}}}\n",
+            nested_dict(levels)
+        );
+        chart(dir.path(), &name, &t);
+        same_as_helm(dir.path(), &[&name]);
+    }
+}
+
+#[test]
+fn nested_ifs_beyond_10000_render_as_helm() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = 20_000;
+    let t = format!("x: {}ok{}\n", "{{ if true }}".repeat(n), "{{ end }}".repeat(n));
+    chart(dir.path(), "ifs", &t);
+    if let Some(o) = same_as_helm(dir.path(), &["ifs"]) {
+        assert!(text(&o.stdout).contains("x: ok"));
+    }
+}
+
+#[test]
+fn values_nesting_up_to_helms_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    chart(dir.path(), "vdeep", "x: {{ .Values.a | len }}\n");
+    for n in [300, 9_999, 10_000] {
+        let f = dir.path().join(format!("v{n}.yaml"));
+        std::fs::write(&f, format!("a: {}{}\n", "[".repeat(n), "]".repeat(n))).unwrap();
+        same_as_helm(dir.path(), &["vdeep", "-f", &f.to_string_lossy()]);
+    }
+}
+
+#[test]
+fn invalid_utf8_in_values_is_helms_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = chart(dir.path(), "utf", "x: {{ .Values.a }}\n");
+    for (i, bytes) in [
+        &b"a: \"b\xff\xfec\"\n"[..],
+        b"a: b\xc3(c\n",
+        b"a: b\xe2\x82\n",
+        b"a: b\xc0\xafc\n",
+        b"a: b\xed\xa0\x80c\n",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let f = dir.path().join(format!("bad{i}.yaml"));
+        std::fs::write(&f, bytes).unwrap();
+        same_as_helm(dir.path(), &["utf", "-f", &f.to_string_lossy()]);
+    }
+    std::fs::write(c.join("values.yaml"), b"a: b\xffc\n").unwrap();
+    same_as_helm(dir.path(), &["utf"]);
+}
+
+#[test]
+fn template_rendering_to_a_scalar_fails_as_helm() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, t) in [
+        ("scal", "just a string\n"),
+        ("num", "42\n"),
+        ("arr", "- a\n- b\n"),
+        ("boo", "true\n"),
+    ] {
+        chart(dir.path(), name, t);
+        same_as_helm(dir.path(), &[name]);
+    }
+}
+
+/// Helm 4.1.4 follows a symlink in a chart directory, also to a file outside the chart, and
+/// includes its content (logging `found symbolic link in path`): chartup does the same.
+#[test]
+fn symlinks_leaving_the_chart_behave_as_in_helm() {
+    let dir = tempfile::tempdir().unwrap();
+    let outside = dir.path().join("outside.txt");
+    std::fs::write(&outside, "from outside the chart\n").unwrap();
+    let c = chart(dir.path(), "sym", "x: {{ .Files.Get \"f.txt\" | quote }}\n");
+    std::os::unix::fs::symlink(&outside, c.join("f.txt")).unwrap();
+    same_as_helm(dir.path(), &["sym"]);
+    // A linked template holding a scalar fails in both, naming it.
+    std::os::unix::fs::symlink(&outside, c.join("templates/leak.yaml")).unwrap();
+    same_as_helm(dir.path(), &["sym"]);
+}
+
+#[test]
+fn until_and_seq_at_a_million_elements_match_helm() {
+    let dir = tempfile::tempdir().unwrap();
+    chart(
+        dir.path(),
+        "until1m",
+        "a: {{ until 1000000 | len }}\nb: {{ seq 1000000 | len }}\nc: {{ untilStep 0 1000000 1 | len }}\n",
+    );
+    same_as_helm(dir.path(), &["until1m"]);
+}
+
+/// Helm reads `-f` and `--set-file` without a limit (`/dev/zero` never ends); chartup stops at
+/// its documented cap with an error naming the file.
+#[test]
+fn values_and_set_file_from_dev_zero_end_in_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    chart(dir.path(), "z", "x: 1\n");
+    for args in [["-f", "/dev/zero"], ["--set-file", "a=/dev/zero"]] {
+        let o = chartup(dir.path(), &["template", "z", args[0], args[1]]);
+        assert_eq!(o.status.code(), Some(1));
+        let err = text(&o.stderr);
+        assert!(err.contains("/dev/zero: larger than 104857600 bytes"), "{err}");
+    }
+}
+
+/// A chart archive (`.tgz`) whose `charts/` holds `inner`.
+fn tgz(name: &str, extra: &[(&str, Vec<u8>)]) -> Vec<u8> {
+    let mut b = tar::Builder::new(flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best()));
+    let mut add = |path: String, data: &[u8]| {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        b.append_data(&mut h, path, data).unwrap();
+    };
+    add(
+        format!("{name}/Chart.yaml"),
+        format!("apiVersion: v2\nname: {name}\nversion: 0.1.0\n").as_bytes(),
+    );
+    for (p, d) in extra {
+        add(format!("{name}/{p}"), d);
+    }
+    b.into_inner().unwrap().finish().unwrap()
+}
+
+/// Nested subchart archives: nesting depth and the total they inflate to are capped (Helm caps
+/// each archive alone, so a few MB of nested archives inflate to gigabytes there).
+#[test]
+fn nested_subchart_archives_are_bounded() {
+    use chartup::chart::{load_archive, Limits};
+    // 150 levels of charts/c.tgz: refused with the depth limit, no stack overflow.
+    let mut inner = tgz("c", &[]);
+    for _ in 0..150 {
+        inner = tgz("c", &[("charts/c.tgz", inner)]);
+    }
+    let e = load_archive(&inner, Limits::default()).unwrap_err().to_string();
+    assert!(e.contains("nest deeper than 100 levels"), "{e}");
+    // 20 levels each holding 8 MiB of zeros: each archive is within Helm's 100 MiB, the sum is not.
+    let zeros = vec![0u8; 8 << 20];
+    let limits = Limits {
+        max_chart_size: 100 << 20,
+        max_file_size: 10 << 20,
+    };
+    let mut inner = tgz("c", &[("z.bin", zeros.clone())]);
+    for _ in 0..20 {
+        inner = tgz("c", &[("z.bin", zeros.clone()), ("charts/c.tgz", inner)]);
+    }
+    let e = load_archive(&inner, limits).unwrap_err().to_string();
+    assert!(e.contains("inflate to more than 104857600 bytes together"), "{e}");
+    // A few levels load as before.
+    let mut inner = tgz("c", &[]);
+    for _ in 0..5 {
+        inner = tgz("c", &[("charts/c.tgz", inner)]);
+    }
+    assert!(load_archive(&inner, Limits::default()).is_ok());
+}
+
+#[test]
+fn invalid_utf8_in_templates_is_helms_error() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, bytes) in [
+        ("t1", &b"x: \"a\xffb\"\n"[..]),
+        ("t2", b"x: a\xe2\x82\n"),
+        // In a template comment the bytes never reach the output: helm renders.
+        ("t3", b"{{/* \xff */}}x: 1\n"),
+    ] {
+        let c = chart(dir.path(), name, "");
+        std::fs::write(c.join("templates/t.yaml"), bytes).unwrap();
+        same_as_helm(dir.path(), &[name]);
+    }
+}
