@@ -54,6 +54,7 @@ impl ValuesArgs {
             set_file: self.set_file.clone(),
             set_json: self.set_json.clone(),
             set_literal: self.set_literal.clone(),
+            rules: None,
         }
     }
 }

@@ -29,7 +29,8 @@ const TEMPLATE: &str = r#"## chartup plan: `{{ release }}` {{ from }} → {{ to 
 {% for w in warnings %}
 - {{ w }}
 {%- endfor %}
-{% endif %}
+{% endif %}{% if user_values %}
+{{ user_values }}{% endif %}
 ### Volumes
 {% if volumes %}
 | Verdict | Volume | Fate | Mode | Why |
@@ -139,6 +140,7 @@ struct View {
     verdict_by: String,
     refusals: Vec<String>,
     warnings: Vec<String>,
+    user_values: Option<String>,
     volumes: Vec<Vol>,
     matrix: Option<MatrixView>,
     rollout: Vec<Step>,
@@ -242,6 +244,7 @@ fn view(plan: &Plan, max_diff_lines: Option<usize>) -> View {
             .unwrap_or_default(),
         refusals: plan.refusals.clone(),
         warnings: plan.warnings.clone(),
+        user_values: plan.user_values.as_ref().map(|u| u.markdown()),
         volumes: plan
             .volumes
             .iter()

@@ -25,6 +25,7 @@ pub mod markdown;
 pub mod saved;
 pub mod source;
 pub mod text;
+pub mod values;
 
 /// The plan JSON schema identifier; bump on incompatible changes.
 pub const SCHEMA: &str = "chartup.dev/plan/v1";
@@ -238,6 +239,10 @@ pub struct Plan {
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub rollout: Vec<RolloutStep>,
     pub changes: Vec<ObjectChange>,
+    /// "user values: deployed → new" (plans against a release: which values rule applied and
+    /// every user value that changes, secrets masked).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub user_values: Option<values::UserValues>,
 }
 
 impl Plan {
@@ -397,6 +402,7 @@ pub fn build(old: &ReleaseSide, new: &ReleaseSide, matrix: Option<&Matrix>, opts
         matrix: matrix_result,
         rollout,
         changes,
+        user_values: None,
     }
 }
 

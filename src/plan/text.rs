@@ -107,6 +107,12 @@ pub fn render(plan: &Plan, color: bool) -> String {
         }
     }
 
+    // issue #18: which user values the new revision gets (a separate section, HELMUSER's).
+    if let Some(uv) = &plan.user_values {
+        let _ = writeln!(o, "\n{}", p.bold("User values: deployed → new:"));
+        o.push_str(&uv.text());
+    }
+
     let _ = writeln!(o, "\n{}", p.bold("Volumes:"));
     if plan.volumes.is_empty() {
         let _ = writeln!(o, "  (no workload mounts a volume)");
