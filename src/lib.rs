@@ -19,6 +19,7 @@ pub mod cli;
 pub mod cluster;
 pub mod diff;
 pub mod executor;
+pub mod helm_env;
 pub mod manifest;
 pub mod matrix;
 pub mod plan;
