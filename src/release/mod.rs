@@ -13,6 +13,7 @@
 //! - [`records`]: the Secret (name, type, labels) and the pure logic of a release's history:
 //!   lock detection, the deployed revision, next revision, pruning.
 
+pub mod cfgmap;
 pub mod codec;
 pub mod records;
 
