@@ -13,13 +13,16 @@ pub mod history;
 pub mod matrix;
 pub mod plan;
 pub mod printer;
+pub mod shell;
 pub mod template;
 
 pub use printer::Printer;
 
 /// Predictable, reversible upgrades of stateful applications from Helm charts.
 #[derive(Debug, Parser)]
-#[command(name = "chartup", version, about, long_about = None, propagate_version = true)]
+// `version` without `propagate_version`: `--version` on a command is the chart version (as in
+// helm), never the program version; that is `chartup --version` or `chartup version`.
+#[command(name = "chartup", version, about, long_about = None)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -44,6 +47,12 @@ pub enum Command {
     Rollback(history::RollbackArgs),
     /// Release the lock left by an interrupted apply
     Recover(history::RecoverArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell)
+    Completion(shell::CompletionArgs),
+    /// Print chartup's man page (or write one page per command with --out-dir)
+    Man(shell::ManArgs),
+    /// Print chartup's version
+    Version(shell::VersionArgs),
 }
 
 /// How a command ended, beyond success and error.
@@ -81,6 +90,9 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::History(a) => history::history(a, &mut printer),
         Command::Rollback(a) => history::rollback(a, &mut printer),
         Command::Recover(a) => history::recover(a, &mut printer),
+        Command::Completion(a) => shell::completion(a, &mut printer),
+        Command::Man(a) => shell::man(a, &mut printer),
+        Command::Version(a) => shell::version(a, &mut printer),
     };
     match result {
         Ok(status) => status.into(),
