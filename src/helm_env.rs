@@ -163,6 +163,34 @@ pub fn namespace(flag: Option<&str>, kubeconfig: Option<&Path>, context: Option<
     resolve_namespace(None, None, context_namespace(kubeconfig, context).as_deref())
 }
 
+/// `--version VERSION` on a command that takes a chart: the chart's version, as in helm (issue
+/// #18: it printed chartup's own version and exited 0, so a pipeline passed). chartup reads
+/// local charts only, so instead of picking a version from a repository it checks that the chart
+/// given is one the constraint accepts (Masterminds constraints, as helm's repository lookup).
+pub fn check_chart_version(chart: &Path, constraint: &str) -> Result<(), String> {
+    let constraint = constraint.trim();
+    if constraint.is_empty() {
+        return Ok(());
+    }
+    let c = crate::version::Constraints::parse(constraint)
+        .map_err(|e| format!("--version {constraint}: not a version or constraint: {e}"))?;
+    let chart_md = crate::chart::load(chart)
+        .map_err(|e| format!("{}: {e}", chart.display()))?
+        .metadata;
+    let v = crate::version::Version::parse(&chart_md.version)
+        .map_err(|e| format!("{}: chart version {}: {e}", chart.display(), chart_md.version))?;
+    if c.matches(&v) {
+        Ok(())
+    } else {
+        Err(format!(
+            "chart {} is {} version {}, which --version {constraint} does not accept",
+            chart.display(),
+            chart_md.name,
+            chart_md.version
+        ))
+    }
+}
+
 /// Helm's storage drivers (`HELM_DRIVER`, `pkg/action/action.go` `Init`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Driver {
@@ -283,6 +311,27 @@ mod tests {
             panic!()
         };
         assert!(m.contains("gone (--kubeconfig) does not exist"), "{m}");
+    }
+
+    #[test]
+    fn chart_version_constraint() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("Chart.yaml"),
+            "apiVersion: v2\nname: db\nversion: 1.9.0\n",
+        )
+        .unwrap();
+        assert_eq!(check_chart_version(dir.path(), "1.9.0"), Ok(()));
+        assert_eq!(check_chart_version(dir.path(), "~1.9"), Ok(()));
+        assert_eq!(check_chart_version(dir.path(), ""), Ok(()));
+        let e = check_chart_version(dir.path(), "4.2.0").unwrap_err();
+        assert!(
+            e.ends_with("is db version 1.9.0, which --version 4.2.0 does not accept"),
+            "{e}"
+        );
+        assert!(check_chart_version(dir.path(), "x.y")
+            .unwrap_err()
+            .contains("not a version"));
     }
 
     #[test]
