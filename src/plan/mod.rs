@@ -25,6 +25,7 @@ pub mod markdown;
 pub mod saved;
 pub mod source;
 pub mod text;
+pub mod uninstall;
 pub mod values;
 
 /// The plan JSON schema identifier; bump on incompatible changes.
