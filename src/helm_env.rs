@@ -191,6 +191,12 @@ pub fn check_chart_version(chart: &Path, constraint: &str) -> Result<(), String>
     }
 }
 
+/// The one wording of "no such release" for every command: helm's own text first (scripts match
+/// `release: not found`), then which release and where.
+pub fn release_not_found(release: &str, namespace: &str) -> String {
+    format!("release: not found ({release} in namespace {namespace})")
+}
+
 /// Helm's storage drivers (`HELM_DRIVER`, `pkg/action/action.go` `Init`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Driver {

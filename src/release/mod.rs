@@ -15,6 +15,7 @@
 
 pub mod cfgmap;
 pub mod codec;
+pub mod list;
 pub mod records;
 
 use serde::{Deserialize, Serialize};
