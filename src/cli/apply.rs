@@ -9,14 +9,13 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _};
 
-use super::args::{runtime, ExecArgs, KubeArgs, ProgressFormat, ValuesArgs};
+use super::args::{runtime, ExecArgs, KubeArgs, ProgressFormat, UpgradeValuesArgs, ValuesArgs};
 use super::{ExitStatus, Printer};
 use crate::diff::DiffOptions;
 use crate::executor::{ApplyError, Progress};
 use crate::ops::cluster_plan::{plan_against_cluster, ClusterPlanRequest};
 use crate::plan;
 use crate::plan::saved::SavedPlan;
-use crate::storage::SecretStore;
 
 #[derive(Debug, clap::Args)]
 #[command(
@@ -32,6 +31,12 @@ pub struct Args {
     /// Values for the RELEASE CHART form
     #[command(flatten)]
     pub values: ValuesArgs,
+    #[command(flatten)]
+    pub upgrade_values: UpgradeValuesArgs,
+    /// The chart version (RELEASE CHART form): the chart given must be one this version (or
+    /// constraint) accepts
+    #[arg(long, value_name = "VERSION")]
+    pub version: Option<String>,
     /// Compatibility matrix to check the upgrade against (RELEASE CHART form)
     #[arg(long, value_name = "FILE")]
     pub matrix: Option<PathBuf>,
@@ -119,9 +124,13 @@ fn run_saved(args: &Args, path: &Path, p: &mut Printer) -> anyhow::Result<ExitSt
     let ns = saved.plan.release.namespace.clone();
     let result = runtime()?.block_on(async {
         let cluster = args.kube.connect(Some(&ns)).await?;
-        let store = SecretStore::new(cluster.as_ref(), &ns);
+        let store = crate::storage::select::for_release(cluster.as_ref(), &ns, &saved.plan.release.name)
+            .await
+            .map_err(anyhow::Error::msg)?;
         let mut rep = progress_printer(p, args.exec.output);
-        Ok::<_, anyhow::Error>(crate::ops::apply::apply(cluster.as_ref(), &store, &saved, &opts, &mut rep).await)
+        Ok::<_, anyhow::Error>(
+            crate::ops::apply::apply(cluster.as_ref(), store.as_ref(), &saved, &opts, &mut rep).await,
+        )
     })?;
     report_outcome(result, &saved.plan.release.name, p)
 }
@@ -135,14 +144,18 @@ fn confirm(p: &mut Printer, question: &str) -> anyhow::Result<bool> {
 }
 
 fn run_chart(args: &Args, release: &str, chart: &Path, p: &mut Printer) -> anyhow::Result<ExitStatus> {
-    if !args.yes && !std::io::stdin().is_terminal() {
-        bail!("not asking for confirmation without a terminal: review the plan and pass --yes (or save it with `chartup plan --out` and apply the file)");
+    if let Some(v) = &args.version {
+        crate::helm_env::check_chart_version(chart, v).map_err(anyhow::Error::msg)?;
     }
     let opts = args.exec.options();
     let req = ClusterPlanRequest {
         release: release.to_string(),
         chart: chart.to_path_buf(),
-        values: args.values.input(&[]),
+        values: {
+            let mut v = args.values.input(&[]);
+            v.rules = Some(args.upgrade_values.rules());
+            v
+        },
         matrix: args.matrix.clone(),
         storage_classes: args.storage_class.clone(),
         allow_unlisted: args.allow_unlisted,
@@ -151,8 +164,11 @@ fn run_chart(args: &Args, release: &str, chart: &Path, p: &mut Printer) -> anyho
     };
     let result = runtime()?.block_on(async {
         let cluster = args.kube.connect(args.namespace.as_deref()).await?;
-        let store = SecretStore::new(cluster.as_ref(), cluster.namespace());
-        let saved = plan_against_cluster(cluster.clone(), &store, &req).await?;
+        let ns = cluster.namespace().to_string();
+        let store = crate::storage::select::for_release(cluster.as_ref(), &ns, release)
+            .await
+            .map_err(anyhow::Error::msg)?;
+        let saved = plan_against_cluster(cluster.clone(), store.as_ref(), &req).await?;
         let shown = match args.exec.output {
             ProgressFormat::Json => {
                 serde_json::to_string(&serde_json::json!({"event": "plan", "plan": &saved.plan}))? + "\n"
@@ -164,11 +180,20 @@ fn run_chart(args: &Args, release: &str, chart: &Path, p: &mut Printer) -> anyho
             // The executor refuses too, with every reason; say it before asking anything.
             return Ok(Err(ApplyError::Refused(saved.plan.refusals.clone())));
         }
+        if !args.yes && !std::io::stdin().is_terminal() {
+            // The plan is shown above, so the refusal comes with what would have happened.
+            bail!(
+                "not applied: no terminal to confirm on — review the plan above and pass --yes (or save it with \
+                 `chartup plan --out PLAN` and `chartup apply PLAN`)"
+            );
+        }
         if !args.yes && !confirm(p, &format!("Apply this plan to release {release}? [y/N]"))? {
             bail!("not applied");
         }
         let mut rep = progress_printer(p, args.exec.output);
-        Ok::<_, anyhow::Error>(crate::ops::apply::apply(cluster.as_ref(), &store, &saved, &opts, &mut rep).await)
+        Ok::<_, anyhow::Error>(
+            crate::ops::apply::apply(cluster.as_ref(), store.as_ref(), &saved, &opts, &mut rep).await,
+        )
     })?;
     report_outcome(result, release, p)
 }

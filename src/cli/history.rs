@@ -7,7 +7,6 @@ use super::args::{runtime, ExecArgs, KubeArgs};
 use super::{ExitStatus, Printer};
 use crate::ops;
 use crate::ops::history::HistoryRow;
-use crate::storage::SecretStore;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -111,8 +110,11 @@ fn table(rows: &[Vec<String>]) -> String {
 pub fn history(a: HistoryArgs, p: &mut Printer) -> anyhow::Result<ExitStatus> {
     let shown = runtime()?.block_on(async {
         let cluster = a.kube.connect(a.namespace.as_deref()).await?;
-        let store = SecretStore::new(cluster.as_ref(), cluster.namespace());
-        Ok::<_, anyhow::Error>(ops::history::history(&store, &a.release, a.max).await?)
+        let ns = cluster.namespace().to_string();
+        let store = crate::storage::select::for_release(cluster.as_ref(), &ns, &a.release)
+            .await
+            .map_err(anyhow::Error::msg)?;
+        Ok::<_, anyhow::Error>(ops::history::history(store.as_ref(), &a.release, a.max).await?)
     })?;
     match a.output {
         Format::Json => {
@@ -145,8 +147,11 @@ pub fn history(a: HistoryArgs, p: &mut Printer) -> anyhow::Result<ExitStatus> {
 pub fn status(a: StatusArgs, p: &mut Printer) -> anyhow::Result<ExitStatus> {
     let report = runtime()?.block_on(async {
         let cluster = a.kube.connect(a.namespace.as_deref()).await?;
-        let store = SecretStore::new(cluster.as_ref(), cluster.namespace());
-        Ok::<_, anyhow::Error>(ops::status::status(cluster.as_ref(), &store, &a.release).await?)
+        let ns = cluster.namespace().to_string();
+        let store = crate::storage::select::for_release(cluster.as_ref(), &ns, &a.release)
+            .await
+            .map_err(anyhow::Error::msg)?;
+        Ok::<_, anyhow::Error>(ops::status::status(cluster.as_ref(), store.as_ref(), &a.release).await?)
     })?;
     match a.output {
         Format::Json => p.out(&(serde_json::to_string_pretty(&report)? + "\n"))?,
@@ -189,10 +194,13 @@ pub fn rollback(a: RollbackArgs, p: &mut Printer) -> anyhow::Result<ExitStatus> 
     let release = a.release.clone();
     let result = runtime()?.block_on(async {
         let cluster = a.kube.connect(a.namespace.as_deref()).await?;
-        let store = SecretStore::new(cluster.as_ref(), cluster.namespace());
+        let ns = cluster.namespace().to_string();
+        let store = crate::storage::select::for_release(cluster.as_ref(), &ns, &release)
+            .await
+            .map_err(anyhow::Error::msg)?;
         let mut rep = progress_printer(p, a.exec.output);
         Ok::<_, anyhow::Error>(
-            ops::rollback::rollback(cluster.as_ref(), &store, &release, a.revision, &opts, &mut rep).await,
+            ops::rollback::rollback(cluster.as_ref(), store.as_ref(), &release, a.revision, &opts, &mut rep).await,
         )
     })?;
     report_outcome(result, &release, p)
@@ -201,8 +209,11 @@ pub fn rollback(a: RollbackArgs, p: &mut Printer) -> anyhow::Result<ExitStatus> 
 pub fn recover(a: RecoverArgs, p: &mut Printer) -> anyhow::Result<ExitStatus> {
     let r = runtime()?.block_on(async {
         let cluster = a.kube.connect(a.namespace.as_deref()).await?;
-        let store = SecretStore::new(cluster.as_ref(), cluster.namespace());
-        Ok::<_, anyhow::Error>(ops::recover::recover(cluster.as_ref(), &store, &a.release).await?)
+        let ns = cluster.namespace().to_string();
+        let store = crate::storage::select::for_release(cluster.as_ref(), &ns, &a.release)
+            .await
+            .map_err(anyhow::Error::msg)?;
+        Ok::<_, anyhow::Error>(ops::recover::recover(cluster.as_ref(), store.as_ref(), &a.release).await?)
     })?;
     let mut s = format!(
         "Revision {} of {} was left pending; the interrupted run had done:\n",
