@@ -14,6 +14,7 @@ pub mod history;
 pub mod matrix;
 pub mod plan;
 pub mod printer;
+pub mod release;
 pub mod shell;
 pub mod template;
 
@@ -48,6 +49,15 @@ pub enum Command {
     Rollback(history::RollbackArgs),
     /// Release the lock left by an interrupted apply
     Recover(history::RecoverArgs),
+    /// List releases (helm list)
+    #[command(visible_alias = "ls")]
+    List(release::ListArgs),
+    /// Show a revision's values, manifest, notes or hooks (helm get)
+    #[command(subcommand)]
+    Get(release::GetCommand),
+    /// Uninstall a release, showing first what goes, what stays and which volumes' data survive
+    #[command(visible_alias = "un")]
+    Uninstall(release::UninstallArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell)
     Completion(shell::CompletionArgs),
     /// Print chartup's man page (or write one page per command with --out-dir)
@@ -91,6 +101,9 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::History(a) => history::history(a, &mut printer),
         Command::Rollback(a) => history::rollback(a, &mut printer),
         Command::Recover(a) => history::recover(a, &mut printer),
+        Command::List(a) => release::list(a, &mut printer),
+        Command::Get(c) => release::get(c, &mut printer),
+        Command::Uninstall(a) => release::uninstall(a, &mut printer),
         Command::Completion(a) => shell::completion(a, &mut printer),
         Command::Man(a) => shell::man(a, &mut printer),
         Command::Version(a) => shell::version(a, &mut printer),

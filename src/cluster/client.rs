@@ -208,7 +208,10 @@ impl KubeCluster {
         selector: Option<&str>,
     ) -> Result<Vec<Json>> {
         let r = ObjRef::new(api_version, kind, namespace, "");
-        let (api, _) = self.api_for(&r).await?;
+        let (mut api, _) = self.api_for(&r).await?;
+        if namespace == super::ALL_NAMESPACES {
+            api = Api::all_with(self.client.clone(), &self.resolve(&r).await?.0);
+        }
         let mut lp = ListParams::default();
         if let Some(s) = selector {
             lp = lp.labels(s);

@@ -19,11 +19,14 @@ pub mod apply;
 pub mod cluster_plan;
 pub mod cluster_render;
 pub mod deployed;
+pub mod get;
 pub mod history;
+pub mod list;
 pub mod plan;
 pub mod recover;
 pub mod rollback;
 pub mod status;
+pub mod uninstall;
 
 use std::path::Path;
 use std::sync::Arc;
