@@ -19,7 +19,7 @@ use crate::plan::saved::SavedPlan;
 
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  chartup plan pravega charts/streamstore/0.6.0 -n pravega --matrix matrices/streamstore.yaml --out plan.json\n  chartup apply plan.json\n  chartup apply plan.json --atomic -o json\n  chartup apply pravega charts/streamstore/0.6.0 -n pravega --matrix matrices/streamstore.yaml --yes"
+    after_help = "Examples:\n  chartup plan pravega charts/streamstore/0.6.0 -n pravega --matrix matrices/streamstore.yaml \\\n      --out plan.json\n  chartup apply plan.json\n  chartup apply plan.json --atomic -o json\n  chartup apply pravega charts/streamstore/0.6.0 -n pravega --matrix matrices/streamstore.yaml \\\n      --yes"
 )]
 pub struct Args {
     /// PLAN.json (saved by `chartup plan --out`), or RELEASE CHART to plan against the cluster and apply

@@ -17,6 +17,8 @@ pub enum Format {
 
 #[derive(Debug, clap::Args)]
 pub struct StatusArgs {
+    /// The release's name (as in `helm status|history|rollback RELEASE`)
+    #[arg(value_name = "RELEASE")]
     pub release: String,
     /// Namespace of the release
     #[arg(short = 'n', long)]
@@ -30,6 +32,8 @@ pub struct StatusArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct HistoryArgs {
+    /// The release's name (as in `helm status|history|rollback RELEASE`)
+    #[arg(value_name = "RELEASE")]
     pub release: String,
     /// Namespace of the release
     #[arg(short = 'n', long)]
@@ -46,9 +50,11 @@ pub struct HistoryArgs {
 
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Rollback restores manifests, not data: volumes stay as they are. The database schema is rolled back only by\nthe down scripts the matrix gave the migrations the release ran (recorded with each revision); the rollback\nsays which run, and which migrations stay applied."
+    after_help = "Rollback restores manifests, not data: volumes stay as they are. The database schema is rolled back only by the down scripts the matrix gave the migrations the release ran (recorded with each revision); the rollback says which run, and which migrations stay applied."
 )]
 pub struct RollbackArgs {
+    /// The release's name (as in `helm status|history|rollback RELEASE`)
+    #[arg(value_name = "RELEASE")]
     pub release: String,
     /// The revision to roll back to (default: the previous deployed one)
     pub revision: Option<u32>,
@@ -63,6 +69,8 @@ pub struct RollbackArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct RecoverArgs {
+    /// The release's name (as in `helm status|history|rollback RELEASE`)
+    #[arg(value_name = "RELEASE")]
     pub release: String,
     /// Namespace of the release
     #[arg(short = 'n', long)]

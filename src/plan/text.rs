@@ -244,9 +244,15 @@ pub fn render(plan: &Plan, color: bool) -> String {
         }
     }
     if !any {
-        let _ = writeln!(o, "  (none: {} objects unchanged)", plan.summary.unchanged);
+        let n = plan.summary.unchanged;
+        let _ = writeln!(
+            o,
+            "  (none: {n} {} unchanged)",
+            if n == 1 { "object" } else { "objects" }
+        );
     } else if plan.summary.unchanged > 0 {
-        let _ = writeln!(o, "\n{} objects unchanged.", plan.summary.unchanged);
+        let n = plan.summary.unchanged;
+        let _ = writeln!(o, "\n{n} {} unchanged.", if n == 1 { "object" } else { "objects" });
     }
     o
 }
