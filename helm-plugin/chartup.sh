@@ -2,7 +2,7 @@
 # helm runs this with its settings in the environment (helm removes its global flags from the
 # arguments and exports them): HELM_NAMESPACE (-n, already resolved through the kubeconfig
 # context), KUBECONFIG (--kubeconfig), HELM_KUBECONTEXT (--kube-context), HELM_DRIVER.
-# chartup reads HELM_NAMESPACE, KUBECONFIG and HELM_DRIVER itself; the context is passed as a flag.
+# chartup reads HELM_NAMESPACE, KUBECONFIG, HELM_KUBECONTEXT and HELM_DRIVER itself.
 set -e
 bin="${CHARTUP_BIN:-}"
 if [ -z "$bin" ]; then
@@ -15,12 +15,5 @@ if [ -z "$bin" ]; then
       "put it on PATH, or set CHARTUP_BIN" >&2
     exit 127
   fi
-fi
-# Cluster commands take --kube-context; chartup's own help, version and local commands do not need it.
-if [ -n "${HELM_KUBECONTEXT:-}" ]; then
-  case "${1:-}" in
-    plan|apply|status|history|rollback|recover|list|ls|get|uninstall)
-      exec "$bin" "$@" --kube-context "$HELM_KUBECONTEXT" ;;
-  esac
 fi
 exec "$bin" "$@"

@@ -200,7 +200,7 @@ pub fn run(args: Args, p: &mut Printer) -> anyhow::Result<ExitStatus> {
             let text = std::fs::read_to_string(m).unwrap_or_default();
             release = Some(release_from_manifest(&text).ok_or_else(|| {
                 anyhow::anyhow!(
-                    "--from-manifest {}: give the release name (`chartup plan RELEASE CHART --from-manifest FILE` or                      --release NAME): the new side is rendered with it, and the manifest does not name one release                      (no single app.kubernetes.io/instance label)",
+                    "--from-manifest {}: give the release name (`chartup plan RELEASE CHART --from-manifest FILE` or --release NAME): the new side is rendered with it, and the manifest does not name one release (no single app.kubernetes.io/instance label)",
                     m.display()
                 )
             })?);
