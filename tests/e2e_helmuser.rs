@@ -91,7 +91,36 @@ async fn a_helm_users_day() -> anyhow::Result<()> {
         "{}",
         plan.stdout
     );
-    chartup_ok(c, &["apply", "kv", &kv60, "-n", n, "--yes"]).await?;
+    // Without a terminal and without --yes: the plan is shown, then the refusal, as a JSON
+    // result event with -o json.
+    let refused = chartup(c, &["apply", "kv", &kv60, "-n", n, "-o", "json"]).await?;
+    assert!(!refused.ok);
+    let ev = refused.events();
+    assert_eq!(
+        ev.first().map(|e| e["event"].clone()),
+        Some("plan".into()),
+        "{}",
+        refused.stdout
+    );
+    let last = ev.last().cloned().unwrap_or_default();
+    assert_eq!(
+        (last["event"].as_str(), last["status"].as_str()),
+        (Some("result"), Some("error")),
+        "{last}"
+    );
+    assert!(last["message"].as_str().unwrap_or("").contains("--yes"), "{last}");
+    let up = chartup_ok(c, &["apply", "kv", &kv60, "-n", n, "--yes", "-o", "json"]).await?;
+    let last = up.events().last().cloned().unwrap_or_default();
+    assert_eq!(
+        (
+            last["event"].as_str(),
+            last["status"].as_str(),
+            last["revision"].as_u64()
+        ),
+        (Some("result"), Some("deployed"), Some(2)),
+        "{}",
+        up.stdout
+    );
     // helm agrees: revision 2 keeps the user values of revision 1.
     let helm_values: Json = serde_json::from_str(&helm_out(c, &["get", "values", "kv", "-n", n, "-o", "json"], &[])?)?;
     assert_eq!(helm_values["replicas"], 1);

@@ -99,11 +99,46 @@ pub fn progress_printer(p: &mut Printer, format: ProgressFormat) -> impl FnMut(P
 }
 
 pub fn run(args: Args, p: &mut Printer) -> anyhow::Result<ExitStatus> {
-    match args.args.as_slice() {
+    let r = match args.args.as_slice() {
         [plan] => run_saved(&args, Path::new(plan), p),
         [release, chart] => run_chart(&args, release, Path::new(chart), p),
-        _ => bail!("expected PLAN.json, or RELEASE CHART"),
+        _ => Err(anyhow::anyhow!("expected PLAN.json, or RELEASE CHART")),
+    };
+    // `-o json` always ends with a result event, errors included (issue #18).
+    if let (Err(e), ProgressFormat::Json) = (&r, args.exec.output) {
+        let release = match args.args.as_slice() {
+            [_, release] | [release, _] if args.args.len() == 2 => release.clone(),
+            _ => String::new(),
+        };
+        let _ = p.out(&result_event(&release, None, "error", &format!("{e:#}")));
     }
+    r
+}
+
+/// The last line of `-o json`: `{"event":"result","release","revision","status","reason","message"}`.
+/// `reason` is the leading CamelCase word of a failure message (`UpgradeFailed: …`), else `Error`.
+pub fn result_event(release: &str, revision: Option<u32>, status: &str, message: &str) -> String {
+    let reason = match status {
+        "deployed" => "Deployed".to_string(),
+        _ => message
+            .split_once(':')
+            .map(|(head, _)| head.trim())
+            .filter(|h| {
+                !h.is_empty() && h.chars().all(|c| c.is_ascii_alphanumeric()) && h.starts_with(char::is_uppercase)
+            })
+            .unwrap_or("Error")
+            .to_string(),
+    };
+    serde_json::json!({
+        "event": "result",
+        "release": release,
+        "revision": revision,
+        "status": status,
+        "reason": reason,
+        "message": message,
+    })
+    .to_string()
+        + "\n"
 }
 
 fn run_saved(args: &Args, path: &Path, p: &mut Printer) -> anyhow::Result<ExitStatus> {
@@ -132,7 +167,7 @@ fn run_saved(args: &Args, path: &Path, p: &mut Printer) -> anyhow::Result<ExitSt
             crate::ops::apply::apply(cluster.as_ref(), store.as_ref(), &saved, &opts, &mut rep).await,
         )
     })?;
-    report_outcome(result, &saved.plan.release.name, p)
+    report_outcome(result, &saved.plan.release.name, args.exec.output, p)
 }
 
 /// Ask on the terminal; anything but y/yes is a no.
@@ -195,11 +230,45 @@ fn run_chart(args: &Args, release: &str, chart: &Path, p: &mut Printer) -> anyho
             crate::ops::apply::apply(cluster.as_ref(), store.as_ref(), &saved, &opts, &mut rep).await,
         )
     })?;
-    report_outcome(result, release, p)
+    report_outcome(result, release, args.exec.output, p)
 }
 
 /// Print the end of an apply or rollback and pick the exit status.
-pub fn report_outcome(result: Result<u32, ApplyError>, release: &str, p: &mut Printer) -> anyhow::Result<ExitStatus> {
+pub fn report_outcome(
+    result: Result<u32, ApplyError>,
+    release: &str,
+    format: ProgressFormat,
+    p: &mut Printer,
+) -> anyhow::Result<ExitStatus> {
+    if format == ProgressFormat::Json {
+        match &result {
+            Ok(rev) => p.out(&result_event(
+                release,
+                Some(*rev),
+                "deployed",
+                &format!("release {release} is at revision {rev}"),
+            ))?,
+            Err(ApplyError::Failed {
+                revision,
+                message,
+                rollback,
+            }) => {
+                let after = match rollback {
+                    Some(Ok(r)) => format!(" (rolled back with --atomic to revision {r})"),
+                    Some(Err(e)) => format!(" (the rollback failed too: {e})"),
+                    None => String::new(),
+                };
+                p.out(&result_event(
+                    release,
+                    Some(*revision),
+                    "failed",
+                    &format!("{message}{after}"),
+                ))?
+            }
+            // Other errors come back to `run`, which ends with their event.
+            Err(_) => {}
+        }
+    }
     match result {
         Ok(rev) => {
             p.out(&format!("Release {release} is at revision {rev}: deployed\n"))?;

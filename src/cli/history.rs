@@ -211,7 +211,7 @@ pub fn rollback(a: RollbackArgs, p: &mut Printer) -> anyhow::Result<ExitStatus> 
             ops::rollback::rollback(cluster.as_ref(), store.as_ref(), &release, a.revision, &opts, &mut rep).await,
         )
     })?;
-    report_outcome(result, &release, p)
+    report_outcome(result, &release, a.exec.output, p)
 }
 
 pub fn recover(a: RecoverArgs, p: &mut Printer) -> anyhow::Result<ExitStatus> {
