@@ -109,7 +109,22 @@ async fn a_helm_users_day() -> anyhow::Result<()> {
         "{last}"
     );
     assert!(last["message"].as_str().unwrap_or("").contains("--yes"), "{last}");
-    let up = chartup_ok(c, &["apply", "kv", &kv60, "-n", n, "--yes", "-o", "json"]).await?;
+    let up = chartup_ok(
+        c,
+        &[
+            "apply",
+            "kv",
+            &kv60,
+            "-n",
+            n,
+            "--yes",
+            "-o",
+            "json",
+            "--description",
+            "day two",
+        ],
+    )
+    .await?;
     let last = up.events().last().cloned().unwrap_or_default();
     assert_eq!(
         (
@@ -121,6 +136,8 @@ async fn a_helm_users_day() -> anyhow::Result<()> {
         "{}",
         up.stdout
     );
+    let h: Json = serde_json::from_str(&helm_out(c, &["history", "kv", "-n", n, "-o", "json"], &[])?)?;
+    assert_eq!(h[1]["description"], "day two");
     // helm agrees: revision 2 keeps the user values of revision 1.
     let helm_values: Json = serde_json::from_str(&helm_out(c, &["get", "values", "kv", "-n", n, "-o", "json"], &[])?)?;
     assert_eq!(helm_values["replicas"], 1);
@@ -176,6 +193,20 @@ async fn a_helm_users_day() -> anyhow::Result<()> {
         .list(&testkit::kube::api::ListParams::default().labels("name=cm,owner=helm"))
         .await?;
     assert!(secrets.items.is_empty(), "a second history was written");
+
+    // --create-namespace creates the release's namespace.
+    let other = format!("{n}-x");
+    let r = chartup(
+        c,
+        &["apply", "cx", &coalesce, "-n", &other, "--yes", "--create-namespace"],
+    )
+    .await?;
+    let nss: testkit::kube::Api<testkit::k8s_openapi::api::core::v1::Namespace> =
+        testkit::kube::Api::all(c.client().await?);
+    let created = nss.get_opt(&other).await?.is_some();
+    let _ = nss.delete(&other, &Default::default()).await;
+    assert!(r.ok, "{}\n{}", r.stdout, r.stderr);
+    assert!(created);
 
     // Uninstall: the plan names the StatefulSet's claim as surviving; after it, the claim is there.
     let dry = chartup_ok(c, &["uninstall", "kv", "-n", n, "--dry-run"]).await?;

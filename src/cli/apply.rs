@@ -162,6 +162,9 @@ fn run_saved(args: &Args, path: &Path, p: &mut Printer) -> anyhow::Result<ExitSt
         let store = crate::storage::select::for_release(cluster.as_ref(), &ns, &saved.plan.release.name)
             .await
             .map_err(anyhow::Error::msg)?;
+        if args.exec.create_namespace && crate::ops::namespace::ensure(cluster.as_ref(), &ns).await? {
+            p.note(&format!("Created namespace {ns}"));
+        }
         let mut rep = progress_printer(p, args.exec.output);
         Ok::<_, anyhow::Error>(
             crate::ops::apply::apply(cluster.as_ref(), store.as_ref(), &saved, &opts, &mut rep).await,
@@ -224,6 +227,9 @@ fn run_chart(args: &Args, release: &str, chart: &Path, p: &mut Printer) -> anyho
         }
         if !args.yes && !confirm(p, &format!("Apply this plan to release {release}? [y/N]"))? {
             bail!("not applied");
+        }
+        if args.exec.create_namespace && crate::ops::namespace::ensure(cluster.as_ref(), &ns).await? {
+            p.note(&format!("Created namespace {ns}"));
         }
         let mut rep = progress_printer(p, args.exec.output);
         Ok::<_, anyhow::Error>(

@@ -139,6 +139,13 @@ pub struct ExecArgs {
     /// migration, when the chart's workload does not say how (annotation chartup.io/migration-command)
     #[arg(long, value_name = "CMD")]
     pub migration_command: Option<String>,
+    /// The description of the new revision in the release history (default: Install complete,
+    /// Upgrade complete)
+    #[arg(long, value_name = "TEXT")]
+    pub description: Option<String>,
+    /// Create the release's namespace if it does not exist
+    #[arg(long)]
+    pub create_namespace: bool,
     /// Progress output: lines for people, or JSON events (one per line) for CI
     #[arg(short = 'o', long, value_enum, default_value = "text")]
     pub output: ProgressFormat,
@@ -153,6 +160,7 @@ impl ExecArgs {
             timeout: self.timeout,
             backup_command: self.backup_command.clone(),
             migration_command: self.migration_command.clone(),
+            description: self.description.clone(),
             ..Default::default()
         }
     }

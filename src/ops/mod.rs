@@ -22,6 +22,7 @@ pub mod deployed;
 pub mod get;
 pub mod history;
 pub mod list;
+pub mod namespace;
 pub mod plan;
 pub mod recover;
 pub mod rollback;
