@@ -15,8 +15,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 runs=${RUNS:-10}
-helm=${HELM:-$root/.tools/bin/helm}
-[ -x "$helm" ] || helm=$(command -v helm)
+helm=${CHARTUP_HELM:-$(command -v helm || true)}
+[ -x "$helm" ] || { echo "helm not found (set CHARTUP_HELM or put helm on PATH)" >&2; exit 1; }
 cargo build --profile release-lto -q
 bin=$root/target/release-lto/chartup
 work=$(mktemp -d)

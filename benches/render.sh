@@ -11,8 +11,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 runs=${RUNS:-10}
-helm=${HELM:-$(command -v helm || echo /work/main/.tools/bin/helm)}
-[ -x "$helm" ] || { echo "helm not found (set HELM=…)" >&2; exit 1; }
+helm=${CHARTUP_HELM:-$(command -v helm || true)}
+[ -x "$helm" ] || { echo "helm not found (set CHARTUP_HELM or put helm on PATH)" >&2; exit 1; }
 
 cargo build --profile release-lto --quiet
 chartup="$root/target/release-lto/chartup"

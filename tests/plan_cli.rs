@@ -270,6 +270,23 @@ fn matrix_check() {
         err.contains(&format!("{bs}:11:")) && err.contains("100-110.sql does not exist"),
         "{err}"
     );
+    // An unknown field does not stop the check: every problem, each as FILE:LINE:COLUMN: FIELD:
+    // message (docs/matrix-format.md), unknown fields with a "did you mean".
+    std::fs::write(
+        &bad,
+        "matrix: 1\nchart: x\nversions: [1.0.0, one]\nbakup: {required: true}\ncomponents:\n  db: {carryVolume: true}\n",
+    )
+    .unwrap();
+    let o = chartup(&["matrix", "check", &bs]);
+    assert_eq!(code(&o), 1);
+    let err = String::from_utf8_lossy(&o.stderr);
+    for want in [
+        format!("{bs}:3:19: versions[1]: \"one\": invalid semantic version"),
+        format!("{bs}:4:1: bakup: unknown field; did you mean \"backup\"?"),
+        format!("{bs}:6:8: components.db.carryVolume: unknown field; did you mean \"carryVolumes\"?"),
+    ] {
+        assert!(err.contains(&want), "{want}\n{err}");
+    }
 }
 
 /// `--set-json`, `--set-file` and `--set-literal` reach both renders of a plan as helm reads them:

@@ -1,5 +1,6 @@
 //! Snapshots of the plans of the example upgrades in every output format (text, JSON,
-//! markdown). The manifests come from the real helm at test time; the snapshots pin the plan's
+//! markdown). The manifests come from chartup's renderer, which `renderer_matches_helm_on_every_example`
+//! (plan_rules) compares with the real helm on every example chart; the snapshots pin the plan's
 //! presentation, which reviewers read (`cargo insta review` after an intended change).
 
 mod plan_support;
