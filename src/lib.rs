@@ -28,6 +28,7 @@ pub mod cluster;
 pub mod diff;
 pub mod duration;
 pub mod executor;
+pub mod helm_env;
 #[cfg(test)]
 mod layers;
 pub mod manifest;

@@ -9,18 +9,18 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _};
 
-use super::args::{runtime, ExecArgs, KubeArgs, ProgressFormat, ValuesArgs};
+use super::args::{runtime, ExecArgs, KubeArgs, ProgressFormat, UpgradeValuesArgs, ValuesArgs};
 use super::{ExitStatus, Printer};
 use crate::diff::DiffOptions;
 use crate::executor::{ApplyError, Progress};
 use crate::ops::cluster_plan::{plan_against_cluster, ClusterPlanRequest};
 use crate::plan;
-use crate::storage::SecretStore;
+use crate::plan::saved::SavedPlan;
 
 #[derive(Debug, clap::Args)]
 #[command(
     disable_version_flag = true,
-    after_help = "Examples:\n  chartup plan pravega charts/streamstore/0.6.0 -n pravega --matrix matrices/streamstore.yaml --out plan.json\n  chartup apply plan.json\n  chartup apply plan.json --atomic -o json\n  chartup apply pravega charts/streamstore/0.6.0 -n pravega --matrix matrices/streamstore.yaml --yes"
+    after_help = "Examples:\n  chartup plan pravega charts/streamstore/0.6.0 -n pravega --matrix matrices/streamstore.yaml \\\n      --out plan.json\n  chartup apply plan.json\n  chartup apply plan.json --atomic -o json\n  chartup apply pravega charts/streamstore/0.6.0 -n pravega --matrix matrices/streamstore.yaml \\\n      --yes"
 )]
 pub struct Args {
     /// PLAN.json (saved by `chartup plan --out`), or RELEASE CHART to plan against the cluster and apply
@@ -32,6 +32,8 @@ pub struct Args {
     /// Values for the RELEASE CHART form
     #[command(flatten)]
     pub values: ValuesArgs,
+    #[command(flatten)]
+    pub upgrade_values: UpgradeValuesArgs,
     /// Compatibility matrix to check the upgrade against (RELEASE CHART form)
     #[arg(long, value_name = "FILE")]
     pub matrix: Option<PathBuf>,
@@ -103,14 +105,49 @@ pub fn progress_printer(p: &mut Printer, format: ProgressFormat) -> impl FnMut(P
 }
 
 pub fn run(args: Args, p: &mut Printer) -> anyhow::Result<ExitStatus> {
-    match args.args.as_slice() {
+    let r = match args.args.as_slice() {
         [plan] => run_saved(&args, Path::new(plan), p),
-        [release, chart] => {
-            let (chart, source) = super::source::resolve_chart(chart, &args.source, None, p)?;
-            run_chart(&args, release, &chart, Some(source), p)
-        }
-        _ => bail!("expected PLAN.json, or RELEASE CHART"),
+        [release, chart] => match super::source::resolve_chart(chart, &args.source, None, p) {
+            Ok((chart, source)) => run_chart(&args, release, &chart, Some(source), p),
+            Err(e) => Err(e),
+        },
+        _ => Err(anyhow::anyhow!("expected PLAN.json, or RELEASE CHART")),
+    };
+    // `-o json` always ends with a result event, errors included (issue #18).
+    if let (Err(e), ProgressFormat::Json) = (&r, args.exec.output) {
+        let release = match args.args.as_slice() {
+            [_, release] | [release, _] if args.args.len() == 2 => release.clone(),
+            _ => String::new(),
+        };
+        let _ = p.out(&result_event(&release, None, "error", &format!("{e:#}")));
     }
+    r
+}
+
+/// The last line of `-o json`: `{"event":"result","release","revision","status","reason","message"}`.
+/// `reason` is the leading CamelCase word of a failure message (`UpgradeFailed: …`), else `Error`.
+pub fn result_event(release: &str, revision: Option<u32>, status: &str, message: &str) -> String {
+    let reason = match status {
+        "deployed" => "Deployed".to_string(),
+        _ => message
+            .split_once(':')
+            .map(|(head, _)| head.trim())
+            .filter(|h| {
+                !h.is_empty() && h.chars().all(|c| c.is_ascii_alphanumeric()) && h.starts_with(char::is_uppercase)
+            })
+            .unwrap_or("Error")
+            .to_string(),
+    };
+    serde_json::json!({
+        "event": "result",
+        "release": release,
+        "revision": revision,
+        "status": status,
+        "reason": reason,
+        "message": message,
+    })
+    .to_string()
+        + "\n"
 }
 
 fn run_saved(args: &Args, path: &Path, p: &mut Printer) -> anyhow::Result<ExitStatus> {
@@ -155,11 +192,18 @@ fn run_saved(args: &Args, path: &Path, p: &mut Printer) -> anyhow::Result<ExitSt
     let ns = saved.plan.release.namespace.clone();
     let result = runtime()?.block_on(async {
         let cluster = args.kube.connect(Some(&ns)).await?;
-        let store = SecretStore::new(cluster.as_ref(), &ns);
+        let store = crate::storage::select::for_release(cluster.as_ref(), &ns, &saved.plan.release.name)
+            .await
+            .map_err(anyhow::Error::msg)?;
+        if args.exec.create_namespace && crate::ops::namespace::ensure(cluster.as_ref(), &ns).await? {
+            p.note(&format!("Created namespace {ns}"));
+        }
         let mut rep = progress_printer(p, args.exec.output);
-        Ok::<_, anyhow::Error>(crate::ops::apply::apply(cluster.as_ref(), &store, &saved, &opts, &mut rep).await)
+        Ok::<_, anyhow::Error>(
+            crate::ops::apply::apply(cluster.as_ref(), store.as_ref(), &saved, &opts, &mut rep).await,
+        )
     })?;
-    report_outcome(result, &saved.plan.release.name, p)
+    report_outcome(result, &saved.plan.release.name, args.exec.output, p)
 }
 
 /// Ask on the terminal; anything but y/yes is a no.
@@ -180,14 +224,20 @@ fn run_chart(
     if args.fingerprint.is_some() || args.verify_key.is_some() {
         bail!("--fingerprint and --verify-key check a saved plan: `chartup apply PLAN.json`");
     }
-    if !args.yes && !std::io::stdin().is_terminal() {
-        bail!("not asking for confirmation without a terminal: review the plan and pass --yes (or save it with `chartup plan --out` and apply the file)");
+    // `--version` picks the chart from a repository or registry (src/source); a local chart given
+    // with it must be one the version (or constraint) accepts.
+    if let Some(v) = &args.source.version {
+        crate::helm_env::check_chart_version(chart, v).map_err(anyhow::Error::msg)?;
     }
     let opts = args.exec.options();
     let req = ClusterPlanRequest {
         release: release.to_string(),
         chart: chart.to_path_buf(),
-        values: args.values.input(&[]),
+        values: {
+            let mut v = args.values.input(&[]);
+            v.rules = Some(args.upgrade_values.rules());
+            v
+        },
         matrix: args.matrix.clone(),
         storage_classes: args.storage_class.clone(),
         allow_unlisted: args.allow_unlisted,
@@ -198,8 +248,11 @@ fn run_chart(
     };
     let result = runtime()?.block_on(async {
         let cluster = args.kube.connect(args.namespace.as_deref()).await?;
-        let store = SecretStore::new(cluster.as_ref(), cluster.namespace());
-        let saved = plan_against_cluster(cluster.clone(), &store, &req).await?;
+        let ns = cluster.namespace().to_string();
+        let store = crate::storage::select::for_release(cluster.as_ref(), &ns, release)
+            .await
+            .map_err(anyhow::Error::msg)?;
+        let saved = plan_against_cluster(cluster.clone(), store.as_ref(), &req).await?;
         let shown = match args.exec.output {
             ProgressFormat::Json => {
                 serde_json::to_string(&serde_json::json!({"event": "plan", "plan": &saved.plan}))? + "\n"
@@ -211,17 +264,63 @@ fn run_chart(
             // The executor refuses too, with every reason; say it before asking anything.
             return Ok(Err(ApplyError::Refused(saved.plan.refusals.clone())));
         }
+        if !args.yes && !std::io::stdin().is_terminal() {
+            // The plan is shown above, so the refusal comes with what would have happened.
+            bail!(
+                "not applied: no terminal to confirm on — review the plan above and pass --yes (or save it with \
+                 `chartup plan --out PLAN` and `chartup apply PLAN`)"
+            );
+        }
         if !args.yes && !confirm(p, &format!("Apply this plan to release {release}? [y/N]"))? {
             bail!("not applied");
         }
+        if args.exec.create_namespace && crate::ops::namespace::ensure(cluster.as_ref(), &ns).await? {
+            p.note(&format!("Created namespace {ns}"));
+        }
         let mut rep = progress_printer(p, args.exec.output);
-        Ok::<_, anyhow::Error>(crate::ops::apply::apply(cluster.as_ref(), &store, &saved, &opts, &mut rep).await)
+        Ok::<_, anyhow::Error>(
+            crate::ops::apply::apply(cluster.as_ref(), store.as_ref(), &saved, &opts, &mut rep).await,
+        )
     })?;
-    report_outcome(result, release, p)
+    report_outcome(result, release, args.exec.output, p)
 }
 
 /// Print the end of an apply or rollback and pick the exit status.
-pub fn report_outcome(result: Result<u32, ApplyError>, release: &str, p: &mut Printer) -> anyhow::Result<ExitStatus> {
+pub fn report_outcome(
+    result: Result<u32, ApplyError>,
+    release: &str,
+    format: ProgressFormat,
+    p: &mut Printer,
+) -> anyhow::Result<ExitStatus> {
+    if format == ProgressFormat::Json {
+        match &result {
+            Ok(rev) => p.out(&result_event(
+                release,
+                Some(*rev),
+                "deployed",
+                &format!("release {release} is at revision {rev}"),
+            ))?,
+            Err(ApplyError::Failed {
+                revision,
+                message,
+                rollback,
+            }) => {
+                let after = match rollback {
+                    Some(Ok(r)) => format!(" (rolled back with --atomic to revision {r})"),
+                    Some(Err(e)) => format!(" (the rollback failed too: {e})"),
+                    None => String::new(),
+                };
+                p.out(&result_event(
+                    release,
+                    Some(*revision),
+                    "failed",
+                    &format!("{message}{after}"),
+                ))?
+            }
+            // Other errors come back to `run`, which ends with their event.
+            Err(_) => {}
+        }
+    }
     match result {
         Ok(rev) => {
             p.out(&format!("Release {release} is at revision {rev}: deployed\n"))?;

@@ -42,6 +42,37 @@ impl ValuesArgs {
             set_file: self.set_file.clone(),
             set_json: self.set_json.clone(),
             set_literal: self.set_literal.clone(),
+            rules: None,
+        }
+    }
+}
+
+/// `helm upgrade`'s values flags (`plan RELEASE CHART`, `apply RELEASE CHART`). With none of them
+/// the deployed user values are reused only when no values are given, as helm does; the plan
+/// shows every user value that changes either way (`crate::plan::values`).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct UpgradeValuesArgs {
+    /// Reuse the deployed release's values and merge in the values given; the deployed chart's
+    /// defaults replace the new chart's (helm's --reuse-values). Ignored with --reset-values
+    #[arg(long)]
+    pub reuse_values: bool,
+    /// Use only the values given over the new chart's defaults; never reuse the deployed ones
+    #[arg(long)]
+    pub reset_values: bool,
+    /// Use the new chart's defaults, then the deployed release's values, then the values given
+    #[arg(long)]
+    pub reset_then_reuse_values: bool,
+}
+
+impl UpgradeValuesArgs {
+    pub fn rules(&self) -> crate::plan::source::ValuesRules {
+        crate::plan::source::ValuesRules {
+            mode: crate::plan::values::ValuesMode::from_flags(
+                self.reuse_values,
+                self.reset_values,
+                self.reset_then_reuse_values,
+            ),
+            ..Default::default()
         }
     }
 }
@@ -59,7 +90,23 @@ pub struct KubeArgs {
 
 impl KubeArgs {
     pub async fn connect(&self, namespace: Option<&str>) -> anyhow::Result<Arc<dyn Cluster>> {
-        Ok(crate::ops::connect(self.kubeconfig.as_deref(), self.kube_context.as_deref(), namespace).await?)
+        // helm's rule (crate::helm_env): -n, then HELM_NAMESPACE, then the context's namespace.
+        let env = std::env::var("HELM_NAMESPACE").ok().filter(|s| !s.trim().is_empty());
+        let namespace = namespace.or(env.as_deref());
+        let context = self.context();
+        Ok(crate::ops::connect(self.kubeconfig.as_deref(), context.as_deref(), namespace).await?)
+    }
+
+    /// `--kube-context`, else helm's `HELM_KUBECONTEXT`.
+    pub fn context(&self) -> Option<String> {
+        self.kube_context
+            .clone()
+            .or_else(|| std::env::var("HELM_KUBECONTEXT").ok().filter(|s| !s.is_empty()))
+    }
+
+    /// The namespace a command uses when it does not connect (offline `plan`): helm's rule.
+    pub fn namespace(&self, flag: Option<&str>) -> String {
+        crate::helm_env::namespace(flag, self.kubeconfig.as_deref(), self.context().as_deref())
     }
 }
 
@@ -96,6 +143,13 @@ pub struct ExecArgs {
     /// migration, when the chart's workload does not say how (annotation chartup.io/migration-command)
     #[arg(long, value_name = "CMD")]
     pub migration_command: Option<String>,
+    /// The description of the new revision in the release history (default: Install complete,
+    /// Upgrade complete)
+    #[arg(long, value_name = "TEXT")]
+    pub description: Option<String>,
+    /// Create the release's namespace if it does not exist
+    #[arg(long)]
+    pub create_namespace: bool,
     /// Progress output: lines for people, or JSON events (one per line) for CI
     #[arg(short = 'o', long, value_enum, default_value = "text")]
     pub output: ProgressFormat,
@@ -111,6 +165,7 @@ impl ExecArgs {
             timeout: self.timeout,
             backup_command: self.backup_command.clone(),
             migration_command: self.migration_command.clone(),
+            description: self.description.clone(),
             ..Default::default()
         }
     }

@@ -7,7 +7,6 @@ use super::args::{runtime, ExecArgs, KubeArgs};
 use super::{ExitStatus, Printer};
 use crate::ops;
 use crate::ops::history::HistoryRow;
-use crate::storage::SecretStore;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -18,6 +17,8 @@ pub enum Format {
 
 #[derive(Debug, clap::Args)]
 pub struct StatusArgs {
+    /// The release's name (as in `helm status|history|rollback RELEASE`)
+    #[arg(value_name = "RELEASE")]
     pub release: String,
     /// Namespace of the release
     #[arg(short = 'n', long)]
@@ -31,6 +32,8 @@ pub struct StatusArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct HistoryArgs {
+    /// The release's name (as in `helm status|history|rollback RELEASE`)
+    #[arg(value_name = "RELEASE")]
     pub release: String,
     /// Namespace of the release
     #[arg(short = 'n', long)]
@@ -47,9 +50,11 @@ pub struct HistoryArgs {
 
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Rollback restores manifests, not data: volumes stay as they are. The database schema is rolled back only by\nthe down scripts the matrix gave the migrations the release ran (recorded with each revision); the rollback\nsays which run, and which migrations stay applied."
+    after_help = "Rollback restores manifests, not data: volumes stay as they are. The database schema is rolled back only by the down scripts the matrix gave the migrations the release ran (recorded with each revision); the rollback says which run, and which migrations stay applied."
 )]
 pub struct RollbackArgs {
+    /// The release's name (as in `helm status|history|rollback RELEASE`)
+    #[arg(value_name = "RELEASE")]
     pub release: String,
     /// The revision to roll back to (default: the previous deployed one)
     pub revision: Option<u32>,
@@ -64,6 +69,8 @@ pub struct RollbackArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct RecoverArgs {
+    /// The release's name (as in `helm status|history|rollback RELEASE`)
+    #[arg(value_name = "RELEASE")]
     pub release: String,
     /// Namespace of the release
     #[arg(short = 'n', long)]
@@ -111,8 +118,11 @@ fn table(rows: &[Vec<String>]) -> String {
 pub fn history(a: HistoryArgs, p: &mut Printer) -> anyhow::Result<ExitStatus> {
     let shown = runtime()?.block_on(async {
         let cluster = a.kube.connect(a.namespace.as_deref()).await?;
-        let store = SecretStore::new(cluster.as_ref(), cluster.namespace());
-        Ok::<_, anyhow::Error>(ops::history::history(&store, &a.release, a.max).await?)
+        let ns = cluster.namespace().to_string();
+        let store = crate::storage::select::for_release(cluster.as_ref(), &ns, &a.release)
+            .await
+            .map_err(anyhow::Error::msg)?;
+        Ok::<_, anyhow::Error>(ops::history::history(store.as_ref(), &a.release, a.max).await?)
     })?;
     match a.output {
         Format::Json => {
@@ -145,8 +155,11 @@ pub fn history(a: HistoryArgs, p: &mut Printer) -> anyhow::Result<ExitStatus> {
 pub fn status(a: StatusArgs, p: &mut Printer) -> anyhow::Result<ExitStatus> {
     let report = runtime()?.block_on(async {
         let cluster = a.kube.connect(a.namespace.as_deref()).await?;
-        let store = SecretStore::new(cluster.as_ref(), cluster.namespace());
-        Ok::<_, anyhow::Error>(ops::status::status(cluster.as_ref(), &store, &a.release).await?)
+        let ns = cluster.namespace().to_string();
+        let store = crate::storage::select::for_release(cluster.as_ref(), &ns, &a.release)
+            .await
+            .map_err(anyhow::Error::msg)?;
+        Ok::<_, anyhow::Error>(ops::status::status(cluster.as_ref(), store.as_ref(), &a.release).await?)
     })?;
     match a.output {
         Format::Json => p.out(&(serde_json::to_string_pretty(&report)? + "\n"))?,
@@ -189,20 +202,26 @@ pub fn rollback(a: RollbackArgs, p: &mut Printer) -> anyhow::Result<ExitStatus> 
     let release = a.release.clone();
     let result = runtime()?.block_on(async {
         let cluster = a.kube.connect(a.namespace.as_deref()).await?;
-        let store = SecretStore::new(cluster.as_ref(), cluster.namespace());
+        let ns = cluster.namespace().to_string();
+        let store = crate::storage::select::for_release(cluster.as_ref(), &ns, &release)
+            .await
+            .map_err(anyhow::Error::msg)?;
         let mut rep = progress_printer(p, a.exec.output);
         Ok::<_, anyhow::Error>(
-            ops::rollback::rollback(cluster.as_ref(), &store, &release, a.revision, &opts, &mut rep).await,
+            ops::rollback::rollback(cluster.as_ref(), store.as_ref(), &release, a.revision, &opts, &mut rep).await,
         )
     })?;
-    report_outcome(result, &release, p)
+    report_outcome(result, &release, a.exec.output, p)
 }
 
 pub fn recover(a: RecoverArgs, p: &mut Printer) -> anyhow::Result<ExitStatus> {
     let r = runtime()?.block_on(async {
         let cluster = a.kube.connect(a.namespace.as_deref()).await?;
-        let store = SecretStore::new(cluster.as_ref(), cluster.namespace());
-        Ok::<_, anyhow::Error>(ops::recover::recover(cluster.as_ref(), &store, &a.release).await?)
+        let ns = cluster.namespace().to_string();
+        let store = crate::storage::select::for_release(cluster.as_ref(), &ns, &a.release)
+            .await
+            .map_err(anyhow::Error::msg)?;
+        Ok::<_, anyhow::Error>(ops::recover::recover(cluster.as_ref(), store.as_ref(), &a.release).await?)
     })?;
     let mut s = format!(
         "Revision {} of {} was left pending; the interrupted run had done:\n",

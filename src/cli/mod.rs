@@ -18,13 +18,17 @@ pub mod printer;
 pub mod registry;
 pub mod repo;
 pub mod source;
+pub mod release;
+pub mod shell;
 pub mod template;
 
 pub use printer::Printer;
 
 /// Predictable, reversible upgrades of stateful applications from Helm charts.
 #[derive(Debug, Parser)]
-#[command(name = "chartup", version, about, long_about = None, propagate_version = true)]
+// `version` without `propagate_version`: `--version` on a command is the chart version (as in
+// helm), never the program version; that is `chartup --version` or `chartup version`.
+#[command(name = "chartup", version, about, long_about = None)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -58,6 +62,21 @@ pub enum Command {
     /// Manage a chart's dependencies (charts/, Chart.lock)
     #[command(subcommand, alias = "dep")]
     Dependency(dependency::Command),
+    /// List releases (helm list)
+    #[command(visible_alias = "ls")]
+    List(release::ListArgs),
+    /// Show a revision's values, manifest, notes or hooks (helm get)
+    #[command(subcommand)]
+    Get(release::GetCommand),
+    /// Uninstall a release, showing first what goes, what stays and which volumes' data survive
+    #[command(visible_alias = "un")]
+    Uninstall(release::UninstallArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell)
+    Completion(shell::CompletionArgs),
+    /// Print chartup's man page (or write one page per command with --out-dir)
+    Man(shell::ManArgs),
+    /// Print chartup's version
+    Version(shell::VersionArgs),
 }
 
 /// How a command ended, beyond success and error.
@@ -101,6 +120,12 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Repo(c) => repo::run(c, &mut printer),
         Command::Registry(c) => registry::run(c, &mut printer),
         Command::Dependency(c) => dependency::run(c, &mut printer),
+        Command::List(a) => release::list(a, &mut printer),
+        Command::Get(c) => release::get(c, &mut printer),
+        Command::Uninstall(a) => release::uninstall(a, &mut printer),
+        Command::Completion(a) => shell::completion(a, &mut printer),
+        Command::Man(a) => shell::man(a, &mut printer),
+        Command::Version(a) => shell::version(a, &mut printer),
     };
     match result {
         Ok(status) => status.into(),

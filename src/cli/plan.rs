@@ -8,14 +8,13 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context as _};
 
-use super::args::{runtime, KubeArgs, ValuesArgs};
+use super::args::{runtime, KubeArgs, UpgradeValuesArgs, ValuesArgs};
 use super::{ExitStatus, Printer};
 use crate::analysis::Verdict;
 use crate::diff::DiffOptions;
 use crate::ops::cluster_plan::{plan_against_cluster, ClusterPlanRequest};
 use crate::ops::plan::{plan_offline, PlanRequest, SideSource};
 use crate::plan::{self, saved::SavedPlan};
-use crate::storage::SecretStore;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -30,7 +29,9 @@ pub enum Format {
     after_help = "Examples:\n  chartup plan --from charts/fate/1.8.0 --to charts/fate/1.9.0 --matrix matrices/fate.yaml\n  helm get manifest fate -n fate > deployed.yaml\n  chartup plan fate charts/fate/1.9.0 -n fate --from-manifest deployed.yaml -o markdown"
 )]
 pub struct Args {
-    /// [RELEASE] [CHART]: the release name and the chart to upgrade to (CHART = --to CHART)
+    /// RELEASE is the release's name (as in `helm upgrade RELEASE CHART`); CHART the chart
+    /// directory or .tgz to upgrade to (the same as --to CHART). RELEASE CHART without --from or
+    /// --from-manifest plans against the release in the cluster
     #[arg(num_args = 0..=2, value_name = "RELEASE CHART")]
     pub args: Vec<String>,
     /// The chart the release runs now (directory or .tgz)
@@ -47,6 +48,8 @@ pub struct Args {
     pub to_manifest: Option<PathBuf>,
     #[command(flatten)]
     pub values: ValuesArgs,
+    #[command(flatten)]
+    pub upgrade_values: UpgradeValuesArgs,
     /// Values file for the old side only (after -f)
     #[arg(long, value_name = "FILE")]
     pub from_values: Vec<PathBuf>,
@@ -59,9 +62,10 @@ pub struct Args {
     /// Reclaim policy of a storage class: NAME=Retain|Delete (`default` = claims naming no class)
     #[arg(long = "storage-class", value_name = "NAME=POLICY")]
     pub storage_class: Vec<String>,
-    /// Namespace of the release
-    #[arg(short = 'n', long, default_value = "default")]
-    pub namespace: String,
+    /// Namespace of the release (default: $HELM_NAMESPACE, else the kubeconfig context's, else
+    /// "default", as helm)
+    #[arg(short = 'n', long)]
+    pub namespace: Option<String>,
     /// Release name (when not given as RELEASE)
     #[arg(long, value_name = "NAME")]
     pub release: Option<String>,
@@ -131,7 +135,11 @@ fn run_against_cluster(
     let req = ClusterPlanRequest {
         release,
         chart,
-        values: args.values.input(&args.to_values),
+        values: {
+            let mut v = args.values.input(&args.to_values);
+            v.rules = Some(args.upgrade_values.rules());
+            v
+        },
         matrix: args.matrix.clone(),
         storage_classes: args.storage_class.clone(),
         allow_unlisted: args.allow_unlisted,
@@ -145,9 +153,12 @@ fn run_against_cluster(
     };
     let saved = runtime()?
         .block_on(async {
-            let cluster = args.kube.connect(Some(&args.namespace)).await?;
-            let store = SecretStore::new(cluster.as_ref(), &args.namespace);
-            Ok::<_, anyhow::Error>(plan_against_cluster(cluster.clone(), &store, &req).await?)
+            let cluster = args.kube.connect(args.namespace.as_deref()).await?;
+            let ns = cluster.namespace().to_string();
+            let store = crate::storage::select::for_release(cluster.as_ref(), &ns, &req.release)
+                .await
+                .map_err(anyhow::Error::msg)?;
+            Ok::<_, anyhow::Error>(plan_against_cluster(cluster.clone(), store.as_ref(), &req).await?)
         })
         .with_context(|| {
             format!(
@@ -155,7 +166,7 @@ fn run_against_cluster(
                  the release records; to plan offline instead: `helm get manifest {rel} -n {ns} > deployed.yaml` and \
                  add `--from-manifest deployed.yaml`, or give the deployed chart with --from",
                 rel = req.release,
-                ns = args.namespace
+                ns = args.kube.namespace(args.namespace.as_deref())
             )
         })?;
     show(args, &saved.plan, Some(&saved), true, p)?;
@@ -226,6 +237,9 @@ pub fn run(args: Args, p: &mut Printer) -> anyhow::Result<ExitStatus> {
         }
         _ => (args.from.clone(), None),
     };
+    if let (Some(v), Some(c)) = (&args.source.version, &to_chart) {
+        crate::helm_env::check_chart_version(c, v).map_err(anyhow::Error::msg)?;
+    }
     if release_arg.is_some() && chart_arg.is_some() && args.from.is_none() && args.from_manifest.is_none() {
         // Against the cluster: the deployed revision from the release records.
         return run_against_cluster(
@@ -249,11 +263,23 @@ pub fn run(args: Args, p: &mut Printer) -> anyhow::Result<ExitStatus> {
         (None, Some(c)) => SideSource::Chart(c.clone(), args.values.input(&args.to_values)),
         (None, None) => bail!("say what to upgrade to: --to CHART (or CHART)"),
     };
+    let mut release = release_arg.or(args.release.clone());
+    if release.is_none() && args.to_manifest.is_none() {
+        if let Some(m) = &args.from_manifest {
+            // The new side renders with the release name; a deployed manifest rendered with
+            // another one would make every object look renamed (false recreates, issue #18).
+            let text = std::fs::read_to_string(m).unwrap_or_default();
+            release = Some(release_from_manifest(&text).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "--from-manifest {}: give the release name (`chartup plan RELEASE CHART --from-manifest FILE` or --release NAME): the new side is rendered with it, and the manifest does not name one release (no single app.kubernetes.io/instance label)",
+                    m.display()
+                )
+            })?);
+        }
+    }
     let planned = plan_offline(PlanRequest {
-        release: release_arg
-            .or(args.release.clone())
-            .unwrap_or_else(|| "release-name".to_string()),
-        namespace: args.namespace.clone(),
+        release: release.unwrap_or_else(|| "release-name".to_string()),
+        namespace: args.kube.namespace(args.namespace.as_deref()),
         from,
         to,
         matrix: args.matrix.clone(),
@@ -306,5 +332,20 @@ pub fn exit_status(plan: &plan::Plan, detailed: bool) -> ExitStatus {
         ExitStatus::VolumeRisk
     } else {
         ExitStatus::Changes
+    }
+}
+
+/// The release a rendered manifest belongs to, when all its objects say the same one with the
+/// `app.kubernetes.io/instance` label (Helm's chart-starter convention).
+fn release_from_manifest(text: &str) -> Option<String> {
+    let re = regex::Regex::new(r#"(?m)^\s+app\.kubernetes\.io/instance:\s*["']?([^"'\s]+)["']?\s*$"#).ok()?;
+    let names: std::collections::BTreeSet<&str> = re
+        .captures_iter(text)
+        .filter_map(|c| c.get(1))
+        .map(|m| m.as_str())
+        .collect();
+    match names.len() {
+        1 => names.into_iter().next().map(str::to_string),
+        _ => None,
     }
 }

@@ -48,15 +48,36 @@ impl KubeCluster {
             context: context.map(str::to_string),
             ..Default::default()
         };
-        let config = match kubeconfig {
-            Some(path) => {
-                let kc = Kubeconfig::read_from(path)
-                    .map_err(|e| ClusterError::Config(format!("{}: {e}", path.display())))?;
-                Config::from_custom_kubeconfig(kc, &opts).await
+        // Where the credentials are, as kubectl/helm look (crate::helm_env): --kubeconfig, each
+        // file of $KUBECONFIG (merged), ~/.kube/config, else the pod's service account. Files are
+        // read here so errors name them plainly (kube's own messages quote paths twice).
+        let config = match crate::helm_env::kube_source_from_env(kubeconfig) {
+            crate::helm_env::KubeSource::Files(paths) => {
+                let mut merged: Option<Kubeconfig> = None;
+                for path in &paths {
+                    let kc = Kubeconfig::read_from(path)
+                        .map_err(|e| ClusterError::Config(format!("kubeconfig {}: {e}", path.display())))?;
+                    merged = Some(match merged {
+                        None => kc,
+                        Some(m) => m
+                            .merge(kc)
+                            .map_err(|e| ClusterError::Config(format!("kubeconfig {}: {e}", path.display())))?,
+                    });
+                }
+                let kc = merged.unwrap_or_default();
+                let files = paths
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                Config::from_custom_kubeconfig(kc, &opts)
+                    .await
+                    .map_err(|e| ClusterError::Config(format!("kubeconfig {files}: {e}")))?
             }
-            None => Config::from_kubeconfig(&opts).await,
-        }
-        .map_err(|e| ClusterError::Config(e.to_string()))?;
+            crate::helm_env::KubeSource::InCluster => Config::incluster()
+                .map_err(|e| ClusterError::Config(format!("in-cluster configuration (service account): {e}")))?,
+            crate::helm_env::KubeSource::Missing(msg) => return Err(ClusterError::Config(msg)),
+        };
         let default_namespace = namespace
             .map(str::to_string)
             .unwrap_or_else(|| config.default_namespace.clone());
@@ -208,7 +229,10 @@ impl KubeCluster {
         selector: Option<&str>,
     ) -> Result<Vec<Json>> {
         let r = ObjRef::new(api_version, kind, namespace, "");
-        let (api, _) = self.api_for(&r).await?;
+        let (mut api, _) = self.api_for(&r).await?;
+        if namespace == super::ALL_NAMESPACES {
+            api = Api::all_with(self.client.clone(), &self.resolve(&r).await?.0);
+        }
         let mut lp = ListParams::default();
         if let Some(s) = selector {
             lp = lp.labels(s);

@@ -480,7 +480,12 @@ impl Cluster for FakeCluster {
             Ok(st
                 .objects
                 .iter()
-                .filter(|(k, v)| k.0 == key.0 && k.1 == key.1 && k.2 == key.2 && selects(v, selector))
+                .filter(|(k, v)| {
+                    k.0 == key.0
+                        && k.1 == key.1
+                        && (k.2 == key.2 || namespace == super::ALL_NAMESPACES)
+                        && selects(v, selector)
+                })
                 .map(|(_, v)| v.clone())
                 .collect())
         })

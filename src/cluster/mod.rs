@@ -186,6 +186,9 @@ impl std::fmt::Display for ObjRef {
     }
 }
 
+/// The namespace argument of [`Cluster::list`] meaning every namespace (`list -A`).
+pub const ALL_NAMESPACES: &str = "*";
+
 /// How dependents of a deleted object are treated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cascade {
@@ -282,8 +285,8 @@ pub trait Cluster: Send + Sync {
     /// The live object, or `None` when it does not exist.
     fn get<'a>(&'a self, r: &'a ObjRef) -> BoxFut<'a, Result<Option<Json>>>;
 
-    /// Objects of a kind in a namespace (`""`: the default one; cluster-scoped kinds ignore it),
-    /// filtered by a label selector.
+    /// Objects of a kind in a namespace (`""`: the default one; [`ALL_NAMESPACES`]: every one;
+    /// cluster-scoped kinds ignore it), filtered by a label selector.
     fn list<'a>(
         &'a self,
         api_version: &'a str,

@@ -142,10 +142,10 @@ pub async fn apply(
     let result = run.upgrade(saved, &from_set, &to_set, event).await;
     match result {
         Ok(()) => {
-            let desc = if installing {
-                "Install complete"
-            } else {
-                "Upgrade complete"
+            let desc = match &opts.description {
+                Some(d) if !d.is_empty() => d.as_str(),
+                _ if installing => "Install complete",
+                _ => "Upgrade complete",
             };
             finish(store, &history, &mut rel, Status::Deployed, desc).await?;
             Ok(revision)

@@ -24,6 +24,9 @@ pub struct ApplyOptions {
     /// How to run a migration script in the component's image when its workload carries no
     /// `chartup.io/migration-command` annotation (`sh -c`, the script's path in `$MIGRATION_FILE`).
     pub migration_command: Option<String>,
+    /// `--description`: the description the new revision is recorded with, instead of
+    /// `Install complete`/`Upgrade complete` (helm's flag).
+    pub description: Option<String>,
 }
 
 impl Default for ApplyOptions {
@@ -37,6 +40,7 @@ impl Default for ApplyOptions {
             backup_command: None,
             actor: default_actor(),
             migration_command: None,
+            description: None,
         }
     }
 }

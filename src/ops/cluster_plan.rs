@@ -189,7 +189,37 @@ pub async fn plan_against_cluster(
     let ns = store.namespace().to_string();
     let deployed = deployed::deployed_side(store, &req.release).await?;
     let ctx = cluster_render::ClusterRender::new(cluster.clone(), &deployed).await?;
-    let (mut new, hooks) = cluster_render::render_side(ctx, &req.chart, &req.values, &req.release, &ns)
+    // Helm's upgrade values rules (issue #18): the deployed revision's user values, and for
+    // --reuse-values its chart's defaults, go into the render (`crate::plan::values`).
+    let mut values = req.values.clone();
+    let mut reused = None;
+    let given_empty = values
+        .value_options()
+        .merge_values()
+        .map(|v| v.as_map().is_none_or(|m| m.is_empty()))
+        .unwrap_or(false);
+    if let Some(rules) = values.rules.as_mut() {
+        if deployed.base_revision.is_some() {
+            rules.deployed = deployed.side.user_values.clone();
+            if rules.mode == plan::values::ValuesMode::Reuse {
+                let history = store.history(&req.release).await?;
+                rules.deployed_chart_values = history.baseline().map(|r| r.chart.values.clone());
+            }
+            let deployed_empty = rules
+                .deployed
+                .as_ref()
+                .is_none_or(|d| d.as_object().is_none_or(|m| m.is_empty()));
+            reused = Some(match rules.mode {
+                plan::values::ValuesMode::Reset => plan::values::Reused::None,
+                plan::values::ValuesMode::Reuse | plan::values::ValuesMode::ResetThenReuse => {
+                    plan::values::Reused::Merged
+                }
+                plan::values::ValuesMode::Default if given_empty && !deployed_empty => plan::values::Reused::Whole,
+                plan::values::ValuesMode::Default => plan::values::Reused::None,
+            });
+        }
+    }
+    let (mut new, hooks) = cluster_render::render_side(ctx, &req.chart, &values, &req.release, &ns)
         .await
         .map_err(|e| Error::Invalid(e).context(format!("rendering {}", req.chart.display())))?;
     new.source = req.source.clone();
@@ -209,6 +239,17 @@ pub async fn plan_against_cluster(
     let matrix = load_matrix(req.matrix.as_deref())?;
     let mut p = plan::build(&deployed.side, &new, matrix.as_ref(), &opts);
     p.base_revision = deployed.base_revision;
+    if let (Some(reused), Some(rules)) = (reused, values.rules.as_ref()) {
+        let empty = Json::Object(Default::default());
+        let section = plan::values::section(
+            rules.mode,
+            reused,
+            deployed.side.user_values.as_ref().unwrap_or(&empty),
+            new.user_values.as_ref().unwrap_or(&empty),
+            req.diff.show_secrets,
+        );
+        p.set_user_values(section);
+    }
     p.warnings
         .extend(deployed::drift(cluster.as_ref(), &deployed.side.objects).await?);
     // Served APIs, server-confirmed recreates, missing outside claims; then what apply demands.

@@ -35,7 +35,10 @@ impl HistoryRow {
 pub async fn history(store: &dyn ReleaseStore, release: &str, max: usize) -> Result<Vec<Release>> {
     let h = store.history(release).await?;
     if h.revisions.is_empty() {
-        return Err(Error::Invalid("release: not found".into()));
+        return Err(Error::Invalid(crate::helm_env::release_not_found(
+            release,
+            store.namespace(),
+        )));
     }
     let skip = h.revisions.len().saturating_sub(max);
     Ok(h.revisions.into_iter().skip(skip).collect())

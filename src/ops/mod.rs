@@ -19,13 +19,17 @@ pub mod apply;
 pub mod cluster_plan;
 pub mod cluster_render;
 pub mod deployed;
+pub mod get;
 pub mod history;
+pub mod list;
+pub mod namespace;
 pub mod plan;
 pub mod plan_checks;
 pub mod recover;
 pub mod rollback;
 pub mod status;
 pub mod template;
+pub mod uninstall;
 
 use std::path::Path;
 use std::sync::Arc;

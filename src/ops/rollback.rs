@@ -23,9 +23,7 @@ pub async fn plan_rollback(
     let ns = store.namespace();
     let history = store.history(release).await?;
     if history.revisions.is_empty() {
-        return Err(ApplyError::Other(format!(
-            "release {release} not found in namespace {ns}"
-        )));
+        return Err(ApplyError::Other(crate::helm_env::release_not_found(release, ns)));
     }
     if let Some(h) = history.lock_holder() {
         return Err(executor::locked(h, ns));

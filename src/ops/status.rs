@@ -127,7 +127,10 @@ pub async fn status(cluster: &dyn Cluster, store: &dyn ReleaseStore, release: &s
     let selector = format!("app.kubernetes.io/instance={release}");
     let pods = cluster.list("v1", "Pod", store.namespace(), Some(&selector)).await?;
     let Some(last) = h.last() else {
-        return Err(Error::Invalid("release: not found".into()));
+        return Err(Error::Invalid(crate::helm_env::release_not_found(
+            release,
+            store.namespace(),
+        )));
     };
     Ok(report(release, last, h.deployed(), &pods))
 }

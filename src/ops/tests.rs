@@ -209,7 +209,7 @@ fn rollback_plans_from_the_current_manifest_to_the_target_and_runs_as_a_new_revi
     ))
     .unwrap_err();
     assert!(
-        err.to_string().contains("release nope not found in namespace prod"),
+        err.to_string() == "release: not found (nope in namespace prod)",
         "{err}"
     );
 }
@@ -239,7 +239,8 @@ fn status_reports_the_last_operation_and_the_pods() {
     assert_eq!(j["status"], "failed");
     assert_eq!(j["conditions"][1], json!({"type": "PodsReady", "status": "True"}));
     let err = block(status::status(&cluster, &store, "nope")).unwrap_err();
-    assert_eq!(err.to_string(), "release: not found");
+    // One wording for every command (issue #18): helm's words, then which release and where.
+    assert_eq!(err.to_string(), "release: not found (nope in namespace prod)");
 }
 
 #[test]

@@ -57,7 +57,8 @@ const TEMPLATE: &str = r#"<!-- chartup-plan: {{ release }}/{{ namespace }} -->
 {% for w in warnings %}
 - {{ w }}
 {%- endfor %}
-{% endif %}
+{% endif %}{% if user_values %}
+{{ user_values }}{% endif %}
 ### Volumes
 {% if volumes %}
 | Verdict | Volume | Fate | Mode | Why |
@@ -204,6 +205,7 @@ struct View {
     verdict_by: String,
     refusals: Vec<String>,
     warnings: Vec<String>,
+    user_values: Option<String>,
     volumes: Vec<Vol>,
     matrix: Option<MatrixView>,
     rollout: Vec<Step>,
@@ -400,6 +402,7 @@ fn view(plan: &Plan, diffs: &[String], dropped: &BTreeSet<usize>) -> View {
         },
         refusals: plan.refusals.clone(),
         warnings: plan.warnings.clone(),
+        user_values: plan.user_values.as_ref().map(|u| u.markdown()),
         volumes: plan
             .volumes
             .iter()

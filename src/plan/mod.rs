@@ -27,6 +27,8 @@ pub mod saved;
 pub mod sign;
 pub mod source;
 pub mod text;
+pub mod uninstall;
+pub mod values;
 
 /// The plan JSON schema identifier; bump on incompatible changes.
 pub const SCHEMA: &str = "chartup.dev/plan/v1";
@@ -278,6 +280,10 @@ pub struct Plan {
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub requirements: Vec<review::Requirement>,
     pub changes: Vec<ObjectChange>,
+    /// "user values: deployed → new" (plans against a release: which values rule applied and
+    /// every user value that changes, secrets masked).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub user_values: Option<values::UserValues>,
 }
 
 impl Plan {
@@ -508,6 +514,7 @@ pub fn build(old: &ReleaseSide, new: &ReleaseSide, matrix: Option<&Matrix>, opts
         images,
         requirements: vec![],
         changes,
+        user_values: None,
     };
     plan.requirements = review::requirements(&plan, &new.objects);
     plan

@@ -29,6 +29,47 @@ pub struct ValuesInput {
     pub set_file: Vec<String>,
     pub set_json: Vec<String>,
     pub set_literal: Vec<String>,
+    /// Helm's upgrade values rules against a deployed revision (`None`: the values are used as
+    /// given, as `helm template`/`install`).
+    pub rules: Option<ValuesRules>,
+}
+
+/// What [`super::values::resolve`] needs from the deployed revision.
+#[derive(Debug, Clone, Default)]
+pub struct ValuesRules {
+    pub mode: super::values::ValuesMode,
+    /// The deployed revision's user values (`config`).
+    pub deployed: Option<Json>,
+    /// The deployed revision's chart defaults (`chart.values` of its record), for `--reuse-values`.
+    pub deployed_chart_values: Option<Json>,
+}
+
+impl ValuesRules {
+    fn map(v: Option<&Json>) -> Result<crate::template::value::Map, String> {
+        match v {
+            None | Some(Json::Null) => Ok(crate::template::value::Map::new()),
+            Some(j) => match crate::yaml::from_json(&j.to_string())? {
+                crate::template::value::Value::Map(m) => Ok(m),
+                _ => Err("the deployed values are not a map".into()),
+            },
+        }
+    }
+
+    /// The user values to render with and, for `--reuse-values`, the chart defaults to use.
+    pub fn apply(
+        &self,
+        given: &crate::template::value::Value,
+    ) -> Result<(super::values::Resolved, crate::template::value::Value), String> {
+        let given = match given {
+            crate::template::value::Value::Map(m) => m.clone(),
+            _ => crate::template::value::Map::new(),
+        };
+        let deployed = Self::map(self.deployed.as_ref())?;
+        let chart = Self::map(self.deployed_chart_values.as_ref())?;
+        let r = super::values::resolve(self.mode, &given, &deployed, Some(&chart));
+        let v = crate::template::value::Value::map(r.config.clone());
+        Ok((r, v))
+    }
 }
 
 impl ValuesInput {
@@ -149,7 +190,20 @@ pub fn render_native(
     opts: crate::render::RenderOptions,
 ) -> Result<(RenderedChart, Vec<Document>), String> {
     let value_options = values.value_options();
-    let json = values.merged_json()?;
+    let mut merged = value_options.merge_values().map_err(|e| e.to_string())?;
+    let mut chart_values = None;
+    if let Some(rules) = &values.rules {
+        let (resolved, v) = rules.apply(&merged)?;
+        merged = v;
+        chart_values = resolved.chart_values.map(crate::template::value::Value::map);
+    }
+    let json = crate::yaml::to_json(
+        &merged,
+        crate::yaml::JsonOpts {
+            escape_html: false,
+            indent: false,
+        },
+    )?;
     let job = crate::render::chart::TemplateJob {
         chart_path: chart.to_path_buf(),
         values: value_options,
@@ -160,7 +214,8 @@ pub fn render_native(
         skip_schema_validation: false,
         include_crds: false,
     };
-    let (mut rendered, _crds) = crate::render::chart::render_chart(&job).map_err(|e| e.message)?;
+    let (mut rendered, _crds) =
+        crate::render::chart::render_chart_with(&job, merged, chart_values).map_err(|e| e.message)?;
     let parsed = rendered
         .manifests
         .iter()

@@ -204,6 +204,12 @@ pub fn render_with(plan: &Plan, color: bool, opts: TextOptions) -> String {
         }
     }
 
+    // issue #18: which user values the new revision gets (a separate section, HELMUSER's).
+    if let Some(uv) = &plan.user_values {
+        let _ = writeln!(o, "\n{}", p.bold("User values: deployed → new:"));
+        o.push_str(&uv.text());
+    }
+
     let _ = writeln!(o, "\n{}", p.bold("Volumes:"));
     if plan.volumes.is_empty() {
         let _ = writeln!(o, "  (no workload mounts a volume)");
@@ -381,9 +387,15 @@ pub fn render_with(plan: &Plan, color: bool, opts: TextOptions) -> String {
         }
     }
     if !any {
-        let _ = writeln!(o, "  (none: {} objects unchanged)", plan.summary.unchanged);
+        let n = plan.summary.unchanged;
+        let _ = writeln!(
+            o,
+            "  (none: {n} {} unchanged)",
+            if n == 1 { "object" } else { "objects" }
+        );
     } else if plan.summary.unchanged > 0 {
-        let _ = writeln!(o, "\n{} objects unchanged.", plan.summary.unchanged);
+        let n = plan.summary.unchanged;
+        let _ = writeln!(o, "\n{n} {} unchanged.", if n == 1 { "object" } else { "objects" });
     }
     if churn > 0 {
         let _ = writeln!(

@@ -14,8 +14,10 @@
 //! - [`records`]: the Secret (name, type, labels) and the pure logic of a release's history:
 //!   lock detection, the deployed revision, next revision, pruning.
 
+pub mod cfgmap;
 pub mod codec;
 pub mod hooks;
+pub mod list;
 pub mod records;
 
 use serde::{Deserialize, Serialize};

@@ -115,7 +115,22 @@ pub fn render_chart(job: &TemplateJob) -> Result<(Rendered, Vec<(String, String)
 fn render_chart_here(job: &TemplateJob) -> Result<(Rendered, Vec<(String, String)>), RenderError> {
     locate_chart(&job.chart_path.to_string_lossy()).map_err(early)?;
     let user = job.values.merge_values().map_err(|e| early(e.to_string()))?;
-    let loaded = chart::load(&job.chart_path).map_err(|e| early(e.to_string()))?;
+    render_chart_with(job, user, None)
+}
+
+/// [`render_chart`] with the user values already merged (an upgrade's values rules applied,
+/// `crate::plan::values`) and, for `--reuse-values`, the chart defaults replaced
+/// (Helm's `chart.Values = oldVals`).
+pub fn render_chart_with(
+    job: &TemplateJob,
+    user: Value,
+    chart_values: Option<Value>,
+) -> Result<(Rendered, Vec<(String, String)>), RenderError> {
+    locate_chart(&job.chart_path.to_string_lossy()).map_err(early)?;
+    let mut loaded = chart::load(&job.chart_path).map_err(|e| early(e.to_string()))?;
+    if let Some(v) = chart_values {
+        loaded.values = v;
+    }
     let kube = job
         .render
         .kube_version

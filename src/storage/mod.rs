@@ -13,9 +13,12 @@
 //! Adding a driver (e.g. ConfigMaps): a file here implementing [`ReleaseStore`], chosen where the
 //! operations build their store (`crate::ops`).
 
+pub mod configmaps;
 pub mod memory;
 pub mod secrets;
+pub mod select;
 
+pub use configmaps::ConfigMapStore;
 pub use memory::MemoryStore;
 pub use secrets::SecretStore;
 
