@@ -15,7 +15,6 @@ use crate::diff::DiffOptions;
 use crate::executor::{ApplyError, Progress};
 use crate::ops::cluster_plan::{plan_against_cluster, ClusterPlanRequest};
 use crate::plan;
-use crate::plan::saved::SavedPlan;
 
 #[derive(Debug, clap::Args)]
 #[command(
