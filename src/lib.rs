@@ -22,6 +22,7 @@ pub mod executor;
 pub mod manifest;
 pub mod matrix;
 pub mod plan;
+pub mod recovery;
 pub mod release;
 pub mod render;
 pub mod template;
