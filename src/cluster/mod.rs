@@ -9,6 +9,7 @@
 //! (Service ports without `protocol`). [`Cluster::apply`] falls back to a merge patch or a create
 //! in that case and records that it did, so the caller can say so once.
 
+pub mod evict;
 pub mod store;
 
 use std::collections::HashMap;
@@ -42,7 +43,7 @@ pub enum ClusterError {
 }
 
 impl ClusterError {
-    fn api(what: impl Into<String>, source: kube::Error) -> ClusterError {
+    pub(crate) fn api(what: impl Into<String>, source: kube::Error) -> ClusterError {
         ClusterError::Api {
             what: what.into(),
             source,

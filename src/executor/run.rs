@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value as Json};
 
-use super::health::{pod_health, rollout, PodHealth, Rollout};
+use super::health::{pod_health, rollout, PodHealth, Rollout, Unstick};
 use super::migrate;
 use crate::analysis::Verdict;
 use crate::cluster::store::{SecretStore, StoreError};
@@ -30,6 +30,10 @@ mod carry;
 // Finishing recreates (orphaned pods, ReplicaSets, DaemonSet pods): a child module, so it extends `Run`.
 #[path = "recreate.rs"]
 mod recreate;
+
+// Replacing pods stuck on a bad template (kubernetes#67250): a child module, so it extends `Run`.
+#[path = "unstick.rs"]
+mod unstick;
 
 /// `apply_method` written into chartup's records: `csa`, although chartup itself applies
 /// server-side. Helm 4 applies the next upgrade or rollback the way the record says, and with
@@ -923,7 +927,26 @@ impl Run<'_, '_> {
                 .await?
                 .ok_or_else(|| ApplyError::Other(format!("{r} vanished")))?;
             let pods = self.pods(&o.key.namespace, &selector).await?;
-            for p in &pods {
+            // Pods stuck on an earlier, bad template are replaced (or left to their controller),
+            // not taken for the new template's failure.
+            let leave = match super::health::stuck_pods(&live, &pods) {
+                Unstick::Replace(stuck) => {
+                    let update_rev = live
+                        .pointer("/status/updateRevision")
+                        .and_then(Json::as_str)
+                        .unwrap_or("");
+                    self.replace_stuck(component, &r, &update_rev.to_string(), &stuck)
+                        .await?;
+                    continue;
+                }
+                Unstick::ControllerReplaces(names) => names,
+                Unstick::Nothing => vec![],
+            };
+            for p in pods.iter().filter(|p| {
+                !leave
+                    .iter()
+                    .any(|n| Some(n.as_str()) == p.pointer("/metadata/name").and_then(Json::as_str))
+            }) {
                 if let PodHealth::Broken {
                     container,
                     reason,

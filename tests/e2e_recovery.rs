@@ -1,0 +1,226 @@
+//! End-to-end tests of recovery where upgrades really fail (issue #12), on the real control plane
+//! of the test cluster (docs/test-cluster.md): a RollingUpdate StatefulSet whose upgrade broke on
+//! an image nodesim cannot pull (not in crates/nodesim/images.txt → ErrImagePull, then
+//! ImagePullBackOff) stays broken after its template is reverted, because the StatefulSet
+//! controller never replaces a pod that is not Ready (kubernetes#67250); `rollback`, `--atomic` and
+//! a fix-forward apply must each end with every pod Ready on the intended image and every claim
+//! (with the marker file written into it) kept, without any kubectl.
+//! Every wait is a condition with a deadline.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::ensure;
+use serde_json::Value as Json;
+use testkit::k8s_openapi::api::apps::v1::StatefulSet;
+use testkit::k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod};
+use testkit::kube::api::{Api, ListParams};
+use testkit::kube::ResourceExt;
+use testkit::{cluster, Cluster};
+
+mod e2e_support;
+use e2e_support::*;
+
+const GOOD: &str = "postgres:16";
+const FIXED: &str = "postgres:17";
+/// Not in nodesim's catalogue: its pull fails.
+const BROKEN: &str = "registry.example.invalid/chartup/no-such-image:1";
+const WAIT: Duration = Duration::from_secs(120);
+
+/// A chart with one RollingUpdate StatefulSet `db` (3 replicas, OrderedReady, a claim each) whose
+/// image is the value `image`.
+fn db_chart(dir: &Path) -> anyhow::Result<String> {
+    let d = dir.join("db");
+    std::fs::create_dir_all(d.join("templates"))?;
+    std::fs::write(d.join("Chart.yaml"), "apiVersion: v2\nname: db\nversion: 1.0.0\n")?;
+    std::fs::write(d.join("values.yaml"), format!("image: {GOOD}\n"))?;
+    std::fs::write(
+        d.join("templates/db.yaml"),
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: db\nspec:\n  clusterIP: None\n  selector: {app: db}\n  ports:\n    - port: 5432\n      protocol: TCP\n---\n\
+         apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: db\nspec:\n  serviceName: db\n  replicas: 3\n  \
+         updateStrategy: {type: RollingUpdate}\n  selector:\n    matchLabels: {app: db}\n  template:\n    metadata:\n      labels:\n        app: db\n        \
+         app.kubernetes.io/instance: {{ .Release.Name }}\n    spec:\n      containers:\n        - name: db\n          image: {{ .Values.image }}\n          \
+         volumeMounts: [{name: data, mountPath: /data}]\n  volumeClaimTemplates:\n    - metadata: {name: data}\n      spec:\n        \
+         accessModes: [ReadWriteOnce]\n        resources: {requests: {storage: 1Gi}}\n",
+    )?;
+    Ok(d.display().to_string())
+}
+
+/// Install `db` on the good image, mark each claim's directory, then upgrade to the broken image,
+/// which fails fast on db-2's ImagePullBackOff. Returns the claims' uids and directories.
+async fn broken_upgrade(
+    c: &Cluster,
+    ns: &str,
+    chart: &str,
+    extra: &[&str],
+) -> anyhow::Result<(Vec<(String, PathBuf)>, Run)> {
+    let img = |i: &str| format!("image={i}");
+    chartup_ok(
+        c,
+        &[
+            "apply",
+            "db",
+            chart,
+            "-n",
+            ns,
+            "--yes",
+            "--set",
+            &img(GOOD),
+            "--timeout",
+            "90s",
+        ],
+    )
+    .await?;
+    let client = c.client().await?;
+    let claims: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), ns);
+    let mut marked = Vec::new();
+    for i in 0..3 {
+        let name = format!("data-db-{i}");
+        let dir = c.claim_dir(&client, ns, &name, WAIT).await?;
+        testkit::write_marker(&dir, "before", &name)?;
+        marked.push((claims.get(&name).await?.uid().unwrap_or_default(), dir));
+    }
+    let set = img(BROKEN);
+    let mut args = vec![
+        "apply",
+        "db",
+        chart,
+        "-n",
+        ns,
+        "--yes",
+        "--set",
+        set.as_str(),
+        "--timeout",
+        "40s",
+    ];
+    args.extend_from_slice(extra);
+    let r = chartup(c, &args).await?;
+    ensure!(!r.ok, "the broken upgrade succeeded?\n{}\n{}", r.stdout, r.stderr);
+    ensure!(r.stderr.contains("db-2") && r.stderr.contains("Err"), "{}", r.stderr);
+    Ok((marked, r))
+}
+
+/// Every pod of `db` Ready on `image`, the set rolled out, and the claims those of before with
+/// their marker files.
+async fn all_ready_on(c: &Cluster, ns: &str, image: &str, claims: &[(String, PathBuf)]) -> anyhow::Result<()> {
+    let client = c.client().await?;
+    let sets: Api<StatefulSet> = Api::namespaced(client.clone(), ns);
+    let set = sets.get("db").await?;
+    let st = set.status.clone().unwrap_or_default();
+    ensure!(
+        st.ready_replicas == Some(3) && st.updated_replicas == Some(3) && st.current_revision == st.update_revision,
+        "db not rolled out: {st:?}"
+    );
+    let pods: Api<Pod> = Api::namespaced(client.clone(), ns);
+    let list = pods.list(&ListParams::default().labels("app=db")).await?;
+    ensure!(list.items.len() == 3, "{} pods", list.items.len());
+    for p in &list.items {
+        let ready = p
+            .status
+            .as_ref()
+            .and_then(|s| s.conditions.as_ref())
+            .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True"));
+        let img = p
+            .spec
+            .as_ref()
+            .map(|s| s.containers[0].image.clone().unwrap_or_default());
+        ensure!(ready, "pod {} not Ready: {:?}", p.name_any(), p.status);
+        ensure!(
+            img.as_deref() == Some(image),
+            "pod {} runs {img:?}, not {image}",
+            p.name_any()
+        );
+    }
+    let pvcs: Api<PersistentVolumeClaim> = Api::namespaced(client, ns);
+    for (i, (uid, dir)) in claims.iter().enumerate() {
+        let name = format!("data-db-{i}");
+        ensure!(
+            pvcs.get(&name).await?.uid().as_deref() == Some(uid.as_str()),
+            "claim {name} was replaced"
+        );
+        ensure!(
+            testkit::read_marker(dir, "before").as_deref() == Some(name.as_str()),
+            "marker of {name} lost"
+        );
+    }
+    Ok(())
+}
+
+fn replaced_stuck(r: &Run) -> bool {
+    r.stdout.contains("db-2") && r.stdout.contains("stuck")
+}
+
+/// The headline: `chartup rollback` after a failed RollingUpdate upgrade replaces the stuck pod
+/// and ends with every pod Ready on the old image, every claim kept.
+#[tokio::test(flavor = "multi_thread")]
+async fn rollback_replaces_the_stuck_statefulset_pod() -> anyhow::Result<()> {
+    let c = cluster();
+    let tmp = tempfile::tempdir()?;
+    let ns = c.fresh_namespace("rec-rollback").await?;
+    let chart = db_chart(tmp.path())?;
+    let (claims, _) = broken_upgrade(c, &ns.name, &chart, &[]).await?;
+    let r = chartup(c, &["rollback", "db", "-n", &ns.name, "--timeout", "90s"]).await?;
+    ensure!(r.ok, "rollback failed:\n{}\n{}", r.stdout, r.stderr);
+    ensure!(
+        replaced_stuck(&r),
+        "progress does not say the stuck pod was replaced:\n{}",
+        r.stdout
+    );
+    all_ready_on(c, &ns.name, GOOD, &claims).await?;
+    let h = chartup_history(c, &ns.name, "db").await?;
+    assert_eq!(statuses(&h).last(), Some(&(3, "deployed".into())), "{h:?}");
+    Ok(())
+}
+
+/// `apply --atomic` with the broken image rolls back by itself, replacing the stuck pod.
+#[tokio::test(flavor = "multi_thread")]
+async fn atomic_rolls_back_through_the_stuck_pod() -> anyhow::Result<()> {
+    let c = cluster();
+    let tmp = tempfile::tempdir()?;
+    let ns = c.fresh_namespace("rec-atomic").await?;
+    let chart = db_chart(tmp.path())?;
+    let (claims, r) = broken_upgrade(c, &ns.name, &chart, &["--atomic"]).await?;
+    ensure!(r.code == Some(1), "exit {:?}:\n{}\n{}", r.code, r.stdout, r.stderr);
+    ensure!(r.stderr.contains("rolled back (--atomic)"), "{}", r.stderr);
+    ensure!(replaced_stuck(&r), "{}", r.stdout);
+    all_ready_on(c, &ns.name, GOOD, &claims).await?;
+    let h = chartup_history(c, &ns.name, "db").await?;
+    assert_eq!(
+        statuses(&h),
+        vec![(1, "superseded".into()), (2, "failed".into()), (3, "deployed".into())]
+    );
+    Ok(())
+}
+
+/// A fix-forward apply (a good new image) after the failed upgrade replaces the stuck pod first,
+/// then rolls everything to the new image.
+#[tokio::test(flavor = "multi_thread")]
+async fn fix_forward_apply_replaces_the_stuck_pod() -> anyhow::Result<()> {
+    let c = cluster();
+    let tmp = tempfile::tempdir()?;
+    let ns = c.fresh_namespace("rec-fixfwd").await?;
+    let chart = db_chart(tmp.path())?;
+    let (claims, _) = broken_upgrade(c, &ns.name, &chart, &[]).await?;
+    let set = format!("image={FIXED}");
+    let r = chartup(
+        c,
+        &[
+            "apply",
+            "db",
+            &chart,
+            "-n",
+            &ns.name,
+            "--yes",
+            "--set",
+            &set,
+            "--timeout",
+            "90s",
+        ],
+    )
+    .await?;
+    ensure!(r.ok, "fix-forward failed:\n{}\n{}", r.stdout, r.stderr);
+    ensure!(replaced_stuck(&r), "{}", r.stdout);
+    all_ready_on(c, &ns.name, FIXED, &claims).await?;
+    let _ = Json::Null;
+    Ok(())
+}
