@@ -18,13 +18,18 @@ pub mod chart;
 pub mod cli;
 pub mod cluster;
 pub mod diff;
+pub mod duration;
 pub mod executor;
+#[cfg(test)]
+mod layers;
 pub mod manifest;
 pub mod matrix;
+pub mod ops;
 pub mod plan;
 pub mod recovery;
 pub mod release;
 pub mod render;
+pub mod storage;
 pub mod template;
 #[cfg(test)]
 mod testutil;

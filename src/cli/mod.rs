@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub mod apply;
+pub mod args;
 pub mod history;
 pub mod matrix;
 pub mod plan;

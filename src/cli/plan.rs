@@ -1,61 +1,27 @@
 //! `chartup plan`: what an upgrade will do — objects, recreates, the fate of every volume, the
-//! matrix's verdict — before anything touches a cluster. (Owned by the plan work.)
+//! matrix's verdict — before anything touches a cluster.
 //!
-//! This file only turns flags into two [`ReleaseSide`]s, [`PlanOptions`] and an optional matrix,
-//! calls [`plan::build`], and prints or saves the result; everything else lives in the library.
+//! This file only turns flags into an operation's request ([`crate::ops::plan`] offline,
+//! [`crate::ops::cluster_plan`] against a cluster), calls it, and prints or saves the result.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{bail, Context as _};
 
+use super::args::{runtime, KubeArgs, ValuesArgs};
 use super::{ExitStatus, Printer};
 use crate::analysis::Verdict;
 use crate::diff::DiffOptions;
-use crate::plan::source::{self, Renderer, ValuesInput};
-use crate::plan::{self, saved::SavedPlan, PlanOptions, ReleaseSide};
+use crate::ops::cluster_plan::{plan_against_cluster, ClusterPlanRequest};
+use crate::ops::plan::{plan_offline, PlanRequest, SideSource};
+use crate::plan::{self, saved::SavedPlan};
+use crate::storage::SecretStore;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     Text,
     Json,
     Markdown,
-}
-
-/// The values flags `plan` and `apply` share; with a plan they apply to both sides.
-#[derive(Debug, Clone, clap::Args)]
-pub struct ValuesArgs {
-    /// Values file (repeatable; both sides of a plan)
-    #[arg(short = 'f', long = "values", value_name = "FILE")]
-    pub values: Vec<PathBuf>,
-    /// Set a value (repeatable; both sides of a plan)
-    #[arg(long, value_name = "KEY=VAL")]
-    pub set: Vec<String>,
-    /// Set a string value (repeatable; both sides of a plan)
-    #[arg(long, value_name = "KEY=VAL")]
-    pub set_string: Vec<String>,
-    /// Set a value from a file's content (repeatable; both sides of a plan)
-    #[arg(long, value_name = "KEY=PATH")]
-    pub set_file: Vec<String>,
-    /// Set a JSON value (repeatable; both sides of a plan)
-    #[arg(long, value_name = "KEY=JSON")]
-    pub set_json: Vec<String>,
-    /// Set a literal string value, no escaping or splitting (repeatable; both sides of a plan)
-    #[arg(long, value_name = "KEY=VAL")]
-    pub set_literal: Vec<String>,
-}
-
-impl ValuesArgs {
-    /// The values of one rendered side: these flags, then that side's own files (`extra`).
-    pub fn input(&self, extra: &[PathBuf]) -> ValuesInput {
-        ValuesInput {
-            files: self.values.iter().chain(extra).cloned().collect(),
-            set: self.set.clone(),
-            set_string: self.set_string.clone(),
-            set_file: self.set_file.clone(),
-            set_json: self.set_json.clone(),
-            set_literal: self.set_literal.clone(),
-        }
-    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -121,14 +87,13 @@ pub struct Args {
     #[arg(long)]
     pub detailed_exitcode: bool,
     #[command(flatten)]
-    pub kube: super::apply::KubeArgs,
+    pub kube: KubeArgs,
 }
 
-/// `chartup plan RELEASE CHART -n NS`: plan against the cluster (see `super::apply::plan_against_cluster`).
+/// `chartup plan RELEASE CHART -n NS`: plan against the cluster.
 fn run_against_cluster(args: &Args, release: String, chart: PathBuf, p: &mut Printer) -> anyhow::Result<ExitStatus> {
-    let input = super::apply::ClusterPlanInput {
+    let req = ClusterPlanRequest {
         release,
-        namespace: args.namespace.clone(),
         chart,
         values: args.values.input(&args.to_values),
         matrix: args.matrix.clone(),
@@ -140,24 +105,35 @@ fn run_against_cluster(args: &Args, release: String, chart: PathBuf, p: &mut Pri
             show_secrets: args.show_secrets,
         },
     };
-    let rt = tokio::runtime::Runtime::new()?;
-    let saved = rt
+    let saved = runtime()?
         .block_on(async {
             let cluster = args.kube.connect(Some(&args.namespace)).await?;
-            super::apply::plan_against_cluster(&cluster, &input).await
+            let store = SecretStore::new(cluster.as_ref(), &args.namespace);
+            Ok::<_, anyhow::Error>(plan_against_cluster(cluster.clone(), &store, &req).await?)
         })
         .with_context(|| {
             format!(
                 "planning against the cluster (`chartup plan RELEASE CHART -n NS`) reads the deployed revision from \
                  the release records; to plan offline instead: `helm get manifest {rel} -n {ns} > deployed.yaml` and \
                  add `--from-manifest deployed.yaml`, or give the deployed chart with --from",
-                rel = input.release,
+                rel = req.release,
                 ns = args.namespace
             )
         })?;
-    let plan = &saved.plan;
+    show(args, &saved.plan, Some(&saved), true, p)?;
+    Ok(exit_status(&saved.plan, args.detailed_exitcode))
+}
+
+/// Print the plan; refuse; save it (`--out`) when it is not refused.
+fn show(
+    args: &Args,
+    plan: &plan::Plan,
+    saved: Option<&SavedPlan>,
+    color: bool,
+    p: &mut Printer,
+) -> anyhow::Result<String> {
     let out = match args.output {
-        Format::Text => plan::text::render(plan, true),
+        Format::Text => plan::text::render(plan, color),
         Format::Json => serde_json::to_string_pretty(plan)? + "\n",
         Format::Markdown => plan::markdown::render(plan).map_err(anyhow::Error::msg)?,
     };
@@ -165,25 +141,11 @@ fn run_against_cluster(args: &Args, release: String, chart: PathBuf, p: &mut Pri
     if plan.refused() {
         bail!("upgrade refused: {}", plan.refusals.join("; "));
     }
-    if let Some(path) = &args.out {
+    if let (Some(path), Some(saved)) = (&args.out, saved) {
         std::fs::write(path, saved.to_json()).with_context(|| format!("writing {}", path.display()))?;
         p.note(&format!("Saved the plan to {} ({})", path.display(), saved.fingerprint));
     }
-    Ok(exit_status(plan, args.detailed_exitcode))
-}
-
-/// The renderer the plan uses for charts: chartup's own.
-pub fn renderer() -> anyhow::Result<Box<dyn Renderer>> {
-    Ok(Box::new(source::Native))
-}
-
-fn read(path: &Path) -> anyhow::Result<String> {
-    if path == Path::new("-") {
-        let mut s = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).context("reading stdin")?;
-        return Ok(s);
-    }
-    std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+    Ok(out)
 }
 
 pub fn run(args: Args, p: &mut Printer) -> anyhow::Result<ExitStatus> {
@@ -200,88 +162,44 @@ pub fn run(args: Args, p: &mut Printer) -> anyhow::Result<ExitStatus> {
     }
     let to_chart = args.to.clone().or(chart_arg.clone());
     if release_arg.is_some() && chart_arg.is_some() && args.from.is_none() && args.from_manifest.is_none() {
-        // Against the cluster: the deployed revision from the release records (apply work).
+        // Against the cluster: the deployed revision from the release records.
         return run_against_cluster(&args, release_arg.unwrap_or_default(), to_chart.unwrap_or_default(), p);
     }
-    let release = release_arg
-        .or(args.release.clone())
-        .unwrap_or_else(|| "release-name".to_string());
-    let ns = args.namespace.clone();
-
-    let mut opts = PlanOptions {
-        release: release.clone(),
-        namespace: ns.clone(),
+    let from = match (&args.from_manifest, &args.from) {
+        (Some(m), _) => SideSource::Manifest(m.clone()),
+        (None, Some(c)) => SideSource::Chart(c.clone(), args.values.input(&args.from_values)),
+        (None, None) => bail!("say what runs now: --from OLD_CHART or --from-manifest FILE"),
+    };
+    let to = match (&args.to_manifest, &to_chart) {
+        (Some(m), _) => SideSource::Manifest(m.clone()),
+        (None, Some(c)) => SideSource::Chart(c.clone(), args.values.input(&args.to_values)),
+        (None, None) => bail!("say what to upgrade to: --to CHART (or CHART)"),
+    };
+    let planned = plan_offline(PlanRequest {
+        release: release_arg
+            .or(args.release.clone())
+            .unwrap_or_else(|| "release-name".to_string()),
+        namespace: args.namespace.clone(),
+        from,
+        to,
+        matrix: args.matrix.clone(),
+        storage_classes: args.storage_class.clone(),
+        allow_unlisted: args.allow_unlisted,
+        carry_volumes: args.carry_volumes,
         diff: DiffOptions {
             context: args.context,
             show_secrets: args.show_secrets,
         },
-        allow_unlisted: args.allow_unlisted,
-        carry_volumes: args.carry_volumes,
-        ..Default::default()
+    })?;
+    let saved = match &args.out {
+        Some(_) if !planned.plan.refused() => Some(planned.saved()?),
+        _ => None,
     };
-    for s in &args.storage_class {
-        opts.reclaim.add_spec(s).map_err(anyhow::Error::msg)?;
-    }
-    let values = |side: &[PathBuf]| args.values.input(side);
-
-    // Where each side comes from; the two are independent, so they are rendered and parsed on
-    // two threads (each with its own renderer: template values are not shared across threads).
-    enum Src<'a> {
-        Manifest(&'a Path),
-        Chart(&'a Path, ValuesInput, bool),
-    }
-    let old_src = match (&args.from_manifest, &args.from) {
-        (Some(m), _) => Src::Manifest(m),
-        (None, Some(c)) => Src::Chart(c, values(&args.from_values), false),
-        (None, None) => bail!("say what runs now: --from OLD_CHART or --from-manifest FILE"),
-    };
-    let new_src = match (&args.to_manifest, &to_chart) {
-        (Some(m), _) => Src::Manifest(m),
-        (None, Some(c)) => Src::Chart(c, values(&args.to_values), true),
-        (None, None) => bail!("say what to upgrade to: --to CHART (or CHART)"),
-    };
-    let load = |src: Src| -> anyhow::Result<ReleaseSide> {
-        match src {
-            Src::Manifest(m) => source::side_from_manifest_text(&format!("manifest {}", m.display()), &read(m)?, &ns)
-                .map_err(anyhow::Error::msg),
-            Src::Chart(c, v, upgrade) => source::side_from_chart(renderer()?.as_ref(), c, &v, &release, &ns, upgrade)
-                .map_err(anyhow::Error::msg)
-                .with_context(|| format!("rendering {}", c.display())),
-        }
-    };
-    let (old, new) = std::thread::scope(|s| {
-        let old = s.spawn(|| load(old_src));
-        let new = load(new_src);
-        let old = old
-            .join()
-            .unwrap_or_else(|_| Err(anyhow::anyhow!("rendering the deployed side panicked")));
-        (old, new)
-    });
-    let (old, new): (ReleaseSide, ReleaseSide) = (old?, new?);
-    let matrix = match &args.matrix {
-        Some(path) => Some(crate::matrix::load(path).map_err(|e| anyhow::anyhow!("{e}"))?),
-        None => None,
-    };
-
-    let plan = plan::build(&old, &new, matrix.as_ref(), &opts);
-    let out = match args.output {
-        Format::Text => plan::text::render(&plan, p.color()),
-        Format::Json => serde_json::to_string_pretty(&plan)? + "\n",
-        Format::Markdown => plan::markdown::render(&plan).map_err(anyhow::Error::msg)?,
-    };
-    p.out(&out)?;
-    if plan.refused() {
-        bail!("upgrade refused: {}", plan.refusals.join("; "));
-    }
-    if let Some(path) = &args.out {
-        let saved = SavedPlan::new(plan.clone(), &old, &new).map_err(anyhow::Error::msg)?;
-        std::fs::write(path, saved.to_json()).with_context(|| format!("writing {}", path.display()))?;
-        p.note(&format!("Saved the plan to {} ({})", path.display(), saved.fingerprint));
-    }
-    let status = exit_status(&plan, args.detailed_exitcode);
+    let out = show(&args, &planned.plan, saved.as_ref(), p.color(), p)?;
+    let status = exit_status(&planned.plan, args.detailed_exitcode);
     // The process ends right after this: freeing every parsed object of both sides one by one
     // was ≈ 2.5 % of a 1,000-object plan's instructions (benches/RESULTS.md).
-    std::mem::forget((old, new, plan, out));
+    std::mem::forget((planned, saved, out));
     Ok(status)
 }
 

@@ -6,6 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::args::ValuesArgs;
 use super::{ExitStatus, Printer};
 use crate::render::objects::KubeVersion;
 use crate::render::{OutputOptions, RenderOptions};
@@ -21,29 +22,8 @@ pub struct Args {
     #[arg(num_args = 1..=2, value_name = "[NAME] CHART", required = true)]
     pub args: Vec<String>,
 
-    /// Specify values in a YAML file (can specify multiple)
-    #[arg(short = 'f', long = "values", value_name = "FILE", value_delimiter = ',')]
-    pub values: Vec<String>,
-
-    /// Set values on the command line (can specify multiple or separate values with commas: key1=val1,key2=val2)
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    pub set: Vec<String>,
-
-    /// Set STRING values on the command line (can specify multiple or separate values with commas)
-    #[arg(long = "set-string", value_name = "KEY=VALUE")]
-    pub set_string: Vec<String>,
-
-    /// Set values from respective files specified via the command line (key1=path1,key2=path2)
-    #[arg(long = "set-file", value_name = "KEY=PATH")]
-    pub set_file: Vec<String>,
-
-    /// Set JSON values on the command line (key1=jsonval1,key2=jsonval2, or a whole JSON object)
-    #[arg(long = "set-json", value_name = "KEY=JSON")]
-    pub set_json: Vec<String>,
-
-    /// Set a literal STRING value on the command line
-    #[arg(long = "set-literal", value_name = "KEY=VALUE")]
-    pub set_literal: Vec<String>,
+    #[command(flatten)]
+    pub values: ValuesArgs,
 
     /// Namespace of the release (.Release.Namespace); default: $HELM_NAMESPACE, else "default"
     #[arg(short = 'n', long = "namespace", value_name = "NAMESPACE")]
@@ -154,14 +134,7 @@ pub fn run(args: Args, p: &mut Printer) -> anyhow::Result<ExitStatus> {
         strict: args.strict,
         ..Default::default()
     };
-    let values = crate::chart::ValueOptions {
-        values_files: args.values.clone(),
-        set: args.set.clone(),
-        set_string: args.set_string.clone(),
-        set_file: args.set_file.clone(),
-        set_json: args.set_json.clone(),
-        set_literal: args.set_literal.clone(),
-    };
+    let values = args.values.input(&[]).value_options();
     let job = crate::render::chart::TemplateJob {
         chart_path: PathBuf::from(&chart_path),
         values,

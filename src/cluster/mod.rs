@@ -1,27 +1,41 @@
-//! The Kubernetes edge: every request chartup makes to a cluster goes through [`Cluster`].
+//! The Kubernetes edge: every request chartup makes to a cluster goes through the [`Cluster`]
+//! trait — one seam, so the executor and the operations above it run the same against the real
+//! API server ([`KubeCluster`], kube-rs) and against an in-memory one ([`FakeCluster`], for fast
+//! unit tests of the executor's decisions).
 //!
 //! Objects from charts are of any kind, so they travel as JSON (`serde_json::Value`) and are
-//! resolved to API resources through discovery (never by guessing plurals). Typed k8s-openapi
-//! structs are used only where chartup reads status it reasons about (pods, workloads).
+//! resolved to API resources through discovery (never by guessing plurals).
 //!
 //! Old servers matter (the test control plane is Kubernetes 1.20): no aggregated discovery, no
 //! `fieldValidation`, and server-side apply that rejects some objects the server itself accepts
 //! (Service ports without `protocol`). [`Cluster::apply`] falls back to a merge patch or a create
-//! in that case and records that it did, so the caller can say so once.
+//! in that case and says so ([`ApplyMode`]), so the caller can tell the user once.
+//!
+//! The trait's methods return boxed futures ([`BoxFut`]) rather than being `async fn`s: an `async
+//! fn` in a trait cannot be called through `dyn`, and the cluster is held as a trait object
+//! everywhere (`&dyn Cluster` in the executor, `Arc<dyn Cluster>` in the render's `lookup`, which
+//! runs requests on the runtime from another thread). Generics would do as well at run time but
+//! put a type parameter on every executor and operation signature and compile the executor once
+//! per implementation; one allocation per request is nothing next to a network round trip.
+//!
+//! Adding a kind of request: a method here (with a `what` for its errors), its kube-rs version in
+//! [`client`] and its in-memory version in [`fake`]; callers never touch kube-rs.
 
-pub mod evict;
-pub mod store;
+pub mod client;
+pub mod fake;
 
-use std::collections::HashMap;
-use std::path::Path;
-use std::sync::Mutex;
+use std::future::Future;
+use std::pin::Pin;
 
-use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams, PropagationPolicy};
-use kube::config::{KubeConfigOptions, Kubeconfig};
-use kube::core::GroupVersionKind;
-use kube::discovery::{ApiCapabilities, ApiResource, Scope};
-use kube::{Client, Config};
 use serde_json::Value as Json;
+
+pub use self::client::KubeCluster;
+pub use self::fake::FakeCluster;
+
+/// A boxed future that can be awaited through `dyn Cluster` (and sent to the runtime).
+pub type BoxFut<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+/// A boxed stream of watch events.
+pub type BoxStream<'a, T> = futures::stream::BoxStream<'a, T>;
 
 /// The field manager chartup writes under (server-side apply).
 pub const FIELD_MANAGER: &str = "chartup";
@@ -34,7 +48,7 @@ pub enum ClusterError {
     Api {
         what: String,
         #[source]
-        source: kube::Error,
+        source: ::kube::Error,
     },
     #[error("the server does not serve {api_version} {kind}")]
     UnknownKind { api_version: String, kind: String },
@@ -43,7 +57,7 @@ pub enum ClusterError {
 }
 
 impl ClusterError {
-    pub(crate) fn api(what: impl Into<String>, source: kube::Error) -> ClusterError {
+    pub(crate) fn api(what: impl Into<String>, source: ::kube::Error) -> ClusterError {
         ClusterError::Api {
             what: what.into(),
             source,
@@ -54,7 +68,7 @@ impl ClusterError {
     pub fn status_code(&self) -> Option<u16> {
         match self {
             ClusterError::Api {
-                source: kube::Error::Api(s),
+                source: ::kube::Error::Api(s),
                 ..
             } => Some(s.code),
             _ => None,
@@ -65,9 +79,43 @@ impl ClusterError {
     pub fn server_message(&self) -> String {
         match self {
             ClusterError::Api {
-                source: kube::Error::Api(s),
+                source: ::kube::Error::Api(s),
                 ..
             } => s.message.clone(),
+            other => other.to_string(),
+        }
+    }
+}
+
+impl ClusterError {
+    /// The server said the object (or resource) does not exist.
+    pub fn is_not_found(&self) -> bool {
+        match self {
+            ClusterError::Api {
+                source: ::kube::Error::Api(s),
+                ..
+            } => s.code == 404 || s.reason == "NotFound",
+            _ => false,
+        }
+    }
+
+    /// An error answer of the server (what an in-memory cluster returns where the real one would).
+    pub fn status(what: impl Into<String>, code: u16, reason: &str, message: &str) -> ClusterError {
+        ClusterError::api(
+            what,
+            ::kube::Error::Api(::kube::core::Status::failure(message, reason).with_code(code).boxed()),
+        )
+    }
+
+    /// The server's message for an API error, else the client's own text (as Go's `err.Error()`
+    /// prints it: without the `what` of this error).
+    pub fn cause_text(&self) -> String {
+        match self {
+            ClusterError::Api {
+                source: ::kube::Error::Api(s),
+                ..
+            } if !s.message.is_empty() => s.message.clone(),
+            ClusterError::Api { source, .. } => source.to_string(),
             other => other.to_string(),
         }
     }
@@ -97,12 +145,22 @@ impl ObjRef {
         })
     }
 
-    fn gvk(&self) -> GroupVersionKind {
-        let (group, version) = match self.api_version.split_once('/') {
+    /// A reference to an object of this kind (for lists, `name` is empty).
+    pub fn new(api_version: &str, kind: &str, namespace: &str, name: &str) -> ObjRef {
+        ObjRef {
+            api_version: api_version.into(),
+            kind: kind.into(),
+            namespace: namespace.into(),
+            name: name.into(),
+        }
+    }
+
+    /// The API group (`""` for the core group) and version.
+    pub fn group_version(&self) -> (&str, &str) {
+        match self.api_version.split_once('/') {
             Some((g, v)) => (g, v),
             None => ("", self.api_version.as_str()),
-        };
-        GroupVersionKind::gvk(group, version, &self.kind)
+        }
     }
 }
 
@@ -133,282 +191,143 @@ pub enum ApplyMode {
     MergePatchFallback,
 }
 
-/// Server version and served API versions, for `.Capabilities` when rendering against a cluster.
-#[derive(Debug, Clone)]
-pub struct ServerInfo {
+/// The server's version (`/version`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServerVersion {
     pub git_version: String,
     pub major: String,
     pub minor: String,
-    /// `group/version` and `group/version/Kind` strings, as Helm's `APIVersions`.
-    pub api_versions: Vec<String>,
 }
 
-/// A connection to one cluster, with a discovery cache.
-pub struct Cluster {
-    client: Client,
-    default_namespace: String,
-    resources: Mutex<HashMap<(String, String), (ApiResource, ApiCapabilities)>>,
+/// One resource of a group/version, as discovery lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceInfo {
+    /// The plural (`statefulsets`), or `plural/subresource` (`pods/eviction`).
+    pub name: String,
+    pub kind: String,
+    pub namespaced: bool,
 }
 
-impl Cluster {
-    /// Connect as kubectl does: `kubeconfig` if given, else `$KUBECONFIG`, else `~/.kube/config`;
-    /// `context` selects a context; `namespace` overrides the context's namespace.
-    pub async fn connect(kubeconfig: Option<&Path>, context: Option<&str>, namespace: Option<&str>) -> Result<Cluster> {
-        let opts = KubeConfigOptions {
-            context: context.map(str::to_string),
-            ..Default::default()
-        };
-        let config = match kubeconfig {
-            Some(path) => {
-                let kc = Kubeconfig::read_from(path)
-                    .map_err(|e| ClusterError::Config(format!("{}: {e}", path.display())))?;
-                Config::from_custom_kubeconfig(kc, &opts).await
-            }
-            None => Config::from_kubeconfig(&opts).await,
-        }
-        .map_err(|e| ClusterError::Config(e.to_string()))?;
-        let default_namespace = namespace
-            .map(str::to_string)
-            .unwrap_or_else(|| config.default_namespace.clone());
-        let client = Client::try_from(config).map_err(|e| ClusterError::api("creating client", e))?;
-        Ok(Cluster {
-            client,
-            default_namespace,
-            resources: Mutex::new(HashMap::new()),
-        })
-    }
+/// A read by resource name, answered with the server's JSON as it sent it (Helm's `lookup` goes
+/// through the dynamic client like this).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawRead {
+    pub api_version: String,
+    /// The plural, from discovery.
+    pub resource: String,
+    /// `None`: cluster-scoped, or all namespaces.
+    pub namespace: Option<String>,
+    /// `None`: list.
+    pub name: Option<String>,
+}
 
-    pub fn client(&self) -> &Client {
-        &self.client
-    }
+/// What a SelfSubjectAccessReview asks: may the current user do `verb` on this resource?
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccessCheck {
+    pub verb: String,
+    pub group: String,
+    pub resource: String,
+    pub subresource: String,
+    /// Empty: cluster-wide.
+    pub namespace: String,
+    /// Empty: any name.
+    pub name: String,
+}
 
-    pub fn namespace(&self) -> &str {
-        &self.default_namespace
-    }
+/// The server's answer to an [`AccessCheck`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccessVerdict {
+    pub allowed: bool,
+    /// The authorizer's reason, when it gives one.
+    pub reason: String,
+}
 
-    /// Version and served API versions (legacy discovery: works on old servers).
-    pub async fn server_info(&self) -> Result<ServerInfo> {
-        let v = self
-            .client
-            .apiserver_version()
-            .await
-            .map_err(|e| ClusterError::api("reading server version", e))?;
-        let mut api_versions = Vec::new();
-        let core = self
-            .client
-            .list_core_api_versions()
-            .await
-            .map_err(|e| ClusterError::api("discovery", e))?;
-        for ver in core.versions {
-            if let Ok(list) = self.client.list_core_api_resources(&ver).await {
-                for r in list.resources.iter().filter(|r| !r.name.contains('/')) {
-                    api_versions.push(format!("{ver}/{}", r.kind));
-                }
-            }
-            api_versions.push(ver);
-        }
-        let groups = self
-            .client
-            .list_api_groups()
-            .await
-            .map_err(|e| ClusterError::api("discovery", e))?;
-        for g in groups.groups {
-            for gv in g.versions {
-                if let Ok(list) = self.client.list_api_group_resources(&gv.group_version).await {
-                    for r in list.resources.iter().filter(|r| !r.name.contains('/')) {
-                        api_versions.push(format!("{}/{}", gv.group_version, r.kind));
-                    }
-                }
-                api_versions.push(gv.group_version);
-            }
-        }
-        Ok(ServerInfo {
-            git_version: v.git_version,
-            major: v.major,
-            minor: v.minor.trim_end_matches('+').to_string(),
-            api_versions,
-        })
-    }
+/// How a pod eviction went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Eviction {
+    /// The server accepted the eviction (the pod is terminating, or was already gone).
+    Evicted,
+    /// A PodDisruptionBudget forbids it now (HTTP 429); the server's message.
+    Blocked(String),
+}
 
-    async fn resolve(&self, r: &ObjRef) -> Result<(ApiResource, ApiCapabilities)> {
-        let key = (r.api_version.clone(), r.kind.clone());
-        if let Some(hit) = self.resources.lock().ok().and_then(|m| m.get(&key).cloned()) {
-            return Ok(hit);
-        }
-        let found = kube::discovery::pinned_kind(&self.client, &r.gvk())
-            .await
-            .map_err(|e| match e {
-                kube::Error::Discovery(_) | kube::Error::Api(_) => ClusterError::UnknownKind {
-                    api_version: r.api_version.clone(),
-                    kind: r.kind.clone(),
-                },
-                other => ClusterError::api(format!("discovering {} {}", r.api_version, r.kind), other),
-            })?;
-        if let Ok(mut m) = self.resources.lock() {
-            m.insert(key, found.clone());
-        }
-        Ok(found)
-    }
+/// One event of a watch.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WatchEvent {
+    Added(Json),
+    Modified(Json),
+    Deleted(Json),
+    /// A bookmark: the resourceVersion to resume from.
+    Bookmark(String),
+}
 
-    async fn api_for(&self, r: &ObjRef) -> Result<(Api<DynamicObject>, bool)> {
-        let (ar, caps) = self.resolve(r).await?;
-        Ok(match caps.scope {
-            Scope::Cluster => (Api::all_with(self.client.clone(), &ar), false),
-            Scope::Namespaced => {
-                let ns = if r.namespace.is_empty() {
-                    self.default_namespace.as_str()
-                } else {
-                    r.namespace.as_str()
-                };
-                (Api::namespaced_with(self.client.clone(), ns, &ar), true)
-            }
-        })
-    }
-
-    /// Whether the object's kind is namespaced (for defaulting namespaces in manifests).
-    pub async fn is_namespaced(&self, r: &ObjRef) -> Result<bool> {
-        Ok(matches!(self.resolve(r).await?.1.scope, Scope::Namespaced))
-    }
+/// Every request chartup makes to a cluster. Namespaced requests whose [`ObjRef`] names no
+/// namespace go to [`Cluster::namespace`].
+pub trait Cluster: Send + Sync {
+    /// The namespace requests default to (the context's, or `-n`).
+    fn namespace(&self) -> &str;
 
     /// The live object, or `None` when it does not exist.
-    pub async fn get(&self, r: &ObjRef) -> Result<Option<Json>> {
-        let (api, _) = self.api_for(r).await?;
-        let got = api
-            .get_opt(&r.name)
-            .await
-            .map_err(|e| ClusterError::api(format!("reading {r}"), e))?;
-        Ok(got.map(|o| serde_json::to_value(o).unwrap_or(Json::Null)))
-    }
+    fn get<'a>(&'a self, r: &'a ObjRef) -> BoxFut<'a, Result<Option<Json>>>;
 
-    /// Objects of a kind in a namespace, filtered by a label selector.
-    pub async fn list(
-        &self,
-        api_version: &str,
-        kind: &str,
-        namespace: &str,
-        selector: Option<&str>,
-    ) -> Result<Vec<Json>> {
-        let r = ObjRef {
-            api_version: api_version.into(),
-            kind: kind.into(),
-            namespace: namespace.into(),
-            name: String::new(),
-        };
-        let (api, _) = self.api_for(&r).await?;
-        let mut lp = ListParams::default();
-        if let Some(s) = selector {
-            lp = lp.labels(s);
-        }
-        let list = api
-            .list(&lp)
-            .await
-            .map_err(|e| ClusterError::api(format!("listing {kind}"), e))?;
-        Ok(list
-            .items
-            .into_iter()
-            .map(|o| serde_json::to_value(o).unwrap_or(Json::Null))
-            .collect())
-    }
+    /// Objects of a kind in a namespace (`""`: the default one; cluster-scoped kinds ignore it),
+    /// filtered by a label selector.
+    fn list<'a>(
+        &'a self,
+        api_version: &'a str,
+        kind: &'a str,
+        namespace: &'a str,
+        selector: Option<&'a str>,
+    ) -> BoxFut<'a, Result<Vec<Json>>>;
 
-    /// Server-side apply `obj` under the `chartup` field manager (forcing conflicts, as the plan
-    /// was reviewed), or only check it when `dry_run`. Falls back to a JSON merge patch, or a create
+    /// Create (HTTP POST) under the `chartup` field manager; a name already taken is a 409 error.
+    /// `metadata.generateName` without a name lets the server name it.
+    fn create<'a>(&'a self, obj: &'a Json, dry_run: bool) -> BoxFut<'a, Result<Json>>;
+
+    /// Replace (HTTP PUT) an existing object; with `metadata.resourceVersion` set, a concurrent
+    /// change is a 409 error instead of being overwritten.
+    fn replace<'a>(&'a self, obj: &'a Json) -> BoxFut<'a, Result<Json>>;
+
+    /// Server-side apply under the `chartup` field manager (forcing conflicts, as the plan was
+    /// reviewed), or only check it when `dry_run`. Falls back to a JSON merge patch, or a create
     /// for a new object, when the server refuses server-side apply for a reason a plain write
     /// would not hit.
-    pub async fn apply(&self, obj: &Json, dry_run: bool) -> Result<(Json, ApplyMode)> {
-        let r = ObjRef::of(obj, &self.default_namespace)?;
-        let (api, namespaced) = self.api_for(&r).await?;
-        let mut body = obj.clone();
-        if namespaced && body.pointer("/metadata/namespace").is_none() {
-            if let Some(meta) = body.get_mut("metadata").and_then(Json::as_object_mut) {
-                meta.insert(
-                    "namespace".into(),
-                    Json::String(api_namespace(&r, &self.default_namespace)),
-                );
-            }
-        }
-        let mut pp = PatchParams::apply(FIELD_MANAGER).force();
-        if dry_run {
-            pp = pp.dry_run();
-        }
-        match api.patch(&r.name, &pp, &Patch::Apply(&body)).await {
-            Ok(o) => Ok((serde_json::to_value(o).unwrap_or(Json::Null), ApplyMode::ServerSide)),
-            Err(kube::Error::Api(s)) if ssa_refusal_worth_fallback(&s.message) => {
-                let live = api
-                    .get_opt(&r.name)
-                    .await
-                    .map_err(|e| ClusterError::api(format!("reading {r}"), e))?;
-                let out = match live {
-                    None => {
-                        let pp = PostParams {
-                            dry_run,
-                            field_manager: Some(FIELD_MANAGER.into()),
-                        };
-                        let dynobj: DynamicObject =
-                            serde_json::from_value(body.clone()).map_err(|_| ClusterError::Malformed("object body"))?;
-                        api.create(&pp, &dynobj)
-                            .await
-                            .map_err(|e| ClusterError::api(format!("creating {r}"), e))?
-                    }
-                    Some(_) => {
-                        let mut pp = PatchParams {
-                            field_manager: Some(FIELD_MANAGER.into()),
-                            ..Default::default()
-                        };
-                        pp.dry_run = dry_run;
-                        api.patch(&r.name, &pp, &Patch::Merge(&body))
-                            .await
-                            .map_err(|e| ClusterError::api(format!("patching {r}"), e))?
-                    }
-                };
-                Ok((
-                    serde_json::to_value(out).unwrap_or(Json::Null),
-                    ApplyMode::MergePatchFallback,
-                ))
-            }
-            Err(e) => Err(ClusterError::api(format!("applying {r}"), e)),
-        }
-    }
+    fn apply<'a>(&'a self, obj: &'a Json, dry_run: bool) -> BoxFut<'a, Result<(Json, ApplyMode)>>;
+
+    /// A JSON merge patch (small targeted changes such as a PV's reclaim policy).
+    fn patch<'a>(&'a self, r: &'a ObjRef, patch: &'a Json, dry_run: bool) -> BoxFut<'a, Result<Json>>;
 
     /// Delete an object. `Ok(false)` when it was already gone.
-    pub async fn delete(&self, r: &ObjRef, cascade: Cascade, dry_run: bool) -> Result<bool> {
-        let (api, _) = self.api_for(r).await?;
-        let mut dp = DeleteParams {
-            propagation_policy: Some(match cascade {
-                Cascade::Orphan => PropagationPolicy::Orphan,
-                Cascade::Background => PropagationPolicy::Background,
-                Cascade::Foreground => PropagationPolicy::Foreground,
-            }),
-            ..Default::default()
-        };
-        dp.dry_run = dry_run;
-        match api.delete(&r.name, &dp).await {
-            Ok(_) => Ok(true),
-            Err(kube::Error::Api(s)) if s.code == 404 => Ok(false),
-            Err(e) => Err(ClusterError::api(format!("deleting {r}"), e)),
-        }
-    }
+    fn delete<'a>(&'a self, r: &'a ObjRef, cascade: Cascade, dry_run: bool) -> BoxFut<'a, Result<bool>>;
 
-    /// A JSON merge patch (for small targeted changes such as a PV's reclaim policy).
-    pub async fn merge_patch(&self, r: &ObjRef, patch: &Json) -> Result<Json> {
-        let (api, _) = self.api_for(r).await?;
-        let pp = PatchParams {
-            field_manager: Some(FIELD_MANAGER.into()),
-            ..Default::default()
-        };
-        let out = api
-            .patch(&r.name, &pp, &Patch::Merge(patch))
-            .await
-            .map_err(|e| ClusterError::api(format!("patching {r}"), e))?;
-        Ok(serde_json::to_value(out).unwrap_or(Json::Null))
-    }
-}
+    /// Evict a pod (the `pods/eviction` subresource), honouring PodDisruptionBudgets; with `uid`,
+    /// only while the pod still has it (a StatefulSet's replacement has the same name).
+    fn evict<'a>(&'a self, pod: &'a ObjRef, uid: Option<&'a str>) -> BoxFut<'a, Result<Eviction>>;
 
-fn api_namespace(r: &ObjRef, default_ns: &str) -> String {
-    if r.namespace.is_empty() {
-        default_ns.to_string()
-    } else {
-        r.namespace.clone()
-    }
+    /// Watch objects of a kind from `resource_version` (`None`: from now).
+    fn watch<'a>(
+        &'a self,
+        api_version: &'a str,
+        kind: &'a str,
+        namespace: &'a str,
+        selector: Option<&'a str>,
+        resource_version: Option<&'a str>,
+    ) -> BoxFut<'a, Result<BoxStream<'a, Result<WatchEvent>>>>;
+
+    /// Ask the server whether the current user may do something (SelfSubjectAccessReview).
+    fn access_review<'a>(&'a self, check: &'a AccessCheck) -> BoxFut<'a, Result<AccessVerdict>>;
+
+    /// The server's version.
+    fn server_version(&self) -> BoxFut<'_, Result<ServerVersion>>;
+
+    /// Every served `group/version` (the core group's versions first, as `v1`).
+    fn group_versions(&self) -> BoxFut<'_, Result<Vec<String>>>;
+
+    /// The resources of one group/version (legacy discovery: works on old servers).
+    fn resources<'a>(&'a self, group_version: &'a str) -> BoxFut<'a, Result<Vec<ResourceInfo>>>;
+
+    /// Read by resource name and return the server's JSON untouched (numbers as it wrote them).
+    fn read_raw<'a>(&'a self, read: &'a RawRead) -> BoxFut<'a, Result<Json>>;
 }
 
 /// Server-side apply refusals that a plain write does not hit on old servers: 1.20 requires
@@ -430,14 +349,14 @@ mod tests {
         let o = json!({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db"}});
         let r = ObjRef::of(&o, "prod").unwrap();
         assert_eq!(r.namespace, "prod");
-        assert_eq!(r.gvk().group, "apps");
+        assert_eq!(r.group_version(), ("apps", "v1"));
         assert_eq!(r.to_string(), "StatefulSet/db (namespace prod)");
         let core = ObjRef::of(
             &json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}}),
             "x",
         )
         .unwrap();
-        assert_eq!(core.gvk().group, "");
+        assert_eq!(core.group_version(), ("", "v1"));
         assert!(ObjRef::of(&json!({"kind": "Service"}), "x").is_err());
     }
 

@@ -23,15 +23,22 @@
 //! people and, in `chartup_carry`, the state a crash would need (PV, original policy, old and new
 //! claim, the new claim's body, the stage reached) — so [`recover`] can finish a carry whose old
 //! claim is already released, or undo one that had not yet released it.
-//!
-//! This file is a child module of `run` (declared there with `#[path]`), so it drives the same
-//! [`Run`] and journal without widening their visibility.
+
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
+use serde_json::{json, Value as Json};
 
-use super::*;
+use super::error::ApplyError;
+use super::journal::journal;
+use super::objects::{obj_ref, owned};
+use super::progress::{ms, Progress};
+use super::runner::{Run, POLL};
 use crate::analysis::Carry;
-use crate::manifest::ObjectKey;
+use crate::cluster::{Cascade, Cluster, ObjRef};
+use crate::manifest::{ManifestSet, ObjectKey};
+use crate::plan::saved::SavedPlan;
+use crate::release::Release;
 
 /// On the PV: the claim it was carried from (`ns/name`), kept afterwards as provenance.
 const ANN_FROM: &str = "chartup.io/carried-from";
@@ -81,7 +88,7 @@ fn s<'j>(v: &'j Json, p: &str) -> &'j str {
 
 /// True when a live claim of the carry's target name is bound to a PV this carry moved there
 /// (a carry finished by an earlier, interrupted run and `recover`).
-async fn already_carried(cluster: &Cluster, c: &Carry) -> Result<bool, ApplyError> {
+async fn already_carried(cluster: &dyn Cluster, c: &Carry) -> Result<bool, ApplyError> {
     let Some(claim) = cluster.get(&pvc_ref(&c.namespace, &c.to_claim)).await? else {
         return Ok(false);
     };
@@ -97,7 +104,7 @@ async fn already_carried(cluster: &Cluster, c: &Carry) -> Result<bool, ApplyErro
 
 /// Before any write: every carry's source claim must exist, be Bound and have its PV; its target
 /// name must be free (or already hold this very PV from a recovered run).
-pub(super) async fn preflight(cluster: &Cluster, saved: &SavedPlan) -> Result<(), ApplyError> {
+pub(super) async fn preflight(cluster: &dyn Cluster, saved: &SavedPlan) -> Result<(), ApplyError> {
     let mut problems = Vec::new();
     for c in saved.plan.carries() {
         let what = format!("carrying {} → {} (namespace {})", c.from_claim, c.to_claim, c.namespace);
@@ -225,7 +232,7 @@ async fn failpoint(name: &str) {
 
 /// Poll until `done(object)` holds (None: absent), or the deadline.
 async fn wait_until(
-    cluster: &Cluster,
+    cluster: &dyn Cluster,
     r: &ObjRef,
     timeout: Duration,
     what: &str,
@@ -245,11 +252,12 @@ async fn wait_until(
     }
 }
 
-async fn set_policy(cluster: &Cluster, pv: &str, policy: &str, annotations: Json) -> Result<(), ApplyError> {
+async fn set_policy(cluster: &dyn Cluster, pv: &str, policy: &str, annotations: Json) -> Result<(), ApplyError> {
     cluster
-        .merge_patch(
+        .patch(
             &pv_ref(pv),
             &json!({"metadata": {"annotations": annotations}, "spec": {"persistentVolumeReclaimPolicy": policy}}),
+            false,
         )
         .await?;
     Ok(())
@@ -258,7 +266,7 @@ async fn set_policy(cluster: &Cluster, pv: &str, policy: &str, annotations: Json
 /// Steps 4–6 from wherever a carry stopped: reserve the PV for the new claim, create the claim,
 /// wait Bound, restore the reclaim policy. Journals through `note`.
 async fn finish_carry<F, Fut>(
-    cluster: &Cluster,
+    cluster: &dyn Cluster,
     st: &mut CarryState,
     timeout: Duration,
     mut note: F,
@@ -273,10 +281,11 @@ where
     if matches!(st.stage.as_str(), "protected" | "stopped" | "released") {
         // Only now, with the old claim gone: the PV may bind to exactly the new claim.
         cluster
-            .merge_patch(
+            .patch(
                 &pvr,
                 &json!({"spec": {"claimRef": {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
                     "namespace": st.namespace, "name": st.to_claim, "uid": null, "resourceVersion": null}}}),
+                false,
             )
             .await?;
         st.stage = "rebound".into();
@@ -487,7 +496,7 @@ impl Run<'_, '_> {
 
 /// `chartup recover`: finish (or undo) the carries an interrupted run left half-done, journaling
 /// into `rel`. Returns one line per carry saying what was done.
-pub(super) async fn recover(cluster: &Cluster, rel: &mut Release) -> Result<Vec<String>, ApplyError> {
+pub(super) async fn recover(cluster: &dyn Cluster, rel: &mut Release) -> Result<Vec<String>, ApplyError> {
     let mut out = Vec::new();
     for mut st in states(rel).into_iter().filter(|s| s.stage != "done") {
         let label = format!("carry {} → {} (PV {})", st.from_claim, st.to_claim, st.pv);

@@ -30,23 +30,17 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
-use kube::api::{Api, DynamicObject, PostParams};
-use kube::discovery::Scope;
 use serde_json::Value as Json;
 
-use super::run::{hook_events, obj_ref, owned, ApplyError, ApplyOptions, Progress, Reporter};
-use crate::cluster::{ApplyMode, Cascade, Cluster, ClusterError, ObjRef, FIELD_MANAGER};
+use super::error::ApplyError;
+use super::hooks::{deletes_before_creation, hook_events};
+use super::objects::{obj_ref, owned};
+use super::options::ApplyOptions;
+use super::progress::{Progress, Reporter};
+use crate::cluster::{ApplyMode, Cascade, Cluster, ClusterError, ObjRef};
 use crate::diff::{Action, ObjectChange};
 use crate::manifest::{ManifestSet, Object};
 use crate::plan::saved::SavedPlan;
-
-/// Helm's default delete policy is `before-hook-creation`.
-fn deleted_before_creation(o: &Object) -> bool {
-    match o.annotation("helm.sh/hook-delete-policy") {
-        Some(p) => p.split(',').any(|s| s.trim() == "before-hook-creation"),
-        None => true,
-    }
-}
 
 /// What the preflight found.
 #[derive(Debug, Default)]
@@ -91,7 +85,7 @@ impl Findings {
 /// Check every write of the run with a server-side dry run. `event` is `install`, `upgrade` or
 /// `rollback` (which hooks run). Returns `ApplyError::Refused` listing every rejection.
 pub async fn check(
-    cluster: &Cluster,
+    cluster: &dyn Cluster,
     saved: &SavedPlan,
     from: &ManifestSet,
     to: &ManifestSet,
@@ -184,7 +178,7 @@ pub async fn check(
         .iter()
         .filter(|o| hook_events(o).iter().any(|e| events.contains(e)))
     {
-        if deleted_before_creation(h) {
+        if deletes_before_creation(h) {
             replace(cluster, h, &h.value, "hook", &mut f).await;
         } else {
             write(cluster, h, &h.value, &mut f).await;
@@ -237,7 +231,7 @@ pub async fn check(
 }
 
 /// Dry-run the apply the run will make (create or update, with the same SSA fallback).
-async fn write(cluster: &Cluster, o: &Object, body: &Json, f: &mut Findings) {
+async fn write(cluster: &dyn Cluster, o: &Object, body: &Json, f: &mut Findings) {
     match cluster.apply(body, true).await {
         Ok((_, ApplyMode::ServerSide)) => {}
         Ok((_, ApplyMode::MergePatchFallback)) => f.fallbacks.push(o.key.to_string()),
@@ -247,7 +241,7 @@ async fn write(cluster: &Cluster, o: &Object, body: &Json, f: &mut Findings) {
 
 /// Dry-run a delete-then-create: as a create under a scratch name while the old object exists,
 /// else as the plain apply it then is.
-async fn replace(cluster: &Cluster, o: &Object, body: &Json, what: &str, f: &mut Findings) {
+async fn replace(cluster: &dyn Cluster, o: &Object, body: &Json, what: &str, f: &mut Findings) {
     let r = obj_ref(o);
     match cluster.get(&r).await {
         Ok(None) => write(cluster, o, body, f).await,
@@ -291,39 +285,14 @@ pub fn scratch_copy(body: &Json, name: &str) -> Json {
 }
 
 /// A dry-run create of the object's scratch copy.
-async fn create_scratch(cluster: &Cluster, r: &ObjRef, body: &Json) -> Result<(), ClusterError> {
-    let (group, version) = r.api_version.split_once('/').unwrap_or(("", r.api_version.as_str()));
-    let gvk = kube::core::GroupVersionKind::gvk(group, version, &r.kind);
-    let (ar, caps) = kube::discovery::pinned_kind(cluster.client(), &gvk)
-        .await
-        .map_err(|_| ClusterError::UnknownKind {
-            api_version: r.api_version.clone(),
-            kind: r.kind.clone(),
-        })?;
+async fn create_scratch(cluster: &dyn Cluster, r: &ObjRef, body: &Json) -> Result<(), ClusterError> {
     let mut copy = scratch_copy(body, &r.name);
-    let api: Api<DynamicObject> = match caps.scope {
-        Scope::Cluster => Api::all_with(cluster.client().clone(), &ar),
-        Scope::Namespaced => {
-            let ns = if r.namespace.is_empty() {
-                cluster.namespace().to_string()
-            } else {
-                r.namespace.clone()
-            };
-            if let Some(meta) = copy.get_mut("metadata").and_then(Json::as_object_mut) {
-                meta.insert("namespace".into(), Json::String(ns.clone()));
-            }
-            Api::namespaced_with(cluster.client().clone(), &ns, &ar)
+    if !r.namespace.is_empty() {
+        if let Some(meta) = copy.get_mut("metadata").and_then(Json::as_object_mut) {
+            meta.insert("namespace".into(), Json::String(r.namespace.clone()));
         }
-    };
-    let obj: DynamicObject = serde_json::from_value(copy).map_err(|_| ClusterError::Malformed("object body"))?;
-    let pp = PostParams {
-        dry_run: true,
-        field_manager: Some(FIELD_MANAGER.into()),
-    };
-    api.create(&pp, &obj).await.map(|_| ()).map_err(|e| ClusterError::Api {
-        what: format!("dry-run creating {r}"),
-        source: e,
-    })
+    }
+    cluster.create(&copy, true).await.map(|_| ())
 }
 
 #[cfg(test)]
@@ -398,8 +367,8 @@ mod tests {
             .unwrap();
             set.objects[0].clone()
         };
-        assert!(deleted_before_creation(&hook(json!({"helm.sh/hook": "pre-upgrade"}))));
-        assert!(!deleted_before_creation(&hook(
+        assert!(deletes_before_creation(&hook(json!({"helm.sh/hook": "pre-upgrade"}))));
+        assert!(!deletes_before_creation(&hook(
             json!({"helm.sh/hook": "pre-upgrade", "helm.sh/hook-delete-policy": "hook-succeeded"})
         )));
         assert_eq!(

@@ -26,7 +26,10 @@ use std::time::Instant;
 
 use serde_json::{json, Value as Json};
 
-use super::{broken, ms, obj_ref, ApplyError, Progress, Run, POLL};
+use super::error::{broken, ApplyError};
+use super::objects::obj_ref;
+use super::progress::{ms, Progress};
+use super::runner::{Run, POLL};
 use crate::cluster::{Cascade, ObjRef};
 use crate::executor::health::{pod_health, PodHealth};
 use crate::manifest::Object;
@@ -546,7 +549,7 @@ impl Run<'_, '_> {
                 .await?;
                 let patched = self
                     .cluster
-                    .merge_patch(&r, &json!({"spec": {"replicas": replicas}}))
+                    .patch(&r, &json!({"spec": {"replicas": replicas}}), false)
                     .await?;
                 let gen = patched
                     .pointer("/metadata/generation")

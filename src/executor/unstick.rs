@@ -15,12 +15,13 @@
 
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value as Json};
+use serde_json::json;
 
-use super::{ms, ApplyError, Progress, Run, POLL};
-use crate::cluster::evict::Eviction;
-use crate::cluster::ObjRef;
-use crate::executor::health::{replace_command, StuckPod};
+use super::error::ApplyError;
+use super::health::{replace_command, StuckPod};
+use super::progress::{ms, Progress};
+use super::runner::Run;
+use crate::cluster::{Eviction, ObjRef};
 
 /// How long a PodDisruptionBudget's refusal is retried before it is reported: a budget that is
 /// only briefly exhausted (another pod starting) frees up within seconds.
@@ -51,12 +52,13 @@ impl Run<'_, '_> {
             p.name, p.reason, p.revision
         ))
         .await?;
+        let pod_ref = ObjRef::new("v1", "Pod", &ns, &p.name);
         let refused_until = Instant::now() + PDB_PATIENCE;
         let mut attempt = 0;
         loop {
-            match self.cluster.evict(&ns, &p.name, &p.uid).await {
-                Ok(Eviction::Evicted) | Ok(Eviction::AlreadyGone) => break,
-                Ok(Eviction::Disallowed(msg)) => {
+            match self.cluster.evict(&pod_ref, Some(&p.uid)).await {
+                Ok(Eviction::Evicted) => break,
+                Ok(Eviction::Blocked(msg)) => {
                     if Instant::now() > refused_until {
                         return Err(ApplyError::Other(format!(
                             "{why}, but a PodDisruptionBudget does not allow evicting it: {msg}\n  \
@@ -71,22 +73,15 @@ impl Run<'_, '_> {
                 }
                 Err(e) if e.status_code() == Some(403) => {
                     return Err(ApplyError::Other(format!(
-                        "{why}, but you may not evict it ({}): {}\n  ask for `create pods/eviction` in namespace {ns}, \
-                         or have someone run: {}",
+                        "{why}, but you may not evict it (no permission: {})\n  ask for `create pods/eviction` in \
+                         namespace {ns}, or have someone run: {}",
                         e.server_message(),
-                        "no permission",
                         replace_command(&ns, &p.name)
                     )))
                 }
                 Err(e) => return Err(e.into()),
             }
         }
-        let pod_ref = ObjRef {
-            api_version: "v1".into(),
-            kind: "Pod".into(),
-            namespace: ns.clone(),
-            name: p.name.clone(),
-        };
         self.wait_pod(&pod_ref, Some(&json!(p.uid)), update_rev).await?;
         self.note(format!("stuck pod {} replaced: Ready on revision {update_rev}", p.name))
             .await?;
@@ -95,7 +90,6 @@ impl Run<'_, '_> {
             pod: p.name.clone(),
             elapsed_ms: ms(t),
         });
-        let _ = (POLL, Json::Null);
         Ok(())
     }
 }

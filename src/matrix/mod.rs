@@ -536,40 +536,8 @@ pub fn parse(text: &str, file: &str, dir: Option<&Path>) -> Result<Matrix, Matri
     })
 }
 
-/// A duration as helm's `--timeout` takes it (Go's units h, m, s, ms; a bare number is seconds):
-/// `90s`, `10m`, `1h30m`.
-pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
-    if let Ok(n) = s.parse::<u64>() {
-        return Ok(std::time::Duration::from_secs(n));
-    }
-    let mut total_ms = 0u64;
-    let mut rest = s;
-    if rest.is_empty() {
-        return Err("invalid duration \"\": empty".into());
-    }
-    while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
-        let n: u64 = rest[..digits]
-            .parse()
-            .map_err(|_| format!("invalid duration {s:?}: a number must come before each unit"))?;
-        rest = &rest[digits..];
-        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
-        let factor = match &rest[..unit_len] {
-            "h" => 3_600_000,
-            "m" => 60_000,
-            "s" => 1_000,
-            "ms" => 1,
-            "" => return Err(format!("invalid duration {s:?}: missing unit (h, m, s or ms)")),
-            u => return Err(format!("invalid duration {s:?}: unknown unit {u:?}")),
-        };
-        total_ms = n
-            .checked_mul(factor)
-            .and_then(|x| total_ms.checked_add(x))
-            .ok_or_else(|| format!("invalid duration {s:?}: too long"))?;
-        rest = &rest[unit_len..];
-    }
-    Ok(std::time::Duration::from_millis(total_ms))
-}
+/// A duration as helm's `--timeout` takes it (Go's syntax: `90s`, `1h30m`, `1.5h`; a bare number is seconds).
+pub use crate::duration::parse as parse_duration;
 
 fn location_suffix(msg: &str) -> String {
     // serde-saphyr puts the position on a later line of its message; keep it on one line.

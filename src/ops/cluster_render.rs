@@ -1,8 +1,10 @@
-//! The cluster side of cluster-aware rendering: Helm's `lookup` against the live API server and
-//! the server's `.Capabilities`, as `helm upgrade` renders.
+//! Rendering a chart as `helm upgrade` renders it against a cluster: Helm's `lookup` against the
+//! live API server, the server's `.Capabilities`, `.Release.IsUpgrade` true when the release has a
+//! revision to upgrade from and `.Release.Revision` the revision the apply will write. Rendering
+//! happens once; its hooks travel with the plan.
 //!
-//! The renderer only knows the [`crate::render::Lookup`] trait; this file implements it with the
-//! kube client, following helm's pkg/engine/lookup_func.go step by step so answers match: the
+//! The renderer only knows the [`crate::render::Lookup`] trait; [`ClusterLookup`] implements it over
+//! the cluster seam, following helm's pkg/engine/lookup_func.go step by step so answers match: the
 //! resource is found through the discovery document of the group/version
 //! (`ServerResourcesForGroupVersion`, subresources skipped), a namespaced kind is read in the given
 //! namespace (all namespaces when it is ""), a cluster-scoped kind ignores the namespace, an empty
@@ -19,14 +21,18 @@
 //! `group/version`, and `group/version/Kind` for every resource of each (subresources included,
 //! as helm includes them), deduplicated.
 
+use std::cell::RefCell;
+use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
-use kube::core::params::{GetParams, ListParams};
-use kube::core::Request;
-use kube::Client;
 use serde_json::Value as Json;
 
-use crate::cluster::ClusterError;
+use super::deployed::DeployedSide;
+use crate::cluster::{Cluster, ClusterError, RawRead};
+use crate::manifest::Document;
+use crate::plan::source::{RenderedChart, Renderer, ValuesInput};
+use crate::plan::ReleaseSide;
 use crate::render::objects::KubeVersion;
 
 /// How long one lookup may take before the render gives up on it.
@@ -34,15 +40,15 @@ const LOOKUP_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// `lookup` against a live cluster.
 pub struct ClusterLookup {
-    client: Client,
+    cluster: Arc<dyn Cluster>,
     runtime: tokio::runtime::Handle,
 }
 
 impl ClusterLookup {
-    /// A lookup using `client`, running its requests on the current tokio runtime.
-    pub fn new(client: Client) -> ClusterLookup {
+    /// A lookup through `cluster`, running its requests on the current tokio runtime.
+    pub fn new(cluster: Arc<dyn Cluster>) -> ClusterLookup {
         ClusterLookup {
-            client,
+            cluster,
             runtime: tokio::runtime::Handle::current(),
         }
     }
@@ -51,7 +57,7 @@ impl ClusterLookup {
 impl crate::render::Lookup for ClusterLookup {
     fn lookup(&self, api_version: &str, kind: &str, namespace: &str, name: &str) -> Result<Json, String> {
         let (tx, rx) = std::sync::mpsc::channel();
-        let client = self.client.clone();
+        let cluster = self.cluster.clone();
         let (av, k, ns, n) = (
             api_version.to_string(),
             kind.to_string(),
@@ -59,7 +65,7 @@ impl crate::render::Lookup for ClusterLookup {
             name.to_string(),
         );
         self.runtime.spawn(async move {
-            let _ = tx.send(lookup(&client, &av, &k, &ns, &n).await);
+            let _ = tx.send(lookup(cluster.as_ref(), &av, &k, &ns, &n).await);
         });
         rx.recv_timeout(LOOKUP_TIMEOUT).unwrap_or_else(|_| {
             Err(format!(
@@ -74,71 +80,36 @@ fn gvk_string(group: &str, version: &str, kind: &str) -> String {
     format!("{group}/{version}, Kind={kind}")
 }
 
-/// The discovery path of a group/version: `/api/v1` for the core group, `/apis/G/V` otherwise.
-fn gv_path(api_version: &str) -> String {
-    if api_version.contains('/') {
-        format!("/apis/{api_version}")
-    } else {
-        format!("/api/{api_version}")
-    }
-}
-
 /// Helm's lookup: the object, a list object, `{}` when not found, or the error text.
 pub async fn lookup(
-    client: &Client,
+    cluster: &dyn Cluster,
     api_version: &str,
     kind: &str,
     namespace: &str,
     name: &str,
 ) -> Result<Json, String> {
     let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
-    let resources = if group.is_empty() {
-        client.list_core_api_resources(version).await
-    } else {
-        client.list_api_group_resources(api_version).await
-    };
-    let resources = resources.map_err(|e| {
+    let resources = cluster.resources(api_version).await.map_err(|e| {
         format!(
             "unable to get apiresource from unstructured: {}: {}",
             gvk_string(group, version, kind),
-            error_text(&e)
+            e.cause_text()
         )
     })?;
-    let Some(res) = resources
-        .resources
-        .iter()
-        .find(|r| r.kind == kind && !r.name.contains('/'))
-    else {
+    let Some(res) = resources.iter().find(|r| r.kind == kind && !r.name.contains('/')) else {
         // Helm goes on with an empty resource name; the request it then makes finds nothing.
         return Ok(Json::Object(Default::default()));
     };
-    let mut path = gv_path(api_version);
-    if res.namespaced && !namespace.is_empty() {
-        path.push_str(&format!("/namespaces/{namespace}"));
-    }
-    path.push_str(&format!("/{}", res.name));
-    let req = Request::new(path);
-    let http = if name.is_empty() {
-        req.list(&ListParams::default())
-    } else {
-        req.get(name, &GetParams::default())
-    }
-    .map_err(|e| e.to_string())?;
-    match client.request_text(http).await {
-        Ok(text) => {
-            let v: Json = serde_json::from_str(&text).map_err(|e| format!("decoding the server's answer: {e}"))?;
-            Ok(if name.is_empty() { list_content(v) } else { v })
-        }
-        Err(kube::Error::Api(s)) if s.code == 404 || s.reason == "NotFound" => Ok(Json::Object(Default::default())),
-        Err(e) => Err(error_text(&e)),
-    }
-}
-
-/// The server's message for API errors (Go's `StatusError.Error()`), else the client's text.
-fn error_text(e: &kube::Error) -> String {
-    match e {
-        kube::Error::Api(s) if !s.message.is_empty() => s.message.clone(),
-        other => other.to_string(),
+    let read = RawRead {
+        api_version: api_version.to_string(),
+        resource: res.name.clone(),
+        namespace: (res.namespaced && !namespace.is_empty()).then(|| namespace.to_string()),
+        name: (!name.is_empty()).then(|| name.to_string()),
+    };
+    match cluster.read_raw(&read).await {
+        Ok(v) => Ok(if name.is_empty() { list_content(v) } else { v }),
+        Err(e) if e.is_not_found() => Ok(Json::Object(Default::default())),
+        Err(e) => Err(e.cause_text()),
     }
 }
 
@@ -178,15 +149,8 @@ pub struct ServerCapabilities {
 }
 
 /// Read `.Capabilities` from the server (legacy discovery: works on old servers).
-pub async fn server_capabilities(client: &Client) -> Result<ServerCapabilities, ClusterError> {
-    let api = |what: &str, e: kube::Error| ClusterError::Api {
-        what: what.to_string(),
-        source: e,
-    };
-    let v = client
-        .apiserver_version()
-        .await
-        .map_err(|e| api("reading the server version", e))?;
+pub async fn server_capabilities(cluster: &dyn Cluster) -> Result<ServerCapabilities, ClusterError> {
+    let v = cluster.server_version().await?;
     // helm 4 builds it from the server's fields without normalizing: `String()` (and so the
     // chart's kubeVersion constraint check) sees the git version as the server reports it, and
     // Major and Minor are the server's (a "+" suffix included).
@@ -196,31 +160,13 @@ pub async fn server_capabilities(client: &Client) -> Result<ServerCapabilities, 
         major: v.major.clone(),
         minor: v.minor.clone(),
     };
-
-    let mut gvs: Vec<String> = Vec::new();
-    let core = client
-        .list_core_api_versions()
-        .await
-        .map_err(|e| api("discovery of /api", e))?;
-    gvs.extend(core.versions);
-    let groups = client
-        .list_api_groups()
-        .await
-        .map_err(|e| api("discovery of /apis", e))?;
-    for g in groups.groups {
-        gvs.extend(g.versions.into_iter().map(|v| v.group_version));
-    }
+    let gvs = cluster.group_versions().await?;
     let mut set = std::collections::BTreeSet::new();
     for gv in &gvs {
         set.insert(gv.clone());
-        let list = if gv.contains('/') {
-            client.list_api_group_resources(gv).await
-        } else {
-            client.list_core_api_resources(gv).await
-        };
         // A group whose discovery fails is skipped, as helm tolerates GroupDiscoveryFailedError.
-        if let Ok(list) = list {
-            for r in list.resources.iter().filter(|r| !r.kind.is_empty()) {
+        if let Ok(list) = cluster.resources(gv).await {
+            for r in list.iter().filter(|r| !r.kind.is_empty()) {
                 set.insert(format!("{gv}/{}", r.kind));
             }
         }
@@ -229,6 +175,96 @@ pub async fn server_capabilities(client: &Client) -> Result<ServerCapabilities, 
         kube_version,
         api_versions: (!set.is_empty()).then(|| set.into_iter().collect()),
     })
+}
+
+/// What `helm upgrade` (or `install`) renders with against this cluster, besides the chart and
+/// values.
+#[derive(Clone)]
+pub struct ClusterRender {
+    pub lookup: Arc<dyn crate::render::Lookup>,
+    pub capabilities: Arc<ServerCapabilities>,
+    pub is_upgrade: bool,
+    pub revision: u32,
+}
+
+impl ClusterRender {
+    /// Read the server's capabilities; `lookup` goes to the cluster from the current runtime.
+    pub async fn new(cluster: Arc<dyn Cluster>, deployed: &DeployedSide) -> Result<ClusterRender, ClusterError> {
+        let capabilities = server_capabilities(cluster.as_ref()).await?;
+        Ok(ClusterRender {
+            lookup: Arc::new(ClusterLookup::new(cluster)),
+            capabilities: Arc::new(capabilities),
+            // helm upgrade renders with IsUpgrade whenever there is a release to upgrade.
+            is_upgrade: deployed.base_revision.is_some(),
+            revision: deployed.next_revision,
+        })
+    }
+
+    fn options(&self, release: &str, namespace: &str) -> crate::render::RenderOptions {
+        crate::render::RenderOptions {
+            release_name: release.to_string(),
+            namespace: namespace.to_string(),
+            is_upgrade: self.is_upgrade,
+            revision: i64::from(self.revision),
+            kube_version: Some(self.capabilities.kube_version.clone()),
+            server_api_versions: self.capabilities.api_versions.clone(),
+            lookup: Some(self.lookup.clone()),
+            ..Default::default()
+        }
+    }
+}
+
+/// Render CHART as the plan's new side with the cluster's context, off the runtime's worker
+/// threads (lookups are answered by the runtime while the render waits). Returns the side and the
+/// hook documents of the same render.
+pub async fn render_side(
+    ctx: ClusterRender,
+    chart: &Path,
+    values: &ValuesInput,
+    release: &str,
+    namespace: &str,
+) -> Result<(ReleaseSide, Vec<Document>), String> {
+    let (chart, values, release, namespace) = (
+        chart.to_path_buf(),
+        values.clone(),
+        release.to_string(),
+        namespace.to_string(),
+    );
+    tokio::task::spawn_blocking(move || {
+        let upgrade = ctx.is_upgrade;
+        let r = ClusterRenderer {
+            ctx,
+            hooks: RefCell::default(),
+        };
+        let side = crate::plan::source::side_from_chart(&r, &chart, &values, &release, &namespace, upgrade)?;
+        Ok((side, r.hooks.into_inner()))
+    })
+    .await
+    .map_err(|e| format!("the render failed: {e}"))?
+}
+
+/// chartup's renderer with a cluster's context. It keeps the hook documents of its render, so
+/// the plan's hooks come from the same render as its manifest (a second render could differ:
+/// `randAlphaNum`, or a live object changed between two lookups).
+pub struct ClusterRenderer {
+    pub ctx: ClusterRender,
+    pub hooks: RefCell<Vec<Document>>,
+}
+
+impl Renderer for ClusterRenderer {
+    fn render(
+        &self,
+        chart: &Path,
+        values: &ValuesInput,
+        release: &str,
+        namespace: &str,
+        _upgrade: bool,
+    ) -> Result<RenderedChart, String> {
+        let (rendered, hooks) =
+            crate::plan::source::render_native(chart, values, self.ctx.options(release, namespace))?;
+        *self.hooks.borrow_mut() = hooks;
+        Ok(rendered)
+    }
 }
 
 #[cfg(test)]
@@ -260,7 +296,5 @@ mod tests {
             gvk_string("policy", "v1", "PodDisruptionBudget"),
             "policy/v1, Kind=PodDisruptionBudget"
         );
-        assert_eq!(gv_path("v1"), "/api/v1");
-        assert_eq!(gv_path("apps/v1"), "/apis/apps/v1");
     }
 }

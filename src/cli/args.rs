@@ -1,0 +1,117 @@
+//! Flags several commands share, defined once and flattened into each command's arguments.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::cluster::Cluster;
+use crate::executor::ApplyOptions;
+use crate::plan::source::ValuesInput;
+
+/// Helm's values flags, with helm's names, short forms and precedence. In `plan` and `apply`
+/// they apply to both sides of a plan.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ValuesArgs {
+    /// Specify values in a YAML file (can specify multiple)
+    #[arg(short = 'f', long = "values", value_name = "FILE", value_delimiter = ',')]
+    pub values: Vec<PathBuf>,
+    /// Set values on the command line (can specify multiple or separate values with commas: key1=val1,key2=val2)
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Set STRING values on the command line (can specify multiple or separate values with commas)
+    #[arg(long = "set-string", value_name = "KEY=VALUE")]
+    pub set_string: Vec<String>,
+    /// Set values from respective files specified via the command line (key1=path1,key2=path2)
+    #[arg(long = "set-file", value_name = "KEY=PATH")]
+    pub set_file: Vec<String>,
+    /// Set JSON values on the command line (key1=jsonval1,key2=jsonval2, or a whole JSON object)
+    #[arg(long = "set-json", value_name = "KEY=JSON")]
+    pub set_json: Vec<String>,
+    /// Set a literal STRING value on the command line
+    #[arg(long = "set-literal", value_name = "KEY=VALUE")]
+    pub set_literal: Vec<String>,
+}
+
+impl ValuesArgs {
+    /// The values of one rendered side: these flags, then that side's own files (`extra`).
+    pub fn input(&self, extra: &[PathBuf]) -> ValuesInput {
+        ValuesInput {
+            files: self.values.iter().chain(extra).cloned().collect(),
+            set: self.set.clone(),
+            set_string: self.set_string.clone(),
+            set_file: self.set_file.clone(),
+            set_json: self.set_json.clone(),
+            set_literal: self.set_literal.clone(),
+        }
+    }
+}
+
+/// Where the cluster is, as kubectl and helm take it.
+#[derive(Debug, Clone, clap::Args)]
+pub struct KubeArgs {
+    /// Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)
+    #[arg(long, value_name = "FILE", global = true)]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to use
+    #[arg(long = "kube-context", value_name = "NAME", global = true)]
+    pub kube_context: Option<String>,
+}
+
+impl KubeArgs {
+    pub async fn connect(&self, namespace: Option<&str>) -> anyhow::Result<Arc<dyn Cluster>> {
+        Ok(crate::ops::connect(self.kubeconfig.as_deref(), self.kube_context.as_deref(), namespace).await?)
+    }
+}
+
+/// Progress output of the commands that execute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProgressFormat {
+    Text,
+    Json,
+}
+
+/// Options shared by everything that executes (apply, rollback).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ExecArgs {
+    /// Go ahead although the plan says a volume's data will be lost
+    #[arg(long)]
+    pub accept_data_loss: bool,
+    /// On failure, roll back to the last deployed revision (ordered, pod by pod)
+    #[arg(long)]
+    pub atomic: bool,
+    /// Keep at most this many revisions (0: unlimited); the last deployed one is never pruned
+    #[arg(long, default_value_t = 10, value_name = "N", env = "HELM_MAX_HISTORY")]
+    pub history_max: usize,
+    /// How long each component, hook or migration may take to become healthy (e.g. 90s, 5m, 1.5h)
+    #[arg(long, default_value = "5m", value_parser = crate::duration::parse, value_name = "DURATION")]
+    pub timeout: Duration,
+    /// Command run with `sh -c` as the backup the matrix requires before an upgrade
+    #[arg(long, value_name = "CMD")]
+    pub backup_command: Option<String>,
+    /// Command run (`sh -c`, script path in $MIGRATION_FILE) in the component's image for each
+    /// migration, when the chart's workload does not say how (annotation chartup.io/migration-command)
+    #[arg(long, value_name = "CMD")]
+    pub migration_command: Option<String>,
+    /// Progress output: lines for people, or JSON events (one per line) for CI
+    #[arg(short = 'o', long, value_enum, default_value = "text")]
+    pub output: ProgressFormat,
+}
+
+impl ExecArgs {
+    pub fn options(&self) -> ApplyOptions {
+        ApplyOptions {
+            accept_data_loss: self.accept_data_loss,
+            atomic: self.atomic,
+            history_max: self.history_max,
+            timeout: self.timeout,
+            backup_command: self.backup_command.clone(),
+            migration_command: self.migration_command.clone(),
+            ..Default::default()
+        }
+    }
+}
+
+/// A runtime for one command's cluster work.
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Runtime::new()?)
+}

@@ -1,0 +1,163 @@
+//! Applying a reviewed plan: refuse before touching anything (the plan's refusals, staleness, live
+//! changes since planning, the carries' and every write's dry run), take the lock by writing the
+//! `pending-*` revision, run the upgrade, close the record.
+
+use serde_json::{json, Value as Json};
+
+use super::error::ApplyError;
+use super::hooks::{release_hooks, split_hooks};
+use super::objects::manifest_text;
+use super::options::ApplyOptions;
+use super::progress::{Progress, Reporter};
+use super::records::{chart_record, finish, locked, HELM_APPLY_METHOD};
+use super::refusals::{refusals, staleness};
+use super::runner::Run;
+use super::{carry, live, migrate, preflight};
+use crate::cluster::Cluster;
+use crate::manifest;
+use crate::plan::saved::SavedPlan;
+use crate::release::{Info, Release, Status};
+use crate::storage::{ReleaseStore, StoreError};
+
+/// Apply a reviewed plan. Returns the new revision. On failure the revision is marked failed and
+/// the error says so ([`ApplyError::Failed`]); rolling back (`--atomic`) is the caller's next
+/// operation.
+pub async fn apply(
+    cluster: &dyn Cluster,
+    store: &dyn ReleaseStore,
+    saved: &SavedPlan,
+    opts: &ApplyOptions,
+    rep: &mut dyn Reporter,
+) -> Result<u32, ApplyError> {
+    let release = saved.plan.release.name.clone();
+    let ns = saved.plan.release.namespace.clone();
+    let refused = refusals(saved, opts);
+    if !refused.is_empty() {
+        return Err(ApplyError::Refused(refused));
+    }
+    let history = store.history(&release).await?;
+    if let Some(h) = history.lock_holder() {
+        return Err(locked(h, &ns));
+    }
+    if let Some(why) = staleness(saved, &history) {
+        return Err(ApplyError::Stale(why));
+    }
+    if !saved.live_versions.is_empty() {
+        // A run of this very plan that crashed and was recovered changed objects itself: resuming
+        // it is what `recover` is for, so its own changes do not make the plan stale.
+        let resumed = history.revisions.iter().any(|r| {
+            r.status() == Status::Failed
+                && r.extra.get("chartup_plan").and_then(Json::as_str) == Some(&saved.fingerprint)
+        });
+        let sets = [
+            &live::set_of(&saved.manifests.from, &ns),
+            &live::set_of(&saved.manifests.to, &ns),
+        ];
+        let changed = live::changed_since(cluster, &saved.live_versions, &sets).await?;
+        if !changed.is_empty() {
+            if resumed {
+                rep.report(Progress::Warning {
+                    message: format!(
+                        "resuming plan {} after a recovered run: {} object(s) changed since planning, by that run",
+                        saved.fingerprint,
+                        changed.len()
+                    ),
+                });
+            } else {
+                return Err(ApplyError::Stale(format!(
+                    "live objects changed since planning:\n    {}",
+                    changed.join("\n    ")
+                )));
+            }
+        }
+    }
+    carry::preflight(cluster, saved).await?;
+    let (to_set, to_plain) = split_hooks(&saved.manifests.to, &ns)?;
+    let from_set =
+        manifest::parse_documents(saved.manifests.from.clone(), &ns).map_err(|e| ApplyError::Other(e.to_string()))?;
+    let installing = history.baseline().is_none();
+    // Every write is dry-run before the first one (record pruning, the pending record): preflight.rs.
+    let event = if installing { "install" } else { "upgrade" };
+    preflight::check(cluster, saved, &from_set, &to_set, event, opts, rep).await?;
+    let revision = history.next_revision();
+    let now = jiff::Timestamp::now();
+    let mut rel = Release {
+        name: release.clone(),
+        info: Info {
+            first_deployed: history
+                .revisions
+                .first()
+                .and_then(|r| r.info.first_deployed)
+                .or(Some(now)),
+            last_deployed: Some(now),
+            status: if installing {
+                Status::PendingInstall
+            } else {
+                Status::PendingUpgrade
+            },
+            description: format!("chartup apply by {} in progress", opts.actor),
+            ..Default::default()
+        },
+        chart: chart_record(saved),
+        // Helm writes `{}` when no values were given.
+        config: saved.config.clone().unwrap_or_else(|| json!({})),
+        manifest: manifest_text(&to_plain),
+        hooks: release_hooks(&to_set),
+        version: revision,
+        namespace: ns.clone(),
+        apply_method: HELM_APPLY_METHOD.into(),
+        extra: Default::default(),
+    };
+    rel.extra.insert("chartup_plan".into(), json!(saved.fingerprint));
+    migrate::carry_schema(&history.revisions, &mut rel);
+    if !saved.plan.rollout.is_empty() {
+        // The matrix's component order, so a later rollback (which has no matrix) keeps it.
+        let order: Vec<&str> = saved.plan.rollout.iter().map(|s| s.component.as_str()).collect();
+        rel.extra.insert("chartup_order".into(), json!(order));
+    }
+    for old in history.prune_before_create(opts.history_max) {
+        store.delete(&release, old).await?;
+    }
+    match store.create(&rel).await {
+        Ok(()) => {}
+        Err(StoreError::Conflict { .. }) => {
+            let h = store.history(&release).await?;
+            return Err(h.lock_holder().map(|r| locked(r, &ns)).unwrap_or_else(|| {
+                ApplyError::Stale(format!(
+                    "revision {revision} was written by another operation meanwhile"
+                ))
+            }));
+        }
+        Err(e) => return Err(e.into()),
+    }
+
+    let mut run = Run {
+        cluster,
+        store,
+        rel: &mut rel,
+        rep,
+        opts,
+        timeout: opts.timeout,
+    };
+    let result = run.upgrade(saved, &from_set, &to_set, event).await;
+    match result {
+        Ok(()) => {
+            let desc = if installing {
+                "Install complete"
+            } else {
+                "Upgrade complete"
+            };
+            finish(store, &history, &mut rel, Status::Deployed, desc).await?;
+            Ok(revision)
+        }
+        Err(e) => {
+            let message = format!("UpgradeFailed: {e}");
+            finish(store, &history, &mut rel, Status::Failed, &message).await?;
+            Err(ApplyError::Failed {
+                revision,
+                message,
+                rollback: None,
+            })
+        }
+    }
+}

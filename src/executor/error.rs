@@ -1,0 +1,55 @@
+//! Why a run did not happen or did not finish.
+
+use crate::cluster::ClusterError;
+use crate::release::Status;
+use crate::storage::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    #[error("refusing to apply:\n{}", .0.iter().map(|r| format!("  - {r}")).collect::<Vec<_>>().join("\n"))]
+    Refused(Vec<String>),
+    #[error(
+        "release {release} is locked by revision {revision} ({status}, since {since}): {description}\n  \
+         if that operation is dead, run `chartup recover {release} -n {namespace}`"
+    )]
+    Locked {
+        release: String,
+        namespace: String,
+        revision: u32,
+        status: Status,
+        since: String,
+        description: String,
+    },
+    #[error("the plan is stale: {0}\n  make a new plan against the current release")]
+    Stale(String),
+    #[error("{message}")]
+    Failed {
+        revision: u32,
+        message: String,
+        /// With `--atomic`: the rollback's revision, or why the rollback failed too.
+        rollback: Option<Result<u32, String>>,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Cluster(#[from] ClusterError),
+    #[error("{0}")]
+    Other(String),
+}
+
+impl ApplyError {
+    /// True when a rollback was attempted and failed as well.
+    pub fn rollback_failed(&self) -> bool {
+        matches!(
+            self,
+            ApplyError::Failed {
+                rollback: Some(Err(_)),
+                ..
+            }
+        )
+    }
+}
+
+pub(super) fn broken(pod: &str, container: &str, reason: &str, message: &str) -> ApplyError {
+    ApplyError::Other(format!("pod {pod} (container {container}) is {reason}: {message}"))
+}

@@ -1,0 +1,123 @@
+//! Helm hooks: read from their annotations once for the whole executor (events, weight, delete
+//! policies, as Helm's `pkg/release/v1/hook.go`), recorded in the release as Helm records them, and
+//! run for an event by weight then name, honouring the delete policies.
+
+use super::error::ApplyError;
+use super::objects::obj_ref;
+use super::progress::Progress;
+use super::runner::Run;
+use crate::cluster::Cascade;
+use crate::manifest::{self, Document, ManifestSet, Object};
+use crate::release::Hook;
+
+pub(super) fn hook_events(o: &Object) -> Vec<String> {
+    o.annotation("helm.sh/hook")
+        .map(|h| {
+            h.split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+pub fn is_hook(o: &Object) -> bool {
+    !hook_events(o).is_empty()
+}
+
+pub(super) fn hook_weight(o: &Object) -> i64 {
+    o.annotation("helm.sh/hook-weight")
+        .and_then(|w| w.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+pub(super) fn delete_policies(o: &Object) -> Vec<String> {
+    match o.annotation("helm.sh/hook-delete-policy") {
+        Some(p) => p
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect(),
+        None => vec!["before-hook-creation".to_string()],
+    }
+}
+
+/// The hooks of a rendered side, as Helm records them in a release.
+/// Helm's default delete policy is `before-hook-creation`.
+pub(super) fn deletes_before_creation(o: &Object) -> bool {
+    delete_policies(o).iter().any(|p| p == "before-hook-creation")
+}
+
+pub(super) fn release_hooks(set: &ManifestSet) -> Vec<Hook> {
+    set.objects
+        .iter()
+        .filter(|o| is_hook(o))
+        .map(|o| Hook {
+            name: o.key.name.clone(),
+            kind: o.key.kind.clone(),
+            path: o.source.clone(),
+            // Helm keeps the document without its `# Source:` line.
+            manifest: o
+                .text
+                .strip_prefix(&format!("# Source: {}\n", o.source))
+                .unwrap_or(&o.text)
+                .to_string(),
+            events: hook_events(o),
+            weight: hook_weight(o),
+            delete_policies: delete_policies(o),
+            ..Default::default()
+        })
+        .collect()
+}
+
+pub(super) fn split_hooks(docs: &[Document], ns: &str) -> Result<(ManifestSet, Vec<Document>), ApplyError> {
+    let set = manifest::parse_documents(docs.to_vec(), ns).map_err(|e| ApplyError::Other(e.to_string()))?;
+    let plain: Vec<Document> = set
+        .objects
+        .iter()
+        .filter(|o| !is_hook(o))
+        .map(|o| Document {
+            source: o.source.clone(),
+            text: o.text.clone(),
+        })
+        .collect();
+    Ok((set, plain))
+}
+
+impl Run<'_, '_> {
+    /// Run the hooks for `event` by weight then name, honouring delete policies.
+    pub(super) async fn hooks(&mut self, to: &ManifestSet, event: &str) -> Result<(), ApplyError> {
+        let mut hooks: Vec<&Object> = to
+            .objects
+            .iter()
+            .filter(|o| hook_events(o).iter().any(|e| e == event))
+            .collect();
+        if hooks.is_empty() {
+            return Ok(());
+        }
+        hooks.sort_by(|a, b| hook_weight(a).cmp(&hook_weight(b)).then(a.key.name.cmp(&b.key.name)));
+        self.rep.report(Progress::Step {
+            step: format!("{event} hooks"),
+        });
+        for h in hooks {
+            let policies = delete_policies(h);
+            let r = obj_ref(h);
+            if policies.iter().any(|p| p == "before-hook-creation") {
+                self.cluster.delete(&r, Cascade::Background, false).await?;
+                self.wait_gone(&r).await?;
+            }
+            self.cluster.apply(&h.value, false).await?;
+            let ok = self.complete(&r).await;
+            let delete = match &ok {
+                Ok(()) => policies.iter().any(|p| p == "hook-succeeded"),
+                Err(_) => policies.iter().any(|p| p == "hook-failed"),
+            };
+            if delete {
+                self.cluster.delete(&r, Cascade::Background, false).await?;
+            }
+            ok.map_err(|e| ApplyError::Other(format!("{event} hook {}: {e}", h.key)))?;
+            self.note(format!("{event} hook {} succeeded", h.key)).await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,53 @@
+//! The journal of a run: a line per step appended to the pending release record, so `chartup
+//! recover` and `chartup status` can say what an interrupted run had done.
+
+use serde_json::{json, Value as Json};
+
+use crate::release::Release;
+
+/// A journal line appended to the pending record, for `recover`.
+pub(super) fn journal(rel: &mut Release, line: impl Into<String>) {
+    let entry = json!({ "at": jiff::Timestamp::now().to_string(), "step": line.into() });
+    match rel.extra.get_mut("chartup_journal").and_then(Json::as_array_mut) {
+        Some(a) => a.push(entry),
+        None => {
+            rel.extra.insert("chartup_journal".into(), Json::Array(vec![entry]));
+        }
+    }
+}
+
+/// The journal of a record, one line per step.
+pub fn journal_lines(rel: &Release) -> Vec<String> {
+    rel.extra
+        .get("chartup_journal")
+        .and_then(Json::as_array)
+        .map(|a| {
+            a.iter()
+                .map(|e| {
+                    format!(
+                        "{}  {}",
+                        e["at"].as_str().unwrap_or(""),
+                        e["step"].as_str().unwrap_or("")
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn journal_round_trips_through_the_record() {
+        let mut rel: Release = serde_json::from_value(json!({"name": "r", "version": 1})).unwrap();
+        journal(&mut rel, "applied x");
+        journal(&mut rel, "applied y");
+        let text = crate::release::codec::encode(&rel).unwrap();
+        let back = crate::release::codec::decode(&text).unwrap();
+        let lines = journal_lines(&back);
+        assert_eq!(lines.len(), 2);
+        assert!(lines[1].ends_with("applied y"));
+    }
+}
