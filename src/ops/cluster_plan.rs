@@ -51,7 +51,7 @@ pub async fn cluster_reclaim_policies(
         Ok(c) => c,
         Err(e) if e.status_code() == Some(403) => {
             return Ok(Some(format!(
-                "cannot read the cluster's StorageClasses ({}): reclaim policies are unknown unless given with                  --storage-class NAME=Retain|Delete",
+                "cannot read the cluster's StorageClasses ({}): reclaim policies are unknown unless given with --storage-class NAME=Retain|Delete",
                 e.server_message()
             )))
         }
