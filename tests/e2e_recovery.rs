@@ -224,3 +224,168 @@ async fn fix_forward_apply_replaces_the_stuck_pod() -> anyhow::Result<()> {
     let _ = Json::Null;
     Ok(())
 }
+
+/// A chart `name` of one template file.
+fn one_file_chart(dir: &Path, name: &str, version: &str, yaml: &str) -> anyhow::Result<String> {
+    let d = dir.join(format!("{name}-{version}"));
+    std::fs::create_dir_all(d.join("templates"))?;
+    std::fs::write(
+        d.join("Chart.yaml"),
+        format!("apiVersion: v2\nname: {name}\nversion: {version}\n"),
+    )?;
+    std::fs::write(d.join("templates/all.yaml"), yaml)?;
+    Ok(d.display().to_string())
+}
+
+/// Bind user `nobody` (no rights anywhere) to a Role in `ns` with these rules: a tenant.
+async fn bind_tenant(c: &Cluster, ns: &str, rules: Json) -> anyhow::Result<()> {
+    use testkit::k8s_openapi::api::rbac::v1::{Role, RoleBinding};
+    let client = c.client().await?;
+    let roles: Api<Role> = Api::namespaced(client.clone(), ns);
+    testkit::create(
+        &roles,
+        serde_json::json!({"metadata": {"name": "tenant"}, "rules": rules}),
+    )
+    .await?;
+    let rbs: Api<RoleBinding> = Api::namespaced(client, ns);
+    testkit::create(
+        &rbs,
+        serde_json::json!({"metadata": {"name": "tenant"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "tenant"},
+            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "nobody"}]}),
+    )
+    .await?;
+    Ok(())
+}
+
+/// The cluster as the tenant sees it: the same, with the no-rights user's kubeconfig.
+fn as_tenant(c: &Cluster) -> Cluster {
+    Cluster {
+        kubeconfig: c.kubeconfig_norights.clone(),
+        ..c.clone()
+    }
+}
+
+/// A user with every right in one namespace and none cluster-wide plans, applies, upgrades, sees
+/// status and history, and rolls back; the plan says why reclaim policies are unknown (the
+/// StorageClasses are cluster-scoped), and `--storage-class` supplies them.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_namespace_tenant_plans_applies_and_rolls_back() -> anyhow::Result<()> {
+    let c = cluster();
+    let tmp = tempfile::tempdir()?;
+    let ns = c.fresh_namespace("rec-tenant").await?;
+    bind_tenant(
+        c,
+        &ns.name,
+        serde_json::json!([{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]),
+    )
+    .await?;
+    let t = as_tenant(c);
+    let chart = db_chart(tmp.path())?;
+    let n = ns.name.as_str();
+    chartup_ok(&t, &["apply", "db", &chart, "-n", n, "--yes", "--timeout", "90s"]).await?;
+    let plan = chartup_ok(&t, &["plan", "db", &chart, "-n", n, "--set", &format!("image={FIXED}")]).await?;
+    ensure!(
+        plan.stdout.contains("cannot read the cluster's StorageClasses")
+            && plan.stdout.contains("cannot list resource \"storageclasses\"")
+            && plan.stdout.contains("assumed Delete"),
+        "{}",
+        plan.stdout
+    );
+    let given = chartup_ok(
+        &t,
+        &["plan", "db", &chart, "-n", n, "--storage-class", "standard=Retain"],
+    )
+    .await?;
+    ensure!(!given.stdout.contains("assumed Delete"), "{}", given.stdout);
+    chartup_ok(
+        &t,
+        &[
+            "apply",
+            "db",
+            &chart,
+            "-n",
+            n,
+            "--yes",
+            "--set",
+            &format!("image={FIXED}"),
+            "--timeout",
+            "90s",
+        ],
+    )
+    .await?;
+    chartup_ok(&t, &["status", "db", "-n", n]).await?;
+    chartup_ok(&t, &["history", "db", "-n", n]).await?;
+    chartup_ok(&t, &["rollback", "db", "-n", n, "--timeout", "90s"]).await?;
+    let h = chartup_history(&t, n, "db").await?;
+    assert_eq!(statuses(&h).last(), Some(&(3, "deployed".into())));
+    Ok(())
+}
+
+/// Without `delete pods`, an upgrade of an OnDelete StatefulSet (which chartup updates by deleting
+/// its pods) is refused by the preflight before any write; a workload mounting a claim that
+/// neither exists nor comes with the release is refused too.
+#[tokio::test(flavor = "multi_thread")]
+async fn preflight_checks_pod_rights_and_outside_claims_before_any_write() -> anyhow::Result<()> {
+    let c = cluster();
+    let tmp = tempfile::tempdir()?;
+    let ns = c.fresh_namespace("rec-preflight").await?;
+    let n = ns.name.as_str();
+    bind_tenant(
+        c,
+        n,
+        serde_json::json!([
+            {"apiGroups": ["", "apps"], "resources": ["secrets", "configmaps", "services", "persistentvolumeclaims",
+                "statefulsets", "deployments"], "verbs": ["*"]},
+            {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]}
+        ]),
+    )
+    .await?;
+    let set = |image: &str| {
+        format!(
+            "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: q\nspec:\n  serviceName: q\n  replicas: 2\n  \
+             updateStrategy: {{type: OnDelete}}\n  selector:\n    matchLabels: {{app: q}}\n  template:\n    metadata:\n      \
+             labels: {{app: q}}\n    spec:\n      containers:\n        - name: q\n          image: {image}\n"
+        )
+    };
+    let v1 = one_file_chart(tmp.path(), "q", "1.0.0", &set("redis:6"))?;
+    let v2 = one_file_chart(tmp.path(), "q", "2.0.0", &set("redis:7"))?;
+    chartup_ok(c, &["apply", "q", &v1, "-n", n, "--yes", "--timeout", "90s"]).await?;
+    let t = as_tenant(c);
+    let r = chartup(&t, &["apply", "q", &v2, "-n", n, "--yes", "--timeout", "60s"]).await?;
+    ensure!(!r.ok, "{}", r.stdout);
+    ensure!(
+        r.stderr.contains("you may not delete pods in namespace") && r.stderr.contains("OnDelete"),
+        "{}",
+        r.stderr
+    );
+    let client = c.client().await?;
+    let sets: Api<StatefulSet> = Api::namespaced(client.clone(), n);
+    let live = sets.get("q").await?;
+    let image = live
+        .spec
+        .and_then(|s| s.template.spec)
+        .map(|s| s.containers[0].image.clone());
+    assert_eq!(image, Some(Some("redis:6".to_string())), "the set was changed");
+    let h = chartup_history(c, n, "q").await?;
+    assert_eq!(statuses(&h), vec![(1, "deployed".into())]);
+
+    let mounts = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: m\nspec:\n  replicas: 1\n  selector:\n    \
+                  matchLabels: {app: m}\n  template:\n    metadata:\n      labels: {app: m}\n    spec:\n      containers:\n        \
+                  - name: m\n          image: redis:7\n      volumes:\n        - name: data\n          \
+                  persistentVolumeClaim: {claimName: not-there}\n";
+    let m = one_file_chart(tmp.path(), "m", "1.0.0", mounts)?;
+    let r = chartup(c, &["apply", "m", &m, "-n", n, "--yes", "--timeout", "60s"]).await?;
+    ensure!(!r.ok, "{}", r.stdout);
+    ensure!(
+        r.stderr
+            .contains("mounts claim not-there, which does not exist in namespace"),
+        "{}",
+        r.stderr
+    );
+    ensure!(
+        chartup_history(c, n, "m").await.map(|h| h.is_empty()).unwrap_or(true),
+        "a record was written"
+    );
+    Ok(())
+}
