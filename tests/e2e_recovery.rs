@@ -287,7 +287,7 @@ async fn a_namespace_tenant_plans_applies_and_rolls_back() -> anyhow::Result<()>
     let plan = chartup_ok(&t, &["plan", "db", &chart, "-n", n, "--set", &format!("image={FIXED}")]).await?;
     ensure!(
         plan.stdout.contains("cannot read the cluster's StorageClasses")
-            && plan.stdout.contains("cannot list resource \"storageclasses\"")
+            && plan.stdout.contains("cannot list resource \"storageclasses\""),
         "{}",
         plan.stdout
     );
