@@ -382,3 +382,163 @@ async fn preflight_checks_pod_rights_and_outside_claims_before_any_write() -> an
     );
     Ok(())
 }
+
+/// A Deployment `web` (2 replicas); `unready` makes its pods run but never become Ready.
+fn web(dir: &Path, version: &str, unready: bool) -> anyhow::Result<String> {
+    let marker = if unready {
+        "      annotations: {nodesim.chartup.io/unready: \"true\"}\n"
+    } else {
+        ""
+    };
+    one_file_chart(
+        dir,
+        "web",
+        version,
+        &format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 2\n  selector:\n    \
+             matchLabels: {{app: web}}\n  template:\n    metadata:\n      labels: {{app: web, app.kubernetes.io/instance: web}}\n{marker}    \
+             spec:\n      containers:\n        - name: web\n          image: nginx:{version}\n"
+        ),
+    )
+}
+
+async fn status_json(c: &Cluster, ns: &str) -> anyhow::Result<Json> {
+    let s = chartup_ok(c, &["status", "web", "-n", ns, "-o", "json"]).await?;
+    Ok(serde_json::from_str(&s.stdout)?)
+}
+
+fn condition(s: &Json, kind: &str) -> Json {
+    s["conditions"]
+        .as_array()
+        .and_then(|cs| cs.iter().find(|c| c["type"] == kind).cloned())
+        .unwrap_or(Json::Null)
+}
+
+/// Start `apply web <unready v2>` and wait until the upgrade is under way (status: Upgrading).
+async fn hanging_upgrade(c: &Cluster, ns: &str, dir: &Path, extra: &[&str]) -> anyhow::Result<tokio::process::Child> {
+    let v1 = web(dir, "1.25", false)?;
+    chartup_ok(c, &["apply", "web", &v1, "-n", ns, "--yes", "--timeout", "60s"]).await?;
+    let v2 = web(dir, "1.26", true)?;
+    let mut args = vec!["apply", "web", v2.as_str(), "-n", ns, "--yes", "--timeout", "150s"];
+    args.extend_from_slice(extra);
+    let child = chartup_cmd(c, &args)?.spawn()?;
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let s = status_json(c, ns).await?;
+        if condition(&s, "Upgrading")["status"] == "True"
+            && s["members"]["unready"].to_string().contains("ContainersNotReady")
+        {
+            return Ok(child);
+        }
+        ensure!(
+            std::time::Instant::now() < deadline,
+            "the upgrade never got under way: {s:#}"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+fn signal(child: &tokio::process::Child, sig: &str) -> anyhow::Result<()> {
+    let pid = child.id().ok_or_else(|| anyhow::anyhow!("chartup already exited"))?;
+    let st = std::process::Command::new("kill")
+        .args([sig, &pid.to_string()])
+        .status()?;
+    ensure!(st.success(), "kill {sig} {pid} failed");
+    Ok(())
+}
+
+/// `recover` refuses the lock of a run that is alive (same host: its pid with its start time),
+/// naming the holder and since when; SIGINT then stops the run at a safe point: the revision is
+/// marked failed with a clear description, the lock is released, the exit status is 130.
+#[tokio::test(flavor = "multi_thread")]
+async fn recover_refuses_a_live_run_and_sigint_fails_the_revision() -> anyhow::Result<()> {
+    let c = cluster();
+    let tmp = tempfile::tempdir()?;
+    let ns = c.fresh_namespace("rec-sigint").await?;
+    let child = hanging_upgrade(c, &ns.name, tmp.path(), &[]).await?;
+    let s = status_json(c, &ns.name).await?;
+    let up = condition(&s, "Upgrading");
+    ensure!(
+        up["reason"] == "Running" && up["message"].to_string().contains("pid"),
+        "{s:#}"
+    );
+    let r = chartup(c, &["recover", "web", "-n", &ns.name]).await?;
+    ensure!(!r.ok, "recover released a live run's lock:\n{}", r.stdout);
+    ensure!(
+        r.stderr.contains("still alive")
+            && r.stderr.contains(&format!("pid {}", child.id().unwrap_or(0)))
+            && r.stderr.contains("since"),
+        "{}",
+        r.stderr
+    );
+    signal(&child, "-INT")?;
+    let out = tokio::time::timeout(RUN, child.wait_with_output()).await??;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    ensure!(out.status.code() == Some(130), "exit {:?}: {stderr}", out.status.code());
+    let h = chartup_history(c, &ns.name, "web").await?;
+    ensure!(
+        statuses(&h) == vec![(1, "deployed".into()), (2, "failed".into())],
+        "{h:?}"
+    );
+    ensure!(
+        h[1]["description"].to_string().contains("interrupted by SIGINT"),
+        "{h:?}"
+    );
+    let s = status_json(c, &ns.name).await?;
+    ensure!(condition(&s, "Upgrading").is_null(), "still locked: {s:#}");
+    Ok(())
+}
+
+/// With `--atomic`, SIGTERM stops the run, marks it failed and rolls back; exit status 143.
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_with_atomic_rolls_back() -> anyhow::Result<()> {
+    let c = cluster();
+    let tmp = tempfile::tempdir()?;
+    let ns = c.fresh_namespace("rec-sigterm").await?;
+    let child = hanging_upgrade(c, &ns.name, tmp.path(), &["--atomic"]).await?;
+    signal(&child, "-TERM")?;
+    let out = tokio::time::timeout(RUN, child.wait_with_output()).await??;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    ensure!(out.status.code() == Some(143), "exit {:?}: {stderr}", out.status.code());
+    ensure!(stderr.contains("rolled back (--atomic)"), "{stderr}");
+    let h = chartup_history(c, &ns.name, "web").await?;
+    ensure!(
+        statuses(&h) == vec![(1, "superseded".into()), (2, "failed".into()), (3, "deployed".into())],
+        "{h:?}"
+    );
+    ensure!(
+        h[1]["description"].to_string().contains("interrupted by SIGTERM"),
+        "{h:?}"
+    );
+    Ok(())
+}
+
+/// A run killed outright (SIGKILL) leaves its lock: `status` calls it stale and points at
+/// `recover`, which then releases it without `--force`.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dead_runs_lock_is_shown_stale_and_recovered() -> anyhow::Result<()> {
+    let c = cluster();
+    let tmp = tempfile::tempdir()?;
+    let ns = c.fresh_namespace("rec-stale").await?;
+    let mut child = hanging_upgrade(c, &ns.name, tmp.path(), &[]).await?;
+    signal(&child, "-KILL")?;
+    child.wait().await?;
+    let s = status_json(c, &ns.name).await?;
+    let up = condition(&s, "Upgrading");
+    ensure!(
+        up["status"] == "Unknown"
+            && up["reason"] == "StaleLock"
+            && up["message"].to_string().contains("chartup recover web"),
+        "{s:#}"
+    );
+    let table = chartup_ok(c, &["status", "web", "-n", &ns.name]).await?;
+    ensure!(
+        table.stdout.contains("Upgrading=Unknown (StaleLock)") && table.stdout.contains("is gone"),
+        "{}",
+        table.stdout
+    );
+    chartup_ok(c, &["recover", "web", "-n", &ns.name]).await?;
+    let h = chartup_history(c, &ns.name, "web").await?;
+    ensure!(statuses(&h).last() == Some(&(2, "failed".into())), "{h:?}");
+    Ok(())
+}

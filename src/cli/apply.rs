@@ -120,6 +120,7 @@ fn run_saved(args: &Args, path: &Path, p: &mut Printer) -> anyhow::Result<ExitSt
     let result = runtime()?.block_on(async {
         let cluster = args.kube.connect(Some(&ns)).await?;
         let store = SecretStore::new(cluster.as_ref(), &ns);
+        crate::recovery::signal::install();
         let mut rep = progress_printer(p, args.exec.output);
         Ok::<_, anyhow::Error>(crate::ops::apply::apply(cluster.as_ref(), &store, &saved, &opts, &mut rep).await)
     })?;
@@ -167,6 +168,7 @@ fn run_chart(args: &Args, release: &str, chart: &Path, p: &mut Printer) -> anyho
         if !args.yes && !confirm(p, &format!("Apply this plan to release {release}? [y/N]"))? {
             bail!("not applied");
         }
+        crate::recovery::signal::install();
         let mut rep = progress_printer(p, args.exec.output);
         Ok::<_, anyhow::Error>(crate::ops::apply::apply(cluster.as_ref(), &store, &saved, &opts, &mut rep).await)
     })?;
@@ -175,6 +177,16 @@ fn run_chart(args: &Args, release: &str, chart: &Path, p: &mut Printer) -> anyho
 
 /// Print the end of an apply or rollback and pick the exit status.
 pub fn report_outcome(result: Result<u32, ApplyError>, release: &str, p: &mut Printer) -> anyhow::Result<ExitStatus> {
+    // Stopped by SIGINT/SIGTERM: the shell's status for the signal (130, 143), whatever followed.
+    let signal = crate::recovery::signal::interrupted_by().filter(|_| result.is_err());
+    let status = report(result, release, p)?;
+    Ok(match signal {
+        Some(sig) => ExitStatus::Failure((128 + sig) as u8),
+        None => status,
+    })
+}
+
+fn report(result: Result<u32, ApplyError>, release: &str, p: &mut Printer) -> anyhow::Result<ExitStatus> {
     match result {
         Ok(rev) => {
             p.out(&format!("Release {release} is at revision {rev}: deployed\n"))?;

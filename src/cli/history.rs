@@ -65,6 +65,10 @@ pub struct RollbackArgs {
 #[derive(Debug, clap::Args)]
 pub struct RecoverArgs {
     pub release: String,
+    /// Release the lock even if the run holding it looks alive (same host: its process runs;
+    /// another host: a heartbeat in the last 30 s)
+    #[arg(long)]
+    pub force: bool,
     /// Namespace of the release
     #[arg(short = 'n', long)]
     pub namespace: Option<String>,
@@ -165,6 +169,10 @@ pub fn status(a: StatusArgs, p: &mut Printer) -> anyhow::Result<ExitStatus> {
             for c in &report.conditions {
                 let reason = c.reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default();
                 s.push_str(&format!("  {}={}{reason}\n", c.kind, c.status));
+                // The lock's holder, or why the lock is stale and what to run.
+                if let Some(m) = c.message.as_ref().filter(|_| c.kind != "Error") {
+                    s.push_str(&format!("    {m}\n"));
+                }
             }
             let m = &report.members;
             s.push_str(&format!(
@@ -190,6 +198,7 @@ pub fn rollback(a: RollbackArgs, p: &mut Printer) -> anyhow::Result<ExitStatus> 
     let result = runtime()?.block_on(async {
         let cluster = a.kube.connect(a.namespace.as_deref()).await?;
         let store = SecretStore::new(cluster.as_ref(), cluster.namespace());
+        crate::recovery::signal::install();
         let mut rep = progress_printer(p, a.exec.output);
         Ok::<_, anyhow::Error>(
             ops::rollback::rollback(cluster.as_ref(), &store, &release, a.revision, &opts, &mut rep).await,
@@ -202,7 +211,7 @@ pub fn recover(a: RecoverArgs, p: &mut Printer) -> anyhow::Result<ExitStatus> {
     let r = runtime()?.block_on(async {
         let cluster = a.kube.connect(a.namespace.as_deref()).await?;
         let store = SecretStore::new(cluster.as_ref(), cluster.namespace());
-        Ok::<_, anyhow::Error>(ops::recover::recover(cluster.as_ref(), &store, &a.release).await?)
+        Ok::<_, anyhow::Error>(ops::recover::recover(cluster.as_ref(), &store, &a.release, a.force).await?)
     })?;
     let mut s = format!(
         "Revision {} of {} was left pending; the interrupted run had done:\n",

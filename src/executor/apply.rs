@@ -108,6 +108,7 @@ pub async fn apply(
         apply_method: HELM_APPLY_METHOD.into(),
         extra: Default::default(),
     };
+    super::runner::hold(&mut rel, "apply");
     rel.extra.insert("chartup_plan".into(), json!(saved.fingerprint));
     migrate::carry_schema(&history.revisions, &mut rel);
     if !saved.plan.rollout.is_empty() {

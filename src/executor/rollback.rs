@@ -99,6 +99,7 @@ pub async fn rollback(
         apply_method: HELM_APPLY_METHOD.into(),
         extra: Default::default(),
     };
+    super::runner::hold(&mut rel, "rollback");
     // Helm 4 keeps the rollback's target in `info.rollback_revision` (`helm history` shows it).
     rel.info.extra.insert("rollback_revision".into(), json!(target.version));
     if let Some(order) = rollout_order(current).or_else(|| rollout_order(target)) {

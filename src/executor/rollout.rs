@@ -10,7 +10,7 @@ use super::error::{broken, ApplyError};
 use super::health::{pod_health, rollout, set_pods_behind, stuck_pods, PodHealth, Rollout, Unstick};
 use super::objects::{match_labels, obj_ref};
 use super::progress::{ms, Progress};
-use super::runner::{Run, POLL};
+use super::runner::Run;
 use crate::cluster::{Cascade, ObjRef};
 use crate::manifest::Object;
 
@@ -56,7 +56,7 @@ impl Run<'_, '_> {
                 break live;
             }
             self.check_deadline(deadline, &r, "to be observed by its controller")?;
-            tokio::time::sleep(POLL).await;
+            self.pause().await?;
         };
         if on_delete {
             let update_rev = live
@@ -118,7 +118,7 @@ impl Run<'_, '_> {
                     let pods = self.pods(&o.key.namespace, &selector).await?;
                     return Err(self.timed_out(&r, "to report every pod updated and ready", &pods));
                 }
-                tokio::time::sleep(POLL).await;
+                self.pause().await?;
             }
         }
         let mut last = String::new();
@@ -184,7 +184,7 @@ impl Run<'_, '_> {
                 let pods = self.pods(&o.key.namespace, &selector).await?;
                 return Err(self.timed_out(&r, "to roll out", &pods));
             }
-            tokio::time::sleep(POLL).await;
+            self.pause().await?;
         }
     }
 
@@ -226,7 +226,7 @@ impl Run<'_, '_> {
                 let pods: Vec<Json> = self.cluster.get(pod_ref).await?.into_iter().collect();
                 return Err(self.timed_out(pod_ref, "to be Ready on the new spec", &pods));
             }
-            tokio::time::sleep(POLL).await;
+            self.pause().await?;
         }
     }
 }

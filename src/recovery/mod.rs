@@ -6,3 +6,4 @@
 
 pub mod holder;
 pub mod retry;
+pub mod signal;
