@@ -131,7 +131,13 @@ pub async fn rollback(
         }
         Err(e) => {
             let message = format!("RollbackFailed: {e}");
-            finish(store, history, &mut rel, Status::Failed, &message).await?;
+            if let Err(fe) = finish(store, history, &mut rel, Status::Failed, &message).await {
+                return Err(ApplyError::Other(format!(
+                    "{message}\n  and the revision could not be marked failed ({fe}): release {} stays locked; when \
+                     the API server answers again, run `chartup recover {} -n {}`",
+                    rel.name, rel.name, rel.namespace
+                )));
+            }
             Err(ApplyError::Failed {
                 revision,
                 message,

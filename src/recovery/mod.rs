@@ -6,4 +6,5 @@
 
 pub mod holder;
 pub mod retry;
+pub mod retrying;
 pub mod signal;
