@@ -312,6 +312,27 @@ async fn a_namespace_tenant_plans_applies_and_rolls_back() -> anyhow::Result<()>
     chartup_ok(&t, &["rollback", "db", "-n", n, "--timeout", "90s"]).await?;
     let h = chartup_history(&t, n, "db").await?;
     assert_eq!(statuses(&h).last(), Some(&(3, "deployed".into())));
+    // A cluster-scoped object of the chart the tenant may not create: named before any write.
+    let cr = one_file_chart(
+        tmp.path(),
+        "cr",
+        "1.0.0",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cr\n---\napiVersion: rbac.authorization.k8s.io/v1\n\
+         kind: ClusterRole\nmetadata:\n  name: rec-tenant-reader\nrules: []\n",
+    )?;
+    let r = chartup(&t, &["apply", "cr", &cr, "-n", n, "--yes"]).await?;
+    ensure!(!r.ok, "{}", r.stdout);
+    ensure!(
+        r.stderr.contains("ClusterRole") && r.stderr.contains("rec-tenant-reader") && r.stderr.contains("forbidden"),
+        "{}",
+        r.stderr
+    );
+    ensure!(
+        chartup_history(c, n, "cr").await.map(|h| h.is_empty()).unwrap_or(true),
+        "a record was written"
+    );
+    let cms: Api<testkit::k8s_openapi::api::core::v1::ConfigMap> = Api::namespaced(c.client().await?, n);
+    ensure!(cms.get_opt("cr").await?.is_none(), "the ConfigMap was written");
     Ok(())
 }
 
