@@ -13,15 +13,14 @@
 #   ONLY=upgrade benches/apply.sh     # just part 2 (part 1 waits out helm's 300 s)
 #
 # Prints one line per measurement. Uses the debug build (the time is spent waiting on the
-# cluster, not computing); helm 4 (HELM, else .tools/bin/helm, else helm on PATH) with
+# cluster, not computing); helm 4 (CHARTUP_HELM, else helm on PATH) with
 # --server-side=false for the install, because Kubernetes 1.20 refuses helm 4's server-side apply
 # of Services without port protocols.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-helm=${HELM:-$root/.tools/bin/helm}
-[ -x "$helm" ] || helm=/work/main/.tools/bin/helm
-[ -x "$helm" ] || helm=$(command -v helm)
+helm=${CHARTUP_HELM:-$(command -v helm || true)}
+[ -x "$helm" ] || { echo "helm not found (set CHARTUP_HELM or put helm on PATH)" >&2; exit 1; }
 kubectl=${KUBECTL:-$(dirname "$helm")/kubectl}
 [ -x "$kubectl" ] || kubectl=$(command -v kubectl)
 eval "$(scripts/test-cluster.sh env)"

@@ -15,10 +15,15 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 runs=${RUNS:-10}
-helm=${HELM:-$root/.tools/bin/helm}
-[ -x "$helm" ] || helm=$(command -v helm)
-cargo build --profile release-lto -q
-bin=$root/target/release-lto/chartup
+helm=${CHARTUP_HELM:-$(command -v helm || true)}
+[ -x "$helm" ] || { echo "helm not found (set CHARTUP_HELM or put helm on PATH)" >&2; exit 1; }
+# CHARTUP=path measures that binary instead of building the release-lto one.
+if [ -n "${CHARTUP:-}" ]; then
+  bin=$CHARTUP
+else
+  cargo build --profile release-lto -q
+  bin=${CARGO_TARGET_DIR:-$root/target}/release-lto/chartup
+fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -90,6 +95,27 @@ TPL
 gen 1.0.0
 gen 1.1.0
 
+# Upgrade pairs shaped like real charts, from the benchmark charts of benches/charts: the "to"
+# side is a copy with a new chart version and a changed image tag / app version.
+bump() { # SRC DEST: copy SRC to DEST with version 1.1.0 and a new image tag
+  cp -r "$1" "$2"
+  sed -i 's/^version: 1.0.0/version: 1.1.0/' "$2/Chart.yaml"
+  [ -f "$2/values.yaml" ] && sed -i 's/^  tag: 16.2.0/  tag: 16.3.0/' "$2/values.yaml"
+}
+bump benches/charts/library "$work/db-old" && sed -i 's/^version: 1.1.0/version: 1.0.0/' "$work/db-old/Chart.yaml"
+bump benches/charts/library "$work/db-new"
+bump benches/charts/tls "$work/reg-old" && sed -i 's/^version: 1.1.0/version: 1.0.0/' "$work/reg-old/Chart.yaml"
+bump benches/charts/tls "$work/reg-new"
+# A monitoring umbrella: the dashboards and tpl charts as subcharts, plus the library database.
+umbrella() { # DIR VERSION
+  mkdir -p "$1/charts"
+  printf 'apiVersion: v2\nname: monitoring\nversion: %s\nappVersion: "%s"\n' "$2" "$2" > "$1/Chart.yaml"
+  cp -r benches/charts/dashboards benches/charts/tpl "$1/charts/"
+  sed -i "s/^appVersion: .*/appVersion: \"$2\"/" "$1/charts/dashboards/Chart.yaml" "$1/charts/tpl/Chart.yaml"
+}
+umbrella "$work/mon-old" 1.0.0
+umbrella "$work/mon-new" 1.1.0
+
 # The machine is shared and its speed drifts (other tenants; the kernel's cost of fresh memory
 # pages varies with the host's memory state), so the two sides are measured interleaved —
 # chartup, baseline, chartup, baseline… — and each run is timed on its own: wall time from
@@ -132,6 +158,7 @@ baseline() { # old new release ns [helm args…]
 compare() { # NAME, then the chartup command, `--`, the baseline arguments
   local name=$1 cmd=() f_c f_b
   shift
+  if [ -n "${ONLY:-}" ] && [[ "$name" != *"$ONLY"* ]]; then return; fi
   while [ "$1" != "--" ]; do
     cmd+=("$1")
     shift
@@ -149,11 +176,18 @@ compare() { # NAME, then the chartup command, `--`, the baseline arguments
   local cm cw cc bm bw bc
   read -r cm cw cc <<< "$(summary "$f_c")"
   read -r bm bw bc <<< "$(summary "$f_b")"
-  awk -v n="$name" -v cm="$cm" -v cw="$cw" -v cc="$cc" -v bm="$bm" -v bw="$bw" -v bc="$bc" 'BEGIN {
+  # Peak resident memory of one run: chartup's plan, and the larger `helm template` of the two.
+  local rc=? rb=?
+  if [ -x /usr/bin/time ]; then
+    rc=$(/usr/bin/time -f %M "${cmd[@]}" 2>&1 >/dev/null | tail -1)
+    rb=$(/usr/bin/time -f %M "$helm" template "$3" "$2" -n "$4" "${@:5}" 2>&1 >/dev/null | tail -1)
+  fi
+  awk -v rc="$rc" -v rb="$rb" -v n="$name" -v cm="$cm" -v cw="$cw" -v cc="$cc" -v bm="$bm" -v bw="$bw" -v bc="$bc" 'BEGIN {
     printf "%s\n", n
     printf "  wall, median: chartup %6.1f ms   helm template ×2 + diff -u %6.1f ms   ratio %5.1f×\n", cm, bm, bm / cm
     printf "  wall, mean:   chartup %6.1f ms   helm template ×2 + diff -u %6.1f ms   ratio %5.1f×\n", cw, bw, bw / cw
-    printf "  cpu, mean:    chartup %6.1f ms   helm template ×2 + diff -u %6.1f ms   ratio %5.1f×\n", cc, bc, bc / cc }'
+    printf "  cpu, mean:    chartup %6.1f ms   helm template ×2 + diff -u %6.1f ms   ratio %5.1f×\n", cc, bc, bc / cc
+    printf "  peak RSS:     chartup plan %6.1f MiB   helm template (new side) %6.1f MiB\n", rc / 1024, rb / 1024 }'
 }
 
 echo "runs per measurement: $runs, interleaved ($(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg))"
@@ -164,3 +198,12 @@ compare "fate 1.8.0 → 1.9.0, storage class, matrix (18 → 17 objects)" \
 compare "generated release (1,000 objects)" \
   "$bin" plan gen --from "$work/gen-1.0.0" --to "$work/gen-1.1.0" -n gen \
   -- "$work/gen-1.0.0" "$work/gen-1.1.0" gen gen
+compare "library-chart database (20 shards, 60 objects; ~800 include)" \
+  "$bin" plan db --from "$work/db-old" --to "$work/db-new" -n data \
+  -- "$work/db-old" "$work/db-new" db data
+compare "monitoring umbrella (150 dashboard ConfigMaps + 22 tpl-rendered components)" \
+  "$bin" plan mon --from "$work/mon-old" --to "$work/mon-new" -n mon \
+  -- "$work/mon-old" "$work/mon-new" mon mon
+compare "certificate-generating registry (10 certificates per side)" \
+  "$bin" plan reg --from "$work/reg-old" --to "$work/reg-new" -n reg \
+  -- "$work/reg-old" "$work/reg-new" reg reg

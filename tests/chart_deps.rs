@@ -10,7 +10,7 @@
 mod support;
 
 use chartup::chart::{self, deps::Prepared, Chart, PrepareOptions, ValueOptions};
-use chartup::template::value::Value;
+use chartup::value::Value;
 use support::{chart_dir, go_json};
 
 fn collect(c: &Chart, vals: &Value, out: &mut Vec<String>) {

@@ -8,7 +8,7 @@ mod support;
 use std::io::Write;
 
 use chartup::chart::{self, Limits};
-use chartup::template::value::Value;
+use chartup::value::Value;
 use support::chart_dir;
 
 /// Helm printed `# files: .helmignore a.txt bom.txt conf/app.cfg crds/crd.yaml crds/notes.txt

@@ -1,6 +1,6 @@
 //! `chartup template` as a command: help text, argument errors, `--output-dir`, `--strict`.
 //! Where behaviour is helm's, the expectation comes from running the real helm (skipped without
-//! it, except when CI=true).
+//! it, except when CI=true, where it fails).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -13,17 +13,10 @@ fn parity_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/parity")
 }
 
+/// The real helm (`testkit::helm`: `CHARTUP_HELM`, else PATH); a missing helm skips, except
+/// under CI=true where it fails.
 fn helm() -> Option<PathBuf> {
-    let found = std::env::var_os("PATH")
-        .into_iter()
-        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .map(|d| d.join("helm"))
-        .chain([PathBuf::from("/work/main/.tools/bin/helm")])
-        .find(|p| p.is_file());
-    if found.is_none() && std::env::var("CI").as_deref() == Ok("true") {
-        panic!("helm is required when CI=true");
-    }
-    found
+    testkit::helm_or_skip()
 }
 
 #[test]

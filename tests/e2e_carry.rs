@@ -173,7 +173,8 @@ async fn renamed_statefulset_carried_over() -> anyhow::Result<()> {
         text.stdout
     );
 
-    chartup_ok(c, &["apply", &plan_file]).await?;
+    // postgres 13 → 14 on the carried volumes with no matrix: at risk (data format not checked).
+    chartup_ok(c, &["apply", &plan_file, "--accept-risk"]).await?;
     for (i, o) in old.iter().enumerate() {
         assert_carried(c, &ns.name, o, &ledger_new(i)).await?;
         // Labelled as the StatefulSet controller labels its claims (its selector).
@@ -240,9 +241,9 @@ async fn renamed_statefulset_carried_over() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The same upgrade without the flag: the plan says orphaned, apply goes ahead (at risk is not
-/// refused) and leaves the old claims untouched — same uid, same volume, data there — while the
-/// renamed StatefulSet starts on new, empty claims.
+/// The same upgrade without the flag: the plan says orphaned, apply refuses it (at risk) until
+/// `--accept-risk`, then leaves the old claims untouched — same uid, same volume, data there —
+/// while the renamed StatefulSet starts on new, empty claims.
 #[tokio::test(flavor = "multi_thread")]
 async fn renamed_statefulset_without_flag_orphans() -> anyhow::Result<()> {
     let c = cluster();
@@ -261,7 +262,13 @@ async fn renamed_statefulset_without_flag_orphans() -> anyhow::Result<()> {
     assert_eq!(fates, ["orphaned", "orphaned"], "{}", r.stdout);
     assert!(plan["volumes"][0].get("carry").is_none());
 
-    chartup_ok(c, &["apply", "ledger", &ch, "-n", &ns.name, "--yes"]).await?;
+    // Orphaning is at risk: apply refuses it unless accepted (issue 17), changing nothing.
+    let r = chartup(c, &["apply", "ledger", &ch, "-n", &ns.name, "--yes"]).await?;
+    assert!(!r.ok, "refused: {}", r.stdout);
+    assert!(r.stderr.contains("--accept-risk"), "{}", r.stderr);
+    let h = chartup_history(c, &ns.name, "ledger").await?;
+    assert_eq!(statuses(&h), [(1, "deployed".into())], "nothing recorded");
+    chartup_ok(c, &["apply", "ledger", &ch, "-n", &ns.name, "--yes", "--accept-risk"]).await?;
     let client = c.client().await?;
     for (name, uid, pv_name) in &old {
         let pvc = claim(c, &ns.name, name)
@@ -317,7 +324,16 @@ async fn deployment_claim_carried_into_statefulset() -> anyhow::Result<()> {
 
     let r = chartup_ok(
         c,
-        &["apply", "docstore", &ch, "-n", &ns.name, "--yes", "--carry-volumes"],
+        &[
+            "apply",
+            "docstore",
+            &ch,
+            "-n",
+            &ns.name,
+            "--yes",
+            "--carry-volumes",
+            "--accept-risk",
+        ],
     )
     .await?;
     assert!(
@@ -356,6 +372,7 @@ async fn carry_interrupted_then_recovered() -> anyhow::Result<()> {
         ns.name.as_str(),
         "--yes",
         "--carry-volumes",
+        "--accept-risk",
     ];
     // Kill it when the record shows both old claims released.
     let step = format!("released old claim {}", ledger_old(1));
@@ -437,6 +454,7 @@ async fn carry_interrupted_before_release_is_undone() -> anyhow::Result<()> {
         ns.name.as_str(),
         "--yes",
         "--carry-volumes",
+        "--accept-risk",
     ];
     let step = format!("PV {} protected", old[1].2);
     kill_at(c, &argv, "carry-protected", &ns.name, "ledger", &step).await?;
@@ -504,7 +522,16 @@ async fn renamed_release_claim_carried() -> anyhow::Result<()> {
 
     let r = chartup_ok(
         c,
-        &["apply", "docstore", &ch, "-n", &ns.name, "--yes", "--carry-volumes"],
+        &[
+            "apply",
+            "docstore",
+            &ch,
+            "-n",
+            &ns.name,
+            "--yes",
+            "--carry-volumes",
+            "--accept-risk",
+        ],
     )
     .await?;
     assert!(
@@ -528,5 +555,45 @@ async fn renamed_release_claim_carried() -> anyhow::Result<()> {
     let deploys: Api<Deployment> = Api::namespaced(c.client().await?, &ns.name);
     let d = deploys.get("docstore-docstore").await?;
     assert_eq!(d.status.and_then(|s| s.available_replicas), Some(1));
+    Ok(())
+}
+
+/// Issue 17: a database StatefulSet renamed `db-master` → `db` with its component label moving
+/// from `master` to `primary` (same claim template `data`) is paired by substance; without
+/// `--carry-volumes` apply refuses the orphaning plan (at risk), with it each ordinal's volume
+/// moves to the new StatefulSet's claim of the same ordinal, data included.
+#[tokio::test(flavor = "multi_thread")]
+async fn renamed_component_is_paired_and_carried() -> anyhow::Result<()> {
+    let c = cluster();
+    let ns = c.fresh_namespace("carry-rename").await?;
+    install(c, &ns.name, "rel", "../tests/data/charts/precision/rename-db/1.0.0").await?;
+    let names: Vec<String> = (0..2).map(|i| format!("data-db-master-{i}")).collect();
+    let old = mark(c, &ns.name, &names).await?;
+    let ch = chart("../tests/data/charts/precision/rename-db/2.0.0");
+
+    let r = chartup(c, &["apply", "rel", &ch, "-n", &ns.name, "--yes"]).await?;
+    assert!(!r.ok, "refused: {}", r.stdout);
+    assert!(r.stderr.contains("--accept-risk"), "{}", r.stderr);
+    assert_eq!(
+        statuses(&chartup_history(c, &ns.name, "rel").await?),
+        [(1, "deployed".into())],
+        "nothing recorded"
+    );
+
+    let r = chartup_ok(c, &["apply", "rel", &ch, "-n", &ns.name, "--yes", "--carry-volumes"]).await?;
+    assert!(
+        r.stdout.contains("StatefulSet.apps/db-master →"),
+        "pairing shown: {}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("carried: data-db-master-0 → data-db-0"),
+        "{}",
+        r.stdout
+    );
+    for (i, o) in old.iter().enumerate() {
+        assert_carried(c, &ns.name, o, &format!("data-db-{i}")).await?;
+    }
+    assert_eq!(ready_replicas(c, &ns.name, "db").await?, 2);
     Ok(())
 }

@@ -831,3 +831,146 @@ async fn service_name_change_alone_replaces_adopted_pods() -> anyhow::Result<()>
     assert_eq!(claims(c, n).await?, before, "same claims");
     Ok(())
 }
+
+/// Issue 17: the plan's recreate decisions agree with the API server. For each chart pair of
+/// tests/data/charts/precision the old side is created in a fresh namespace, then every object of
+/// the new side is sent as `kubectl replace --dry-run=server`: an object the plan recreates must
+/// be refused, an object it changes in place must be accepted (`podManagementPolicy: ''` and a
+/// claim template's `annotations: null` are accepted; an immutable Secret's data, an immutable
+/// ConfigMap's data and a Secret's `type` are refused).
+#[tokio::test(flavor = "multi_thread")]
+async fn server_agrees_with_the_recreate_decisions() -> anyhow::Result<()> {
+    use std::io::Write as _;
+    use std::process::{Command, Stdio};
+    let c = cluster();
+    let helm = testkit::helm()?;
+    let kubectl = helm.parent().map(|d| d.join("kubectl")).unwrap_or_default();
+    ensure!(
+        kubectl.is_file(),
+        "kubectl beside helm ({}) is needed",
+        kubectl.display()
+    );
+    let mut checked = 0;
+    for case in ["sts-defaults", "immutable-data"] {
+        let ns = c.fresh_namespace("recreate-server").await?;
+        let dir = root().join("tests/data/charts/precision").join(case);
+        let (old, new) = (dir.join("1.0.0"), dir.join("2.0.0"));
+        let (old, new) = (old.to_string_lossy(), new.to_string_lossy());
+        let plan = chartup_ok(
+            c,
+            &[
+                "plan",
+                "--release",
+                "rel",
+                "--from",
+                &old,
+                "--to",
+                &new,
+                "-n",
+                &ns.name,
+                "-o",
+                "json",
+            ],
+        )
+        .await?;
+        let plan: Json = serde_json::from_str(&plan.stdout)?;
+        let render = |chart: &str| -> anyhow::Result<String> {
+            let out = Command::new(&helm)
+                .args(["template", "rel", chart, "-n", &ns.name])
+                .output()?;
+            ensure!(out.status.success(), "helm template {chart}");
+            Ok(String::from_utf8(out.stdout)?)
+        };
+        let kubectl_with = |args: &[&str], input: &str| -> anyhow::Result<(bool, String)> {
+            let mut child = Command::new(&kubectl)
+                .arg("--kubeconfig")
+                .arg(&c.kubeconfig)
+                .args(["-n", &ns.name])
+                .args(args)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()?;
+            child
+                .stdin
+                .take()
+                .ok_or_else(|| anyhow!("stdin"))?
+                .write_all(input.as_bytes())?;
+            let out = child.wait_with_output()?;
+            Ok((out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned()))
+        };
+        let (ok, err) = kubectl_with(&["create", "-f", "-"], &render(&old)?)?;
+        ensure!(ok, "creating the old side of {case}: {err}");
+        let set = chartup::manifest::parse_manifest(&render(&new)?, &ns.name)?;
+        for o in &set.objects {
+            let action = plan["changes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|ch| ch["key"]["kind"] == o.key.kind.as_str() && ch["key"]["name"] == o.key.name.as_str())
+                .and_then(|ch| ch["action"].as_str())
+                .ok_or_else(|| anyhow!("{} not in the plan", o.key))?;
+            let (accepted, err) = kubectl_with(&["replace", "--dry-run=server", "-f", "-"], &o.value.to_string())?;
+            ensure!(
+                accepted == (action != "recreate"),
+                "{case}: plan says {action} for {}, the server {} it: {err}",
+                o.key,
+                if accepted { "accepts" } else { "refuses" }
+            );
+            checked += 1;
+        }
+    }
+    ensure!(
+        checked == 4,
+        "one StatefulSet, two Secrets and a ConfigMap checked: {checked}"
+    );
+    Ok(())
+}
+
+/// Issue 17, the connected plan's own checks on the real API server (kube-apiserver 1.20): a
+/// `policy/v1` PodDisruptionBudget is refused in the plan (1.20 serves only `policy/v1beta1`), the
+/// immutable Secret's predicted recreate is confirmed by a server-side dry run, and a claim the
+/// new version mounts from outside the release that does not exist is a hazard.
+#[tokio::test(flavor = "multi_thread")]
+async fn connected_plan_checks_apis_recreates_and_outside_claims() -> anyhow::Result<()> {
+    let c = cluster();
+    let ns = c.fresh_namespace("connected-plan").await?;
+    let dir = root().join("tests/data/charts/precision/connected");
+    let (v1, v2) = (
+        dir.join("1.0.0").display().to_string(),
+        dir.join("2.0.0").display().to_string(),
+    );
+    chartup_ok(c, &["apply", "rel", &v1, "-n", &ns.name, "--yes"]).await?;
+    let r = chartup(c, &["plan", "rel", &v2, "-n", &ns.name, "-o", "json"]).await?;
+    ensure!(!r.ok, "refused: {}", r.stderr);
+    let plan: Json = serde_json::from_str(&r.stdout)?;
+    let refusals = plan["refusals"].to_string();
+    ensure!(
+        refusals.contains("apiVersion policy/v1 is not served by this cluster (the server serves policy/v1beta1)"),
+        "{refusals}"
+    );
+    let secret = plan["changes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|ch| ch["key"]["kind"] == "Secret" && ch["key"]["name"] == "frozen")
+        .ok_or_else(|| anyhow!("no change for the Secret"))?;
+    ensure!(secret["action"] == "recreate", "{secret}");
+    ensure!(
+        secret["notes"]
+            .to_string()
+            .contains("recreate confirmed: the server refuses the update in place"),
+        "{secret}"
+    );
+    let missing = plan["hazards"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|h| h["rule"] == "claim-missing")
+        .ok_or_else(|| anyhow!("no claim-missing hazard: {}", plan["hazards"]))?;
+    ensure!(
+        missing["object"] == format!("{}/PersistentVolumeClaim/shared-archive", ns.name).as_str(),
+        "{missing}"
+    );
+    Ok(())
+}

@@ -17,7 +17,7 @@
 //! next `>` is replaced. Shapes (lengths, PEM headers) are printed outside the markers by the
 //! fixtures, so they are still compared exactly.
 //!
-//! helm comes from `$PATH` or `/work/main/.tools/bin` / `<repo>/.tools/bin`. Without it the suite
+//! helm comes from `testkit::helm` (`CHARTUP_HELM`, else `PATH`). Without it the suite
 //! is skipped with a message, except when `CI=true`: then a missing helm fails.
 //! `PARITY_FILTER=substring` runs only matching cases.
 
@@ -107,16 +107,6 @@ fn load_cases() -> Vec<Case> {
         });
     }
     cases
-}
-
-fn find_helm() -> Option<PathBuf> {
-    let mut candidates: Vec<PathBuf> = Vec::new();
-    if let Some(path) = std::env::var_os("PATH") {
-        candidates.extend(std::env::split_paths(&path).map(|d| d.join("helm")));
-    }
-    candidates.push(Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/bin/helm"));
-    candidates.push(PathBuf::from("/work/main/.tools/bin/helm"));
-    candidates.into_iter().find(|p| p.is_file())
 }
 
 /// Run `<bin> template ARGS` in tests/parity with an environment that cannot reach a cluster and
@@ -285,11 +275,7 @@ fn compare(case: &Case, helm: &Output, ours: &Output) -> Result<(), String> {
 
 #[test]
 fn parity_with_helm() {
-    let Some(helm) = find_helm() else {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("helm is not installed but CI=true: run scripts/install-helm.sh");
-        }
-        eprintln!("SKIPPED: helm not found on PATH or in .tools/bin; the parity suite did not run");
+    let Some(helm) = testkit::helm_or_skip() else {
         return;
     };
     let chartup = PathBuf::from(env!("CARGO_BIN_EXE_chartup"));

@@ -68,7 +68,14 @@ fn renamed_statefulset_is_carried_ordinal_by_ordinal() {
             ),
         ]
     );
-    assert_eq!(p.verdict, Verdict::Safe);
+    // Every volume is carried; what remains is ledger's postgres 13 → 14 on that data with no
+    // matrix to say the data format survives (issue 17): at risk, said as a hazard.
+    assert_eq!(p.analysis_verdict, Verdict::Safe);
+    assert_eq!(p.verdict, Verdict::AtRisk);
+    assert_eq!(
+        p.hazards.iter().map(|h| h.rule.as_str()).collect::<Vec<_>>(),
+        ["image-major"]
+    );
     let c = p.volumes[0].carry.as_ref().unwrap();
     assert_eq!(c.from_workload.to_string(), "ns/StatefulSet.apps/ledger-ledger");
     assert_eq!(c.to_workload.to_string(), "ns/StatefulSet.apps/ledger-ledger-journal");

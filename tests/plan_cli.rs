@@ -41,7 +41,9 @@ fn detailed_exit_codes() {
     assert_eq!(code(&o), 3, "{}", String::from_utf8_lossy(&o.stderr));
     let out = String::from_utf8(o.stdout).unwrap();
     assert!(
-        out.starts_with("Plan: 2 to add, 11 to change, 4 to recreate, 3 to delete · volumes: 3 loss, 0 at risk\n"),
+        out.starts_with(
+            "Plan: 2 to add, 11 to change, 4 to recreate, 3 to delete · volumes: 3 loss, 0 at risk · verdict: loss\n"
+        ),
         "{out}"
     );
     // Changes, no volume at risk: 2.
@@ -63,6 +65,37 @@ fn detailed_exit_codes() {
     ]);
     assert_eq!(code(&o), 0);
     assert!(String::from_utf8_lossy(&o.stdout).contains("(none: 18 objects unchanged)"));
+    // A plan apply refuses whatever the flags (the matrix allows 1.7.0 → 1.10.0 only hop by
+    // hop): 4, and the plan says so under "Apply requires".
+    let o = chartup(&[
+        "plan",
+        "--from",
+        "charts/fate/1.7.0",
+        "--to",
+        "charts/fate/1.10.0",
+        "-f",
+        EXISTING_CLAIMS[0],
+        "--matrix",
+        "matrices/fate.yaml",
+        "--detailed-exitcode",
+    ]);
+    assert_eq!(code(&o), 4, "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("✗ one hop at a time"));
+}
+
+#[test]
+fn same_component_flag_is_checked() {
+    let o = chartup(&[
+        "plan",
+        "--from",
+        "charts/fate/1.8.0",
+        "--to",
+        "charts/fate/1.8.0",
+        "--same-component",
+        "mysql",
+    ]);
+    assert_eq!(code(&o), 1);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--same-component \"mysql\": expected OLD=NEW"));
 }
 
 #[test]
@@ -203,7 +236,7 @@ fn release_chart_with_from_manifest() {
     assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
     let md = String::from_utf8(o.stdout).unwrap();
     assert!(
-        md.starts_with("## chartup plan: `fate` fate 1.8.0 → fate 1.9.0"),
+        md.starts_with("<!-- chartup-plan: fate/fate -->\n## chartup plan: `fate` fate 1.8.0 → fate 1.9.0"),
         "{md}"
     );
     assert!(
@@ -270,6 +303,23 @@ fn matrix_check() {
         err.contains(&format!("{bs}:11:")) && err.contains("100-110.sql does not exist"),
         "{err}"
     );
+    // An unknown field does not stop the check: every problem, each as FILE:LINE:COLUMN: FIELD:
+    // message (docs/matrix-format.md), unknown fields with a "did you mean".
+    std::fs::write(
+        &bad,
+        "matrix: 1\nchart: x\nversions: [1.0.0, one]\nbakup: {required: true}\ncomponents:\n  db: {carryVolume: true}\n",
+    )
+    .unwrap();
+    let o = chartup(&["matrix", "check", &bs]);
+    assert_eq!(code(&o), 1);
+    let err = String::from_utf8_lossy(&o.stderr);
+    for want in [
+        format!("{bs}:3:19: versions[1]: \"one\": invalid semantic version"),
+        format!("{bs}:4:1: bakup: unknown field; did you mean \"backup\"?"),
+        format!("{bs}:6:8: components.db.carryVolume: unknown field; did you mean \"carryVolumes\"?"),
+    ] {
+        assert!(err.contains(&want), "{want}\n{err}");
+    }
 }
 
 /// `--set-json`, `--set-file` and `--set-literal` reach both renders of a plan as helm reads them:

@@ -417,7 +417,9 @@ fn large_release_markdown_stays_under_the_comment_limit() {
         &md[md.len().saturating_sub(500)..]
     );
     // The verdict and summary survive any collapsing.
-    assert!(md.contains("**Plan: 0 to add, 750 to change, 0 to recreate, 0 to delete · volumes: 0 loss, 0 at risk**"));
+    assert!(md.contains(
+        "**Plan: 0 to add, 750 to change, 0 to recreate, 0 to delete · volumes: 0 loss, 0 at risk · verdict: safe**"
+    ));
 }
 
 #[test]

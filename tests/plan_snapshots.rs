@@ -1,5 +1,6 @@
 //! Snapshots of the plans of the example upgrades in every output format (text, JSON,
-//! markdown). The manifests come from the real helm at test time; the snapshots pin the plan's
+//! markdown). The manifests come from chartup's renderer, which `renderer_matches_helm_on_every_example`
+//! (plan_rules) compares with the real helm on every example chart; the snapshots pin the plan's
 //! presentation, which reviewers read (`cargo insta review` after an intended change).
 
 mod plan_support;
@@ -67,4 +68,47 @@ fn kvstore_570_600() {
         storage_classes: &[],
     };
     all_formats("kvstore_570_600", &case.plan());
+}
+
+/// Issue 17's chart pairs: the decision-first text, the images table, pairings, hazards and
+/// requirements as a reviewer reads them.
+fn precision(name: &str, carry: bool) -> Plan {
+    let (from, to) = (
+        format!("tests/data/charts/precision/{name}/1.0.0"),
+        format!("tests/data/charts/precision/{name}/2.0.0"),
+    );
+    let c = Case {
+        release: "rel",
+        namespace: "prec",
+        from: &from,
+        to: &to,
+        values: &[],
+        to_values: &[],
+        matrix: None,
+        storage_classes: &["standard=Delete"],
+    };
+    let (old, new) = c.sides();
+    let mut o = c.options();
+    o.carry_volumes = carry;
+    plan::build(&old, &new, None, &o)
+}
+
+#[test]
+fn precision_rename_db() {
+    all_formats("precision_rename_db", &precision("rename-db", false));
+}
+
+#[test]
+fn precision_rename_db_carried() {
+    all_formats("precision_rename_db_carried", &precision("rename-db", true));
+}
+
+#[test]
+fn precision_leaving() {
+    all_formats("precision_leaving", &precision("leaving", false));
+}
+
+#[test]
+fn precision_image_major() {
+    all_formats("precision_image_major", &precision("image-major", false));
 }

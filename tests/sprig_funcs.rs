@@ -2,7 +2,7 @@
 //!
 //! Each case line is `name ~ arg ~ arg… => result`, where the result is what `helm template`
 //! printed for `{{ name args… | toJson }}` (or `ERR <text after "error calling name: ">`). The
-//! cases were recorded by rendering a throwaway chart with `/work/main/.tools/bin/helm`; nothing in
+//! cases were recorded by rendering a throwaway chart with helm 4.1.4 (`.tools/bin/helm`); nothing in
 //! them was produced by chartup. Arguments: `i:` Go int constant, `I:` int64, `f:` float64,
 //! `b:` bool, `s:` string (`\n` is a newline), `nil`, `L:a,b` a `list`, `SL:a,b` a `splitList`
 //! result (`[]string`), `J:{…}` a `fromJson` result.

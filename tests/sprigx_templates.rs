@@ -1,7 +1,7 @@
 //! Sprig's semver, crypto, random and date functions used from templates, checked against the
 //! real Helm 4.1.4.
 //!
-//! Each expectation was recorded with `/work/main/.tools/bin/helm template` (run with `TZ=UTC`):
+//! Each expectation was recorded with helm 4.1.4's `helm template` (run with `TZ=UTC`):
 //! the case was placed as `{{- define "x" }}CASE{{ end }}` on line 1 of `r/templates/t.txt`,
 //! followed by `v: {{ include "x" . | quote }}`, with `--set-json 's="1.2.9",n=5,f=1.5'`. The
 //! output of the include, or Go's error text inside `error calling include: `, is recorded.

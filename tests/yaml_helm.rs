@@ -2,43 +2,18 @@
 //!
 //! Each case is a values.yaml; helm renders it through `toJson`, `toRawJson`, `toPrettyJson` and
 //! `toYaml` (and the other encoders as they land), and we compare with `chartup::yaml` on the
-//! same text. The expected output therefore always comes from Go. The test needs a helm binary:
-//! `$HELM`, `.tools/bin/helm` in the repository (or in /work/main), or `helm` on PATH. Without one
-//! it is skipped locally but fails in CI (`CI=true`), where scripts/install-helm.sh provides it.
+//! same text. The expected output therefore always comes from Go. The test needs a helm binary
+//! (`testkit::helm`: `CHARTUP_HELM`, else `helm` on PATH). Without one it is skipped locally but
+//! fails in CI (`CI=true`), where scripts/install-helm.sh provides it.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use chartup::template::value::{Elem, List, Map, Value};
+use chartup::value::{Elem, List, Map, Value};
 use chartup::yaml::{self, JsonOpts};
 
-fn find_helm() -> Option<PathBuf> {
-    if let Ok(h) = std::env::var("HELM") {
-        return Some(PathBuf::from(h));
-    }
-    let here = Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/bin/helm");
-    for p in [here, PathBuf::from("/work/main/.tools/bin/helm")] {
-        if p.exists() {
-            return Some(p);
-        }
-    }
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|d| d.join("helm"))
-        .find(|p| p.exists())
-}
-
 fn helm_or_skip() -> Option<PathBuf> {
-    match find_helm() {
-        Some(h) => Some(h),
-        None => {
-            if std::env::var("CI").as_deref() == Ok("true") {
-                panic!("helm is required in CI (scripts/install-helm.sh) but was not found");
-            }
-            eprintln!("skipping: no helm binary found");
-            None
-        }
-    }
+    testkit::helm_or_skip()
 }
 
 const SECTIONS: &[(&str, &str)] = &[
@@ -108,7 +83,7 @@ fn ours(values: &str) -> Result<Vec<(String, String)>, String> {
             .map_err(|e| format!("Error: cannot load values.yaml: cannot unmarshal yaml document: {e}"))?;
         merge_maps(&v, &d);
     }
-    Ok(encode_all(&chartup::template::value::Value::Map(v)))
+    Ok(encode_all(&chartup::value::Value::Map(v)))
 }
 
 /// Helm's `MergeMaps`: maps merge recursively, everything else is replaced.

@@ -13,7 +13,7 @@
 use std::cell::RefCell;
 
 use super::{Chart, ChartError};
-use crate::template::value::{Map, Value};
+use crate::value::{Map, Value};
 
 thread_local! {
     static WARNINGS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };

@@ -15,7 +15,7 @@
 
 use super::coalesce::{coalesce_values, merge_tables, merge_values};
 use super::{schema, Chart, ChartError};
-use crate::template::value::{Elem, Map, Value};
+use crate::value::{Elem, Map, Value};
 use crate::version::{Constraints, Version};
 
 /// Helm 4.1.4's default `.Capabilities.KubeVersion` for `helm template`.

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::template::value::{Elem, List, Map, Value};
+use crate::value::{Elem, List, Map, Value};
 
 /// A maintainer entry.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -24,7 +24,7 @@ pub mod values;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::template::value::{Map, Value};
+use crate::value::{Map, Value};
 
 pub use archive::{BufferedFile, Limits};
 pub use deps::{prepare, PrepareOptions, Prepared};

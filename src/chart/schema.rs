@@ -12,7 +12,7 @@
 use boon::{Compiler, ErrorKind, Schemas, ValidationError};
 
 use super::Chart;
-use crate::template::value::Value;
+use crate::value::Value;
 
 const SCHEMA_URL: &str = "file:///values.schema.json";
 
@@ -574,7 +574,7 @@ mod tests {
     struct ValueOptionsLite;
     impl ValueOptionsLite {
         fn set(s: &str) -> Value {
-            let m = crate::template::value::Map::new();
+            let m = crate::value::Map::new();
             crate::chart::strvals::parse_set(s, &m).unwrap();
             Value::Map(m)
         }

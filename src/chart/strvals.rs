@@ -14,7 +14,7 @@
 
 use std::fmt;
 
-use crate::template::value::{List, Map, Value};
+use crate::value::{List, Map, Value};
 
 /// Helm's `MaxIndex`: the largest list index `--set` accepts.
 pub const MAX_INDEX: i64 = 65536;

@@ -10,7 +10,7 @@ use std::path::Path;
 
 use super::strvals;
 use super::{load_values, merge_maps, os_error};
-use crate::template::value::{Map, Value};
+use crate::value::{Map, Value};
 
 /// The value flags of `helm template`/`install`/`upgrade`.
 #[derive(Debug, Clone, Default)]

@@ -148,6 +148,7 @@ fn run_chart(args: &Args, release: &str, chart: &Path, p: &mut Printer) -> anyho
         storage_classes: args.storage_class.clone(),
         allow_unlisted: args.allow_unlisted,
         carry_volumes: args.carry_volumes,
+        same_component: vec![],
         diff: DiffOptions::default(),
     };
     let result = runtime()?.block_on(async {

@@ -76,6 +76,10 @@ pub struct ExecArgs {
     /// Go ahead although the plan says a volume's data will be lost
     #[arg(long)]
     pub accept_data_loss: bool,
+    /// Go ahead although the plan puts data at risk (orphaned claims, an unchecked data format);
+    /// the plan lists what under "Apply requires"
+    #[arg(long)]
+    pub accept_risk: bool,
     /// On failure, roll back to the last deployed revision (ordered, pod by pod)
     #[arg(long)]
     pub atomic: bool,
@@ -101,6 +105,7 @@ impl ExecArgs {
     pub fn options(&self) -> ApplyOptions {
         ApplyOptions {
             accept_data_loss: self.accept_data_loss,
+            accept_risk: self.accept_risk,
             atomic: self.atomic,
             history_max: self.history_max,
             timeout: self.timeout,

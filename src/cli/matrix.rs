@@ -1,4 +1,4 @@
-//! `chartup matrix …`: compatibility matrices. (Owned by the plan work.)
+//! `chartup matrix …`: compatibility matrices.
 
 use super::{ExitStatus, Printer};
 

@@ -55,6 +55,8 @@ pub enum ExitStatus {
     Changes,
     /// `--detailed-exitcode`: the plan has changes and a volume at risk or lost.
     VolumeRisk,
+    /// `--detailed-exitcode` (plan): apply would refuse this plan whatever flags are passed.
+    ApplyRefuses,
     /// A command-specific failure already reported (e.g. a failed rollback).
     Failure(u8),
 }
@@ -65,6 +67,7 @@ impl From<ExitStatus> for ExitCode {
             ExitStatus::Success => ExitCode::SUCCESS,
             ExitStatus::Changes => ExitCode::from(2),
             ExitStatus::VolumeRisk => ExitCode::from(3),
+            ExitStatus::ApplyRefuses => ExitCode::from(4),
             ExitStatus::Failure(n) => ExitCode::from(n),
         }
     }

@@ -83,9 +83,23 @@ pub struct Args {
     /// Deployment+PVC → StatefulSet) to the new claim instead of orphaning or deleting them
     #[arg(long)]
     pub carry_volumes: bool,
-    /// Exit 0 without changes, 2 with changes, 3 with a volume at risk or lost (1 on error)
+    /// Exit 0 without changes, 2 with changes, 3 with data at risk or lost, 4 when apply would
+    /// refuse the plan whatever flags are passed (a multi-hop jump) (1 on error)
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// Treat two workloads as one component across a rename: OLD=NEW, each `Kind/name` or `name`
+    /// (repeatable), for when the plan's own evidence is not enough
+    #[arg(long = "same-component", value_name = "OLD=NEW")]
+    pub same_component: Vec<String>,
+    /// Text output: decisions, volumes and images only (no diffs, no reasons for safe volumes)
+    #[arg(long)]
+    pub compact: bool,
+    /// Text output: leave out the per-object diffs
+    #[arg(long)]
+    pub no_diff: bool,
+    /// Show changes that only rewrite the helm.sh/chart and app.kubernetes.io/version labels
+    #[arg(long)]
+    pub show_label_churn: bool,
     #[command(flatten)]
     pub kube: KubeArgs,
 }
@@ -100,6 +114,7 @@ fn run_against_cluster(args: &Args, release: String, chart: PathBuf, p: &mut Pri
         storage_classes: args.storage_class.clone(),
         allow_unlisted: args.allow_unlisted,
         carry_volumes: args.carry_volumes,
+        same_component: same_component(args)?,
         diff: DiffOptions {
             context: args.context,
             show_secrets: args.show_secrets,
@@ -133,7 +148,7 @@ fn show(
     p: &mut Printer,
 ) -> anyhow::Result<String> {
     let out = match args.output {
-        Format::Text => plan::text::render(plan, color),
+        Format::Text => plan::text::render_with(plan, color, text_options(args)),
         Format::Json => serde_json::to_string_pretty(plan)? + "\n",
         Format::Markdown => plan::markdown::render(plan).map_err(anyhow::Error::msg)?,
     };
@@ -186,6 +201,7 @@ pub fn run(args: Args, p: &mut Printer) -> anyhow::Result<ExitStatus> {
         storage_classes: args.storage_class.clone(),
         allow_unlisted: args.allow_unlisted,
         carry_volumes: args.carry_volumes,
+        same_component: same_component(&args)?,
         diff: DiffOptions {
             context: args.context,
             show_secrets: args.show_secrets,
@@ -203,10 +219,28 @@ pub fn run(args: Args, p: &mut Printer) -> anyhow::Result<ExitStatus> {
     Ok(status)
 }
 
-/// `--detailed-exitcode`: 0 no changes, 2 changes, 3 changes with a volume at risk or lost.
+fn same_component(args: &Args) -> anyhow::Result<Vec<(String, String)>> {
+    args.same_component
+        .iter()
+        .map(|m| crate::analysis::identity::parse_mapping(m).map_err(anyhow::Error::msg))
+        .collect()
+}
+
+fn text_options(args: &Args) -> plan::text::TextOptions {
+    plan::text::TextOptions {
+        compact: args.compact,
+        no_diff: args.no_diff,
+        show_label_churn: args.show_label_churn,
+    }
+}
+
+/// `--detailed-exitcode`: 0 no changes, 2 changes, 3 changes with data at risk or lost, 4 a plan
+/// apply would refuse whatever flags are passed.
 pub fn exit_status(plan: &plan::Plan, detailed: bool) -> ExitStatus {
     if !detailed || !plan.summary.has_changes() {
         ExitStatus::Success
+    } else if plan.apply_refuses() {
+        ExitStatus::ApplyRefuses
     } else if plan.verdict > Verdict::Safe {
         ExitStatus::VolumeRisk
     } else {

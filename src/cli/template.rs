@@ -1,15 +1,13 @@
 //! `chartup template`: render a chart as `helm template` does.
 //!
 //! The flags are helm template's that change the output, with helm's names and short forms, so a
-//! `helm template …` command line works unchanged. The output is built completely before anything
-//! is written: on an error stdout stays empty, as with helm.
+//! `helm template …` command line works unchanged. The work is [`crate::ops::template`].
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use super::args::ValuesArgs;
 use super::{ExitStatus, Printer};
-use crate::render::objects::KubeVersion;
-use crate::render::{OutputOptions, RenderOptions};
+use crate::ops::template::TemplateRequest;
 
 /// Render chart templates locally and print the manifests, exactly as `helm template` does.
 #[derive(Debug, clap::Args)]
@@ -83,147 +81,27 @@ fn name_and_chart(args: &[String]) -> (String, String) {
     }
 }
 
-/// The namespace helm template uses: `-n`, else `$HELM_NAMESPACE`, else the namespace of the
-/// kubeconfig's current context, else "default" (helm's `EnvSettings.Namespace`).
-fn namespace(flag: Option<&str>) -> String {
-    if let Some(n) = flag.filter(|n| !n.is_empty()) {
-        return n.to_string();
-    }
-    match std::env::var("HELM_NAMESPACE") {
-        Ok(n) if !n.is_empty() => n,
-        _ => kubeconfig_namespace().unwrap_or_else(|| "default".to_string()),
-    }
-}
-
-/// The `namespace` of the current context in the first kubeconfig file (`$KUBECONFIG`, else
-/// `~/.kube/config`). Any problem reading it means "no namespace", as for helm without a cluster.
-fn kubeconfig_namespace() -> Option<String> {
-    let path = match std::env::var_os("KUBECONFIG") {
-        Some(p) if !p.is_empty() => std::env::split_paths(&p).next()?,
-        _ => PathBuf::from(std::env::var_os("HOME")?).join(".kube/config"),
-    };
-    let text = std::fs::read_to_string(path).ok()?;
-    let doc = crate::yaml::from_str(&text).ok()?;
-    let cfg = doc.as_map()?;
-    let current = cfg.get("current-context")?;
-    let current = current.as_str()?;
-    let contexts = cfg.get("contexts")?;
-    for c in contexts.as_list()?.items.iter() {
-        let c = c.as_map()?;
-        if c.get("name").as_ref().and_then(|n| n.as_str()) == Some(current) {
-            let ns = c.get("context")?.as_map()?.get("namespace")?;
-            return ns.as_str().filter(|s| !s.is_empty()).map(str::to_string);
-        }
-    }
-    None
-}
-
 pub fn run(args: Args, p: &mut Printer) -> anyhow::Result<ExitStatus> {
-    let (release_name, chart_path) = name_and_chart(&args.args);
-    let kube_version = match &args.kube_version {
-        Some(v) => Some(KubeVersion::parse(v).map_err(|e| anyhow::anyhow!("invalid kube version '{v}': {e}"))?),
-        None => None,
-    };
-    let render_opts = RenderOptions {
-        release_name: release_name.clone(),
-        namespace: namespace(args.namespace.as_deref()),
-        is_upgrade: args.is_upgrade,
-        revision: 1,
-        kube_version,
-        api_versions: args.api_versions.clone(),
-        strict: args.strict,
-        ..Default::default()
-    };
-    let values = args.values.input(&[]).value_options();
-    let job = crate::render::chart::TemplateJob {
-        chart_path: PathBuf::from(&chart_path),
-        values,
-        render: render_opts,
-        skip_schema_validation: args.skip_schema_validation,
+    let (release, chart) = name_and_chart(&args.args);
+    let out = crate::ops::template::template(&TemplateRequest {
+        release,
+        chart: PathBuf::from(chart),
+        values: args.values.input(&[]).value_options(),
+        namespace: args.namespace,
+        show_only: args.show_only,
         include_crds: args.include_crds,
-    };
-    let (rendered, crds) = crate::render::chart::render_chart(&job).map_err(|e| {
-        if e.during_render {
-            anyhow::anyhow!("{}\n\nUse --debug flag to render out invalid YAML", e.message)
-        } else {
-            anyhow::anyhow!("{}", e.message)
-        }
+        skip_tests: args.skip_tests,
+        no_hooks: args.no_hooks,
+        is_upgrade: args.is_upgrade,
+        kube_version: args.kube_version,
+        api_versions: args.api_versions,
+        output_dir: args.output_dir,
+        release_name_dir: args.release_name_dir,
+        skip_schema_validation: args.skip_schema_validation,
+        strict: args.strict,
     })?;
-    match &args.output_dir {
-        None => {
-            let out = rendered.helm_output(&OutputOptions {
-                crds,
-                skip_tests: args.skip_tests,
-                no_hooks: args.no_hooks,
-                show_only: args.show_only.clone(),
-            })?;
-            p.out(&out)?;
-        }
-        Some(dir) => {
-            let dir = if args.release_name_dir {
-                dir.join(&release_name)
-            } else {
-                dir.clone()
-            };
-            write_output_dir(&dir, &rendered, &crds, args.skip_tests, args.no_hooks, p)?;
-        }
-    }
+    p.out(&out)?;
     Ok(ExitStatus::Success)
-}
-
-/// `--output-dir`: one file per template path, documents appended in output order, each as
-/// `---\n# Source: PATH\nDOC\n`, and `wrote PATH` on stdout for every document (helm's
-/// writeToFile). Hooks go to the same files after the manifests.
-fn write_output_dir(
-    dir: &Path,
-    rendered: &crate::render::Rendered,
-    crds: &[(String, String)],
-    skip_tests: bool,
-    no_hooks: bool,
-    p: &mut Printer,
-) -> anyhow::Result<()> {
-    use std::collections::HashSet;
-    use std::io::Write;
-    let mut written: HashSet<String> = HashSet::new();
-    let mut log = String::new();
-    let mut write = |name: &str, data: &str, append: bool| -> anyhow::Result<()> {
-        let path = format!("{}/{name}", dir.display());
-        if let Some(parent) = Path::new(&path).parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        let mut f = if append {
-            std::fs::OpenOptions::new().append(true).open(&path)?
-        } else {
-            std::fs::File::create(&path)?
-        };
-        write!(f, "---\n# Source: {name}\n{data}\n")?;
-        log.push_str(&format!("wrote {path}\n"));
-        Ok(())
-    };
-    for (name, data) in crds {
-        let append = !written.insert(name.clone());
-        write(name, data, append)?;
-    }
-    for m in &rendered.manifests {
-        let append = !written.insert(m.source.clone());
-        write(&m.source, &m.content, append)?;
-    }
-    if !no_hooks {
-        for h in &rendered.hooks {
-            if skip_tests && h.hook.as_ref().is_some_and(|h| h.is_test()) {
-                continue;
-            }
-            // helm appends when the file exists on disk (written above or left from a previous run).
-            let path = dir.join(&h.source);
-            let append = path.exists();
-            written.insert(h.source.clone());
-            write(&h.source, &h.content, append)?;
-        }
-    }
-    // helm prints the (empty) manifest stream after the file list.
-    log.push('\n');
-    p.out(&log)?;
-    Ok(())
 }
 
 #[cfg(test)]

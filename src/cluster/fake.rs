@@ -3,7 +3,7 @@
 //!
 //! It keeps objects as JSON and answers as an API server does where those decisions depend on it:
 //! 404 for a missing object, 409 for a name taken or a stale `resourceVersion`, `generation`
-//! bumped on spec changes, `UnknownKind` for a kind it does not serve, dry runs that persist
+//! set and bumped on spec changes, `UnknownKind` for a kind it does not serve, dry runs that persist
 //! nothing. It is not a simulation of Kubernetes: instead of controllers, a write of a workload or
 //! Job is marked done at once ([`FakeCluster::set_auto_ready`] turns that off), and a test sets the
 //! status it needs with [`FakeCluster::put`]. Every request is logged ([`FakeCluster::requests`]),
@@ -42,6 +42,14 @@ const KINDS: &[(&str, &str, &str, bool)] = &[
     ("storage.k8s.io/v1", "StorageClass", "storageclasses", false),
     ("rbac.authorization.k8s.io/v1", "Role", "roles", true),
     ("rbac.authorization.k8s.io/v1", "RoleBinding", "rolebindings", true),
+    ("networking.k8s.io/v1", "Ingress", "ingresses", true),
+    ("coordination.k8s.io/v1", "Lease", "leases", true),
+    (
+        "apiextensions.k8s.io/v1",
+        "CustomResourceDefinition",
+        "customresourcedefinitions",
+        false,
+    ),
 ];
 
 /// Which requests a [`FakeCluster::fail`] rule matches.
@@ -317,6 +325,7 @@ impl FakeCluster {
                 }
             }
         };
+        let has_spec = obj.get("spec").is_some();
         if obj.get("metadata").is_none_or(|m| !m.is_object()) {
             obj["metadata"] = json!({});
         }
@@ -337,7 +346,10 @@ impl FakeCluster {
             .unwrap_or_else(|| json!(format!("uid-{rv}")));
         meta.insert("uid".into(), uid);
         meta.insert("resourceVersion".into(), json!(rv));
-        meta.insert("generation".into(), json!(generation));
+        // Objects without a spec (ConfigMaps, Secrets) have no generation, as on a real server.
+        if has_spec {
+            meta.insert("generation".into(), json!(generation));
+        }
         if !st.no_auto_ready {
             done_status(&mut obj, generation);
         }

@@ -16,6 +16,7 @@
 //! its size, never the value.
 
 mod emit;
+pub mod normalize;
 
 use crate::manifest::JsonAt as _;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -264,6 +265,32 @@ fn compare(o: &Object, n: &Object, opts: &DiffOptions) -> ObjectChange {
     }
 }
 
+/// Labels every chart bump rewrites: a change touching only these is churn, not a decision.
+const CHURN_LABELS: &[&str] = &["helm.sh/chart:", "app.kubernetes.io/version:"];
+
+/// A change whose diff only rewrites churn labels (`helm.sh/chart`, `app.kubernetes.io/version`),
+/// as helm-diff's `--suppress` would hide them.
+pub fn label_only(c: &ObjectChange) -> bool {
+    // A Secret's masked values could change unseen beside its labels: never call it churn.
+    if c.action != Action::Change || c.diff.is_empty() || c.key.kind == "Secret" {
+        return false;
+    }
+    let mut any = false;
+    for l in c.diff.lines() {
+        if l.starts_with("+++") || l.starts_with("---") {
+            continue;
+        }
+        if let Some(rest) = l.strip_prefix('+').or_else(|| l.strip_prefix('-')) {
+            let t = rest.trim_start();
+            if !CHURN_LABELS.iter().any(|p| t.starts_with(p)) {
+                return false;
+            }
+            any = true;
+        }
+    }
+    any
+}
+
 /// Deployment, StatefulSet, DaemonSet: the kinds one component may move between.
 pub fn is_pod_controller(kind: &str) -> bool {
     matches!(kind, "Deployment" | "StatefulSet" | "DaemonSet")
@@ -313,9 +340,24 @@ pub fn immutable_changes(kind: &str, group: &str, old: &Json, new: &Json) -> (Ve
     // Borrowed: cloning every changed object's spec was a visible part of large plans.
     static NULL: Json = Json::Null;
     let (os, ns) = (old.get("spec").unwrap_or(&NULL), new.get("spec").unwrap_or(&NULL));
+    // Compared as the server stores them: a spelt-out default, a null or an empty value is not a
+    // change the server refuses (only the kinds with immutable rules pay for the copy).
+    let server = |s: &Json| normalize::server_spec(group, kind, s);
+    let kept;
+    let (os, ns) = match (group, kind) {
+        ("apps", "StatefulSet" | "Deployment" | "DaemonSet" | "ReplicaSet")
+        | ("batch", "Job")
+        | ("", "PersistentVolumeClaim" | "Service") => {
+            kept = (server(os), server(ns));
+            (&kept.0, &kept.1)
+        }
+        _ => (os, ns),
+    };
+    if let ("", "Secret" | "ConfigMap") = (group, kind) {
+        immutable_data(kind, old, new, &mut out);
+    }
     match (group, kind) {
         ("apps", "StatefulSet") => {
-            let (os, ns) = (sts_defaults(os), sts_defaults(ns));
             let keys: BTreeSet<&String> = obj_keys(&os).chain(obj_keys(&ns)).collect();
             for k in keys {
                 if STS_MUTABLE.contains(&k.as_str()) {
@@ -398,24 +440,59 @@ pub fn immutable_changes(kind: &str, group: &str, old: &Json, new: &Json) -> (Ve
                     detail: describe_change("clusterIP", a, b),
                 });
             }
+            // Type changes the server accepts (1.20+ drops the clusterIP and nodePorts the new
+            // type does not use), but clients notice: said as a note with what to check.
+            let ty = |s: &Json| s.get("type").and_then(Json::as_str).unwrap_or("ClusterIP").to_string();
+            let (ta, tb) = (ty(os), ty(ns));
+            if ta != tb {
+                let what = match (ta.as_str(), tb.as_str()) {
+                    (_, "ExternalName") => "its cluster IP is released: clients that cached the address fail",
+                    ("ExternalName", _) => "the DNS name becomes an A record of a new cluster IP",
+                    ("NodePort" | "LoadBalancer", _) => {
+                        "its node ports (and load balancer) are released: external clients lose the address"
+                    }
+                    _ => "new node ports or a load balancer are allocated: the external address is new",
+                };
+                notes.push(format!(
+                    "Service type {ta} → {tb}: {what}; servers before Kubernetes 1.20 refuse the update while the \
+                     old type's clusterIP or nodePorts remain (then delete the Service first)"
+                ));
+            }
         }
         _ => {}
     }
     (out, notes)
 }
 
-fn sts_defaults(spec: &Json) -> Json {
-    // Spelling out a default is not a change: the API server stores the default anyway.
-    let mut s = spec.clone();
-    if let Some(m) = s.as_object_mut() {
-        if m.get("podManagementPolicy").and_then(Json::as_str) == Some("OrderedReady") {
-            m.remove("podManagementPolicy");
+/// An `immutable: true` Secret or ConfigMap whose data changes, and a Secret whose `type`
+/// changes: the server refuses both updates (`field is immutable when immutable is set`, `type`
+/// is immutable), so the object must be deleted and created again.
+fn immutable_data(kind: &str, old: &Json, new: &Json, out: &mut Vec<ImmutableField>) {
+    if old.get("immutable").and_then(Json::as_bool) == Some(true) {
+        for k in ["data", "binaryData", "stringData"] {
+            if old.get(k) != new.get(k) {
+                out.push(ImmutableField {
+                    field: k.into(),
+                    detail: format!("the {kind} is immutable: true and its {k} changes"),
+                });
+            }
         }
-        if m.get("revisionHistoryLimit").and_then(Json::as_f64) == Some(10.0) {
-            m.remove("revisionHistoryLimit");
+        if new.get("immutable").and_then(Json::as_bool) != Some(true) {
+            out.push(ImmutableField {
+                field: "immutable".into(),
+                detail: "true → (unset): an immutable object cannot be made mutable".into(),
+            });
         }
     }
-    s
+    if kind == "Secret" {
+        let ty = |v: &Json| v.get("type").and_then(Json::as_str).unwrap_or("Opaque").to_string();
+        if ty(old) != ty(new) {
+            out.push(ImmutableField {
+                field: "type".into(),
+                detail: format!("{} → {}", ty(old), ty(new)),
+            });
+        }
+    }
 }
 
 fn obj_keys(v: &Json) -> impl Iterator<Item = &String> {
@@ -488,6 +565,14 @@ fn recreate_consequence(key: &ObjectKey, fields: &[ImmutableField]) -> String {
             "{list} is immutable: the Service {} is deleted and created again; clients holding the old address \
              fail until they resolve the name again.",
             key.name
+        ),
+        "Secret" | "ConfigMap" => format!(
+            "The server refuses to update {list} of this {kind}, so `helm upgrade` would fail: the {kind} {name} is \
+             deleted and created again; pods that mount it keep the old content until they restart, and between \
+             the delete and the create a starting pod cannot mount it. Workaround: give the new content a new name \
+             (a content hash in the name) so both exist while pods move over.",
+            kind = key.kind,
+            name = key.name
         ),
         _ => format!("{list} cannot be updated in place: the object is deleted and created again."),
     }

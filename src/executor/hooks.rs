@@ -1,5 +1,5 @@
-//! Helm hooks: read from their annotations once for the whole executor (events, weight, delete
-//! policies, as Helm's `pkg/release/v1/hook.go`), recorded in the release as Helm records them, and
+//! Helm hooks: read from their annotations ([`crate::release::hooks`], shared with the renderer),
+//! recorded in the release as Helm records them, and
 //! run for an event by weight then name, honouring the delete policies.
 
 use super::error::ApplyError;
@@ -8,46 +8,40 @@ use super::progress::Progress;
 use super::runner::Run;
 use crate::cluster::Cascade;
 use crate::manifest::{self, Document, ManifestSet, Object};
+use crate::release::hooks::{self, HookSpec};
 use crate::release::Hook;
 
-pub(super) fn hook_events(o: &Object) -> Vec<String> {
-    o.annotation("helm.sh/hook")
-        .map(|h| {
-            h.split(',')
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-                .collect()
-        })
-        .unwrap_or_default()
+/// The object's hook annotations (see [`crate::release::hooks`]); `None` unless a known hook.
+fn spec(o: &Object) -> Option<HookSpec> {
+    hooks::parse(|k| o.annotation(k)).and_then(Result::ok)
 }
 
+pub(super) fn hook_events(o: &Object) -> Vec<String> {
+    spec(o).map(|s| s.events).unwrap_or_default()
+}
+
+/// An object annotated `helm.sh/hook`: never applied as an object of the release.
 pub fn is_hook(o: &Object) -> bool {
-    !hook_events(o).is_empty()
+    o.annotation("helm.sh/hook").is_some_and(|h| !h.trim().is_empty())
 }
 
 pub(super) fn hook_weight(o: &Object) -> i64 {
-    o.annotation("helm.sh/hook-weight")
-        .and_then(|w| w.trim().parse().ok())
-        .unwrap_or(0)
+    spec(o).map(|s| s.weight).unwrap_or(0)
 }
 
+/// The delete policies, with Helm's default (`before-hook-creation`) when none is given.
 pub(super) fn delete_policies(o: &Object) -> Vec<String> {
-    match o.annotation("helm.sh/hook-delete-policy") {
-        Some(p) => p
-            .split(',')
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-            .collect(),
-        None => vec!["before-hook-creation".to_string()],
+    match spec(o).map(|s| s.delete_policies) {
+        Some(p) if !p.is_empty() => p,
+        _ => vec!["before-hook-creation".to_string()],
     }
 }
 
-/// The hooks of a rendered side, as Helm records them in a release.
-/// Helm's default delete policy is `before-hook-creation`.
 pub(super) fn deletes_before_creation(o: &Object) -> bool {
     delete_policies(o).iter().any(|p| p == "before-hook-creation")
 }
 
+/// The hooks of a rendered side, as Helm records them in a release.
 pub(super) fn release_hooks(set: &ManifestSet) -> Vec<Hook> {
     set.objects
         .iter()

@@ -62,3 +62,6 @@ pub use progress::{Progress, Reporter};
 pub use records::{locked, rollout_order};
 pub use recover::recover;
 pub use rollback::{rollback, RollbackPlan};
+
+#[cfg(test)]
+mod tests;

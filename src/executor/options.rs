@@ -8,6 +8,9 @@ use std::time::Duration;
 pub struct ApplyOptions {
     /// Go ahead although a volume's verdict is loss.
     pub accept_data_loss: bool,
+    /// Go ahead although the plan puts data at risk (orphaned claims, hazards); implied by
+    /// `accept_data_loss`.
+    pub accept_risk: bool,
     /// On failure, roll back to the last deployed revision.
     pub atomic: bool,
     /// Keep at most this many revisions (0: unlimited), never pruning the last deployed one.
@@ -27,6 +30,7 @@ impl Default for ApplyOptions {
     fn default() -> Self {
         ApplyOptions {
             accept_data_loss: false,
+            accept_risk: false,
             atomic: false,
             history_max: 10,
             timeout: Duration::from_secs(300),

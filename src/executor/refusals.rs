@@ -26,6 +26,16 @@ pub(super) fn refusals(saved: &SavedPlan, opts: &ApplyOptions) -> Vec<String> {
             out.push("the compatibility matrix says this upgrade loses data (pass --accept-data-loss)".into());
         }
     }
+    // What the plan says apply requires for data at risk (plan::review::requirements), apply requires.
+    if !opts.accept_risk && !opts.accept_data_loss {
+        if let Some(r) = plan
+            .requirements
+            .iter()
+            .find(|r| r.flag.as_deref() == Some("--accept-risk"))
+        {
+            out.push(format!("{} (pass --accept-risk to go ahead anyway)", r.reason));
+        }
+    }
     if backup_required(saved) && opts.backup_command.is_none() && backup_jobs(saved).is_empty() {
         out.push(
             "the compatibility matrix requires a backup before this upgrade, and none is configured: pass \

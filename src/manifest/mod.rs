@@ -1,12 +1,14 @@
 //! Rendered manifests as a typed resource set: identity, kinds, ordering.
 //!
 //! The planner compares *objects*, not files, so the first step splits a rendered manifest (as
-//! `helm template` or `helm get manifest` prints it) into documents the way Helm does
-//! (`releaseutil.SplitManifests`: a `---` separator regex, empty documents dropped, `# Source:`
-//! comments kept as provenance), parses each with serde-saphyr into `serde_json::Value` (the
-//! structural form the diff and the analysis walk), and keys it by (API group, kind, namespace,
-//! name) — the identity Kubernetes and Helm use. The API version is deliberately *not* part of the
-//! key: `apps/v1beta2` → `apps/v1` is the same object. Objects are kept in Helm's install order.
+//! `helm template` or `helm get manifest` prints it) into documents the way Helm's kube client
+//! reads a release manifest (apimachinery's `YAMLReader`, through `crate::yaml`'s one line-based
+//! splitter: `---` lines, empty and comment-only documents dropped, `# Source:` comments kept as
+//! provenance), reads each into `serde_json::Value` with YAML 1.1 scalars (the structural form the
+//! diff and the analysis walk: [`fast`] for the plain shapes, serde-saphyr in [`parse_yaml`] for
+//! the rest), and keys it by (API group, kind, namespace, name) — the identity Kubernetes and Helm
+//! use. The API version is deliberately *not* part of the key: `apps/v1beta2` → `apps/v1` is the
+//! same object. Objects are kept in Helm's install order.
 
 pub(crate) mod fast;
 
@@ -154,54 +156,48 @@ pub enum ManifestError {
     Duplicate { key: String, first: String, second: String },
 }
 
-/// Split a multi-document manifest like Helm's `SplitManifests`: separators are `---` at the
-/// start of the text or after a newline (with surrounding whitespace), documents that are only
-/// whitespace are dropped. The `# Source:` comment at the top of a document names its template.
+/// Split a multi-document manifest into its objects' documents, as Helm's kube client reads a
+/// release manifest (apimachinery's `YAMLReader`, `crate::yaml::split_documents_with`): `---`
+/// lines separate documents; documents that are only whitespace or comments are dropped. The
+/// `# Source:` comment at the top of a document names its template. A line such as `---x`, which
+/// Helm would refuse, stays in its document (where the YAML parse reports it).
 pub fn split_documents(text: &str) -> Vec<Document> {
+    let pieces = crate::yaml::split_documents_with(text, false).unwrap_or_default();
     let mut docs = Vec::new();
-    let mut current = String::new();
-    let flush = |current: &mut String, docs: &mut Vec<Document>| {
-        let body = current.trim();
-        if !body.is_empty() && !is_only_comments(body) {
-            let source = source_of(body);
-            // The `# Source:` line is provenance, kept in `source`; the text is the document as
-            // Helm's manifest records hold it after that line.
-            let text = match body.strip_prefix("# Source:") {
-                Some(rest) => rest
-                    .split_once('\n')
-                    .map(|(_, t)| t.trim_start_matches('\n'))
-                    .unwrap_or(""),
-                None => body,
-            };
-            docs.push(Document {
-                source,
-                text: format!("{text}\n"),
-            });
-        }
-        // Comment-only documents (a template whose output is all comments) are not objects.
-        current.clear();
-    };
-    for line in text.split_inclusive('\n') {
-        if is_separator(line) {
-            flush(&mut current, &mut docs);
-            // Text after `--- ` on the same line belongs to the next document (rare but legal).
-            let rest = line.trim_start().trim_start_matches("---").trim();
-            if !rest.is_empty() {
-                current.push_str(rest);
-                current.push('\n');
+    for piece in &pieces {
+        // The splitter keeps a separator that opens the text in the first document.
+        let body = match piece.strip_prefix("---") {
+            Some(rest)
+                if rest
+                    .lines()
+                    .next()
+                    .is_some_and(|l| l.trim().is_empty() || l.trim().starts_with('#')) =>
+            {
+                rest.split_once('\n').map_or("", |(_, t)| t)
             }
+            _ => piece,
+        }
+        .trim();
+        // Comment-only documents (a template whose output is all comments) are not objects.
+        if body.is_empty() || is_only_comments(body) {
             continue;
         }
-        current.push_str(line);
+        let source = source_of(body);
+        // The `# Source:` line is provenance, kept in `source`; the text is the document as
+        // Helm's manifest records hold it after that line.
+        let text = match body.strip_prefix("# Source:") {
+            Some(rest) => rest
+                .split_once('\n')
+                .map(|(_, t)| t.trim_start_matches('\n'))
+                .unwrap_or(""),
+            None => body,
+        };
+        docs.push(Document {
+            source,
+            text: format!("{text}\n"),
+        });
     }
-    flush(&mut current, &mut docs);
     docs
-}
-
-fn is_separator(line: &str) -> bool {
-    let l = line.trim_end();
-    // Helm: `(?:^|\s*\n)---\s*` — the dashes must start the line.
-    l == "---" || (l.starts_with("---") && l[3..].starts_with(char::is_whitespace))
 }
 
 fn is_only_comments(body: &str) -> bool {
@@ -366,8 +362,49 @@ pub fn is_cluster_scoped(kind: &str) -> bool {
     )
 }
 
-/// Helm's `InstallOrder`: one list, kept with the renderer that prints in this order.
-pub use crate::render::output::INSTALL_ORDER;
+/// Helm's `InstallOrder` (pkg/release/v1/util/kind_sorter.go, v4.1.4). The renderer
+/// sorts by it too; it is defined here, below the renderer, because the planner and the executor
+/// order objects by it without rendering.
+pub const INSTALL_ORDER: &[&str] = &[
+    "PriorityClass",
+    "Namespace",
+    "NetworkPolicy",
+    "ResourceQuota",
+    "LimitRange",
+    "PodSecurityPolicy",
+    "PodDisruptionBudget",
+    "ServiceAccount",
+    "Secret",
+    "SecretList",
+    "ConfigMap",
+    "StorageClass",
+    "PersistentVolume",
+    "PersistentVolumeClaim",
+    "CustomResourceDefinition",
+    "ClusterRole",
+    "ClusterRoleList",
+    "ClusterRoleBinding",
+    "ClusterRoleBindingList",
+    "Role",
+    "RoleList",
+    "RoleBinding",
+    "RoleBindingList",
+    "Service",
+    "DaemonSet",
+    "Pod",
+    "ReplicationController",
+    "ReplicaSet",
+    "Deployment",
+    "HorizontalPodAutoscaler",
+    "StatefulSet",
+    "Job",
+    "CronJob",
+    "IngressClass",
+    "Ingress",
+    "APIService",
+    "MutatingWebhookConfiguration",
+    "ValidatingWebhookConfiguration",
+];
 
 /// `serde_json::Value::pointer` without its cost: `pointer` builds an owned `String` for every
 /// path segment (to undo `~0`/`~1` escapes), which was ~8 % of a 1,000-object plan. Paths here are
@@ -461,6 +498,13 @@ mod tests {
         // YAML 1.1 (go-yaml v2, as Kubernetes reads manifests): `yes` is the boolean true.
         let data = cm.value.at("/data").unwrap().as_object().unwrap();
         assert_eq!(data.values().next(), Some(&Json::Bool(true)));
+    }
+
+    #[test]
+    fn separators_as_helms_kube_client_reads_them() {
+        let docs = split_documents("---\n--- # c\na: 1\n---   \n\n---\nb: 2\n---x: 3\n");
+        let texts: Vec<&str> = docs.iter().map(|d| d.text.as_str()).collect();
+        assert_eq!(texts, ["a: 1\n", "b: 2\n---x: 3\n"]);
     }
 
     #[test]

@@ -12,7 +12,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use serde_json::Value as Json;
+use serde_json::{json, Value as Json};
 
 use super::{cluster_render, deployed, load_matrix, Error};
 use crate::analysis::ReclaimPolicies;
@@ -35,6 +35,8 @@ pub struct ClusterPlanRequest {
     pub allow_unlisted: bool,
     /// `--carry-volumes`
     pub carry_volumes: bool,
+    /// `--same-component OLD=NEW` mappings.
+    pub same_component: Vec<(String, String)>,
     pub diff: DiffOptions,
 }
 
@@ -75,36 +77,115 @@ pub async fn cluster_reclaim_policies(
     Ok(None)
 }
 
-/// A chart directory as Helm's release record stores it: Chart.yaml as `metadata`, values.yaml as
-/// `values`, the files under `templates/` base64-encoded (subcharts are not stored: Helm's record
-/// leaves them out too). None for an archive or an unreadable chart: the record then carries
-/// name and version only.
-pub fn chart_record(dir: &Path) -> Option<serde_json::Value> {
-    use base64::Engine as _;
-    let meta = crate::manifest::parse_yaml(&std::fs::read_to_string(dir.join("Chart.yaml")).ok()?).ok()?;
-    let values = std::fs::read_to_string(dir.join("values.yaml"))
-        .ok()
-        .and_then(|t| crate::manifest::parse_yaml(&t).ok())
-        .filter(|v| v.is_object())
-        .unwrap_or_else(|| serde_json::json!({}));
-    let mut templates = Vec::new();
-    let mut stack = vec![dir.join("templates")];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if let (Ok(bytes), Ok(rel)) = (std::fs::read(&p), p.strip_prefix(dir)) {
-                templates.push(serde_json::json!({
-                    "name": rel.to_string_lossy(),
-                    "data": base64::engine::general_purpose::STANDARD.encode(bytes),
-                }));
-            }
+/// Helm's `chart.Metadata` as its JSON tags write it (`omitempty` on every field).
+fn metadata_json(md: &crate::chart::metadata::Metadata) -> Json {
+    let mut m = serde_json::Map::new();
+    let mut put = |k: &str, v: Json| {
+        let empty = match &v {
+            Json::String(s) => s.is_empty(),
+            Json::Array(a) => a.is_empty(),
+            Json::Object(o) => o.is_empty(),
+            Json::Bool(b) => !b,
+            _ => false,
+        };
+        if !empty {
+            m.insert(k.to_string(), v);
         }
-    }
+    };
+    put("name", json!(md.name));
+    put("home", json!(md.home));
+    put("sources", json!(md.sources));
+    put("version", json!(md.version));
+    put("description", json!(md.description));
+    put("keywords", json!(md.keywords));
+    let maintainers: Vec<Json> = md
+        .maintainers
+        .iter()
+        .map(|mm| match mm {
+            None => Json::Null,
+            Some(mm) => {
+                let mut x = serde_json::Map::new();
+                for (k, v) in [("name", &mm.name), ("email", &mm.email), ("url", &mm.url)] {
+                    if !v.is_empty() {
+                        x.insert(k.into(), json!(v));
+                    }
+                }
+                Json::Object(x)
+            }
+        })
+        .collect();
+    put("maintainers", Json::Array(maintainers));
+    put("icon", json!(md.icon));
+    put("apiVersion", json!(md.api_version));
+    put("condition", json!(md.condition));
+    put("tags", json!(md.tags));
+    put("appVersion", json!(md.app_version));
+    put("deprecated", json!(md.deprecated));
+    put("annotations", json!(md.annotations));
+    put("kubeVersion", json!(md.kube_version));
+    let deps: Vec<Json> = md
+        .dependencies
+        .iter()
+        .map(|d| match d {
+            None => Json::Null,
+            Some(d) => {
+                let mut x = serde_json::Map::new();
+                x.insert("name".into(), json!(d.name));
+                x.insert("version".into(), json!(d.version));
+                x.insert("repository".into(), json!(d.repository));
+                for (k, v) in [("condition", &d.condition), ("alias", &d.alias)] {
+                    if !v.is_empty() {
+                        x.insert(k.into(), json!(v));
+                    }
+                }
+                if !d.tags.is_empty() {
+                    x.insert("tags".into(), json!(d.tags));
+                }
+                if d.enabled {
+                    x.insert("enabled".into(), json!(true));
+                }
+                if !d.import_values.is_empty() {
+                    let iv: Vec<Json> = d.import_values.iter().map(value_json).collect();
+                    x.insert("import-values".into(), Json::Array(iv));
+                }
+                Json::Object(x)
+            }
+        })
+        .collect();
+    put("dependencies", Json::Array(deps));
+    put("type", json!(md.chart_type));
+    Json::Object(m)
+}
+
+/// A template value as Go's encoding/json writes it.
+fn value_json(v: &crate::template::value::Value) -> Json {
+    let opts = crate::yaml::JsonOpts {
+        escape_html: false,
+        indent: false,
+    };
+    crate::yaml::to_json(v, opts)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or(Json::Null)
+}
+
+/// The chart as Helm's release record stores it: its metadata, default values and the files
+/// under `templates/` base64-encoded (subcharts are not stored: Helm's record leaves them out
+/// too). None for a chart that does not load: the record then carries name and version only.
+pub fn chart_record(chart: &Path) -> Option<Json> {
+    use base64::Engine as _;
+    let ch = crate::chart::load(chart).ok()?;
+    let mut templates: Vec<Json> = ch
+        .templates
+        .iter()
+        .map(|f| json!({"name": f.name, "data": base64::engine::general_purpose::STANDARD.encode(&f.data)}))
+        .collect();
     templates.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
-    Some(serde_json::json!({
-        "metadata": meta,
+    let values = Some(value_json(&ch.values))
+        .filter(Json::is_object)
+        .unwrap_or_else(|| json!({}));
+    Some(json!({
+        "metadata": metadata_json(&ch.metadata),
         "lock": null,
         "templates": templates,
         "values": values,
@@ -131,6 +212,7 @@ pub async fn plan_against_cluster(
         diff: req.diff.clone(),
         allow_unlisted: req.allow_unlisted,
         carry_volumes: req.carry_volumes,
+        same_component: req.same_component.clone(),
         ..Default::default()
     };
     let forbidden = cluster_reclaim_policies(cluster.as_ref(), &mut opts.reclaim).await?;
@@ -143,6 +225,9 @@ pub async fn plan_against_cluster(
     p.warnings.extend(forbidden);
     p.warnings
         .extend(deployed::drift(cluster.as_ref(), &deployed.side.objects).await?);
+    // Served APIs, server-confirmed recreates, missing outside claims; then what apply demands.
+    super::plan_checks::check(cluster.as_ref(), &mut p, &new.objects).await?;
+    p.requirements = plan::review::requirements(&p, &new.objects);
     let mut saved = SavedPlan::new(p, &deployed.side, &new)?;
     // The plan's sides hold the release manifest (hooks excluded, as Helm diffs); the executor
     // runs the hooks it finds among the saved documents, so they travel with the plan and are

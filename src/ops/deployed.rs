@@ -136,7 +136,12 @@ pub async fn drift(cluster: &dyn Cluster, deployed: &ManifestSet) -> Result<Vec<
         let mut diffs = Vec::new();
         for section in ["spec", "data"] {
             if let Some(w) = o.value.get(section) {
-                differences(w, live.get(section).unwrap_or(&Json::Null), section, &mut diffs);
+                // Both sides as the server writes them: canonical quantities, no empty values.
+                let (w, l) = (
+                    crate::diff::normalize::for_drift(w),
+                    crate::diff::normalize::for_drift(live.get(section).unwrap_or(&Json::Null)),
+                );
+                differences(&w, &l, section, &mut diffs);
             }
         }
         if o.key.kind == "Secret" && o.key.group.is_empty() {

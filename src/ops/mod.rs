@@ -1,5 +1,5 @@
-//! The operations: one file per use case (plan, plan against a cluster, apply, rollback, status,
-//! history, recover), as helm's `pkg/action` and cargo's `ops`.
+//! The operations: one file per use case (template, plan, plan against a cluster, apply, rollback,
+//! status, history, recover), as helm's `pkg/action` and cargo's `ops`.
 //!
 //! An operation composes the stages — loads and renders through `plan::source`, plans with
 //! `plan::build`, reads and writes releases through [`crate::storage::ReleaseStore`], talks to the
@@ -21,9 +21,11 @@ pub mod cluster_render;
 pub mod deployed;
 pub mod history;
 pub mod plan;
+pub mod plan_checks;
 pub mod recover;
 pub mod rollback;
 pub mod status;
+pub mod template;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -112,3 +114,6 @@ pub(crate) fn load_matrix(path: Option<&Path>) -> Result<Option<crate::matrix::M
         None => Ok(None),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -35,6 +35,8 @@ pub struct PlanRequest {
     pub storage_classes: Vec<String>,
     pub allow_unlisted: bool,
     pub carry_volumes: bool,
+    /// `--same-component OLD=NEW` mappings.
+    pub same_component: Vec<(String, String)>,
     pub diff: DiffOptions,
 }
 
@@ -80,6 +82,7 @@ pub fn plan_offline(req: PlanRequest) -> Result<Planned> {
     for s in &req.storage_classes {
         opts.reclaim.add_spec(s)?;
     }
+    opts.same_component = req.same_component.clone();
     let (release, ns) = (req.release.as_str(), req.namespace.as_str());
     let (old, new) = std::thread::scope(|s| {
         let old = s.spawn(|| load(req.from, release, ns, false));

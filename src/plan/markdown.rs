@@ -1,20 +1,28 @@
 //! The plan as Markdown for a pull-request comment, rendered with a tera template.
 //!
-//! GitHub refuses comments over 65,536 characters, so the renderer tries progressively shorter
-//! forms — full diffs, diffs cut to 200, 50, then 10 lines, then no diffs — and takes the first
-//! that fits, saying what was collapsed. Verdicts, refusals and the volume table are never cut:
-//! they are the reason the comment exists.
+//! GitHub refuses comments over 65,536 characters, and one dashboard ConfigMap can be a single
+//! 60 KB line, so the budget counts characters, not lines: long lines are truncated, then the
+//! largest diffs are dropped first until the comment fits — workload diffs last, because they are
+//! what a reviewer reads — and each dropped diff says so. Verdicts, refusals, requirements and the
+//! volume table are never cut: they are the reason the comment exists. A hidden marker
+//! (`<!-- chartup-plan: RELEASE/NAMESPACE -->`) lets CI update one sticky comment per release.
 
 use serde::Serialize;
 
+use std::collections::BTreeSet;
+
 use super::Plan;
-use crate::analysis::Verdict;
-use crate::diff::Action;
+use crate::analysis::{Fate, Verdict};
+use crate::diff::{label_only, Action};
 
 /// GitHub's limit for a comment body.
 pub const LIMIT: usize = 65_536;
 
-const TEMPLATE: &str = r#"## chartup plan: `{{ release }}` {{ from }} → {{ to }}
+/// Longest diff line kept in a comment (a minified JSON dashboard is one line).
+const MAX_LINE: usize = 300;
+
+const TEMPLATE: &str = r#"<!-- chartup-plan: {{ release }}/{{ namespace }} -->
+## chartup plan: `{{ release }}` {{ from }} → {{ to }}
 
 **{{ summary }}**
 
@@ -22,6 +30,26 @@ const TEMPLATE: &str = r#"## chartup plan: `{{ release }}` {{ from }} → {{ to 
 {% if refusals %}
 ### ⛔ Refused
 {% for r in refusals %}
+- {{ r }}
+{%- endfor %}
+{% endif %}{% if requirements %}
+### Apply requires
+{% for r in requirements %}
+- {{ r }}
+{%- endfor %}
+{% endif %}{% if hazards %}
+### Hazards
+{% for h in hazards %}
+- {{ h.icon }} **{{ h.verdict }}** `{{ h.object }}` ({{ h.rule }}): {{ h.reason }}. _Workaround:_ {{ h.workaround }}
+{%- endfor %}
+{% endif %}{% if recreates %}
+### Recreated (deleted and created again)
+{% for r in recreates %}
+- {{ r }}
+{%- endfor %}
+{% endif %}{% if pairings %}
+### Same component (renamed or changing kind)
+{% for r in pairings %}
 - {{ r }}
 {%- endfor %}
 {% endif %}{% if warnings %}
@@ -47,6 +75,15 @@ Objects: {{ v.objects }}
 {% endif %}{% endfor %}
 {%- else %}
 No workload mounts a volume.
+{% endif %}{% if ephemeral %}
+{{ ephemeral }}
+{% endif %}{% if images %}
+### Images
+| Workload | Container | From | To |
+|---|---|---|---|
+{%- for i in images %}
+| `{{ i.workload }}` | {{ i.container }} | `{{ i.from }}` | `{{ i.to }}` |
+{%- endfor %}
 {% endif %}{% if matrix %}
 ### Compatibility matrix (`{{ matrix.file }}`)
 
@@ -76,7 +113,9 @@ Path: {{ matrix.path }} — verdict **{{ matrix.verdict }}**
 _{{ c.cut }}_
 {% endif %}
 </details>
-{% endfor %}{% if collapsed %}
+{% endfor %}{% if churn %}
+_{{ churn }}_
+{% endif %}{% if collapsed %}
 _{{ collapsed }}_
 {% endif %}"#;
 
@@ -129,8 +168,34 @@ struct Change {
 }
 
 #[derive(Serialize)]
+struct ImageRow {
+    workload: String,
+    container: String,
+    from: String,
+    to: String,
+}
+
+#[derive(Serialize)]
+struct HazardView {
+    icon: &'static str,
+    verdict: String,
+    object: String,
+    rule: String,
+    reason: String,
+    workaround: String,
+}
+
+#[derive(Serialize)]
 struct View {
     release: String,
+    namespace: String,
+    requirements: Vec<String>,
+    hazards: Vec<HazardView>,
+    recreates: Vec<String>,
+    pairings: Vec<String>,
+    ephemeral: Option<String>,
+    images: Vec<ImageRow>,
+    churn: Option<String>,
     from: String,
     to: String,
     summary: String,
@@ -160,7 +225,32 @@ fn icon(v: Verdict) -> &'static str {
     }
 }
 
-fn view(plan: &Plan, max_diff_lines: Option<usize>) -> View {
+/// The changes a comment shows: label-only churn left out.
+fn shown(plan: &Plan) -> Vec<&crate::diff::ObjectChange> {
+    plan.changes
+        .iter()
+        .filter(|c| c.action != Action::Unchanged && !label_only(c))
+        .collect()
+}
+
+/// A diff as a comment shows it: long lines truncated, fences defused.
+fn prepared(diff: &str) -> String {
+    let mut out = String::with_capacity(diff.len().min(64 * 1024));
+    for l in diff.trim_end().lines() {
+        if l.chars().count() > MAX_LINE {
+            out.extend(l.chars().take(MAX_LINE));
+            out.push_str(&format!("… ({} characters cut)", l.chars().count() - MAX_LINE));
+        } else {
+            out.push_str(l);
+        }
+        out.push('\n');
+    }
+    // A fence inside the diff would end ours early.
+    out.trim_end().replace("```", "`\u{200b}``")
+}
+
+/// `dropped`: indexes (into [`shown`]) of the diffs left out to fit the budget.
+fn view(plan: &Plan, diffs: &[String], dropped: &BTreeSet<usize>) -> View {
     let side = |s: &super::SideInfo| {
         s.chart
             .as_ref()
@@ -168,13 +258,17 @@ fn view(plan: &Plan, max_diff_lines: Option<usize>) -> View {
             .unwrap_or_else(|| s.origin.clone())
     };
     let mut collapsed_count = 0;
-    let changes = plan
-        .changes
+    let shown = shown(plan);
+    let churn = plan.changes.iter().filter(|c| label_only(c)).count();
+    let changes = shown
         .iter()
-        .filter(|c| c.action != Action::Unchanged)
-        .map(|c| {
+        .enumerate()
+        .map(|(i, c)| {
             let (symbol, label) = match c.action {
                 Action::Add => ("➕", "add".to_string()),
+                Action::Remove if c.notes.iter().any(|n| n.contains("helm.sh/resource-policy: keep")) => {
+                    ("➖", "kept: leaves the release, stays in the cluster".to_string())
+                }
                 Action::Remove => ("➖", "delete".to_string()),
                 Action::Change => ("✏️", "change".to_string()),
                 Action::Recreate => ("♻️", "recreate".to_string()),
@@ -195,24 +289,19 @@ fn view(plan: &Plan, max_diff_lines: Option<usize>) -> View {
                 .collect();
             notes.extend(c.consequence.iter().cloned());
             notes.extend(c.notes.iter().cloned());
-            let total = c.diff.lines().count();
-            let (diff, cut) = match max_diff_lines {
-                Some(n) if total > n => {
-                    collapsed_count += 1;
-                    let kept: Vec<&str> = c.diff.lines().take(n).collect();
-                    (
-                        kept.join("\n"),
-                        Some(if n == 0 {
-                            format!("diff of {total} lines omitted to keep this comment under {LIMIT} characters")
-                        } else {
-                            format!("diff cut after {n} of {total} lines to keep this comment under {LIMIT} characters")
-                        }),
-                    )
-                }
-                _ => (c.diff.trim_end().to_string(), None),
+            let (diff, cut) = if dropped.contains(&i) {
+                collapsed_count += 1;
+                (
+                    String::new(),
+                    Some(format!(
+                        "diff of {} lines ({} characters) left out to keep this comment under {LIMIT} characters",
+                        c.diff.lines().count(),
+                        c.diff.chars().count()
+                    )),
+                )
+            } else {
+                (diffs[i].clone(), None)
             };
-            // A fence inside the diff would end ours early.
-            let diff = diff.replace("```", "`\u{200b}``");
             Change {
                 symbol,
                 key: c.key.to_string(),
@@ -225,26 +314,96 @@ fn view(plan: &Plan, max_diff_lines: Option<usize>) -> View {
             }
         })
         .collect();
+    let ephemeral: Vec<_> = plan
+        .volumes
+        .iter()
+        .filter(|v| v.fate == Fate::Ephemeral && v.verdict == Verdict::Safe)
+        .collect();
     View {
         release: plan.release.name.clone(),
+        namespace: plan.release.namespace.clone(),
+        requirements: plan
+            .requirements
+            .iter()
+            .map(|r| match &r.flag {
+                Some(f) => format!("`{f}` — {}", r.reason),
+                None => format!("⛔ {}", r.reason),
+            })
+            .collect(),
+        hazards: plan
+            .hazards
+            .iter()
+            .map(|h| HazardView {
+                icon: icon(h.verdict),
+                verdict: h.verdict.to_string(),
+                object: h.object.clone(),
+                rule: h.rule.clone(),
+                reason: h.reason.clone(),
+                workaround: h.workaround.clone(),
+            })
+            .collect(),
+        recreates: plan
+            .changes
+            .iter()
+            .filter(|c| matches!(c.action, Action::Recreate | Action::KindChange))
+            .map(|c| {
+                let f: Vec<String> = c.immutable.iter().map(|f| format!("`{}`: {}", f.field, f.detail)).collect();
+                format!("`{}` — {}", c.key, f.join("; "))
+            })
+            .collect(),
+        pairings: plan
+            .pairings
+            .iter()
+            .map(|p| {
+                format!(
+                    "`{}` → `{}`{} ({})",
+                    p.from,
+                    p.to,
+                    if p.declared { " (declared)" } else { "" },
+                    p.evidence.join("; ")
+                )
+            })
+            .collect(),
+        ephemeral: (!ephemeral.is_empty()).then(|| {
+            format!(
+                "🟢 emptyDir: {} volume(s) without persistence (data lives as long as each pod), not listed.",
+                ephemeral.len()
+            )
+        }),
+        images: plan
+            .images
+            .iter()
+            .map(|i| ImageRow {
+                workload: i.workload.clone(),
+                container: cell(&i.container),
+                from: i.from.clone().unwrap_or_else(|| "(new container)".into()),
+                to: i.to.clone().unwrap_or_else(|| "(removed)".into()),
+            })
+            .collect(),
+        churn: (churn > 0).then(|| {
+            format!("{churn} change(s) only rewrite helm.sh/chart or app.kubernetes.io/version labels: not shown")
+        }),
         from: side(&plan.from),
         to: side(&plan.to),
-        summary: plan.summary.line(),
+        summary: plan.summary_line(),
         verdict_icon: icon(plan.verdict),
         verdict_text: match plan.verdict {
             Verdict::Loss => "Data loss".into(),
             Verdict::AtRisk => "Data at risk".into(),
             Verdict::Safe => "No data at risk".into(),
         },
-        verdict_by: plan
-            .matrix_verdict
-            .map(|m| format!(" (analysis: {}, matrix: {m})", plan.analysis_verdict))
-            .unwrap_or_default(),
+        verdict_by: match (plan.matrix_verdict, plan.hazards.iter().map(|h| h.verdict).max()) {
+            (Some(m), Some(h)) => format!(" (analysis: {}, hazards: {h}, matrix: {m})", plan.analysis_verdict),
+            (Some(m), None) => format!(" (analysis: {}, matrix: {m})", plan.analysis_verdict),
+            (None, Some(h)) => format!(" (volumes: {}, hazards: {h})", plan.analysis_verdict),
+            (None, None) => String::new(),
+        },
         refusals: plan.refusals.clone(),
         warnings: plan.warnings.clone(),
         volumes: plan
             .volumes
             .iter()
+            .filter(|v| !(v.fate == Fate::Ephemeral && v.verdict == Verdict::Safe))
             .map(|v| Vol {
                 icon: icon(v.verdict),
                 verdict: v.verdict.to_string(),
@@ -292,7 +451,7 @@ fn view(plan: &Plan, max_diff_lines: Option<usize>) -> View {
         changes,
         unchanged: plan.summary.unchanged,
         collapsed: (collapsed_count > 0).then(|| {
-            format!("{collapsed_count} long diffs were collapsed to keep this comment under {LIMIT} characters; `chartup plan -o text` or the saved plan has them in full.")
+            format!("{collapsed_count} of the largest diffs were left out to keep this comment under {LIMIT} characters; `chartup plan -o text` or the saved plan has them in full.")
         }),
     }
 }
@@ -302,12 +461,40 @@ pub fn render(plan: &Plan) -> Result<String, String> {
     let mut tera = tera::Tera::new();
     tera.add_raw_template("plan.md", TEMPLATE)
         .map_err(|e| format!("markdown template: {e}"))?;
-    let mut last = String::new();
-    for max in [None, Some(200), Some(50), Some(10), Some(0)] {
-        let ctx = tera::Context::from_serialize(&view(plan, max)).map_err(|e| format!("markdown context: {e}"))?;
+    let shown = shown(plan);
+    let diffs: Vec<String> = shown.iter().map(|c| prepared(&c.diff)).collect();
+    // Largest first, workload diffs after every other: the order diffs are given up in.
+    let mut order: Vec<usize> = (0..shown.len()).collect();
+    order.sort_by_key(|&i| {
+        (
+            crate::diff::is_pod_controller(&shown[i].key.kind),
+            std::cmp::Reverse(diffs[i].chars().count()),
+        )
+    });
+    let mut dropped: BTreeSet<usize> = BTreeSet::new();
+    let mut next = order.iter().copied().filter(|&i| !diffs[i].is_empty());
+    let mut last;
+    loop {
+        let ctx = tera::Context::from_serialize(&view(plan, &diffs, &dropped))
+            .map_err(|e| format!("markdown context: {e}"))?;
         last = tera.render("plan.md", &ctx).map_err(|e| format!("markdown: {e:?}"))?;
-        if last.chars().count() < LIMIT {
+        let len = last.chars().count();
+        if len < LIMIT {
             return Ok(last);
+        }
+        // Drop the largest remaining diffs until their size covers the excess.
+        let mut freed = 0;
+        let mut any = false;
+        for i in next.by_ref() {
+            dropped.insert(i);
+            any = true;
+            freed += diffs[i].chars().count();
+            if freed > len - LIMIT + 200 {
+                break;
+            }
+        }
+        if !any {
+            break;
         }
     }
     // Even without diffs it is too long (thousands of objects): cut at a line boundary and say so.

@@ -16,12 +16,13 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
-use crate::analysis::{self, CarryPolicy, ReclaimPolicies, Verdict, VolumeFate};
+use crate::analysis::{self, CarryPolicy, Fate, ReclaimPolicies, Verdict, VolumeFate, WorkloadPairing};
 use crate::diff::{self, component_name, Action, DiffOptions, ObjectChange};
 use crate::manifest::{self, Document, ManifestError, ManifestSet};
 use crate::matrix::{Matrix, MatrixVerdict, UpgradeFacts};
 
 pub mod markdown;
+pub mod review;
 pub mod saved;
 pub mod source;
 pub mod text;
@@ -132,6 +133,8 @@ pub struct PlanOptions {
     /// `--carry-volumes`: move volumes to renamed claims instead of orphaning or deleting them
     /// (the matrix's `components.NAME.carryVolumes` adds components).
     pub carry_volumes: bool,
+    /// `--same-component OLD=NEW`: workloads declared to be one component across a rename.
+    pub same_component: Vec<(String, String)>,
 }
 
 impl Default for PlanOptions {
@@ -143,6 +146,7 @@ impl Default for PlanOptions {
             reclaim: ReclaimPolicies::default(),
             allow_unlisted: false,
             carry_volumes: false,
+            same_component: vec![],
         }
     }
 }
@@ -185,8 +189,19 @@ pub struct Summary {
     /// Of the recreates: workloads changing kind.
     pub kind_change: usize,
     pub delete: usize,
+    /// Of the deletes: objects annotated `helm.sh/resource-policy: keep`, which Helm leaves in
+    /// the cluster (counted here, not under delete).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub keep: usize,
     pub unchanged: usize,
     pub volumes: VolumeCounts,
+    /// Changes whose only difference is label churn (`helm.sh/chart`, `app.kubernetes.io/version`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub label_only: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Summary {
@@ -196,8 +211,13 @@ impl Summary {
 
     /// `Plan: 2 to add, 5 to change, 1 to recreate, 0 to delete · volumes: 1 loss, 2 at risk`
     pub fn line(&self) -> String {
+        let keep = if self.keep > 0 {
+            format!(", {} kept", self.keep)
+        } else {
+            String::new()
+        };
         format!(
-            "Plan: {} to add, {} to change, {} to recreate, {} to delete · volumes: {} loss, {} at risk",
+            "Plan: {} to add, {} to change, {} to recreate, {} to delete{keep} · volumes: {} loss, {} at risk",
             self.add, self.change, self.recreate, self.delete, self.volumes.loss, self.volumes.at_risk
         )
     }
@@ -237,12 +257,40 @@ pub struct Plan {
     pub matrix: Option<MatrixVerdict>,
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub rollout: Vec<RolloutStep>,
+    /// Workloads paired across a rename (same component in substance), with the evidence.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub pairings: Vec<WorkloadPairing>,
+    /// Object-level hazards (CRD, Namespace, PV leaving; image major versions on kept data).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub hazards: Vec<review::Hazard>,
+    /// Images that change, per workload and container.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub images: Vec<review::ImageChange>,
+    /// What apply will demand before it runs this plan.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub requirements: Vec<review::Requirement>,
     pub changes: Vec<ObjectChange>,
 }
 
 impl Plan {
     pub fn refused(&self) -> bool {
         !self.refusals.is_empty()
+    }
+
+    /// Apply would refuse this plan whatever flags are passed (a refusal, a multi-hop jump).
+    pub fn apply_refuses(&self) -> bool {
+        self.requirements.iter().any(|r| r.flag.is_none())
+    }
+
+    /// The summary line with the combined verdict, so the first line never contradicts the rest.
+    pub fn summary_line(&self) -> String {
+        let carried = self.volumes.iter().filter(|v| v.fate == Fate::Carried).count();
+        let carried = if carried > 0 {
+            format!(", {carried} carried")
+        } else {
+            String::new()
+        };
+        format!("{}{carried} · verdict: {}", self.summary.line(), self.verdict)
     }
 
     /// `apply PLAN --carry-volumes`: the flag cannot change a reviewed plan, so a saved plan that
@@ -284,7 +332,8 @@ pub fn build(old: &ReleaseSide, new: &ReleaseSide, matrix: Option<&Matrix>, opts
         all: opts.carry_volumes,
         components: matrix.map(|m| m.carry_volumes.clone()).unwrap_or_default(),
     };
-    let volumes = analysis::analyse_with(&old.objects, &new.objects, &changes, &opts.reclaim, &carry);
+    let pairings = analysis::identity::pair_workloads(&old.objects, &new.objects, &opts.same_component);
+    let volumes = analysis::analyse_paired(&old.objects, &new.objects, &changes, &opts.reclaim, &carry, &pairings);
 
     let mut s = Summary::default();
     for c in &changes {
@@ -296,8 +345,12 @@ pub fn build(old: &ReleaseSide, new: &ReleaseSide, matrix: Option<&Matrix>, opts
                 s.recreate += 1;
                 s.kind_change += 1
             }
+            Action::Remove if old.objects.get(&c.key).is_some_and(|o| o.kept_on_delete()) => s.keep += 1,
             Action::Remove => s.delete += 1,
             Action::Unchanged => s.unchanged += 1,
+        }
+        if c.action == Action::Change && diff::label_only(c) {
+            s.label_only += 1;
         }
     }
     for v in &volumes {
@@ -307,7 +360,17 @@ pub fn build(old: &ReleaseSide, new: &ReleaseSide, matrix: Option<&Matrix>, opts
             Verdict::Safe => s.volumes.safe += 1,
         }
     }
+    let images = review::images(&changes, &pairings, &old.objects, &new.objects);
+    let hazards = review::hazards(
+        &changes,
+        &pairings,
+        &volumes,
+        &old.objects,
+        &new.objects,
+        matrix.is_some() && old.chart.is_some() && new.chart.is_some(),
+    );
     let analysis_verdict = analysis::worst(&volumes);
+    let hazard_verdict = hazards.iter().map(|h| h.verdict).max().unwrap_or(Verdict::Safe);
     let mut refusals = Vec::new();
     let mut warnings = Vec::new();
     for v in &volumes {
@@ -337,7 +400,15 @@ pub fn build(old: &ReleaseSide, new: &ReleaseSide, matrix: Option<&Matrix>, opts
                 m.file, m.chart, t.name
             ));
         }
-        let mut modes: BTreeSet<_> = analysis::modes(&volumes);
+        // Matrices state losses per storageClass / existingClaim / none; node-local hostPath data
+        // is judged like a claim that exists outside the release.
+        let mut modes: BTreeSet<_> = analysis::modes(&volumes)
+            .into_iter()
+            .map(|m| match m {
+                analysis::Persistence::HostPath => analysis::Persistence::ExistingClaim,
+                m => m,
+            })
+            .collect();
         if modes.is_empty() {
             modes.insert(analysis::Persistence::None);
         }
@@ -349,19 +420,45 @@ pub fn build(old: &ReleaseSide, new: &ReleaseSide, matrix: Option<&Matrix>, opts
         };
         Some(m.evaluate(&f.version, &t.version, &facts))
     });
-    let matrix_verdict = matrix_result.as_ref().map(|m| m.verdict);
+    let mut matrix_verdict = matrix_result.as_ref().map(|m| m.verdict);
+    // A matrix that names a component's volumes for carrying (`components.NAME.carryVolumes`)
+    // declares that carrying them is how the hop keeps its data: when every persistent volume of
+    // the upgrade is carried or kept and the analysis finds nothing, the matrix's loss statement
+    // is met, and saying "loss" beside "0 loss" would contradict the volume table.
+    if let (Some(m), Some(mv)) = (matrix, matrix_verdict) {
+        let persistent: Vec<&VolumeFate> = volumes
+            .iter()
+            .filter(|v| v.mode != analysis::Persistence::None)
+            .collect();
+        let carried = persistent.iter().filter(|v| v.fate == Fate::Carried).count();
+        let all_carried = carried > 0
+            && persistent.iter().all(|v| v.verdict == Verdict::Safe)
+            && persistent
+                .iter()
+                .filter(|v| v.fate == Fate::Carried)
+                .all(|v| m.carry_volumes.contains(&v.component));
+        if mv > Verdict::Safe && all_carried && analysis_verdict == Verdict::Safe {
+            warnings.push(format!(
+                "the matrix states {mv} for this hop, but it declares carrying for {} and all {carried} volume(s) are \
+                 carried: the carry keeps the data, so the matrix verdict is met (safe)",
+                m.carry_volumes.iter().cloned().collect::<Vec<_>>().join(", ")
+            ));
+            matrix_verdict = Some(Verdict::Safe);
+        }
+    }
     if let Some(m) = &matrix_result {
         refusals.extend(m.refusals.iter().cloned());
         warnings.extend(m.warnings.iter().cloned());
-        if m.verdict > analysis_verdict {
+        let mv = matrix_verdict.unwrap_or(m.verdict);
+        if mv > analysis_verdict {
             warnings.push(format!(
                 "the matrix says {} for this upgrade but the analysis of the manifests finds {}: the matrix verdict stands",
-                m.verdict, analysis_verdict
+                mv, analysis_verdict
             ));
-        } else if m.verdict < analysis_verdict {
+        } else if mv < analysis_verdict {
             warnings.push(format!(
                 "the matrix says {} for this upgrade but the analysis of the manifests finds {}: the analysis verdict stands",
-                m.verdict, analysis_verdict
+                mv, analysis_verdict
             ));
         }
     }
@@ -371,14 +468,16 @@ pub fn build(old: &ReleaseSide, new: &ReleaseSide, matrix: Option<&Matrix>, opts
             m.path[1..m.path.len() - 1].join(", ")
         ));
     }
-    let verdict = analysis_verdict.max(matrix_verdict.unwrap_or(Verdict::Safe));
+    let verdict = analysis_verdict
+        .max(hazard_verdict)
+        .max(matrix_verdict.unwrap_or(Verdict::Safe));
     let rollout = rollout(
         &changes,
         &new.objects,
         matrix_result.as_ref().map(|m| m.order.as_slice()).unwrap_or(&[]),
     );
 
-    Plan {
+    let mut plan = Plan {
         schema: SCHEMA.to_string(),
         release: Release {
             name: opts.release.clone(),
@@ -396,8 +495,14 @@ pub fn build(old: &ReleaseSide, new: &ReleaseSide, matrix: Option<&Matrix>, opts
         volumes,
         matrix: matrix_result,
         rollout,
+        pairings,
+        hazards,
+        images,
+        requirements: vec![],
         changes,
-    }
+    };
+    plan.requirements = review::requirements(&plan, &new.objects);
+    plan
 }
 
 fn side_info(s: &ReleaseSide) -> SideInfo {

@@ -66,46 +66,22 @@ impl ValuesInput {
         }
     }
 
-    /// The user's values merged (files in order, maps merged deeply, then `--set` paths as
-    /// strings): enough to tell which values differ between two sides, not to render.
-    pub fn merged(&self) -> Result<Json, String> {
-        let mut acc = Json::Object(Default::default());
-        for f in &self.files {
-            let text = std::fs::read_to_string(f).map_err(|e| format!("{}: {e}", f.display()))?;
-            let v = crate::manifest::parse_yaml(&text).map_err(|e| format!("{}: {e}", f.display()))?;
-            merge(&mut acc, v);
-        }
-        for s in self.set.iter().chain(self.set_string.iter()) {
-            for part in s.split(',') {
-                let Some((path, val)) = part.split_once('=') else {
-                    continue;
-                };
-                let mut v = Json::String(val.to_string());
-                for seg in path.rsplit('.') {
-                    let mut m = serde_json::Map::new();
-                    m.insert(seg.to_string(), v);
-                    v = Json::Object(m);
-                }
-                merge(&mut acc, v);
-            }
-        }
-        Ok(acc)
+    /// The user's values merged as Helm merges them (`chart::ValueOptions::merge_values`: files in
+    /// order, then the `--set` flags by Helm's precedence), as Go's encoding/json prints them.
+    pub fn merged_json(&self) -> Result<String, String> {
+        let merged = self.value_options().merge_values().map_err(|e| e.to_string())?;
+        crate::yaml::to_json(
+            &merged,
+            crate::yaml::JsonOpts {
+                escape_html: false,
+                indent: false,
+            },
+        )
     }
-}
 
-fn merge(dst: &mut Json, src: Json) {
-    match (dst, src) {
-        (Json::Object(d), Json::Object(s)) => {
-            for (k, v) in s {
-                match d.get_mut(&k) {
-                    Some(existing) if existing.is_object() && v.is_object() => merge(existing, v),
-                    _ => {
-                        d.insert(k, v);
-                    }
-                }
-            }
-        }
-        (d, s) => *d = s,
+    /// [`merged_json`](Self::merged_json) as a JSON value.
+    pub fn merged(&self) -> Result<Json, String> {
+        serde_json::from_str(&self.merged_json()?).map_err(|e| e.to_string())
     }
 }
 
@@ -169,14 +145,7 @@ pub fn render_native(
     opts: crate::render::RenderOptions,
 ) -> Result<(RenderedChart, Vec<Document>), String> {
     let value_options = values.value_options();
-    let merged = value_options.merge_values().map_err(|e| e.to_string())?;
-    let json = crate::yaml::to_json(
-        &merged,
-        crate::yaml::JsonOpts {
-            escape_html: false,
-            indent: false,
-        },
-    )?;
+    let json = values.merged_json()?;
     let job = crate::render::chart::TemplateJob {
         chart_path: chart.to_path_buf(),
         values: value_options,
@@ -210,17 +179,16 @@ pub fn render_native(
         })
         .collect();
     // The render loaded the chart already; load it again only if it did not say what it read.
-    let md = match rendered.metadata.take() {
-        Some(md) => md,
-        None => crate::chart::load(chart).map_err(|e| e.to_string())?.metadata,
-    };
-    let md = &md;
-    let rendered_chart = RenderedChart {
-        chart: ChartRef {
+    let chart_ref = match rendered.metadata.take() {
+        Some(md) => ChartRef {
             name: md.name.clone(),
             version: md.version.clone(),
             app_version: (!md.app_version.is_empty()).then(|| md.app_version.clone()),
         },
+        None => chart_ref(chart)?,
+    };
+    let rendered_chart = RenderedChart {
+        chart: chart_ref,
         documents,
         values_digest: Some(format!("sha256:{}", sha256_hex(json.as_bytes()))),
         user_values: serde_json::from_str(&json).ok(),
@@ -285,22 +253,15 @@ impl Renderer for HelmBinary {
     }
 }
 
-/// name/version/appVersion from a chart directory's Chart.yaml (or an archive's, via the
-/// renderer; for a directory we read it ourselves).
+/// name/version/appVersion of a chart (directory or archive), as the chart loader reads them.
 pub fn chart_ref(chart: &Path) -> Result<ChartRef, String> {
-    let file = chart.join("Chart.yaml");
-    let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
-    let v = crate::manifest::parse_yaml(&text).map_err(|e| format!("{}: {e}", file.display()))?;
-    let s = |k: &str| -> Option<String> {
-        v.get(k).map(|x| match x {
-            Json::String(s) => s.clone(),
-            other => other.to_string(),
-        })
-    };
+    let md = crate::chart::load(chart)
+        .map_err(|e| format!("{}: {e}", chart.display()))?
+        .metadata;
     Ok(ChartRef {
-        name: s("name").ok_or_else(|| format!("{}: no name", file.display()))?,
-        version: s("version").ok_or_else(|| format!("{}: no version", file.display()))?,
-        app_version: s("appVersion"),
+        name: md.name.clone(),
+        version: md.version.clone(),
+        app_version: (!md.app_version.is_empty()).then(|| md.app_version.clone()),
     })
 }
 

@@ -1,15 +1,18 @@
-//! The plan for a terminal: the summary line first, then what matters most — refusals and the
-//! fate of every volume — then the matrix's view, the rollout order, and last the per-object
-//! diffs, which can be long. Colour is added here and stripped by the printer (anstream) when
-//! NO_COLOR is set or stdout is not a terminal, so one renderer serves both.
+//! The plan for a terminal. What needs a decision comes first — refusals, what apply will
+//! require, losses and risks with their workarounds, hazards, recreates, renamed components — then
+//! the volume table (one line per volume, emptyDir volumes folded into one line), the images that
+//! change, the matrix's view, the rollout order, and last the per-object diffs, which can be long
+//! (label-only churn hidden and counted unless asked; `--compact` / `--no-diff` leave them out).
+//! A long plan repeats its summary line at the end. Colour is added here and stripped by the
+//! printer (anstream) when NO_COLOR is set or stdout is not a terminal.
 
 use std::fmt::Write as _;
 
 use owo_colors::OwoColorize;
 
 use super::Plan;
-use crate::analysis::Verdict;
-use crate::diff::Action;
+use crate::analysis::{Fate, Verdict};
+use crate::diff::{label_only, Action};
 
 struct Painter {
     color: bool,
@@ -61,11 +64,27 @@ impl Painter {
     }
 }
 
+/// How much of a plan to print.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TextOptions {
+    /// `--compact`: decisions, the volume table and the images, without diffs or safe reasons.
+    pub compact: bool,
+    /// `--no-diff`: everything but the per-object diffs.
+    pub no_diff: bool,
+    /// `--show-label-churn`: print changes that only rewrite `helm.sh/chart` / version labels.
+    pub show_label_churn: bool,
+}
+
 /// Render a plan for a terminal.
 pub fn render(plan: &Plan, color: bool) -> String {
+    render_with(plan, color, TextOptions::default())
+}
+
+/// [`render`] with options.
+pub fn render_with(plan: &Plan, color: bool, opts: TextOptions) -> String {
     let p = Painter { color };
     let mut o = String::new();
-    let _ = writeln!(o, "{}", p.bold(&plan.summary.line()));
+    let _ = writeln!(o, "{}", p.bold(&plan.summary_line()));
     let from = plan
         .from
         .chart
@@ -88,16 +107,94 @@ pub fn render(plan: &Plan, color: bool) -> String {
         Verdict::AtRisk => p.yellow("data at risk"),
         Verdict::Safe => p.green("no data at risk"),
     };
-    let by = match plan.matrix_verdict {
-        Some(m) => format!(" (analysis: {}, matrix: {m})", plan.analysis_verdict),
-        None => String::new(),
+    let hazards = plan.hazards.iter().map(|h| h.verdict).max();
+    let by = match (plan.matrix_verdict, hazards) {
+        (Some(m), Some(h)) => format!(" (analysis: {}, hazards: {h}, matrix: {m})", plan.analysis_verdict),
+        (Some(m), None) => format!(" (analysis: {}, matrix: {m})", plan.analysis_verdict),
+        (None, Some(h)) => format!(" (volumes: {}, hazards: {h})", plan.analysis_verdict),
+        (None, None) => String::new(),
     };
-    let _ = writeln!(o, "Verdict: {verdict}{by}");
+    let unchecked = if plan.hazards.iter().any(|h| h.rule == "image-major") {
+        "; data format: not checked, no matrix"
+    } else {
+        ""
+    };
+    let _ = writeln!(o, "Verdict: {verdict}{by}{unchecked}");
 
+    // What needs a decision.
     if !plan.refusals.is_empty() {
         let _ = writeln!(o, "\n{}", p.red("Refused:"));
         for r in &plan.refusals {
             let _ = writeln!(o, "  ✗ {r}");
+        }
+    }
+    let needs_flag: Vec<_> = plan.requirements.iter().filter(|r| r.flag.is_some()).collect();
+    let refuses: Vec<_> = plan
+        .requirements
+        .iter()
+        .filter(|r| r.flag.is_none() && !r.reason.starts_with("refused: "))
+        .collect();
+    if !needs_flag.is_empty() || !refuses.is_empty() {
+        let _ = writeln!(o, "\n{}", p.bold("Apply requires:"));
+        for r in refuses {
+            let _ = writeln!(o, "  ✗ {}", r.reason);
+        }
+        for r in needs_flag {
+            let _ = writeln!(o, "  {} — {}", r.flag.as_deref().unwrap_or(""), r.reason);
+        }
+    }
+    let risky: Vec<_> = plan.volumes.iter().filter(|v| v.verdict != Verdict::Safe).collect();
+    if !risky.is_empty() || !plan.hazards.is_empty() {
+        let _ = writeln!(o, "\n{}", p.bold("Decide:"));
+        for v in &risky {
+            let _ = writeln!(
+                o,
+                "  {} {}/{} — {} [{}]",
+                p.verdict(v.verdict),
+                v.component,
+                v.volume,
+                v.fate_text(),
+                v.mode.as_str()
+            );
+            let _ = writeln!(o, "          {}", v.reason);
+            let _ = writeln!(o, "          objects: {}", v.objects.join(", "));
+            if let Some(w) = &v.workaround {
+                let _ = writeln!(o, "          workaround: {w}");
+            }
+        }
+        for h in &plan.hazards {
+            let _ = writeln!(o, "  {} {} — {}", p.verdict(h.verdict), h.object, h.rule);
+            let _ = writeln!(o, "          {}", h.reason);
+            let _ = writeln!(o, "          workaround: {}", h.workaround);
+        }
+    }
+    let recreates: Vec<_> = plan
+        .changes
+        .iter()
+        .filter(|c| matches!(c.action, Action::Recreate | Action::KindChange))
+        .collect();
+    if !recreates.is_empty() {
+        let _ = writeln!(o, "\n{}", p.bold("Recreated (deleted and created again):"));
+        for c in recreates {
+            let fields: Vec<String> = c
+                .immutable
+                .iter()
+                .map(|f| format!("{}: {}", f.field, f.detail))
+                .collect();
+            let _ = writeln!(o, "  ± {} — {}", c.key, fields.join("; "));
+        }
+    }
+    if !plan.pairings.is_empty() {
+        let _ = writeln!(o, "\n{}", p.bold("Same component (renamed or changing kind):"));
+        for pr in &plan.pairings {
+            let _ = writeln!(
+                o,
+                "  {} → {}{} ({})",
+                pr.from,
+                pr.to,
+                if pr.declared { " [declared]" } else { "" },
+                pr.evidence.join("; ")
+            );
         }
     }
     if !plan.warnings.is_empty() {
@@ -111,7 +208,16 @@ pub fn render(plan: &Plan, color: bool) -> String {
     if plan.volumes.is_empty() {
         let _ = writeln!(o, "  (no workload mounts a volume)");
     }
-    for v in &plan.volumes {
+    let ephemeral: Vec<_> = plan
+        .volumes
+        .iter()
+        .filter(|v| v.fate == Fate::Ephemeral && v.verdict == Verdict::Safe)
+        .collect();
+    for v in plan
+        .volumes
+        .iter()
+        .filter(|v| !(v.fate == Fate::Ephemeral && v.verdict == Verdict::Safe))
+    {
         let _ = writeln!(
             o,
             "  {} {}/{} — {} [{}]",
@@ -121,12 +227,36 @@ pub fn render(plan: &Plan, color: bool) -> String {
             v.fate_text(),
             v.mode.as_str()
         );
-        let _ = writeln!(o, "          {}", v.reason);
-        if v.verdict != Verdict::Safe {
-            let _ = writeln!(o, "          objects: {}", v.objects.join(", "));
-            if let Some(w) = &v.workaround {
-                let _ = writeln!(o, "          workaround: {w}");
-            }
+        if v.verdict == Verdict::Safe && !opts.compact {
+            let _ = writeln!(o, "          {}", v.reason);
+        }
+    }
+    if !ephemeral.is_empty() {
+        let mut workloads: Vec<String> = ephemeral
+            .iter()
+            .filter_map(|v| v.after.as_ref().or(v.before.as_ref()).map(|s| s.workload.name.clone()))
+            .collect();
+        workloads.sort();
+        workloads.dedup();
+        let _ = writeln!(
+            o,
+            "  {} emptyDir: {} volume(s) without persistence in {} (data lives as long as each pod)",
+            p.verdict(Verdict::Safe),
+            ephemeral.len(),
+            workloads.join(", ")
+        );
+    }
+    if !plan.images.is_empty() {
+        let _ = writeln!(o, "\n{}", p.bold("Images:"));
+        for i in &plan.images {
+            let _ = writeln!(
+                o,
+                "  {} {}: {} → {}",
+                i.workload,
+                i.container,
+                i.from.as_deref().unwrap_or("(new container)"),
+                i.to.as_deref().unwrap_or("(removed)")
+            );
         }
     }
 
@@ -178,12 +308,22 @@ pub fn render(plan: &Plan, color: bool) -> String {
         }
     }
 
+    let show_diffs = !opts.compact && !opts.no_diff;
     let _ = writeln!(o, "\n{}", p.bold("Changes:"));
     let mut any = false;
+    let mut churn = 0;
     for c in plan.changes.iter().filter(|c| c.action != Action::Unchanged) {
+        if !opts.show_label_churn && label_only(c) {
+            churn += 1;
+            continue;
+        }
         any = true;
         let (sym, label) = match c.action {
             Action::Add => (p.green("+"), "add".to_string()),
+            Action::Remove if c.notes.iter().any(|n| n.contains("helm.sh/resource-policy: keep")) => (
+                p.yellow("-"),
+                "kept: leaves the release, stays in the cluster".to_string(),
+            ),
             Action::Remove => (p.red("-"), "delete".to_string()),
             Action::Change => (p.yellow("~"), "change".to_string()),
             Action::Recreate => (p.red("±"), "recreate".to_string()),
@@ -213,6 +353,9 @@ pub fn render(plan: &Plan, color: bool) -> String {
         for n in &c.notes {
             let _ = writeln!(o, "    note: {n}");
         }
+        if !show_diffs {
+            continue;
+        }
         if !p.color {
             // Without colour the diff is copied as is, indented (no String per line).
             for line in c.diff.lines() {
@@ -241,6 +384,16 @@ pub fn render(plan: &Plan, color: bool) -> String {
         let _ = writeln!(o, "  (none: {} objects unchanged)", plan.summary.unchanged);
     } else if plan.summary.unchanged > 0 {
         let _ = writeln!(o, "\n{} objects unchanged.", plan.summary.unchanged);
+    }
+    if churn > 0 {
+        let _ = writeln!(
+            o,
+            "{churn} change(s) only rewrite helm.sh/chart or app.kubernetes.io/version labels: not shown (--show-label-churn)"
+        );
+    }
+    // A long plan ends with its summary, where the reader's eye is when the scroll stops.
+    if o.lines().count() > 40 {
+        let _ = writeln!(o, "\n{}", p.bold(&plan.summary_line()));
     }
     o
 }

@@ -10,10 +10,12 @@
 //! Helm lines read back as zero.
 //!
 //! - [`codec`]: base64(gzip(JSON)), as `pkg/storage/driver/util.go`.
+//! - [`hooks`]: Helm's hook annotations, read once for the renderer and the executor.
 //! - [`records`]: the Secret (name, type, labels) and the pure logic of a release's history:
 //!   lock detection, the deployed revision, next revision, pruning.
 
 pub mod codec;
+pub mod hooks;
 pub mod records;
 
 use serde::{Deserialize, Serialize};

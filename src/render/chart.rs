@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use super::{helmfuncs, ChartSource, RenderError, RenderOptions, Rendered, TemplateSet};
 use crate::chart::{self, Chart, PrepareOptions, ValueOptions};
 use crate::template::exec::{MissingKey, Templates};
-use crate::template::value::Value;
+use crate::value::Value;
 
 impl ChartSource for Chart {
     fn chart_name(&self) -> String {
@@ -52,7 +52,7 @@ pub fn new_template_set(strict: bool) -> Templates {
     t
 }
 
-/// Render a prepared chart (the BRIEF's `render` contract): enabled subcharts only, `values` the
+/// Render a prepared chart: enabled subcharts only, `values` the
 /// root's final values.
 pub fn render(chart: &Chart, values: &Value, opts: &RenderOptions) -> Result<Rendered, RenderError> {
     // All parse/execute calls run on one big-stack thread (template recursion is real recursion).

@@ -22,7 +22,7 @@ use serde_json::Value as Json;
 use super::Lookup;
 
 use crate::template::func::{Func, FuncMap, Host, Param, Sig};
-use crate::template::value::{List, Map, Value};
+use crate::value::{List, Map, Value};
 use crate::yaml::{self, JsonOpts};
 
 pub const WARN_START: &str = "HELM_ERR_START";

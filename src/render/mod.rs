@@ -23,7 +23,7 @@ use std::fmt;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use crate::template::value::{Map, Value};
+use crate::value::{Map, Value};
 
 pub use chart::{render, render_chart, TemplateJob};
 pub use output::{HookInfo, Manifest};

@@ -13,7 +13,7 @@ use std::rc::Rc;
 use base64::Engine as _;
 
 use super::glob::Glob;
-use crate::template::value::{Elem, List, Map, Member, Object, Value};
+use crate::value::{Elem, List, Map, Member, Object, Value};
 
 /// `helm version` of the helm we mirror: what `.Capabilities.HelmVersion` reports.
 pub const HELM_VERSION: &str = "v4.1.4";

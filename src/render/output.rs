@@ -12,63 +12,8 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
-use crate::template::value::Value;
-
-/// Helm's `InstallOrder` (pkg/release/v1/util/kind_sorter.go, v4.1.4).
-pub const INSTALL_ORDER: &[&str] = &[
-    "PriorityClass",
-    "Namespace",
-    "NetworkPolicy",
-    "ResourceQuota",
-    "LimitRange",
-    "PodSecurityPolicy",
-    "PodDisruptionBudget",
-    "ServiceAccount",
-    "Secret",
-    "SecretList",
-    "ConfigMap",
-    "StorageClass",
-    "PersistentVolume",
-    "PersistentVolumeClaim",
-    "CustomResourceDefinition",
-    "ClusterRole",
-    "ClusterRoleList",
-    "ClusterRoleBinding",
-    "ClusterRoleBindingList",
-    "Role",
-    "RoleList",
-    "RoleBinding",
-    "RoleBindingList",
-    "Service",
-    "DaemonSet",
-    "Pod",
-    "ReplicationController",
-    "ReplicaSet",
-    "Deployment",
-    "HorizontalPodAutoscaler",
-    "StatefulSet",
-    "Job",
-    "CronJob",
-    "IngressClass",
-    "Ingress",
-    "APIService",
-    "MutatingWebhookConfiguration",
-    "ValidatingWebhookConfiguration",
-];
-
-/// Hook events Helm knows; `test-success` is Helm 2's name for `test`.
-const HOOK_EVENTS: &[(&str, &str)] = &[
-    ("pre-install", "pre-install"),
-    ("post-install", "post-install"),
-    ("pre-delete", "pre-delete"),
-    ("post-delete", "post-delete"),
-    ("pre-upgrade", "pre-upgrade"),
-    ("post-upgrade", "post-upgrade"),
-    ("pre-rollback", "pre-rollback"),
-    ("post-rollback", "post-rollback"),
-    ("test", "test"),
-    ("test-success", "test"),
-];
+use crate::manifest::INSTALL_ORDER;
+use crate::value::Value;
 
 /// Hook information of a document annotated `helm.sh/hook`.
 #[derive(Debug, Clone, PartialEq)]
@@ -165,16 +110,6 @@ fn parse_head(
     ))
 }
 
-fn split_annotation(v: Option<&String>) -> Vec<String> {
-    v.map(|s| {
-        s.split(',')
-            .map(|p| p.trim().to_string())
-            .filter(|p| !p.is_empty())
-            .collect()
-    })
-    .unwrap_or_default()
-}
-
 /// Helm's `SortManifests`: `files` are (path, rendered text); partials and blank files are
 /// skipped, documents with an unknown hook are dropped. Returns (hooks, manifests), each stably
 /// sorted by kind in install order.
@@ -207,29 +142,18 @@ pub fn sort_manifests(
                 generic.push(m);
                 continue;
             };
-            let mut events = Vec::new();
-            let mut unknown = false;
-            for t in hook_types.split(',') {
-                let t = t.trim().to_lowercase();
-                match HOOK_EVENTS.iter().find(|(n, _)| *n == t) {
-                    Some((_, e)) => events.push(e.to_string()),
-                    None => {
-                        unknown = true;
-                        break;
-                    }
-                }
-            }
-            if unknown {
+            // A hook naming an event Helm does not know is dropped, as Helm drops it.
+            let Some(Ok(spec)) = crate::release::hooks::parse(|k| match k {
+                "helm.sh/hook" => Some(hook_types.as_str()),
+                other => annotations.get(other).map(String::as_str),
+            }) else {
                 continue;
-            }
+            };
             m.hook = Some(HookInfo {
-                events,
-                weight: annotations
-                    .get("helm.sh/hook-weight")
-                    .and_then(|w| w.parse::<i64>().ok())
-                    .unwrap_or(0),
-                delete_policies: split_annotation(annotations.get("helm.sh/hook-delete-policy")),
-                output_log_policies: split_annotation(annotations.get("helm.sh/hook-output-log-policy")),
+                events: spec.events,
+                weight: spec.weight,
+                delete_policies: spec.delete_policies,
+                output_log_policies: spec.output_log_policies,
             });
             hooks.push(m);
         }

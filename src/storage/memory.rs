@@ -53,6 +53,17 @@ impl ReleaseStore for MemoryStore {
         &self.namespace
     }
 
+    fn list(&self) -> BoxFut<'_, Result<Vec<Release>>> {
+        Box::pin(async move {
+            let records = self.records.lock().unwrap_or_else(|p| p.into_inner());
+            let mut out = Vec::new();
+            for text in records.values() {
+                out.push(codec::decode(text)?);
+            }
+            Ok(out)
+        })
+    }
+
     fn history<'a>(&'a self, release: &'a str) -> BoxFut<'a, Result<History>> {
         Box::pin(async move {
             let records = self.records.lock().unwrap_or_else(|p| p.into_inner());
@@ -99,5 +110,63 @@ impl ReleaseStore for MemoryStore {
                 .push(format!("delete {release}.v{revision}"));
             Ok(())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::FakeCluster;
+    use crate::release::Status;
+    use crate::storage::SecretStore;
+
+    fn rel(name: &str, version: u32) -> Release {
+        let mut r: Release =
+            serde_json::from_value(serde_json::json!({"name": name, "version": version, "namespace": "ns"}))
+                .expect("a record");
+        r.info.status = Status::Deployed;
+        r
+    }
+
+    fn block<F: std::future::Future>(f: F) -> F::Output {
+        futures::executor::block_on(f)
+    }
+
+    /// Both drivers keep the same records the same way: conflicts, updates, deletes, listing.
+    #[test]
+    fn the_drivers_agree() {
+        let cluster = FakeCluster::new("ns");
+        let secrets = SecretStore::new(&cluster, "ns");
+        let memory = MemoryStore::new("ns");
+        for store in [&secrets as &dyn ReleaseStore, &memory] {
+            block(store.create(&rel("b", 1))).expect("created");
+            block(store.create(&rel("a", 1))).expect("created");
+            block(store.create(&rel("a", 2))).expect("created");
+            assert!(matches!(
+                block(store.create(&rel("a", 2))),
+                Err(StoreError::Conflict { revision: 2, .. })
+            ));
+            let mut r = rel("a", 1);
+            r.info.status = Status::Superseded;
+            block(store.update(&r)).expect("updated");
+            block(store.delete("b", 1)).expect("deleted");
+            block(store.delete("b", 1)).expect("deleting twice is fine");
+            let h = block(store.history("a")).expect("history");
+            let got: Vec<(u32, Status)> = h.revisions.iter().map(|r| (r.version, r.status())).collect();
+            assert_eq!(got, [(1, Status::Superseded), (2, Status::Deployed)]);
+            let all: Vec<(String, u32)> = block(store.list())
+                .expect("list")
+                .iter()
+                .map(|r| (r.name.clone(), r.version))
+                .collect();
+            assert_eq!(all, [("a".to_string(), 1), ("a".to_string(), 2)]);
+        }
+        // The Secret driver's records are Helm's Secrets.
+        let s = cluster
+            .object("v1", "Secret", "ns", "sh.helm.release.v1.a.v1")
+            .expect("a Secret");
+        assert_eq!(s["type"], "helm.sh/release.v1");
+        assert_eq!(s["metadata"]["labels"]["status"], "superseded");
+        assert_eq!(s["metadata"]["labels"]["owner"], "helm");
     }
 }

@@ -42,6 +42,10 @@ pub trait ReleaseStore: Send + Sync {
     /// The namespace the records are in.
     fn namespace(&self) -> &str;
 
+    /// Every record of every release in the namespace (Helm's `driver.List`, for `list`), ordered
+    /// by release name, then revision.
+    fn list(&self) -> BoxFut<'_, Result<Vec<Release>>>;
+
     /// Every revision of `release`, ordered (empty when there is none).
     fn history<'a>(&'a self, release: &'a str) -> BoxFut<'a, Result<History>>;
 

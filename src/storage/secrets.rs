@@ -103,6 +103,21 @@ impl ReleaseStore for SecretStore<'_> {
         &self.namespace
     }
 
+    fn list(&self) -> BoxFut<'_, Result<Vec<Release>>> {
+        Box::pin(async move {
+            let list = self
+                .cluster
+                .list("v1", "Secret", &self.namespace, Some("owner=helm"))
+                .await?;
+            let mut out = Vec::new();
+            for s in &list {
+                out.push(records::from_secret(s)?);
+            }
+            out.sort_by(|a, b| (&a.name, a.version).cmp(&(&b.name, b.version)));
+            Ok(out)
+        })
+    }
+
     fn history<'a>(&'a self, release: &'a str) -> BoxFut<'a, Result<History>> {
         Box::pin(self.do_history(release))
     }

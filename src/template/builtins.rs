@@ -13,7 +13,7 @@ use std::cmp::Ordering;
 
 use super::func::{Func, FuncMap, Param, Sig};
 use super::gofmt;
-use super::value::{Elem, List, Value};
+use crate::value::{Elem, List, Value};
 
 /// Every builtin, by name.
 pub fn builtins() -> FuncMap {
@@ -442,7 +442,7 @@ pub fn le(a: &Value, b: &Value) -> Result<bool, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::template::value::Map;
+    use crate::value::Map;
 
     // Expected values are Go's (checked with helm 4.1.4).
     #[test]

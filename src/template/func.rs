@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use super::value::Value;
+use crate::value::Value;
 
 /// The Go type of one parameter, as the executor must convert to it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -67,7 +67,7 @@ impl std::fmt::Display for Item {
                     write!(
                         f,
                         "{}",
-                        super::gofmt::sprintf("%.10q...", &[super::value::Value::str(&self.val)])
+                        super::gofmt::sprintf("%.10q...", &[crate::value::Value::str(&self.val)])
                     )
                 } else {
                     write!(f, "{}", super::gofmt::quote(&self.val))
@@ -447,7 +447,7 @@ impl<'a> Lexer<'a> {
             }
             _ if r.is_ascii() && !r.is_ascii_control() => self.emit(ItemType::Char),
             _ => {
-                let u = super::gofmt::sprintf("%#U", &[super::value::Value::Int(r as i64)]);
+                let u = super::gofmt::sprintf("%#U", &[crate::value::Value::Int(r as i64)]);
                 return self.errorf(format!("unrecognized character in action: {u}"));
             }
         }
@@ -478,7 +478,7 @@ impl<'a> Lexer<'a> {
 
     fn bad_char(&mut self, r: Option<char>) -> Option<State> {
         let code = r.map(|c| c as i64).unwrap_or(-1);
-        let u = super::gofmt::sprintf("%#U", &[super::value::Value::Int(code)]);
+        let u = super::gofmt::sprintf("%#U", &[crate::value::Value::Int(code)]);
         self.errorf(format!("bad character {u}"))
     }
 

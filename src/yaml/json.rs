@@ -12,7 +12,7 @@
 use std::fmt::Write as _;
 
 use super::gofloat::{self, Fmt};
-use crate::template::value::{Map, Value};
+use crate::value::{Map, Value};
 
 /// A JSON value as `json.Marshal` would produce it; numbers keep their Go text.
 #[derive(Clone, Debug, PartialEq)]

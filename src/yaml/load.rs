@@ -21,7 +21,7 @@ use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle, ScanError};
 
 use super::resolve::{self, Resolved};
 use super::YamlError;
-use crate::template::value::{Map, Value};
+use crate::value::{Map, Value};
 
 /// A parsed YAML node (go-yaml's `node`).
 enum Node {
@@ -1202,11 +1202,7 @@ impl<'a, E: Events<'a>> HeadPass<'a, E> {
                 if !E::VETTED && v.contains(": ") {
                     return Err(());
                 }
-                let json = if self.json {
-                    crate::manifest::fast::plain(&v)
-                } else {
-                    None
-                };
+                let json = if self.json { super::saphyr::plain(&v) } else { None };
                 if want == Want::Skip && !matches!(v.as_bytes().first(), Some(b'.' | b'+' | b'-')) {
                     // Only `.inf`/`.nan` forms fail (in the JSON step), and they start so.
                     return Ok((Got::Other, json));
@@ -1280,8 +1276,8 @@ impl<'a, E: Events<'a>> HeadPass<'a, E> {
                                     return Err(());
                                 }
                             }
-                            // Keys serde-saphyr refuses or reads otherwise (`crate::manifest::fast`).
-                            if style == ScalarStyle::Plain && crate::manifest::fast::odd_key(&k) {
+                            // Keys serde-saphyr refuses or reads otherwise (`super::saphyr`).
+                            if style == ScalarStyle::Plain && super::saphyr::odd_key(&k) {
                                 json_ok = false;
                             }
                             k
@@ -1334,15 +1330,23 @@ impl<'a, E: Events<'a>> HeadPass<'a, E> {
 /// starting with `---` ends a document; only spaces or a comment may follow the marker. A
 /// separator met with nothing buffered is kept as the first line of the next document.
 pub fn split_documents(text: &str) -> Result<Vec<String>, YamlError> {
+    split_documents_with(text, true)
+}
+
+/// [`split_documents`], the one document splitter for line-based streams (values files, release
+/// manifests). `strict: false` reads a `---` line followed by other text as an ordinary line
+/// instead of failing (`crate::manifest`, which must not fail on a manifest Helm wrote).
+pub fn split_documents_with(text: &str, strict: bool) -> Result<Vec<String>, YamlError> {
     let mut docs = Vec::new();
     let mut buf = String::new();
     for line in text.split_inclusive('\n') {
         if let Some(rest) = line.strip_prefix("---") {
             let trimmed = rest.trim();
-            if !trimmed.is_empty() && !trimmed.starts_with('#') {
+            let separator = trimmed.is_empty() || trimmed.starts_with('#');
+            if !separator && strict {
                 return Err(YamlError::Split(format!("invalid Yaml document separator: {trimmed}")));
             }
-            if !buf.is_empty() {
+            if separator && !buf.is_empty() {
                 docs.push(std::mem::take(&mut buf));
                 continue;
             }

@@ -13,13 +13,14 @@ mod fastscan;
 pub mod gofloat;
 pub mod json;
 mod load;
-pub use load::split_documents;
+pub use load::{split_documents, split_documents_with};
 pub mod resolve;
+pub(crate) mod saphyr;
 mod toml;
 
 use std::fmt;
 
-use crate::template::value::Value;
+use crate::value::Value;
 
 /// A failure reading or writing YAML; `Display` is the Go error text Helm shows.
 #[derive(Clone, Debug, PartialEq)]
@@ -220,10 +221,10 @@ pub fn to_toml(v: &Value) -> Result<String, String> {
 /// `fromYamlArray`/`fromJsonArray` decode into a `[]interface{}`: null is an empty list, other
 /// non-lists fail with Go's text (`json: cannot unmarshal object into Go value of type
 /// []interface {}`, wrapped like [`expect_map`]'s errors).
-pub fn expect_list(v: Value) -> Result<crate::template::value::List, YamlError> {
+pub fn expect_list(v: Value) -> Result<crate::value::List, YamlError> {
     let kind = match v {
         Value::List(l) => return Ok(l),
-        Value::Nil => return Ok(crate::template::value::List::new(Vec::new())),
+        Value::Nil => return Ok(crate::value::List::new(Vec::new())),
         Value::Map(_) => "object",
         Value::String(_) => "string",
         Value::Bool(_) => "bool",
@@ -237,10 +238,10 @@ pub fn expect_list(v: Value) -> Result<crate::template::value::List, YamlError> 
 /// Helm's values are decoded into a `map[string]interface{}`: a document that is not a map fails
 /// in the JSON step with Go's text (`error unmarshaling JSON: while decoding JSON: json: cannot
 /// unmarshal string into Go value of type map[string]interface {}`); null is an empty map.
-pub fn expect_map(v: Value, go_type: &str) -> Result<crate::template::value::Map, YamlError> {
+pub fn expect_map(v: Value, go_type: &str) -> Result<crate::value::Map, YamlError> {
     let kind = match v {
         Value::Map(m) => return Ok(m),
-        Value::Nil => return Ok(crate::template::value::Map::new()),
+        Value::Nil => return Ok(crate::value::Map::new()),
         Value::String(_) => "string",
         Value::Bool(_) => "bool",
         Value::List(_) => "array",

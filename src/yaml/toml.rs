@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 
 use super::gofloat::{self, Fmt};
 use super::json::rfc3339_nano;
-use crate::template::value::Value;
+use crate::value::Value;
 
 const ERR_NIL_ELEMENT: &str = "toml: cannot encode array with nil element";
 const ERR_NO_KEY: &str = "toml: top-level values must be Go maps or structs";

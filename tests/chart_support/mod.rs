@@ -2,7 +2,7 @@
 //! Helm's `toJson` prints), so expectations can be pasted from `helm template` output.
 #![allow(dead_code)]
 
-use chartup::template::value::Value;
+use chartup::value::Value;
 
 /// Go's float64 JSON formatting: shortest digits, exponent only below 1e-6 or from 1e21.
 fn json_float(f: f64) -> String {

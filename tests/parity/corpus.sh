@@ -7,7 +7,7 @@
 # Example (bitnami charts need their `common` library copied into charts/ first):
 #   tests/parity/corpus.sh /tmp/bitnami/*/
 set -uo pipefail
-helm=${HELM:-$(command -v helm || echo /work/main/.tools/bin/helm)}
+helm=${CHARTUP_HELM:-$(command -v helm || true)}
 chartup=${CHARTUP:-$(cd "$(dirname "$0")/../.." && pwd)/target/debug/chartup}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

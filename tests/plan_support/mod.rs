@@ -14,16 +14,10 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The real helm: $HELM, else the repository's .tools/bin/helm (scripts/install-helm.sh), else PATH.
+/// The real helm (`testkit::helm`: `CHARTUP_HELM`, else PATH). The plan suites compare with it
+/// in every run, so a missing helm fails them.
 pub fn helm() -> PathBuf {
-    if let Some(h) = std::env::var_os("HELM") {
-        return PathBuf::from(h);
-    }
-    let local = root().join(".tools/bin/helm");
-    if local.exists() {
-        return local;
-    }
-    PathBuf::from("helm")
+    testkit::helm().unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// The real helm as a renderer (the oracle).

@@ -13,6 +13,8 @@
 //! `genPrivateKey`, `derivePassword`): that is kept, as are its error texts for the rest.
 
 use std::rc::Rc;
+#[cfg(target_arch = "x86_64")]
+use std::sync::OnceLock;
 
 use base64::Engine;
 use sha2::Digest;
@@ -491,9 +493,98 @@ pub enum PrivateKey {
 }
 
 fn rsa_key(bits: usize) -> Result<PrivateKey, String> {
-    with_rng(|r| rsa::RsaPrivateKey::new(r, bits))
-        .map(|k| PrivateKey::Rsa(Box::new(k)))
-        .map_err(|e| e.to_string())
+    keygen::rsa(bits).map(|k| PrivateKey::Rsa(Box::new(k)))
+}
+
+/// RSA key generation, the cost of certificate-generating charts (a 2048-bit key is tens of
+/// milliseconds, everything else in a `genCA` well under one). Two measures, both measured in
+/// benches/RESULTS.md: graviola's generator (s2n-bignum's assembly Montgomery arithmetic, about
+/// twice as fast as the `rsa` crate's constant-time crypto-bigint) where the CPU has what it needs,
+/// and, from the second 2048-bit key of a process on, a helper thread that keeps one key ready,
+/// so a chart minting several certificates uses both cores. The helper holds at most one unused
+/// key: it blocks until that key is taken.
+mod keygen {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{mpsc, Mutex, OnceLock};
+
+    type Key = Result<rsa::RsaPrivateKey, String>;
+
+    static CALLS_2048: AtomicUsize = AtomicUsize::new(0);
+    static SPARE_2048: OnceLock<Mutex<mpsc::Receiver<Key>>> = OnceLock::new();
+
+    pub fn rsa(bits: usize) -> Key {
+        if bits != 2048 {
+            return generate(bits);
+        }
+        if CALLS_2048.fetch_add(1, Ordering::Relaxed) >= 1 {
+            let spare = SPARE_2048.get_or_init(|| {
+                // A rendezvous channel: the helper finishes a key, then waits until it is taken.
+                let (tx, rx) = mpsc::sync_channel(0);
+                let spawned = std::thread::Builder::new()
+                    .name("rsa-keygen".into())
+                    .spawn(move || while tx.send(generate(2048)).is_ok() {});
+                if spawned.is_err() {
+                    // No thread: every key is made on the caller's thread (the receiver sees a closed channel).
+                }
+                Mutex::new(rx)
+            });
+            if let Ok(k) = spare
+                .lock()
+                .map_err(|_| ())
+                .and_then(|rx| rx.try_recv().map_err(|_| ()))
+            {
+                return k;
+            }
+        }
+        generate(bits)
+    }
+
+    /// graviola's generator on CPUs it supports (it requires AVX2, BMI1/2 and ADX on x86_64),
+    /// else the `rsa` crate's. Both give e = 65537 and a modulus of exactly `bits` bits.
+    fn generate(bits: usize) -> Key {
+        #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+        if let Some(size) = graviola_size(bits) {
+            use rsa::pkcs1::DecodeRsaPrivateKey;
+            let key = graviola::signing::rsa::SigningKey::generate(size).map_err(|e| format!("{e:?}"))?;
+            let mut buf = vec![0u8; 8192];
+            let der = key.to_pkcs1_der(&mut buf).map_err(|e| format!("{e:?}"))?;
+            return rsa::RsaPrivateKey::from_pkcs1_der(der).map_err(|e| e.to_string());
+        }
+        let mut rng = rand::rng();
+        rsa::RsaPrivateKey::new(&mut rng, bits).map_err(|e| e.to_string())
+    }
+
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+    fn graviola_size(bits: usize) -> Option<graviola::signing::rsa::KeySize> {
+        use graviola::signing::rsa::KeySize;
+        if !super::graviola_cpu() {
+            return None;
+        }
+        match bits {
+            2048 => Some(KeySize::Rsa2048),
+            3072 => Some(KeySize::Rsa3072),
+            4096 => Some(KeySize::Rsa4096),
+            _ => None,
+        }
+    }
+}
+
+/// Whether graviola can run here: it assumes these CPU features on x86_64 (checked once).
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+fn graviola_cpu() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        static OK: OnceLock<bool> = OnceLock::new();
+        *OK.get_or_init(|| {
+            std::arch::is_x86_feature_detected!("avx")
+                && std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("bmi1")
+                && std::arch::is_x86_feature_detected!("bmi2")
+                && std::arch::is_x86_feature_detected!("adx")
+        })
+    }
+    #[cfg(target_arch = "aarch64")]
+    true
 }
 
 fn dsa_key_der() -> Result<Vec<u8>, String> {
@@ -592,6 +683,20 @@ impl PrivateKey {
                     0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05,
                     0x00, 0x04, 0x20,
                 ];
+                #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+                if graviola_cpu() {
+                    // graviola's private-key operation is several times faster; same PKCS#1 v1.5 bytes.
+                    use rsa::pkcs1::EncodeRsaPrivateKey;
+                    // Sizes graviola does not take (under 2048 bits) fall through to the rsa crate.
+                    let der = k.to_pkcs1_der().map_err(|e| e.to_string())?;
+                    if let Ok(gk) = graviola::signing::rsa::SigningKey::from_pkcs1_der(der.as_bytes()) {
+                        let mut buf = vec![0u8; gk.modulus_len_bytes()];
+                        if let Ok(sig) = gk.sign_pkcs1_sha256(&mut buf, tbs) {
+                            let sig = sig.to_vec();
+                            return Ok((der::seq(&[der::oid(OID_SHA256_RSA), der::tlv(der::NULL, &[])]), sig));
+                        }
+                    }
+                }
                 digest_info.extend_from_slice(&sha2::Sha256::digest(tbs));
                 let sig = k
                     .sign(rsa::Pkcs1v15Sign::new_unprefixed(), &digest_info)

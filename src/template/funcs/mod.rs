@@ -19,7 +19,9 @@ pub mod reflect;
 pub mod regex;
 pub mod semver;
 pub mod strings;
+mod unicode;
 pub mod urls;
+mod xstrings;
 
 /// Every Sprig function Helm offers, by name.
 pub fn sprig() -> FuncMap {

@@ -16,7 +16,9 @@
 //! `.Capabilities.KubeVersion.GitVersion`) implement [`Object`].
 //!
 //! Other modules may add behaviour in `impl Value` blocks of their own files; this file holds the
-//! data model and the few helpers everybody needs.
+//! data model and the few helpers everybody needs. It sits at the crate root, not in `template`,
+//! because the chart loader, values coalescing, the renderer and the YAML/JSON codecs all speak
+//! it; `crate::template::value` is a re-export kept for the engine's files that name it so.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;

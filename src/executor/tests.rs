@@ -1,0 +1,358 @@
+//! The executor's decisions on the in-memory seams ([`FakeCluster`], [`SecretStore`] over it, and
+//! [`MemoryStore`]): what it refuses, in which order it writes, what it records, how the lock,
+//! staleness, `--atomic` and `recover` behave. Fast and without a server; the e2e suites prove
+//! the same paths against a real API server.
+//!
+//! Expected values are Helm's record conventions (statuses, descriptions, revision numbers,
+//! Secret names) and the executor's documented order of work, not outputs copied from a run.
+
+use serde_json::json;
+
+use super::*;
+use crate::cluster::FakeCluster;
+use crate::manifest::split_documents;
+use crate::plan::saved::SavedPlan;
+use crate::plan::{self, PlanOptions, ReleaseSide};
+use crate::release::{Info, Release, Status};
+use crate::storage::{MemoryStore, ReleaseStore, SecretStore};
+
+const NS: &str = "prod";
+const REL: &str = "db";
+
+fn block<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .expect("a runtime")
+        .block_on(f)
+}
+
+fn cm(name: &str, value: &str) -> String {
+    format!("---\n# Source: db/templates/{name}.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  k: \"{value}\"\n")
+}
+
+fn deployment(image: &str) -> String {
+    format!(
+        "---\n# Source: db/templates/web.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  \
+         replicas: 2\n  selector:\n    matchLabels:\n      app: web\n  template:\n    metadata:\n      labels:\n        \
+         app: web\n    spec:\n      containers:\n      - name: web\n        image: {image}\n"
+    )
+}
+
+fn hook(name: &str, event: &str, weight: i32) -> String {
+    format!(
+        "---\n# Source: db/templates/{name}.yaml\napiVersion: batch/v1\nkind: Job\nmetadata:\n  name: {name}\n  \
+         annotations:\n    helm.sh/hook: {event}\n    helm.sh/hook-weight: \"{weight}\"\n    \
+         helm.sh/hook-delete-policy: hook-succeeded\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      \
+         containers:\n      - name: h\n        image: busybox\n"
+    )
+}
+
+fn side(origin: &str, text: &str) -> ReleaseSide {
+    ReleaseSide::new(origin, split_documents(text), NS).expect("a valid side")
+}
+
+/// A saved plan from `old` (what is deployed, "" for an install) to `new`.
+fn saved(old: &str, new: &str, base_revision: Option<u64>) -> SavedPlan {
+    let (a, b) = (side("old", old), side("new", new));
+    let opts = PlanOptions {
+        release: REL.into(),
+        namespace: NS.into(),
+        ..Default::default()
+    };
+    let mut p = plan::build(&a, &b, None, &opts);
+    p.base_revision = base_revision;
+    SavedPlan::new(p, &a, &b).expect("a saveable plan")
+}
+
+/// A revision as a store holds it, with `manifest` as its release manifest.
+fn revision(version: u32, status: Status, manifest: &str) -> Release {
+    let mut r: Release =
+        serde_json::from_value(json!({"name": REL, "version": version, "namespace": NS})).expect("a minimal record");
+    r.info = Info {
+        status,
+        description: format!("revision {version}"),
+        ..Default::default()
+    };
+    r.config = json!({});
+    r.manifest = objects::manifest_text(&split_documents(manifest));
+    r
+}
+
+fn opts() -> ApplyOptions {
+    ApplyOptions {
+        timeout: std::time::Duration::from_secs(5),
+        actor: "test@host, pid 1".into(),
+        ..Default::default()
+    }
+}
+
+fn statuses(store: &dyn ReleaseStore) -> Vec<(u32, Status)> {
+    block(store.history(REL))
+        .expect("history")
+        .revisions
+        .iter()
+        .map(|r| (r.version, r.status()))
+        .collect()
+}
+
+#[test]
+fn an_install_dry_runs_every_write_then_locks_applies_in_order_and_records() {
+    let cluster = FakeCluster::new(NS);
+    let store = SecretStore::new(&cluster, NS);
+    let new = format!(
+        "{}{}{}",
+        deployment("web:1"),
+        cm("cfg", "1"),
+        hook("migrate", "pre-install", 0)
+    );
+    let plan = saved("", &new, None);
+    let mut events = Vec::new();
+    let rev = block(apply(&cluster, &store, &plan, &opts(), &mut |p: Progress| {
+        events.push(p)
+    }))
+    .expect("applied");
+    assert_eq!(rev, 1);
+
+    let requests = cluster.requests();
+    let first_write = requests
+        .iter()
+        .position(|r| !r.starts_with("dry-run") && !r.starts_with("get") && !r.starts_with("list"))
+        .expect("writes");
+    // Nothing is written before every write was dry-run, and the lock (the pending record) comes first.
+    for want in [
+        "dry-run apply ConfigMap/cfg",
+        "dry-run apply Deployment/web",
+        "dry-run apply Job/migrate",
+    ] {
+        let at = requests
+            .iter()
+            .position(|r| r == want)
+            .unwrap_or_else(|| panic!("{want} in {requests:#?}"));
+        assert!(at < first_write, "{want} after the first write: {requests:#?}");
+    }
+    let writes = cluster.writes();
+    assert_eq!(writes[0], "create Secret/sh.helm.release.v1.db.v1", "{writes:#?}");
+    let at = |w: &str| {
+        writes
+            .iter()
+            .position(|x| x == w)
+            .unwrap_or_else(|| panic!("{w} in {writes:#?}"))
+    };
+    // Pre-install hooks, then configuration, then workloads; a hook-succeeded hook is deleted.
+    assert!(at("apply Job/migrate") < at("apply ConfigMap/cfg"));
+    assert!(at("delete Job/migrate") < at("apply ConfigMap/cfg"));
+    assert!(at("apply ConfigMap/cfg") < at("apply Deployment/web"));
+    assert_eq!(
+        writes.last().map(String::as_str),
+        Some("replace Secret/sh.helm.release.v1.db.v1")
+    );
+
+    // Objects carry Helm's ownership, so helm accepts them as its own.
+    let live = cluster.object("v1", "ConfigMap", NS, "cfg").expect("applied");
+    assert_eq!(live["metadata"]["labels"]["app.kubernetes.io/managed-by"], "Helm");
+    assert_eq!(live["metadata"]["annotations"]["meta.helm.sh/release-name"], REL);
+
+    // The record: deployed, Helm's description, the manifest without hooks, the hook recorded.
+    let h = block(store.history(REL)).expect("history");
+    let r = h.get(1).expect("revision 1");
+    assert_eq!(
+        (r.status(), r.info.description.as_str()),
+        (Status::Deployed, "Install complete")
+    );
+    assert!(r.manifest.contains("kind: Deployment") && !r.manifest.contains("kind: Job"));
+    assert_eq!(r.hooks.len(), 1);
+    assert_eq!((r.hooks[0].name.as_str(), r.hooks[0].weight), ("migrate", 0));
+    assert!(journal_lines(r)
+        .iter()
+        .any(|l| l.ends_with("finished: Install complete")));
+    assert!(matches!(events.first(), Some(Progress::Step { step }) if step.starts_with("preflight")));
+}
+
+#[test]
+fn an_upgrade_supersedes_the_deployed_revision_and_prunes_history() {
+    let cluster = FakeCluster::new(NS);
+    let store = MemoryStore::new(NS);
+    let old = cm("cfg", "1");
+    for (v, st) in [(1, Status::Superseded), (2, Status::Superseded), (3, Status::Deployed)] {
+        block(store.create(&revision(v, st, &old))).expect("seeded");
+    }
+    let plan = saved(&old, &format!("{}{}", cm("cfg", "2"), cm("extra", "x")), Some(3));
+    let o = ApplyOptions {
+        history_max: 3,
+        ..opts()
+    };
+    let rev = block(apply(&cluster, &store, &plan, &o, &mut |_| {})).expect("applied");
+    assert_eq!(rev, 4);
+    assert_eq!(
+        statuses(&store),
+        [(2, Status::Superseded), (3, Status::Superseded), (4, Status::Deployed)],
+        "revision 1 pruned to keep 3; the deployed one superseded"
+    );
+    let writes = store.writes();
+    let at = |w: &str| {
+        writes
+            .iter()
+            .position(|x| x == w)
+            .unwrap_or_else(|| panic!("{w} in {writes:#?}"))
+    };
+    assert!(
+        at("delete db.v1") < at("create db.v4 pending-upgrade"),
+        "pruned before the lock is taken"
+    );
+    assert!(at("update db.v4 deployed") < at("update db.v3 superseded"));
+    assert_eq!(
+        cluster.object("v1", "ConfigMap", NS, "cfg").expect("applied")["data"]["k"],
+        "2"
+    );
+}
+
+#[test]
+fn refusals_come_before_anything_is_written() {
+    let cluster = FakeCluster::new(NS);
+    let store = MemoryStore::new(NS);
+    let mut plan = saved("", &cm("cfg", "1"), None);
+    plan.plan.refusals.push("the matrix refuses this".into());
+    let err = block(apply(&cluster, &store, &plan, &opts(), &mut |_| {})).unwrap_err();
+    assert!(
+        matches!(&err, ApplyError::Refused(r) if r.iter().any(|x| x == "the matrix refuses this")),
+        "{err}"
+    );
+    // An edited plan no longer matches its fingerprint.
+    let mut edited = saved("", &cm("cfg", "1"), None);
+    edited.manifests.to = split_documents(&cm("cfg", "2"));
+    let err = block(apply(&cluster, &store, &edited, &opts(), &mut |_| {})).unwrap_err();
+    assert!(err.to_string().contains("edited after review"), "{err}");
+    assert_eq!(cluster.requests(), Vec::<String>::new(), "not even a read");
+    assert!(store.writes().is_empty());
+}
+
+#[test]
+fn a_server_rejection_in_the_dry_run_refuses_with_nothing_written() {
+    let cluster = FakeCluster::new(NS);
+    let store = SecretStore::new(&cluster, NS);
+    cluster.fail(
+        "apply",
+        "Deployment/web",
+        Some(true),
+        422,
+        "spec.replicas: Invalid value: -1",
+    );
+    let plan = saved("", &format!("{}{}", cm("cfg", "1"), deployment("web:1")), None);
+    let err = block(apply(&cluster, &store, &plan, &opts(), &mut |_| {})).unwrap_err();
+    let ApplyError::Refused(why) = &err else {
+        panic!("{err}")
+    };
+    assert!(
+        why.iter()
+            .any(|w| w.contains("Deployment") && w.contains("Invalid value: -1")),
+        "{why:#?}"
+    );
+    assert_eq!(cluster.writes(), Vec::<String>::new(), "no record, no object");
+}
+
+#[test]
+fn a_locked_release_is_refused_and_recover_releases_the_lock() {
+    let cluster = FakeCluster::new(NS);
+    let store = MemoryStore::new(NS);
+    let old = cm("cfg", "1");
+    block(store.create(&revision(1, Status::Deployed, &old))).expect("seeded");
+    let mut pending = revision(2, Status::PendingUpgrade, &cm("cfg", "2"));
+    journal::journal(&mut pending, "applied configuration objects");
+    block(store.create(&pending)).expect("seeded");
+
+    let plan = saved(&old, &cm("cfg", "3"), Some(1));
+    let err = block(apply(&cluster, &store, &plan, &opts(), &mut |_| {})).unwrap_err();
+    assert!(matches!(err, ApplyError::Locked { revision: 2, .. }), "{err}");
+    assert!(err.to_string().contains("chartup recover db -n prod"), "{err}");
+
+    let (rel, done) = block(recover(&cluster, &store, REL)).expect("recovered");
+    assert_eq!((rel.version, rel.status()), (2, Status::Failed));
+    assert!(
+        rel.info.description.contains("'pending-upgrade'"),
+        "{}",
+        rel.info.description
+    );
+    assert!(
+        done.iter().any(|l| l.ends_with("applied configuration objects")),
+        "{done:#?}"
+    );
+    assert_eq!(statuses(&store), [(1, Status::Deployed), (2, Status::Failed)]);
+    // Nothing is locked now: a second recover has nothing to do.
+    let again = block(recover(&cluster, &store, REL)).unwrap_err();
+    assert!(again.to_string().contains("is not locked"), "{again}");
+    // And the apply that was refused goes through (its plan is still against revision 1).
+    assert_eq!(
+        block(apply(&cluster, &store, &plan, &opts(), &mut |_| {})).expect("applied"),
+        3
+    );
+}
+
+#[test]
+fn a_plan_made_against_another_revision_is_stale() {
+    let cluster = FakeCluster::new(NS);
+    let store = MemoryStore::new(NS);
+    block(store.create(&revision(1, Status::Superseded, &cm("cfg", "1")))).expect("seeded");
+    block(store.create(&revision(2, Status::Deployed, &cm("cfg", "2")))).expect("seeded");
+    let plan = saved(&cm("cfg", "1"), &cm("cfg", "3"), Some(1));
+    let err = block(apply(&cluster, &store, &plan, &opts(), &mut |_| {})).unwrap_err();
+    assert!(
+        matches!(&err, ApplyError::Stale(w) if w.contains("made against revision 1") && w.contains("at revision 2")),
+        "{err}"
+    );
+    // Same revision number, other manifests: stale too.
+    let plan = saved(&cm("cfg", "other"), &cm("cfg", "3"), Some(2));
+    let err = block(apply(&cluster, &store, &plan, &opts(), &mut |_| {})).unwrap_err();
+    assert!(
+        matches!(&err, ApplyError::Stale(w) if w.contains("other manifests")),
+        "{err}"
+    );
+    assert_eq!(store.writes().len(), 2, "only the seeding");
+}
+
+#[test]
+fn live_objects_changed_since_planning_make_the_plan_stale() {
+    let cluster = FakeCluster::new(NS);
+    let store = MemoryStore::new(NS);
+    let old = cm("cfg", "1");
+    block(store.create(&revision(1, Status::Deployed, &old))).expect("seeded");
+    let live =
+        cluster.put(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg", "namespace": NS}}));
+    let planned_at = live::version_of(Some(&live));
+    let plan = saved(&old, &cm("cfg", "2"), Some(1));
+    let key = plan.plan.changes[0].key.to_string();
+    let plan = plan.with_live_versions([(key, planned_at)].into_iter().collect());
+    // Someone changes the object after the review.
+    cluster.put(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg", "namespace": NS}, "data": {"k": "edited"}}));
+    let err = block(apply(&cluster, &store, &plan, &opts(), &mut |_| {})).unwrap_err();
+    assert!(
+        matches!(&err, ApplyError::Stale(w) if w.contains("live objects changed since planning")),
+        "{err}"
+    );
+    assert_eq!(cluster.writes(), Vec::<String>::new());
+}
+
+#[test]
+fn a_failed_run_is_recorded_failed_and_the_lock_released() {
+    let cluster = FakeCluster::new(NS);
+    let store = MemoryStore::new(NS);
+    let old = cm("cfg", "1");
+    block(store.create(&revision(1, Status::Deployed, &old))).expect("seeded");
+    cluster.fail("apply", "ConfigMap/extra", Some(false), 500, "etcd is down");
+    let plan = saved(&old, &format!("{}{}", cm("cfg", "2"), cm("extra", "x")), Some(1));
+    let err = block(apply(&cluster, &store, &plan, &opts(), &mut |_| {})).unwrap_err();
+    let ApplyError::Failed {
+        revision,
+        message,
+        rollback,
+    } = &err
+    else {
+        panic!("{err}")
+    };
+    assert_eq!((*revision, rollback.is_none()), (2, true));
+    assert!(
+        message.starts_with("UpgradeFailed: ") && message.contains("etcd is down"),
+        "{message}"
+    );
+    assert_eq!(statuses(&store), [(1, Status::Deployed), (2, Status::Failed)]);
+}

@@ -1,0 +1,173 @@
+//! The checks only a connected plan can make (issue 17), run on the finished plan.
+//!
+//! - API availability: every object's `apiVersion`/`kind` against discovery, so a chart using an
+//!   API the server does not serve (`policy/v1` PodDisruptionBudget on a 1.20 server) is refused
+//!   in the plan, not first in apply's preflight.
+//! - Predicted recreates confirmed: each object the offline rules would recreate is sent as a
+//!   server-side dry-run apply; one the server accepts in place is planned as a change, and the
+//!   plan says so. Claims are left to the offline rule: their recreate also decides volume fates.
+//! - Claims mounted from outside the release that do not exist: the pods would stay Pending.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value as Json;
+
+use crate::analysis::{Persistence, Verdict};
+use crate::cluster::{Cluster, ClusterError, ObjRef};
+use crate::diff::Action;
+use crate::manifest::ManifestSet;
+use crate::plan::review::Hazard;
+use crate::plan::Plan;
+
+/// Run the connected checks; `new` is the set the plan installs.
+pub async fn check(cluster: &dyn Cluster, plan: &mut Plan, new: &ManifestSet) -> Result<(), ClusterError> {
+    served(cluster, plan, new).await?;
+    confirm_recreates(cluster, plan, new).await?;
+    missing_claims(cluster, plan).await?;
+    Ok(())
+}
+
+async fn served(cluster: &dyn Cluster, plan: &mut Plan, new: &ManifestSet) -> Result<(), ClusterError> {
+    let versions: BTreeSet<String> = cluster.group_versions().await?.into_iter().collect();
+    let mut kinds: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    // Groups whose CRD the chart itself brings are served once it is installed.
+    let chart_groups: BTreeSet<&str> = new
+        .objects
+        .iter()
+        .filter(|o| o.key.kind == "CustomResourceDefinition")
+        .filter_map(|o| o.value.pointer("/spec/group").and_then(Json::as_str))
+        .collect();
+    for o in &new.objects {
+        let Some(av) = o.value.get("apiVersion").and_then(Json::as_str) else {
+            continue;
+        };
+        let group = av.rsplit_once('/').map(|(g, _)| g).unwrap_or("");
+        if chart_groups.contains(group) {
+            continue;
+        }
+        let builtin = group.is_empty() || !group.contains('.') || group.ends_with(".k8s.io");
+        if !builtin && !versions.contains(av) {
+            plan.warnings.push(format!(
+                "{}: apiVersion {av} is not served by this cluster: its CustomResourceDefinition must be installed \
+                 before this upgrade",
+                o.key
+            ));
+            continue;
+        }
+        if !versions.contains(av) {
+            let served: Vec<&String> = versions
+                .iter()
+                .filter(|v| v.split('/').next() == av.split('/').next() && v.contains('/') == av.contains('/'))
+                .collect();
+            let also = if served.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " (the server serves {})",
+                    served.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                )
+            };
+            plan.refusals.push(format!(
+                "{}: apiVersion {av} is not served by this cluster{also}; the chart needs a newer Kubernetes, or \
+                 values that select an API the server has",
+                o.key
+            ));
+            continue;
+        }
+        if !kinds.contains_key(av) {
+            let list = cluster.resources(av).await?;
+            kinds.insert(av.to_string(), list.into_iter().map(|r| r.kind).collect());
+        }
+        if !kinds[av].contains(&o.key.kind) {
+            plan.refusals.push(format!(
+                "{}: kind {} is not served in {av} by this cluster",
+                o.key, o.key.kind
+            ));
+        }
+    }
+    Ok(())
+}
+
+async fn confirm_recreates(cluster: &dyn Cluster, plan: &mut Plan, new: &ManifestSet) -> Result<(), ClusterError> {
+    for c in plan
+        .changes
+        .iter_mut()
+        .filter(|c| c.action == Action::Recreate && c.key.kind != "PersistentVolumeClaim")
+    {
+        let Some(o) = new.get(&c.key) else { continue };
+        let Ok(r) = ObjRef::of(&o.value, &c.key.namespace) else {
+            continue;
+        };
+        if cluster.get(&r).await?.is_none() {
+            continue;
+        }
+        match cluster.apply(&o.value, true).await {
+            Ok(_) => {
+                let fields: Vec<String> = c.immutable.iter().map(|f| f.field.clone()).collect();
+                c.action = Action::Change;
+                c.immutable.clear();
+                c.consequence = None;
+                c.notes.push(format!(
+                    "the offline rules predicted a recreate ({}), but the server accepts this update in place \
+                     (server-side dry run): updated, not recreated",
+                    fields.join(", ")
+                ));
+                plan.summary.recreate -= 1;
+                plan.summary.change += 1;
+            }
+            Err(e) => {
+                // The server's message, without the client's debug dump of the Status.
+                let e = e.to_string();
+                let e = e.split(" (Status {").next().unwrap_or(&e);
+                c.notes.push(format!(
+                    "recreate confirmed: the server refuses the update in place ({e})"
+                ))
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn missing_claims(cluster: &dyn Cluster, plan: &mut Plan) -> Result<(), ClusterError> {
+    let mut seen = BTreeSet::new();
+    let mut hazards = Vec::new();
+    for v in &plan.volumes {
+        let Some(a) = &v.after else { continue };
+        if a.source != "claim" || a.mode != Persistence::ExistingClaim {
+            continue;
+        }
+        for claim in &a.claims {
+            if !seen.insert((a.workload.namespace.clone(), claim.clone())) {
+                continue;
+            }
+            let r = ObjRef {
+                api_version: "v1".into(),
+                kind: "PersistentVolumeClaim".into(),
+                namespace: a.workload.namespace.clone(),
+                name: claim.clone(),
+            };
+            if cluster.get(&r).await?.is_none() {
+                hazards.push(Hazard {
+                    rule: "claim-missing".into(),
+                    object: format!("{}/PersistentVolumeClaim/{claim}", a.workload.namespace),
+                    verdict: Verdict::AtRisk,
+                    reason: format!(
+                        "{} mounts claim {claim}, which is not part of the release and does not exist in the \
+                         cluster: its pods stay Pending",
+                        a.workload
+                    ),
+                    workaround: format!(
+                        "Create claim {claim} in namespace {} (or point the chart's existingClaim value at the \
+                         claim that holds the data) before upgrading.",
+                        a.workload.namespace
+                    ),
+                });
+            }
+        }
+    }
+    if !hazards.is_empty() {
+        plan.hazards.extend(hazards);
+        plan.verdict = plan.verdict.max(Verdict::AtRisk);
+    }
+    Ok(())
+}

@@ -1,0 +1,173 @@
+//! Render a chart as `helm template` does (`chartup template`): the namespace helm would use, the
+//! render, and the output — one stream, or one file per template path (`--output-dir`).
+//!
+//! The output is built completely before anything is written: on an error nothing is printed, as
+//! with helm.
+
+use std::path::{Path, PathBuf};
+
+use super::{Error, Result};
+use crate::chart::ValueOptions;
+use crate::render::objects::KubeVersion;
+use crate::render::{OutputOptions, RenderOptions};
+
+/// What `helm template` takes that changes its output.
+#[derive(Debug, Clone, Default)]
+pub struct TemplateRequest {
+    pub release: String,
+    pub chart: PathBuf,
+    pub values: ValueOptions,
+    /// `-n`; `None`: `$HELM_NAMESPACE`, the kubeconfig's, else `default`.
+    pub namespace: Option<String>,
+    pub show_only: Vec<String>,
+    pub include_crds: bool,
+    pub skip_tests: bool,
+    pub no_hooks: bool,
+    pub is_upgrade: bool,
+    pub kube_version: Option<String>,
+    pub api_versions: Vec<String>,
+    /// Write one file per template path here instead of one stream.
+    pub output_dir: Option<PathBuf>,
+    /// With `output_dir`: under a directory named after the release.
+    pub release_name_dir: bool,
+    pub skip_schema_validation: bool,
+    pub strict: bool,
+}
+
+/// Render; returns what goes to standard output (the manifests, or the list of files written).
+pub fn template(req: &TemplateRequest) -> Result<String> {
+    let kube_version = match &req.kube_version {
+        Some(v) => Some(KubeVersion::parse(v).map_err(|e| Error::Invalid(format!("invalid kube version '{v}': {e}")))?),
+        None => None,
+    };
+    let render_opts = RenderOptions {
+        release_name: req.release.clone(),
+        namespace: namespace(req.namespace.as_deref()),
+        is_upgrade: req.is_upgrade,
+        revision: 1,
+        kube_version,
+        api_versions: req.api_versions.clone(),
+        strict: req.strict,
+        ..Default::default()
+    };
+    let job = crate::render::chart::TemplateJob {
+        chart_path: req.chart.clone(),
+        values: req.values.clone(),
+        render: render_opts,
+        skip_schema_validation: req.skip_schema_validation,
+        include_crds: req.include_crds,
+    };
+    let (rendered, crds) = crate::render::chart::render_chart(&job).map_err(|e| {
+        Error::Invalid(if e.during_render {
+            format!("{}\n\nUse --debug flag to render out invalid YAML", e.message)
+        } else {
+            e.message
+        })
+    })?;
+    match &req.output_dir {
+        None => Ok(rendered
+            .helm_output(&OutputOptions {
+                crds,
+                skip_tests: req.skip_tests,
+                no_hooks: req.no_hooks,
+                show_only: req.show_only.clone(),
+            })
+            .map_err(|e| Error::Invalid(e.to_string()))?),
+        Some(dir) => {
+            let dir = if req.release_name_dir {
+                dir.join(&req.release)
+            } else {
+                dir.clone()
+            };
+            write_output_dir(&dir, &rendered, &crds, req.skip_tests, req.no_hooks)
+        }
+    }
+}
+
+/// The namespace helm template uses: `-n`, else `$HELM_NAMESPACE`, else the namespace of the
+/// kubeconfig's current context, else "default" (helm's `EnvSettings.Namespace`).
+fn namespace(flag: Option<&str>) -> String {
+    if let Some(n) = flag.filter(|n| !n.is_empty()) {
+        return n.to_string();
+    }
+    match std::env::var("HELM_NAMESPACE") {
+        Ok(n) if !n.is_empty() => n,
+        _ => kubeconfig_namespace().unwrap_or_else(|| "default".to_string()),
+    }
+}
+
+/// The `namespace` of the current context in the first kubeconfig file (`$KUBECONFIG`, else
+/// `~/.kube/config`). Any problem reading it means "no namespace", as for helm without a cluster.
+fn kubeconfig_namespace() -> Option<String> {
+    let path = match std::env::var_os("KUBECONFIG") {
+        Some(p) if !p.is_empty() => std::env::split_paths(&p).next()?,
+        _ => PathBuf::from(std::env::var_os("HOME")?).join(".kube/config"),
+    };
+    let text = std::fs::read_to_string(path).ok()?;
+    let doc = crate::yaml::from_str(&text).ok()?;
+    let cfg = doc.as_map()?;
+    let current = cfg.get("current-context")?;
+    let current = current.as_str()?;
+    let contexts = cfg.get("contexts")?;
+    for c in contexts.as_list()?.items.iter() {
+        let c = c.as_map()?;
+        if c.get("name").as_ref().and_then(|n| n.as_str()) == Some(current) {
+            let ns = c.get("context")?.as_map()?.get("namespace")?;
+            return ns.as_str().filter(|s| !s.is_empty()).map(str::to_string);
+        }
+    }
+    None
+}
+
+/// `--output-dir`: one file per template path, documents appended in output order, each as
+/// `---\n# Source: PATH\nDOC\n`, and `wrote PATH` on stdout for every document (helm's
+/// writeToFile). Hooks go to the same files after the manifests.
+fn write_output_dir(
+    dir: &Path,
+    rendered: &crate::render::Rendered,
+    crds: &[(String, String)],
+    skip_tests: bool,
+    no_hooks: bool,
+) -> Result<String> {
+    use std::collections::HashSet;
+    use std::io::Write;
+    let mut written: HashSet<String> = HashSet::new();
+    let mut log = String::new();
+    let mut write = |name: &str, data: &str, append: bool| -> std::io::Result<()> {
+        let path = format!("{}/{name}", dir.display());
+        if let Some(parent) = Path::new(&path).parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let mut f = if append {
+            std::fs::OpenOptions::new().append(true).open(&path)?
+        } else {
+            std::fs::File::create(&path)?
+        };
+        write!(f, "---\n# Source: {name}\n{data}\n")?;
+        log.push_str(&format!("wrote {path}\n"));
+        Ok(())
+    };
+    for (name, data) in crds {
+        let append = !written.insert(name.clone());
+        write(name, data, append)?;
+    }
+    for m in &rendered.manifests {
+        let append = !written.insert(m.source.clone());
+        write(&m.source, &m.content, append)?;
+    }
+    if !no_hooks {
+        for h in &rendered.hooks {
+            if skip_tests && h.hook.as_ref().is_some_and(|h| h.is_test()) {
+                continue;
+            }
+            // helm appends when the file exists on disk (written above or left from a previous run).
+            let path = dir.join(&h.source);
+            let append = path.exists();
+            written.insert(h.source.clone());
+            write(&h.source, &h.content, append)?;
+        }
+    }
+    // helm prints the (empty) manifest stream after the file list.
+    log.push('\n');
+    Ok(log)
+}

@@ -1,0 +1,302 @@
+//! The operations on the in-memory seams: `--atomic` (apply, fail, roll back), rollback planning
+//! and execution, status and history — what the records say afterwards, as Helm would show it.
+
+use serde_json::json;
+
+use super::*;
+use crate::cluster::FakeCluster;
+use crate::executor::{ApplyError, ApplyOptions};
+use crate::manifest::split_documents;
+use crate::plan::saved::SavedPlan;
+use crate::plan::{self, PlanOptions, ReleaseSide};
+use crate::release::{Info, Release, Status};
+use crate::storage::{MemoryStore, ReleaseStore};
+
+const NS: &str = "prod";
+const REL: &str = "db";
+
+fn block<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .expect("a runtime")
+        .block_on(f)
+}
+
+fn cm(name: &str, value: &str) -> String {
+    format!("---\n# Source: db/templates/{name}.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  k: \"{value}\"\n")
+}
+
+fn saved(old: &str, new: &str, base_revision: Option<u64>) -> SavedPlan {
+    let side = |o: &str, t: &str| ReleaseSide::new(o, split_documents(t), NS).expect("a valid side");
+    let (a, b) = (side("old", old), side("new", new));
+    let opts = PlanOptions {
+        release: REL.into(),
+        namespace: NS.into(),
+        ..Default::default()
+    };
+    let mut p = plan::build(&a, &b, None, &opts);
+    p.base_revision = base_revision;
+    SavedPlan::new(p, &a, &b).expect("a saveable plan")
+}
+
+fn revision(version: u32, status: Status, manifest: &str) -> Release {
+    let mut r: Release =
+        serde_json::from_value(json!({"name": REL, "version": version, "namespace": NS})).expect("a minimal record");
+    r.info = Info {
+        status,
+        description: format!("revision {version}"),
+        ..Default::default()
+    };
+    r.config = json!({});
+    r.manifest = crate::executor::objects::manifest_text(&split_documents(manifest));
+    r
+}
+
+fn opts(atomic: bool) -> ApplyOptions {
+    ApplyOptions {
+        atomic,
+        timeout: std::time::Duration::from_secs(5),
+        ..Default::default()
+    }
+}
+
+fn statuses(store: &dyn ReleaseStore) -> Vec<(u32, Status, String)> {
+    block(store.history(REL))
+        .expect("history")
+        .revisions
+        .iter()
+        .map(|r| (r.version, r.status(), r.info.description.clone()))
+        .collect()
+}
+
+#[test]
+fn atomic_rolls_a_failed_upgrade_back_to_the_deployed_revision() {
+    let cluster = FakeCluster::new(NS);
+    let store = MemoryStore::new(NS);
+    let old = cm("cfg", "1");
+    block(store.create(&revision(1, Status::Deployed, &old))).expect("seeded");
+    cluster.put(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg", "namespace": NS}, "data": {"k": "1"}}));
+    // The new object cannot be written: the run fails after changing cfg.
+    cluster.fail("apply", "ConfigMap/extra", Some(false), 500, "etcd is down");
+    let plan = saved(&old, &format!("{}{}", cm("cfg", "2"), cm("extra", "x")), Some(1));
+    let mut steps = Vec::new();
+    let err = block(apply::apply(&cluster, &store, &plan, &opts(true), &mut |p| {
+        steps.push(p)
+    }))
+    .unwrap_err();
+    let ApplyError::Failed { revision, rollback, .. } = &err else {
+        panic!("{err}")
+    };
+    assert_eq!((*revision, rollback.clone()), (2, Some(Ok(3))), "{err}");
+    let st = statuses(&store);
+    assert_eq!(
+        st.iter().map(|(v, s, _)| (*v, *s)).collect::<Vec<_>>(),
+        [(1, Status::Superseded), (2, Status::Failed), (3, Status::Deployed)]
+    );
+    assert_eq!(st[2].2, "Rollback to 1");
+    assert!(st[1].2.starts_with("UpgradeFailed: "), "{}", st[1].2);
+    // Revision 3 is revision 1 again, in the cluster and in the record.
+    assert_eq!(
+        cluster.object("v1", "ConfigMap", NS, "cfg").expect("cfg")["data"]["k"],
+        "1"
+    );
+    let h = block(store.history(REL)).expect("history");
+    assert_eq!(h.get(3).expect("r3").manifest, h.get(1).expect("r1").manifest);
+    assert_eq!(
+        h.get(3).expect("r3").info.extra.get("rollback_revision"),
+        Some(&json!(1))
+    );
+    assert!(steps.iter().any(
+        |p| matches!(p, crate::executor::Progress::Step { step } if step == "rolling back to revision 1 (--atomic)")
+    ));
+}
+
+#[test]
+fn without_atomic_a_failed_upgrade_stays_failed() {
+    let cluster = FakeCluster::new(NS);
+    let store = MemoryStore::new(NS);
+    block(store.create(&revision(1, Status::Deployed, &cm("cfg", "1")))).expect("seeded");
+    cluster.fail("apply", "ConfigMap/cfg", Some(false), 500, "etcd is down");
+    let plan = saved(&cm("cfg", "1"), &cm("cfg", "2"), Some(1));
+    let err = block(apply::apply(&cluster, &store, &plan, &opts(false), &mut |_| {})).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ApplyError::Failed {
+                revision: 2,
+                rollback: None,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let st = statuses(&store);
+    assert_eq!(
+        st.iter().map(|(v, s, _)| (*v, *s)).collect::<Vec<_>>(),
+        [(1, Status::Deployed), (2, Status::Failed)]
+    );
+}
+
+#[test]
+fn atomic_with_nothing_deployed_says_so() {
+    let cluster = FakeCluster::new(NS);
+    let store = MemoryStore::new(NS);
+    cluster.fail("apply", "ConfigMap/cfg", Some(false), 500, "etcd is down");
+    let plan = saved("", &cm("cfg", "1"), None);
+    let err = block(apply::apply(&cluster, &store, &plan, &opts(true), &mut |_| {})).unwrap_err();
+    assert!(
+        matches!(&err, ApplyError::Failed { revision: 1, rollback: Some(Err(e)), .. } if e.contains("no deployed revision")),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn rollback_plans_from_the_current_manifest_to_the_target_and_runs_as_a_new_revision() {
+    let cluster = FakeCluster::new(NS);
+    let store = MemoryStore::new(NS);
+    block(store.create(&revision(1, Status::Superseded, &cm("cfg", "1")))).expect("seeded");
+    block(store.create(&revision(
+        2,
+        Status::Deployed,
+        &format!("{}{}", cm("cfg", "2"), cm("extra", "x")),
+    )))
+    .expect("seeded");
+    let planned = block(rollback::plan_rollback(&cluster, &store, REL, None)).expect("planned");
+    assert_eq!((planned.current.version, planned.target.version), (2, 1));
+    let actions: Vec<String> = planned
+        .saved
+        .plan
+        .changes
+        .iter()
+        .map(|c| format!("{} {}", c.action.as_str(), c.key))
+        .collect();
+    assert!(
+        actions.iter().any(|a| a.starts_with("remove") && a.contains("extra")),
+        "{actions:#?}"
+    );
+    let rev = block(rollback::rollback(
+        &cluster,
+        &store,
+        REL,
+        None,
+        &opts(false),
+        &mut |_| {},
+    ))
+    .expect("rolled back");
+    assert_eq!(rev, 3);
+    let st = statuses(&store);
+    assert_eq!(st[2], (3, Status::Deployed, "Rollback to 1".to_string()));
+    assert_eq!(st[1].1, Status::Superseded);
+    // A revision that does not exist is an error naming it, before anything is written.
+    let err = block(rollback::rollback(
+        &cluster,
+        &store,
+        REL,
+        Some(9),
+        &opts(false),
+        &mut |_| {},
+    ))
+    .unwrap_err();
+    assert!(err.to_string().contains("has no revision 9"), "{err}");
+    let err = block(rollback::rollback(
+        &cluster,
+        &store,
+        "nope",
+        None,
+        &opts(false),
+        &mut |_| {},
+    ))
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("release nope not found in namespace prod"),
+        "{err}"
+    );
+}
+
+#[test]
+fn status_reports_the_last_operation_and_the_pods() {
+    let cluster = FakeCluster::new(NS);
+    let store = MemoryStore::new(NS);
+    block(store.create(&revision(1, Status::Deployed, &cm("cfg", "1")))).expect("seeded");
+    let mut failed = revision(2, Status::Failed, &cm("cfg", "2"));
+    failed.info.description = "UpgradeFailed: pod db-0 is CrashLoopBackOff".into();
+    block(store.create(&failed)).expect("seeded");
+    cluster.put(json!({"apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "db-0", "namespace": NS, "labels": {"app.kubernetes.io/instance": REL}},
+        "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}],
+                   "containerStatuses": [{"name": "db", "ready": true, "state": {"running": {}}}]}}));
+    let r = block(status::status(&cluster, &store, REL)).expect("status");
+    assert_eq!((r.revision, r.status), (2, Status::Failed));
+    assert_eq!(
+        r.last_error.as_deref(),
+        Some("UpgradeFailed: pod db-0 is CrashLoopBackOff")
+    );
+    assert_eq!(r.conditions[0].kind, "Error");
+    assert_eq!(r.conditions[0].reason.as_deref(), Some("UpgradeFailed"));
+    assert_eq!(r.members.ready, ["db-0"]);
+    let j = serde_json::to_value(&r).expect("json");
+    assert_eq!(j["status"], "failed");
+    assert_eq!(j["conditions"][1], json!({"type": "PodsReady", "status": "True"}));
+    let err = block(status::status(&cluster, &store, "nope")).unwrap_err();
+    assert_eq!(err.to_string(), "release: not found");
+}
+
+#[test]
+fn history_keeps_the_newest_revisions() {
+    let store = MemoryStore::new(NS);
+    for v in 1..=4 {
+        block(store.create(&revision(v, Status::Superseded, &cm("cfg", "1")))).expect("seeded");
+    }
+    let shown = block(history::history(&store, REL, 2)).expect("history");
+    assert_eq!(shown.iter().map(|r| r.version).collect::<Vec<_>>(), [3, 4]);
+    assert!(block(history::history(&store, "nope", 2)).is_err());
+}
+
+#[test]
+fn the_chart_record_holds_what_helm_stores() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("charts/fate/1.8.0");
+    let rec = cluster_plan::chart_record(&dir).expect("a record");
+    // Expected: the chart's own files.
+    let meta = crate::manifest::parse_yaml(&std::fs::read_to_string(dir.join("Chart.yaml")).expect("Chart.yaml"))
+        .expect("yaml");
+    for k in ["name", "version", "appVersion", "apiVersion"] {
+        assert_eq!(rec["metadata"][k], meta[k], "metadata.{k}");
+    }
+    let mut files = Vec::new();
+    let mut stack = vec![dir.join("templates")];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("templates").flatten() {
+            if e.path().is_dir() {
+                stack.push(e.path());
+            } else {
+                files.push(
+                    e.path()
+                        .strip_prefix(&dir)
+                        .expect("inside")
+                        .to_string_lossy()
+                        .into_owned(),
+                );
+            }
+        }
+    }
+    files.sort();
+    let names: Vec<&str> = rec["templates"]
+        .as_array()
+        .expect("templates")
+        .iter()
+        .map(|t| t["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(names, files);
+    let values =
+        crate::manifest::parse_yaml(&std::fs::read_to_string(dir.join("values.yaml")).expect("values")).expect("yaml");
+    let keys = |v: &serde_json::Value| {
+        v.as_object()
+            .map(|o| o.keys().cloned().collect::<Vec<_>>())
+            .unwrap_or_default()
+    };
+    let (mut a, mut b) = (keys(&rec["values"]), keys(&values));
+    a.sort();
+    b.sort();
+    assert_eq!(a, b);
+}

@@ -1,0 +1,381 @@
+//! What a reviewer must decide, beyond the volume table: hazards of whole objects (a CRD, a
+//! Namespace or a PV leaving the chart, a database image jumping a major version on volumes that
+//! stay), the images each workload moves between, and what `apply` will require before it runs.
+//!
+//! Each hazard carries a verdict and a workaround like a volume fate does, and the verdict joins
+//! the plan's; the requirements are derived from the finished plan with the same rules apply's
+//! refusals use, so the reviewer sees in the plan what apply will demand.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+
+use super::Plan;
+use crate::analysis::identity::{image_repo, image_tag};
+use crate::analysis::{Fate, Persistence, Verdict, VolumeFate, WorkloadPairing};
+use crate::diff::{Action, ObjectChange};
+use crate::manifest::{JsonAt as _, ManifestSet, Object, ObjectKey};
+
+/// One object-level hazard.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Hazard {
+    /// `crd-removed`, `namespace-removed`, `pv-removed`, `image-major`.
+    pub rule: String,
+    pub object: String,
+    pub verdict: Verdict,
+    pub reason: String,
+    pub workaround: String,
+}
+
+/// A container image that changes (one row of the images table).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageChange {
+    pub workload: String,
+    pub container: String,
+    /// None: a container the old side does not have.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+}
+
+/// Something `apply` demands before it runs this plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Requirement {
+    /// The flag that satisfies it (`--accept-data-loss`, `--accept-risk`, `--backup-command`,
+    /// `--migration-command`), or None when apply refuses whatever is passed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flag: Option<String>,
+    pub reason: String,
+}
+
+fn containers(o: &Object) -> BTreeMap<String, String> {
+    let spec = match o.key.kind.as_str() {
+        "CronJob" => o.value.at("/spec/jobTemplate/spec/template/spec"),
+        "Pod" => o.value.get("spec"),
+        _ => o.value.at("/spec/template/spec"),
+    };
+    let mut out = BTreeMap::new();
+    for list in ["initContainers", "containers"] {
+        for c in spec
+            .and_then(|s| s.get(list))
+            .and_then(Json::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if let (Some(n), Some(i)) = (
+                c.get("name").and_then(Json::as_str),
+                c.get("image").and_then(Json::as_str),
+            ) {
+                out.insert(n.to_string(), i.to_string());
+            }
+        }
+    }
+    out
+}
+
+/// The old object each new workload continues: same key, a kind change, or a pairing.
+fn predecessors<'a>(
+    changes: &[ObjectChange],
+    pairings: &[WorkloadPairing],
+    old: &'a ManifestSet,
+    new: &'a ManifestSet,
+) -> Vec<(&'a Object, &'a Object)> {
+    let mut out = Vec::new();
+    for c in changes
+        .iter()
+        .filter(|c| matches!(c.action, Action::Change | Action::Recreate | Action::KindChange))
+    {
+        let ok = c.old_key.as_ref().unwrap_or(&c.key);
+        if let (Some(o), Some(n)) = (old.get(ok), new.get(&c.key)) {
+            if n.is_workload() {
+                out.push((o, n));
+            }
+        }
+    }
+    for p in pairings {
+        if out.iter().any(|(o, _)| o.key == p.from) {
+            continue;
+        }
+        if let (Some(o), Some(n)) = (old.get(&p.from), new.get(&p.to)) {
+            out.push((o, n));
+        }
+    }
+    out
+}
+
+/// Images that change, per workload and container.
+pub fn images(
+    changes: &[ObjectChange],
+    pairings: &[WorkloadPairing],
+    old: &ManifestSet,
+    new: &ManifestSet,
+) -> Vec<ImageChange> {
+    let mut out = Vec::new();
+    for (o, n) in predecessors(changes, pairings, old, new) {
+        let (a, b) = (containers(o), containers(n));
+        for (name, img) in &b {
+            if a.get(name) != Some(img) {
+                out.push(ImageChange {
+                    workload: n.key.to_string(),
+                    container: name.clone(),
+                    from: a.get(name).cloned(),
+                    to: Some(img.clone()),
+                });
+            }
+        }
+        for (name, img) in a.iter().filter(|(k, _)| !b.contains_key(*k)) {
+            out.push(ImageChange {
+                workload: n.key.to_string(),
+                container: name.clone(),
+                from: Some(img.clone()),
+                to: None,
+            });
+        }
+    }
+    out
+}
+
+/// The leading number of a tag (`v16.4.0` → 16, `17-alpine` → 17).
+fn major(tag: &str) -> Option<u64> {
+    let t = tag.strip_prefix('v').unwrap_or(tag);
+    let digits: String = t.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+/// Object-level hazards. `matrix_consulted`: a matrix judged the hop, so image changes are its
+/// call (it states what the data format survives), not an unchecked risk.
+pub fn hazards(
+    changes: &[ObjectChange],
+    pairings: &[WorkloadPairing],
+    volumes: &[VolumeFate],
+    old: &ManifestSet,
+    new: &ManifestSet,
+    matrix_consulted: bool,
+) -> Vec<Hazard> {
+    let mut out = Vec::new();
+    for c in changes.iter().filter(|c| c.action == Action::Remove) {
+        let Some(o) = old.get(&c.key) else { continue };
+        if o.kept_on_delete() {
+            continue;
+        }
+        let keep = format!(
+            "Before upgrading: `kubectl annotate {} {} helm.sh/resource-policy=keep{}` so Helm leaves it, or keep it in the chart.",
+            o.key.kind.to_lowercase(),
+            o.key.name,
+            if o.key.namespace.is_empty() || !namespaced(&o.key) {
+                String::new()
+            } else {
+                format!(" -n {}", o.key.namespace)
+            }
+        );
+        match (o.key.group.as_str(), o.key.kind.as_str()) {
+            ("apiextensions.k8s.io", "CustomResourceDefinition") => {
+                let kind = o.value.at("/spec/names/kind").and_then(Json::as_str).unwrap_or("?");
+                out.push(Hazard {
+                    rule: "crd-removed".into(),
+                    object: c.key.to_string(),
+                    verdict: Verdict::Loss,
+                    reason: format!(
+                        "the CRD leaves the templates, so Helm deletes it — and Kubernetes deletes every custom resource \
+                         of kind {kind} in every namespace with it"
+                    ),
+                    workaround: keep,
+                })
+            }
+            ("", "Namespace") => out.push(Hazard {
+                rule: "namespace-removed".into(),
+                object: c.key.to_string(),
+                verdict: Verdict::Loss,
+                reason: format!(
+                    "the Namespace leaves the chart, so Helm deletes it — with every object in it, release or not \
+                     (claims included)"
+                ),
+                workaround: keep,
+            }),
+            ("", "PersistentVolume") => {
+                let policy = o
+                    .value
+                    .at("/spec/persistentVolumeReclaimPolicy")
+                    .and_then(Json::as_str)
+                    .unwrap_or("Retain");
+                let verdict = if policy == "Delete" {
+                    Verdict::Loss
+                } else {
+                    Verdict::AtRisk
+                };
+                out.push(Hazard {
+                    rule: "pv-removed".into(),
+                    object: c.key.to_string(),
+                    verdict,
+                    reason: format!(
+                        "the PersistentVolume leaves the chart, so Helm deletes it; reclaim policy {policy}: {}",
+                        if policy == "Delete" {
+                            "the storage is deleted with it"
+                        } else {
+                            "the storage stays but no volume object points at it any more"
+                        }
+                    ),
+                    workaround: keep,
+                });
+            }
+            _ => {}
+        }
+    }
+    if !matrix_consulted {
+        for (o, n) in predecessors(changes, pairings, old, new) {
+            let mounted: Vec<&VolumeFate> = volumes
+                .iter()
+                .filter(|v| {
+                    v.after.as_ref().is_some_and(|a| a.workload == n.key)
+                        && matches!(v.fate, Fate::Kept | Fate::Reattached | Fate::Carried)
+                        && v.mode != Persistence::None
+                        && v.after.as_ref().is_some_and(|a| a.source != "hostPath")
+                })
+                .collect();
+            if mounted.is_empty() {
+                continue;
+            }
+            let (a, b) = (containers(o), containers(n));
+            for (name, to) in &b {
+                let Some(from) = a.get(name) else { continue };
+                if image_repo(from) != image_repo(to) {
+                    continue;
+                }
+                let (Some(ma), Some(mb)) = (image_tag(from).and_then(major), image_tag(to).and_then(major)) else {
+                    continue;
+                };
+                if ma == mb {
+                    continue;
+                }
+                let vols: Vec<String> = mounted.iter().map(|v| v.volume.clone()).collect();
+                out.push(Hazard {
+                    rule: "image-major".into(),
+                    object: n.key.to_string(),
+                    verdict: Verdict::AtRisk,
+                    reason: format!(
+                        "container {name}: {} {ma} → {mb} on persistent volumes that stay mounted ({}); data format: \
+                         not checked, no matrix",
+                        image_repo(to),
+                        vols.join(", ")
+                    ),
+                    workaround: "Back up the data first and follow the application's own major-upgrade procedure \
+                                 (dump and restore, or its upgrade tool); a compatibility matrix for the chart \
+                                 (docs/matrix-format.md) can state that this hop keeps the data format."
+                        .into(),
+                });
+            }
+        }
+    }
+    out
+}
+
+fn namespaced(k: &ObjectKey) -> bool {
+    !matches!(
+        k.kind.as_str(),
+        "Namespace" | "PersistentVolume" | "CustomResourceDefinition" | "ClusterRole" | "ClusterRoleBinding"
+    )
+}
+
+/// What apply will demand, from the finished plan (same rules as apply's refusals).
+pub fn requirements(plan: &Plan, new: &ManifestSet) -> Vec<Requirement> {
+    let backup_job = new
+        .objects
+        .iter()
+        .any(|o| o.key.kind == "Job" && o.annotation("chartup.io/backup") == Some("true"));
+    let mut out = Vec::new();
+    for r in &plan.refusals {
+        out.push(Requirement {
+            flag: None,
+            reason: format!("refused: {r}"),
+        });
+    }
+    if let Some(m) = plan.matrix.as_ref().filter(|m| m.path.len() > 2) {
+        out.push(Requirement {
+            flag: None,
+            reason: format!(
+                "one hop at a time: the matrix allows this upgrade only through {}; apply refuses the direct jump — \
+                 plan and apply the upgrade to {} first",
+                m.path[1..m.path.len() - 1].join(", "),
+                m.path[1]
+            ),
+        });
+    }
+    if plan.verdict == Verdict::Loss {
+        let what: Vec<String> = plan
+            .volumes
+            .iter()
+            .filter(|v| v.verdict == Verdict::Loss)
+            .map(|v| format!("{}/{}", v.component, v.volume))
+            .chain(
+                plan.hazards
+                    .iter()
+                    .filter(|h| h.verdict == Verdict::Loss)
+                    .map(|h| h.object.clone()),
+            )
+            .collect();
+        out.push(Requirement {
+            flag: Some("--accept-data-loss".into()),
+            reason: if what.is_empty() {
+                "the compatibility matrix says this upgrade loses data".into()
+            } else {
+                format!("data is lost: {}", what.join(", "))
+            },
+        });
+    }
+    let at_risk: Vec<String> = plan
+        .volumes
+        .iter()
+        .filter(|v| v.verdict == Verdict::AtRisk)
+        .map(|v| format!("{}/{} ({})", v.component, v.volume, v.fate.as_str()))
+        .chain(
+            plan.hazards
+                .iter()
+                .filter(|h| h.verdict == Verdict::AtRisk)
+                .map(|h| format!("{} ({})", h.object, h.rule)),
+        )
+        .collect();
+    if !at_risk.is_empty() {
+        out.push(Requirement {
+            flag: Some("--accept-risk".into()),
+            reason: format!(
+                "data at risk: {} — carry the volumes (--carry-volumes), fix the chart's values, or accept the risk",
+                at_risk.join(", ")
+            ),
+        });
+    }
+    if let Some(m) = &plan.matrix {
+        if m.hops.iter().any(|h| h.backup_required) && !backup_job {
+            out.push(Requirement {
+                flag: Some("--backup-command".into()),
+                reason: "the compatibility matrix requires a backup before this upgrade: pass --backup-command CMD \
+                         or ship a Job annotated chartup.io/backup: \"true\""
+                    .into(),
+            });
+        }
+        for mg in m.hops.iter().flat_map(|h| h.migrations.iter()) {
+            let comp = mg.component.clone().unwrap_or_default();
+            let annotated = new.objects.iter().any(|o| {
+                o.is_workload()
+                    && (crate::diff::component_name(o) == comp || o.key.name.contains(&comp))
+                    && o.annotation("chartup.io/migration-command").is_some()
+            });
+            if annotated {
+                continue;
+            }
+            out.push(Requirement {
+                flag: Some("--migration-command".into()),
+                reason: format!(
+                    "migration {} runs in component {comp:?} after a healthy rollout, and its workload has no \
+                     chartup.io/migration-command annotation: pass --migration-command",
+                    mg.file
+                ),
+            });
+        }
+    }
+    out
+}
