@@ -3,11 +3,14 @@
 # nodesim node simulator, for chartup's end-to-end tests. See docs/test-cluster.md.
 #
 # Usage: scripts/test-cluster.sh up|down|env|status|build [RUN_DIR]
+#        scripts/test-cluster.sh apiserver stop|start [RUN_DIR]
 #   build   install packages and build the Kubernetes binaries into the cache (no cluster)
 #   up      build if needed, start (or reuse) the cluster, wait until ready, print env lines
 #   env     print the env lines of a running cluster (eval "$(scripts/test-cluster.sh env)")
 #   status  say whether it is running and healthy (exit 0 if so)
 #   down    stop every process of the cluster (its data dir is kept; `down --purge` removes it)
+#   apiserver stop|start   stop or start only the API server (API-outage tests; never on a shared
+#           cluster: give your own RUN_DIR). `start` waits for /healthz.
 #
 # Why built from source: no container runtime, kind, k3s or envtest binary is reachable here, but
 # Debian ships Kubernetes 1.20.2's full source (with vendor/) as a source package, and Debian's Go
@@ -26,6 +29,8 @@ K8S_DIR=$CACHE/k8s-v$K8S_VERSION
 BIN=$K8S_DIR/bin
 cmd=${1:-}
 [ $# -gt 0 ] && shift
+subcmd=
+if [ "$cmd" = apiserver ]; then subcmd=${1:-}; [ $# -gt 0 ] && shift; fi
 purge=false
 if [ "${1:-}" = "--purge" ]; then purge=true; shift; fi
 RUN=${1:-${CHARTUP_CLUSTER_DIR:-$CACHE/run/default}}
@@ -167,6 +172,33 @@ pick_port() { # a free loopback port not already chosen in this run
 
 load_state() { [ -f "$RUN/state.env" ] && . "$RUN/state.env"; return 0; }
 
+# The namespace-scoped user: everything in $TENANT_NS (a Role with every verb on every resource
+# there), nothing cluster-wide, as the tenant of a shared cluster. Tests may bind `tenant` (or
+# `nobody`) in their own fresh namespaces the same way.
+TENANT_NS=tenant
+
+api_post() { # path, json: create as admin; AlreadyExists is fine
+  local code
+  code=$(curl -sS --max-time 10 -o "$RUN/.post.out" -w '%{http_code}' --cacert "$RUN/pki/ca.crt" \
+    -H "Authorization: Bearer $ADMIN_TOKEN" -H 'Content-Type: application/json' -X POST \
+    --data "$2" "https://127.0.0.1:$API_PORT$1")
+  case "$code" in 200|201|409) return 0 ;; *) log "POST $1: HTTP $code: $(cat "$RUN/.post.out")"; return 1 ;; esac
+}
+
+setup_tenant() {
+  [ -n "${TENANT_TOKEN:-}" ] || return 0
+  api_post /api/v1/namespaces "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"$TENANT_NS\"}}"
+  api_post "/apis/rbac.authorization.k8s.io/v1/namespaces/$TENANT_NS/roles" \
+    '{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"Role","metadata":{"name":"tenant-all"},
+      "rules":[{"apiGroups":["*"],"resources":["*"],"verbs":["*"]}]}'
+  api_post "/apis/rbac.authorization.k8s.io/v1/namespaces/$TENANT_NS/rolebindings" \
+    '{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"RoleBinding","metadata":{"name":"tenant-all"},
+      "roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"tenant-all"},
+      "subjects":[{"apiGroup":"rbac.authorization.k8s.io","kind":"User","name":"tenant"}]}'
+  kubeconfig tenant "$TENANT_TOKEN" "$RUN/tenant.kubeconfig"
+  sed -i "s/namespace: default/namespace: $TENANT_NS/" "$RUN/tenant.kubeconfig"
+}
+
 api() { # path: GET it as admin
   curl -sSf --max-time 5 --cacert "$RUN/pki/ca.crt" -H "Authorization: Bearer $ADMIN_TOKEN" "https://127.0.0.1:$API_PORT$1"
 }
@@ -253,6 +285,11 @@ print_env() {
   echo "export CHARTUP_TEST_CLUSTER_DIR=$RUN"
   echo "export CHARTUP_TEST_KUBECONFIG=$RUN/admin.kubeconfig"
   echo "export CHARTUP_TEST_KUBECONFIG_NORIGHTS=$RUN/nobody.kubeconfig"
+  # A cluster started by an older version of this script has no tenant.
+  if [ -f "$RUN/tenant.kubeconfig" ]; then
+    echo "export CHARTUP_TEST_KUBECONFIG_TENANT=$RUN/tenant.kubeconfig"
+    echo "export CHARTUP_TEST_TENANT_NAMESPACE=$TENANT_NS"
+  fi
 }
 
 lock_run() { # serialise up/down on one run dir; a cold build under another `up` can take long
@@ -261,6 +298,20 @@ lock_run() { # serialise up/down on one run dir; a cold build under another `up`
     log "waiting for another up/down on $RUN"
     flock -w 5400 9 || die "gave up waiting for the lock $RUN/.lock"
   fi
+}
+
+start_apiserver() {
+  start_proc apiserver "$BIN/kube-apiserver" \
+    --etcd-servers "http://127.0.0.1:$ETCD_PORT" \
+    --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$API_PORT" --insecure-port 0 \
+    --cert-dir "$RUN/pki" --tls-cert-file "$RUN/pki/apiserver.crt" --tls-private-key-file "$RUN/pki/apiserver.key" \
+    --client-ca-file "$RUN/pki/ca.crt" --token-auth-file "$RUN/tokens.csv" \
+    --authorization-mode RBAC --anonymous-auth=false \
+    --service-account-issuer https://kubernetes.default.svc.cluster.local \
+    --service-account-key-file "$RUN/pki/sa.pub" --service-account-signing-key-file "$RUN/pki/sa.key" \
+    --service-cluster-ip-range 10.0.0.0/24 --disable-admission-plugins ServiceAccount \
+    --endpoint-reconciler-type none --allow-privileged=true --enable-priority-and-fairness=false \
+    --profiling=false --logtostderr=true --v=1
 }
 
 up() {
@@ -290,15 +341,18 @@ up() {
   done
   [ -n "${ADMIN_TOKEN:-}" ] || ADMIN_TOKEN=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
   [ -n "${NOBODY_TOKEN:-}" ] || NOBODY_TOKEN=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+  [ -n "${TENANT_TOKEN:-}" ] || TENANT_TOKEN=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
   cat >"$RUN/state.env" <<EOF
 ETCD_PORT=$ETCD_PORT
 ETCD_PEER_PORT=$ETCD_PEER_PORT
 API_PORT=$API_PORT
 ADMIN_TOKEN=$ADMIN_TOKEN
 NOBODY_TOKEN=$NOBODY_TOKEN
+TENANT_TOKEN=$TENANT_TOKEN
 EOF
   chmod 600 "$RUN/state.env"
-  printf '%s\n' "$ADMIN_TOKEN,admin,admin,\"system:masters\"" "$NOBODY_TOKEN,nobody,nobody" >"$RUN/tokens.csv"
+  printf '%s\n' "$ADMIN_TOKEN,admin,admin,\"system:masters\"" "$NOBODY_TOKEN,nobody,nobody" \
+    "$TENANT_TOKEN,tenant,tenant" >"$RUN/tokens.csv"
   chmod 600 "$RUN/tokens.csv"
   gen_pki
   kubeconfig admin "$ADMIN_TOKEN" "$RUN/admin.kubeconfig"
@@ -313,17 +367,7 @@ EOF
     --quota-backend-bytes 2147483648
   wait_until 60 "etcd" curl -sf "http://127.0.0.1:$ETCD_PORT/health"
 
-  start_proc apiserver "$BIN/kube-apiserver" \
-    --etcd-servers "http://127.0.0.1:$ETCD_PORT" \
-    --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$API_PORT" --insecure-port 0 \
-    --cert-dir "$RUN/pki" --tls-cert-file "$RUN/pki/apiserver.crt" --tls-private-key-file "$RUN/pki/apiserver.key" \
-    --client-ca-file "$RUN/pki/ca.crt" --token-auth-file "$RUN/tokens.csv" \
-    --authorization-mode RBAC --anonymous-auth=false \
-    --service-account-issuer https://kubernetes.default.svc.cluster.local \
-    --service-account-key-file "$RUN/pki/sa.pub" --service-account-signing-key-file "$RUN/pki/sa.key" \
-    --service-cluster-ip-range 10.0.0.0/24 --disable-admission-plugins ServiceAccount \
-    --endpoint-reconciler-type none --allow-privileged=true --enable-priority-and-fairness=false \
-    --profiling=false --logtostderr=true --v=1
+  start_apiserver
   wait_until 180 "kube-apiserver /healthz" healthz
 
   start_proc controller-manager "$BIN/kube-controller-manager" \
@@ -341,6 +385,7 @@ EOF
   wait_until 60 "the simulated node to be Ready" node_ready
   wait_until 60 "the default StorageClass" std_class
   wait_until 120 "the default service account" default_sa
+  setup_tenant
   healthy || die "cluster did not come up; logs in $RUN/logs"
   log "cluster up in $((SECONDS - start))s: $RUN (API https://127.0.0.1:$API_PORT)"
   print_env
@@ -374,7 +419,22 @@ case "$cmd" in
   status)
     if healthy; then log "running and healthy: $RUN (API https://127.0.0.1:$API_PORT)"; else exit 1; fi
     ;;
-  *) echo "usage: $0 up|down [--purge]|env|status|build [RUN_DIR]" >&2; exit 2 ;;
+  apiserver)
+    [ -d "$RUN" ] || die "no cluster in $RUN"
+    RUN=$(cd "$RUN" && pwd)
+    load_state
+    [ -n "${API_PORT:-}" ] || die "no cluster in $RUN"
+    case "$subcmd" in
+      stop) stop_proc apiserver; log "stopped the API server of $RUN" ;;
+      start)
+        alive apiserver || start_apiserver
+        wait_until 180 "kube-apiserver /healthz" healthz
+        log "API server of $RUN is up"
+        ;;
+      *) die "usage: $0 apiserver stop|start [RUN_DIR]" ;;
+    esac
+    ;;
+  *) echo "usage: $0 up|down [--purge]|env|status|build|apiserver stop|start [RUN_DIR]" >&2; exit 2 ;;
 esac
 }
 

@@ -35,6 +35,7 @@ pub mod manifest;
 pub mod matrix;
 pub mod ops;
 pub mod plan;
+pub mod recovery;
 pub mod release;
 pub mod render;
 pub mod source;

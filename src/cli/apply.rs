@@ -197,6 +197,7 @@ fn run_saved(args: &Args, path: &Path, p: &mut Printer) -> anyhow::Result<ExitSt
         if args.exec.create_namespace && crate::ops::namespace::ensure(cluster.as_ref(), &ns).await? {
             p.note(&format!("Created namespace {ns}"));
         }
+        crate::recovery::signal::install();
         let mut rep = progress_printer(p, args.exec.output);
         Ok::<_, anyhow::Error>(
             crate::ops::apply::apply(cluster.as_ref(), store.as_ref(), &saved, &opts, &mut rep).await,
@@ -276,6 +277,7 @@ fn run_chart(
         if args.exec.create_namespace && crate::ops::namespace::ensure(cluster.as_ref(), &ns).await? {
             p.note(&format!("Created namespace {ns}"));
         }
+        crate::recovery::signal::install();
         let mut rep = progress_printer(p, args.exec.output);
         Ok::<_, anyhow::Error>(
             crate::ops::apply::apply(cluster.as_ref(), store.as_ref(), &saved, &opts, &mut rep).await,
@@ -286,6 +288,21 @@ fn run_chart(
 
 /// Print the end of an apply or rollback and pick the exit status.
 pub fn report_outcome(
+    result: Result<u32, ApplyError>,
+    release: &str,
+    format: ProgressFormat,
+    p: &mut Printer,
+) -> anyhow::Result<ExitStatus> {
+    // Stopped by SIGINT/SIGTERM: the shell's status for the signal (130, 143), whatever followed.
+    let signal = crate::recovery::signal::interrupted_by().filter(|_| result.is_err());
+    let status = report(result, release, format, p)?;
+    Ok(match signal {
+        Some(sig) => ExitStatus::Failure((128 + sig) as u8),
+        None => status,
+    })
+}
+
+fn report(
     result: Result<u32, ApplyError>,
     release: &str,
     format: ProgressFormat,

@@ -72,6 +72,10 @@ pub struct RecoverArgs {
     /// The release's name (as in `helm status|history|rollback RELEASE`)
     #[arg(value_name = "RELEASE")]
     pub release: String,
+    /// Release the lock even if the run holding it looks alive (same host: its process runs;
+    /// another host: a heartbeat in the last 30 s)
+    #[arg(long)]
+    pub force: bool,
     /// Namespace of the release
     #[arg(short = 'n', long)]
     pub namespace: Option<String>,
@@ -178,6 +182,10 @@ pub fn status(a: StatusArgs, p: &mut Printer) -> anyhow::Result<ExitStatus> {
             for c in &report.conditions {
                 let reason = c.reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default();
                 s.push_str(&format!("  {}={}{reason}\n", c.kind, c.status));
+                // The lock's holder, or why the lock is stale and what to run.
+                if let Some(m) = c.message.as_ref().filter(|_| c.kind != "Error") {
+                    s.push_str(&format!("    {m}\n"));
+                }
             }
             let m = &report.members;
             s.push_str(&format!(
@@ -206,6 +214,7 @@ pub fn rollback(a: RollbackArgs, p: &mut Printer) -> anyhow::Result<ExitStatus> 
         let store = crate::storage::select::for_release(cluster.as_ref(), &ns, &release)
             .await
             .map_err(anyhow::Error::msg)?;
+        crate::recovery::signal::install();
         let mut rep = progress_printer(p, a.exec.output);
         Ok::<_, anyhow::Error>(
             ops::rollback::rollback(cluster.as_ref(), store.as_ref(), &release, a.revision, &opts, &mut rep).await,
@@ -221,7 +230,7 @@ pub fn recover(a: RecoverArgs, p: &mut Printer) -> anyhow::Result<ExitStatus> {
         let store = crate::storage::select::for_release(cluster.as_ref(), &ns, &a.release)
             .await
             .map_err(anyhow::Error::msg)?;
-        Ok::<_, anyhow::Error>(ops::recover::recover(cluster.as_ref(), store.as_ref(), &a.release).await?)
+        Ok::<_, anyhow::Error>(ops::recover::recover(cluster.as_ref(), store.as_ref(), &a.release, a.force).await?)
     })?;
     let mut s = format!(
         "Revision {} of {} was left pending; the interrupted run had done:\n",

@@ -10,8 +10,7 @@ use std::sync::Mutex;
 use futures::{StreamExt as _, TryStreamExt as _};
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{
-    Api, DeleteParams, DynamicObject, EvictParams, ListParams, Patch, PatchParams, PostParams, PropagationPolicy,
-    WatchParams,
+    Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams, PropagationPolicy, WatchParams,
 };
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::core::params::GetParams;
@@ -275,16 +274,46 @@ impl KubeCluster {
             .map_err(|e| ClusterError::api(format!("patching {r}"), e))
     }
 
-    async fn do_evict(&self, pod: &ObjRef) -> Result<Eviction> {
+    /// `apiVersion` of the Eviction kind the server takes, from discovery (`pods/eviction` in
+    /// `/api/v1`): Kubernetes 1.20 serves policy/v1beta1, 1.22+ policy/v1.
+    async fn eviction_version(&self) -> Result<String> {
+        let list = self
+            .client
+            .list_core_api_resources("v1")
+            .await
+            .map_err(|e| ClusterError::api("discovering pods/eviction", e))?;
+        let r = list.resources.iter().find(|r| r.name == "pods/eviction");
+        Ok(match r.map(|r| (r.group.as_deref(), r.version.as_deref())) {
+            Some((Some(g), Some(v))) if !g.is_empty() => format!("{g}/{v}"),
+            // Discovery without the fields (very old servers): the group has always been policy.
+            _ => "policy/v1beta1".into(),
+        })
+    }
+
+    async fn do_evict(&self, pod: &ObjRef, uid: Option<&str>) -> Result<Eviction> {
         let ns = if pod.namespace.is_empty() {
             &self.default_namespace
         } else {
             &pod.namespace
         };
+        // Our own body, not kube-rs' `Api::evict`: that one sends `delete_options` (snake case),
+        // which the server ignores, so a UID precondition would be dropped silently.
+        let mut body = serde_json::json!({
+            "apiVersion": self.eviction_version().await?,
+            "kind": "Eviction",
+            "metadata": {"name": pod.name, "namespace": ns},
+        });
+        if let Some(uid) = uid {
+            body["deleteOptions"] = serde_json::json!({"preconditions": {"uid": uid}});
+        }
         let api: Api<Pod> = Api::namespaced(self.client.clone(), ns);
-        match api.evict(&pod.name, &EvictParams::default()).await {
+        match api
+            .create_subresource::<Json, Json>("eviction", &pod.name, &PostParams::default(), &body)
+            .await
+        {
             Ok(_) => Ok(Eviction::Evicted),
-            Err(kube::Error::Api(s)) if s.code == 404 => Ok(Eviction::Evicted),
+            // Gone, or replaced meanwhile (the UID precondition failed): nothing left to evict.
+            Err(kube::Error::Api(s)) if s.code == 404 || s.code == 409 => Ok(Eviction::Evicted),
             Err(kube::Error::Api(s)) if s.code == 429 => Ok(Eviction::Blocked(s.message.clone())),
             Err(e) => Err(ClusterError::api(format!("evicting {pod}"), e)),
         }
@@ -484,8 +513,8 @@ impl Cluster for KubeCluster {
         Box::pin(self.do_delete(r, cascade, dry_run))
     }
 
-    fn evict<'a>(&'a self, pod: &'a ObjRef) -> BoxFut<'a, Result<Eviction>> {
-        Box::pin(self.do_evict(pod))
+    fn evict<'a>(&'a self, pod: &'a ObjRef, uid: Option<&'a str>) -> BoxFut<'a, Result<Eviction>> {
+        Box::pin(self.do_evict(pod, uid))
     }
 
     fn watch<'a>(

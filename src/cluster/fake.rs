@@ -216,7 +216,9 @@ impl FakeCluster {
         self.requests()
             .into_iter()
             .filter(|l| {
+                // An access review is a question, not a change.
                 !l.starts_with("dry-run")
+                    && !l.starts_with("create SelfSubjectAccessReview")
                     && ["create", "replace", "apply", "patch", "delete", "evict"]
                         .iter()
                         .any(|v| l.starts_with(v))
@@ -546,7 +548,7 @@ impl Cluster for FakeCluster {
         })
     }
 
-    fn evict<'a>(&'a self, pod: &'a ObjRef) -> BoxFut<'a, Result<Eviction>> {
+    fn evict<'a>(&'a self, pod: &'a ObjRef, uid: Option<&'a str>) -> BoxFut<'a, Result<Eviction>> {
         Box::pin(async move {
             let mut st = self.state();
             self.request(&mut st, "evict", "Pod", &pod.name, false)?;
@@ -556,6 +558,11 @@ impl Cluster for FakeCluster {
                 ));
             }
             let key = self.key(&st, pod)?;
+            // The UID precondition: a pod replaced under the same name is not touched.
+            let other = |o: &Json| uid.is_some_and(|u| o.pointer("/metadata/uid").and_then(Json::as_str) != Some(u));
+            if st.objects.get(&key).is_some_and(other) {
+                return Ok(Eviction::Evicted);
+            }
             if let Some(o) = st.objects.remove(&key) {
                 self.notify(&mut st, WatchEvent::Deleted(o));
             }
@@ -804,6 +811,6 @@ mod tests {
         block(c.apply(&cm("a", "1"), false)).unwrap();
         c.block_eviction("p-0");
         let pod = ObjRef::new("v1", "Pod", "", "p-0");
-        assert!(matches!(block(c.evict(&pod)).unwrap(), Eviction::Blocked(_)));
+        assert!(matches!(block(c.evict(&pod, None)).unwrap(), Eviction::Blocked(_)));
     }
 }

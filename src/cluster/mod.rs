@@ -315,8 +315,9 @@ pub trait Cluster: Send + Sync {
     /// Delete an object. `Ok(false)` when it was already gone.
     fn delete<'a>(&'a self, r: &'a ObjRef, cascade: Cascade, dry_run: bool) -> BoxFut<'a, Result<bool>>;
 
-    /// Evict a pod (the `pods/eviction` subresource), honouring PodDisruptionBudgets.
-    fn evict<'a>(&'a self, pod: &'a ObjRef) -> BoxFut<'a, Result<Eviction>>;
+    /// Evict a pod (the `pods/eviction` subresource), honouring PodDisruptionBudgets; with `uid`,
+    /// only while the pod still has it (a StatefulSet's replacement has the same name).
+    fn evict<'a>(&'a self, pod: &'a ObjRef, uid: Option<&'a str>) -> BoxFut<'a, Result<Eviction>>;
 
     /// Watch objects of a kind from `resource_version` (`None`: from now).
     fn watch<'a>(

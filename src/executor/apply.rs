@@ -108,6 +108,7 @@ pub async fn apply(
         apply_method: HELM_APPLY_METHOD.into(),
         extra: Default::default(),
     };
+    super::runner::hold(&mut rel, "apply");
     rel.extra.insert("chartup_plan".into(), json!(saved.fingerprint));
     migrate::carry_schema(&history.revisions, &mut rel);
     if !saved.plan.rollout.is_empty() {
@@ -152,7 +153,15 @@ pub async fn apply(
         }
         Err(e) => {
             let message = format!("UpgradeFailed: {e}");
-            finish(store, &history, &mut rel, Status::Failed, &message).await?;
+            // Never leave the revision pending if the server lets us say it failed; if it does not
+            // (the API is gone), say how to release the lock once it is back.
+            if let Err(fe) = finish(store, &history, &mut rel, Status::Failed, &message).await {
+                return Err(ApplyError::Other(format!(
+                    "{message}\n  and the revision could not be marked failed ({fe}): release {} stays locked; when \
+                     the API server answers again, run `chartup recover {} -n {}`",
+                    rel.name, rel.name, rel.namespace
+                )));
+            }
             Err(ApplyError::Failed {
                 revision,
                 message,

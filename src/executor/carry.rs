@@ -446,7 +446,7 @@ impl Run<'_, '_> {
                     self.timeout
                 )));
             }
-            tokio::time::sleep(POLL).await;
+            self.pause().await?;
         }
         for st in &mut sts {
             st.stage = "stopped".into();

@@ -33,6 +33,9 @@ pub enum ApplyError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Cluster(#[from] ClusterError),
+    /// A signal asked the run to stop; it stopped at a safe point (between pods or steps).
+    #[error("interrupted by {0} (stopped at a safe point, between pods or steps)")]
+    Interrupted(&'static str),
     #[error("{0}")]
     Other(String),
 }

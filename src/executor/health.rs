@@ -294,6 +294,137 @@ pub fn rollout(obj: &Json) -> Rollout {
     }
 }
 
+/// A pod no controller will replace by itself although it blocks the rollout (kubernetes#67250):
+/// not Ready, and created from neither the workload's current nor its target template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StuckPod {
+    pub name: String,
+    /// For the eviction's UID precondition: a retry must never evict the replacement.
+    pub uid: String,
+    /// The revision it was created from.
+    pub revision: String,
+    /// Why it is not Ready (`ImagePullBackOff`, `CrashLoopBackOff`, `ContainersNotReady`…).
+    pub reason: String,
+}
+
+/// What has to happen to a workload's pods that are stuck on a bad template, after the good
+/// template is back (or a new one applied) and the controller has observed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unstick {
+    /// Nothing stuck.
+    Nothing,
+    /// The controller replaces them itself: a Deployment scales down old ReplicaSets holding
+    /// unhealthy pods first (`cleanupUnhealthyReplicas`), a DaemonSet replaces an out-of-date pod
+    /// that is not available whatever its budget, a `Parallel` StatefulSet is not monotonic. The
+    /// health gate waits for it.
+    ControllerReplaces(Vec<String>),
+    /// chartup has to replace these, one at a time (highest ordinal first, as the controller
+    /// updates): an `OrderedReady` StatefulSet blocks on the first pod that is not Ready before it
+    /// ever reaches its update phase, and `OnDelete` never replaces a pod.
+    Replace(Vec<StuckPod>),
+}
+
+fn owned_by(pod: &Json, uid: &str) -> bool {
+    pod.pointer("/metadata/ownerReferences")
+        .and_then(Json::as_array)
+        .is_some_and(|refs| {
+            refs.iter()
+                .any(|r| r["controller"] == true && r["uid"].as_str() == Some(uid))
+        })
+}
+
+fn pod_ordinal(pod: &Json) -> i64 {
+    s(pod, "/metadata/name")
+        .rsplit('-')
+        .next()
+        .and_then(|o| o.parse::<i64>().ok())
+        .unwrap_or(-1)
+}
+
+fn why_unready(pod: &Json) -> String {
+    match pod_health(pod) {
+        PodHealth::Broken { reason, .. } => reason,
+        _ => unready_detail(pod).map(|d| d.1).unwrap_or_else(|| "NotReady".into()),
+    }
+}
+
+/// Decide which pods of `workload` (its JSON, status observed) are stuck, from its pods (any
+/// pods: only those it controls count). A pod not Ready *on* the current or target revision is
+/// not stuck: it would come back identical, so it is the new template's own failure and the health
+/// gate reports it. A terminating pod is already on its way out.
+pub fn stuck_pods(workload: &Json, pods: &[Json]) -> Unstick {
+    let uid = s(workload, "/metadata/uid");
+    let mine = pods.iter().filter(|p| owned_by(p, uid));
+    let unready = |p: &&Json| {
+        !matches!(
+            pod_health(p),
+            PodHealth::Ready | PodHealth::Terminating | PodHealth::Succeeded
+        )
+    };
+    match s(workload, "/kind") {
+        "StatefulSet" => {
+            let current = s(workload, "/status/currentRevision");
+            let update = s(workload, "/status/updateRevision");
+            let partition = n(workload, "/spec/updateStrategy/rollingUpdate/partition");
+            let on_delete = s(workload, "/spec/updateStrategy/type") == "OnDelete";
+            let mut stuck: Vec<StuckPod> = mine
+                .filter(unready)
+                .filter(|p| {
+                    let rev = s(p, "/metadata/labels/controller-revision-hash");
+                    rev != current && rev != update && (on_delete || pod_ordinal(p) >= partition)
+                })
+                .map(|p| StuckPod {
+                    name: s(p, "/metadata/name").into(),
+                    uid: s(p, "/metadata/uid").into(),
+                    revision: s(p, "/metadata/labels/controller-revision-hash").into(),
+                    reason: why_unready(p),
+                })
+                .collect();
+            if stuck.is_empty() {
+                return Unstick::Nothing;
+            }
+            if s(workload, "/spec/podManagementPolicy") == "Parallel" && !on_delete {
+                return Unstick::ControllerReplaces(stuck.into_iter().map(|p| p.name).collect());
+            }
+            stuck.sort_by_key(|p| std::cmp::Reverse(pod_ordinal(&json_name(&p.name))));
+            Unstick::Replace(stuck)
+        }
+        "Deployment" | "DaemonSet" => {
+            // Judged by the images the template names: a Deployment's pods carry their
+            // ReplicaSet's hash and a DaemonSet's its revision hash, neither of which the
+            // workload's own status names.
+            let names: Vec<String> = pods
+                .iter()
+                .filter(|p| {
+                    owned_by(p, uid)
+                        || s(p, "/metadata/ownerReferences/0/kind") == "ReplicaSet"
+                            && s(p, "/metadata/ownerReferences/0/name")
+                                .strip_prefix(s(workload, "/metadata/name"))
+                                .is_some_and(|rest| rest.starts_with('-'))
+                })
+                .filter(unready)
+                .filter(|p| !runs_template_images(workload, p))
+                .map(|p| s(p, "/metadata/name").to_string())
+                .collect();
+            if names.is_empty() {
+                Unstick::Nothing
+            } else {
+                Unstick::ControllerReplaces(names)
+            }
+        }
+        _ => Unstick::Nothing,
+    }
+}
+
+fn json_name(name: &str) -> Json {
+    serde_json::json!({"metadata": {"name": name}})
+}
+
+/// The command a person runs when chartup may not replace a stuck pod itself.
+pub fn replace_command(namespace: &str, pod: &str) -> String {
+    format!("kubectl delete pod {pod} -n {namespace}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -443,5 +574,132 @@ mod tests {
             "status": {"observedGeneration": 1, "currentRevision": "a", "updateRevision": "a",
                        "currentReplicas": 3, "readyReplicas": 3, "replicas": 3}});
         assert_eq!(rollout(&sts), Rollout::Done);
+    }
+
+    fn sts_pod(name: &str, rev: &str, ready: bool, waiting: Option<&str>) -> Json {
+        let mut p = pod(
+            if ready { "Running" } else { "Pending" },
+            ready,
+            waiting.map(|w| (w, "")),
+        );
+        p["metadata"] = json!({"name": name, "uid": format!("uid-{name}"),
+            "labels": {"controller-revision-hash": rev},
+            "ownerReferences": [{"controller": true, "uid": "set"}]});
+        p
+    }
+
+    fn set(strategy: &str, policy: &str, current: &str, update: &str) -> Json {
+        json!({"kind": "StatefulSet", "metadata": {"name": "db", "uid": "set"},
+            "spec": {"replicas": 3, "podManagementPolicy": policy, "updateStrategy": {"type": strategy}},
+            "status": {"currentRevision": current, "updateRevision": update}})
+    }
+
+    #[test]
+    fn a_broken_pod_of_neither_revision_is_stuck_after_a_rollback() {
+        // Upgrade a → b broke db-2 (ImagePullBackOff); the rollback put a back: current = update = a.
+        let pods = [
+            sts_pod("db-0", "db-a", true, None),
+            sts_pod("db-1", "db-a", true, None),
+            sts_pod("db-2", "db-b", false, Some("ImagePullBackOff")),
+        ];
+        let got = stuck_pods(&set("RollingUpdate", "OrderedReady", "db-a", "db-a"), &pods);
+        assert_eq!(
+            got,
+            Unstick::Replace(vec![StuckPod {
+                name: "db-2".into(),
+                uid: "uid-db-2".into(),
+                revision: "db-b".into(),
+                reason: "ImagePullBackOff".into()
+            }])
+        );
+        // Fix-forward a → c: the broken b pod is stuck too; ready a pods are the controller's.
+        let got = stuck_pods(&set("RollingUpdate", "OrderedReady", "db-a", "db-c"), &pods);
+        assert!(
+            matches!(got, Unstick::Replace(ref v) if v.len() == 1 && v[0].name == "db-2"),
+            "{got:?}"
+        );
+        // OnDelete: the same pod, and it never heals by itself.
+        let got = stuck_pods(&set("OnDelete", "OrderedReady", "db-a", "db-a"), &pods);
+        assert!(matches!(got, Unstick::Replace(ref v) if v.len() == 1), "{got:?}");
+        // Parallel: the controller's update phase runs and replaces it.
+        let got = stuck_pods(&set("RollingUpdate", "Parallel", "db-a", "db-a"), &pods);
+        assert_eq!(got, Unstick::ControllerReplaces(vec!["db-2".into()]));
+    }
+
+    #[test]
+    fn a_pod_failing_on_the_target_revision_is_not_stuck() {
+        // It would come back identical: the target template's own failure, for the health gate.
+        let pods = [
+            sts_pod("db-0", "db-a", true, None),
+            sts_pod("db-2", "db-b", false, Some("CrashLoopBackOff")),
+        ];
+        assert_eq!(
+            stuck_pods(&set("RollingUpdate", "OrderedReady", "db-a", "db-b"), &pods),
+            Unstick::Nothing
+        );
+        assert_eq!(
+            stuck_pods(&set("RollingUpdate", "OrderedReady", "db-b", "db-b"), &pods),
+            Unstick::Nothing
+        );
+        // Ready pods of an old revision are the controller's to update, not stuck.
+        let pods = [sts_pod("db-0", "db-x", true, None)];
+        assert_eq!(
+            stuck_pods(&set("RollingUpdate", "OrderedReady", "db-a", "db-b"), &pods),
+            Unstick::Nothing
+        );
+        // Terminating pods are on their way out; another set's pods do not count.
+        let mut t = sts_pod("db-1", "db-x", false, Some("ImagePullBackOff"));
+        t["metadata"]["deletionTimestamp"] = json!("2026-12-06T00:00:00Z");
+        let mut other = sts_pod("web-0", "web-x", false, Some("ImagePullBackOff"));
+        other["metadata"]["ownerReferences"][0]["uid"] = json!("other");
+        assert_eq!(
+            stuck_pods(&set("RollingUpdate", "OrderedReady", "db-a", "db-a"), &[t, other]),
+            Unstick::Nothing
+        );
+    }
+
+    #[test]
+    fn stuck_pods_go_highest_ordinal_first_and_respect_the_partition() {
+        let pods = [
+            sts_pod("db-0", "db-b", false, Some("ImagePullBackOff")),
+            sts_pod("db-10", "db-b", false, Some("ImagePullBackOff")),
+            sts_pod("db-2", "db-b", false, None),
+        ];
+        let Unstick::Replace(v) = stuck_pods(&set("RollingUpdate", "OrderedReady", "db-a", "db-a"), &pods) else {
+            panic!()
+        };
+        let names: Vec<&str> = v.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["db-10", "db-2", "db-0"]);
+        let mut canary = set("RollingUpdate", "OrderedReady", "db-a", "db-a");
+        canary["spec"]["updateStrategy"]["rollingUpdate"] = json!({"partition": 1});
+        let Unstick::Replace(v) = stuck_pods(&canary, &pods) else {
+            panic!()
+        };
+        assert!(v.iter().all(|p| p.name != "db-0"), "{v:?}");
+    }
+
+    #[test]
+    fn deployments_and_daemonsets_heal_themselves() {
+        let d = json!({"kind": "Deployment", "metadata": {"name": "web", "uid": "d"},
+            "spec": {"template": {"spec": {"containers": [{"name": "app", "image": "nginx:1"}]}}}});
+        let mut bad = pod("Pending", false, Some(("ImagePullBackOff", "")));
+        bad["metadata"] = json!({"name": "web-bad-x", "ownerReferences": [{"kind": "ReplicaSet", "name": "web-bad", "controller": true, "uid": "rs2"}]});
+        bad["spec"] = json!({"containers": [{"name": "app", "image": "nginx:nope"}]});
+        let mut good = pod("Running", true, None);
+        good["metadata"] = json!({"name": "web-good-y", "ownerReferences": [{"kind": "ReplicaSet", "name": "web-good", "controller": true, "uid": "rs1"}]});
+        good["spec"] = json!({"containers": [{"name": "app", "image": "nginx:1"}]});
+        assert_eq!(
+            stuck_pods(&d, &[bad.clone(), good.clone()]),
+            Unstick::ControllerReplaces(vec!["web-bad-x".into()])
+        );
+        assert_eq!(stuck_pods(&d, &[good]), Unstick::Nothing);
+        let ds = json!({"kind": "DaemonSet", "metadata": {"name": "agent", "uid": "ds"},
+            "spec": {"template": {"spec": {"containers": [{"name": "app", "image": "nginx:1"}]}}}});
+        bad["metadata"] =
+            json!({"name": "agent-abc", "ownerReferences": [{"kind": "DaemonSet", "controller": true, "uid": "ds"}]});
+        assert_eq!(
+            stuck_pods(&ds, &[bad]),
+            Unstick::ControllerReplaces(vec!["agent-abc".into()])
+        );
     }
 }

@@ -23,7 +23,7 @@
 //! - [`health`] (pure judgements on status JSON), [`migrate`] (the schema's bookkeeping),
 //!   [`live`] (live versions for staleness), [`refusals`] (what refuses a run);
 //! - [`runner`]: one run ([`runner::Run`]) and its waiting; the steps extend it —
-//!   [`rollout`], [`recreate`], [`carry`], [`backup`], [`migrations`], [`hooks`] — and
+//!   [`rollout`], [`unstick`], [`recreate`], [`carry`], [`backup`], [`migrations`], [`hooks`] — and
 //!   [`upgrade`] orders them;
 //! - [`preflight`]: the dry run of every write;
 //! - the entry points: [`apply()`], [`rollback()`], [`recover()`].
@@ -49,6 +49,7 @@ pub mod refusals;
 pub mod rollback;
 pub mod rollout;
 pub mod runner;
+pub mod unstick;
 pub mod upgrade;
 
 pub use apply::apply;

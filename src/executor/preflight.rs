@@ -199,6 +199,10 @@ pub async fn check(
         }
     }
 
+    // Rights the run needs beyond the writes dry-run above, and claims it mounts from outside.
+    permissions(cluster, saved, from, to, ns, &mut f).await;
+    outside_claims(cluster, to, ns, &mut f).await;
+
     for n in &f.notes {
         rep.report(Progress::Warning { message: n.clone() });
     }
@@ -228,6 +232,168 @@ pub async fn check(
         elapsed_ms: t.elapsed().as_millis(),
     });
     Ok(())
+}
+
+/// Ask the server (SelfSubjectAccessReview, authoritative per question) for every verb the run
+/// uses besides the object writes the dry run covers: the release records (Secrets), reading pods
+/// for the health gates, deleting pods (OnDelete StatefulSets, recreates) and evicting them (pods
+/// left stuck by an earlier failed revision, kubernetes#67250). An apply that cannot finish does
+/// not start: without `delete pods` it would otherwise patch workloads and then fail half-way.
+async fn permissions(
+    cluster: &dyn Cluster,
+    saved: &SavedPlan,
+    from: &ManifestSet,
+    to: &ManifestSet,
+    ns: &str,
+    f: &mut Findings,
+) {
+    let mut need: Vec<(&str, &str, &str, &str, String)> = vec![
+        ("get", "", "secrets", "", "to read the release records".into()),
+        ("list", "", "secrets", "", "to read the release records".into()),
+        ("create", "", "secrets", "", "to write the new release record".into()),
+        ("update", "", "secrets", "", "to journal into the release record".into()),
+        ("list", "", "pods", "", "to follow the rollout's pods".into()),
+    ];
+    // Updated, not added: a new set's pods are created by its controller, none deleted.
+    let changed: BTreeSet<_> = saved
+        .plan
+        .changes
+        .iter()
+        .filter(|c| matches!(c.action, Action::Change | Action::Recreate | Action::KindChange))
+        .map(|c| c.key.clone())
+        .collect();
+    let sets: Vec<&Object> = to
+        .objects
+        .iter()
+        .filter(|o| o.key.kind == "StatefulSet" && changed.contains(&o.key))
+        .collect();
+    if let Some(o) = sets
+        .iter()
+        .find(|o| o.value.pointer("/spec/updateStrategy/type").and_then(Json::as_str) == Some("OnDelete"))
+    {
+        need.push((
+            "delete",
+            "",
+            "pods",
+            "",
+            format!("to update the pods of the OnDelete {}", o.key),
+        ));
+    }
+    if let Some(c) = saved.plan.changes.iter().find(|c| c.action == Action::Recreate) {
+        need.push((
+            "delete",
+            "",
+            "pods",
+            "",
+            format!("to replace the pods {} leaves behind", c.key),
+        ));
+    }
+    // Pods not Ready now may be stuck on a bad template once the new one is applied.
+    for o in sets
+        .iter()
+        .copied()
+        .chain(from.objects.iter().filter(|o| o.key.kind == "StatefulSet"))
+    {
+        if let Ok(Some(live)) = cluster.get(&obj_ref(o)).await {
+            let n = |p: &str| live.pointer(p).and_then(Json::as_i64).unwrap_or(0);
+            if n("/status/readyReplicas") < n("/spec/replicas") {
+                need.push((
+                    "create",
+                    "",
+                    "pods",
+                    "eviction",
+                    format!(
+                        "to replace pods of {} that are not Ready (they may be stuck on a bad template)",
+                        o.key
+                    ),
+                ));
+                break;
+            }
+        }
+    }
+    let mut asked = BTreeSet::new();
+    for (verb, group, resource, sub, why) in need {
+        if !asked.insert((verb, resource, sub)) {
+            continue;
+        }
+        let check = crate::cluster::AccessCheck {
+            verb: verb.into(),
+            group: group.into(),
+            resource: resource.into(),
+            subresource: sub.into(),
+            namespace: ns.into(),
+            name: String::new(),
+        };
+        let what = if sub.is_empty() {
+            resource.to_string()
+        } else {
+            format!("{resource}/{sub}")
+        };
+        match cluster.access_review(&check).await {
+            Ok(v) if v.allowed => {}
+            Ok(v) => f.rejected.push(format!(
+                "you may not {verb} {what} in namespace {ns}, needed {why}{}",
+                if v.reason.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", v.reason)
+                }
+            )),
+            // No answer is no proof either way: said, not refused.
+            Err(e) => f.notes.push(format!(
+                "could not check whether you may {verb} {what} in namespace {ns}: {}",
+                e.server_message()
+            )),
+        }
+    }
+}
+
+/// Claims the workloads mount by name (`persistentVolumeClaim.claimName`, an `existingClaim`)
+/// that the release does not create must exist: otherwise the pod waits in ContainerCreating
+/// until the timeout, after the workload was already changed.
+async fn outside_claims(cluster: &dyn Cluster, to: &ManifestSet, ns: &str, f: &mut Findings) {
+    let own: BTreeSet<&str> = to
+        .objects
+        .iter()
+        .filter(|o| o.key.kind == "PersistentVolumeClaim")
+        .map(|o| o.key.name.as_str())
+        .collect();
+    let mut seen = BTreeSet::new();
+    for o in to.objects.iter().filter(|o| o.is_workload()) {
+        let spec = if o.key.kind == "Pod" {
+            "/spec/volumes"
+        } else {
+            "/spec/template/spec/volumes"
+        };
+        let spec = if o.key.kind == "CronJob" {
+            "/spec/jobTemplate/spec/template/spec/volumes"
+        } else {
+            spec
+        };
+        for v in o.value.pointer(spec).and_then(Json::as_array).into_iter().flatten() {
+            let Some(claim) = v.pointer("/persistentVolumeClaim/claimName").and_then(Json::as_str) else {
+                continue;
+            };
+            if own.contains(claim) || !seen.insert(claim.to_string()) {
+                continue;
+            }
+            let claim_ns = if o.key.namespace.is_empty() {
+                ns
+            } else {
+                o.key.namespace.as_str()
+            };
+            let r = ObjRef::new("v1", "PersistentVolumeClaim", claim_ns, claim);
+            match cluster.get(&r).await {
+                Ok(Some(_)) => {}
+                Ok(None) => f.rejected.push(format!(
+                    "{} mounts claim {claim}, which does not exist in namespace {claim_ns} and the release does not \
+                     create it: its pods would wait in ContainerCreating (create the claim, or fix the value that names it)",
+                    o.key
+                )),
+                Err(e) => f.notes.push(format!("could not check claim {claim} that {} mounts: {}", o.key, e.server_message())),
+            }
+        }
+    }
 }
 
 /// Dry-run the apply the run will make (create or update, with the same SSA fallback).

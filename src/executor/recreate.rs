@@ -29,7 +29,7 @@ use serde_json::{json, Value as Json};
 use super::error::{broken, ApplyError};
 use super::objects::obj_ref;
 use super::progress::{ms, Progress};
-use super::runner::{Run, POLL};
+use super::runner::Run;
 use crate::cluster::{Cascade, ObjRef};
 use crate::executor::health::{pod_health, PodHealth};
 use crate::manifest::Object;
@@ -392,7 +392,7 @@ impl Run<'_, '_> {
                 }
             }
             self.check_deadline(deadline, r, "to be created and Ready under the new controller")?;
-            tokio::time::sleep(POLL).await;
+            self.pause().await?;
         }
     }
 
@@ -470,7 +470,7 @@ impl Run<'_, '_> {
                     &ds_ref,
                     &format!("to run a Ready pod on node {node} before its old pods there are removed"),
                 )?;
-                tokio::time::sleep(POLL).await;
+                self.pause().await?;
             };
             if !deleted {
                 let why = match &replacement {
@@ -580,7 +580,7 @@ impl Run<'_, '_> {
                         break;
                     }
                     self.check_deadline(deadline, &r, &format!("to scale down to {replicas}"))?;
-                    tokio::time::sleep(POLL).await;
+                    self.pause().await?;
                 }
                 self.rep.report(Progress::Step {
                     step: format!(

@@ -99,6 +99,7 @@ pub async fn rollback(
         apply_method: HELM_APPLY_METHOD.into(),
         extra: Default::default(),
     };
+    super::runner::hold(&mut rel, "rollback");
     // Helm 4 keeps the rollback's target in `info.rollback_revision` (`helm history` shows it).
     rel.info.extra.insert("rollback_revision".into(), json!(target.version));
     if let Some(order) = rollout_order(current).or_else(|| rollout_order(target)) {
@@ -130,7 +131,13 @@ pub async fn rollback(
         }
         Err(e) => {
             let message = format!("RollbackFailed: {e}");
-            finish(store, history, &mut rel, Status::Failed, &message).await?;
+            if let Err(fe) = finish(store, history, &mut rel, Status::Failed, &message).await {
+                return Err(ApplyError::Other(format!(
+                    "{message}\n  and the revision could not be marked failed ({fe}): release {} stays locked; when \
+                     the API server answers again, run `chartup recover {} -n {}`",
+                    rel.name, rel.name, rel.namespace
+                )));
+            }
             Err(ApplyError::Failed {
                 revision,
                 message,

@@ -7,10 +7,10 @@ use std::time::Instant;
 use serde_json::Value as Json;
 
 use super::error::{broken, ApplyError};
-use super::health::{pod_health, rollout, set_pods_behind, PodHealth, Rollout};
+use super::health::{pod_health, rollout, set_pods_behind, stuck_pods, PodHealth, Rollout, Unstick};
 use super::objects::{match_labels, obj_ref};
 use super::progress::{ms, Progress};
-use super::runner::{Run, POLL};
+use super::runner::Run;
 use crate::cluster::{Cascade, ObjRef};
 use crate::manifest::Object;
 
@@ -56,7 +56,7 @@ impl Run<'_, '_> {
                 break live;
             }
             self.check_deadline(deadline, &r, "to be observed by its controller")?;
-            tokio::time::sleep(POLL).await;
+            self.pause().await?;
         };
         if on_delete {
             let update_rev = live
@@ -118,7 +118,7 @@ impl Run<'_, '_> {
                     let pods = self.pods(&o.key.namespace, &selector).await?;
                     return Err(self.timed_out(&r, "to report every pod updated and ready", &pods));
                 }
-                tokio::time::sleep(POLL).await;
+                self.pause().await?;
             }
         }
         let mut last = String::new();
@@ -129,7 +129,26 @@ impl Run<'_, '_> {
                 .await?
                 .ok_or_else(|| ApplyError::Other(format!("{r} vanished")))?;
             let pods = self.pods(&o.key.namespace, &selector).await?;
-            for p in &pods {
+            // Pods stuck on an earlier, bad template are replaced (or left to their controller),
+            // not taken for the new template's failure (unstick.rs).
+            let leave = match stuck_pods(&live, &pods) {
+                Unstick::Replace(stuck) => {
+                    let update_rev = live
+                        .pointer("/status/updateRevision")
+                        .and_then(Json::as_str)
+                        .unwrap_or("");
+                    self.replace_stuck(component, &r, &update_rev.to_string(), &stuck)
+                        .await?;
+                    continue;
+                }
+                Unstick::ControllerReplaces(names) => names,
+                Unstick::Nothing => vec![],
+            };
+            for p in pods.iter().filter(|p| {
+                !leave
+                    .iter()
+                    .any(|n| Some(n.as_str()) == p.pointer("/metadata/name").and_then(Json::as_str))
+            }) {
                 if let PodHealth::Broken {
                     container,
                     reason,
@@ -165,7 +184,7 @@ impl Run<'_, '_> {
                 let pods = self.pods(&o.key.namespace, &selector).await?;
                 return Err(self.timed_out(&r, "to roll out", &pods));
             }
-            tokio::time::sleep(POLL).await;
+            self.pause().await?;
         }
     }
 
@@ -207,7 +226,7 @@ impl Run<'_, '_> {
                 let pods: Vec<Json> = self.cluster.get(pod_ref).await?.into_iter().collect();
                 return Err(self.timed_out(pod_ref, "to be Ready on the new spec", &pods));
             }
-            tokio::time::sleep(POLL).await;
+            self.pause().await?;
         }
     }
 }

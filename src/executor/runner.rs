@@ -16,10 +16,34 @@ use super::journal::journal;
 use super::options::ApplyOptions;
 use super::progress::{ms, Progress, Reporter};
 use crate::cluster::{Cluster, ObjRef};
+use crate::recovery::holder::{Holder, RENEW_EVERY};
 use crate::release::Release;
 use crate::storage::ReleaseStore;
 
 pub(super) const POLL: Duration = Duration::from_millis(250);
+
+/// Key of the lock holder in chartup's pending records (crate::recovery::holder).
+pub const HOLDER_KEY: &str = "chartup_holder";
+
+/// The holder a pending record names, if chartup wrote it.
+pub fn holder_of(rel: &Release) -> Option<Holder> {
+    serde_json::from_value(rel.extra.get(HOLDER_KEY)?.clone()).ok()
+}
+
+/// Name this process as the record's holder (taking the lock).
+pub fn hold(rel: &mut Release, operation: &str) {
+    let me = Holder::me(operation, jiff::Timestamp::now());
+    rel.extra
+        .insert(HOLDER_KEY.into(), serde_json::to_value(me).unwrap_or_default());
+}
+
+fn renew_heartbeat(rel: &mut Release) {
+    if let Some(mut h) = holder_of(rel) {
+        h.heartbeat = jiff::Timestamp::now();
+        rel.extra
+            .insert(HOLDER_KEY.into(), serde_json::to_value(h).unwrap_or_default());
+    }
+}
 
 /// One run of the executor, holding the pending record it journals into.
 pub(super) struct Run<'a, 'b> {
@@ -34,9 +58,36 @@ pub(super) struct Run<'a, 'b> {
 }
 
 impl Run<'_, '_> {
+    /// Journal a step into the record (renewing the holder's heartbeat with it). A finished step
+    /// is a safe point: a stop asked for by a signal is taken right after it is journaled.
     pub(super) async fn note(&mut self, line: String) -> Result<(), ApplyError> {
         journal(self.rel, line);
+        renew_heartbeat(self.rel);
         self.store.update(self.rel).await?;
+        self.checkpoint()
+    }
+
+    /// Stop here if a signal asked for it (crate::recovery::signal).
+    pub(super) fn checkpoint(&self) -> Result<(), ApplyError> {
+        match crate::recovery::signal::requested() {
+            Some(sig) => Err(ApplyError::Interrupted(crate::recovery::signal::name(sig))),
+            None => Ok(()),
+        }
+    }
+
+    /// One poll interval of a wait: also a safe point, and where the heartbeat is renewed while
+    /// the run waits (every [`RENEW_EVERY`]).
+    pub(super) async fn pause(&mut self) -> Result<(), ApplyError> {
+        tokio::time::sleep(POLL).await;
+        self.checkpoint()?;
+        let due = holder_of(self.rel).is_some_and(|h| {
+            jiff::Timestamp::now().duration_since(h.heartbeat)
+                >= jiff::SignedDuration::try_from(RENEW_EVERY).unwrap_or_default()
+        });
+        if due {
+            renew_heartbeat(self.rel);
+            self.store.update(self.rel).await?;
+        }
         Ok(())
     }
 
@@ -49,7 +100,7 @@ impl Run<'_, '_> {
                     self.timeout
                 )));
             }
-            tokio::time::sleep(POLL).await;
+            self.pause().await?;
         }
         Ok(())
     }
@@ -167,7 +218,7 @@ impl Run<'_, '_> {
                 _ => return Ok(()),
             }
             self.check_deadline(deadline, r, "to complete")?;
-            tokio::time::sleep(POLL).await;
+            self.pause().await?;
         }
     }
 }

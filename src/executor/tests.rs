@@ -266,7 +266,7 @@ fn a_locked_release_is_refused_and_recover_releases_the_lock() {
     assert!(matches!(err, ApplyError::Locked { revision: 2, .. }), "{err}");
     assert!(err.to_string().contains("chartup recover db -n prod"), "{err}");
 
-    let (rel, done) = block(recover(&cluster, &store, REL)).expect("recovered");
+    let (rel, done) = block(recover(&cluster, &store, REL, false)).expect("recovered");
     assert_eq!((rel.version, rel.status()), (2, Status::Failed));
     assert!(
         rel.info.description.contains("'pending-upgrade'"),
@@ -279,7 +279,7 @@ fn a_locked_release_is_refused_and_recover_releases_the_lock() {
     );
     assert_eq!(statuses(&store), [(1, Status::Deployed), (2, Status::Failed)]);
     // Nothing is locked now: a second recover has nothing to do.
-    let again = block(recover(&cluster, &store, REL)).unwrap_err();
+    let again = block(recover(&cluster, &store, REL, false)).unwrap_err();
     assert!(again.to_string().contains("is not locked"), "{again}");
     // And the apply that was refused goes through (its plan is still against revision 1).
     assert_eq!(
@@ -355,4 +355,23 @@ fn a_failed_run_is_recorded_failed_and_the_lock_released() {
         "{message}"
     );
     assert_eq!(statuses(&store), [(1, Status::Deployed), (2, Status::Failed)]);
+}
+
+#[test]
+fn recover_refuses_a_live_holder_unless_forced() {
+    let cluster = FakeCluster::new(NS);
+    let store = MemoryStore::new(NS);
+    block(store.create(&revision(1, Status::Deployed, &cm("cfg", "1")))).expect("seeded");
+    let mut pending = revision(2, Status::PendingUpgrade, &cm("cfg", "2"));
+    // Held by this very process: alive by its pid and start time.
+    super::runner::hold(&mut pending, "apply");
+    block(store.create(&pending)).expect("seeded");
+    let err = block(recover(&cluster, &store, REL, false)).unwrap_err().to_string();
+    assert!(
+        err.contains("still alive") && err.contains(&format!("pid {}", std::process::id())),
+        "{err}"
+    );
+    assert_eq!(statuses(&store), [(1, Status::Deployed), (2, Status::PendingUpgrade)]);
+    let (rel, _) = block(recover(&cluster, &store, REL, true)).expect("forced");
+    assert_eq!(rel.status(), Status::Failed);
 }

@@ -34,6 +34,9 @@ pub async fn apply(
         });
     }
     let release = &saved.plan.release.name;
+    // A run stopped by a signal rolls back too; the stop is handled, so the rollback runs on (a
+    // second signal still aborts at once).
+    crate::recovery::signal::handled();
     // The failed run superseded nothing: the deployed revision is still the one before it.
     let target = store.history(release).await?.deployed().map(|r| r.version);
     let rollback = match target {

@@ -43,9 +43,25 @@ pub struct ClusterPlanRequest {
 }
 
 /// The reclaim policy of every StorageClass of the cluster (`default` for the one annotated as
-/// the default class), as the volume verdicts need them.
-pub async fn cluster_reclaim_policies(cluster: &dyn Cluster, into: &mut ReclaimPolicies) -> Result<(), ClusterError> {
-    for sc in cluster.list("storage.k8s.io/v1", "StorageClass", "", None).await? {
+/// the default class), as the volume verdicts need them. StorageClasses are cluster-scoped, and a
+/// namespace's tenant may not list them (helm needs no such right): then the policies stay
+/// unknown — the verdicts say what they assumed, `--storage-class` supplies them — and the
+/// returned warning names the real cause.
+pub async fn cluster_reclaim_policies(
+    cluster: &dyn Cluster,
+    into: &mut ReclaimPolicies,
+) -> Result<Option<String>, ClusterError> {
+    let classes = match cluster.list("storage.k8s.io/v1", "StorageClass", "", None).await {
+        Ok(c) => c,
+        Err(e) if e.status_code() == Some(403) => {
+            return Ok(Some(format!(
+                "cannot read the cluster's StorageClasses ({}): reclaim policies are unknown unless given with --storage-class NAME=Retain|Delete",
+                e.server_message()
+            )))
+        }
+        Err(e) => return Err(e),
+    };
+    for sc in classes {
         let name = sc.pointer("/metadata/name").and_then(Json::as_str).unwrap_or("");
         let policy = sc.get("reclaimPolicy").and_then(Json::as_str).unwrap_or("Delete");
         if name.is_empty() {
@@ -60,7 +76,7 @@ pub async fn cluster_reclaim_policies(cluster: &dyn Cluster, into: &mut ReclaimP
             let _ = into.add_spec(&format!("default={policy}"));
         }
     }
-    Ok(())
+    Ok(None)
 }
 
 /// Helm's `chart.Metadata` as its JSON tags write it (`omitempty` on every field).
@@ -232,7 +248,7 @@ pub async fn plan_against_cluster(
         same_component: req.same_component.clone(),
         ..Default::default()
     };
-    cluster_reclaim_policies(cluster.as_ref(), &mut opts.reclaim).await?;
+    let forbidden = cluster_reclaim_policies(cluster.as_ref(), &mut opts.reclaim).await?;
     for s in &req.storage_classes {
         opts.reclaim.add_spec(s)?;
     }
@@ -250,6 +266,7 @@ pub async fn plan_against_cluster(
         );
         p.set_user_values(section);
     }
+    p.warnings.extend(forbidden);
     p.warnings
         .extend(deployed::drift(cluster.as_ref(), &deployed.side.objects).await?);
     // Served APIs, server-confirmed recreates, missing outside claims; then what apply demands.

@@ -94,7 +94,9 @@ pub async fn connect(
     context: Option<&str>,
     namespace: Option<&str>,
 ) -> Result<Arc<dyn Cluster>> {
-    Ok(Arc::new(KubeCluster::connect(kubeconfig, context, namespace).await?))
+    // Transient API faults are retried under every operation (crate::recovery::retrying).
+    let kube: Arc<dyn Cluster> = Arc::new(KubeCluster::connect(kubeconfig, context, namespace).await?);
+    Ok(Arc::new(crate::recovery::retrying::Retrying::new(kube)))
 }
 
 /// Read a file, or standard input for `-`.

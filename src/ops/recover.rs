@@ -16,8 +16,14 @@ pub struct Recovered {
     pub next: &'static str,
 }
 
-pub async fn recover(cluster: &dyn Cluster, store: &dyn ReleaseStore, release: &str) -> Result<Recovered, ApplyError> {
-    let (rel, done) = executor::recover(cluster, store, release).await?;
+/// `force`: release the lock even when its holder looks alive (`--force`).
+pub async fn recover(
+    cluster: &dyn Cluster,
+    store: &dyn ReleaseStore,
+    release: &str,
+    force: bool,
+) -> Result<Recovered, ApplyError> {
+    let (rel, done) = executor::recover(cluster, store, release, force).await?;
     let next = if rel.info.description.contains("'pending-rollback'") {
         // The schema the interrupted rollback left is in its record: down-migrations it finished
         // are not run again.

@@ -61,8 +61,9 @@ pub async fn plan_rollback(
         ..Default::default()
     };
     // The volume verdicts need the cluster's reclaim policies, as `plan RELEASE CHART` reads them.
-    cluster_reclaim_policies(cluster, &mut popts.reclaim).await?;
+    let forbidden = cluster_reclaim_policies(cluster, &mut popts.reclaim).await?;
     let mut plan = plan::build(&old, &new, None, &popts);
+    plan.warnings.extend(forbidden);
     // Roll back in the order the release was upgraded in (recorded from the matrix).
     if let Some(order) = executor::rollout_order(&current).or_else(|| executor::rollout_order(&target)) {
         plan.rollout = order

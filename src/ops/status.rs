@@ -4,6 +4,8 @@
 
 use serde::Serialize;
 
+use crate::recovery::holder::Liveness;
+
 use super::{Error, Result};
 use crate::cluster::Cluster;
 use crate::executor::health::{pod_health, unready_detail, PodHealth};
@@ -83,13 +85,56 @@ pub fn members(pods: &[serde_json::Value]) -> Members {
     m
 }
 
+/// The condition of a pending revision: a run that provably died holds a stale lock (status
+/// `Unknown`, reason `StaleLock`, pointing at `recover`), not `Upgrading=True`; a live holder is
+/// named with the time it took the lock.
+fn lock_condition(kind: &str, name: &str, last: &Release) -> Condition {
+    match crate::executor::recover::holder_liveness(last) {
+        Some((h, Liveness::Dead(why))) => Condition {
+            reason: Some("StaleLock".into()),
+            message: Some(format!(
+                "the lock of revision {} is stale: chartup {} by {}, since {}, is gone ({why}); run `chartup recover {name} -n {}`",
+                last.version, h.operation, h.who(), h.acquired, last.namespace
+            )),
+            ..Condition::new(kind, "Unknown")
+        },
+        Some((h, Liveness::Alive(why))) => Condition {
+            reason: Some("Running".into()),
+            message: Some(format!(
+                "chartup {} by {}, since {} ({why})",
+                h.operation,
+                h.who(),
+                h.acquired
+            )),
+            ..Condition::new(kind, "True")
+        },
+        // Helm's lock, or an older chartup's: nothing says who holds it.
+        None => Condition {
+            message: Some(format!(
+                "revision {} is {}: {}; if that operation is dead, run `chartup recover {name} -n {}`",
+                last.version,
+                last.status(),
+                last.info.description,
+                last.namespace
+            )),
+            ..Condition::new(kind, "True")
+        },
+    }
+}
+
 /// The report for the newest revision `last`, the deployed one, and the release's pods.
 pub fn report(name: &str, last: &Release, deployed: Option<&Release>, pods: &[serde_json::Value]) -> StatusReport {
     let members = members(pods);
     let mut conditions = Vec::new();
     match last.status() {
-        Status::PendingUpgrade | Status::PendingInstall => conditions.push(Condition::new("Upgrading", "True")),
-        Status::PendingRollback => conditions.push(Condition::new("RollbackInProgress", "True")),
+        st @ (Status::PendingUpgrade | Status::PendingInstall | Status::PendingRollback) => {
+            let kind = if st == Status::PendingRollback {
+                "RollbackInProgress"
+            } else {
+                "Upgrading"
+            };
+            conditions.push(lock_condition(kind, name, last));
+        }
         Status::Failed => {
             let reason = if last.info.description.starts_with("RollbackFailed") {
                 "RollbackFailed"
