@@ -27,7 +27,7 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# The generated chart (the same template as tests/plan_support/mod.rs).
+# The generated chart (the same template as tests/it/plan_support/mod.rs).
 gen() {
   local v=$1 d=$work/gen-$1
   mkdir -p "$d/templates"

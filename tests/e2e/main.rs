@@ -1,0 +1,16 @@
+//! The end-to-end tests on the test cluster (scripts/test-cluster.sh), one binary. Each suite is
+//! a module: `cargo test --test e2e apply::` runs one, `cargo test --test e2e` all of them. They
+//! fail, never skip, when the cluster is not running (crates/testkit); every test isolates itself
+//! in fresh namespaces, so the suites share the cluster while running in parallel.
+
+mod e2e_support;
+
+mod apply;
+mod aware;
+mod carry;
+mod cluster;
+mod helmuser;
+mod recovery;
+mod recreate;
+mod rollback;
+mod sources;
