@@ -18,7 +18,7 @@ export NODESIM_NODES=${NODESIM_NODES:-2}
 cluster_env=$(scripts/test-cluster.sh up)
 eval "$cluster_env"   # KUBECONFIG, CHARTUP_TEST_CLUSTER_DIR, …
 # The chart repository (nginx, HTTP + HTTPS with basic auth) and OCI registry (Debian's
-# docker-registry, htpasswd + TLS) the chart-source tests use (tests/sources.rs); stopped at the end
+# docker-registry, htpasswd + TLS) the chart-source tests use (tests/it/sources.rs); stopped at the end
 # when started here.
 if ! scripts/test-sources.sh status 2>/dev/null; then
   cleanup+=("scripts/test-sources.sh down")

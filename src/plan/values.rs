@@ -403,7 +403,7 @@ mod tests {
     }
 
     // Expected values follow pkg/action/upgrade.go reuseValues and the CoalesceTables semantics it
-    // calls (dst wins, src fills in, a null in dst deletes); e2e_helmuser checks the same rules
+    // calls (dst wins, src fills in, a null in dst deletes); the e2e helmuser suite checks the same rules
     // against the real `helm upgrade` on the test cluster.
     #[test]
     fn default_reuses_only_when_no_values_are_given() {
