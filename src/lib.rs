@@ -39,6 +39,7 @@ pub mod recovery;
 pub mod release;
 pub mod render;
 pub mod source;
+pub mod stack;
 pub mod storage;
 pub mod template;
 #[cfg(test)]

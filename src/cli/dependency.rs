@@ -14,6 +14,7 @@ pub enum Command {
     /// List the dependencies for the given chart
     #[command(alias = "ls")]
     List {
+        /// The chart directory
         #[arg(default_value = ".")]
         chart: PathBuf,
     },
@@ -22,6 +23,7 @@ pub enum Command {
 #[derive(Debug, clap::Args)]
 #[command(disable_version_flag = true)]
 pub struct DepArgs {
+    /// The chart directory
     #[arg(default_value = ".")]
     pub chart: PathBuf,
     /// Do not refresh the local repository cache

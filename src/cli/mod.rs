@@ -16,10 +16,10 @@ pub mod matrix;
 pub mod plan;
 pub mod printer;
 pub mod registry;
-pub mod repo;
-pub mod source;
 pub mod release;
+pub mod repo;
 pub mod shell;
+pub mod source;
 pub mod template;
 
 pub use printer::Printer;

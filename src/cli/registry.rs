@@ -14,27 +14,38 @@ pub enum Command {
     /// Login to a registry
     Login(LoginArgs),
     /// Logout from a registry
-    Logout { host: String },
+    Logout {
+        /// Registry host (and port) to forget the credentials of
+        host: String,
+    },
 }
 
 #[derive(Debug, clap::Args)]
 pub struct LoginArgs {
+    /// Registry host (and port), e.g. registry.example.com:5000
     pub host: String,
+    /// Registry username
     #[arg(short = 'u', long)]
     pub username: Option<String>,
+    /// Registry password or identity token
     #[arg(short = 'p', long)]
     pub password: Option<String>,
     /// Read the password from stdin
     #[arg(long)]
     pub password_stdin: bool,
+    /// Verify the registry's certificate with this CA bundle
     #[arg(long, value_name = "FILE")]
     pub ca_file: Option<PathBuf>,
+    /// Client certificate for the registry (TLS)
     #[arg(long, value_name = "FILE")]
     pub cert_file: Option<PathBuf>,
+    /// Key of the client certificate
     #[arg(long, value_name = "FILE")]
     pub key_file: Option<PathBuf>,
+    /// Skip the verification of the registry's certificate
     #[arg(long)]
     pub insecure: bool,
+    /// Talk to the registry over plain HTTP
     #[arg(long)]
     pub plain_http: bool,
 }

@@ -17,10 +17,14 @@ pub enum Command {
     List,
     /// Update information of available charts locally from chart repositories
     #[command(alias = "up")]
-    Update { names: Vec<String> },
+    Update {
+        /// Repositories to update (default: all)
+        names: Vec<String>,
+    },
     /// Remove one or more chart repositories
     #[command(alias = "rm")]
     Remove {
+        /// Repositories to remove
         #[arg(required = true)]
         names: Vec<String>,
     },
@@ -28,21 +32,29 @@ pub enum Command {
 
 #[derive(Debug, clap::Args)]
 pub struct AddArgs {
+    /// Name of the repository (charts are then `NAME/CHART`)
     pub name: String,
+    /// URL of the repository (its index.yaml lives under it)
     pub url: String,
+    /// Username for the repository (basic auth)
     #[arg(long)]
     pub username: Option<String>,
+    /// Password for the repository (basic auth)
     #[arg(long)]
     pub password: Option<String>,
     /// Read the password from stdin
     #[arg(long)]
     pub password_stdin: bool,
+    /// Verify the repository's certificate with this CA bundle
     #[arg(long, value_name = "FILE")]
     pub ca_file: Option<PathBuf>,
+    /// Client certificate for the repository (TLS)
     #[arg(long, value_name = "FILE")]
     pub cert_file: Option<PathBuf>,
+    /// Key of the client certificate
     #[arg(long, value_name = "FILE")]
     pub key_file: Option<PathBuf>,
+    /// Skip the verification of the repository's certificate
     #[arg(long)]
     pub insecure_skip_tls_verify: bool,
     /// Pass credentials to all domains

@@ -46,9 +46,9 @@ pub struct SavedPlan {
     /// and `config`.
     pub fingerprint: String,
     /// An Ed25519 signature over the fingerprint (`plan --sign-key`), checked by
-    /// `apply --verify-key`; not part of the fingerprint (see `super::sign`).
+    /// `apply --verify-key`; not part of the fingerprint (see the sign module).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub signature: Option<super::sign::PlanSignature>,
+    pub signature: Option<PlanSignature>,
 }
 
 /// Lower-case hex of a sha256 digest (sha2 0.11 output has no LowerHex).
@@ -166,4 +166,16 @@ impl SavedPlan {
         }
         Ok(p)
     }
+}
+
+/// A saved plan's signature (`signature` in plan.json).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanSignature {
+    /// Always `ed25519`.
+    pub algorithm: String,
+    /// `sha256:` of the signer's public key (SPKI DER), to tell keys apart in errors.
+    pub key_id: String,
+    /// Base64 of the 64-byte Ed25519 signature over the signing domain (`plan::sign::DOMAIN`) + fingerprint.
+    pub value: String,
 }

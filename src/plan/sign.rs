@@ -21,7 +21,6 @@ use std::path::Path;
 use base64::Engine as _;
 use ed25519_dalek::pkcs8::{DecodePrivateKey as _, DecodePublicKey as _};
 use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
-use serde::{Deserialize, Serialize};
 
 use super::saved::{sha256_hex, SavedPlan};
 
@@ -32,17 +31,7 @@ pub const MAX_PLAN_BYTES: u64 = 256 << 20;
 /// tool, another format version) never verifies a plan.
 const DOMAIN: &[u8] = b"chartup plan signature v1\n";
 
-/// A saved plan's signature (`signature` in plan.json).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PlanSignature {
-    /// Always `ed25519`.
-    pub algorithm: String,
-    /// `sha256:` of the signer's public key (SPKI DER), to tell keys apart in errors.
-    pub key_id: String,
-    /// Base64 of the 64-byte Ed25519 signature over [`DOMAIN`] + fingerprint.
-    pub value: String,
-}
+pub use super::saved::PlanSignature;
 
 /// Why a plan is not trusted (or a key cannot be read).
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

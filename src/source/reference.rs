@@ -96,9 +96,7 @@ fn local(name: &str, opts: &FetchOptions) -> Result<Resolved> {
     let p = PathBuf::from(name);
     let digest = super::cache::chart_digest(&p)?;
     let version = if p.is_dir() {
-        crate::plan::source::chart_ref(&p)
-            .map(|c| c.version)
-            .unwrap_or_default()
+        crate::chart::load(&p).map(|c| c.metadata.version).unwrap_or_default()
     } else {
         String::new()
     };

@@ -494,7 +494,7 @@ impl Parser<'_> {
 
     fn enter(&mut self) -> PResult<()> {
         self.depth += 1;
-        if self.depth > MAX_NESTING || crate::template::exec::stack_exhausted() {
+        if self.depth > MAX_NESTING || crate::stack::stack_exhausted() {
             return Err(self.errorf(format!("exceeded maximum nesting depth ({MAX_NESTING})")));
         }
         Ok(())

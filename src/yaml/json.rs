@@ -84,7 +84,7 @@ pub fn to_tree(v: &Value) -> Result<Json, String> {
 
 fn to_tree_depth(v: &Value, depth: usize) -> Result<Json, String> {
     // Callers check nesting and cycles first (`check_nesting`); this only keeps the stack safe.
-    if depth > super::MAX_WRITE_DEPTH || crate::template::exec::stack_exhausted() {
+    if depth > super::MAX_WRITE_DEPTH || crate::stack::stack_exhausted() {
         return Err("json: value nested too deeply".into());
     }
     Ok(match v {

@@ -991,7 +991,7 @@ const GO_NESTING: usize = 10_000;
 /// The reader recurses once per nesting level: Go's limit where the stack allows it (the
 /// big-stack thread, where values, charts and renders are read), granit's default elsewhere.
 fn nesting_limit() -> usize {
-    if crate::template::exec::on_big_stack_thread() {
+    if crate::stack::on_big_stack_thread() {
         GO_NESTING + 2
     } else {
         255

@@ -113,7 +113,7 @@ pub fn to_yaml_pretty(v: &Value) -> Result<String, YamlError> {
 /// The value as yaml.v3's encoder sees it, numbers already formatted.
 fn v3_tree(v: &Value, depth: usize) -> Result<json::Json, YamlError> {
     use json::Json;
-    if depth > MAX_WRITE_DEPTH || crate::template::exec::stack_exhausted() {
+    if depth > MAX_WRITE_DEPTH || crate::stack::stack_exhausted() {
         return Err(YamlError::Marshal("yaml: value nested too deeply".into()));
     }
     Ok(match v {
@@ -196,13 +196,13 @@ const SMALL_STACK_DEPTH: usize = 200;
 
 /// Runs `f` where the stack fits a value `depth` levels deep.
 fn with_stack_for<R>(depth: usize, f: impl FnOnce() -> R) -> R {
-    if depth <= SMALL_STACK_DEPTH || crate::template::exec::on_big_stack_thread() {
+    if depth <= SMALL_STACK_DEPTH || crate::stack::on_big_stack_thread() {
         return f();
     }
     let mut f = Some(f);
     let mut out = None;
     // with_big_stack only fails when no thread can be started: then try here.
-    if crate::template::exec::with_big_stack(|| out = f.take().map(|f| f())).is_err() {
+    if crate::stack::on_big_stack(|| out = f.take().map(|f| f())).is_err() {
         if let Some(f) = f.take() {
             out = Some(f());
         }

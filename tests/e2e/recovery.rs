@@ -211,6 +211,8 @@ async fn fix_forward_apply_replaces_the_stuck_pod() -> anyhow::Result<()> {
             "-n",
             &ns.name,
             "--yes",
+            // postgres 16 → 17 with no matrix is at risk (issue 17); accepted here.
+            "--accept-risk",
             "--set",
             &set,
             "--timeout",
@@ -300,6 +302,7 @@ async fn a_namespace_tenant_plans_applies_and_rolls_back() -> anyhow::Result<()>
             "-n",
             n,
             "--yes",
+            "--accept-risk",
             "--set",
             &format!("image={FIXED}"),
             "--timeout",

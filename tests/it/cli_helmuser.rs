@@ -69,7 +69,7 @@ fn every_help_text() {
 #[test]
 fn help_texts_are_whole_sentences() {
     use clap::CommandFactory as _;
-    fn walk(cmd: &clap::Command, path: &str) {
+    fn walk(cmd: &clap::Command, path: &str, problems: &mut Vec<String>) {
         let mut texts: Vec<(String, String)> = Vec::new();
         for (what, t) in [("about", cmd.get_about()), ("after_help", cmd.get_after_help())] {
             if let Some(t) = t {
@@ -83,25 +83,24 @@ fn help_texts_are_whole_sentences() {
             match a.get_help() {
                 Some(h) => texts.push((format!("{path} {}", a.get_id()), h.to_string())),
                 None if a.get_id() != "help" && a.get_id() != "version" => {
-                    panic!("{path}: argument {} has no description", a.get_id())
+                    problems.push(format!("{path}: argument {} has no description", a.get_id()))
                 }
                 None => {}
             }
         }
         for (what, t) in texts {
             let b = t.as_bytes();
-            for i in 0..b.len().saturating_sub(1) {
-                assert!(
-                    !(b[i] == b'\n' && b[i + 1].is_ascii_lowercase()),
-                    "{what}: a line break in the middle of a sentence: {t:?}"
-                );
+            if (0..b.len().saturating_sub(1)).any(|i| b[i] == b'\n' && b[i + 1].is_ascii_lowercase()) {
+                problems.push(format!("{what}: a line break in the middle of a sentence: {t:?}"));
             }
         }
         for sub in cmd.get_subcommands() {
-            walk(sub, &format!("{path} {}", sub.get_name()));
+            walk(sub, &format!("{path} {}", sub.get_name()), problems);
         }
     }
-    walk(&chartup::cli::Cli::command(), "chartup");
+    let mut problems = Vec::new();
+    walk(&chartup::cli::Cli::command(), "chartup", &mut problems);
+    assert!(problems.is_empty(), "help texts to fix:\n{}", problems.join("\n"));
 }
 
 #[test]
