@@ -98,7 +98,25 @@ async fn confirm_recreates(cluster: &dyn Cluster, plan: &mut Plan, new: &Manifes
         let Ok(r) = ObjRef::of(&o.value, &c.key.namespace) else {
             continue;
         };
-        if cluster.get(&r).await?.is_none() {
+        let Some(live) = cluster.get(&r).await? else {
+            continue;
+        };
+        // A live object that already carries the new immutable values was recreated by an earlier,
+        // interrupted run: the server accepts the "update" only because nothing immutable changes
+        // any more. It stays a recreate, so apply finishes it (replacing the pods the old object
+        // left) instead of waiting for a rollout those pods block.
+        if !c.immutable.is_empty()
+            && c.immutable.iter().all(|f| {
+                let path = f.field.split('[').next().unwrap_or(&f.field);
+                let (a, b) = (at_path(&live, path), at_path(&o.value, path));
+                a.is_some() && a == b
+            })
+        {
+            c.notes.push(
+                "the live object already has the new immutable fields (an interrupted run recreated it): \
+                 kept as a recreate so apply replaces what the old object left"
+                    .to_string(),
+            );
             continue;
         }
         match cluster.apply(&o.value, true).await {
@@ -126,6 +144,11 @@ async fn confirm_recreates(cluster: &dyn Cluster, plan: &mut Plan, new: &Manifes
         }
     }
     Ok(())
+}
+
+/// The value at a dotted path (`spec.selector`), if every step is an object key.
+fn at_path<'a>(v: &'a serde_json::Value, path: &str) -> Option<&'a serde_json::Value> {
+    path.split('.').try_fold(v, |v, k| v.get(k))
 }
 
 async fn missing_claims(cluster: &dyn Cluster, plan: &mut Plan) -> Result<(), ClusterError> {
