@@ -162,20 +162,9 @@ fn run_saved(args: &Args, path: &Path, p: &mut Printer) -> anyhow::Result<ExitSt
         verify_key,
     };
     plan::sign::check(&saved, &trust, &path.display().to_string())?;
-    // Reviewed means applied: each side was rendered from exactly the archive its source names.
-    for (side, info) in [("from", &saved.plan.from), ("to", &saved.plan.to)] {
-        if let (Some(src), Some(rendered)) = (&info.source, &info.chart_digest) {
-            if &src.digest != rendered {
-                bail!(
-                    "{}: the {side} side was rendered from {rendered}, but its source {} {} is {}",
-                    path.display(),
-                    src.reference,
-                    src.version,
-                    src.digest
-                );
-            }
-        }
-    }
+    saved
+        .check_sources()
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     if args.carry_volumes {
         saved
             .plan

@@ -91,6 +91,22 @@ fn fingerprint(
 }
 
 impl SavedPlan {
+    /// Reviewed means applied: each side whose chart came from a repository or registry was
+    /// rendered from exactly the archive its recorded source names (the digests agree).
+    pub fn check_sources(&self) -> Result<(), String> {
+        for (side, info) in [("from", &self.plan.from), ("to", &self.plan.to)] {
+            if let (Some(src), Some(rendered)) = (&info.source, &info.chart_digest) {
+                if &src.digest != rendered {
+                    return Err(format!(
+                        "the {side} side was rendered from {rendered}, but its source {} {} is {}",
+                        src.reference, src.version, src.digest
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Save a plan; migration scripts are read from beside the matrix file.
     pub fn new(plan: Plan, old: &ReleaseSide, new: &ReleaseSide) -> Result<SavedPlan, String> {
         let manifests = Manifests {
@@ -178,4 +194,41 @@ pub struct PlanSignature {
     pub key_id: String,
     /// Base64 of the 64-byte Ed25519 signature over the signing domain (`plan::sign::DOMAIN`) + fingerprint.
     pub value: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{self, PlanOptions, ReleaseSide};
+    use crate::source::SourceRecord;
+
+    const CM: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  a: \"1\"\n";
+
+    fn saved_with(digest_rendered: &str, digest_source: &str) -> SavedPlan {
+        let side = |o: &str| ReleaseSide::new(o, crate::manifest::split_documents(CM), "ns").expect("a valid side");
+        let (a, b) = (side("old"), side("new"));
+        let opts = PlanOptions {
+            release: "r".into(),
+            namespace: "ns".into(),
+            ..Default::default()
+        };
+        let mut p = plan::build(&a, &b, None, &opts);
+        p.to.chart_digest = Some(digest_rendered.into());
+        p.to.source = Some(SourceRecord {
+            reference: "demo/demo".into(),
+            version: "1.1.0".into(),
+            digest: digest_source.into(),
+        });
+        SavedPlan::new(p, &a, &b).expect("a saveable plan")
+    }
+
+    #[test]
+    fn a_side_rendered_from_another_archive_than_its_source_is_refused() {
+        assert_eq!(saved_with("sha256:aa", "sha256:aa").check_sources(), Ok(()));
+        let e = saved_with("sha256:aa", "sha256:bb").check_sources().unwrap_err();
+        assert!(
+            e.contains("the to side was rendered from sha256:aa") && e.contains("demo/demo 1.1.0 is sha256:bb"),
+            "{e}"
+        );
+    }
 }
