@@ -115,7 +115,7 @@ pub fn parse_go(orig: &str) -> Result<i64, String> {
 }
 
 /// Go's `leadingInt`: the leading decimal digits, or `None` on overflow.
-fn leading_int(s: &[u8]) -> Option<(u64, &[u8])> {
+pub(crate) fn leading_int(s: &[u8]) -> Option<(u64, &[u8])> {
     let mut x: u64 = 0;
     let mut i = 0;
     while i < s.len() && s[i].is_ascii_digit() {
@@ -131,8 +131,8 @@ fn leading_int(s: &[u8]) -> Option<(u64, &[u8])> {
     Some((x, &s[i..]))
 }
 
-/// Go's `strconv.Quote` as error messages use it.
-fn quote(s: &str) -> String {
+/// Go's `strconv.Quote` as error messages use it (durations here, times in `template::gotime`).
+pub(crate) fn quote(s: &str) -> String {
     let mut out = String::from("\"");
     for c in s.chars() {
         if (c as u32) < 0x20 || (c as u32) >= 0x80 {

@@ -90,22 +90,5 @@ pub fn unix(sec: i64) -> Zoned {
         .to_zoned(local_tz())
 }
 
-/// Go's `strconv.Quote`-like quoting used in time errors.
-pub(super) fn quote(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        if (c as u32) < 0x20 || (c as u32) >= 0x80 {
-            let mut buf = [0u8; 4];
-            for byte in c.encode_utf8(&mut buf).bytes() {
-                out.push_str(&format!("\\x{byte:02x}"));
-            }
-        } else {
-            if c == '"' || c == '\\' {
-                out.push('\\');
-            }
-            out.push(c);
-        }
-    }
-    out.push('"');
-    out
-}
+/// Go's `strconv.Quote`-like quoting used in time errors: the one in `crate::duration`.
+pub(super) use crate::duration::quote;

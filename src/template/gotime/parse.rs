@@ -84,21 +84,7 @@ fn lookup<'a>(tab: &[&str], val: &'a [u8]) -> Option<(usize, &'a [u8])> {
     })
 }
 
-pub(super) fn leading_int(s: &[u8]) -> Option<(u64, &[u8])> {
-    let mut x: u64 = 0;
-    let mut i = 0;
-    while i < s.len() && s[i].is_ascii_digit() {
-        if x > (1u64 << 63) / 10 {
-            return None;
-        }
-        x = x * 10 + (s[i] - b'0') as u64;
-        if x > 1u64 << 63 {
-            return None;
-        }
-        i += 1;
-    }
-    Some((x, &s[i..]))
-}
+pub(super) use crate::duration::leading_int;
 
 /// Go's `parseNanoseconds`: `value[0]` is the separator, `nbytes` includes it.
 fn parse_nanos(value: &[u8], nbytes: usize) -> Result<i64, ()> {
