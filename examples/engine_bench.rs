@@ -20,7 +20,7 @@ fn main() {
     funcs.insert(
         "quote".into(),
         Func::pure(Sig::variadic(&[], Param::Any), |a| {
-            Ok(Value::from(format!("{:?}", chartup::template::gofmt::sprint(a))))
+            Ok(Value::from(format!("{:?}", chartup::template::go_fmt::sprint(a))))
         }),
     );
     let helpers = r#"

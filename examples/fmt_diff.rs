@@ -1,7 +1,7 @@
 //! Reads JSON lines `{"f": format, "a": [typed args]}` and prints our `Sprintf` (or `Sprint`/
 //! `Sprintln` for the formats "\0sprint"/"\0sprintln") as JSON lines: the Rust half of a
 //! differential test against Go's fmt (the Go half lives outside the repository).
-use chartup::template::gofmt;
+use chartup::template::go_fmt;
 use chartup::template::{Elem, List, Map, Value};
 use std::io::BufRead;
 
@@ -52,9 +52,9 @@ fn main() {
             .map(|x| x.iter().map(conv).collect())
             .unwrap_or_default();
         let out = match f {
-            "\u{0}sprint" => gofmt::sprint(&args),
-            "\u{0}sprintln" => gofmt::sprintln(&args),
-            _ => gofmt::sprintf(f, &args),
+            "\u{0}sprint" => go_fmt::sprint(&args),
+            "\u{0}sprintln" => go_fmt::sprintln(&args),
+            _ => go_fmt::sprintf(f, &args),
         };
         println!("{}", serde_json::to_string(&out).unwrap_or_default());
     }

@@ -420,7 +420,7 @@ impl From<List> for Value {
     }
 }
 
-/// A debugging view (type and shape), not Go's `%v`: use `gofmt` for output.
+/// A debugging view (type and shape), not Go's `%v`: use `go_fmt` for output.
 impl fmt::Debug for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

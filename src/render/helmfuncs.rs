@@ -276,11 +276,11 @@ pub fn register_include_tpl(m: &mut FuncMap) {
                     // differently ("cannot parse template" vs "error during tpl function execution").
                     Err(e) if e.contains(": executing \"") => Err(format!(
                         "error during tpl function execution for {}: {e}",
-                        crate::template::gofmt::sprintf("%q", &[Value::str(&text)])
+                        crate::template::go_fmt::sprintf("%q", &[Value::str(&text)])
                     )),
                     Err(e) => Err(format!(
                         "cannot parse template {}: {e}",
-                        crate::template::gofmt::sprintf("%q", &[Value::str(&text)])
+                        crate::template::go_fmt::sprintf("%q", &[Value::str(&text)])
                     )),
                 }
             },
@@ -402,7 +402,7 @@ mod tests {
         assert_eq!(items[0].type_name(), "int64");
         assert_eq!(items[2].as_map().unwrap().get("k").unwrap().type_name(), "float64");
         assert_eq!(
-            crate::template::gofmt::sprintf(
+            crate::template::go_fmt::sprintf(
                 "%v %d %v",
                 &[m.get("f").unwrap(), m.get("i").unwrap(), m.get("exp").unwrap()]
             ),

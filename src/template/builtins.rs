@@ -12,7 +12,7 @@
 use std::cmp::Ordering;
 
 use super::func::{Func, FuncMap, Param, Sig};
-use super::gofmt;
+use super::go_fmt;
 use crate::value::{Elem, List, Value};
 
 /// Go's `fmt` recurses forever on a map that contains itself (helm dies of a stack overflow):
@@ -64,14 +64,14 @@ pub fn builtins() -> FuncMap {
         "print".into(),
         Func::pure(Sig::variadic(&[], Param::Any), |a| {
             refuse_cycles(a)?;
-            Ok(Value::from(gofmt::sprint(a)))
+            Ok(Value::from(go_fmt::sprint(a)))
         }),
     );
     m.insert(
         "println".into(),
         Func::pure(Sig::variadic(&[], Param::Any), |a| {
             refuse_cycles(a)?;
-            Ok(Value::from(gofmt::sprintln(a)))
+            Ok(Value::from(go_fmt::sprintln(a)))
         }),
     );
     m.insert(
@@ -79,7 +79,7 @@ pub fn builtins() -> FuncMap {
         Func::pure(Sig::variadic(&[Param::String], Param::Any), |a| {
             let f = a.first().and_then(Value::as_str).unwrap_or("");
             refuse_cycles(a)?;
-            Ok(Value::from(gofmt::sprintf(f, &a[1.min(a.len())..])))
+            Ok(Value::from(go_fmt::sprintf(f, &a[1.min(a.len())..])))
         }),
     );
     m.insert(
@@ -290,7 +290,7 @@ fn eval_args(a: &[Value]) -> String {
             }
         })
         .collect();
-    gofmt::sprint(&printable)
+    go_fmt::sprint(&printable)
 }
 
 /// `template.HTMLEscapeString`.
@@ -323,7 +323,7 @@ pub fn js_escape(s: &str) -> String {
             '&' => out.push_str("\\u0026"),
             '=' => out.push_str("\\u003D"),
             c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04X}", c as u32)),
-            c if (c as u32) >= 0x80 && !gofmt::is_print(c) => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c if (c as u32) >= 0x80 && !go_fmt::is_print(c) => out.push_str(&format!("\\u{:04X}", c as u32)),
             c => out.push(c),
         }
     }
@@ -397,10 +397,10 @@ pub fn eq(arg1: &Value, rest: &[Value]) -> Result<bool, String> {
                     if !same_kind && !arg1.is_nil() && !arg.is_nil() {
                         return Err(format!(
                             "non-comparable types {}: {}, {}: {}",
-                            gofmt::sprintf("%s", std::slice::from_ref(&arg1)),
+                            go_fmt::sprintf("%s", std::slice::from_ref(&arg1)),
                             arg1.type_name(),
                             arg.type_name(),
-                            gofmt::format_v(&arg)
+                            go_fmt::format_v(&arg)
                         ));
                     }
                     if arg1.is_nil() || arg.is_nil() {
@@ -412,7 +412,7 @@ pub fn eq(arg1: &Value, rest: &[Value]) -> Result<bool, String> {
                             _ => {
                                 return Err(format!(
                                     "non-comparable type {}: {}",
-                                    gofmt::sprintf("%s", std::slice::from_ref(&arg)),
+                                    go_fmt::sprintf("%s", std::slice::from_ref(&arg)),
                                     arg.type_name()
                                 ))
                             }
@@ -518,7 +518,7 @@ mod tests {
             "can't index item of type int"
         );
         assert_eq!(
-            gofmt::format_v(&index(&Value::str("ab"), &[Value::Int(1)]).unwrap()),
+            go_fmt::format_v(&index(&Value::str("ab"), &[Value::Int(1)]).unwrap()),
             "98"
         );
         assert_eq!(length(&Value::Nil).err().unwrap(), "len of nil pointer");

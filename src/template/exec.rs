@@ -21,7 +21,7 @@ use std::rc::Rc;
 
 use super::builtins;
 use super::func::{Func, FuncMap, Host, Param};
-use super::gofmt::{self, quote};
+use super::go_fmt::{self, quote};
 use super::parse::{self, Arg, Branch, Command, Node, Number, Pipe, Tree};
 use super::value::{Elem, Map, Member, Value};
 
@@ -400,7 +400,7 @@ impl<'t> State<'t> {
             Value::Nil => self.out.push_str("<no value>"),
             Value::String(s) => self.out.push_str(s),
             other => {
-                let s = gofmt::format_v(other);
+                let s = go_fmt::format_v(other);
                 self.out.push_str(&s);
             }
         }
@@ -523,7 +523,7 @@ impl<'t> State<'t> {
             }
             Value::Nil => {}
             other => {
-                return Err(self.errorf(format!("range can't iterate over {}", gofmt::format_v(other))));
+                return Err(self.errorf(format!("range can't iterate over {}", go_fmt::format_v(other))));
             }
         }
         if let Some(e) = &r.else_list {

@@ -67,10 +67,10 @@ impl std::fmt::Display for Item {
                     write!(
                         f,
                         "{}",
-                        super::gofmt::sprintf("%.10q...", &[crate::value::Value::str(&self.val)])
+                        super::go_fmt::sprintf("%.10q...", &[crate::value::Value::str(&self.val)])
                     )
                 } else {
-                    write!(f, "{}", super::gofmt::quote(&self.val))
+                    write!(f, "{}", super::go_fmt::quote(&self.val))
                 }
             }
         }
@@ -447,7 +447,7 @@ impl<'a> Lexer<'a> {
             }
             _ if r.is_ascii() && !r.is_ascii_control() => self.emit(ItemType::Char),
             _ => {
-                let u = super::gofmt::sprintf("%#U", &[crate::value::Value::Int(r as i64)]);
+                let u = super::go_fmt::sprintf("%#U", &[crate::value::Value::Int(r as i64)]);
                 return self.errorf(format!("unrecognized character in action: {u}"));
             }
         }
@@ -478,7 +478,7 @@ impl<'a> Lexer<'a> {
 
     fn bad_char(&mut self, r: Option<char>) -> Option<State> {
         let code = r.map(|c| c as i64).unwrap_or(-1);
-        let u = super::gofmt::sprintf("%#U", &[crate::value::Value::Int(code)]);
+        let u = super::go_fmt::sprintf("%#U", &[crate::value::Value::Int(code)]);
         self.errorf(format!("bad character {u}"))
     }
 
@@ -563,13 +563,13 @@ impl<'a> Lexer<'a> {
     fn lex_number(&mut self) -> Option<State> {
         if !self.scan_number() {
             let text = self.input[self.start..self.pos].to_string();
-            return self.errorf(format!("bad number syntax: {}", super::gofmt::quote(&text)));
+            return self.errorf(format!("bad number syntax: {}", super::go_fmt::quote(&text)));
         }
         if let Some(sign) = self.peek() {
             if sign == '+' || sign == '-' {
                 if !self.scan_number() || !self.input[..self.pos].ends_with('i') {
                     let text = self.input[self.start..self.pos].to_string();
-                    return self.errorf(format!("bad number syntax: {}", super::gofmt::quote(&text)));
+                    return self.errorf(format!("bad number syntax: {}", super::go_fmt::quote(&text)));
                 }
                 self.emit(ItemType::Complex);
                 return Some(State::InsideAction);

@@ -8,7 +8,7 @@ pub mod builtins;
 pub mod exec;
 pub mod func;
 pub mod funcs;
-pub mod gofmt;
+pub mod go_fmt;
 pub mod gotime;
 pub mod lexer;
 pub mod parse;

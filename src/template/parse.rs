@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use super::gofmt::quote;
+use super::go_fmt::quote;
 use super::lexer::{lex, Item, ItemType};
 
 /// A parsed number constant with every interpretation Go keeps (`parse.NumberNode`).

@@ -4,7 +4,7 @@
 //! depends on them: `trunc`/`substr` cut bytes, `nospace` and `initials` (Masterminds/goutils)
 //! walk bytes as if they were runes (so `é` comes out as `Ã©` once whitespace is removed),
 //! `indent` pads blank lines too, `quote` skips nil arguments, and `camelcase`/`snakecase` are
-//! ports of huandu/xstrings v1.5.0 (`xstrings.rs`). Values are printed with Go's `fmt` (`gofmt`).
+//! ports of huandu/xstrings v1.5.0 (`xstrings.rs`). Values are printed with Go's `fmt` (`go_fmt`).
 
 use std::collections::BTreeMap;
 
@@ -16,7 +16,7 @@ use crate::template::{Elem, Func, FuncMap, Map, Param, Sig, Value};
 
 /// `fmt.Sprint` of one value (`%v`).
 pub(crate) fn fmt_v(v: &Value) -> String {
-    crate::template::gofmt::format_v(v)
+    crate::template::go_fmt::format_v(v)
 }
 
 /// Sprig's `strval`: strings and byte slices as text, everything else through `%v`.
@@ -30,7 +30,7 @@ pub(crate) fn strval(v: &Value) -> String {
 
 /// Go's `strconv.Quote` (what `%q` does to a string).
 pub(crate) fn go_quote(s: &str) -> String {
-    crate::template::gofmt::quote(s)
+    crate::template::go_fmt::quote(s)
 }
 
 /// A Go string made of bytes that may have been cut inside a UTF-8 sequence.

@@ -9,7 +9,7 @@
 //! used only to obtain decimal digits: both languages produce the shortest round-trip digits
 //! and round exact conversions half-to-even, so the digits agree and Go's layout is applied on top.
 //!
-//! The name says Go's `fmt` (the package, not the `gofmt` tool). Its parts follow Go's files:
+//! The name says Go's `fmt` (the package, not the `go_fmt` tool). Its parts follow Go's files:
 //! [`format`] is `fmt/format.go` (padding, integers, strings, quoting per verb), [`print`] is
 //! `fmt/print.go` (argument dispatch, `%v` of composite values, the `Printf` verb parser),
 //! [`float`] is `strconv/ftoa.go` (the `%e %f %g %x` layouts), [`quote`] is `strconv/quote.go`.
