@@ -526,3 +526,51 @@ async fn a_namespace_tenant_snapshots_and_restores() -> anyhow::Result<()> {
     pvcs.delete(&data, &DeleteParams::default()).await?;
     Ok(())
 }
+
+/// A snapshot quota is the real API server's: the snapshot over `count/volumesnapshots…` is refused
+/// with 403 "exceeded quota" at create time.
+#[tokio::test(flavor = "multi_thread")]
+async fn snapshot_quota_is_enforced_by_the_api_server() -> anyhow::Result<()> {
+    use testkit::k8s_openapi::api::core::v1::ResourceQuota;
+    let c = cluster();
+    let ns = c.fresh_namespace("snapinfra").await?;
+    let client = c.client().await?;
+    let n = ns.name.as_str();
+    let quotas: Api<ResourceQuota> = Api::namespaced(client.clone(), n);
+    create(
+        &quotas,
+        json!({"metadata": {"name": "snapshots"},
+               "spec": {"hard": {"count/volumesnapshots.snapshot.storage.k8s.io": "1"}}}),
+    )
+    .await?;
+    // Admission counts against the quota's status, which the quota controller fills in.
+    wait_for(
+        &quotas,
+        "snapshots",
+        WAIT,
+        "quota status",
+        |q: Option<&ResourceQuota>| {
+            q.and_then(|q| q.status.as_ref())
+                .and_then(|s| s.hard.as_ref())
+                .is_some_and(|h| h.contains_key("count/volumesnapshots.snapshot.storage.k8s.io"))
+        },
+    )
+    .await?;
+    claim(&client, n, "data", "1Gi", json!({})).await?;
+    let src = json!({"source": {"persistentVolumeClaimName": "data"}});
+    snapshot(&client, n, "one", src.clone(), json!({})).await?;
+    match snapshot(&client, n, "two", src, json!({})).await {
+        Err(e) => {
+            let api = e.downcast_ref::<testkit::kube::Error>();
+            match api {
+                Some(testkit::kube::Error::Api(s)) => {
+                    assert_eq!(s.code, 403, "{s:?}");
+                    assert!(s.message.contains("exceeded quota"), "{}", s.message);
+                }
+                _ => panic!("expected a 403 from the API server, got {e:#}"),
+            }
+        }
+        Ok(()) => panic!("a second snapshot was accepted over a quota of 1"),
+    }
+    Ok(())
+}
