@@ -574,3 +574,80 @@ async fn snapshot_quota_is_enforced_by_the_api_server() -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// A retained snapshot can be brought back as a pre-provisioned one (a VolumeSnapshotContent with
+/// `source.snapshotHandle`, the way Velero restores): it binds, becomes ready, and restores the data.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_retained_snapshot_is_reused_pre_provisioned() -> anyhow::Result<()> {
+    let c = cluster();
+    let ns = c.fresh_namespace("snapinfra").await?;
+    let client = c.client().await?;
+    let n = ns.name.as_str();
+    claim(&client, n, "data", "1Gi", json!({})).await?;
+    let dir = c.claim_dir(&client, n, "data", WAIT).await?;
+    write_data(&dir, "retained")?;
+    let before = snap::tree(&dir)?;
+    snapshot(
+        &client,
+        n,
+        "first",
+        json!({"source": {"persistentVolumeClaimName": "data"}, "volumeSnapshotClassName": snap::RETAIN_CLASS}),
+        json!({}),
+    )
+    .await?;
+    let vss = snap::vs_api(&client, n);
+    let vscs = snap::vsc_api(&client);
+    let vs = wait_for(&vss, "first", WAIT, "readyToUse", ready).await?;
+    let old_content = str_at(&vs, "/status/boundVolumeSnapshotContentName")
+        .unwrap_or_default()
+        .to_string();
+    let handle = vscs.get(&old_content).await?;
+    let handle = str_at(&handle, "/status/snapshotHandle")
+        .unwrap_or_default()
+        .to_string();
+    vss.delete("first", &DeleteParams::default()).await?;
+    wait_deleted(&vss, "first", WAIT).await?;
+    std::fs::write(dir.join("db/VERSION"), "changed after the snapshot\n")?;
+
+    let content_name = format!("{n}-again");
+    let content: DynamicObject = serde_json::from_value(json!({
+        "apiVersion": "snapshot.storage.k8s.io/v1", "kind": "VolumeSnapshotContent",
+        "metadata": {"name": content_name},
+        "spec": {"deletionPolicy": "Delete", "driver": snap::DRIVER,
+                 "source": {"snapshotHandle": handle},
+                 "volumeSnapshotRef": {"name": "again", "namespace": n}}}))?;
+    vscs.create(&PostParams::default(), &content).await?;
+    snapshot(
+        &client,
+        n,
+        "again",
+        json!({"source": {"volumeSnapshotContentName": content_name}}),
+        json!({}),
+    )
+    .await?;
+    let vs = wait_for(&vss, "again", WAIT, "readyToUse", ready).await?;
+    assert_eq!(
+        str_at(&vs, "/status/boundVolumeSnapshotContentName"),
+        Some(content_name.as_str())
+    );
+    assert_eq!(str_at(&vs, "/status/restoreSize"), Some("1Gi"));
+    let bound = vscs.get(&content_name).await?;
+    assert_eq!(
+        str_at(&bound, "/spec/volumeSnapshotRef/uid"),
+        vs.uid().as_deref(),
+        "the content is bound back"
+    );
+
+    claim(&client, n, "restored", "1Gi", from_snapshot("again")).await?;
+    let rdir = c.claim_dir(&client, n, "restored", WAIT).await?;
+    snap::assert_same_tree(&before, &snap::tree(&rdir)?)?;
+
+    // Policy Delete on the new content: deleting the snapshot removes the data behind the handle;
+    // the old retained content object is then tidied up.
+    vss.delete("again", &DeleteParams::default()).await?;
+    wait_deleted(&vscs, &content_name, WAIT).await?;
+    assert!(!snap::snapshot_dir(c, &handle).exists(), "Delete left the data behind");
+    vscs.delete(&old_content, &DeleteParams::default()).await?;
+    wait_deleted(&vscs, &old_content, WAIT).await?;
+    Ok(())
+}
