@@ -521,6 +521,9 @@ async fn update_status(
     let size = cs.and_then(|s| s.get("restoreSize")).and_then(Value::as_i64);
     let ready = cs.and_then(|s| s.get("readyToUse")).and_then(Value::as_bool) == Some(true);
     let content_err = cs.and_then(|s| s.get("error")).filter(|e| !e.is_null()).cloned();
+    // From the API server, as upstream does: the cached copy may not have our last write yet
+    // (a stale error would then survive readiness).
+    let vs = &api.get(&vs.name_any()).await?;
     let old = vs.data.get("status").cloned().unwrap_or(Value::Null);
     let mut new: BTreeMap<&str, Value> = BTreeMap::new();
     if old.get("boundVolumeSnapshotContentName").is_none() {

@@ -302,6 +302,8 @@ async fn content_error(
 
 /// Upstream `updateSnapshotContentStatus`: fills what is missing; readiness clears the error.
 async fn update_content_status(api: &Api<DynamicObject>, vsc: &DynamicObject, info: &SnapInfo) -> Result<(), SimError> {
+    // From the API server, as upstream does: the cached copy may lag behind our last write.
+    let vsc = &api.get(&vsc.name_any()).await?;
     let old = vsc.data.get("status").cloned().unwrap_or(Value::Null);
     let mut new = serde_json::Map::new();
     if old.get("snapshotHandle").is_none_or(Value::is_null) {
