@@ -695,3 +695,47 @@ async fn the_api_server_drops_unsupported_data_sources() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// A snapshot deleted while the driver's CreateSnapshot has no final answer yet (transient
+/// failures keep `volumesnapshot-being-created`) is not deleted under the driver's feet: creation
+/// finishes, then the data and both objects go (upstream `shouldDelete`).
+#[tokio::test(flavor = "multi_thread")]
+async fn deletion_during_creation_waits_for_the_driver() -> anyhow::Result<()> {
+    let c = cluster();
+    snap::ensure_support(c).await?;
+    let ns = c.fresh_namespace("snapinfra").await?;
+    let client = c.client().await?;
+    let n = ns.name.as_str();
+    claim(&client, n, "data", "1Gi", json!({})).await?;
+    c.claim_dir(&client, n, "data", WAIT).await?;
+    snapshot(
+        &client,
+        n,
+        "busy",
+        json!({"source": {"persistentVolumeClaimName": "data"}}),
+        json!({"nodesim.chartup.io/snapshot-fail-times": "3"}),
+    )
+    .await?;
+    let vss = snap::vs_api(&client, n);
+    let vs = wait_error(&vss, "busy", "code = Unavailable").await?;
+    let content = str_at(&vs, "/status/boundVolumeSnapshotContentName")
+        .unwrap_or_default()
+        .to_string();
+    let vscs = snap::vsc_api(&client);
+    let vsc = vscs.get(&content).await?;
+    assert!(
+        vsc.annotations()
+            .contains_key("snapshot.storage.kubernetes.io/volumesnapshot-being-created"),
+        "a non-final error keeps the being-created mark: {:?}",
+        vsc.annotations()
+    );
+    vss.delete("busy", &DeleteParams::default()).await?;
+    wait_deleted(&vscs, &content, WAIT).await?;
+    wait_deleted(&vss, "busy", WAIT).await?;
+    let handle = format!("snapshot-{}", vsc.uid().unwrap_or_default());
+    assert!(
+        !snap::snapshot_dir(c, &handle).exists(),
+        "the snapshot cut after the delete was left behind"
+    );
+    Ok(())
+}

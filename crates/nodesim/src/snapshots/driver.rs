@@ -193,9 +193,8 @@ async fn reconcile(vsc: Arc<DynamicObject>, ctx: Arc<Ctx>) -> Result<Action, Sim
         }
         return Ok(Action::await_change());
     }
-    if deleting {
-        return Ok(Action::await_change());
-    }
+    // A content being deleted but not deletable yet (a CreateSnapshot outcome is pending, or its
+    // snapshot still exists) goes on being synced, as upstream: creation finishes, then deletion.
     let status = vsc.data.get("status").filter(|s| !s.is_null());
     if status.and_then(|s| s.get("readyToUse")).and_then(Value::as_bool) == Some(true) {
         remove_being_created(&api, &vsc).await?;
