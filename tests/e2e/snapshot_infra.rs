@@ -739,3 +739,34 @@ async fn deletion_during_creation_waits_for_the_driver() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// A clone (`dataSource` kind PersistentVolumeClaim, GA in 1.18 and kept by the API server) is a copy
+/// of the source volume, never an empty volume; a smaller request is refused as external-provisioner does.
+#[tokio::test(flavor = "multi_thread")]
+async fn clones_copy_the_source_volume() -> anyhow::Result<()> {
+    let c = cluster();
+    snap::ensure_support(c).await?;
+    let ns = c.fresh_namespace("snapinfra").await?;
+    let client = c.client().await?;
+    let n = ns.name.as_str();
+    claim(&client, n, "data", "2Gi", json!({})).await?;
+    let dir = c.claim_dir(&client, n, "data", WAIT).await?;
+    write_data(&dir, "clone")?;
+    let before = snap::tree(&dir)?;
+    let clone_of = |size: &str| {
+        json!({"spec": {"dataSource": {"kind": "PersistentVolumeClaim", "name": "data"},
+                                                "resources": {"requests": {"storage": size}}}})
+    };
+    claim(&client, n, "copy", "2Gi", clone_of("2Gi")).await?;
+    claim(&client, n, "too-small", "1Gi", clone_of("1Gi")).await?;
+    let copy = c.claim_dir(&client, n, "copy", WAIT).await?;
+    snap::assert_same_tree(&before, &snap::tree(&copy)?)?;
+    let msg = snap::wait_event(&client, n, "too-small", "ProvisioningFailed", WAIT).await?;
+    assert_eq!(
+        msg,
+        "failed to provision volume with StorageClass \"standard\": error getting handle for DataSource Type \
+         PersistentVolumeClaim by Name data: error, new PVC request must be greater than or equal in size to the \
+         specified PVC data source, requested 1073741824 but source is 2147483648"
+    );
+    Ok(())
+}
