@@ -677,6 +677,44 @@ mod tests {
         );
     }
 
+    fn vsc(annotations: Value, deleting: bool, source: Value, uid: &str) -> DynamicObject {
+        let mut meta = json!({"name": "c", "annotations": annotations});
+        if deleting {
+            meta["deletionTimestamp"] = json!("2026-12-06T08:00:00Z");
+        }
+        serde_json::from_value(
+            json!({"apiVersion": "snapshot.storage.k8s.io/v1", "kind": "VolumeSnapshotContent",
+            "metadata": meta, "spec": {"source": source, "volumeSnapshotRef": {"uid": uid}}}),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn deletion_waits_for_the_snapshot_and_for_creation_to_end() {
+        let dynamic = json!({"volumeHandle": "pvc-1"});
+        // Not being deleted.
+        assert!(!should_delete(&vsc(
+            json!({ANN_BEING_DELETED: "yes"}),
+            false,
+            dynamic.clone(),
+            "u"
+        )));
+        // Deleted directly while its snapshot lives: lingers.
+        assert!(!should_delete(&vsc(json!({}), true, dynamic.clone(), "u")));
+        // The snapshot's deletion reached it: goes.
+        assert!(should_delete(&vsc(
+            json!({ANN_BEING_DELETED: "yes"}),
+            true,
+            dynamic.clone(),
+            "u"
+        )));
+        // …but never while a CreateSnapshot is unanswered.
+        let both = json!({ANN_BEING_DELETED: "yes", ANN_BEING_CREATED: "yes"});
+        assert!(!should_delete(&vsc(both, true, dynamic, "u")));
+        // An unbound pre-provisioned content goes at once.
+        assert!(should_delete(&vsc(json!({}), true, json!({"snapshotHandle": "h"}), "")));
+    }
+
     #[test]
     fn readiness_waits_for_the_delay() {
         assert_eq!(readiness(None, 0), (true, None));

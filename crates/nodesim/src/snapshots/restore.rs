@@ -235,3 +235,27 @@ pub async fn clone_dir(
     }
     Ok(dir)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claim(ds: serde_json::Value) -> PersistentVolumeClaim {
+        serde_json::from_value(serde_json::json!({"metadata": {"name": "c"}, "spec": {"dataSource": ds}})).unwrap()
+    }
+
+    #[test]
+    fn data_sources_by_kind_and_group() {
+        let vs = claim(serde_json::json!({"apiGroup": GROUP, "kind": "VolumeSnapshot", "name": "s"}));
+        assert_eq!(snapshot_source(&vs).as_deref(), Some("s"));
+        assert_eq!(clone_source(&vs), None);
+        let other_group = claim(serde_json::json!({"apiGroup": "example.com", "kind": "VolumeSnapshot", "name": "s"}));
+        assert_eq!(snapshot_source(&other_group), None);
+        let pvc = claim(serde_json::json!({"kind": "PersistentVolumeClaim", "name": "src"}));
+        assert_eq!(clone_source(&pvc).as_deref(), Some("src"));
+        assert_eq!(snapshot_source(&pvc), None);
+        let none: PersistentVolumeClaim =
+            serde_json::from_value(serde_json::json!({"metadata": {"name": "c"}})).unwrap();
+        assert_eq!((snapshot_source(&none), clone_source(&none)), (None, None));
+    }
+}
