@@ -173,7 +173,8 @@ pick_port() { # a free loopback port not already chosen in this run
 load_state() { [ -f "$RUN/state.env" ] && . "$RUN/state.env"; return 0; }
 
 # The namespace-scoped user: everything in $TENANT_NS (a Role with every verb on every resource
-# there), nothing cluster-wide, as the tenant of a shared cluster. Tests may bind `tenant` (or
+# there, VolumeSnapshots included), nothing cluster-wide (so no VolumeSnapshotClasses or
+# VolumeSnapshotContents, which are cluster-scoped), as the tenant of a shared cluster. Tests may bind `tenant` (or
 # `nobody`) in their own fresh namespaces the same way.
 TENANT_NS=tenant
 
