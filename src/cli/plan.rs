@@ -101,8 +101,9 @@ pub struct Args {
     /// refuse the plan whatever flags are passed (a multi-hop jump) (1 on error)
     #[arg(long)]
     pub detailed_exitcode: bool,
-    /// Treat two workloads as one component across a rename: OLD=NEW, each `Kind/name` or `name`
-    /// (repeatable), for when the plan's own evidence is not enough
+    /// Treat two workloads as one component across a rename: OLD=NEW, each side `Kind/name`, a
+    /// name, a component label or a name's end after the release prefix (repeatable), for when
+    /// the plan's own evidence is not enough
     #[arg(long = "same-component", value_name = "OLD=NEW")]
     pub same_component: Vec<String>,
     /// Text output: decisions, volumes and images only (no diffs, no reasons for safe volumes)

@@ -70,14 +70,35 @@ pub struct Risk {
     pub reason: String,
 }
 
+/// The claims an outcome is about: those the volume leaves behind, else those it mounts, else the
+/// claims among its objects (a kept claim no workload mounts).
+pub fn volume_claims(v: &VolumeFate, before: &[String], after: &[String]) -> Vec<String> {
+    // One line per ordinal names its own claim among its objects.
+    let named: Vec<String> = v
+        .objects
+        .iter()
+        .filter_map(|o| o.split_once("/PersistentVolumeClaim/").map(|(_, n)| n.to_string()))
+        .collect();
+    for side in [before, after] {
+        let mine: Vec<String> = named.iter().filter(|c| side.contains(c)).cloned().collect();
+        if !mine.is_empty() {
+            return mine;
+        }
+        if !side.is_empty() {
+            return side.to_vec();
+        }
+    }
+    named
+}
+
 /// Every outcome of the plan that is at risk or lost, with its acceptance name.
 pub fn risks(plan: &Plan) -> Vec<Risk> {
     let mut out: Vec<Risk> = Vec::new();
     for v in plan.volumes.iter().filter(|v| v.verdict != Verdict::Safe) {
         let before = v.before.as_ref().map(|b| b.claims.as_slice()).unwrap_or_default();
         let after = v.after.as_ref().map(|a| a.claims.as_slice()).unwrap_or_default();
-        let claims = if before.is_empty() { after } else { before };
         let reason = format!("{}/{} {}: {}", v.component, v.volume, v.fate_text(), v.reason);
+        let claims = volume_claims(v, before, after);
         let ids: Vec<String> = if claims.is_empty() {
             vec![format!("volume/{}/{}", v.component, v.volume)]
         } else {
@@ -384,7 +405,17 @@ pub fn requirements(plan: &Plan, new: &ManifestSet) -> Vec<Requirement> {
         .volumes
         .iter()
         .filter(|v| v.verdict == Verdict::AtRisk)
-        .map(|v| format!("{}/{} ({})", v.component, v.volume, v.fate.as_str()))
+        .map(|v| {
+            // Each ordinal of a claim template is its own line: say which claim.
+            let b = v.before.as_ref().map(|b| b.claims.as_slice()).unwrap_or_default();
+            let a = v.after.as_ref().map(|a| a.claims.as_slice()).unwrap_or_default();
+            let claims = volume_claims(v, b, a);
+            if claims.is_empty() {
+                format!("{}/{} ({})", v.component, v.volume, v.fate.as_str())
+            } else {
+                format!("{}/{} ({} {})", v.component, v.volume, v.fate.as_str(), claims.join(", "))
+            }
+        })
         .chain(
             plan.hazards
                 .iter()
