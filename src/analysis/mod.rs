@@ -270,7 +270,11 @@ impl VolumeFate {
                 let before = self.before.as_ref().map(|b| b.claims.as_slice()).unwrap_or_default();
                 let own: Vec<&String> = before
                     .iter()
-                    .filter(|c| self.objects.iter().any(|o| o.ends_with(&format!("/PersistentVolumeClaim/{c}"))))
+                    .filter(|c| {
+                        self.objects
+                            .iter()
+                            .any(|o| o.ends_with(&format!("/PersistentVolumeClaim/{c}")))
+                    })
                     .collect();
                 match own.as_slice() {
                     [one] if before.len() > 1 => format!("{}: {one}", self.fate.as_str()),

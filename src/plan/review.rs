@@ -413,7 +413,13 @@ pub fn requirements(plan: &Plan, new: &ManifestSet) -> Vec<Requirement> {
             if claims.is_empty() {
                 format!("{}/{} ({})", v.component, v.volume, v.fate.as_str())
             } else {
-                format!("{}/{} ({} {})", v.component, v.volume, v.fate.as_str(), claims.join(", "))
+                format!(
+                    "{}/{} ({} {})",
+                    v.component,
+                    v.volume,
+                    v.fate.as_str(),
+                    claims.join(", ")
+                )
             }
         })
         .chain(
@@ -427,8 +433,7 @@ pub fn requirements(plan: &Plan, new: &ManifestSet) -> Vec<Requirement> {
         out.push(Requirement {
             flag: Some("--accept-risk".into()),
             reason: format!(
-                "data at risk: {} — carry the volumes (--carry-volumes), fix the chart's values, or accept the risk \
-                 (all of it, or each outcome: --accept-risk=NAME,…)",
+                "data at risk: {} — carry the volumes (--carry-volumes), fix the chart's values, or accept the risk",
                 at_risk.join(", ")
             ),
             accept: risks(plan)
