@@ -115,6 +115,10 @@ pub struct Args {
     /// Show changes that only rewrite the helm.sh/chart and app.kubernetes.io/version labels
     #[arg(long)]
     pub show_label_churn: bool,
+    /// Print a text plan straight to the terminal instead of through the pager ($CHARTUP_PAGER,
+    /// else $PAGER, else `less -FRX`; only on a terminal, never for -o json|markdown)
+    #[arg(long)]
+    pub no_pager: bool,
     #[command(flatten)]
     pub kube: KubeArgs,
     /// Version constraint for the --from chart (--version is the new chart's)
@@ -187,7 +191,14 @@ fn show(
         Format::Json => serde_json::to_string_pretty(plan)? + "\n",
         Format::Markdown => plan::markdown::render(plan).map_err(anyhow::Error::msg)?,
     };
-    p.out(&out)?;
+    // A long text plan on a terminal goes through a pager (src/cli/pager.rs), as git's output does.
+    match super::pager::choose(&super::pager::PagerEnv::from_process(
+        args.no_pager,
+        args.output == Format::Text,
+    )) {
+        Some(cmd) => super::pager::page(&cmd, &out).with_context(|| format!("running the pager {cmd:?}"))?,
+        None => p.out(&out)?,
+    }
     if plan.refused() {
         bail!("upgrade refused: {}", plan.refusals.join("; "));
     }
