@@ -717,3 +717,40 @@ async fn accepted_risk_is_per_claim_and_recorded_where_helm_still_reads() -> any
     }
     Ok(())
 }
+
+/// Issue 17: a rename no evidence shows (new workload name, component label, image repository,
+/// container and claim template; only the mount path stays), declared by the chart's matrix
+/// (`components.cache.renamedFrom: [master]`, `carryVolumes: true`): apply with the matrix and
+/// no other flag pairs the two StatefulSets, says who declared it, and moves each ordinal's
+/// volume to the new template's claim of the same ordinal, data included.
+#[tokio::test(flavor = "multi_thread")]
+async fn rename_declared_by_the_matrix_is_carried() -> anyhow::Result<()> {
+    let c = cluster();
+    let ns = c.fresh_namespace("carry-declared").await?;
+    install(
+        c,
+        &ns.name,
+        "rel",
+        "../tests/data/charts/precision/rename-declared/1.0.0",
+    )
+    .await?;
+    let names: Vec<String> = (0..2).map(|i| format!("data-rel-cache-master-{i}")).collect();
+    let old = mark(c, &ns.name, &names).await?;
+    let ch = chart("../tests/data/charts/precision/rename-declared/2.0.0");
+    let m = root()
+        .join("tests/data/matrices/rename-declared.yaml")
+        .display()
+        .to_string();
+
+    let r = chartup_ok(c, &["apply", "rel", &ch, "-n", &ns.name, "--yes", "--matrix", &m]).await?;
+    ensure!(
+        r.stdout.contains("declared by matrix") && r.stdout.contains("components.cache.renamedFrom: master"),
+        "pairing and who declared it: {}",
+        r.stdout
+    );
+    for (i, o) in old.iter().enumerate() {
+        assert_carried(c, &ns.name, o, &format!("redis-data-rel-cache-{i}")).await?;
+    }
+    ensure!(ready_replicas(c, &ns.name, "rel-cache").await? == 2);
+    Ok(())
+}
