@@ -110,6 +110,9 @@ pub async fn apply(
     };
     super::runner::hold(&mut rel, "apply");
     rel.extra.insert("chartup_plan".into(), json!(saved.fingerprint));
+    if let Some(a) = super::acceptance::of(&saved.plan, opts) {
+        super::acceptance::record(&mut rel, &a);
+    }
     migrate::carry_schema(&history.revisions, &mut rel);
     if !saved.plan.rollout.is_empty() {
         // The matrix's component order, so a later rollback (which has no matrix) keeps it.

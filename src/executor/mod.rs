@@ -21,13 +21,15 @@
 //! - [`objects`], [`hooks`], [`journal`], [`records`]: objects as written, Helm hooks, the journal,
 //!   the release records a run writes;
 //! - [`health`] (pure judgements on status JSON), [`migrate`] (the schema's bookkeeping),
-//!   [`live`] (live versions for staleness), [`refusals`] (what refuses a run);
+//!   [`live`] (live versions for staleness), [`refusals`] (what refuses a run), [`acceptance`]
+//!   (who accepted what at risk, kept in the revision);
 //! - [`runner`]: one run ([`runner::Run`]) and its waiting; the steps extend it —
 //!   [`rollout`], [`unstick`], [`recreate`], [`carry`], [`backup`], [`migrations`], [`hooks`] — and
 //!   [`upgrade`] orders them;
 //! - [`preflight`]: the dry run of every write;
 //! - the entry points: [`apply()`], [`rollback()`], [`recover()`].
 
+pub mod acceptance;
 pub mod apply;
 pub mod backup;
 pub mod carry;
