@@ -239,6 +239,7 @@ async fn wait_until(
     done: impl Fn(Option<&Json>) -> bool,
 ) -> Result<(), ApplyError> {
     let deadline = Instant::now() + timeout;
+    crate::recovery::retrying::set_deadline(deadline);
     loop {
         if done(cluster.get(r).await?.as_ref()) {
             return Ok(());
@@ -421,7 +422,7 @@ impl Run<'_, '_> {
         }
         let claims: Vec<&str> = todo.iter().map(|c| c.from_claim.as_str()).collect();
         let ns = todo.first().map(|c| c.namespace.clone()).unwrap_or_default();
-        let deadline = Instant::now() + self.timeout;
+        let deadline = self.step_deadline();
         loop {
             let holders: Vec<String> = self
                 .cluster
