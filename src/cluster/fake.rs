@@ -670,7 +670,9 @@ impl Cluster for FakeCluster {
 
     fn group_versions(&self) -> BoxFut<'_, Result<Vec<String>>> {
         Box::pin(async move {
-            let st = self.state();
+            let mut st = self.state();
+            // Discovery can be made to fail too (`fail("discover", "APIVersions/*", …)`).
+            self.request(&mut st, "discover", "APIVersions", "*", false)?;
             let mut out: Vec<String> = Vec::new();
             for (a, _, _, _) in &st.kinds {
                 if !out.contains(a) {
@@ -683,7 +685,8 @@ impl Cluster for FakeCluster {
 
     fn resources<'a>(&'a self, group_version: &'a str) -> BoxFut<'a, Result<Vec<ResourceInfo>>> {
         Box::pin(async move {
-            let st = self.state();
+            let mut st = self.state();
+            self.request(&mut st, "discover", "APIResources", group_version, false)?;
             let out: Vec<ResourceInfo> = st
                 .kinds
                 .iter()

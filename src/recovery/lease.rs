@@ -333,6 +333,19 @@ pub async fn clear(cluster: &dyn Cluster, ns: &str, release: &str, identity: &st
     cluster.replace(&live).await.is_ok()
 }
 
+/// `uninstall`: delete the release's Lease when no run holds it (the records are gone with it).
+pub async fn remove_released(cluster: &dyn Cluster, ns: &str, release: &str) {
+    if !served(cluster).await {
+        return;
+    }
+    let r = lease_ref(ns, release);
+    if let Ok(Some(l)) = cluster.get(&r).await {
+        if LeaseView::of(&l).identity.is_empty() {
+            let _ = cluster.delete(&r, crate::cluster::Cascade::Background, false).await;
+        }
+    }
+}
+
 tokio::task_local! {
     /// Why the run lost its Lease, set by the renewal beside it.
     static LOST: Arc<Mutex<Option<String>>>;
