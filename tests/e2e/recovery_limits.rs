@@ -257,6 +257,7 @@ async fn a_tenant_is_told_which_cluster_scoped_reads_it_lacks() -> anyhow::Resul
             n,
             "--yes",
             "--carry-volumes",
+            "--accept-risk",
         ],
     )
     .await?;
