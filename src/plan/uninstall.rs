@@ -191,9 +191,16 @@ fn data_fate(
         ),
         (_, false) => (
             DataOutcome::AtRisk,
-            format!(
-                "claim {claim} is deleted; its volume's reclaim policy is not known (no bound volume, class unknown)"
-            ),
+            match &volume {
+                // Bound, but the volume could not be read (a namespace tenant: see the warnings).
+                Some(pv) => format!(
+                    "claim {claim} is deleted; the reclaim policy of volume {pv} could not be read and its class's is \
+                     not known"
+                ),
+                None => format!(
+                    "claim {claim} is deleted; its volume's reclaim policy is not known (no bound volume, class unknown)"
+                ),
+            },
             volume,
         ),
     }
