@@ -21,15 +21,15 @@ use testkit::{cluster, Cluster};
 use crate::e2e_support;
 use e2e_support::*;
 
-const GOOD: &str = "postgres:16";
+pub(crate) const GOOD: &str = "postgres:16";
 const FIXED: &str = "postgres:17";
 /// Not in nodesim's catalogue: its pull fails.
-const BROKEN: &str = "registry.example.invalid/chartup/no-such-image:1";
+pub(crate) const BROKEN: &str = "registry.example.invalid/chartup/no-such-image:1";
 pub(crate) const WAIT: Duration = Duration::from_secs(120);
 
 /// A chart with one RollingUpdate StatefulSet `db` (3 replicas, OrderedReady, a claim each) whose
 /// image is the value `image`.
-fn db_chart(dir: &Path) -> anyhow::Result<String> {
+pub(crate) fn db_chart(dir: &Path) -> anyhow::Result<String> {
     let d = dir.join("db");
     std::fs::create_dir_all(d.join("templates"))?;
     std::fs::write(d.join("Chart.yaml"), "apiVersion: v2\nname: db\nversion: 1.0.0\n")?;
@@ -48,7 +48,7 @@ fn db_chart(dir: &Path) -> anyhow::Result<String> {
 
 /// Install `db` on the good image, mark each claim's directory, then upgrade to the broken image,
 /// which fails fast on db-2's ImagePullBackOff. Returns the claims' uids and directories.
-async fn broken_upgrade(
+pub(crate) async fn broken_upgrade(
     c: &Cluster,
     ns: &str,
     chart: &str,

@@ -271,3 +271,178 @@ async fn a_tenant_is_told_which_cluster_scoped_reads_it_lacks() -> anyhow::Resul
     ensure!(statuses(&h) == vec![(1, "deployed".into())], "{h:?}");
     Ok(())
 }
+
+/// A Deployment `web` whose image is the value `image`.
+fn web_image(dir: &Path) -> anyhow::Result<String> {
+    let d = dir.join("webimg");
+    std::fs::create_dir_all(d.join("templates"))?;
+    std::fs::write(d.join("Chart.yaml"), "apiVersion: v2\nname: web\nversion: 1.0.0\n")?;
+    std::fs::write(d.join("values.yaml"), "image: nginx:1.25\n")?;
+    std::fs::write(
+        d.join("templates/web.yaml"),
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 3\n  selector:\n    \
+         matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web, app.kubernetes.io/instance: web}\n    \
+         spec:\n      containers:\n        - name: web\n          image: {{ .Values.image }}\n",
+    )?;
+    Ok(d.display().to_string())
+}
+
+/// A Deployment whose upgrade broke (an image nodesim cannot pull) needs no pod surgery: after
+/// `rollback` its controller drains the broken ReplicaSet, and every pod ends Ready on the old
+/// image, without kubectl.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_broken_deployment_rolls_back_without_manual_steps() -> anyhow::Result<()> {
+    use testkit::k8s_openapi::api::core::v1::Pod;
+    let c = cluster();
+    let tmp = tempfile::tempdir()?;
+    let ns = c.fresh_namespace("rec-deploy").await?;
+    let n = ns.name.as_str();
+    let chart = web_image(tmp.path())?;
+    chartup_ok(c, &["apply", "web", &chart, "-n", n, "--yes", "--timeout", "90s"]).await?;
+    let broken = format!("image={}", crate::recovery::BROKEN);
+    let r = chartup(
+        c,
+        &[
+            "apply",
+            "web",
+            &chart,
+            "-n",
+            n,
+            "--yes",
+            "--set",
+            &broken,
+            "--timeout",
+            "40s",
+        ],
+    )
+    .await?;
+    ensure!(!r.ok && r.stderr.contains("Err"), "{}\n{}", r.stdout, r.stderr);
+    chartup_ok(c, &["rollback", "web", "-n", n, "--timeout", "90s"]).await?;
+    let pods: Api<Pod> = Api::namespaced(c.client().await?, n);
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let list = pods
+            .list(&testkit::kube::api::ListParams::default().labels("app=web"))
+            .await?;
+        let good = list.items.iter().all(|p| {
+            let ready = p
+                .status
+                .as_ref()
+                .and_then(|s| s.conditions.as_ref())
+                .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True"));
+            let image = p.spec.as_ref().and_then(|s| s.containers[0].image.clone());
+            ready && image.as_deref() == Some("nginx:1.25")
+        });
+        if good && list.items.len() == 3 {
+            break;
+        }
+        ensure!(
+            Instant::now() < deadline,
+            "pods after the rollback: {:?}",
+            list.items
+                .iter()
+                .map(|p| (
+                    p.metadata.name.clone(),
+                    p.spec.as_ref().map(|s| s.containers[0].image.clone())
+                ))
+                .collect::<Vec<_>>()
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let h = chartup_history(c, n, "web").await?;
+    ensure!(statuses(&h).last() == Some(&(3, "deployed".into())), "{h:?}");
+    Ok(())
+}
+
+/// Where the stuck pod cannot be replaced, the rollback says which pod, why and the command. A
+/// PodDisruptionBudget (policy/v1beta1 on 1.20, `minAvailable: 3`) refuses the eviction of a
+/// crash-looping (Running, not Ready) pod: the rollback fails naming the budget and `kubectl
+/// delete pod`, and the pod is left alone. A tenant without `create pods/eviction` is refused by
+/// the preflight before any write.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stuck_pod_that_cannot_be_evicted_is_named_with_the_command() -> anyhow::Result<()> {
+    use testkit::k8s_openapi::api::core::v1::Pod;
+    let c = cluster();
+    let tmp = tempfile::tempdir()?;
+    let ns = c.fresh_namespace("rec-pdb").await?;
+    let n = ns.name.as_str();
+    let chart = crate::recovery::db_chart(tmp.path())?;
+    // The broken revision crashes instead of missing its image: a Pending pod would skip the
+    // budget (the eviction API ignores PDBs for Pending pods).
+    let tpl = Path::new(&chart).join("templates/db.yaml");
+    let text = std::fs::read_to_string(&tpl)?.replace(
+        "    metadata:\n      labels:\n",
+        "    metadata:\n      {{- if .Values.crash }}\n      annotations: {nodesim.chartup.io/crash: \"true\"}\n      {{- end }}\n      labels:\n",
+    );
+    ensure!(text.contains(".Values.crash"), "the template changed: {text}");
+    std::fs::write(&tpl, text)?;
+    std::fs::write(
+        Path::new(&chart).join("templates/pdb.yaml"),
+        "apiVersion: policy/v1beta1\nkind: PodDisruptionBudget\nmetadata:\n  name: db\nspec:\n  minAvailable: 3\n  \
+         selector:\n    matchLabels: {app: db}\n",
+    )?;
+    chartup_ok(c, &["apply", "db", &chart, "-n", n, "--yes", "--timeout", "90s"]).await?;
+    let r = chartup(
+        c,
+        &[
+            "apply",
+            "db",
+            &chart,
+            "-n",
+            n,
+            "--yes",
+            "--set",
+            "crash=true",
+            "--timeout",
+            "40s",
+        ],
+    )
+    .await?;
+    ensure!(
+        !r.ok && r.stderr.contains("db-2") && r.stderr.contains("CrashLoopBackOff"),
+        "{}\n{}",
+        r.stdout,
+        r.stderr
+    );
+    let pods: Api<Pod> = Api::namespaced(c.client().await?, n);
+    let stuck_uid = pods.get("db-2").await?.metadata.uid;
+
+    // A tenant who may do everything but evict: refused before any write.
+    bind_tenant(
+        c,
+        n,
+        serde_json::json!([{"apiGroups": ["", "apps", "policy", "coordination.k8s.io"],
+            "resources": ["secrets", "configmaps", "services", "persistentvolumeclaims", "statefulsets",
+                "controllerrevisions", "pods", "poddisruptionbudgets", "leases"], "verbs": ["*"]}]),
+    )
+    .await?;
+    let t = as_tenant(c);
+    let r = chartup(&t, &["rollback", "db", "-n", n, "--timeout", "60s"]).await?;
+    ensure!(!r.ok, "{}", r.stdout);
+    ensure!(
+        r.stderr.contains("you may not create pods/eviction") && r.stderr.contains("not Ready"),
+        "{}",
+        r.stderr
+    );
+    let h = chartup_history(c, n, "db").await?;
+    ensure!(
+        statuses(&h) == vec![(1, "deployed".into()), (2, "failed".into())],
+        "{h:?}"
+    );
+
+    // With the right, the budget refuses: named, with the command, after retrying.
+    let r = chartup(c, &["rollback", "db", "-n", n, "--timeout", "90s"]).await?;
+    ensure!(!r.ok, "{}", r.stdout);
+    ensure!(
+        r.stderr.contains("pod db-2 is stuck")
+            && r.stderr.contains("PodDisruptionBudget does not allow evicting it")
+            && r.stderr.contains(&format!("kubectl delete pod db-2 -n {n}")),
+        "{}",
+        r.stderr
+    );
+    ensure!(
+        pods.get("db-2").await?.metadata.uid == stuck_uid,
+        "the stuck pod was replaced despite the budget"
+    );
+    Ok(())
+}
