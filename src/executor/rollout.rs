@@ -35,7 +35,7 @@ impl Run<'_, '_> {
         let selector = match_labels(&o.value);
         let on_delete = o.key.kind == "StatefulSet"
             && o.value.pointer("/spec/updateStrategy/type").and_then(Json::as_str) == Some("OnDelete");
-        let deadline = Instant::now() + self.timeout;
+        let deadline = self.step_deadline();
         // Wait for the controller to see the new generation.
         let gen = applied
             .pointer("/metadata/generation")
@@ -196,7 +196,7 @@ impl Run<'_, '_> {
         old_uid: Option<&Json>,
         update_rev: &str,
     ) -> Result<(), ApplyError> {
-        let deadline = Instant::now() + self.timeout;
+        let deadline = self.step_deadline();
         loop {
             if let Some(np) = self.cluster.get(pod_ref).await? {
                 let fresh = old_uid.is_none_or(|u| np.pointer("/metadata/uid") != Some(u));

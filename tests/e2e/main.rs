@@ -11,6 +11,7 @@ mod carry;
 mod cluster;
 mod helmuser;
 mod recovery;
+mod recovery_limits;
 mod recreate;
 mod rollback;
 mod snapshot_infra;
