@@ -112,9 +112,19 @@ pub async fn apply(
     rel.extra.insert("chartup_plan".into(), json!(saved.fingerprint));
     migrate::carry_schema(&history.revisions, &mut rel);
     if !saved.plan.rollout.is_empty() {
-        // The matrix's component order, so a later rollback (which has no matrix) keeps it.
-        let order: Vec<&str> = saved.plan.rollout.iter().map(|s| s.component.as_str()).collect();
-        rel.extra.insert("chartup_order".into(), json!(order));
+        // The matrix's component order, so a later rollback (which has no matrix) keeps it; only
+        // the components the matrix orders, so the others roll back in parallel (schedule.rs).
+        let ordered = saved.plan.matrix.as_ref().map(|m| m.order.as_slice()).unwrap_or(&[]);
+        let order: Vec<&str> = saved
+            .plan
+            .rollout
+            .iter()
+            .map(|s| s.component.as_str())
+            .filter(|c| ordered.iter().any(|o| o == c))
+            .collect();
+        if !order.is_empty() {
+            rel.extra.insert("chartup_order".into(), json!(order));
+        }
     }
     for old in history.prune_before_create(opts.history_max) {
         store.delete(&release, old).await?;
@@ -139,6 +149,7 @@ pub async fn apply(
         rep,
         opts,
         timeout: opts.timeout,
+        halt: None,
     };
     let result = run.upgrade(saved, &from_set, &to_set, event).await;
     match result {

@@ -40,6 +40,7 @@ pub mod migrate;
 pub mod migrations;
 pub mod objects;
 pub mod options;
+pub mod parallel;
 pub mod preflight;
 pub mod progress;
 pub mod records;
@@ -49,6 +50,7 @@ pub mod refusals;
 pub mod rollback;
 pub mod rollout;
 pub mod runner;
+pub mod schedule;
 pub mod unstick;
 pub mod upgrade;
 
@@ -65,3 +67,5 @@ pub use rollback::{rollback, RollbackPlan};
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_parallel;

@@ -122,6 +122,7 @@ pub async fn rollback(
         rep,
         opts,
         timeout: opts.timeout,
+        halt: None,
     };
     match run.upgrade(saved, &from_set, &to_set, "rollback").await {
         Ok(()) => {
