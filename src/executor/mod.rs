@@ -9,8 +9,9 @@
 //! Its order of work follows the seed operators (Pravega, Aerospike, FATE): refuse before touching
 //! anything, including a server-side dry run of every write ([`preflight`]); take the release lock
 //! by writing a `pending-*` revision; backup; pre-upgrade hooks; configuration objects; then each
-//! component in the matrix's order, pod by pod for `OnDelete` StatefulSets, each gated on health
-//! with fail-fast on broken pods; post-upgrade hooks; migrations after the whole rollout is
+//! component in the order the matrix, annotations and chart dependencies declare — in parallel
+//! where none is ([`schedule`], [`parallel`]) — pod by pod for `OnDelete` StatefulSets, each gated
+//! on health with fail-fast on broken pods; post-upgrade hooks; migrations after the whole rollout is
 //! healthy; pruning last. A rollback runs the down scripts of the migrations it undoes before its
 //! workloads roll back ([`migrate`]). Every step is appended to a journal inside the pending
 //! revision record, so `chartup recover` can say what an interrupted run had done.
@@ -24,7 +25,8 @@
 //!   [`live`] (live versions for staleness), [`refusals`] (what refuses a run);
 //! - [`runner`]: one run ([`runner::Run`]) and its waiting; the steps extend it —
 //!   [`rollout`], [`unstick`], [`recreate`], [`carry`], [`backup`], [`migrations`], [`hooks`] — and
-//!   [`upgrade`] orders them;
+//!   [`upgrade`] orders them, [`schedule`] decides which components may roll at once and
+//!   [`parallel`] runs them;
 //! - [`preflight`]: the dry run of every write;
 //! - the entry points: [`apply()`], [`rollback()`], [`recover()`].
 
