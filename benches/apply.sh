@@ -32,8 +32,13 @@ kubectl=${KUBECTL:-$(dirname "$helm")/kubectl}
 [ -x "$kubectl" ] || kubectl=$(command -v kubectl)
 eval "$(scripts/test-cluster.sh env)"
 export CHARTUP_HELM=$helm
-cargo build -q
-bin=$root/target/debug/chartup
+# CHARTUP=path measures that binary (e.g. a release build) instead of the debug build.
+if [ -n "${CHARTUP:-}" ]; then
+  bin=$CHARTUP
+else
+  cargo build -q
+  bin=${CARGO_TARGET_DIR:-$root/target}/debug/chartup
+fi
 work=$(mktemp -d)
 run_id=$$
 # fresh_ns runs in $(…) subshells, so namespaces are found again by label, not kept in a variable.

@@ -9,7 +9,10 @@
 //! - the record: each run journals into its own copy of the pending record; its store is a
 //!   [`Branch`] that merges the new journal lines (and any other record field the run changed,
 //!   e.g. the holder's heartbeat) into the one shared record and writes that, one write at a time,
-//!   so no line of another component is lost;
+//!   so no line of another component is lost; writes asked for while one is under way are served
+//!   by a single next write (a group commit: nine components finishing together cost one or two
+//!   record writes, not nine), and a run's `update` returns only once a write holding its lines
+//!   is done, as before;
 //! - the output: progress of the oldest running component streams live, the others' is held and
 //!   printed as a group when they finish or become the oldest, so lines of two components never
 //!   interleave.
@@ -51,8 +54,8 @@ impl Run<'_, '_> {
         let n = units.len();
         let trunk = Trunk {
             inner: self.store,
-            master: Mutex::new(self.rel.clone()),
-            write: futures::lock::Mutex::new(()),
+            master: Mutex::new((self.rel.clone(), 0)),
+            written: futures::lock::Mutex::new(0),
         };
         let halt = Arc::new(Halt::default());
         let out = RefCell::new(Output {
@@ -103,7 +106,7 @@ impl Run<'_, '_> {
         }
         drop(running);
         drop(out);
-        *self.rel = trunk.master.into_inner().unwrap_or_else(|p| p.into_inner());
+        *self.rel = trunk.master.into_inner().unwrap_or_else(|p| p.into_inner()).0;
         if failures.is_empty() {
             return Ok(());
         }
@@ -129,14 +132,15 @@ impl Run<'_, '_> {
 /// The one pending record the components journal into.
 struct Trunk<'s> {
     inner: &'s dyn ReleaseStore,
-    master: Mutex<Release>,
-    /// One write of the record at a time, each with every line merged so far.
-    write: futures::lock::Mutex<()>,
+    /// The record and how many merges it holds.
+    master: Mutex<(Release, u64)>,
+    /// One write of the record at a time; the merge count the last successful write held.
+    written: futures::lock::Mutex<u64>,
 }
 
 impl Trunk<'_> {
     fn snapshot(&self) -> Release {
-        self.master.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.master.lock().unwrap_or_else(|p| p.into_inner()).0.clone()
     }
 }
 
@@ -155,10 +159,11 @@ impl<'t, 's> Branch<'t, 's> {
         }
     }
 
-    /// Merge what `copy` added since the last merge into the trunk's record; the record to write.
-    fn merge(&self, copy: &Release) -> Release {
+    /// Merge what `copy` added since the last merge into the trunk's record; the merge's number.
+    fn merge(&self, copy: &Release) -> u64 {
         let mut merged = self.merged.lock().unwrap_or_else(|p| p.into_inner());
-        let mut master = self.trunk.master.lock().unwrap_or_else(|p| p.into_inner());
+        let mut trunk = self.trunk.master.lock().unwrap_or_else(|p| p.into_inner());
+        let (master, seq) = &mut *trunk;
         let lines = copy.extra.get(journal::KEY).and_then(Json::as_array);
         if let Some(new) = lines.and_then(|l| l.get(merged.0..)) {
             match master.extra.get_mut(journal::KEY).and_then(Json::as_array_mut) {
@@ -175,7 +180,8 @@ impl<'t, 's> Branch<'t, 's> {
                 merged.1.insert(k.clone(), v.clone());
             }
         }
-        master.clone()
+        *seq += 1;
+        *seq
     }
 }
 
@@ -202,10 +208,19 @@ impl ReleaseStore for Branch<'_, '_> {
 
     fn update<'a>(&'a self, rel: &'a Release) -> BoxFut<'a, StoreResult<()>> {
         Box::pin(async move {
-            let _one_at_a_time = self.trunk.write.lock().await;
-            // Merged under the write lock: the record written last holds every line.
-            let record = self.merge(rel);
-            self.trunk.inner.update(&record).await
+            let mine = self.merge(rel);
+            let mut written = self.trunk.written.lock().await;
+            if *written >= mine {
+                // A write that started after our merge already holds our lines.
+                return Ok(());
+            }
+            let (record, seq) = {
+                let m = self.trunk.master.lock().unwrap_or_else(|p| p.into_inner());
+                (m.0.clone(), m.1)
+            };
+            self.trunk.inner.update(&record).await?;
+            *written = seq;
+            Ok(())
         })
     }
 
