@@ -96,3 +96,40 @@ async fn unordered_components_roll_out_together_and_an_annotation_keeps_its_orde
     );
     Ok(())
 }
+
+/// A missing image in `api` while the other components roll: the run fails naming api's pod,
+/// `web` (ordered after api) is never touched, the revision is failed.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failure_stops_the_rollout_and_what_waits_for_it_never_starts() -> anyhow::Result<()> {
+    let c = cluster();
+    let ns = c.fresh_namespace("parallel-fail").await?;
+    let n = ns.name.as_str();
+    let chart = fleet();
+    let base = ["apply", "f", chart.as_str(), "-n", n, "--set", "after.web=api", "--yes"];
+    chartup_ok(c, &base).await?;
+    let mut args = base.to_vec();
+    args.extend(["--set", "tag=2", "--set", "broken=api"]);
+    let run = chartup(c, &args).await?;
+    ensure!(!run.ok, "the upgrade must fail: {}", run.stdout);
+    ensure!(
+        run.stderr.contains("UpgradeFailed: pod f-api-")
+            && (run.stderr.contains("ErrImagePull") || run.stderr.contains("ImagePullBackOff")),
+        "the failure names api's pod and its reason: {}",
+        run.stderr
+    );
+    // web waits for api: never applied by the failed revision.
+    let api: testkit::kube::Api<testkit::k8s_openapi::api::apps::v1::Deployment> =
+        testkit::kube::Api::namespaced(c.client().await?, n);
+    let web = api.get("f-web").await?;
+    let image = web
+        .spec
+        .as_ref()
+        .and_then(|s| s.template.spec.as_ref())
+        .and_then(|s| s.containers.first())
+        .and_then(|c| c.image.clone())
+        .unwrap_or_default();
+    ensure!(image.ends_with(":1"), "web untouched, still on tag 1: {image}");
+    let h = chartup_history(c, n, "f").await?;
+    ensure!(statuses(&h) == [(1, "deployed".into()), (2, "failed".into())], "{h:?}");
+    Ok(())
+}
