@@ -115,9 +115,19 @@ pub async fn apply(
     }
     migrate::carry_schema(&history.revisions, &mut rel);
     if !saved.plan.rollout.is_empty() {
-        // The matrix's component order, so a later rollback (which has no matrix) keeps it.
-        let order: Vec<&str> = saved.plan.rollout.iter().map(|s| s.component.as_str()).collect();
-        rel.extra.insert("chartup_order".into(), json!(order));
+        // The matrix's component order, so a later rollback (which has no matrix) keeps it; only
+        // the components the matrix orders, so the others roll back in parallel (schedule.rs).
+        let ordered = saved.plan.matrix.as_ref().map(|m| m.order.as_slice()).unwrap_or(&[]);
+        let order: Vec<&str> = saved
+            .plan
+            .rollout
+            .iter()
+            .map(|s| s.component.as_str())
+            .filter(|c| ordered.iter().any(|o| o == c))
+            .collect();
+        if !order.is_empty() {
+            rel.extra.insert("chartup_order".into(), json!(order));
+        }
     }
     // The Lease before the first write (crate::recovery::lease); renewed beside the run and
     // released when it ends, however it ends.
@@ -146,6 +156,7 @@ pub async fn apply(
             rep,
             opts,
             timeout: opts.timeout,
+            halt: None,
         };
         // Every request of the run retries transient faults within its step's time, not longer.
         let result = crate::recovery::retrying::with_deadlines(

@@ -125,6 +125,7 @@ pub async fn rollback(
             rep,
             opts,
             timeout: opts.timeout,
+            halt: None,
         };
         // Every request of the run retries transient faults within its step's time, not longer.
         let result = crate::recovery::retrying::with_deadlines(

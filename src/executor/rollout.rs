@@ -67,6 +67,8 @@ impl Run<'_, '_> {
             let desired = live.pointer("/spec/replicas").and_then(Json::as_i64).unwrap_or(1);
             // Highest ordinal first, as the StatefulSet controller updates; one pod at a time.
             for ord in (0..desired).rev() {
+                // Another component failed: no pod goes down after that (the one in hand is Ready).
+                self.keep_going()?;
                 let name = format!("{}-{ord}", o.key.name);
                 let pod_ref = ObjRef {
                     api_version: "v1".into(),
@@ -123,6 +125,8 @@ impl Run<'_, '_> {
         }
         let mut last = String::new();
         loop {
+            // Another component failed: the controller's rollout is its own, chartup stops waiting.
+            self.keep_going()?;
             let live = self
                 .cluster
                 .get(&r)

@@ -6,6 +6,7 @@
 //! and old-server friendly; 250 ms is well inside the "report within seconds" the fail-fast rule
 //! asks for. The other files of the executor add the steps to `Run` (`impl Run` in each).
 
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use serde_json::Value as Json;
@@ -71,6 +72,21 @@ pub(super) async fn take_lease(
     }
 }
 
+/// Set by the first failure among components rolling at once: the component that failed.
+#[derive(Debug, Default)]
+pub(super) struct Halt(Mutex<Option<String>>);
+
+impl Halt {
+    pub(super) fn set(&self, component: &str) {
+        let mut h = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        h.get_or_insert_with(|| component.to_string());
+    }
+
+    pub(super) fn failed(&self) -> Option<String> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
 /// One run of the executor, holding the pending record it journals into.
 pub(super) struct Run<'a, 'b> {
     pub(super) cluster: &'a dyn Cluster,
@@ -81,9 +97,20 @@ pub(super) struct Run<'a, 'b> {
     /// What waits are bounded by now: `--timeout`, or the matrix's timeout for the component
     /// being rolled out.
     pub(super) timeout: std::time::Duration,
+    /// Set when this run rolls one component beside others (executor::parallel): a failure
+    /// elsewhere stops it at its next safe point.
+    pub(super) halt: Option<std::sync::Arc<Halt>>,
 }
 
 impl Run<'_, '_> {
+    /// A safe point to stop at when another component failed: before the next workload or pod.
+    pub(super) fn keep_going(&self) -> Result<(), ApplyError> {
+        match self.halt.as_ref().and_then(|h| h.failed()) {
+            Some(component) => Err(ApplyError::Halted(component)),
+            None => Ok(()),
+        }
+    }
+
     /// Journal a step into the record (renewing the holder's heartbeat with it). A finished step
     /// is a safe point: a stop asked for by a signal is taken right after it is journaled.
     pub(super) async fn note(&mut self, line: String) -> Result<(), ApplyError> {
