@@ -12,7 +12,7 @@ use anyhow::{bail, Context as _};
 use super::args::{runtime, ExecArgs, KubeArgs, ProgressFormat, UpgradeValuesArgs, ValuesArgs};
 use super::{ExitStatus, Printer};
 use crate::diff::DiffOptions;
-use crate::executor::{ApplyError, Progress};
+use crate::executor::ApplyError;
 use crate::ops::cluster_plan::{plan_against_cluster, ClusterPlanRequest};
 use crate::plan;
 
@@ -64,43 +64,9 @@ pub struct Args {
     pub source: super::source::SourceArgs,
 }
 
-/// Prints progress as lines (text) or JSON events.
-pub fn progress_printer(p: &mut Printer, format: ProgressFormat) -> impl FnMut(Progress) + '_ {
-    move |ev: Progress| {
-        let line = match format {
-            ProgressFormat::Json => serde_json::to_string(&ev).unwrap_or_default(),
-            ProgressFormat::Text => match &ev {
-                Progress::Step { step } => format!("==> {step}"),
-                Progress::Component {
-                    component,
-                    updated,
-                    desired,
-                    ready,
-                    elapsed_ms,
-                } => {
-                    format!(
-                        "    {component:<14} {updated}/{desired} updated  {ready} ready  ({:.1}s)",
-                        *elapsed_ms as f64 / 1000.0
-                    )
-                }
-                Progress::PodReplaced {
-                    component,
-                    pod,
-                    elapsed_ms,
-                } => {
-                    format!(
-                        "    {component:<14} pod {pod} replaced and Ready ({:.1}s)",
-                        *elapsed_ms as f64 / 1000.0
-                    )
-                }
-                Progress::Warning { message } => format!("warning: {message}"),
-                Progress::Done { step, elapsed_ms } => {
-                    format!("    done: {step} ({:.1}s)", *elapsed_ms as f64 / 1000.0)
-                }
-            },
-        };
-        let _ = p.out(&(line + "\n"));
-    }
+/// Prints progress as lines (a live block on a colour terminal) or JSON events.
+pub fn progress_printer(p: &mut Printer, format: ProgressFormat) -> super::progress::ProgressPrinter<'_> {
+    super::progress::ProgressPrinter::stdout(p, format)
 }
 
 pub fn run(args: Args, p: &mut Printer) -> anyhow::Result<ExitStatus> {

@@ -15,6 +15,7 @@ pub mod history;
 pub mod matrix;
 pub mod plan;
 pub mod printer;
+pub mod progress;
 pub mod registry;
 pub mod release;
 pub mod repo;

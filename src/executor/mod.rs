@@ -22,7 +22,8 @@
 //!   the release records a run writes;
 //! - [`health`] (pure judgements on status JSON), [`migrate`] (the schema's bookkeeping),
 //!   [`live`] (live versions for staleness), [`refusals`] (what refuses a run);
-//! - [`runner`]: one run ([`runner::Run`]) and its waiting; the steps extend it —
+//! - [`runner`]: one run ([`runner::Run`]) and its waiting ([`heartbeat`]: what a wait waits for,
+//!   and why a pod stalls); the steps extend it —
 //!   [`rollout`], [`unstick`], [`recreate`], [`carry`], [`backup`], [`migrations`], [`hooks`] — and
 //!   [`upgrade`] orders them;
 //! - [`preflight`]: the dry run of every write;
@@ -33,6 +34,7 @@ pub mod backup;
 pub mod carry;
 pub mod error;
 pub mod health;
+pub mod heartbeat;
 pub mod hooks;
 pub mod journal;
 pub mod live;
