@@ -10,6 +10,7 @@ mod aware;
 mod carry;
 mod cluster;
 mod helmuser;
+mod helmuser_ops;
 mod recovery;
 mod recreate;
 mod rollback;

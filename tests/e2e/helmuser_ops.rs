@@ -1,0 +1,121 @@
+//! More of a Helm user's day on the test cluster (issue #18): a rollout that stalls says what it
+//! waits for, on which pod and why, at least every 10 s, and explains the pod without kubectl
+//! (its events as the API server has them; nodesim serves no container logs, which chartup says).
+//! Expected values come from the API server (the pod, its events) and the documented heartbeat.
+
+use std::path::Path;
+
+use k8s_openapi::api::core::v1::Event;
+use kube::api::{Api, ListParams};
+use serde_json::Value as Json;
+use testkit::cluster;
+
+use crate::e2e_support;
+use e2e_support::*;
+
+/// A one-Deployment chart whose pod runs but never becomes Ready (nodesim's `unready`).
+fn stalling_chart(dir: &Path) -> anyhow::Result<String> {
+    let d = dir.join("stall");
+    std::fs::create_dir_all(d.join("templates"))?;
+    std::fs::write(d.join("Chart.yaml"), "apiVersion: v2\nname: stall\nversion: 1.0.0\n")?;
+    std::fs::write(
+        d.join("templates/web.yaml"),
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}-web\nspec:\n  replicas: 1\n  \
+         selector:\n    matchLabels: {app: {{ .Release.Name }}}\n  template:\n    metadata:\n      labels: {app: {{ .Release.Name }}}\n      \
+         annotations:\n        nodesim.chartup.io/unready: \"true\"\n    spec:\n      containers:\n        - name: web\n          \
+         image: busybox:1.36\n",
+    )?;
+    Ok(d.display().to_string())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stalled_rollout_says_what_it_waits_for_and_why() -> anyhow::Result<()> {
+    let c = cluster();
+    let ns = c.fresh_namespace("hu-stall").await?;
+    let tmp = tempfile::tempdir()?;
+    let chart = stalling_chart(tmp.path())?;
+    let run = chartup(
+        c,
+        &[
+            "apply",
+            "st",
+            &chart,
+            "-n",
+            &ns.name,
+            "--yes",
+            "--timeout",
+            "21s",
+            "-o",
+            "json",
+        ],
+    )
+    .await?;
+    anyhow::ensure!(!run.ok, "a pod that is never Ready cannot pass: {}", run.stdout);
+    let events = run.events();
+    let pods = pods(c, &ns.name).await?;
+    anyhow::ensure!(pods.len() == 1, "one pod: {pods:?}");
+    let pod = pods[0].metadata.name.clone().unwrap_or_default();
+
+    // Heartbeats: the first after 10 s of silence, then at most every 10 s (plus one poll).
+    let beats: Vec<&Json> = events.iter().filter(|e| e["event"] == "waiting").collect();
+    anyhow::ensure!(beats.len() >= 2, "21 s of waiting, two heartbeats: {}", run.stdout);
+    let at: Vec<u64> = beats.iter().filter_map(|b| b["elapsedMs"].as_u64()).collect();
+    anyhow::ensure!((9_500..=11_000).contains(&at[0]), "first heartbeat at {at:?}");
+    for w in at.windows(2) {
+        anyhow::ensure!(w[1] - w[0] <= 10_600, "heartbeats {at:?}");
+    }
+    for b in &beats {
+        assert_eq!(b["component"], "st-web", "{b}");
+        assert_eq!(b["pod"], pod.as_str(), "{b}");
+        assert_eq!(b["reason"], "ContainersNotReady", "{b}");
+        assert_eq!(b["timeoutMs"], 21_000, "{b}");
+    }
+
+    // The diagnosis: the pod's events as the API server lists them (nodesim records none of its
+    // own; the controllers' are on the ReplicaSet), and no logs, with the reason why.
+    let api: Api<Event> = Api::namespaced(c.client().await?, &ns.name);
+    let server_events = api
+        .list(&ListParams::default().fields(&format!("involvedObject.name={pod}")))
+        .await?
+        .items
+        .len();
+    let diag: Vec<&Json> = events.iter().filter(|e| e["event"] == "diagnosis").collect();
+    anyhow::ensure!(!diag.is_empty(), "a stall is explained: {}", run.stdout);
+    for d in &diag {
+        assert_eq!(d["pod"], pod.as_str(), "{d}");
+        assert_eq!(d["events"].as_array().map(Vec::len), Some(server_events.min(8)), "{d}");
+        assert_eq!(d["logs"], serde_json::json!([]), "{d}");
+        let note = d["logsNote"].as_str().unwrap_or("");
+        assert!(note.starts_with("container logs not available (node nodesim"), "{d}");
+    }
+    let last = events.last().cloned().unwrap_or_default();
+    assert_eq!(
+        (last["event"].as_str(), last["status"].as_str()),
+        (Some("result"), Some("failed")),
+        "{last}"
+    );
+
+    // Without -o json the same, as lines naming the component.
+    let text = chartup(
+        c,
+        &["apply", "st2", &chart, "-n", &ns.name, "--yes", "--timeout", "11s"],
+    )
+    .await?;
+    let waiting = format!(
+        "    st2-web        waiting 10s of 11s: Deployment/st2-web (namespace {}) to roll out: pod ",
+        ns.name
+    );
+    assert!(
+        text.stdout
+            .lines()
+            .any(|l| l.starts_with(&waiting) && l.contains("ContainersNotReady")),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stdout.contains(": container logs not available (node nodesim"),
+        "{}",
+        text.stdout
+    );
+    Ok(())
+}
