@@ -52,6 +52,10 @@ pub struct Args {
     /// Refuse a saved plan not signed with this Ed25519 public key (SPKI PEM file, or the PEM itself)
     #[arg(long, value_name = "FILE", env = "CHARTUP_VERIFY_KEY", hide_env_values = true)]
     pub verify_key: Option<String>,
+    /// Labels on the new revision's record, KEY=VALUE separated by commas (as helm's: merged with
+    /// the newest revision's labels; KEY=null removes one; `list -l` selects on them)
+    #[arg(short = 'l', long = "labels", value_name = "KEY=VALUE,…", value_parser = parse_labels)]
+    pub labels: Vec<std::collections::BTreeMap<String, String>>,
     /// Apply without asking (required when stdin is not a terminal)
     #[arg(short = 'y', long)]
     pub yes: bool,
@@ -62,6 +66,17 @@ pub struct Args {
     /// Where the chart comes from (RELEASE CHART form): --repo, --version, credentials, TLS
     #[command(flatten)]
     pub source: super::source::SourceArgs,
+}
+
+/// `--labels a=1,b=2` as pflag's StringToString reads it (comma-separated `key=value` pairs).
+fn parse_labels(s: &str) -> Result<std::collections::BTreeMap<String, String>, String> {
+    s.split(',')
+        .filter(|p| !p.is_empty())
+        .map(|pair| match pair.split_once('=') {
+            Some((k, v)) => Ok((k.to_string(), v.to_string())),
+            None => Err(format!("{pair} must be formatted as key=value")),
+        })
+        .collect()
 }
 
 /// Prints progress as lines (a live block on a colour terminal) or JSON events.
@@ -142,7 +157,15 @@ fn run_saved(args: &Args, path: &Path, p: &mut Printer) -> anyhow::Result<ExitSt
             bail!("the plan is for namespace {}, not {ns}", saved.plan.release.namespace);
         }
     }
-    let opts = args.exec.options();
+    let opts = crate::executor::ApplyOptions {
+        labels: args
+            .labels
+            .iter()
+            .flatten()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        ..args.exec.options()
+    };
     let ns = saved.plan.release.namespace.clone();
     let result = runtime()?.block_on(async {
         let cluster = args.kube.connect(Some(&ns)).await?;
@@ -184,7 +207,15 @@ fn run_chart(
     if let Some(v) = &args.source.version {
         crate::helm_env::check_chart_version(chart, v).map_err(anyhow::Error::msg)?;
     }
-    let opts = args.exec.options();
+    let opts = crate::executor::ApplyOptions {
+        labels: args
+            .labels
+            .iter()
+            .flatten()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        ..args.exec.options()
+    };
     let req = ClusterPlanRequest {
         release: release.to_string(),
         chart: chart.to_path_buf(),
