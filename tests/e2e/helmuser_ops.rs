@@ -119,3 +119,106 @@ async fn a_stalled_rollout_says_what_it_waits_for_and_why() -> anyhow::Result<()
     );
     Ok(())
 }
+
+fn helm(c: &testkit::Cluster, args: &[&str]) -> anyhow::Result<String> {
+    let out = std::process::Command::new(testkit::helm()?)
+        .args(args)
+        .arg("--kubeconfig")
+        .arg(&c.kubeconfig)
+        .env_remove("KUBECONFIG")
+        .env_remove("HELM_DRIVER")
+        .output()?;
+    anyhow::ensure!(
+        out.status.success(),
+        "helm {} failed: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// A chart of one ConfigMap (no workload: nothing to wait for), `data.v` from the values.
+fn config_chart(dir: &Path) -> anyhow::Result<String> {
+    let d = dir.join("cfg");
+    std::fs::create_dir_all(d.join("templates"))?;
+    std::fs::write(d.join("Chart.yaml"), "apiVersion: v2\nname: cfg\nversion: 1.0.0\n")?;
+    std::fs::write(d.join("values.yaml"), "v: one\n")?;
+    std::fs::write(
+        d.join("templates/cm.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-cfg\ndata:\n  v: {{ .Values.v | quote }}\n",
+    )?;
+    Ok(d.display().to_string())
+}
+
+/// `--labels` as helm: on the record, merged on upgrade, `null` unsets; helm's `list --selector`
+/// sees chartup's labels and chartup's `list -l` sees helm's — the expected lists are helm's own.
+#[tokio::test(flavor = "multi_thread")]
+async fn labels_are_shared_with_helm_both_ways() -> anyhow::Result<()> {
+    let c = cluster();
+    let ns = c.fresh_namespace("hu-labels").await?;
+    let n = ns.name.as_str();
+    let tmp = tempfile::tempdir()?;
+    let chart = config_chart(tmp.path())?;
+    helm(c, &["install", "h", &chart, "-n", n, "--labels", "team=a,tier=web"])?;
+    chartup_ok(
+        c,
+        &[
+            "apply", "c", &chart, "-n", n, "--labels", "team=b", "-l", "tier=web", "--yes",
+        ],
+    )
+    .await?;
+    // Each side upgrades the other's release, with labels merged, one unset.
+    chartup_ok(
+        c,
+        &[
+            "apply",
+            "h",
+            &chart,
+            "-n",
+            n,
+            "--set",
+            "v=two",
+            "--labels",
+            "tier=null,x=1",
+            "--yes",
+        ],
+    )
+    .await?;
+    helm(
+        c,
+        &["upgrade", "c", &chart, "-n", n, "--set", "v=two", "--labels", "x=2"],
+    )?;
+    for sel in [
+        "team=a",
+        "team=b",
+        "tier=web",
+        "x=1",
+        "x=2",
+        "x",
+        "!tier",
+        "team in (a,b)",
+    ] {
+        let theirs = helm(c, &["list", "-n", n, "--selector", sel, "-q"])?;
+        let ours = chartup_ok(c, &["list", "-n", n, "--selector", sel, "-q"]).await?;
+        assert_eq!(ours.stdout, theirs, "list --selector {sel}");
+    }
+    // Not empty on both sides: helm sees chartup's merge (h kept team=a, lost tier, got x=1) and
+    // chartup reads helm's (c kept team=b and tier=web, got x=2).
+    assert_eq!(helm(c, &["list", "-n", n, "--selector", "x=1", "-q"])?, "h\n");
+    assert_eq!(helm(c, &["list", "-n", n, "--selector", "team=a", "-q"])?, "h\n");
+    assert_eq!(helm(c, &["list", "-n", n, "--selector", "tier=web", "-q"])?, "c\n");
+    assert_eq!(
+        chartup_ok(c, &["list", "-n", n, "-l", "x=2", "-q"]).await?.stdout,
+        "c\n"
+    );
+    let refused = chartup(c, &["apply", "h", &chart, "-n", n, "--labels", "status=x", "--yes"]).await?;
+    assert!(!refused.ok);
+    assert!(
+        refused
+            .stderr
+            .contains("user supplied labels contains system reserved label name"),
+        "{}",
+        refused.stderr
+    );
+    Ok(())
+}
