@@ -62,6 +62,9 @@ pub struct UninstallPlan {
     pub volumes: Vec<VolumeOutcome>,
     /// `--keep-history`: the records stay, the last marked `uninstalled`.
     pub keep_history: bool,
+    /// The delete hooks, in the order they run (`pre-delete: Job/x (weight 0)`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hooks: Vec<String>,
 }
 
 impl UninstallPlan {
@@ -98,6 +101,12 @@ impl UninstallPlan {
         }
         for d in &self.delete {
             o.push_str(&format!("  - {d}\n"));
+        }
+        if !self.hooks.is_empty() {
+            o.push_str("\nHooks (pre-delete before the deletes, post-delete after):\n");
+            for h in &self.hooks {
+                o.push_str(&format!("  {h}\n"));
+            }
         }
         if !self.keep.is_empty() {
             o.push_str("\nKept:\n");
@@ -289,6 +298,7 @@ pub fn plan(
         keep,
         volumes,
         keep_history,
+        hooks: vec![],
     }
 }
 
