@@ -222,3 +222,96 @@ async fn labels_are_shared_with_helm_both_ways() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// A chart with one ConfigMap and delete hooks: `pre` (pre-delete, default policy
+/// before-hook-creation: it stays), `pre-gone` (pre-delete, hook-succeeded: deleted once done),
+/// `post` (post-delete, stays).
+fn delete_hook_chart(dir: &Path) -> anyhow::Result<String> {
+    let d = dir.join("hooked");
+    std::fs::create_dir_all(d.join("templates"))?;
+    std::fs::write(d.join("Chart.yaml"), "apiVersion: v2\nname: hooked\nversion: 1.0.0\n")?;
+    std::fs::write(
+        d.join("templates/cm.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-cfg\ndata:\n  v: \"1\"\n",
+    )?;
+    for (name, event, weight, policy) in [
+        ("pre", "pre-delete", 1, None),
+        ("pre-gone", "pre-delete", 0, Some("hook-succeeded")),
+        ("post", "post-delete", 0, None),
+    ] {
+        std::fs::write(
+            d.join(format!("templates/{name}.yaml")),
+            format!(
+                "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: {{{{ .Release.Name }}}}-{name}\n  annotations:\n    \
+                 helm.sh/hook: {event}\n    helm.sh/hook-weight: \"{weight}\"\n{}spec:\n  backoffLimit: 0\n  template:\n    \
+                 spec:\n      restartPolicy: Never\n      containers:\n        - name: run\n          image: busybox:1.36\n          \
+                 command: [\"true\"]\n",
+                policy
+                    .map(|p| format!("    helm.sh/hook-delete-policy: {p}\n"))
+                    .unwrap_or_default()
+            ),
+        )?;
+    }
+    Ok(d.display().to_string())
+}
+
+/// The Jobs left in a namespace, with whether each completed, by name.
+async fn jobs(c: &testkit::Cluster, ns: &str) -> anyhow::Result<Vec<(String, bool)>> {
+    let api: Api<k8s_openapi::api::batch::v1::Job> = Api::namespaced(c.client().await?, ns);
+    let mut out: Vec<(String, bool)> = api
+        .list(&ListParams::default())
+        .await?
+        .items
+        .into_iter()
+        .map(|j| {
+            let done = j
+                .status
+                .and_then(|s| s.conditions)
+                .unwrap_or_default()
+                .iter()
+                .any(|c| c.type_ == "Complete" && c.status == "True");
+            (j.metadata.name.unwrap_or_default(), done)
+        })
+        .collect();
+    out.sort();
+    Ok(out)
+}
+
+/// `uninstall` runs the delete hooks as `helm uninstall` does: the same Jobs are left behind
+/// (delete policies), each run to completion, and the release's objects and records are gone.
+#[tokio::test(flavor = "multi_thread")]
+async fn uninstall_runs_delete_hooks_as_helm_does() -> anyhow::Result<()> {
+    let c = cluster();
+    let theirs = c.fresh_namespace("hu-delhooks-helm").await?;
+    let ours = c.fresh_namespace("hu-delhooks").await?;
+    let tmp = tempfile::tempdir()?;
+    let chart = delete_hook_chart(tmp.path())?;
+    helm(c, &["install", "r", &chart, "-n", &theirs.name])?;
+    helm(c, &["uninstall", "r", "-n", &theirs.name])?;
+    let expected = jobs(c, &theirs.name).await?;
+    assert_eq!(
+        expected,
+        [("r-post".to_string(), true), ("r-pre".to_string(), true)],
+        "helm's own result"
+    );
+
+    chartup_ok(c, &["apply", "r", &chart, "-n", &ours.name, "--yes"]).await?;
+    let dry = chartup_ok(c, &["uninstall", "r", "-n", &ours.name, "--dry-run"]).await?;
+    assert!(
+        dry.stdout.contains("  pre-delete: Job/r-pre-gone (weight 0)\n  pre-delete: Job/r-pre (weight 1)\n  post-delete: Job/r-post (weight 0)\n"),
+        "{}",
+        dry.stdout
+    );
+    let run = chartup_ok(c, &["uninstall", "r", "-n", &ours.name, "--yes"]).await?;
+    assert!(
+        run.stdout.contains("==> pre-delete hooks") && run.stdout.contains("==> post-delete hooks"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(jobs(c, &ours.name).await?, expected);
+    let cms: Api<k8s_openapi::api::core::v1::ConfigMap> = Api::namespaced(c.client().await?, &ours.name);
+    assert!(cms.get_opt("r-cfg").await?.is_none());
+    assert_eq!(helm(c, &["list", "-n", &ours.name, "-q"])?, "");
+    assert_eq!(helm(c, &["list", "-n", &ours.name, "--uninstalled", "-q"])?, "");
+    Ok(())
+}
