@@ -24,7 +24,8 @@
 //! - [`health`] (pure judgements on status JSON), [`migrate`] (the schema's bookkeeping),
 //!   [`live`] (live versions for staleness), [`refusals`] (what refuses a run), [`acceptance`]
 //!   (who accepted what at risk, kept in the revision);
-//! - [`runner`]: one run ([`runner::Run`]) and its waiting; the steps extend it —
+//! - [`runner`]: one run ([`runner::Run`]) and its waiting ([`heartbeat`]: what a wait waits for,
+//!   and why a pod stalls); the steps extend it —
 //!   [`rollout`], [`unstick`], [`recreate`], [`carry`], [`backup`], [`migrations`], [`hooks`] — and
 //!   [`upgrade`] orders them, [`schedule`] decides which components may roll at once and
 //!   [`parallel`] runs them;
@@ -37,6 +38,7 @@ pub mod backup;
 pub mod carry;
 pub mod error;
 pub mod health;
+pub mod heartbeat;
 pub mod hooks;
 pub mod journal;
 pub mod live;

@@ -98,6 +98,8 @@ pub async fn rollback(
         namespace: ns.into(),
         apply_method: HELM_APPLY_METHOD.into(),
         extra: Default::default(),
+        // helm's rollback: the target revision's labels.
+        labels: target.labels.clone(),
     };
     super::runner::hold(&mut rel, "rollback");
     // Helm 4 keeps the rollback's target in `info.rollback_revision` (`helm history` shows it).

@@ -244,8 +244,10 @@ impl Run<'_, '_> {
     /// Wait for a Job (or Pod) to complete; other kinds are done once applied.
     pub(super) async fn complete(&mut self, r: &ObjRef) -> Result<(), ApplyError> {
         let deadline = self.step_deadline();
+        let mut hb = super::progress::Beat::new();
         loop {
             let live = self.cluster.get(r).await?.unwrap_or(Json::Null);
+            let mut waiting_on = vec![];
             match r.kind.as_str() {
                 "Job" => {
                     let conds = live
@@ -261,15 +263,19 @@ impl Run<'_, '_> {
                         return Err(ApplyError::Other(format!("{r} failed")));
                     }
                     let selector = format!("job-name={}", r.name);
-                    for p in self.pods(&r.namespace, &selector).await? {
+                    waiting_on = self.pods(&r.namespace, &selector).await?;
+                    for p in &waiting_on {
                         if let PodHealth::Broken {
                             container,
                             reason,
                             message,
-                        } = pod_health(&p)
+                        } = pod_health(p)
                         {
                             let name = p.pointer("/metadata/name").and_then(Json::as_str).unwrap_or("");
-                            return Err(broken(name, &container, &reason, &message));
+                            let err = broken(name, &container, &reason, &message);
+                            let p = p.clone();
+                            self.diagnose(&r.name, &p).await;
+                            return Err(err);
                         }
                     }
                 }
@@ -287,7 +293,11 @@ impl Run<'_, '_> {
                 },
                 _ => return Ok(()),
             }
+            if r.kind == "Pod" {
+                waiting_on.push(live);
+            }
             self.check_deadline(deadline, r, "to complete")?;
+            self.beat(&mut hb, &r.name, r, "to complete", &waiting_on).await;
             self.pause().await?;
         }
     }

@@ -158,7 +158,10 @@ fn unordered_components_roll_together_and_an_annotation_keeps_its_order() {
     // in the middle; c after. No line of another component falls inside b's or c's group.
     let owner = |e: &Progress| match e {
         Progress::Step { step } | Progress::Done { step, .. } => step.strip_prefix("component ").map(str::to_string),
-        Progress::Component { component, .. } | Progress::PodReplaced { component, .. } => Some(component.clone()),
+        Progress::Component { component, .. }
+        | Progress::PodReplaced { component, .. }
+        | Progress::Waiting { component, .. }
+        | Progress::Diagnosis { component, .. } => Some(component.clone()),
         Progress::Warning { .. } => None,
     };
     let owners: Vec<String> = events.iter().filter_map(owner).collect();

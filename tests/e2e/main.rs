@@ -10,6 +10,7 @@ mod aware;
 mod carry;
 mod cluster;
 mod helmuser;
+mod helmuser_ops;
 mod parallel;
 mod recovery;
 mod recovery_limits;
