@@ -4,7 +4,10 @@
 #     basic auth, index and archives made by `helm package` + `helm repo index`;
 #   - the CNCF distribution registry (Debian's docker-registry) over HTTPS with htpasswd auth,
 #     charts put there by `helm push`;
-#   - a self-signed CA (openssl) both certificates chain to.
+#   - a self-signed CA (openssl) both certificates chain to;
+#   - signed charts (provenance): a GnuPG key pair (and a second, foreign key), `helm package --sign`
+#     charts under /signed in the repository and oci://…/signed in the registry — one good, one
+#     without .prov, one tampered after signing (index regenerated, as a repository owner could).
 # Everything binds to free loopback ports and lives in one run directory.
 #
 # Usage: scripts/test-sources.sh up|down|env|status [RUN_DIR]
@@ -34,6 +37,7 @@ ensure_packages() {
   command -v openssl >/dev/null || need+=(openssl)
   command -v curl >/dev/null || need+=(curl)
   command -v python3 >/dev/null || need+=(python3)
+  command -v gpg >/dev/null || need+=(gnupg)
   if [ ${#need[@]} -gt 0 ]; then
     as_root apt-get update -qq
     log "installing ${need[*]}"
@@ -55,7 +59,51 @@ export CHARTUP_SRC_REGISTRY=127.0.0.1:$REGISTRY_PORT
 export CHARTUP_SRC_CA=$RUN/tls/ca.crt
 export CHARTUP_SRC_USER=$USER_NAME
 export CHARTUP_SRC_PASSWORD=$PASSWORD
+export CHARTUP_SRC_SIGNED=http://127.0.0.1:$HTTP_PORT/signed
+export CHARTUP_SRC_KEYRING=$RUN/gpg/pubring.gpg
+export CHARTUP_SRC_OTHER_KEYRING=$RUN/gpg/other.gpg
 ENV
+}
+
+# Signed charts (idempotent, added to a running setup too): keys by gpg, .prov files by helm.
+signed() {
+  [ -f "$RUN/gpg/done" ] && return 0
+  exec 9>"$RUN/gpg.lock"; flock 9
+  [ -f "$RUN/gpg/done" ] && return 0
+  # shellcheck disable=SC1091
+  . "$RUN/ports"
+  local g="$RUN/gpg" work="$RUN/signed-work" src="$root/tests/data/sources"
+  rm -rf "$g" "$work" "$RUN/www/signed"; mkdir -p "$g" "$work/pkg" "$RUN/www/signed"; chmod 700 "$g"
+  for who in "Chartup Test:test" "Someone Else:other"; do
+    mkdir -m 700 "$g/${who#*:}.home"
+    printf '%%no-protection\nKey-Type: RSA\nKey-Length: 2048\nKey-Usage: sign\nName-Real: %s\nName-Email: %s@chartup.invalid\nExpire-Date: 0\n%%commit\n' \
+      "${who%%:*}" "${who#*:}" > "$g/${who#*:}.params"
+    GNUPGHOME="$g/${who#*:}.home" gpg --batch --gen-key "$g/${who#*:}.params" 2>/dev/null
+  done
+  # helm reads legacy (non-keybox) keyrings: exports, as `gpg --export` writes them.
+  GNUPGHOME="$g/test.home" gpg --export > "$g/pubring.gpg"
+  GNUPGHOME="$g/test.home" gpg --export-secret-keys > "$g/secring.gpg"
+  GNUPGHOME="$g/other.home" gpg --export > "$g/other.gpg"
+  for v in 1.0.0 1.1.0 1.2.0; do
+    rm -rf "$work/signed"; cp -r "$src/demo" "$work/signed"
+    sed -i "s/^name: .*/name: signed/; s/^version: .*/version: $v/" "$work/signed/Chart.yaml"
+    if [ "$v" = 1.1.0 ]; then
+      "$HELM" package "$work/signed" -d "$work/pkg" >/dev/null
+    else
+      "$HELM" package --sign --key "Chartup Test" --keyring "$g/secring.gpg" "$work/signed" -d "$work/pkg" >/dev/null
+    fi
+  done
+  # 1.2.0 altered after signing: the same name, another archive, the old .prov.
+  (cd "$work" && rm -rf signed && tar xzmf pkg/signed-1.2.0.tgz && echo "tampered: true" >> signed/values.yaml \
+     && tar czf pkg/signed-1.2.0.tgz signed)
+  cp "$work"/pkg/* "$RUN/www/signed/"
+  "$HELM" repo index "$RUN/www/signed" >/dev/null
+  export HELM_REGISTRY_CONFIG="$RUN/helm/registry.json"
+  for t in "$work"/pkg/*.tgz; do   # helm push takes the .prov beside the archive as its layer
+    "$HELM" push "$t" "oci://127.0.0.1:$REGISTRY_PORT/signed" --ca-file "$RUN/tls/ca.crt" >/dev/null 2>&1 \
+      || die "helm push $t failed"
+  done
+  touch "$g/done"
 }
 
 status() {
@@ -87,7 +135,7 @@ wait_for() { # description, command...
 up() {
   ensure_packages
   command -v "$HELM" >/dev/null || "$root/scripts/install-helm.sh" >&2
-  if status; then print_env; return; fi
+  if status; then signed; print_env; return; fi
   down
   mkdir -p "$RUN"/{tls,www/charts,registry-data,logs,charts,helm}
   # --- certificates: a CA and a server certificate for 127.0.0.1/localhost ---
@@ -177,6 +225,8 @@ REG
     "$HELM" push "$t" "oci://127.0.0.1:$registry_port/charts" --ca-file "$RUN/tls/ca.crt" >/dev/null 2>&1 \
       || die "helm push $t failed"
   done
+  rm -f "$RUN/gpg/done"
+  signed
   log "repository http://127.0.0.1:$http_port/charts (https $https_port, basic auth), registry 127.0.0.1:$registry_port"
   print_env
 }

@@ -398,9 +398,29 @@ pub struct Pulled {
     pub manifest_digest: String,
     /// The chart layer's digest (the archive's sha256).
     pub chart_digest: String,
+    /// The provenance layer, when asked for and present (`None` when missing).
+    pub prov: Option<Vec<u8>>,
+    /// `<chart>-<version>.tgz`: the file name a `.prov` vouches for (helm names OCI pulls so).
+    pub file_name: String,
+    /// `oci://host/repo:tag.prov`, how helm names the provenance it asks for.
+    pub prov_url: String,
 }
 
-/// Resolve `--version` against the reference and the registry's tags (Helm's `ValidateReference`).
+impl Pulled {
+    /// The provenance layer, or why there is none in helm's words.
+    pub fn prov_or_missing(&self) -> std::result::Result<Vec<u8>, String> {
+        self.prov.clone().ok_or_else(|| {
+            format!(
+                "failed to fetch provenance \"{}\" (manifest does not contain a layer with mediatype {PROV_LAYER_MEDIA_TYPE})",
+                self.prov_url
+            )
+        })
+    }
+}
+
+/// Resolve `--version` against the reference and the registry's tags (Helm's `ValidateReference`);
+/// with `want_prov`, the provenance layer too (cached beside the archive).
+#[allow(clippy::too_many_arguments)]
 pub async fn pull(
     reference: &str,
     version: Option<&str>,
@@ -409,6 +429,7 @@ pub async fn pull(
     plain_http: bool,
     creds: Option<Basic>,
     cache: &ContentCache,
+    want_prov: bool,
 ) -> Result<Pulled> {
     let r = OciRef::parse(reference)?;
     let mut reg = Registry::new(&r.host, tls, plain_http, creds)?;
@@ -519,11 +540,37 @@ pub async fn pull(
         .map(str::to_string)
         .or_else(|| tag.as_ref().map(|t| t.replace('_', "+")))
         .unwrap_or_default();
+    let mut prov = None;
+    if want_prov {
+        prov = cache.get_prov(&ldigest);
+        let layer = layers
+            .iter()
+            .find(|l| l.get("mediaType").and_then(|m| m.as_str()) == Some(PROV_LAYER_MEDIA_TYPE));
+        if let (None, Some(l)) = (&prov, layer) {
+            let pdigest = l.get("digest").and_then(|d| d.as_str()).unwrap_or("");
+            let bytes = reg
+                .blob(&r.repository, pdigest)
+                .await
+                .map_err(|e| SourceError::msg(format!("{reference}: {e}")))?;
+            cache.put_prov(&ldigest, &bytes)?;
+            prov = Some(bytes);
+        }
+    }
+    // helm: the ref's base name `<chart>:<tag>` becomes `<chart>-<tag>.tgz`.
+    let shown_tag = tag
+        .as_ref()
+        .map(|t| t.replace('_', "+"))
+        .unwrap_or_else(|| version.clone());
+    let file_name = format!("{}-{shown_tag}.tgz", r.chart_name());
+    let prov_url = format!("oci://{}/{}:{shown_tag}.prov", r.host, r.repository);
     Ok(Pulled {
         path,
         version,
         manifest_digest: mdigest,
         chart_digest: ldigest,
+        prov,
+        file_name,
+        prov_url,
     })
 }
 

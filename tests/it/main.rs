@@ -23,6 +23,7 @@ mod plan_precision;
 mod plan_rules;
 mod plan_snapshots;
 mod sources;
+mod sources_prov;
 mod sprig_funcs;
 mod template_engine;
 mod yaml_helm;
