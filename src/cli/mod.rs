@@ -15,6 +15,7 @@ pub mod history;
 pub mod matrix;
 pub mod plan;
 pub mod printer;
+pub mod push;
 pub mod registry;
 pub mod release;
 pub mod repo;
@@ -59,6 +60,8 @@ pub enum Command {
     /// Login to or logout from an OCI registry (Helm's registry config)
     #[command(subcommand)]
     Registry(registry::Command),
+    /// Push a packaged chart to an OCI registry, as `helm push`
+    Push(push::PushArgs),
     /// Manage a chart's dependencies (charts/, Chart.lock)
     #[command(subcommand, alias = "dep")]
     Dependency(dependency::Command),
@@ -119,6 +122,7 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Recover(a) => history::recover(a, &mut printer),
         Command::Repo(c) => repo::run(c, &mut printer),
         Command::Registry(c) => registry::run(c, &mut printer),
+        Command::Push(a) => push::run(a, &mut printer),
         Command::Dependency(c) => dependency::run(c, &mut printer),
         Command::List(a) => release::list(a, &mut printer),
         Command::Get(c) => release::get(c, &mut printer),

@@ -16,6 +16,7 @@ pub mod http;
 pub mod oci;
 pub mod paths;
 pub mod provenance;
+pub mod push;
 pub mod reference;
 pub mod repo;
 

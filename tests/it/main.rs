@@ -24,6 +24,7 @@ mod plan_rules;
 mod plan_snapshots;
 mod sources;
 mod sources_prov;
+mod sources_push;
 mod sprig_funcs;
 mod template_engine;
 mod yaml_helm;
