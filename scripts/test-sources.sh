@@ -7,7 +7,11 @@
 #   - a self-signed CA (openssl) both certificates chain to;
 #   - signed charts (provenance): a GnuPG key pair (and a second, foreign key), `helm package --sign`
 #     charts under /signed in the repository and oci://…/signed in the registry — one good, one
-#     without .prov, one tampered after signing (index regenerated, as a repository owner could).
+#     without .prov, one tampered after signing (index regenerated, as a repository owner could);
+#   - bearer tokens: a second registry process on the same storage with `auth: token` (the real
+#     registry verifies every JWT: signature, x5c chain to its rootcertbundle, issuer, audience,
+#     expiry, granted actions) and scripts/token-server.py as its token endpoint (Debian ships no
+#     token server), which checks Basic credentials and signs the requested scopes.
 # Everything binds to free loopback ports and lives in one run directory.
 #
 # Usage: scripts/test-sources.sh up|down|env|status [RUN_DIR]
@@ -63,6 +67,64 @@ export CHARTUP_SRC_SIGNED=http://127.0.0.1:$HTTP_PORT/signed
 export CHARTUP_SRC_KEYRING=$RUN/gpg/pubring.gpg
 export CHARTUP_SRC_OTHER_KEYRING=$RUN/gpg/other.gpg
 ENV
+  if [ -f "$RUN/token-ports" ]; then
+    # shellcheck disable=SC1091
+    . "$RUN/token-ports"
+    echo "export CHARTUP_SRC_TOKEN_REGISTRY=127.0.0.1:$TOKEN_REGISTRY_PORT"
+  fi
+}
+
+token_status() {
+  [ -f "$RUN/token-ports" ] || return 1
+  # shellcheck disable=SC1091
+  . "$RUN/token-ports"
+  curl -s -D - -o /dev/null --cacert "$RUN/tls/ca.crt" "https://127.0.0.1:$TOKEN_REGISTRY_PORT/v2/" 2>/dev/null \
+    | grep -qi '^www-authenticate: Bearer' || return 1
+  local code
+  code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$RUN/tls/ca.crt" "https://127.0.0.1:$TOKEN_PORT/token" || true)
+  [ "$code" = 401 ]
+}
+
+# The token-auth registry and its token endpoint (idempotent, added to a running setup too).
+token() {
+  token_status && return 0
+  exec 8>"$RUN/token.lock"; flock 8
+  token_status && return 0
+  for p in token-registry.pid token-server.pid; do
+    [ -f "$RUN/$p" ] && { kill "$(cat "$RUN/$p")" 2>/dev/null || true; rm -f "$RUN/$p"; }
+  done
+  (cd "$RUN/tls"
+   openssl req -newkey rsa:2048 -nodes -subj "/CN=chartup test token issuer" -keyout token.key -out token.csr 2>/dev/null
+   printf 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\n' > token-ext.cnf
+   openssl x509 -req -in token.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 \
+     -extfile token-ext.cnf -out token.crt 2>/dev/null)
+  local reg_port tok_port
+  reg_port=$(free_port); tok_port=$(free_port)
+  cat > "$RUN/registry-token.yml" <<REG
+version: 0.1
+log: { level: warn }
+storage:
+  filesystem: { rootdirectory: $RUN/registry-data }
+  delete: { enabled: true }
+http:
+  addr: 127.0.0.1:$reg_port
+  tls: { certificate: $RUN/tls/server.crt, key: $RUN/tls/server.key }
+auth:
+  token:
+    realm: https://127.0.0.1:$tok_port/token
+    service: chartup-test-registry
+    issuer: chartup-test-token-issuer
+    rootcertbundle: $RUN/tls/ca.crt
+REG
+  setsid python3 "$root/scripts/token-server.py" --port "$tok_port" --tls-cert "$RUN/tls/server.crt" \
+    --tls-key "$RUN/tls/server.key" --token-key "$RUN/tls/token.key" --token-cert "$RUN/tls/token.crt" \
+    --issuer chartup-test-token-issuer --user "$USER_NAME" --password "$PASSWORD" \
+    --log "$RUN/logs/token-server.log" >"$RUN/logs/token-server.out" 2>&1 < /dev/null 8>&- 9>&- &
+  echo $! > "$RUN/token-server.pid"
+  setsid /usr/bin/docker-registry serve "$RUN/registry-token.yml" >"$RUN/logs/registry-token.log" 2>&1 < /dev/null 8>&- 9>&- &
+  echo $! > "$RUN/token-registry.pid"
+  printf 'TOKEN_REGISTRY_PORT=%s\nTOKEN_PORT=%s\n' "$reg_port" "$tok_port" > "$RUN/token-ports"
+  wait_for "the token registry and its token endpoint" token_status
 }
 
 # Signed charts (idempotent, added to a running setup too): keys by gpg, .prov files by helm.
@@ -117,13 +179,13 @@ status() {
 }
 
 down() {
-  for p in nginx.pid registry.pid; do
+  for p in nginx.pid registry.pid token-registry.pid token-server.pid; do
     if [ -f "$RUN/$p" ]; then
       kill "$(cat "$RUN/$p")" 2>/dev/null || true
       rm -f "$RUN/$p"
     fi
   done
-  rm -f "$RUN/ports"
+  rm -f "$RUN/ports" "$RUN/token-ports"
 }
 
 wait_for() { # description, command...
@@ -135,7 +197,7 @@ wait_for() { # description, command...
 up() {
   ensure_packages
   command -v "$HELM" >/dev/null || "$root/scripts/install-helm.sh" >&2
-  if status; then signed; print_env; return; fi
+  if status; then signed; token; print_env; return; fi
   down
   mkdir -p "$RUN"/{tls,www/charts,registry-data,logs,charts,helm}
   # --- certificates: a CA and a server certificate for 127.0.0.1/localhost ---
@@ -227,6 +289,7 @@ REG
   done
   rm -f "$RUN/gpg/done"
   signed
+  token
   log "repository http://127.0.0.1:$http_port/charts (https $https_port, basic auth), registry 127.0.0.1:$registry_port"
   print_env
 }
