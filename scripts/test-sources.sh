@@ -11,7 +11,9 @@
 #   - bearer tokens: a second registry process on the same storage with `auth: token` (the real
 #     registry verifies every JWT: signature, x5c chain to its rootcertbundle, issuer, audience,
 #     expiry, granted actions) and scripts/token-server.py as its token endpoint (Debian ships no
-#     token server), which checks Basic credentials and signs the requested scopes.
+#     token server), which checks Basic credentials and signs the requested scopes;
+#   - client certificates: a second nginx serving the same repository over HTTPS only to clients
+#     presenting a certificate of the test CA (`--cert-file`/`--key-file`).
 # Everything binds to free loopback ports and lives in one run directory.
 #
 # Usage: scripts/test-sources.sh up|down|env|status [RUN_DIR]
@@ -67,6 +69,13 @@ export CHARTUP_SRC_SIGNED=http://127.0.0.1:$HTTP_PORT/signed
 export CHARTUP_SRC_KEYRING=$RUN/gpg/pubring.gpg
 export CHARTUP_SRC_OTHER_KEYRING=$RUN/gpg/other.gpg
 ENV
+  if [ -f "$RUN/mtls-port" ]; then
+    # shellcheck disable=SC1091
+    . "$RUN/mtls-port"
+    echo "export CHARTUP_SRC_MTLS=https://127.0.0.1:$MTLS_PORT/charts"
+    echo "export CHARTUP_SRC_CLIENT_CERT=$RUN/tls/client.crt"
+    echo "export CHARTUP_SRC_CLIENT_KEY=$RUN/tls/client.key"
+  fi
   if [ -f "$RUN/token-ports" ]; then
     # shellcheck disable=SC1091
     . "$RUN/token-ports"
@@ -83,6 +92,56 @@ token_status() {
   local code
   code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$RUN/tls/ca.crt" "https://127.0.0.1:$TOKEN_PORT/token" || true)
   [ "$code" = 401 ]
+}
+
+mtls_status() {
+  [ -f "$RUN/mtls-port" ] || return 1
+  # shellcheck disable=SC1091
+  . "$RUN/mtls-port"
+  curl -fsS -o /dev/null --cacert "$RUN/tls/ca.crt" --cert "$RUN/tls/client.crt" --key "$RUN/tls/client.key" \
+    "https://127.0.0.1:$MTLS_PORT/charts/index.yaml" 2>/dev/null
+}
+
+# The repository behind client-certificate TLS (idempotent): its own nginx process.
+mtls() {
+  mtls_status && return 0
+  exec 7>"$RUN/mtls.lock"; flock 7
+  mtls_status && return 0
+  [ -f "$RUN/mtls-nginx.pid" ] && { kill "$(cat "$RUN/mtls-nginx.pid")" 2>/dev/null || true; rm -f "$RUN/mtls-nginx.pid"; }
+  (cd "$RUN/tls"
+   openssl req -newkey rsa:2048 -nodes -subj "/CN=chartup test client" -keyout client.key -out client.csr 2>/dev/null
+   printf 'basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n' > client-ext.cnf
+   openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 \
+     -extfile client-ext.cnf -out client.crt 2>/dev/null)
+  local port; port=$(free_port)
+  mkdir -p "$RUN/logs/mtls"
+  cat > "$RUN/mtls-nginx.conf" <<NGINX
+user $(id -un);
+worker_processes 1;
+pid $RUN/mtls-nginx.pid;
+error_log $RUN/logs/mtls/error.log;
+events { worker_connections 64; }
+http {
+  access_log $RUN/logs/mtls/access.log;
+  client_body_temp_path $RUN/logs/mtls/body;
+  proxy_temp_path $RUN/logs/mtls/proxy;
+  fastcgi_temp_path $RUN/logs/mtls/fastcgi;
+  uwsgi_temp_path $RUN/logs/mtls/uwsgi;
+  scgi_temp_path $RUN/logs/mtls/scgi;
+  types { application/x-yaml yaml; application/gzip tgz; }
+  server {
+    listen 127.0.0.1:$port ssl;
+    ssl_certificate $RUN/tls/server.crt;
+    ssl_certificate_key $RUN/tls/server.key;
+    ssl_client_certificate $RUN/tls/ca.crt;
+    ssl_verify_client on;
+    root $RUN/www;
+  }
+}
+NGINX
+  /usr/sbin/nginx -p "$RUN" -c "$RUN/mtls-nginx.conf" -e "$RUN/logs/mtls/error.log" 7>&- 8>&- 9>&-
+  printf 'MTLS_PORT=%s\n' "$port" > "$RUN/mtls-port"
+  wait_for "the client-certificate repository" mtls_status
 }
 
 # The token-auth registry and its token endpoint (idempotent, added to a running setup too).
@@ -179,13 +238,13 @@ status() {
 }
 
 down() {
-  for p in nginx.pid registry.pid token-registry.pid token-server.pid; do
+  for p in nginx.pid registry.pid token-registry.pid token-server.pid mtls-nginx.pid; do
     if [ -f "$RUN/$p" ]; then
       kill "$(cat "$RUN/$p")" 2>/dev/null || true
       rm -f "$RUN/$p"
     fi
   done
-  rm -f "$RUN/ports" "$RUN/token-ports"
+  rm -f "$RUN/ports" "$RUN/token-ports" "$RUN/mtls-port"
 }
 
 wait_for() { # description, command...
@@ -197,7 +256,7 @@ wait_for() { # description, command...
 up() {
   ensure_packages
   command -v "$HELM" >/dev/null || "$root/scripts/install-helm.sh" >&2
-  if status; then signed; token; print_env; return; fi
+  if status; then signed; token; mtls; print_env; return; fi
   down
   mkdir -p "$RUN"/{tls,www/charts,registry-data,logs,charts,helm}
   # --- certificates: a CA and a server certificate for 127.0.0.1/localhost ---
@@ -290,6 +349,7 @@ REG
   rm -f "$RUN/gpg/done"
   signed
   token
+  mtls
   log "repository http://127.0.0.1:$http_port/charts (https $https_port, basic auth), registry 127.0.0.1:$registry_port"
   print_env
 }
