@@ -25,6 +25,7 @@ mod plan_snapshots;
 mod sources;
 mod sources_prov;
 mod sources_push;
+mod sources_rules;
 mod sources_token;
 mod sprig_funcs;
 mod template_engine;
