@@ -31,6 +31,13 @@ run() { # tool
   "$1" template r "$work/umbrella" >/dev/null
 }
 run helm; run "$chartup"   # warm both caches
-t() { local s e; s=$(date +%s%N); for _ in $(seq "$rounds"); do run "$1"; done; e=$(date +%s%N); echo $(( (e - s) / rounds / 1000000 )); }
-h=$(t helm); c=$(t "$chartup")
-echo "rounds=$rounds helm=${h}ms chartup=${c}ms speedup=$(awk "BEGIN{printf \"%.1f\", $h/$c}")x"
+# Alternating rounds (helm, chartup, helm, …) so both see the same load; per-round times are
+# summed per tool, the median per tool printed too.
+ht=(); ct=()
+one() { local s e; s=$(date +%s%N); run "$1"; e=$(date +%s%N); echo $(( (e - s) / 1000000 )); }
+for _ in $(seq "$rounds"); do ht+=("$(one helm)"); ct+=("$(one "$chartup")"); done
+sum() { local t=0 x; for x in "$@"; do t=$((t + x)); done; echo "$t"; }
+median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+h=$(( $(sum "${ht[@]}") / rounds )); c=$(( $(sum "${ct[@]}") / rounds ))
+echo "rounds=$rounds helm=${h}ms chartup=${c}ms speedup=$(awk "BEGIN{printf \"%.1f\", $h/$c}")x" \
+  "median helm=$(median "${ht[@]}")ms chartup=$(median "${ct[@]}")ms load=$(cut -d' ' -f1-3 /proc/loadavg)"

@@ -35,12 +35,6 @@ pub struct DepArgs {
 
 pub fn run(cmd: Command, p: &mut Printer) -> anyhow::Result<ExitStatus> {
     match cmd {
-        Command::Build(a) | Command::Update(a) if a.source.verify => {
-            anyhow::bail!(
-                "{}: --verify (provenance) is not supported yet (see README, \"Provenance\")",
-                a.chart.display()
-            )
-        }
         Command::Build(a) => deps(a, true, p),
         Command::Update(a) => deps(a, false, p),
         Command::List { chart } => {
@@ -81,7 +75,14 @@ pub fn run(cmd: Command, p: &mut Printer) -> anyhow::Result<ExitStatus> {
 }
 
 fn deps(a: DepArgs, build: bool, p: &mut Printer) -> anyhow::Result<ExitStatus> {
-    let report = crate::source::deps::run(&a.chart, build, &a.source.options(None), a.skip_refresh)?;
+    let mut opts = a.source.options(None);
+    // helm: `dependency build --verify` verifies if possible (a missing .prov warns), `update
+    // --verify` always.
+    opts.verify_if_possible = build;
+    let report = crate::source::deps::run(&a.chart, build, &opts, a.skip_refresh)?;
+    for w in &report.warnings {
+        p.note(w);
+    }
     let n = report.saved.len();
     let mut out = String::new();
     for l in &report.lines {

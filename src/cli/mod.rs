@@ -17,6 +17,7 @@ pub mod pager;
 pub mod plan;
 pub mod printer;
 pub mod progress;
+pub mod push;
 pub mod registry;
 pub mod release;
 pub mod repo;
@@ -64,6 +65,8 @@ pub enum Command {
     /// Login to or logout from an OCI registry (Helm's registry config)
     #[command(subcommand)]
     Registry(registry::Command),
+    /// Push a packaged chart to an OCI registry, as `helm push`
+    Push(push::PushArgs),
     /// Manage a chart's dependencies (charts/, Chart.lock)
     #[command(subcommand, alias = "dep")]
     Dependency(dependency::Command),
@@ -125,6 +128,7 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Recover(a) => history::recover(a, &mut printer),
         Command::Repo(c) => repo::run(c, &mut printer),
         Command::Registry(c) => registry::run(c, &mut printer),
+        Command::Push(a) => push::run(a, &mut printer),
         Command::Dependency(c) => dependency::run(c, &mut printer),
         Command::List(a) => release::list(a, &mut printer),
         Command::Get(c) => release::get(c, &mut printer),

@@ -41,10 +41,10 @@ pub struct SourceArgs {
     /// Use insecure HTTP connections for the chart download (OCI)
     #[arg(long)]
     pub plain_http: bool,
-    /// Verify the package before using it (provenance; not supported yet, see README)
+    /// Verify the package before using it (its .prov must be signed by a key of --keyring)
     #[arg(long)]
     pub verify: bool,
-    /// Keyring containing public keys (for --verify)
+    /// Keyring containing public keys (for --verify; default $GNUPGHOME/pubring.gpg, else ~/.gnupg/pubring.gpg)
     #[arg(long, value_name = "FILE")]
     pub keyring: Option<PathBuf>,
 }
@@ -66,6 +66,7 @@ impl SourceArgs {
             },
             plain_http: self.plain_http,
             verify: self.verify,
+            verify_if_possible: false,
             keyring: self.keyring.clone(),
             offline: false,
         }

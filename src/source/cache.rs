@@ -47,6 +47,18 @@ impl ContentCache {
         }
     }
 
+    /// The cached `.prov` stored for an archive's digest, if present and non-empty.
+    pub fn get_prov(&self, digest: &str) -> Option<Vec<u8>> {
+        let hex = hex_of(digest)?;
+        std::fs::read(self.path(&hex, "prov")).ok().filter(|b| !b.is_empty())
+    }
+
+    /// Store a `.prov` beside the archive with this digest (helm's `CacheProv` entry).
+    pub fn put_prov(&self, digest: &str, bytes: &[u8]) -> Result<()> {
+        let hex = hex_of(digest).ok_or_else(|| SourceError::msg(format!("malformed digest {digest:?}")))?;
+        write_atomic(&self.path(&hex, "prov"), bytes)
+    }
+
     /// Store bytes under their own sha256 (checked against `expected` first when given).
     pub fn put(&self, bytes: &[u8], expected: Option<&str>, what: &str) -> Result<(PathBuf, String)> {
         let hex = sha256_hex(bytes);
@@ -166,6 +178,42 @@ pub async fn fetch(
         .map_err(|e| SourceError::msg(format!("{reference}: {e}")))?;
     let expected = hex_of(index_digest);
     cache.put(&bytes, expected.as_deref(), &format!("{reference} ({url})"))
+}
+
+/// `--verify` of an archive fetched from a repository URL: the `.prov` from the content cache, else
+/// `<url>.prov` with the same credentials and TLS (cached beside the archive), checked under the
+/// URL's file name as helm does. Returns the line to tell the user.
+#[allow(clippy::too_many_arguments)]
+pub async fn verify_download(
+    reference: &str,
+    url: &str,
+    archive: &Path,
+    digest: &str,
+    tls: &super::TlsOptions,
+    creds: Option<&super::http::Basic>,
+    opts: &super::FetchOptions,
+    cache: &ContentCache,
+) -> Result<String> {
+    let prov_url = format!("{url}.prov");
+    let prov = match cache.get_prov(digest) {
+        Some(b) => Ok(b),
+        None if opts.offline => Err(format!(
+            "{prov_url} is not in the cache and --offline forbids downloading"
+        )),
+        None => {
+            let client = super::http::client(tls)?;
+            match super::http::get(&client, &prov_url, creds, None).await {
+                Ok(b) => {
+                    cache.put_prov(digest, &b)?;
+                    Ok(b)
+                }
+                Err(e) => Err(format!("failed to fetch provenance \"{prov_url}\" ({e})")),
+            }
+        }
+    };
+    let path = url.split(['?', '#']).next().unwrap_or(url);
+    let name = path.rsplit('/').next().unwrap_or(path);
+    super::provenance::check_fetched(reference, archive, prov, name, opts)
 }
 
 #[cfg(test)]

@@ -206,6 +206,8 @@ pub fn lock_yaml(digest: &str, deps: &[Locked], generated: &str) -> String {
 #[derive(Debug, Default)]
 pub struct Report {
     pub lines: Vec<String>,
+    /// Provenance results (`--verify`) and warnings, for stderr.
+    pub warnings: Vec<String>,
     pub saved: Vec<PathBuf>,
 }
 
@@ -390,9 +392,28 @@ fn run_in(dir: &Path, file_base: &Path, build: bool, opts: &FetchOptions, skip_r
                 }
                 RepoKind::Oci(r) => {
                     let reference = format!("{}/{}", r.trim_end_matches('/'), d.name);
-                    let p = oci::pull(&reference, Some(&want), false, &opts.tls, opts.plain_http, None, &cache)
-                        .await
-                        .map_err(|e| fail(e.to_string()))?;
+                    let p = oci::pull(
+                        &reference,
+                        Some(&want),
+                        false,
+                        &opts.tls,
+                        opts.plain_http,
+                        None,
+                        &cache,
+                        opts.verify,
+                    )
+                    .await
+                    .map_err(|e| fail(e.to_string()))?;
+                    if opts.verify {
+                        let line = super::provenance::check_fetched(
+                            &reference,
+                            &p.path,
+                            p.prov_or_missing(),
+                            &p.file_name,
+                            opts,
+                        )?;
+                        report.warnings.push(line);
+                    }
                     fetched.push((format!("{}-{}.tgz", d.name, p.version), p.path));
                     locked.push(Locked {
                         name: d.name.clone(),
@@ -432,7 +453,7 @@ fn run_in(dir: &Path, file_base: &Path, build: bool, opts: &FetchOptions, skip_r
                     let url = repo::resolve_url(&entry.url, &cv.urls[0])?;
                     let creds = repo::creds_for(entry, &url);
                     let reference = format!("{}:{}", d.name, cv.version);
-                    let (path, _) = super::cache::fetch(
+                    let (path, digest) = super::cache::fetch(
                         &reference,
                         &url,
                         &cv.digest,
@@ -443,6 +464,20 @@ fn run_in(dir: &Path, file_base: &Path, build: bool, opts: &FetchOptions, skip_r
                     )
                     .await
                     .map_err(|e| SourceError::msg(format!("could not download {url}: {e}")))?;
+                    if opts.verify {
+                        let line = super::cache::verify_download(
+                            &url,
+                            &url,
+                            &path,
+                            &digest,
+                            &entry.tls(false),
+                            creds.as_ref(),
+                            opts,
+                            &cache,
+                        )
+                        .await?;
+                        report.warnings.push(line);
+                    }
                     let file = url
                         .rsplit('/')
                         .next()
@@ -492,6 +527,19 @@ fn run_in(dir: &Path, file_base: &Path, build: bool, opts: &FetchOptions, skip_r
 /// Copy the fetched archives into `charts/` through `charts/tmpcharts-<pid>/`, then remove other
 /// archives that are charts not declared as `repository: ""` dependencies (Helm's cleanup).
 fn install(dir: &Path, deps: &[Dep], fetched: &[(String, PathBuf)], report: &mut Report) -> Result<()> {
+    // Two dependencies may land on one file name (one chart from a repository and a registry, or
+    // under two aliases): helm moves the second over the first; stage each name once.
+    let mut seen = std::collections::HashSet::new();
+    let fetched: Vec<(String, PathBuf)> = fetched
+        .iter()
+        .rev()
+        .filter(|(n, _)| seen.insert(n.clone()))
+        .cloned()
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    let fetched = fetched.as_slice();
     let charts = dir.join("charts");
     let tmp = charts.join(format!("tmpcharts-{}", std::process::id()));
     std::fs::create_dir_all(&tmp).map_err(|e| SourceError::io(tmp.display(), e))?;

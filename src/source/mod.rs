@@ -15,6 +15,8 @@ pub mod deps;
 pub mod http;
 pub mod oci;
 pub mod paths;
+pub mod provenance;
+pub mod push;
 pub mod reference;
 pub mod repo;
 
@@ -63,7 +65,12 @@ pub struct FetchOptions {
     pub pass_credentials: bool,
     pub tls: TlsOptions,
     pub plain_http: bool,
+    /// `--verify`: the chart's provenance must verify (helm's `VerifyAlways`).
     pub verify: bool,
+    /// With `verify`, a missing `.prov` is only a warning (helm's `VerifyIfPossible`, what
+    /// `dependency build --verify` uses); a `.prov` that does not verify still fails.
+    pub verify_if_possible: bool,
+    /// `--keyring` (default: helm's, see [`provenance::default_keyring`]).
     pub keyring: Option<PathBuf>,
     /// Never use the network: only cached indexes and cached archives.
     pub offline: bool,

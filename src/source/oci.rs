@@ -135,6 +135,15 @@ pub fn store_credentials(path: &Path, host: &str, creds: Option<&Basic>) -> Resu
     Ok(changed)
 }
 
+/// One registry request (what [`Registry::send`] needs to repeat it after an auth challenge).
+pub(crate) struct Req<'a> {
+    pub method: reqwest::Method,
+    pub path: &'a str,
+    pub accept: Option<&'a str>,
+    pub content_type: Option<&'a str>,
+    pub body: Option<Vec<u8>>,
+}
+
 /// A registry client for one host: scheme, TLS, credentials, the current Authorization header.
 pub struct Registry {
     client: reqwest::Client,
@@ -159,19 +168,61 @@ impl Registry {
 
     /// GET with the auth challenge answered once; returns the 2xx response.
     async fn get(&mut self, path: &str, accept: Option<&str>, scope: &str) -> Result<reqwest::Response> {
-        let url = format!("{}{path}", self.base);
+        let req = Req {
+            method: reqwest::Method::GET,
+            path,
+            accept,
+            content_type: None,
+            body: None,
+        };
+        let resp = self.send(&req, scope).await?;
+        Self::success(resp, "GET", &format!("{}{path}", self.base)).await
+    }
+
+    /// A non-2xx response as an error (the registry's error body included).
+    pub(crate) async fn success(resp: reqwest::Response, method: &str, url: &str) -> Result<reqwest::Response> {
+        if resp.status().is_success() {
+            return Ok(resp);
+        }
+        let status = http::status_text(resp.status());
+        let body = resp.text().await.unwrap_or_default();
+        let hint = if status.starts_with("401") || status.starts_with("403") {
+            " (check `chartup registry login` or --username/--password)"
+        } else {
+            ""
+        };
+        Err(SourceError::msg(format!(
+            "{method} \"{url}\": response status code {status}: {}{hint}",
+            body.trim()
+        )))
+    }
+
+    /// Any request with the auth challenge answered once (`scope` when the challenge names none);
+    /// the response whatever its status. `path` may also be an absolute URL (upload locations).
+    pub(crate) async fn send(&mut self, r: &Req<'_>, scope: &str) -> Result<reqwest::Response> {
+        let url = if r.path.starts_with("http://") || r.path.starts_with("https://") {
+            r.path.to_string()
+        } else {
+            format!("{}{}", self.base, r.path)
+        };
         for attempt in 0..2 {
-            let mut req = self.client.get(&url);
-            if let Some(a) = accept {
+            let mut req = self.client.request(r.method.clone(), &url);
+            if let Some(a) = r.accept {
                 req = req.header(reqwest::header::ACCEPT, a);
+            }
+            if let Some(c) = r.content_type {
+                req = req.header(reqwest::header::CONTENT_TYPE, c);
             }
             if let Some(h) = &self.auth_header {
                 req = req.header(reqwest::header::AUTHORIZATION, h);
             }
+            if let Some(b) = &r.body {
+                req = req.body(b.clone());
+            }
             let resp = req
                 .send()
                 .await
-                .map_err(|e| SourceError::msg(format!("Get \"{url}\": {}", http::chain(&e))))?;
+                .map_err(|e| SourceError::msg(format!("{} \"{url}\": {}", r.method, http::chain(&e))))?;
             if resp.status() == reqwest::StatusCode::UNAUTHORIZED && attempt == 0 {
                 let challenge = resp
                     .headers()
@@ -183,22 +234,9 @@ impl Registry {
                 remember_auth(&self.host, self.auth_header.clone());
                 continue;
             }
-            if !resp.status().is_success() {
-                let status = http::status_text(resp.status());
-                let body = resp.text().await.unwrap_or_default();
-                let hint = if status.starts_with("401") {
-                    " (check `chartup registry login` or --username/--password)"
-                } else {
-                    ""
-                };
-                return Err(SourceError::msg(format!(
-                    "GET \"{url}\": response status code {status}: {}{hint}",
-                    body.trim()
-                )));
-            }
             return Ok(resp);
         }
-        Err(SourceError::msg(format!("GET \"{url}\": unauthorized")))
+        Err(SourceError::msg(format!("{} \"{url}\": unauthorized", r.method)))
     }
 
     async fn answer(&mut self, challenge: &str, scope: &str) -> Result<()> {
@@ -398,9 +436,29 @@ pub struct Pulled {
     pub manifest_digest: String,
     /// The chart layer's digest (the archive's sha256).
     pub chart_digest: String,
+    /// The provenance layer, when asked for and present (`None` when missing).
+    pub prov: Option<Vec<u8>>,
+    /// `<chart>-<version>.tgz`: the file name a `.prov` vouches for (helm names OCI pulls so).
+    pub file_name: String,
+    /// `oci://host/repo:tag.prov`, how helm names the provenance it asks for.
+    pub prov_url: String,
 }
 
-/// Resolve `--version` against the reference and the registry's tags (Helm's `ValidateReference`).
+impl Pulled {
+    /// The provenance layer, or why there is none in helm's words.
+    pub fn prov_or_missing(&self) -> std::result::Result<Vec<u8>, String> {
+        self.prov.clone().ok_or_else(|| {
+            format!(
+                "failed to fetch provenance \"{}\" (manifest does not contain a layer with mediatype {PROV_LAYER_MEDIA_TYPE})",
+                self.prov_url
+            )
+        })
+    }
+}
+
+/// Resolve `--version` against the reference and the registry's tags (Helm's `ValidateReference`);
+/// with `want_prov`, the provenance layer too (cached beside the archive).
+#[allow(clippy::too_many_arguments)]
 pub async fn pull(
     reference: &str,
     version: Option<&str>,
@@ -409,6 +467,7 @@ pub async fn pull(
     plain_http: bool,
     creds: Option<Basic>,
     cache: &ContentCache,
+    want_prov: bool,
 ) -> Result<Pulled> {
     let r = OciRef::parse(reference)?;
     let mut reg = Registry::new(&r.host, tls, plain_http, creds)?;
@@ -519,11 +578,37 @@ pub async fn pull(
         .map(str::to_string)
         .or_else(|| tag.as_ref().map(|t| t.replace('_', "+")))
         .unwrap_or_default();
+    let mut prov = None;
+    if want_prov {
+        prov = cache.get_prov(&ldigest);
+        let layer = layers
+            .iter()
+            .find(|l| l.get("mediaType").and_then(|m| m.as_str()) == Some(PROV_LAYER_MEDIA_TYPE));
+        if let (None, Some(l)) = (&prov, layer) {
+            let pdigest = l.get("digest").and_then(|d| d.as_str()).unwrap_or("");
+            let bytes = reg
+                .blob(&r.repository, pdigest)
+                .await
+                .map_err(|e| SourceError::msg(format!("{reference}: {e}")))?;
+            cache.put_prov(&ldigest, &bytes)?;
+            prov = Some(bytes);
+        }
+    }
+    // helm: the ref's base name `<chart>:<tag>` becomes `<chart>-<tag>.tgz`.
+    let shown_tag = tag
+        .as_ref()
+        .map(|t| t.replace('_', "+"))
+        .unwrap_or_else(|| version.clone());
+    let file_name = format!("{}-{shown_tag}.tgz", r.chart_name());
+    let prov_url = format!("oci://{}/{}:{shown_tag}.prov", r.host, r.repository);
     Ok(Pulled {
         path,
         version,
         manifest_digest: mdigest,
         chart_digest: ldigest,
+        prov,
+        file_name,
+        prov_url,
     })
 }
 

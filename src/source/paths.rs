@@ -7,7 +7,7 @@ fn env(name: &str) -> Option<PathBuf> {
     std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from)
 }
 
-fn home() -> PathBuf {
+pub fn home() -> PathBuf {
     env("HOME").unwrap_or_else(|| PathBuf::from("/"))
 }
 

@@ -32,11 +32,6 @@ pub fn is_remote(reference: &str, opts: &FetchOptions) -> bool {
 /// Resolve a reference (see the module comment).
 pub fn resolve(reference: &str, opts: &FetchOptions) -> Result<Resolved> {
     let name = reference.trim();
-    if opts.verify {
-        return Err(SourceError::msg(format!(
-            "{name}: --verify (provenance) is not supported yet: chartup has no OpenPGP verifier (see README, \"Provenance\")"
-        )));
-    }
     if opts.repo_url.is_none() && Path::new(name).exists() {
         return local(name, opts);
     }
@@ -58,8 +53,19 @@ pub fn resolve(reference: &str, opts: &FetchOptions) -> Result<Resolved> {
                 opts.plain_http,
                 creds,
                 &cache,
+                opts.verify,
             )
             .await?;
+            let mut notes = vec![format!("Pulled: {name} (manifest {})", p.manifest_digest)];
+            if opts.verify {
+                notes.push(super::provenance::check_fetched(
+                    name,
+                    &p.path,
+                    p.prov_or_missing(),
+                    &p.file_name,
+                    opts,
+                )?);
+            }
             return Ok(Resolved {
                 path: p.path,
                 record: SourceRecord {
@@ -67,7 +73,7 @@ pub fn resolve(reference: &str, opts: &FetchOptions) -> Result<Resolved> {
                     version: p.version,
                     digest: p.chart_digest,
                 },
-                notes: vec![format!("Pulled: {name} (manifest {})", p.manifest_digest)],
+                notes,
             });
         }
         if let Ok(u) = reqwest::Url::parse(name) {
@@ -94,13 +100,23 @@ fn cli_creds(opts: &FetchOptions) -> Option<Basic> {
 
 fn local(name: &str, opts: &FetchOptions) -> Result<Resolved> {
     let p = PathBuf::from(name);
+    let mut notes = Vec::new();
+    if opts.verify {
+        // helm: `<abs path>.prov` next to the archive; directories cannot be verified.
+        let abs = std::path::absolute(&p).map_err(|e| SourceError::io(name, e))?;
+        let mut prov = abs.clone().into_os_string();
+        prov.push(".prov");
+        let keyring = super::provenance::keyring_of(opts);
+        let v = super::provenance::verify_file(&abs, Path::new(&prov), &keyring)
+            .map_err(|e| SourceError::msg(format!("{name}: {e}")))?;
+        notes.push(format!("{name}: provenance verified: {}", v.summary()));
+    }
     let digest = super::cache::chart_digest(&p)?;
     let version = if p.is_dir() {
         crate::chart::load(&p).map(|c| c.metadata.version).unwrap_or_default()
     } else {
         String::new()
     };
-    let mut notes = Vec::new();
     let mut digest = digest;
     let path = if p.is_dir() {
         match super::deps::complete_on_the_fly(&p, opts)? {
@@ -163,6 +179,7 @@ async fn from_named_repo(name: &str, opts: &FetchOptions, cache: &ContentCache) 
     tls.insecure_skip_verify = opts.tls.insecure_skip_verify;
     let creds = repo::creds_for(entry, &url);
     let (path, digest) = super::cache::fetch(name, &url, &cv.digest, &tls, creds.as_ref(), opts, cache).await?;
+    let notes = verify_notes(name, &url, &path, &digest, &tls, creds.as_ref(), opts, cache).await?;
     Ok(Resolved {
         path,
         record: SourceRecord {
@@ -170,7 +187,7 @@ async fn from_named_repo(name: &str, opts: &FetchOptions, cache: &ContentCache) 
             version: cv.version.clone(),
             digest,
         },
-        notes: Vec::new(),
+        notes,
     })
 }
 
@@ -216,6 +233,7 @@ async fn from_repo_url(name: &str, repo_url: &str, opts: &FetchOptions, cache: &
     };
     let creds = repo::creds_for(&entry, &url);
     let (path, digest) = super::cache::fetch(name, &url, &cv.digest, &opts.tls, creds.as_ref(), opts, cache).await?;
+    let notes = verify_notes(name, &url, &path, &digest, &opts.tls, creds.as_ref(), opts, cache).await?;
     Ok(Resolved {
         path,
         record: SourceRecord {
@@ -223,7 +241,7 @@ async fn from_repo_url(name: &str, repo_url: &str, opts: &FetchOptions, cache: &
             version: cv.version.clone(),
             digest,
         },
-        notes: Vec::new(),
+        notes,
     })
 }
 
@@ -244,6 +262,7 @@ async fn from_url(url: &str, opts: &FetchOptions, cache: &ContentCache) -> Resul
                 let creds = repo::creds_for(e, url);
                 let (path, digest) =
                     super::cache::fetch(url, url, &cv.digest, &tls, creds.as_ref(), opts, cache).await?;
+                let notes = verify_notes(url, url, &path, &digest, &tls, creds.as_ref(), opts, cache).await?;
                 return Ok(Resolved {
                     path,
                     record: SourceRecord {
@@ -251,12 +270,14 @@ async fn from_url(url: &str, opts: &FetchOptions, cache: &ContentCache) -> Resul
                         version: cv.version.clone(),
                         digest,
                     },
-                    notes: Vec::new(),
+                    notes,
                 });
             }
         }
     }
-    let (path, digest) = super::cache::fetch(url, url, "", &opts.tls, cli_creds(opts).as_ref(), opts, cache).await?;
+    let creds = cli_creds(opts);
+    let (path, digest) = super::cache::fetch(url, url, "", &opts.tls, creds.as_ref(), opts, cache).await?;
+    let notes = verify_notes(url, url, &path, &digest, &opts.tls, creds.as_ref(), opts, cache).await?;
     Ok(Resolved {
         path,
         record: SourceRecord {
@@ -264,8 +285,27 @@ async fn from_url(url: &str, opts: &FetchOptions, cache: &ContentCache) -> Resul
             version: String::new(),
             digest,
         },
-        notes: Vec::new(),
+        notes,
     })
+}
+
+/// `--verify` of a repository download (nothing to do without it).
+#[allow(clippy::too_many_arguments)]
+async fn verify_notes(
+    reference: &str,
+    url: &str,
+    path: &Path,
+    digest: &str,
+    tls: &super::TlsOptions,
+    creds: Option<&Basic>,
+    opts: &FetchOptions,
+    cache: &ContentCache,
+) -> Result<Vec<String>> {
+    if !opts.verify {
+        return Ok(Vec::new());
+    }
+    let line = super::cache::verify_download(reference, url, path, digest, tls, creds, opts, cache).await?;
+    Ok(vec![line])
 }
 
 /// For `repo list` and friends: where things are.

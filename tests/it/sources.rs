@@ -14,17 +14,17 @@ use std::sync::OnceLock;
 use testkit::{helm, repo_root};
 
 /// The running servers (from `scripts/test-sources.sh up`, which reuses a running setup).
-struct Servers {
-    dir: PathBuf,
-    http: String,
-    https: String,
-    registry: String,
-    ca: String,
-    user: String,
-    password: String,
+pub(crate) struct Servers {
+    pub(crate) dir: PathBuf,
+    pub(crate) http: String,
+    pub(crate) https: String,
+    pub(crate) registry: String,
+    pub(crate) ca: String,
+    pub(crate) user: String,
+    pub(crate) password: String,
 }
 
-fn servers() -> &'static Servers {
+pub(crate) fn servers() -> &'static Servers {
     static S: OnceLock<Servers> = OnceLock::new();
     S.get_or_init(|| {
         let out = Command::new(repo_root().join("scripts/test-sources.sh"))
@@ -56,20 +56,24 @@ fn servers() -> &'static Servers {
 }
 
 /// A Helm home of its own: HELM_CONFIG_HOME/CACHE/DATA (and the registry config inside it).
-struct Home {
+pub(crate) struct Home {
     dir: tempfile::TempDir,
 }
 
 impl Home {
-    fn new() -> Home {
+    pub(crate) fn new() -> Home {
         Home {
             dir: tempfile::tempdir().unwrap(),
         }
     }
-    fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         self.dir.path()
     }
-    fn cmd(&self, bin: &Path, args: &[&str]) -> Output {
+    pub(crate) fn cmd(&self, bin: &Path, args: &[&str]) -> Output {
+        self.cmd_env(bin, args, &[])
+    }
+    /// [`Home::cmd`] with extra environment variables.
+    pub(crate) fn cmd_env(&self, bin: &Path, args: &[&str], extra: &[(&str, &Path)]) -> Output {
         let mut c = Command::new(bin);
         c.args(args)
             .env("HELM_CONFIG_HOME", self.path().join("config"))
@@ -80,16 +84,19 @@ impl Home {
             .env_remove("HELM_REGISTRY_CONFIG")
             .env_remove("HELM_CONTENT_CACHE")
             .env("DOCKER_CONFIG", self.path().join("docker"));
+        for (k, v) in extra {
+            c.env(k, v);
+        }
         c.output().unwrap_or_else(|e| panic!("running {}: {e}", bin.display()))
     }
-    fn helm(&self, args: &[&str]) -> Output {
+    pub(crate) fn helm(&self, args: &[&str]) -> Output {
         self.cmd(&helm().expect("helm (scripts/install-helm.sh)"), args)
     }
-    fn chartup(&self, args: &[&str]) -> Output {
+    pub(crate) fn chartup(&self, args: &[&str]) -> Output {
         self.cmd(Path::new(env!("CARGO_BIN_EXE_chartup")), args)
     }
     /// Run and require success; stdout.
-    fn ok(&self, who: &str, args: &[&str]) -> String {
+    pub(crate) fn ok(&self, who: &str, args: &[&str]) -> String {
         let out = if who == "helm" {
             self.helm(args)
         } else {
@@ -104,7 +111,7 @@ impl Home {
         String::from_utf8(out.stdout).unwrap()
     }
     /// Run and require failure; stderr.
-    fn fails(&self, args: &[&str]) -> String {
+    pub(crate) fn fails(&self, args: &[&str]) -> String {
         let out = self.chartup(args);
         assert!(
             !out.status.success(),
@@ -116,7 +123,7 @@ impl Home {
         assert!(!err.contains("panicked"), "{err}");
         err
     }
-    fn add_repos(&self, who: &str) {
+    pub(crate) fn add_repos(&self, who: &str) {
         let s = servers();
         self.ok(
             who,
@@ -135,7 +142,7 @@ impl Home {
         );
         self.ok(who, &["repo", "add", "open", &s.http]);
     }
-    fn login(&self, who: &str) {
+    pub(crate) fn login(&self, who: &str) {
         let s = servers();
         self.ok(
             who,
@@ -152,12 +159,12 @@ impl Home {
             ],
         );
     }
-    fn content_files(&self) -> Vec<PathBuf> {
+    pub(crate) fn content_files(&self) -> Vec<PathBuf> {
         walk(&self.path().join("cache/content"))
     }
 }
 
-fn walk(d: &Path) -> Vec<PathBuf> {
+pub(crate) fn walk(d: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(d).into_iter().flatten().flatten() {
         let p = e.path();
@@ -440,7 +447,7 @@ fn umbrella(root: &Path) -> PathBuf {
     dir
 }
 
-fn copy_dir(from: &Path, to: &Path) {
+pub(crate) fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap().flatten() {
         let t = to.join(e.file_name());
@@ -666,9 +673,9 @@ fn faults_are_clear_errors_naming_the_reference() {
     let err = h2.fails(&["template", "demo", "--repo", &badurl, "--version", "1.0.0"]);
     assert!(err.contains("demo") && err.contains("digest mismatch"), "{err}");
     assert!(h2.content_files().is_empty(), "{:?}", h2.content_files());
-    // --verify says plainly it is not supported yet.
+    // --verify of a chart without provenance fails (tests/it/sources_prov.rs compares with helm).
     let err = h.fails(&["template", "srcs/demo", "--verify"]);
-    assert!(err.contains("not supported yet"), "{err}");
+    assert!(err.contains("srcs/demo: failed to fetch provenance"), "{err}");
 }
 
 #[test]
