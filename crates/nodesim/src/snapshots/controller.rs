@@ -545,7 +545,8 @@ async fn release_claim(ctx: &Ctx, pvc: &PersistentVolumeClaim, skip: Option<Stri
         .cloned()
         .collect();
     let patch = json!({"metadata": {"finalizers": fins, "resourceVersion": pvc.resource_version()}});
-    pvcs.patch(&claim, &PatchParams::default(), &Patch::Merge(patch)).await?;
+    pvcs.patch(&claim, &PatchParams::default(), &Patch::Merge(patch))
+        .await?;
     tracing::info!(claim = %format!("{ns}/{claim}"), "removed {PVC_FINALIZER}");
     Ok(())
 }
