@@ -266,6 +266,15 @@ pub fn render_with(plan: &Plan, color: bool, opts: TextOptions) -> String {
         }
     }
 
+    // issue #15: the VolumeSnapshots taken before the upgrade (or restored by a rollback).
+    if let Some(snap) = &plan.snapshots {
+        let _ = writeln!(o, "\n{}", p.bold("Snapshots:"));
+        let _ = writeln!(o, "  {}", snap.headline());
+        for l in snap.lines() {
+            let _ = writeln!(o, "    {l}");
+        }
+    }
+
     if let Some(m) = &plan.matrix {
         let _ = writeln!(o, "\n{} ({})", p.bold("Matrix:"), m.file);
         if !m.path.is_empty() {
