@@ -58,6 +58,8 @@ pub struct Args {
     #[command(flatten)]
     pub exec: ExecArgs,
     #[command(flatten)]
+    pub snapshots: super::snapshots::SnapshotArgs,
+    #[command(flatten)]
     pub kube: KubeArgs,
     /// Where the chart comes from (RELEASE CHART form): --repo, --version, credentials, TLS
     #[command(flatten)]
@@ -234,6 +236,7 @@ fn run_chart(
         same_component: vec![],
         diff: DiffOptions::default(),
         source,
+        snapshot: args.snapshots.request(),
     };
     let result = runtime()?.block_on(async {
         let cluster = args.kube.connect(args.namespace.as_deref()).await?;

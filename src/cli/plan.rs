@@ -115,6 +115,8 @@ pub struct Args {
     #[arg(long)]
     pub show_label_churn: bool,
     #[command(flatten)]
+    pub snapshots: super::snapshots::SnapshotArgs,
+    #[command(flatten)]
     pub kube: KubeArgs,
     /// Version constraint for the --from chart (--version is the new chart's)
     #[arg(long, value_name = "VERSION")]
@@ -150,6 +152,7 @@ fn run_against_cluster(
             show_secrets: args.show_secrets,
         },
         source,
+        snapshot: args.snapshots.request(),
     };
     let saved = runtime()?
         .block_on(async {
@@ -293,6 +296,7 @@ pub fn run(args: Args, p: &mut Printer) -> anyhow::Result<ExitStatus> {
         },
         from_source,
         to_source,
+        snapshot: args.snapshots.request(),
     })?;
     let saved = match &args.out {
         Some(_) if !planned.plan.refused() => Some(planned.saved()?),

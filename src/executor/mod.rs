@@ -23,7 +23,8 @@
 //! - [`health`] (pure judgements on status JSON), [`migrate`] (the schema's bookkeeping),
 //!   [`live`] (live versions for staleness), [`refusals`] (what refuses a run);
 //! - [`runner`]: one run ([`runner::Run`]) and its waiting; the steps extend it —
-//!   [`rollout`], [`unstick`], [`recreate`], [`carry`], [`backup`], [`migrations`], [`hooks`] — and
+//!   [`rollout`], [`unstick`], [`recreate`], [`carry`], [`backup`], [`migrations`], [`hooks`],
+//!   [`snapshot`] and [`restore`] (issue 15) — and
 //!   [`upgrade`] orders them;
 //! - [`preflight`]: the dry run of every write;
 //! - the entry points: [`apply()`], [`rollback()`], [`recover()`].
@@ -46,9 +47,11 @@ pub mod records;
 pub mod recover;
 pub mod recreate;
 pub mod refusals;
+pub mod restore;
 pub mod rollback;
 pub mod rollout;
 pub mod runner;
+pub mod snapshot;
 pub mod unstick;
 pub mod upgrade;
 
@@ -63,5 +66,7 @@ pub use records::{locked, rollout_order};
 pub use recover::recover;
 pub use rollback::{rollback, RollbackPlan};
 
+#[cfg(test)]
+pub(crate) mod snapshot_tests;
 #[cfg(test)]
 mod tests;

@@ -27,6 +27,11 @@ pub struct ApplyOptions {
     /// `--description`: the description the new revision is recorded with, instead of
     /// `Install complete`/`Upgrade complete` (helm's flag).
     pub description: Option<String>,
+    /// `--keep-snapshots`: after a successful run, keep the snapshots of this many of the newest
+    /// revisions that took some (0: all). Issue 15.
+    pub keep_snapshots: usize,
+    /// `--restore-data`: a rollback (and `--atomic`'s) restores the claims from snapshots.
+    pub restore_data: bool,
 }
 
 impl Default for ApplyOptions {
@@ -41,9 +46,14 @@ impl Default for ApplyOptions {
             actor: default_actor(),
             migration_command: None,
             description: None,
+            keep_snapshots: DEFAULT_KEEP_SNAPSHOTS,
+            restore_data: false,
         }
     }
 }
+
+/// How many revisions' snapshots are kept by default (docs/snapshots.md).
+pub const DEFAULT_KEEP_SNAPSHOTS: usize = 3;
 
 /// `chartup <verb> by user@host, pid N`: who holds a lock.
 pub fn default_actor() -> String {

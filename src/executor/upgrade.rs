@@ -74,6 +74,12 @@ impl Run<'_, '_> {
                 let Some(o) = to.get(key) else { continue };
                 let change = changes.get(key);
                 let action = change.map(|c| c.action).unwrap_or(Action::Add);
+                // Issue 15: data restored (rollback --restore-data) or snapshotted before the workload changes.
+                self.restore_before(saved, key).await?;
+                let pod_by_pod = action == Action::Change
+                    && o.key.kind == "StatefulSet"
+                    && o.value.pointer("/spec/updateStrategy/type").and_then(|t| t.as_str()) == Some("OnDelete");
+                self.snapshot_before(saved, key, pod_by_pod).await?;
                 if action == Action::Unchanged {
                     continue;
                 }

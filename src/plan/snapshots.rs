@@ -129,6 +129,8 @@ pub struct SnapshotRequest {
     pub all: bool,
     /// `--snapshot-class`.
     pub class: Option<String>,
+    /// `--no-snapshot`: none, whatever the rules ask.
+    pub none: bool,
 }
 
 /// A VolumeSnapshotClass of the cluster.
@@ -172,6 +174,9 @@ pub fn decide(
     req: &SnapshotRequest,
     facts: Option<&ClusterFacts>,
 ) -> Option<SnapshotPlan> {
+    if req.none {
+        return None;
+    }
     let ms = matrix.map(|m| m.snapshots.clone()).unwrap_or_default();
     // Rules that ask for every claim of the release.
     let mut all_reasons: Vec<String> = Vec::new();
@@ -305,8 +310,8 @@ pub fn decide(
             c.class = asked(c).map(|(x, _)| x);
         }
         out.detail = Some(
-            "offline plan: whether the cluster serves snapshot.storage.k8s.io/v1 and which class applies is checked by \
-             `chartup plan RELEASE CHART` and by apply's preflight"
+            "offline plan: whether the cluster can take them was not checked, and apply takes no snapshot from an \
+             offline plan; plan against the cluster (`chartup plan RELEASE CHART`) to take them"
                 .into(),
         );
         out.fallback = fallback;

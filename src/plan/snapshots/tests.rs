@@ -78,7 +78,11 @@ fn image_major_on_claims_snapshots_each_ordinal_claim() {
     );
     assert!(decide(&p, None, &SnapshotRequest::default(), None).is_none());
     // --snapshot asks for every claim.
-    let all = SnapshotRequest { all: true, class: None };
+    let all = SnapshotRequest {
+        all: true,
+        class: None,
+        none: false,
+    };
     assert_eq!(decide(&p, None, &all, None).unwrap().claims.len(), 2);
 }
 
@@ -90,7 +94,11 @@ fn the_cluster_default_class_for_the_claims_driver_is_chosen() {
         None,
         &opts(),
     );
-    let all = SnapshotRequest { all: true, class: None };
+    let all = SnapshotRequest {
+        all: true,
+        class: None,
+        none: false,
+    };
     let f = facts(
         "hostpath.csi",
         &[
@@ -113,6 +121,7 @@ fn the_cluster_default_class_for_the_claims_driver_is_chosen() {
     let flag = SnapshotRequest {
         all: true,
         class: Some("slow".into()),
+        none: false,
     };
     assert_eq!(
         decide(&p, None, &flag, Some(&f)).unwrap().class.as_deref(),
@@ -121,6 +130,7 @@ fn the_cluster_default_class_for_the_claims_driver_is_chosen() {
     let wrong = SnapshotRequest {
         all: true,
         class: Some("other".into()),
+        none: false,
     };
     let s = decide(&p, None, &wrong, Some(&f)).unwrap();
     assert_eq!(s.status, SnapshotStatus::Unavailable);
@@ -202,7 +212,11 @@ fn no_snapshot_api_falls_back_to_the_backup_step_and_refuses_the_flag() {
         "{reqs:?}"
     );
     // --snapshot that cannot be honoured is refused, not half done.
-    let all = SnapshotRequest { all: true, class: None };
+    let all = SnapshotRequest {
+        all: true,
+        class: None,
+        none: false,
+    };
     let s = decide(&p, Some(&m), &all, Some(&f)).unwrap();
     attach(&mut p, Some(s), &all);
     assert!(
