@@ -13,4 +13,5 @@ mod helmuser;
 mod recovery;
 mod recreate;
 mod rollback;
+mod snapshot_infra;
 mod sources;
