@@ -34,7 +34,6 @@ use super::progress::{ms, Progress};
 use super::runner::{Run, POLL};
 use super::snapshot::LABEL_RELEASE;
 use crate::cluster::{Cascade, Cluster, ObjRef};
-use crate::diff::Action;
 use crate::manifest::ObjectKey;
 use crate::plan::saved::SavedPlan;
 use crate::plan::snapshots::{quantity_bytes, ClaimRestore};
@@ -235,8 +234,10 @@ where
 }
 
 impl Run<'_, '_> {
-    /// Restore the claims of workload `key` from their snapshots before it is applied.
-    pub(super) async fn restore_before(&mut self, saved: &SavedPlan, key: &ObjectKey) -> Result<(), ApplyError> {
+    /// Restore the claims of workload `key` from their snapshots before it is applied. True when
+    /// it restored some: the workload was scaled to zero and must be applied (the manifest's
+    /// replicas) even if the plan sees no change.
+    pub(super) async fn restore_before(&mut self, saved: &SavedPlan, key: &ObjectKey) -> Result<bool, ApplyError> {
         let want = key.to_string();
         let all: Vec<ClaimRestore> = saved
             .plan
@@ -260,7 +261,7 @@ impl Run<'_, '_> {
             }
         }
         if todo.is_empty() {
-            return Ok(());
+            return Ok(false);
         }
         let t = Instant::now();
         let release = saved.plan.release.name.clone();
@@ -278,17 +279,15 @@ impl Run<'_, '_> {
             &key.namespace,
             &key.name,
         );
-        let replicas = match self.cluster.get(&wr).await? {
-            Some(live) => {
+        if let Some(live) = self.cluster.get(&wr).await? {
+            {
                 let n = live.pointer("/spec/replicas").and_then(Json::as_i64).unwrap_or(1);
                 self.cluster
                     .patch(&wr, &json!({"spec": {"replicas": 0}}), false)
                     .await?;
                 self.note(format!("restore: {key} scaled to 0 (was {n})")).await?;
-                Some(n)
             }
-            None => None,
-        };
+        }
         let claims: Vec<String> = todo.iter().map(|(r, _)| r.claim.clone()).collect();
         let names: Vec<&str> = claims.iter().map(String::as_str).collect();
         self.wait_unmounted(&key.namespace, &names).await?;
@@ -359,24 +358,11 @@ impl Run<'_, '_> {
             })
             .await?;
         }
-        // A workload the rollback does not change is not applied again: scale it back here.
-        let unchanged = saved
-            .plan
-            .changes
-            .iter()
-            .find(|c| &c.key == key)
-            .is_some_and(|c| c.action == Action::Unchanged);
-        if let (Some(n), true) = (replicas, unchanged) {
-            self.cluster
-                .patch(&wr, &json!({"spec": {"replicas": n}}), false)
-                .await?;
-            self.note(format!("restore: {key} scaled back to {n}")).await?;
-        }
         self.rep.report(Progress::Done {
             step: format!("restore data of {key} from snapshots"),
             elapsed_ms: ms(t),
         });
-        Ok(())
+        Ok(true)
     }
 }
 

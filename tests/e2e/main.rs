@@ -14,4 +14,5 @@ mod recovery;
 mod recreate;
 mod rollback;
 mod snapshot_infra;
+mod snapshots;
 mod sources;
