@@ -678,5 +678,8 @@ mod tests {
         assert_eq!(m.chart, "fate");
         assert_eq!(m.timeouts.get("mysql"), Some(&600));
         assert!(m.carry_volumes.contains("mysql") && m.backup_required);
+        // Issue 15's fields.
+        assert!(m.snapshots.restore_on_failure && m.snapshots.class.is_some());
+        assert!(m.snapshots.components["mysql"].quiesce && m.snapshots.components["mysql"].always);
     }
 }
