@@ -293,6 +293,12 @@ pub fn render_with(plan: &Plan, color: bool, opts: TextOptions) -> String {
                     losses.join(", ")
                 }
             );
+            if h.migrates_data {
+                let _ = writeln!(
+                    o,
+                    "    migrates data on the volumes (snapshots before it: see Snapshots)"
+                );
+            }
             if h.backup_required {
                 let how = h.backup_how.as_deref().map(|s| format!(" ({s})")).unwrap_or_default();
                 let _ = writeln!(o, "    backup required before this hop{how}");
