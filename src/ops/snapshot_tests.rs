@@ -87,3 +87,36 @@ fn restore_data_without_snapshots_is_refused_with_the_reason() {
         .expect("refused");
     assert!(err.to_string().contains("no revision after 1 took snapshots"), "{err}");
 }
+
+#[test]
+fn uninstall_says_the_snapshots_stay_and_how_to_prune_them() {
+    let c = cluster();
+    let store = MemoryStore::new(NS);
+    seeded(&store);
+    c.put(serde_json::json!({"apiVersion": "snapshot.storage.k8s.io/v1", "kind": "VolumeSnapshot",
+        "metadata": {"name": "kv-2-data-db-0", "namespace": NS, "labels": {"chartup.io/release": REL, "chartup.io/revision": "2"}},
+        "spec": {"source": {"persistentVolumeClaimName": "data-db-0"}}}));
+    let req = super::uninstall::UninstallRequest {
+        release: REL.into(),
+        ..Default::default()
+    };
+    let (p, _) = block(super::uninstall::plan(&c, &store, &req)).expect("planned");
+    assert_eq!(p.snapshots, ["kv-2-data-db-0"]);
+    let text = p.text();
+    assert!(
+        text.contains(
+            "Snapshots: 1 VolumeSnapshot(s) kept (kv-2-data-db-0): `chartup snapshots prune kv` deletes them"
+        ),
+        "{text}"
+    );
+    // Retention keeps the newest revisions' snapshots: with revision 3's too, --keep 1 deletes 2's.
+    c.put(serde_json::json!({"apiVersion": "snapshot.storage.k8s.io/v1", "kind": "VolumeSnapshot",
+        "metadata": {"name": "kv-3-data-db-0", "namespace": NS, "labels": {"chartup.io/release": REL, "chartup.io/revision": "3"}},
+        "spec": {"source": {"persistentVolumeClaimName": "data-db-0"}}}));
+    let gone = block(super::snapshots::prune(&c, NS, REL, 1)).expect("pruned");
+    assert_eq!(gone, ["kv-2-data-db-0"]);
+    // `snapshots prune` (--keep 0) deletes the rest; list then shows none.
+    let gone = block(super::snapshots::prune(&c, NS, REL, 0)).expect("pruned");
+    assert_eq!(gone, ["kv-3-data-db-0"]);
+    assert!(block(super::snapshots::list(&c, NS, REL)).expect("listed").is_empty());
+}

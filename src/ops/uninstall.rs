@@ -88,6 +88,11 @@ pub async fn plan(
         &reclaim,
         req.keep_history,
     );
+    let mut p = p;
+    // Issue 15: the release's snapshots stay (a cluster without the snapshot API has none).
+    if let Ok(taken) = super::snapshots::list(cluster, &ns, &req.release).await {
+        p.snapshots = taken.into_iter().map(|t| t.name).collect();
+    }
     Ok((p, last))
 }
 

@@ -62,6 +62,9 @@ pub struct UninstallPlan {
     pub volumes: Vec<VolumeOutcome>,
     /// `--keep-history`: the records stay, the last marked `uninstalled`.
     pub keep_history: bool,
+    /// The release's VolumeSnapshots (issue 15): not release objects, they stay.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub snapshots: Vec<String>,
 }
 
 impl UninstallPlan {
@@ -118,6 +121,15 @@ impl UninstallPlan {
             };
             let vol = v.volume.as_deref().map(|p| format!(" → {p}")).unwrap_or_default();
             o.push_str(&format!("  {tag}: claim {}{vol}\n          {}\n", v.claim, v.why));
+        }
+        if !self.snapshots.is_empty() {
+            // Issue 15: snapshots are not release objects; they outlive the release until pruned.
+            o.push_str(&format!(
+                "\nSnapshots: {} VolumeSnapshot(s) kept ({}): `chartup snapshots prune {}` deletes them\n",
+                self.snapshots.len(),
+                self.snapshots.join(", "),
+                self.release
+            ));
         }
         o.push_str(if self.keep_history {
             "\nRelease records: kept (--keep-history), the last revision marked uninstalled\n"
@@ -289,6 +301,7 @@ pub fn plan(
         keep,
         volumes,
         keep_history,
+        snapshots: vec![],
     }
 }
 
