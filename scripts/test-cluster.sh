@@ -173,8 +173,9 @@ pick_port() { # a free loopback port not already chosen in this run
 load_state() { [ -f "$RUN/state.env" ] && . "$RUN/state.env"; return 0; }
 
 # The namespace-scoped user: everything in $TENANT_NS (a Role with every verb on every resource
-# there), nothing cluster-wide, as the tenant of a shared cluster. Tests may bind `tenant` (or
-# `nobody`) in their own fresh namespaces the same way.
+# there, VolumeSnapshots included), nothing cluster-wide (so no VolumeSnapshotClasses or
+# VolumeSnapshotContents, which are cluster-scoped), as the tenant of a shared cluster. Tests may
+# bind `tenant` (or `nobody`) in their own fresh namespaces the same way.
 TENANT_NS=tenant
 
 api_post() { # path, json: create as admin; AlreadyExists is fine
@@ -372,10 +373,13 @@ upgrade_snapshots() {
   install_snapshot_api
   if ! nodesim_snapshots; then
     log "restarting nodesim: the running one predates VolumeSnapshot support"
-    local nodesim
+    local nodesim pid nodes
     nodesim=$(nodesim_bin)
+    # Keep its node count (NODESIM_NODES in the environment it was started with).
+    pid=$(cat "$(pidfile nodesim)" 2>/dev/null || true)
+    nodes=$(tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | sed -n 's/^NODESIM_NODES=//p' | tail -n1)
     stop_proc nodesim
-    start_nodesim "$nodesim"
+    if [ -n "$nodes" ]; then NODESIM_NODES=$nodes start_nodesim "$nodesim"; else start_nodesim "$nodesim"; fi
     wait_until 60 "nodesim to be ready" nodesim_snapshots
     wait_until 60 "the simulated node to be Ready" node_ready
   fi

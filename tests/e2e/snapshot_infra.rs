@@ -90,6 +90,7 @@ fn write_data(dir: &std::path::Path, tag: &str) -> anyhow::Result<()> {
 #[tokio::test(flavor = "multi_thread")]
 async fn snapshot_and_restore_are_byte_identical() -> anyhow::Result<()> {
     let c = cluster();
+    snap::ensure_support(c).await?;
     let ns = c.fresh_namespace("snapinfra").await?;
     let client = c.client().await?;
     claim(&client, &ns.name, "data", "1Gi", json!({})).await?;
@@ -191,6 +192,7 @@ async fn snapshot_and_restore_are_byte_identical() -> anyhow::Result<()> {
 #[tokio::test(flavor = "multi_thread")]
 async fn not_ready_snapshots_hold_restores_pending() -> anyhow::Result<()> {
     let c = cluster();
+    snap::ensure_support(c).await?;
     let ns = c.fresh_namespace("snapinfra").await?;
     let client = c.client().await?;
     claim(&client, &ns.name, "data", "1Gi", json!({})).await?;
@@ -237,6 +239,7 @@ async fn not_ready_snapshots_hold_restores_pending() -> anyhow::Result<()> {
 #[tokio::test(flavor = "multi_thread")]
 async fn too_small_restores_are_refused_and_protect_the_snapshot() -> anyhow::Result<()> {
     let c = cluster();
+    snap::ensure_support(c).await?;
     let ns = c.fresh_namespace("snapinfra").await?;
     let client = c.client().await?;
     claim(&client, &ns.name, "data", "2Gi", json!({})).await?;
@@ -284,6 +287,7 @@ async fn too_small_restores_are_refused_and_protect_the_snapshot() -> anyhow::Re
 #[tokio::test(flavor = "multi_thread")]
 async fn failures_show_in_status_error() -> anyhow::Result<()> {
     let c = cluster();
+    snap::ensure_support(c).await?;
     let ns = c.fresh_namespace("snapinfra").await?;
     let client = c.client().await?;
     let n = ns.name.as_str();
@@ -409,6 +413,7 @@ async fn failures_show_in_status_error() -> anyhow::Result<()> {
 #[tokio::test(flavor = "multi_thread")]
 async fn deletion_follows_the_policy() -> anyhow::Result<()> {
     let c = cluster();
+    snap::ensure_support(c).await?;
     let ns = c.fresh_namespace("snapinfra").await?;
     let client = c.client().await?;
     let n = ns.name.as_str();
@@ -472,6 +477,7 @@ async fn deletion_follows_the_policy() -> anyhow::Result<()> {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_namespace_tenant_snapshots_and_restores() -> anyhow::Result<()> {
     let c = cluster();
+    snap::ensure_support(c).await?;
     let kubeconfig = c.dir.join("tenant.kubeconfig");
     let tenant = testkit::client_from(&kubeconfig).await?;
     let n = "tenant";
@@ -533,6 +539,7 @@ async fn a_namespace_tenant_snapshots_and_restores() -> anyhow::Result<()> {
 async fn snapshot_quota_is_enforced_by_the_api_server() -> anyhow::Result<()> {
     use testkit::k8s_openapi::api::core::v1::ResourceQuota;
     let c = cluster();
+    snap::ensure_support(c).await?;
     let ns = c.fresh_namespace("snapinfra").await?;
     let client = c.client().await?;
     let n = ns.name.as_str();
@@ -580,6 +587,7 @@ async fn snapshot_quota_is_enforced_by_the_api_server() -> anyhow::Result<()> {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_retained_snapshot_is_reused_pre_provisioned() -> anyhow::Result<()> {
     let c = cluster();
+    snap::ensure_support(c).await?;
     let ns = c.fresh_namespace("snapinfra").await?;
     let client = c.client().await?;
     let n = ns.name.as_str();
@@ -649,5 +657,116 @@ async fn a_retained_snapshot_is_reused_pre_provisioned() -> anyhow::Result<()> {
     assert!(!snap::snapshot_dir(c, &handle).exists(), "Delete left the data behind");
     vscs.delete(&old_content, &DeleteParams::default()).await?;
     wait_deleted(&vscs, &old_content, WAIT).await?;
+    Ok(())
+}
+
+/// Kubernetes 1.20 keeps a VolumeSnapshot `dataSource` but silently drops one of another kind
+/// (AnyVolumeDataSource is off): why a restore must read its claim back before trusting it.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_api_server_drops_unsupported_data_sources() -> anyhow::Result<()> {
+    let c = cluster();
+    snap::ensure_support(c).await?;
+    let ns = c.fresh_namespace("snapinfra").await?;
+    let client = c.client().await?;
+    let n = ns.name.as_str();
+    let foreign = json!({"spec": {"dataSource": {"apiGroup": "example.com", "kind": "Backup", "name": "x"}}});
+    claim(&client, n, "foreign", "1Gi", foreign).await?;
+    claim(&client, n, "from-snapshot", "1Gi", from_snapshot("not-yet")).await?;
+    let pvcs: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), n);
+    let foreign = pvcs.get("foreign").await?;
+    assert!(
+        foreign.spec.and_then(|s| s.data_source).is_none(),
+        "kept an unsupported dataSource"
+    );
+    let kept = pvcs.get("from-snapshot").await?;
+    let ds = kept.spec.and_then(|s| s.data_source);
+    assert_eq!(
+        ds.as_ref().map(|d| (d.kind.as_str(), d.name.as_str())),
+        Some(("VolumeSnapshot", "not-yet"))
+    );
+    // A snapshot that does not exist: Pending, with external-provisioner's message.
+    let msg = snap::wait_event(&client, n, "from-snapshot", "ProvisioningFailed", WAIT).await?;
+    assert!(
+        msg.ends_with(
+            "error getting handle for DataSource Type VolumeSnapshot by Name not-yet: error getting snapshot \
+             not-yet from api server: volumesnapshots.snapshot.storage.k8s.io \"not-yet\" not found"
+        ),
+        "{msg}"
+    );
+    Ok(())
+}
+
+/// A snapshot deleted while the driver's CreateSnapshot has no final answer yet (transient
+/// failures keep `volumesnapshot-being-created`) is not deleted under the driver's feet: creation
+/// finishes, then the data and both objects go (upstream `shouldDelete`).
+#[tokio::test(flavor = "multi_thread")]
+async fn deletion_during_creation_waits_for_the_driver() -> anyhow::Result<()> {
+    let c = cluster();
+    snap::ensure_support(c).await?;
+    let ns = c.fresh_namespace("snapinfra").await?;
+    let client = c.client().await?;
+    let n = ns.name.as_str();
+    claim(&client, n, "data", "1Gi", json!({})).await?;
+    c.claim_dir(&client, n, "data", WAIT).await?;
+    snapshot(
+        &client,
+        n,
+        "busy",
+        json!({"source": {"persistentVolumeClaimName": "data"}}),
+        json!({"nodesim.chartup.io/snapshot-fail-times": "3"}),
+    )
+    .await?;
+    let vss = snap::vs_api(&client, n);
+    let vs = wait_error(&vss, "busy", "code = Unavailable").await?;
+    let content = str_at(&vs, "/status/boundVolumeSnapshotContentName")
+        .unwrap_or_default()
+        .to_string();
+    let vscs = snap::vsc_api(&client);
+    let vsc = vscs.get(&content).await?;
+    assert!(
+        vsc.annotations()
+            .contains_key("snapshot.storage.kubernetes.io/volumesnapshot-being-created"),
+        "a non-final error keeps the being-created mark: {:?}",
+        vsc.annotations()
+    );
+    vss.delete("busy", &DeleteParams::default()).await?;
+    wait_deleted(&vscs, &content, WAIT).await?;
+    wait_deleted(&vss, "busy", WAIT).await?;
+    let handle = format!("snapshot-{}", vsc.uid().unwrap_or_default());
+    assert!(
+        !snap::snapshot_dir(c, &handle).exists(),
+        "the snapshot cut after the delete was left behind"
+    );
+    Ok(())
+}
+
+/// A clone (`dataSource` kind PersistentVolumeClaim, GA in 1.18 and kept by the API server) is a copy
+/// of the source volume, never an empty volume; a smaller request is refused as external-provisioner does.
+#[tokio::test(flavor = "multi_thread")]
+async fn clones_copy_the_source_volume() -> anyhow::Result<()> {
+    let c = cluster();
+    snap::ensure_support(c).await?;
+    let ns = c.fresh_namespace("snapinfra").await?;
+    let client = c.client().await?;
+    let n = ns.name.as_str();
+    claim(&client, n, "data", "2Gi", json!({})).await?;
+    let dir = c.claim_dir(&client, n, "data", WAIT).await?;
+    write_data(&dir, "clone")?;
+    let before = snap::tree(&dir)?;
+    let clone_of = |size: &str| {
+        json!({"spec": {"dataSource": {"kind": "PersistentVolumeClaim", "name": "data"},
+                                                "resources": {"requests": {"storage": size}}}})
+    };
+    claim(&client, n, "copy", "2Gi", clone_of("2Gi")).await?;
+    claim(&client, n, "too-small", "1Gi", clone_of("1Gi")).await?;
+    let copy = c.claim_dir(&client, n, "copy", WAIT).await?;
+    snap::assert_same_tree(&before, &snap::tree(&copy)?)?;
+    let msg = snap::wait_event(&client, n, "too-small", "ProvisioningFailed", WAIT).await?;
+    assert_eq!(
+        msg,
+        "failed to provision volume with StorageClass \"standard\": error getting handle for DataSource Type \
+         PersistentVolumeClaim by Name data: error, new PVC request must be greater than or equal in size to the \
+         specified PVC data source, requested 1073741824 but source is 2147483648"
+    );
     Ok(())
 }

@@ -7,8 +7,9 @@
 //! claim is deleted the binder marks its PV Released; for policy Delete, the binder leaves deletion
 //! to the external provisioner named in `pv.kubernetes.io/provisioned-by`, i.e. us: the reaper
 //! removes the directory and the PV, so data loss is visible as files gone. Retain keeps both.
-//! A claim whose `dataSource` is a VolumeSnapshot gets a copy of the snapshot's directory, once
-//! external-provisioner's checks pass (`snapshots/restore.rs`); until then it stays Pending.
+//! A claim whose `dataSource` is a VolumeSnapshot (or another claim, a clone) gets a copy of the
+//! snapshot's (the claim's) directory, once external-provisioner's checks pass
+//! (`snapshots/restore.rs`); until then it stays Pending.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -91,17 +92,24 @@ async fn provision(pvc: Arc<PersistentVolumeClaim>, ctx: Arc<Ctx>) -> Result<Act
     };
     let pv_name = format!("pvc-{uid}");
     let dir = volume_dir(&ctx, &pv_name);
-    if let Some(snap) = restore::snapshot_source(&pvc) {
+    let snapshot = restore::snapshot_source(&pvc);
+    let clone = restore::clone_source(&pvc);
+    let source = match (&snapshot, &clone) {
+        (Some(snap), _) => Some(restore::source_dir(&ctx, &pvc, PROVISIONER, snap).await),
+        (None, Some(src)) => Some(restore::clone_dir(&ctx, &pvc, PROVISIONER, src).await),
+        (None, None) => None,
+    };
+    if let Some(source) = source {
         let claim = format!("{ns}/{}", pvc.name_any());
         let start = format!("External provisioner is provisioning volume for claim \"{claim}\"");
         restore::claim_event(&ctx, &pvc, "Normal", "Provisioning", &start).await;
-        match restore::source_dir(&ctx, &pvc, PROVISIONER, &snap).await {
+        match source {
             Ok(data) => {
                 // A volume already copied (a crash before its PV was created) is kept.
                 if !dir.exists() {
                     copy_dir_atomic(&data, &dir).await?;
                 }
-                tracing::info!(claim = %claim, snapshot = %snap, "restored volume from snapshot");
+                tracing::info!(claim = %claim, from = ?snapshot.as_ref().or(clone.as_ref()), "volume made from its data source");
             }
             Err(restore::NotYet::Wait(d)) => return Ok(Action::requeue(d.max(Duration::from_millis(50)))),
             Err(restore::NotYet::Failed(e)) => {

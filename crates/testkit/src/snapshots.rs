@@ -158,3 +158,25 @@ pub async fn wait_event(
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+/// Fail with what to do when the running test cluster predates snapshot support (its CRDs or its
+/// nodesim): `scripts/test-cluster.sh up` upgrades a running cluster in place.
+pub async fn ensure_support(c: &Cluster) -> anyhow::Result<()> {
+    let fix = "run `scripts/test-cluster.sh up` (it installs the snapshot CRDs on a running cluster \
+               and restarts its nodesim once)";
+    let ready = std::fs::read_to_string(c.dir.join("nodesim.ready")).unwrap_or_default();
+    if !ready.lines().any(|l| l == "snapshots") {
+        bail!(
+            "the test cluster at {} runs a nodesim without VolumeSnapshot support; {fix}",
+            c.dir.display()
+        );
+    }
+    let client = c.client().await?;
+    if let Err(e) = class_api(&client).get(DEFAULT_CLASS).await {
+        bail!(
+            "the test cluster at {} has no VolumeSnapshotClass {DEFAULT_CLASS} ({e}); {fix}",
+            c.dir.display()
+        );
+    }
+    Ok(())
+}

@@ -513,6 +513,35 @@ async fn update_status(
     content: &DynamicObject,
 ) -> Result<(), SimError> {
     let key = format!("{}/{}", vs.namespace().unwrap_or_default(), vs.name_any());
+    // From the API server, as upstream does: the cached copy may not have our last write yet
+    // (a stale error would then survive readiness).
+    let vs = &api.get(&vs.name_any()).await?;
+    let old = vs.data.get("status").cloned().unwrap_or(Value::Null);
+    let new = status_patch(&old, content);
+    if new.is_empty() {
+        return Ok(());
+    }
+    api.patch_status(
+        &vs.name_any(),
+        &PatchParams::default(),
+        &Patch::Merge(json!({ "status": new })),
+    )
+    .await?;
+    if old.get("creationTime").is_none() && new.contains_key("creationTime") {
+        let msg = format!("Snapshot {key} was successfully created by the CSI driver.");
+        event(ctx, COMPONENT, vs, "Normal", "SnapshotCreated", &msg).await;
+    }
+    let now_ready = new.get("readyToUse").and_then(Value::as_bool) == Some(true);
+    if now_ready {
+        let msg = format!("Snapshot {key} is ready to use.");
+        event(ctx, COMPONENT, vs, "Normal", "SnapshotReady", &msg).await;
+    }
+    Ok(())
+}
+
+/// What of a snapshot's status (`old`) changes to mirror its content's (upstream
+/// `updateSnapshotStatus`): the fields to merge-patch, `null` to remove one.
+pub fn status_patch(old: &Value, content: &DynamicObject) -> BTreeMap<&'static str, Value> {
     let cs = content.data.get("status");
     let created = cs
         .and_then(|s| s.get("creationTime"))
@@ -521,8 +550,7 @@ async fn update_status(
     let size = cs.and_then(|s| s.get("restoreSize")).and_then(Value::as_i64);
     let ready = cs.and_then(|s| s.get("readyToUse")).and_then(Value::as_bool) == Some(true);
     let content_err = cs.and_then(|s| s.get("error")).filter(|e| !e.is_null()).cloned();
-    let old = vs.data.get("status").cloned().unwrap_or(Value::Null);
-    let mut new: BTreeMap<&str, Value> = BTreeMap::new();
+    let mut new: BTreeMap<&'static str, Value> = BTreeMap::new();
     if old.get("boundVolumeSnapshotContentName").is_none() {
         new.insert("boundVolumeSnapshotContentName", json!(content.name_any()));
     }
@@ -541,6 +569,7 @@ async fn update_status(
             new.insert("restoreSize", json!(format_binary_si(size)));
         }
     }
+    // The content's error is the snapshot's; none there (or readiness) clears it.
     let old_err = old.get("error").filter(|e| !e.is_null());
     match (&content_err, old_err) {
         (Some(ce), oe) if oe != Some(ce) => {
@@ -551,28 +580,10 @@ async fn update_status(
         }
         _ => {}
     }
-    if ready && old_ready != Some(true) && old_err.is_some() {
+    if ready && old_err.is_some() {
         new.insert("error", Value::Null);
     }
-    if new.is_empty() {
-        return Ok(());
-    }
-    let was_created = old.get("creationTime").is_some();
-    api.patch_status(
-        &vs.name_any(),
-        &PatchParams::default(),
-        &Patch::Merge(json!({ "status": new })),
-    )
-    .await?;
-    if !was_created && new.contains_key("creationTime") {
-        let msg = format!("Snapshot {key} was successfully created by the CSI driver.");
-        event(ctx, COMPONENT, vs, "Normal", "SnapshotCreated", &msg).await;
-    }
-    if ready && old_ready != Some(true) {
-        let msg = format!("Snapshot {key} is ready to use.");
-        event(ctx, COMPONENT, vs, "Normal", "SnapshotReady", &msg).await;
-    }
-    Ok(())
+    new
 }
 
 /// Is a Pending claim in the snapshot's namespace being provisioned from it?
@@ -635,4 +646,61 @@ async fn delete(ctx: &Ctx, api: &Api<DynamicObject>, vs: &DynamicObject) -> Resu
         set_finalizers(api, vs, fins).await?;
     }
     Ok(Action::await_change())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn content(status: Value) -> DynamicObject {
+        serde_json::from_value(
+            json!({"apiVersion": "snapshot.storage.k8s.io/v1", "kind": "VolumeSnapshotContent",
+            "metadata": {"name": "snapcontent-1"}, "spec": {}, "status": status}),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_fresh_snapshot_is_bound_not_ready_first() {
+        let p = status_patch(&Value::Null, &content(Value::Null));
+        assert_eq!(p.get("boundVolumeSnapshotContentName"), Some(&json!("snapcontent-1")));
+        assert_eq!(p.get("readyToUse"), Some(&json!(false)));
+        assert!(!p.contains_key("restoreSize") && !p.contains_key("creationTime"));
+    }
+
+    #[test]
+    fn the_contents_fields_in_the_snapshots_forms() {
+        let c = content(json!({"readyToUse": true, "restoreSize": 1073741824i64,
+                               "creationTime": 1_796_544_944_463_324_075i64, "snapshotHandle": "h"}));
+        let old = json!({"boundVolumeSnapshotContentName": "snapcontent-1", "readyToUse": false});
+        let p = status_patch(&old, &c);
+        assert_eq!(p.get("readyToUse"), Some(&json!(true)));
+        assert_eq!(p.get("restoreSize"), Some(&json!("1Gi")));
+        // int64 nanoseconds → RFC 3339 seconds (metav1.Time).
+        assert_eq!(p.get("creationTime"), Some(&json!("2026-12-06T08:15:44Z")));
+        assert!(!p.contains_key("boundVolumeSnapshotContentName"));
+    }
+
+    #[test]
+    fn errors_follow_the_content_and_readiness_clears_them() {
+        let err = json!({"message": "Failed to create snapshot: boom", "time": "2026-12-06T08:00:00Z"});
+        let failing = content(json!({"readyToUse": false, "error": err}));
+        let p = status_patch(
+            &json!({"boundVolumeSnapshotContentName": "snapcontent-1", "readyToUse": false}),
+            &failing,
+        );
+        assert_eq!(p.get("error"), Some(&err));
+        let old = json!({"boundVolumeSnapshotContentName": "snapcontent-1", "readyToUse": false, "error": err});
+        assert!(status_patch(&old, &failing).is_empty(), "nothing to write twice");
+        let ok = content(json!({"readyToUse": true, "restoreSize": 1024, "creationTime": 0}));
+        let p = status_patch(&old, &ok);
+        assert_eq!(p.get("error"), Some(&Value::Null));
+        assert_eq!(p.get("readyToUse"), Some(&json!(true)));
+        // The controller's own error (e.g. an unbound claim, since fixed) goes once a content exists.
+        let own = json!({"readyToUse": false, "error": {"message": "Failed to create snapshot content with error x"}});
+        assert_eq!(
+            status_patch(&own, &content(Value::Null)).get("error"),
+            Some(&Value::Null)
+        );
+    }
 }

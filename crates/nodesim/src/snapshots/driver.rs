@@ -193,9 +193,8 @@ async fn reconcile(vsc: Arc<DynamicObject>, ctx: Arc<Ctx>) -> Result<Action, Sim
         }
         return Ok(Action::await_change());
     }
-    if deleting {
-        return Ok(Action::await_change());
-    }
+    // A content being deleted but not deletable yet (a CreateSnapshot outcome is pending, or its
+    // snapshot still exists) goes on being synced, as upstream: creation finishes, then deletion.
     let status = vsc.data.get("status").filter(|s| !s.is_null());
     if status.and_then(|s| s.get("readyToUse")).and_then(Value::as_bool) == Some(true) {
         remove_being_created(&api, &vsc).await?;
@@ -302,6 +301,8 @@ async fn content_error(
 
 /// Upstream `updateSnapshotContentStatus`: fills what is missing; readiness clears the error.
 async fn update_content_status(api: &Api<DynamicObject>, vsc: &DynamicObject, info: &SnapInfo) -> Result<(), SimError> {
+    // From the API server, as upstream does: the cached copy may lag behind our last write.
+    let vsc = &api.get(&vsc.name_any()).await?;
     let old = vsc.data.get("status").cloned().unwrap_or(Value::Null);
     let mut new = serde_json::Map::new();
     if old.get("snapshotHandle").is_none_or(Value::is_null) {
@@ -674,6 +675,44 @@ mod tests {
             CsiError::new("Internal", "disk on fire").to_string(),
             "rpc error: code = Internal desc = disk on fire"
         );
+    }
+
+    fn vsc(annotations: Value, deleting: bool, source: Value, uid: &str) -> DynamicObject {
+        let mut meta = json!({"name": "c", "annotations": annotations});
+        if deleting {
+            meta["deletionTimestamp"] = json!("2026-12-06T08:00:00Z");
+        }
+        serde_json::from_value(
+            json!({"apiVersion": "snapshot.storage.k8s.io/v1", "kind": "VolumeSnapshotContent",
+            "metadata": meta, "spec": {"source": source, "volumeSnapshotRef": {"uid": uid}}}),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn deletion_waits_for_the_snapshot_and_for_creation_to_end() {
+        let dynamic = json!({"volumeHandle": "pvc-1"});
+        // Not being deleted.
+        assert!(!should_delete(&vsc(
+            json!({ANN_BEING_DELETED: "yes"}),
+            false,
+            dynamic.clone(),
+            "u"
+        )));
+        // Deleted directly while its snapshot lives: lingers.
+        assert!(!should_delete(&vsc(json!({}), true, dynamic.clone(), "u")));
+        // The snapshot's deletion reached it: goes.
+        assert!(should_delete(&vsc(
+            json!({ANN_BEING_DELETED: "yes"}),
+            true,
+            dynamic.clone(),
+            "u"
+        )));
+        // …but never while a CreateSnapshot is unanswered.
+        let both = json!({ANN_BEING_DELETED: "yes", ANN_BEING_CREATED: "yes"});
+        assert!(!should_delete(&vsc(both, true, dynamic, "u")));
+        // An unbound pre-provisioned content goes at once.
+        assert!(should_delete(&vsc(json!({}), true, json!({"snapshotHandle": "h"}), "")));
     }
 
     #[test]

@@ -143,3 +143,119 @@ pub async fn claim_event(ctx: &Ctx, pvc: &PersistentVolumeClaim, type_: &str, re
         )
         .await;
 }
+
+/// Is this claim a clone of another claim (`dataSource` kind PersistentVolumeClaim, core group)?
+pub fn clone_source(pvc: &PersistentVolumeClaim) -> Option<String> {
+    let ds = pvc.spec.as_ref()?.data_source.as_ref()?;
+    (ds.kind == "PersistentVolumeClaim" && ds.api_group.as_deref().unwrap_or("").is_empty()).then(|| ds.name.clone())
+}
+
+/// The volume directory a clone copies, after external-provisioner v2's checks (`getPVCSource`),
+/// so that a clone is a copy and never silently an empty volume.
+pub async fn clone_dir(
+    ctx: &Ctx,
+    pvc: &PersistentVolumeClaim,
+    provisioner: &str,
+    src: &str,
+) -> Result<PathBuf, NotYet> {
+    use k8s_openapi::api::core::v1::PersistentVolume;
+    let ns = pvc.namespace().unwrap_or_default();
+    let fail = |e: String| {
+        NotYet::Failed(format!(
+            "error getting handle for DataSource Type PersistentVolumeClaim by Name {src}: {e}"
+        ))
+    };
+    let invalid = || fail("claim in dataSource not bound or invalid".to_string());
+    let pvcs: kube::Api<PersistentVolumeClaim> = kube::Api::namespaced(ctx.client.clone(), &ns);
+    let source = match pvcs.get_opt(src).await {
+        Ok(Some(p)) => p,
+        Ok(None) => {
+            return Err(fail(format!(
+                "error getting PVC {src} (namespace {}) from api server: persistentvolumeclaim {} not found",
+                go_quote(&ns),
+                go_quote(src)
+            )))
+        }
+        Err(e) => return Err(fail(api_message(&e))),
+    };
+    let phase = source.status.as_ref().and_then(|s| s.phase.clone()).unwrap_or_default();
+    if phase != "Bound" {
+        // Upstream prints the whole status struct (%v); the phase is what matters.
+        return Err(fail(format!(
+            "the PVC DataSource {src} must have a status of Bound.  Got {{Phase:{phase}}}"
+        )));
+    }
+    if source.metadata.deletion_timestamp.is_some() {
+        return Err(fail(format!("the PVC DataSource {src} is currently being deleted")));
+    }
+    let (ss, sd) = (
+        source.spec.clone().unwrap_or_default(),
+        pvc.spec.clone().unwrap_or_default(),
+    );
+    let (Some(src_class), Some(dst_class)) = (ss.storage_class_name.clone(), sd.storage_class_name.clone()) else {
+        return Err(fail(format!("the source PVC ({src}) storageclass cannot be empty")));
+    };
+    if src_class != dst_class {
+        return Err(fail(format!(
+            "the source PVC and destination PVCs must be in the same storage class for cloning.  Source is in {src_class}, but new PVC is in {dst_class}"
+        )));
+    }
+    let size = |s: &k8s_openapi::api::core::v1::PersistentVolumeClaimSpec| {
+        s.resources
+            .as_ref()
+            .and_then(|r| r.requests.as_ref())
+            .and_then(|r| r.get("storage"))
+            .and_then(|q| parse_quantity(&q.0))
+            .unwrap_or(0)
+    };
+    let (want, have) = (size(&sd), size(&ss));
+    if want < have {
+        return Err(fail(format!(
+            "error, new PVC request must be greater than or equal in size to the specified PVC data source, requested {want} but source is {have}"
+        )));
+    }
+    let Some(pv_name) = ss.volume_name.filter(|v| !v.is_empty()) else {
+        return Err(fail(format!("volume name is empty in source PVC {src}")));
+    };
+    let pvs: kube::Api<PersistentVolume> = kube::Api::all(ctx.client.clone());
+    let Ok(pv) = pvs.get(&pv_name).await else {
+        return Err(invalid());
+    };
+    if super::controller::pv_driver(&pv) != Some(provisioner) {
+        return Err(invalid());
+    }
+    let dir = ctx.opts.volumes_dir.join(&pv_name);
+    let host_path = pv
+        .spec
+        .as_ref()
+        .and_then(|s| s.host_path.as_ref())
+        .map(|h| PathBuf::from(&h.path));
+    if host_path.as_deref() != Some(dir.as_path()) || !dir.is_dir() {
+        return Err(invalid());
+    }
+    Ok(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claim(ds: serde_json::Value) -> PersistentVolumeClaim {
+        serde_json::from_value(serde_json::json!({"metadata": {"name": "c"}, "spec": {"dataSource": ds}})).unwrap()
+    }
+
+    #[test]
+    fn data_sources_by_kind_and_group() {
+        let vs = claim(serde_json::json!({"apiGroup": GROUP, "kind": "VolumeSnapshot", "name": "s"}));
+        assert_eq!(snapshot_source(&vs).as_deref(), Some("s"));
+        assert_eq!(clone_source(&vs), None);
+        let other_group = claim(serde_json::json!({"apiGroup": "example.com", "kind": "VolumeSnapshot", "name": "s"}));
+        assert_eq!(snapshot_source(&other_group), None);
+        let pvc = claim(serde_json::json!({"kind": "PersistentVolumeClaim", "name": "src"}));
+        assert_eq!(clone_source(&pvc).as_deref(), Some("src"));
+        assert_eq!(snapshot_source(&pvc), None);
+        let none: PersistentVolumeClaim =
+            serde_json::from_value(serde_json::json!({"metadata": {"name": "c"}})).unwrap();
+        assert_eq!((snapshot_source(&none), clone_source(&none)), (None, None));
+    }
+}
