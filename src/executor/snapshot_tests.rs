@@ -96,6 +96,7 @@ pub(crate) fn saved_plan() -> SavedPlan {
             default: true,
             deletion_policy: "Delete".into(),
         }],
+        classes_unreadable: None,
         claims: Default::default(),
     };
     for i in 0..2 {

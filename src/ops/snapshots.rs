@@ -70,14 +70,11 @@ async fn claim_driver(cluster: &dyn Cluster, claim: &Json) -> Option<String> {
 }
 
 /// What the cluster has for these claims.
-pub async fn cluster_facts(
-    cluster: &dyn Cluster,
-    claims: &[(String, String)],
-    asked_class: Option<&str>,
-) -> Result<ClusterFacts, ClusterError> {
+pub async fn cluster_facts(cluster: &dyn Cluster, claims: &[(String, String)]) -> Result<ClusterFacts, ClusterError> {
     let mut f = ClusterFacts {
         api: api_served(cluster).await?,
         classes: vec![],
+        classes_unreadable: None,
         claims: BTreeMap::new(),
     };
     if f.api.is_ok() {
@@ -100,21 +97,8 @@ pub async fn cluster_facts(
                     .collect()
             }
             // A namespace's tenant may not list cluster-scoped classes: a class named by the user or
-            // the matrix is then taken on trust (the snapshot controller judges it), none is guessed.
-            Err(e) if e.status_code() == Some(403) => match asked_class {
-                Some(name) => f.classes.push(SnapClass {
-                    name: name.into(),
-                    driver: String::new(),
-                    default: false,
-                    deletion_policy: String::new(),
-                }),
-                None => {
-                    f.api = Err(format!(
-                        "cannot list VolumeSnapshotClasses ({}): name one with --snapshot-class",
-                        e.server_message()
-                    ))
-                }
-            },
+            // the matrix is then taken on trust, else the snapshot controller picks the default.
+            Err(e) if e.status_code() == Some(403) => f.classes_unreadable = Some(e.server_message()),
             Err(e) => return Err(e),
         }
     }
@@ -130,10 +114,7 @@ pub async fn cluster_facts(
             .or_else(|| c.pointer("/spec/resources/requests/storage"))
             .and_then(Json::as_str)
             .map(str::to_string);
-        let mut driver = claim_driver(cluster, &c).await;
-        if f.classes.iter().any(|k| k.driver.is_empty()) {
-            driver = None; // classes taken on trust: no driver to compare with
-        }
+        let driver = claim_driver(cluster, &c).await;
         f.claims.insert(
             (ns.clone(), name.clone()),
             ClaimFacts {
@@ -165,11 +146,7 @@ pub async fn plan_snapshots(
                 .iter()
                 .map(|x| (x.namespace.clone(), x.claim.clone()))
                 .collect();
-            let asked = req
-                .class
-                .clone()
-                .or_else(|| matrix.and_then(|m| m.snapshots.class.clone()));
-            let facts = cluster_facts(c, &claims, asked.as_deref()).await?;
+            let facts = cluster_facts(c, &claims).await?;
             snapshots::decide(plan, matrix, req, Some(&facts))
         }
     };

@@ -157,6 +157,10 @@ pub struct ClusterFacts {
     /// `Err`: why the snapshot API cannot be used (not served, not readable).
     pub api: Result<(), String>,
     pub classes: Vec<SnapClass>,
+    /// The classes could not be read (a namespace tenant: they are cluster-scoped): why. A class
+    /// asked for is then taken on trust, and none asked for means the driver's default class,
+    /// which the snapshot controller picks.
+    pub classes_unreadable: Option<String>,
     /// (namespace, claim) → facts; a claim missing here does not exist (yet).
     pub claims: BTreeMap<(String, String), ClaimFacts>,
 }
@@ -331,6 +335,20 @@ pub fn decide(
             c.restore_size = live.capacity.clone();
             if live.phase != "Bound" {
                 problems.push(format!("claim {} is {} (not Bound)", c.claim, live.phase));
+                continue;
+            }
+            if let Some(why) = &facts.classes_unreadable {
+                match asked(c) {
+                    Some((name, src)) => {
+                        c.class = Some(name);
+                        sources.insert(format!("{src}, not checked: {why}"));
+                    }
+                    None => {
+                        sources.insert(format!(
+                            "the snapshot controller's default class for the claims' driver (not checked: {why})"
+                        ));
+                    }
+                }
                 continue;
             }
             match asked(c) {

@@ -37,6 +37,7 @@ fn facts(driver: &str, classes: &[(&str, &str, bool)]) -> ClusterFacts {
                 deletion_policy: "Delete".into(),
             })
             .collect(),
+        classes_unreadable: None,
         claims: Default::default(),
     };
     for c in ["data-db-0", "data-db-1"] {
@@ -300,4 +301,31 @@ fn quantities() {
     assert_eq!(quantity_bytes("1Zi"), None);
     assert_eq!(human_bytes(3 << 30), "3Gi");
     assert_eq!(human_bytes(3 << 29), "1.5Gi");
+}
+
+#[test]
+fn a_tenant_who_cannot_read_the_classes_gets_the_controllers_default() {
+    let p = build(
+        &side(&sts("db:1", "1.0.0")),
+        &side(&sts("db:2", "1.1.0")),
+        None,
+        &opts(),
+    );
+    let mut f = facts("hostpath.csi", &[]);
+    f.classes_unreadable = Some("volumesnapshotclasses is forbidden".into());
+    let s = decide(&p, None, &SnapshotRequest::default(), Some(&f)).unwrap();
+    assert_eq!(s.status, SnapshotStatus::Planned, "{s:?}");
+    assert!(s.claims.iter().all(|c| c.class.is_none()));
+    assert!(
+        s.headline().contains("not checked: volumesnapshotclasses is forbidden"),
+        "{}",
+        s.headline()
+    );
+    let named = SnapshotRequest {
+        all: false,
+        class: Some("fast".into()),
+        none: false,
+    };
+    let s = decide(&p, None, &named, Some(&f)).unwrap();
+    assert_eq!(s.class.as_deref(), Some("fast"));
 }
