@@ -432,3 +432,99 @@ async fn killed_while_snapshotting_then_recovered() -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// An `OnDelete` StatefulSet (the stream store's bookies, three claims per pod), which chartup
+/// replaces pod by pod: each pod's claims are snapshotted right before that pod is deleted — after
+/// the previous pod is Ready on the new spec — as the revision's journal shows in order.
+#[tokio::test(flavor = "multi_thread")]
+async fn ondelete_pods_are_snapshotted_one_by_one_right_before_each_goes_down() -> anyhow::Result<()> {
+    let c = cluster();
+    let ns = c.fresh_namespace("snap-ondelete").await?;
+    let ns = ns.name.clone();
+    let api: Api<PersistentVolumeClaim> = Api::namespaced(c.client().await?, &ns);
+    testkit::create(
+        &api,
+        serde_json::json!({"metadata": {"name": "streamstore-tier2"},
+            "spec": {"accessModes": ["ReadWriteMany"], "resources": {"requests": {"storage": "1Gi"}}}}),
+    )
+    .await?;
+    chartup_ok(
+        c,
+        &[
+            "apply",
+            "ss",
+            &chart("streamstore/0.5.1"),
+            "-n",
+            &ns,
+            "--set",
+            REGISTRY,
+            "--yes",
+        ],
+    )
+    .await?;
+    let m = matrix("streamstore");
+    chartup_ok(
+        c,
+        &[
+            "apply",
+            "ss",
+            &chart("streamstore/0.6.0"),
+            "-n",
+            &ns,
+            "--set",
+            REGISTRY,
+            "--matrix",
+            &m,
+            "--yes",
+            "--snapshot",
+            "--accept-risk",
+        ],
+    )
+    .await?;
+    let st = chartup_ok(c, &["status", "ss", "-n", &ns, "-o", "json"]).await?;
+    let status: Json = serde_json::from_str(&st.stdout)?;
+    let journal: Vec<String> = status["journal"]
+        .as_array()
+        .ok_or_else(|| anyhow!("no journal in {}", st.stdout))?
+        .iter()
+        .filter_map(|l| l.as_str().map(str::to_string))
+        .collect();
+    let at = |needle: &str| -> anyhow::Result<usize> {
+        journal
+            .iter()
+            .position(|l| l.contains(needle))
+            .ok_or_else(|| anyhow!("{needle:?} not in the journal:\n{}", journal.join("\n")))
+    };
+    let sts: Api<StatefulSet> = Api::namespaced(c.client().await?, &ns);
+    let bk = sts
+        .list(&Default::default())
+        .await?
+        .items
+        .into_iter()
+        .map(|s| s.name_any())
+        .find(|n| n.contains("bookkeeper"))
+        .ok_or_else(|| anyhow!("no bookkeeper StatefulSet"))?;
+    // Highest ordinal first; every claim of a pod ready before that pod goes.
+    for ord in (0..3).rev() {
+        let pod = format!("{bk}-{ord}");
+        let deleted = at(&format!("deleted pod {pod} to update it"))?;
+        for vct in ["journal", "ledger", "index"] {
+            let ready = at(&format!("of claim {vct}-{pod} ready"))?;
+            ensure!(
+                ready < deleted,
+                "{vct}-{pod} snapshotted after its pod went:\n{}",
+                journal.join("\n")
+            );
+            if ord < 2 {
+                let prev = at(&format!("pod {bk}-{} Ready on the new spec", ord + 1))?;
+                let created = at(&format!("of claim {vct}-{pod} created"))?;
+                ensure!(
+                    prev < created,
+                    "{vct}-{pod} snapshotted before the previous pod was back:\n{}",
+                    journal.join("\n")
+                );
+            }
+        }
+    }
+    Ok(())
+}
