@@ -120,3 +120,40 @@ fn uninstall_says_the_snapshots_stay_and_how_to_prune_them() {
     assert_eq!(gone, ["kv-3-data-db-0"]);
     assert!(block(super::snapshots::list(&c, NS, REL)).expect("listed").is_empty());
 }
+
+/// `apply --atomic` with the matrix's `restoreOnFailure` (here `--restore-data`): the upgrade took
+/// its snapshots, then failed (its pods never came up on the new spec); the rollback it runs
+/// restores the claims from those snapshots.
+#[test]
+fn atomic_failure_restores_the_data_the_failed_run_snapshotted() {
+    let c = cluster();
+    // Pods that will match only the rollback's spec (generation 4: put, upgrade, scale to 0, rollback).
+    running(&c, "db:1", 4);
+    let store = MemoryStore::new(NS);
+    seeded(&store);
+    let opts = crate::executor::ApplyOptions {
+        atomic: true,
+        restore_data: true,
+        ..opts()
+    };
+    let err = block(super::apply::apply(
+        &c,
+        &store,
+        &saved_plan(),
+        &opts,
+        &mut |_: Progress| {},
+    ))
+    .expect_err("fails");
+    let crate::executor::ApplyError::Failed { rollback, .. } = &err else {
+        panic!("{err}")
+    };
+    assert_eq!(rollback.as_ref().map(|r| r.is_ok()), Some(true), "{err:?}");
+    for i in 0..2 {
+        let claim = c
+            .object("v1", "PersistentVolumeClaim", NS, &format!("data-db-{i}"))
+            .expect("claim");
+        assert_eq!(claim["spec"]["dataSource"]["name"], format!("kv-2-data-db-{i}"));
+    }
+    let h = block(store.history(REL)).expect("history");
+    assert_eq!(h.last().map(|r| (r.version, r.status())), Some((3, Status::Deployed)));
+}
