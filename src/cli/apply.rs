@@ -67,6 +67,8 @@ pub struct Args {
     #[command(flatten)]
     pub exec: ExecArgs,
     #[command(flatten)]
+    pub snapshots: super::snapshots::SnapshotArgs,
+    #[command(flatten)]
     pub kube: KubeArgs,
     /// Where the chart comes from (RELEASE CHART form): --repo, --version, credentials, TLS
     #[command(flatten)]
@@ -240,6 +242,7 @@ fn run_chart(
             .collect::<anyhow::Result<_>>()?,
         diff: DiffOptions::default(),
         source,
+        snapshot: args.snapshots.request(),
     };
     let result = runtime()?.block_on(async {
         let cluster = args.kube.connect(args.namespace.as_deref()).await?;

@@ -163,6 +163,14 @@ pub struct ExecArgs {
     /// Progress output: lines for people, or JSON events (one per line) for CI
     #[arg(short = 'o', long, value_enum, default_value = "text")]
     pub output: ProgressFormat,
+    /// Keep the VolumeSnapshots of this many of the newest revisions that took some; older ones
+    /// are deleted after a successful run (0: keep all)
+    #[arg(long, default_value_t = crate::executor::options::DEFAULT_KEEP_SNAPSHOTS, value_name = "N")]
+    pub keep_snapshots: usize,
+    /// Restore the volumes from the snapshots taken before the revisions rolled back (rollback; with
+    /// apply --atomic, when the run fails)
+    #[arg(long)]
+    pub restore_data: bool,
 }
 
 impl ExecArgs {
@@ -183,6 +191,8 @@ impl ExecArgs {
             backup_command: self.backup_command.clone(),
             migration_command: self.migration_command.clone(),
             description: self.description.clone(),
+            keep_snapshots: self.keep_snapshots,
+            restore_data: self.restore_data,
             ..Default::default()
         }
     }

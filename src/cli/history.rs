@@ -231,7 +231,16 @@ pub fn rollback(a: RollbackArgs, p: &mut Printer) -> anyhow::Result<ExitStatus> 
         crate::recovery::signal::install();
         let mut rep = progress_printer(p, a.exec.output);
         Ok::<_, anyhow::Error>(
-            ops::rollback::rollback(cluster.as_ref(), store.as_ref(), &release, a.revision, &opts, &mut rep).await,
+            ops::rollback::rollback_with(
+                cluster.as_ref(),
+                store.as_ref(),
+                &release,
+                a.revision,
+                opts.restore_data,
+                &opts,
+                &mut rep,
+            )
+            .await,
         )
     })?;
     report_outcome(result, &release, a.exec.output, p)

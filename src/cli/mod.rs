@@ -22,6 +22,7 @@ pub mod registry;
 pub mod release;
 pub mod repo;
 pub mod shell;
+pub mod snapshots;
 pub mod source;
 pub mod template;
 
@@ -79,6 +80,9 @@ pub enum Command {
     /// Uninstall a release, showing first what goes, what stays and which volumes' data survive
     #[command(visible_alias = "un")]
     Uninstall(release::UninstallArgs),
+    /// List or prune the VolumeSnapshots chartup took for a release
+    #[command(subcommand)]
+    Snapshots(snapshots::Command),
     /// Print a shell completion script (bash, zsh, fish, powershell)
     Completion(shell::CompletionArgs),
     /// Print chartup's man page (or write one page per command with --out-dir)
@@ -126,6 +130,7 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::History(a) => history::history(a, &mut printer),
         Command::Rollback(a) => history::rollback(a, &mut printer),
         Command::Recover(a) => history::recover(a, &mut printer),
+        Command::Snapshots(c) => snapshots::run(c, &mut printer),
         Command::Repo(c) => repo::run(c, &mut printer),
         Command::Registry(c) => registry::run(c, &mut printer),
         Command::Push(a) => push::run(a, &mut printer),

@@ -120,6 +120,8 @@ pub struct Args {
     #[arg(long)]
     pub no_pager: bool,
     #[command(flatten)]
+    pub snapshots: super::snapshots::SnapshotArgs,
+    #[command(flatten)]
     pub kube: KubeArgs,
     /// Version constraint for the --from chart (--version is the new chart's)
     #[arg(long, value_name = "VERSION")]
@@ -155,6 +157,7 @@ fn run_against_cluster(
             show_secrets: args.show_secrets,
         },
         source,
+        snapshot: args.snapshots.request(),
     };
     let saved = runtime()?
         .block_on(async {
@@ -305,6 +308,7 @@ pub fn run(args: Args, p: &mut Printer) -> anyhow::Result<ExitStatus> {
         },
         from_source,
         to_source,
+        snapshot: args.snapshots.request(),
     })?;
     let saved = match &args.out {
         Some(_) if !planned.plan.refused() => Some(planned.saved()?),

@@ -179,6 +179,15 @@ impl FakeCluster {
             .insert((namespace.into(), pod.into(), container.into()), text.into());
     }
 
+    /// Serve the snapshot.storage.k8s.io/v1 kinds, as a cluster with external-snapshotter's CRDs
+    /// does; with auto-ready a VolumeSnapshot is ready (bound, `restoreSize` 1Gi) once written.
+    pub fn serve_snapshots(&self) {
+        let g = "snapshot.storage.k8s.io/v1";
+        self.serve(g, "VolumeSnapshot", "volumesnapshots", true);
+        self.serve(g, "VolumeSnapshotContent", "volumesnapshotcontents", false);
+        self.serve(g, "VolumeSnapshotClass", "volumesnapshotclasses", false);
+    }
+
     /// Whether workloads and Jobs are marked done as soon as they are written (default: yes).
     pub fn set_auto_ready(&self, on: bool) {
         self.state().no_auto_ready = !on;
@@ -495,6 +504,8 @@ fn done_status(obj: &mut Json, generation: i64) {
         }),
         "Job" => json!({"succeeded": 1, "conditions": [{"type": "Complete", "status": "True"}]}),
         "PersistentVolumeClaim" => json!({"phase": "Bound"}),
+        "VolumeSnapshot" => json!({"readyToUse": true, "restoreSize": "1Gi",
+            "boundVolumeSnapshotContentName": format!("snapcontent-{}", s(obj, "/metadata/name"))}),
         _ => return,
     };
     obj["status"] = status;

@@ -82,6 +82,7 @@ pub async fn apply(
         )));
     }
     carry::preflight(cluster, saved).await?;
+    super::snapshot::preflight(cluster, saved).await?;
     let (to_set, to_plain) = split_hooks(&saved.manifests.to, &ns)?;
     let from_set =
         manifest::parse_documents(saved.manifests.from.clone(), &ns).map_err(|e| ApplyError::Other(e.to_string()))?;

@@ -26,7 +26,8 @@
 //!   (who accepted what at risk, kept in the revision);
 //! - [`runner`]: one run ([`runner::Run`]) and its waiting ([`heartbeat`]: what a wait waits for,
 //!   and why a pod stalls); the steps extend it —
-//!   [`rollout`], [`unstick`], [`recreate`], [`carry`], [`backup`], [`migrations`], [`hooks`] — and
+//!   [`rollout`], [`unstick`], [`recreate`], [`carry`], [`backup`], [`migrations`], [`hooks`],
+//!   [`snapshot`] and [`restore`] (issue 15) — and
 //!   [`upgrade`] orders them, [`schedule`] decides which components may roll at once and
 //!   [`parallel`] runs them;
 //! - [`preflight`]: the dry run of every write;
@@ -53,10 +54,12 @@ pub mod records;
 pub mod recover;
 pub mod recreate;
 pub mod refusals;
+pub mod restore;
 pub mod rollback;
 pub mod rollout;
 pub mod runner;
 pub mod schedule;
+pub mod snapshot;
 pub mod unstick;
 pub mod upgrade;
 
@@ -71,6 +74,8 @@ pub use records::{locked, rollout_order};
 pub use recover::recover;
 pub use rollback::{rollback, RollbackPlan};
 
+#[cfg(test)]
+pub(crate) mod snapshot_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

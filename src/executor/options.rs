@@ -34,6 +34,11 @@ pub struct ApplyOptions {
     pub heartbeat: Duration,
     /// `--labels`: extra labels on the new revision's record (helm's flag; `list --selector` filters on them).
     pub labels: std::collections::BTreeMap<String, String>,
+    /// `--keep-snapshots`: after a successful run, keep the snapshots of this many of the newest
+    /// revisions that took some (0: all). Issue 15.
+    pub keep_snapshots: usize,
+    /// `--restore-data`: a rollback (and `--atomic`'s) restores the claims from snapshots.
+    pub restore_data: bool,
 }
 
 impl Default for ApplyOptions {
@@ -51,9 +56,14 @@ impl Default for ApplyOptions {
             description: None,
             heartbeat: super::progress::HEARTBEAT,
             labels: Default::default(),
+            keep_snapshots: DEFAULT_KEEP_SNAPSHOTS,
+            restore_data: false,
         }
     }
 }
+
+/// How many revisions' snapshots are kept by default (docs/snapshots.md).
+pub const DEFAULT_KEEP_SNAPSHOTS: usize = 3;
 
 /// `chartup <verb> by user@host, pid N`: who holds a lock.
 pub fn default_actor() -> String {

@@ -77,6 +77,8 @@ pub async fn recover(
         done.len()
     );
     done.extend(carry::recover(cluster, &mut rel).await?);
+    done.extend(super::snapshot::recover(cluster, &mut rel).await?);
+    done.extend(super::restore::recover(cluster, &mut rel).await?);
     journal(&mut rel, "recovered: lock released");
     store.update(&rel).await?;
     // The dead run's Lease too (any holder's with --force), so the next run need not judge it.

@@ -62,12 +62,21 @@ pub(super) fn refusals(saved: &SavedPlan, opts: &ApplyOptions) -> Vec<String> {
             ));
         }
     }
-    if backup_required(saved) && opts.backup_command.is_none() && backup_jobs(saved).is_empty() {
-        out.push(
-            "the compatibility matrix requires a backup before this upgrade, and none is configured: pass \
+    let snapshots = saved.plan.snapshots.as_ref();
+    if backup_required(saved)
+        && opts.backup_command.is_none()
+        && backup_jobs(saved).is_empty()
+        && !snapshots.is_some_and(|s| s.covers_backup())
+    {
+        // Neither a snapshot (issue 15) nor the matrix's backup step is possible: refuse.
+        let why = snapshots
+            .and_then(|s| s.detail.as_deref())
+            .map(|d| format!("; no VolumeSnapshot can replace it: {d}"))
+            .unwrap_or_default();
+        out.push(format!(
+            "the compatibility matrix requires a backup before this upgrade, and none is configured{why}: pass \
              --backup-command CMD or ship a Job annotated chartup.io/backup: \"true\" in the chart"
-                .into(),
-        );
+        ));
     }
     if let Some(stops) = saved.plan.matrix.as_ref().and_then(|m| intermediate_stops(&m.path)) {
         // The matrix forbids the direct jump; applying the target chart now would be that jump.

@@ -75,7 +75,15 @@ pub async fn rollback(
         });
     }
     let undo = &rb.undo;
-    report_undo(undo, target.version, rep);
+    let restores = plan.snapshots.as_ref().map(|s| s.restores.as_slice()).unwrap_or(&[]);
+    if restores.is_empty() {
+        report_undo(undo, target.version, rep);
+    } else {
+        // Issue 15: the data comes back from snapshots taken before the revisions undone.
+        for l in plan.snapshots.iter().flat_map(|s| s.lines()) {
+            rep.report(Progress::Step { step: format!("  {l}") });
+        }
+    }
     let revision = history.next_revision();
     let now = jiff::Timestamp::now();
     let (to_set, _) = split_hooks(&saved.manifests.to, ns)?;
@@ -108,8 +116,13 @@ pub async fn rollback(
         rel.extra.insert("chartup_order".into(), json!(order));
     }
     carry::preflight(cluster, saved).await?;
+    super::snapshot::preflight(cluster, saved).await?;
     preflight::check(cluster, saved, &from_set, &to_set, "rollback", opts, rep).await?;
     migrate::carry_schema(&history.revisions, &mut rel);
+    if !restores.is_empty() {
+        // The restored data is the target's: so is its schema (no down-migration runs).
+        migrate::set_schema(&mut rel, &migrate::schema_at(&history.revisions, target.version));
+    }
     if !undo.run.is_empty() {
         rel.extra.insert(migrate::UNDO.into(), json!(undo.run));
     }

@@ -104,6 +104,8 @@ impl Run<'_, '_> {
                 let old_uid = match &current {
                     Some(p) if !on_new_spec => {
                         let uid = p.pointer("/metadata/uid").cloned();
+                        // Issue 15: this pod's claims are snapshotted right before it goes down.
+                        self.snapshot_pod(&o.key, &name).await?;
                         self.cluster.delete(&pod_ref, Cascade::Background, false).await?;
                         self.note(format!("deleted pod {name} to update it")).await?;
                         uid

@@ -109,7 +109,15 @@ impl Run<'_, '_> {
             let Some(o) = to.get(key) else { continue };
             let change = changes.get(key);
             let action = change.map(|c| c.action).unwrap_or(Action::Add);
-            if action == Action::Unchanged {
+            // Issue 15: data restored (rollback --restore-data) or snapshotted before the workload changes.
+            let restored = self.restore_before(saved, key).await?;
+            let pod_by_pod = action == Action::Change
+                && o.key.kind == "StatefulSet"
+                && o.value.pointer("/spec/updateStrategy/type").and_then(|t| t.as_str()) == Some("OnDelete");
+            self.snapshot_before(saved, key, pod_by_pod).await?;
+            // A workload whose data was restored is applied even when the plan sees no change:
+            // it was stopped for the restore (and a killed run may have left it elsewhere).
+            if action == Action::Unchanged && !restored {
                 continue;
             }
             self.carry_before(saved, from, key).await?;

@@ -39,6 +39,9 @@ pub struct Hop {
     pub migrations: Vec<Migration>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The matrix says this hop rewrites data on the volumes (`migratesData`): snapshot before it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub migrates_data: bool,
 }
 
 /// The matrix's view of one upgrade.
@@ -209,6 +212,7 @@ impl Matrix {
                 topology_change: rule.and_then(|r| r.topology_change).unwrap_or(self.topology_change),
                 migrations: self.migrations(a, b),
                 note: rule.and_then(|r| r.note.clone()),
+                migrates_data: rule.is_some_and(|r| r.migrates_data),
             };
             out.hops.push(hop);
         }

@@ -34,10 +34,19 @@ const EDGE: Shape = Shape::Map(&[
     ("configChange", Any),
     ("topologyChange", Any),
     ("note", Any),
+    ("migratesData", Any),
 ]);
 const SCRIPT: Shape = Shape::Map(&[("file", Any), ("from", Any), ("to", Any), ("down", Any)]);
 const MIGRATIONS: Shape = Shape::Map(&[("dir", Any), ("component", Any), ("scripts", Shape::Seq(&SCRIPT))]);
-const COMPONENT: Shape = Shape::Map(&[("carryVolumes", Any), ("timeout", Any), ("renamedFrom", Any)]);
+const COMPONENT: Shape = Shape::Map(&[
+    ("carryVolumes", Any),
+    ("timeout", Any),
+    ("snapshot", Any),
+    ("snapshotClass", Any),
+    ("quiesce", Any),
+    ("renamedFrom", Any),
+]);
+const SNAPSHOTS: Shape = Shape::Map(&[("class", Any), ("restoreOnFailure", Any)]);
 
 /// The fields of a matrix file (docs/matrix-format.md).
 pub(super) const MATRIX: Shape = Shape::Map(&[
@@ -54,6 +63,7 @@ pub(super) const MATRIX: Shape = Shape::Map(&[
     ("upgrades", Shape::Seq(&EDGE)),
     ("migrations", MIGRATIONS),
     ("components", Shape::Named(&COMPONENT)),
+    ("snapshots", SNAPSHOTS),
 ]);
 
 /// An unknown field: 1-based line and column of its key, its path, the message.

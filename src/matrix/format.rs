@@ -45,6 +45,18 @@ struct RawMatrix {
     migrations: Option<RawMigrations>,
     #[serde(default)]
     components: BTreeMap<String, RawComponent>,
+    #[serde(default)]
+    snapshots: Option<RawSnapshots>,
+}
+
+/// Matrix-wide snapshot settings (issue 15, docs/snapshots.md).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawSnapshots {
+    #[serde(default)]
+    class: Option<String>,
+    #[serde(default)]
+    restore_on_failure: bool,
 }
 
 /// Per-component settings (`components: {NAME: {carryVolumes: true}}`).
@@ -60,6 +72,14 @@ struct RawComponent {
     /// workloads are one component across the rename, where evidence alone would not pair them.
     #[serde(default)]
     renamed_from: Vec<Spanned<String>>,
+    /// Snapshot this component's claims before every upgrade (issue 15).
+    #[serde(default)]
+    snapshot: bool,
+    #[serde(default)]
+    snapshot_class: Option<String>,
+    /// Scale the component to zero for its snapshots (application-consistent).
+    #[serde(default)]
+    quiesce: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -87,6 +107,9 @@ struct RawEdge {
     topology_change: Option<Spanned<String>>,
     #[serde(default)]
     note: Option<String>,
+    /// The hop rewrites data on the volumes (a storage format change): snapshot before it.
+    #[serde(default)]
+    migrates_data: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -352,6 +375,7 @@ pub fn parse(text: &str, file: &str, dir: Option<&Path>) -> Result<Matrix, Matri
                 config_change: cc,
                 topology_change: tc,
                 note: e.note.clone(),
+                migrates_data: e.migrates_data,
             });
         }
     }
@@ -496,6 +520,25 @@ pub fn parse(text: &str, file: &str, dir: Option<&Path>) -> Result<Matrix, Matri
             .map(|(n, _)| n.clone())
             .collect(),
         timeouts,
+        snapshots: super::MatrixSnapshots {
+            class: raw.snapshots.as_ref().and_then(|s| s.class.clone()),
+            restore_on_failure: raw.snapshots.as_ref().is_some_and(|s| s.restore_on_failure),
+            components: raw
+                .components
+                .iter()
+                .filter(|(_, c)| c.snapshot || c.snapshot_class.is_some() || c.quiesce)
+                .map(|(n, c)| {
+                    (
+                        n.clone(),
+                        super::ComponentSnapshot {
+                            always: c.snapshot,
+                            class: c.snapshot_class.clone(),
+                            quiesce: c.quiesce,
+                        },
+                    )
+                })
+                .collect(),
+        },
     })
 }
 
@@ -659,5 +702,8 @@ mod tests {
         assert_eq!(m.chart, "fate");
         assert_eq!(m.timeouts.get("mysql"), Some(&600));
         assert!(m.carry_volumes.contains("mysql") && m.backup_required);
+        // Issue 15's fields.
+        assert!(m.snapshots.restore_on_failure && m.snapshots.class.is_some());
+        assert!(m.snapshots.components["mysql"].quiesce && m.snapshots.components["mysql"].always);
     }
 }

@@ -48,6 +48,7 @@ struct Edge {
     config_change: Option<Policy>,
     topology_change: Option<Policy>,
     note: Option<String>,
+    migrates_data: bool,
 }
 
 /// A migration script of one hop.
@@ -99,6 +100,8 @@ pub struct Matrix {
     pub timeouts: BTreeMap<String, u64>,
     /// `(old, new)`: components renamed across versions (`components.NEW.renamedFrom: [OLD]`).
     pub renames: Vec<(String, String)>,
+    /// Snapshot settings (`snapshots`, `components.NAME.snapshot/snapshotClass/quiesce`).
+    pub snapshots: MatrixSnapshots,
 }
 
 impl Matrix {
@@ -113,6 +116,26 @@ impl Matrix {
         }
         out
     }
+}
+
+/// What a matrix says about VolumeSnapshots (issue 15; docs/snapshots.md).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MatrixSnapshots {
+    /// The VolumeSnapshotClass to use (`snapshots.class`), unless a component or the user names one.
+    pub class: Option<String>,
+    /// A failed hop must restore the data (`snapshots.restoreOnFailure`): `--atomic` restores snapshots.
+    pub restore_on_failure: bool,
+    pub components: BTreeMap<String, ComponentSnapshot>,
+}
+
+/// Per-component snapshot settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ComponentSnapshot {
+    /// Snapshot before every upgrade (`snapshot: true`).
+    pub always: bool,
+    pub class: Option<String>,
+    /// Scale the component to zero for its snapshots (`quiesce: true`).
+    pub quiesce: bool,
 }
 
 /// Find `matrices/<chart>.yaml` next to a chart directory's parent tree (used when `--matrix` is

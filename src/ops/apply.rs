@@ -18,6 +18,9 @@ pub async fn apply(
     rep: &mut dyn Reporter,
 ) -> Result<u32, ApplyError> {
     let result = executor::apply(cluster, store, saved, opts, rep).await;
+    if result.is_ok() {
+        super::snapshots::retain(cluster, saved, opts, rep).await;
+    }
     let Err(ApplyError::Failed {
         revision,
         message,
@@ -44,8 +47,11 @@ pub async fn apply(
             rep.report(executor::Progress::Step {
                 step: format!("rolling back to revision {target} (--atomic)"),
             });
+            // Issue 15: the data too, when asked (--restore-data, or the matrix's restoreOnFailure)
+            // and the failed run took snapshots.
+            let restore = super::snapshots::restore_on_failure(store, saved, opts, release, revision).await?;
             Some(
-                rollback::rollback(cluster, store, release, Some(target), opts, rep)
+                rollback::rollback_with(cluster, store, release, Some(target), restore, opts, rep)
                     .await
                     .map_err(|e| e.to_string()),
             )

@@ -40,6 +40,8 @@ pub struct ClusterPlanRequest {
     pub diff: DiffOptions,
     /// Where the chart came from (reference, version, archive digest), recorded in the plan.
     pub source: Option<crate::source::SourceRecord>,
+    /// `--snapshot`, `--snapshot-class`, `--no-snapshot` (issue 15).
+    pub snapshot: crate::plan::snapshots::SnapshotRequest,
 }
 
 /// The reclaim policy of every StorageClass of the cluster (`default` for the one annotated as
@@ -271,6 +273,8 @@ pub async fn plan_against_cluster(
         .extend(deployed::drift(cluster.as_ref(), &deployed.side.objects).await?);
     // Served APIs, server-confirmed recreates, missing outside claims; then what apply demands.
     super::plan_checks::check(cluster.as_ref(), &mut p, &new.objects).await?;
+    // Issue 15: which claims get a VolumeSnapshot, with the cluster's classes (ops::snapshots).
+    super::snapshots::plan_snapshots(Some(cluster.as_ref()), &mut p, matrix.as_ref(), &req.snapshot).await?;
     p.requirements = plan::review::requirements(&p, &new.objects);
     let mut saved = SavedPlan::new(p, &deployed.side, &new)?;
     // The plan's sides hold the release manifest (hooks excluded, as Helm diffs); the executor

@@ -27,6 +27,7 @@ pub mod plan;
 pub mod plan_checks;
 pub mod recover;
 pub mod rollback;
+pub mod snapshots;
 pub mod status;
 pub mod template;
 pub mod uninstall;
@@ -123,5 +124,7 @@ pub(crate) fn load_matrix(path: Option<&Path>) -> Result<Option<crate::matrix::M
     }
 }
 
+#[cfg(test)]
+mod snapshot_tests;
 #[cfg(test)]
 mod tests;

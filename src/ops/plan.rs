@@ -41,6 +41,8 @@ pub struct PlanRequest {
     /// Where each chart came from (reference, version, archive digest), recorded in the plan.
     pub from_source: Option<crate::source::SourceRecord>,
     pub to_source: Option<crate::source::SourceRecord>,
+    /// `--snapshot`, `--snapshot-class`, `--no-snapshot` (issue 15).
+    pub snapshot: crate::plan::snapshots::SnapshotRequest,
 }
 
 /// A plan with the two sides it was made from (saving it needs them).
@@ -99,6 +101,10 @@ pub fn plan_offline(req: PlanRequest) -> Result<Planned> {
     old.source = req.from_source.clone();
     new.source = req.to_source.clone();
     let matrix = load_matrix(req.matrix.as_deref())?;
-    let plan = plan::build(&old, &new, matrix.as_ref(), &opts);
+    let mut plan = plan::build(&old, &new, matrix.as_ref(), &opts);
+    // Snapshots: which claims, said without a cluster (plan::snapshots); requirements follow them.
+    let snaps = plan::snapshots::decide(&plan, matrix.as_ref(), &req.snapshot, None);
+    plan::snapshots::attach(&mut plan, snaps, &req.snapshot);
+    plan.requirements = plan::review::requirements(&plan, &new.objects);
     Ok(Planned { plan, old, new })
 }

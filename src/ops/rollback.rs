@@ -20,6 +20,19 @@ pub async fn plan_rollback(
     release: &str,
     revision: Option<u32>,
 ) -> Result<RollbackPlan, ApplyError> {
+    plan_rollback_with(cluster, store, release, revision, false).await
+}
+
+/// [`plan_rollback`], with `restore_data` (`--restore-data`, issue 15): the claims snapshotted by
+/// the revisions undone are restored from those snapshots (and the down-migrations, which the
+/// restored data predates, are not run).
+pub async fn plan_rollback_with(
+    cluster: &dyn Cluster,
+    store: &dyn ReleaseStore,
+    release: &str,
+    revision: Option<u32>,
+    restore_data: bool,
+) -> Result<RollbackPlan, ApplyError> {
     let ns = store.namespace();
     let history = store.history(release).await?;
     if history.revisions.is_empty() {
@@ -82,10 +95,24 @@ pub async fn plan_rollback(
             .collect();
     }
     // The schema: what the records say was migrated since the target, undone newest first.
-    let undo = migrate::undo(
+    let mut undo = migrate::undo(
         &migrate::current_schema(&history.revisions),
         &migrate::schema_at(&history.revisions, target.version),
     );
+    if restore_data {
+        let restores = super::snapshots::restores(cluster, &history.revisions, target.version, current.version)
+            .await
+            .map_err(|e| ApplyError::Refused(vec![e]))?;
+        plan.snapshots = Some(super::snapshots::restore_plan(restores));
+        if !undo.run.is_empty() {
+            let files: Vec<&str> = undo.run.iter().map(|a| a.file.as_str()).collect();
+            plan.warnings.push(format!(
+                "down-migrations {} are not run: the data is restored from snapshots taken before them",
+                files.join(", ")
+            ));
+        }
+        undo = migrate::Undo::default();
+    }
     let mut saved = SavedPlan::new(plan, &old, &new).map_err(ApplyError::Other)?;
     // The target's hooks (its pre-/post-rollback hooks run, as Helm runs them).
     saved.manifests.to.extend(target.hooks.iter().map(|h| Document {
@@ -113,6 +140,19 @@ pub async fn rollback(
     opts: &ApplyOptions,
     rep: &mut dyn Reporter,
 ) -> Result<u32, ApplyError> {
-    let planned = plan_rollback(cluster, store, release, revision).await?;
+    rollback_with(cluster, store, release, revision, false, opts, rep).await
+}
+
+/// [`rollback`], restoring the data from snapshots with `restore_data` (`--restore-data`).
+pub async fn rollback_with(
+    cluster: &dyn Cluster,
+    store: &dyn ReleaseStore,
+    release: &str,
+    revision: Option<u32>,
+    restore_data: bool,
+    opts: &ApplyOptions,
+    rep: &mut dyn Reporter,
+) -> Result<u32, ApplyError> {
+    let planned = plan_rollback_with(cluster, store, release, revision, restore_data).await?;
     executor::rollback(cluster, store, &planned, opts, rep).await
 }

@@ -126,6 +126,10 @@ pub async fn plan(
             p.hooks.push(line);
         }
     }
+    // Issue 15: the release's snapshots stay (a cluster without the snapshot API has none).
+    if let Ok(taken) = super::snapshots::list(cluster, &ns, &req.release).await {
+        p.snapshots = taken.into_iter().map(|t| t.name).collect();
+    }
     Ok((p, last))
 }
 

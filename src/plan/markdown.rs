@@ -85,7 +85,8 @@ No workload mounts a volume.
 {%- for i in images %}
 | `{{ i.workload }}` | {{ i.container }} | `{{ i.from }}` | `{{ i.to }}` |
 {%- endfor %}
-{% endif %}{% if matrix %}
+{% endif %}{% if snapshots %}
+{{ snapshots }}{% endif %}{% if matrix %}
 ### Compatibility matrix (`{{ matrix.file }}`)
 
 Path: {{ matrix.path }} — verdict **{{ matrix.verdict }}**
@@ -206,6 +207,7 @@ struct View {
     refusals: Vec<String>,
     warnings: Vec<String>,
     user_values: Option<String>,
+    snapshots: Option<String>,
     volumes: Vec<Vol>,
     matrix: Option<MatrixView>,
     rollout: Vec<Step>,
@@ -408,6 +410,7 @@ fn view(plan: &Plan, diffs: &[String], dropped: &BTreeSet<usize>) -> View {
         refusals: plan.refusals.clone(),
         warnings: plan.warnings.clone(),
         user_values: plan.user_values.as_ref().map(|u| u.markdown()),
+        snapshots: plan.snapshots.as_ref().map(|s| s.markdown()),
         volumes: plan
             .volumes
             .iter()

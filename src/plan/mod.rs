@@ -25,6 +25,7 @@ pub mod markdown;
 pub mod review;
 pub mod saved;
 pub mod sign;
+pub mod snapshots;
 pub mod source;
 pub mod text;
 pub mod uninstall;
@@ -284,6 +285,9 @@ pub struct Plan {
     /// every user value that changes, secrets masked).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub user_values: Option<values::UserValues>,
+    /// VolumeSnapshots taken before the upgrade, or restored by a rollback (issue 15).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub snapshots: Option<snapshots::SnapshotPlan>,
 }
 
 impl Plan {
@@ -529,6 +533,7 @@ pub fn build(old: &ReleaseSide, new: &ReleaseSide, matrix: Option<&Matrix>, opts
         requirements: vec![],
         changes,
         user_values: None,
+        snapshots: None,
     };
     plan.requirements = review::requirements(&plan, &new.objects);
     plan

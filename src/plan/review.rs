@@ -444,12 +444,21 @@ pub fn requirements(plan: &Plan, new: &ManifestSet) -> Vec<Requirement> {
         });
     }
     if let Some(m) = &plan.matrix {
-        if m.hops.iter().any(|h| h.backup_required) && !backup_job {
+        // Snapshots of every claim stand in for the backup (issue 15, plan::snapshots).
+        let snapshots = plan.snapshots.as_ref().filter(|s| s.covers_backup());
+        if m.hops.iter().any(|h| h.backup_required) && !backup_job && snapshots.is_none() {
+            let why = plan
+                .snapshots
+                .as_ref()
+                .and_then(|s| s.detail.as_deref())
+                .map(|d| format!(" (no VolumeSnapshot instead: {d})"))
+                .unwrap_or_default();
             out.push(Requirement {
                 flag: Some("--backup-command".into()),
-                reason: "the compatibility matrix requires a backup before this upgrade: pass --backup-command CMD \
-                         or ship a Job annotated chartup.io/backup: \"true\""
-                    .into(),
+                reason: format!(
+                    "the compatibility matrix requires a backup before this upgrade{why}: pass --backup-command CMD \
+                     or ship a Job annotated chartup.io/backup: \"true\""
+                ),
                 accept: vec![],
             });
         }

@@ -269,6 +269,15 @@ pub fn render_with(plan: &Plan, color: bool, opts: TextOptions) -> String {
         }
     }
 
+    // issue #15: the VolumeSnapshots taken before the upgrade (or restored by a rollback).
+    if let Some(snap) = &plan.snapshots {
+        let _ = writeln!(o, "\n{}", p.bold("Snapshots:"));
+        let _ = writeln!(o, "  {}", snap.headline());
+        for l in snap.lines() {
+            let _ = writeln!(o, "    {l}");
+        }
+    }
+
     if let Some(m) = &plan.matrix {
         let _ = writeln!(o, "\n{} ({})", p.bold("Matrix:"), m.file);
         if !m.path.is_empty() {
@@ -287,6 +296,12 @@ pub fn render_with(plan: &Plan, color: bool, opts: TextOptions) -> String {
                     losses.join(", ")
                 }
             );
+            if h.migrates_data {
+                let _ = writeln!(
+                    o,
+                    "    migrates data on the volumes (snapshots before it: see Snapshots)"
+                );
+            }
             if h.backup_required {
                 let how = h.backup_how.as_deref().map(|s| format!(" ({s})")).unwrap_or_default();
                 let _ = writeln!(o, "    backup required before this hop{how}");

@@ -69,6 +69,9 @@ pub struct UninstallPlan {
     /// The delete hooks, in the order they run (`pre-delete: Job/x (weight 0)`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hooks: Vec<String>,
+    /// The release's VolumeSnapshots (issue 15): not release objects, they stay.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub snapshots: Vec<String>,
 }
 
 impl UninstallPlan {
@@ -137,6 +140,15 @@ impl UninstallPlan {
             };
             let vol = v.volume.as_deref().map(|p| format!(" → {p}")).unwrap_or_default();
             o.push_str(&format!("  {tag}: claim {}{vol}\n          {}\n", v.claim, v.why));
+        }
+        if !self.snapshots.is_empty() {
+            // Issue 15: snapshots are not release objects; they outlive the release until pruned.
+            o.push_str(&format!(
+                "\nSnapshots: {} VolumeSnapshot(s) kept ({}): `chartup snapshots prune {}` deletes them\n",
+                self.snapshots.len(),
+                self.snapshots.join(", "),
+                self.release
+            ));
         }
         o.push_str(if self.keep_history {
             "\nRelease records: kept (--keep-history), the last revision marked uninstalled\n"
@@ -317,6 +329,7 @@ pub fn plan(
         keep_history,
         warnings: Vec::new(),
         hooks: vec![],
+        snapshots: vec![],
     }
 }
 

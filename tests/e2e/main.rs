@@ -17,4 +17,5 @@ mod recovery_limits;
 mod recreate;
 mod rollback;
 mod snapshot_infra;
+mod snapshots;
 mod sources;
