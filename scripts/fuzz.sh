@@ -18,7 +18,7 @@ export RUSTC_BOOTSTRAP=1
 # The same flags for build and run (different flags would rebuild the whole tree before each run);
 # 16 codegen units: a build that fits in the time of the runs on a shared 2-core machine.
 flags=(--sanitizer none -O --codegen-units 16)
-for t in "${targets[@]}"; do nice -n 19 cargo fuzz build "${flags[@]}" "$t"; done
+for t in "${targets[@]}"; do cargo fuzz build "${flags[@]}" "$t"; done
 
 # FUZZ_KEEP_GOING=1 (the default) runs libFuzzer in fork mode, which records a finding and keeps
 # fuzzing, so one run collects every crash, timeout and out-of-memory instead of stopping at the

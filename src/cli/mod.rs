@@ -133,7 +133,7 @@ pub fn main(cli: Cli) -> ExitCode {
             if printer::is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
             }
-            printer.error(&format!("{err:#}"));
+            printer.error(&crate::cluster::error_text(err.as_ref()));
             ExitCode::from(1)
         }
     }

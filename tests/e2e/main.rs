@@ -10,6 +10,7 @@ mod aware;
 mod carry;
 mod cluster;
 mod helmuser;
+mod hostile;
 mod recovery;
 mod recreate;
 mod rollback;
