@@ -15,18 +15,34 @@ targets=("$@")
 jobs=${FUZZ_JOBS:-1}
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 export RUSTC_BOOTSTRAP=1
-for t in "${targets[@]}"; do cargo fuzz build --sanitizer none -O "$t"; done
+# The same flags for build and run (different flags would rebuild the whole tree before each run);
+# 16 codegen units: a build that fits in the time of the runs on a shared 2-core machine.
+flags=(--sanitizer none -O --codegen-units 16)
+for t in "${targets[@]}"; do cargo fuzz build "${flags[@]}" "$t"; done
 
+# FUZZ_KEEP_GOING=1 (the default) runs libFuzzer in fork mode, which records a finding and keeps
+# fuzzing, so one run collects every crash, timeout and out-of-memory instead of stopping at the
+# first; FUZZ_KEEP_GOING=0 stops at the first finding (plain mode).
 run_one() {
-  local t=$1 log=fuzz/artifacts/$1.log
+  local t=$1 log=fuzz/artifacts/$1.log mode=()
   mkdir -p fuzz/corpus/"$t" fuzz/artifacts/"$t"
   local seeds=()
   [ -d fuzz/seeds/"$t" ] && seeds=(fuzz/seeds/"$t")
-  nice -n 19 cargo fuzz run "$t" --sanitizer none -O fuzz/corpus/"$t" "${seeds[@]}" -- \
-    -max_total_time="$secs" -max_len=262144 -rss_limit_mb=2048 -timeout=60 >"$log" 2>&1 || true
-  grep -E "^(#[0-9]+.*DONE|Done [0-9]+ runs)" "$log" | tail -2 | sed "s/^/$t: /"
+  [ "${FUZZ_KEEP_GOING:-1}" = 1 ] && mode=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
+  local t0 t1
+  t0=$(date +%s)
+  nice -n 19 cargo fuzz run "$t" "${flags[@]}" fuzz/corpus/"$t" "${seeds[@]}" -- "${mode[@]}" \
+    -max_total_time="$secs" -max_len=262144 -rss_limit_mb=2048 -timeout=60 -print_final_stats=1 >"$log" 2>&1 || true
+  t1=$(date +%s)
+  # Plain mode ends with "Done N runs"; fork mode's last status line starts with "#N:" (N executions).
+  local runs
+  runs=$(grep -oE "^(Done [0-9]+ runs|#[0-9]+)" "$log" | tail -1 | grep -oE "[0-9]+" || echo "?")
+  echo "$t: $((t1 - t0)) s, $runs executions, corpus $(find fuzz/corpus/"$t" -type f | wc -l) files," \
+    "$(date -u +%F), commit $(git rev-parse --short HEAD)"
   if ls fuzz/artifacts/"$t"/crash-* fuzz/artifacts/"$t"/timeout-* fuzz/artifacts/"$t"/oom-* >/dev/null 2>&1; then
     echo "!! $t: findings in fuzz/artifacts/$t/"; ls fuzz/artifacts/"$t"/
+  elif [ $((t1 - t0)) -lt "$secs" ]; then
+    echo "?? $t: ended after $((t1 - t0)) s, before ${secs} s — see $log"
   else
     echo "ok $t: no crash, timeout or out-of-memory in ${secs}s"
   fi

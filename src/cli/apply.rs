@@ -103,10 +103,15 @@ pub fn run(args: Args, p: &mut Printer) -> anyhow::Result<ExitStatus> {
     // `-o json` always ends with a result event, errors included (issue #18).
     if let (Err(e), ProgressFormat::Json) = (&r, args.exec.output) {
         let release = match args.args.as_slice() {
-            [_, release] | [release, _] if args.args.len() == 2 => release.clone(),
+            [release, _] => release.clone(),
             _ => String::new(),
         };
-        let _ = p.out(&result_event(&release, None, "error", &format!("{e:#}")));
+        let _ = p.out(&result_event(
+            &release,
+            None,
+            "error",
+            &crate::cluster::error_text(e.as_ref()),
+        ));
     }
     r
 }

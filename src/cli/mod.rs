@@ -148,7 +148,7 @@ pub fn main(cli: Cli) -> ExitCode {
             if printer::is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
             }
-            printer.error(&format!("{err:#}"));
+            printer.error(&crate::cluster::error_text(err.as_ref()));
             // --debug: each cause on its own line, outermost first.
             for (i, cause) in err.chain().enumerate().skip(1) {
                 printer.debug(|| format!("cause {i}: {cause}"));

@@ -60,11 +60,15 @@ pub enum ClusterError {
 /// message is already one sentence (`deployments.apps "x" is forbidden: User "u" cannot patch…`).
 fn api_message(e: &kube::Error) -> String {
     match e {
-        kube::Error::Api(s) if !s.message.is_empty() => match s.reason.as_str() {
-            "" => s.message.clone(),
-            reason => format!("{} ({reason})", s.message),
-        },
+        kube::Error::Api(s) if !s.message.is_empty() => status_message(s),
         other => other.to_string(),
+    }
+}
+
+fn status_message(s: &kube::core::Status) -> String {
+    match s.reason.as_str() {
+        "" => s.message.clone(),
+        reason => format!("{} ({reason})", s.message),
     }
 }
 
@@ -131,6 +135,35 @@ impl ClusterError {
             other => other.to_string(),
         }
     }
+}
+
+/// An error and its causes as `a: b: c` (what anyhow's `{:#}` prints), ending at the API server's
+/// answer: kube's own text for a status error repeats the server's sentence inside a Rust debug
+/// dump of the whole `Status` (issue 14: a 403 must read as one human sentence). Causes whose text
+/// is already said are left out.
+pub fn error_text(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = String::new();
+    let mut cur = Some(err);
+    while let Some(e) = cur {
+        let (text, last) = if let Some(ce) = e.downcast_ref::<ClusterError>() {
+            (ce.to_string(), ce.status_code().is_some())
+        } else if let Some(::kube::Error::Api(s)) = e.downcast_ref::<::kube::Error>() {
+            (status_message(s), true)
+        } else {
+            (e.to_string(), false)
+        };
+        if !text.is_empty() && !out.contains(&text) {
+            if !out.is_empty() {
+                out.push_str(": ");
+            }
+            out.push_str(&text);
+        }
+        if last {
+            break;
+        }
+        cur = e.source();
+    }
+    out
 }
 
 pub type Result<T> = std::result::Result<T, ClusterError>;
@@ -377,6 +410,26 @@ mod tests {
         .unwrap();
         assert_eq!(core.group_version(), ("", "v1"));
         assert!(ObjRef::of(&json!({"kind": "Service"}), "x").is_err());
+    }
+
+    #[test]
+    fn an_api_answer_ends_the_error_text_in_one_sentence() {
+        // The API server's words for a forbidden write (its `Status.message`), as a user sees them
+        // through every layer: no debug dump of the Status, the sentence once.
+        let msg = "configmaps \"x\" is forbidden: User \"nobody\" cannot patch resource \"configmaps\" in API \
+                   group \"\" in the namespace \"b\"";
+        let e = ClusterError::status("applying ConfigMap/x (namespace b)", 403, "Forbidden", msg);
+        let err = anyhow::Error::new(e).context("applying the plan");
+        assert_eq!(
+            error_text(err.as_ref()),
+            format!("applying the plan: applying ConfigMap/x (namespace b): {msg} (Forbidden)")
+        );
+        // kube's own text of the same error holds the dump this leaves out.
+        assert!(format!("{err:#}").contains("Status {"));
+        // Other causes (the transport's) are kept.
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "connection refused");
+        let err = anyhow::Error::new(io).context("reading the release");
+        assert_eq!(error_text(err.as_ref()), "reading the release: connection refused");
     }
 
     #[test]

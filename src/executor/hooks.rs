@@ -70,16 +70,57 @@ pub(super) fn release_hooks(set: &ManifestSet) -> Vec<Hook> {
 
 pub(super) fn split_hooks(docs: &[Document], ns: &str) -> Result<(ManifestSet, Vec<Document>), ApplyError> {
     let set = manifest::parse_documents(docs.to_vec(), ns).map_err(|e| ApplyError::Other(e.to_string()))?;
-    let plain: Vec<Document> = set
-        .objects
-        .iter()
-        .filter(|o| !is_hook(o))
-        .map(|o| Document {
-            source: o.source.clone(),
-            text: o.text.clone(),
-        })
-        .collect();
+    let plain = record_documents(&set, docs);
     Ok((set, plain))
+}
+
+/// The documents of the release record's manifest, in install order: each object's document, but
+/// a `kind: List` as rendered, once, where Helm sorts it (by the List's own kind: an unknown kind,
+/// after the known ones, by kind name, in the order given). Helm records the rendered documents;
+/// only applying flattens a List.
+fn record_documents(set: &ManifestSet, docs: &[Document]) -> Vec<Document> {
+    let plain = set.objects.iter().filter(|o| !is_hook(o));
+    if set.objects.iter().all(|o| o.list_doc.is_none()) {
+        return plain
+            .map(|o| Document {
+                source: o.source.clone(),
+                text: o.text.clone(),
+            })
+            .collect();
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut entries: Vec<(usize, String, usize, Document)> = Vec::new();
+    for o in plain {
+        let (kind, order, doc) = match o.list_doc.and_then(|i| Some((i, docs.get(i - 1)?))) {
+            Some((i, d)) if seen.insert(i) => (list_kind(&d.text), i, d.clone()),
+            Some(_) => continue,
+            None => (
+                o.key.kind.clone(),
+                0,
+                Document {
+                    source: o.source.clone(),
+                    text: o.text.clone(),
+                },
+            ),
+        };
+        let rank = manifest::kind_rank(&kind);
+        let by_name = if rank == manifest::kind_rank("") {
+            kind
+        } else {
+            String::new()
+        };
+        entries.push((rank, by_name, order, doc));
+    }
+    entries.sort_by(|a, b| (a.0, &a.1, a.2).cmp(&(b.0, &b.1, b.2)));
+    entries.into_iter().map(|e| e.3).collect()
+}
+
+/// The `kind` of a List document (`List`, `ConfigMapList`…).
+fn list_kind(text: &str) -> String {
+    manifest::parse_yaml(text)
+        .ok()
+        .and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(str::to_string))
+        .unwrap_or_else(|| "List".into())
 }
 
 impl Run<'_, '_> {

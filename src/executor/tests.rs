@@ -364,6 +364,75 @@ fn a_failed_run_is_recorded_failed_and_the_lock_released() {
     assert_eq!(statuses(&store), [(1, Status::Deployed), (2, Status::Failed)]);
 }
 
+/// A `kind: List` document is applied item by item (kubectl's Flatten, as helm installs it) but
+/// recorded as rendered, in Helm's place for its kind (an unknown kind: after the known ones).
+#[test]
+fn a_list_is_applied_by_item_and_recorded_as_rendered() {
+    let cluster = FakeCluster::new(NS);
+    let store = MemoryStore::new(NS);
+    let list = "---\n# Source: db/templates/list.yaml\napiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  \
+                kind: ConfigMap\n  metadata:\n    name: a\n- apiVersion: v1\n  kind: Secret\n  metadata:\n    \
+                name: s\n  stringData:\n    k: v\n";
+    let new = format!("{list}{}", deployment("web:1"));
+    let plan = saved("", &new, None);
+    block(apply(&cluster, &store, &plan, &opts(), &mut |_| {})).expect("applied");
+    let writes = cluster.writes();
+    for w in ["apply ConfigMap/a", "apply Secret/s", "apply Deployment/web"] {
+        assert!(writes.iter().any(|x| x == w), "{w} in {writes:#?}");
+    }
+    let history = block(store.history(REL)).expect("history");
+    let manifest = &history.revisions[0].manifest;
+    let web = manifest.find("kind: Deployment").expect("the Deployment");
+    let at = manifest.find("kind: List").expect("the List as rendered");
+    assert!(web < at, "{manifest}");
+    assert_eq!(manifest.matches("kind: List").count(), 1, "{manifest}");
+    assert!(manifest.contains(list.trim_start_matches("---\n")), "{manifest}");
+}
+
+/// `helm history` prints a revision's description in a table column: a failure's record holds one
+/// line of at most 200 characters (then `…`), with the server's sentence and no debug dump, while
+/// the error returned to the user keeps the whole text.
+#[test]
+fn a_failed_runs_description_is_one_short_line() {
+    let cluster = FakeCluster::new(NS);
+    let store = MemoryStore::new(NS);
+    let old = cm("cfg", "1");
+    block(store.create(&revision(1, Status::Deployed, &old))).expect("seeded");
+    // The API server's wording for a forbidden write, then a long second line (as admission
+    // webhooks and validation errors send).
+    let sentence = "configmaps \"extra\" is forbidden: User \"nobody\" cannot patch resource \"configmaps\" in API \
+                    group \"\" in the namespace \"prod\"";
+    let message = format!("{sentence}\n{}", "detail ".repeat(300));
+    cluster.fail("apply", "ConfigMap/extra", Some(false), 403, &message);
+    let plan = saved(&old, &format!("{}{}", cm("cfg", "2"), cm("extra", "x")), Some(1));
+    let err = block(apply(&cluster, &store, &plan, &opts(), &mut |_| {})).unwrap_err();
+    assert!(
+        err.to_string().contains(&"detail ".repeat(300)),
+        "the error keeps everything"
+    );
+    let history = block(store.history(REL)).expect("history");
+    let desc = &history
+        .revisions
+        .iter()
+        .find(|r| r.version == 2)
+        .expect("revision 2")
+        .info
+        .description;
+    assert!(
+        desc.starts_with("UpgradeFailed: ") && desc.contains("is forbidden: User \"nobody\""),
+        "{desc}"
+    );
+    assert!(!desc.contains('\n'), "{desc}");
+    assert!(
+        desc.chars().count() <= 201,
+        "{} characters: {desc}",
+        desc.chars().count()
+    );
+    for dump in ["Status {", "ErrorResponse", "Some(", "Api("] {
+        assert!(!desc.contains(dump), "{dump} in {desc}");
+    }
+}
+
 #[test]
 fn recover_refuses_a_live_holder_unless_forced() {
     let cluster = FakeCluster::new(NS);

@@ -66,6 +66,9 @@ pub struct Object {
     pub text: String,
     /// The parsed document.
     pub value: Json,
+    /// For an item of a `kind: List` document: that document's number (1-based, in the order
+    /// given), so the release record can keep the List as rendered, as Helm's does.
+    pub list_doc: Option<usize>,
 }
 
 impl Object {
@@ -249,8 +252,8 @@ pub fn parse_documents_with(
     let mut pending: Vec<(usize, Document, Json)> = Vec::new();
     let mut docs = docs.into_iter().enumerate();
     loop {
-        let (index, doc, value) = match pending.pop() {
-            Some(item) => item,
+        let (index, doc, value, list_doc) = match pending.pop() {
+            Some((index, doc, value)) => (index, doc, value, Some(index)),
             None => {
                 let Some((i, doc)) = docs.next() else { break };
                 // The fast path gives what `parse_yaml` gives, or nothing (then `parse_yaml` decides).
@@ -263,7 +266,7 @@ pub fn parse_documents_with(
                     index: i + 1,
                     message,
                 })?;
-                (i + 1, doc, value)
+                (i + 1, doc, value, None)
             }
         };
         if value.is_null() {
@@ -326,6 +329,7 @@ pub fn parse_documents_with(
             source: doc.source,
             text: doc.text,
             value,
+            list_doc,
         });
     }
     sort_install_order(&mut objects);

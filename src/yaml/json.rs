@@ -248,6 +248,16 @@ pub fn parse(text: &str) -> Result<Value, String> {
 /// (`(None, Some(err))`); a number out of float64 range becomes nil and decoding goes on, the
 /// first such error being returned beside the value (`fromJson` shows both).
 pub fn parse_partial(text: &str) -> (Option<Value>, Option<String>) {
+    let brackets = || text.bytes().filter(|b| matches!(b, b'[' | b'{')).count();
+    if !crate::stack::on_big_stack_thread() && text.len() > SMALL_STACK_BRACKETS && brackets() > SMALL_STACK_BRACKETS {
+        if let Ok(r) = crate::stack::on_big_stack(|| parse_partial_here(text)) {
+            return r;
+        }
+    }
+    parse_partial_here(text)
+}
+
+fn parse_partial_here(text: &str) -> (Option<Value>, Option<String>) {
     let mut p = JsonParser {
         s: text.as_bytes(),
         text,
@@ -280,9 +290,14 @@ struct JsonParser<'a> {
 
 const EOF: &str = "unexpected end of JSON input";
 
-/// Go allows 10000 levels; we stop at 1000 so the recursive parser stays well inside a thread's
-/// stack (no real document nests that deep), with Go's message.
-const MAX_DEPTH: usize = 1000;
+/// encoding/json's `maxNestingDepth`: 10,000 levels parse, one more is Go's error (`invalid
+/// character '[' exceeded max depth`). The parser recurses once per level, so a document that
+/// may nest deeply is read on the big-stack thread ([`parse_partial`]), and the stack guard
+/// turns anything left into an error rather than an overflow.
+const MAX_DEPTH: usize = 10_000;
+
+/// Fewer brackets than this cannot nest deeply enough to need the big-stack thread.
+const SMALL_STACK_BRACKETS: usize = 200;
 
 impl JsonParser<'_> {
     fn char_at(&self) -> char {
@@ -310,12 +325,15 @@ impl JsonParser<'_> {
         if self.pos >= self.s.len() {
             return Err(EOF.into());
         }
+        if crate::stack::stack_exhausted() {
+            return Err(format!("JSON nested too deeply for the stack at byte {}", self.pos));
+        }
         match self.s[self.pos] {
             b'{' => {
                 self.depth += 1;
                 if self.depth > MAX_DEPTH {
                     return Err(format!(
-                        "invalid character {} exceeded max nesting depth",
+                        "invalid character {} exceeded max depth",
                         quote_char(self.char_at())
                     ));
                 }
@@ -358,7 +376,7 @@ impl JsonParser<'_> {
                 self.depth += 1;
                 if self.depth > MAX_DEPTH {
                     return Err(format!(
-                        "invalid character {} exceeded max nesting depth",
+                        "invalid character {} exceeded max depth",
                         quote_char(self.char_at())
                     ));
                 }

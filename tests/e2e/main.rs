@@ -11,6 +11,7 @@ mod carry;
 mod cluster;
 mod helmuser;
 mod helmuser_ops;
+mod hostile;
 mod parallel;
 mod recovery;
 mod recovery_limits;

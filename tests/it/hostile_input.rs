@@ -309,3 +309,20 @@ fn invalid_utf8_in_templates_is_helms_error() {
         same_as_helm(dir.path(), &[name]);
     }
 }
+
+/// `fromJson`/`fromJsonArray` read as encoding/json does: 10,000 nested levels parse, one more is
+/// Go's `exceeded max depth` error (chartup stopped at 1,000 with another text).
+#[test]
+fn from_json_nesting_up_to_gos_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    for n in [1000, 5000, 10_000, 10_001] {
+        let name = format!("fj{n}");
+        let t = format!(
+            "x: {{{{ fromJsonArray (printf \"%s%s\" (repeat {n} \"[\") (repeat {n} \"]\")) | toJson | sha256sum }}}}\n\
+             e: {{{{ fromJsonArray (printf \"%s%s\" (repeat {n} \"[\") (repeat {n} \"]\")) | toJson | trunc 60 | quote }}}}\n\
+             z: {{{{ fromJson (printf \"%s1%s\" (repeat {n} \"{{\\\"a\\\":\") (repeat {n} \"}}\")) | toJson | trunc 60 | quote }}}}\n"
+        );
+        chart(dir.path(), &name, &t);
+        same_as_helm(dir.path(), &[&name]);
+    }
+}
