@@ -75,6 +75,10 @@ impl Run<'_, '_> {
                 let change = changes.get(key);
                 let action = change.map(|c| c.action).unwrap_or(Action::Add);
                 if action == Action::Unchanged {
+                    // Unchanged, yet pods stuck on an earlier template stay stuck (unstick.rs).
+                    if let Some(live) = self.stuck_though_unchanged(o).await? {
+                        self.roll(&component, o, &live, t).await?;
+                    }
                     continue;
                 }
                 self.carry_before(saved, from, key).await?;

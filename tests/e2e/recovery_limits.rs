@@ -444,5 +444,15 @@ async fn a_stuck_pod_that_cannot_be_evicted_is_named_with_the_command() -> anyho
         pods.get("db-2").await?.metadata.uid == stuck_uid,
         "the stuck pod was replaced despite the budget"
     );
+
+    // The disruption is accepted (the budget removed): the rollback, run again, plans no change
+    // for the set (the failed one reverted its template already) and still replaces the pod.
+    use testkit::kube::core::{ApiResource, DynamicObject, GroupVersionKind};
+    let ar = ApiResource::from_gvk(&GroupVersionKind::gvk("policy", "v1beta1", "PodDisruptionBudget"));
+    let pdbs: Api<DynamicObject> = Api::namespaced_with(c.client().await?, n, &ar);
+    pdbs.delete("db", &Default::default()).await?;
+    let r = chartup_ok(c, &["rollback", "db", "-n", n, "--timeout", "90s"]).await?;
+    ensure!(r.stdout.contains("replacing stuck pod db-2"), "{}", r.stdout);
+    crate::recovery::all_ready_on(c, n, crate::recovery::GOOD, &[]).await?;
     Ok(())
 }
