@@ -272,33 +272,45 @@ async fn a_tenant_is_told_which_cluster_scoped_reads_it_lacks() -> anyhow::Resul
     Ok(())
 }
 
-/// A Deployment `web` whose image is the value `image`.
-fn web_image(dir: &Path) -> anyhow::Result<String> {
-    let d = dir.join("webimg");
+/// A Deployment `web` (3 replicas), or a DaemonSet `web` (one pod per node, every taint
+/// tolerated as node agents do), whose image is the value `image`.
+fn web_image(dir: &Path, kind: &str) -> anyhow::Result<String> {
+    let d = dir.join(format!("web-{kind}"));
     std::fs::create_dir_all(d.join("templates"))?;
     std::fs::write(d.join("Chart.yaml"), "apiVersion: v2\nname: web\nversion: 1.0.0\n")?;
     std::fs::write(d.join("values.yaml"), "image: nginx:1.25\n")?;
+    let (replicas, tolerations) = if kind == "DaemonSet" {
+        ("", "      tolerations: [{operator: Exists}]\n")
+    } else {
+        ("  replicas: 3\n", "")
+    };
     std::fs::write(
         d.join("templates/web.yaml"),
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 3\n  selector:\n    \
-         matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web, app.kubernetes.io/instance: web}\n    \
-         spec:\n      containers:\n        - name: web\n          image: {{ .Values.image }}\n",
+        format!(
+            "apiVersion: apps/v1\nkind: {kind}\nmetadata:\n  name: web\nspec:\n{replicas}  selector:\n    \
+             matchLabels: {{app: web}}\n  template:\n    metadata:\n      labels: {{app: web, app.kubernetes.io/instance: web}}\n    \
+             spec:\n{tolerations}      containers:\n        - name: web\n          image: {{{{ .Values.image }}}}\n"
+        ),
     )?;
     Ok(d.display().to_string())
 }
 
-/// A Deployment whose upgrade broke (an image nodesim cannot pull) needs no pod surgery: after
-/// `rollback` its controller drains the broken ReplicaSet, and every pod ends Ready on the old
-/// image, without kubectl.
-#[tokio::test(flavor = "multi_thread")]
-async fn a_broken_deployment_rolls_back_without_manual_steps() -> anyhow::Result<()> {
+/// A Deployment or DaemonSet whose upgrade broke (an image nodesim cannot pull) needs no pod
+/// surgery: after `rollback` its controller replaces the broken pods (the Deployment controller
+/// drains the broken ReplicaSet; the DaemonSet controller replaces an unavailable out-of-date pod),
+/// and every pod ends Ready on the old image, without kubectl.
+async fn broken_then_rolled_back(kind: &str, prefix: &str) -> anyhow::Result<()> {
     use testkit::k8s_openapi::api::core::v1::Pod;
     let c = cluster();
     let tmp = tempfile::tempdir()?;
-    let ns = c.fresh_namespace("rec-deploy").await?;
+    let ns = c.fresh_namespace(prefix).await?;
     let n = ns.name.as_str();
-    let chart = web_image(tmp.path())?;
+    let chart = web_image(tmp.path(), kind)?;
     chartup_ok(c, &["apply", "web", &chart, "-n", n, "--yes", "--timeout", "90s"]).await?;
+    let pods: Api<Pod> = Api::namespaced(c.client().await?, n);
+    let lp = testkit::kube::api::ListParams::default().labels("app=web");
+    let count = pods.list(&lp).await?.items.len();
+    ensure!(count > 0, "no pods");
     let broken = format!("image={}", crate::recovery::BROKEN);
     let r = chartup(
         c,
@@ -318,12 +330,9 @@ async fn a_broken_deployment_rolls_back_without_manual_steps() -> anyhow::Result
     .await?;
     ensure!(!r.ok && r.stderr.contains("Err"), "{}\n{}", r.stdout, r.stderr);
     chartup_ok(c, &["rollback", "web", "-n", n, "--timeout", "90s"]).await?;
-    let pods: Api<Pod> = Api::namespaced(c.client().await?, n);
     let deadline = Instant::now() + WAIT;
     loop {
-        let list = pods
-            .list(&testkit::kube::api::ListParams::default().labels("app=web"))
-            .await?;
+        let list = pods.list(&lp).await?;
         let good = list.items.iter().all(|p| {
             let ready = p
                 .status
@@ -333,7 +342,7 @@ async fn a_broken_deployment_rolls_back_without_manual_steps() -> anyhow::Result
             let image = p.spec.as_ref().and_then(|s| s.containers[0].image.clone());
             ready && image.as_deref() == Some("nginx:1.25")
         });
-        if good && list.items.len() == 3 {
+        if good && list.items.len() == count {
             break;
         }
         ensure!(
@@ -352,6 +361,16 @@ async fn a_broken_deployment_rolls_back_without_manual_steps() -> anyhow::Result
     let h = chartup_history(c, n, "web").await?;
     ensure!(statuses(&h).last() == Some(&(3, "deployed".into())), "{h:?}");
     Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_broken_deployment_rolls_back_without_manual_steps() -> anyhow::Result<()> {
+    broken_then_rolled_back("Deployment", "rec-deploy").await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_broken_daemonset_rolls_back_without_manual_steps() -> anyhow::Result<()> {
+    broken_then_rolled_back("DaemonSet", "rec-daemon").await
 }
 
 /// Where the stuck pod cannot be replaced, the rollback says which pod, why and the command. A
