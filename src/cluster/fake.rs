@@ -79,6 +79,8 @@ struct State {
     blocked_evictions: Vec<String>,
     version: u64,
     no_auto_ready: bool,
+    /// (namespace, pod, container) → log text; a pod not here has no log to serve.
+    logs: BTreeMap<(String, String, String), String>,
     watchers: Vec<futures::channel::mpsc::UnboundedSender<(String, String, WatchEvent)>>,
 }
 
@@ -167,6 +169,14 @@ impl FakeCluster {
         self.state()
             .kinds
             .push((api_version.into(), kind.into(), plural.into(), namespaced));
+    }
+
+    /// Give a container a log (`pod_logs` answers its last lines); without one, `pod_logs` fails as
+    /// a node that does not serve logs does.
+    pub fn set_logs(&self, namespace: &str, pod: &str, container: &str, text: &str) {
+        self.state()
+            .logs
+            .insert((namespace.into(), pod.into(), container.into()), text.into());
     }
 
     /// Whether workloads and Jobs are marked done as soon as they are written (default: yes).
@@ -757,6 +767,31 @@ impl Cluster for FakeCluster {
                     Ok(json!({"apiVersion": read.api_version, "kind": format!("{kind}List"),
                               "metadata": {"resourceVersion": st.version.to_string()}, "items": items}))
                 }
+            }
+        })
+    }
+
+    fn pod_logs<'a>(&'a self, pod: &'a ObjRef, container: &'a str, tail: i64) -> BoxFut<'a, Result<String>> {
+        Box::pin(async move {
+            let ns = if pod.namespace.is_empty() {
+                self.namespace.clone()
+            } else {
+                pod.namespace.clone()
+            };
+            let st = self.state();
+            match st.logs.get(&(ns, pod.name.clone(), container.to_string())) {
+                Some(text) => {
+                    let lines: Vec<&str> = text.lines().collect();
+                    let from = lines.len().saturating_sub(tail.max(0) as usize);
+                    Ok(lines[from..].iter().map(|l| format!("{l}\n")).collect())
+                }
+                // What the API server answers when the node's kubelet endpoint does not answer.
+                None => Err(ClusterError::status(
+                    format!("reading the log of pod {} container {container}", pod.name),
+                    500,
+                    "InternalError",
+                    "Get \"https://nodesim:10250/containerLogs\": dial tcp: connection refused",
+                )),
             }
         })
     }

@@ -2,6 +2,8 @@
 //! changes since planning, the carries' and every write's dry run), take the lock by writing the
 //! `pending-*` revision, run the upgrade, close the record.
 
+use std::collections::BTreeMap;
+
 use serde_json::{json, Value as Json};
 
 use super::error::ApplyError;
@@ -16,6 +18,7 @@ use super::{carry, live, migrate, preflight};
 use crate::cluster::Cluster;
 use crate::manifest;
 use crate::plan::saved::SavedPlan;
+use crate::release::records::SYSTEM_LABELS;
 use crate::release::{Info, Release, Status};
 use crate::storage::{ReleaseStore, StoreError};
 
@@ -71,6 +74,13 @@ pub async fn apply(
             }
         }
     }
+    if opts.labels.keys().any(|k| SYSTEM_LABELS.contains(&k.as_str())) {
+        // helm's words (pkg/action/upgrade.go), with its `%+v` of the list.
+        return Err(ApplyError::Other(format!(
+            "user supplied labels contains system reserved label name. System labels: [{}]",
+            SYSTEM_LABELS.join(" ")
+        )));
+    }
     carry::preflight(cluster, saved).await?;
     let (to_set, to_plain) = split_hooks(&saved.manifests.to, &ns)?;
     let from_set =
@@ -107,14 +117,28 @@ pub async fn apply(
         namespace: ns.clone(),
         apply_method: HELM_APPLY_METHOD.into(),
         extra: Default::default(),
+        labels: merge_labels(history.last().map(|r| &r.labels), &opts.labels),
     };
     super::runner::hold(&mut rel, "apply");
     rel.extra.insert("chartup_plan".into(), json!(saved.fingerprint));
+    if let Some(a) = super::acceptance::of(&saved.plan, opts) {
+        super::acceptance::record(&mut rel, &a);
+    }
     migrate::carry_schema(&history.revisions, &mut rel);
     if !saved.plan.rollout.is_empty() {
-        // The matrix's component order, so a later rollback (which has no matrix) keeps it.
-        let order: Vec<&str> = saved.plan.rollout.iter().map(|s| s.component.as_str()).collect();
-        rel.extra.insert("chartup_order".into(), json!(order));
+        // The matrix's component order, so a later rollback (which has no matrix) keeps it; only
+        // the components the matrix orders, so the others roll back in parallel (schedule.rs).
+        let ordered = saved.plan.matrix.as_ref().map(|m| m.order.as_slice()).unwrap_or(&[]);
+        let order: Vec<&str> = saved
+            .plan
+            .rollout
+            .iter()
+            .map(|s| s.component.as_str())
+            .filter(|c| ordered.iter().any(|o| o == c))
+            .collect();
+        if !order.is_empty() {
+            rel.extra.insert("chartup_order".into(), json!(order));
+        }
     }
     // The Lease before the first write (crate::recovery::lease); renewed beside the run and
     // released when it ends, however it ends.
@@ -143,6 +167,7 @@ pub async fn apply(
             rep,
             opts,
             timeout: opts.timeout,
+            halt: None,
         };
         // Every request of the run retries transient faults within its step's time, not longer.
         let result = crate::recovery::retrying::with_deadlines(
@@ -187,4 +212,16 @@ pub async fn apply(
         }
     })
     .await
+}
+
+/// helm's `mergeCustomLabels`: the newest revision's labels with the given ones over them; a
+/// label given as `null` is removed.
+pub fn merge_labels(
+    current: Option<&BTreeMap<String, String>>,
+    given: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    let mut out = current.cloned().unwrap_or_default();
+    out.extend(given.iter().map(|(k, v)| (k.clone(), v.clone())));
+    out.retain(|_, v| v != "null");
+    out
 }

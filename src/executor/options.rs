@@ -11,6 +11,9 @@ pub struct ApplyOptions {
     /// Go ahead although the plan puts data at risk (orphaned claims, hazards); implied by
     /// `accept_data_loss`.
     pub accept_risk: bool,
+    /// `--accept-risk=NAME,…`: outcomes at risk accepted one by one (names as
+    /// [`crate::plan::review::risks`] gives them); the rest still refuse the run.
+    pub accepted: Vec<String>,
     /// On failure, roll back to the last deployed revision.
     pub atomic: bool,
     /// Keep at most this many revisions (0: unlimited), never pruning the last deployed one.
@@ -27,6 +30,10 @@ pub struct ApplyOptions {
     /// `--description`: the description the new revision is recorded with, instead of
     /// `Install complete`/`Upgrade complete` (helm's flag).
     pub description: Option<String>,
+    /// How long a wait may go without a [`super::Progress::Waiting`] heartbeat (tests shorten it).
+    pub heartbeat: Duration,
+    /// `--labels`: extra labels on the new revision's record (helm's flag; `list --selector` filters on them).
+    pub labels: std::collections::BTreeMap<String, String>,
 }
 
 impl Default for ApplyOptions {
@@ -34,6 +41,7 @@ impl Default for ApplyOptions {
         ApplyOptions {
             accept_data_loss: false,
             accept_risk: false,
+            accepted: vec![],
             atomic: false,
             history_max: 10,
             timeout: Duration::from_secs(300),
@@ -41,6 +49,8 @@ impl Default for ApplyOptions {
             actor: default_actor(),
             migration_command: None,
             description: None,
+            heartbeat: super::progress::HEARTBEAT,
+            labels: Default::default(),
         }
     }
 }

@@ -98,6 +98,8 @@ pub async fn rollback(
         namespace: ns.into(),
         apply_method: HELM_APPLY_METHOD.into(),
         extra: Default::default(),
+        // helm's rollback: the target revision's labels.
+        labels: target.labels.clone(),
     };
     super::runner::hold(&mut rel, "rollback");
     // Helm 4 keeps the rollback's target in `info.rollback_revision` (`helm history` shows it).
@@ -125,6 +127,7 @@ pub async fn rollback(
             rep,
             opts,
             timeout: opts.timeout,
+            halt: None,
         };
         // Every request of the run retries transient faults within its step's time, not longer.
         let result = crate::recovery::retrying::with_deadlines(

@@ -6,6 +6,7 @@
 //! and old-server friendly; 250 ms is well inside the "report within seconds" the fail-fast rule
 //! asks for. The other files of the executor add the steps to `Run` (`impl Run` in each).
 
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use serde_json::Value as Json;
@@ -71,6 +72,21 @@ pub(super) async fn take_lease(
     }
 }
 
+/// Set by the first failure among components rolling at once: the component that failed.
+#[derive(Debug, Default)]
+pub(super) struct Halt(Mutex<Option<String>>);
+
+impl Halt {
+    pub(super) fn set(&self, component: &str) {
+        let mut h = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        h.get_or_insert_with(|| component.to_string());
+    }
+
+    pub(super) fn failed(&self) -> Option<String> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
 /// One run of the executor, holding the pending record it journals into.
 pub(super) struct Run<'a, 'b> {
     pub(super) cluster: &'a dyn Cluster,
@@ -81,9 +97,20 @@ pub(super) struct Run<'a, 'b> {
     /// What waits are bounded by now: `--timeout`, or the matrix's timeout for the component
     /// being rolled out.
     pub(super) timeout: std::time::Duration,
+    /// Set when this run rolls one component beside others (executor::parallel): a failure
+    /// elsewhere stops it at its next safe point.
+    pub(super) halt: Option<std::sync::Arc<Halt>>,
 }
 
 impl Run<'_, '_> {
+    /// A safe point to stop at when another component failed: before the next workload or pod.
+    pub(super) fn keep_going(&self) -> Result<(), ApplyError> {
+        match self.halt.as_ref().and_then(|h| h.failed()) {
+            Some(component) => Err(ApplyError::Halted(component)),
+            None => Ok(()),
+        }
+    }
+
     /// Journal a step into the record (renewing the holder's heartbeat with it). A finished step
     /// is a safe point: a stop asked for by a signal is taken right after it is journaled.
     pub(super) async fn note(&mut self, line: String) -> Result<(), ApplyError> {
@@ -217,8 +244,10 @@ impl Run<'_, '_> {
     /// Wait for a Job (or Pod) to complete; other kinds are done once applied.
     pub(super) async fn complete(&mut self, r: &ObjRef) -> Result<(), ApplyError> {
         let deadline = self.step_deadline();
+        let mut hb = super::progress::Beat::new();
         loop {
             let live = self.cluster.get(r).await?.unwrap_or(Json::Null);
+            let mut waiting_on = vec![];
             match r.kind.as_str() {
                 "Job" => {
                     let conds = live
@@ -234,15 +263,19 @@ impl Run<'_, '_> {
                         return Err(ApplyError::Other(format!("{r} failed")));
                     }
                     let selector = format!("job-name={}", r.name);
-                    for p in self.pods(&r.namespace, &selector).await? {
+                    waiting_on = self.pods(&r.namespace, &selector).await?;
+                    for p in &waiting_on {
                         if let PodHealth::Broken {
                             container,
                             reason,
                             message,
-                        } = pod_health(&p)
+                        } = pod_health(p)
                         {
                             let name = p.pointer("/metadata/name").and_then(Json::as_str).unwrap_or("");
-                            return Err(broken(name, &container, &reason, &message));
+                            let err = broken(name, &container, &reason, &message);
+                            let p = p.clone();
+                            self.diagnose(&r.name, &p).await;
+                            return Err(err);
                         }
                     }
                 }
@@ -260,7 +293,11 @@ impl Run<'_, '_> {
                 },
                 _ => return Ok(()),
             }
+            if r.kind == "Pod" {
+                waiting_on.push(live);
+            }
             self.check_deadline(deadline, r, "to complete")?;
+            self.beat(&mut hb, &r.name, r, "to complete", &waiting_on).await;
             self.pause().await?;
         }
     }

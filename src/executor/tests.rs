@@ -531,3 +531,67 @@ mod recovery_fakes {
         assert!(l["spec"]["holderIdentity"].is_null(), "{l}");
     }
 }
+
+#[test]
+fn labels_go_on_the_record_merged_as_helm_upgrade_merges_them() {
+    // helm's rules (pkg/action/upgrade.go): labels on the storage object, merged with the newest
+    // revision's, `null` removes one, system labels refused; never in the payload.
+    let cluster = FakeCluster::new(NS);
+    let store = SecretStore::new(&cluster, NS);
+    let labels = |pairs: &[(&str, &str)]| -> std::collections::BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    };
+    let with = |pairs: &[(&str, &str)]| ApplyOptions {
+        labels: labels(pairs),
+        ..opts()
+    };
+    let v1 = cm("cfg", "1");
+    block(apply(
+        &cluster,
+        &store,
+        &saved("", &v1, None),
+        &with(&[("team", "a"), ("tier", "db")]),
+        &mut |_| {},
+    ))
+    .expect("installed");
+    let secret = |v: u32| {
+        cluster
+            .object("v1", "Secret", NS, &format!("sh.helm.release.v1.db.v{v}"))
+            .expect("record")
+    };
+    let s1 = secret(1);
+    assert_eq!(s1["metadata"]["labels"]["team"], "a");
+    assert_eq!(s1["metadata"]["labels"]["status"], "deployed");
+    let v2 = cm("cfg", "2");
+    block(apply(
+        &cluster,
+        &store,
+        &saved(&v1, &v2, Some(1)),
+        &with(&[("team", "b"), ("tier", "null")]),
+        &mut |_| {},
+    ))
+    .expect("upgraded");
+    let l2 = secret(2)["metadata"]["labels"].clone();
+    assert_eq!((l2["team"].as_str(), l2.get("tier")), (Some("b"), None), "{l2}");
+    // Read back as the user's labels only.
+    let h = block(store.history(REL)).expect("history");
+    assert_eq!(h.get(2).expect("revision 2").labels, labels(&[("team", "b")]));
+    assert_eq!(
+        h.get(1).expect("revision 1").labels,
+        labels(&[("team", "a"), ("tier", "db")])
+    );
+    let err = block(apply(
+        &cluster,
+        &store,
+        &saved(&v2, &v1, Some(2)),
+        &with(&[("owner", "me")]),
+        &mut |_| {},
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("user supplied labels contains system reserved label name. System labels: [name owner status version createdAt modifiedAt]"),
+        "{err}"
+    );
+    assert!(cluster.object("v1", "Secret", NS, "sh.helm.release.v1.db.v3").is_none());
+}

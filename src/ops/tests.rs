@@ -407,3 +407,98 @@ mod tenant_degrades {
         assert!(p.refusals.is_empty(), "{:?}", p.refusals);
     }
 }
+
+/// A Job hook for `event`, as the record keeps it (no `# Source:` line).
+fn delete_hook(name: &str, event: &str, weight: i64, policy: &str) -> crate::release::Hook {
+    crate::release::Hook {
+        name: name.into(),
+        kind: "Job".into(),
+        path: format!("db/templates/{name}.yaml"),
+        manifest: format!(
+            "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: {name}\n  annotations:\n    helm.sh/hook: {event}\n    \
+             helm.sh/hook-weight: \"{weight}\"\n    helm.sh/hook-delete-policy: {policy}\nspec:\n  template:\n    spec:\n      \
+             restartPolicy: Never\n      containers:\n      - name: h\n        image: busybox\n"
+        ),
+        events: vec![event.into()],
+        weight,
+        delete_policies: vec![policy.into()],
+        ..Default::default()
+    }
+}
+
+fn uninstall_with_hooks(cluster: &FakeCluster, store: &MemoryStore, no_hooks: bool) -> Result<()> {
+    let req = uninstall::UninstallRequest {
+        release: REL.into(),
+        no_hooks,
+        timeout: std::time::Duration::from_secs(5),
+        ..Default::default()
+    };
+    let (plan, last) = block(uninstall::plan(cluster, store, &req))?;
+    block(uninstall::uninstall(cluster, store, &req, &plan, &last, &mut |_| {}))
+}
+
+#[test]
+fn uninstall_runs_delete_hooks_around_the_deletes_as_helm() {
+    let cluster = FakeCluster::new(NS);
+    let store = MemoryStore::new(NS);
+    let mut rel = revision(1, Status::Deployed, &cm("cfg", "1"));
+    rel.hooks = vec![
+        delete_hook("post", "post-delete", 0, "hook-succeeded"),
+        delete_hook("pre-b", "pre-delete", 1, "before-hook-creation"),
+        delete_hook("pre-a", "pre-delete", -1, "hook-succeeded"),
+    ];
+    block(store.create(&rel)).expect("seeded");
+    cluster.put(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg", "namespace": NS}}));
+    // The plan lists them in the order they run.
+    let req = uninstall::UninstallRequest {
+        release: REL.into(),
+        ..Default::default()
+    };
+    let (plan, _) = block(uninstall::plan(&cluster, &store, &req)).expect("planned");
+    assert_eq!(
+        plan.hooks,
+        [
+            "pre-delete: Job/pre-a (weight -1)",
+            "pre-delete: Job/pre-b (weight 1)",
+            "post-delete: Job/post (weight 0)"
+        ]
+    );
+    uninstall_with_hooks(&cluster, &store, false).expect("uninstalled");
+    let writes = cluster.writes();
+    let at = |w: &str| {
+        writes
+            .iter()
+            .position(|x| x == w)
+            .unwrap_or_else(|| panic!("{w} in {writes:#?}"))
+    };
+    // Weight order, pre-delete before the deletes, post-delete after; hook-succeeded deletes the
+    // hook after it ran, before-hook-creation keeps it.
+    assert!(at("apply Job/pre-a") < at("apply Job/pre-b"));
+    assert!(at("apply Job/pre-b") < at("delete ConfigMap/cfg"));
+    assert!(at("delete ConfigMap/cfg") < at("apply Job/post"));
+    assert!(at("apply Job/pre-a") < at("delete Job/pre-a"));
+    assert!(cluster.object("batch/v1", "Job", NS, "pre-b").is_some());
+    assert!(cluster.object("batch/v1", "Job", NS, "post").is_none());
+    assert!(block(store.history(REL)).expect("history").revisions.is_empty());
+}
+
+#[test]
+fn a_failing_pre_delete_hook_stops_the_uninstall_and_no_hooks_skips_them() {
+    let cluster = FakeCluster::new(NS);
+    let store = MemoryStore::new(NS);
+    let mut rel = revision(1, Status::Deployed, &cm("cfg", "1"));
+    rel.hooks = vec![delete_hook("pre", "pre-delete", 0, "hook-failed")];
+    block(store.create(&rel)).expect("seeded");
+    cluster.put(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg", "namespace": NS}}));
+    cluster.fail("apply", "Job/pre", Some(false), 500, "admission webhook refused");
+    let err = uninstall_with_hooks(&cluster, &store, false).unwrap_err().to_string();
+    assert!(err.contains("admission webhook refused"), "{err}");
+    // As helm: nothing deleted, the release still deployed.
+    assert!(cluster.object("v1", "ConfigMap", NS, "cfg").is_some());
+    assert_eq!(statuses(&store)[0].1, Status::Deployed);
+    let hook_runs = || cluster.requests().iter().filter(|r| r.contains("Job/pre")).count();
+    let before = hook_runs();
+    uninstall_with_hooks(&cluster, &store, true).expect("uninstalled without hooks");
+    assert!(cluster.object("v1", "ConfigMap", NS, "cfg").is_none());
+    assert_eq!(hook_runs(), before, "--no-hooks: the hook is not touched");
+}

@@ -66,6 +66,9 @@ pub struct UninstallPlan {
     /// StorageClasses or PersistentVolumes, which are cluster-scoped).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// The delete hooks, in the order they run (`pre-delete: Job/x (weight 0)`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hooks: Vec<String>,
 }
 
 impl UninstallPlan {
@@ -108,6 +111,12 @@ impl UninstallPlan {
         }
         for d in &self.delete {
             o.push_str(&format!("  - {d}\n"));
+        }
+        if !self.hooks.is_empty() {
+            o.push_str("\nHooks (pre-delete before the deletes, post-delete after):\n");
+            for h in &self.hooks {
+                o.push_str(&format!("  {h}\n"));
+            }
         }
         if !self.keep.is_empty() {
             o.push_str("\nKept:\n");
@@ -307,6 +316,7 @@ pub fn plan(
         volumes,
         keep_history,
         warnings: Vec::new(),
+        hooks: vec![],
     }
 }
 

@@ -297,6 +297,12 @@ impl Cluster for Retrying {
     fn read_raw<'a>(&'a self, read: &'a RawRead) -> BoxFut<'a, Result<Json>> {
         Box::pin(self.run(Call::Read, move || self.inner.read_raw(read), none))
     }
+
+    // Not retried: logs are only shown to explain a failure, and a node that does not serve them
+    // answers with an error that retrying would only delay.
+    fn pod_logs<'a>(&'a self, pod: &'a ObjRef, container: &'a str, tail: i64) -> BoxFut<'a, Result<String>> {
+        self.inner.pod_logs(pod, container, tail)
+    }
 }
 
 #[cfg(test)]
