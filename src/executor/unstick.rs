@@ -257,6 +257,7 @@ mod tests {
             rep: &mut rep,
             opts: &opts,
             timeout: opts.timeout,
+            halt: None,
         };
         assert!(
             run.stuck_though_unchanged(o).await.unwrap().is_none(),
