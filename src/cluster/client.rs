@@ -80,6 +80,12 @@ impl KubeCluster {
         let default_namespace = namespace
             .map(str::to_string)
             .unwrap_or_else(|| config.default_namespace.clone());
+        // kube-rs retries 429/503/504 itself by default (15 times, backoff up to 1000 s: minutes
+        // for one request, writes after a 504 included). chartup's own layer
+        // (crate::recovery::retrying) decides what is safe to repeat and stops at the step's
+        // deadline, so the client's is off: a PodDisruptionBudget's 429 on an eviction took 5 min.
+        let mut config = config;
+        config.default_retry = false;
         let client = Client::try_from(config).map_err(|e| ClusterError::api("creating client", e))?;
         Ok(KubeCluster {
             client,

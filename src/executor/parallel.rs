@@ -87,9 +87,13 @@ impl Run<'_, '_> {
                             timeout: opts.timeout,
                             halt: Some(halt),
                         };
-                        let r = run
-                            .roll_component(saved, from, to, &units[i].component, &units[i].keys)
-                            .await;
+                        // Each component its own step deadlines (crate::recovery::retrying: a
+                        // task-local, and these runs share one task).
+                        let r = crate::recovery::retrying::with_deadlines(
+                            std::time::Instant::now() + opts.timeout,
+                            run.roll_component(saved, from, to, &units[i].component, &units[i].keys),
+                        )
+                        .await;
                         (i, r)
                     });
                 }

@@ -159,6 +159,7 @@ pub async fn rollback(
                 let until = std::time::Instant::now() + crate::recovery::retrying::CLOSING_BUDGET;
                 let closed = crate::recovery::retrying::with_deadline(
                     until,
+                    crate::recovery::retrying::CLOSING,
                     finish(store, history, &mut rel, Status::Failed, &message),
                 )
                 .await;

@@ -32,6 +32,29 @@ const PDB_PATIENCE: Duration = if cfg!(test) {
 };
 
 impl Run<'_, '_> {
+    /// The live StatefulSet `o` when the plan leaves it unchanged but pods of it are stuck on an
+    /// earlier template: a rollback that stopped at such a pod (its template was reverted
+    /// already), or a retried one, plans no change for the set, yet the pod stays stuck unless
+    /// replaced. Rolling it (rollout.rs) replaces them.
+    pub(super) async fn stuck_though_unchanged(
+        &mut self,
+        o: &crate::manifest::Object,
+    ) -> Result<Option<serde_json::Value>, ApplyError> {
+        if o.key.kind != "StatefulSet" {
+            return Ok(None);
+        }
+        let Some(live) = self.cluster.get(&super::objects::obj_ref(o)).await? else {
+            return Ok(None);
+        };
+        let selector = super::objects::match_labels(&o.value);
+        let pods = self.pods(&o.key.namespace, &selector).await?;
+        Ok(matches!(
+            super::health::stuck_pods(&live, &pods),
+            super::health::Unstick::Replace(_)
+        )
+        .then_some(live))
+    }
+
     /// Replace the first of `stuck` (they come highest ordinal first) and wait until its
     /// replacement is Ready on `update_rev`. The caller re-reads the workload and asks again.
     pub(super) async fn replace_stuck(
@@ -207,6 +230,42 @@ mod tests {
             .requests()
             .iter()
             .any(|r| r.contains("evict") && r.contains("db-0")));
+    }
+
+    /// A rollback that stopped at the stuck pod reverted the template already: run again, it
+    /// plans no change for the set, yet the stuck pod must still be found (and only then).
+    #[tokio::test]
+    async fn an_unchanged_set_with_a_stuck_pod_is_still_rolled() {
+        let fake = FakeCluster::new("ns");
+        let owner = fake.put(set())["metadata"]["uid"].as_str().unwrap().to_string();
+        fake.put(pod(&owner, "db-0", "db-a", true));
+        let manifest = "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: db\n  namespace: ns\nspec:\n  \
+                        selector:\n    matchLabels: {app: db}\n";
+        let objects =
+            crate::manifest::parse_documents(crate::manifest::split_documents(manifest), "ns").expect("a manifest");
+        let o = &objects.objects[0];
+        let store = MemoryStore::new("ns");
+        let mut rel: Release = serde_json::from_value(json!({"name": "db", "version": 3, "namespace": "ns",
+            "info": {"status": "pending-rollback"}, "chart": {}, "manifest": ""}))
+        .unwrap();
+        let opts = ApplyOptions::default();
+        let mut rep = |_: Progress| {};
+        let mut run = Run {
+            cluster: &fake,
+            store: &store,
+            rel: &mut rel,
+            rep: &mut rep,
+            opts: &opts,
+            timeout: opts.timeout,
+            halt: None,
+        };
+        assert!(
+            run.stuck_though_unchanged(o).await.unwrap().is_none(),
+            "all Ready: left alone"
+        );
+        fake.put(pod(&owner, "db-1", "db-b", false));
+        let live = run.stuck_though_unchanged(o).await.unwrap();
+        assert_eq!(live.map(|l| l["metadata"]["name"].clone()), Some(json!("db")));
     }
 
     #[tokio::test]

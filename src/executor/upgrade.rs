@@ -118,6 +118,10 @@ impl Run<'_, '_> {
             // A workload whose data was restored is applied even when the plan sees no change:
             // it was stopped for the restore (and a killed run may have left it elsewhere).
             if action == Action::Unchanged && !restored {
+                // Unchanged, yet pods stuck on an earlier template stay stuck (unstick.rs).
+                if let Some(live) = self.stuck_though_unchanged(o).await? {
+                    self.roll(&component, o, &live, t).await?;
+                }
                 continue;
             }
             self.carry_before(saved, from, key).await?;

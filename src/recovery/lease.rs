@@ -379,7 +379,7 @@ async fn holding_every<F: std::future::Future>(
                 tokio::time::sleep(every).await;
                 // A renewal never waits out a long outage: the next one tries again.
                 let until = std::time::Instant::now() + every;
-                if let Err(why) = super::retrying::with_deadline(until, lock.renew(cluster)).await {
+                if let Err(why) = super::retrying::with_deadline(until, "the next renewal", lock.renew(cluster)).await {
                     if let Ok(mut l) = lost.lock() {
                         *l = Some(why);
                     }
@@ -397,7 +397,8 @@ async fn holding_every<F: std::future::Future>(
     let was_lost = lost.lock().map(|l| l.is_some()).unwrap_or(false);
     if !was_lost {
         super::retrying::with_deadline(
-            std::time::Instant::now() + Duration::from_secs(10),
+            std::time::Instant::now() + Duration::from_secs(5),
+            "the 5s allowed for releasing the Lease",
             lock.release(cluster),
         )
         .await;

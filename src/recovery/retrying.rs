@@ -32,30 +32,39 @@ pub const BUDGET: Duration = Duration::from_secs(60);
 /// How long closing a failed run (marking its revision failed) may retry: the step's time is
 /// spent by then, and a lock that cannot be released in this time is left to `chartup recover`.
 pub const CLOSING_BUDGET: Duration = Duration::from_secs(30);
+/// [`CLOSING_BUDGET`] in a give-up message.
+pub const CLOSING: &str = "the 30s allowed for marking the revision failed";
 
 tokio::task_local! {
-    /// The deadline of the step the current task is in (None: no step, [`BUDGET`] per request).
-    static DEADLINE: std::cell::Cell<Option<Instant>>;
+    /// The deadline the current task's requests retry until, and what it is (for the error).
+    static DEADLINE: std::cell::Cell<Option<(Instant, &'static str)>>;
 }
+
+/// What a run's deadlines are, in a give-up message.
+pub const STEP: &str = "the step's deadline (its timeout)";
 
 /// Run `f` with a movable step deadline, starting at `deadline` (see [`set_deadline`]).
 pub async fn with_deadlines<F: std::future::Future>(deadline: Instant, f: F) -> F::Output {
-    DEADLINE.scope(std::cell::Cell::new(Some(deadline)), f).await
+    with_deadline(deadline, STEP, f).await
 }
 
-/// Run `f` with requests retried until `deadline` at the latest.
-pub async fn with_deadline<F: std::future::Future>(deadline: Instant, f: F) -> F::Output {
-    with_deadlines(deadline, f).await
+/// Run `f` with requests retried until `deadline` at the latest; `what` names it in errors.
+pub async fn with_deadline<F: std::future::Future>(deadline: Instant, what: &'static str, f: F) -> F::Output {
+    DEADLINE.scope(std::cell::Cell::new(Some((deadline, what))), f).await
 }
 
 /// Move the current step's deadline (a new step or wait begins). Outside [`with_deadlines`]
 /// nothing happens.
 pub fn set_deadline(deadline: Instant) {
-    let _ = DEADLINE.try_with(|d| d.set(Some(deadline)));
+    let _ = DEADLINE.try_with(|d| d.set(Some((deadline, STEP))));
 }
 
-/// The current step's deadline, if the task is in one.
+/// The current deadline, if the task is in a step (or another bounded scope).
 pub fn deadline() -> Option<Instant> {
+    current().map(|(d, _)| d)
+}
+
+fn current() -> Option<(Instant, &'static str)> {
     DEADLINE.try_with(|d| d.get()).ok().flatten()
 }
 
@@ -123,8 +132,8 @@ impl Retrying {
             }
             // The step's deadline when there is one (read at each try: the step may move it),
             // else this request's own budget.
-            let step = deadline();
-            let until = step.unwrap_or(start + self.budget);
+            let step = current();
+            let until = step.map(|(d, _)| d).unwrap_or(start + self.budget);
             let left = until.saturating_duration_since(Instant::now());
             let wait = match backoff.next(attempt, jitter(), None, left) {
                 Some(w) => w,
@@ -133,7 +142,7 @@ impl Retrying {
                     last_try = true;
                     left
                 }
-                None => return Err(gave_up(e, attempt + 1, start.elapsed(), step.is_some())),
+                None => return Err(gave_up(e, attempt + 1, start.elapsed(), step.map(|(_, what)| what))),
             };
             attempt += 1;
             tokio::time::sleep(wait).await;
@@ -151,17 +160,13 @@ fn none<'a, T: Send + 'a>() -> BoxFut<'a, Option<T>> {
 }
 
 /// The last error of a request that was retried until its time ran out, saying so.
-fn gave_up(e: ClusterError, tries: u32, spent: Duration, step: bool) -> ClusterError {
+fn gave_up(e: ClusterError, tries: u32, spent: Duration, until: Option<&str>) -> ClusterError {
     match e {
         ClusterError::Api { what, source } => ClusterError::Api {
             what: format!(
                 "{what} (tried {tries} times over {:.1}s, until {})",
                 spent.as_secs_f64(),
-                if step {
-                    "the step's deadline (its timeout)"
-                } else {
-                    "the retry budget ran out"
-                }
+                until.unwrap_or("the retry budget ran out")
             ),
             source,
         },

@@ -102,7 +102,12 @@ pub(crate) async fn broken_upgrade(
 
 /// Every pod of `db` Ready on `image`, the set rolled out, and the claims those of before with
 /// their marker files.
-async fn all_ready_on(c: &Cluster, ns: &str, image: &str, claims: &[(String, PathBuf)]) -> anyhow::Result<()> {
+pub(crate) async fn all_ready_on(
+    c: &Cluster,
+    ns: &str,
+    image: &str,
+    claims: &[(String, PathBuf)],
+) -> anyhow::Result<()> {
     let client = c.client().await?;
     let sets: Api<StatefulSet> = Api::namespaced(client.clone(), ns);
     let set = sets.get("db").await?;

@@ -272,33 +272,45 @@ async fn a_tenant_is_told_which_cluster_scoped_reads_it_lacks() -> anyhow::Resul
     Ok(())
 }
 
-/// A Deployment `web` whose image is the value `image`.
-fn web_image(dir: &Path) -> anyhow::Result<String> {
-    let d = dir.join("webimg");
+/// A Deployment `web` (3 replicas), or a DaemonSet `web` (one pod per node, every taint
+/// tolerated as node agents do), whose image is the value `image`.
+fn web_image(dir: &Path, kind: &str) -> anyhow::Result<String> {
+    let d = dir.join(format!("web-{kind}"));
     std::fs::create_dir_all(d.join("templates"))?;
     std::fs::write(d.join("Chart.yaml"), "apiVersion: v2\nname: web\nversion: 1.0.0\n")?;
     std::fs::write(d.join("values.yaml"), "image: nginx:1.25\n")?;
+    let (replicas, tolerations) = if kind == "DaemonSet" {
+        ("", "      tolerations: [{operator: Exists}]\n")
+    } else {
+        ("  replicas: 3\n", "")
+    };
     std::fs::write(
         d.join("templates/web.yaml"),
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 3\n  selector:\n    \
-         matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web, app.kubernetes.io/instance: web}\n    \
-         spec:\n      containers:\n        - name: web\n          image: {{ .Values.image }}\n",
+        format!(
+            "apiVersion: apps/v1\nkind: {kind}\nmetadata:\n  name: web\nspec:\n{replicas}  selector:\n    \
+             matchLabels: {{app: web}}\n  template:\n    metadata:\n      labels: {{app: web, app.kubernetes.io/instance: web}}\n    \
+             spec:\n{tolerations}      containers:\n        - name: web\n          image: {{{{ .Values.image }}}}\n"
+        ),
     )?;
     Ok(d.display().to_string())
 }
 
-/// A Deployment whose upgrade broke (an image nodesim cannot pull) needs no pod surgery: after
-/// `rollback` its controller drains the broken ReplicaSet, and every pod ends Ready on the old
-/// image, without kubectl.
-#[tokio::test(flavor = "multi_thread")]
-async fn a_broken_deployment_rolls_back_without_manual_steps() -> anyhow::Result<()> {
+/// A Deployment or DaemonSet whose upgrade broke (an image nodesim cannot pull) needs no pod
+/// surgery: after `rollback` its controller replaces the broken pods (the Deployment controller
+/// drains the broken ReplicaSet; the DaemonSet controller replaces an unavailable out-of-date pod),
+/// and every pod ends Ready on the old image, without kubectl.
+async fn broken_then_rolled_back(kind: &str, prefix: &str) -> anyhow::Result<()> {
     use testkit::k8s_openapi::api::core::v1::Pod;
     let c = cluster();
     let tmp = tempfile::tempdir()?;
-    let ns = c.fresh_namespace("rec-deploy").await?;
+    let ns = c.fresh_namespace(prefix).await?;
     let n = ns.name.as_str();
-    let chart = web_image(tmp.path())?;
+    let chart = web_image(tmp.path(), kind)?;
     chartup_ok(c, &["apply", "web", &chart, "-n", n, "--yes", "--timeout", "90s"]).await?;
+    let pods: Api<Pod> = Api::namespaced(c.client().await?, n);
+    let lp = testkit::kube::api::ListParams::default().labels("app=web");
+    let count = pods.list(&lp).await?.items.len();
+    ensure!(count > 0, "no pods");
     let broken = format!("image={}", crate::recovery::BROKEN);
     let r = chartup(
         c,
@@ -318,12 +330,9 @@ async fn a_broken_deployment_rolls_back_without_manual_steps() -> anyhow::Result
     .await?;
     ensure!(!r.ok && r.stderr.contains("Err"), "{}\n{}", r.stdout, r.stderr);
     chartup_ok(c, &["rollback", "web", "-n", n, "--timeout", "90s"]).await?;
-    let pods: Api<Pod> = Api::namespaced(c.client().await?, n);
     let deadline = Instant::now() + WAIT;
     loop {
-        let list = pods
-            .list(&testkit::kube::api::ListParams::default().labels("app=web"))
-            .await?;
+        let list = pods.list(&lp).await?;
         let good = list.items.iter().all(|p| {
             let ready = p
                 .status
@@ -333,7 +342,7 @@ async fn a_broken_deployment_rolls_back_without_manual_steps() -> anyhow::Result
             let image = p.spec.as_ref().and_then(|s| s.containers[0].image.clone());
             ready && image.as_deref() == Some("nginx:1.25")
         });
-        if good && list.items.len() == 3 {
+        if good && list.items.len() == count {
             break;
         }
         ensure!(
@@ -352,6 +361,16 @@ async fn a_broken_deployment_rolls_back_without_manual_steps() -> anyhow::Result
     let h = chartup_history(c, n, "web").await?;
     ensure!(statuses(&h).last() == Some(&(3, "deployed".into())), "{h:?}");
     Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_broken_deployment_rolls_back_without_manual_steps() -> anyhow::Result<()> {
+    broken_then_rolled_back("Deployment", "rec-deploy").await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_broken_daemonset_rolls_back_without_manual_steps() -> anyhow::Result<()> {
+    broken_then_rolled_back("DaemonSet", "rec-daemon").await
 }
 
 /// Where the stuck pod cannot be replaced, the rollback says which pod, why and the command. A
@@ -443,6 +462,152 @@ async fn a_stuck_pod_that_cannot_be_evicted_is_named_with_the_command() -> anyho
     ensure!(
         pods.get("db-2").await?.metadata.uid == stuck_uid,
         "the stuck pod was replaced despite the budget"
+    );
+
+    // The disruption is accepted (the budget removed): the rollback, run again, plans no change
+    // for the set (the failed one reverted its template already) and still replaces the pod.
+    use testkit::kube::core::{ApiResource, DynamicObject, GroupVersionKind};
+    let ar = ApiResource::from_gvk(&GroupVersionKind::gvk("policy", "v1beta1", "PodDisruptionBudget"));
+    let pdbs: Api<DynamicObject> = Api::namespaced_with(c.client().await?, n, &ar);
+    pdbs.delete("db", &Default::default()).await?;
+    let r = chartup_ok(c, &["rollback", "db", "-n", n, "--timeout", "90s"]).await?;
+    ensure!(r.stdout.contains("replacing stuck pod db-2"), "{}", r.stdout);
+    crate::recovery::all_ready_on(c, n, crate::recovery::GOOD, &[]).await?;
+    Ok(())
+}
+
+/// A second signal aborts at once: no safe point, the revision left pending (as a kill would),
+/// `recover` releases it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_signal_aborts_at_once_leaving_the_lock_for_recover() -> anyhow::Result<()> {
+    let c = cluster();
+    let tmp = tempfile::tempdir()?;
+    let ns = c.fresh_namespace("rec-twice").await?;
+    let n = ns.name.as_str();
+    let child = hanging_upgrade(c, n, tmp.path(), &[]).await?;
+    // Two different signals: the same one twice may be delivered once.
+    signal(&child, "-INT")?;
+    signal(&child, "-TERM")?;
+    let out = tokio::time::timeout(RUN, child.wait_with_output()).await??;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    ensure!(
+        matches!(out.status.code(), Some(130) | Some(143)) && stderr.contains("again: aborting now"),
+        "exit {:?}: {stderr}",
+        out.status.code()
+    );
+    let h = chartup_history(c, n, "web").await?;
+    ensure!(
+        statuses(&h) == vec![(1, "deployed".into()), (2, "pending-upgrade".into())],
+        "{h:?}"
+    );
+    chartup_ok(c, &["recover", "web", "-n", n]).await?;
+    let h = chartup_history(c, n, "web").await?;
+    ensure!(statuses(&h).last() == Some(&(2, "failed".into())), "{h:?}");
+    Ok(())
+}
+
+/// `recover --force` takes the lock from a run that is still alive: it releases the record and
+/// the Lease; the run learns at its next renewal that it lost the Lease and stops at its next
+/// safe point instead of running on beside whatever comes next.
+#[tokio::test(flavor = "multi_thread")]
+async fn recover_force_takes_the_lock_and_the_live_run_stops() -> anyhow::Result<()> {
+    let c = cluster();
+    let tmp = tempfile::tempdir()?;
+    let ns = c.fresh_namespace("rec-force").await?;
+    let n = ns.name.as_str();
+    let child = hanging_upgrade(c, n, tmp.path(), &[]).await?;
+    let r = chartup_ok(c, &["recover", "web", "-n", n, "--force"]).await?;
+    ensure!(
+        r.stdout.contains(&format!("Lease {n}/chartup.web released")),
+        "{}",
+        r.stdout
+    );
+    // Renewals come every 5 s: the run stops well within a lease duration.
+    let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output()).await??;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    ensure!(
+        out.status.code() == Some(1) && stderr.contains("lost the lock of release web"),
+        "exit {:?}: {stderr}",
+        out.status.code()
+    );
+    let h = chartup_history(c, n, "web").await?;
+    ensure!(statuses(&h).last() == Some(&(2, "failed".into())), "{h:?}");
+    Ok(())
+}
+
+/// A run on another host (here: another UTS namespace, so another hostname) is judged by its
+/// heartbeat, not its pid: `recover` refuses while the Lease is renewed, and only once it has
+/// gone unrenewed for the lease duration (30 s) after the run was killed does it release it.
+#[tokio::test(flavor = "multi_thread")]
+async fn another_hosts_run_is_alive_until_its_lease_goes_stale() -> anyhow::Result<()> {
+    let c = cluster();
+    let tmp = tempfile::tempdir()?;
+    let ns = c.fresh_namespace("rec-host").await?;
+    let n = ns.name.as_str();
+    let v1 = web(tmp.path(), "1.25", false)?;
+    chartup_ok(c, &["apply", "web", &v1, "-n", n, "--yes", "--timeout", "60s"]).await?;
+    let v2 = web(tmp.path(), "1.26", true)?;
+    let kubeconfig = c.kubeconfig.display().to_string();
+    let child = tokio::process::Command::new("unshare")
+        .args(["--uts", "sh", "-c", "hostname chartup-other-host && exec \"$0\" \"$@\""])
+        .arg(env!("CARGO_BIN_EXE_chartup"))
+        .args([
+            "apply",
+            "web",
+            &v2,
+            "-n",
+            n,
+            "--yes",
+            "--timeout",
+            "150s",
+            "--kubeconfig",
+            &kubeconfig,
+        ])
+        .env_remove("KUBECONFIG")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()?;
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let s = status_json(c, n).await?;
+        let up = condition(&s, "Upgrading");
+        if up["reason"] == "Running" {
+            ensure!(
+                up["message"].to_string().contains("chartup-other-host")
+                    && up["message"].to_string().contains("another host"),
+                "{s:#}"
+            );
+            break;
+        }
+        ensure!(Instant::now() < deadline, "the upgrade never got under way: {s:#}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let r = chartup(c, &["recover", "web", "-n", n]).await?;
+    ensure!(!r.ok && r.stderr.contains("another host"), "{}\n{}", r.stdout, r.stderr);
+    signal(&child, "-KILL")?;
+    let killed = Instant::now();
+    let deadline = killed + Duration::from_secs(90);
+    let r = loop {
+        let r = chartup(c, &["recover", "web", "-n", n]).await?;
+        if r.ok {
+            break r;
+        }
+        ensure!(r.stderr.contains("still alive"), "{}", r.stderr);
+        ensure!(Instant::now() < deadline, "never judged stale: {}", r.stderr);
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    };
+    // The heartbeat was at most 5 s old when the run died; the lease lasts 30 s.
+    ensure!(
+        killed.elapsed() >= Duration::from_secs(20),
+        "released after only {:?}",
+        killed.elapsed()
+    );
+    ensure!(
+        r.stdout.contains(&format!("Lease {n}/chartup.web released")),
+        "{}",
+        r.stdout
     );
     Ok(())
 }
