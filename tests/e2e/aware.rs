@@ -551,3 +551,65 @@ async fn rollback_is_preflighted_too() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// Issue 17, "drift without noise": drift-noise 1.0.0 writes values the API server rewrites
+/// (`2000m` → `2`, `4096Mi` → `4Gi`, `4.5` → `4500m`, `16384Mi` → `16Gi`, `1024Mi` → `1Gi`; `limits: {}`,
+/// `value: ""` and `readOnly: false` dropped). The live objects read back differently, yet the
+/// connected plan reports no drift; a real edit of one of those fields is then reported, and only
+/// that one.
+#[tokio::test(flavor = "multi_thread")]
+async fn server_rewrites_are_not_drift_but_edits_are() -> anyhow::Result<()> {
+    use testkit::k8s_openapi::api::apps::v1::Deployment;
+    use testkit::kube::api::{Patch, PatchParams};
+    let c = cluster();
+    let ns = c.fresh_namespace("drift-noise").await?;
+    let dir = root().join("tests/data/charts/precision/drift-noise");
+    let (v1, v2) = (
+        dir.join("1.0.0").display().to_string(),
+        dir.join("2.0.0").display().to_string(),
+    );
+    chartup_ok(c, &["apply", "rel", &v1, "-n", &ns.name, "--yes"]).await?;
+    // The server did rewrite them (else this test would show nothing).
+    let deploys: Api<Deployment> = Api::namespaced(c.client().await?, &ns.name);
+    let live = serde_json::to_value(deploys.get("rel-app").await?)?;
+    let ctr = &live["spec"]["template"]["spec"]["containers"][0];
+    ensure!(ctr["resources"]["requests"]["cpu"] == "2", "{ctr}");
+    ensure!(ctr["resources"]["requests"]["memory"] == "4Gi", "{ctr}");
+    ensure!(ctr["env"][0].get("value").is_none(), "{ctr}");
+    ensure!(ctr["volumeMounts"][0].get("readOnly").is_none(), "{ctr}");
+
+    let drift = |plan: &Json| -> Vec<String> {
+        plan["warnings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|w| w.as_str())
+            .filter(|w| w.starts_with("live drift"))
+            .map(str::to_string)
+            .collect()
+    };
+    let r = chartup_ok(c, &["plan", "rel", &v2, "-n", &ns.name, "-o", "json"]).await?;
+    let plan: Json = serde_json::from_str(&r.stdout)?;
+    ensure!(drift(&plan).is_empty(), "false drift: {:?}", drift(&plan));
+
+    // A real edit: the memory request doubles.
+    deploys
+        .patch(
+            "rel-app",
+            &PatchParams::default(),
+            &Patch::Json::<()>(serde_json::from_value(serde_json::json!([
+                {"op": "replace", "path": "/spec/template/spec/containers/0/resources/requests/memory", "value": "8Gi"}
+            ]))?),
+        )
+        .await?;
+    let r = chartup_ok(c, &["plan", "rel", &v2, "-n", &ns.name, "-o", "json"]).await?;
+    let plan: Json = serde_json::from_str(&r.stdout)?;
+    let d = drift(&plan);
+    ensure!(d.len() == 1, "{d:?}");
+    ensure!(
+        d[0].contains(&format!("{}/Deployment.apps/rel-app differs", ns.name)) && d[0].contains("memory"),
+        "{d:?}"
+    );
+    ensure!(!d[0].contains("cpu") && !d[0].contains("EMPTY"), "only the edit: {d:?}");
+    Ok(())
+}
