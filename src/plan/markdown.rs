@@ -426,7 +426,7 @@ fn view(plan: &Plan, diffs: &[String], dropped: &BTreeSet<usize>) -> View {
         matrix: plan.matrix.as_ref().map(|m| MatrixView {
             file: m.file.clone(),
             path: m.path.join(" → "),
-            verdict: m.verdict.to_string(),
+            verdict: super::text::matrix_verdict_text(plan),
             hops: m
                 .hops
                 .iter()
