@@ -481,7 +481,9 @@ impl Ctx<'_> {
         } else {
             format!("{why}: {c} stays in the cluster but nothing mounts it; the component starts on {replacement}")
         };
-        let new_claim = p.new_claims.first().cloned();
+        // The claim of the same ordinal takes over (as a carry would map it), not always ordinal 0.
+        let ordinal = claims_of(a).iter().position(|x| x == c).unwrap_or(0);
+        let new_claim = p.new_claims.get(ordinal).cloned();
         p.mk(
             fate,
             verdict,

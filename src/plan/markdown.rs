@@ -362,13 +362,8 @@ fn view(plan: &Plan, diffs: &[String], dropped: &BTreeSet<usize>) -> View {
             .pairings
             .iter()
             .map(|p| {
-                format!(
-                    "`{}` → `{}`{} ({})",
-                    p.from,
-                    p.to,
-                    if p.declared { " (declared)" } else { "" },
-                    p.evidence.join("; ")
-                )
+                // A declared pairing's first evidence says who declared it.
+                format!("`{}` → `{}` ({})", p.from, p.to, p.evidence.join("; "))
             })
             .collect(),
         ephemeral: (!ephemeral.is_empty()).then(|| {

@@ -190,14 +190,7 @@ pub fn render_with(plan: &Plan, color: bool, opts: TextOptions) -> String {
     if !plan.pairings.is_empty() {
         let _ = writeln!(o, "\n{}", p.bold("Same component (renamed or changing kind):"));
         for pr in &plan.pairings {
-            let _ = writeln!(
-                o,
-                "  {} → {}{} ({})",
-                pr.from,
-                pr.to,
-                if pr.declared { " [declared]" } else { "" },
-                pr.evidence.join("; ")
-            );
+            let _ = writeln!(o, "  {} → {} ({})", pr.from, pr.to, pr.evidence.join("; "));
         }
     }
     if !plan.warnings.is_empty() {

@@ -336,3 +336,30 @@ fn compact_no_diff_and_label_churn_flags() {
         .iter()
         .any(|c| c["key"]["name"] == "settings" && c["action"] == "change"));
 }
+
+#[test]
+fn an_orphaned_ordinals_workaround_names_the_claim_of_its_ordinal() {
+    // rename-db: data-db-master-1 would be taken over by data-db-1 (a carry maps ordinal to
+    // ordinal), so its workaround must not send its data to data-db-0, which ordinal 0 gets.
+    let c = Case {
+        release: "rel",
+        namespace: "prec",
+        from: "tests/data/charts/precision/rename-db/1.0.0",
+        to: "tests/data/charts/precision/rename-db/2.0.0",
+        values: &[],
+        to_values: &[],
+        matrix: None,
+        storage_classes: &["standard=Delete"],
+    };
+    let p = c.plan();
+    for i in 0..2 {
+        let v = p
+            .volumes
+            .iter()
+            .find(|v| v.fate_text() == format!("orphaned: data-db-master-{i}"))
+            .unwrap_or_else(|| panic!("ordinal {i}: {:#?}", p.volumes));
+        let w = v.workaround.as_deref().unwrap();
+        assert!(w.contains(&format!("create claim data-db-{i} with")), "{w}");
+        assert!(w.contains(&format!("from data-db-master-{i} into data-db-{i}")), "{w}");
+    }
+}
