@@ -10,6 +10,7 @@ mod aware;
 mod carry;
 mod cluster;
 mod helmuser;
+mod precision;
 mod recovery;
 mod recreate;
 mod rollback;
