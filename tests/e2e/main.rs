@@ -10,8 +10,9 @@ mod aware;
 mod carry;
 mod cluster;
 mod helmuser;
-mod precision;
 mod recovery;
 mod recreate;
 mod rollback;
 mod sources;
+// issue 17's connected-plan decisions (after the others: added last).
+mod precision;
