@@ -12,7 +12,7 @@ use anyhow::{bail, Context as _};
 use super::args::{runtime, ExecArgs, KubeArgs, ProgressFormat, UpgradeValuesArgs, ValuesArgs};
 use super::{ExitStatus, Printer};
 use crate::diff::DiffOptions;
-use crate::executor::{ApplyError, Progress};
+use crate::executor::ApplyError;
 use crate::ops::cluster_plan::{plan_against_cluster, ClusterPlanRequest};
 use crate::plan;
 
@@ -57,6 +57,10 @@ pub struct Args {
     /// Refuse a saved plan not signed with this Ed25519 public key (SPKI PEM file, or the PEM itself)
     #[arg(long, value_name = "FILE", env = "CHARTUP_VERIFY_KEY", hide_env_values = true)]
     pub verify_key: Option<String>,
+    /// Labels on the new revision's record, KEY=VALUE separated by commas (as helm's: merged with
+    /// the newest revision's labels; KEY=null removes one; `list -l` selects on them)
+    #[arg(short = 'l', long = "labels", value_name = "KEY=VALUE,…", value_parser = parse_labels)]
+    pub labels: Vec<std::collections::BTreeMap<String, String>>,
     /// Apply without asking (required when stdin is not a terminal)
     #[arg(short = 'y', long)]
     pub yes: bool,
@@ -69,43 +73,20 @@ pub struct Args {
     pub source: super::source::SourceArgs,
 }
 
-/// Prints progress as lines (text) or JSON events.
-pub fn progress_printer(p: &mut Printer, format: ProgressFormat) -> impl FnMut(Progress) + '_ {
-    move |ev: Progress| {
-        let line = match format {
-            ProgressFormat::Json => serde_json::to_string(&ev).unwrap_or_default(),
-            ProgressFormat::Text => match &ev {
-                Progress::Step { step } => format!("==> {step}"),
-                Progress::Component {
-                    component,
-                    updated,
-                    desired,
-                    ready,
-                    elapsed_ms,
-                } => {
-                    format!(
-                        "    {component:<14} {updated}/{desired} updated  {ready} ready  ({:.1}s)",
-                        *elapsed_ms as f64 / 1000.0
-                    )
-                }
-                Progress::PodReplaced {
-                    component,
-                    pod,
-                    elapsed_ms,
-                } => {
-                    format!(
-                        "    {component:<14} pod {pod} replaced and Ready ({:.1}s)",
-                        *elapsed_ms as f64 / 1000.0
-                    )
-                }
-                Progress::Warning { message } => format!("warning: {message}"),
-                Progress::Done { step, elapsed_ms } => {
-                    format!("    done: {step} ({:.1}s)", *elapsed_ms as f64 / 1000.0)
-                }
-            },
-        };
-        let _ = p.out(&(line + "\n"));
-    }
+/// `--labels a=1,b=2` as pflag's StringToString reads it (comma-separated `key=value` pairs).
+fn parse_labels(s: &str) -> Result<std::collections::BTreeMap<String, String>, String> {
+    s.split(',')
+        .filter(|p| !p.is_empty())
+        .map(|pair| match pair.split_once('=') {
+            Some((k, v)) => Ok((k.to_string(), v.to_string())),
+            None => Err(format!("{pair} must be formatted as key=value")),
+        })
+        .collect()
+}
+
+/// Prints progress as lines (a live block on a colour terminal) or JSON events.
+pub fn progress_printer(p: &mut Printer, format: ProgressFormat) -> super::progress::ProgressPrinter<'_> {
+    super::progress::ProgressPrinter::stdout(p, format)
 }
 
 pub fn run(args: Args, p: &mut Printer) -> anyhow::Result<ExitStatus> {
@@ -181,7 +162,15 @@ fn run_saved(args: &Args, path: &Path, p: &mut Printer) -> anyhow::Result<ExitSt
             bail!("the plan is for namespace {}, not {ns}", saved.plan.release.namespace);
         }
     }
-    let opts = args.exec.options();
+    let opts = crate::executor::ApplyOptions {
+        labels: args
+            .labels
+            .iter()
+            .flatten()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        ..args.exec.options()
+    };
     let ns = saved.plan.release.namespace.clone();
     let result = runtime()?.block_on(async {
         let cluster = args.kube.connect(Some(&ns)).await?;
@@ -223,7 +212,15 @@ fn run_chart(
     if let Some(v) = &args.source.version {
         crate::helm_env::check_chart_version(chart, v).map_err(anyhow::Error::msg)?;
     }
-    let opts = args.exec.options();
+    let opts = crate::executor::ApplyOptions {
+        labels: args
+            .labels
+            .iter()
+            .flatten()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        ..args.exec.options()
+    };
     let req = ClusterPlanRequest {
         release: release.to_string(),
         chart: chart.to_path_buf(),

@@ -16,6 +16,7 @@ pub mod matrix;
 pub mod pager;
 pub mod plan;
 pub mod printer;
+pub mod progress;
 pub mod registry;
 pub mod release;
 pub mod repo;
@@ -31,6 +32,9 @@ pub use printer::Printer;
 // helm), never the program version; that is `chartup --version` or `chartup version`.
 #[command(name = "chartup", version, about, long_about = None)]
 pub struct Cli {
+    /// Print more detail: the rendered documents on a YAML error (as helm), and debug lines on stderr
+    #[arg(long, global = true)]
+    pub debug: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -109,6 +113,7 @@ impl From<ExitStatus> for ExitCode {
 /// Run the parsed command line and turn its outcome into an exit code.
 pub fn main(cli: Cli) -> ExitCode {
     let mut printer = Printer::stdout();
+    printer.debug = cli.debug;
     let result = match cli.command {
         Command::Template(a) => template::run(a, &mut printer),
         Command::Plan(a) => plan::run(a, &mut printer),
@@ -135,6 +140,10 @@ pub fn main(cli: Cli) -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             printer.error(&format!("{err:#}"));
+            // --debug: each cause on its own line, outermost first.
+            for (i, cause) in err.chain().enumerate().skip(1) {
+                printer.debug(|| format!("cause {i}: {cause}"));
+            }
             ExitCode::from(1)
         }
     }

@@ -10,6 +10,9 @@ pub struct Printer {
     color: bool,
     /// Standard output itself, when colour is stripped.
     raw: Option<io::Stdout>,
+    /// `--debug` (global, as helm's): print more detail (rendered documents on YAML errors,
+    /// `debug:` lines on stderr).
+    pub debug: bool,
 }
 
 impl Printer {
@@ -21,6 +24,7 @@ impl Printer {
             err: Box::new(anstream::stderr()),
             color,
             raw: (!color).then(io::stdout),
+            debug: false,
         }
     }
 
@@ -31,6 +35,7 @@ impl Printer {
             err,
             color: true,
             raw: None,
+            debug: false,
         }
     }
 
@@ -58,6 +63,13 @@ impl Printer {
     /// Write a diagnostic line (stderr).
     pub fn note(&mut self, text: &str) {
         let _ = writeln!(self.err, "{text}");
+    }
+
+    /// A detail for `--debug` only (stderr, `debug: …`).
+    pub fn debug(&mut self, text: impl FnOnce() -> String) {
+        if self.debug {
+            let _ = writeln!(self.err, "debug: {}", text());
+        }
     }
 
     /// Write an error line (stderr), as `Error: …` like helm and kubectl.

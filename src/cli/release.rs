@@ -249,9 +249,12 @@ pub struct UninstallArgs {
     /// Keep the release records, the last one marked uninstalled (helm's --keep-history)
     #[arg(long)]
     pub keep_history: bool,
-    /// Uninstall although the release has delete hooks; they are not run
+    /// Do not run the release's pre-delete and post-delete hooks
     #[arg(long)]
     pub no_hooks: bool,
+    /// How long each delete hook may take to complete (e.g. 90s, 5m)
+    #[arg(long, default_value = "5m", value_parser = crate::duration::parse, value_name = "DURATION")]
+    pub timeout: std::time::Duration,
     /// Reclaim policy of a storage class: NAME=Retain|Delete (default: read from the cluster)
     #[arg(long = "storage-class", value_name = "NAME=POLICY")]
     pub storage_class: Vec<String>,
@@ -277,6 +280,7 @@ pub fn uninstall(a: UninstallArgs, p: &mut Printer) -> anyhow::Result<ExitStatus
         keep_history: a.keep_history,
         no_hooks: a.no_hooks,
         storage_classes: a.storage_class.clone(),
+        timeout: a.timeout,
     };
     runtime()?.block_on(async {
         let cluster = a.kube.connect(a.namespace.as_deref()).await?;
@@ -304,7 +308,14 @@ pub fn uninstall(a: UninstallArgs, p: &mut Printer) -> anyhow::Result<ExitStatus
                 bail!("not uninstalled");
             }
         }
-        ops::uninstall::uninstall(cluster.as_ref(), store.as_ref(), &req, &plan, &last).await?;
+        let format = match a.output {
+            UninstallFormat::Text => super::args::ProgressFormat::Text,
+            UninstallFormat::Json => super::args::ProgressFormat::Json,
+        };
+        {
+            let mut rep = super::progress::ProgressPrinter::stdout(p, format);
+            ops::uninstall::uninstall(cluster.as_ref(), store.as_ref(), &req, &plan, &last, &mut rep).await?;
+        }
         p.out(&format!("release \"{}\" uninstalled\n", a.release))?;
         Ok(ExitStatus::Success)
     })

@@ -90,6 +90,12 @@ pub fn run(args: Args, p: &mut Printer) -> anyhow::Result<ExitStatus> {
     let (release, chart_ref) = name_and_chart(&args.args);
     // A reference (repo/chart, oci://, URL, --repo) becomes a local chart first (src/source).
     let (chart, _source) = super::source::resolve_chart(&chart_ref, &args.source, None, p)?;
+    p.debug(|| {
+        format!(
+            "chart path: {} (from {chart_ref}), release name: {release}",
+            chart.display()
+        )
+    });
     let out = crate::ops::template::template(&TemplateRequest {
         release,
         chart,
@@ -106,7 +112,15 @@ pub fn run(args: Args, p: &mut Printer) -> anyhow::Result<ExitStatus> {
         release_name_dir: args.release_name_dir,
         skip_schema_validation: args.skip_schema_validation,
         strict: args.strict,
-    })?;
+        debug: p.debug,
+    });
+    let out = match out {
+        Err(crate::ops::Error::WithOutput { output, message }) => {
+            p.out(&output)?;
+            anyhow::bail!(message)
+        }
+        other => other?,
+    };
     p.out(&out)?;
     Ok(ExitStatus::Success)
 }

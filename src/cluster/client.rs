@@ -552,4 +552,23 @@ impl Cluster for KubeCluster {
     fn read_raw<'a>(&'a self, read: &'a RawRead) -> BoxFut<'a, Result<Json>> {
         Box::pin(self.do_read_raw(read))
     }
+
+    fn pod_logs<'a>(&'a self, pod: &'a ObjRef, container: &'a str, tail: i64) -> BoxFut<'a, Result<String>> {
+        Box::pin(async move {
+            let ns = if pod.namespace.is_empty() {
+                &self.default_namespace
+            } else {
+                &pod.namespace
+            };
+            let api: Api<Pod> = Api::namespaced(self.client.clone(), ns);
+            let params = kube::api::LogParams {
+                container: (!container.is_empty()).then(|| container.to_string()),
+                tail_lines: Some(tail),
+                ..Default::default()
+            };
+            api.logs(&pod.name, &params)
+                .await
+                .map_err(|e| ClusterError::api(format!("reading the log of pod {} container {container}", pod.name), e))
+        })
+    }
 }

@@ -61,6 +61,11 @@ struct FailRule {
     dry_run: Option<bool>,
     code: u16,
     message: String,
+    /// Fail only this many more times (None: always).
+    remaining: Option<usize>,
+    /// The write lands first, then the answer is the error: an uncertain outcome (a 504 after
+    /// the server committed, a connection reset before the answer).
+    after_landing: bool,
 }
 
 #[derive(Default)]
@@ -74,6 +79,8 @@ struct State {
     blocked_evictions: Vec<String>,
     version: u64,
     no_auto_ready: bool,
+    /// (namespace, pod, container) → log text; a pod not here has no log to serve.
+    logs: BTreeMap<(String, String, String), String>,
     watchers: Vec<futures::channel::mpsc::UnboundedSender<(String, String, WatchEvent)>>,
 }
 
@@ -164,6 +171,14 @@ impl FakeCluster {
             .push((api_version.into(), kind.into(), plural.into(), namespaced));
     }
 
+    /// Give a container a log (`pod_logs` answers its last lines); without one, `pod_logs` fails as
+    /// a node that does not serve logs does.
+    pub fn set_logs(&self, namespace: &str, pod: &str, container: &str, text: &str) {
+        self.state()
+            .logs
+            .insert((namespace.into(), pod.into(), container.into()), text.into());
+    }
+
     /// Whether workloads and Jobs are marked done as soon as they are written (default: yes).
     pub fn set_auto_ready(&self, on: bool) {
         self.state().no_auto_ready = !on;
@@ -236,6 +251,23 @@ impl FakeCluster {
             dry_run,
             code,
             message: message.into(),
+            remaining: None,
+            after_landing: false,
+        });
+    }
+
+    /// Like [`FakeCluster::fail`] for real requests only, but `times` times, and with
+    /// `after_landing` a write is stored before the error is returned (the client cannot tell
+    /// whether it happened): transient faults, for the retrying layer.
+    pub fn fail_times(&self, verb: &str, target: &str, code: u16, message: &str, times: usize, after_landing: bool) {
+        self.state().fail.push(FailRule {
+            verb: verb.into(),
+            target: target.into(),
+            dry_run: Some(false),
+            code,
+            message: message.into(),
+            remaining: Some(times),
+            after_landing,
         });
     }
 
@@ -292,10 +324,23 @@ impl FakeCluster {
     fn request(&self, st: &mut State, verb: &str, kind: &str, name: &str, dry_run: bool) -> Result<()> {
         let line = format!("{}{verb} {kind}/{name}", if dry_run { "dry-run " } else { "" });
         st.log.push(line);
-        let hit = st.fail.iter().find(|f| {
+        Self::failure(st, verb, kind, name, dry_run, false)
+    }
+
+    /// The first failure rule this request hits (`landed`: the rules that fire after the write).
+    fn failure(st: &mut State, verb: &str, kind: &str, name: &str, dry_run: bool, landed: bool) -> Result<()> {
+        let hit = st.fail.iter_mut().find(|f| {
             (f.verb == verb || f.verb == "*")
+                && f.after_landing == landed
+                && f.remaining != Some(0)
                 && f.dry_run.is_none_or(|d| d == dry_run)
                 && (f.target == "*" || f.target == format!("{kind}/{name}") || f.target == format!("{kind}/*"))
+        });
+        let hit = hit.map(|f| {
+            if let Some(n) = f.remaining.as_mut() {
+                *n -= 1;
+            }
+            f.clone()
         });
         match hit {
             Some(f) => Err(ClusterError::status(
@@ -421,13 +466,14 @@ impl FakeCluster {
         let stored = self.stamp(&mut st, body, old.as_ref());
         if !dry_run {
             let key = (key.0, key.1, key.2, s(&stored, "/metadata/name").to_string());
-            st.objects.insert(key, stored.clone());
+            st.objects.insert(key.clone(), stored.clone());
             let ev = if old.is_some() {
                 WatchEvent::Modified(stored.clone())
             } else {
                 WatchEvent::Added(stored.clone())
             };
             self.notify(&mut st, ev);
+            Self::failure(&mut st, verb, &key.1, &key.3, dry_run, true)?;
         }
         Ok(stored)
     }
@@ -634,7 +680,9 @@ impl Cluster for FakeCluster {
 
     fn group_versions(&self) -> BoxFut<'_, Result<Vec<String>>> {
         Box::pin(async move {
-            let st = self.state();
+            let mut st = self.state();
+            // Discovery can be made to fail too (`fail("discover", "APIVersions/*", …)`).
+            self.request(&mut st, "discover", "APIVersions", "*", false)?;
             let mut out: Vec<String> = Vec::new();
             for (a, _, _, _) in &st.kinds {
                 if !out.contains(a) {
@@ -647,7 +695,8 @@ impl Cluster for FakeCluster {
 
     fn resources<'a>(&'a self, group_version: &'a str) -> BoxFut<'a, Result<Vec<ResourceInfo>>> {
         Box::pin(async move {
-            let st = self.state();
+            let mut st = self.state();
+            self.request(&mut st, "discover", "APIResources", group_version, false)?;
             let out: Vec<ResourceInfo> = st
                 .kinds
                 .iter()
@@ -718,6 +767,31 @@ impl Cluster for FakeCluster {
                     Ok(json!({"apiVersion": read.api_version, "kind": format!("{kind}List"),
                               "metadata": {"resourceVersion": st.version.to_string()}, "items": items}))
                 }
+            }
+        })
+    }
+
+    fn pod_logs<'a>(&'a self, pod: &'a ObjRef, container: &'a str, tail: i64) -> BoxFut<'a, Result<String>> {
+        Box::pin(async move {
+            let ns = if pod.namespace.is_empty() {
+                self.namespace.clone()
+            } else {
+                pod.namespace.clone()
+            };
+            let st = self.state();
+            match st.logs.get(&(ns, pod.name.clone(), container.to_string())) {
+                Some(text) => {
+                    let lines: Vec<&str> = text.lines().collect();
+                    let from = lines.len().saturating_sub(tail.max(0) as usize);
+                    Ok(lines[from..].iter().map(|l| format!("{l}\n")).collect())
+                }
+                // What the API server answers when the node's kubelet endpoint does not answer.
+                None => Err(ClusterError::status(
+                    format!("reading the log of pod {} container {container}", pod.name),
+                    500,
+                    "InternalError",
+                    "Get \"https://nodesim:10250/containerLogs\": dial tcp: connection refused",
+                )),
             }
         })
     }

@@ -343,6 +343,10 @@ pub trait Cluster: Send + Sync {
 
     /// Read by resource name and return the server's JSON untouched (numbers as it wrote them).
     fn read_raw<'a>(&'a self, read: &'a RawRead) -> BoxFut<'a, Result<Json>>;
+
+    /// The last `tail` lines of one container's log (`pods/log`, which the API server fetches from
+    /// the node: a node that does not serve logs answers with an error).
+    fn pod_logs<'a>(&'a self, pod: &'a ObjRef, container: &'a str, tail: i64) -> BoxFut<'a, Result<String>>;
 }
 
 /// Server-side apply refusals that a plain write does not hit on old servers: 1.20 requires

@@ -1,15 +1,19 @@
 //! Helm hooks: read from their annotations ([`crate::release::hooks`], shared with the renderer),
 //! recorded in the release as Helm records them, and
-//! run for an event by weight then name, honouring the delete policies.
+//! run for an event by weight then name, honouring the delete policies — during a run, or from a
+//! release's record for `uninstall` ([`delete_hooks`]).
 
 use super::error::ApplyError;
 use super::objects::obj_ref;
+use super::options::ApplyOptions;
 use super::progress::Progress;
+use super::progress::Reporter;
 use super::runner::Run;
-use crate::cluster::Cascade;
+use crate::cluster::{Cascade, Cluster};
 use crate::manifest::{self, Document, ManifestSet, Object};
 use crate::release::hooks::{self, HookSpec};
-use crate::release::Hook;
+use crate::release::{Hook, Release};
+use crate::storage::ReleaseStore;
 
 /// The object's hook annotations (see [`crate::release::hooks`]); `None` unless a known hook.
 fn spec(o: &Object) -> Option<HookSpec> {
@@ -114,4 +118,41 @@ impl Run<'_, '_> {
         }
         Ok(())
     }
+}
+
+/// The hooks a release's record keeps, as documents again (`# Source:` restored).
+fn recorded_hooks(rel: &Release) -> Result<ManifestSet, ApplyError> {
+    let docs: Vec<Document> = rel
+        .hooks
+        .iter()
+        .map(|h| Document {
+            source: h.path.clone(),
+            text: h.manifest.clone(),
+        })
+        .collect();
+    manifest::parse_documents(docs, &rel.namespace).map_err(|e| ApplyError::Other(e.to_string()))
+}
+
+/// Run the `pre-delete` or `post-delete` hooks recorded in `rel` (the revision being uninstalled),
+/// as `helm uninstall` does: by weight then name, each waited for, delete policies honoured
+/// (`before-hook-creation` by default). Each hook that succeeds is journaled into `rel`'s record.
+pub async fn delete_hooks(
+    cluster: &dyn Cluster,
+    store: &dyn ReleaseStore,
+    rel: &mut Release,
+    event: &str,
+    opts: &ApplyOptions,
+    rep: &mut dyn Reporter,
+) -> Result<(), ApplyError> {
+    let set = recorded_hooks(rel)?;
+    let mut run = Run {
+        cluster,
+        store,
+        rel,
+        rep,
+        opts,
+        timeout: opts.timeout,
+        halt: None,
+    };
+    run.hooks(&set, event).await
 }

@@ -30,6 +30,10 @@ pub struct ApplyOptions {
     /// `--description`: the description the new revision is recorded with, instead of
     /// `Install complete`/`Upgrade complete` (helm's flag).
     pub description: Option<String>,
+    /// How long a wait may go without a [`super::Progress::Waiting`] heartbeat (tests shorten it).
+    pub heartbeat: Duration,
+    /// `--labels`: extra labels on the new revision's record (helm's flag; `list --selector` filters on them).
+    pub labels: std::collections::BTreeMap<String, String>,
 }
 
 impl Default for ApplyOptions {
@@ -45,6 +49,8 @@ impl Default for ApplyOptions {
             actor: default_actor(),
             migration_command: None,
             description: None,
+            heartbeat: super::progress::HEARTBEAT,
+            labels: Default::default(),
         }
     }
 }

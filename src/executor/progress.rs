@@ -1,5 +1,12 @@
 //! What the executor reports as it goes: [`Progress`] events to a [`Reporter`] (the CLI prints them
-//! as lines or JSON).
+//! as lines, a live block on a terminal, or JSON).
+//!
+//! Every event that belongs to a component names it, so one reporter can take the events of
+//! several components rolling out at once. While a wait goes on, the executor sends a
+//! [`Progress::Waiting`] heartbeat at least every [`HEARTBEAT`] (what it waits for, on which pod,
+//! why, how much of the timeout is used) and, when a pod stalls or breaks, a
+//! [`Progress::Diagnosis`] with the pod's recent events and its containers' last log lines (where
+//! the node serves them), so nobody needs kubectl to learn why.
 
 use std::time::Instant;
 
@@ -27,7 +34,36 @@ pub enum Progress {
     Warning { message: String },
     /// The step succeeded.
     Done { step: String, elapsed_ms: u128 },
+    /// Still waiting (a heartbeat, at least every [`HEARTBEAT`]): for what, on which pod (empty
+    /// when no pod is to blame), why (`reason`, `message` from the pod's status), and how much of
+    /// the timeout is used.
+    Waiting {
+        component: String,
+        what: String,
+        pod: String,
+        reason: String,
+        message: String,
+        elapsed_ms: u128,
+        timeout_ms: u128,
+    },
+    /// Why a pod stalls or failed: its recent events (oldest first) and the last lines of its
+    /// containers' logs; `logs_note` says why there are none (a node that does not serve them).
+    Diagnosis {
+        component: String,
+        pod: String,
+        events: Vec<String>,
+        logs: Vec<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        logs_note: Option<String>,
+    },
 }
+
+/// How long a wait may stay silent: a heartbeat at least this often (issue #18: "at most every 10 s").
+pub const HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// How many events and log lines a [`Progress::Diagnosis`] shows per pod.
+pub const DIAGNOSIS_EVENTS: usize = 8;
+pub const DIAGNOSIS_LOG_LINES: i64 = 10;
 
 /// Receives progress (the CLI prints it).
 pub trait Reporter {
@@ -37,6 +73,47 @@ pub trait Reporter {
 impl<F: FnMut(Progress)> Reporter for F {
     fn report(&mut self, p: Progress) {
         self(p)
+    }
+}
+
+/// The heartbeat clock of one wait.
+pub struct Beat {
+    started: Instant,
+    last: Instant,
+    /// Pods already diagnosed during this wait (a stall is explained once).
+    diagnosed: Vec<String>,
+}
+
+impl Beat {
+    pub(super) fn new() -> Beat {
+        let now = Instant::now();
+        Beat {
+            started: now,
+            last: now,
+            diagnosed: vec![],
+        }
+    }
+
+    /// Something was reported for this wait: the silence starts again.
+    pub(super) fn spoke(&mut self) {
+        self.last = Instant::now();
+    }
+
+    pub(super) fn silent_for(&self) -> std::time::Duration {
+        self.last.elapsed()
+    }
+
+    pub(super) fn elapsed(&self) -> std::time::Duration {
+        self.started.elapsed()
+    }
+
+    /// True the first time a pod holds this wait up (a stall is explained once).
+    pub(super) fn first_stall_of(&mut self, pod: &str) -> bool {
+        if self.diagnosed.iter().any(|p| p == pod) {
+            return false;
+        }
+        self.diagnosed.push(pod.to_string());
+        true
     }
 }
 

@@ -9,7 +9,7 @@ use serde_json::Value as Json;
 use super::error::{broken, ApplyError};
 use super::health::{pod_health, rollout, set_pods_behind, stuck_pods, PodHealth, Rollout, Unstick};
 use super::objects::{match_labels, obj_ref};
-use super::progress::{ms, Progress};
+use super::progress::{ms, Beat, Progress};
 use super::runner::Run;
 use crate::cluster::{Cascade, ObjRef};
 use crate::manifest::Object;
@@ -24,6 +24,21 @@ impl Run<'_, '_> {
         applied: &Json,
         t0: Instant,
     ) -> Result<(), ApplyError> {
+        let res = self.roll_once(component, o, applied, t0).await;
+        // Say why, without kubectl: the events and logs of the pods that are not healthy.
+        if let Err(e) = &res {
+            if !matches!(e, ApplyError::Interrupted(_)) {
+                let selector = match o.key.kind.as_str() {
+                    "Job" => format!("job-name={}", o.key.name),
+                    _ => match_labels(&o.value),
+                };
+                self.diagnose_failure(component, &o.key.namespace, &selector).await;
+            }
+        }
+        res
+    }
+
+    async fn roll_once(&mut self, component: &str, o: &Object, applied: &Json, t0: Instant) -> Result<(), ApplyError> {
         let r = obj_ref(o);
         // Jobs and bare pods run to completion: there is no rollout to follow (a Job's status has
         // no observedGeneration to wait for), and a CronJob has nothing to wait for.
@@ -35,7 +50,8 @@ impl Run<'_, '_> {
         let selector = match_labels(&o.value);
         let on_delete = o.key.kind == "StatefulSet"
             && o.value.pointer("/spec/updateStrategy/type").and_then(Json::as_str) == Some("OnDelete");
-        let deadline = Instant::now() + self.timeout;
+        let deadline = self.step_deadline();
+        let mut hb = Beat::new();
         // Wait for the controller to see the new generation.
         let gen = applied
             .pointer("/metadata/generation")
@@ -56,6 +72,8 @@ impl Run<'_, '_> {
                 break live;
             }
             self.check_deadline(deadline, &r, "to be observed by its controller")?;
+            self.beat(&mut hb, component, &r, "to be observed by its controller", &[])
+                .await;
             self.pause().await?;
         };
         if on_delete {
@@ -67,6 +85,8 @@ impl Run<'_, '_> {
             let desired = live.pointer("/spec/replicas").and_then(Json::as_i64).unwrap_or(1);
             // Highest ordinal first, as the StatefulSet controller updates; one pod at a time.
             for ord in (0..desired).rev() {
+                // Another component failed: no pod goes down after that (the one in hand is Ready).
+                self.keep_going()?;
                 let name = format!("{}-{ord}", o.key.name);
                 let pod_ref = ObjRef {
                     api_version: "v1".into(),
@@ -90,7 +110,8 @@ impl Run<'_, '_> {
                     }
                     _ => None,
                 };
-                self.wait_pod(&pod_ref, old_uid.as_ref(), &update_rev).await?;
+                self.wait_pod(component, &pod_ref, old_uid.as_ref(), &update_rev)
+                    .await?;
                 if !on_new_spec {
                     // Journal first: whatever was reported must be in the record if we die now.
                     self.note(format!("pod {name} Ready on the new spec")).await?;
@@ -102,6 +123,7 @@ impl Run<'_, '_> {
                 }
                 let live = self.cluster.get(&r).await?.unwrap_or(Json::Null);
                 self.progress(component, &live, t0);
+                hb.spoke();
             }
             // Then the controller's own account must agree (no extra pods, status caught up).
             loop {
@@ -114,15 +136,19 @@ impl Run<'_, '_> {
                     self.progress(component, &live, t0);
                     return Ok(());
                 }
+                let pods = self.pods(&o.key.namespace, &selector).await?;
                 if Instant::now() > deadline {
-                    let pods = self.pods(&o.key.namespace, &selector).await?;
                     return Err(self.timed_out(&r, "to report every pod updated and ready", &pods));
                 }
+                self.beat(&mut hb, component, &r, "to report every pod updated and ready", &pods)
+                    .await;
                 self.pause().await?;
             }
         }
         let mut last = String::new();
         loop {
+            // Another component failed: the controller's rollout is its own, chartup stops waiting.
+            self.keep_going()?;
             let live = self
                 .cluster
                 .get(&r)
@@ -176,6 +202,7 @@ impl Run<'_, '_> {
                 Rollout::InProgress { detail } => {
                     if detail != last {
                         self.progress(component, &live, t0);
+                        hb.spoke();
                         last = detail;
                     }
                 }
@@ -184,6 +211,7 @@ impl Run<'_, '_> {
                 let pods = self.pods(&o.key.namespace, &selector).await?;
                 return Err(self.timed_out(&r, "to roll out", &pods));
             }
+            self.beat(&mut hb, component, &r, "to roll out", &pods).await;
             self.pause().await?;
         }
     }
@@ -192,20 +220,23 @@ impl Run<'_, '_> {
     /// fast when it is broken.
     pub(super) async fn wait_pod(
         &mut self,
+        component: &str,
         pod_ref: &ObjRef,
         old_uid: Option<&Json>,
         update_rev: &str,
     ) -> Result<(), ApplyError> {
-        let deadline = Instant::now() + self.timeout;
+        let deadline = self.step_deadline();
+        let mut hb = Beat::new();
         loop {
-            if let Some(np) = self.cluster.get(pod_ref).await? {
+            let current = self.cluster.get(pod_ref).await?;
+            if let Some(np) = &current {
                 let fresh = old_uid.is_none_or(|u| np.pointer("/metadata/uid") != Some(u));
                 let h = np
                     .pointer("/metadata/labels/controller-revision-hash")
                     .and_then(Json::as_str)
                     .unwrap_or("");
                 if fresh && h == update_rev {
-                    match pod_health(&np) {
+                    match pod_health(np) {
                         PodHealth::Ready => return Ok(()),
                         PodHealth::Broken {
                             reason,
@@ -226,6 +257,9 @@ impl Run<'_, '_> {
                 let pods: Vec<Json> = self.cluster.get(pod_ref).await?.into_iter().collect();
                 return Err(self.timed_out(pod_ref, "to be Ready on the new spec", &pods));
             }
+            let pods: Vec<Json> = current.into_iter().collect();
+            self.beat(&mut hb, component, pod_ref, "to be Ready on the new spec", &pods)
+                .await;
             self.pause().await?;
         }
     }

@@ -86,7 +86,8 @@ impl Run<'_, '_> {
                 Err(e) => return Err(e.into()),
             }
         }
-        self.wait_pod(&pod_ref, Some(&json!(p.uid)), update_rev).await?;
+        self.wait_pod(component, &pod_ref, Some(&json!(p.uid)), update_rev)
+            .await?;
         self.note(format!("stuck pod {} replaced: Ready on revision {update_rev}", p.name))
             .await?;
         self.rep.report(Progress::PodReplaced {
@@ -156,6 +157,7 @@ mod tests {
             rep: &mut rep,
             opts: &opts,
             timeout: opts.timeout,
+            halt: None,
         };
         let r = ObjRef::new("apps/v1", "StatefulSet", "ns", "db");
         let result = run

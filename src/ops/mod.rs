@@ -52,6 +52,10 @@ pub enum Error {
     /// Input the operation cannot work with, said in full (file, field, why).
     #[error("{0}")]
     Invalid(String),
+    /// A failure that comes with output to print first: `template --debug` prints what was
+    /// rendered (the invalid document included) before the error, as helm does.
+    #[error("{message}")]
+    WithOutput { output: String, message: String },
     /// What the operation was doing when `source` happened (`rendering charts/db`).
     #[error("{what}")]
     Context {

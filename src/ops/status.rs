@@ -181,5 +181,7 @@ pub async fn status(cluster: &dyn Cluster, store: &dyn ReleaseStore, release: &s
             store.namespace(),
         )));
     };
-    Ok(report(release, last, h.deployed(), &pods))
+    // A live run renews its Lease: its heartbeat is there (crate::recovery::lease).
+    let last = crate::executor::recover::with_lease_heartbeat(cluster, last).await;
+    Ok(report(release, &last, h.deployed(), &pods))
 }

@@ -32,6 +32,9 @@ pub struct TemplateRequest {
     pub release_name_dir: bool,
     pub skip_schema_validation: bool,
     pub strict: bool,
+    /// `--debug`: on a render error, the rendered files (the invalid YAML) come with the error
+    /// instead of helm's hint to use `--debug`.
+    pub debug: bool,
 }
 
 /// Render; returns what goes to standard output (the manifests, or the list of files written).
@@ -58,6 +61,13 @@ pub fn template(req: &TemplateRequest) -> Result<String> {
         include_crds: req.include_crds,
     };
     let (rendered, crds) = crate::render::chart::render_chart(&job).map_err(|e| {
+        if req.debug && e.during_render {
+            // helm template --debug: `strings.TrimSpace(rel.Manifest)` and a newline, then the error.
+            return Error::WithOutput {
+                output: format!("{}\n", e.rendered.as_deref().unwrap_or("").trim()),
+                message: e.message,
+            };
+        }
         Error::Invalid(if e.during_render {
             format!("{}\n\nUse --debug flag to render out invalid YAML", e.message)
         } else {

@@ -301,3 +301,204 @@ fn the_chart_record_holds_what_helm_stores() {
     b.sort();
     assert_eq!(a, b);
 }
+
+/// Issue #12: a namespace tenant may not read cluster-scoped objects; the plans degrade and say
+/// why instead of failing.
+mod tenant_degrades {
+    use super::*;
+    use crate::plan::uninstall::DataOutcome;
+
+    fn pvc(name: &str, class: &str) -> String {
+        format!(
+            "---\n# Source: db/templates/{name}.yaml\napiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  \
+             name: {name}\nspec:\n  storageClassName: {class}\n  accessModes: [ReadWriteOnce]\n  resources:\n    \
+             requests:\n      storage: 1Gi\n"
+        )
+    }
+
+    fn forbid_cluster_reads(cluster: &FakeCluster) {
+        for (kind, res, group) in [
+            ("StorageClass", "storageclasses", "storage.k8s.io"),
+            ("PersistentVolume", "persistentvolumes", ""),
+        ] {
+            cluster.fail(
+                "list",
+                &format!("{kind}/*"),
+                None,
+                403,
+                &format!(
+                    "{res}{} is forbidden: User \"tenant\" cannot list resource \"{res}\" in API group \"{group}\" at \
+                     the cluster scope",
+                    if group.is_empty() {
+                        String::new()
+                    } else {
+                        format!(".{group}")
+                    }
+                ),
+            );
+        }
+    }
+
+    #[test]
+    fn an_uninstall_plan_without_persistent_volumes_says_so_and_takes_the_class() {
+        let cluster = FakeCluster::new(NS);
+        let store = MemoryStore::new(NS);
+        block(store.create(&revision(1, Status::Deployed, &pvc("data", "standard")))).unwrap();
+        cluster.put(json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+            "metadata": {"name": "data", "namespace": NS},
+            "spec": {"storageClassName": "standard", "volumeName": "pv-1"}}));
+        cluster.put(
+            json!({"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": "pv-1"},
+            "spec": {"persistentVolumeReclaimPolicy": "Retain"}}),
+        );
+        let req = |classes: &[&str]| uninstall::UninstallRequest {
+            release: REL.into(),
+            storage_classes: classes.iter().map(|s| s.to_string()).collect(),
+            ..Default::default()
+        };
+        // With the rights: the volume's own policy (Retain) decides.
+        let (p, _) = block(uninstall::plan(&cluster, &store, &req(&[]))).unwrap();
+        assert_eq!(p.volumes[0].outcome, DataOutcome::VolumeRetained, "{:?}", p.volumes);
+        assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+        // Without: unknown, at risk, and the plan names both forbidden reads.
+        forbid_cluster_reads(&cluster);
+        let (p, _) = block(uninstall::plan(&cluster, &store, &req(&[]))).unwrap();
+        assert_eq!(p.volumes[0].outcome, DataOutcome::AtRisk, "{:?}", p.volumes);
+        assert_eq!(p.warnings.len(), 2, "{:?}", p.warnings);
+        assert!(
+            p.warnings[0].contains("cannot read the cluster's StorageClasses"),
+            "{:?}",
+            p.warnings
+        );
+        assert!(
+            p.warnings[1].contains("cannot read the cluster's PersistentVolumes")
+                && p.warnings[1].contains("cannot list resource \"persistentvolumes\""),
+            "{:?}",
+            p.warnings
+        );
+        assert!(p
+            .text()
+            .contains("Warnings:\n  ! cannot read the cluster's StorageClasses"));
+        // `--storage-class` supplies what it can: the class's policy.
+        let (p, _) = block(uninstall::plan(&cluster, &store, &req(&["standard=Delete"]))).unwrap();
+        assert_eq!(p.volumes[0].outcome, DataOutcome::Lost, "{:?}", p.volumes);
+    }
+
+    #[test]
+    fn a_plan_without_discovery_warns_instead_of_failing() {
+        let cluster = FakeCluster::new(NS);
+        cluster.fail(
+            "discover",
+            "APIVersions/*",
+            None,
+            403,
+            "forbidden: User \"tenant\" cannot get path \"/apis\"",
+        );
+        let mut p = saved("", &cm("cfg", "1"), None).plan;
+        let new = crate::manifest::parse_documents(split_documents(&cm("cfg", "1")), NS).unwrap();
+        block(plan_checks::check(&cluster, &mut p, &new)).expect("degraded, not failed");
+        assert!(
+            p.warnings
+                .iter()
+                .any(|w| w.contains("cannot discover the APIs") && w.contains("cannot get path")),
+            "{:?}",
+            p.warnings
+        );
+        assert!(p.refusals.is_empty(), "{:?}", p.refusals);
+    }
+}
+
+/// A Job hook for `event`, as the record keeps it (no `# Source:` line).
+fn delete_hook(name: &str, event: &str, weight: i64, policy: &str) -> crate::release::Hook {
+    crate::release::Hook {
+        name: name.into(),
+        kind: "Job".into(),
+        path: format!("db/templates/{name}.yaml"),
+        manifest: format!(
+            "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: {name}\n  annotations:\n    helm.sh/hook: {event}\n    \
+             helm.sh/hook-weight: \"{weight}\"\n    helm.sh/hook-delete-policy: {policy}\nspec:\n  template:\n    spec:\n      \
+             restartPolicy: Never\n      containers:\n      - name: h\n        image: busybox\n"
+        ),
+        events: vec![event.into()],
+        weight,
+        delete_policies: vec![policy.into()],
+        ..Default::default()
+    }
+}
+
+fn uninstall_with_hooks(cluster: &FakeCluster, store: &MemoryStore, no_hooks: bool) -> Result<()> {
+    let req = uninstall::UninstallRequest {
+        release: REL.into(),
+        no_hooks,
+        timeout: std::time::Duration::from_secs(5),
+        ..Default::default()
+    };
+    let (plan, last) = block(uninstall::plan(cluster, store, &req))?;
+    block(uninstall::uninstall(cluster, store, &req, &plan, &last, &mut |_| {}))
+}
+
+#[test]
+fn uninstall_runs_delete_hooks_around_the_deletes_as_helm() {
+    let cluster = FakeCluster::new(NS);
+    let store = MemoryStore::new(NS);
+    let mut rel = revision(1, Status::Deployed, &cm("cfg", "1"));
+    rel.hooks = vec![
+        delete_hook("post", "post-delete", 0, "hook-succeeded"),
+        delete_hook("pre-b", "pre-delete", 1, "before-hook-creation"),
+        delete_hook("pre-a", "pre-delete", -1, "hook-succeeded"),
+    ];
+    block(store.create(&rel)).expect("seeded");
+    cluster.put(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg", "namespace": NS}}));
+    // The plan lists them in the order they run.
+    let req = uninstall::UninstallRequest {
+        release: REL.into(),
+        ..Default::default()
+    };
+    let (plan, _) = block(uninstall::plan(&cluster, &store, &req)).expect("planned");
+    assert_eq!(
+        plan.hooks,
+        [
+            "pre-delete: Job/pre-a (weight -1)",
+            "pre-delete: Job/pre-b (weight 1)",
+            "post-delete: Job/post (weight 0)"
+        ]
+    );
+    uninstall_with_hooks(&cluster, &store, false).expect("uninstalled");
+    let writes = cluster.writes();
+    let at = |w: &str| {
+        writes
+            .iter()
+            .position(|x| x == w)
+            .unwrap_or_else(|| panic!("{w} in {writes:#?}"))
+    };
+    // Weight order, pre-delete before the deletes, post-delete after; hook-succeeded deletes the
+    // hook after it ran, before-hook-creation keeps it.
+    assert!(at("apply Job/pre-a") < at("apply Job/pre-b"));
+    assert!(at("apply Job/pre-b") < at("delete ConfigMap/cfg"));
+    assert!(at("delete ConfigMap/cfg") < at("apply Job/post"));
+    assert!(at("apply Job/pre-a") < at("delete Job/pre-a"));
+    assert!(cluster.object("batch/v1", "Job", NS, "pre-b").is_some());
+    assert!(cluster.object("batch/v1", "Job", NS, "post").is_none());
+    assert!(block(store.history(REL)).expect("history").revisions.is_empty());
+}
+
+#[test]
+fn a_failing_pre_delete_hook_stops_the_uninstall_and_no_hooks_skips_them() {
+    let cluster = FakeCluster::new(NS);
+    let store = MemoryStore::new(NS);
+    let mut rel = revision(1, Status::Deployed, &cm("cfg", "1"));
+    rel.hooks = vec![delete_hook("pre", "pre-delete", 0, "hook-failed")];
+    block(store.create(&rel)).expect("seeded");
+    cluster.put(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg", "namespace": NS}}));
+    cluster.fail("apply", "Job/pre", Some(false), 500, "admission webhook refused");
+    let err = uninstall_with_hooks(&cluster, &store, false).unwrap_err().to_string();
+    assert!(err.contains("admission webhook refused"), "{err}");
+    // As helm: nothing deleted, the release still deployed.
+    assert!(cluster.object("v1", "ConfigMap", NS, "cfg").is_some());
+    assert_eq!(statuses(&store)[0].1, Status::Deployed);
+    let hook_runs = || cluster.requests().iter().filter(|r| r.contains("Job/pre")).count();
+    let before = hook_runs();
+    uninstall_with_hooks(&cluster, &store, true).expect("uninstalled without hooks");
+    assert!(cluster.object("v1", "ConfigMap", NS, "cfg").is_none());
+    assert_eq!(hook_runs(), before, "--no-hooks: the hook is not touched");
+}

@@ -1,7 +1,11 @@
 //! `chartup uninstall`: the plan first ([`crate::plan::uninstall`]: what goes, what stays, the
-//! fate of every volume, with the live claims and volumes read from the cluster), then — unless
-//! `--dry-run` — the deletes in reverse install order and the records deleted (or, with
-//! `--keep-history`, the last one marked `uninstalled`), as `helm uninstall`.
+//! fate of every volume, with the live claims and volumes read from the cluster, the delete hooks
+//! that will run), then — unless `--dry-run` — as `helm uninstall` (`pkg/action/uninstall.go`):
+//! the `pre-delete` hooks (a failure stops here, the record untouched), the record marked
+//! `uninstalling`, the deletes in reverse install order, the `post-delete` hooks (a failure is
+//! reported after the records are dealt with), and the records deleted (or, with
+//! `--keep-history`, the last one marked `uninstalled`). Hooks run through the executor
+//! ([`crate::executor::hooks::delete_hooks`]): weight then name, delete policies honoured.
 
 use serde_json::Value as Json;
 
@@ -20,6 +24,8 @@ pub struct UninstallRequest {
     pub no_hooks: bool,
     /// `--storage-class NAME=POLICY` given by the user; the cluster's classes fill in the rest.
     pub storage_classes: Vec<String>,
+    /// How long each delete hook may take (`--timeout`, helm's default 5m).
+    pub timeout: std::time::Duration,
 }
 
 /// Plan the uninstall: the newest revision's objects and the namespace's claims.
@@ -41,11 +47,27 @@ pub async fn plan(
     }
     let objects = crate::manifest::parse_manifest(&last.manifest, &ns).map_err(|e| Error::Invalid(e.to_string()))?;
     let mut reclaim = ReclaimPolicies::default();
-    cluster_plan::cluster_reclaim_policies(cluster, &mut reclaim).await?;
+    let mut warnings: Vec<String> = cluster_plan::cluster_reclaim_policies(cluster, &mut reclaim)
+        .await?
+        .into_iter()
+        .collect();
     for s in &req.storage_classes {
         reclaim.add_spec(s)?;
     }
-    let pvs = cluster.list("v1", "PersistentVolume", "", None).await?;
+    // PersistentVolumes are cluster-scoped: a namespace tenant may not read them. Then each
+    // claim's fate comes from its storage class (`--storage-class`), else it is unknown (at risk).
+    let pvs = match cluster.list("v1", "PersistentVolume", "", None).await {
+        Ok(pvs) => pvs,
+        Err(e) if e.status_code() == Some(403) => {
+            warnings.push(format!(
+                "cannot read the cluster's PersistentVolumes ({}): each claim's reclaim policy is taken from its \
+                 storage class (--storage-class NAME=Retain|Delete), else it is unknown",
+                e.server_message()
+            ));
+            Vec::new()
+        }
+        Err(e) => return Err(e.into()),
+    };
     let claims: Vec<LiveClaim> = cluster
         .list("v1", "PersistentVolumeClaim", &ns, None)
         .await?
@@ -79,7 +101,7 @@ pub async fn plan(
             }
         })
         .collect();
-    let p = uninstall::plan(
+    let mut p = uninstall::plan(
         &req.release,
         &ns,
         last.version,
@@ -88,6 +110,22 @@ pub async fn plan(
         &reclaim,
         req.keep_history,
     );
+    p.warnings = warnings;
+    for event in ["pre-delete", "post-delete"] {
+        let mut hooks: Vec<&crate::release::Hook> = last
+            .hooks
+            .iter()
+            .filter(|h| h.events.iter().any(|e| e == event))
+            .collect();
+        hooks.sort_by(|a, b| a.weight.cmp(&b.weight).then(a.name.cmp(&b.name)));
+        for h in hooks {
+            let mut line = format!("{event}: {}/{} (weight {})", h.kind, h.name, h.weight);
+            if req.no_hooks {
+                line.push_str(" — not run (--no-hooks)");
+            }
+            p.hooks.push(line);
+        }
+    }
     Ok((p, last))
 }
 
@@ -98,25 +136,23 @@ pub async fn uninstall(
     req: &UninstallRequest,
     plan: &UninstallPlan,
     last: &Release,
+    rep: &mut dyn crate::executor::Reporter,
 ) -> Result<()> {
     let ns = store.namespace().to_string();
-    let delete_hooks: Vec<&str> = last
-        .hooks
-        .iter()
-        .filter(|h| h.events.iter().any(|e| e == "pre-delete" || e == "post-delete"))
-        .map(|h| h.path.as_str())
-        .collect();
-    if !delete_hooks.is_empty() && !req.no_hooks {
-        return Err(Error::Invalid(format!(
-            "release {} has delete hooks ({}), which chartup does not run yet: uninstall with --no-hooks to skip \
-             them, or use helm uninstall",
-            req.release,
-            delete_hooks.join(", ")
-        )));
+    let opts = crate::executor::ApplyOptions {
+        timeout: req.timeout,
+        actor: crate::executor::options::default_actor(),
+        ..Default::default()
+    };
+    // The record as it goes (hooks journal into it).
+    let mut current = last.clone();
+    if !req.no_hooks {
+        // helm runs pre-delete hooks before marking the release: a failure leaves it as it was.
+        crate::executor::hooks::delete_hooks(cluster, store, &mut current, "pre-delete", &opts, rep).await?;
     }
-    let mut uninstalling = last.clone();
-    uninstalling.info.status = Status::Uninstalling;
-    store.update(&uninstalling).await?;
+    current.info.status = Status::Uninstalling;
+    current.info.description = "Deletion in progress (or silently failed)".into();
+    store.update(&current).await?;
     let objects = crate::manifest::parse_manifest(&last.manifest, &ns).map_err(|e| Error::Invalid(e.to_string()))?;
     let mut failures = Vec::new();
     for o in objects.objects.iter().rev() {
@@ -137,8 +173,17 @@ pub async fn uninstall(
             failures.join("; ")
         )));
     }
+    // Post-delete hooks: a failure is reported once the records are dealt with, as helm does.
+    let mut errors = Vec::new();
+    if !req.no_hooks {
+        if let Err(e) =
+            crate::executor::hooks::delete_hooks(cluster, store, &mut current, "post-delete", &opts, rep).await
+        {
+            errors.push(e.to_string());
+        }
+    }
     if plan.keep_history {
-        let mut done = last.clone();
+        let mut done = current;
         done.info.status = Status::Uninstalled;
         done.info.description = "Uninstallation complete".into();
         done.info.deleted = Some(jiff::Timestamp::now());
@@ -147,6 +192,16 @@ pub async fn uninstall(
         for r in store.history(&req.release).await?.revisions {
             store.delete(&req.release, r.version).await?;
         }
+        // chartup's lock object goes with the records (best effort: a released Lease only).
+        crate::recovery::lease::remove_released(cluster, &ns, &req.release).await;
+    }
+    if !errors.is_empty() {
+        // helm's words (pkg/action/uninstall.go).
+        return Err(Error::Invalid(format!(
+            "uninstallation completed with {} error(s): {}",
+            errors.len(),
+            errors.join("; ")
+        )));
     }
     Ok(())
 }

@@ -25,6 +25,12 @@ pub fn to_configmap(rel: &Release, created_at: Option<i64>, modified_at: Option<
 
 /// Read a release from a ConfigMap object as the API returns it (JSON).
 pub fn from_configmap(cm: &Json) -> Result<Release, RecordError> {
+    let mut rel = from_configmap_payload(cm)?;
+    rel.labels = records::user_labels(cm);
+    Ok(rel)
+}
+
+fn from_configmap_payload(cm: &Json) -> Result<Release, RecordError> {
     let name = cm
         .pointer("/metadata/name")
         .and_then(Json::as_str)
@@ -60,6 +66,7 @@ mod tests {
             hooks: vec![],
             apply_method: String::new(),
             extra: Default::default(),
+            labels: Default::default(),
         };
         let cm = to_configmap(&rel, Some(10), None).unwrap();
         assert_eq!(cm["kind"], "ConfigMap");

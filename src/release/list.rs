@@ -194,6 +194,7 @@ mod tests {
             namespace: ns.into(),
             apply_method: String::new(),
             extra: Default::default(),
+            labels: Default::default(),
         }
     }
 

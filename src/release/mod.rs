@@ -263,6 +263,10 @@ pub struct Release {
     /// Fields of later Helm versions, kept verbatim.
     #[serde(flatten)]
     pub extra: JsonMap<String, Json>,
+    /// The user's labels (`--labels`): on the storage object beside helm's system labels, never in
+    /// the payload (helm's `Release.Labels` is `json:"-"`).
+    #[serde(skip)]
+    pub labels: std::collections::BTreeMap<String, String>,
 }
 
 fn json_empty(v: &Json) -> bool {

@@ -27,12 +27,16 @@ pub fn history_selector(release: &str) -> String {
 /// `status`, `version`, plus `createdAt` (on create) or `modifiedAt` (on update), in unix seconds.
 pub fn to_secret(rel: &Release, created_at: Option<i64>, modified_at: Option<i64>) -> Result<Json, CodecError> {
     let payload = codec::encode(rel)?;
-    let mut labels = json!({
-        "name": rel.name,
-        "owner": "helm",
-        "status": rel.status().as_str(),
-        "version": rel.version.to_string(),
-    });
+    // The user's labels first, helm's system labels over them (the driver's `lbs.fromMap`, then `set`).
+    let mut labels = json!(rel.labels);
+    for (k, v) in [
+        ("name", rel.name.clone()),
+        ("owner", "helm".to_string()),
+        ("status", rel.status().as_str().to_string()),
+        ("version", rel.version.to_string()),
+    ] {
+        labels[k] = Json::String(v);
+    }
     if let Some(t) = created_at {
         labels["createdAt"] = Json::String(t.to_string());
     }
@@ -65,8 +69,29 @@ pub enum RecordError {
     },
 }
 
+/// The labels helm's drivers set themselves (`pkg/storage/driver/util.go`, `systemLabels`); a
+/// user's `--labels` may not name them.
+pub const SYSTEM_LABELS: &[&str] = &["name", "owner", "status", "version", "createdAt", "modifiedAt"];
+
+/// The user's labels of a stored record: its labels without the system ones (`filterSystemLabels`).
+pub fn user_labels(obj: &Json) -> std::collections::BTreeMap<String, String> {
+    obj.pointer("/metadata/labels")
+        .and_then(Json::as_object)
+        .into_iter()
+        .flatten()
+        .filter(|(k, _)| !SYSTEM_LABELS.contains(&k.as_str()))
+        .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+        .collect()
+}
+
 /// Read a release from a Secret object as the API returns it (JSON).
 pub fn from_secret(secret: &Json) -> Result<Release, RecordError> {
+    let mut rel = from_secret_payload(secret)?;
+    rel.labels = user_labels(secret);
+    Ok(rel)
+}
+
+fn from_secret_payload(secret: &Json) -> Result<Release, RecordError> {
     let name = secret
         .pointer("/metadata/name")
         .and_then(Json::as_str)
@@ -180,6 +205,7 @@ mod tests {
             namespace: "prod".into(),
             apply_method: String::new(),
             extra: Default::default(),
+            labels: Default::default(),
         }
     }
 

@@ -64,6 +64,7 @@ pub fn render(chart: &Chart, values: &Value, opts: &RenderOptions) -> Result<Ren
     .map_err(|e| RenderError {
         message: e.to_string(),
         during_render: true,
+        rendered: None,
     })?
 }
 
@@ -100,6 +101,7 @@ fn early(message: String) -> RenderError {
     RenderError {
         message,
         during_render: false,
+        rendered: None,
     }
 }
 
@@ -156,7 +158,11 @@ pub fn render_chart_with(
         } else {
             e.0
         };
-        RenderError { message, during_render }
+        RenderError {
+            message,
+            during_render,
+            rendered: None,
+        }
     })?;
     let mut rendered = render(&prepared.chart, &prepared.values, &job.render)?;
     rendered.metadata = Some(prepared.chart.metadata.clone());

@@ -113,6 +113,10 @@ pub struct RenderError {
     /// helm template adds "Use --debug flag to render out invalid YAML" after errors that happen
     /// once rendering has started (template and YAML errors).
     pub during_render: bool,
+    /// On a YAML error: what `helm template --debug` prints before the error — every rendered
+    /// file that is not blank, as `---\n# Source: NAME\nTEXT\n` (helm's map order is random; ours is
+    /// by name), so the invalid document can be read.
+    pub rendered: Option<String>,
 }
 
 impl fmt::Display for RenderError {
@@ -127,6 +131,7 @@ fn render_err(message: String) -> RenderError {
     RenderError {
         message,
         during_render: true,
+        rendered: None,
     }
 }
 
@@ -174,6 +179,7 @@ impl Rendered {
         .map_err(|message| RenderError {
             message,
             during_render: false,
+            rendered: None,
         })
     }
 }
@@ -337,7 +343,17 @@ pub fn render_with<C: ChartSource, T: TemplateSet>(
         parsed.borrow_mut().push(json);
         head.map_err(|e| e.to_string())
     };
-    let (hooks, manifests) = output::sort_manifests(&files, &parse).map_err(render_err)?;
+    let (hooks, manifests) = output::sort_manifests(&files, &parse).map_err(|message| RenderError {
+        // helm's renderResources returns the files as one blob to help debug parser errors.
+        rendered: Some(
+            files
+                .iter()
+                .filter(|(_, text)| !text.trim().is_empty())
+                .map(|(name, text)| format!("---\n# Source: {name}\n{text}\n"))
+                .collect(),
+        ),
+        ..render_err(message)
+    })?;
     Ok(Rendered {
         files,
         manifests,

@@ -10,9 +10,13 @@ mod aware;
 mod carry;
 mod cluster;
 mod helmuser;
+mod helmuser_ops;
+mod parallel;
 mod recovery;
+mod recovery_limits;
 mod recreate;
 mod rollback;
+mod snapshot_infra;
 mod sources;
 // issue 17's connected-plan decisions (after the others: added last).
 mod precision;

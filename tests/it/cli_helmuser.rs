@@ -293,3 +293,62 @@ fn helm_plugin_with_helm3_and_helm4() {
         assert_eq!(p["release"]["name"], "db");
     }
 }
+
+/// `--debug` on a YAML error prints every rendered document, the invalid one included, then the
+/// error without helm's hint; on an execution error, an empty manifest. Compared with helm 4
+/// (whose document order is Go map order, so documents are compared as a set).
+#[test]
+fn debug_prints_the_invalid_document_as_helm() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = dir.path().join("bad");
+    std::fs::create_dir_all(c.join("templates")).unwrap();
+    std::fs::write(c.join("Chart.yaml"), "apiVersion: v2\nname: bad\nversion: 1.0.0\n").unwrap();
+    std::fs::write(
+        c.join("templates/ok.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ok\ndata:\n  a: \"1\"\n",
+    )
+    .unwrap();
+    std::fs::write(c.join("templates/blank.yaml"), "{{- /* nothing */ -}}\n").unwrap();
+    std::fs::write(
+        c.join("templates/bad.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\ndata:\n  a: [1\n  b: 2\n",
+    )
+    .unwrap();
+    let chart = c.display().to_string();
+    let run_helm = |args: &[&str]| {
+        let out = Command::new(helm()).args(args).output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let docs = |s: &str| {
+        // The blank line between documents goes with whichever came first: compare them trimmed.
+        let mut d: Vec<String> = s.split("---\n").map(|d| d.trim_end().to_string()).collect();
+        d.sort();
+        d
+    };
+    let error_line = |s: &str| {
+        s.lines()
+            .filter(|l| !l.starts_with("level=") && !l.starts_with("debug: "))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let (hok, hout, herr) = run_helm(&["template", "x", &chart, "--debug"]);
+    let (ok, out, err) = chartup(&["template", "x", &chart, "--debug"]);
+    assert!(!hok && !ok);
+    assert!(hout.contains("a: [1"), "{hout}");
+    assert_eq!(docs(&out), docs(&hout));
+    assert_eq!(out.len(), hout.len());
+    assert_eq!(error_line(&err), error_line(&herr));
+    // Without --debug: nothing on stdout, and the hint.
+    let (_, hout, herr) = run_helm(&["template", "x", &chart]);
+    let (_, out, err) = chartup(&["template", "x", &chart]);
+    assert_eq!((out, err), (hout, herr));
+    // An execution error: helm prints an empty manifest (a newline) with --debug.
+    std::fs::write(c.join("templates/bad.yaml"), "a: {{ fail \"boom\" }}\n").unwrap();
+    let (_, hout, herr) = run_helm(&["template", "x", &chart, "--debug"]);
+    let (_, out, err) = chartup(&["template", "x", &chart, "--debug"]);
+    assert_eq!((out, error_line(&err)), (hout, error_line(&herr)));
+}
