@@ -425,8 +425,14 @@ impl Ctx<'_> {
         let mut objects = p.workloads.clone();
         objects.push(pvc_key(ns, c).to_string());
         objects.push(pvc_key(ns, &claim).to_string());
+        // Name what asked for the carry: the flag, or the matrix's declaration for the component.
+        let by = if self.carry.all {
+            "--carry-volumes"
+        } else {
+            "the matrix's carryVolumes"
+        };
         let mut reason = format!(
-            "{}; --carry-volumes moves the volume of {c} to {claim}: reclaim policy Retain \
+            "{}; {by} moves the volume of {c} to {claim}: reclaim policy Retain \
              first, stop {}, release {c}, bind {claim} to the same PV, restore the reclaim policy",
             rename_why(a, Some(b), false),
             a.workload.key
@@ -475,7 +481,9 @@ impl Ctx<'_> {
         } else {
             format!("{why}: {c} stays in the cluster but nothing mounts it; the component starts on {replacement}")
         };
-        let new_claim = p.new_claims.first().cloned();
+        // The claim of the same ordinal takes over (as a carry would map it), not always ordinal 0.
+        let ordinal = claims_of(a).iter().position(|x| x == c).unwrap_or(0);
+        let new_claim = p.new_claims.get(ordinal).cloned();
         p.mk(
             fate,
             verdict,

@@ -381,7 +381,9 @@ pub fn immutable_changes(kind: &str, group: &str, old: &Json, new: &Json) -> (Ve
             }
         }
         ("batch", "Job") => {
-            for k in ["selector", "template"] {
+            // completions too: Kubernetes before 1.27 refuses any change (later only for Indexed
+            // Jobs); a connected plan confirms each predicted recreate with the server.
+            for k in ["selector", "template", "completions"] {
                 if os.get(k) != ns.get(k) {
                     out.push(ImmutableField {
                         field: format!("spec.{k}"),
@@ -868,6 +870,25 @@ mod tests {
         let c = one(job, &job.replace("x:1", "x:2"));
         assert_eq!(c[0].action, Action::Recreate);
         assert_eq!(c[0].immutable[0].field, "spec.template");
+        // completions: the 1.20 server refuses 1 → 2 (`spec.completions: field is immutable`)
+        // and accepts an unset → 1, its default (server-side dry runs on the test cluster).
+        let two = job.replace("spec:\n  template", "spec:\n  completions: 2\n  template");
+        let c = one(job, &two);
+        assert_eq!(
+            (c[0].action, c[0].immutable[0].field.as_str()),
+            (Action::Recreate, "spec.completions")
+        );
+        let one_ = job.replace("spec:\n  template", "spec:\n  completions: 1\n  template");
+        assert_eq!(one(job, &one_)[0].action, Action::Change);
+        let parallel = job.replace(
+            "spec:\n  template",
+            "spec:\n  completions: 1\n  parallelism: 2\n  template",
+        );
+        assert_eq!(
+            one(&parallel, &one_)[0].action,
+            Action::Change,
+            "parallelism is mutable"
+        );
     }
 
     #[test]

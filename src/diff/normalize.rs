@@ -136,6 +136,13 @@ pub fn server_spec(group: &str, kind: &str, spec: &Json) -> Json {
         ("apps", "Deployment") | ("apps", "DaemonSet") => {
             default_num(m, "revisionHistoryLimit", 10.0);
         }
+        ("batch", "Job") => {
+            // SetDefaults_Job: neither completions nor parallelism set means one of each (a set
+            // parallelism leaves completions unset).
+            if !m.contains_key("completions") && !m.contains_key("parallelism") {
+                m.insert("completions".into(), Json::from(1u64));
+            }
+        }
         _ => {}
     }
     canonical_quantities(&mut s, None);

@@ -110,6 +110,10 @@ pub async fn rollback(
         labels: target.labels.clone(),
     };
     super::runner::hold(&mut rel, "rollback");
+    // What the rollback was allowed to lose (or put at risk), and by whom, as for an upgrade.
+    if let Some(a) = super::acceptance::of(plan, opts) {
+        super::acceptance::record(&mut rel, &a);
+    }
     // Helm 4 keeps the rollback's target in `info.rollback_revision` (`helm history` shows it).
     rel.info.extra.insert("rollback_revision".into(), json!(target.version));
     if let Some(order) = rollout_order(current).or_else(|| rollout_order(target)) {

@@ -265,7 +265,7 @@ impl Matrix {
     /// Short human summary for `matrix check`.
     pub fn summary(&self) -> String {
         format!(
-            "{}: {} versions ({} … {}), {} upgrade rules, {} migrations{}{}{}{}{}",
+            "{}: {} versions ({} … {}), {} upgrade rules, {} migrations{}{}{}{}{}{}",
             self.chart,
             self.versions.len(),
             self.versions.first().map(|v| v.to_string()).unwrap_or_default(),
@@ -298,6 +298,18 @@ impl Matrix {
                     self.timeouts
                         .iter()
                         .map(|(c, s)| format!("{c} {s}s"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            },
+            if self.renames.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    ", renamed {}",
+                    self.renames
+                        .iter()
+                        .map(|(a, b)| format!("{a} → {b}"))
                         .collect::<Vec<_>>()
                         .join(", ")
                 )

@@ -588,6 +588,22 @@ mod tests {
             m.summary()
         );
         assert!(parse(FATE, "fate.yaml", None).unwrap().carry_volumes.is_empty());
+        // Renames: earlier names of a component, listed in the summary; its own name is an error.
+        let text = format!("{FATE}components:\n  db: {{renamedFrom: [mysql, mariadb], carryVolumes: true}}\n");
+        let m = parse(&text, "fate.yaml", None).unwrap();
+        assert_eq!(
+            m.renames,
+            [("mysql".to_string(), "db".to_string()), ("mariadb".into(), "db".into())]
+        );
+        assert!(m.carried_components().contains("mysql") && m.carried_components().contains("db"));
+        assert!(
+            m.summary().contains("renamed mysql → db, mariadb → db"),
+            "{}",
+            m.summary()
+        );
+        let bad = format!("{FATE}components:\n  db: {{renamedFrom: [db]}}\n");
+        let e = parse(&bad, "fate.yaml", None).unwrap_err().to_string();
+        assert!(e.contains("components.db.renamedFrom[0]"), "{e}");
         // A misspelt setting is an error naming the field, not silently ignored.
         let bad = format!("{FATE}components:\n  mysql: {{carryVolume: true}}\n");
         let e = parse(&bad, "fate.yaml", None).unwrap_err().to_string();

@@ -364,13 +364,8 @@ fn view(plan: &Plan, diffs: &[String], dropped: &BTreeSet<usize>) -> View {
             .pairings
             .iter()
             .map(|p| {
-                format!(
-                    "`{}` → `{}`{} ({})",
-                    p.from,
-                    p.to,
-                    if p.declared { " (declared)" } else { "" },
-                    p.evidence.join("; ")
-                )
+                // A declared pairing's first evidence says who declared it.
+                format!("`{}` → `{}` ({})", p.from, p.to, p.evidence.join("; "))
             })
             .collect(),
         ephemeral: (!ephemeral.is_empty()).then(|| {
@@ -429,7 +424,7 @@ fn view(plan: &Plan, diffs: &[String], dropped: &BTreeSet<usize>) -> View {
         matrix: plan.matrix.as_ref().map(|m| MatrixView {
             file: m.file.clone(),
             path: m.path.join(" → "),
-            verdict: m.verdict.to_string(),
+            verdict: super::text::matrix_verdict_text(plan),
             hops: m
                 .hops
                 .iter()

@@ -190,14 +190,7 @@ pub fn render_with(plan: &Plan, color: bool, opts: TextOptions) -> String {
     if !plan.pairings.is_empty() {
         let _ = writeln!(o, "\n{}", p.bold("Same component (renamed or changing kind):"));
         for pr in &plan.pairings {
-            let _ = writeln!(
-                o,
-                "  {} → {}{} ({})",
-                pr.from,
-                pr.to,
-                if pr.declared { " [declared]" } else { "" },
-                pr.evidence.join("; ")
-            );
+            let _ = writeln!(o, "  {} → {} ({})", pr.from, pr.to, pr.evidence.join("; "));
         }
     }
     if !plan.warnings.is_empty() {
@@ -318,7 +311,7 @@ pub fn render_with(plan: &Plan, color: bool, opts: TextOptions) -> String {
                 let _ = writeln!(o, "    note: {n}");
             }
         }
-        let _ = writeln!(o, "  verdict: {}", m.verdict);
+        let _ = writeln!(o, "  verdict: {}", matrix_verdict_text(plan));
     }
     if !plan.rollout.is_empty() {
         let _ = writeln!(o, "\n{}", p.bold("Rollout order:"));
@@ -426,4 +419,17 @@ pub fn render_with(plan: &Plan, color: bool, opts: TextOptions) -> String {
         let _ = writeln!(o, "\n{}", p.bold(&plan.summary_line()));
     }
     o
+}
+
+/// The matrix's verdict as the plan applies it: the stated one, or the carried one with what it
+/// was (`safe (stated loss, met by carrying every volume)`), so the matrix section and the verdict
+/// line agree.
+pub fn matrix_verdict_text(plan: &Plan) -> String {
+    match (&plan.matrix, plan.matrix_verdict) {
+        (Some(m), Some(v)) if v != m.verdict => {
+            format!("{v} (stated {}, met by carrying every volume)", m.verdict)
+        }
+        (Some(m), _) => m.verdict.to_string(),
+        (None, _) => String::new(),
+    }
 }

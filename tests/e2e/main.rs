@@ -20,3 +20,5 @@ mod rollback;
 mod snapshot_infra;
 mod snapshots;
 mod sources;
+// issue 17's connected-plan decisions (after the others: added last).
+mod precision;

@@ -81,6 +81,27 @@ fn all_plans() -> Vec<(String, Plan)> {
             out.push((name, plan::build(&old, &new, mat.as_ref(), &o)));
         }
     }
+    // A rename the matrix declares, with carrying that meets the matrix's loss statement.
+    let (from, to) = (
+        "tests/data/charts/precision/rename-declared/1.0.0",
+        "tests/data/charts/precision/rename-declared/2.0.0",
+    );
+    let c = Case {
+        release: "rel",
+        namespace: "ns",
+        from,
+        to,
+        values: &[],
+        to_values: &[],
+        matrix: None,
+        storage_classes: &["standard=Delete"],
+    };
+    let (old, new) = c.sides();
+    let m = chartup::matrix::load(std::path::Path::new("tests/data/matrices/rename-declared.yaml")).unwrap();
+    out.push((
+        format!("{from} → {to} with its matrix"),
+        plan::build(&old, &new, Some(&m), &c.options()),
+    ));
     out
 }
 
@@ -143,6 +164,25 @@ fn no_line_of_a_plan_contradicts_another() {
         };
         assert!(text.lines().nth(2).unwrap().starts_with(words), "{name}\n{text}");
         seen_loss |= p.verdict == Verdict::Loss;
+        // The matrix section's verdict is the one the verdict line combines.
+        if let Some(mv) = p.matrix_verdict {
+            let said = section(&text, &format!("Matrix: ({})", p.matrix.as_ref().unwrap().file))
+                .into_iter()
+                .find_map(|l| l.strip_prefix("  verdict: "))
+                .unwrap_or_else(|| panic!("{name}: no matrix verdict\n{text}"));
+            assert!(
+                said.starts_with(mv.as_str()),
+                "{name}: matrix says {said}, plan uses {mv}\n{text}"
+            );
+        }
+        // A carry's reason names what asked for it.
+        for v in p.volumes.iter().filter(|v| v.fate == Fate::Carried) {
+            assert!(
+                !v.reason.contains("--carry-volumes moves") || name.ends_with("--carry-volumes"),
+                "{name}: {}",
+                v.reason
+            );
+        }
         // What apply requires against what the plan shows.
         let requires = section(&text, "Apply requires:");
         let needs = |flag: &str| requires.iter().any(|l| l.starts_with(&format!("  {flag} — ")));
@@ -295,4 +335,31 @@ fn compact_no_diff_and_label_churn_flags() {
         .unwrap()
         .iter()
         .any(|c| c["key"]["name"] == "settings" && c["action"] == "change"));
+}
+
+#[test]
+fn an_orphaned_ordinals_workaround_names_the_claim_of_its_ordinal() {
+    // rename-db: data-db-master-1 would be taken over by data-db-1 (a carry maps ordinal to
+    // ordinal), so its workaround must not send its data to data-db-0, which ordinal 0 gets.
+    let c = Case {
+        release: "rel",
+        namespace: "prec",
+        from: "tests/data/charts/precision/rename-db/1.0.0",
+        to: "tests/data/charts/precision/rename-db/2.0.0",
+        values: &[],
+        to_values: &[],
+        matrix: None,
+        storage_classes: &["standard=Delete"],
+    };
+    let p = c.plan();
+    for i in 0..2 {
+        let v = p
+            .volumes
+            .iter()
+            .find(|v| v.fate_text() == format!("orphaned: data-db-master-{i}"))
+            .unwrap_or_else(|| panic!("ordinal {i}: {:#?}", p.volumes));
+        let w = v.workaround.as_deref().unwrap();
+        assert!(w.contains(&format!("create claim data-db-{i} with")), "{w}");
+        assert!(w.contains(&format!("from data-db-master-{i} into data-db-{i}")), "{w}");
+    }
 }

@@ -60,7 +60,7 @@ fn precision_charts_render_as_helm_does() {
             n += 1;
         }
     }
-    assert_eq!(n, 18, "nine chart pairs");
+    assert_eq!(n, 20, "ten chart pairs");
 }
 
 #[test]
