@@ -352,3 +352,29 @@ fn debug_prints_the_invalid_document_as_helm() {
     let (_, out, err) = chartup(&["template", "x", &chart, "--debug"]);
     assert_eq!((out, error_line(&err)), (hout, error_line(&herr)));
 }
+
+/// helm's `--wait` (helm 3: a bool; helm 4: `--wait=STRATEGY`) and `--wait-for-jobs` are accepted
+/// so scripts run unchanged, without swallowing the release name that follows.
+#[test]
+fn helms_wait_flags_are_accepted() {
+    use clap::Parser as _;
+    for args in [
+        &["chartup", "apply", "--wait", "r", "charts/kvstore/6.0.0"][..],
+        &[
+            "chartup",
+            "apply",
+            "--wait=watcher",
+            "--wait-for-jobs",
+            "r",
+            "charts/kvstore/6.0.0",
+        ],
+        &["chartup", "rollback", "--wait", "r", "1"],
+    ] {
+        let cli = chartup::cli::Cli::try_parse_from(args).unwrap_or_else(|e| panic!("{args:?}: {e}"));
+        match cli.command {
+            chartup::cli::Command::Apply(a) => assert_eq!(a.args, ["r", "charts/kvstore/6.0.0"], "{args:?}"),
+            chartup::cli::Command::Rollback(_) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+}
