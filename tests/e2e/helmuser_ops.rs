@@ -315,3 +315,38 @@ async fn uninstall_runs_delete_hooks_as_helm_does() -> anyhow::Result<()> {
     assert_eq!(helm(c, &["list", "-n", &ours.name, "--uninstalled", "-q"])?, "");
     Ok(())
 }
+
+/// A missing release is worded one way by every command, helm's words first; `apply` without a
+/// terminal and without `--yes` shows the plan, then refuses.
+#[tokio::test(flavor = "multi_thread")]
+async fn one_message_for_a_missing_release_and_the_plan_before_a_refusal() -> anyhow::Result<()> {
+    let c = cluster();
+    let ns = c.fresh_namespace("hu-msgs").await?;
+    let n = ns.name.as_str();
+    let out = std::process::Command::new(testkit::helm()?)
+        .args(["status", "nope", "-n", n, "--kubeconfig"])
+        .arg(&c.kubeconfig)
+        .output()?;
+    let helms = String::from_utf8_lossy(&out.stderr).trim_end().to_string();
+    assert_eq!(helms, "Error: release: not found");
+    let expected = format!("{helms} (nope in namespace {n})\n");
+    for args in [
+        &["status", "nope", "-n", n][..],
+        &["history", "nope", "-n", n],
+        &["get", "values", "nope", "-n", n],
+        &["get", "manifest", "nope", "-n", n],
+        &["rollback", "nope", "-n", n],
+        &["uninstall", "nope", "-n", n, "--yes"],
+    ] {
+        let r = chartup(c, args).await?;
+        assert!(!r.ok, "{args:?}");
+        assert_eq!(r.stderr, expected, "{args:?}");
+    }
+    let tmp = tempfile::tempdir()?;
+    let chart = config_chart(tmp.path())?;
+    let refused = chartup(c, &["apply", "r", &chart, "-n", n]).await?;
+    assert!(!refused.ok);
+    assert!(refused.stdout.starts_with("Plan: 1 to add"), "{}", refused.stdout);
+    assert!(refused.stderr.contains("--yes"), "{}", refused.stderr);
+    Ok(())
+}
