@@ -159,11 +159,24 @@ async fn labels_are_shared_with_helm_both_ways() -> anyhow::Result<()> {
     let n = ns.name.as_str();
     let tmp = tempfile::tempdir()?;
     let chart = config_chart(tmp.path())?;
-    helm(c, &["install", "h", &chart, "-n", n, "--labels", "team=a,tier=web"])?;
+    // `run=<namespace>` marks this test's releases among the whole cluster's (`list -A`).
+    let run = format!("run={n}");
+    helm(
+        c,
+        &[
+            "install",
+            "h",
+            &chart,
+            "-n",
+            n,
+            "--labels",
+            &format!("team=a,tier=web,{run}"),
+        ],
+    )?;
     chartup_ok(
         c,
         &[
-            "apply", "c", &chart, "-n", n, "--labels", "team=b", "-l", "tier=web", "--yes",
+            "apply", "c", &chart, "-n", n, "--labels", "team=b", "-l", "tier=web", "-l", &run, "--yes",
         ],
     )
     .await?;
@@ -211,6 +224,25 @@ async fn labels_are_shared_with_helm_both_ways() -> anyhow::Result<()> {
         chartup_ok(c, &["list", "-n", n, "-l", "x=2", "-q"]).await?.stdout,
         "c\n"
     );
+    // Across all namespaces (-A), as helm lists them.
+    let theirs = helm(c, &["list", "-A", "--selector", &run, "-o", "json"])?;
+    let ours = chartup_ok(c, &["list", "-A", "--selector", &run, "-o", "json"]).await?;
+    let names = |s: &str| -> anyhow::Result<Vec<String>> {
+        let v: Json = serde_json::from_str(s)?;
+        Ok(v.as_array()
+            .into_iter()
+            .flatten()
+            .map(|r| {
+                format!(
+                    "{}/{}",
+                    r["namespace"].as_str().unwrap_or(""),
+                    r["name"].as_str().unwrap_or("")
+                )
+            })
+            .collect())
+    };
+    assert_eq!(names(&theirs)?, [format!("{n}/c"), format!("{n}/h")]);
+    assert_eq!(ours.stdout, theirs, "list -A -o json");
     let refused = chartup(c, &["apply", "h", &chart, "-n", n, "--labels", "status=x", "--yes"]).await?;
     assert!(!refused.ok);
     assert!(

@@ -378,3 +378,22 @@ fn helms_wait_flags_are_accepted() {
         }
     }
 }
+
+/// "1 objects unchanged" (issue #18): one object is an object.
+#[test]
+fn one_object_is_singular() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = dir.path().join("one");
+    std::fs::create_dir_all(c.join("templates")).unwrap();
+    std::fs::write(c.join("Chart.yaml"), "apiVersion: v2\nname: one\nversion: 1.0.0\n").unwrap();
+    std::fs::write(
+        c.join("templates/cm.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: one\ndata:\n  a: \"1\"\n",
+    )
+    .unwrap();
+    let chart = c.display().to_string();
+    let (ok, out, err) = chartup(&["plan", "r", "--from", &chart, "--to", &chart]);
+    assert!(ok, "{err}");
+    assert!(out.contains("(none: 1 object unchanged)"), "{out}");
+    assert!(!out.contains("1 objects"), "{out}");
+}
