@@ -11,6 +11,13 @@
 #
 #   scripts/test-cluster.sh up && benches/apply.sh
 #   ONLY=upgrade benches/apply.sh     # just part 2 (part 1 waits out helm's 300 s)
+#   ONLY=fleet benches/apply.sh       # just part 3 (ROUNDS=3 by default)
+#
+# 3. Parallel rollout (issue 16): the nine independent Deployments of tests/data/charts/fleet
+#    (2 replicas each) upgraded tag 1 → 2, `chartup apply` vs `helm upgrade --wait`, alternating,
+#    each on a fresh install. A pod watch (kubectl, each line stamped on arrival) gives the
+#    critical path the cluster needs whatever the tool: first new pod created → last new pod
+#    Ready. "before" is process start → first new pod, "after" last Ready → process exit.
 #
 # Prints one line per measurement. Uses the debug build (the time is spent waiting on the
 # cluster, not computing); helm 4 (CHARTUP_HELM, else helm on PATH) with
@@ -25,8 +32,13 @@ kubectl=${KUBECTL:-$(dirname "$helm")/kubectl}
 [ -x "$kubectl" ] || kubectl=$(command -v kubectl)
 eval "$(scripts/test-cluster.sh env)"
 export CHARTUP_HELM=$helm
-cargo build -q
-bin=$root/target/debug/chartup
+# CHARTUP=path measures that binary (e.g. a release build) instead of the debug build.
+if [ -n "${CHARTUP:-}" ]; then
+  bin=$CHARTUP
+else
+  cargo build -q
+  bin=${CARGO_TARGET_DIR:-$root/target}/debug/chartup
+fi
 work=$(mktemp -d)
 run_id=$$
 # fresh_ns runs in $(…) subshells, so namespaces are found again by label, not kept in a variable.
@@ -64,7 +76,7 @@ echo "# chartup apply benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $("$helm" version 
 
 # 1. Missing image: chartup and helm, each on its own fresh install of 0.5.1.
 for comp in segmentstore controller; do
-  [ "${ONLY:-}" = upgrade ] && break
+  [ -n "${ONLY:-}" ] && break
   bad=$(broken "$comp")
   ns=$(fresh_ns "c-$comp")
   "$bin" apply ss charts/streamstore/0.5.1 -n "$ns" --set "$reg" --yes >/dev/null
@@ -84,6 +96,54 @@ for comp in segmentstore controller; do
     echo "missing image in $comp: helm upgrade --wait --timeout 300s reported the failure after $(secs "$t0" "$(now)") s: $(head -c 160 "$work/h.err" | tr '\n' ' ')"
   fi
 done
+
+fleet_run() { # tool ns → prints "wall before critical after"
+  local tool=$1 ns=$2 watch=$work/watch-$2 pid t0 t1
+  "$kubectl" get pods -n "$ns" -w --output-watch-events \
+    -o jsonpath='{.type} {.object.metadata.name} {.object.metadata.uid} {.object.status.conditions[?(@.type=="Ready")].status}{"\n"}' |
+    while read -r l; do printf '%s %s\n' "$(date +%s.%N)" "$l"; done >"$watch" &
+  pid=$!
+  # The watch first lists the existing (old) pods: wait until all 18 are listed.
+  for _ in $(seq 100); do [ "$(wc -l <"$watch")" -ge 18 ] && break; sleep 0.1; done
+  awk '{print $4}' "$watch" | sort -u >"$watch.old"
+  t0=$(now)
+  if [ "$tool" = chartup ]; then
+    "$bin" apply f "$fleet" -n "$ns" --set tag=2 --yes >/dev/null
+  else
+    "$helm" upgrade f "$fleet" -n "$ns" --set tag=2 --wait --timeout 120s >/dev/null
+  fi
+  t1=$(now)
+  sleep 1
+  kill "$pid" 2>/dev/null || true
+  awk -v t0="$t0" -v t1="$t1" 'NR == FNR { old[$1] = 1; next }
+    !($4 in old) { if (!first) first = $1; if ($5 == "True") last = $1 }
+    END { printf "%.2f %.2f %.2f %.2f\n", t1 - t0, first - t0, last - first, t1 - last }' "$watch.old" "$watch"
+}
+
+# 3. Parallel rollout: nine independent components.
+if [ -z "${ONLY:-}" ] || [ "${ONLY:-}" = fleet ]; then
+  fleet=$root/tests/data/charts/fleet
+  echo "fleet (9 Deployments × 2 pods, tag 1 → 2); load average $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "tool     wall_s  before_s  critical_path_s  after_s  overhead(wall/critical-1)"
+  for round in $(seq "${ROUNDS:-3}"); do
+    for tool in chartup helm; do
+      ns=$(fresh_ns "f-$tool")
+      if [ "$tool" = chartup ]; then
+        "$bin" apply f "$fleet" -n "$ns" --yes >/dev/null
+      else
+        "$helm" install f "$fleet" -n "$ns" --wait --timeout 120s --server-side=false >/dev/null
+      fi
+      read -r wall before crit after < <(fleet_run "$tool" "$ns")
+      printf '%-8s %6s  %8s  %15s  %7s  %s\n' "$tool" "$wall" "$before" "$crit" "$after" \
+        "$(awk -v w="$wall" -v c="$crit" 'BEGIN { printf "%+.0f %%", (w / c - 1) * 100 }')"
+      echo "$tool $wall" >>"$work/fleet.times"
+    done
+  done
+  awk '{ s[$1] += $2; n[$1]++ } END { printf "fleet mean wall: chartup %.2f s, helm %.2f s, ratio helm/chartup %.2f×\n",
+    s["chartup"] / n["chartup"], s["helm"] / n["helm"], (s["helm"] / n["helm"]) / (s["chartup"] / n["chartup"]) }' "$work/fleet.times"
+  echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+fi
+[ "${ONLY:-}" = fleet ] && exit 0
 
 # 2. The stream-store upgrade: wall time vs the sum of pod replacement times.
 ns=$(fresh_ns up)

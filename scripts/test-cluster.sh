@@ -173,7 +173,8 @@ pick_port() { # a free loopback port not already chosen in this run
 load_state() { [ -f "$RUN/state.env" ] && . "$RUN/state.env"; return 0; }
 
 # The namespace-scoped user: everything in $TENANT_NS (a Role with every verb on every resource
-# there), nothing cluster-wide, as the tenant of a shared cluster. Tests may bind `tenant` (or
+# there, VolumeSnapshots included), nothing cluster-wide (so no VolumeSnapshotClasses or
+# VolumeSnapshotContents, which are cluster-scoped), as the tenant of a shared cluster. Tests may bind `tenant` (or
 # `nobody`) in their own fresh namespaces the same way.
 TENANT_NS=tenant
 
@@ -197,6 +198,50 @@ setup_tenant() {
       "subjects":[{"apiGroup":"rbac.authorization.k8s.io","kind":"User","name":"tenant"}]}'
   kubeconfig tenant "$TENANT_TOKEN" "$RUN/tenant.kubeconfig"
   sed -i "s/namespace: default/namespace: $TENANT_NS/" "$RUN/tenant.kubeconfig"
+}
+
+api_post_yaml() { # path, file: create as admin from one YAML document; AlreadyExists is fine
+  local code
+  code=$(curl -sS --max-time 10 -o "$RUN/.post.out" -w '%{http_code}' --cacert "$RUN/pki/ca.crt" \
+    -H "Authorization: Bearer $ADMIN_TOKEN" -H 'Content-Type: application/yaml' -X POST \
+    --data-binary "@$2" "https://127.0.0.1:$API_PORT$1")
+  case "$code" in 200|201|409) return 0 ;; *) log "POST $1 ($2): HTTP $code: $(cat "$RUN/.post.out")"; return 1 ;; esac
+}
+
+# --- VolumeSnapshots (issue 15) -----------------------------------------------------------------
+# Kubernetes ships no snapshot API: the snapshot.storage.k8s.io/v1 CRDs (crates/nodesim/crds, the
+# external-snapshotter v4.2 schema a 1.20 API server accepts) are installed here, and nodesim is
+# the snapshot controller and driver of its hostPath volumes (docs/snapshots-testing.md).
+SNAP_CRDS=(volumesnapshotclasses volumesnapshotcontents volumesnapshots)
+crd_established() {
+  api "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/$1" |
+    jq -e '.status.conditions[]? | select(.type == "Established") | .status == "True"' | grep -q true
+}
+snapshot_class_exists() { api /apis/snapshot.storage.k8s.io/v1/volumesnapshotclasses/hostpath-snapclass; }
+nodesim_snapshots() { grep -qx snapshots "$RUN/nodesim.ready" 2>/dev/null; }
+snapshots_ready() {
+  local n
+  for n in "${SNAP_CRDS[@]}"; do crd_established "$n.snapshot.storage.k8s.io" || return 1; done
+  snapshot_class_exists >/dev/null 2>&1 && nodesim_snapshots
+}
+
+install_snapshot_api() { # idempotent: creates what is missing
+  local d=$root/crates/nodesim/crds n f tmp
+  for n in "${SNAP_CRDS[@]}"; do
+    api_post_yaml /apis/apiextensions.k8s.io/v1/customresourcedefinitions "$d/snapshot.storage.k8s.io_$n.yaml"
+  done
+  for n in "${SNAP_CRDS[@]}"; do
+    wait_until 60 "the CRD $n.snapshot.storage.k8s.io to be Established" crd_established "$n.snapshot.storage.k8s.io"
+  done
+  # One document per POST; right after Established the new REST path may still 404 for a moment.
+  tmp=$(mktemp -d)
+  awk -v d="$tmp" 'BEGIN { f = d "/0.yaml" } /^---$/ { n++; f = d "/" n ".yaml"; next } { print > f }' \
+    "$d/volumesnapshotclasses-nodesim.yaml"
+  for f in "$tmp"/*.yaml; do
+    wait_until 30 "VolumeSnapshotClass $(grep -m1 '^  name:' "$f")" \
+      api_post_yaml /apis/snapshot.storage.k8s.io/v1/volumesnapshotclasses "$f" || { rm -rf "$tmp"; return 1; }
+  done
+  rm -rf "$tmp"
 }
 
 api() { # path: GET it as admin
@@ -277,7 +322,7 @@ EOF
 nodesim_bin() {
   if [ -n "${CHARTUP_NODESIM:-}" ]; then echo "$CHARTUP_NODESIM"; return; fi
   (cd "$root" && cargo build -q -p nodesim >&2)
-  echo "$root/target/debug/nodesim"
+  echo "${CARGO_TARGET_DIR:-$root/target}/debug/nodesim"
 }
 
 print_env() {
@@ -314,17 +359,41 @@ start_apiserver() {
     --profiling=false --logtostderr=true --v=1
 }
 
+start_nodesim() { # binary
+  rm -f "$RUN/nodesim.ready"
+  mkdir -p "$RUN/snapshots"
+  start_proc nodesim env RUST_LOG="${RUST_LOG:-info,kube=warn}" "$1" --kubeconfig "$RUN/admin.kubeconfig" \
+    --volumes-dir "$RUN/volumes" --snapshots-dir "$RUN/snapshots" \
+    --images "${CHARTUP_NODESIM_IMAGES:-$root/crates/nodesim/images.txt}" --ready-file "$RUN/nodesim.ready"
+}
+
+# A cluster started before snapshot support gets the snapshot API, and its nodesim is restarted
+# (once) with the current one: the pods it simulates keep running, their timers start over.
+upgrade_snapshots() {
+  install_snapshot_api
+  if ! nodesim_snapshots; then
+    log "restarting nodesim: the running one predates VolumeSnapshot support"
+    local nodesim
+    nodesim=$(nodesim_bin)
+    stop_proc nodesim
+    start_nodesim "$nodesim"
+    wait_until 60 "nodesim to be ready" nodesim_snapshots
+    wait_until 60 "the simulated node to be Ready" node_ready
+  fi
+}
+
 up() {
   mkdir -p "$RUN"
   RUN=$(cd "$RUN" && pwd)
   # Reuse a healthy cluster without taking the lock (a long `up` elsewhere must not block readers).
-  if healthy 2>/dev/null; then
+  if healthy 2>/dev/null && snapshots_ready; then
     log "reusing the running cluster in $RUN"
     print_env
     return 0
   fi
   lock_run
   if healthy 2>/dev/null; then
+    snapshots_ready || upgrade_snapshots
     log "reusing the running cluster in $RUN"
     print_env
     return 0
@@ -369,6 +438,7 @@ EOF
 
   start_apiserver
   wait_until 180 "kube-apiserver /healthz" healthz
+  install_snapshot_api
 
   start_proc controller-manager "$BIN/kube-controller-manager" \
     --kubeconfig "$RUN/admin.kubeconfig" --leader-elect=false --port 0 --secure-port 0 \
@@ -378,10 +448,7 @@ EOF
     --use-service-account-credentials=false --pvclaimbinder-sync-period 5s \
     --profiling=false --logtostderr=true --v=1
 
-  rm -f "$RUN/nodesim.ready"
-  start_proc nodesim env RUST_LOG="${RUST_LOG:-info,kube=warn}" "$nodesim" --kubeconfig "$RUN/admin.kubeconfig" \
-    --volumes-dir "$RUN/volumes" --images "${CHARTUP_NODESIM_IMAGES:-$root/crates/nodesim/images.txt}" \
-    --ready-file "$RUN/nodesim.ready"
+  start_nodesim "$nodesim"
   wait_until 60 "the simulated node to be Ready" node_ready
   wait_until 60 "the default StorageClass" std_class
   wait_until 120 "the default service account" default_sa

@@ -6,8 +6,9 @@
 //! changes far less: its containers and their image repositories, the volumes it mounts and where,
 //! its claim templates. A pairing needs evidence of substance (a shared image repository plus a
 //! shared container name, mount path or claim template) or the same name; each pairing keeps its
-//! evidence so the plan can show why. Where the evidence is not enough, users declare the mapping
-//! (`--same-component OLD=NEW`).
+//! evidence so the plan can show why. Where the evidence is not enough, the mapping is declared —
+//! by the user (`--same-component OLD=NEW`) or by the chart's matrix
+//! (`components.NEW.renamedFrom: [OLD]`) — and the pairing says who declared it.
 
 use std::collections::BTreeSet;
 
@@ -23,7 +24,7 @@ use crate::manifest::{JsonAt as _, ManifestSet, Object, ObjectKey};
 pub struct WorkloadPairing {
     pub from: ObjectKey,
     pub to: ObjectKey,
-    /// Declared by the user (`--same-component`) rather than found.
+    /// Declared (`--same-component`, a matrix's `renamedFrom`) rather than found.
     #[serde(skip_serializing_if = "std::ops::Not::not", default)]
     pub declared: bool,
     /// Why they are the same component, in words.
@@ -138,6 +139,12 @@ fn shared(a: &BTreeSet<String>, b: &BTreeSet<String>) -> Vec<String> {
 
 /// The evidence that `o` and `n` are one component, with a score; None when there is not enough.
 fn evidence(o: &Object, n: &Object) -> Option<(u32, Vec<String>)> {
+    let (score, ev, enough) = facts(o, n);
+    enough.then_some((score, ev))
+}
+
+/// What `o` and `n` share, a score, and whether that is enough to pair them by itself.
+fn facts(o: &Object, n: &Object) -> (u32, Vec<String>, bool) {
     let (a, b) = (substance(o), substance(n));
     let mut ev = Vec::new();
     let mut score = 0;
@@ -176,16 +183,81 @@ fn evidence(o: &Object, n: &Object) -> Option<(u32, Vec<String>)> {
     }
     // The same claim mounted by both is proof on its own; otherwise the image and one more fact.
     let enough = same_name || !claims.is_empty() || (!repos.is_empty() && substance > 0);
-    if !enough {
-        return None;
-    }
     score += 2 * repos.len().min(1) as u32 + substance;
-    Some((score, ev))
+    (score, ev, enough)
 }
 
-/// Pair workloads that leave the release with workloads that enter it. `declared` are
-/// `OLD=NEW` mappings (`Kind/name` or `name` on each side) that win over evidence.
-pub fn pair_workloads(old: &ManifestSet, new: &ManifestSet, declared: &[(String, String)]) -> Vec<WorkloadPairing> {
+/// A declared mapping: `from` names a workload leaving the release, `to` one entering it, each
+/// as `Kind/name`, a workload name, a component label, or a name's last part after the release
+/// prefix (`store-master` for `rel-store-master`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Declared {
+    pub from: String,
+    pub to: String,
+    /// Who declared it, for the evidence: `flag --same-component a=b`, `matrix fate.yaml
+    /// (components.b.renamedFrom: a)`.
+    pub by: String,
+    /// Say so when it matches nothing (a flag is about this upgrade; a matrix's rename is about
+    /// whichever hop crosses it, so it is quiet elsewhere).
+    pub strict: bool,
+}
+
+impl Declared {
+    /// A `--same-component OLD=NEW` flag.
+    pub fn flag(from: &str, to: &str) -> Declared {
+        Declared {
+            from: from.into(),
+            to: to.into(),
+            by: format!("flag --same-component {from}={to}"),
+            strict: true,
+        }
+    }
+}
+
+/// The one workload among `set` that `spec` names, tier by tier (exact `Kind/name` or name, then
+/// component label, then name suffix); Err when a tier names several.
+fn named<'a>(spec: &str, set: &[&'a Object]) -> Result<Option<&'a Object>, String> {
+    type Test = Box<dyn Fn(&Object) -> bool>;
+    let s = spec.to_string();
+    let tiers: Vec<Test> = match spec.split_once('/') {
+        Some((kind, name)) => {
+            let (kind, name) = (kind.to_string(), name.to_string());
+            vec![Box::new(move |o: &Object| {
+                o.key.kind.eq_ignore_ascii_case(&kind) && o.key.name == name
+            })]
+        }
+        None => {
+            let (a, b, c) = (s.clone(), s.clone(), format!("-{s}"));
+            vec![
+                Box::new(move |o: &Object| o.key.name == a),
+                Box::new(move |o: &Object| component_name(o) == b),
+                Box::new(move |o: &Object| o.key.name.ends_with(&c)),
+            ]
+        }
+    };
+    for t in tiers {
+        let hits: Vec<&Object> = set.iter().copied().filter(|o| t(o)).collect();
+        match hits.len() {
+            0 => continue,
+            1 => return Ok(Some(hits[0])),
+            _ => {
+                return Err(format!(
+                    "{spec:?} names several workloads ({}): name one as Kind/name",
+                    hits.iter().map(|o| o.key.to_string()).collect::<Vec<_>>().join(", ")
+                ))
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// Pair workloads that leave the release with workloads that enter it. `declared` mappings win
+/// over evidence. Returns the pairings and warnings about declarations that could not be used.
+pub fn pair_workloads(
+    old: &ManifestSet,
+    new: &ManifestSet,
+    declared: &[Declared],
+) -> (Vec<WorkloadPairing>, Vec<String>) {
     let leaving: Vec<&Object> = old
         .objects
         .iter()
@@ -196,27 +268,47 @@ pub fn pair_workloads(old: &ManifestSet, new: &ManifestSet, declared: &[(String,
         .iter()
         .filter(|o| is_pod_controller(&o.key.kind) && old.get(&o.key).is_none())
         .collect();
-    let matches = |spec: &str, o: &Object| match spec.split_once('/') {
-        Some((kind, name)) => o.key.kind.eq_ignore_ascii_case(kind) && o.key.name == name,
-        None => o.key.name == spec,
-    };
     let mut out: Vec<WorkloadPairing> = Vec::new();
+    let mut warnings = Vec::new();
     let mut used_old: BTreeSet<&ObjectKey> = BTreeSet::new();
     let mut used_new: BTreeSet<&ObjectKey> = BTreeSet::new();
-    for (from, to) in declared {
-        let o = leaving.iter().find(|o| matches(from, o));
-        let n = entering.iter().find(|n| matches(to, n));
-        if let (Some(o), Some(n)) = (o, n) {
-            if used_old.insert(&o.key) && used_new.insert(&n.key) {
-                let mut evidence = vec![format!("declared: --same-component {from}={to}")];
-                evidence.extend(self::evidence(o, n).map(|(_, e)| e).unwrap_or_default());
-                out.push(WorkloadPairing {
-                    from: o.key.clone(),
-                    to: n.key.clone(),
-                    declared: true,
-                    evidence,
-                });
+    for d in declared {
+        let found = (named(&d.from, &leaving), named(&d.to, &entering));
+        let (o, n) = match found {
+            (Ok(Some(o)), Ok(Some(n))) => (o, n),
+            (Err(e), _) | (_, Err(e)) => {
+                warnings.push(format!("{} not used: {e}", d.by));
+                continue;
             }
+            (o, _) => {
+                if d.strict {
+                    let side = if o.ok().flatten().is_none() {
+                        format!("{:?} names no workload that leaves the release", d.from)
+                    } else {
+                        format!("{:?} names no workload that enters the release", d.to)
+                    };
+                    warnings.push(format!("{} not used: {side}", d.by));
+                }
+                continue;
+            }
+        };
+        if o.key.namespace != n.key.namespace {
+            warnings.push(format!(
+                "{} not used: {} and {} are in different namespaces",
+                d.by, o.key, n.key
+            ));
+            continue;
+        }
+        if used_old.insert(&o.key) && used_new.insert(&n.key) {
+            let mut evidence = vec![format!("declared by {}", d.by)];
+            // What they do share, though not enough by itself.
+            evidence.extend(facts(o, n).1);
+            out.push(WorkloadPairing {
+                from: o.key.clone(),
+                to: n.key.clone(),
+                declared: true,
+                evidence,
+            });
         }
     }
     // Best evidence first, so a weak match cannot take a workload a strong one needs.
@@ -243,7 +335,7 @@ pub fn pair_workloads(old: &ManifestSet, new: &ManifestSet, declared: &[(String,
         });
     }
     out.sort_by(|x, y| x.from.cmp(&y.from));
-    out
+    (out, warnings)
 }
 
 /// Parse `--same-component OLD=NEW`.
@@ -251,7 +343,7 @@ pub fn parse_mapping(spec: &str) -> Result<(String, String), String> {
     match spec.split_once('=') {
         Some((a, b)) if !a.trim().is_empty() && !b.trim().is_empty() => Ok((a.trim().into(), b.trim().into())),
         _ => Err(format!(
-            "--same-component {spec:?}: expected OLD=NEW (each `Kind/name` or `name` of a workload)"
+            "--same-component {spec:?}: expected OLD=NEW (each a workload's `Kind/name`, name or component)"
         )),
     }
 }

@@ -264,7 +264,23 @@ impl VolumeFate {
     pub fn fate_text(&self) -> String {
         match &self.carry {
             Some(c) if self.fate == Fate::Carried => format!("carried: {} → {}", c.from_claim, c.to_claim),
-            _ => self.fate.as_str().to_string(),
+            _ => {
+                // A claim template's ordinals are one line each: name the line's own claim, so
+                // two lines never read the same.
+                let before = self.before.as_ref().map(|b| b.claims.as_slice()).unwrap_or_default();
+                let own: Vec<&String> = before
+                    .iter()
+                    .filter(|c| {
+                        self.objects
+                            .iter()
+                            .any(|o| o.ends_with(&format!("/PersistentVolumeClaim/{c}")))
+                    })
+                    .collect();
+                match own.as_slice() {
+                    [one] if before.len() > 1 => format!("{}: {one}", self.fate.as_str()),
+                    _ => self.fate.as_str().to_string(),
+                }
+            }
         }
     }
 }
@@ -288,7 +304,7 @@ pub fn analyse_with(
     reclaim: &ReclaimPolicies,
     carry: &CarryPolicy,
 ) -> Vec<VolumeFate> {
-    let pairings = identity::pair_workloads(old, new, &[]);
+    let (pairings, _) = identity::pair_workloads(old, new, &[]);
     analyse_paired(old, new, changes, reclaim, carry, &pairings)
 }
 

@@ -46,6 +46,11 @@ pub struct Args {
     /// plan: check that it was planned with --carry-volumes)
     #[arg(long)]
     pub carry_volumes: bool,
+    /// Treat two workloads as one component across a rename: OLD=NEW (RELEASE CHART form;
+    /// repeatable; each side `Kind/name`, a name, a component label or a name's end after the
+    /// release prefix)
+    #[arg(long = "same-component", value_name = "OLD=NEW")]
+    pub same_component: Vec<String>,
     /// Refuse a saved plan whose fingerprint is not this one (the value the reviewed plan output showed)
     #[arg(long, value_name = "sha256:HEX")]
     pub fingerprint: Option<String>,
@@ -228,7 +233,11 @@ fn run_chart(
         storage_classes: args.storage_class.clone(),
         allow_unlisted: args.allow_unlisted,
         carry_volumes: args.carry_volumes,
-        same_component: vec![],
+        same_component: args
+            .same_component
+            .iter()
+            .map(|m| crate::analysis::identity::parse_mapping(m).map_err(anyhow::Error::msg))
+            .collect::<anyhow::Result<_>>()?,
         diff: DiffOptions::default(),
         source,
     };

@@ -124,9 +124,19 @@ pub struct ExecArgs {
     #[arg(long)]
     pub accept_data_loss: bool,
     /// Go ahead although the plan puts data at risk (orphaned claims, an unchecked data format);
-    /// the plan lists what under "Apply requires"
-    #[arg(long)]
-    pub accept_risk: bool,
+    /// alone it accepts everything at risk, `--accept-risk=NAME,…` only the outcomes named
+    /// (claim/NAME, volume/COMPONENT/VOLUME, RULE/OBJECT: the plan lists them under "Apply
+    /// requires"). The acceptance is recorded in the new revision
+    #[arg(
+        long,
+        value_name = "NAME",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "",
+        value_delimiter = ',',
+        action = clap::ArgAction::Append
+    )]
+    pub accept_risk: Vec<String>,
     /// On failure, roll back to the last deployed revision (ordered, pod by pod)
     #[arg(long)]
     pub atomic: bool,
@@ -166,7 +176,14 @@ impl ExecArgs {
     pub fn options(&self) -> ApplyOptions {
         ApplyOptions {
             accept_data_loss: self.accept_data_loss,
-            accept_risk: self.accept_risk,
+            // A bare `--accept-risk` arrives as "": everything; names accept one by one.
+            accept_risk: self.accept_risk.iter().any(|n| n.is_empty()),
+            accepted: self
+                .accept_risk
+                .iter()
+                .filter(|n| !n.is_empty())
+                .map(|n| n.trim().to_string())
+                .collect(),
             atomic: self.atomic,
             history_max: self.history_max,
             timeout: self.timeout,

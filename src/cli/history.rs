@@ -150,7 +150,18 @@ pub fn history(a: HistoryArgs, p: &mut Printer) -> anyhow::Result<ExitStatus> {
                     r.info.description.clone(),
                 ]);
             }
-            p.out(&table(&rows))?;
+            let mut out = table(&rows);
+            // Acceptances after helm's table (which stays as helm prints it).
+            for r in &shown {
+                if let Some(a) = crate::executor::acceptance::recorded(r) {
+                    out.push_str(&format!(
+                        "revision {}: {}\n",
+                        r.version,
+                        crate::executor::acceptance::line(&a)
+                    ));
+                }
+            }
+            p.out(&out)?;
         }
     }
     Ok(ExitStatus::Success)
@@ -195,6 +206,9 @@ pub fn status(a: StatusArgs, p: &mut Printer) -> anyhow::Result<ExitStatus> {
             ));
             for u in &m.unready {
                 s.push_str(&format!("  unready: {u}\n"));
+            }
+            if let Some(a) = &report.accepted {
+                s.push_str(&format!("ACCEPTED: {}\n", crate::executor::acceptance::line(a)));
             }
             if let Some(e) = &report.last_error {
                 s.push_str(&format!("LAST ERROR: {e}\n"));

@@ -13,6 +13,7 @@ pub mod args;
 pub mod dependency;
 pub mod history;
 pub mod matrix;
+pub mod pager;
 pub mod plan;
 pub mod printer;
 pub mod progress;

@@ -101,8 +101,9 @@ pub struct Args {
     /// refuse the plan whatever flags are passed (a multi-hop jump) (1 on error)
     #[arg(long)]
     pub detailed_exitcode: bool,
-    /// Treat two workloads as one component across a rename: OLD=NEW, each `Kind/name` or `name`
-    /// (repeatable), for when the plan's own evidence is not enough
+    /// Treat two workloads as one component across a rename: OLD=NEW, each side `Kind/name`, a
+    /// name, a component label or a name's end after the release prefix (repeatable), for when
+    /// the plan's own evidence is not enough
     #[arg(long = "same-component", value_name = "OLD=NEW")]
     pub same_component: Vec<String>,
     /// Text output: decisions, volumes and images only (no diffs, no reasons for safe volumes)
@@ -114,6 +115,10 @@ pub struct Args {
     /// Show changes that only rewrite the helm.sh/chart and app.kubernetes.io/version labels
     #[arg(long)]
     pub show_label_churn: bool,
+    /// Print a text plan straight to the terminal instead of through the pager ($CHARTUP_PAGER,
+    /// else $PAGER, else `less -FRX`; only on a terminal, never for -o json|markdown)
+    #[arg(long)]
+    pub no_pager: bool,
     #[command(flatten)]
     pub kube: KubeArgs,
     /// Version constraint for the --from chart (--version is the new chart's)
@@ -186,7 +191,14 @@ fn show(
         Format::Json => serde_json::to_string_pretty(plan)? + "\n",
         Format::Markdown => plan::markdown::render(plan).map_err(anyhow::Error::msg)?,
     };
-    p.out(&out)?;
+    // A long text plan on a terminal goes through a pager (src/cli/pager.rs), as git's output does.
+    match super::pager::choose(&super::pager::PagerEnv::from_process(
+        args.no_pager,
+        args.output == Format::Text,
+    )) {
+        Some(cmd) => super::pager::page(&cmd, &out).with_context(|| format!("running the pager {cmd:?}"))?,
+        None => p.out(&out)?,
+    }
     if plan.refused() {
         bail!("upgrade refused: {}", plan.refusals.join("; "));
     }

@@ -61,6 +61,11 @@ struct FailRule {
     dry_run: Option<bool>,
     code: u16,
     message: String,
+    /// Fail only this many more times (None: always).
+    remaining: Option<usize>,
+    /// The write lands first, then the answer is the error: an uncertain outcome (a 504 after
+    /// the server committed, a connection reset before the answer).
+    after_landing: bool,
 }
 
 #[derive(Default)]
@@ -246,6 +251,23 @@ impl FakeCluster {
             dry_run,
             code,
             message: message.into(),
+            remaining: None,
+            after_landing: false,
+        });
+    }
+
+    /// Like [`FakeCluster::fail`] for real requests only, but `times` times, and with
+    /// `after_landing` a write is stored before the error is returned (the client cannot tell
+    /// whether it happened): transient faults, for the retrying layer.
+    pub fn fail_times(&self, verb: &str, target: &str, code: u16, message: &str, times: usize, after_landing: bool) {
+        self.state().fail.push(FailRule {
+            verb: verb.into(),
+            target: target.into(),
+            dry_run: Some(false),
+            code,
+            message: message.into(),
+            remaining: Some(times),
+            after_landing,
         });
     }
 
@@ -302,10 +324,23 @@ impl FakeCluster {
     fn request(&self, st: &mut State, verb: &str, kind: &str, name: &str, dry_run: bool) -> Result<()> {
         let line = format!("{}{verb} {kind}/{name}", if dry_run { "dry-run " } else { "" });
         st.log.push(line);
-        let hit = st.fail.iter().find(|f| {
+        Self::failure(st, verb, kind, name, dry_run, false)
+    }
+
+    /// The first failure rule this request hits (`landed`: the rules that fire after the write).
+    fn failure(st: &mut State, verb: &str, kind: &str, name: &str, dry_run: bool, landed: bool) -> Result<()> {
+        let hit = st.fail.iter_mut().find(|f| {
             (f.verb == verb || f.verb == "*")
+                && f.after_landing == landed
+                && f.remaining != Some(0)
                 && f.dry_run.is_none_or(|d| d == dry_run)
                 && (f.target == "*" || f.target == format!("{kind}/{name}") || f.target == format!("{kind}/*"))
+        });
+        let hit = hit.map(|f| {
+            if let Some(n) = f.remaining.as_mut() {
+                *n -= 1;
+            }
+            f.clone()
         });
         match hit {
             Some(f) => Err(ClusterError::status(
@@ -431,13 +466,14 @@ impl FakeCluster {
         let stored = self.stamp(&mut st, body, old.as_ref());
         if !dry_run {
             let key = (key.0, key.1, key.2, s(&stored, "/metadata/name").to_string());
-            st.objects.insert(key, stored.clone());
+            st.objects.insert(key.clone(), stored.clone());
             let ev = if old.is_some() {
                 WatchEvent::Modified(stored.clone())
             } else {
                 WatchEvent::Added(stored.clone())
             };
             self.notify(&mut st, ev);
+            Self::failure(&mut st, verb, &key.1, &key.3, dry_run, true)?;
         }
         Ok(stored)
     }
@@ -644,7 +680,9 @@ impl Cluster for FakeCluster {
 
     fn group_versions(&self) -> BoxFut<'_, Result<Vec<String>>> {
         Box::pin(async move {
-            let st = self.state();
+            let mut st = self.state();
+            // Discovery can be made to fail too (`fail("discover", "APIVersions/*", …)`).
+            self.request(&mut st, "discover", "APIVersions", "*", false)?;
             let mut out: Vec<String> = Vec::new();
             for (a, _, _, _) in &st.kinds {
                 if !out.contains(a) {
@@ -657,7 +695,8 @@ impl Cluster for FakeCluster {
 
     fn resources<'a>(&'a self, group_version: &'a str) -> BoxFut<'a, Result<Vec<ResourceInfo>>> {
         Box::pin(async move {
-            let st = self.state();
+            let mut st = self.state();
+            self.request(&mut st, "discover", "APIResources", group_version, false)?;
             let out: Vec<ResourceInfo> = st
                 .kinds
                 .iter()

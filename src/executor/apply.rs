@@ -121,65 +121,96 @@ pub async fn apply(
     };
     super::runner::hold(&mut rel, "apply");
     rel.extra.insert("chartup_plan".into(), json!(saved.fingerprint));
+    if let Some(a) = super::acceptance::of(&saved.plan, opts) {
+        super::acceptance::record(&mut rel, &a);
+    }
     migrate::carry_schema(&history.revisions, &mut rel);
     if !saved.plan.rollout.is_empty() {
-        // The matrix's component order, so a later rollback (which has no matrix) keeps it.
-        let order: Vec<&str> = saved.plan.rollout.iter().map(|s| s.component.as_str()).collect();
-        rel.extra.insert("chartup_order".into(), json!(order));
-    }
-    for old in history.prune_before_create(opts.history_max) {
-        store.delete(&release, old).await?;
-    }
-    match store.create(&rel).await {
-        Ok(()) => {}
-        Err(StoreError::Conflict { .. }) => {
-            let h = store.history(&release).await?;
-            return Err(h.lock_holder().map(|r| locked(r, &ns)).unwrap_or_else(|| {
-                ApplyError::Stale(format!(
-                    "revision {revision} was written by another operation meanwhile"
-                ))
-            }));
+        // The matrix's component order, so a later rollback (which has no matrix) keeps it; only
+        // the components the matrix orders, so the others roll back in parallel (schedule.rs).
+        let ordered = saved.plan.matrix.as_ref().map(|m| m.order.as_slice()).unwrap_or(&[]);
+        let order: Vec<&str> = saved
+            .plan
+            .rollout
+            .iter()
+            .map(|s| s.component.as_str())
+            .filter(|c| ordered.iter().any(|o| o == c))
+            .collect();
+        if !order.is_empty() {
+            rel.extra.insert("chartup_order".into(), json!(order));
         }
-        Err(e) => return Err(e.into()),
     }
+    // The Lease before the first write (crate::recovery::lease); renewed beside the run and
+    // released when it ends, however it ends.
+    let lease = super::runner::take_lease(cluster, &rel, rep).await?;
+    crate::recovery::lease::holding(cluster, lease, async move {
+        for old in history.prune_before_create(opts.history_max) {
+            store.delete(&release, old).await?;
+        }
+        match store.create(&rel).await {
+            Ok(()) => {}
+            Err(StoreError::Conflict { .. }) => {
+                let h = store.history(&release).await?;
+                return Err(h.lock_holder().map(|r| locked(r, &ns)).unwrap_or_else(|| {
+                    ApplyError::Stale(format!(
+                        "revision {revision} was written by another operation meanwhile"
+                    ))
+                }));
+            }
+            Err(e) => return Err(e.into()),
+        }
 
-    let mut run = Run {
-        cluster,
-        store,
-        rel: &mut rel,
-        rep,
-        opts,
-        timeout: opts.timeout,
-    };
-    let result = run.upgrade(saved, &from_set, &to_set, event).await;
-    match result {
-        Ok(()) => {
-            let desc = match &opts.description {
-                Some(d) if !d.is_empty() => d.as_str(),
-                _ if installing => "Install complete",
-                _ => "Upgrade complete",
-            };
-            finish(store, &history, &mut rel, Status::Deployed, desc).await?;
-            Ok(revision)
-        }
-        Err(e) => {
-            let message = format!("UpgradeFailed: {e}");
-            // Never leave the revision pending if the server lets us say it failed; if it does not
-            // (the API is gone), say how to release the lock once it is back.
-            if let Err(fe) = finish(store, &history, &mut rel, Status::Failed, &message).await {
-                return Err(ApplyError::Other(format!(
+        let mut run = Run {
+            cluster,
+            store,
+            rel: &mut rel,
+            rep,
+            opts,
+            timeout: opts.timeout,
+            halt: None,
+        };
+        // Every request of the run retries transient faults within its step's time, not longer.
+        let result = crate::recovery::retrying::with_deadlines(
+            std::time::Instant::now() + opts.timeout,
+            run.upgrade(saved, &from_set, &to_set, event),
+        )
+        .await;
+        match result {
+            Ok(()) => {
+                let desc = match &opts.description {
+                    Some(d) if !d.is_empty() => d.as_str(),
+                    _ if installing => "Install complete",
+                    _ => "Upgrade complete",
+                };
+                finish(store, &history, &mut rel, Status::Deployed, desc).await?;
+                Ok(revision)
+            }
+            Err(e) => {
+                let message = format!("UpgradeFailed: {e}");
+                // Never leave the revision pending if the server lets us say it failed; if it does not
+                // (the API is gone), say how to release the lock once it is back.
+                let until = std::time::Instant::now() + crate::recovery::retrying::CLOSING_BUDGET;
+                let closed = crate::recovery::retrying::with_deadline(
+                    until,
+                    finish(store, &history, &mut rel, Status::Failed, &message),
+                )
+                .await;
+                if let Err(fe) = closed {
+                    return Err(ApplyError::Other(format!(
                     "{message}\n  and the revision could not be marked failed ({fe}): release {} stays locked; when \
                      the API server answers again, run `chartup recover {} -n {}`",
                     rel.name, rel.name, rel.namespace
                 )));
+                }
+                Err(ApplyError::Failed {
+                    revision,
+                    message,
+                    rollback: None,
+                })
             }
-            Err(ApplyError::Failed {
-                revision,
-                message,
-                rollback: None,
-            })
         }
-    }
+    })
+    .await
 }
 
 /// helm's `mergeCustomLabels`: the newest revision's labels with the given ones over them; a

@@ -97,7 +97,13 @@ async fn already_carried(cluster: &dyn Cluster, c: &Carry) -> Result<bool, Apply
         return Ok(false);
     }
     let from = format!("{}/{}", c.namespace, c.from_claim);
-    Ok(cluster.get(&pv_ref(pv)).await?.is_some_and(|p| {
+    let pv = match cluster.get(&pv_ref(pv)).await {
+        // PersistentVolumes are cluster-scoped: a namespace tenant may not read them (preflight
+        // names that below).
+        Err(e) if e.status_code() == Some(403) => return Ok(false),
+        other => other?,
+    };
+    Ok(pv.is_some_and(|p| {
         p.pointer(&format!("/metadata/annotations/{}", ANN_FROM.replace('/', "~1"))) == Some(&json!(from))
     }))
 }
@@ -139,11 +145,18 @@ pub(super) async fn preflight(cluster: &dyn Cluster, saved: &SavedPlan) -> Resul
             ));
             continue;
         }
-        if cluster.get(&pv_ref(pv)).await?.is_none() {
-            problems.push(format!(
+        match cluster.get(&pv_ref(pv)).await {
+            Ok(Some(_)) => {}
+            Ok(None) => problems.push(format!(
                 "{what}: the volume {pv} of claim {} does not exist",
                 c.from_claim
-            ));
+            )),
+            Err(e) if e.status_code() == Some(403) => problems.push(format!(
+                "{what}: you may not read PersistentVolumes, which are cluster-scoped ({}); --carry-volumes needs \
+                 get and patch on persistentvolumes cluster-wide (a ClusterRole), or apply without it",
+                e.server_message()
+            )),
+            Err(e) => return Err(e.into()),
         }
     }
     if problems.is_empty() {
@@ -239,6 +252,7 @@ async fn wait_until(
     done: impl Fn(Option<&Json>) -> bool,
 ) -> Result<(), ApplyError> {
     let deadline = Instant::now() + timeout;
+    crate::recovery::retrying::set_deadline(deadline);
     loop {
         if done(cluster.get(r).await?.as_ref()) {
             return Ok(());
@@ -421,7 +435,7 @@ impl Run<'_, '_> {
         }
         let claims: Vec<&str> = todo.iter().map(|c| c.from_claim.as_str()).collect();
         let ns = todo.first().map(|c| c.namespace.clone()).unwrap_or_default();
-        let deadline = Instant::now() + self.timeout;
+        let deadline = self.step_deadline();
         loop {
             let holders: Vec<String> = self
                 .cluster

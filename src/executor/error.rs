@@ -36,6 +36,10 @@ pub enum ApplyError {
     /// A signal asked the run to stop; it stopped at a safe point (between pods or steps).
     #[error("interrupted by {0} (stopped at a safe point, between pods or steps)")]
     Interrupted(&'static str),
+    /// Another component rolling at the same time failed: this one stopped at its next safe
+    /// point (before its next pod or workload), finishing the pod in hand (executor::parallel).
+    #[error("stopped at a safe point because component {0} failed")]
+    Halted(String),
     #[error("{0}")]
     Other(String),
 }

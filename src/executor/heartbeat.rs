@@ -220,6 +220,7 @@ mod tests {
             rep: &mut rep,
             opts,
             timeout: opts.timeout,
+            halt: None,
         };
         let r = run
             .roll("web", o, &json!({"metadata": {"generation": 1}}), Instant::now())

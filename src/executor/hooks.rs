@@ -152,6 +152,7 @@ pub async fn delete_hooks(
         rep,
         opts,
         timeout: opts.timeout,
+        halt: None,
     };
     run.hooks(&set, event).await
 }

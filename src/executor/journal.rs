@@ -5,13 +5,16 @@ use serde_json::{json, Value as Json};
 
 use crate::release::Release;
 
+/// The record's key holding the journal.
+pub(super) const KEY: &str = "chartup_journal";
+
 /// A journal line appended to the pending record, for `recover`.
 pub(super) fn journal(rel: &mut Release, line: impl Into<String>) {
     let entry = json!({ "at": jiff::Timestamp::now().to_string(), "step": line.into() });
-    match rel.extra.get_mut("chartup_journal").and_then(Json::as_array_mut) {
+    match rel.extra.get_mut(KEY).and_then(Json::as_array_mut) {
         Some(a) => a.push(entry),
         None => {
-            rel.extra.insert("chartup_journal".into(), Json::Array(vec![entry]));
+            rel.extra.insert(KEY.into(), Json::Array(vec![entry]));
         }
     }
 }
@@ -19,7 +22,7 @@ pub(super) fn journal(rel: &mut Release, line: impl Into<String>) {
 /// The journal of a record, one line per step.
 pub fn journal_lines(rel: &Release) -> Vec<String> {
     rel.extra
-        .get("chartup_journal")
+        .get(KEY)
         .and_then(Json::as_array)
         .map(|a| {
             a.iter()

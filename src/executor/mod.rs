@@ -9,8 +9,9 @@
 //! Its order of work follows the seed operators (Pravega, Aerospike, FATE): refuse before touching
 //! anything, including a server-side dry run of every write ([`preflight`]); take the release lock
 //! by writing a `pending-*` revision; backup; pre-upgrade hooks; configuration objects; then each
-//! component in the matrix's order, pod by pod for `OnDelete` StatefulSets, each gated on health
-//! with fail-fast on broken pods; post-upgrade hooks; migrations after the whole rollout is
+//! component in the order the matrix, annotations and chart dependencies declare — in parallel
+//! where none is ([`schedule`], [`parallel`]) — pod by pod for `OnDelete` StatefulSets, each gated
+//! on health with fail-fast on broken pods; post-upgrade hooks; migrations after the whole rollout is
 //! healthy; pruning last. A rollback runs the down scripts of the migrations it undoes before its
 //! workloads roll back ([`migrate`]). Every step is appended to a journal inside the pending
 //! revision record, so `chartup recover` can say what an interrupted run had done.
@@ -21,14 +22,17 @@
 //! - [`objects`], [`hooks`], [`journal`], [`records`]: objects as written, Helm hooks, the journal,
 //!   the release records a run writes;
 //! - [`health`] (pure judgements on status JSON), [`migrate`] (the schema's bookkeeping),
-//!   [`live`] (live versions for staleness), [`refusals`] (what refuses a run);
+//!   [`live`] (live versions for staleness), [`refusals`] (what refuses a run), [`acceptance`]
+//!   (who accepted what at risk, kept in the revision);
 //! - [`runner`]: one run ([`runner::Run`]) and its waiting ([`heartbeat`]: what a wait waits for,
 //!   and why a pod stalls); the steps extend it —
 //!   [`rollout`], [`unstick`], [`recreate`], [`carry`], [`backup`], [`migrations`], [`hooks`] — and
-//!   [`upgrade`] orders them;
+//!   [`upgrade`] orders them, [`schedule`] decides which components may roll at once and
+//!   [`parallel`] runs them;
 //! - [`preflight`]: the dry run of every write;
 //! - the entry points: [`apply()`], [`rollback()`], [`recover()`].
 
+pub mod acceptance;
 pub mod apply;
 pub mod backup;
 pub mod carry;
@@ -42,6 +46,7 @@ pub mod migrate;
 pub mod migrations;
 pub mod objects;
 pub mod options;
+pub mod parallel;
 pub mod preflight;
 pub mod progress;
 pub mod records;
@@ -51,6 +56,7 @@ pub mod refusals;
 pub mod rollback;
 pub mod rollout;
 pub mod runner;
+pub mod schedule;
 pub mod unstick;
 pub mod upgrade;
 
@@ -67,3 +73,5 @@ pub use rollback::{rollback, RollbackPlan};
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_parallel;

@@ -11,6 +11,9 @@ pub struct ApplyOptions {
     /// Go ahead although the plan puts data at risk (orphaned claims, hazards); implied by
     /// `accept_data_loss`.
     pub accept_risk: bool,
+    /// `--accept-risk=NAME,…`: outcomes at risk accepted one by one (names as
+    /// [`crate::plan::review::risks`] gives them); the rest still refuse the run.
+    pub accepted: Vec<String>,
     /// On failure, roll back to the last deployed revision.
     pub atomic: bool,
     /// Keep at most this many revisions (0: unlimited), never pruning the last deployed one.
@@ -38,6 +41,7 @@ impl Default for ApplyOptions {
         ApplyOptions {
             accept_data_loss: false,
             accept_risk: false,
+            accepted: vec![],
             atomic: false,
             history_max: 10,
             timeout: Duration::from_secs(300),

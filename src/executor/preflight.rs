@@ -311,18 +311,37 @@ async fn permissions(
             }
         }
     }
+    // A carry protects and rebinds the PersistentVolume under the claims: cluster-scoped.
+    if let Some(c) = saved.plan.carries().first() {
+        need.push((
+            "patch",
+            "",
+            "persistentvolumes",
+            "",
+            format!(
+                "to carry the volume of claim {} to {} (--carry-volumes)",
+                c.from_claim, c.to_claim
+            ),
+        ));
+    }
     let mut asked = BTreeSet::new();
     for (verb, group, resource, sub, why) in need {
         if !asked.insert((verb, resource, sub)) {
             continue;
         }
+        let cluster_scoped = resource == "persistentvolumes";
         let check = crate::cluster::AccessCheck {
             verb: verb.into(),
             group: group.into(),
             resource: resource.into(),
             subresource: sub.into(),
-            namespace: ns.into(),
+            namespace: if cluster_scoped { String::new() } else { ns.into() },
             name: String::new(),
+        };
+        let place = if cluster_scoped {
+            "cluster-wide (PersistentVolumes are cluster-scoped)".to_string()
+        } else {
+            format!("in namespace {ns}")
         };
         let what = if sub.is_empty() {
             resource.to_string()
@@ -332,7 +351,7 @@ async fn permissions(
         match cluster.access_review(&check).await {
             Ok(v) if v.allowed => {}
             Ok(v) => f.rejected.push(format!(
-                "you may not {verb} {what} in namespace {ns}, needed {why}{}",
+                "you may not {verb} {what} {place}, needed {why}{}",
                 if v.reason.is_empty() {
                     String::new()
                 } else {
@@ -341,7 +360,7 @@ async fn permissions(
             )),
             // No answer is no proof either way: said, not refused.
             Err(e) => f.notes.push(format!(
-                "could not check whether you may {verb} {what} in namespace {ns}: {}",
+                "could not check whether you may {verb} {what} {place}: {}",
                 e.server_message()
             )),
         }

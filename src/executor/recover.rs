@@ -5,11 +5,30 @@
 use super::carry;
 use super::error::ApplyError;
 use super::journal::{journal, journal_lines};
-use super::runner::holder_of;
+use super::runner::{holder_of, HOLDER_KEY};
 use crate::cluster::Cluster;
 use crate::recovery::holder::{liveness, proc_start_ticks, Here, Holder, Liveness};
 use crate::release::{Release, Status};
 use crate::storage::ReleaseStore;
+
+/// The pending record `rel` with its holder's heartbeat brought up to date from the release's
+/// Lease, when the Lease names the same holder (crate::recovery::lease): the run renews the Lease
+/// beside its work, the record only when it journals or polls.
+pub async fn with_lease_heartbeat(cluster: &dyn Cluster, rel: &Release) -> Release {
+    let mut rel = rel.clone();
+    let Some(mut h) = holder_of(&rel) else { return rel };
+    let Some(lease) = crate::recovery::lease::read(cluster, &rel.namespace, &rel.name).await else {
+        return rel;
+    };
+    if lease.identity == h.identity() {
+        if let Some(t) = lease.renewed {
+            h.heartbeat = h.heartbeat.max(t);
+            rel.extra
+                .insert(HOLDER_KEY.into(), serde_json::to_value(h).unwrap_or_default());
+        }
+    }
+    rel
+}
 
 /// Whether the run holding `rel` (a pending record) still lives, by the holder chartup recorded
 /// (crate::recovery::holder): `None` when the record names none (helm's, or an older chartup's).
@@ -30,11 +49,12 @@ pub async fn recover(
 ) -> Result<(Release, Vec<String>), ApplyError> {
     let ns = store.namespace();
     let history = store.history(release).await?;
-    let Some(holder) = history.lock_holder().cloned() else {
+    let Some(holder) = history.lock_holder() else {
         return Err(ApplyError::Other(format!(
             "release {release} in namespace {ns} is not locked: nothing to recover"
         )));
     };
+    let holder = with_lease_heartbeat(cluster, holder).await;
     if let Some((h, Liveness::Alive(why))) = holder_liveness(&holder) {
         if !force {
             return Err(ApplyError::Other(format!(
@@ -59,5 +79,13 @@ pub async fn recover(
     done.extend(carry::recover(cluster, &mut rel).await?);
     journal(&mut rel, "recovered: lock released");
     store.update(&rel).await?;
+    // The dead run's Lease too (any holder's with --force), so the next run need not judge it.
+    let identity = holder_of(&holder).map(|h| h.identity()).unwrap_or_default();
+    if crate::recovery::lease::clear(cluster, ns, release, &identity, force).await {
+        done.push(format!(
+            "recover: Lease {ns}/{} released",
+            crate::recovery::lease::lease_name(release)
+        ));
+    }
     Ok((rel, done))
 }

@@ -373,7 +373,7 @@ impl Run<'_, '_> {
     /// Wait until the pod `r` exists as a new pod (not `old_uid`) controlled by `owner` and is
     /// Ready; fail fast when it is broken.
     async fn wait_new_pod(&mut self, r: &ObjRef, old_uid: &str, owner: &str) -> Result<(), ApplyError> {
-        let deadline = Instant::now() + self.timeout;
+        let deadline = self.step_deadline();
         loop {
             if let Some(p) = self.cluster.get(r).await? {
                 if uid_of(&p) != old_uid && controller_uid(&p) == Some(owner) {
@@ -422,7 +422,7 @@ impl Run<'_, '_> {
         let ds_ref = obj_ref(new);
         for (node, olds) in by_node {
             let t = Instant::now();
-            let deadline = t + self.timeout;
+            let deadline = self.step_deadline();
             let mut deleted = false;
             let replacement = loop {
                 let mine: Vec<Json> = match new_sel {
@@ -555,7 +555,7 @@ impl Run<'_, '_> {
                     .pointer("/metadata/generation")
                     .and_then(Json::as_i64)
                     .unwrap_or(0);
-                let deadline = Instant::now() + self.timeout;
+                let deadline = self.step_deadline();
                 loop {
                     let live = self.cluster.get(&r).await?.unwrap_or(Json::Null);
                     let n = |p: &str| live.pointer(p).and_then(Json::as_i64).unwrap_or(0);

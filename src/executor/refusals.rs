@@ -26,14 +26,40 @@ pub(super) fn refusals(saved: &SavedPlan, opts: &ApplyOptions) -> Vec<String> {
             out.push("the compatibility matrix says this upgrade loses data (pass --accept-data-loss)".into());
         }
     }
-    // What the plan says apply requires for data at risk (plan::review::requirements), apply requires.
+    // What the plan says apply requires for data at risk (plan::review::requirements), apply
+    // requires: every outcome at risk accepted, all at once or one by one.
+    let risks = crate::plan::review::risks(plan);
+    for a in &opts.accepted {
+        if !risks.iter().any(|r| &r.id == a) {
+            let names: Vec<&str> = risks.iter().map(|r| r.id.as_str()).collect();
+            out.push(format!(
+                "--accept-risk={a}: nothing at risk in this plan has that name ({})",
+                if names.is_empty() {
+                    "nothing is at risk".to_string()
+                } else {
+                    format!("at risk: {}", names.join(", "))
+                }
+            ));
+        }
+    }
     if !opts.accept_risk && !opts.accept_data_loss {
-        if let Some(r) = plan
-            .requirements
+        let open: Vec<&str> = risks
             .iter()
-            .find(|r| r.flag.as_deref() == Some("--accept-risk"))
-        {
-            out.push(format!("{} (pass --accept-risk to go ahead anyway)", r.reason));
+            .filter(|r| r.verdict == Verdict::AtRisk && !opts.accepted.contains(&r.id))
+            .map(|r| r.id.as_str())
+            .collect();
+        if !open.is_empty() {
+            let why = plan
+                .requirements
+                .iter()
+                .find(|r| r.flag.as_deref() == Some("--accept-risk"))
+                .map(|r| r.reason.clone())
+                .unwrap_or_else(|| "data at risk".into());
+            out.push(format!(
+                "{why} (not accepted: {}; pass --accept-risk to accept all, or --accept-risk={} for each)",
+                open.join(", "),
+                open.join(",")
+            ));
         }
     }
     if backup_required(saved) && opts.backup_command.is_none() && backup_jobs(saved).is_empty() {
@@ -163,5 +189,83 @@ mod tests {
                 .any(|r| r.contains("only through")),
             "a single hop is not refused for its path"
         );
+    }
+
+    /// rename-db without `--carry-volumes`: both ordinals' claims are orphaned (at risk).
+    fn orphaning() -> SavedPlan {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/charts/precision/rename-db");
+        let side = |v: &str| {
+            crate::plan::source::side_from_chart(
+                &crate::plan::source::Native,
+                &root.join(v),
+                &crate::plan::source::ValuesInput::default(),
+                "rel",
+                "prec",
+                v != "1.0.0",
+            )
+            .unwrap()
+        };
+        let opts = crate::plan::PlanOptions {
+            release: "rel".into(),
+            namespace: "prec".into(),
+            ..Default::default()
+        };
+        let (a, b) = (side("1.0.0"), side("2.0.0"));
+        SavedPlan::new(crate::plan::build(&a, &b, None, &opts), &a, &b).unwrap()
+    }
+
+    #[test]
+    fn at_risk_outcomes_are_accepted_one_by_one() {
+        let saved = orphaning();
+        let with = |accepted: &[&str], all: bool| {
+            let opts = ApplyOptions {
+                accepted: accepted.iter().map(|s| s.to_string()).collect(),
+                accept_risk: all,
+                ..Default::default()
+            };
+            refusals(&saved, &opts)
+        };
+        // The plan names each claim for acceptance.
+        let req = saved
+            .plan
+            .requirements
+            .iter()
+            .find(|r| r.flag.as_deref() == Some("--accept-risk"))
+            .expect("an --accept-risk requirement");
+        assert_eq!(req.accept, ["claim/data-db-master-0", "claim/data-db-master-1"]);
+        let none = with(&[], false);
+        assert!(
+            none.iter()
+                .any(|r| r.contains("not accepted: claim/data-db-master-0, claim/data-db-master-1")),
+            "{none:#?}"
+        );
+        // One of two accepted: the other still refuses the run.
+        let one = with(&["claim/data-db-master-0"], false);
+        assert_eq!(one.len(), 1, "{one:#?}");
+        assert!(one[0].contains("not accepted: claim/data-db-master-1;"), "{one:#?}");
+        assert!(with(&["claim/data-db-master-0", "claim/data-db-master-1"], false).is_empty());
+        assert!(with(&[], true).is_empty());
+        // A name that is not at risk in this plan is refused (a typo must not pass silently).
+        let typo = with(
+            &["claim/data-db-0", "claim/data-db-master-0", "claim/data-db-master-1"],
+            false,
+        );
+        assert_eq!(typo.len(), 1, "{typo:#?}");
+        assert!(
+            typo[0].starts_with("--accept-risk=claim/data-db-0: nothing at risk"),
+            "{typo:#?}"
+        );
+        // What the record keeps: who, the flags, the outcomes accepted.
+        let opts = ApplyOptions {
+            accepted: vec!["claim/data-db-master-1".into()],
+            actor: "ana@laptop, pid 7".into(),
+            ..Default::default()
+        };
+        let a = crate::executor::acceptance::of(&saved.plan, &opts).unwrap();
+        assert_eq!(a.by, "ana@laptop");
+        assert_eq!(a.flags, ["--accept-risk=claim/data-db-master-1"]);
+        let ids: Vec<&str> = a.outcomes.iter().map(|o| o.id.as_str()).collect();
+        assert_eq!(ids, ["claim/data-db-master-1"]);
+        assert!(crate::executor::acceptance::of(&saved.plan, &ApplyOptions::default()).is_none());
     }
 }

@@ -113,40 +113,58 @@ pub async fn rollback(
     if !undo.run.is_empty() {
         rel.extra.insert(migrate::UNDO.into(), json!(undo.run));
     }
-    for old in history.prune_before_create(opts.history_max) {
-        store.delete(release, old).await?;
-    }
-    store.create(&rel).await?;
-    let mut run = Run {
-        cluster,
-        store,
-        rel: &mut rel,
-        rep,
-        opts,
-        timeout: opts.timeout,
-    };
-    match run.upgrade(saved, &from_set, &to_set, "rollback").await {
-        Ok(()) => {
-            let desc = format!("Rollback to {}", target.version);
-            finish(store, history, &mut rel, Status::Deployed, &desc).await?;
-            Ok(revision)
+    // The Lease before the first write (crate::recovery::lease), released when the run ends.
+    let lease = super::runner::take_lease(cluster, &rel, rep).await?;
+    crate::recovery::lease::holding(cluster, lease, async move {
+        for old in history.prune_before_create(opts.history_max) {
+            store.delete(release, old).await?;
         }
-        Err(e) => {
-            let message = format!("RollbackFailed: {e}");
-            if let Err(fe) = finish(store, history, &mut rel, Status::Failed, &message).await {
-                return Err(ApplyError::Other(format!(
+        store.create(&rel).await?;
+        let mut run = Run {
+            cluster,
+            store,
+            rel: &mut rel,
+            rep,
+            opts,
+            timeout: opts.timeout,
+            halt: None,
+        };
+        // Every request of the run retries transient faults within its step's time, not longer.
+        let result = crate::recovery::retrying::with_deadlines(
+            std::time::Instant::now() + opts.timeout,
+            run.upgrade(saved, &from_set, &to_set, "rollback"),
+        )
+        .await;
+        match result {
+            Ok(()) => {
+                let desc = format!("Rollback to {}", target.version);
+                finish(store, history, &mut rel, Status::Deployed, &desc).await?;
+                Ok(revision)
+            }
+            Err(e) => {
+                let message = format!("RollbackFailed: {e}");
+                let until = std::time::Instant::now() + crate::recovery::retrying::CLOSING_BUDGET;
+                let closed = crate::recovery::retrying::with_deadline(
+                    until,
+                    finish(store, history, &mut rel, Status::Failed, &message),
+                )
+                .await;
+                if let Err(fe) = closed {
+                    return Err(ApplyError::Other(format!(
                     "{message}\n  and the revision could not be marked failed ({fe}): release {} stays locked; when \
                      the API server answers again, run `chartup recover {} -n {}`",
                     rel.name, rel.name, rel.namespace
                 )));
+                }
+                Err(ApplyError::Failed {
+                    revision,
+                    message,
+                    rollback: None,
+                })
             }
-            Err(ApplyError::Failed {
-                revision,
-                message,
-                rollback: None,
-            })
         }
-    }
+    })
+    .await
 }
 
 /// Say what a rollback does to the schema, before it starts.

@@ -50,7 +50,7 @@ impl Run<'_, '_> {
         let selector = match_labels(&o.value);
         let on_delete = o.key.kind == "StatefulSet"
             && o.value.pointer("/spec/updateStrategy/type").and_then(Json::as_str) == Some("OnDelete");
-        let deadline = Instant::now() + self.timeout;
+        let deadline = self.step_deadline();
         let mut hb = Beat::new();
         // Wait for the controller to see the new generation.
         let gen = applied
@@ -85,6 +85,8 @@ impl Run<'_, '_> {
             let desired = live.pointer("/spec/replicas").and_then(Json::as_i64).unwrap_or(1);
             // Highest ordinal first, as the StatefulSet controller updates; one pod at a time.
             for ord in (0..desired).rev() {
+                // Another component failed: no pod goes down after that (the one in hand is Ready).
+                self.keep_going()?;
                 let name = format!("{}-{ord}", o.key.name);
                 let pod_ref = ObjRef {
                     api_version: "v1".into(),
@@ -145,6 +147,8 @@ impl Run<'_, '_> {
         }
         let mut last = String::new();
         loop {
+            // Another component failed: the controller's rollout is its own, chartup stops waiting.
+            self.keep_going()?;
             let live = self
                 .cluster
                 .get(&r)
@@ -221,7 +225,7 @@ impl Run<'_, '_> {
         old_uid: Option<&Json>,
         update_rev: &str,
     ) -> Result<(), ApplyError> {
-        let deadline = Instant::now() + self.timeout;
+        let deadline = self.step_deadline();
         let mut hb = Beat::new();
         loop {
             let current = self.cluster.get(pod_ref).await?;

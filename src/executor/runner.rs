@@ -6,6 +6,7 @@
 //! and old-server friendly; 250 ms is well inside the "report within seconds" the fail-fast rule
 //! asks for. The other files of the executor add the steps to `Run` (`impl Run` in each).
 
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use serde_json::Value as Json;
@@ -17,6 +18,7 @@ use super::options::ApplyOptions;
 use super::progress::{ms, Progress, Reporter};
 use crate::cluster::{Cluster, ObjRef};
 use crate::recovery::holder::{Holder, RENEW_EVERY};
+use crate::recovery::lease::{self, Acquired, LeaseError, LeaseLock};
 use crate::release::Release;
 use crate::storage::ReleaseStore;
 
@@ -45,6 +47,46 @@ fn renew_heartbeat(rel: &mut Release) {
     }
 }
 
+/// Take the release's Lease for the holder `rel` names (crate::recovery::lease), before the
+/// run's first write. A live holder refuses the run; where Leases cannot be used, the record
+/// alone is the lock and a warning says why.
+pub(super) async fn take_lease(
+    cluster: &dyn Cluster,
+    rel: &Release,
+    rep: &mut dyn Reporter,
+) -> Result<Option<LeaseLock>, ApplyError> {
+    let Some(me) = holder_of(rel) else { return Ok(None) };
+    match lease::acquire(cluster, &rel.namespace, &rel.name, &me).await {
+        Ok(Acquired::Held(l)) => Ok(Some(l)),
+        Ok(Acquired::Unavailable(why)) => {
+            rep.report(Progress::Warning {
+                message: format!(
+                    "no Lease for the lock ({why}): the pending release record is the only lock, its heartbeat \
+                     renewed while the run waits"
+                ),
+            });
+            Ok(None)
+        }
+        Err(LeaseError::Held(msg)) => Err(ApplyError::Other(msg)),
+        Err(LeaseError::Cluster(e)) => Err(e.into()),
+    }
+}
+
+/// Set by the first failure among components rolling at once: the component that failed.
+#[derive(Debug, Default)]
+pub(super) struct Halt(Mutex<Option<String>>);
+
+impl Halt {
+    pub(super) fn set(&self, component: &str) {
+        let mut h = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        h.get_or_insert_with(|| component.to_string());
+    }
+
+    pub(super) fn failed(&self) -> Option<String> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
 /// One run of the executor, holding the pending record it journals into.
 pub(super) struct Run<'a, 'b> {
     pub(super) cluster: &'a dyn Cluster,
@@ -55,20 +97,48 @@ pub(super) struct Run<'a, 'b> {
     /// What waits are bounded by now: `--timeout`, or the matrix's timeout for the component
     /// being rolled out.
     pub(super) timeout: std::time::Duration,
+    /// Set when this run rolls one component beside others (executor::parallel): a failure
+    /// elsewhere stops it at its next safe point.
+    pub(super) halt: Option<std::sync::Arc<Halt>>,
 }
 
 impl Run<'_, '_> {
+    /// A safe point to stop at when another component failed: before the next workload or pod.
+    pub(super) fn keep_going(&self) -> Result<(), ApplyError> {
+        match self.halt.as_ref().and_then(|h| h.failed()) {
+            Some(component) => Err(ApplyError::Halted(component)),
+            None => Ok(()),
+        }
+    }
+
     /// Journal a step into the record (renewing the holder's heartbeat with it). A finished step
     /// is a safe point: a stop asked for by a signal is taken right after it is journaled.
     pub(super) async fn note(&mut self, line: String) -> Result<(), ApplyError> {
         journal(self.rel, line);
         renew_heartbeat(self.rel);
         self.store.update(self.rel).await?;
+        // The next step begins: its requests retry within its own timeout.
+        self.step_deadline();
         self.checkpoint()
     }
 
-    /// Stop here if a signal asked for it (crate::recovery::signal).
+    /// A step or wait begins now: its deadline (the current timeout from now) also bounds how long
+    /// every request made in it retries transient faults (crate::recovery::retrying).
+    pub(super) fn step_deadline(&self) -> Instant {
+        let d = Instant::now() + self.timeout;
+        crate::recovery::retrying::set_deadline(d);
+        d
+    }
+
+    /// Stop here if a signal asked for it (crate::recovery::signal), or if the run lost its Lease
+    /// (crate::recovery::lease: `recover --force` released it).
     pub(super) fn checkpoint(&self) -> Result<(), ApplyError> {
+        if let Some(why) = crate::recovery::lease::lost() {
+            return Err(ApplyError::Other(format!(
+                "lost the lock of release {}: {why}; stopped at a safe point (between pods or steps)",
+                self.rel.name
+            )));
+        }
         match crate::recovery::signal::requested() {
             Some(sig) => Err(ApplyError::Interrupted(crate::recovery::signal::name(sig))),
             None => Ok(()),
@@ -92,7 +162,7 @@ impl Run<'_, '_> {
     }
 
     pub(super) async fn wait_gone(&mut self, r: &ObjRef) -> Result<(), ApplyError> {
-        let deadline = Instant::now() + self.timeout;
+        let deadline = self.step_deadline();
         while self.cluster.get(r).await?.is_some() {
             if Instant::now() > deadline {
                 return Err(ApplyError::Other(format!(
@@ -173,7 +243,7 @@ impl Run<'_, '_> {
 
     /// Wait for a Job (or Pod) to complete; other kinds are done once applied.
     pub(super) async fn complete(&mut self, r: &ObjRef) -> Result<(), ApplyError> {
-        let deadline = Instant::now() + self.timeout;
+        let deadline = self.step_deadline();
         let mut hb = super::progress::Beat::new();
         loop {
             let live = self.cluster.get(r).await?.unwrap_or(Json::Null);

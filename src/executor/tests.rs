@@ -132,7 +132,9 @@ fn an_install_dry_runs_every_write_then_locks_applies_in_order_and_records() {
         assert!(at < first_write, "{want} after the first write: {requests:#?}");
     }
     let writes = cluster.writes();
-    assert_eq!(writes[0], "create Secret/sh.helm.release.v1.db.v1", "{writes:#?}");
+    // The lock: the Lease (crate::recovery::lease), then the pending record.
+    assert_eq!(writes[0], "create Lease/chartup.db", "{writes:#?}");
+    assert_eq!(writes[1], "create Secret/sh.helm.release.v1.db.v1", "{writes:#?}");
     let at = |w: &str| {
         writes
             .iter()
@@ -143,10 +145,15 @@ fn an_install_dry_runs_every_write_then_locks_applies_in_order_and_records() {
     assert!(at("apply Job/migrate") < at("apply ConfigMap/cfg"));
     assert!(at("delete Job/migrate") < at("apply ConfigMap/cfg"));
     assert!(at("apply ConfigMap/cfg") < at("apply Deployment/web"));
+    // The record closed, then the Lease released.
     assert_eq!(
-        writes.last().map(String::as_str),
-        Some("replace Secret/sh.helm.release.v1.db.v1")
+        writes[writes.len() - 2..],
+        ["replace Secret/sh.helm.release.v1.db.v1", "replace Lease/chartup.db"]
     );
+    let lease = cluster
+        .object("coordination.k8s.io/v1", "Lease", NS, "chartup.db")
+        .expect("the Lease");
+    assert!(lease["spec"]["holderIdentity"].is_null(), "released: {lease}");
 
     // Objects carry Helm's ownership, so helm accepts them as its own.
     let live = cluster.object("v1", "ConfigMap", NS, "cfg").expect("applied");
@@ -374,6 +381,155 @@ fn recover_refuses_a_live_holder_unless_forced() {
     assert_eq!(statuses(&store), [(1, Status::Deployed), (2, Status::PendingUpgrade)]);
     let (rel, _) = block(recover(&cluster, &store, REL, true)).expect("forced");
     assert_eq!(rel.status(), Status::Failed);
+}
+
+/// Issue #12's API faults and Lease, on the fakes.
+mod recovery_fakes {
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    use super::*;
+    use crate::recovery::holder::Holder;
+    use crate::recovery::lease::{self, Acquired};
+    use crate::recovery::retrying::Retrying;
+
+    const LEASE: &str = "coordination.k8s.io/v1";
+
+    fn elsewhere(heartbeat: jiff::Timestamp) -> Holder {
+        Holder {
+            user: "ana".into(),
+            host: "ci-runner-7".into(),
+            boot_id: "another-boot".into(),
+            pid: 4242,
+            start_ticks: Some(1000),
+            version: "0.1.0".into(),
+            operation: "apply".into(),
+            acquired: heartbeat,
+            heartbeat,
+        }
+    }
+
+    fn ago(secs: i64) -> jiff::Timestamp {
+        jiff::Timestamp::now() - jiff::SignedDuration::from_secs(secs)
+    }
+
+    /// Make the Lease's holder look `secs` old (no renewal since).
+    fn age_lease(cluster: &FakeCluster, secs: i64) {
+        let mut l = cluster.object(LEASE, "Lease", NS, "chartup.db").expect("the Lease");
+        let t = ago(secs);
+        l["spec"]["renewTime"] = json!(format!("{}.000000Z", t.strftime("%Y-%m-%dT%H:%M:%S")));
+        let h = elsewhere(t);
+        l["metadata"]["annotations"][lease::HOLDER_ANNOTATION] = json!(serde_json::to_string(&h).unwrap());
+        cluster.put(l);
+    }
+
+    /// Transient faults are retried within the step's timeout, not for a minute per request: with
+    /// `--timeout 1s`, a Deployment the server keeps answering 503 for fails the run after about a
+    /// second, the revision is marked failed and the error says the retries ended at the deadline.
+    #[test]
+    fn retries_end_with_the_steps_timeout_and_the_revision_is_marked_failed() {
+        let fake = Arc::new(FakeCluster::new(NS));
+        let cluster = Retrying::new(fake.clone());
+        let store = MemoryStore::new(NS);
+        fake.fail(
+            "get",
+            "Deployment/web",
+            Some(false),
+            503,
+            "the server is currently unable to handle the request",
+        );
+        let plan = saved("", &deployment("web:1"), None);
+        let o = ApplyOptions {
+            timeout: Duration::from_secs(1),
+            ..opts()
+        };
+        let t = Instant::now();
+        let err = block(apply(&cluster, &store, &plan, &o, &mut |_| {})).unwrap_err();
+        let spent = t.elapsed();
+        assert!(
+            spent >= Duration::from_millis(900) && spent < Duration::from_secs(10),
+            "{spent:?}"
+        );
+        assert!(matches!(err, ApplyError::Failed { .. }), "{err}");
+        assert!(err.to_string().contains("until the step's deadline"), "{err}");
+        assert_eq!(statuses(&store), [(1, Status::Failed)]);
+        let gets = fake.requests().iter().filter(|r| *r == "get Deployment/web").count();
+        assert!(gets >= 3, "retried: {gets}");
+    }
+
+    /// A run on another host that renews its Lease refuses a second run before it writes
+    /// anything; once the Lease is stale (no renewal for more than its duration) it is taken over.
+    #[test]
+    fn a_live_lease_refuses_the_run_before_any_write_a_stale_one_is_taken_over() {
+        let cluster = FakeCluster::new(NS);
+        let store = MemoryStore::new(NS);
+        let Acquired::Held(_) = block(lease::acquire(&cluster, NS, REL, &elsewhere(ago(1)))).unwrap() else {
+            panic!("not held")
+        };
+        let plan = saved("", &cm("cfg", "1"), None);
+        let err = block(apply(&cluster, &store, &plan, &opts(), &mut |_| {}))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("still alive") && err.contains("ana@ci-runner-7") && err.contains("chartup.db"),
+            "{err}"
+        );
+        assert_eq!(statuses(&store), []);
+        assert_eq!(
+            cluster.writes(),
+            ["create Lease/chartup.db"],
+            "only the other run's Lease"
+        );
+        age_lease(&cluster, 120);
+        assert_eq!(
+            block(apply(&cluster, &store, &plan, &opts(), &mut |_| {})).expect("applied"),
+            1
+        );
+        let l = cluster.object(LEASE, "Lease", NS, "chartup.db").unwrap();
+        assert_eq!(l["spec"]["leaseTransitions"], 1, "{l}");
+        assert!(l["spec"]["holderIdentity"].is_null(), "released after the run: {l}");
+    }
+
+    /// `recover` and `status` take the holder's heartbeat from its Lease: a pending record whose
+    /// own heartbeat is old is still alive while the Lease is renewed; once the Lease is stale,
+    /// `recover` releases the record and the Lease.
+    #[test]
+    fn recover_and_status_read_the_heartbeat_from_the_lease() {
+        let cluster = FakeCluster::new(NS);
+        let store = MemoryStore::new(NS);
+        block(store.create(&revision(1, Status::Deployed, &cm("cfg", "1")))).unwrap();
+        let holder = elsewhere(ago(1));
+        let Acquired::Held(_) = block(lease::acquire(&cluster, NS, REL, &holder)).unwrap() else {
+            panic!("not held")
+        };
+        let mut pending = revision(2, Status::PendingUpgrade, &cm("cfg", "2"));
+        let mut recorded = holder.clone();
+        recorded.heartbeat = ago(600); // the record alone would call it dead
+        pending
+            .extra
+            .insert(runner::HOLDER_KEY.into(), serde_json::to_value(&recorded).unwrap());
+        block(store.create(&pending)).unwrap();
+
+        let err = block(recover(&cluster, &store, REL, false)).unwrap_err().to_string();
+        assert!(err.contains("still alive"), "{err}");
+        // What `status` judges the lock by (ops::status).
+        let live = |cluster: &FakeCluster| {
+            let rel = block(recover::with_lease_heartbeat(cluster, &pending));
+            recover::holder_liveness(&rel).expect("a holder").1
+        };
+        assert!(live(&cluster).is_alive());
+
+        age_lease(&cluster, 120);
+        assert!(!live(&cluster).is_alive());
+        let (rel, done) = block(recover(&cluster, &store, REL, false)).expect("recovered");
+        assert_eq!(rel.status(), Status::Failed);
+        assert!(
+            done.iter().any(|l| l == "recover: Lease prod/chartup.db released"),
+            "{done:#?}"
+        );
+        let l = cluster.object(LEASE, "Lease", NS, "chartup.db").unwrap();
+        assert!(l["spec"]["holderIdentity"].is_null(), "{l}");
+    }
 }
 
 #[test]

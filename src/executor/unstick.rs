@@ -157,6 +157,7 @@ mod tests {
             rep: &mut rep,
             opts: &opts,
             timeout: opts.timeout,
+            halt: None,
         };
         let r = ObjRef::new("apps/v1", "StatefulSet", "ns", "db");
         let result = run

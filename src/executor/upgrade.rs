@@ -1,13 +1,14 @@
 //! The order of work of a run, the same for an install, an upgrade and a rollback: the down-
 //! migrations a rollback planned; the backup; pre hooks; configuration objects in Helm's install
-//! order; then each component in the matrix's order (volumes carried first, recreates finished pod
-//! by pod), each gated on health; post hooks; migrations after the whole rollout is healthy;
-//! pruning last.
+//! order; then each component in the order the matrix, annotations and chart dependencies declare
+//! — in parallel where none is declared (schedule.rs, parallel.rs) — volumes carried first,
+//! recreates finished pod by pod, each gated on health; post hooks; migrations after the whole
+//! rollout is healthy; pruning last.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use super::backup::{backup_required, is_backup_job};
+use super::backup::backup_required;
 use super::carry;
 use super::error::ApplyError;
 use super::hooks::is_hook;
@@ -16,7 +17,7 @@ use super::progress::{ms, Progress};
 use super::recreate;
 use super::runner::Run;
 use crate::cluster::Cascade;
-use crate::diff::{component_name, Action};
+use crate::diff::Action;
 use crate::manifest::{self, ManifestSet, Object};
 use crate::plan::saved::SavedPlan;
 
@@ -56,77 +57,17 @@ impl Run<'_, '_> {
         }
         self.note("applied configuration objects".into()).await?;
 
-        // 4. Workloads, component by component.
-        let steps = component_steps(saved, to);
-        for (component, keys) in steps {
-            self.timeout = saved
-                .plan
-                .matrix
-                .as_ref()
-                .and_then(|m| m.timeouts.get(&component))
-                .map(|s| std::time::Duration::from_secs(*s))
-                .unwrap_or(self.opts.timeout);
-            self.rep.report(Progress::Step {
-                step: format!("component {component}"),
-            });
-            let t = Instant::now();
-            for key in &keys {
-                let Some(o) = to.get(key) else { continue };
-                let change = changes.get(key);
-                let action = change.map(|c| c.action).unwrap_or(Action::Add);
-                if action == Action::Unchanged {
-                    continue;
-                }
-                self.carry_before(saved, from, key).await?;
-                if matches!(action, Action::Recreate | Action::KindChange) {
-                    let old_key = change.and_then(|c| c.old_key.clone()).unwrap_or_else(|| key.clone());
-                    // Recreated already (an interrupted run, or by hand): not deleted again.
-                    let fields: Vec<String> = change
-                        .map(|c| c.immutable.iter().map(|f| f.field.clone()).collect())
-                        .unwrap_or_default();
-                    let done = action == Action::Recreate
-                        && self
-                            .cluster
-                            .get(&obj_ref(o))
-                            .await?
-                            .is_some_and(|live| recreate::already_recreated(&live, &o.value, &fields));
-                    if done {
-                        self.note(format!(
-                            "{} already has the new immutable fields: not deleted again",
-                            o.key
-                        ))
-                        .await?;
-                    } else if let Some(old) = from.get(&old_key) {
-                        // Orphan the pods: the new controller adopts or replaces them one by one.
-                        let cascade = if action == Action::Recreate {
-                            Cascade::Orphan
-                        } else {
-                            Cascade::Background
-                        };
-                        self.cluster.delete(&obj_ref(old), cascade, false).await?;
-                        self.wait_gone(&obj_ref(old)).await?;
-                        self.note(format!("deleted {} for {}", old.key, action.as_str()))
-                            .await?;
-                    }
-                }
-                let (live, _) = self.cluster.apply(&owned(&o.value, &release, &ns), false).await?;
-                self.note(format!("applied {}", o.key)).await?;
-                // A recreate leaves the old pods orphaned: recreate.rs replaces them one at a time.
-                let old = change.and_then(|c| c.old_key.clone()).unwrap_or_else(|| key.clone());
-                match from.get(&old) {
-                    Some(old) if action == Action::Recreate => {
-                        self.roll_recreated(&component, old, o, &live, t).await?
-                    }
-                    _ => self.roll(&component, o, &live, t).await?,
-                }
-            }
-            self.timeout = self.opts.timeout;
-            self.rep.report(Progress::Done {
-                step: format!("component {component}"),
-                elapsed_ms: ms(t),
-            });
-            self.note(format!("component {component} healthy")).await?;
+        // 4. Workloads, component by component: in parallel where no order is declared
+        //    (schedule.rs decides, parallel.rs runs them around roll_component below).
+        let (units, warnings) = super::schedule::units(saved, to);
+        for message in warnings {
+            self.rep.report(Progress::Warning { message });
         }
+        if units.len() > 1 {
+            self.note(format!("rollout: {}", super::schedule::describe(&units)))
+                .await?;
+        }
+        self.roll_units(saved, from, to, &units).await?;
 
         // 5. Post hooks.
         self.hooks(to, &format!("post-{event}")).await?;
@@ -134,6 +75,90 @@ impl Run<'_, '_> {
         self.migrations(saved, to, &release, &ns).await?;
         // 7. Prune what left the chart.
         self.prune(saved, from).await?;
+        Ok(())
+    }
+
+    /// Roll one component's workloads in order, each gated on health (what the serial executor
+    /// did per component; parallel.rs runs several of these at once).
+    pub(super) async fn roll_component(
+        &mut self,
+        saved: &SavedPlan,
+        from: &ManifestSet,
+        to: &ManifestSet,
+        component: &str,
+        keys: &[manifest::ObjectKey],
+    ) -> Result<(), ApplyError> {
+        let ns = saved.plan.release.namespace.clone();
+        let release = saved.plan.release.name.clone();
+        let changes: BTreeMap<_, _> = saved.plan.changes.iter().map(|c| (c.key.clone(), c)).collect();
+        let component = component.to_string();
+        self.timeout = saved
+            .plan
+            .matrix
+            .as_ref()
+            .and_then(|m| m.timeouts.get(&component))
+            .map(|s| std::time::Duration::from_secs(*s))
+            .unwrap_or(self.opts.timeout);
+        self.rep.report(Progress::Step {
+            step: format!("component {component}"),
+        });
+        let t = Instant::now();
+        for key in keys {
+            // Another component failed: stop before the next workload.
+            self.keep_going()?;
+            let Some(o) = to.get(key) else { continue };
+            let change = changes.get(key);
+            let action = change.map(|c| c.action).unwrap_or(Action::Add);
+            if action == Action::Unchanged {
+                continue;
+            }
+            self.carry_before(saved, from, key).await?;
+            if matches!(action, Action::Recreate | Action::KindChange) {
+                let old_key = change.and_then(|c| c.old_key.clone()).unwrap_or_else(|| key.clone());
+                // Recreated already (an interrupted run, or by hand): not deleted again.
+                let fields: Vec<String> = change
+                    .map(|c| c.immutable.iter().map(|f| f.field.clone()).collect())
+                    .unwrap_or_default();
+                let done = action == Action::Recreate
+                    && self
+                        .cluster
+                        .get(&obj_ref(o))
+                        .await?
+                        .is_some_and(|live| recreate::already_recreated(&live, &o.value, &fields));
+                if done {
+                    self.note(format!(
+                        "{} already has the new immutable fields: not deleted again",
+                        o.key
+                    ))
+                    .await?;
+                } else if let Some(old) = from.get(&old_key) {
+                    // Orphan the pods: the new controller adopts or replaces them one by one.
+                    let cascade = if action == Action::Recreate {
+                        Cascade::Orphan
+                    } else {
+                        Cascade::Background
+                    };
+                    self.cluster.delete(&obj_ref(old), cascade, false).await?;
+                    self.wait_gone(&obj_ref(old)).await?;
+                    self.note(format!("deleted {} for {}", old.key, action.as_str()))
+                        .await?;
+                }
+            }
+            let (live, _) = self.cluster.apply(&owned(&o.value, &release, &ns), false).await?;
+            self.note(format!("applied {}", o.key)).await?;
+            // A recreate leaves the old pods orphaned: recreate.rs replaces them one at a time.
+            let old = change.and_then(|c| c.old_key.clone()).unwrap_or_else(|| key.clone());
+            match from.get(&old) {
+                Some(old) if action == Action::Recreate => self.roll_recreated(&component, old, o, &live, t).await?,
+                _ => self.roll(&component, o, &live, t).await?,
+            }
+        }
+        self.timeout = self.opts.timeout;
+        self.rep.report(Progress::Done {
+            step: format!("component {component}"),
+            elapsed_ms: ms(t),
+        });
+        self.note(format!("component {component} healthy")).await?;
         Ok(())
     }
 
@@ -168,31 +193,4 @@ impl Run<'_, '_> {
         }
         Ok(())
     }
-}
-
-/// Workloads grouped into components: the plan's rollout steps (matrix order) first, then every
-/// other workload in Helm's install order, each its own component.
-pub(super) fn component_steps(saved: &SavedPlan, to: &ManifestSet) -> Vec<(String, Vec<manifest::ObjectKey>)> {
-    let mut steps: Vec<(String, Vec<manifest::ObjectKey>)> = Vec::new();
-    let mut placed = std::collections::BTreeSet::new();
-    for s in &saved.plan.rollout {
-        let keys: Vec<_> = to
-            .objects
-            .iter()
-            .filter(|o| !is_hook(o) && !is_backup_job(o) && o.is_workload() && s.objects.contains(&o.key.to_string()))
-            .map(|o| o.key.clone())
-            .collect();
-        placed.extend(keys.iter().cloned());
-        if !keys.is_empty() {
-            steps.push((s.component.clone(), keys));
-        }
-    }
-    for o in to
-        .objects
-        .iter()
-        .filter(|o| !is_hook(o) && !is_backup_job(o) && o.is_workload() && !placed.contains(&o.key))
-    {
-        steps.push((component_name(o), vec![o.key.clone()]));
-    }
-    steps
 }

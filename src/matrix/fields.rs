@@ -37,7 +37,7 @@ const EDGE: Shape = Shape::Map(&[
 ]);
 const SCRIPT: Shape = Shape::Map(&[("file", Any), ("from", Any), ("to", Any), ("down", Any)]);
 const MIGRATIONS: Shape = Shape::Map(&[("dir", Any), ("component", Any), ("scripts", Shape::Seq(&SCRIPT))]);
-const COMPONENT: Shape = Shape::Map(&[("carryVolumes", Any), ("timeout", Any)]);
+const COMPONENT: Shape = Shape::Map(&[("carryVolumes", Any), ("timeout", Any), ("renamedFrom", Any)]);
 
 /// The fields of a matrix file (docs/matrix-format.md).
 pub(super) const MATRIX: Shape = Shape::Map(&[
@@ -214,7 +214,7 @@ mod tests {
         assert_eq!(edit_distance("", "abc"), 3);
         assert_eq!(edit_distance("datalos", "dataloss"), 1);
         assert_eq!(
-            did_you_mean("carryVolume", &["carryVolumes", "timeout"]),
+            did_you_mean("carryVolume", &["carryVolumes", "timeout", "renamedFrom"]),
             Some("carryVolumes")
         );
         assert_eq!(did_you_mean("dataloss", &["from", "dataLoss"]), Some("dataLoss"));

@@ -56,6 +56,10 @@ struct RawComponent {
     /// How long this component's rollout may take (`90s`, `10m`, `1h30m`), instead of `--timeout`.
     #[serde(default)]
     timeout: Option<Spanned<String>>,
+    /// What earlier versions called this component (component label or workload name): the
+    /// workloads are one component across the rename, where evidence alone would not pair them.
+    #[serde(default)]
+    renamed_from: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -446,11 +450,31 @@ pub fn parse(text: &str, file: &str, dir: Option<&Path>) -> Result<Matrix, Matri
             Err(e) => err(&mut errs, &t.referenced, format!("components.{name}.timeout"), e),
         }
     }
+    let mut renames = Vec::new();
+    for (name, c) in &raw.components {
+        for (i, r) in c.renamed_from.iter().enumerate() {
+            let old = r.value.trim();
+            if old.is_empty() || old == name {
+                err(
+                    &mut errs,
+                    &r.referenced,
+                    format!("components.{name}.renamedFrom[{i}]"),
+                    format!(
+                        "{:?}: must name the component's earlier name, not be empty or its own",
+                        r.value
+                    ),
+                );
+            } else {
+                renames.push((old.to_string(), name.clone()));
+            }
+        }
+    }
     if !errs.is_empty() {
         errs.sort_by_key(|e| (e.line, e.column));
         return Err(MatrixErrors(errs));
     }
     Ok(Matrix {
+        renames,
         file: file.to_string(),
         chart: raw.chart,
         description: raw.description,

@@ -97,6 +97,22 @@ pub struct Matrix {
     pub carry_volumes: BTreeSet<String>,
     /// Per-component rollout timeouts in seconds (`components.NAME.timeout`).
     pub timeouts: BTreeMap<String, u64>,
+    /// `(old, new)`: components renamed across versions (`components.NEW.renamedFrom: [OLD]`).
+    pub renames: Vec<(String, String)>,
+}
+
+impl Matrix {
+    /// The components carried (`carryVolumes`), with their earlier names: a renamed component's
+    /// volumes are the old component's until they are carried.
+    pub fn carried_components(&self) -> BTreeSet<String> {
+        let mut out = self.carry_volumes.clone();
+        for (old, new) in &self.renames {
+            if self.carry_volumes.contains(new) {
+                out.insert(old.clone());
+            }
+        }
+        out
+    }
 }
 
 /// Find `matrices/<chart>.yaml` next to a chart directory's parent tree (used when `--matrix` is

@@ -15,6 +15,9 @@ pub struct HistoryRow {
     pub chart: String,
     pub app_version: String,
     pub description: String,
+    /// chartup's addition (absent from helm's rows): what the run accepted at risk or lost.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accepted: Option<crate::executor::acceptance::Acceptance>,
 }
 
 impl HistoryRow {
@@ -26,6 +29,7 @@ impl HistoryRow {
             chart: r.chart_label(),
             app_version: r.chart.app_version().to_string(),
             description: r.info.description.clone(),
+            accepted: crate::executor::acceptance::recorded(r),
         }
     }
 }

@@ -28,8 +28,23 @@ pub async fn check(cluster: &dyn Cluster, plan: &mut Plan, new: &ManifestSet) ->
 }
 
 async fn served(cluster: &dyn Cluster, plan: &mut Plan, new: &ManifestSet) -> Result<(), ClusterError> {
-    let versions: BTreeSet<String> = cluster.group_versions().await?.into_iter().collect();
+    // Discovery is open to every authenticated user by default (system:discovery), but a
+    // hardened cluster may close it: then which APIs are served is unknown, and the plan says so
+    // instead of failing (the apply's dry run still checks every object).
+    let versions: BTreeSet<String> = match cluster.group_versions().await {
+        Ok(v) => v.into_iter().collect(),
+        Err(e) if e.status_code() == Some(403) => {
+            plan.warnings.push(format!(
+                "cannot discover the APIs the cluster serves ({}): whether it serves every apiVersion and kind of \
+                 the chart (its CustomResourceDefinitions included) is not checked; apply's dry run checks each object",
+                e.server_message()
+            ));
+            return Ok(());
+        }
+        Err(e) => return Err(e),
+    };
     let mut kinds: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut undiscoverable: BTreeSet<String> = BTreeSet::new();
     // Groups whose CRD the chart itself brings are served once it is installed.
     let chart_groups: BTreeSet<&str> = new
         .objects
@@ -74,8 +89,22 @@ async fn served(cluster: &dyn Cluster, plan: &mut Plan, new: &ManifestSet) -> Re
             ));
             continue;
         }
+        if undiscoverable.contains(av) {
+            continue;
+        }
         if !kinds.contains_key(av) {
-            let list = cluster.resources(av).await?;
+            let list = match cluster.resources(av).await {
+                Ok(list) => list,
+                Err(e) if e.status_code() == Some(403) => {
+                    plan.warnings.push(format!(
+                        "cannot discover the kinds of {av} ({}): not checked",
+                        e.server_message()
+                    ));
+                    undiscoverable.insert(av.to_string());
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             kinds.insert(av.to_string(), list.into_iter().map(|r| r.kind).collect());
         }
         if !kinds[av].contains(&o.key.kind) {

@@ -59,6 +59,9 @@ pub struct StatusReport {
     pub members: Members,
     pub last_error: Option<String>,
     pub journal: Vec<String>,
+    /// What the newest revision's run accepted at risk or lost, and who (`chartup_accepted`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accepted: Option<crate::executor::acceptance::Acceptance>,
 }
 
 /// The pods' readiness, one judgement each (see [`crate::executor::health`]).
@@ -163,6 +166,7 @@ pub fn report(name: &str, last: &Release, deployed: Option<&Release>, pods: &[se
         members,
         last_error: (last.status() == Status::Failed).then(|| last.info.description.clone()),
         journal: journal_lines(last),
+        accepted: crate::executor::acceptance::recorded(last),
     }
 }
 
@@ -177,5 +181,7 @@ pub async fn status(cluster: &dyn Cluster, store: &dyn ReleaseStore, release: &s
             store.namespace(),
         )));
     };
-    Ok(report(release, last, h.deployed(), &pods))
+    // A live run renews its Lease: its heartbeat is there (crate::recovery::lease).
+    let last = crate::executor::recover::with_lease_heartbeat(cluster, last).await;
+    Ok(report(release, &last, h.deployed(), &pods))
 }

@@ -302,6 +302,112 @@ fn the_chart_record_holds_what_helm_stores() {
     assert_eq!(a, b);
 }
 
+/// Issue #12: a namespace tenant may not read cluster-scoped objects; the plans degrade and say
+/// why instead of failing.
+mod tenant_degrades {
+    use super::*;
+    use crate::plan::uninstall::DataOutcome;
+
+    fn pvc(name: &str, class: &str) -> String {
+        format!(
+            "---\n# Source: db/templates/{name}.yaml\napiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  \
+             name: {name}\nspec:\n  storageClassName: {class}\n  accessModes: [ReadWriteOnce]\n  resources:\n    \
+             requests:\n      storage: 1Gi\n"
+        )
+    }
+
+    fn forbid_cluster_reads(cluster: &FakeCluster) {
+        for (kind, res, group) in [
+            ("StorageClass", "storageclasses", "storage.k8s.io"),
+            ("PersistentVolume", "persistentvolumes", ""),
+        ] {
+            cluster.fail(
+                "list",
+                &format!("{kind}/*"),
+                None,
+                403,
+                &format!(
+                    "{res}{} is forbidden: User \"tenant\" cannot list resource \"{res}\" in API group \"{group}\" at \
+                     the cluster scope",
+                    if group.is_empty() {
+                        String::new()
+                    } else {
+                        format!(".{group}")
+                    }
+                ),
+            );
+        }
+    }
+
+    #[test]
+    fn an_uninstall_plan_without_persistent_volumes_says_so_and_takes_the_class() {
+        let cluster = FakeCluster::new(NS);
+        let store = MemoryStore::new(NS);
+        block(store.create(&revision(1, Status::Deployed, &pvc("data", "standard")))).unwrap();
+        cluster.put(json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+            "metadata": {"name": "data", "namespace": NS},
+            "spec": {"storageClassName": "standard", "volumeName": "pv-1"}}));
+        cluster.put(
+            json!({"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": "pv-1"},
+            "spec": {"persistentVolumeReclaimPolicy": "Retain"}}),
+        );
+        let req = |classes: &[&str]| uninstall::UninstallRequest {
+            release: REL.into(),
+            storage_classes: classes.iter().map(|s| s.to_string()).collect(),
+            ..Default::default()
+        };
+        // With the rights: the volume's own policy (Retain) decides.
+        let (p, _) = block(uninstall::plan(&cluster, &store, &req(&[]))).unwrap();
+        assert_eq!(p.volumes[0].outcome, DataOutcome::VolumeRetained, "{:?}", p.volumes);
+        assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+        // Without: unknown, at risk, and the plan names both forbidden reads.
+        forbid_cluster_reads(&cluster);
+        let (p, _) = block(uninstall::plan(&cluster, &store, &req(&[]))).unwrap();
+        assert_eq!(p.volumes[0].outcome, DataOutcome::AtRisk, "{:?}", p.volumes);
+        assert_eq!(p.warnings.len(), 2, "{:?}", p.warnings);
+        assert!(
+            p.warnings[0].contains("cannot read the cluster's StorageClasses"),
+            "{:?}",
+            p.warnings
+        );
+        assert!(
+            p.warnings[1].contains("cannot read the cluster's PersistentVolumes")
+                && p.warnings[1].contains("cannot list resource \"persistentvolumes\""),
+            "{:?}",
+            p.warnings
+        );
+        assert!(p
+            .text()
+            .contains("Warnings:\n  ! cannot read the cluster's StorageClasses"));
+        // `--storage-class` supplies what it can: the class's policy.
+        let (p, _) = block(uninstall::plan(&cluster, &store, &req(&["standard=Delete"]))).unwrap();
+        assert_eq!(p.volumes[0].outcome, DataOutcome::Lost, "{:?}", p.volumes);
+    }
+
+    #[test]
+    fn a_plan_without_discovery_warns_instead_of_failing() {
+        let cluster = FakeCluster::new(NS);
+        cluster.fail(
+            "discover",
+            "APIVersions/*",
+            None,
+            403,
+            "forbidden: User \"tenant\" cannot get path \"/apis\"",
+        );
+        let mut p = saved("", &cm("cfg", "1"), None).plan;
+        let new = crate::manifest::parse_documents(split_documents(&cm("cfg", "1")), NS).unwrap();
+        block(plan_checks::check(&cluster, &mut p, &new)).expect("degraded, not failed");
+        assert!(
+            p.warnings
+                .iter()
+                .any(|w| w.contains("cannot discover the APIs") && w.contains("cannot get path")),
+            "{:?}",
+            p.warnings
+        );
+        assert!(p.refusals.is_empty(), "{:?}", p.refusals);
+    }
+}
+
 /// A Job hook for `event`, as the record keeps it (no `# Source:` line).
 fn delete_hook(name: &str, event: &str, weight: i64, policy: &str) -> crate::release::Hook {
     crate::release::Hook {

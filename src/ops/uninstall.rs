@@ -47,11 +47,27 @@ pub async fn plan(
     }
     let objects = crate::manifest::parse_manifest(&last.manifest, &ns).map_err(|e| Error::Invalid(e.to_string()))?;
     let mut reclaim = ReclaimPolicies::default();
-    cluster_plan::cluster_reclaim_policies(cluster, &mut reclaim).await?;
+    let mut warnings: Vec<String> = cluster_plan::cluster_reclaim_policies(cluster, &mut reclaim)
+        .await?
+        .into_iter()
+        .collect();
     for s in &req.storage_classes {
         reclaim.add_spec(s)?;
     }
-    let pvs = cluster.list("v1", "PersistentVolume", "", None).await?;
+    // PersistentVolumes are cluster-scoped: a namespace tenant may not read them. Then each
+    // claim's fate comes from its storage class (`--storage-class`), else it is unknown (at risk).
+    let pvs = match cluster.list("v1", "PersistentVolume", "", None).await {
+        Ok(pvs) => pvs,
+        Err(e) if e.status_code() == Some(403) => {
+            warnings.push(format!(
+                "cannot read the cluster's PersistentVolumes ({}): each claim's reclaim policy is taken from its \
+                 storage class (--storage-class NAME=Retain|Delete), else it is unknown",
+                e.server_message()
+            ));
+            Vec::new()
+        }
+        Err(e) => return Err(e.into()),
+    };
     let claims: Vec<LiveClaim> = cluster
         .list("v1", "PersistentVolumeClaim", &ns, None)
         .await?
@@ -85,7 +101,7 @@ pub async fn plan(
             }
         })
         .collect();
-    let p = uninstall::plan(
+    let mut p = uninstall::plan(
         &req.release,
         &ns,
         last.version,
@@ -94,7 +110,7 @@ pub async fn plan(
         &reclaim,
         req.keep_history,
     );
-    let mut p = p;
+    p.warnings = warnings;
     for event in ["pre-delete", "post-delete"] {
         let mut hooks: Vec<&crate::release::Hook> = last
             .hooks
@@ -176,6 +192,8 @@ pub async fn uninstall(
         for r in store.history(&req.release).await?.revisions {
             store.delete(&req.release, r.version).await?;
         }
+        // chartup's lock object goes with the records (best effort: a released Lease only).
+        crate::recovery::lease::remove_released(cluster, &ns, &req.release).await;
     }
     if !errors.is_empty() {
         // helm's words (pkg/action/uninstall.go).

@@ -328,6 +328,11 @@ fn view(plan: &Plan, diffs: &[String], dropped: &BTreeSet<usize>) -> View {
             .requirements
             .iter()
             .map(|r| match &r.flag {
+                Some(f) if !r.accept.is_empty() => format!(
+                    "`{f}` — {} (one by one: `--accept-risk={}`)",
+                    r.reason,
+                    r.accept.join(",")
+                ),
                 Some(f) => format!("`{f}` — {}", r.reason),
                 None => format!("⛔ {}", r.reason),
             })

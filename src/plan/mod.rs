@@ -344,9 +344,23 @@ pub fn build(old: &ReleaseSide, new: &ReleaseSide, matrix: Option<&Matrix>, opts
     let changes = diff::diff(&old.objects, &new.objects, &opts.diff);
     let carry = CarryPolicy {
         all: opts.carry_volumes,
-        components: matrix.map(|m| m.carry_volumes.clone()).unwrap_or_default(),
+        components: matrix.map(|m| m.carried_components()).unwrap_or_default(),
     };
-    let pairings = analysis::identity::pair_workloads(&old.objects, &new.objects, &opts.same_component);
+    // Renames the user declares (`--same-component`) win over the matrix's (`renamedFrom`).
+    let declared: Vec<analysis::identity::Declared> = opts
+        .same_component
+        .iter()
+        .map(|(a, b)| analysis::identity::Declared::flag(a, b))
+        .chain(matrix.into_iter().flat_map(|m| {
+            m.renames.iter().map(|(a, b)| analysis::identity::Declared {
+                from: a.clone(),
+                to: b.clone(),
+                by: format!("matrix {} (components.{b}.renamedFrom: {a})", m.file),
+                strict: false,
+            })
+        }))
+        .collect();
+    let (pairings, pairing_warnings) = analysis::identity::pair_workloads(&old.objects, &new.objects, &declared);
     let volumes = analysis::analyse_paired(&old.objects, &new.objects, &changes, &opts.reclaim, &carry, &pairings);
 
     let mut s = Summary::default();
@@ -386,7 +400,7 @@ pub fn build(old: &ReleaseSide, new: &ReleaseSide, matrix: Option<&Matrix>, opts
     let analysis_verdict = analysis::worst(&volumes);
     let hazard_verdict = hazards.iter().map(|h| h.verdict).max().unwrap_or(Verdict::Safe);
     let mut refusals = Vec::new();
-    let mut warnings = Vec::new();
+    let mut warnings = pairing_warnings;
     for v in &volumes {
         for a in &v.assumptions {
             if !warnings.contains(a) {
@@ -450,7 +464,7 @@ pub fn build(old: &ReleaseSide, new: &ReleaseSide, matrix: Option<&Matrix>, opts
             && persistent
                 .iter()
                 .filter(|v| v.fate == Fate::Carried)
-                .all(|v| m.carry_volumes.contains(&v.component));
+                .all(|v| m.carried_components().contains(&v.component));
         if mv > Verdict::Safe && all_carried && analysis_verdict == Verdict::Safe {
             warnings.push(format!(
                 "the matrix states {mv} for this hop, but it declares carrying for {} and all {carried} volume(s) are \

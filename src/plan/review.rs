@@ -51,6 +51,77 @@ pub struct Requirement {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub flag: Option<String>,
     pub reason: String,
+    /// For `--accept-risk`: the names of the outcomes it covers, each acceptable on its own
+    /// (`--accept-risk=claim/data-db-master-0`); see [`risks`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accept: Vec<String>,
+}
+
+/// One outcome apply refuses unless accepted (a volume at risk or lost, a hazard), under the
+/// name `--accept-risk=NAME` accepts it by: `claim/NAME` for each claim of a volume (the claims
+/// it leaves behind, else the ones it mounts), `volume/COMPONENT/VOLUME` for a volume with no
+/// claim, `RULE/OBJECT` for a hazard. Per claim, so accepting one orphaned ordinal does not
+/// accept its siblings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Risk {
+    pub id: String,
+    pub verdict: Verdict,
+    pub reason: String,
+}
+
+/// The claims an outcome is about: those the volume leaves behind, else those it mounts, else the
+/// claims among its objects (a kept claim no workload mounts).
+pub fn volume_claims(v: &VolumeFate, before: &[String], after: &[String]) -> Vec<String> {
+    // One line per ordinal names its own claim among its objects.
+    let named: Vec<String> = v
+        .objects
+        .iter()
+        .filter_map(|o| o.split_once("/PersistentVolumeClaim/").map(|(_, n)| n.to_string()))
+        .collect();
+    for side in [before, after] {
+        let mine: Vec<String> = named.iter().filter(|c| side.contains(c)).cloned().collect();
+        if !mine.is_empty() {
+            return mine;
+        }
+        if !side.is_empty() {
+            return side.to_vec();
+        }
+    }
+    named
+}
+
+/// Every outcome of the plan that is at risk or lost, with its acceptance name.
+pub fn risks(plan: &Plan) -> Vec<Risk> {
+    let mut out: Vec<Risk> = Vec::new();
+    for v in plan.volumes.iter().filter(|v| v.verdict != Verdict::Safe) {
+        let before = v.before.as_ref().map(|b| b.claims.as_slice()).unwrap_or_default();
+        let after = v.after.as_ref().map(|a| a.claims.as_slice()).unwrap_or_default();
+        let reason = format!("{}/{} {}: {}", v.component, v.volume, v.fate_text(), v.reason);
+        let claims = volume_claims(v, before, after);
+        let ids: Vec<String> = if claims.is_empty() {
+            vec![format!("volume/{}/{}", v.component, v.volume)]
+        } else {
+            claims.iter().map(|c| format!("claim/{c}")).collect()
+        };
+        for id in ids {
+            if !out.iter().any(|r| r.id == id) {
+                out.push(Risk {
+                    id,
+                    verdict: v.verdict,
+                    reason: reason.clone(),
+                });
+            }
+        }
+    }
+    for h in plan.hazards.iter().filter(|h| h.verdict != Verdict::Safe) {
+        out.push(Risk {
+            id: format!("{}/{}", h.rule, h.object),
+            verdict: h.verdict,
+            reason: h.reason.clone(),
+        });
+    }
+    out
 }
 
 fn containers(o: &Object) -> BTreeMap<String, String> {
@@ -292,6 +363,7 @@ pub fn requirements(plan: &Plan, new: &ManifestSet) -> Vec<Requirement> {
         out.push(Requirement {
             flag: None,
             reason: format!("refused: {r}"),
+            accept: vec![],
         });
     }
     if let Some(m) = plan.matrix.as_ref().filter(|m| m.path.len() > 2) {
@@ -303,6 +375,7 @@ pub fn requirements(plan: &Plan, new: &ManifestSet) -> Vec<Requirement> {
                 m.path[1..m.path.len() - 1].join(", "),
                 m.path[1]
             ),
+            accept: vec![],
         });
     }
     if plan.verdict == Verdict::Loss {
@@ -325,13 +398,30 @@ pub fn requirements(plan: &Plan, new: &ManifestSet) -> Vec<Requirement> {
             } else {
                 format!("data is lost: {}", what.join(", "))
             },
+            accept: vec![],
         });
     }
     let at_risk: Vec<String> = plan
         .volumes
         .iter()
         .filter(|v| v.verdict == Verdict::AtRisk)
-        .map(|v| format!("{}/{} ({})", v.component, v.volume, v.fate.as_str()))
+        .map(|v| {
+            // Each ordinal of a claim template is its own line: say which claim.
+            let b = v.before.as_ref().map(|b| b.claims.as_slice()).unwrap_or_default();
+            let a = v.after.as_ref().map(|a| a.claims.as_slice()).unwrap_or_default();
+            let claims = volume_claims(v, b, a);
+            if claims.is_empty() {
+                format!("{}/{} ({})", v.component, v.volume, v.fate.as_str())
+            } else {
+                format!(
+                    "{}/{} ({} {})",
+                    v.component,
+                    v.volume,
+                    v.fate.as_str(),
+                    claims.join(", ")
+                )
+            }
+        })
         .chain(
             plan.hazards
                 .iter()
@@ -346,6 +436,11 @@ pub fn requirements(plan: &Plan, new: &ManifestSet) -> Vec<Requirement> {
                 "data at risk: {} — carry the volumes (--carry-volumes), fix the chart's values, or accept the risk",
                 at_risk.join(", ")
             ),
+            accept: risks(plan)
+                .into_iter()
+                .filter(|r| r.verdict == Verdict::AtRisk)
+                .map(|r| r.id)
+                .collect(),
         });
     }
     if let Some(m) = &plan.matrix {
@@ -355,6 +450,7 @@ pub fn requirements(plan: &Plan, new: &ManifestSet) -> Vec<Requirement> {
                 reason: "the compatibility matrix requires a backup before this upgrade: pass --backup-command CMD \
                          or ship a Job annotated chartup.io/backup: \"true\""
                     .into(),
+                accept: vec![],
             });
         }
         for mg in m.hops.iter().flat_map(|h| h.migrations.iter()) {
@@ -374,6 +470,7 @@ pub fn requirements(plan: &Plan, new: &ManifestSet) -> Vec<Requirement> {
                      chartup.io/migration-command annotation: pass --migration-command",
                     mg.file
                 ),
+                accept: vec![],
             });
         }
     }

@@ -141,6 +141,9 @@ pub fn render_with(plan: &Plan, color: bool, opts: TextOptions) -> String {
         }
         for r in needs_flag {
             let _ = writeln!(o, "  {} — {}", r.flag.as_deref().unwrap_or(""), r.reason);
+            if !r.accept.is_empty() {
+                let _ = writeln!(o, "      accept one by one: --accept-risk={}", r.accept.join(","));
+            }
         }
     }
     let risky: Vec<_> = plan.volumes.iter().filter(|v| v.verdict != Verdict::Safe).collect();

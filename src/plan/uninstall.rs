@@ -62,6 +62,10 @@ pub struct UninstallPlan {
     pub volumes: Vec<VolumeOutcome>,
     /// `--keep-history`: the records stay, the last marked `uninstalled`.
     pub keep_history: bool,
+    /// What the plan could not read and what it assumed instead (a namespace tenant may not read
+    /// StorageClasses or PersistentVolumes, which are cluster-scoped).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     /// The delete hooks, in the order they run (`pre-delete: Job/x (weight 0)`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hooks: Vec<String>,
@@ -95,6 +99,12 @@ impl UninstallPlan {
 
     pub fn text(&self) -> String {
         let mut o = format!("{}\n", self.summary());
+        if !self.warnings.is_empty() {
+            o.push_str("\nWarnings:\n");
+            for w in &self.warnings {
+                o.push_str(&format!("  ! {w}\n"));
+            }
+        }
         o.push_str("\nDeleted:\n");
         if self.delete.is_empty() {
             o.push_str("  (nothing)\n");
@@ -190,9 +200,16 @@ fn data_fate(
         ),
         (_, false) => (
             DataOutcome::AtRisk,
-            format!(
-                "claim {claim} is deleted; its volume's reclaim policy is not known (no bound volume, class unknown)"
-            ),
+            match &volume {
+                // Bound, but the volume could not be read (a namespace tenant: see the warnings).
+                Some(pv) => format!(
+                    "claim {claim} is deleted; the reclaim policy of volume {pv} could not be read and its class's is \
+                     not known"
+                ),
+                None => format!(
+                    "claim {claim} is deleted; its volume's reclaim policy is not known (no bound volume, class unknown)"
+                ),
+            },
             volume,
         ),
     }
@@ -298,6 +315,7 @@ pub fn plan(
         keep,
         volumes,
         keep_history,
+        warnings: Vec::new(),
         hooks: vec![],
     }
 }

@@ -3,9 +3,17 @@
 //! Every request goes through [`super::retry`]'s decisions: reads are repeated; writes only when
 //! the server cannot have acted or repeating is idempotent; after an uncertain write the object is
 //! read back and compared with what was sent before anything is sent again. Waits are capped
-//! exponential backoff with jitter, and a request gives up after [`BUDGET`] — longer than an API
-//! server restart, shorter than any sensible `--timeout` — with the last error, so the run then
-//! fails the usual way (and names `chartup recover` if even the failed record cannot be written).
+//! exponential backoff with jitter.
+//!
+//! How long a request keeps trying is the time its *step* has left, not a budget of its own: the
+//! executor runs inside [`with_deadlines`] and moves the deadline on at every step and wait
+//! ([`set_deadline`]), so an outage is ridden out exactly as long as the user's `--timeout` (or the
+//! matrix's component timeout) allows, and a run never overstays it by a retry budget per request.
+//! The deadline lives in a tokio task-local: the cluster seam stays a plain trait, and concurrent
+//! futures of one task each see the deadline of their own scope. Outside any step (plan, status,
+//! history) a request gives up after [`BUDGET`] — longer than an API server restart. The last
+//! error then says for how long it was retried, so the run fails the usual way (and names `chartup
+//! recover` if even the failed record cannot be written).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -18,8 +26,41 @@ use crate::cluster::{
     RawRead, ResourceInfo, Result, ServerVersion, WatchEvent,
 };
 
-/// How long one request is retried before its error is returned.
+/// How long one request is retried before its error is returned, outside any step's deadline.
 pub const BUDGET: Duration = Duration::from_secs(60);
+
+/// How long closing a failed run (marking its revision failed) may retry: the step's time is
+/// spent by then, and a lock that cannot be released in this time is left to `chartup recover`.
+pub const CLOSING_BUDGET: Duration = Duration::from_secs(30);
+
+tokio::task_local! {
+    /// The deadline of the step the current task is in (None: no step, [`BUDGET`] per request).
+    static DEADLINE: std::cell::Cell<Option<Instant>>;
+}
+
+/// Run `f` with a movable step deadline, starting at `deadline` (see [`set_deadline`]).
+pub async fn with_deadlines<F: std::future::Future>(deadline: Instant, f: F) -> F::Output {
+    DEADLINE.scope(std::cell::Cell::new(Some(deadline)), f).await
+}
+
+/// Run `f` with requests retried until `deadline` at the latest.
+pub async fn with_deadline<F: std::future::Future>(deadline: Instant, f: F) -> F::Output {
+    with_deadlines(deadline, f).await
+}
+
+/// Move the current step's deadline (a new step or wait begins). Outside [`with_deadlines`]
+/// nothing happens.
+pub fn set_deadline(deadline: Instant) {
+    let _ = DEADLINE.try_with(|d| d.set(Some(deadline)));
+}
+
+/// The current step's deadline, if the task is in one.
+pub fn deadline() -> Option<Instant> {
+    DEADLINE.try_with(|d| d.get()).ok().flatten()
+}
+
+/// Retries shorter than this are not worth a last try at the deadline.
+const LAST_TRY_MIN: Duration = Duration::from_millis(50);
 
 pub struct Retrying {
     inner: Arc<dyn Cluster>,
@@ -70,6 +111,7 @@ impl Retrying {
         let start = Instant::now();
         let backoff = Backoff::default();
         let mut attempt = 0;
+        let mut last_try = false;
         loop {
             let e = match f().await {
                 Ok(v) => return Ok(v),
@@ -79,9 +121,19 @@ impl Retrying {
             if next == Next::GiveUp {
                 return Err(e);
             }
-            let left = self.budget.saturating_sub(start.elapsed());
-            let Some(wait) = backoff.next(attempt, jitter(), None, left) else {
-                return Err(e);
+            // The step's deadline when there is one (read at each try: the step may move it),
+            // else this request's own budget.
+            let step = deadline();
+            let until = step.unwrap_or(start + self.budget);
+            let left = until.saturating_duration_since(Instant::now());
+            let wait = match backoff.next(attempt, jitter(), None, left) {
+                Some(w) => w,
+                // The next backoff would end past the deadline: one last try at the deadline.
+                None if !last_try && left > LAST_TRY_MIN => {
+                    last_try = true;
+                    left
+                }
+                None => return Err(gave_up(e, attempt + 1, start.elapsed(), step.is_some())),
             };
             attempt += 1;
             tokio::time::sleep(wait).await;
@@ -96,6 +148,25 @@ impl Retrying {
 
 fn none<'a, T: Send + 'a>() -> BoxFut<'a, Option<T>> {
     Box::pin(async { None })
+}
+
+/// The last error of a request that was retried until its time ran out, saying so.
+fn gave_up(e: ClusterError, tries: u32, spent: Duration, step: bool) -> ClusterError {
+    match e {
+        ClusterError::Api { what, source } => ClusterError::Api {
+            what: format!(
+                "{what} (tried {tries} times over {:.1}s, until {})",
+                spent.as_secs_f64(),
+                if step {
+                    "the step's deadline (its timeout)"
+                } else {
+                    "the retry budget ran out"
+                }
+            ),
+            source,
+        },
+        other => other,
+    }
 }
 
 impl Cluster for Retrying {
@@ -284,5 +355,81 @@ mod tests {
         let mut other = cm("a");
         other["data"]["k"] = serde_json::json!("w");
         assert!(!landed(&cm("a"), &other));
+        // The server stored it, then the answer was a 504: read back, found, not sent again.
+        let fake = Arc::new(FakeCluster::new("ns"));
+        let c = Retrying::with_budget(fake.clone(), Duration::from_secs(5));
+        fake.fail_times("create", "ConfigMap/a", 504, "the server timed out", 1, true);
+        let made = block(c.create(&cm("a"), false)).expect("settled by reading back");
+        assert_eq!(made["data"]["k"], "v");
+        let log = fake.requests();
+        assert_eq!(log.iter().filter(|l| *l == "create ConfigMap/a").count(), 1, "{log:?}");
+        assert!(log.contains(&"get ConfigMap/a".to_string()), "{log:?}");
+        // A 504 before anything was stored: the read-back finds nothing, so it is created again.
+        fake.fail_times("create", "ConfigMap/b", 504, "the server timed out", 1, false);
+        block(c.create(&cm("b"), false)).expect("created on the second try");
+        let log = fake.requests();
+        assert_eq!(log.iter().filter(|l| *l == "create ConfigMap/b").count(), 2, "{log:?}");
+        assert!(fake.object("v1", "ConfigMap", "ns", "b").is_some());
+        // A guarded update that landed before a reset: read back, not repeated (a repeat would be
+        // a 409 on the resourceVersion it already moved).
+        let mut upd = fake.object("v1", "ConfigMap", "ns", "a").unwrap();
+        upd["data"]["k"] = serde_json::json!("w");
+        fake.fail_times("replace", "ConfigMap/a", 502, "connection reset by peer", 1, true);
+        block(c.replace(&upd)).expect("settled by reading back");
+        let log = fake.requests();
+        assert_eq!(log.iter().filter(|l| *l == "replace ConfigMap/a").count(), 1, "{log:?}");
+    }
+
+    #[test]
+    fn a_transient_fault_that_clears_is_ridden_out() {
+        let fake = Arc::new(FakeCluster::new("ns"));
+        let c = Retrying::new(fake.clone());
+        block(c.apply(&cm("a"), false)).unwrap();
+        fake.fail_times(
+            "get",
+            "ConfigMap/a",
+            503,
+            "the server is currently unable to handle the request",
+            2,
+            false,
+        );
+        let r = ObjRef::new("v1", "ConfigMap", "ns", "a");
+        assert!(block(c.get(&r)).unwrap().is_some());
+        assert_eq!(fake.requests().iter().filter(|l| *l == "get ConfigMap/a").count(), 3);
+    }
+
+    #[test]
+    fn retries_end_at_the_steps_deadline_not_after_a_budget_of_their_own() {
+        let fake = Arc::new(FakeCluster::new("ns"));
+        // The request's own budget is a minute: the step's deadline must win.
+        let c = Retrying::new(fake.clone());
+        let r = ObjRef::new("v1", "ConfigMap", "ns", "a");
+        fake.fail(
+            "get",
+            "ConfigMap/a",
+            Some(false),
+            503,
+            "the server is currently unable to handle the request",
+        );
+        let t = Instant::now();
+        let e = block(with_deadlines(Instant::now() + Duration::from_millis(900), c.get(&r))).unwrap_err();
+        let spent = t.elapsed();
+        assert!(
+            spent >= Duration::from_millis(850) && spent < Duration::from_secs(3),
+            "{spent:?}"
+        );
+        assert_eq!(e.status_code(), Some(503));
+        assert!(e.to_string().contains("until the step's deadline"), "{e}");
+        // A step that moves its deadline on (a new wait begins) gives its requests the new time.
+        let t = Instant::now();
+        let e = block(with_deadlines(Instant::now(), async {
+            set_deadline(Instant::now() + Duration::from_millis(700));
+            c.get(&r).await
+        }))
+        .unwrap_err();
+        assert!(t.elapsed() >= Duration::from_millis(650), "{:?}", t.elapsed());
+        assert_eq!(e.status_code(), Some(503));
+        // Outside any step: the deadline is unknown and the request's own budget applies.
+        assert_eq!(deadline(), None);
     }
 }

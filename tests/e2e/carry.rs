@@ -597,3 +597,160 @@ async fn renamed_component_is_paired_and_carried() -> anyhow::Result<()> {
     assert_eq!(ready_replicas(c, &ns.name, "db").await?, 2);
     Ok(())
 }
+
+/// Issue 17: at-risk outcomes accepted one by one. rename-db 1.0.0 → 2.0.0 without carrying
+/// orphans both ordinals' claims: accepting one of them is refused (naming the other) with nothing
+/// recorded; accepting both runs, and the new revision's record keeps who accepted which claim
+/// (`chartup_accepted`), which `chartup history` and `status` show — while helm 4 and helm 3 still
+/// read the record (`helm history`, `helm get all`), and the orphaned claims stay untouched.
+#[tokio::test(flavor = "multi_thread")]
+async fn accepted_risk_is_per_claim_and_recorded_where_helm_still_reads() -> anyhow::Result<()> {
+    let c = cluster();
+    let ns = c.fresh_namespace("accept-risk").await?;
+    install(c, &ns.name, "rel", "../tests/data/charts/precision/rename-db/1.0.0").await?;
+    let names: Vec<String> = (0..2).map(|i| format!("data-db-master-{i}")).collect();
+    let old = mark(c, &ns.name, &names).await?;
+    let ch = chart("../tests/data/charts/precision/rename-db/2.0.0");
+
+    let r = chartup(
+        c,
+        &[
+            "apply",
+            "rel",
+            &ch,
+            "-n",
+            &ns.name,
+            "--yes",
+            "--accept-risk=claim/data-db-master-0",
+        ],
+    )
+    .await?;
+    ensure!(!r.ok, "one claim of two accepted must be refused: {}", r.stdout);
+    ensure!(
+        r.stderr.contains("not accepted: claim/data-db-master-1;"),
+        "{}",
+        r.stderr
+    );
+    ensure!(
+        statuses(&chartup_history(c, &ns.name, "rel").await?) == [(1, "deployed".to_string())],
+        "nothing recorded"
+    );
+
+    chartup_ok(
+        c,
+        &[
+            "apply",
+            "rel",
+            &ch,
+            "-n",
+            &ns.name,
+            "--yes",
+            "--accept-risk=claim/data-db-master-0",
+            "--accept-risk=claim/data-db-master-1",
+        ],
+    )
+    .await?;
+    let h = chartup_history(c, &ns.name, "rel").await?;
+    ensure!(
+        statuses(&h) == [(1, "superseded".to_string()), (2, "deployed".to_string())],
+        "{h:?}"
+    );
+    let acc = &h[1]["accepted"];
+    let ids: Vec<&str> = acc["outcomes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|o| o["id"].as_str())
+        .collect();
+    ensure!(ids == ["claim/data-db-master-0", "claim/data-db-master-1"], "{acc}");
+    ensure!(acc["outcomes"][0]["verdict"] == "at-risk", "{acc}");
+    ensure!(
+        acc["flags"] == serde_json::json!(["--accept-risk=claim/data-db-master-0,claim/data-db-master-1"]),
+        "{acc}"
+    );
+    ensure!(acc["by"].as_str().is_some_and(|b| b.contains('@')), "{acc}");
+    ensure!(h[0].get("accepted").is_none(), "revision 1 accepted nothing: {}", h[0]);
+    let table = chartup_ok(c, &["history", "rel", "-n", &ns.name]).await?;
+    ensure!(
+        table.stdout.contains("revision 2: accepted by ") && table.stdout.contains("claim/data-db-master-1 (at-risk)"),
+        "{}",
+        table.stdout
+    );
+    let status = chartup_ok(c, &["status", "rel", "-n", &ns.name]).await?;
+    ensure!(
+        status.stdout.contains("ACCEPTED: accepted by ") && status.stdout.contains("claim/data-db-master-0 (at-risk)"),
+        "{}",
+        status.stdout
+    );
+
+    // Helm reads the record as before: the extra field is ignored by both lines.
+    for helm in helms()? {
+        let hh = helm_history(c, &helm, &ns.name, "rel")?;
+        ensure!(
+            statuses(&hh) == [(1, "superseded".to_string()), (2, "deployed".to_string())],
+            "{}: {hh:?}",
+            helm.display()
+        );
+        let out = std::process::Command::new(&helm)
+            .args(["get", "all", "rel", "-n", &ns.name, "--revision", "2", "--kubeconfig"])
+            .arg(&c.kubeconfig)
+            .env_remove("KUBECONFIG")
+            .output()?;
+        ensure!(
+            out.status.success(),
+            "{} get all: {}",
+            helm.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        ensure!(
+            String::from_utf8_lossy(&out.stdout).contains("name: db\n"),
+            "the manifest of revision 2"
+        );
+    }
+    // The accepted claims were orphaned, not touched: same uid, same volume.
+    for (name, uid, pv) in &old {
+        let now = claim(c, &ns.name, name)
+            .await?
+            .ok_or_else(|| anyhow!("claim {name} deleted"))?;
+        ensure!(now.uid().as_deref() == Some(uid.as_str()), "{name} recreated");
+        ensure!(&volume_name(&now) == pv, "{name} rebound");
+    }
+    Ok(())
+}
+
+/// Issue 17: a rename no evidence shows (new workload name, component label, image repository,
+/// container and claim template; only the mount path stays), declared by the chart's matrix
+/// (`components.cache.renamedFrom: [master]`, `carryVolumes: true`): apply with the matrix and
+/// no other flag pairs the two StatefulSets, says who declared it, and moves each ordinal's
+/// volume to the new template's claim of the same ordinal, data included.
+#[tokio::test(flavor = "multi_thread")]
+async fn rename_declared_by_the_matrix_is_carried() -> anyhow::Result<()> {
+    let c = cluster();
+    let ns = c.fresh_namespace("carry-declared").await?;
+    install(
+        c,
+        &ns.name,
+        "rel",
+        "../tests/data/charts/precision/rename-declared/1.0.0",
+    )
+    .await?;
+    let names: Vec<String> = (0..2).map(|i| format!("data-rel-cache-master-{i}")).collect();
+    let old = mark(c, &ns.name, &names).await?;
+    let ch = chart("../tests/data/charts/precision/rename-declared/2.0.0");
+    let m = root()
+        .join("tests/data/matrices/rename-declared.yaml")
+        .display()
+        .to_string();
+
+    let r = chartup_ok(c, &["apply", "rel", &ch, "-n", &ns.name, "--yes", "--matrix", &m]).await?;
+    ensure!(
+        r.stdout.contains("declared by matrix") && r.stdout.contains("components.cache.renamedFrom: master"),
+        "pairing and who declared it: {}",
+        r.stdout
+    );
+    for (i, o) in old.iter().enumerate() {
+        assert_carried(c, &ns.name, o, &format!("redis-data-rel-cache-{i}")).await?;
+    }
+    ensure!(ready_replicas(c, &ns.name, "rel-cache").await? == 2);
+    Ok(())
+}

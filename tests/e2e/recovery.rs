@@ -21,15 +21,15 @@ use testkit::{cluster, Cluster};
 use crate::e2e_support;
 use e2e_support::*;
 
-const GOOD: &str = "postgres:16";
+pub(crate) const GOOD: &str = "postgres:16";
 const FIXED: &str = "postgres:17";
 /// Not in nodesim's catalogue: its pull fails.
-const BROKEN: &str = "registry.example.invalid/chartup/no-such-image:1";
-const WAIT: Duration = Duration::from_secs(120);
+pub(crate) const BROKEN: &str = "registry.example.invalid/chartup/no-such-image:1";
+pub(crate) const WAIT: Duration = Duration::from_secs(120);
 
 /// A chart with one RollingUpdate StatefulSet `db` (3 replicas, OrderedReady, a claim each) whose
 /// image is the value `image`.
-fn db_chart(dir: &Path) -> anyhow::Result<String> {
+pub(crate) fn db_chart(dir: &Path) -> anyhow::Result<String> {
     let d = dir.join("db");
     std::fs::create_dir_all(d.join("templates"))?;
     std::fs::write(d.join("Chart.yaml"), "apiVersion: v2\nname: db\nversion: 1.0.0\n")?;
@@ -48,7 +48,7 @@ fn db_chart(dir: &Path) -> anyhow::Result<String> {
 
 /// Install `db` on the good image, mark each claim's directory, then upgrade to the broken image,
 /// which fails fast on db-2's ImagePullBackOff. Returns the claims' uids and directories.
-async fn broken_upgrade(
+pub(crate) async fn broken_upgrade(
     c: &Cluster,
     ns: &str,
     chart: &str,
@@ -228,7 +228,7 @@ async fn fix_forward_apply_replaces_the_stuck_pod() -> anyhow::Result<()> {
 }
 
 /// A chart `name` of one template file.
-fn one_file_chart(dir: &Path, name: &str, version: &str, yaml: &str) -> anyhow::Result<String> {
+pub(crate) fn one_file_chart(dir: &Path, name: &str, version: &str, yaml: &str) -> anyhow::Result<String> {
     let d = dir.join(format!("{name}-{version}"));
     std::fs::create_dir_all(d.join("templates"))?;
     std::fs::write(
@@ -240,7 +240,7 @@ fn one_file_chart(dir: &Path, name: &str, version: &str, yaml: &str) -> anyhow::
 }
 
 /// Bind user `nobody` (no rights anywhere) to a Role in `ns` with these rules: a tenant.
-async fn bind_tenant(c: &Cluster, ns: &str, rules: Json) -> anyhow::Result<()> {
+pub(crate) async fn bind_tenant(c: &Cluster, ns: &str, rules: Json) -> anyhow::Result<()> {
     use testkit::k8s_openapi::api::rbac::v1::{Role, RoleBinding};
     let client = c.client().await?;
     let roles: Api<Role> = Api::namespaced(client.clone(), ns);
@@ -261,7 +261,7 @@ async fn bind_tenant(c: &Cluster, ns: &str, rules: Json) -> anyhow::Result<()> {
 }
 
 /// The cluster as the tenant sees it: the same, with the no-rights user's kubeconfig.
-fn as_tenant(c: &Cluster) -> Cluster {
+pub(crate) fn as_tenant(c: &Cluster) -> Cluster {
     Cluster {
         kubeconfig: c.kubeconfig_norights.clone(),
         ..c.clone()
@@ -408,7 +408,7 @@ async fn preflight_checks_pod_rights_and_outside_claims_before_any_write() -> an
 }
 
 /// A Deployment `web` (2 replicas); `unready` makes its pods run but never become Ready.
-fn web(dir: &Path, version: &str, unready: bool) -> anyhow::Result<String> {
+pub(crate) fn web(dir: &Path, version: &str, unready: bool) -> anyhow::Result<String> {
     let marker = if unready {
         "      annotations: {nodesim.chartup.io/unready: \"true\"}\n"
     } else {
@@ -426,12 +426,12 @@ fn web(dir: &Path, version: &str, unready: bool) -> anyhow::Result<String> {
     )
 }
 
-async fn status_json(c: &Cluster, ns: &str) -> anyhow::Result<Json> {
+pub(crate) async fn status_json(c: &Cluster, ns: &str) -> anyhow::Result<Json> {
     let s = chartup_ok(c, &["status", "web", "-n", ns, "-o", "json"]).await?;
     Ok(serde_json::from_str(&s.stdout)?)
 }
 
-fn condition(s: &Json, kind: &str) -> Json {
+pub(crate) fn condition(s: &Json, kind: &str) -> Json {
     s["conditions"]
         .as_array()
         .and_then(|cs| cs.iter().find(|c| c["type"] == kind).cloned())
@@ -439,7 +439,12 @@ fn condition(s: &Json, kind: &str) -> Json {
 }
 
 /// Start `apply web <unready v2>` and wait until the upgrade is under way (status: Upgrading).
-async fn hanging_upgrade(c: &Cluster, ns: &str, dir: &Path, extra: &[&str]) -> anyhow::Result<tokio::process::Child> {
+pub(crate) async fn hanging_upgrade(
+    c: &Cluster,
+    ns: &str,
+    dir: &Path,
+    extra: &[&str],
+) -> anyhow::Result<tokio::process::Child> {
     let v1 = web(dir, "1.25", false)?;
     chartup_ok(c, &["apply", "web", &v1, "-n", ns, "--yes", "--timeout", "60s"]).await?;
     let v2 = web(dir, "1.26", true)?;
@@ -462,7 +467,7 @@ async fn hanging_upgrade(c: &Cluster, ns: &str, dir: &Path, extra: &[&str]) -> a
     }
 }
 
-fn signal(child: &tokio::process::Child, sig: &str) -> anyhow::Result<()> {
+pub(crate) fn signal(child: &tokio::process::Child, sig: &str) -> anyhow::Result<()> {
     let pid = child.id().ok_or_else(|| anyhow::anyhow!("chartup already exited"))?;
     let st = std::process::Command::new("kill")
         .args([sig, &pid.to_string()])
@@ -570,13 +575,16 @@ async fn a_dead_runs_lock_is_shown_stale_and_recovered() -> anyhow::Result<()> {
 /// The test's own cluster instance for the API outage (never the shared one): `up` in its own run
 /// dir (`CHARTUP_E2E_OUTAGE_DIR`, default `target/e2e-outage-cluster`), reused when healthy;
 /// stopped at the end only if this test started it.
-struct OwnCluster {
-    c: Cluster,
+/// The outage tests stop and start their instance's API server: one at a time.
+pub(crate) static OUTAGE_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+pub(crate) struct OwnCluster {
+    pub(crate) c: Cluster,
     started: bool,
 }
 
 impl OwnCluster {
-    fn up() -> anyhow::Result<OwnCluster> {
+    pub(crate) fn up() -> anyhow::Result<OwnCluster> {
         let dir = std::env::var_os("CHARTUP_E2E_OUTAGE_DIR")
             .map(PathBuf::from)
             .unwrap_or_else(|| root().join("target/e2e-outage-cluster"));
@@ -608,7 +616,7 @@ impl OwnCluster {
         })
     }
 
-    fn apiserver(&self, what: &str) -> anyhow::Result<()> {
+    pub(crate) fn apiserver(&self, what: &str) -> anyhow::Result<()> {
         let out = std::process::Command::new(root().join("scripts/test-cluster.sh"))
             .args(["apiserver", what])
             .arg(&self.c.dir)
@@ -637,6 +645,7 @@ impl Drop for OwnCluster {
 /// retries instead of exiting, and the upgrade finishes deployed once the server is back.
 #[tokio::test(flavor = "multi_thread")]
 async fn an_api_outage_mid_apply_is_ridden_out() -> anyhow::Result<()> {
+    let _one_at_a_time = OUTAGE_LOCK.lock().unwrap_or_else(|p| p.into_inner());
     let own = OwnCluster::up()?;
     let c = &own.c;
     let tmp = tempfile::tempdir()?;

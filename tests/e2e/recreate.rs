@@ -974,3 +974,85 @@ async fn connected_plan_checks_apis_recreates_and_outside_claims() -> anyhow::Re
     );
     Ok(())
 }
+
+/// Issue 17, "server accepts, so the recreate is dropped": job-defaults 2.0.0 spells out pod
+/// defaults in a Job's template. Offline, chartup must predict a recreate (spec.template is
+/// immutable and its text changes); against the cluster the server-side dry run of the in-place
+/// update is accepted (the server defaults those fields anyway), so the connected plan drops the
+/// recreate and says why — and apply updates the Job in place: same uid, no second run.
+#[tokio::test(flavor = "multi_thread")]
+async fn server_accepted_update_drops_the_predicted_recreate() -> anyhow::Result<()> {
+    use testkit::k8s_openapi::api::batch::v1::Job;
+    let c = cluster();
+    let ns = c.fresh_namespace("recreate-dropped").await?;
+    let dir = root().join("tests/data/charts/precision/job-defaults");
+    let (v1, v2) = (
+        dir.join("1.0.0").display().to_string(),
+        dir.join("2.0.0").display().to_string(),
+    );
+    chartup_ok(c, &["apply", "rel", &v1, "-n", &ns.name, "--yes"]).await?;
+    let jobs: Api<Job> = Api::namespaced(c.client().await?, &ns.name);
+    let before = jobs.get("rel-migrate").await?;
+    let uid = before.uid().ok_or_else(|| anyhow!("no uid"))?;
+
+    let action = |plan: &Json| -> Option<Json> {
+        plan["changes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|ch| ch["key"]["kind"] == "Job" && ch["key"]["name"] == "rel-migrate")
+            .cloned()
+    };
+    let offline = chartup_ok(
+        c,
+        &[
+            "plan",
+            "--release",
+            "rel",
+            "--from",
+            &v1,
+            "--to",
+            &v2,
+            "-n",
+            &ns.name,
+            "-o",
+            "json",
+        ],
+    )
+    .await?;
+    let offline: Json = serde_json::from_str(&offline.stdout)?;
+    let job = action(&offline).ok_or_else(|| anyhow!("no Job change offline"))?;
+    ensure!(
+        job["action"] == "recreate",
+        "the offline rules predict a recreate: {job}"
+    );
+
+    let connected = chartup_ok(c, &["plan", "rel", &v2, "-n", &ns.name, "-o", "json"]).await?;
+    let connected: Json = serde_json::from_str(&connected.stdout)?;
+    let job = action(&connected).ok_or_else(|| anyhow!("no Job change connected"))?;
+    ensure!(job["action"] == "change", "the server accepts the update: {job}");
+    ensure!(
+        job["notes"]
+            .to_string()
+            .contains("the server accepts this update in place (server-side dry run): updated, not recreated"),
+        "{job}"
+    );
+    ensure!(connected["summary"]["recreate"] == 0, "{}", connected["summary"]);
+    let text = chartup_ok(c, &["plan", "rel", &v2, "-n", &ns.name, "--no-diff"]).await?;
+    ensure!(!text.stdout.contains("Recreated"), "{}", text.stdout);
+
+    chartup_ok(c, &["apply", "rel", &v2, "-n", &ns.name, "--yes"]).await?;
+    let after = jobs.get("rel-migrate").await?;
+    ensure!(after.uid().as_deref() == Some(uid.as_str()), "the Job was recreated");
+    let spec = after
+        .spec
+        .and_then(|s| s.template.spec)
+        .ok_or_else(|| anyhow!("no pod spec"))?;
+    ensure!(spec.dns_policy.as_deref() == Some("ClusterFirst"), "{spec:?}");
+    ensure!(
+        statuses(&chartup_history(c, &ns.name, "rel").await?)
+            == [(1, "superseded".to_string()), (2, "deployed".to_string())],
+        "recorded"
+    );
+    Ok(())
+}

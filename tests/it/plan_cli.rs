@@ -568,3 +568,75 @@ fn list_documents_are_expanded_and_their_secrets_masked() {
         assert!(!out.contains("hunter2"), "{format}: a Secret value is shown: {out}");
     }
 }
+
+/// The pager (issue 17): on a terminal the text plan goes to `$CHARTUP_PAGER` (here a command
+/// that saves what it is fed), and nothing else does — not `--no-pager`, not `-o json`, not a
+/// pipe. The terminal is a real pty made by util-linux `script`.
+#[test]
+fn text_plan_goes_through_the_pager_only_on_a_terminal() {
+    let script = std::path::Path::new("/usr/bin/script");
+    if !script.is_file() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "util-linux `script` is needed for the pager test"
+        );
+        eprintln!("SKIPPED: no /usr/bin/script");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("chartup-pager-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let paged = dir.join("paged");
+    let plan = format!(
+        "{} plan --release rel -n prec --from tests/data/charts/precision/rename-db/1.0.0 --to \
+         tests/data/charts/precision/rename-db/2.0.0",
+        env!("CARGO_BIN_EXE_chartup")
+    );
+    let on_tty = |extra: &str| -> String {
+        let _ = std::fs::remove_file(&paged);
+        let o = Command::new(script)
+            .args(["-qec", &format!("{plan} {extra}"), "/dev/null"])
+            .env("CHARTUP_PAGER", format!("cat > {}", paged.display()))
+            .env_remove("NO_COLOR")
+            .current_dir(root())
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let strip = |s: &str| {
+        let mut out = String::new();
+        let mut esc = false;
+        for c in s.chars() {
+            match (esc, c) {
+                (false, '\u{1b}') => esc = true,
+                (true, 'm') => esc = false,
+                (true, _) => {}
+                (false, c) => out.push(c),
+            }
+        }
+        out
+    };
+    let summary = "Plan: 1 to add, 0 to change, 0 to recreate, 1 to delete";
+    let screen = on_tty("");
+    let fed = std::fs::read_to_string(&paged).expect("the pager ran");
+    assert!(strip(&fed).starts_with(summary), "{fed}");
+    assert!(!strip(&screen).contains(summary), "printed past the pager: {screen}");
+    for extra in ["--no-pager", "-o json", "-o markdown"] {
+        let screen = on_tty(extra);
+        assert!(!paged.exists(), "{extra}: the pager ran");
+        assert!(
+            strip(&screen).contains("1 to add") || screen.contains("\"add\": 1"),
+            "{extra}: {screen}"
+        );
+    }
+    // Not a terminal: straight to the pipe.
+    let _ = std::fs::remove_file(&paged);
+    let o = Command::new("sh")
+        .args(["-c", &plan])
+        .env("CHARTUP_PAGER", format!("cat > {}", paged.display()))
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&o.stdout).starts_with(summary));
+    assert!(!paged.exists(), "the pager ran off a terminal");
+    let _ = std::fs::remove_dir_all(&dir);
+}

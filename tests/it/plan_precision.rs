@@ -60,7 +60,7 @@ fn precision_charts_render_as_helm_does() {
             n += 1;
         }
     }
-    assert_eq!(n, 14, "seven chart pairs");
+    assert_eq!(n, 18, "nine chart pairs");
 }
 
 #[test]
@@ -145,7 +145,113 @@ fn declared_mapping_pairs_what_evidence_cannot() {
     // The evidence pairs rename-db by itself; a declaration is recorded as such.
     let p = plan_of("rename-db", false, &[("StatefulSet/db-master", "db")]);
     assert!(p.pairings[0].declared);
-    assert!(p.pairings[0].evidence[0].starts_with("declared: --same-component"));
+    assert_eq!(
+        p.pairings[0].evidence[0],
+        "declared by flag --same-component StatefulSet/db-master=db"
+    );
+}
+
+#[test]
+fn declared_rename_by_flag_or_matrix_pairs_and_carries() {
+    // rel-cache-master (component master, bitnami/redis, container server, template data) →
+    // rel-cache (component cache, redis, container redis, template redis-data): only the mount
+    // path /data is shared, which is not enough evidence on its own.
+    let p = plan_of("rename-declared", true, &[]);
+    assert!(p.pairings.is_empty(), "{:#?}", p.pairings);
+    assert!(p.volumes.iter().all(|v| v.fate != Fate::Carried), "{:#?}", p.volumes);
+    assert!(p.volumes.iter().any(|v| v.fate == Fate::New), "{:#?}", p.volumes);
+
+    // The flag: the pairing says who declared it, with what evidence there is.
+    let p = plan_of("rename-declared", false, &[("cache-master", "cache")]);
+    assert_eq!(p.pairings.len(), 1, "{:#?}", p.pairings);
+    let pr = &p.pairings[0];
+    assert!(pr.declared);
+    assert_eq!(
+        (pr.from.name.as_str(), pr.to.name.as_str()),
+        ("rel-cache-master", "rel-cache")
+    );
+    assert_eq!(pr.evidence[0], "declared by flag --same-component cache-master=cache");
+    assert!(
+        pr.evidence.iter().any(|e| e == "data mounted at /data"),
+        "{:?}",
+        pr.evidence
+    );
+    assert!(
+        pr.evidence.iter().any(|e| e == "role master → cache"),
+        "{:?}",
+        pr.evidence
+    );
+    let text = plan::text::render(&p, false);
+    assert!(
+        text.contains("declared by flag --same-component cache-master=cache"),
+        "{text}"
+    );
+    // Paired but not carried: the old claims are orphaned, and no "new, empty" line beside them.
+    assert_eq!(
+        p.volumes.iter().filter(|v| v.fate == Fate::Orphaned).count(),
+        2,
+        "{:#?}",
+        p.volumes
+    );
+    assert!(p.volumes.iter().all(|v| v.fate != Fate::New), "{:#?}", p.volumes);
+    // With --carry-volumes: ordinal i → ordinal i, under the new template's name.
+    let p = plan_of("rename-declared", true, &[("cache-master", "cache")]);
+    let mut moves: Vec<_> = p
+        .carries()
+        .iter()
+        .map(|c| (c.from_claim.clone(), c.to_claim.clone(), c.ordinal))
+        .collect();
+    moves.sort();
+    assert_eq!(
+        moves,
+        [
+            (
+                "data-rel-cache-master-0".to_string(),
+                "redis-data-rel-cache-0".to_string(),
+                Some(0)
+            ),
+            (
+                "data-rel-cache-master-1".to_string(),
+                "redis-data-rel-cache-1".to_string(),
+                Some(1)
+            )
+        ]
+    );
+    assert_eq!(p.verdict, Verdict::Safe);
+
+    // The matrix: `components.cache.renamedFrom: [master]` pairs by component label, and its
+    // `carryVolumes` carries without the flag; its loss statement for the hop is met by the carry.
+    let (from, to) = (
+        format!("{DIR}/rename-declared/1.0.0"),
+        format!("{DIR}/rename-declared/2.0.0"),
+    );
+    let c = case(&from, &to);
+    let (old, new) = c.sides();
+    let m = chartup::matrix::load(std::path::Path::new("tests/data/matrices/rename-declared.yaml"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let p = plan::build(&old, &new, Some(&m), &c.options());
+    assert_eq!(p.pairings.len(), 1, "{:#?}", p.pairings);
+    assert_eq!(
+        p.pairings[0].evidence[0],
+        "declared by matrix tests/data/matrices/rename-declared.yaml (components.cache.renamedFrom: master)"
+    );
+    assert_eq!(p.carries().len(), 2, "{:#?}", p.volumes);
+    assert_eq!((p.matrix_verdict, p.verdict), (Some(Verdict::Safe), Verdict::Safe));
+    assert!(
+        p.summary_line().ends_with("2 carried · verdict: safe"),
+        "{}",
+        p.summary_line()
+    );
+
+    // A flag that names nothing leaving the release is said, not silently ignored.
+    let p = plan_of("rename-declared", false, &[("StatefulSet/rel-db", "cache")]);
+    assert!(p.pairings.is_empty());
+    assert!(
+        p.warnings.iter().any(|w| w
+            == "flag --same-component StatefulSet/rel-db=cache not used: \"StatefulSet/rel-db\" names no workload that leaves the release"),
+        "{:#?}",
+        p.warnings
+    );
 }
 
 #[test]

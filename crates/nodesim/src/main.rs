@@ -7,7 +7,9 @@
 //! writes pod status as a kubelet would (see `pods.rs` for the conventions that make a
 //! container crash, stay unready or miss its image), and is the dynamic provisioner for the test
 //! StorageClasses, backing each claim with a real directory so that lost data is visible as lost
-//! files (`storage.rs`).
+//! files (`storage.rs`). It is also the snapshot controller and CSI-like snapshot driver of that
+//! provisioner, copying a volume's directory into a snapshot directory and back into a new volume
+//! on restore, with external-snapshotter's objects and state transitions (`snapshots/`).
 //!
 //! Everything reacts to watches (kube::runtime controllers), and every write is either a merge
 //! patch (no resourceVersion to conflict on) or a create that tolerates AlreadyExists; a failed
@@ -16,6 +18,7 @@
 mod images;
 mod node;
 mod pods;
+mod snapshots;
 mod storage;
 
 use std::path::PathBuf;
@@ -75,6 +78,8 @@ pub struct Opts {
     pub nodes: usize,
     /// Root under which each provisioned volume gets its directory.
     pub volumes_dir: PathBuf,
+    /// Where snapshots' copies live (`--snapshots-dir`, default `snapshots` beside the volumes dir).
+    pub snapshots_dir: PathBuf,
     /// Image catalogue: images that "exist"; others fail to pull.
     pub images: Option<PathBuf>,
     /// Where to write a line once the node and the StorageClasses exist.
@@ -82,7 +87,7 @@ pub struct Opts {
 }
 
 const USAGE: &str =
-    "usage: nodesim --volumes-dir DIR [--kubeconfig FILE] [--node-name NAME] [--nodes N] [--images FILE] [--ready-file FILE]";
+    "usage: nodesim --volumes-dir DIR [--snapshots-dir DIR] [--kubeconfig FILE] [--node-name NAME] [--nodes N] [--images FILE] [--ready-file FILE]";
 
 fn parse_args() -> anyhow::Result<Opts> {
     let mut opts = Opts {
@@ -93,6 +98,7 @@ fn parse_args() -> anyhow::Result<Opts> {
             .and_then(|n| n.trim().parse().ok())
             .unwrap_or(1),
         volumes_dir: PathBuf::new(),
+        snapshots_dir: PathBuf::new(),
         images: None,
         ready_file: None,
     };
@@ -104,6 +110,7 @@ fn parse_args() -> anyhow::Result<Opts> {
             "--node-name" => opts.node_name = val()?,
             "--nodes" => opts.nodes = val()?.parse().context("--nodes needs a number")?,
             "--volumes-dir" => opts.volumes_dir = val()?.into(),
+            "--snapshots-dir" => opts.snapshots_dir = val()?.into(),
             "--images" => opts.images = Some(val()?.into()),
             "--ready-file" => opts.ready_file = Some(val()?.into()),
             "-h" | "--help" => {
@@ -118,6 +125,12 @@ fn parse_args() -> anyhow::Result<Opts> {
     }
     if opts.volumes_dir.as_os_str().is_empty() {
         bail!("--volumes-dir is required\n{USAGE}");
+    }
+    if opts.snapshots_dir.as_os_str().is_empty() {
+        opts.snapshots_dir = match opts.volumes_dir.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.join("snapshots"),
+            _ => opts.volumes_dir.join(".snapshots"),
+        };
     }
     Ok(opts)
 }
@@ -153,6 +166,9 @@ pub struct Ctx {
     pub client: Client,
     pub opts: Opts,
     pub pods: pods::PodStates,
+    pub events: snapshots::Events,
+    /// CreateSnapshot attempts per content, for the `snapshot-fail-times` knob.
+    pub attempts: snapshots::driver::Attempts,
 }
 
 #[tokio::main]
@@ -166,11 +182,15 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let opts = parse_args()?;
     std::fs::create_dir_all(&opts.volumes_dir).with_context(|| format!("creating {}", opts.volumes_dir.display()))?;
+    std::fs::create_dir_all(&opts.snapshots_dir)
+        .with_context(|| format!("creating {}", opts.snapshots_dir.display()))?;
     let client = client(&opts).await?;
     let ctx = Arc::new(Ctx {
         client,
         opts,
         pods: pods::PodStates::default(),
+        events: snapshots::Events::default(),
+        attempts: snapshots::driver::Attempts::default(),
     });
 
     node::forget_extra(&ctx, &ctx.opts.node_names())
@@ -185,7 +205,8 @@ async fn main() -> anyhow::Result<()> {
         .await
         .context("creating the StorageClasses")?;
     if let Some(f) = &ctx.opts.ready_file {
-        std::fs::write(f, format!("node {} ready\n", ctx.opts.node_name))?;
+        // The second line tells scripts/test-cluster.sh this nodesim serves VolumeSnapshots.
+        std::fs::write(f, format!("node {} ready\nsnapshots\n", ctx.opts.node_name))?;
     }
     tracing::info!(nodes = ?ctx.opts.node_names(), "nodes registered, simulating");
 
@@ -195,6 +216,8 @@ async fn main() -> anyhow::Result<()> {
         _ = pods::run(ctx.clone()) => {}
         _ = storage::run_provisioner(ctx.clone()) => {}
         _ = storage::run_reaper(ctx.clone()) => {}
+        _ = snapshots::controller::run(ctx.clone()) => {}
+        _ = snapshots::driver::run(ctx.clone()) => {}
         _ = tokio::signal::ctrl_c() => {}
         _ = term.recv() => {}
     }

@@ -7,6 +7,9 @@
 //! claim is deleted the binder marks its PV Released; for policy Delete, the binder leaves deletion
 //! to the external provisioner named in `pv.kubernetes.io/provisioned-by`, i.e. us: the reaper
 //! removes the directory and the PV, so data loss is visible as files gone. Retain keeps both.
+//! A claim whose `dataSource` is a VolumeSnapshot (or another claim, a clone) gets a copy of the
+//! snapshot's (the claim's) directory, once external-provisioner's checks pass
+//! (`snapshots/restore.rs`); until then it stays Pending.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -21,6 +24,8 @@ use kube::runtime::watcher;
 use kube::{Client, ResourceExt};
 use serde_json::json;
 
+use crate::snapshots::driver::copy_dir_atomic;
+use crate::snapshots::restore;
 use crate::{is_conflict, is_not_found, Ctx, SimError};
 
 pub const PROVISIONER: &str = "chartup.io/hostpath";
@@ -87,9 +92,37 @@ async fn provision(pvc: Arc<PersistentVolumeClaim>, ctx: Arc<Ctx>) -> Result<Act
     };
     let pv_name = format!("pvc-{uid}");
     let dir = volume_dir(&ctx, &pv_name);
-    tokio::fs::create_dir_all(&dir).await?;
-    // World-writable like a fresh hostPath dir that any container user may write to.
-    set_mode(&dir, 0o777).await?;
+    let snapshot = restore::snapshot_source(&pvc);
+    let clone = restore::clone_source(&pvc);
+    let source = match (&snapshot, &clone) {
+        (Some(snap), _) => Some(restore::source_dir(&ctx, &pvc, PROVISIONER, snap).await),
+        (None, Some(src)) => Some(restore::clone_dir(&ctx, &pvc, PROVISIONER, src).await),
+        (None, None) => None,
+    };
+    if let Some(source) = source {
+        let claim = format!("{ns}/{}", pvc.name_any());
+        let start = format!("External provisioner is provisioning volume for claim \"{claim}\"");
+        restore::claim_event(&ctx, &pvc, "Normal", "Provisioning", &start).await;
+        match source {
+            Ok(data) => {
+                // A volume already copied (a crash before its PV was created) is kept.
+                if !dir.exists() {
+                    copy_dir_atomic(&data, &dir).await?;
+                }
+                tracing::info!(claim = %claim, from = ?snapshot.as_ref().or(clone.as_ref()), "volume made from its data source");
+            }
+            Err(restore::NotYet::Wait(d)) => return Ok(Action::requeue(d.max(Duration::from_millis(50)))),
+            Err(restore::NotYet::Failed(e)) => {
+                let msg = format!("failed to provision volume with StorageClass \"{class_name}\": {e}");
+                restore::claim_event(&ctx, &pvc, "Warning", "ProvisioningFailed", &msg).await;
+                return Ok(Action::requeue(Duration::from_secs(1)));
+            }
+        }
+    } else {
+        tokio::fs::create_dir_all(&dir).await?;
+        // World-writable like a fresh hostPath dir that any container user may write to.
+        set_mode(&dir, 0o777).await?;
+    }
     let storage = spec
         .resources
         .as_ref()

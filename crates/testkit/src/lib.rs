@@ -14,6 +14,8 @@
 //! directory on this machine) and later checks that it survived, which is how "data kept" and
 //! "data lost" become observable without a container runtime.
 
+pub mod snapshots;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
