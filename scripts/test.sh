@@ -25,3 +25,9 @@ if ! scripts/test-sources.sh status 2>/dev/null; then
 fi
 eval "$(scripts/test-sources.sh up)"   # CHARTUP_SRC_*
 cargo test --workspace --all-targets
+# The documented install (docs/helm-user.md, issue #18): `cargo install --locked --path .` works.
+# `--debug` into the same target directory reuses the build the tests just made: a link at most.
+install_root=$(mktemp -d)
+cargo install --locked --path . --debug --target-dir "${CARGO_TARGET_DIR:-$root/target}" --root "$install_root" --quiet
+"$install_root/bin/chartup" --version
+rm -rf "$install_root"

@@ -146,6 +146,13 @@ pub struct ExecArgs {
     /// How long each component, hook or migration may take to become healthy (e.g. 90s, 5m, 1.5h)
     #[arg(long, default_value = "5m", value_parser = crate::duration::parse, value_name = "DURATION")]
     pub timeout: Duration,
+    /// Accepted as in helm's scripts (helm 3's bool, helm 4's strategy); chartup always waits until
+    /// every component is healthy before it records the revision deployed
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "STRATEGY")]
+    pub wait: Option<String>,
+    /// Accepted as in helm's scripts; chartup always waits for Jobs to complete
+    #[arg(long)]
+    pub wait_for_jobs: bool,
     /// Command run with `sh -c` as the backup the matrix requires before an upgrade
     #[arg(long, value_name = "CMD")]
     pub backup_command: Option<String>,

@@ -69,7 +69,7 @@ pub use hooks::is_hook;
 pub use journal::journal_lines;
 pub use objects::obj_ref;
 pub use options::ApplyOptions;
-pub use progress::{Progress, Reporter};
+pub use progress::{Progress, Reporter, SharedReporter};
 pub use records::{locked, rollout_order};
 pub use recover::recover;
 pub use rollback::{rollback, RollbackPlan};

@@ -76,6 +76,24 @@ impl<F: FnMut(Progress)> Reporter for F {
     }
 }
 
+/// One reporter shared by components rolled out at the same time (futures joined in one task):
+/// every clone forwards to the same reporter, and every event already names its component, so the
+/// printer can keep one line per component (`cli::progress`).
+#[derive(Clone)]
+pub struct SharedReporter<'r>(std::rc::Rc<std::cell::RefCell<&'r mut dyn Reporter>>);
+
+impl<'r> SharedReporter<'r> {
+    pub fn new(rep: &'r mut dyn Reporter) -> SharedReporter<'r> {
+        SharedReporter(std::rc::Rc::new(std::cell::RefCell::new(rep)))
+    }
+}
+
+impl Reporter for SharedReporter<'_> {
+    fn report(&mut self, p: Progress) {
+        self.0.borrow_mut().report(p)
+    }
+}
+
 /// The heartbeat clock of one wait.
 pub struct Beat {
     started: Instant,
@@ -119,4 +137,33 @@ impl Beat {
 
 pub(super) fn ms(t: Instant) -> u128 {
     t.elapsed().as_millis()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn components_share_one_reporter() {
+        let mut seen = Vec::new();
+        let mut sink = |p: Progress| seen.push(p);
+        {
+            let shared = SharedReporter::new(&mut sink);
+            let (mut a, mut b) = (shared.clone(), shared);
+            let step = |c: &str| Progress::Step {
+                step: format!("component {c}"),
+            };
+            a.report(step("a"));
+            b.report(step("b"));
+            a.report(step("a"));
+        }
+        let steps: Vec<String> = seen
+            .iter()
+            .map(|p| match p {
+                Progress::Step { step } => step.clone(),
+                other => format!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(steps, ["component a", "component b", "component a"]);
+    }
 }

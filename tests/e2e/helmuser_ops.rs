@@ -159,11 +159,24 @@ async fn labels_are_shared_with_helm_both_ways() -> anyhow::Result<()> {
     let n = ns.name.as_str();
     let tmp = tempfile::tempdir()?;
     let chart = config_chart(tmp.path())?;
-    helm(c, &["install", "h", &chart, "-n", n, "--labels", "team=a,tier=web"])?;
+    // `run=<namespace>` marks this test's releases among the whole cluster's (`list -A`).
+    let run = format!("run={n}");
+    helm(
+        c,
+        &[
+            "install",
+            "h",
+            &chart,
+            "-n",
+            n,
+            "--labels",
+            &format!("team=a,tier=web,{run}"),
+        ],
+    )?;
     chartup_ok(
         c,
         &[
-            "apply", "c", &chart, "-n", n, "--labels", "team=b", "-l", "tier=web", "--yes",
+            "apply", "c", &chart, "-n", n, "--labels", "team=b", "-l", "tier=web", "-l", &run, "--yes",
         ],
     )
     .await?;
@@ -211,6 +224,25 @@ async fn labels_are_shared_with_helm_both_ways() -> anyhow::Result<()> {
         chartup_ok(c, &["list", "-n", n, "-l", "x=2", "-q"]).await?.stdout,
         "c\n"
     );
+    // Across all namespaces (-A), as helm lists them.
+    let theirs = helm(c, &["list", "-A", "--selector", &run, "-o", "json"])?;
+    let ours = chartup_ok(c, &["list", "-A", "--selector", &run, "-o", "json"]).await?;
+    let names = |s: &str| -> anyhow::Result<Vec<String>> {
+        let v: Json = serde_json::from_str(s)?;
+        Ok(v.as_array()
+            .into_iter()
+            .flatten()
+            .map(|r| {
+                format!(
+                    "{}/{}",
+                    r["namespace"].as_str().unwrap_or(""),
+                    r["name"].as_str().unwrap_or("")
+                )
+            })
+            .collect())
+    };
+    assert_eq!(names(&theirs)?, [format!("{n}/c"), format!("{n}/h")]);
+    assert_eq!(ours.stdout, theirs, "list -A -o json");
     let refused = chartup(c, &["apply", "h", &chart, "-n", n, "--labels", "status=x", "--yes"]).await?;
     assert!(!refused.ok);
     assert!(
@@ -313,5 +345,40 @@ async fn uninstall_runs_delete_hooks_as_helm_does() -> anyhow::Result<()> {
     assert!(cms.get_opt("r-cfg").await?.is_none());
     assert_eq!(helm(c, &["list", "-n", &ours.name, "-q"])?, "");
     assert_eq!(helm(c, &["list", "-n", &ours.name, "--uninstalled", "-q"])?, "");
+    Ok(())
+}
+
+/// A missing release is worded one way by every command, helm's words first; `apply` without a
+/// terminal and without `--yes` shows the plan, then refuses.
+#[tokio::test(flavor = "multi_thread")]
+async fn one_message_for_a_missing_release_and_the_plan_before_a_refusal() -> anyhow::Result<()> {
+    let c = cluster();
+    let ns = c.fresh_namespace("hu-msgs").await?;
+    let n = ns.name.as_str();
+    let out = std::process::Command::new(testkit::helm()?)
+        .args(["status", "nope", "-n", n, "--kubeconfig"])
+        .arg(&c.kubeconfig)
+        .output()?;
+    let helms = String::from_utf8_lossy(&out.stderr).trim_end().to_string();
+    assert_eq!(helms, "Error: release: not found");
+    let expected = format!("{helms} (nope in namespace {n})\n");
+    for args in [
+        &["status", "nope", "-n", n][..],
+        &["history", "nope", "-n", n],
+        &["get", "values", "nope", "-n", n],
+        &["get", "manifest", "nope", "-n", n],
+        &["rollback", "nope", "-n", n],
+        &["uninstall", "nope", "-n", n, "--yes"],
+    ] {
+        let r = chartup(c, args).await?;
+        assert!(!r.ok, "{args:?}");
+        assert_eq!(r.stderr, expected, "{args:?}");
+    }
+    let tmp = tempfile::tempdir()?;
+    let chart = config_chart(tmp.path())?;
+    let refused = chartup(c, &["apply", "r", &chart, "-n", n]).await?;
+    assert!(!refused.ok);
+    assert!(refused.stdout.starts_with("Plan: 1 to add"), "{}", refused.stdout);
+    assert!(refused.stderr.contains("--yes"), "{}", refused.stderr);
     Ok(())
 }

@@ -352,3 +352,48 @@ fn debug_prints_the_invalid_document_as_helm() {
     let (_, out, err) = chartup(&["template", "x", &chart, "--debug"]);
     assert_eq!((out, error_line(&err)), (hout, error_line(&herr)));
 }
+
+/// helm's `--wait` (helm 3: a bool; helm 4: `--wait=STRATEGY`) and `--wait-for-jobs` are accepted
+/// so scripts run unchanged, without swallowing the release name that follows.
+#[test]
+fn helms_wait_flags_are_accepted() {
+    use clap::Parser as _;
+    for args in [
+        &["chartup", "apply", "--wait", "r", "charts/kvstore/6.0.0"][..],
+        &[
+            "chartup",
+            "apply",
+            "--wait=watcher",
+            "--wait-for-jobs",
+            "r",
+            "charts/kvstore/6.0.0",
+        ],
+        &["chartup", "rollback", "--wait", "r", "1"],
+    ] {
+        let cli = chartup::cli::Cli::try_parse_from(args).unwrap_or_else(|e| panic!("{args:?}: {e}"));
+        match cli.command {
+            chartup::cli::Command::Apply(a) => assert_eq!(a.args, ["r", "charts/kvstore/6.0.0"], "{args:?}"),
+            chartup::cli::Command::Rollback(_) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+/// "1 objects unchanged" (issue #18): one object is an object.
+#[test]
+fn one_object_is_singular() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = dir.path().join("one");
+    std::fs::create_dir_all(c.join("templates")).unwrap();
+    std::fs::write(c.join("Chart.yaml"), "apiVersion: v2\nname: one\nversion: 1.0.0\n").unwrap();
+    std::fs::write(
+        c.join("templates/cm.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: one\ndata:\n  a: \"1\"\n",
+    )
+    .unwrap();
+    let chart = c.display().to_string();
+    let (ok, out, err) = chartup(&["plan", "r", "--from", &chart, "--to", &chart]);
+    assert!(ok, "{err}");
+    assert!(out.contains("(none: 1 object unchanged)"), "{out}");
+    assert!(!out.contains("1 objects"), "{out}");
+}
