@@ -107,11 +107,10 @@ impl Run<'_, '_> {
         drop(running);
         drop(out);
         *self.rel = trunk.master.into_inner().unwrap_or_else(|p| p.into_inner()).0;
-        if failures.is_empty() {
-            return Ok(());
-        }
         let mut failures = failures.into_iter();
-        let (_, first) = failures.next().expect("a failure");
+        let Some((_, first)) = failures.next() else {
+            return Ok(());
+        };
         for (i, e) in failures {
             let line = format!("component {}: {e}", units[i].component);
             self.note(line.clone()).await?;
