@@ -459,9 +459,13 @@ fn parse_constraint(c: &str) -> Result<Constraint, ConstraintError> {
         .captures(c)
         .ok_or_else(|| ConstraintError::Improper(c.to_string()))?;
     let g = |i: usize| caps.get(i).map_or("", |m| m.as_str());
-    let origfunc = g(1);
+    constraint_of(g(1), g(2), [g(3), g(4), g(5), g(6)])
+}
+
+/// A constraint from what the constraint regex captures: the operator, the whole version, and its
+/// major, `.minor`, `.patch` and `-prerelease` groups.
+fn constraint_of(origfunc: &str, whole: &str, [m3, m4, m5, m6]: [&str; 4]) -> Result<Constraint, ConstraintError> {
     let op = Op::from_str(origfunc).ok_or(ConstraintError::Parser)?;
-    let (m3, m4, m5, m6) = (g(3), g(4), g(5), g(6));
     let (mut minor_dirty, mut patch_dirty, mut dirty) = (false, false, false);
     let ver = if is_x(m3) || m3.is_empty() {
         dirty = true;
@@ -475,12 +479,12 @@ fn parse_constraint(c: &str) -> Result<Constraint, ConstraintError> {
         patch_dirty = true;
         format!("{m3}{m4}.0{m6}")
     } else {
-        g(2).to_string()
+        whole.to_string()
     };
     let con = Version::parse(&ver).map_err(|_| ConstraintError::Parser)?;
     Ok(Constraint {
         con,
-        orig: g(2).to_string(),
+        orig: whole.to_string(),
         origfunc: origfunc.to_string(),
         op,
         minor_dirty,
@@ -489,9 +493,44 @@ fn parse_constraint(c: &str) -> Result<Constraint, ConstraintError> {
     })
 }
 
+/// The plain shape most charts write (`1.2.3`, `2.x.x`, `~1.2`, `>=3`, `*`): an operator, an
+/// optional `v`, one to three parts of digits and wildcards — nothing else, so the regexes would
+/// match it whole as one constraint. Parsed without them: compiling the four regexes was ≈ 12 %
+/// of rendering a small chart with dependencies (benches/PROFILE.md). `None`: any other shape,
+/// which takes the regex path; `constraint_fast_path_agrees_with_the_regexes` checks both agree.
+fn simple_constraint(c: &str) -> Option<Result<Constraints, ConstraintError>> {
+    // Longest first, as the regex's alternation ends up choosing for a version that follows.
+    const OPS: [&str; 11] = [">=", "=>", "<=", "=<", "!=", "~>", ">", "<", "=", "~", "^"];
+    let op = OPS.iter().copied().find(|o| c.starts_with(o)).unwrap_or("");
+    let whole = &c[op.len()..];
+    let body = whole.strip_prefix('v').unwrap_or(whole);
+    let wild = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'x' | b'X' | b'*'));
+    let parts: Vec<&str> = body.split('.').collect();
+    if parts.len() > 3 || !parts.iter().all(|p| wild(p)) {
+        return None;
+    }
+    // The regex's groups: `.minor` and `.patch` keep their dot.
+    let dotted = |i: usize| parts.get(i).map(|p| format!(".{p}")).unwrap_or_default();
+    let (minor, patch) = (dotted(1), dotted(2));
+    Some(
+        constraint_of(op, whole, [parts[0], &minor, &patch, ""]).map(|pc| Constraints {
+            groups: vec![vec![pc]],
+            contains_pre: vec![false],
+            include_prerelease: false,
+        }),
+    )
+}
+
 impl Constraints {
     /// Masterminds `NewConstraint`.
     pub fn parse(c: &str) -> Result<Constraints, ConstraintError> {
+        if let Some(simple) = simple_constraint(c) {
+            return simple;
+        }
+        Constraints::parse_with_regexes(c)
+    }
+
+    fn parse_with_regexes(c: &str) -> Result<Constraints, ConstraintError> {
         let c = rewrite_range(c);
         let rx = regexes();
         let mut groups = Vec::new();
@@ -741,6 +780,52 @@ mod tests {
     //! The cases are Masterminds/semver v3.4.0's own test tables (version_test.go,
     //! constraints_test.go), plus behaviours checked against `helm template` (semverCompare).
     use super::*;
+
+    #[test]
+    fn constraint_fast_path_agrees_with_the_regexes() {
+        let ops = [
+            "", "=", "!=", ">", "<", ">=", "=>", "<=", "=<", "~", "~>", "^", "==", "<>", "~~", "=~", "^=", ">>",
+        ];
+        let versions = [
+            "1",
+            "1.2",
+            "1.2.3",
+            "v1.2.3",
+            "v1",
+            "x",
+            "X",
+            "*",
+            "1.x",
+            "1.2.x",
+            "2.x.x",
+            "1.*.3",
+            "X.1",
+            "01.2.3",
+            "1.2.3.4",
+            "",
+            "v",
+            "1..2",
+            "1.2.",
+            ".1",
+            "1x.2",
+            "99999999999999999999.1",
+            "0.0.0",
+            "vv1",
+            "1.2.3-rc1",
+        ];
+        let mut fast = 0;
+        for op in ops {
+            for v in versions {
+                let c = format!("{op}{v}");
+                if let Some(f) = simple_constraint(&c) {
+                    fast += 1;
+                    let slow = Constraints::parse_with_regexes(&c);
+                    assert_eq!(format!("{f:?}"), format!("{slow:?}"), "{c:?}");
+                }
+            }
+        }
+        assert!(fast > 200, "the fast path took only {fast} inputs");
+    }
 
     const CONSTRAINT_CHECK: &[(&str, &str, bool)] = &[
         ("=2.0.0", "1.2.3", false),

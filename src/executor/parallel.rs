@@ -8,7 +8,8 @@
 //!
 //! - the record: each run journals into its own copy of the pending record; its store is a
 //!   [`Branch`] that merges the new journal lines (and any other record field the run changed,
-//!   e.g. the holder's heartbeat) into the one shared record and writes that, one write at a time,
+//!   e.g. the holder's heartbeat; a list such as the carries' or snapshots' state gets only this
+//!   run's own removals and additions, so entries of other components stay) into the one shared record and writes that, one write at a time,
 //!   so no line of another component is lost; writes asked for while one is under way are served
 //!   by a single next write (a group commit: nine components finishing together cost one or two
 //!   record writes, not nine), and a run's `update` returns only once a write holding its lines
@@ -111,11 +112,10 @@ impl Run<'_, '_> {
         drop(running);
         drop(out);
         *self.rel = trunk.master.into_inner().unwrap_or_else(|p| p.into_inner()).0;
-        if failures.is_empty() {
-            return Ok(());
-        }
         let mut failures = failures.into_iter();
-        let (_, first) = failures.next().expect("a failure");
+        let Some((_, first)) = failures.next() else {
+            return Ok(());
+        };
         for (i, e) in failures {
             let line = format!("component {}: {e}", units[i].component);
             self.note(line.clone()).await?;
@@ -180,7 +180,29 @@ impl<'t, 's> Branch<'t, 's> {
         merged.0 = lines.map_or(0, Vec::len);
         for (k, v) in &copy.extra {
             if k != journal::KEY && merged.1.get(k) != Some(v) {
-                master.extra.insert(k.clone(), v.clone());
+                let merged_value = match (master.extra.get(k), merged.1.get(k), v) {
+                    // A list other components may add to too (carries, snapshots): apply this
+                    // component's own changes — entries gone, entries new — to the shared one.
+                    (Some(Json::Array(shared)), base, Json::Array(mine)) => {
+                        let base: &[Json] = match base {
+                            Some(Json::Array(b)) => b,
+                            _ => &[],
+                        };
+                        let mut out: Vec<Json> = shared
+                            .iter()
+                            .filter(|e| !base.contains(e) || mine.contains(e))
+                            .cloned()
+                            .collect();
+                        for e in mine.iter().filter(|e| !base.contains(e)) {
+                            if !out.contains(e) {
+                                out.push(e.clone());
+                            }
+                        }
+                        Json::Array(out)
+                    }
+                    _ => v.clone(),
+                };
+                master.extra.insert(k.clone(), merged_value);
                 merged.1.insert(k.clone(), v.clone());
             }
         }
@@ -282,5 +304,52 @@ struct Forward<'o, 'x> {
 impl Reporter for Forward<'_, '_> {
     fn report(&mut self, p: Progress) {
         self.out.borrow_mut().report(self.unit, p);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::storage::MemoryStore;
+
+    fn record() -> Release {
+        serde_json::from_value(json!({"name": "r", "version": 1, "namespace": "ns"})).expect("a record")
+    }
+
+    #[test]
+    fn two_components_upserting_one_list_keep_each_others_entries() {
+        let store = MemoryStore::new("ns");
+        let trunk = Trunk {
+            inner: &store,
+            master: Mutex::new((record(), 0)),
+            written: futures::lock::Mutex::new(0),
+        };
+        let (mut a, mut b) = (trunk.snapshot(), trunk.snapshot());
+        let (ba, bb) = (Branch::new(&trunk, &a), Branch::new(&trunk, &b));
+        // Each adds its entry, then a updates its own (the upsert pattern of carries/snapshots).
+        a.extra
+            .insert("state".into(), json!([{"claim": "a", "stage": "created"}]));
+        ba.merge(&a);
+        b.extra
+            .insert("state".into(), json!([{"claim": "b", "stage": "created"}]));
+        bb.merge(&b);
+        a.extra
+            .insert("state".into(), json!([{"claim": "a", "stage": "ready"}]));
+        ba.merge(&a);
+        super::super::journal::journal(&mut b, "b did something");
+        bb.merge(&b);
+        let master = trunk.snapshot();
+        let mut state = master.extra["state"].as_array().expect("a list").clone();
+        state.sort_by_key(|e| e["claim"].as_str().unwrap_or("").to_string());
+        assert_eq!(
+            state,
+            [
+                json!({"claim": "a", "stage": "ready"}),
+                json!({"claim": "b", "stage": "created"})
+            ]
+        );
+        assert_eq!(journal_len(&master), 1);
     }
 }

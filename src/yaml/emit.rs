@@ -53,7 +53,6 @@ fn analyze(value: &str, v3: bool) -> Analysis {
             block_allowed: false,
         };
     }
-    let chars: Vec<char> = value.chars().collect();
     let mut block_indicators = false;
     let mut flow_indicators = false;
     let mut line_breaks = false;
@@ -72,10 +71,13 @@ fn analyze(value: &str, v3: bool) -> Analysis {
         flow_indicators = true;
     }
     let mut preceded_by_whitespace = true;
-    let n = chars.len();
-    for i in 0..n {
-        let c = chars[i];
-        let followed_by_whitespace = i + 1 >= n || matches!(chars[i + 1], ' ' | '\t');
+    // One pass with a look-ahead of one character (no Vec<char> per scalar: this runs for every
+    // string `toYaml` writes).
+    let mut chars = value.chars().peekable();
+    let mut i = 0usize;
+    while let Some(c) = chars.next() {
+        let last = chars.peek().is_none();
+        let followed_by_whitespace = matches!(chars.peek(), None | Some(' ' | '\t'));
         if i == 0 {
             match c {
                 '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"' | '%' | '@' | '`' => {
@@ -124,7 +126,7 @@ fn analyze(value: &str, v3: bool) -> Analysis {
             if i == 0 {
                 leading_space = true;
             }
-            if i + 1 == n {
+            if last {
                 trailing_space = true;
             }
             if previous_break {
@@ -137,7 +139,7 @@ fn analyze(value: &str, v3: bool) -> Analysis {
             if i == 0 {
                 leading_break = true;
             }
-            if i + 1 == n {
+            if last {
                 trailing_break = true;
             }
             if previous_space {
@@ -150,6 +152,7 @@ fn analyze(value: &str, v3: bool) -> Analysis {
             previous_break = false;
         }
         preceded_by_whitespace = matches!(c, ' ' | '\t' | '\0') || is_break_char(c);
+        i += 1;
     }
     let mut a = Analysis {
         multiline: line_breaks,
