@@ -405,6 +405,31 @@ async fn failures_show_in_status_error() -> anyhow::Result<()> {
         at(&vs, "/status/error").is_none(),
         "the error is cleared on success: {vs:?}"
     );
+
+    // pvc-as-source-protection holds the claim's deletion while its snapshot is unfinished, and
+    // lets it go with that snapshot (the "stuck finalizer" users meet upstream).
+    pvcs.delete("data", &DeleteParams::default()).await?;
+    let data = wait_for(
+        &pvcs,
+        "data",
+        WAIT,
+        "terminating",
+        |p: Option<&PersistentVolumeClaim>| p.is_some_and(|p| p.metadata.deletion_timestamp.is_some()),
+    )
+    .await?;
+    assert!(data
+        .finalizers()
+        .iter()
+        .any(|f| f == "snapshot.storage.kubernetes.io/pvc-as-source-protection"));
+    // Every unready snapshot of the claim counts, even one that never started ("gold"), as upstream.
+    vss.delete("broken", &DeleteParams::default()).await?;
+    wait_deleted(&vss, "broken", WAIT).await?;
+    assert!(
+        pvcs.get_opt("data").await?.is_some(),
+        "\"gold\" (unready) still holds the claim"
+    );
+    vss.delete("gold", &DeleteParams::default()).await?;
+    wait_deleted(&pvcs, "data", WAIT).await?;
     Ok(())
 }
 

@@ -217,6 +217,7 @@ async fn main() -> anyhow::Result<()> {
         _ = storage::run_provisioner(ctx.clone()) => {}
         _ = storage::run_reaper(ctx.clone()) => {}
         _ = snapshots::controller::run(ctx.clone()) => {}
+        _ = snapshots::controller::run_claims(ctx.clone()) => {}
         _ = snapshots::driver::run(ctx.clone()) => {}
         _ = tokio::signal::ctrl_c() => {}
         _ = term.recv() => {}

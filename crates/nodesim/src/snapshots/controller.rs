@@ -49,6 +49,42 @@ pub async fn run(ctx: Arc<Ctx>) {
         .await;
 }
 
+/// Claims protected by `pvc-as-source-protection`, looked at again whenever a snapshot of theirs
+/// changes or goes: the finalizer is dropped once no snapshot of the claim is unready. Upstream
+/// gets there on its periodic resync of the remaining snapshots (15 min); a snapshot deleted
+/// without finalizers (one that never started) is never reconciled itself.
+pub async fn run_claims(ctx: Arc<Ctx>) {
+    let claims: Api<PersistentVolumeClaim> = Api::all(ctx.client.clone());
+    let vs_all: Api<DynamicObject> = Api::all_with(ctx.client.clone(), &vs_resource());
+    Controller::new(claims, watcher::Config::default())
+        .watches_with(
+            vs_all,
+            vs_resource(),
+            watcher::Config::default(),
+            |vs: DynamicObject| {
+                let ns = vs.namespace()?;
+                let claim = str_at(&vs, "/spec/source/persistentVolumeClaimName")?;
+                Some(ObjectRef::<PersistentVolumeClaim>::new(claim).within(&ns))
+            },
+        )
+        .run(
+            |pvc: Arc<PersistentVolumeClaim>, ctx: Arc<Ctx>| async move {
+                if !pvc.finalizers().iter().any(|f| f == PVC_FINALIZER) {
+                    return Ok(Action::await_change());
+                }
+                release_claim(&ctx, &pvc, None).await?;
+                Ok(Action::await_change())
+            },
+            |_, e: &SimError, _| {
+                tracing::debug!("claim finalizer reconcile: {e}");
+                Action::requeue(RETRY)
+            },
+            ctx,
+        )
+        .for_each(|_| async {})
+        .await;
+}
+
 fn retry(_: Arc<DynamicObject>, e: &SimError, _: Arc<Ctx>) -> Action {
     tracing::debug!("snapshot reconcile: {e}");
     Action::requeue(RETRY)
@@ -484,15 +520,24 @@ async fn check_and_remove_pvc_finalizer(ctx: &Ctx, vs: &DynamicObject, skip_this
     if !pvc.finalizers().iter().any(|f| f == PVC_FINALIZER) {
         return Ok(());
     }
+    release_claim(ctx, &pvc, skip_this.then(|| vs.name_any())).await
+}
+
+/// Drop a claim's `pvc-as-source-protection` unless a snapshot of it (other than `skip`) is unready
+/// (upstream `isPVCBeingUsed`).
+async fn release_claim(ctx: &Ctx, pvc: &PersistentVolumeClaim, skip: Option<String>) -> Result<(), SimError> {
+    let ns = pvc.namespace().unwrap_or_default();
+    let claim = pvc.name_any();
     let snaps = vs_api(&ctx.client, &ns).list(&Default::default()).await?;
     let in_use = snaps.items.iter().any(|s| {
-        !(skip_this && s.name_any() == vs.name_any())
-            && str_at(s, "/spec/source/persistentVolumeClaimName") == Some(claim)
+        skip.as_deref() != Some(s.name_any().as_str())
+            && str_at(s, "/spec/source/persistentVolumeClaimName") == Some(claim.as_str())
             && !is_ready(s)
     });
     if in_use {
         return Ok(());
     }
+    let pvcs: Api<PersistentVolumeClaim> = Api::namespaced(ctx.client.clone(), &ns);
     let fins: Vec<String> = pvc
         .finalizers()
         .iter()
@@ -500,7 +545,8 @@ async fn check_and_remove_pvc_finalizer(ctx: &Ctx, vs: &DynamicObject, skip_this
         .cloned()
         .collect();
     let patch = json!({"metadata": {"finalizers": fins, "resourceVersion": pvc.resource_version()}});
-    pvcs.patch(claim, &PatchParams::default(), &Patch::Merge(patch)).await?;
+    pvcs.patch(&claim, &PatchParams::default(), &Patch::Merge(patch))
+        .await?;
     tracing::info!(claim = %format!("{ns}/{claim}"), "removed {PVC_FINALIZER}");
     Ok(())
 }
