@@ -462,7 +462,7 @@ async fn ondelete_pods_are_snapshotted_one_by_one_right_before_each_goes_down() 
         ],
     )
     .await?;
-    let m = matrix("streamstore");
+    let m = matrix("streamstore.yaml");
     chartup_ok(
         c,
         &[
