@@ -41,3 +41,46 @@ median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1
 h=$(( $(sum "${ht[@]}") / rounds )); c=$(( $(sum "${ct[@]}") / rounds ))
 echo "rounds=$rounds helm=${h}ms chartup=${c}ms speedup=$(awk "BEGIN{printf \"%.1f\", $h/$c}")x" \
   "median helm=$(median "${ht[@]}")ms chartup=$(median "${ct[@]}")ms load=$(cut -d' ' -f1-3 /proc/loadavg)"
+
+# --- A large index (the size of a public catalogue's: 400 charts × 40 versions = 16,000 entries,
+# ≈ 14 MB of YAML in helm's own layout), read from the repository cache by `template big/demo`:
+# what every repository reference costs before any download.
+big="$CHARTUP_SRC_DIR/www/big-index"
+if [ ! -f "$big/index.yaml" ]; then
+  mkdir -p "$big.tmp"; cp "$CHARTUP_SRC_DIR/www/charts/demo-1.0.0.tgz" "$big.tmp/"
+  python3 - "$big.tmp" <<'PY'
+import hashlib, sys
+d = sys.argv[1]
+sha = hashlib.sha256(open(d + "/demo-1.0.0.tgz", "rb").read()).hexdigest()
+out = ["apiVersion: v1", "entries:"]
+for c in range(400):
+    name = "demo" if c == 0 else "chart-%d" % c
+    out.append("  %s:" % name)
+    for v in range(40):
+        ver = "1.0.0" if (c == 0 and v == 0) else "%d.%d.%d" % (v // 10 + 1, v % 10, c % 7 + 1)
+        url = "demo-1.0.0.tgz" if ver == "1.0.0" and c == 0 else "%s-%s.tgz" % (name, ver)
+        out += ["  - annotations:", "      category: Database", "      licenses: Apache-2.0",
+                "    apiVersion: v2", '    appVersion: "%s"' % ver, "    created: \"2026-01-0%dT10:00:00.000000000Z\"" % (v % 9 + 1),
+                "    dependencies:", "    - name: common", "      repository: oci://registry.example/charts",
+                "      tags:", "      - common", "      version: 2.x.x",
+                "    description: Chart %s, a database with replication and backups, version %s" % (name, ver),
+                "    digest: %s" % (sha if url == "demo-1.0.0.tgz" else "%064x" % (c * 1000 + v)),
+                "    home: https://example.invalid/%s" % name, "    icon: https://example.invalid/%s.svg" % name,
+                "    keywords:", "    - database", "    - %s" % name,
+                "    maintainers:", "    - name: Example", "      url: https://example.invalid",
+                "    name: %s" % name, "    sources:", "    - https://example.invalid/src/%s" % name,
+                "    urls:", "    - %s" % url, "    version: %s" % ver]
+out.append("generated: \"2026-01-01T00:00:00Z\"")
+open(d + "/index.yaml", "w").write("\n".join(out) + "\n")
+PY
+  mv "$big.tmp" "$big"
+fi
+bigurl="${CHARTUP_SRC_HTTP%/charts}/big-index"
+helm repo add big "$bigurl" >/dev/null
+helm template r big/demo --version 1.0.0 >/dev/null; "$chartup" template r big/demo --version 1.0.0 >/dev/null
+hb=(); cb=()
+oneb() { local s e; s=$(date +%s%N); "$1" template r big/demo --version 1.0.0 >/dev/null; e=$(date +%s%N); echo $(( (e - s) / 1000000 )); }
+for _ in $(seq "$rounds"); do hb+=("$(oneb helm)"); cb+=("$(oneb "$chartup")"); done
+h=$(( $(sum "${hb[@]}") / rounds )); c=$(( $(sum "${cb[@]}") / rounds ))
+echo "large index ($(du -h "$big/index.yaml" | cut -f1)): rounds=$rounds helm=${h}ms chartup=${c}ms speedup=$(awk "BEGIN{printf \"%.1f\", $h/$c}")x" \
+  "median helm=$(median "${hb[@]}")ms chartup=$(median "${cb[@]}")ms load=$(cut -d' ' -f1-3 /proc/loadavg)"

@@ -193,19 +193,56 @@ pub fn lock_config(path: &Path) -> Result<std::fs::File> {
 /// One chart version in an index (only what resolution needs).
 #[derive(Debug, Clone, Deserialize)]
 pub struct ChartVersion {
-    #[serde(default, deserialize_with = "string_or_scalar")]
+    #[serde(default, deserialize_with = "scalar_text")]
     pub name: String,
-    #[serde(default, deserialize_with = "string_or_scalar")]
+    #[serde(default, deserialize_with = "scalar_text")]
     pub version: String,
     #[serde(default, deserialize_with = "null_as_default")]
     pub urls: Vec<String>,
-    #[serde(default, deserialize_with = "string_or_scalar")]
+    #[serde(default, deserialize_with = "scalar_text")]
     pub digest: String,
+}
+
+/// A string field of the index as sigs.k8s.io/yaml fills one from a plain scalar: its text. A
+/// digest such as `0…01e460` is a float to YAML but out of range for Go's ParseFloat, so go-yaml
+/// keeps it a string; typing it first (as `string_or_scalar` does) refused the whole index. Only
+/// a two-part number (`version: 1.10`, which Go reformats as `1.1`) differs, and no SemVer version
+/// or sha256 digest is one. Null is "".
+fn scalar_text<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<String, D::Error> {
+    struct Text(String);
+    impl<'de> Deserialize<'de> for Text {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Text, D::Error> {
+            struct V;
+            impl serde::de::Visitor<'_> for V {
+                type Value = String;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("a string")
+                }
+                fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<String, E> {
+                    Ok(v.to_string())
+                }
+                fn visit_string<E: serde::de::Error>(self, v: String) -> std::result::Result<String, E> {
+                    Ok(v)
+                }
+                fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<String, E> {
+                    Ok(v.to_string())
+                }
+                fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<String, E> {
+                    Ok(v.to_string())
+                }
+                fn visit_bool<E: serde::de::Error>(self, v: bool) -> std::result::Result<String, E> {
+                    Ok(v.to_string())
+                }
+            }
+            d.deserialize_str(V).map(Text)
+        }
+    }
+    Ok(Option::<Text>::deserialize(d)?.map(|t| t.0).unwrap_or_default())
 }
 
 #[derive(Debug, Deserialize)]
 struct RawIndex {
-    #[serde(default, rename = "apiVersion", deserialize_with = "string_or_scalar")]
+    #[serde(default, rename = "apiVersion", deserialize_with = "scalar_text")]
     api_version: String,
     #[serde(default)]
     entries: Option<BTreeMap<String, Option<Vec<Option<ChartVersion>>>>>,
@@ -410,6 +447,19 @@ mod tests {
             "{e}"
         );
         assert_eq!(i.get("nope", "", false).unwrap_err(), "no chart name found");
+    }
+
+    #[test]
+    fn digests_that_look_like_huge_floats_stay_strings() {
+        // What helm reads: go-yaml keeps `…1e460` a string (ParseFloat is out of range).
+        let d = format!("{}1e460", "0".repeat(59));
+        assert_eq!(d.len(), 64);
+        let y = format!(
+            "apiVersion: v1\nentries:\n  demo:\n  - name: demo\n    version: 1.0.0\n    digest: {d}\n    urls: [a.tgz]\n  - name: demo\n    version: 1.1.0\n    digest: ~\n    urls: [b.tgz]\n"
+        );
+        let i = Index::parse(y.as_bytes(), "t").unwrap();
+        assert_eq!(i.get("demo", "1.0.0", false).unwrap().digest, d);
+        assert_eq!(i.get("demo", "1.1.0", false).unwrap().digest, "");
     }
 
     #[test]

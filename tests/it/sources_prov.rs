@@ -369,3 +369,44 @@ fn dependencies_verify_as_helm() {
         assert!(all(&o).contains("sha256 sum does not match"), "{who} {at}: {}", all(&o));
     }
 }
+
+/// `plan --verify` checks both sides (the code `template` uses; helm has no plan, so the
+/// expectations are what `helm template --verify` says of these charts above).
+#[test]
+fn plan_verifies_both_sides() {
+    fn args(v: &[String]) -> Vec<&str> {
+        v.iter().map(String::as_str).collect()
+    }
+    let k = signed();
+    let h = Home::new();
+    h.ok("chartup", &["repo", "add", "signed", &k.repo]);
+    let plan = |from: &str, to: &str| {
+        vec![
+            "plan".to_string(),
+            "--from".into(),
+            "signed/signed".into(),
+            "--from-version".into(),
+            from.into(),
+            "--to".into(),
+            "signed/signed".into(),
+            "--version".into(),
+            to.into(),
+            "--verify".into(),
+            "--keyring".into(),
+            k.keyring.clone(),
+        ]
+    };
+    let p = plan("1.0.0", "1.0.0");
+    let out = h.chartup(&args(&p));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("provenance verified"));
+    let p = plan("1.0.0", "1.2.0");
+    let err = h.fails(&args(&p));
+    assert!(err.contains("sha256 sum does not match for signed-1.2.0.tgz"), "{err}");
+    let p = plan("1.1.0", "1.0.0");
+    let err = h.fails(&args(&p));
+    assert!(
+        err.contains("signed-1.1.0.tgz.prov") && err.contains("failed to fetch provenance"),
+        "{err}"
+    );
+}
