@@ -45,6 +45,11 @@ struct Builder<'a> {
     anchors: HashMap<usize, Rc<Node>>,
     names: HashMap<usize, String>,
     text: &'a str,
+    /// Flow collections open around the current node (go-yaml's `flow_level`).
+    flow: usize,
+    /// encoding/json's depth error, reported only once the whole document parsed: go-yaml reads
+    /// the document (and fails on its own limits) before sigs.k8s.io/yaml decodes it as JSON.
+    json_depth: Option<YamlError>,
 }
 
 impl<'a> Builder<'a> {
@@ -69,22 +74,34 @@ impl<'a> Builder<'a> {
 
     /// Reads one node whose first event is `ev`.
     fn node(&mut self, ev: Event<'a>, line: usize, depth: usize) -> Result<Rc<Node>, YamlError> {
-        if depth > GO_NESTING {
+        use serde_saphyr::granit_parser::StructureStyle::Flow;
+        // go-yaml refuses more than 10,000 nested flow collections (`max_flow_level`) and block
+        // levels (`max_indents`).
+        let flow = matches!(&ev, Event::SequenceStart(Flow, ..) | Event::MappingStart(Flow, ..));
+        let collection = matches!(&ev, Event::SequenceStart(..) | Event::MappingStart(..));
+        if (collection && depth > GO_NESTING) || (flow && self.flow >= GO_NESTING) {
             return Err(YamlError::Yaml("yaml: exceeded max depth of 10000".into()));
         }
         // sigs.k8s.io/yaml then decodes the document as JSON, whose scanner allows 10,000 nested
         // lists/maps: helm loads 9,999 nested `[` under a key and refuses 10,000 with this error.
-        if depth >= GO_NESTING {
+        if depth >= GO_NESTING && self.json_depth.is_none() {
             match &ev {
                 Event::SequenceStart(..) => {
-                    return Err(YamlError::Unmarshal("invalid character '[' exceeded max depth".into()))
+                    self.json_depth = Some(YamlError::Unmarshal("invalid character '[' exceeded max depth".into()))
                 }
                 Event::MappingStart(..) => {
-                    return Err(YamlError::Unmarshal("invalid character '{' exceeded max depth".into()))
+                    self.json_depth = Some(YamlError::Unmarshal("invalid character '{' exceeded max depth".into()))
                 }
                 _ => {}
             }
         }
+        self.flow += usize::from(flow);
+        let built = self.node_inner(ev, line, depth);
+        self.flow -= usize::from(flow);
+        built
+    }
+
+    fn node_inner(&mut self, ev: Event<'a>, line: usize, depth: usize) -> Result<Rc<Node>, YamlError> {
         let (node, anchor) = match ev {
             Event::Scalar(value, style, anchor, tag) => {
                 // granit reads `k: v` as one plain scalar where libyaml refuses the ':' (a
@@ -207,6 +224,9 @@ impl<'a> Builder<'a> {
                             Some((Event::Comment(..), _)) | Some((Event::Anchor(..), _)) => continue,
                             _ => break,
                         }
+                    }
+                    if let Some(e) = self.json_depth.take() {
+                        return Err(e);
                     }
                     return Ok(Some(root));
                 }
@@ -1007,6 +1027,8 @@ fn load_first_inner(text: &str, json_numbers: bool) -> Result<Value, YamlError> 
         anchors: HashMap::new(),
         names: HashMap::new(),
         text,
+        flow: 0,
+        json_depth: None,
     };
     let root = match b.first_document()? {
         Some(r) => r,
@@ -1068,6 +1090,8 @@ pub fn load_head_and_json(text: &str, json: bool) -> (Result<Value, YamlError>, 
                 anchors: HashMap::new(),
                 names: HashMap::new(),
                 text,
+                flow: 0,
+                json_depth: None,
             },
             _text: std::marker::PhantomData,
             pairs: Vec::new(),

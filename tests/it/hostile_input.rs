@@ -160,7 +160,8 @@ fn nested_ifs_beyond_10000_render_as_helm() {
 fn values_nesting_up_to_helms_limit() {
     let dir = tempfile::tempdir().unwrap();
     chart(dir.path(), "vdeep", "x: {{ .Values.a | len }}\n");
-    for n in [300, 9_999, 10_000] {
+    // 10,001 nested flow sequences: go-yaml's own limit answers before the JSON decoder's.
+    for n in [300, 9_999, 10_000, 10_001] {
         let f = dir.path().join(format!("v{n}.yaml"));
         std::fs::write(&f, format!("a: {}{}\n", "[".repeat(n), "]".repeat(n))).unwrap();
         same_as_helm(dir.path(), &["vdeep", "-f", &f.to_string_lossy()]);
@@ -321,6 +322,23 @@ fn from_json_nesting_up_to_gos_limit() {
             "x: {{{{ fromJsonArray (printf \"%s%s\" (repeat {n} \"[\") (repeat {n} \"]\")) | toJson | sha256sum }}}}\n\
              e: {{{{ fromJsonArray (printf \"%s%s\" (repeat {n} \"[\") (repeat {n} \"]\")) | toJson | trunc 60 | quote }}}}\n\
              z: {{{{ fromJson (printf \"%s1%s\" (repeat {n} \"{{\\\"a\\\":\") (repeat {n} \"}}\")) | toJson | trunc 60 | quote }}}}\n"
+        );
+        chart(dir.path(), &name, &t);
+        same_as_helm(dir.path(), &[&name]);
+    }
+}
+
+/// `fromYaml`/`fromYamlArray` on deep flow collections: go-yaml's `exceeded max depth of 10000`
+/// past 10,000 nested flow collections, encoding/json's error where only the JSON step fails.
+#[test]
+fn from_yaml_nesting_up_to_gos_limits() {
+    let dir = tempfile::tempdir().unwrap();
+    for n in [9_999, 10_000, 10_001] {
+        let name = format!("fy{n}");
+        let t = format!(
+            "y: {{{{ fromYamlArray (printf \"%s%s\" (repeat {n} \"[\") (repeat {n} \"]\")) | toJson | trunc 90 | quote }}}}\n\
+             w: {{{{ fromYaml (printf \"%s1%s\" (repeat {n} \"{{\\\"a\\\":\") (repeat {n} \"}}\")) | toJson | trunc 90 | quote }}}}\n\
+             v: {{{{ fromYaml (printf \"b: %s1%s\" (repeat {n} \"{{\\\"a\\\":\") (repeat {n} \"}}\")) | toJson | trunc 90 | quote }}}}\n"
         );
         chart(dir.path(), &name, &t);
         same_as_helm(dir.path(), &[&name]);
