@@ -61,8 +61,9 @@ pub struct PruneArgs {
     /// The release's name
     #[arg(value_name = "RELEASE")]
     pub release: String,
-    /// Keep the snapshots of this many of the newest revisions that took some (0: delete all)
-    #[arg(long, default_value_t = 0, value_name = "N")]
+    /// Keep the snapshots of this many of the newest revisions that took some (0: delete all; the
+    /// default is apply's --keep-snapshots default, so a bare prune never deletes the only way back)
+    #[arg(long, default_value_t = crate::executor::options::DEFAULT_KEEP_SNAPSHOTS, value_name = "N")]
     pub keep: usize,
     /// Also let go of the volumes restores set aside (their original reclaim policy is put back,
     /// so a Delete policy deletes them)

@@ -105,7 +105,7 @@ fn uninstall_says_the_snapshots_stay_and_how_to_prune_them() {
     let text = p.text();
     assert!(
         text.contains(
-            "Snapshots: 1 VolumeSnapshot(s) kept (kv-2-data-db-0): `chartup snapshots prune kv` deletes them"
+            "Snapshots: 1 VolumeSnapshot(s) kept (kv-2-data-db-0): `chartup snapshots prune kv --keep 0` deletes them"
         ),
         "{text}"
     );

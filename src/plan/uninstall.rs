@@ -144,7 +144,7 @@ impl UninstallPlan {
         if !self.snapshots.is_empty() {
             // Issue 15: snapshots are not release objects; they outlive the release until pruned.
             o.push_str(&format!(
-                "\nSnapshots: {} VolumeSnapshot(s) kept ({}): `chartup snapshots prune {}` deletes them\n",
+                "\nSnapshots: {} VolumeSnapshot(s) kept ({}): `chartup snapshots prune {} --keep 0` deletes them\n",
                 self.snapshots.len(),
                 self.snapshots.join(", "),
                 self.release

@@ -366,7 +366,7 @@ async fn failed_upgrade_rolled_back_to_the_exact_pre_upgrade_data() -> anyhow::R
         "{}",
         list.stdout
     );
-    let pruned = chartup_ok(c, &["snapshots", "prune", REL, "-n", &ns, "--set-aside"]).await?;
+    let pruned = chartup_ok(c, &["snapshots", "prune", REL, "-n", &ns, "--keep", "0", "--set-aside"]).await?;
     assert!(
         pruned
             .stdout
