@@ -318,3 +318,56 @@ fn recover_finishes_a_restore_whose_claim_was_already_released() {
         .expect("created");
     assert_eq!(claim["spec"]["dataSource"]["name"], "kv-2-data-db-0");
 }
+
+#[test]
+fn a_quiesced_component_is_scaled_to_zero_for_its_snapshots_then_back() {
+    // The matrix's `quiesce: true` (docs/snapshots.md): scaled to 0 before the snapshots are
+    // created, back to its replicas after they are ready, and only then the new manifest applied.
+    let c = cluster();
+    // Pods as the fake names them at generation 4: two scale patches, then the apply.
+    running(&c, "db:2", 4);
+    let store = MemoryStore::new(NS);
+    seeded(&store);
+    let mut p = saved_plan().plan;
+    for claim in &mut p.snapshots.as_mut().expect("snapshots").claims {
+        claim.quiesce = true;
+    }
+    // Fingerprinted again, as `plan` would have saved it.
+    let saved = SavedPlan::new(p, &side(&sts("db:1")), &side(&sts("db:2"))).expect("saveable");
+    let rev = block(apply(&c, &store, &saved, &opts(), &mut |_: Progress| {})).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {:#} {:#?}",
+            c.object("apps/v1", "StatefulSet", NS, "db").unwrap_or_default(),
+            c.writes()
+        )
+    });
+    assert_eq!(rev, 2);
+    let writes = c.writes();
+    let all = |w: &str| -> Vec<usize> {
+        writes
+            .iter()
+            .enumerate()
+            .filter(|(_, x)| x.as_str() == w)
+            .map(|(i, _)| i)
+            .collect()
+    };
+    let patches = all("patch StatefulSet/db");
+    assert_eq!(patches.len(), 2, "scaled down, then back: {writes:#?}");
+    let snaps = [
+        all("create VolumeSnapshot/kv-2-data-db-0"),
+        all("create VolumeSnapshot/kv-2-data-db-1"),
+    ];
+    let applied = all("apply StatefulSet/db");
+    for s in &snaps {
+        assert_eq!(s.len(), 1, "{writes:#?}");
+        assert!(patches[0] < s[0] && s[0] < patches[1], "{writes:#?}");
+    }
+    assert!(applied.iter().all(|a| *a > patches[1]), "{writes:#?}");
+    let h = block(store.history(REL)).expect("history");
+    let lines = journal_lines(h.get(2).expect("revision 2"));
+    assert!(
+        lines.iter().any(|l| l.contains("scaled to 0 (quiesce, was 2)")),
+        "{lines:#?}"
+    );
+    assert!(lines.iter().any(|l| l.contains("scaled back to 2")), "{lines:#?}");
+}
