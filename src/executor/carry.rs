@@ -436,23 +436,29 @@ impl Run<'_, '_> {
         let claims: Vec<&str> = todo.iter().map(|c| c.from_claim.as_str()).collect();
         let ns = todo.first().map(|c| c.namespace.clone()).unwrap_or_default();
         let deadline = self.step_deadline();
+        // Issue 18: a wait is never silent for more than the heartbeat, this one included.
+        let mut hb = super::progress::Beat::new();
+        let component = key.name.clone();
         loop {
-            let holders: Vec<String> = self
+            let held: Vec<Json> = self
                 .cluster
                 .list("v1", "Pod", &ns, None)
                 .await?
-                .iter()
+                .into_iter()
                 .filter(|p| {
                     p.pointer("/spec/volumes").and_then(Json::as_array).is_some_and(|vs| {
                         vs.iter()
                             .any(|v| claims.contains(&s(v, "/persistentVolumeClaim/claimName")))
                     })
                 })
-                .map(|p| s(p, "/metadata/name").to_string())
                 .collect();
+            let holders: Vec<String> = held.iter().map(|p| s(p, "/metadata/name").to_string()).collect();
             if holders.is_empty() {
                 break;
             }
+            let claim = pvc_ref(&ns, claims[0]);
+            self.beat(&mut hb, &component, &claim, "waits for its pods to let go of it", &held)
+                .await;
             if Instant::now() > deadline {
                 return Err(ApplyError::Other(format!(
                     "carry: pods {} still mount the old claims after {:?}",
