@@ -341,14 +341,14 @@ impl Run<'_, '_> {
                 },
             };
             for j in 0..i {
-                self.wait_new_pod(&pod_ref(&ns, &format!("{set}-{j}")), "", owner)
+                self.wait_new_pod(component, &pod_ref(&ns, &format!("{set}-{j}")), "", owner)
                     .await?;
             }
             let t = Instant::now();
             self.note(format!("deleting pod {name} of StatefulSet {set}: {why}"))
                 .await?;
             self.cluster.delete(&r, Cascade::Background, false).await?;
-            self.wait_new_pod(&r, uid_of(&pod), owner).await?;
+            self.wait_new_pod(component, &r, uid_of(&pod), owner).await?;
             self.note(format!("pod {name} Ready under the new StatefulSet {set}"))
                 .await?;
             self.rep.report(Progress::PodReplaced {
@@ -372,10 +372,28 @@ impl Run<'_, '_> {
 
     /// Wait until the pod `r` exists as a new pod (not `old_uid`) controlled by `owner` and is
     /// Ready; fail fast when it is broken.
-    async fn wait_new_pod(&mut self, r: &ObjRef, old_uid: &str, owner: &str) -> Result<(), ApplyError> {
+    async fn wait_new_pod(
+        &mut self,
+        component: &str,
+        r: &ObjRef,
+        old_uid: &str,
+        owner: &str,
+    ) -> Result<(), ApplyError> {
         let deadline = self.step_deadline();
+        // Issue 18: a wait is never silent for more than the heartbeat, this one included.
+        let mut hb = super::progress::Beat::new();
         loop {
-            if let Some(p) = self.cluster.get(r).await? {
+            let current = self.cluster.get(r).await?;
+            let pods: Vec<Json> = current.iter().cloned().collect();
+            self.beat(
+                &mut hb,
+                component,
+                r,
+                "to be created and Ready under the new controller",
+                &pods,
+            )
+            .await;
+            if let Some(p) = current {
                 if uid_of(&p) != old_uid && controller_uid(&p) == Some(owner) {
                     match pod_health(&p) {
                         PodHealth::Ready => return Ok(()),
