@@ -15,6 +15,7 @@ mod hostile;
 mod parallel;
 mod recovery;
 mod recovery_limits;
+mod recovery_transport;
 mod recreate;
 mod rollback;
 mod snapshot_infra;
