@@ -385,6 +385,44 @@ mod tenant_degrades {
     }
 
     #[test]
+    fn an_upgrade_plan_reads_each_bound_claims_volume_or_says_why_not() {
+        let cluster = FakeCluster::new(NS);
+        cluster.put(json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+            "metadata": {"name": "data", "namespace": NS},
+            "spec": {"storageClassName": "standard", "volumeName": "pv-1"}}));
+        cluster.put(json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+            "metadata": {"name": "pending", "namespace": NS}, "spec": {"storageClassName": "standard"}}));
+        cluster.put(
+            json!({"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": "pv-1"},
+            "spec": {"persistentVolumeReclaimPolicy": "Retain"}}),
+        );
+        let mut r = crate::analysis::ReclaimPolicies::default();
+        let warning = block(cluster_plan::cluster_volume_policies(&cluster, NS, &mut r)).unwrap();
+        assert_eq!(warning, None);
+        assert_eq!(
+            r.volumes.get("data"),
+            Some(&("pv-1".to_string(), crate::analysis::Reclaim::Retain))
+        );
+        assert!(!r.volumes.contains_key("pending"), "an unbound claim has no volume");
+        // A tenant may not read PersistentVolumes: no volume is known, and the plan says why.
+        cluster.fail(
+            "get",
+            "PersistentVolume/*",
+            None,
+            403,
+            "persistentvolumes \"pv-1\" is forbidden: User \"tenant\" cannot get resource \"persistentvolumes\"",
+        );
+        let mut r = crate::analysis::ReclaimPolicies::default();
+        let warning = block(cluster_plan::cluster_volume_policies(&cluster, NS, &mut r)).unwrap();
+        assert!(r.volumes.is_empty());
+        let w = warning.expect("a warning");
+        assert!(
+            w.contains("cannot read the cluster's PersistentVolumes") && w.contains("cannot get resource"),
+            "{w}"
+        );
+    }
+
+    #[test]
     fn a_render_without_discovery_uses_helms_default_api_versions() {
         let cluster = FakeCluster::new(NS);
         cluster.fail(

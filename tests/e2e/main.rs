@@ -16,6 +16,7 @@ mod parallel;
 mod recovery;
 mod recovery_limits;
 mod recovery_transport;
+mod recovery_volumes;
 mod recreate;
 mod rollback;
 mod snapshot_infra;
