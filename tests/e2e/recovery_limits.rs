@@ -16,10 +16,10 @@ use testkit::k8s_openapi::api::core::v1::PersistentVolumeClaim;
 use testkit::kube::api::Api;
 use testkit::{cluster, Cluster};
 
+use crate::e2e_support::outage::{upgrade_waiting_on_a_hook, OwnCluster, OUTAGE_LOCK};
 use crate::e2e_support::*;
 use crate::recovery::{
-    as_tenant, bind_tenant, condition, hanging_upgrade, one_file_chart, signal, status_json, web, OwnCluster,
-    OUTAGE_LOCK, WAIT,
+    as_tenant, bind_tenant, condition, hanging_upgrade, one_file_chart, signal, status_json, web, WAIT,
 };
 
 fn all_rights() -> serde_json::Value {
@@ -58,24 +58,8 @@ async fn an_outage_longer_than_the_step_ends_at_its_deadline_and_names_recover()
     let tmp = tempfile::tempdir()?;
     let ns = c.fresh_namespace("rec-deadline").await?;
     let v1 = web(tmp.path(), "1.25", false)?;
-    chartup_ok(c, &["apply", "web", &v1, "-n", &ns.name, "--yes", "--timeout", "60s"]).await?;
     let v2 = web(tmp.path(), "1.26", false)?;
-    std::fs::write(
-        Path::new(&v2).join("templates/hook.yaml"),
-        "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: slow-hook\n  annotations:\n    helm.sh/hook: post-upgrade\n\
-         spec:\n  backoffLimit: 0\n  template:\n    metadata:\n      annotations:\n        nodesim.chartup.io/run-seconds: \"30\"\n    \
-         spec:\n      restartPolicy: Never\n      containers:\n        - name: run\n          image: busybox:1.36\n",
-    )?;
-    let child = chartup_cmd(c, &["apply", "web", &v2, "-n", &ns.name, "--yes", "--timeout", "12s"])?.spawn()?;
-    let jobs: Api<testkit::k8s_openapi::api::batch::v1::Job> = Api::namespaced(c.client().await?, &ns.name);
-    testkit::wait_for(
-        &jobs,
-        "slow-hook",
-        WAIT,
-        "the hook Job",
-        |j: Option<&testkit::k8s_openapi::api::batch::v1::Job>| j.is_some(),
-    )
-    .await?;
+    let child = upgrade_waiting_on_a_hook(c, &ns.name, &v1, &v2, "12s").await?;
     own.apiserver("stop")?;
     let stopped = Instant::now();
     // The server stays down until chartup gives up (bounded: a run that hangs fails the test).

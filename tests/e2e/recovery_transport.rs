@@ -46,8 +46,42 @@ async fn journal(c: &testkit::Cluster, ns: &str) -> anyhow::Result<Vec<String>> 
         .unwrap_or_default())
 }
 
-fn said(lines: &[String], who: &str, what: &str) -> bool {
-    lines.iter().any(|l| l.contains(who) && l.contains(what))
+/// Each (who, what) is said in `lines` (the journal, or the progress).
+fn ensure_said(lines: &[String], expected: &[(&str, &str)], whose: &str) -> anyhow::Result<()> {
+    for (who, what) in expected {
+        ensure!(
+            lines.iter().any(|l| l.contains(who) && l.contains(what)),
+            "the {whose} lacks {who}: {what}:\n{lines:#?}"
+        );
+    }
+    Ok(())
+}
+
+/// A fresh namespace, a proxy in front of the shared cluster, and the paths of the writes the
+/// rules aim at: pod `store-1`'s delete, the Deployment's apply, revision 2's record updates.
+struct Scene {
+    tmp: tempfile::TempDir,
+    proxy: FaultProxy,
+    ns: testkit::TestNamespace,
+    pod: String,
+    deploy: String,
+    record: String,
+}
+
+async fn scene(prefix: &str) -> anyhow::Result<Scene> {
+    let c = cluster();
+    let tmp = tempfile::tempdir()?;
+    let proxy = FaultProxy::start(c, &tmp.path().join("proxy"))?;
+    let ns = c.fresh_namespace(prefix).await?;
+    let n = ns.name.clone();
+    Ok(Scene {
+        tmp,
+        proxy,
+        ns,
+        pod: format!("/namespaces/{n}/pods/store-1"),
+        deploy: format!("/namespaces/{n}/deployments/web"),
+        record: format!("/namespaces/{n}/secrets/sh.helm.release.v1.store.v2"),
+    })
 }
 
 /// Install directly, then upgrade through the proxy with `rules`; the run must end deployed.
@@ -85,17 +119,17 @@ async fn upgrade_through(proxy: &FaultProxy, ns: &str, tmp: &Path, rules: Json) 
 /// (harmless). The revision ends deployed and the journal says how each was settled.
 #[tokio::test(flavor = "multi_thread")]
 async fn writes_whose_answers_are_lost_are_read_back_on_the_real_server() -> anyhow::Result<()> {
-    let c = cluster();
-    let tmp = tempfile::tempdir()?;
-    let proxy = FaultProxy::start(c, &tmp.path().join("proxy"))?;
-    let ns = c.fresh_namespace("rec-lost").await?;
-    let n = &ns.name;
-    let pod = format!("/namespaces/{n}/pods/store-1");
-    let deploy = format!("/namespaces/{n}/deployments/web");
-    let record = format!("/namespaces/{n}/secrets/sh.helm.release.v1.store.v2");
+    let Scene {
+        tmp,
+        proxy,
+        ns,
+        pod,
+        deploy,
+        record,
+    } = scene("rec-lost").await?;
     let (run, journal) = upgrade_through(
         &proxy,
-        n,
+        &ns.name,
         tmp.path(),
         json!([
             {"method": "DELETE", "path": pod, "exclude": "dryRun", "action": "drop-after"},
@@ -123,30 +157,22 @@ async fn writes_whose_answers_are_lost_are_read_back_on_the_real_server() -> any
             == 1,
         "{puts:?}"
     );
-    for (who, what) in [
+    let settled = [
         ("Pod/store-1", "read back: the write had landed, not sent again"),
         (
             "sh.helm.release.v1.store.v2",
             "read back: the write had landed, not sent again",
         ),
         ("Deployment", "the answer was lost"),
-    ] {
-        ensure!(said(&journal, who, what), "journal lacks {who}: {what}:\n{journal:#?}");
-        ensure!(
-            said(
-                &run.stdout
-                    .lines()
-                    .chain(run.stderr.lines())
-                    .map(str::to_string)
-                    .collect::<Vec<_>>(),
-                who,
-                what
-            ),
-            "progress lacks {who}: {what}:\n{}\n{}",
-            run.stdout,
-            run.stderr
-        );
-    }
+    ];
+    ensure_said(&journal, &settled, "journal")?;
+    let progress: Vec<String> = run
+        .stdout
+        .lines()
+        .chain(run.stderr.lines())
+        .map(str::to_string)
+        .collect();
+    ensure_said(&progress, &settled, "progress")?;
     Ok(())
 }
 
@@ -155,14 +181,15 @@ async fn writes_whose_answers_are_lost_are_read_back_on_the_real_server() -> any
 /// fate is unknown (found not landed: sent again) or sent again where the server did not act.
 #[tokio::test(flavor = "multi_thread")]
 async fn writes_that_never_reached_the_server_are_sent_again() -> anyhow::Result<()> {
-    let c = cluster();
-    let tmp = tempfile::tempdir()?;
-    let proxy = FaultProxy::start(c, &tmp.path().join("proxy"))?;
-    let ns = c.fresh_namespace("rec-unsent").await?;
+    let Scene {
+        tmp,
+        proxy,
+        ns,
+        pod,
+        deploy,
+        record,
+    } = scene("rec-unsent").await?;
     let n = &ns.name;
-    let pod = format!("/namespaces/{n}/pods/store-1");
-    let deploy = format!("/namespaces/{n}/deployments/web");
-    let record = format!("/namespaces/{n}/secrets/sh.helm.release.v1.store.v2");
     let (_run, journal) = upgrade_through(
         &proxy,
         n,
@@ -191,15 +218,17 @@ async fn writes_that_never_reached_the_server_are_sent_again() -> anyhow::Result
         dropped.is_some_and(|i| puts.get(i + 1).is_some_and(|p| p["upstream"] == 200)),
         "the dropped record update is sent again: {puts:?}"
     );
-    for (who, what) in [
-        ("Pod/store-1", "read back: the write had not landed, sent again"),
-        (
-            "sh.helm.release.v1.store.v2",
-            "read back: the write had not landed, sent again",
-        ),
-        ("Deployment", "the server did not act"),
-    ] {
-        ensure!(said(&journal, who, what), "journal lacks {who}: {what}:\n{journal:#?}");
-    }
+    ensure_said(
+        &journal,
+        &[
+            ("Pod/store-1", "read back: the write had not landed, sent again"),
+            (
+                "sh.helm.release.v1.store.v2",
+                "read back: the write had not landed, sent again",
+            ),
+            ("Deployment", "the server did not act"),
+        ],
+        "journal",
+    )?;
     Ok(())
 }

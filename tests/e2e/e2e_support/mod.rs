@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod fault_proxy;
+pub mod outage;
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
