@@ -112,11 +112,11 @@ async fn upgrade_through(proxy: &FaultProxy, ns: &str, tmp: &Path, rules: Json) 
     Ok((run, journal(c, ns).await?))
 }
 
-/// The answers of three writes that reached the server are lost: a pod delete of the `OnDelete`
-/// rollout and a journal update of the release record are read back (found landed: not sent
-/// again — a second delete could hit the replacement pod, a second update would conflict on the
-/// resourceVersion it already moved); the Deployment's server-side apply is sent again
-/// (harmless). The revision ends deployed and the journal says how each was settled.
+/// The answers of four writes that reached the server are lost: a pod delete of the `OnDelete`
+/// rollout, the pending record's create and a journal update of it are read back (found landed:
+/// not sent again — a second delete could hit the replacement pod, a second create would be
+/// AlreadyExists, a second update would conflict on the resourceVersion it already moved); the
+/// Deployment's server-side apply is sent again (harmless). The revision ends deployed and the journal says how each was settled.
 #[tokio::test(flavor = "multi_thread")]
 async fn writes_whose_answers_are_lost_are_read_back_on_the_real_server() -> anyhow::Result<()> {
     let Scene {
@@ -135,6 +135,7 @@ async fn writes_whose_answers_are_lost_are_read_back_on_the_real_server() -> any
             {"method": "DELETE", "path": pod, "exclude": "dryRun", "action": "drop-after"},
             {"method": "PATCH", "path": deploy, "exclude": "dryRun", "action": "drop-after"},
             {"method": "PUT", "path": record, "nth": 2, "action": "drop-after"},
+            {"method": "POST", "path": format!("/namespaces/{}/secrets", ns.name), "exclude": "dryRun", "action": "drop-after"},
         ]),
     )
     .await?;
@@ -157,7 +158,18 @@ async fn writes_whose_answers_are_lost_are_read_back_on_the_real_server() -> any
             == 1,
         "{puts:?}"
     );
+    // The pending record's create: read back, not sent again (a second one would be refused as
+    // AlreadyExists, which reads as another operation's lock).
+    let creates = proxy.writes("POST", &format!("/namespaces/{}/secrets", ns.name))?;
+    ensure!(
+        creates.len() == 1 && creates[0]["action"] == "drop-after" && creates[0]["upstream"] == 201,
+        "{creates:?}"
+    );
     let settled = [
+        (
+            "creating Secret/sh.helm.release.v1.store.v2",
+            "read back: the write had landed, not sent again",
+        ),
         ("Pod/store-1", "read back: the write had landed, not sent again"),
         (
             "sh.helm.release.v1.store.v2",
