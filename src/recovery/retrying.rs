@@ -77,7 +77,11 @@ fn current() -> Option<(Instant, &'static str)> {
 static NOTES: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
 
 fn note(line: String) {
-    NOTES.lock().unwrap_or_else(|p| p.into_inner()).push(line);
+    let mut notes = NOTES.lock().unwrap_or_else(|p| p.into_inner());
+    // A write retried through an outage says so once, not once per try.
+    if notes.last() != Some(&line) {
+        notes.push(line);
+    }
 }
 
 /// What retried writes settled since the last call (for the journal and the progress).
@@ -302,9 +306,11 @@ impl Cluster for Retrying {
             // read-back tells them apart by UID. Other kinds chartup deletes are not recreated
             // by anyone but chartup.
             let uid = if r.kind == "Pod" {
-                match self.get(r).await? {
-                    Some(p) => p.pointer("/metadata/uid").and_then(Json::as_str).map(str::to_string),
-                    None => return Ok(false),
+                match self.get(r).await {
+                    Ok(Some(p)) => p.pointer("/metadata/uid").and_then(Json::as_str).map(str::to_string),
+                    Ok(None) => return Ok(false),
+                    // Unreadable (no right to get it?): the delete says what it says.
+                    Err(_) => None,
                 }
             } else {
                 None
