@@ -224,6 +224,8 @@ async fn writes_that_never_reached_the_server_are_sent_again() -> anyhow::Result
         patches.len() == 3 && patches[..2].iter().all(|p| p["upstream"].is_null()) && patches[2]["upstream"] == 200,
         "{patches:?}"
     );
+    let refused = proxy.log()?.into_iter().filter(|e| e["action"] == "status 503").count();
+    ensure!(refused > 0, "the 503 window met no read");
     let puts = proxy.writes("PUT", &record)?;
     let dropped = puts.iter().position(|p| p["action"] == "drop-before");
     ensure!(
