@@ -526,6 +526,33 @@ mod recovery_fakes {
         assert!(gets >= 3, "retried: {gets}");
     }
 
+    /// A run that fails and then cannot mark its revision failed (the server refuses the record's
+    /// update) says the release stays locked and names `chartup recover` — for an upgrade as for
+    /// a rollback (both close through `records::close_failed`).
+    #[test]
+    fn a_revision_that_cannot_be_marked_failed_names_recover() {
+        let fake = FakeCluster::new(NS);
+        let store = crate::storage::secrets::SecretStore::new(&fake, NS);
+        // The pending record is created; every update of it is refused.
+        fake.fail(
+            "replace",
+            "Secret/*",
+            Some(false),
+            403,
+            "secrets is forbidden: no update",
+        );
+        let plan = saved("", &cm("cfg", "1"), None);
+        let err = block(apply(&fake, &store, &plan, &opts(), &mut |_| {})).unwrap_err();
+        let text = err.to_string();
+        assert!(matches!(err, ApplyError::Other(_)), "{text}");
+        assert!(
+            text.starts_with("UpgradeFailed: ")
+                && text.contains("could not be marked failed")
+                && text.contains(&format!("run `chartup recover {REL} -n {NS}`")),
+            "{text}"
+        );
+    }
+
     /// A run on another host that renews its Lease refuses a second run before it writes
     /// anything; once the Lease is stale (no renewal for more than its duration) it is taken over.
     #[test]
