@@ -116,19 +116,15 @@ async fn upgrade_through(proxy: &FaultProxy, ns: &str, tmp: &Path, rules: Json) 
 /// rollout, the pending record's create and a journal update of it are read back (found landed:
 /// not sent again — a second delete could hit the replacement pod, a second create would be
 /// AlreadyExists, a second update would conflict on the resourceVersion it already moved); the
-/// Deployment's server-side apply is sent again (harmless). The revision ends deployed and the journal says how each was settled.
+/// Deployment's server-side apply is sent again (harmless). The revision ends deployed and the
+/// journal says how each was settled.
 #[tokio::test(flavor = "multi_thread")]
 async fn writes_whose_answers_are_lost_are_read_back_on_the_real_server() -> anyhow::Result<()> {
-    let Scene {
-        tmp,
-        proxy,
-        ns,
-        pod,
-        deploy,
-        record,
-    } = scene("rec-lost").await?;
+    let s = scene("rec-lost").await?;
+    let (tmp, proxy, ns) = (&s.tmp, &s.proxy, &s.ns);
+    let (pod, deploy, record) = (&s.pod, &s.deploy, &s.record);
     let (run, journal) = upgrade_through(
-        &proxy,
+        proxy,
         &ns.name,
         tmp.path(),
         json!([
@@ -193,17 +189,12 @@ async fn writes_whose_answers_are_lost_are_read_back_on_the_real_server() -> any
 /// fate is unknown (found not landed: sent again) or sent again where the server did not act.
 #[tokio::test(flavor = "multi_thread")]
 async fn writes_that_never_reached_the_server_are_sent_again() -> anyhow::Result<()> {
-    let Scene {
-        tmp,
-        proxy,
-        ns,
-        pod,
-        deploy,
-        record,
-    } = scene("rec-unsent").await?;
+    let s = scene("rec-unsent").await?;
+    let (tmp, proxy, ns) = (&s.tmp, &s.proxy, &s.ns);
+    let (pod, deploy, record) = (&s.pod, &s.deploy, &s.record);
     let n = &ns.name;
     let (_run, journal) = upgrade_through(
-        &proxy,
+        proxy,
         n,
         tmp.path(),
         json!([
