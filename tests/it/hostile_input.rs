@@ -344,3 +344,21 @@ fn from_yaml_nesting_up_to_gos_limits() {
         same_as_helm(dir.path(), &[&name]);
     }
 }
+
+/// helm sorts hooks by each document's own annotations: a List whose item is annotated
+/// `helm.sh/hook` stays among the manifests, a List annotated as a hook is printed with the hooks
+/// (and left out by `--no-hooks`).
+#[test]
+fn hook_annotations_inside_a_list_render_as_helm() {
+    let dir = tempfile::tempdir().unwrap();
+    chart(
+        dir.path(),
+        "lh",
+        "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: item\n    \
+         annotations:\n      helm.sh/hook: pre-install\n---\napiVersion: v1\nkind: List\nmetadata:\n  name: hl\n  \
+         annotations:\n    helm.sh/hook: post-install\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    \
+         name: hooked\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plain\n",
+    );
+    same_as_helm(dir.path(), &["r", "lh"]);
+    same_as_helm(dir.path(), &["r", "lh", "--no-hooks"]);
+}
