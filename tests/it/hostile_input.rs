@@ -496,3 +496,115 @@ fn five_thousand_nested_subchart_archives_end_early_in_a_clear_error() {
     assert!(peak_kib < 512 * 1024, "peak RSS {peak_kib} KiB");
     assert!(took < std::time::Duration::from_secs(20), "{took:?}");
 }
+
+/// The fuzz seeds (`fuzz/seeds/<target>/`: the issue's deep-nesting cases — 20,000 nested `[0]`,
+/// 12,000 nested `{{if}}`, 10,000 nested flow collections, nested archives, a self-referencing
+/// dict…) through what each fuzz target calls, on every test run (the fuzzer itself runs only
+/// from scripts/fuzz.sh): an answer or an error, never a panic or a stack overflow.
+#[test]
+fn fuzz_seeds_run_cleanly() {
+    use chartup::template::exec::{with_big_stack, Templates};
+    use chartup::template::funcs::sprig;
+    let seeds = |target: &str| -> Vec<(String, Vec<u8>)> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds").join(target);
+        let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .map(|e| {
+                let p = e.unwrap().path();
+                (p.display().to_string(), std::fs::read(&p).unwrap())
+            })
+            .collect();
+        out.sort();
+        assert!(!out.is_empty(), "no seeds in {}", dir.display());
+        out
+    };
+    // libFuzzer calls a target on the main thread: 8 MiB of stack, not a test thread's 2 MiB.
+    let on_fuzzer_stack = |f: Box<dyn FnOnce() + Send>| {
+        std::thread::Builder::new()
+            .stack_size(8 << 20)
+            .spawn(f)
+            .unwrap()
+            .join()
+            .unwrap()
+    };
+    let text = |b: &[u8]| String::from_utf8(b.to_vec()).ok();
+    for (name, data) in seeds("template_parse") {
+        let Some(t) = text(&data) else { continue };
+        eprintln!("template_parse {name}");
+        on_fuzzer_stack(Box::new(move || {
+            let _ = Templates::new(sprig()).parse("fuzz/templates/t.yaml", &t);
+        }));
+    }
+    for (name, data) in seeds("strvals") {
+        let Some(t) = text(&data) else { continue };
+        eprintln!("strvals {name}");
+        let _ = with_big_stack(move || {
+            use chartup::chart::strvals;
+            use chartup::template::Map;
+            let _ = strvals::parse_set(&t, &Map::new());
+            let _ = strvals::parse_set_string(&t, &Map::new());
+            let _ = strvals::parse_set_json(&t, &Map::new());
+            let _ = strvals::parse_set_literal(&t, &Map::new());
+        });
+    }
+    for (name, data) in seeds("template_exec") {
+        let Some(t) = text(&data) else { continue };
+        eprintln!("template_exec {name}");
+        let _ = with_big_stack(move || {
+            let mut set = Templates::new(sprig());
+            if set.parse("t", &t).is_ok() {
+                let dot = chartup::template::Value::Map(chartup::template::value::Map::new());
+                let _ = set.execute("t", &dot);
+            }
+        });
+    }
+    for (name, data) in seeds("values_yaml") {
+        eprintln!("values_yaml {name}");
+        let _ = with_big_stack(move || {
+            if let Ok(m) = chartup::chart::load_values(&data) {
+                let v = chartup::template::Value::Map(m);
+                let _ = chartup::yaml::to_yaml(&v.deep_copy());
+                let _ = chartup::yaml::to_json(&v, Default::default());
+            }
+        });
+    }
+    for (name, data) in seeds("chart_archive") {
+        eprintln!("chart_archive {name}");
+        on_fuzzer_stack(Box::new(move || {
+            let limits = chartup::chart::Limits {
+                max_chart_size: 8 << 20,
+                max_file_size: 1 << 20,
+            };
+            let _ = chartup::chart::load_archive(&data, limits);
+        }));
+    }
+    for (name, data) in seeds("plan_reader") {
+        let Some(t) = text(&data) else { continue };
+        eprintln!("plan_reader {name}");
+        on_fuzzer_stack(Box::new(move || {
+            use chartup::plan::sign::{check, read_verifying_key, Trust};
+            if let Ok(p) = chartup::plan::saved::SavedPlan::from_json(&t) {
+                let public =
+                    "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n\
+                              -----END PUBLIC KEY-----\n";
+                let trust = Trust {
+                    fingerprint: Some(p.fingerprint.clone()),
+                    verify_key: read_verifying_key(public).ok(),
+                };
+                let _ = check(&p, &trust, "fuzz.json");
+            }
+        }));
+    }
+}
+
+/// `--set a[0][0]…=1` recurses once per index (Helm has no limit and renders 20,000): nested past
+/// the big-stack thread's end it is an error, not an abort.
+#[test]
+fn set_nested_past_the_stack_is_an_error() {
+    let set = format!("a{}=1", "[0]".repeat(3_000_000));
+    let r = chartup::template::exec::with_big_stack(|| {
+        chartup::chart::strvals::parse_set(&set, &chartup::template::Map::new()).map_err(|e| e.to_string())
+    })
+    .unwrap();
+    assert_eq!(r.unwrap_err(), "list indexes nested too deeply (chartup's stack limit)");
+}
