@@ -113,7 +113,7 @@ pub async fn apply(
         // Helm writes `{}` when no values were given.
         config: saved.config.clone().unwrap_or_else(|| json!({})),
         manifest: manifest_text(&to_plain),
-        hooks: release_hooks(&to_set),
+        hooks: release_hooks(&to_set, &saved.manifests.to),
         version: revision,
         namespace: ns.clone(),
         apply_method: HELM_APPLY_METHOD.into(),

@@ -55,7 +55,7 @@ pub async fn live_versions(
 ) -> Result<BTreeMap<String, String>, ApplyError> {
     let mut out = BTreeMap::new();
     for set in sets {
-        for o in set.objects.iter().filter(|o| o.annotation("helm.sh/hook").is_none()) {
+        for o in set.objects.iter().filter(|o| !o.is_hook()) {
             let key = o.key.to_string();
             if out.contains_key(&key) {
                 continue;

@@ -116,11 +116,7 @@ fn short(v: &Json) -> String {
 /// object.
 pub async fn drift(cluster: &dyn Cluster, deployed: &ManifestSet) -> Result<Vec<String>, ClusterError> {
     let mut notes = Vec::new();
-    for o in deployed
-        .objects
-        .iter()
-        .filter(|o| o.annotation("helm.sh/hook").is_none())
-    {
+    for o in deployed.objects.iter().filter(|o| !o.is_hook()) {
         let live = match cluster.get(&obj_ref(o)).await {
             Ok(l) => l,
             Err(ClusterError::UnknownKind { .. }) => continue,
