@@ -100,6 +100,8 @@ pub struct Beat {
     last: Instant,
     /// Pods already diagnosed during this wait (a stall is explained once).
     diagnosed: Vec<String>,
+    /// The wait's own bound, when it is not the run's timeout (a PodDisruptionBudget's patience).
+    pub(super) bound: Option<std::time::Duration>,
 }
 
 impl Beat {
@@ -109,6 +111,15 @@ impl Beat {
             started: now,
             last: now,
             diagnosed: vec![],
+            bound: None,
+        }
+    }
+
+    /// A wait bounded by `bound` instead of the run's timeout: its heartbeats say so.
+    pub(super) fn within(bound: std::time::Duration) -> Beat {
+        Beat {
+            bound: Some(bound),
+            ..Beat::new()
         }
     }
 
@@ -119,6 +130,11 @@ impl Beat {
 
     pub(super) fn silent_for(&self) -> std::time::Duration {
         self.last.elapsed()
+    }
+
+    /// How long until a heartbeat every `every` is due (for a wait that sleeps longer than a poll).
+    pub(super) fn due_in(&self, every: std::time::Duration) -> std::time::Duration {
+        every.saturating_sub(self.silent_for())
     }
 
     pub(super) fn elapsed(&self) -> std::time::Duration {

@@ -13,9 +13,10 @@ use serde_json::Value as Json;
 
 use super::error::{broken, ApplyError};
 use super::health::{pod_health, PodHealth};
+use super::heartbeat::Pulse;
 use super::journal::journal;
 use super::options::ApplyOptions;
-use super::progress::{ms, Progress, Reporter};
+use super::progress::{ms, Beat, Progress, Reporter};
 use crate::cluster::{Cluster, ObjRef};
 use crate::recovery::holder::{Holder, RENEW_EVERY};
 use crate::recovery::lease::{self, Acquired, LeaseError, LeaseLock};
@@ -69,6 +70,66 @@ pub(super) async fn take_lease(
         }
         Err(LeaseError::Held(msg)) => Err(ApplyError::Other(msg)),
         Err(LeaseError::Cluster(e)) => Err(e.into()),
+    }
+}
+
+/// How an object a wait is on stands, for its heartbeat: ` (phase Pending)`, ` (deleting;
+/// finalizers: kubernetes.io/pvc-protection)` — what keeps a claim from binding or going.
+pub(super) fn state_of(live: Option<&Json>) -> String {
+    let Some(live) = live else {
+        return " (not there yet)".into();
+    };
+    let s = |p: &str| live.pointer(p).and_then(Json::as_str).unwrap_or("").to_string();
+    let mut parts = vec![];
+    if !s("/status/phase").is_empty() {
+        parts.push(format!("phase {}", s("/status/phase")));
+    }
+    if !s("/metadata/deletionTimestamp").is_empty() {
+        parts.push("deleting".to_string());
+    }
+    let finalizers: Vec<&str> = live
+        .pointer("/metadata/finalizers")
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Json::as_str)
+        .collect();
+    if !finalizers.is_empty() {
+        parts.push(format!("finalizers: {}", finalizers.join(", ")));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", parts.join("; "))
+    }
+}
+
+/// Poll `r` until `done(object)` holds (None: absent), or `timeout`; the object as last seen.
+/// For the volume steps a run shares with `recover` (no [`Run`] there): heartbeats go to `pulse`.
+pub(super) async fn wait_until(
+    cluster: &dyn Cluster,
+    r: &ObjRef,
+    timeout: Duration,
+    what: &str,
+    pulse: &mut Pulse<'_>,
+    done: impl Fn(Option<&Json>) -> bool,
+) -> Result<Json, ApplyError> {
+    let deadline = Instant::now() + timeout;
+    crate::recovery::retrying::set_deadline(deadline);
+    let mut hb = Beat::new();
+    loop {
+        let live = cluster.get(r).await?;
+        if done(live.as_ref()) {
+            return Ok(live.unwrap_or(Json::Null));
+        }
+        let why = state_of(live.as_ref());
+        if Instant::now() > deadline {
+            return Err(ApplyError::Other(format!(
+                "timed out after {timeout:?} waiting for {r} {what}{why}"
+            )));
+        }
+        pulse.beat(&mut hb, timeout, r, &format!("{what}{why}"));
+        tokio::time::sleep(POLL).await;
     }
 }
 
@@ -161,15 +222,20 @@ impl Run<'_, '_> {
         Ok(())
     }
 
-    pub(super) async fn wait_gone(&mut self, r: &ObjRef) -> Result<(), ApplyError> {
+    /// Wait until `r` is gone; `component` is whose step it is (heartbeats name it).
+    pub(super) async fn wait_gone(&mut self, component: &str, r: &ObjRef) -> Result<(), ApplyError> {
         let deadline = self.step_deadline();
-        while self.cluster.get(r).await?.is_some() {
+        let mut hb = Beat::new();
+        while let Some(live) = self.cluster.get(r).await? {
             if Instant::now() > deadline {
                 return Err(ApplyError::Other(format!(
                     "{r} was not deleted within {:?}",
                     self.timeout
                 )));
             }
+            let pods: Vec<Json> = if r.kind == "Pod" { vec![live.clone()] } else { vec![] };
+            let what = format!("to be deleted{}", state_of(Some(&live)));
+            self.beat_holders(&mut hb, component, r, &what, &pods).await;
             self.pause().await?;
         }
         Ok(())
@@ -244,7 +310,7 @@ impl Run<'_, '_> {
     /// Wait for a Job (or Pod) to complete; other kinds are done once applied.
     pub(super) async fn complete(&mut self, r: &ObjRef) -> Result<(), ApplyError> {
         let deadline = self.step_deadline();
-        let mut hb = super::progress::Beat::new();
+        let mut hb = Beat::new();
         loop {
             let live = self.cluster.get(r).await?.unwrap_or(Json::Null);
             let mut waiting_on = vec![];
