@@ -588,4 +588,69 @@ mod tests {
         let back = crate::release::codec::decode(&crate::release::codec::encode(&rel).unwrap()).unwrap();
         assert_eq!(states(&back), vec![st]);
     }
+
+    /// Issue 18: the wait for the new claim to bind to the carried volume beats (the reporter plays
+    /// the PV controller: it binds the claim at the first heartbeat, so a wait that never beats
+    /// fails by its timeout).
+    #[tokio::test]
+    async fn the_rebind_wait_beats_until_the_new_claim_is_bound() {
+        let fake = crate::cluster::FakeCluster::new("ns");
+        fake.set_auto_ready(false);
+        fake.put(json!({"apiVersion": "v1", "kind": "PersistentVolume",
+            "metadata": {"name": "pvc-1", "annotations": {ANN_POLICY: "Delete"}},
+            "spec": {"persistentVolumeReclaimPolicy": "Retain"}}));
+        let claim = json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+            "metadata": {"name": "journal-books-0", "namespace": "ns"}, "spec": {"volumeName": "pvc-1"}});
+        let mut pending = claim.clone();
+        pending["status"] = json!({"phase": "Pending"});
+        fake.put(pending);
+        let mut st = CarryState {
+            namespace: "ns".into(),
+            from_claim: "data-ledger-0".into(),
+            to_claim: "journal-books-0".into(),
+            pv: "pvc-1".into(),
+            original_policy: "Delete".into(),
+            claim: claim.clone(),
+            stage: "claimed".into(),
+        };
+        let mut seen = Vec::new();
+        let mut rep = |p: Progress| {
+            if matches!(p, Progress::Waiting { .. }) {
+                let mut bound = claim.clone();
+                bound["status"] = json!({"phase": "Bound"});
+                fake.put(bound);
+            }
+            seen.push(p);
+        };
+        let every = Duration::from_millis(30);
+        let mut pulse = Pulse::to(&mut rep, every, "books");
+        finish_carry(&fake, &mut st, Duration::from_secs(5), &mut pulse, |_, _| async {
+            Ok(())
+        })
+        .await
+        .expect("bound");
+        drop(pulse);
+        assert_eq!(st.stage, "done");
+        let Some(Progress::Waiting {
+            component,
+            what,
+            pod,
+            elapsed_ms,
+            timeout_ms,
+            ..
+        }) = seen.first()
+        else {
+            panic!("{seen:#?}")
+        };
+        assert_eq!(
+            (component.as_str(), what.as_str(), pod.as_str(), *timeout_ms),
+            (
+                "books",
+                "PersistentVolumeClaim/journal-books-0 (namespace ns) to be Bound to the carried volume (phase Pending)",
+                "",
+                5000
+            )
+        );
+        assert!(*elapsed_ms >= every.as_millis(), "{elapsed_ms}");
+    }
 }

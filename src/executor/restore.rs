@@ -443,4 +443,62 @@ mod tests {
             "1Gi"
         );
     }
+
+    /// Issue 18: the wait for the claim restored from a snapshot to bind beats (the reporter plays
+    /// the provisioner: it binds the claim at the first heartbeat).
+    #[tokio::test]
+    async fn the_restored_claims_bind_wait_beats() {
+        let fake = crate::cluster::FakeCluster::new("ns");
+        fake.set_auto_ready(false);
+        let body = json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+            "metadata": {"name": "data-db-0", "namespace": "ns"},
+            "spec": {"dataSource": {"apiGroup": "snapshot.storage.k8s.io", "kind": "VolumeSnapshot", "name": "kv-2-data-db-0"}}});
+        let mut st = RestoreState {
+            namespace: "ns".into(),
+            claim: "data-db-0".into(),
+            snapshot: "kv-2-data-db-0".into(),
+            pv: "pv-0".into(),
+            original_policy: "Delete".into(),
+            body: body.clone(),
+            stage: "released".into(),
+        };
+        let mut seen = Vec::new();
+        let mut rep = |p: Progress| {
+            if matches!(p, Progress::Waiting { .. }) {
+                let mut bound = body.clone();
+                bound["spec"]["volumeName"] = json!("pv-9");
+                bound["status"] = json!({"phase": "Bound"});
+                fake.put(bound);
+            }
+            seen.push(p);
+        };
+        let every = Duration::from_millis(30);
+        let mut pulse = Pulse::to(&mut rep, every, "db");
+        finish(&fake, &mut st, Duration::from_secs(5), &mut pulse, |_, _| async {
+            Ok(())
+        })
+        .await
+        .expect("bound");
+        drop(pulse);
+        assert_eq!(st.stage, "done");
+        let Some(Progress::Waiting {
+            component,
+            what,
+            elapsed_ms,
+            timeout_ms,
+            ..
+        }) = seen.first()
+        else {
+            panic!("{seen:#?}")
+        };
+        assert_eq!(
+            (component.as_str(), what.as_str(), *timeout_ms),
+            (
+                "db",
+                "PersistentVolumeClaim/data-db-0 (namespace ns) to be Bound to the restored volume",
+                5000
+            )
+        );
+        assert!(*elapsed_ms >= every.as_millis(), "{elapsed_ms}");
+    }
 }
