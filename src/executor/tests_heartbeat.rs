@@ -411,3 +411,87 @@ async fn a_running_backup_command_beats() {
         "{seen:#?}"
     );
 }
+
+/// A hook's (or backup's, or migration's) Job is waited for until it completes; the wait beats
+/// naming its pod that is not done.
+#[tokio::test]
+async fn a_jobs_completion_wait_beats() {
+    let fake = FakeCluster::new(NS);
+    fake.set_auto_ready(false);
+    let job = json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "migrate", "namespace": NS},
+        "spec": {"template": {"spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "i:2"}]}}}});
+    fake.put(job.clone());
+    fake.put(pod("migrate-x1", json!({"job-name": "migrate"}), None, "n1", false));
+    let r = ObjRef::new("batch/v1", "Job", NS, "migrate");
+    let (result, seen) = released_by_a_beat!(
+        &fake,
+        opts(),
+        |f: &FakeCluster| {
+            let mut done = job.clone();
+            done["status"] = json!({"succeeded": 1, "conditions": [{"type": "Complete", "status": "True"}]});
+            f.put(done);
+        },
+        |run| run.complete(&r)
+    );
+    result.expect("completed");
+    assert_eq!(
+        beats(&seen).first(),
+        Some(&beat(
+            "migrate",
+            "Job/migrate (namespace ns) to complete",
+            "migrate-x1",
+            "ContainersNotReady",
+            TIMEOUT
+        )),
+        "{seen:#?}"
+    );
+}
+
+/// Snapshots taken before a workload changes are waited for until ready to use; the wait beats
+/// with the snapshot controller's last error. Through a whole apply (the snapshot fakes' plan).
+#[test]
+fn the_snapshot_readiness_wait_beats() {
+    use super::snapshot_tests as snap;
+    let c = snap::cluster();
+    snap::running(&c, "db:2", 2);
+    c.set_auto_ready(false);
+    let vs = |name: &str, claim: &str| {
+        json!({"apiVersion": "snapshot.storage.k8s.io/v1", "kind": "VolumeSnapshot",
+        "metadata": {"name": name, "namespace": snap::NS}, "spec": {"source": {"persistentVolumeClaimName": claim}}})
+    };
+    let mut busy = vs("kv-2-data-db-0", "data-db-0");
+    busy["status"] = json!({"readyToUse": false, "error": {"message": "driver busy"}});
+    c.put(busy);
+    let store = MemoryStore::new(snap::NS);
+    snap::seeded(&store);
+    let o = ApplyOptions {
+        heartbeat: EVERY,
+        ..snap::opts()
+    };
+    let mut seen = Vec::new();
+    let mut released = false;
+    let mut rep = |p: Progress| {
+        if matches!(p, Progress::Waiting { .. }) && !released {
+            // The snapshot controller's part: both snapshots become ready (the fake's status).
+            released = true;
+            c.set_auto_ready(true);
+            c.put(vs("kv-2-data-db-0", "data-db-0"));
+            c.put(vs("kv-2-data-db-1", "data-db-1"));
+        }
+        seen.push(p);
+    };
+    let rev = snap::block(super::apply(&c, &store, &snap::saved_plan(), &o, &mut rep)).expect("applied");
+    assert_eq!(rev, 2);
+    assert_eq!(
+        beats(&seen).first(),
+        Some(&beat(
+            "db",
+            "VolumeSnapshot/kv-2-data-db-0 (namespace prod) of claim data-db-0 to be ready to use (last error: \
+             driver busy)",
+            "",
+            "",
+            Duration::from_secs(2)
+        )),
+        "{seen:#?}"
+    );
+}
