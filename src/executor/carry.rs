@@ -622,7 +622,7 @@ mod tests {
             }
             seen.push(p);
         };
-        let every = Duration::from_millis(30);
+        let every = crate::executor::tests_heartbeat::EVERY;
         let mut pulse = Pulse::to(&mut rep, every, "books");
         finish_carry(&fake, &mut st, Duration::from_secs(5), &mut pulse, |_, _| async {
             Ok(())
@@ -631,26 +631,18 @@ mod tests {
         .expect("bound");
         drop(pulse);
         assert_eq!(st.stage, "done");
-        let Some(Progress::Waiting {
-            component,
-            what,
-            pod,
-            elapsed_ms,
-            timeout_ms,
-            ..
-        }) = seen.first()
-        else {
-            panic!("{seen:#?}")
-        };
+        use crate::executor::tests_heartbeat::{beat, beats};
         assert_eq!(
-            (component.as_str(), what.as_str(), pod.as_str(), *timeout_ms),
-            (
+            beats(&seen).first(),
+            Some(&beat(
                 "books",
-                "PersistentVolumeClaim/journal-books-0 (namespace ns) to be Bound to the carried volume (phase Pending)",
+                "PersistentVolumeClaim/journal-books-0 (namespace ns) to be Bound to the carried volume \
+                 (phase Pending)",
                 "",
-                5000
-            )
+                "",
+                Duration::from_secs(5)
+            )),
+            "{seen:#?}"
         );
-        assert!(*elapsed_ms >= every.as_millis(), "{elapsed_ms}");
     }
 }

@@ -19,7 +19,7 @@ use crate::release::Release;
 use crate::storage::{MemoryStore, ReleaseStore as _};
 
 const NS: &str = "ns";
-const EVERY: Duration = Duration::from_millis(30);
+pub(super) const EVERY: Duration = Duration::from_millis(30);
 const TIMEOUT: Duration = Duration::from_secs(5);
 
 fn opts() -> ApplyOptions {
@@ -38,10 +38,10 @@ fn record() -> Release {
 }
 
 /// One heartbeat as the tests compare it: (component, what, pod, reason, timeout in ms).
-type Beat = (String, String, String, String, u128);
+pub(super) type Beat = (String, String, String, String, u128);
 
 /// The heartbeats among `seen`; each must say how long it has waited, at least one interval.
-fn beats(seen: &[Progress]) -> Vec<Beat> {
+pub(super) fn beats(seen: &[Progress]) -> Vec<Beat> {
     seen.iter()
         .filter_map(|p| match p {
             Progress::Waiting {
@@ -67,7 +67,7 @@ fn beats(seen: &[Progress]) -> Vec<Beat> {
         .collect()
 }
 
-fn beat(component: &str, what: &str, pod: &str, reason: &str, timeout: Duration) -> Beat {
+pub(super) fn beat(component: &str, what: &str, pod: &str, reason: &str, timeout: Duration) -> Beat {
     (
         component.into(),
         what.into(),
