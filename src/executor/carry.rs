@@ -30,11 +30,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as Json};
 
 use super::error::ApplyError;
-use super::heartbeat::Pulse;
+use super::heartbeat::{wait_until, Pulse};
 use super::journal::journal;
 use super::objects::{obj_ref, owned};
 use super::progress::{ms, Progress};
-use super::runner::{wait_until, Run};
+use super::runner::Run;
 use crate::analysis::Carry;
 use crate::cluster::{Cascade, Cluster, ObjRef};
 use crate::manifest::{ManifestSet, ObjectKey};

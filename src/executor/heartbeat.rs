@@ -9,14 +9,15 @@
 //! read is said (a node that does not serve logs — the test cluster's simulated node — gives
 //! events only, with a note).
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::Value as Json;
 
-use super::health::{pod_health, unready_detail, PodHealth};
+use super::error::ApplyError;
+use super::health::{pod_health, state_of, unready_detail, PodHealth};
 use super::progress::{Beat, Progress, Reporter, DIAGNOSIS_EVENTS, DIAGNOSIS_LOG_LINES};
-use super::runner::Run;
-use crate::cluster::ObjRef;
+use super::runner::{Run, POLL};
+use crate::cluster::{Cluster, ObjRef};
 
 fn s<'a>(o: &'a Json, p: &str) -> &'a str {
     o.pointer(p).and_then(Json::as_str).unwrap_or("")
@@ -155,6 +156,35 @@ impl<'r> Pulse<'r> {
         ) {
             rep.report(waiting);
         }
+    }
+}
+
+/// Poll `r` until `done(object)` holds (None: absent), or `timeout`; the object as last seen.
+/// For the volume steps a run shares with `recover` (no [`Run`] there): heartbeats go to `pulse`.
+pub(super) async fn wait_until(
+    cluster: &dyn Cluster,
+    r: &ObjRef,
+    timeout: Duration,
+    what: &str,
+    pulse: &mut Pulse<'_>,
+    done: impl Fn(Option<&Json>) -> bool,
+) -> Result<Json, ApplyError> {
+    let deadline = Instant::now() + timeout;
+    crate::recovery::retrying::set_deadline(deadline);
+    let mut hb = Beat::new();
+    loop {
+        let live = cluster.get(r).await?;
+        if done(live.as_ref()) {
+            return Ok(live.unwrap_or(Json::Null));
+        }
+        let why = state_of(live.as_ref());
+        if Instant::now() > deadline {
+            return Err(ApplyError::Other(format!(
+                "timed out after {timeout:?} waiting for {r} {what}{why}"
+            )));
+        }
+        pulse.beat(&mut hb, timeout, r, &format!("{what}{why}"));
+        tokio::time::sleep(POLL).await;
     }
 }
 

@@ -12,8 +12,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value as Json;
 
 use super::error::{broken, ApplyError};
-use super::health::{pod_health, PodHealth};
-use super::heartbeat::Pulse;
+use super::health::{pod_health, state_of, PodHealth};
 use super::journal::journal;
 use super::options::ApplyOptions;
 use super::progress::{ms, Beat, Progress, Reporter};
@@ -70,66 +69,6 @@ pub(super) async fn take_lease(
         }
         Err(LeaseError::Held(msg)) => Err(ApplyError::Other(msg)),
         Err(LeaseError::Cluster(e)) => Err(e.into()),
-    }
-}
-
-/// How an object a wait is on stands, for its heartbeat: ` (phase Pending)`, ` (deleting;
-/// finalizers: kubernetes.io/pvc-protection)` — what keeps a claim from binding or going.
-pub(super) fn state_of(live: Option<&Json>) -> String {
-    let Some(live) = live else {
-        return " (not there yet)".into();
-    };
-    let s = |p: &str| live.pointer(p).and_then(Json::as_str).unwrap_or("").to_string();
-    let mut parts = vec![];
-    if !s("/status/phase").is_empty() {
-        parts.push(format!("phase {}", s("/status/phase")));
-    }
-    if !s("/metadata/deletionTimestamp").is_empty() {
-        parts.push("deleting".to_string());
-    }
-    let finalizers: Vec<&str> = live
-        .pointer("/metadata/finalizers")
-        .and_then(Json::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Json::as_str)
-        .collect();
-    if !finalizers.is_empty() {
-        parts.push(format!("finalizers: {}", finalizers.join(", ")));
-    }
-    if parts.is_empty() {
-        String::new()
-    } else {
-        format!(" ({})", parts.join("; "))
-    }
-}
-
-/// Poll `r` until `done(object)` holds (None: absent), or `timeout`; the object as last seen.
-/// For the volume steps a run shares with `recover` (no [`Run`] there): heartbeats go to `pulse`.
-pub(super) async fn wait_until(
-    cluster: &dyn Cluster,
-    r: &ObjRef,
-    timeout: Duration,
-    what: &str,
-    pulse: &mut Pulse<'_>,
-    done: impl Fn(Option<&Json>) -> bool,
-) -> Result<Json, ApplyError> {
-    let deadline = Instant::now() + timeout;
-    crate::recovery::retrying::set_deadline(deadline);
-    let mut hb = Beat::new();
-    loop {
-        let live = cluster.get(r).await?;
-        if done(live.as_ref()) {
-            return Ok(live.unwrap_or(Json::Null));
-        }
-        let why = state_of(live.as_ref());
-        if Instant::now() > deadline {
-            return Err(ApplyError::Other(format!(
-                "timed out after {timeout:?} waiting for {r} {what}{why}"
-            )));
-        }
-        pulse.beat(&mut hb, timeout, r, &format!("{what}{why}"));
-        tokio::time::sleep(POLL).await;
     }
 }
 
