@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 use serde_json::Value as Json;
 
 use super::error::ApplyError;
-use super::health::{pod_health, state_of, unready_detail, PodHealth};
-use super::progress::{Beat, Progress, Reporter, DIAGNOSIS_EVENTS, DIAGNOSIS_LOG_LINES};
+use super::health::{pod_health, unready_detail, PodHealth};
+use super::progress::{state_of, Beat, Progress, Reporter, DIAGNOSIS_EVENTS, DIAGNOSIS_LOG_LINES};
 use super::runner::{Run, POLL};
 use crate::cluster::{Cluster, ObjRef};
 
@@ -82,7 +82,6 @@ fn blame(pods: &[Json], holders: bool) -> Option<(&Json, String, String, bool)> 
 /// The one heartbeat every wait shares: nothing until the wait has been silent for `every`, then
 /// the [`Progress::Waiting`] to report (what, the pod holding it up and why, how much of its
 /// bound is gone) and, the first time a pod stalls it, that pod to diagnose.
-#[allow(clippy::too_many_arguments)]
 fn due(
     hb: &mut Beat,
     every: Duration,

@@ -10,6 +10,8 @@
 
 use std::time::Instant;
 
+use serde_json::Value as Json;
+
 /// What the executor reports as it goes (one line each on a terminal, one JSON event with `-o json`).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "event", rename_all = "camelCase", rename_all_fields = "camelCase")]
@@ -148,6 +150,37 @@ impl Beat {
         }
         self.diagnosed.push(pod.to_string());
         true
+    }
+}
+
+/// How an object a wait is on stands, for its heartbeat: ` (phase Pending)`, ` (deleting;
+/// finalizers: kubernetes.io/pvc-protection)` — what keeps a claim from binding or going.
+pub(super) fn state_of(live: Option<&Json>) -> String {
+    let Some(live) = live else {
+        return " (not there yet)".into();
+    };
+    let s = |p: &str| live.pointer(p).and_then(Json::as_str).unwrap_or("").to_string();
+    let mut parts = vec![];
+    if !s("/status/phase").is_empty() {
+        parts.push(format!("phase {}", s("/status/phase")));
+    }
+    if !s("/metadata/deletionTimestamp").is_empty() {
+        parts.push("deleting".to_string());
+    }
+    let finalizers: Vec<&str> = live
+        .pointer("/metadata/finalizers")
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Json::as_str)
+        .collect();
+    if !finalizers.is_empty() {
+        parts.push(format!("finalizers: {}", finalizers.join(", ")));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", parts.join("; "))
     }
 }
 

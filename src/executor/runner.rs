@@ -12,10 +12,10 @@ use std::time::{Duration, Instant};
 use serde_json::Value as Json;
 
 use super::error::{broken, ApplyError};
-use super::health::{pod_health, state_of, PodHealth};
+use super::health::{pod_health, PodHealth};
 use super::journal::journal;
 use super::options::ApplyOptions;
-use super::progress::{ms, Beat, Progress, Reporter};
+use super::progress::{ms, state_of, Beat, Progress, Reporter};
 use crate::cluster::{Cluster, ObjRef};
 use crate::recovery::holder::{Holder, RENEW_EVERY};
 use crate::recovery::lease::{self, Acquired, LeaseError, LeaseLock};
