@@ -156,7 +156,7 @@ impl Run<'_, '_> {
             let r = obj_ref(h);
             if policies.iter().any(|p| p == "before-hook-creation") {
                 self.cluster.delete(&r, Cascade::Background, false).await?;
-                self.wait_gone(&r).await?;
+                self.wait_gone(&r.name, &r).await?;
             }
             self.cluster.apply(&h.value, false).await?;
             let ok = self.complete(&r).await;
