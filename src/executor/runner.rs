@@ -154,6 +154,11 @@ impl Run<'_, '_> {
     /// the run waits (every [`RENEW_EVERY`]).
     pub(super) async fn pause(&mut self) -> Result<(), ApplyError> {
         tokio::time::sleep(POLL).await;
+        self.paused().await
+    }
+
+    /// What every pause does after its sleep (this one's, or a watching wait's: wake.rs).
+    pub(super) async fn paused(&mut self) -> Result<(), ApplyError> {
         self.checkpoint()?;
         let due = holder_of(self.rel).is_some_and(|h| {
             jiff::Timestamp::now().duration_since(h.heartbeat)
