@@ -199,7 +199,13 @@ impl FakeCluster {
         let mut st = self.state();
         let key = self.key_of(&st, &obj).expect("put: an object of a served kind");
         let stored = self.stamp(&mut st, obj, None);
-        st.objects.insert(key, stored.clone());
+        // Watchers see it as they would see a controller's write.
+        let ev = if st.objects.insert(key, stored.clone()).is_some() {
+            WatchEvent::Modified(stored.clone())
+        } else {
+            WatchEvent::Added(stored.clone())
+        };
+        self.notify(&mut st, ev);
         stored
     }
 
@@ -598,6 +604,8 @@ impl Cluster for FakeCluster {
             match st.objects.remove(&key) {
                 Some(o) => {
                     self.notify(&mut st, WatchEvent::Deleted(o));
+                    // A fault after the delete landed (`fail_times(…, after_landing)`).
+                    Self::failure(&mut st, "delete", &r.kind, &r.name, false, true)?;
                     Ok(true)
                 }
                 None => Ok(false),

@@ -294,6 +294,53 @@ pub fn rollout(obj: &Json) -> Rollout {
     }
 }
 
+/// The pod-template hash of a Deployment's current ReplicaSet among `sets` (listed by the
+/// Deployment's selector): the one it owns whose revision annotation is the Deployment's. `None`
+/// before the controller has named one.
+pub fn current_replica_set_hash(deployment: &Json, sets: &[Json]) -> Option<String> {
+    const REVISION: &str = "/metadata/annotations/deployment.kubernetes.io~1revision";
+    let (uid, rev) = (s(deployment, "/metadata/uid"), s(deployment, REVISION));
+    if uid.is_empty() || rev.is_empty() {
+        return None;
+    }
+    sets.iter()
+        .find(|rs| {
+            s(rs, REVISION) == rev
+                && rs
+                    .pointer("/metadata/ownerReferences")
+                    .and_then(Json::as_array)
+                    .is_some_and(|o| o.iter().any(|r| s(r, "/uid") == uid))
+        })
+        .map(|rs| s(rs, "/metadata/labels/pod-template-hash").to_string())
+        .filter(|h| !h.is_empty())
+}
+
+/// A Deployment's rollout judged from its pods (issue 16), which say it before the controller's
+/// status does (a pod Ready, then its ReplicaSet's status, then the Deployment's — each a
+/// controller round trip): done when as many pods of the current ReplicaSet (`hash`) as desired
+/// are Ready and no pod of an older one is left, not even terminating — so never earlier than the
+/// status would say (it stops counting a pod once it terminates). `minReadySeconds` is the
+/// controller's to count: then only the status decides.
+pub fn deployment_done_by_pods(deployment: &Json, hash: &str, pods: &[Json]) -> bool {
+    let desired = deployment.pointer("/spec/replicas").and_then(Json::as_i64).unwrap_or(1);
+    if n(deployment, "/metadata/generation") > n(deployment, "/status/observedGeneration")
+        || n(deployment, "/spec/minReadySeconds") > 0
+        || hash.is_empty()
+    {
+        return false;
+    }
+    let mut ready = 0;
+    for p in pods {
+        let current = s(p, "/metadata/labels/pod-template-hash") == hash;
+        match pod_health(p) {
+            _ if !current => return false,
+            PodHealth::Ready => ready += 1,
+            _ => {}
+        }
+    }
+    ready >= desired
+}
+
 /// A pod no controller will replace by itself although it blocks the rollout (kubernetes#67250):
 /// not Ready, and created from neither the workload's current nor its target template.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -438,6 +485,69 @@ mod tests {
         json!({"metadata": {"name": "p"}, "status": {"phase": phase,
             "conditions": [{"type": "Ready", "status": if ready {"True"} else {"False"}}],
             "containerStatuses": [cs]}})
+    }
+
+    /// What the Deployment controller of Kubernetes 1.20 writes: the Deployment's and its
+    /// ReplicaSets' `deployment.kubernetes.io/revision`, the ReplicaSet's `pod-template-hash`.
+    #[test]
+    fn a_deployment_is_done_by_its_pods_only_when_no_old_pod_is_left() {
+        let d = json!({"kind": "Deployment", "spec": {"replicas": 2},
+            "metadata": {"name": "web", "uid": "d1", "generation": 3,
+                         "annotations": {"deployment.kubernetes.io/revision": "2"}},
+            "status": {"observedGeneration": 3, "replicas": 3, "updatedReplicas": 1, "readyReplicas": 3}});
+        let rs = |hash: &str, rev: &str, owner: &str| {
+            json!({"metadata": {"name": format!("web-{hash}"), "labels": {"pod-template-hash": hash},
+                "annotations": {"deployment.kubernetes.io/revision": rev},
+                "ownerReferences": [{"kind": "Deployment", "controller": true, "uid": owner}]}})
+        };
+        let sets = [rs("old", "1", "d1"), rs("new", "2", "d1"), rs("other", "2", "d2")];
+        assert_eq!(current_replica_set_hash(&d, &sets).as_deref(), Some("new"));
+        assert_eq!(current_replica_set_hash(&d, &sets[..1]), None);
+        let mut unnamed = d.clone();
+        unnamed["metadata"]["annotations"] = json!({});
+        assert_eq!(current_replica_set_hash(&unnamed, &sets), None);
+
+        let p = |hash: &str, ready: bool, terminating: bool| {
+            let mut p = pod("Running", ready, None);
+            p["metadata"] = json!({"name": format!("web-{hash}-x"), "labels": {"pod-template-hash": hash}});
+            if terminating {
+                p["metadata"]["deletionTimestamp"] = json!("2026-12-06T11:00:00Z");
+            }
+            p
+        };
+        let done = |pods: &[Json]| deployment_done_by_pods(&d, "new", pods);
+        assert!(done(&[p("new", true, false), p("new", true, false)]));
+        // An old pod not yet retired, or still terminating: not done (the status would not say so
+        // before it terminates; the pods not before it is gone).
+        assert!(!done(&[
+            p("new", true, false),
+            p("new", true, false),
+            p("old", true, false)
+        ]));
+        assert!(!done(&[
+            p("new", true, false),
+            p("new", true, false),
+            p("old", true, true)
+        ]));
+        // Too few Ready pods of the current ReplicaSet.
+        assert!(!done(&[p("new", true, false), p("new", false, false)]));
+        assert!(!done(&[p("new", true, false), p("new", true, true)]));
+        // The controller has not seen the new generation, or counts minReadySeconds itself.
+        let mut behind = d.clone();
+        behind["status"]["observedGeneration"] = json!(2);
+        assert!(!deployment_done_by_pods(
+            &behind,
+            "new",
+            &[p("new", true, false), p("new", true, false)]
+        ));
+        let mut slow = d.clone();
+        slow["spec"]["minReadySeconds"] = json!(10);
+        assert!(!deployment_done_by_pods(
+            &slow,
+            "new",
+            &[p("new", true, false), p("new", true, false)]
+        ));
+        assert!(!deployment_done_by_pods(&d, "", &[]));
     }
 
     #[test]

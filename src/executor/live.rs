@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use futures::StreamExt as _;
 use serde_json::Value as Json;
 
 use super::error::ApplyError;
@@ -47,6 +48,9 @@ fn metadata_digest(o: &Json) -> String {
     format!(";meta:{}", &crate::plan::saved::sha256_hex(body.as_bytes())[..16])
 }
 
+/// How many objects are read at once.
+pub const READS_AT_ONCE: usize = 8;
+
 /// The live versions of every object of both sides (hooks excluded: they are re-created each run),
 /// keyed by the object key's text.
 pub async fn live_versions(
@@ -54,20 +58,27 @@ pub async fn live_versions(
     sets: &[&ManifestSet],
 ) -> Result<BTreeMap<String, String>, ApplyError> {
     let mut out = BTreeMap::new();
+    let mut wanted = Vec::new();
     for set in sets {
-        for o in set.objects.iter().filter(|o| o.annotation("helm.sh/hook").is_none()) {
+        for o in set.objects.iter().filter(|o| !o.is_hook()) {
             let key = o.key.to_string();
-            if out.contains_key(&key) {
-                continue;
+            if !wanted.iter().any(|(k, _)| *k == key) {
+                wanted.push((key, obj_ref(o)));
             }
-            let live = match cluster.get(&obj_ref(o)).await {
-                Ok(l) => l,
-                // A kind the server does not serve: the preflight will say so; nothing to compare.
-                Err(crate::cluster::ClusterError::UnknownKind { .. }) => None,
-                Err(e) => return Err(e.into()),
-            };
-            out.insert(key, version_of(live.as_ref()));
         }
+    }
+    // Independent reads: a few at a time (issue 16: one round trip after another before the
+    // first write), answers taken in order.
+    let mut answers = futures::stream::iter(wanted.iter().map(|(_, r)| cluster.get(r))).buffered(READS_AT_ONCE);
+    for (key, _) in &wanted {
+        let Some(answer) = answers.next().await else { break };
+        let live = match answer {
+            Ok(l) => l,
+            // A kind the server does not serve: the preflight will say so; nothing to compare.
+            Err(crate::cluster::ClusterError::UnknownKind { .. }) => None,
+            Err(e) => return Err(e.into()),
+        };
+        out.insert(key.clone(), version_of(live.as_ref()));
     }
     Ok(out)
 }

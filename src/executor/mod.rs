@@ -29,7 +29,7 @@
 //!   [`rollout`], [`unstick`], [`recreate`], [`carry`], [`backup`], [`migrations`], [`hooks`],
 //!   [`snapshot`] and [`restore`] (issue 15) — and
 //!   [`upgrade`] orders them, [`schedule`] decides which components may roll at once and
-//!   [`parallel`] runs them;
+//!   [`parallel`] runs them; [`wake`] ends a wait's pause when a watched object changes;
 //! - [`preflight`]: the dry run of every write;
 //! - the entry points: [`apply()`], [`rollback()`], [`recover()`].
 
@@ -62,6 +62,7 @@ pub mod schedule;
 pub mod snapshot;
 pub mod unstick;
 pub mod upgrade;
+pub mod wake;
 
 pub use apply::apply;
 pub use error::ApplyError;

@@ -30,6 +30,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
+use futures::StreamExt as _;
 use serde_json::Value as Json;
 
 use super::error::ApplyError;
@@ -41,6 +42,9 @@ use crate::cluster::{ApplyMode, Cascade, Cluster, ClusterError, ObjRef};
 use crate::diff::{Action, ObjectChange};
 use crate::manifest::{ManifestSet, Object};
 use crate::plan::saved::SavedPlan;
+
+/// How many dry runs of plain writes are in flight at once.
+const DRY_RUNS_AT_ONCE: usize = 8;
 
 /// What the preflight found.
 #[derive(Debug, Default)]
@@ -116,21 +120,36 @@ pub async fn check(
     let mut checked = BTreeSet::new();
 
     // Objects of the release: created, updated or recreated.
+    let mut objects = Vec::new();
     for o in to.objects.iter().filter(|o| hook_events(o).is_empty()) {
         let action = changes.get(&o.key).map(|c| c.action).unwrap_or(Action::Add);
-        let body = owned(&o.value, release, ns);
         // A backup Job is never applied as an object of the release: it is deleted and created
         // again when a backup runs (its template is immutable), checked below.
         if o.key.kind == "Job" && o.annotation("chartup.io/backup") == Some("true") {
             continue;
         }
-        match action {
-            Action::Unchanged | Action::Remove => continue,
-            Action::Recreate => replace(cluster, o, &body, "recreate", &mut f).await,
-            Action::Add | Action::Change | Action::KindChange => write(cluster, o, &body, &mut f).await,
+        if !matches!(action, Action::Unchanged | Action::Remove) {
+            objects.push((o, action, owned(&o.value, release, ns)));
+        }
+    }
+    // The plain writes' dry runs are independent of each other: a few at a time (issue 16: one
+    // round trip after another was most of the preflight), their findings taken in order.
+    let mut answers = futures::stream::iter(
+        objects
+            .iter()
+            .filter(|(_, action, _)| *action != Action::Recreate)
+            .map(|(_, _, body)| cluster.apply(body, true)),
+    )
+    .buffered(DRY_RUNS_AT_ONCE);
+    for (o, action, body) in &objects {
+        if *action == Action::Recreate {
+            replace(cluster, o, body, "recreate", &mut f).await;
+        } else if let Some(answer) = answers.next().await {
+            written(o, answer, &mut f);
         }
         checked.insert(o.key.clone());
     }
+    drop(answers);
 
     // Deletes: the old objects of recreates and kind changes.
     for c in saved
@@ -417,7 +436,12 @@ async fn outside_claims(cluster: &dyn Cluster, to: &ManifestSet, ns: &str, f: &m
 
 /// Dry-run the apply the run will make (create or update, with the same SSA fallback).
 async fn write(cluster: &dyn Cluster, o: &Object, body: &Json, f: &mut Findings) {
-    match cluster.apply(body, true).await {
+    written(o, cluster.apply(body, true).await, f)
+}
+
+/// What a write's dry run answered.
+fn written(o: &Object, answer: Result<(Json, ApplyMode), ClusterError>, f: &mut Findings) {
+    match answer {
         Ok((_, ApplyMode::ServerSide)) => {}
         Ok((_, ApplyMode::MergePatchFallback)) => f.fallbacks.push(o.key.to_string()),
         Err(e) => f.reject_object(o, &format!("{} rejected by the server", o.key), &e),

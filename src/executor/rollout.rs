@@ -1,16 +1,22 @@
 //! Bringing one applied workload to health: pod by pod for `OnDelete` StatefulSets (highest
 //! ordinal first, each pod Ready on the new spec before the next), else following the
-//! controller's rollout; failing fast on a broken pod.
+//! controller's rollout; failing fast on a broken pod. Its waits wake on watches of the workload
+//! and its pods (wake.rs), and a Deployment is done as soon as its pods say so (health.rs), not
+//! one controller round trip later when its status does.
 
 use std::time::Instant;
 
 use serde_json::Value as Json;
 
 use super::error::{broken, ApplyError};
-use super::health::{pod_health, rollout, set_pods_behind, stuck_pods, PodHealth, Rollout, Unstick};
+use super::health::{
+    current_replica_set_hash, deployment_done_by_pods, pod_health, rollout, set_pods_behind, stuck_pods, PodHealth,
+    Rollout, Unstick,
+};
 use super::objects::{match_labels, obj_ref};
 use super::progress::{ms, Beat, Progress};
 use super::runner::Run;
+use super::wake::Wake;
 use crate::cluster::{Cascade, ObjRef};
 use crate::manifest::Object;
 
@@ -52,6 +58,15 @@ impl Run<'_, '_> {
             && o.value.pointer("/spec/updateStrategy/type").and_then(Json::as_str) == Some("OnDelete");
         let deadline = self.step_deadline();
         let mut hb = Beat::new();
+        // Each pause ends as soon as the workload or one of its pods changes (wake.rs).
+        let cluster = self.cluster;
+        let mut wake = Wake::default();
+        wake.watch(cluster, &r.api_version, &r.kind, &r.namespace, None, &r.name)
+            .await;
+        if !selector.is_empty() {
+            wake.watch(cluster, "v1", "Pod", &r.namespace, Some(&selector), "")
+                .await;
+        }
         // Wait for the controller to see the new generation.
         let gen = applied
             .pointer("/metadata/generation")
@@ -74,7 +89,7 @@ impl Run<'_, '_> {
             self.check_deadline(deadline, &r, "to be observed by its controller")?;
             self.beat(&mut hb, component, &r, "to be observed by its controller", &[])
                 .await;
-            self.pause().await?;
+            self.idle(&mut wake).await?;
         };
         if on_delete {
             let update_rev = live
@@ -144,10 +159,11 @@ impl Run<'_, '_> {
                 }
                 self.beat(&mut hb, component, &r, "to report every pod updated and ready", &pods)
                     .await;
-                self.pause().await?;
+                self.idle(&mut wake).await?;
             }
         }
         let mut last = String::new();
+        let mut current_rs = None;
         loop {
             // Another component failed: the controller's rollout is its own, chartup stops waiting.
             self.keep_going()?;
@@ -196,6 +212,22 @@ impl Run<'_, '_> {
                 },
                 v => v,
             };
+            if matches!(verdict, Rollout::InProgress { .. })
+                && o.key.kind == "Deployment"
+                && self
+                    .done_by_pods(&live, &o.key.namespace, &selector, &pods, &mut current_rs)
+                    .await
+            {
+                let desired = live.pointer("/spec/replicas").and_then(Json::as_i64).unwrap_or(1);
+                self.rep.report(Progress::Component {
+                    component: component.into(),
+                    updated: desired,
+                    desired,
+                    ready: desired,
+                    elapsed_ms: ms(t0),
+                });
+                return Ok(());
+            }
             match verdict {
                 Rollout::Done => {
                     self.progress(component, &live, t0);
@@ -214,7 +246,39 @@ impl Run<'_, '_> {
                 return Err(self.timed_out(&r, "to roll out", &pods));
             }
             self.beat(&mut hb, component, &r, "to roll out", &pods).await;
-            self.pause().await?;
+            self.idle(&mut wake).await?;
+        }
+    }
+
+    /// Whether a Deployment's pods already say its rollout is done (health.rs). `rs` keeps its
+    /// current ReplicaSet's pod-template hash per revision: one list of ReplicaSets per revision,
+    /// not per poll. A failed list only means the status decides, as it would without this.
+    async fn done_by_pods(
+        &self,
+        live: &Json,
+        ns: &str,
+        selector: &str,
+        pods: &[Json],
+        rs: &mut Option<(String, Option<String>)>,
+    ) -> bool {
+        let rev = live
+            .pointer("/metadata/annotations/deployment.kubernetes.io~1revision")
+            .and_then(Json::as_str)
+            .unwrap_or("");
+        if rev.is_empty() || selector.is_empty() {
+            return false;
+        }
+        if rs.as_ref().is_none_or(|(r, _)| r != rev) {
+            let sets = self
+                .cluster
+                .list("apps/v1", "ReplicaSet", ns, Some(selector))
+                .await
+                .unwrap_or_default();
+            *rs = Some((rev.to_string(), current_replica_set_hash(live, &sets)));
+        }
+        match rs {
+            Some((_, Some(hash))) => deployment_done_by_pods(live, hash, pods),
+            _ => false,
         }
     }
 
@@ -229,6 +293,11 @@ impl Run<'_, '_> {
     ) -> Result<(), ApplyError> {
         let deadline = self.step_deadline();
         let mut hb = Beat::new();
+        // Woken as soon as the pod changes (wake.rs): its Ready is seen at once.
+        let cluster = self.cluster;
+        let mut wake = Wake::default();
+        wake.watch(cluster, "v1", "Pod", &pod_ref.namespace, None, &pod_ref.name)
+            .await;
         loop {
             let current = self.cluster.get(pod_ref).await?;
             if let Some(np) = &current {
@@ -262,7 +331,7 @@ impl Run<'_, '_> {
             let pods: Vec<Json> = current.into_iter().collect();
             self.beat(&mut hb, component, pod_ref, "to be Ready on the new spec", &pods)
                 .await;
-            self.pause().await?;
+            self.idle(&mut wake).await?;
         }
     }
 }

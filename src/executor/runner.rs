@@ -114,6 +114,11 @@ impl Run<'_, '_> {
     /// Journal a step into the record (renewing the holder's heartbeat with it). A finished step
     /// is a safe point: a stop asked for by a signal is taken right after it is journaled.
     pub(super) async fn note(&mut self, line: String) -> Result<(), ApplyError> {
+        // Writes whose answer was lost and how they were settled (issue 12), before the step.
+        for n in crate::recovery::retrying::take_notes() {
+            self.rep.report(Progress::Warning { message: n.clone() });
+            journal(self.rel, n);
+        }
         journal(self.rel, line);
         renew_heartbeat(self.rel);
         self.store.update(self.rel).await?;
@@ -149,6 +154,11 @@ impl Run<'_, '_> {
     /// the run waits (every [`RENEW_EVERY`]).
     pub(super) async fn pause(&mut self) -> Result<(), ApplyError> {
         tokio::time::sleep(POLL).await;
+        self.paused().await
+    }
+
+    /// What every pause does after its sleep (this one's, or a watching wait's: wake.rs).
+    pub(super) async fn paused(&mut self) -> Result<(), ApplyError> {
         self.checkpoint()?;
         let due = holder_of(self.rel).is_some_and(|h| {
             jiff::Timestamp::now().duration_since(h.heartbeat)

@@ -5,6 +5,7 @@
 //! what was reviewed last time. When live objects drifted from the deployed manifest (someone ran
 //! `kubectl edit`), the plan says so in its warnings.
 
+use futures::StreamExt as _;
 use serde_json::Value as Json;
 
 use super::Error;
@@ -116,12 +117,18 @@ fn short(v: &Json) -> String {
 /// object.
 pub async fn drift(cluster: &dyn Cluster, deployed: &ManifestSet) -> Result<Vec<String>, ClusterError> {
     let mut notes = Vec::new();
-    for o in deployed
+    let objects: Vec<_> = deployed
         .objects
         .iter()
-        .filter(|o| o.annotation("helm.sh/hook").is_none())
-    {
-        let live = match cluster.get(&obj_ref(o)).await {
+        .filter(|o| !o.is_hook())
+        .map(|o| (o, obj_ref(o)))
+        .collect();
+    // Independent reads, a few at a time, answers taken in order (issue 16).
+    let mut answers = futures::stream::iter(objects.iter().map(|(_, r)| cluster.get(r)))
+        .buffered(crate::executor::live::READS_AT_ONCE);
+    for (o, _) in &objects {
+        let Some(answer) = answers.next().await else { break };
+        let live = match answer {
             Ok(l) => l,
             Err(ClusterError::UnknownKind { .. }) => continue,
             Err(e) => return Err(e),
