@@ -217,22 +217,13 @@ fn claim_body(c: &Carry, pv: &Json, release: &str) -> Json {
 }
 
 fn states(rel: &Release) -> Vec<CarryState> {
-    rel.extra
-        .get("chartup_carry")
-        .and_then(|v| serde_json::from_value(v.clone()).ok())
-        .unwrap_or_default()
+    super::journal::states(rel, "chartup_carry")
 }
 
 fn set_state(rel: &mut Release, st: &CarryState) {
-    let mut all = states(rel);
-    match all
-        .iter_mut()
-        .find(|x| x.namespace == st.namespace && x.from_claim == st.from_claim && x.to_claim == st.to_claim)
-    {
-        Some(x) => *x = st.clone(),
-        None => all.push(st.clone()),
-    }
-    rel.extra.insert("chartup_carry".into(), json!(all));
+    super::journal::set_state(rel, "chartup_carry", st, |x, st| {
+        x.namespace == st.namespace && x.from_claim == st.from_claim && x.to_claim == st.to_claim
+    });
 }
 
 /// Crash tests: `CHARTUP_FAILPOINT=carry-protected` / `carry-released` makes the run stop for good

@@ -134,7 +134,8 @@ impl Beat {
         self.last.elapsed()
     }
 
-    /// How long until a heartbeat every `every` is due (for a wait that sleeps longer than a poll).
+    /// How long to sleep at most so that the next heartbeat comes no later than `every` after the
+    /// last line (for a wait that sleeps longer than a poll).
     pub(super) fn due_in(&self, every: std::time::Duration) -> std::time::Duration {
         every.saturating_sub(self.silent_for())
     }

@@ -79,22 +79,13 @@ fn pv_ref(name: &str) -> ObjRef {
 }
 
 fn states(rel: &Release) -> Vec<RestoreState> {
-    rel.extra
-        .get(RECORD_KEY)
-        .and_then(|v| serde_json::from_value(v.clone()).ok())
-        .unwrap_or_default()
+    super::journal::states(rel, RECORD_KEY)
 }
 
 fn set_state(rel: &mut Release, st: &RestoreState) {
-    let mut all = states(rel);
-    match all
-        .iter_mut()
-        .find(|x| x.namespace == st.namespace && x.claim == st.claim)
-    {
-        Some(x) => *x = st.clone(),
-        None => all.push(st.clone()),
-    }
-    rel.extra.insert(RECORD_KEY.into(), json!(all));
+    super::journal::set_state(rel, RECORD_KEY, st, |x, st| {
+        x.namespace == st.namespace && x.claim == st.claim
+    });
 }
 
 /// The claim recreated from the snapshot: the old claim's shape, at least the restore size.

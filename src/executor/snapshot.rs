@@ -58,22 +58,13 @@ pub struct Recorded {
 
 /// The snapshots a revision's run took (from its record).
 pub fn recorded(rel: &Release) -> Vec<Recorded> {
-    rel.extra
-        .get(RECORD_KEY)
-        .and_then(|v| serde_json::from_value(v.clone()).ok())
-        .unwrap_or_default()
+    super::journal::states(rel, RECORD_KEY)
 }
 
 fn record(rel: &mut Release, r: &Recorded) {
-    let mut all = recorded(rel);
-    match all
-        .iter_mut()
-        .find(|x| x.namespace == r.namespace && x.claim == r.claim)
-    {
-        Some(x) => *x = r.clone(),
-        None => all.push(r.clone()),
-    }
-    rel.extra.insert(RECORD_KEY.into(), json!(all));
+    super::journal::set_state(rel, RECORD_KEY, r, |x, r| {
+        x.namespace == r.namespace && x.claim == r.claim
+    });
 }
 
 /// A snapshot of a release as the cluster has it.
