@@ -20,6 +20,11 @@
 //! lost …; read back: the write had landed, not sent again`), so a run's record shows where the
 //! transport failed and how the server's state was reconciled. The notes are process-wide, not
 //! per task: one process runs one operation, and its parallel components journal into one record.
+//!
+//! A request retried through an outage is not silent either (issue 18): under [`with_retry_hook`]
+//! (the executor sets one per run) each retry loop hands an [`Outage`] to the hook once it has been
+//! quiet for the hook's interval, and sleeps no longer than that between them. The hook is a plain
+//! callback: this layer knows nothing of reporters or printing.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -42,8 +47,35 @@ pub const CLOSING_BUDGET: Duration = Duration::from_secs(30);
 pub const CLOSING: &str = "the 30s allowed for marking the revision failed";
 
 tokio::task_local! {
-    /// The deadline the current task's requests retry until, and what it is (for the error).
-    static DEADLINE: std::cell::Cell<Option<(Instant, &'static str)>>;
+    /// The deadline the current task's requests retry until, what it is (for the error), and when
+    /// its step began (for how much of the step's time an outage has used).
+    static DEADLINE: std::cell::Cell<Option<(Instant, &'static str, Instant)>>;
+    /// Who hears about requests being retried (see [`with_retry_hook`]).
+    static HOOK: RetryHook;
+}
+
+/// A request being retried, as its heartbeat says it: `API server unreachable (connection
+/// refused), retrying getting ConfigMap/a — 12s of 5m0s`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outage {
+    /// `API server unreachable (…), retrying <the request>`.
+    pub what: String,
+    /// How much of the step's time is gone (of the request's own budget outside a step).
+    pub elapsed: Duration,
+    /// The step's whole time (or the request's budget).
+    pub timeout: Duration,
+}
+
+/// A callback for [`Outage`]s, called at most once per `every` of a request's retrying.
+#[derive(Clone)]
+pub struct RetryHook {
+    pub every: Duration,
+    pub call: Arc<dyn Fn(Outage) + Send + Sync>,
+}
+
+/// Run `f` with its requests' retries reported to `hook`.
+pub async fn with_retry_hook<F: std::future::Future>(hook: RetryHook, f: F) -> F::Output {
+    HOOK.scope(hook, f).await
 }
 
 /// What a run's deadlines are, in a give-up message.
@@ -56,21 +88,23 @@ pub async fn with_deadlines<F: std::future::Future>(deadline: Instant, f: F) -> 
 
 /// Run `f` with requests retried until `deadline` at the latest; `what` names it in errors.
 pub async fn with_deadline<F: std::future::Future>(deadline: Instant, what: &'static str, f: F) -> F::Output {
-    DEADLINE.scope(std::cell::Cell::new(Some((deadline, what))), f).await
+    DEADLINE
+        .scope(std::cell::Cell::new(Some((deadline, what, Instant::now()))), f)
+        .await
 }
 
 /// Move the current step's deadline (a new step or wait begins). Outside [`with_deadlines`]
 /// nothing happens.
 pub fn set_deadline(deadline: Instant) {
-    let _ = DEADLINE.try_with(|d| d.set(Some((deadline, STEP))));
+    let _ = DEADLINE.try_with(|d| d.set(Some((deadline, STEP, Instant::now()))));
 }
 
 /// The current deadline, if the task is in a step (or another bounded scope).
 pub fn deadline() -> Option<Instant> {
-    current().map(|(d, _)| d)
+    current().map(|(d, _, _)| d)
 }
 
-fn current() -> Option<(Instant, &'static str)> {
+fn current() -> Option<(Instant, &'static str, Instant)> {
     DEADLINE.try_with(|d| d.get()).ok().flatten()
 }
 
@@ -162,6 +196,8 @@ impl Retrying {
         let backoff = Backoff::default();
         let mut attempt = 0;
         let mut last_try = false;
+        let hook = HOOK.try_with(Clone::clone).ok();
+        let mut spoke = start;
         loop {
             let e = match f().await {
                 Ok(v) => return Ok(v),
@@ -176,7 +212,7 @@ impl Retrying {
             // The step's deadline when there is one (read at each try: the step may move it),
             // else this request's own budget.
             let step = current();
-            let until = step.map(|(d, _)| d).unwrap_or(start + self.budget);
+            let until = step.map(|(d, _, _)| d).unwrap_or(start + self.budget);
             let left = until.saturating_duration_since(Instant::now());
             let wait = match backoff.next(attempt, jitter(), None, left) {
                 Some(w) => w,
@@ -185,10 +221,38 @@ impl Retrying {
                     last_try = true;
                     left
                 }
-                None => return Err(gave_up(e, attempt + 1, start.elapsed(), step.map(|(_, what)| what))),
+                None => return Err(gave_up(e, attempt + 1, start.elapsed(), step.map(|(_, what, _)| what))),
             };
             attempt += 1;
-            tokio::time::sleep(wait).await;
+            match &hook {
+                None => tokio::time::sleep(wait).await,
+                Some(hook) => {
+                    let (since, timeout) = match step {
+                        Some((d, _, began)) => (began, d.saturating_duration_since(began)),
+                        None => (start, self.budget),
+                    };
+                    let outage = || Outage {
+                        what: format!("{}, retrying {what}", unreachable(&e, &cause)),
+                        elapsed: since.elapsed(),
+                        timeout,
+                    };
+                    // Beat like the executor's waits (at 9/10 of the interval: the next look may
+                    // come a tenth late), and never sleep past the next beat.
+                    let due = hook.every - hook.every / 10;
+                    let end = Instant::now() + wait;
+                    loop {
+                        if spoke.elapsed() >= due {
+                            (hook.call)(outage());
+                            spoke = Instant::now();
+                        }
+                        let now = Instant::now();
+                        if now >= end {
+                            break;
+                        }
+                        tokio::time::sleep((end - now).min(due.saturating_sub(spoke.elapsed()))).await;
+                    }
+                }
+            }
             if next == Next::ReadBack {
                 if let Some(v) = read_back().await {
                     note(format!(
@@ -206,6 +270,15 @@ impl Retrying {
                 });
             }
         }
+    }
+}
+
+/// `API server unreachable (connection refused)`, or what it answered (`API server answered 503
+/// (…)`).
+fn unreachable(e: &ClusterError, cause: &str) -> String {
+    match e.status_code() {
+        Some(code) => format!("API server answered {code} ({cause})"),
+        None => format!("API server unreachable ({cause})"),
     }
 }
 
@@ -559,5 +632,64 @@ mod tests {
         assert_eq!(e.status_code(), Some(503));
         // Outside any step: the deadline is unknown and the request's own budget applies.
         assert_eq!(deadline(), None);
+    }
+
+    #[test]
+    fn a_request_retried_through_an_outage_beats_through_the_hook() {
+        let fake = Arc::new(FakeCluster::new("ns"));
+        let c = Retrying::new(fake.clone());
+        block(c.apply(&cm("a"), false)).unwrap();
+        // Three refusals: backoffs of 0.2–0.4, 0.4–0.8 and 0.8–1.6 s, one of which is longer
+        // than the interval: the hook must be called within it, not only between tries.
+        fake.fail_times(
+            "get",
+            "ConfigMap/a",
+            503,
+            "the server is currently unable to handle the request",
+            3,
+            false,
+        );
+        let every = Duration::from_millis(200);
+        let heard = Arc::new(std::sync::Mutex::new(Vec::<(Instant, Outage)>::new()));
+        let h = heard.clone();
+        let hook = RetryHook {
+            every,
+            call: Arc::new(move |o| h.lock().unwrap().push((Instant::now(), o))),
+        };
+        let r = ObjRef::new("v1", "ConfigMap", "ns", "a");
+        let t = Instant::now();
+        let step = Duration::from_secs(20);
+        let got = block(with_retry_hook(hook, with_deadlines(Instant::now() + step, c.get(&r))));
+        assert!(got.unwrap().is_some());
+        let spent = t.elapsed();
+        let heard = heard.lock().unwrap().clone();
+        assert!(!heard.is_empty(), "retried for {spent:?} without a beat");
+        // No silence longer than the interval (plus a scheduler's slack), and no more beats than
+        // one per 9/10 of it.
+        let mut last = t;
+        for (at, _) in &heard {
+            assert!(*at - last < every + Duration::from_millis(60), "{:?}", *at - last);
+            last = *at;
+        }
+        assert!(
+            heard.len() as u128 <= spent.as_millis() / (every.as_millis() * 9 / 10) + 1,
+            "{heard:?}"
+        );
+        let (_, o) = &heard[0];
+        assert!(
+            o.what.starts_with("API server answered 503 (")
+                && o.what.contains("retrying")
+                && o.what.contains("ConfigMap/a"),
+            "{o:?}"
+        );
+        // The step's whole time (it began as the deadline was set, a moment later).
+        assert!(
+            o.timeout <= step && o.timeout > step - Duration::from_millis(100),
+            "{o:?}"
+        );
+        assert!(o.elapsed >= every * 9 / 10 && o.elapsed <= spent, "{o:?}");
+        // Without a hook the same retries are silent (and still succeed).
+        fake.fail_times("get", "ConfigMap/a", 503, "unavailable", 1, false);
+        assert!(block(c.get(&r)).unwrap().is_some());
     }
 }
