@@ -253,7 +253,15 @@ pub fn recover(a: RecoverArgs, p: &mut Printer) -> anyhow::Result<ExitStatus> {
         let store = crate::storage::select::for_release(cluster.as_ref(), &ns, &a.release)
             .await
             .map_err(anyhow::Error::msg)?;
-        Ok::<_, anyhow::Error>(ops::recover::recover(cluster.as_ref(), store.as_ref(), &a.release, a.force).await?)
+        // Its waits beat on stderr, plain lines (stdout keeps the account of what was done).
+        let mut rep = |ev: crate::executor::Progress| {
+            if let Some(line) = super::progress::waiting_line(&ev) {
+                eprintln!("recover: {line}");
+            }
+        };
+        Ok::<_, anyhow::Error>(
+            ops::recover::recover(cluster.as_ref(), store.as_ref(), &a.release, a.force, &mut rep).await?,
+        )
     })?;
     let mut s = format!(
         "Revision {} of {} was left pending; the interrupted run had done:\n",

@@ -43,6 +43,29 @@ fn of_timeout(elapsed_ms: u128, timeout_ms: u128) -> String {
     format!("{}s of {timeout}", elapsed_ms / 1000)
 }
 
+/// A heartbeat as people read it: `waiting 12s of 5m0s: <what>: pod db-1 <reason>: <message>`.
+pub fn waiting_line(ev: &Progress) -> Option<String> {
+    let Progress::Waiting {
+        what,
+        pod,
+        reason,
+        message,
+        elapsed_ms,
+        timeout_ms,
+        ..
+    } = ev
+    else {
+        return None;
+    };
+    let on = match (pod.is_empty(), reason.is_empty()) {
+        (true, _) => String::new(),
+        (false, true) => format!(": pod {pod}"),
+        (false, false) if message.is_empty() => format!(": pod {pod} {reason}"),
+        (false, false) => format!(": pod {pod} {reason}: {message}"),
+    };
+    Some(format!("waiting {}: {what}{on}", of_timeout(*elapsed_ms, *timeout_ms)))
+}
+
 impl<'p> ProgressPrinter<'p> {
     /// `live`: stdout is a terminal that shows colour (escapes reach it).
     pub fn new(p: &'p mut Printer, format: ProgressFormat, live: bool) -> ProgressPrinter<'p> {
@@ -123,25 +146,12 @@ impl<'p> ProgressPrinter<'p> {
                 out.push(format!("    done: {step} ({})", secs(*elapsed_ms)));
                 out
             }
-            Progress::Waiting {
-                component,
-                what,
-                pod,
-                reason,
-                message,
-                elapsed_ms,
-                timeout_ms,
-            } => {
-                let on = match (pod.is_empty(), reason.is_empty()) {
-                    (true, _) => String::new(),
-                    (false, true) => format!(": pod {pod}"),
-                    (false, false) if message.is_empty() => format!(": pod {pod} {reason}"),
-                    (false, false) => format!(": pod {pod} {reason}: {message}"),
-                };
-                let line = format!(
-                    "    {component:<14} waiting {}: {what}{on}",
-                    of_timeout(*elapsed_ms, *timeout_ms)
-                );
+            Progress::Waiting { component, .. } => {
+                let line = format!("    {component:<14} {}", waiting_line(ev).unwrap_or_default());
+                // A request retried through an outage belongs to no component: a line of its own.
+                if component.is_empty() {
+                    return vec![line];
+                }
                 self.status(component, line);
                 vec![]
             }

@@ -161,19 +161,27 @@ pub async fn apply(
             Err(e) => return Err(e.into()),
         }
 
+        // Requests retried through an API outage beat to the same reporter (super::heartbeat).
+        let shared = super::progress::SharedReporter::new(rep);
+        let mut run_rep = shared.clone();
         let mut run = Run {
             cluster,
             store,
             rel: &mut rel,
-            rep,
+            rep: &mut run_rep,
             opts,
             timeout: opts.timeout,
             halt: None,
         };
         // Every request of the run retries transient faults within its step's time, not longer.
-        let result = crate::recovery::retrying::with_deadlines(
-            std::time::Instant::now() + opts.timeout,
-            run.upgrade(saved, &from_set, &to_set, event),
+        let result = super::heartbeat::with_retry_beats(
+            shared,
+            opts.heartbeat,
+            "",
+            crate::recovery::retrying::with_deadlines(
+                std::time::Instant::now() + opts.timeout,
+                run.upgrade(saved, &from_set, &to_set, event),
+            ),
         )
         .await;
         match result {

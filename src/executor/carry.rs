@@ -462,7 +462,11 @@ impl Run<'_, '_> {
 
 /// `chartup recover`: finish (or undo) the carries an interrupted run left half-done, journaling
 /// into `rel`. Returns one line per carry saying what was done.
-pub(super) async fn recover(cluster: &dyn Cluster, rel: &mut Release) -> Result<Vec<String>, ApplyError> {
+pub(super) async fn recover(
+    cluster: &dyn Cluster,
+    rel: &mut Release,
+    pulse: &mut Pulse<'_>,
+) -> Result<Vec<String>, ApplyError> {
     let mut out = Vec::new();
     for mut st in states(rel).into_iter().filter(|s| s.stage != "done") {
         let label = format!("carry {} → {} (PV {})", st.from_claim, st.to_claim, st.pv);
@@ -495,12 +499,12 @@ pub(super) async fn recover(cluster: &dyn Cluster, rel: &mut Release) -> Result<
                 &pvc_ref(&st.namespace, &st.from_claim),
                 RECOVER_TIMEOUT,
                 "to be deleted",
-                &mut Pulse::quiet(),
+                pulse,
                 |c| c.is_none(),
             )
             .await?;
         }
-        finish_carry(cluster, &mut st, RECOVER_TIMEOUT, &mut Pulse::quiet(), |state, line| {
+        finish_carry(cluster, &mut st, RECOVER_TIMEOUT, pulse, |state, line| {
             set_state(rel, &state);
             journal(rel, format!("recover: {line}"));
             async { Ok(()) }

@@ -9,15 +9,18 @@
 //! read is said (a node that does not serve logs — the test cluster's simulated node — gives
 //! events only, with a note).
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use futures::StreamExt as _;
 use serde_json::Value as Json;
 
 use super::error::ApplyError;
 use super::health::{pod_health, unready_detail, PodHealth};
-use super::progress::{state_of, Beat, Progress, Reporter, DIAGNOSIS_EVENTS, DIAGNOSIS_LOG_LINES};
+use super::progress::{state_of, Beat, Progress, Reporter, SharedReporter, DIAGNOSIS_EVENTS, DIAGNOSIS_LOG_LINES};
 use super::runner::{Run, POLL};
 use crate::cluster::{Cluster, ObjRef};
+use crate::recovery::retrying::{with_retry_hook, Outage, RetryHook};
 
 fn s<'a>(o: &'a Json, p: &str) -> &'a str {
     o.pointer(p).and_then(Json::as_str).unwrap_or("")
@@ -119,9 +122,9 @@ fn due(
 }
 
 /// Where the heartbeats of a wait outside a [`Run`] go (the volume steps a run shares with
-/// `recover`, which has no one to tell): [`super::runner::wait_until`] beats through it.
+/// `recover`): [`wait_until`] beats through it.
 pub(super) struct Pulse<'r> {
-    rep: Option<&'r mut dyn Reporter>,
+    rep: &'r mut dyn Reporter,
     every: Duration,
     component: String,
 }
@@ -129,23 +132,13 @@ pub(super) struct Pulse<'r> {
 impl<'r> Pulse<'r> {
     pub(super) fn to(rep: &'r mut dyn Reporter, every: Duration, component: &str) -> Pulse<'r> {
         Pulse {
-            rep: Some(rep),
+            rep,
             every,
             component: component.into(),
         }
     }
 
-    /// No one to tell (`chartup recover`).
-    pub(super) fn quiet() -> Pulse<'static> {
-        Pulse {
-            rep: None,
-            every: Duration::MAX,
-            component: String::new(),
-        }
-    }
-
     pub(super) fn beat(&mut self, hb: &mut Beat, timeout: Duration, r: &ObjRef, what: &str) {
-        let Some(rep) = self.rep.as_mut() else { return };
         if let Some((waiting, _)) = due(
             hb,
             self.every,
@@ -155,7 +148,52 @@ impl<'r> Pulse<'r> {
             &[],
             false,
         ) {
-            rep.report(waiting);
+            self.rep.report(waiting);
+        }
+    }
+}
+
+/// Run `f` with the requests it retries through an API outage beating like its waits
+/// ([`crate::recovery::retrying::with_retry_hook`]): each [`Outage`] becomes a [`Progress::Waiting`]
+/// of `component` (empty: no component of the run). The hook only queues (it may be called from
+/// inside any request); the beats are reported here, between polls of `f`, to the reporter `f`'s
+/// run shares (one task: never both at once).
+pub(super) async fn with_retry_beats<F: std::future::Future>(
+    mut rep: SharedReporter<'_>,
+    every: Duration,
+    component: &str,
+    f: F,
+) -> F::Output {
+    let (tx, mut rx) = futures::channel::mpsc::unbounded::<Outage>();
+    let hook = RetryHook {
+        every,
+        call: Arc::new(move |o| {
+            let _ = tx.unbounded_send(o);
+        }),
+    };
+    let mut report = |o: Outage| {
+        rep.report(Progress::Waiting {
+            component: component.into(),
+            what: o.what,
+            pod: String::new(),
+            reason: String::new(),
+            message: String::new(),
+            elapsed_ms: o.elapsed.as_millis(),
+            timeout_ms: o.timeout.as_millis(),
+        })
+    };
+    let f = with_retry_hook(hook, f);
+    tokio::pin!(f);
+    loop {
+        tokio::select! {
+            biased;
+            Some(o) = rx.next() => report(o),
+            out = &mut f => {
+                while let Ok(o) = rx.try_recv() {
+                    report(o);
+                }
+                return out;
+            }
         }
     }
 }

@@ -2,9 +2,13 @@
 //! `failed`, with an account of what the interrupted run had done — and finish or undo the volume
 //! carries it left half-done.
 
+use std::time::Duration;
+
 use super::carry;
 use super::error::ApplyError;
+use super::heartbeat::{with_retry_beats, Pulse};
 use super::journal::{journal, journal_lines};
+use super::progress::{Reporter, SharedReporter};
 use super::runner::{holder_of, HOLDER_KEY};
 use crate::cluster::Cluster;
 use crate::recovery::holder::{liveness, proc_start_ticks, Here, Holder, Liveness};
@@ -40,12 +44,35 @@ pub fn holder_liveness(rel: &Release) -> Option<(Holder, Liveness)> {
 
 /// Release a lock left by a crashed run: the pending revision becomes `failed`, with an account
 /// of what the interrupted run had done. Returns that account. A holder that provably still lives
-/// is refused unless `force`: releasing its lock would let a second run alongside it.
+/// is refused unless `force`: releasing its lock would let a second run alongside it. Its waits
+/// (a claim to go or to bind, up to two minutes) and requests retried through an API outage beat
+/// to `rep` at least every `every`, as a run's do.
 pub async fn recover(
     cluster: &dyn Cluster,
     store: &dyn ReleaseStore,
     release: &str,
     force: bool,
+    rep: &mut dyn Reporter,
+    every: Duration,
+) -> Result<(Release, Vec<String>), ApplyError> {
+    let shared = SharedReporter::new(rep);
+    let mut waits = shared.clone();
+    let mut pulse = Pulse::to(&mut waits, every, release);
+    with_retry_beats(
+        shared,
+        every,
+        release,
+        unlock(cluster, store, release, force, &mut pulse),
+    )
+    .await
+}
+
+async fn unlock(
+    cluster: &dyn Cluster,
+    store: &dyn ReleaseStore,
+    release: &str,
+    force: bool,
+    pulse: &mut Pulse<'_>,
 ) -> Result<(Release, Vec<String>), ApplyError> {
     let ns = store.namespace();
     let history = store.history(release).await?;
@@ -76,9 +103,9 @@ pub async fn recover(
         holder.status(),
         done.len()
     );
-    done.extend(carry::recover(cluster, &mut rel).await?);
+    done.extend(carry::recover(cluster, &mut rel, pulse).await?);
     done.extend(super::snapshot::recover(cluster, &mut rel).await?);
-    done.extend(super::restore::recover(cluster, &mut rel).await?);
+    done.extend(super::restore::recover(cluster, &mut rel, pulse).await?);
     journal(&mut rel, "recovered: lock released");
     store.update(&rel).await?;
     // The dead run's Lease too (any holder's with --force), so the next run need not judge it.

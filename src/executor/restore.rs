@@ -336,7 +336,11 @@ impl Run<'_, '_> {
 
 /// `chartup recover`: finish the restores an interrupted rollback left with the old claim gone,
 /// undo the protection of those that had not started. One line per restore.
-pub(super) async fn recover(cluster: &dyn Cluster, rel: &mut Release) -> Result<Vec<String>, ApplyError> {
+pub(super) async fn recover(
+    cluster: &dyn Cluster,
+    rel: &mut Release,
+    pulse: &mut Pulse<'_>,
+) -> Result<Vec<String>, ApplyError> {
     let mut out = Vec::new();
     for mut st in states(rel).into_iter().filter(|s| s.stage != "done") {
         let live = cluster.get(&pvc_ref(&st.namespace, &st.claim)).await?;
@@ -373,13 +377,13 @@ pub(super) async fn recover(cluster: &dyn Cluster, rel: &mut Release) -> Result<
                 &pvc_ref(&st.namespace, &st.claim),
                 RECOVER_TIMEOUT,
                 "to be deleted",
-                &mut Pulse::quiet(),
+                pulse,
                 |c| c.is_none() || c.is_some_and(|c| s(c, "/spec/dataSource/name") == st.snapshot),
             )
             .await?;
             st.stage = "released".into();
         }
-        finish(cluster, &mut st, RECOVER_TIMEOUT, &mut Pulse::quiet(), |state, line| {
+        finish(cluster, &mut st, RECOVER_TIMEOUT, pulse, |state, line| {
             set_state(rel, &state);
             journal(rel, format!("recover: {line}"));
             async { Ok(()) }

@@ -137,19 +137,27 @@ pub async fn rollback(
             store.delete(release, old).await?;
         }
         store.create(&rel).await?;
+        // Requests retried through an API outage beat to the same reporter (super::heartbeat).
+        let shared = super::progress::SharedReporter::new(rep);
+        let mut run_rep = shared.clone();
         let mut run = Run {
             cluster,
             store,
             rel: &mut rel,
-            rep,
+            rep: &mut run_rep,
             opts,
             timeout: opts.timeout,
             halt: None,
         };
         // Every request of the run retries transient faults within its step's time, not longer.
-        let result = crate::recovery::retrying::with_deadlines(
-            std::time::Instant::now() + opts.timeout,
-            run.upgrade(saved, &from_set, &to_set, "rollback"),
+        let result = super::heartbeat::with_retry_beats(
+            shared,
+            opts.heartbeat,
+            "",
+            crate::recovery::retrying::with_deadlines(
+                std::time::Instant::now() + opts.timeout,
+                run.upgrade(saved, &from_set, &to_set, "rollback"),
+            ),
         )
         .await;
         match result {

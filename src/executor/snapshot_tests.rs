@@ -308,7 +308,15 @@ fn recover_finishes_a_restore_whose_claim_was_already_released() {
         false,
     ))
     .expect("deleted");
-    let (_, done) = block(recover(&c, &store, REL, true)).expect("recovered");
+    let (_, done) = block(recover(
+        &c,
+        &store,
+        REL,
+        true,
+        &mut |_: super::Progress| {},
+        super::progress::HEARTBEAT,
+    ))
+    .expect("recovered");
     assert!(
         done.iter().any(|l| l.contains("restore of data-db-0 finished")),
         "{done:#?}"

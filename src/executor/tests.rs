@@ -273,7 +273,15 @@ fn a_locked_release_is_refused_and_recover_releases_the_lock() {
     assert!(matches!(err, ApplyError::Locked { revision: 2, .. }), "{err}");
     assert!(err.to_string().contains("chartup recover db -n prod"), "{err}");
 
-    let (rel, done) = block(recover(&cluster, &store, REL, false)).expect("recovered");
+    let (rel, done) = block(recover(
+        &cluster,
+        &store,
+        REL,
+        false,
+        &mut |_: super::Progress| {},
+        super::progress::HEARTBEAT,
+    ))
+    .expect("recovered");
     assert_eq!((rel.version, rel.status()), (2, Status::Failed));
     assert!(
         rel.info.description.contains("'pending-upgrade'"),
@@ -286,7 +294,15 @@ fn a_locked_release_is_refused_and_recover_releases_the_lock() {
     );
     assert_eq!(statuses(&store), [(1, Status::Deployed), (2, Status::Failed)]);
     // Nothing is locked now: a second recover has nothing to do.
-    let again = block(recover(&cluster, &store, REL, false)).unwrap_err();
+    let again = block(recover(
+        &cluster,
+        &store,
+        REL,
+        false,
+        &mut |_: super::Progress| {},
+        super::progress::HEARTBEAT,
+    ))
+    .unwrap_err();
     assert!(again.to_string().contains("is not locked"), "{again}");
     // And the apply that was refused goes through (its plan is still against revision 1).
     assert_eq!(
@@ -487,13 +503,30 @@ fn recover_refuses_a_live_holder_unless_forced() {
     // Held by this very process: alive by its pid and start time.
     super::runner::hold(&mut pending, "apply");
     block(store.create(&pending)).expect("seeded");
-    let err = block(recover(&cluster, &store, REL, false)).unwrap_err().to_string();
+    let err = block(recover(
+        &cluster,
+        &store,
+        REL,
+        false,
+        &mut |_: super::Progress| {},
+        super::progress::HEARTBEAT,
+    ))
+    .unwrap_err()
+    .to_string();
     assert!(
         err.contains("still alive") && err.contains(&format!("pid {}", std::process::id())),
         "{err}"
     );
     assert_eq!(statuses(&store), [(1, Status::Deployed), (2, Status::PendingUpgrade)]);
-    let (rel, _) = block(recover(&cluster, &store, REL, true)).expect("forced");
+    let (rel, _) = block(recover(
+        &cluster,
+        &store,
+        REL,
+        true,
+        &mut |_: super::Progress| {},
+        super::progress::HEARTBEAT,
+    ))
+    .expect("forced");
     assert_eq!(rel.status(), Status::Failed);
 }
 
@@ -651,7 +684,16 @@ mod recovery_fakes {
             .insert(runner::HOLDER_KEY.into(), serde_json::to_value(&recorded).unwrap());
         block(store.create(&pending)).unwrap();
 
-        let err = block(recover(&cluster, &store, REL, false)).unwrap_err().to_string();
+        let err = block(recover(
+            &cluster,
+            &store,
+            REL,
+            false,
+            &mut |_: super::Progress| {},
+            super::progress::HEARTBEAT,
+        ))
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("still alive"), "{err}");
         // What `status` judges the lock by (ops::status).
         let live = |cluster: &FakeCluster| {
@@ -662,7 +704,15 @@ mod recovery_fakes {
 
         age_lease(&cluster, 120);
         assert!(!live(&cluster).is_alive());
-        let (rel, done) = block(recover(&cluster, &store, REL, false)).expect("recovered");
+        let (rel, done) = block(recover(
+            &cluster,
+            &store,
+            REL,
+            false,
+            &mut |_: super::Progress| {},
+            super::progress::HEARTBEAT,
+        ))
+        .expect("recovered");
         assert_eq!(rel.status(), Status::Failed);
         assert!(
             done.iter().any(|l| l == "recover: Lease prod/chartup.db released"),

@@ -495,3 +495,94 @@ fn the_snapshot_readiness_wait_beats() {
         "{seen:#?}"
     );
 }
+
+/// `chartup recover` finishing a carry waits (up to two minutes) for the new claim to bind, over
+/// the retrying seam: both the requests retried through an outage and the wait beat to its
+/// reporter, named by the release. The claim binds only when the wait's first beat arrives.
+#[tokio::test]
+async fn recover_beats_while_it_waits_and_while_requests_are_retried() {
+    let fake = std::sync::Arc::new(FakeCluster::new(NS));
+    fake.set_auto_ready(false);
+    fake.put(json!({"apiVersion": "v1", "kind": "PersistentVolume",
+        "metadata": {"name": "pvc-1", "annotations": {"chartup.io/original-reclaim-policy": "Delete"}},
+        "spec": {"persistentVolumeReclaimPolicy": "Retain"}}));
+    let claim = json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+        "metadata": {"name": "journal-books-0", "namespace": NS}, "spec": {"volumeName": "pvc-1"}});
+    let mut pending = claim.clone();
+    pending["status"] = json!({"phase": "Pending"});
+    fake.put(pending);
+    // The interrupted run had released the old claim and created the new one.
+    let store = MemoryStore::new(NS);
+    let mut rel = record();
+    rel.extra.insert(
+        "chartup_carry".into(),
+        json!([{"namespace": NS, "fromClaim": "data-ledger-0", "toClaim": "journal-books-0", "pv": "pvc-1",
+                "originalPolicy": "Delete", "claim": claim, "stage": "claimed"}]),
+    );
+    store.create(&rel).await.expect("a record");
+    // Two refusals of the new claim's first read: retried (backoffs of at least 0.2 s each).
+    fake.fail_times(
+        "get",
+        "PersistentVolumeClaim/journal-books-0",
+        503,
+        "unavailable",
+        2,
+        false,
+    );
+    let cluster = crate::recovery::retrying::Retrying::new(fake.clone());
+    let mut seen: Vec<Progress> = Vec::new();
+    let mut rep = |p: Progress| {
+        if let Progress::Waiting { what, .. } = &p {
+            if what.contains("to be Bound") {
+                let mut bound = claim.clone();
+                bound["status"] = json!({"phase": "Bound"});
+                fake.put(bound);
+            }
+        }
+        seen.push(p);
+    };
+    let (rel, done) = super::recover(&cluster, &store, "r", false, &mut rep, EVERY)
+        .await
+        .expect("recovered");
+    assert_eq!(rel.status(), crate::release::Status::Failed);
+    assert!(done.iter().any(|l| l.contains("finished")), "{done:#?}");
+    // A retry beats by the request's own clock (at 9/10 of the interval, as every wait does).
+    let (retried, waits): (Vec<Progress>, Vec<Progress>) = seen
+        .iter()
+        .cloned()
+        .partition(|p| matches!(p, Progress::Waiting { what, .. } if what.starts_with("API server answered 503")));
+    assert!(!retried.is_empty(), "{seen:#?}");
+    for p in &retried {
+        let Progress::Waiting {
+            component,
+            what,
+            elapsed_ms,
+            timeout_ms,
+            ..
+        } = p
+        else {
+            unreachable!()
+        };
+        assert!(
+            component == "r" && what.ends_with("retrying get PersistentVolumeClaim/journal-books-0"),
+            "{p:?}"
+        );
+        // Outside a step (recover has none) a request retries for its own budget.
+        assert!(
+            *elapsed_ms >= EVERY.as_millis() * 9 / 10 && *timeout_ms == 60_000,
+            "{p:?}"
+        );
+    }
+    let beats = beats(&waits);
+    assert_eq!(
+        beats.iter().find(|b| b.1.contains("to be Bound")),
+        Some(&beat(
+            "r",
+            "PersistentVolumeClaim/journal-books-0 (namespace ns) to be Bound to the carried volume (phase Pending)",
+            "",
+            "",
+            Duration::from_secs(120)
+        )),
+        "{seen:#?}"
+    );
+}

@@ -2,7 +2,7 @@
 //! `failed`), finishing or undoing what that run left half-done, and say what to do next.
 
 use crate::cluster::Cluster;
-use crate::executor::{self, ApplyError};
+use crate::executor::{self, ApplyError, Reporter};
 use crate::release::Release;
 use crate::storage::ReleaseStore;
 
@@ -16,14 +16,17 @@ pub struct Recovered {
     pub next: &'static str,
 }
 
-/// `force`: release the lock even when its holder looks alive (`--force`).
+/// `force`: release the lock even when its holder looks alive (`--force`). Its waits beat to `rep`
+/// (at least every [`executor::progress::HEARTBEAT`]).
 pub async fn recover(
     cluster: &dyn Cluster,
     store: &dyn ReleaseStore,
     release: &str,
     force: bool,
+    rep: &mut dyn Reporter,
 ) -> Result<Recovered, ApplyError> {
-    let (rel, done) = executor::recover(cluster, store, release, force).await?;
+    let every = executor::progress::HEARTBEAT;
+    let (rel, done) = executor::recover(cluster, store, release, force, rep, every).await?;
     let next = if rel.info.description.contains("'pending-rollback'") {
         // The schema the interrupted rollback left is in its record: down-migrations it finished
         // are not run again.
