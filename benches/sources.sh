@@ -77,7 +77,12 @@ PY
 fi
 bigurl="${CHARTUP_SRC_HTTP%/charts}/big-index"
 helm repo add big "$bigurl" >/dev/null
-helm template r big/demo --version 1.0.0 >/dev/null; "$chartup" template r big/demo --version 1.0.0 >/dev/null
+# chartup memoises a parsed index (<cache>/chartup/index/); the first read after a refresh by helm
+# parses it: timed once here (memo removed), then the warm rounds below.
+helm template r big/demo --version 1.0.0 >/dev/null
+rm -rf "$HELM_CACHE_HOME/chartup/index"
+s=$(date +%s%N); "$chartup" template r big/demo --version 1.0.0 >/dev/null; e=$(date +%s%N)
+echo "large index, first chartup read (parse + memo): $(( (e - s) / 1000000 ))ms"
 hb=(); cb=()
 oneb() { local s e; s=$(date +%s%N); "$1" template r big/demo --version 1.0.0 >/dev/null; e=$(date +%s%N); echo $(( (e - s) / 1000000 )); }
 for _ in $(seq "$rounds"); do hb+=("$(oneb helm)"); cb+=("$(oneb "$chartup")"); done

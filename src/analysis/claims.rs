@@ -25,6 +25,46 @@ impl Ctx<'_> {
         (p, known, assumption)
     }
 
+    /// The reclaim policy that decides the data of `claims` when they are deleted, and its words:
+    /// the bound volumes' own policies where every claim's volume could be read (any Delete
+    /// loses data), else the storage class's (`policy`), else unknown (assumed Delete).
+    pub(super) fn claims_policy(&self, claims: &[String], class: Option<&str>) -> (Reclaim, String, Vec<String>) {
+        let (class_policy, known, assumptions) = self.policy(class);
+        let volumes: Vec<&(String, Reclaim)> = claims.iter().filter_map(|c| self.reclaim.volumes.get(c)).collect();
+        if claims.is_empty() || volumes.len() < claims.len() {
+            return (class_policy, reclaim_words(class_policy, known), assumptions);
+        }
+        let deleting: Vec<&str> = volumes
+            .iter()
+            .filter(|(_, p)| *p == Reclaim::Delete)
+            .map(|(pv, _)| pv.as_str())
+            .collect();
+        let class_says = |p: Reclaim| {
+            if known && class_policy != p {
+                format!(", not its storage class's {class_policy:?}")
+            } else {
+                String::new()
+            }
+        };
+        let names = |v: Vec<&str>| v.join(", ");
+        if deleting.is_empty() {
+            let pvs = names(volumes.iter().map(|(pv, _)| pv.as_str()).collect());
+            let words = format!(
+                "volume {pvs} is reclaimed with Retain (the volume's own persistentVolumeReclaimPolicy{}): the data \
+                 survives in a Released PV that must be re-bound by hand",
+                class_says(Reclaim::Retain)
+            );
+            (Reclaim::Retain, words, vec![])
+        } else {
+            let words = format!(
+                "volume {} is reclaimed with Delete (the volume's own persistentVolumeReclaimPolicy{}): the data is lost",
+                names(deleting),
+                class_says(Reclaim::Delete)
+            );
+            (Reclaim::Delete, words, vec![])
+        }
+    }
+
     /// A templated claim leaving the release (or being recreated).
     pub(super) fn claim_leaving(
         &self,
@@ -35,7 +75,7 @@ impl Ctx<'_> {
         let recreated = self.recreated.contains(&pvc.key);
         let ns = &pvc.key.namespace;
         let class = pvc.value.at("/spec/storageClassName").and_then(Json::as_str);
-        let (policy, known, assumptions) = self.policy(class);
+        let (policy, words, assumptions) = self.claims_policy(&[name.to_string()], class);
         let (component, volume, before, after) = match ctx {
             Some((c, v, b, a)) => (c.clone(), v.clone(), b, a),
             None => (name.to_string(), name.to_string(), None, None),
@@ -83,7 +123,7 @@ impl Ctx<'_> {
         } else {
             format!("claim {name} leaves the release without helm.sh/resource-policy: keep, so Helm deletes it")
         };
-        let reason = format!("{what}; {}", reclaim_words(policy, known));
+        let reason = format!("{what}; {words}");
         let workaround = format!(
             "Before upgrading, keep the data: `kubectl -n {ns} annotate pvc {name} helm.sh/resource-policy=keep` and \
              `kubectl patch pv $(kubectl -n {ns} get pvc {name} -o jsonpath='{{.spec.volumeName}}') -p \

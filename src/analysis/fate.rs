@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use super::uses::{claims_of, is_persistent, pvc_key, side, Src, Use};
-use super::words::{orphan_workaround, plural_claims, reclaim_words, rename_why};
+use super::words::{orphan_workaround, plural_claims, rename_why};
 use super::{CarryPolicy, Fate, Persistence, Reclaim, ReclaimPolicies, Verdict, VolumeFate, VolumeSide};
 use crate::manifest::{ManifestSet, ObjectKey};
 
@@ -308,7 +308,7 @@ impl Ctx<'_> {
         let mut objects = p.workloads.clone();
         objects.extend(names.iter().map(|c| pvc_key(ns, c).to_string()));
         if *delete_on_scale {
-            let (policy, known, assumption) = self.policy(class.as_deref());
+            let (policy, words, assumption) = self.claims_policy(&names, class.as_deref());
             let verdict = if policy == Reclaim::Delete {
                 Verdict::Loss
             } else {
@@ -320,7 +320,7 @@ impl Ctx<'_> {
                 format!(
                     "{sts} scales down to {r2}; persistentVolumeClaimRetentionPolicy.whenScaled=Delete deletes {} ({})",
                     plural_claims(&names),
-                    reclaim_words(policy, known)
+                    words
                 ),
                 objects,
                 Some(format!(

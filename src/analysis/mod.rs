@@ -136,6 +136,10 @@ pub enum Reclaim {
 #[derive(Debug, Clone, Default)]
 pub struct ReclaimPolicies {
     pub classes: BTreeMap<String, Reclaim>,
+    /// The live claims' bound volumes and their own `persistentVolumeReclaimPolicy`, by claim
+    /// name (the release's namespace), where PersistentVolumes could be read: a volume's policy
+    /// decides, not its class's (an admin may have set Retain on one volume of a Delete class).
+    pub volumes: BTreeMap<String, (String, Reclaim)>,
 }
 
 impl ReclaimPolicies {
@@ -158,6 +162,17 @@ impl ReclaimPolicies {
         }
         self.classes.insert(name.trim().to_string(), policy);
         Ok(())
+    }
+
+    /// Record the volume `pv` bound to `claim`, with its own reclaim policy (`Retain`, or any
+    /// other value — `Delete`, the deprecated `Recycle` — which does not keep the data).
+    pub fn add_volume(&mut self, claim: &str, pv: &str, policy: &str) {
+        let p = if policy == "Retain" {
+            Reclaim::Retain
+        } else {
+            Reclaim::Delete
+        };
+        self.volumes.insert(claim.to_string(), (pv.to_string(), p));
     }
 
     /// The policy of a class, and whether it was known (unknown ⇒ Delete).

@@ -353,3 +353,53 @@ fn storage_class_specs() {
     assert_eq!(r.lookup(Some("fast")), (Reclaim::Retain, true));
     assert_eq!(r.lookup(None), (Reclaim::Delete, false));
 }
+
+/// Issue 12: a bound claim's own volume's reclaim policy decides, not its class's (an admin may
+/// have patched one volume); where no volume could be read the class decides, as before.
+#[test]
+fn a_bound_volumes_own_policy_decides_over_its_class() {
+    let old = deploy(CLAIM) + PVC;
+    let new = sts("mysql", "data", 1, "");
+    let run_with = |classes: &[&str], volume: Option<&str>| {
+        let (o, n) = (
+            parse_manifest(&old, "fate").unwrap(),
+            parse_manifest(&new, "fate").unwrap(),
+        );
+        let changes = diff(&o, &n, &DiffOptions::default());
+        let mut r = ReclaimPolicies::default();
+        for c in classes {
+            r.add_spec(c).unwrap();
+        }
+        if let Some(p) = volume {
+            r.add_volume("mysql-data", "pv-1", p);
+        }
+        analyse(&o, &n, &changes, &r)
+    };
+    // Retain on the volume under a Delete class: the data is kept (in a Released PV).
+    let f = run_with(&["standard=Delete"], Some("Retain"));
+    assert_eq!((f[0].fate, f[0].verdict), (Fate::Deleted, Verdict::AtRisk), "{f:#?}");
+    assert!(
+        f[0].reason.contains("volume pv-1 is reclaimed with Retain")
+            && f[0].reason.contains("not its storage class's Delete")
+            && f[0].reason.contains("the data survives"),
+        "{}",
+        f[0].reason
+    );
+    // The opposite: Delete on the volume under a Retain class loses it.
+    let f = run_with(&["standard=Retain"], Some("Delete"));
+    assert_eq!(f[0].verdict, Verdict::Loss, "{f:#?}");
+    assert!(
+        f[0].reason.contains("not its storage class's Retain"),
+        "{}",
+        f[0].reason
+    );
+    // The class unknown but the volume read: no assumption is needed.
+    let f = run_with(&[], Some("Retain"));
+    assert_eq!(f[0].verdict, Verdict::AtRisk);
+    assert!(f[0].assumptions.is_empty(), "{:?}", f[0].assumptions);
+    // No volume read (forbidden, or unbound): the class decides, else unknown (assumed Delete).
+    assert_eq!(run_with(&["standard=Retain"], None)[0].verdict, Verdict::AtRisk);
+    let f = run_with(&[], None);
+    assert_eq!(f[0].verdict, Verdict::Loss);
+    assert!(f[0].assumptions[0].contains("assumed Delete"), "{:?}", f[0].assumptions);
+}

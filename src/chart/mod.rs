@@ -401,6 +401,26 @@ struct Nesting {
     /// `MaxDecompressedChartSize`, which lets a few MB of nested archives inflate to gigabytes;
     /// chartup applies that cap to their sum.
     budget: u64,
+    /// The archives and directories loaded on the way down (`chart/charts/sub.tgz`), to name where
+    /// the depth limit was hit.
+    path: Vec<String>,
+    /// The depth limit was hit below: that error goes up as it is, not wrapped once per level.
+    too_deep: bool,
+}
+
+/// `a/charts/b.tgz → b/charts/c.tgz → …`, the middle left out when long (a hostile archive nests
+/// thousands of levels; the ends say where it starts and what repeats).
+fn abbreviated_path(path: &[String]) -> String {
+    if path.len() <= 6 {
+        return path.join(" → ");
+    }
+    let (head, tail) = (&path[..3], &path[path.len() - 2..]);
+    format!(
+        "{} → … ({} more) … → {}",
+        head.join(" → "),
+        path.len() - 5,
+        tail.join(" → ")
+    )
 }
 
 /// `LoadFiles`: sorts in-memory files into a chart and loads its subcharts.
@@ -411,6 +431,8 @@ pub fn load_files(files: Vec<BufferedFile>, limits: Limits) -> Result<Chart, Cha
         &mut Nesting {
             depth: 0,
             budget: limits.max_chart_size,
+            path: Vec::new(),
+            too_deep: false,
         },
     )
 }
@@ -498,15 +520,23 @@ fn load_files_nested(files: Vec<BufferedFile>, limits: Limits, nesting: &mut Nes
         if n.starts_with('_') || n.starts_with('.') {
             continue;
         }
+        if files.is_empty() {
+            continue;
+        }
+        nesting.path.push(format!("{}/charts/{n}", chart.name()));
         if nesting.depth >= MAX_SUBCHART_DEPTH {
+            nesting.too_deep = true;
             return err(format!(
-                "error unpacking subchart {n} in {}: subcharts nest deeper than {MAX_SUBCHART_DEPTH} levels (chartup's limit)",
-                chart.name()
+                "error unpacking subchart {n} in {}: subcharts nest deeper than {MAX_SUBCHART_DEPTH} levels \
+                 (chartup's limit): level {} is {}",
+                chart.name(),
+                nesting.path.len(),
+                abbreviated_path(&nesting.path)
             ));
         }
         nesting.depth += 1;
         let sub = if n.ends_with(".tgz") {
-            let Some(file) = files.first() else { continue };
+            let file = &files[0];
             if file.name != n {
                 return err(format!(
                     "error unpacking subchart tar in {}: expected {n}, got {}",
@@ -545,8 +575,10 @@ fn load_files_nested(files: Vec<BufferedFile>, limits: Limits, nesting: &mut Nes
             load_files_nested(buff, limits, nesting)
         };
         nesting.depth -= 1;
+        nesting.path.pop();
         match sub {
             Ok(s) => chart.dependencies.push(s),
+            Err(e) if nesting.too_deep => return Err(e),
             Err(e) => return err(format!("error unpacking subchart {n} in {}: {e}", chart.name())),
         }
     }

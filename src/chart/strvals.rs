@@ -295,6 +295,14 @@ impl<'a, 'b> Parser<'a, 'b> {
         if i < 0 {
             return (list, Err(Err::msg(format!("negative {i} index not allowed"))));
         }
+        // `a[0][0]…` recurses once per index and Helm sets no limit (it renders 20,000): on the
+        // big-stack thread that is ~40,000 levels deep, and past its end an error, not an abort.
+        if crate::stack::stack_exhausted() {
+            return (
+                list,
+                Err(Err::msg("list indexes nested too deeply (chartup's stack limit)")),
+            );
+        }
         let escapes = !self.literal;
         let (k, last) = self.runes_until(&['[', '.', '='], escapes);
         if !k.is_empty() {

@@ -1,9 +1,11 @@
 //! The chart-source flags helm's `template`/`install`/`upgrade` take (`ChartPathOptions`), as one
-//! flattened struct, and the one call that turns a chart reference into a local chart.
+//! flattened struct, and the one call that turns a chart reference into a local chart. The
+//! credential and TLS flags are structs of their own so `push` parses them with the same code.
 
 use std::path::PathBuf;
 
 use super::Printer;
+use crate::source::http::Basic;
 use crate::source::{FetchOptions, SourceRecord, TlsOptions};
 
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -17,15 +19,53 @@ pub struct SourceArgs {
     /// Use development versions too (equivalent to version '>0.0.0-0'); ignored with --version
     #[arg(long)]
     pub devel: bool,
+    #[command(flatten)]
+    pub auth: AuthArgs,
+    /// Pass credentials to all domains
+    #[arg(long)]
+    pub pass_credentials: bool,
+    #[command(flatten)]
+    pub tls: TlsArgs,
+    /// Use insecure HTTP connections for the chart download (OCI)
+    #[arg(long)]
+    pub plain_http: bool,
+    /// Verify the package before using it (its .prov must be signed by a key of --keyring)
+    #[arg(long)]
+    pub verify: bool,
+    /// Keyring containing public keys (for --verify; default $GNUPGHOME/pubring.gpg, else ~/.gnupg/pubring.gpg)
+    #[arg(long, value_name = "FILE")]
+    pub keyring: Option<PathBuf>,
+}
+
+/// `--username`/`--password` for a repository or registry (shared with `push`, which words its
+/// help for a registry).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct AuthArgs {
     /// Chart repository or registry username
     #[arg(long, value_name = "USER")]
     pub username: Option<String>,
     /// Chart repository or registry password
     #[arg(long, value_name = "PASSWORD")]
     pub password: Option<String>,
-    /// Pass credentials to all domains
-    #[arg(long)]
-    pub pass_credentials: bool,
+}
+
+impl AuthArgs {
+    /// Both or neither.
+    pub fn basic(&self) -> anyhow::Result<Option<Basic>> {
+        match (&self.username, &self.password) {
+            (Some(u), Some(pw)) => Ok(Some(Basic {
+                username: u.clone(),
+                password: pw.clone(),
+            })),
+            (None, None) => Ok(None),
+            _ => anyhow::bail!("--username and --password go together"),
+        }
+    }
+}
+
+/// Helm's TLS flags (shared with `push`, which words its help for a registry).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct TlsArgs {
     /// Verify certificates of HTTPS-enabled servers using this CA bundle
     #[arg(long, value_name = "FILE")]
     pub ca_file: Option<PathBuf>,
@@ -38,15 +78,17 @@ pub struct SourceArgs {
     /// Skip tls certificate checks for the chart download
     #[arg(long)]
     pub insecure_skip_tls_verify: bool,
-    /// Use insecure HTTP connections for the chart download (OCI)
-    #[arg(long)]
-    pub plain_http: bool,
-    /// Verify the package before using it (its .prov must be signed by a key of --keyring)
-    #[arg(long)]
-    pub verify: bool,
-    /// Keyring containing public keys (for --verify; default $GNUPGHOME/pubring.gpg, else ~/.gnupg/pubring.gpg)
-    #[arg(long, value_name = "FILE")]
-    pub keyring: Option<PathBuf>,
+}
+
+impl TlsArgs {
+    pub fn options(&self) -> TlsOptions {
+        TlsOptions {
+            ca_file: self.ca_file.clone(),
+            cert_file: self.cert_file.clone(),
+            key_file: self.key_file.clone(),
+            insecure_skip_verify: self.insecure_skip_tls_verify,
+        }
+    }
 }
 
 impl SourceArgs {
@@ -55,15 +97,10 @@ impl SourceArgs {
             repo_url: self.repo.clone(),
             version: version.map(str::to_string).or_else(|| self.version.clone()),
             devel: self.devel && self.version.is_none(),
-            username: self.username.clone(),
-            password: self.password.clone(),
+            username: self.auth.username.clone(),
+            password: self.auth.password.clone(),
             pass_credentials: self.pass_credentials,
-            tls: TlsOptions {
-                ca_file: self.ca_file.clone(),
-                cert_file: self.cert_file.clone(),
-                key_file: self.key_file.clone(),
-                insecure_skip_verify: self.insecure_skip_tls_verify,
-            },
+            tls: self.tls.options(),
             plain_http: self.plain_http,
             verify: self.verify,
             verify_if_possible: false,

@@ -101,15 +101,49 @@ impl KubeCluster {
         }
         let (group, version) = r.group_version();
         let gvk = GroupVersionKind::gvk(group, version, &r.kind);
-        let found = kube::discovery::pinned_kind(&self.client, &gvk)
-            .await
-            .map_err(|e| match e {
-                kube::Error::Discovery(_) | kube::Error::Api(_) => ClusterError::UnknownKind {
+        let found = match kube::discovery::pinned_kind(&self.client, &gvk).await {
+            Ok(found) => found,
+            // Discovery forbidden (a hardened cluster): Kubernetes' own kinds are known without it
+            // (super::builtin); any other kind's error names the real cause.
+            Err(kube::Error::Api(s)) if s.code == 403 => match super::builtin::resource(group, &r.kind) {
+                Some((plural, namespaced)) => (
+                    ApiResource {
+                        group: group.to_string(),
+                        version: version.to_string(),
+                        api_version: r.api_version.clone(),
+                        kind: r.kind.clone(),
+                        plural: plural.to_string(),
+                    },
+                    ApiCapabilities {
+                        scope: if namespaced { Scope::Namespaced } else { Scope::Cluster },
+                        subresources: vec![],
+                        operations: vec![],
+                    },
+                ),
+                None => {
+                    return Err(ClusterError::api(
+                        format!(
+                            "cannot resolve {} {}: API discovery is forbidden, and it is not a kind built into \
+                             Kubernetes",
+                            r.api_version, r.kind
+                        ),
+                        kube::Error::Api(s),
+                    ))
+                }
+            },
+            Err(kube::Error::Discovery(_) | kube::Error::Api(_)) => {
+                return Err(ClusterError::UnknownKind {
                     api_version: r.api_version.clone(),
                     kind: r.kind.clone(),
-                },
-                other => ClusterError::api(format!("discovering {} {}", r.api_version, r.kind), other),
-            })?;
+                })
+            }
+            Err(other) => {
+                return Err(ClusterError::api(
+                    format!("discovering {} {}", r.api_version, r.kind),
+                    other,
+                ))
+            }
+        };
         if let Ok(mut m) = self.resources.lock() {
             m.insert(key, found.clone());
         }
@@ -283,11 +317,21 @@ impl KubeCluster {
     /// `apiVersion` of the Eviction kind the server takes, from discovery (`pods/eviction` in
     /// `/api/v1`): Kubernetes 1.20 serves policy/v1beta1, 1.22+ policy/v1.
     async fn eviction_version(&self) -> Result<String> {
-        let list = self
-            .client
-            .list_core_api_resources("v1")
-            .await
-            .map_err(|e| ClusterError::api("discovering pods/eviction", e))?;
+        let list = match self.client.list_core_api_resources("v1").await {
+            Ok(list) => list,
+            // Discovery forbidden: by the server's version (policy/v1 from 1.22 on).
+            Err(kube::Error::Api(s)) if s.code == 403 => {
+                let v = self.do_server_version().await?;
+                let minor: u32 = v.minor.trim_end_matches('+').parse().unwrap_or(0);
+                return Ok(if v.major == "1" && minor < 22 {
+                    "policy/v1beta1"
+                } else {
+                    "policy/v1"
+                }
+                .into());
+            }
+            Err(e) => return Err(ClusterError::api("discovering pods/eviction", e)),
+        };
         let r = list.resources.iter().find(|r| r.name == "pods/eviction");
         Ok(match r.map(|r| (r.group.as_deref(), r.version.as_deref())) {
             Some((Some(g), Some(v))) if !g.is_empty() => format!("{g}/{v}"),

@@ -604,6 +604,8 @@ impl Cluster for FakeCluster {
             match st.objects.remove(&key) {
                 Some(o) => {
                     self.notify(&mut st, WatchEvent::Deleted(o));
+                    // A fault after the delete landed (`fail_times(…, after_landing)`).
+                    Self::failure(&mut st, "delete", &r.kind, &r.name, false, true)?;
                     Ok(true)
                 }
                 None => Ok(false),

@@ -21,6 +21,7 @@
 //! Adding a kind of request: a method here (with a `what` for its errors), its kube-rs version in
 //! [`client`] and its in-memory version in [`fake`]; callers never touch kube-rs.
 
+pub mod builtin;
 pub mod client;
 pub mod fake;
 

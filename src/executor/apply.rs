@@ -11,7 +11,7 @@ use super::hooks::{release_hooks, split_hooks};
 use super::objects::manifest_text;
 use super::options::ApplyOptions;
 use super::progress::{Progress, Reporter};
-use super::records::{chart_record, finish, locked, HELM_APPLY_METHOD};
+use super::records::{chart_record, close_failed, finish, locked, HELM_APPLY_METHOD};
 use super::refusals::{refusals, staleness};
 use super::runner::Run;
 use super::{carry, live, migrate, preflight};
@@ -113,7 +113,7 @@ pub async fn apply(
         // Helm writes `{}` when no values were given.
         config: saved.config.clone().unwrap_or_else(|| json!({})),
         manifest: manifest_text(&to_plain),
-        hooks: release_hooks(&to_set),
+        hooks: release_hooks(&to_set, &saved.manifests.to),
         version: revision,
         namespace: ns.clone(),
         apply_method: HELM_APPLY_METHOD.into(),
@@ -186,30 +186,8 @@ pub async fn apply(
                 finish(store, &history, &mut rel, Status::Deployed, desc).await?;
                 Ok(revision)
             }
-            Err(e) => {
-                let message = format!("UpgradeFailed: {e}");
-                // Never leave the revision pending if the server lets us say it failed; if it does not
-                // (the API is gone), say how to release the lock once it is back.
-                let until = std::time::Instant::now() + crate::recovery::retrying::CLOSING_BUDGET;
-                let closed = crate::recovery::retrying::with_deadline(
-                    until,
-                    crate::recovery::retrying::CLOSING,
-                    finish(store, &history, &mut rel, Status::Failed, &message),
-                )
-                .await;
-                if let Err(fe) = closed {
-                    return Err(ApplyError::Other(format!(
-                    "{message}\n  and the revision could not be marked failed ({fe}): release {} stays locked; when \
-                     the API server answers again, run `chartup recover {} -n {}`",
-                    rel.name, rel.name, rel.namespace
-                )));
-                }
-                Err(ApplyError::Failed {
-                    revision,
-                    message,
-                    rollback: None,
-                })
-            }
+            // Never left pending if the server lets us say it failed (super::records::close_failed).
+            Err(e) => Err(close_failed(store, &history, &mut rel, revision, format!("UpgradeFailed: {e}")).await),
         }
     })
     .await

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use super::error::ApplyError;
 use super::objects::obj_ref;
-use super::progress::{ms, Progress};
+use super::progress::{ms, Beat, Progress};
 use super::runner::Run;
 use crate::cluster::Cascade;
 use crate::manifest::{self, Document, Object};
@@ -46,14 +46,25 @@ impl Run<'_, '_> {
         self.rep.report(Progress::Step { step: "backup".into() });
         let t = Instant::now();
         if let Some(cmd) = &self.opts.backup_command {
-            let status = tokio::process::Command::new("sh")
+            let mut child = tokio::process::Command::new("sh")
                 .arg("-c")
                 .arg(cmd)
                 .env("CHARTUP_RELEASE", &saved.plan.release.name)
                 .env("CHARTUP_NAMESPACE", ns)
-                .status()
-                .await
+                .spawn()
                 .map_err(|e| ApplyError::Other(format!("backup command could not start: {e}")))?;
+            // A backup may take minutes: it beats like every other wait.
+            let mut hb = Beat::new();
+            let status = loop {
+                tokio::select! {
+                    s = child.wait() => break s,
+                    _ = tokio::time::sleep(hb.due_in(self.opts.heartbeat)) => {
+                        self.beat_on(&mut hb, "backup", format!("backup command to finish: {cmd}"), &[], false)
+                            .await;
+                    }
+                }
+            }
+            .map_err(|e| ApplyError::Other(format!("backup command could not be waited for: {e}")))?;
             if !status.success() {
                 return Err(ApplyError::Other(format!("backup command failed ({status}): {cmd}")));
             }
@@ -64,7 +75,7 @@ impl Run<'_, '_> {
             for o in &set.objects {
                 let r = obj_ref(o);
                 self.cluster.delete(&r, Cascade::Background, false).await?;
-                self.wait_gone(&r).await?;
+                self.wait_gone(&r.name, &r).await?;
                 self.cluster.apply(&o.value, false).await?;
                 self.complete(&r)
                     .await

@@ -30,10 +30,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as Json};
 
 use super::error::ApplyError;
+use super::heartbeat::{wait_until, Pulse};
 use super::journal::journal;
 use super::objects::{obj_ref, owned};
 use super::progress::{ms, Progress};
-use super::runner::{Run, POLL};
+use super::runner::Run;
 use crate::analysis::Carry;
 use crate::cluster::{Cascade, Cluster, ObjRef};
 use crate::manifest::{ManifestSet, ObjectKey};
@@ -216,22 +217,13 @@ fn claim_body(c: &Carry, pv: &Json, release: &str) -> Json {
 }
 
 fn states(rel: &Release) -> Vec<CarryState> {
-    rel.extra
-        .get("chartup_carry")
-        .and_then(|v| serde_json::from_value(v.clone()).ok())
-        .unwrap_or_default()
+    super::journal::states(rel, "chartup_carry")
 }
 
 fn set_state(rel: &mut Release, st: &CarryState) {
-    let mut all = states(rel);
-    match all
-        .iter_mut()
-        .find(|x| x.namespace == st.namespace && x.from_claim == st.from_claim && x.to_claim == st.to_claim)
-    {
-        Some(x) => *x = st.clone(),
-        None => all.push(st.clone()),
-    }
-    rel.extra.insert("chartup_carry".into(), json!(all));
+    super::journal::set_state(rel, "chartup_carry", st, |x, st| {
+        x.namespace == st.namespace && x.from_claim == st.from_claim && x.to_claim == st.to_claim
+    });
 }
 
 /// Crash tests: `CHARTUP_FAILPOINT=carry-protected` / `carry-released` makes the run stop for good
@@ -240,29 +232,6 @@ fn set_state(rel: &mut Release, st: &CarryState) {
 async fn failpoint(name: &str) {
     if std::env::var("CHARTUP_FAILPOINT").is_ok_and(|v| v == name) {
         std::future::pending::<()>().await;
-    }
-}
-
-/// Poll until `done(object)` holds (None: absent), or the deadline.
-async fn wait_until(
-    cluster: &dyn Cluster,
-    r: &ObjRef,
-    timeout: Duration,
-    what: &str,
-    done: impl Fn(Option<&Json>) -> bool,
-) -> Result<(), ApplyError> {
-    let deadline = Instant::now() + timeout;
-    crate::recovery::retrying::set_deadline(deadline);
-    loop {
-        if done(cluster.get(r).await?.as_ref()) {
-            return Ok(());
-        }
-        if Instant::now() > deadline {
-            return Err(ApplyError::Other(format!(
-                "timed out after {timeout:?} waiting for {r} {what}"
-            )));
-        }
-        tokio::time::sleep(POLL).await;
     }
 }
 
@@ -283,6 +252,7 @@ async fn finish_carry<F, Fut>(
     cluster: &dyn Cluster,
     st: &mut CarryState,
     timeout: Duration,
+    pulse: &mut Pulse<'_>,
     mut note: F,
 ) -> Result<(), ApplyError>
 where
@@ -322,9 +292,14 @@ where
     }
     if st.stage == "claimed" {
         let pv = st.pv.clone();
-        wait_until(cluster, &pvc, timeout, "to be Bound to the carried volume", |c| {
-            c.is_some_and(|c| s(c, "/status/phase") == "Bound" && s(c, "/spec/volumeName") == pv)
-        })
+        wait_until(
+            cluster,
+            &pvc,
+            timeout,
+            "to be Bound to the carried volume",
+            pulse,
+            |c| c.is_some_and(|c| s(c, "/status/phase") == "Bound" && s(c, "/spec/volumeName") == pv),
+        )
         .await?;
         st.stage = "bound".into();
         note(
@@ -430,44 +405,14 @@ impl Run<'_, '_> {
             stopped.push(&c.from_workload);
             if let Some(old) = from.get(&c.from_workload) {
                 self.cluster.delete(&obj_ref(old), Cascade::Background, false).await?;
-                self.wait_gone(&obj_ref(old)).await?;
+                self.wait_gone(&key.name, &obj_ref(old)).await?;
             }
         }
         let claims: Vec<&str> = todo.iter().map(|c| c.from_claim.as_str()).collect();
         let ns = todo.first().map(|c| c.namespace.clone()).unwrap_or_default();
-        let deadline = self.step_deadline();
-        // Issue 18: a wait is never silent for more than the heartbeat, this one included.
-        let mut hb = super::progress::Beat::new();
-        let component = key.name.clone();
-        loop {
-            let held: Vec<Json> = self
-                .cluster
-                .list("v1", "Pod", &ns, None)
-                .await?
-                .into_iter()
-                .filter(|p| {
-                    p.pointer("/spec/volumes").and_then(Json::as_array).is_some_and(|vs| {
-                        vs.iter()
-                            .any(|v| claims.contains(&s(v, "/persistentVolumeClaim/claimName")))
-                    })
-                })
-                .collect();
-            let holders: Vec<String> = held.iter().map(|p| s(p, "/metadata/name").to_string()).collect();
-            if holders.is_empty() {
-                break;
-            }
-            let claim = pvc_ref(&ns, claims[0]);
-            self.beat(&mut hb, &component, &claim, "waits for its pods to let go of it", &held)
-                .await;
-            if Instant::now() > deadline {
-                return Err(ApplyError::Other(format!(
-                    "carry: pods {} still mount the old claims after {:?}",
-                    holders.join(", "),
-                    self.timeout
-                )));
-            }
-            self.pause().await?;
-        }
+        self.wait_unmounted(&key.name, &ns, &claims)
+            .await
+            .map_err(|e| ApplyError::Other(format!("carry: {e}")))?;
         for st in &mut sts {
             st.stage = "stopped".into();
             set_state(self.rel, st);
@@ -482,7 +427,7 @@ impl Run<'_, '_> {
         for st in &mut sts {
             let r = pvc_ref(&st.namespace, &st.from_claim);
             self.cluster.delete(&r, Cascade::Background, false).await?;
-            self.wait_gone(&r).await?;
+            self.wait_gone(&key.name, &r).await?;
             st.stage = "released".into();
             set_state(self.rel, st);
             self.note(format!(
@@ -498,7 +443,8 @@ impl Run<'_, '_> {
         for st in &mut sts {
             let store = self.store;
             let rel = &mut *self.rel;
-            finish_carry(cluster, st, timeout, |state, line| {
+            let mut pulse = Pulse::to(&mut *self.rep, self.opts.heartbeat, &key.name);
+            finish_carry(cluster, st, timeout, &mut pulse, |state, line| {
                 set_state(rel, &state);
                 journal(rel, line);
                 let snapshot = rel.clone();
@@ -549,11 +495,12 @@ pub(super) async fn recover(cluster: &dyn Cluster, rel: &mut Release) -> Result<
                 &pvc_ref(&st.namespace, &st.from_claim),
                 RECOVER_TIMEOUT,
                 "to be deleted",
+                &mut Pulse::quiet(),
                 |c| c.is_none(),
             )
             .await?;
         }
-        finish_carry(cluster, &mut st, RECOVER_TIMEOUT, |state, line| {
+        finish_carry(cluster, &mut st, RECOVER_TIMEOUT, &mut Pulse::quiet(), |state, line| {
             set_state(rel, &state);
             journal(rel, format!("recover: {line}"));
             async { Ok(()) }
@@ -631,5 +578,62 @@ mod tests {
         set_state(&mut rel, &st);
         let back = crate::release::codec::decode(&crate::release::codec::encode(&rel).unwrap()).unwrap();
         assert_eq!(states(&back), vec![st]);
+    }
+
+    /// Issue 18: the wait for the new claim to bind to the carried volume beats (the reporter plays
+    /// the PV controller: it binds the claim at the first heartbeat, so a wait that never beats
+    /// fails by its timeout).
+    #[tokio::test]
+    async fn the_rebind_wait_beats_until_the_new_claim_is_bound() {
+        let fake = crate::cluster::FakeCluster::new("ns");
+        fake.set_auto_ready(false);
+        fake.put(json!({"apiVersion": "v1", "kind": "PersistentVolume",
+            "metadata": {"name": "pvc-1", "annotations": {ANN_POLICY: "Delete"}},
+            "spec": {"persistentVolumeReclaimPolicy": "Retain"}}));
+        let claim = json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+            "metadata": {"name": "journal-books-0", "namespace": "ns"}, "spec": {"volumeName": "pvc-1"}});
+        let mut pending = claim.clone();
+        pending["status"] = json!({"phase": "Pending"});
+        fake.put(pending);
+        let mut st = CarryState {
+            namespace: "ns".into(),
+            from_claim: "data-ledger-0".into(),
+            to_claim: "journal-books-0".into(),
+            pv: "pvc-1".into(),
+            original_policy: "Delete".into(),
+            claim: claim.clone(),
+            stage: "claimed".into(),
+        };
+        let mut seen = Vec::new();
+        let mut rep = |p: Progress| {
+            if matches!(p, Progress::Waiting { .. }) {
+                let mut bound = claim.clone();
+                bound["status"] = json!({"phase": "Bound"});
+                fake.put(bound);
+            }
+            seen.push(p);
+        };
+        let every = crate::executor::tests_heartbeat::EVERY;
+        let mut pulse = Pulse::to(&mut rep, every, "books");
+        finish_carry(&fake, &mut st, Duration::from_secs(5), &mut pulse, |_, _| async {
+            Ok(())
+        })
+        .await
+        .expect("bound");
+        drop(pulse);
+        assert_eq!(st.stage, "done");
+        use crate::executor::tests_heartbeat::{beat, beats};
+        assert_eq!(
+            beats(&seen).first(),
+            Some(&beat(
+                "books",
+                "PersistentVolumeClaim/journal-books-0 (namespace ns) to be Bound to the carried volume \
+                 (phase Pending)",
+                "",
+                "",
+                Duration::from_secs(5)
+            )),
+            "{seen:#?}"
+        );
     }
 }

@@ -9,12 +9,15 @@
 //! read is said (a node that does not serve logs — the test cluster's simulated node — gives
 //! events only, with a note).
 
+use std::time::{Duration, Instant};
+
 use serde_json::Value as Json;
 
+use super::error::ApplyError;
 use super::health::{pod_health, unready_detail, PodHealth};
-use super::progress::{Beat, Progress, DIAGNOSIS_EVENTS, DIAGNOSIS_LOG_LINES};
-use super::runner::Run;
-use crate::cluster::ObjRef;
+use super::progress::{state_of, Beat, Progress, Reporter, DIAGNOSIS_EVENTS, DIAGNOSIS_LOG_LINES};
+use super::runner::{Run, POLL};
+use crate::cluster::{Cluster, ObjRef};
 
 fn s<'a>(o: &'a Json, p: &str) -> &'a str {
     o.pointer(p).and_then(Json::as_str).unwrap_or("")
@@ -51,36 +54,164 @@ fn event_time(e: &Json) -> &str {
     .unwrap_or("")
 }
 
+/// Who holds a wait up, as its heartbeat names them: the first pod that is not ready (a stall: it
+/// gets a diagnosis), else the first one being deleted; with `holders` (a wait for pods to go
+/// away), else the first pod still there. `(pod, reason, message, stalled)`.
+fn blame(pods: &[Json], holders: bool) -> Option<(&Json, String, String, bool)> {
+    if let Some((p, (_, reason, message))) = pods.iter().find_map(|p| unready_detail(p).map(|d| (p, d))) {
+        return Some((p, reason, message, true));
+    }
+    let deleting = |p: &&Json| !s(p, "/metadata/deletionTimestamp").is_empty();
+    if let Some(p) = pods.iter().find(deleting) {
+        let grace = p
+            .pointer("/metadata/deletionGracePeriodSeconds")
+            .and_then(Json::as_i64)
+            .map(|g| format!(", grace period {g}s"))
+            .unwrap_or_default();
+        let message = format!("deletion requested at {}{grace}", s(p, "/metadata/deletionTimestamp"));
+        return Some((p, "Terminating".into(), message, false));
+    }
+    let p = pods.first().filter(|_| holders)?;
+    let phase = match s(p, "/status/phase") {
+        "" => "Pending",
+        phase => phase,
+    };
+    Some((p, phase.to_string(), "not deleted yet".into(), false))
+}
+
+/// The one heartbeat every wait shares: nothing until the wait has been silent for `every`, then
+/// the [`Progress::Waiting`] to report (what, the pod holding it up and why, how much of its
+/// bound is gone) and, the first time a pod stalls it, that pod to diagnose.
+fn due(
+    hb: &mut Beat,
+    every: Duration,
+    timeout: Duration,
+    component: &str,
+    what: String,
+    pods: &[Json],
+    holders: bool,
+) -> Option<(Progress, Option<Json>)> {
+    // Waits look again at least every tenth of the interval (a 250 ms poll, a watch's 1 s): a
+    // beat that is due by the next look goes now, so no wait is silent for more than `every`.
+    if hb.silent_for() < every - every / 10 {
+        return None;
+    }
+    let blamed = blame(pods, holders);
+    let (pod, reason, message) = match &blamed {
+        Some((p, reason, message, _)) => (s(p, "/metadata/name").to_string(), reason.clone(), message.clone()),
+        None => (String::new(), String::new(), String::new()),
+    };
+    let stalled = match blamed {
+        Some((p, _, _, true)) if hb.first_stall_of(&pod) => Some(p.clone()),
+        _ => None,
+    };
+    hb.spoke();
+    let waiting = Progress::Waiting {
+        component: component.into(),
+        what,
+        pod,
+        reason,
+        message,
+        elapsed_ms: hb.elapsed().as_millis(),
+        timeout_ms: hb.bound.unwrap_or(timeout).as_millis(),
+    };
+    Some((waiting, stalled))
+}
+
+/// Where the heartbeats of a wait outside a [`Run`] go (the volume steps a run shares with
+/// `recover`, which has no one to tell): [`super::runner::wait_until`] beats through it.
+pub(super) struct Pulse<'r> {
+    rep: Option<&'r mut dyn Reporter>,
+    every: Duration,
+    component: String,
+}
+
+impl<'r> Pulse<'r> {
+    pub(super) fn to(rep: &'r mut dyn Reporter, every: Duration, component: &str) -> Pulse<'r> {
+        Pulse {
+            rep: Some(rep),
+            every,
+            component: component.into(),
+        }
+    }
+
+    /// No one to tell (`chartup recover`).
+    pub(super) fn quiet() -> Pulse<'static> {
+        Pulse {
+            rep: None,
+            every: Duration::MAX,
+            component: String::new(),
+        }
+    }
+
+    pub(super) fn beat(&mut self, hb: &mut Beat, timeout: Duration, r: &ObjRef, what: &str) {
+        let Some(rep) = self.rep.as_mut() else { return };
+        if let Some((waiting, _)) = due(
+            hb,
+            self.every,
+            timeout,
+            &self.component,
+            format!("{r} {what}"),
+            &[],
+            false,
+        ) {
+            rep.report(waiting);
+        }
+    }
+}
+
+/// Poll `r` until `done(object)` holds (None: absent), or `timeout`; the object as last seen.
+/// For the volume steps a run shares with `recover` (no [`Run`] there): heartbeats go to `pulse`.
+pub(super) async fn wait_until(
+    cluster: &dyn Cluster,
+    r: &ObjRef,
+    timeout: Duration,
+    what: &str,
+    pulse: &mut Pulse<'_>,
+    done: impl Fn(Option<&Json>) -> bool,
+) -> Result<Json, ApplyError> {
+    let deadline = Instant::now() + timeout;
+    crate::recovery::retrying::set_deadline(deadline);
+    let mut hb = Beat::new();
+    loop {
+        let live = cluster.get(r).await?;
+        if done(live.as_ref()) {
+            return Ok(live.unwrap_or(Json::Null));
+        }
+        let why = state_of(live.as_ref());
+        if Instant::now() > deadline {
+            return Err(ApplyError::Other(format!(
+                "timed out after {timeout:?} waiting for {r} {what}{why}"
+            )));
+        }
+        pulse.beat(&mut hb, timeout, r, &format!("{what}{why}"));
+        tokio::time::sleep(POLL).await;
+    }
+}
+
 impl Run<'_, '_> {
     /// A heartbeat when the wait has been silent for `opts.heartbeat`; a stalled pod's diagnosis
     /// the first time it holds the wait up.
     pub(super) async fn beat(&mut self, hb: &mut Beat, component: &str, r: &ObjRef, what: &str, pods: &[Json]) {
-        if hb.silent_for() < self.opts.heartbeat {
+        self.beat_on(hb, component, format!("{r} {what}"), pods, false).await;
+    }
+
+    /// The heartbeat of a wait for `pods` to go away (or to let go of a claim): the first of them
+    /// is named whatever its state.
+    pub(super) async fn beat_holders(&mut self, hb: &mut Beat, component: &str, r: &ObjRef, what: &str, pods: &[Json]) {
+        self.beat_on(hb, component, format!("{r} {what}"), pods, true).await;
+    }
+
+    /// [`Run::beat`] with `what` said in full (a wait on something that is no object: a command).
+    pub(super) async fn beat_on(&mut self, hb: &mut Beat, component: &str, what: String, pods: &[Json], holders: bool) {
+        let Some((waiting, stalled)) = due(hb, self.opts.heartbeat, self.timeout, component, what, pods, holders)
+        else {
             return;
-        }
-        let blamed = pods
-            .iter()
-            .find_map(|p| unready_detail(p).map(|d| (p, d)))
-            .map(|(p, (_, reason, message))| (p.clone(), reason, message));
-        let (pod, reason, message) = match &blamed {
-            Some((p, reason, message)) => (s(p, "/metadata/name").to_string(), reason.clone(), message.clone()),
-            None => (String::new(), String::new(), String::new()),
         };
-        self.rep.report(Progress::Waiting {
-            component: component.into(),
-            what: format!("{r} {what}"),
-            pod: pod.clone(),
-            reason,
-            message,
-            elapsed_ms: hb.elapsed().as_millis(),
-            timeout_ms: self.timeout.as_millis(),
-        });
-        if let Some((p, _, _)) = blamed {
-            if hb.first_stall_of(&pod) {
-                self.diagnose(component, &p).await;
-            }
+        self.rep.report(waiting);
+        if let Some(p) = stalled {
+            self.diagnose(component, &p).await;
         }
-        hb.spoke();
     }
 
     /// After a component failed: the diagnosis of its pods that are not healthy (at most three).

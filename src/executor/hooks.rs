@@ -17,16 +17,17 @@ use crate::storage::ReleaseStore;
 
 /// The object's hook annotations (see [`crate::release::hooks`]); `None` unless a known hook.
 fn spec(o: &Object) -> Option<HookSpec> {
-    hooks::parse(|k| o.annotation(k)).and_then(Result::ok)
+    hooks::parse(|k| o.hook_annotation(k)).and_then(Result::ok)
 }
 
 pub(super) fn hook_events(o: &Object) -> Vec<String> {
     spec(o).map(|s| s.events).unwrap_or_default()
 }
 
-/// An object annotated `helm.sh/hook`: never applied as an object of the release.
+/// An object annotated `helm.sh/hook` (an item of a List: the List annotated): never applied as
+/// an object of the release.
 pub fn is_hook(o: &Object) -> bool {
-    o.annotation("helm.sh/hook").is_some_and(|h| !h.trim().is_empty())
+    o.is_hook()
 }
 
 pub(super) fn hook_weight(o: &Object) -> i64 {
@@ -45,27 +46,39 @@ pub(super) fn deletes_before_creation(o: &Object) -> bool {
     delete_policies(o).iter().any(|p| p == "before-hook-creation")
 }
 
-/// The hooks of a rendered side, as Helm records them in a release.
-pub(super) fn release_hooks(set: &ManifestSet) -> Vec<Hook> {
-    set.objects
-        .iter()
-        .filter(|o| is_hook(o))
-        .map(|o| Hook {
-            name: o.key.name.clone(),
-            kind: o.key.kind.clone(),
+/// The hooks of a rendered side (`docs`, which `set` was parsed from), as Helm records them in a
+/// release: one per hook document, so a List annotated as a hook is one hook of the List's name
+/// and kind holding the List as rendered.
+pub(super) fn release_hooks(set: &ManifestSet, docs: &[Document]) -> Vec<Hook> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for o in set.objects.iter().filter(|o| is_hook(o)) {
+        let (name, kind, text) = match o.list_doc.and_then(|i| Some((i, docs.get(i - 1)?))) {
+            Some((i, _)) if !seen.insert(i) => continue,
+            Some((_, d)) => {
+                let list = manifest::parse_yaml(&d.text).unwrap_or_default();
+                let field = |p: &str| list.pointer(p).and_then(|v| v.as_str()).unwrap_or("").to_string();
+                (field("/metadata/name"), field("/kind"), &d.text)
+            }
+            None => (o.key.name.clone(), o.key.kind.clone(), &o.text),
+        };
+        out.push(Hook {
+            name,
+            kind,
             path: o.source.clone(),
-            // Helm keeps the document without its `# Source:` line.
-            manifest: o
-                .text
+            // Helm keeps the document without its `# Source:` line, trimmed (`SplitManifests`).
+            manifest: text
                 .strip_prefix(&format!("# Source: {}\n", o.source))
-                .unwrap_or(&o.text)
+                .unwrap_or(text)
+                .trim_end()
                 .to_string(),
             events: hook_events(o),
             weight: hook_weight(o),
             delete_policies: delete_policies(o),
             ..Default::default()
-        })
-        .collect()
+        });
+    }
+    out
 }
 
 pub(super) fn split_hooks(docs: &[Document], ns: &str) -> Result<(ManifestSet, Vec<Document>), ApplyError> {
@@ -143,7 +156,7 @@ impl Run<'_, '_> {
             let r = obj_ref(h);
             if policies.iter().any(|p| p == "before-hook-creation") {
                 self.cluster.delete(&r, Cascade::Background, false).await?;
-                self.wait_gone(&r).await?;
+                self.wait_gone(&r.name, &r).await?;
             }
             self.cluster.apply(&h.value, false).await?;
             let ok = self.complete(&r).await;

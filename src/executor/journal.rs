@@ -38,6 +38,28 @@ pub fn journal_lines(rel: &Release) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The entries a run keeps under `key` in its record (carries, snapshots, restores): each says
+/// how far one volume step got, for a crash to finish or undo it.
+pub(super) fn states<T: serde::de::DeserializeOwned>(rel: &Release, key: &str) -> Vec<T> {
+    rel.extra
+        .get(key)
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .unwrap_or_default()
+}
+
+/// Put `st` under `key`, in place of the entry `same` as it (the same claim), else added.
+pub(super) fn set_state<T>(rel: &mut Release, key: &str, st: &T, same: impl Fn(&T, &T) -> bool)
+where
+    T: serde::Serialize + serde::de::DeserializeOwned + Clone,
+{
+    let mut all: Vec<T> = states(rel, key);
+    match all.iter_mut().find(|x| same(x, st)) {
+        Some(x) => *x = st.clone(),
+        None => all.push(st.clone()),
+    }
+    rel.extra.insert(key.into(), json!(all));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -60,7 +60,7 @@ pub async fn live_versions(
     let mut out = BTreeMap::new();
     let mut wanted = Vec::new();
     for set in sets {
-        for o in set.objects.iter().filter(|o| o.annotation("helm.sh/hook").is_none()) {
+        for o in set.objects.iter().filter(|o| !o.is_hook()) {
             let key = o.key.to_string();
             if !wanted.iter().any(|(k, _)| *k == key) {
                 wanted.push((key, obj_ref(o)));

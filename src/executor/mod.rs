@@ -80,4 +80,6 @@ pub(crate) mod snapshot_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_heartbeat;
+#[cfg(test)]
 mod tests_parallel;

@@ -16,7 +16,8 @@
 //!   is done, as before;
 //! - the output: progress of the oldest running component streams live, the others' is held and
 //!   printed as a group when they finish or become the oldest, so lines of two components never
-//!   interleave.
+//!   interleave — except heartbeats ([`Progress::Waiting`]): they pass at once, each naming its
+//!   component, so a held component's long wait is not silent (one line each, never mid-group).
 //!
 //! Fail-fast: the first failure sets the [`Halt`]; nothing new starts; the other runs stop at their
 //! next safe point ([`Run::keep_going`]: before the next workload or pod — a pod already deleted is
@@ -265,7 +266,9 @@ struct Output<'x> {
 
 impl Output<'_> {
     fn report(&mut self, unit: usize, p: Progress) {
-        if self.running.first() == Some(&unit) {
+        // A heartbeat is for now, not for the group (issue 18: never silent for more than one);
+        // it names its component, and on a terminal it only updates that component's live line.
+        if self.running.first() == Some(&unit) || matches!(p, Progress::Waiting { .. }) {
             self.rep.report(p);
         } else {
             self.held.entry(unit).or_default().push(p);
@@ -351,5 +354,38 @@ mod tests {
             ]
         );
         assert_eq!(journal_len(&master), 1);
+    }
+
+    #[test]
+    fn a_held_units_heartbeat_passes_at_once_its_other_lines_wait_for_their_group() {
+        let step = |c: &str| Progress::Step {
+            step: format!("component {c}"),
+        };
+        let waiting = |c: &str| Progress::Waiting {
+            component: c.into(),
+            what: "Deployment/b (namespace ns) to roll out".into(),
+            pod: String::new(),
+            reason: String::new(),
+            message: String::new(),
+            elapsed_ms: 10_000,
+            timeout_ms: 300_000,
+        };
+        let mut seen = Vec::new();
+        let mut sink = |p: Progress| seen.push(p);
+        {
+            let mut out = Output {
+                rep: &mut sink,
+                running: Vec::new(),
+                held: BTreeMap::new(),
+            };
+            out.start(0);
+            out.start(1);
+            out.report(0, step("a"));
+            out.report(1, step("b"));
+            out.report(1, waiting("b"));
+            out.report(0, waiting("a"));
+            out.end(1);
+        }
+        assert_eq!(seen, [step("a"), waiting("b"), waiting("a"), step("b")]);
     }
 }

@@ -10,6 +10,8 @@
 
 use std::time::Instant;
 
+use serde_json::Value as Json;
+
 /// What the executor reports as it goes (one line each on a terminal, one JSON event with `-o json`).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "event", rename_all = "camelCase", rename_all_fields = "camelCase")]
@@ -100,6 +102,8 @@ pub struct Beat {
     last: Instant,
     /// Pods already diagnosed during this wait (a stall is explained once).
     diagnosed: Vec<String>,
+    /// The wait's own bound, when it is not the run's timeout (a PodDisruptionBudget's patience).
+    pub(super) bound: Option<std::time::Duration>,
 }
 
 impl Beat {
@@ -109,6 +113,15 @@ impl Beat {
             started: now,
             last: now,
             diagnosed: vec![],
+            bound: None,
+        }
+    }
+
+    /// A wait bounded by `bound` instead of the run's timeout: its heartbeats say so.
+    pub(super) fn within(bound: std::time::Duration) -> Beat {
+        Beat {
+            bound: Some(bound),
+            ..Beat::new()
         }
     }
 
@@ -119,6 +132,12 @@ impl Beat {
 
     pub(super) fn silent_for(&self) -> std::time::Duration {
         self.last.elapsed()
+    }
+
+    /// How long to sleep at most so that the next heartbeat comes no later than `every` after the
+    /// last line (for a wait that sleeps longer than a poll).
+    pub(super) fn due_in(&self, every: std::time::Duration) -> std::time::Duration {
+        every.saturating_sub(self.silent_for())
     }
 
     pub(super) fn elapsed(&self) -> std::time::Duration {
@@ -132,6 +151,37 @@ impl Beat {
         }
         self.diagnosed.push(pod.to_string());
         true
+    }
+}
+
+/// How an object a wait is on stands, for its heartbeat: ` (phase Pending)`, ` (deleting;
+/// finalizers: kubernetes.io/pvc-protection)` — what keeps a claim from binding or going.
+pub(super) fn state_of(live: Option<&Json>) -> String {
+    let Some(live) = live else {
+        return " (not there yet)".into();
+    };
+    let s = |p: &str| live.pointer(p).and_then(Json::as_str).unwrap_or("").to_string();
+    let mut parts = vec![];
+    if !s("/status/phase").is_empty() {
+        parts.push(format!("phase {}", s("/status/phase")));
+    }
+    if !s("/metadata/deletionTimestamp").is_empty() {
+        parts.push("deleting".to_string());
+    }
+    let finalizers: Vec<&str> = live
+        .pointer("/metadata/finalizers")
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Json::as_str)
+        .collect();
+    if !finalizers.is_empty() {
+        parts.push(format!("finalizers: {}", finalizers.join(", ")));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", parts.join("; "))
     }
 }
 

@@ -73,6 +73,10 @@ pub(super) async fn finish(
     rel.info.status = status;
     // `helm history` prints the description in a table column: one short line.
     rel.info.description = short_description(description);
+    // Writes settled after the last step (crate::recovery::retrying) are part of the account.
+    for n in crate::recovery::retrying::take_notes() {
+        journal(rel, n);
+    }
     journal(rel, format!("finished: {description}"));
     store.update(rel).await?;
     if status == Status::Deployed {
@@ -87,6 +91,34 @@ pub(super) async fn finish(
         }
     }
     Ok(())
+}
+
+/// Close a run that failed with `message` (`UpgradeFailed: …`, `RollbackFailed: …`): mark its
+/// revision failed — never leave it pending if the server lets us — trying for at most
+/// [`CLOSING_BUDGET`](crate::recovery::retrying::CLOSING_BUDGET), as the step's own time is spent
+/// by then. If even that cannot be written (the API is gone), the error says the release stays
+/// locked and names `chartup recover`. Returns the run's error either way.
+pub(super) async fn close_failed(
+    store: &dyn ReleaseStore,
+    history: &History,
+    rel: &mut Release,
+    revision: u32,
+    message: String,
+) -> ApplyError {
+    use crate::recovery::retrying::{with_deadline, CLOSING, CLOSING_BUDGET};
+    let until = std::time::Instant::now() + CLOSING_BUDGET;
+    match with_deadline(until, CLOSING, finish(store, history, rel, Status::Failed, &message)).await {
+        Ok(()) => ApplyError::Failed {
+            revision,
+            message,
+            rollback: None,
+        },
+        Err(fe) => ApplyError::Other(format!(
+            "{message}\n  and the revision could not be marked failed ({fe}): release {} stays locked; when the API \
+             server answers again, run `chartup recover {} -n {}`",
+            rel.name, rel.name, rel.namespace
+        )),
+    }
 }
 
 /// The component order a chartup revision recorded (`chartup_order`), if any.

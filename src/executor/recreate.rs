@@ -28,7 +28,7 @@ use serde_json::{json, Value as Json};
 
 use super::error::{broken, ApplyError};
 use super::objects::obj_ref;
-use super::progress::{ms, Progress};
+use super::progress::{ms, Beat, Progress};
 use super::runner::Run;
 use crate::cluster::{Cascade, ObjRef};
 use crate::executor::health::{pod_health, PodHealth};
@@ -365,7 +365,7 @@ impl Run<'_, '_> {
             .await?;
             let r = pod_ref(&ns, &name);
             self.cluster.delete(&r, Cascade::Background, false).await?;
-            self.wait_gone(&r).await?;
+            self.wait_gone(component, &r).await?;
         }
         Ok(())
     }
@@ -380,8 +380,7 @@ impl Run<'_, '_> {
         owner: &str,
     ) -> Result<(), ApplyError> {
         let deadline = self.step_deadline();
-        // Issue 18: a wait is never silent for more than the heartbeat, this one included.
-        let mut hb = super::progress::Beat::new();
+        let mut hb = Beat::new();
         loop {
             let current = self.cluster.get(r).await?;
             let pods: Vec<Json> = current.iter().cloned().collect();
@@ -441,6 +440,7 @@ impl Run<'_, '_> {
         for (node, olds) in by_node {
             let t = Instant::now();
             let deadline = self.step_deadline();
+            let mut hb = Beat::new();
             let mut deleted = false;
             let replacement = loop {
                 let mine: Vec<Json> = match new_sel {
@@ -483,11 +483,10 @@ impl Run<'_, '_> {
                         }
                     }
                 }
-                self.check_deadline(
-                    deadline,
-                    &ds_ref,
-                    &format!("to run a Ready pod on node {node} before its old pods there are removed"),
-                )?;
+                let what = format!("to run a Ready pod on node {node} before its old pods there are removed");
+                self.check_deadline(deadline, &ds_ref, &what)?;
+                let here: Vec<Json> = here.into_iter().cloned().collect();
+                self.beat(&mut hb, component, &ds_ref, &what, &here).await;
                 self.pause().await?;
             };
             if !deleted {
@@ -498,7 +497,7 @@ impl Run<'_, '_> {
                 self.delete_daemon_pods(&ds, &node, &olds, &why).await?;
             }
             for p in &olds {
-                self.wait_gone(&pod_ref(&ns, name_of(p))).await?;
+                self.wait_gone(component, &pod_ref(&ns, name_of(p))).await?;
             }
             if let Some(p) = replacement {
                 self.note(format!("node {node}: old DaemonSet pods gone, pod {p} Ready"))
@@ -574,30 +573,36 @@ impl Run<'_, '_> {
                     .and_then(Json::as_i64)
                     .unwrap_or(0);
                 let deadline = self.step_deadline();
+                let mut hb = Beat::new();
                 loop {
                     let live = self.cluster.get(&r).await?.unwrap_or(Json::Null);
                     let n = |p: &str| live.pointer(p).and_then(Json::as_i64).unwrap_or(0);
                     // Its status does not count terminating pods: count them too, so the next pod
                     // goes only when this one is gone.
                     let rs_uid = uid_of(&rs);
-                    let left = match Selector::of(&rs).and_then(|sel| sel.server_filter()) {
+                    let left: Vec<Json> = match Selector::of(&rs).and_then(|sel| sel.server_filter()) {
                         Some(f) => self
                             .cluster
                             .list("v1", "Pod", &ns, Some(&f))
                             .await?
-                            .iter()
+                            .into_iter()
                             .filter(|p| controller_uid(p) == Some(rs_uid))
-                            .count() as i64,
-                        None => 0,
+                            .collect(),
+                        None => vec![],
                     };
                     if live.is_null()
                         || (n("/status/observedGeneration") >= gen
                             && n("/status/replicas") <= replicas
-                            && left <= replicas)
+                            && left.len() as i64 <= replicas)
                     {
                         break;
                     }
-                    self.check_deadline(deadline, &r, &format!("to scale down to {replicas}"))?;
+                    let what = format!("to scale down to {replicas}");
+                    self.check_deadline(deadline, &r, &what)?;
+                    // The pods going are the ones it still has beyond `replicas`: deleting ones first.
+                    let mut going = left;
+                    going.sort_by_key(|p| p.pointer("/metadata/deletionTimestamp").is_none());
+                    self.beat_holders(&mut hb, component, &r, &what, &going).await;
                     self.pause().await?;
                 }
                 self.rep.report(Progress::Step {
@@ -608,7 +613,7 @@ impl Run<'_, '_> {
                 });
             }
             self.cluster.delete(&r, Cascade::Background, false).await?;
-            self.wait_gone(&r).await?;
+            self.wait_gone(component, &r).await?;
             self.note(format!("deleted ReplicaSet {name} left by the old Deployment {deploy}"))
                 .await?;
         }

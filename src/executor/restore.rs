@@ -29,9 +29,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as Json};
 
 use super::error::ApplyError;
+use super::heartbeat::{wait_until, Pulse};
 use super::journal::journal;
 use super::progress::{ms, Progress};
-use super::runner::{Run, POLL};
+use super::runner::Run;
 use super::snapshot::LABEL_RELEASE;
 use crate::cluster::{Cascade, Cluster, ObjRef};
 use crate::manifest::ObjectKey;
@@ -78,22 +79,13 @@ fn pv_ref(name: &str) -> ObjRef {
 }
 
 fn states(rel: &Release) -> Vec<RestoreState> {
-    rel.extra
-        .get(RECORD_KEY)
-        .and_then(|v| serde_json::from_value(v.clone()).ok())
-        .unwrap_or_default()
+    super::journal::states(rel, RECORD_KEY)
 }
 
 fn set_state(rel: &mut Release, st: &RestoreState) {
-    let mut all = states(rel);
-    match all
-        .iter_mut()
-        .find(|x| x.namespace == st.namespace && x.claim == st.claim)
-    {
-        Some(x) => *x = st.clone(),
-        None => all.push(st.clone()),
-    }
-    rel.extra.insert(RECORD_KEY.into(), json!(all));
+    super::journal::set_state(rel, RECORD_KEY, st, |x, st| {
+        x.namespace == st.namespace && x.claim == st.claim
+    });
 }
 
 /// The claim recreated from the snapshot: the old claim's shape, at least the restore size.
@@ -145,37 +137,12 @@ fn claim_body(r: &ClaimRestore, old: Option<&Json>) -> Json {
     body
 }
 
-async fn wait_until(
-    cluster: &dyn Cluster,
-    r: &ObjRef,
-    timeout: Duration,
-    what: &str,
-    done: impl Fn(Option<&Json>) -> bool,
-) -> Result<Json, ApplyError> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        let live = cluster.get(r).await?;
-        if done(live.as_ref()) {
-            return Ok(live.unwrap_or(Json::Null));
-        }
-        if Instant::now() > deadline {
-            let why = live
-                .as_ref()
-                .map(|c| format!(" (phase {})", s(c, "/status/phase")))
-                .unwrap_or_default();
-            return Err(ApplyError::Other(format!(
-                "timed out after {timeout:?} waiting for {r} {what}{why}"
-            )));
-        }
-        tokio::time::sleep(POLL).await;
-    }
-}
-
 /// Steps 3–4 from wherever a restore stopped. Journals through `note`.
 async fn finish<F, Fut>(
     cluster: &dyn Cluster,
     st: &mut RestoreState,
     timeout: Duration,
+    pulse: &mut Pulse<'_>,
     mut note: F,
 ) -> Result<(), ApplyError>
 where
@@ -185,7 +152,7 @@ where
     let r = pvc_ref(&st.namespace, &st.claim);
     if st.stage == "protected" {
         cluster.delete(&r, Cascade::Background, false).await?;
-        wait_until(cluster, &r, timeout, "to be deleted", |c| c.is_none()).await?;
+        wait_until(cluster, &r, timeout, "to be deleted", pulse, |c| c.is_none()).await?;
         st.stage = "released".into();
         let kept = if st.pv.is_empty() {
             String::new()
@@ -214,7 +181,7 @@ where
         .await?;
     }
     if st.stage == "created" {
-        let live = wait_until(cluster, &r, timeout, "to be Bound to the restored volume", |c| {
+        let live = wait_until(cluster, &r, timeout, "to be Bound to the restored volume", pulse, |c| {
             c.is_some_and(|c| s(c, "/status/phase") == "Bound")
         })
         .await?;
@@ -290,7 +257,7 @@ impl Run<'_, '_> {
         }
         let claims: Vec<String> = todo.iter().map(|(r, _)| r.claim.clone()).collect();
         let names: Vec<&str> = claims.iter().map(String::as_str).collect();
-        self.wait_unmounted(&key.namespace, &names).await?;
+        self.wait_unmounted(&key.name, &key.namespace, &names).await?;
         // 2. Protect the data written since the snapshot.
         let mut sts = Vec::new();
         for (r, live) in &todo {
@@ -350,7 +317,8 @@ impl Run<'_, '_> {
             }
             let store = self.store;
             let rel = &mut *self.rel;
-            finish(cluster, st, timeout, |state, line| {
+            let mut pulse = Pulse::to(&mut *self.rep, self.opts.heartbeat, &key.name);
+            finish(cluster, st, timeout, &mut pulse, |state, line| {
                 set_state(rel, &state);
                 journal(rel, line);
                 let copy = rel.clone();
@@ -405,12 +373,13 @@ pub(super) async fn recover(cluster: &dyn Cluster, rel: &mut Release) -> Result<
                 &pvc_ref(&st.namespace, &st.claim),
                 RECOVER_TIMEOUT,
                 "to be deleted",
+                &mut Pulse::quiet(),
                 |c| c.is_none() || c.is_some_and(|c| s(c, "/spec/dataSource/name") == st.snapshot),
             )
             .await?;
             st.stage = "released".into();
         }
-        finish(cluster, &mut st, RECOVER_TIMEOUT, |state, line| {
+        finish(cluster, &mut st, RECOVER_TIMEOUT, &mut Pulse::quiet(), |state, line| {
             set_state(rel, &state);
             journal(rel, format!("recover: {line}"));
             async { Ok(()) }
@@ -463,6 +432,57 @@ mod tests {
         assert_eq!(
             claim_body(&small, Some(&old))["spec"]["resources"]["requests"]["storage"],
             "1Gi"
+        );
+    }
+
+    /// Issue 18: the wait for the claim restored from a snapshot to bind beats (the reporter plays
+    /// the provisioner: it binds the claim at the first heartbeat).
+    #[tokio::test]
+    async fn the_restored_claims_bind_wait_beats() {
+        let fake = crate::cluster::FakeCluster::new("ns");
+        fake.set_auto_ready(false);
+        let body = json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+            "metadata": {"name": "data-db-0", "namespace": "ns"},
+            "spec": {"dataSource": {"apiGroup": "snapshot.storage.k8s.io", "kind": "VolumeSnapshot", "name": "kv-2-data-db-0"}}});
+        let mut st = RestoreState {
+            namespace: "ns".into(),
+            claim: "data-db-0".into(),
+            snapshot: "kv-2-data-db-0".into(),
+            pv: "pv-0".into(),
+            original_policy: "Delete".into(),
+            body: body.clone(),
+            stage: "released".into(),
+        };
+        let mut seen = Vec::new();
+        let mut rep = |p: Progress| {
+            if matches!(p, Progress::Waiting { .. }) {
+                let mut bound = body.clone();
+                bound["spec"]["volumeName"] = json!("pv-9");
+                bound["status"] = json!({"phase": "Bound"});
+                fake.put(bound);
+            }
+            seen.push(p);
+        };
+        let every = crate::executor::tests_heartbeat::EVERY;
+        let mut pulse = Pulse::to(&mut rep, every, "db");
+        finish(&fake, &mut st, Duration::from_secs(5), &mut pulse, |_, _| async {
+            Ok(())
+        })
+        .await
+        .expect("bound");
+        drop(pulse);
+        assert_eq!(st.stage, "done");
+        use crate::executor::tests_heartbeat::{beat, beats};
+        assert_eq!(
+            beats(&seen).first(),
+            Some(&beat(
+                "db",
+                "PersistentVolumeClaim/data-db-0 (namespace ns) to be Bound to the restored volume",
+                "",
+                "",
+                Duration::from_secs(5)
+            )),
+            "{seen:#?}"
         );
     }
 }

@@ -8,7 +8,7 @@ use super::error::ApplyError;
 use super::hooks::split_hooks;
 use super::options::ApplyOptions;
 use super::progress::{Progress, Reporter};
-use super::records::{finish, locked, rollout_order, HELM_APPLY_METHOD};
+use super::records::{close_failed, finish, locked, rollout_order, HELM_APPLY_METHOD};
 use super::runner::Run;
 use super::{carry, migrate, preflight};
 use crate::analysis::Verdict;
@@ -158,28 +158,7 @@ pub async fn rollback(
                 finish(store, history, &mut rel, Status::Deployed, &desc).await?;
                 Ok(revision)
             }
-            Err(e) => {
-                let message = format!("RollbackFailed: {e}");
-                let until = std::time::Instant::now() + crate::recovery::retrying::CLOSING_BUDGET;
-                let closed = crate::recovery::retrying::with_deadline(
-                    until,
-                    crate::recovery::retrying::CLOSING,
-                    finish(store, history, &mut rel, Status::Failed, &message),
-                )
-                .await;
-                if let Err(fe) = closed {
-                    return Err(ApplyError::Other(format!(
-                    "{message}\n  and the revision could not be marked failed ({fe}): release {} stays locked; when \
-                     the API server answers again, run `chartup recover {} -n {}`",
-                    rel.name, rel.name, rel.namespace
-                )));
-                }
-                Err(ApplyError::Failed {
-                    revision,
-                    message,
-                    rollback: None,
-                })
-            }
+            Err(e) => Err(close_failed(store, history, &mut rel, revision, format!("RollbackFailed: {e}")).await),
         }
     })
     .await

@@ -15,7 +15,7 @@ use super::error::{broken, ApplyError};
 use super::health::{pod_health, PodHealth};
 use super::journal::journal;
 use super::options::ApplyOptions;
-use super::progress::{ms, Progress, Reporter};
+use super::progress::{ms, state_of, Beat, Progress, Reporter};
 use crate::cluster::{Cluster, ObjRef};
 use crate::recovery::holder::{Holder, RENEW_EVERY};
 use crate::recovery::lease::{self, Acquired, LeaseError, LeaseLock};
@@ -114,6 +114,11 @@ impl Run<'_, '_> {
     /// Journal a step into the record (renewing the holder's heartbeat with it). A finished step
     /// is a safe point: a stop asked for by a signal is taken right after it is journaled.
     pub(super) async fn note(&mut self, line: String) -> Result<(), ApplyError> {
+        // Writes whose answer was lost and how they were settled (issue 12), before the step.
+        for n in crate::recovery::retrying::take_notes() {
+            self.rep.report(Progress::Warning { message: n.clone() });
+            journal(self.rel, n);
+        }
         journal(self.rel, line);
         renew_heartbeat(self.rel);
         self.store.update(self.rel).await?;
@@ -166,15 +171,20 @@ impl Run<'_, '_> {
         Ok(())
     }
 
-    pub(super) async fn wait_gone(&mut self, r: &ObjRef) -> Result<(), ApplyError> {
+    /// Wait until `r` is gone; `component` is whose step it is (heartbeats name it).
+    pub(super) async fn wait_gone(&mut self, component: &str, r: &ObjRef) -> Result<(), ApplyError> {
         let deadline = self.step_deadline();
-        while self.cluster.get(r).await?.is_some() {
+        let mut hb = Beat::new();
+        while let Some(live) = self.cluster.get(r).await? {
             if Instant::now() > deadline {
                 return Err(ApplyError::Other(format!(
                     "{r} was not deleted within {:?}",
                     self.timeout
                 )));
             }
+            let pods: Vec<Json> = if r.kind == "Pod" { vec![live.clone()] } else { vec![] };
+            let what = format!("to be deleted{}", state_of(Some(&live)));
+            self.beat_holders(&mut hb, component, r, &what, &pods).await;
             self.pause().await?;
         }
         Ok(())
@@ -249,7 +259,7 @@ impl Run<'_, '_> {
     /// Wait for a Job (or Pod) to complete; other kinds are done once applied.
     pub(super) async fn complete(&mut self, r: &ObjRef) -> Result<(), ApplyError> {
         let deadline = self.step_deadline();
-        let mut hb = super::progress::Beat::new();
+        let mut hb = Beat::new();
         loop {
             let live = self.cluster.get(r).await?.unwrap_or(Json::Null);
             let mut waiting_on = vec![];

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as Json};
 
 use super::error::ApplyError;
-use super::progress::{ms, Progress};
+use super::progress::{ms, Beat, Progress};
 use super::runner::Run;
 use crate::cluster::{AccessCheck, Cluster, ClusterError, ObjRef};
 use crate::manifest::ObjectKey;
@@ -58,22 +58,13 @@ pub struct Recorded {
 
 /// The snapshots a revision's run took (from its record).
 pub fn recorded(rel: &Release) -> Vec<Recorded> {
-    rel.extra
-        .get(RECORD_KEY)
-        .and_then(|v| serde_json::from_value(v.clone()).ok())
-        .unwrap_or_default()
+    super::journal::states(rel, RECORD_KEY)
 }
 
 fn record(rel: &mut Release, r: &Recorded) {
-    let mut all = recorded(rel);
-    match all
-        .iter_mut()
-        .find(|x| x.namespace == r.namespace && x.claim == r.claim)
-    {
-        Some(x) => *x = r.clone(),
-        None => all.push(r.clone()),
-    }
-    rel.extra.insert(RECORD_KEY.into(), json!(all));
+    super::journal::set_state(rel, RECORD_KEY, r, |x, r| {
+        x.namespace == r.namespace && x.claim == r.claim
+    });
 }
 
 /// A snapshot of a release as the cluster has it.
@@ -261,7 +252,7 @@ impl Run<'_, '_> {
         } else {
             None
         };
-        self.take(&saved.plan.release.name, &claims).await?;
+        self.take(&key.name, &saved.plan.release.name, &claims).await?;
         if let Some(replicas) = scaled {
             // Back to where it was: the apply that follows sets what the new manifest says.
             let r = ObjRef::new(&api_version(key), &key.kind, &key.namespace, &key.name);
@@ -295,7 +286,7 @@ impl Run<'_, '_> {
             return Ok(());
         }
         let release = self.rel.name.clone();
-        self.take(&release, &claims).await
+        self.take(&key.name, &release, &claims).await
     }
 
     /// Scale the workload to zero and wait until no pod mounts the claims; returns the replicas
@@ -310,31 +301,41 @@ impl Run<'_, '_> {
         self.note(format!("snapshots: {key} scaled to 0 (quiesce, was {replicas})"))
             .await?;
         let names: Vec<&str> = claims.iter().map(|c| c.claim.as_str()).collect();
-        self.wait_unmounted(&key.namespace, &names).await?;
+        self.wait_unmounted(&key.name, &key.namespace, &names).await?;
         Ok(Some(replicas))
     }
 
-    /// Wait until no pod of the namespace mounts any of these claims.
-    pub(super) async fn wait_unmounted(&mut self, ns: &str, claims: &[&str]) -> Result<(), ApplyError> {
-        let deadline = Instant::now() + self.timeout;
+    /// Wait until no pod of the namespace mounts any of these claims (`component`: whose step it is).
+    pub(super) async fn wait_unmounted(
+        &mut self,
+        component: &str,
+        ns: &str,
+        claims: &[&str],
+    ) -> Result<(), ApplyError> {
+        let deadline = self.step_deadline();
+        let mut hb = Beat::new();
+        let mounted = |p: &Json| -> Option<String> {
+            p.pointer("/spec/volumes")
+                .and_then(Json::as_array)
+                .into_iter()
+                .flatten()
+                .map(|v| s(v, "/persistentVolumeClaim/claimName"))
+                .find(|c| claims.contains(c))
+                .map(str::to_string)
+        };
         loop {
-            let holders: Vec<String> = self
+            let held: Vec<Json> = self
                 .cluster
                 .list("v1", "Pod", ns, None)
                 .await?
-                .iter()
-                .filter(|p| {
-                    p.pointer("/spec/volumes").and_then(Json::as_array).is_some_and(|vs| {
-                        vs.iter()
-                            .any(|v| claims.contains(&s(v, "/persistentVolumeClaim/claimName")))
-                    })
-                })
-                .map(|p| s(p, "/metadata/name").to_string())
+                .into_iter()
+                .filter(|p| mounted(p).is_some())
                 .collect();
-            if holders.is_empty() {
+            let Some(claim) = held.first().and_then(mounted) else {
                 return Ok(());
-            }
+            };
             if Instant::now() > deadline {
+                let holders: Vec<&str> = held.iter().map(|p| s(p, "/metadata/name")).collect();
                 return Err(ApplyError::Other(format!(
                     "pods {} still mount claims {} after {:?}",
                     holders.join(", "),
@@ -342,13 +343,16 @@ impl Run<'_, '_> {
                     self.timeout
                 )));
             }
+            let r = ObjRef::new("v1", "PersistentVolumeClaim", ns, &claim);
+            self.beat_holders(&mut hb, component, &r, "to be unmounted by every pod", &held)
+                .await;
             self.pause().await?;
         }
     }
 
     /// Create the snapshots (or find the ones a resumed run created), record them, and wait until
     /// every one is `readyToUse` and bound to its content.
-    async fn take(&mut self, release: &str, claims: &[ClaimSnapshot]) -> Result<(), ApplyError> {
+    async fn take(&mut self, component: &str, release: &str, claims: &[ClaimSnapshot]) -> Result<(), ApplyError> {
         let revision = self.rel.version;
         let t = Instant::now();
         let names: Vec<&str> = claims.iter().map(|c| c.claim.as_str()).collect();
@@ -396,6 +400,7 @@ impl Run<'_, '_> {
         failpoint("snapshot-created").await;
         let deadline = Instant::now() + self.timeout;
         let mut shown = std::collections::BTreeSet::new();
+        let mut hb = Beat::new();
         while !pending.is_empty() {
             let mut still = Vec::new();
             for (mut rec, _) in pending {
@@ -444,7 +449,13 @@ impl Run<'_, '_> {
                 }
             }
             pending = still;
-            if !pending.is_empty() {
+            if let Some((rec, live)) = pending.first() {
+                let r = vs_ref(&rec.namespace, &rec.snapshot);
+                let what = match s(live, "/status/error/message") {
+                    "" => format!("of claim {} to be ready to use", rec.claim),
+                    err => format!("of claim {} to be ready to use (last error: {err})", rec.claim),
+                };
+                self.beat(&mut hb, component, &r, &what, &[]).await;
                 self.pause().await?;
             }
         }

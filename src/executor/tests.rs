@@ -389,6 +389,51 @@ fn a_list_is_applied_by_item_and_recorded_as_rendered() {
     assert!(manifest.contains(list.trim_start_matches("---\n")), "{manifest}");
 }
 
+/// Helm sorts hooks by each rendered document's own annotations (SortManifests reads a document's
+/// head only): an item's `helm.sh/hook` inside a List is an ordinary annotation (the item is
+/// applied with the release), and a List annotated as a hook is one recorded hook, the List as
+/// rendered, whose items are created when it runs.
+#[test]
+fn hook_annotations_count_on_the_list_not_its_items() {
+    let cluster = FakeCluster::new(NS);
+    let store = MemoryStore::new(NS);
+    let list = "---\n# Source: db/templates/list.yaml\napiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  \
+                kind: ConfigMap\n  metadata:\n    name: item\n    annotations:\n      helm.sh/hook: post-install\n      \
+                helm.sh/hook-delete-policy: hook-succeeded\n";
+    let hook_list = "---\n# Source: db/templates/hooks.yaml\napiVersion: v1\nkind: List\nmetadata:\n  name: hl\n  \
+                     annotations:\n    helm.sh/hook: post-install\n    helm.sh/hook-weight: \"2\"\nitems:\n- \
+                     apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: hooked\n";
+    let plan = saved("", &format!("{list}{hook_list}{}", deployment("web:1")), None);
+    block(apply(&cluster, &store, &plan, &opts(), &mut |_| {})).expect("applied");
+    let writes = cluster.writes();
+    let at = |w: &str| {
+        writes
+            .iter()
+            .position(|x| x == w)
+            .unwrap_or_else(|| panic!("{w} in {writes:#?}"))
+    };
+    // The item is applied with the release and never deleted as a succeeded hook; the hook List's
+    // item is created after the release's objects (post-install).
+    assert!(!writes.iter().any(|w| w == "delete ConfigMap/item"), "{writes:#?}");
+    assert!(at("apply ConfigMap/item") < at("apply Deployment/web"));
+    assert!(at("apply Deployment/web") < at("apply ConfigMap/hooked"));
+    let history = block(store.history(REL)).expect("history");
+    let r = &history.revisions[0];
+    assert!(r.manifest.contains("name: item") && !r.manifest.contains("name: hooked"));
+    assert_eq!(r.hooks.len(), 1, "{:#?}", r.hooks);
+    let h = &r.hooks[0];
+    assert_eq!(
+        (h.name.as_str(), h.kind.as_str(), h.path.as_str(), h.weight),
+        ("hl", "List", "db/templates/hooks.yaml", 2)
+    );
+    assert_eq!(
+        h.manifest,
+        hook_list
+            .trim_start_matches("---\n# Source: db/templates/hooks.yaml\n")
+            .trim_end()
+    );
+}
+
 /// `helm history` prints a revision's description in a table column: a failure's record holds one
 /// line of at most 200 characters (then `…`), with the server's sentence and no debug dump, while
 /// the error returned to the user keeps the whole text.
@@ -524,6 +569,33 @@ mod recovery_fakes {
         assert_eq!(statuses(&store), [(1, Status::Failed)]);
         let gets = fake.requests().iter().filter(|r| *r == "get Deployment/web").count();
         assert!(gets >= 3, "retried: {gets}");
+    }
+
+    /// A run that fails and then cannot mark its revision failed (the server refuses the record's
+    /// update) says the release stays locked and names `chartup recover` — for an upgrade as for
+    /// a rollback (both close through `records::close_failed`).
+    #[test]
+    fn a_revision_that_cannot_be_marked_failed_names_recover() {
+        let fake = FakeCluster::new(NS);
+        let store = crate::storage::secrets::SecretStore::new(&fake, NS);
+        // The pending record is created; every update of it is refused.
+        fake.fail(
+            "replace",
+            "Secret/*",
+            Some(false),
+            403,
+            "secrets is forbidden: no update",
+        );
+        let plan = saved("", &cm("cfg", "1"), None);
+        let err = block(apply(&fake, &store, &plan, &opts(), &mut |_| {})).unwrap_err();
+        let text = err.to_string();
+        assert!(matches!(err, ApplyError::Other(_)), "{text}");
+        assert!(
+            text.starts_with("UpgradeFailed: ")
+                && text.contains("could not be marked failed")
+                && text.contains(&format!("run `chartup recover {REL} -n {NS}`")),
+            "{text}"
+        );
     }
 
     /// A run on another host that renews its Lease refuses a second run before it writes

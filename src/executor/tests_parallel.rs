@@ -248,3 +248,80 @@ fn the_first_failure_stops_the_others_after_the_pod_in_hand() {
     let h = block(store.history(REL)).expect("history");
     assert_eq!(h.get(1).expect("revision 1").status(), crate::release::Status::Failed);
 }
+
+/// Issue 18: a component whose lines are held (another one streams) still beats at once — its
+/// heartbeat is not held until its group prints — while its other lines stay one group.
+#[test]
+fn a_held_components_heartbeat_passes_at_once_and_its_other_lines_stay_grouped() {
+    let cluster = FakeCluster::new(NS);
+    cluster.set_auto_ready(false);
+    let store = MemoryStore::new(NS);
+    let plan = install_plan(&format!(
+        "{}{}",
+        deployment("shop", "a", None),
+        deployment("shop", "b", None)
+    ));
+    let events = std::cell::RefCell::new(Vec::new());
+    let beat_of = |c: &str, e: &Progress| matches!(e, Progress::Waiting { component, .. } if component == c);
+    let driver = async {
+        until(&cluster, "a and b applied", |l| {
+            has(l, "apply Deployment/a") && has(l, "apply Deployment/b")
+        })
+        .await;
+        // a (the oldest) streams; b waits longer than a heartbeat: its beat must reach the output now.
+        let deadline = Instant::now() + Duration::from_secs(8);
+        while !events.borrow().iter().any(|e| beat_of("b", e)) {
+            assert!(Instant::now() < deadline, "no heartbeat of b: {:#?}", events.borrow());
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        mark_done(&cluster, "Deployment", "b");
+        let b_done = |e: &Progress| matches!(e, Progress::Done { step, .. } if step == "component b");
+        while !events.borrow().iter().any(b_done) {
+            assert!(Instant::now() < deadline, "b not done: {:#?}", events.borrow());
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        mark_done(&cluster, "Deployment", "a");
+    };
+    let o = ApplyOptions {
+        heartbeat: Duration::from_millis(30),
+        ..opts()
+    };
+    let mut rep = |p: Progress| events.borrow_mut().push(p);
+    let (result, ()) = block(async { futures::join!(apply(&cluster, &store, &plan, &o, &mut rep), driver) });
+    assert_eq!(result.expect("applied"), 1);
+    let events = events.into_inner();
+    let step = |c: &str| {
+        let want = format!("component {c}");
+        events
+            .iter()
+            .position(|e| matches!(e, Progress::Step { step } if *step == want))
+            .unwrap_or_else(|| panic!("{want}: {events:#?}"))
+    };
+    let done_a = events
+        .iter()
+        .position(|e| matches!(e, Progress::Done { step, .. } if step == "component a"))
+        .expect("a done");
+    let first_beat_b = events.iter().position(|e| beat_of("b", e)).expect("b beat");
+    // b's heartbeat came while b's own lines were still held: before its group (which opens with
+    // its step) and while a was running.
+    assert!(first_beat_b < step("b") && first_beat_b < done_a, "{events:#?}");
+    // b's other lines are one group.
+    let b_lines: Vec<usize> = events
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| match e {
+            Progress::Step { step } | Progress::Done { step, .. } => step == "component b",
+            Progress::Component { component, .. } | Progress::PodReplaced { component, .. } => component == "b",
+            _ => false,
+        })
+        .map(|(i, _)| i)
+        .collect();
+    let (first, last) = (b_lines[0], b_lines[b_lines.len() - 1]);
+    assert!(
+        events[first..=last]
+            .iter()
+            .all(|e| !matches!(e, Progress::Step { step } if step == "component a")
+                && !matches!(e, Progress::Component { component, .. } if component == "a")),
+        "{events:#?}"
+    );
+}

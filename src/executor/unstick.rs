@@ -15,11 +15,11 @@
 
 use std::time::{Duration, Instant};
 
-use serde_json::json;
+use serde_json::{json, Value as Json};
 
 use super::error::ApplyError;
 use super::health::{replace_command, StuckPod};
-use super::progress::{ms, Progress};
+use super::progress::{ms, Beat, Progress};
 use super::runner::Run;
 use crate::cluster::{Eviction, ObjRef};
 
@@ -81,6 +81,7 @@ impl Run<'_, '_> {
         .await?;
         let pod_ref = ObjRef::new("v1", "Pod", &ns, &p.name);
         let refused_until = Instant::now() + PDB_PATIENCE;
+        let mut hb = Beat::within(PDB_PATIENCE);
         let mut attempt = 0;
         loop {
             match self.cluster.evict(&pod_ref, Some(&p.uid)).await {
@@ -96,7 +97,11 @@ impl Run<'_, '_> {
                     let wait =
                         crate::recovery::retry::Backoff::default().delay(attempt, crate::recovery::retry::jitter());
                     attempt += 1;
-                    tokio::time::sleep(wait).await;
+                    let what = format!("to be evicted: a PodDisruptionBudget refuses it ({msg})");
+                    let pods: Vec<Json> = self.cluster.get(&pod_ref).await?.into_iter().collect();
+                    self.beat_holders(&mut hb, component, &pod_ref, &what, &pods).await;
+                    // A long backoff is cut short when the next heartbeat is due.
+                    tokio::time::sleep(wait.min(hb.due_in(self.opts.heartbeat))).await;
                 }
                 Err(e) if e.status_code() == Some(403) => {
                     return Err(ApplyError::Other(format!(

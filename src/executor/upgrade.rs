@@ -51,7 +51,7 @@ impl Run<'_, '_> {
             }
             if action == Action::Recreate {
                 self.cluster.delete(&obj_ref(o), Cascade::Background, false).await?;
-                self.wait_gone(&obj_ref(o)).await?;
+                self.wait_gone(&o.key.name, &obj_ref(o)).await?;
             }
             self.cluster.apply(&owned(&o.value, &release, &ns), false).await?;
         }
@@ -151,7 +151,7 @@ impl Run<'_, '_> {
                         Cascade::Background
                     };
                     self.cluster.delete(&obj_ref(old), cascade, false).await?;
-                    self.wait_gone(&obj_ref(old)).await?;
+                    self.wait_gone(&component, &obj_ref(old)).await?;
                     self.note(format!("deleted {} for {}", old.key, action.as_str()))
                         .await?;
                 }

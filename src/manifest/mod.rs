@@ -69,6 +69,11 @@ pub struct Object {
     /// For an item of a `kind: List` document: that document's number (1-based, in the order
     /// given), so the release record can keep the List as rendered, as Helm's does.
     pub list_doc: Option<usize>,
+    /// For an item of a `kind: List` document: that List's own `metadata.annotations` (Null when
+    /// it has none). Helm sorts hooks by each rendered document's own annotations, so an item's
+    /// `helm.sh/hook` counts for nothing (the item is installed as an ordinary object) and the
+    /// List's counts for every item.
+    pub list_annotations: Option<Json>,
 }
 
 impl Object {
@@ -86,6 +91,22 @@ impl Object {
             .at("/metadata/annotations")
             .and_then(|l| l.get(name))
             .and_then(Json::as_str)
+    }
+
+    /// A hook annotation (`helm.sh/hook*`) as Helm reads it: from the document's own metadata,
+    /// which for an item of a List is the List's.
+    pub fn hook_annotation(&self, name: &str) -> Option<&str> {
+        match &self.list_annotations {
+            Some(list) => list.get(name).and_then(Json::as_str),
+            None => self.annotation(name),
+        }
+    }
+
+    /// A hook (a non-empty `helm.sh/hook` as Helm reads it): never applied as an object of the
+    /// release.
+    pub fn is_hook(&self) -> bool {
+        self.hook_annotation("helm.sh/hook")
+            .is_some_and(|h| !h.trim().is_empty())
     }
 
     /// Helm leaves objects annotated `helm.sh/resource-policy: keep` in place when they leave a release.
@@ -249,11 +270,12 @@ pub fn parse_documents_with(
     let mut objects: Vec<Object> = Vec::with_capacity(docs.len());
     let mut parsed = parsed.into_iter();
     // Items of `kind: List` documents, waiting their turn right after their List.
-    let mut pending: Vec<(usize, Document, Json)> = Vec::new();
+    // Each with the annotations of the document it came from (the List Helm sorted).
+    let mut pending: Vec<(usize, Document, Json, Json)> = Vec::new();
     let mut docs = docs.into_iter().enumerate();
     loop {
-        let (index, doc, value, list_doc) = match pending.pop() {
-            Some((index, doc, value)) => (index, doc, value, Some(index)),
+        let (index, doc, value, list_annotations) = match pending.pop() {
+            Some((index, doc, value, annotations)) => (index, doc, value, Some(annotations)),
             None => {
                 let Some((i, doc)) = docs.next() else { break };
                 // The fast path gives what `parse_yaml` gives, or nothing (then `parse_yaml` decides).
@@ -275,13 +297,17 @@ pub fn parse_documents_with(
         // Helm builds resources with kubectl's `Flatten`: a List (`kind: List`, `ConfigMapList`…)
         // stands for its items, each analysed, masked, applied and pruned as its own object.
         if let Some(items) = list_items(&value) {
+            let annotations = list_annotations
+                .clone()
+                .unwrap_or_else(|| value.at("/metadata/annotations").cloned().unwrap_or(Json::Null));
             for item in items.into_iter().rev() {
                 let text = serde_json::to_string_pretty(&item).unwrap_or_default() + "\n";
                 let source = doc.source.clone();
-                pending.push((index, Document { source, text }, item));
+                pending.push((index, Document { source, text }, item, annotations.clone()));
             }
             continue;
         }
+        let list_doc = list_annotations.is_some().then_some(index);
         let not_object = |message: &str| ManifestError::NotAnObject {
             source_name: display_source(&doc.source),
             index,
@@ -330,6 +356,7 @@ pub fn parse_documents_with(
             text: doc.text,
             value,
             list_doc,
+            list_annotations,
         });
     }
     sort_install_order(&mut objects);
@@ -522,6 +549,26 @@ mod tests {
             keys,
             ["prod/ConfigMap/cfg", "prod/Service/web", "other/Deployment.apps/web"]
         );
+    }
+
+    /// Helm reads hook annotations from each document's own metadata: a List's, not its items'.
+    #[test]
+    fn hook_annotations_of_list_items_are_the_lists() {
+        let text = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    \
+                    name: a\n    annotations:\n      helm.sh/hook: pre-install\n---\napiVersion: v1\nkind: List\n\
+                    metadata:\n  annotations:\n    helm.sh/hook: post-install\nitems:\n- apiVersion: v1\n  \
+                    kind: List\n  items:\n  - apiVersion: v1\n    kind: ConfigMap\n    metadata:\n      name: b\n\
+                    ---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  annotations:\n    \
+                    helm.sh/hook: pre-install\n";
+        let set = parse_manifest(text, "ns").unwrap();
+        let hook = |name: &str| {
+            let o = set.objects.iter().find(|o| o.key.name == name).unwrap();
+            (o.is_hook(), o.hook_annotation("helm.sh/hook").map(str::to_string))
+        };
+        assert_eq!(hook("a"), (false, None));
+        // A List inside a hook List: the outer document's annotations still count.
+        assert_eq!(hook("b"), (true, Some("post-install".into())));
+        assert_eq!(hook("c"), (true, Some("pre-install".into())));
     }
 
     #[test]

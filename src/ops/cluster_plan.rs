@@ -4,7 +4,8 @@
 //! From-side: the baseline revision's manifest from the release records (chart and user values
 //! from the record, see [`super::deployed`]). To-side: CHART rendered as `helm upgrade` renders it
 //! against this cluster ([`super::cluster_render`]). The volume verdicts use the cluster's own
-//! StorageClasses' reclaim policies unless the user names them. The saved plan carries the base
+//! StorageClasses' reclaim policies unless the user names them, and a bound claim's own volume's
+//! policy over its class's where PersistentVolumes can be read. The saved plan carries the base
 //! revision, the live objects' versions (the staleness check at apply time), the hooks of the same
 //! render and the chart as Helm's record keeps it; live drift of the deployed objects becomes plan
 //! warnings.
@@ -76,6 +77,52 @@ pub async fn cluster_reclaim_policies(
             == Some("true");
         if default {
             let _ = into.add_spec(&format!("default={policy}"));
+        }
+    }
+    Ok(None)
+}
+
+/// The reclaim policy of the volume bound to each claim in `ns` (`persistentVolumeReclaimPolicy`
+/// of its PersistentVolume): that, not the storage class's, decides whether a deleted claim's
+/// data survives — an admin may have patched one volume of a Delete class to Retain, or the
+/// other way round. PersistentVolumes are cluster-scoped; where the user may not read them the
+/// verdicts take the class's policy (else unknown), and the returned warning names the real
+/// cause (only when some claim is bound: otherwise nothing depends on it).
+pub async fn cluster_volume_policies(
+    cluster: &dyn Cluster,
+    ns: &str,
+    into: &mut ReclaimPolicies,
+) -> Result<Option<String>, ClusterError> {
+    let claims = cluster.list("v1", "PersistentVolumeClaim", ns, None).await?;
+    for c in &claims {
+        let (Some(claim), Some(pv)) = (
+            c.pointer("/metadata/name").and_then(Json::as_str),
+            c.pointer("/spec/volumeName")
+                .and_then(Json::as_str)
+                .filter(|v| !v.is_empty()),
+        ) else {
+            continue;
+        };
+        match cluster
+            .get(&crate::cluster::ObjRef::new("v1", "PersistentVolume", "", pv))
+            .await
+        {
+            Ok(Some(v)) => {
+                let policy = v
+                    .pointer("/spec/persistentVolumeReclaimPolicy")
+                    .and_then(Json::as_str)
+                    .unwrap_or("Delete");
+                into.add_volume(claim, pv, policy);
+            }
+            Ok(None) => {}
+            Err(e) if e.status_code() == Some(403) => {
+                return Ok(Some(format!(
+                    "cannot read the cluster's PersistentVolumes ({}): each claim's reclaim policy is taken from its \
+                     storage class (--storage-class NAME=Retain|Delete), else it is unknown",
+                    e.server_message()
+                )))
+            }
+            Err(e) => return Err(e),
         }
     }
     Ok(None)
@@ -250,7 +297,11 @@ pub async fn plan_against_cluster(
         same_component: req.same_component.clone(),
         ..Default::default()
     };
-    let forbidden = cluster_reclaim_policies(cluster.as_ref(), &mut opts.reclaim).await?;
+    let mut forbidden: Vec<String> = cluster_reclaim_policies(cluster.as_ref(), &mut opts.reclaim)
+        .await?
+        .into_iter()
+        .collect();
+    forbidden.extend(cluster_volume_policies(cluster.as_ref(), &ns, &mut opts.reclaim).await?);
     for s in &req.storage_classes {
         opts.reclaim.add_spec(s)?;
     }

@@ -120,7 +120,7 @@ pub async fn drift(cluster: &dyn Cluster, deployed: &ManifestSet) -> Result<Vec<
     let objects: Vec<_> = deployed
         .objects
         .iter()
-        .filter(|o| o.annotation("helm.sh/hook").is_none())
+        .filter(|o| !o.is_hook())
         .map(|o| (o, obj_ref(o)))
         .collect();
     // Independent reads, a few at a time, answers taken in order (issue 16).

@@ -36,7 +36,8 @@ async fn served(cluster: &dyn Cluster, plan: &mut Plan, new: &ManifestSet) -> Re
         Err(e) if e.status_code() == Some(403) => {
             plan.warnings.push(format!(
                 "cannot discover the APIs the cluster serves ({}): whether it serves every apiVersion and kind of \
-                 the chart (its CustomResourceDefinitions included) is not checked; apply's dry run checks each object",
+                 the chart (its CustomResourceDefinitions included) is not checked; apply's dry run checks each object; \
+                 templates see helm's default .Capabilities.APIVersions",
                 e.server_message()
             ));
             return Ok(());

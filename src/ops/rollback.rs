@@ -74,7 +74,11 @@ pub async fn plan_rollback_with(
         ..Default::default()
     };
     // The volume verdicts need the cluster's reclaim policies, as `plan RELEASE CHART` reads them.
-    let forbidden = cluster_reclaim_policies(cluster, &mut popts.reclaim).await?;
+    let mut forbidden: Vec<String> = cluster_reclaim_policies(cluster, &mut popts.reclaim)
+        .await?
+        .into_iter()
+        .collect();
+    forbidden.extend(super::cluster_plan::cluster_volume_policies(cluster, ns, &mut popts.reclaim).await?);
     let mut plan = plan::build(&old, &new, None, &popts);
     plan.warnings.extend(forbidden);
     // Roll back in the order the release was upgraded in (recorded from the matrix).

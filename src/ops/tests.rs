@@ -385,6 +385,44 @@ mod tenant_degrades {
     }
 
     #[test]
+    fn an_upgrade_plan_reads_each_bound_claims_volume_or_says_why_not() {
+        let cluster = FakeCluster::new(NS);
+        cluster.put(json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+            "metadata": {"name": "data", "namespace": NS},
+            "spec": {"storageClassName": "standard", "volumeName": "pv-1"}}));
+        cluster.put(json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+            "metadata": {"name": "pending", "namespace": NS}, "spec": {"storageClassName": "standard"}}));
+        cluster.put(
+            json!({"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": "pv-1"},
+            "spec": {"persistentVolumeReclaimPolicy": "Retain"}}),
+        );
+        let mut r = crate::analysis::ReclaimPolicies::default();
+        let warning = block(cluster_plan::cluster_volume_policies(&cluster, NS, &mut r)).unwrap();
+        assert_eq!(warning, None);
+        assert_eq!(
+            r.volumes.get("data"),
+            Some(&("pv-1".to_string(), crate::analysis::Reclaim::Retain))
+        );
+        assert!(!r.volumes.contains_key("pending"), "an unbound claim has no volume");
+        // A tenant may not read PersistentVolumes: no volume is known, and the plan says why.
+        cluster.fail(
+            "get",
+            "PersistentVolume/*",
+            None,
+            403,
+            "persistentvolumes \"pv-1\" is forbidden: User \"tenant\" cannot get resource \"persistentvolumes\"",
+        );
+        let mut r = crate::analysis::ReclaimPolicies::default();
+        let warning = block(cluster_plan::cluster_volume_policies(&cluster, NS, &mut r)).unwrap();
+        assert!(r.volumes.is_empty());
+        let w = warning.expect("a warning");
+        assert!(
+            w.contains("cannot read the cluster's PersistentVolumes") && w.contains("cannot get resource"),
+            "{w}"
+        );
+    }
+
+    #[test]
     fn a_plan_without_discovery_warns_instead_of_failing() {
         let cluster = FakeCluster::new(NS);
         cluster.fail(
@@ -405,6 +443,13 @@ mod tenant_degrades {
             p.warnings
         );
         assert!(p.refusals.is_empty(), "{:?}", p.refusals);
+        // The render's `.Capabilities.APIVersions`: helm's default list, not a failure.
+        let caps = block(crate::ops::cluster_render::server_capabilities(&cluster)).expect("degraded, not failed");
+        assert_eq!(caps.api_versions, None, "helm's default list");
+        // Any other discovery failure still fails: only a refusal is a hardened cluster.
+        let cluster = FakeCluster::new(NS);
+        cluster.fail("discover", "APIVersions/*", None, 500, "etcd is down");
+        assert!(block(crate::ops::cluster_render::server_capabilities(&cluster)).is_err());
     }
 }
 

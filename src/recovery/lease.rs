@@ -117,11 +117,12 @@ fn lease_body(ns: &str, release: &str, me: &Holder, transitions: i64) -> Json {
     })
 }
 
-/// Whether this server serves Leases (discovery; a server that will not say counts as no).
+/// Whether this server serves Leases (discovery; a server that will not say counts as no — but
+/// where discovery is forbidden, the Lease itself is tried: its own errors tell).
 pub async fn served(cluster: &dyn Cluster) -> bool {
     match cluster.resources(API_VERSION).await {
         Ok(list) => list.iter().any(|r| r.name == "leases"),
-        Err(_) => false,
+        Err(e) => e.status_code() == Some(403),
     }
 }
 
@@ -431,6 +432,40 @@ mod tests {
             acquired: heartbeat,
             heartbeat,
         }
+    }
+
+    #[test]
+    fn a_lease_is_tried_where_discovery_is_forbidden_not_where_it_says_no() {
+        let me = other_host(jiff::Timestamp::now());
+        // Discovery forbidden (a hardened cluster): whether Leases are served is unknown, so the
+        // Lease itself is tried, and held.
+        let fake = FakeCluster::new("prod");
+        fake.fail(
+            "discover",
+            "APIResources/coordination.k8s.io/v1",
+            None,
+            403,
+            "forbidden: User \"t\" cannot get path \"/apis/coordination.k8s.io/v1\"",
+        );
+        assert!(block(served(&fake)));
+        assert!(matches!(
+            block(acquire(&fake, "prod", "db", &me)),
+            Ok(Acquired::Held(_))
+        ));
+        // Discovery that answers without Leases (or fails otherwise): the record is the lock.
+        let fake = FakeCluster::new("prod");
+        fake.fail(
+            "discover",
+            "APIResources/coordination.k8s.io/v1",
+            None,
+            404,
+            "the server could not find it",
+        );
+        assert!(!block(served(&fake)));
+        assert!(matches!(
+            block(acquire(&fake, "prod", "db", &me)),
+            Ok(Acquired::Unavailable(_))
+        ));
     }
 
     fn lease_of(fake: &FakeCluster) -> Json {

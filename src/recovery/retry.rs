@@ -2,11 +2,12 @@
 //!
 //! Reads are always safe to repeat. A write is repeated only when the server clearly did not act
 //! (the connection was refused, 429, 503) or when repeating it is idempotent (server-side apply of
-//! the same intent, a delete or eviction carrying a UID precondition); after any other uncertain
-//! outcome (a reset, a timeout, 500/502/504) the object is read back and compared before deciding,
-//! because the write may have landed (kube-rs retries writes after a 504 blindly, client-go retries
-//! connection resets only for GET). Waits grow exponentially with jitter, capped, and never past
-//! the step's deadline: the step's timeout stays the one budget the user set.
+//! the same intent, an eviction carrying a UID precondition); after any other uncertain outcome (a
+//! reset, a timeout, 500/502/504; a delete too: a pod's replacement takes its name) the object is
+//! read back and compared before deciding, because the write may have landed (kube-rs retries
+//! writes after a 504 blindly, client-go retries connection resets only for GET). Waits grow
+//! exponentially with jitter, capped, and never past the step's deadline: the step's timeout
+//! stays the one budget the user set.
 
 use std::time::Duration;
 

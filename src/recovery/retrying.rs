@@ -14,6 +14,12 @@
 //! history) a request gives up after [`BUDGET`] — longer than an API server restart. The last
 //! error then says for how long it was retried, so the run fails the usual way (and names `chartup
 //! recover` if even the failed record cannot be written).
+//!
+//! What a retry of a *write* settled is said, not only done: each is kept as a note
+//! ([`take_notes`]) that the executor journals and reports with its next step (`… the answer was
+//! lost …; read back: the write had landed, not sent again`), so a run's record shows where the
+//! transport failed and how the server's state was reconciled. The notes are process-wide, not
+//! per task: one process runs one operation, and its parallel components journal into one record.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -66,6 +72,41 @@ pub fn deadline() -> Option<Instant> {
 
 fn current() -> Option<(Instant, &'static str)> {
     DEADLINE.try_with(|d| d.get()).ok().flatten()
+}
+
+static NOTES: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+fn note(line: String) {
+    let mut notes = NOTES.lock().unwrap_or_else(|p| p.into_inner());
+    // A write retried through an outage says so once, not once per try.
+    if notes.last() != Some(&line) {
+        notes.push(line);
+    }
+}
+
+/// What retried writes settled since the last call (for the journal and the progress).
+pub fn take_notes() -> Vec<String> {
+    std::mem::take(&mut *NOTES.lock().unwrap_or_else(|p| p.into_inner()))
+}
+
+/// The request an error is about (`replacing Secret/x (namespace y)`), and the transport's or the
+/// server's words for what went wrong.
+fn what_and_cause(e: &ClusterError) -> (String, String) {
+    let what = match e {
+        ClusterError::Api { what, .. } => what.clone(),
+        other => other.to_string(),
+    };
+    let mut cause = e.cause_text();
+    let mut src = std::error::Error::source(e).and_then(|s| s.source());
+    while let Some(s) = src {
+        let t = s.to_string();
+        if !cause.contains(&t) {
+            cause.push_str(": ");
+            cause.push_str(&t);
+        }
+        src = s.source();
+    }
+    (what, cause)
 }
 
 /// Retries shorter than this are not worth a last try at the deadline.
@@ -126,10 +167,12 @@ impl Retrying {
                 Ok(v) => return Ok(v),
                 Err(e) => e,
             };
-            let next = decide(call, fault_of(&e));
+            let fault = fault_of(&e);
+            let next = decide(call, fault);
             if next == Next::GiveUp {
                 return Err(e);
             }
+            let (what, cause) = what_and_cause(&e);
             // The step's deadline when there is one (read at each try: the step may move it),
             // else this request's own budget.
             let step = current();
@@ -148,8 +191,19 @@ impl Retrying {
             tokio::time::sleep(wait).await;
             if next == Next::ReadBack {
                 if let Some(v) = read_back().await {
+                    note(format!(
+                        "{what}: the answer was lost ({cause}); read back: the write had landed, not sent again"
+                    ));
                     return Ok(v);
                 }
+                note(format!(
+                    "{what}: the answer was lost ({cause}); read back: the write had not landed, sent again"
+                ));
+            } else if call != Call::Read {
+                note(match fault {
+                    Fault::NotActed => format!("{what}: the server did not act ({cause}); sent again"),
+                    _ => format!("{what}: the answer was lost ({cause}); sent again (repeating it is harmless)"),
+                });
             }
         }
     }
@@ -243,12 +297,45 @@ impl Cluster for Retrying {
     }
 
     fn delete<'a>(&'a self, r: &'a ObjRef, cascade: Cascade, dry_run: bool) -> BoxFut<'a, Result<bool>> {
-        // Repeating a delete that landed finds nothing to delete (Ok(false)): the same outcome.
-        Box::pin(self.run(
-            Call::GuardedDelete,
-            move || self.inner.delete(r, cascade, dry_run),
-            none,
-        ))
+        if dry_run {
+            return Box::pin(self.run(Call::Read, move || self.inner.delete(r, cascade, true), none));
+        }
+        Box::pin(async move {
+            // A pod's controller makes its replacement under the same name (a StatefulSet's
+            // `db-1`): a delete sent again after a lost answer could hit the replacement, so the
+            // read-back tells them apart by UID. Other kinds chartup deletes are not recreated
+            // by anyone but chartup.
+            let uid = if r.kind == "Pod" {
+                match self.get(r).await {
+                    Ok(Some(p)) => p.pointer("/metadata/uid").and_then(Json::as_str).map(str::to_string),
+                    Ok(None) => return Ok(false),
+                    // Unreadable (no right to get it?): the delete says what it says.
+                    Err(_) => None,
+                }
+            } else {
+                None
+            };
+            let uid = &uid;
+            self.run(
+                Call::Write,
+                move || self.inner.delete(r, cascade, false),
+                move || {
+                    Box::pin(async move {
+                        // Landed: gone, being deleted, or replaced by another object of that name.
+                        match self.inner.get(r).await.ok()? {
+                            None => Some(true),
+                            Some(live) => {
+                                let other = uid
+                                    .as_deref()
+                                    .is_some_and(|u| live.pointer("/metadata/uid").and_then(Json::as_str) != Some(u));
+                                (other || live.pointer("/metadata/deletionTimestamp").is_some()).then_some(true)
+                            }
+                        }
+                    })
+                },
+            )
+            .await
+        })
     }
 
     fn evict<'a>(&'a self, pod: &'a ObjRef, uid: Option<&'a str>) -> BoxFut<'a, Result<Eviction>> {
@@ -383,6 +470,42 @@ mod tests {
         block(c.replace(&upd)).expect("settled by reading back");
         let log = fake.requests();
         assert_eq!(log.iter().filter(|l| *l == "replace ConfigMap/a").count(), 1, "{log:?}");
+    }
+
+    #[test]
+    fn a_delete_whose_answer_was_lost_is_read_back_and_said() {
+        let fake = Arc::new(FakeCluster::new("ns"));
+        let c = Retrying::with_budget(fake.clone(), Duration::from_secs(5));
+        let pod = |n: &str| serde_json::json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": n}});
+        block(c.apply(&pod("rb-landed"), false)).unwrap();
+        block(c.apply(&pod("rb-lost"), false)).unwrap();
+        // The delete landed, its answer did not: read back (gone), not sent again.
+        fake.fail_times("delete", "Pod/rb-landed", 504, "connection reset by peer", 1, true);
+        let r = ObjRef::new("v1", "Pod", "ns", "rb-landed");
+        assert!(block(c.delete(&r, Cascade::Background, false)).unwrap());
+        let log = fake.requests();
+        assert_eq!(
+            log.iter().filter(|l| *l == "delete Pod/rb-landed").count(),
+            1,
+            "{log:?}"
+        );
+        // It never reached the server: read back (still there, same UID), sent again.
+        fake.fail_times("delete", "Pod/rb-lost", 504, "connection reset by peer", 1, false);
+        let r = ObjRef::new("v1", "Pod", "ns", "rb-lost");
+        assert!(block(c.delete(&r, Cascade::Background, false)).unwrap());
+        let log = fake.requests();
+        assert_eq!(log.iter().filter(|l| *l == "delete Pod/rb-lost").count(), 2, "{log:?}");
+        assert!(fake.object("v1", "Pod", "ns", "rb-lost").is_none());
+        let notes = take_notes();
+        let said = |name: &str, what: &str| notes.iter().any(|n| n.contains(name) && n.contains(what));
+        assert!(
+            said("rb-landed", "read back: the write had landed, not sent again"),
+            "{notes:?}"
+        );
+        assert!(
+            said("rb-lost", "read back: the write had not landed, sent again"),
+            "{notes:?}"
+        );
     }
 
     #[test]

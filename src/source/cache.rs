@@ -72,13 +72,28 @@ impl ContentCache {
             }
         }
         let p = self.path(&hex, "chart");
-        write_atomic(&p, bytes)?;
+        // Already there (named by its own sha256, same length): nothing to write — a `file://`
+        // dependency is packed and stored on every build.
+        let present = std::fs::metadata(&p).map(|m| m.len() == bytes.len() as u64 && m.len() > 0);
+        if !present.unwrap_or(false) {
+            write_atomic(&p, bytes)?;
+        }
         Ok((p, format!("sha256:{hex}")))
     }
 }
 
 /// Write via a unique temp file in the target's directory, fsync, then rename into place.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_via_rename(path, bytes, true)
+}
+
+/// [`write_atomic`] without the fsync, for derived files that are cheap to lose in a crash:
+/// concurrent readers still see the old or the new file, never a part of one.
+pub fn write_atomic_unsynced(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_via_rename(path, bytes, false)
+}
+
+fn write_via_rename(path: &Path, bytes: &[u8], sync: bool) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| SourceError::io(dir.display(), e))?;
     let tmp = dir.join(format!(
@@ -90,7 +105,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let res = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
-        f.sync_all()?;
+        if sync {
+            f.sync_all()?;
+        }
         std::fs::rename(&tmp, path)
     })();
     if let Err(e) = res {

@@ -307,48 +307,91 @@ fn run_in(dir: &Path, file_base: &Path, build: bool, opts: &FetchOptions, skip_r
             )));
         }
     }
-    block_on(async {
-        // Indexes: refresh configured repos in use (unless --skip-refresh), fetch unmanaged ones.
-        let mut indexes: std::collections::BTreeMap<String, Index> = Default::default();
-        for k in &kinds {
-            if let RepoKind::Http { entry, managed } = k {
-                if indexes.contains_key(&entry.url) {
-                    continue;
-                }
-                let idx = if !managed || !(skip_refresh || opts.offline) {
-                    if *managed {
-                        report.lines.push(format!(
-                            "...Successfully got an update from the \"{}\" chart repository",
-                            entry.name
-                        ));
-                        repo::download_index(entry, &rcache).await?.1
-                    } else {
-                        let url = repo::index_url(&entry.url)?;
-                        let client = super::http::client(&entry.tls(true))?;
-                        let bytes = super::http::get(&client, &url, None, None).await?;
-                        Index::parse(&bytes, &url)?
-                    }
-                } else {
-                    Index::load(&repo::index_path(&rcache, &entry.name)).map_err(|e| {
-                        SourceError::msg(format!(
-                            "no cached repository for {} found. (try 'chartup repo update'): {e}",
-                            entry.name
-                        ))
-                    })?
-                };
-                indexes.insert(entry.url.clone(), idx);
-            }
+    let locked_in: Vec<Locked> = lock.as_ref().map(|l| l.1.clone()).unwrap_or_default();
+    // The version a dependency asks for: the locked one on a build from Chart.lock.
+    let wanted = |i: usize, d: &Dep| {
+        if use_lock {
+            locked_in.get(i).map(|l| l.version.clone()).unwrap_or_default()
+        } else {
+            d.version.clone()
         }
-        let locked_in: Vec<Locked> = lock.as_ref().map(|l| l.1.clone()).unwrap_or_default();
+    };
+    block_on(async {
+        // Two independent chains run at once (their network waits overlap): the repository
+        // indexes, and the registry pulls one after another (so they share one kept-alive
+        // connection and the registry's auth answer). Results are then taken in Chart.yaml order,
+        // so the first error reported is the one the sequential order would give.
+        let index_chain = async {
+            // Refresh configured repos in use (unless --skip-refresh), fetch unmanaged ones.
+            let mut indexes: std::collections::BTreeMap<String, Index> = Default::default();
+            let mut lines = Vec::new();
+            for k in &kinds {
+                if let RepoKind::Http { entry, managed } = k {
+                    if indexes.contains_key(&entry.url) {
+                        continue;
+                    }
+                    let idx = if !managed || !(skip_refresh || opts.offline) {
+                        if *managed {
+                            lines.push(format!(
+                                "...Successfully got an update from the \"{}\" chart repository",
+                                entry.name
+                            ));
+                            repo::download_index(entry, &rcache).await?.1
+                        } else {
+                            let url = repo::index_url(&entry.url)?;
+                            let client = super::http::client(&entry.tls(true))?;
+                            let bytes = super::http::get(&client, &url, None, None).await?;
+                            Index::parse(&bytes, &url)?
+                        }
+                    } else {
+                        Index::load(&repo::index_path(&rcache, &entry.name)).map_err(|e| {
+                            SourceError::msg(format!(
+                                "no cached repository for {} found. (try 'chartup repo update'): {e}",
+                                entry.name
+                            ))
+                        })?
+                    };
+                    indexes.insert(entry.url.clone(), idx);
+                }
+            }
+            Ok::<_, SourceError>((indexes, lines))
+        };
+        let pull_chain = async {
+            let mut pulled: Vec<Option<Result<oci::Pulled>>> = Vec::new();
+            for (i, (d, k)) in deps.iter().zip(&kinds).enumerate() {
+                let RepoKind::Oci(r) = k else {
+                    pulled.push(None);
+                    continue;
+                };
+                let reference = format!("{}/{}", r.trim_end_matches('/'), d.name);
+                let want = wanted(i, d);
+                let p = oci::pull(
+                    &reference,
+                    Some(&want),
+                    false,
+                    &opts.tls,
+                    opts.plain_http,
+                    None,
+                    &cache,
+                    opts.verify,
+                )
+                .await;
+                let failed = p.is_err();
+                pulled.push(Some(p));
+                if failed {
+                    break; // the sequential order stops at the first failure too
+                }
+            }
+            pulled
+        };
+        let (indexes, mut pulled) = futures::future::join(index_chain, pull_chain).await;
+        let (indexes, lines) = indexes?;
+        report.lines.extend(lines);
         let mut locked = Vec::new();
         let mut fetched: Vec<(String, PathBuf)> = Vec::new(); // (file name in charts/, source path)
         let mut missing = Vec::new();
         for (i, (d, k)) in deps.iter().zip(&kinds).enumerate() {
-            let want = if use_lock {
-                locked_in.get(i).map(|l| l.version.clone()).unwrap_or_default()
-            } else {
-                d.version.clone()
-            };
+            let want = wanted(i, d);
             let fail = |why: String| {
                 SourceError::msg(format!(
                     "dependency \"{}\" (repository \"{}\", version \"{want}\"): {why}",
@@ -392,18 +435,11 @@ fn run_in(dir: &Path, file_base: &Path, build: bool, opts: &FetchOptions, skip_r
                 }
                 RepoKind::Oci(r) => {
                     let reference = format!("{}/{}", r.trim_end_matches('/'), d.name);
-                    let p = oci::pull(
-                        &reference,
-                        Some(&want),
-                        false,
-                        &opts.tls,
-                        opts.plain_http,
-                        None,
-                        &cache,
-                        opts.verify,
-                    )
-                    .await
-                    .map_err(|e| fail(e.to_string()))?;
+                    let p = pulled
+                        .get_mut(i)
+                        .and_then(Option::take)
+                        .ok_or_else(|| fail("not pulled".into()))?
+                        .map_err(|e| fail(e.to_string()))?;
                     if opts.verify {
                         let line = super::provenance::check_fetched(
                             &reference,

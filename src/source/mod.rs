@@ -102,7 +102,8 @@ pub struct SourceRecord {
 }
 
 /// Run a future on a private runtime in its own thread: works from sync code and from inside
-/// another tokio runtime (where `block_on` would panic).
+/// another tokio runtime (where `block_on` would panic). The run's requests share one HTTP client
+/// per TLS setting (kept-alive connections; see [`http`]).
 pub fn block_on<F, T>(f: F) -> Result<T>
 where
     F: std::future::Future<Output = Result<T>> + Send,
@@ -114,7 +115,7 @@ where
                 .enable_all()
                 .build()
                 .map_err(|e| SourceError::msg(format!("cannot start the network runtime: {e}")))?;
-            rt.block_on(f)
+            http::with_run_clients(|| rt.block_on(f))
         })
         .join()
         .unwrap_or_else(|e| std::panic::resume_unwind(e))

@@ -5,15 +5,18 @@
 //! SemVer satisfying the constraint; no constraint = latest stable, `--devel` = `>0.0.0-0`).
 //!
 //! The index is deserialised into a struct that keeps only what resolution needs (name, version,
-//! urls, digest): serde skips the rest of each entry's metadata without building it, which keeps a
-//! 20 MB index to a fraction of a second.
+//! urls, digest): serde skips the rest of each entry's metadata without building it. Parsing a
+//! public catalogue's 13 MB of YAML still takes most of a second, so what a parse keeps is also
+//! memoised as JSON under `<helm cache>/chartup/index/`, keyed by the index file's identity (size,
+//! mtime, inode: every writer replaces the file by rename); a changed or unreadable memo is simply
+//! parsed again, and helm's own cache files are left exactly as helm writes them.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Deserializer};
 
-use super::cache::write_atomic;
+use super::cache::{write_atomic, write_atomic_unsynced};
 use super::http::{self, Basic};
 use super::{paths, Result, SourceError, TlsOptions};
 use crate::version::{Constraints, Version};
@@ -191,7 +194,7 @@ pub fn lock_config(path: &Path) -> Result<std::fs::File> {
 }
 
 /// One chart version in an index (only what resolution needs).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
 pub struct ChartVersion {
     #[serde(default, deserialize_with = "scalar_text")]
     pub name: String,
@@ -249,7 +252,7 @@ struct RawIndex {
 }
 
 /// A parsed index.yaml: entries sorted descending by SemVer (unparsable versions last).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
 pub struct Index {
     pub entries: BTreeMap<String, Vec<ChartVersion>>,
 }
@@ -293,9 +296,31 @@ impl Index {
         Ok(Index { entries })
     }
 
+    /// A cached index file: the memo of its last parse when the file is unchanged, else a parse
+    /// (memoised for the next run).
     pub fn load(path: &Path) -> Result<Index> {
-        let bytes = std::fs::read(path).map_err(|e| SourceError::io(path.display(), e))?;
-        Index::parse(&bytes, &path.display().to_string())
+        Index::load_memoised(path, memo_path(path))
+    }
+
+    fn load_memoised(path: &Path, memo: Option<PathBuf>) -> Result<Index> {
+        let mut f = std::fs::File::open(path).map_err(|e| SourceError::io(path.display(), e))?;
+        let stamp = f.metadata().ok().map(|m| Stamp::of(&m));
+        if let (Some(s), Some(m)) = (&stamp, &memo) {
+            if let Some(idx) = read_memo(m, s) {
+                return Ok(idx);
+            }
+        }
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut f, &mut bytes).map_err(|e| SourceError::io(path.display(), e))?;
+        let idx = Index::parse(&bytes, &path.display().to_string())?;
+        // Memoise only what was read from the file the stamp describes (unchanged while read).
+        let after = f.metadata().ok().map(|m| Stamp::of(&m));
+        if let (Some(s), Some(m)) = (stamp, memo) {
+            if after.as_ref() == Some(&s) {
+                write_memo(&m, &s, &idx);
+            }
+        }
+        Ok(idx)
     }
 
     /// `IndexFile.Get(name, version)`; the error is Helm's cause text, plus the nearest versions.
@@ -318,6 +343,86 @@ impl Index {
             "no chart version found for {name}-{version}{}",
             nearest(vs.iter().map(|c| c.version.as_str()), version)
         ))
+    }
+}
+
+/// An index file's identity: rewriting it (by rename, as helm and chartup do) changes the inode
+/// and mtime; the size guards against an in-place edit within one mtime tick.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+struct Stamp {
+    len: u64,
+    mtime_ns: i128,
+    ino: u64,
+    dev: u64,
+}
+
+impl Stamp {
+    fn of(m: &std::fs::Metadata) -> Stamp {
+        #[cfg(unix)]
+        use std::os::unix::fs::MetadataExt;
+        let mtime_ns = m
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_nanos() as i128)
+            .unwrap_or(-1);
+        #[cfg(unix)]
+        let (ino, dev) = (m.ino(), m.dev());
+        #[cfg(not(unix))]
+        let (ino, dev) = (0, 0);
+        Stamp {
+            len: m.len(),
+            mtime_ns,
+            ino,
+            dev,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Memo {
+    /// Bumped when the memo's shape or the parse's meaning changes.
+    format: u32,
+    stamp: Stamp,
+    index: Index,
+}
+
+const MEMO_FORMAT: u32 = 1;
+
+/// `<helm cache>/chartup/index/<sha256 of the index's absolute path>.json`.
+fn memo_path(index: &Path) -> Option<PathBuf> {
+    let abs = std::path::absolute(index).ok()?;
+    let key = super::sha256_hex(abs.as_os_str().as_encoded_bytes());
+    Some(
+        paths::cache_home()
+            .join("chartup")
+            .join("index")
+            .join(format!("{key}.json")),
+    )
+}
+
+fn read_memo(path: &Path, stamp: &Stamp) -> Option<Index> {
+    let bytes = std::fs::read(path).ok()?;
+    let m: Memo = serde_json::from_slice(&bytes).ok()?;
+    (m.format == MEMO_FORMAT && &m.stamp == stamp).then_some(m.index)
+}
+
+/// Best effort: a memo that cannot be written only costs the next run a parse.
+fn write_memo(path: &Path, stamp: &Stamp, index: &Index) {
+    #[derive(serde::Serialize)]
+    struct MemoOut<'a> {
+        format: u32,
+        stamp: &'a Stamp,
+        index: &'a Index,
+    }
+    let memo = MemoOut {
+        format: MEMO_FORMAT,
+        stamp,
+        index,
+    };
+    if let Ok(bytes) = serde_json::to_vec(&memo) {
+        // No fsync: a memo lost in a crash is only a parse for the next run.
+        let _ = super::cache::write_atomic_unsynced(path, &bytes);
     }
 }
 
@@ -400,12 +505,18 @@ pub async fn download_index(entry: &Entry, cache: &Path) -> Result<(PathBuf, Ind
     let bytes = http::get(&client, &url, entry.basic().as_ref(), None).await?;
     let index = Index::parse(&bytes, &url)?;
     let p = index_path(cache, &entry.name);
-    write_atomic(&p, &bytes)?;
+    // Renamed into place, not fsynced (as Helm's AtomicWriteFile): a refreshable cache, and an
+    // fsync costs a journal commit behind every other writer on the disk.
+    write_atomic_unsynced(&p, &bytes)?;
+    // The next `repo/chart` reads the memo instead of parsing again.
+    if let (Ok(m), Some(memo)) = (std::fs::metadata(&p), memo_path(&p)) {
+        write_memo(&memo, &Stamp::of(&m), &index);
+    }
     let mut names: Vec<&str> = index.entries.keys().map(String::as_str).collect();
     names.sort();
     // One name per line, each ending in a newline, as Helm writes it.
     let txt: String = names.iter().map(|n| format!("{n}\n")).collect();
-    write_atomic(&cache.join(format!("{}-charts.txt", entry.name)), txt.as_bytes())?;
+    write_atomic_unsynced(&cache.join(format!("{}-charts.txt", entry.name)), txt.as_bytes())?;
     Ok((p, index))
 }
 
@@ -447,6 +558,32 @@ mod tests {
             "{e}"
         );
         assert_eq!(i.get("nope", "", false).unwrap_err(), "no chart name found");
+    }
+
+    #[test]
+    fn a_memoised_index_is_the_parse_of_the_file_as_it_is_now() {
+        let dir = tempfile::tempdir().unwrap();
+        let (file, memo) = (dir.path().join("r-index.yaml"), dir.path().join("m").join("x.json"));
+        std::fs::write(&file, INDEX).unwrap();
+        let parsed = Index::parse(INDEX.as_bytes(), "t").unwrap();
+        let first = Index::load_memoised(&file, Some(memo.clone())).unwrap();
+        assert_eq!(first, parsed);
+        assert!(memo.exists(), "a parse leaves a memo");
+        assert_eq!(Index::load_memoised(&file, Some(memo.clone())).unwrap(), parsed);
+        // Replaced (as every writer does, by rename) with other content: parsed again.
+        let other = INDEX.replace("1.9.3", "1.9.4");
+        let tmp = dir.path().join("tmp");
+        std::fs::write(&tmp, &other).unwrap();
+        std::fs::rename(&tmp, &file).unwrap();
+        let again = Index::load_memoised(&file, Some(memo.clone())).unwrap();
+        assert_eq!(again, Index::parse(other.as_bytes(), "t").unwrap());
+        assert_eq!(again.get("demo", "", false).unwrap().version, "1.9.4");
+        // A broken memo is no memo; a broken index is still an error, never a stale memo.
+        std::fs::write(&memo, "{not json").unwrap();
+        assert_eq!(Index::load_memoised(&file, Some(memo.clone())).unwrap(), again);
+        std::fs::write(&tmp, "apiVersion: v1\nentries: [").unwrap();
+        std::fs::rename(&tmp, &file).unwrap();
+        assert!(Index::load_memoised(&file, Some(memo)).is_err());
     }
 
     #[test]

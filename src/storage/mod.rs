@@ -10,11 +10,12 @@
 //! A store is bound to one namespace, as Helm's drivers are. Like the cluster trait, the methods
 //! return boxed futures so the store can be used as `&dyn ReleaseStore` (see `crate::cluster`).
 //!
-//! Adding a driver (e.g. ConfigMaps): a file here implementing [`ReleaseStore`], chosen where the
-//! operations build their store (`crate::ops`).
+//! Adding a driver: a file here implementing [`ReleaseStore`] — for one that keeps an object per
+//! revision, only its [`objects::Format`] — chosen where the operations build their store (`crate::ops`).
 
 pub mod configmaps;
 pub mod memory;
+pub mod objects;
 pub mod secrets;
 pub mod select;
 

@@ -191,6 +191,81 @@ async fn a_list_document_is_applied_masked_and_pruned_as_helm_does() -> anyhow::
     Ok(())
 }
 
+/// A List whose item carries hook annotations, and a List that is itself annotated as a hook.
+const LIST_HOOKS_CHART: &str = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    \
+name: lh-plain\n  data:\n    k: a\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: lh-item\n    annotations:\n      \
+helm.sh/hook: post-install,pre-delete\n      helm.sh/hook-delete-policy: hook-succeeded\n  data:\n    k: b\n---\n\
+apiVersion: v1\nkind: List\nmetadata:\n  name: lh-hooks\n  annotations:\n    helm.sh/hook: post-install\n    \
+helm.sh/hook-weight: \"2\"\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: lh-hooked\n  data:\n    k: c\n";
+
+/// The ConfigMaps of `ns` (without the one the cluster puts in every namespace), sorted.
+async fn config_maps(c: &Cluster, ns: &str) -> anyhow::Result<Vec<String>> {
+    let cms: Api<ConfigMap> = Api::namespaced(c.client().await?, ns);
+    let mut names: Vec<String> = cms
+        .list(&Default::default())
+        .await?
+        .items
+        .into_iter()
+        .filter_map(|cm| cm.metadata.name)
+        .filter(|n| n != "kube-root-ca.crt")
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+/// helm sorts hooks by each rendered document's own annotations: a hook annotation on an item of
+/// a List counts for nothing (helm installs the item as an ordinary object, never runs it as a
+/// hook, deletes it on uninstall), and a List annotated as a hook is one hook whose items are
+/// created when it runs. chartup installs, records and uninstalls the same chart as helm does.
+#[tokio::test(flavor = "multi_thread")]
+async fn hook_annotations_inside_a_list_count_as_in_helm() -> anyhow::Result<()> {
+    let c = cluster();
+    let tmp = tempfile::tempdir()?;
+    let ours = c.fresh_namespace("hostile-lhook").await?;
+    let theirs = c.fresh_namespace("hostile-lhook-helm").await?;
+    let chart = one_template_chart(tmp.path(), "lh", LIST_HOOKS_CHART)?;
+    let (n, h) = (ours.name.as_str(), theirs.name.as_str());
+
+    testkit::run_helm(c, &["install", "lh", &chart, "-n", h])?;
+    let plan = chartup_ok(c, &["plan", "lh", &chart, "-n", n, "-o", "json"]).await?;
+    let p: Json = serde_json::from_str(&plan.stdout)?;
+    let planned: Vec<&str> = p["changes"]
+        .as_array()
+        .map(|cs| cs.iter().filter_map(|ch| ch["key"]["name"].as_str()).collect())
+        .unwrap_or_default();
+    // The plan lists the release's objects (hooks are not among them, as in `helm get manifest`).
+    ensure!(
+        planned.contains(&"lh-item") && planned.contains(&"lh-plain") && !planned.contains(&"lh-hooked"),
+        "{}",
+        plan.stdout
+    );
+    chartup_ok(c, &["apply", "lh", &chart, "-n", n, "--yes"]).await?;
+    let helms = config_maps(c, h).await?;
+    assert_eq!(helms, ["lh-hooked", "lh-item", "lh-plain"], "helm's install");
+    assert_eq!(config_maps(c, n).await?, helms, "chartup's install");
+    for what in ["manifest", "hooks"] {
+        assert_eq!(
+            testkit::run_helm(c, &["get", what, "lh", "-n", n])?,
+            testkit::run_helm(c, &["get", what, "lh", "-n", h])?,
+            "helm get {what}"
+        );
+    }
+
+    // Uninstall: the item's `pre-delete` is not a hook; the List's items go, the hook's stay.
+    testkit::run_helm(c, &["uninstall", "lh", "-n", h])?;
+    chartup_ok(c, &["uninstall", "lh", "-n", n, "--yes"]).await?;
+    let cms: Api<ConfigMap> = Api::namespaced(c.client().await?, n);
+    let theirs_cms: Api<ConfigMap> = Api::namespaced(c.client().await?, h);
+    for name in ["lh-item", "lh-plain"] {
+        testkit::wait_deleted(&theirs_cms, name, Duration::from_secs(30)).await?;
+        testkit::wait_deleted(&cms, name, Duration::from_secs(30)).await?;
+    }
+    let helms = config_maps(c, h).await?;
+    assert_eq!(helms, ["lh-hooked"], "helm's uninstall");
+    assert_eq!(config_maps(c, n).await?, helms, "chartup's uninstall");
+    Ok(())
+}
+
 /// Let the no-rights user do `verbs` on everything in `ns` (a Role and its RoleBinding `name`).
 async fn grant(c: &Cluster, ns: &str, name: &str, verbs: &[&str]) -> anyhow::Result<()> {
     let client = c.client().await?;

@@ -15,6 +15,8 @@ mod hostile;
 mod parallel;
 mod recovery;
 mod recovery_limits;
+mod recovery_transport;
+mod recovery_volumes;
 mod recreate;
 mod rollback;
 mod snapshot_infra;

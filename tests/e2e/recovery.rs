@@ -19,6 +19,7 @@ use testkit::kube::ResourceExt;
 use testkit::{cluster, Cluster};
 
 use crate::e2e_support;
+use e2e_support::outage::{upgrade_waiting_on_a_hook, OwnCluster, OUTAGE_LOCK};
 use e2e_support::*;
 
 pub(crate) const GOOD: &str = "postgres:16";
@@ -577,75 +578,6 @@ async fn a_dead_runs_lock_is_shown_stale_and_recovered() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The test's own cluster instance for the API outage (never the shared one): `up` in its own run
-/// dir (`CHARTUP_E2E_OUTAGE_DIR`, default `target/e2e-outage-cluster`), reused when healthy;
-/// stopped at the end only if this test started it.
-/// The outage tests stop and start their instance's API server: one at a time.
-pub(crate) static OUTAGE_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-pub(crate) struct OwnCluster {
-    pub(crate) c: Cluster,
-    started: bool,
-}
-
-impl OwnCluster {
-    pub(crate) fn up() -> anyhow::Result<OwnCluster> {
-        let dir = std::env::var_os("CHARTUP_E2E_OUTAGE_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| root().join("target/e2e-outage-cluster"));
-        std::fs::create_dir_all(&dir)?;
-        let script = root().join("scripts/test-cluster.sh");
-        let running = std::process::Command::new(&script)
-            .arg("status")
-            .arg(&dir)
-            .output()?
-            .status
-            .success();
-        if !running {
-            let up = std::process::Command::new(&script).arg("up").arg(&dir).output()?;
-            ensure!(
-                up.status.success(),
-                "test-cluster.sh up {}:\n{}",
-                dir.display(),
-                String::from_utf8_lossy(&up.stderr)
-            );
-        }
-        Ok(OwnCluster {
-            c: Cluster {
-                kubeconfig: dir.join("admin.kubeconfig"),
-                kubeconfig_norights: dir.join("nobody.kubeconfig"),
-                volumes_dir: dir.join("volumes"),
-                dir,
-            },
-            started: !running,
-        })
-    }
-
-    pub(crate) fn apiserver(&self, what: &str) -> anyhow::Result<()> {
-        let out = std::process::Command::new(root().join("scripts/test-cluster.sh"))
-            .args(["apiserver", what])
-            .arg(&self.c.dir)
-            .output()?;
-        ensure!(
-            out.status.success(),
-            "apiserver {what}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        Ok(())
-    }
-}
-
-impl Drop for OwnCluster {
-    fn drop(&mut self) {
-        if self.started {
-            let _ = std::process::Command::new(root().join("scripts/test-cluster.sh"))
-                .arg("down")
-                .arg(&self.c.dir)
-                .output();
-        }
-    }
-}
-
 /// The API server goes away for 20 s while an upgrade waits for its post-upgrade hook: chartup
 /// retries instead of exiting, and the upgrade finishes deployed once the server is back.
 #[tokio::test(flavor = "multi_thread")]
@@ -656,25 +588,9 @@ async fn an_api_outage_mid_apply_is_ridden_out() -> anyhow::Result<()> {
     let tmp = tempfile::tempdir()?;
     let ns = c.fresh_namespace("rec-outage").await?;
     let v1 = web(tmp.path(), "1.25", false)?;
-    chartup_ok(c, &["apply", "web", &v1, "-n", &ns.name, "--yes", "--timeout", "60s"]).await?;
     let v2 = web(tmp.path(), "1.26", false)?;
-    std::fs::write(
-        Path::new(&v2).join("templates/hook.yaml"),
-        "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: slow-hook\n  annotations:\n    helm.sh/hook: post-upgrade\n\
-         spec:\n  backoffLimit: 0\n  template:\n    metadata:\n      annotations:\n        nodesim.chartup.io/run-seconds: \"30\"\n    \
-         spec:\n      restartPolicy: Never\n      containers:\n        - name: run\n          image: busybox:1.36\n",
-    )?;
-    let child = chartup_cmd(c, &["apply", "web", &v2, "-n", &ns.name, "--yes", "--timeout", "150s"])?.spawn()?;
     // Under way: the hook Job exists.
-    let jobs: Api<testkit::k8s_openapi::api::batch::v1::Job> = Api::namespaced(c.client().await?, &ns.name);
-    testkit::wait_for(
-        &jobs,
-        "slow-hook",
-        WAIT,
-        "the hook Job",
-        |j: Option<&testkit::k8s_openapi::api::batch::v1::Job>| j.is_some(),
-    )
-    .await?;
+    let child = upgrade_waiting_on_a_hook(c, &ns.name, &v1, &v2, "150s").await?;
     own.apiserver("stop")?;
     // The outage itself, not a wait for a condition: 20 s without an API server.
     tokio::time::sleep(Duration::from_secs(20)).await;

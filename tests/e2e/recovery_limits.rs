@@ -16,10 +16,10 @@ use testkit::k8s_openapi::api::core::v1::PersistentVolumeClaim;
 use testkit::kube::api::Api;
 use testkit::{cluster, Cluster};
 
+use crate::e2e_support::outage::{upgrade_waiting_on_a_hook, OwnCluster, OUTAGE_LOCK};
 use crate::e2e_support::*;
 use crate::recovery::{
-    as_tenant, bind_tenant, condition, hanging_upgrade, one_file_chart, signal, status_json, web, OwnCluster,
-    OUTAGE_LOCK, WAIT,
+    as_tenant, bind_tenant, condition, hanging_upgrade, one_file_chart, signal, status_json, web, WAIT,
 };
 
 fn all_rights() -> serde_json::Value {
@@ -58,24 +58,8 @@ async fn an_outage_longer_than_the_step_ends_at_its_deadline_and_names_recover()
     let tmp = tempfile::tempdir()?;
     let ns = c.fresh_namespace("rec-deadline").await?;
     let v1 = web(tmp.path(), "1.25", false)?;
-    chartup_ok(c, &["apply", "web", &v1, "-n", &ns.name, "--yes", "--timeout", "60s"]).await?;
     let v2 = web(tmp.path(), "1.26", false)?;
-    std::fs::write(
-        Path::new(&v2).join("templates/hook.yaml"),
-        "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: slow-hook\n  annotations:\n    helm.sh/hook: post-upgrade\n\
-         spec:\n  backoffLimit: 0\n  template:\n    metadata:\n      annotations:\n        nodesim.chartup.io/run-seconds: \"30\"\n    \
-         spec:\n      restartPolicy: Never\n      containers:\n        - name: run\n          image: busybox:1.36\n",
-    )?;
-    let child = chartup_cmd(c, &["apply", "web", &v2, "-n", &ns.name, "--yes", "--timeout", "12s"])?.spawn()?;
-    let jobs: Api<testkit::k8s_openapi::api::batch::v1::Job> = Api::namespaced(c.client().await?, &ns.name);
-    testkit::wait_for(
-        &jobs,
-        "slow-hook",
-        WAIT,
-        "the hook Job",
-        |j: Option<&testkit::k8s_openapi::api::batch::v1::Job>| j.is_some(),
-    )
-    .await?;
+    let child = upgrade_waiting_on_a_hook(c, &ns.name, &v1, &v2, "12s").await?;
     own.apiserver("stop")?;
     let stopped = Instant::now();
     // The server stays down until chartup gives up (bounded: a run that hangs fails the test).
@@ -608,6 +592,192 @@ async fn another_hosts_run_is_alive_until_its_lease_goes_stale() -> anyhow::Resu
         r.stdout.contains(&format!("Lease {n}/chartup.web released")),
         "{}",
         r.stdout
+    );
+    Ok(())
+}
+
+/// A user of its own on the private cluster (a client certificate the cluster's CA signs: the
+/// shared cluster's users cannot be added to without restarting its API server), in no group
+/// but system:authenticated; its kubeconfig.
+fn certificate_user(own: &OwnCluster, dir: &Path, user: &str, ns: &str) -> anyhow::Result<testkit::Cluster> {
+    let pki = own.c.dir.join("pki");
+    let run = |args: &[&str]| -> anyhow::Result<()> {
+        let out = std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()?;
+        ensure!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Ok(())
+    };
+    let subject = format!("/CN={user}");
+    run(&[
+        "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "user.key", "-out", "user.csr", "-subj", &subject,
+    ])?;
+    std::fs::write(
+        dir.join("user.ext"),
+        "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n",
+    )?;
+    let (ca, key) = (pki.join("ca.crt"), pki.join("ca.key"));
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "user.csr",
+        "-CA",
+        &ca.display().to_string(),
+        "-CAkey",
+        &key.display().to_string(),
+        "-CAcreateserial",
+        "-out",
+        "user.crt",
+        "-days",
+        "1",
+        "-extfile",
+        "user.ext",
+    ])?;
+    let admin = std::fs::read_to_string(&own.c.kubeconfig)?;
+    let server = admin
+        .lines()
+        .find_map(|l| l.trim_start().strip_prefix("server:"))
+        .map(str::trim)
+        .ok_or_else(|| anyhow::anyhow!("no server in {}", own.c.kubeconfig.display()))?;
+    let kubeconfig = dir.join("user.kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: own\n  cluster:\n    server: {server}\n    \
+             certificate-authority: {}\nusers:\n- name: {user}\n  user:\n    client-certificate: {}\n    \
+             client-key: {}\ncontexts:\n- name: {user}\n  context: {{cluster: own, user: {user}, namespace: {ns}}}\n\
+             current-context: {user}\n",
+            ca.display(),
+            dir.join("user.crt").display(),
+            dir.join("user.key").display()
+        ),
+    )?;
+    Ok(testkit::Cluster {
+        kubeconfig,
+        ..own.c.clone()
+    })
+}
+
+/// `system:discovery` bound to `subjects` (with `rbac.authorization.kubernetes.io/autoupdate:
+/// "false"`, so an API server restart keeps it), or back to Kubernetes' default.
+async fn discovery_binding(c: &testkit::Cluster, subjects: Option<serde_json::Value>) -> anyhow::Result<()> {
+    use testkit::k8s_openapi::api::rbac::v1::ClusterRoleBinding;
+    use testkit::kube::api::{Patch, PatchParams};
+    let api: Api<ClusterRoleBinding> = Api::all(c.client().await?);
+    let default =
+        serde_json::json!([{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "system:authenticated"}]);
+    let autoupdate = if subjects.is_some() { "false" } else { "true" };
+    let patch = serde_json::json!({
+        "metadata": {"annotations": {"rbac.authorization.kubernetes.io/autoupdate": autoupdate}},
+        "subjects": subjects.unwrap_or(default),
+    });
+    api.patch("system:discovery", &PatchParams::default(), &Patch::Merge(&patch))
+        .await?;
+    Ok(())
+}
+
+/// Discovery closed by real RBAC, on the test's own cluster instance (never the shared one):
+/// `system:discovery` is bound to the other users only, so a user with every right in one
+/// namespace cannot read `/api` or `/apis`. chartup's plan says so with the server's words and
+/// goes on (Kubernetes' own kinds are known without discovery; the render sees helm's default
+/// API versions); install, upgrade, status, history and rollback work; a custom resource's kind
+/// cannot be resolved, and the error names the forbidden discovery.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_user_without_discovery_plans_applies_and_is_told_why() -> anyhow::Result<()> {
+    let _one_at_a_time = OUTAGE_LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    let own = OwnCluster::up()?;
+    let others = serde_json::json!([
+        {"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "nobody"},
+        {"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "tenant"},
+        {"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "system:serviceaccounts"},
+    ]);
+    discovery_binding(&own.c, Some(others)).await?;
+    let result = without_discovery(&own).await;
+    // Put Kubernetes' default back whatever happened (the instance is reused by other tests).
+    discovery_binding(&own.c, None).await?;
+    result
+}
+
+async fn without_discovery(own: &OwnCluster) -> anyhow::Result<()> {
+    use testkit::k8s_openapi::api::rbac::v1::{Role, RoleBinding};
+    let c = &own.c;
+    let tmp = tempfile::tempdir()?;
+    let ns = c.fresh_namespace("rec-nodisc").await?;
+    let n = ns.name.as_str();
+    let user = "chartup-no-discovery";
+    let u = certificate_user(own, tmp.path(), user, n)?;
+    let client = c.client().await?;
+    testkit::create(
+        &Api::<Role>::namespaced(client.clone(), n),
+        serde_json::json!({"metadata": {"name": "all"}, "rules": all_rights()}),
+    )
+    .await?;
+    testkit::create(
+        &Api::<RoleBinding>::namespaced(client, n),
+        serde_json::json!({"metadata": {"name": "all"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "all"},
+            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": user}]}),
+    )
+    .await?;
+    // The user's discovery is really closed (RBAC takes a moment to see the binding change).
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let r = u.client().await?.list_api_groups().await;
+        match r {
+            Err(testkit::kube::Error::Api(s)) if s.code == 403 => break,
+            other => ensure!(Instant::now() < deadline, "discovery still open to {user}: {other:?}"),
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let v1 = web(tmp.path(), "1.25", false)?;
+    chartup_ok(&u, &["apply", "web", &v1, "-n", n, "--yes", "--timeout", "60s"]).await?;
+    let v2 = web(tmp.path(), "1.26", false)?;
+    let plan = chartup_ok(&u, &["plan", "web", &v2, "-n", n]).await?;
+    ensure!(
+        plan.stdout.contains(
+            "cannot discover the APIs the cluster serves (forbidden: User \"chartup-no-discovery\" cannot get path"
+        ) && plan.stdout.contains("~ "),
+        "{}",
+        plan.stdout
+    );
+    chartup_ok(&u, &["apply", "web", &v2, "-n", n, "--yes", "--timeout", "60s"]).await?;
+    let status = chartup_ok(&u, &["status", "web", "-n", n]).await?;
+    ensure!(status.stdout.contains("STATUS: deployed"), "{}", status.stdout);
+    chartup_ok(&u, &["rollback", "web", "-n", n, "--timeout", "60s"]).await?;
+    let h = chartup_ok(&u, &["history", "web", "-n", n]).await?;
+    ensure!(h.stdout.contains("Rollback to 1"), "{}", h.stdout);
+    let admin_view = chartup_history(c, n, "web").await?;
+    ensure!(
+        statuses(&admin_view)
+            == vec![
+                (1, "superseded".into()),
+                (2, "superseded".into()),
+                (3, "deployed".into())
+            ],
+        "{admin_view:?}"
+    );
+    // A custom resource: its kind cannot be resolved without discovery, and the error says why.
+    let cr = one_file_chart(
+        &tmp.path().join("cr"),
+        "widget",
+        "1.0.0",
+        "apiVersion: example.chartup.io/v1\nkind: Widget\nmetadata:\n  name: w\nspec: {}\n",
+    )?;
+    let r = chartup(&u, &["apply", "widget", &cr, "-n", n, "--yes"]).await?;
+    ensure!(
+        !r.ok
+            && r.stderr
+                .contains("example.chartup.io/v1 Widget: API discovery is forbidden")
+            && r.stderr.contains("cannot get path"),
+        "{}\n{}",
+        r.stdout,
+        r.stderr
     );
     Ok(())
 }

@@ -344,3 +344,267 @@ fn from_yaml_nesting_up_to_gos_limits() {
         same_as_helm(dir.path(), &[&name]);
     }
 }
+
+/// helm sorts hooks by each document's own annotations: a List whose item is annotated
+/// `helm.sh/hook` stays among the manifests, a List annotated as a hook is printed with the hooks
+/// (and left out by `--no-hooks`).
+#[test]
+fn hook_annotations_inside_a_list_render_as_helm() {
+    let dir = tempfile::tempdir().unwrap();
+    chart(
+        dir.path(),
+        "lh",
+        "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: item\n    \
+         annotations:\n      helm.sh/hook: pre-install\n---\napiVersion: v1\nkind: List\nmetadata:\n  name: hl\n  \
+         annotations:\n    helm.sh/hook: post-install\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    \
+         name: hooked\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plain\n",
+    );
+    same_as_helm(dir.path(), &["r", "lh"]);
+    same_as_helm(dir.path(), &["r", "lh", "--no-hooks"]);
+}
+
+/// The issue's attack: a chart archive whose `charts/` nest `levels` deep, each level a `.tgz`
+/// holding a tar of `Chart.yaml` and the next level. Made cheaply: each level's tar headers are
+/// deflated, the inner archive (incompressible: gzip of gzip does not shrink) is copied into
+/// stored deflate blocks, so building costs a memcpy and a CRC of every level (O(n²) bytes, about
+/// 2 GB for 5,000 levels; zlib-rs, flate2's backend, is optimised in the dev profile for it).
+fn nested_archive(levels: usize) -> Vec<u8> {
+    use flate2::{Compress, Compression, FlushCompress};
+    fn deflate_raw(data: &[u8], flush: FlushCompress, out: &mut Vec<u8>) {
+        let mut c = Compress::new(Compression::best(), false);
+        out.reserve(data.len() + 64);
+        loop {
+            let before = c.total_in() as usize;
+            c.compress_vec(&data[before..], out, flush).unwrap();
+            if c.total_in() as usize == data.len() && out.capacity() > out.len() {
+                break;
+            }
+            out.reserve(64);
+        }
+    }
+    fn header(path: &str, size: usize) -> Vec<u8> {
+        let mut h = tar::Header::new_ustar();
+        h.set_path(path).unwrap();
+        h.set_size(size as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        h.as_bytes().to_vec()
+    }
+    let chart_yaml = b"apiVersion: v2\nname: c\nversion: 0.1.0\n";
+    let mut chart_part = header("c/Chart.yaml", chart_yaml.len());
+    chart_part.extend_from_slice(chart_yaml);
+    chart_part.resize(1024, 0);
+    let mut gz: Vec<u8> = Vec::new();
+    for level in 0..levels {
+        // The tar: Chart.yaml, then (below the innermost level) charts/c.tgz and its padding,
+        // then the two zero blocks that end an archive.
+        let mut prefix = chart_part.clone();
+        let mut suffix = Vec::new();
+        if level > 0 {
+            prefix.extend(header("c/charts/c.tgz", gz.len()));
+            suffix.resize((512 - gz.len() % 512) % 512, 0);
+        }
+        suffix.resize(suffix.len() + 1024, 0);
+        let mut crc = flate2::Crc::new();
+        crc.update(&prefix);
+        crc.update(&gz);
+        crc.update(&suffix);
+        let total = prefix.len() + gz.len() + suffix.len();
+        let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255];
+        // A sync flush ends byte-aligned, so stored blocks and a fresh deflate stream can follow.
+        deflate_raw(&prefix, FlushCompress::Sync, &mut out);
+        for chunk in gz.chunks(65535) {
+            let n = chunk.len() as u16;
+            out.push(0); // BFINAL 0, BTYPE 00 (stored), then byte alignment
+            out.extend(n.to_le_bytes());
+            out.extend((!n).to_le_bytes());
+            out.extend_from_slice(chunk);
+        }
+        deflate_raw(&suffix, FlushCompress::Finish, &mut out);
+        out.extend(crc.sum().to_le_bytes());
+        out.extend((total as u32).to_le_bytes());
+        gz = out;
+    }
+    gz
+}
+
+/// The 5,000-level archive, built once and kept in the target's temporary directory.
+fn five_thousand_levels() -> PathBuf {
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("hostile-nested-5000-v1.tgz");
+    if !path.is_file() {
+        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        std::fs::write(&tmp, nested_archive(5000)).unwrap();
+        std::fs::rename(&tmp, &path).unwrap();
+    }
+    path
+}
+
+#[test]
+fn nested_archive_fixture_is_a_valid_chart() {
+    // The generator's output is what the loader reads as nested charts (3 levels).
+    let chart = chartup::chart::load_archive(&nested_archive(3), chartup::chart::Limits::default()).unwrap();
+    assert_eq!(chart.dependencies.len(), 1);
+    assert_eq!(chart.dependencies[0].dependencies.len(), 1);
+    assert!(chart.dependencies[0].dependencies[0].dependencies.is_empty());
+}
+
+/// Run `cmd` to its end: (exit code, stderr, peak resident set in KiB, wall time). The peak is the
+/// child's own (`wait4`), so tests running beside it do not count.
+fn run_measured(cmd: &mut Command) -> (Option<i32>, String, u64, std::time::Duration) {
+    use std::io::Read;
+    let started = std::time::Instant::now();
+    let mut child = cmd
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    let mut status = 0;
+    // SAFETY: a zeroed rusage is a valid value; wait4 reaps the child it was given.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    assert_eq!(pid, child.id() as libc::pid_t, "wait4");
+    let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
+    (code, err, usage.ru_maxrss as u64, started.elapsed())
+}
+
+/// The issue's shape: 5,000 nested subchart archives (helm inflates such a 3.9 MB file to 6.3 GB
+/// before it fails). chartup stops at its nesting limit: a clear error naming the archive and
+/// the depth, within seconds, with a bounded peak memory — reading stops early.
+#[test]
+fn five_thousand_nested_subchart_archives_end_early_in_a_clear_error() {
+    let fixture = five_thousand_levels();
+    let size = std::fs::metadata(&fixture).unwrap().len();
+    let dir = tempfile::tempdir().unwrap();
+    let (code, err, peak_kib, took) = run_measured(
+        Command::new(env!("CARGO_BIN_EXE_chartup"))
+            .args(["template", "x"])
+            .arg(&fixture)
+            .current_dir(dir.path()),
+    );
+    eprintln!("{size} bytes: exit {code:?} after {took:?}, peak RSS {peak_kib} KiB\n{err}");
+    assert_eq!(code, Some(1), "{err}");
+    // One line naming the depth and the archive path (its ends), not one wrapper per level.
+    assert_eq!(
+        err.trim_end(),
+        "Error: error unpacking subchart c.tgz in c: subcharts nest deeper than 100 levels (chartup's limit): \
+         level 101 is c/charts/c.tgz → c/charts/c.tgz → c/charts/c.tgz → … (96 more) … → c/charts/c.tgz → \
+         c/charts/c.tgz"
+    );
+    assert!(peak_kib < 512 * 1024, "peak RSS {peak_kib} KiB");
+    assert!(took < std::time::Duration::from_secs(20), "{took:?}");
+}
+
+/// The fuzz seeds (`fuzz/seeds/<target>/`: the issue's deep-nesting cases — 20,000 nested `[0]`,
+/// 12,000 nested `{{if}}`, 10,000 nested flow collections, nested archives, a self-referencing
+/// dict…) through what each fuzz target calls, on every test run (the fuzzer itself runs only
+/// from scripts/fuzz.sh): an answer or an error, never a panic or a stack overflow.
+#[test]
+fn fuzz_seeds_run_cleanly() {
+    use chartup::template::exec::{with_big_stack, Templates};
+    use chartup::template::funcs::sprig;
+    let seeds = |target: &str| -> Vec<(String, Vec<u8>)> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds").join(target);
+        let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .map(|e| {
+                let p = e.unwrap().path();
+                (p.display().to_string(), std::fs::read(&p).unwrap())
+            })
+            .collect();
+        out.sort();
+        assert!(!out.is_empty(), "no seeds in {}", dir.display());
+        out
+    };
+    // libFuzzer calls a target on the main thread: 8 MiB of stack, not a test thread's 2 MiB.
+    let on_fuzzer_stack = |f: Box<dyn FnOnce() + Send>| {
+        std::thread::Builder::new()
+            .stack_size(8 << 20)
+            .spawn(f)
+            .unwrap()
+            .join()
+            .unwrap()
+    };
+    let text = |b: &[u8]| String::from_utf8(b.to_vec()).ok();
+    for (name, data) in seeds("template_parse") {
+        let Some(t) = text(&data) else { continue };
+        eprintln!("template_parse {name}");
+        on_fuzzer_stack(Box::new(move || {
+            let _ = Templates::new(sprig()).parse("fuzz/templates/t.yaml", &t);
+        }));
+    }
+    for (name, data) in seeds("strvals") {
+        let Some(t) = text(&data) else { continue };
+        eprintln!("strvals {name}");
+        let _ = with_big_stack(move || {
+            use chartup::chart::strvals;
+            use chartup::template::Map;
+            let _ = strvals::parse_set(&t, &Map::new());
+            let _ = strvals::parse_set_string(&t, &Map::new());
+            let _ = strvals::parse_set_json(&t, &Map::new());
+            let _ = strvals::parse_set_literal(&t, &Map::new());
+        });
+    }
+    for (name, data) in seeds("template_exec") {
+        let Some(t) = text(&data) else { continue };
+        eprintln!("template_exec {name}");
+        let _ = with_big_stack(move || {
+            let mut set = Templates::new(sprig());
+            if set.parse("t", &t).is_ok() {
+                let dot = chartup::template::Value::Map(chartup::template::value::Map::new());
+                let _ = set.execute("t", &dot);
+            }
+        });
+    }
+    for (name, data) in seeds("values_yaml") {
+        eprintln!("values_yaml {name}");
+        let _ = with_big_stack(move || {
+            if let Ok(m) = chartup::chart::load_values(&data) {
+                let v = chartup::template::Value::Map(m);
+                let _ = chartup::yaml::to_yaml(&v.deep_copy());
+                let _ = chartup::yaml::to_json(&v, Default::default());
+            }
+        });
+    }
+    for (name, data) in seeds("chart_archive") {
+        eprintln!("chart_archive {name}");
+        on_fuzzer_stack(Box::new(move || {
+            let limits = chartup::chart::Limits {
+                max_chart_size: 8 << 20,
+                max_file_size: 1 << 20,
+            };
+            let _ = chartup::chart::load_archive(&data, limits);
+        }));
+    }
+    for (name, data) in seeds("plan_reader") {
+        let Some(t) = text(&data) else { continue };
+        eprintln!("plan_reader {name}");
+        on_fuzzer_stack(Box::new(move || {
+            use chartup::plan::sign::{check, read_verifying_key, Trust};
+            if let Ok(p) = chartup::plan::saved::SavedPlan::from_json(&t) {
+                let public =
+                    "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n\
+                              -----END PUBLIC KEY-----\n";
+                let trust = Trust {
+                    fingerprint: Some(p.fingerprint.clone()),
+                    verify_key: read_verifying_key(public).ok(),
+                };
+                let _ = check(&p, &trust, "fuzz.json");
+            }
+        }));
+    }
+}
+
+/// `--set a[0][0]…=1` recurses once per index (Helm has no limit and renders 20,000): nested past
+/// the big-stack thread's end it is an error, not an abort.
+#[test]
+fn set_nested_past_the_stack_is_an_error() {
+    let set = format!("a{}=1", "[0]".repeat(3_000_000));
+    let r = chartup::template::exec::with_big_stack(|| {
+        chartup::chart::strvals::parse_set(&set, &chartup::template::Map::new()).map_err(|e| e.to_string())
+    })
+    .unwrap();
+    assert_eq!(r.unwrap_err(), "list indexes nested too deeply (chartup's stack limit)");
+}

@@ -192,3 +192,58 @@ fn client_certificates_as_helm() {
         h.ok("helm", &["template", "r", "mt/demo", "--version", "1.0.0"])
     );
 }
+
+/// A `--ca-file` that did not issue the server's certificate (here the test client's own
+/// certificate): both tools refuse the server. chartup first checks the chain against the CA file
+/// alone and only then loads the system roots (src/source/http.rs), so this is the path where the
+/// system store decides — as it decides for helm.
+#[test]
+fn a_ca_file_that_is_not_the_issuer_fails_as_helm() {
+    let s = servers();
+    let out = std::process::Command::new(testkit::repo_root().join("scripts/test-sources.sh"))
+        .arg("env")
+        .output()
+        .unwrap();
+    let env = String::from_utf8_lossy(&out.stdout).to_string();
+    let wrong_ca = env
+        .lines()
+        .find_map(|l| l.strip_prefix("export CHARTUP_SRC_CLIENT_CERT="))
+        .unwrap_or_else(|| panic!("CHARTUP_SRC_CLIENT_CERT missing in:\n{env}"))
+        .to_string();
+    let h = Home::new();
+    let args = |ca: &str| {
+        [
+            "template",
+            "r",
+            "demo",
+            "--repo",
+            s.https.as_str(),
+            "--version",
+            "1.0.0",
+            "--ca-file",
+            ca,
+            "--username",
+            &s.user,
+            "--password",
+            &s.password,
+        ]
+        .map(str::to_string)
+    };
+    let wrong = args(&wrong_ca);
+    let wrong: Vec<&str> = wrong.iter().map(String::as_str).collect();
+    let ho = h.helm(&wrong);
+    let helm_err = String::from_utf8_lossy(&ho.stderr).to_string();
+    assert!(
+        !ho.status.success() && helm_err.contains("certificate signed by unknown authority"),
+        "{helm_err}"
+    );
+    let err = h.fails(&wrong);
+    assert!(
+        err.contains(&s.https) && err.contains("invalid peer certificate: UnknownIssuer"),
+        "{err}"
+    );
+    // The right CA file, same everything else: both render the same chart.
+    let right = args(&s.ca);
+    let right: Vec<&str> = right.iter().map(String::as_str).collect();
+    assert_eq!(h.ok("chartup", &right), h.ok("helm", &right));
+}

@@ -6,6 +6,9 @@
 //! `use crate::e2e_support;`, and not every suite uses every helper.
 #![allow(dead_code)]
 
+pub mod fault_proxy;
+pub mod outage;
+
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
