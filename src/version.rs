@@ -504,6 +504,16 @@ fn simple_constraint(c: &str) -> Option<Result<Constraints, ConstraintError>> {
     let op = OPS.iter().copied().find(|o| c.starts_with(o)).unwrap_or("");
     let whole = &c[op.len()..];
     let body = whole.strip_prefix('v').unwrap_or(whole);
+    // A prerelease (`>=1.20.0-0`, what kubeVersion constraints write) is the regex's group 6:
+    // dot-separated identifiers of `[0-9A-Za-z-]` after the first `-` (no `+build`: regex path).
+    let (body, pre) = match body.find('-') {
+        Some(i) => (&body[..i], &body[i..]),
+        None => (body, ""),
+    };
+    let ident = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    if !pre.is_empty() && !pre[1..].split('.').all(ident) {
+        return None;
+    }
     let wild = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'x' | b'X' | b'*'));
     let parts: Vec<&str> = body.split('.').collect();
     if parts.len() > 3 || !parts.iter().all(|p| wild(p)) {
@@ -513,9 +523,9 @@ fn simple_constraint(c: &str) -> Option<Result<Constraints, ConstraintError>> {
     let dotted = |i: usize| parts.get(i).map(|p| format!(".{p}")).unwrap_or_default();
     let (minor, patch) = (dotted(1), dotted(2));
     Some(
-        constraint_of(op, whole, [parts[0], &minor, &patch, ""]).map(|pc| Constraints {
+        constraint_of(op, whole, [parts[0], &minor, &patch, pre]).map(|pc| Constraints {
+            contains_pre: vec![!pc.con.pre.is_empty()],
             groups: vec![vec![pc]],
-            contains_pre: vec![false],
             include_prerelease: false,
         }),
     )
@@ -812,6 +822,20 @@ mod tests {
             "0.0.0",
             "vv1",
             "1.2.3-rc1",
+            "1.20.0-0",
+            "1-0",
+            "1.x-0",
+            "1.2-alpha.1",
+            "1.2.3-rc-1",
+            "1.2.3--",
+            "1.2.3-",
+            "1.2.3-a..b",
+            "1.2.3-.a",
+            "1.2.3-rc1+build",
+            "1.2.3-a_b",
+            "1.2.3-rc1-",
+            "v1.2.3-beta.2",
+            "1.2.3-01",
         ];
         let mut fast = 0;
         for op in ops {
