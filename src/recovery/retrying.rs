@@ -110,17 +110,42 @@ fn current() -> Option<(Instant, &'static str, Instant)> {
 
 static NOTES: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
 
-fn note(line: String) {
-    let mut notes = NOTES.lock().unwrap_or_else(|p| p.into_inner());
-    // A write retried through an outage says so once, not once per try.
-    if notes.last() != Some(&line) {
-        notes.push(line);
+#[cfg(test)]
+tokio::task_local! {
+    /// A test's own list of notes: tests run in parallel in one process, and a run finishing in
+    /// another test would otherwise take (and journal) this test's notes.
+    static OWN_NOTES: Arc<std::sync::Mutex<Vec<String>>>;
+}
+
+/// Run `f` with the notes of its requests kept apart from the process's list (tests only).
+#[cfg(test)]
+pub(crate) async fn with_own_notes<F: std::future::Future>(
+    notes: Arc<std::sync::Mutex<Vec<String>>>,
+    f: F,
+) -> F::Output {
+    OWN_NOTES.scope(notes, f).await
+}
+
+fn with_notes<T>(f: impl FnOnce(&mut Vec<String>) -> T) -> T {
+    #[cfg(test)]
+    if let Ok(own) = OWN_NOTES.try_with(Arc::clone) {
+        return f(&mut own.lock().unwrap_or_else(|p| p.into_inner()));
     }
+    f(&mut NOTES.lock().unwrap_or_else(|p| p.into_inner()))
+}
+
+fn note(line: String) {
+    with_notes(|notes| {
+        // A write retried through an outage says so once, not once per try.
+        if notes.last() != Some(&line) {
+            notes.push(line);
+        }
+    })
 }
 
 /// What retried writes settled since the last call (for the journal and the progress).
 pub fn take_notes() -> Vec<String> {
-    std::mem::take(&mut *NOTES.lock().unwrap_or_else(|p| p.into_inner()))
+    with_notes(std::mem::take)
 }
 
 /// The request an error is about (`replacing Secret/x (namespace y)`), and the transport's or the
@@ -549,13 +574,20 @@ mod tests {
     fn a_delete_whose_answer_was_lost_is_read_back_and_said() {
         let fake = Arc::new(FakeCluster::new("ns"));
         let c = Retrying::with_budget(fake.clone(), Duration::from_secs(5));
+        let own = Arc::new(std::sync::Mutex::new(Vec::new()));
+        // This test's notes only, not those of runs finishing in other tests meanwhile.
+        macro_rules! run {
+            ($f:expr) => {
+                block(with_own_notes(own.clone(), $f))
+            };
+        }
         let pod = |n: &str| serde_json::json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": n}});
-        block(c.apply(&pod("rb-landed"), false)).unwrap();
-        block(c.apply(&pod("rb-lost"), false)).unwrap();
+        run!(c.apply(&pod("rb-landed"), false)).unwrap();
+        run!(c.apply(&pod("rb-lost"), false)).unwrap();
         // The delete landed, its answer did not: read back (gone), not sent again.
         fake.fail_times("delete", "Pod/rb-landed", 504, "connection reset by peer", 1, true);
         let r = ObjRef::new("v1", "Pod", "ns", "rb-landed");
-        assert!(block(c.delete(&r, Cascade::Background, false)).unwrap());
+        assert!(run!(c.delete(&r, Cascade::Background, false)).unwrap());
         let log = fake.requests();
         assert_eq!(
             log.iter().filter(|l| *l == "delete Pod/rb-landed").count(),
@@ -565,11 +597,11 @@ mod tests {
         // It never reached the server: read back (still there, same UID), sent again.
         fake.fail_times("delete", "Pod/rb-lost", 504, "connection reset by peer", 1, false);
         let r = ObjRef::new("v1", "Pod", "ns", "rb-lost");
-        assert!(block(c.delete(&r, Cascade::Background, false)).unwrap());
+        assert!(run!(c.delete(&r, Cascade::Background, false)).unwrap());
         let log = fake.requests();
         assert_eq!(log.iter().filter(|l| *l == "delete Pod/rb-lost").count(), 2, "{log:?}");
         assert!(fake.object("v1", "Pod", "ns", "rb-lost").is_none());
-        let notes = take_notes();
+        let notes = std::mem::take(&mut *own.lock().unwrap());
         let said = |name: &str, what: &str| notes.iter().any(|n| n.contains(name) && n.contains(what));
         assert!(
             said("rb-landed", "read back: the write had landed, not sent again"),
