@@ -13,7 +13,7 @@ use super::options::ApplyOptions;
 use super::progress::{Progress, Reporter};
 use super::records::{chart_record, close_failed, finish, locked, HELM_APPLY_METHOD};
 use super::refusals::{refusals, staleness};
-use super::runner::Run;
+use super::upgrade::run_upgrade;
 use super::{carry, live, migrate, preflight};
 use crate::cluster::Cluster;
 use crate::manifest;
@@ -161,29 +161,8 @@ pub async fn apply(
             Err(e) => return Err(e.into()),
         }
 
-        // Requests retried through an API outage beat to the same reporter (super::heartbeat).
-        let shared = super::progress::SharedReporter::new(rep);
-        let mut run_rep = shared.clone();
-        let mut run = Run {
-            cluster,
-            store,
-            rel: &mut rel,
-            rep: &mut run_rep,
-            opts,
-            timeout: opts.timeout,
-            halt: None,
-        };
-        // Every request of the run retries transient faults within its step's time, not longer.
-        let result = super::heartbeat::with_retry_beats(
-            shared,
-            opts.heartbeat,
-            "",
-            crate::recovery::retrying::with_deadlines(
-                std::time::Instant::now() + opts.timeout,
-                run.upgrade(saved, &from_set, &to_set, event),
-            ),
-        )
-        .await;
+        // Requests retry within their step's time and beat while they do (runner::run_upgrade).
+        let result = run_upgrade(cluster, store, &mut rel, rep, opts, saved, &from_set, &to_set, event).await;
         match result {
             Ok(()) => {
                 let desc = match &opts.description {

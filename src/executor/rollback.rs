@@ -9,7 +9,7 @@ use super::hooks::split_hooks;
 use super::options::ApplyOptions;
 use super::progress::{Progress, Reporter};
 use super::records::{close_failed, finish, locked, rollout_order, HELM_APPLY_METHOD};
-use super::runner::Run;
+use super::upgrade::run_upgrade;
 use super::{carry, migrate, preflight};
 use crate::analysis::Verdict;
 use crate::cluster::Cluster;
@@ -137,27 +137,9 @@ pub async fn rollback(
             store.delete(release, old).await?;
         }
         store.create(&rel).await?;
-        // Requests retried through an API outage beat to the same reporter (super::heartbeat).
-        let shared = super::progress::SharedReporter::new(rep);
-        let mut run_rep = shared.clone();
-        let mut run = Run {
-            cluster,
-            store,
-            rel: &mut rel,
-            rep: &mut run_rep,
-            opts,
-            timeout: opts.timeout,
-            halt: None,
-        };
-        // Every request of the run retries transient faults within its step's time, not longer.
-        let result = super::heartbeat::with_retry_beats(
-            shared,
-            opts.heartbeat,
-            "",
-            crate::recovery::retrying::with_deadlines(
-                std::time::Instant::now() + opts.timeout,
-                run.upgrade(saved, &from_set, &to_set, "rollback"),
-            ),
+        // Requests retry within their step's time and beat while they do (runner::run_upgrade).
+        let result = run_upgrade(
+            cluster, store, &mut rel, rep, opts, saved, &from_set, &to_set, "rollback",
         )
         .await;
         match result {

@@ -21,6 +21,43 @@ use crate::diff::Action;
 use crate::manifest::{self, ManifestSet, Object};
 use crate::plan::saved::SavedPlan;
 
+/// Roll `from` → `to` as one run (apply's and rollback's body): every request retries transient
+/// faults within its step's time, not longer, and those retries beat to the run's reporter.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn run_upgrade(
+    cluster: &dyn crate::cluster::Cluster,
+    store: &dyn crate::storage::ReleaseStore,
+    rel: &mut crate::release::Release,
+    rep: &mut dyn super::progress::Reporter,
+    opts: &super::options::ApplyOptions,
+    saved: &SavedPlan,
+    from: &ManifestSet,
+    to: &ManifestSet,
+    event: &str,
+) -> Result<(), ApplyError> {
+    let shared = super::progress::SharedReporter::new(rep);
+    let mut run_rep = shared.clone();
+    let mut run = Run {
+        cluster,
+        store,
+        rel,
+        rep: &mut run_rep,
+        opts,
+        timeout: opts.timeout,
+        halt: None,
+    };
+    super::heartbeat::with_retry_beats(
+        shared,
+        opts.heartbeat,
+        "",
+        crate::recovery::retrying::with_deadlines(
+            std::time::Instant::now() + opts.timeout,
+            run.upgrade(saved, from, to, event),
+        ),
+    )
+    .await
+}
+
 impl Run<'_, '_> {
     pub(super) async fn upgrade(
         &mut self,
