@@ -45,8 +45,9 @@ async fn a_stalled_rollout_says_what_it_waits_for_and_why() -> anyhow::Result<()
             "--yes",
             "--timeout",
             // Two heartbeats fit with room: the first comes 10 s after the last progress line
-            // (itself up to a second in), the next 10 s later, each at the next 250 ms poll.
-            "23s",
+            // (itself up to a few seconds in on a loaded machine), the next 10 s later, each at
+            // the next 250 ms poll.
+            "28s",
             "-o",
             "json",
         ],
@@ -58,12 +59,25 @@ async fn a_stalled_rollout_says_what_it_waits_for_and_why() -> anyhow::Result<()
     anyhow::ensure!(pods.len() == 1, "one pod: {pods:?}");
     let pod = pods[0].metadata.name.clone().unwrap_or_default();
 
-    // Heartbeats: the first after 9 to 10 s of silence (a wait looks again at least every second,
-    // and a beat due by then goes at once), then at most every 10 s (plus the time of one poll).
+    // Heartbeats: the first after 9 to 10 s of silence since the last progress line (a wait looks
+    // again at least every second, and a beat due by then goes at once), then at most every 10 s
+    // (plus the time of one poll). The silence is measured from the last line, not from the start
+    // of the wait: on a loaded machine the pod is scheduled, and its line printed, seconds in.
     let beats: Vec<&Json> = events.iter().filter(|e| e["event"] == "waiting").collect();
-    anyhow::ensure!(beats.len() >= 2, "23 s of waiting, two heartbeats: {}", run.stdout);
+    anyhow::ensure!(beats.len() >= 2, "28 s of waiting, two heartbeats: {}", run.stdout);
     let at: Vec<u64> = beats.iter().filter_map(|b| b["elapsedMs"].as_u64()).collect();
-    anyhow::ensure!((9_000..=11_000).contains(&at[0]), "first heartbeat at {at:?}");
+    let first_beat = events.iter().position(|e| e["event"] == "waiting").unwrap_or(0);
+    let last_line = events[..first_beat]
+        .iter()
+        .rev()
+        .find(|e| e["event"] == "component")
+        .and_then(|e| e["elapsedMs"].as_u64())
+        .unwrap_or(0);
+    anyhow::ensure!(
+        (9_000..=11_000).contains(&(at[0].saturating_sub(last_line))),
+        "first heartbeat at {at:?}, last progress line at {last_line} ms: {}",
+        run.stdout
+    );
     for w in at.windows(2) {
         anyhow::ensure!(w[1] - w[0] <= 10_600, "heartbeats {at:?}");
     }
@@ -71,7 +85,7 @@ async fn a_stalled_rollout_says_what_it_waits_for_and_why() -> anyhow::Result<()
         assert_eq!(b["component"], "st-web", "{b}");
         assert_eq!(b["pod"], pod.as_str(), "{b}");
         assert_eq!(b["reason"], "ContainersNotReady", "{b}");
-        assert_eq!(b["timeoutMs"], 23_000, "{b}");
+        assert_eq!(b["timeoutMs"], 28_000, "{b}");
     }
 
     // The diagnosis: the pod's events as the API server lists them (nodesim records none of its
@@ -101,20 +115,21 @@ async fn a_stalled_rollout_says_what_it_waits_for_and_why() -> anyhow::Result<()
     // Without -o json the same, as lines naming the component.
     let text = chartup(
         c,
-        &["apply", "st2", &chart, "-n", &ns.name, "--yes", "--timeout", "11s"],
+        &["apply", "st2", &chart, "-n", &ns.name, "--yes", "--timeout", "16s"],
     )
     .await?;
-    // 9 or 10 s in (whole seconds, rounded down), as the JSON heartbeats above.
+    // 9 to 15 s in (whole seconds, rounded down): 9 to 10 s after the last progress line, which a
+    // loaded machine prints up to a few seconds in, and always inside the 16 s bound.
     let waiting = |s: u32| {
         format!(
-            "    st2-web        waiting {s}s of 11s: Deployment/st2-web (namespace {}) to roll out: pod ",
+            "    st2-web        waiting {s}s of 16s: Deployment/st2-web (namespace {}) to roll out: pod ",
             ns.name
         )
     };
     assert!(
         text.stdout
             .lines()
-            .any(|l| (l.starts_with(&waiting(9)) || l.starts_with(&waiting(10))) && l.contains("ContainersNotReady")),
+            .any(|l| (9..16).any(|s| l.starts_with(&waiting(s))) && l.contains("ContainersNotReady")),
         "{}",
         text.stdout
     );
