@@ -80,6 +80,20 @@ pub fn validate_against_single_schema(values: &Value, schema_json: &[u8]) -> Res
             e.to_string()
         }
     })?;
+    let instance = match values {
+        Value::Map(_) => to_json(values),
+        // `values.AsMap()` of a nil map is an empty map.
+        _ => serde_json::Value::Object(serde_json::Map::new()),
+    };
+    if accepted_quickly(&schema, &instance) {
+        return Ok(());
+    }
+    validate_fully(schema, &instance)
+}
+
+/// boon's own path, compile (with its check against the metaschemas) then validate; it words
+/// every error.
+fn validate_fully(schema: serde_json::Value, instance: &serde_json::Value) -> Result<(), String> {
     let mut schemas = Schemas::new();
     let mut compiler = Compiler::new();
     compiler
@@ -88,14 +102,94 @@ pub fn validate_against_single_schema(values: &Value, schema_json: &[u8]) -> Res
     let idx = compiler
         .compile(SCHEMA_URL, &mut schemas)
         .map_err(|e| compile_error(&e))?;
-    let instance = match values {
-        Value::Map(_) => to_json(values),
-        // `values.AsMap()` of a nil map is an empty map.
-        _ => serde_json::Value::Object(serde_json::Map::new()),
-    };
-    match schemas.validate(&instance, idx) {
+    match schemas.validate(instance, idx) {
         Ok(()) => Ok(()),
         Err(e) => Err(format!("{}\n", display_v6(&e))),
+    }
+}
+
+/// Where the schema is registered on the quick path: on boon's metaschema host, the one host whose
+/// documents it does not check against their metaschema itself (we have just done that).
+const QUICK_URL: &str = "https://json-schema.org/chartup/values.schema.json";
+
+/// The common case, a self-contained schema that accepts the values, without compiling the
+/// metaschemas of all five drafts (issue 16: that was 44 % of the instructions of rendering an
+/// umbrella chart with one `values.schema.json`).
+///
+/// boon checks a schema against its metaschema through a process-wide set of *every* draft's
+/// metaschemas (2019-09 and 2020-12 are eight documents each), compiled on first use. Here only the
+/// schema's own draft is compiled, the schema is checked against it exactly as boon would (the same
+/// metaschema document, format assertions on), then compiled where boon skips its own check, and the
+/// values validated. `true` only if all of that passes; anything else — an unusual schema, a
+/// metaschema failure, a compile error, invalid values — returns `false` and the caller takes the
+/// full path, which also words every message. So this decides nothing the full path would decide
+/// otherwise: it can only say "accepted" where the full path says so too
+/// (`tests::the_quick_path_never_accepts_what_the_full_path_refuses`).
+fn accepted_quickly(schema: &serde_json::Value, instance: &serde_json::Value) -> bool {
+    let Some(meta) = std_metaschema(schema) else {
+        return false;
+    };
+    if !self_contained(schema) {
+        return false;
+    }
+    let mut metas = Schemas::new();
+    let mut mc = Compiler::new();
+    mc.enable_format_assertions();
+    let Ok(m) = mc.compile(meta, &mut metas) else {
+        return false;
+    };
+    if metas.validate(schema, m).is_err() {
+        return false;
+    }
+    let mut schemas = Schemas::new();
+    let mut compiler = Compiler::new();
+    if compiler.add_resource(QUICK_URL, schema.clone()).is_err() {
+        return false;
+    }
+    match compiler.compile(QUICK_URL, &mut schemas) {
+        Ok(idx) => schemas.validate(instance, idx).is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// The standard metaschema a schema names in `$schema` (boon's default, 2020-12, without one);
+/// `None` for a custom metaschema, which takes the full path.
+fn std_metaschema(schema: &serde_json::Value) -> Option<&'static str> {
+    let named = match schema.get("$schema") {
+        None => return Some("https://json-schema.org/draft/2020-12/schema"),
+        Some(serde_json::Value::String(s)) => s.trim_end_matches('#'),
+        Some(_) => return None,
+    };
+    let path = named
+        .strip_prefix("http://json-schema.org/")
+        .or_else(|| named.strip_prefix("https://json-schema.org/"))?;
+    Some(match path {
+        "draft-04/schema" => "http://json-schema.org/draft-04/schema",
+        "draft-06/schema" => "http://json-schema.org/draft-06/schema",
+        "draft-07/schema" => "http://json-schema.org/draft-07/schema",
+        "draft/2019-09/schema" => "https://json-schema.org/draft/2019-09/schema",
+        "draft/2020-12/schema" => "https://json-schema.org/draft/2020-12/schema",
+        _ => return None,
+    })
+}
+
+/// No identifiers and no references outside the document: then the URL the schema is registered
+/// under changes nothing about how it compiles. Conservative — a property that merely happens to be
+/// called `id` with a string value also sends the schema down the full path, which is only slower.
+fn self_contained(v: &serde_json::Value) -> bool {
+    match v {
+        serde_json::Value::Object(o) => o.iter().all(|(k, v)| {
+            let local = match k.as_str() {
+                "$id" | "id" | "$anchor" | "$dynamicAnchor" | "$recursiveAnchor" | "$vocabulary" => {
+                    !v.is_string() && !v.is_boolean()
+                }
+                "$ref" | "$dynamicRef" | "$recursiveRef" => v.as_str().is_some_and(|r| r.starts_with('#')),
+                _ => true,
+            };
+            local && self_contained(v)
+        }),
+        serde_json::Value::Array(a) => a.iter().all(self_contained),
+        _ => true,
     }
 }
 
@@ -569,6 +663,83 @@ mod tests {
             sorted_lines(&validate_against_single_schema(&v, d7.as_bytes()).unwrap_err()),
             sorted_lines("- at '/k': '999.1.1.1' is not valid ipv4: decimal must be between 0 and 255\n- at '/i': 'notanemail' is not valid email: missing @\n")
         );
+    }
+
+    #[test]
+    fn the_quick_path_never_accepts_what_the_full_path_refuses() {
+        let d7 = r#""$schema":"http://json-schema.org/draft-07/schema#","#;
+        let d4 = r#""$schema":"http://json-schema.org/draft-04/schema#","#;
+        let d2019 = r#""$schema":"https://json-schema.org/draft/2019-09/schema","#;
+        let props = r##""type":"object","properties":{"port":{"type":"integer","minimum":1},"name":{"type":"string","pattern":"^[a-z]+$"},"mail":{"format":"email"},"tags":{"type":"array","items":{"$ref":"#/definitions/tag"}}},"definitions":{"tag":{"type":"string","maxLength":5}},"required":["port"]"##;
+        let cases: Vec<(String, &str, bool, bool)> = vec![
+            // (schema, values, does the quick path accept, does the full path)
+            (
+                format!("{{{d7}{props}}}"),
+                "port: 80\nname: web\ntags: [a, b]",
+                true,
+                true,
+            ),
+            (format!("{{{props}}}"), "port: 80", true, true),
+            (format!("{{{d4}{props}}}"), "port: 80\nmail: x@y.z", true, true),
+            (format!("{{{d2019}{props}}}"), "port: 80", true, true),
+            // The values fail: the full path words the error.
+            (format!("{{{d7}{props}}}"), "port: 0", false, false),
+            (format!("{{{d7}{props}}}"), "name: web", false, false),
+            (format!("{{{d7}{props}}}"), "port: 1\ntags: [toolong]", false, false),
+            (format!("{{{d7}{props}}}"), "port: 1\nmail: nope", false, false),
+            // The schema fails its metaschema, or does not compile.
+            (format!(r#"{{{d7}"type":"objekt"}}"#), "a: 1", false, false),
+            (
+                format!(r#"{{{d7}"properties":{{"a":{{"minimum":"one"}}}}}}"#),
+                "a: 1",
+                false,
+                false,
+            ),
+            (
+                format!(r#"{{{d7}"properties":{{"a":{{"pattern":"(["}}}}}}"#),
+                "a: 1",
+                false,
+                false,
+            ),
+            (
+                r##"{"properties":{"a":{"$ref":"#/$defs/missing"}}}"##.to_string(),
+                "a: 1",
+                false,
+                false,
+            ),
+            (r#"{"required":"port"}"#.to_string(), "a: 1", false, false),
+            // Identifiers, outside references, custom metaschemas: the full path decides.
+            (
+                r#"{"$id":"http://example.com/s","properties":{"a":{"type":"integer"}}}"#.to_string(),
+                "a: 1",
+                false,
+                true,
+            ),
+            (
+                r#"{"properties":{"a":{"$ref":"other.json"}}}"#.to_string(),
+                "a: 1",
+                false,
+                false,
+            ),
+            (
+                r#"{"$schema":"http://example.com/meta","type":"object"}"#.to_string(),
+                "a: 1",
+                false,
+                false,
+            ),
+        ];
+        for (schema, values, quick, full_ok) in &cases {
+            let json: serde_json::Value = serde_json::from_str(schema).unwrap();
+            let v = crate::yaml::from_str(values).unwrap();
+            let instance = to_json(&v);
+            assert_eq!(
+                accepted_quickly(&json, &instance),
+                *quick,
+                "quick path on {schema} with {values}"
+            );
+            let full = validate_fully(json, &instance);
+            assert_eq!(full.is_ok(), *full_ok, "{schema} with {values}: {full:?}");
+        }
     }
 
     struct ValueOptionsLite;
