@@ -420,7 +420,7 @@ async fn outside_claims(cluster: &dyn Cluster, to: &ManifestSet, ns: &str, f: &m
             } else {
                 o.key.namespace.as_str()
             };
-            let r = ObjRef::new("v1", "PersistentVolumeClaim", claim_ns, claim);
+            let r = ObjRef::claim(claim_ns, claim);
             match cluster.get(&r).await {
                 Ok(Some(_)) => {}
                 Ok(None) => f.rejected.push(format!(

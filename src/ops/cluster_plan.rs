@@ -103,10 +103,7 @@ pub async fn cluster_volume_policies(
         ) else {
             continue;
         };
-        match cluster
-            .get(&crate::cluster::ObjRef::new("v1", "PersistentVolume", "", pv))
-            .await
-        {
+        match cluster.get(&crate::cluster::ObjRef::volume(pv)).await {
             Ok(Some(v)) => {
                 let policy = v
                     .pointer("/spec/persistentVolumeReclaimPolicy")
