@@ -20,6 +20,7 @@ use crate::cluster::Cascade;
 use crate::diff::Action;
 use crate::manifest::{self, ManifestSet, Object};
 use crate::plan::saved::SavedPlan;
+use serde_json::Value as Json;
 
 /// Roll `from` → `to` as one run (apply's and rollback's body): every request retries transient
 /// faults within its step's time, not longer, and those retries beat to the run's reporter.
@@ -58,7 +59,37 @@ pub(super) async fn run_upgrade(
     .await
 }
 
+/// A CustomResourceDefinition of the release (applied before its custom resources: Helm's
+/// install order puts them first).
+fn is_crd(o: &Object) -> bool {
+    o.key.kind == "CustomResourceDefinition" && o.key.group == "apiextensions.k8s.io"
+}
+
 impl Run<'_, '_> {
+    /// Wait until the server serves the kinds a CustomResourceDefinition just applied defines
+    /// (its `Established` condition): the release's own custom resources come later in the same
+    /// run, and before that the server answers them "not found" (helm fails such a chart
+    /// outright: it maps every kind before it creates anything). A few hundred milliseconds on a
+    /// healthy server; bounded by the step's timeout, with heartbeats.
+    async fn wait_established(&mut self, o: &Object) -> Result<(), ApplyError> {
+        let timeout = self.timeout;
+        self.step_deadline();
+        let r = obj_ref(o);
+        let mut pulse = super::heartbeat::Pulse::to(&mut *self.rep, self.opts.heartbeat, &o.key.name);
+        super::heartbeat::wait_until(self.cluster, &r, timeout, "to be Established", &mut pulse, |live| {
+            live.and_then(|l| l.pointer("/status/conditions"))
+                .and_then(Json::as_array)
+                .is_some_and(|cs| {
+                    cs.iter().any(|c| {
+                        c.get("type").and_then(Json::as_str) == Some("Established")
+                            && c.get("status").and_then(Json::as_str) == Some("True")
+                    })
+                })
+        })
+        .await?;
+        Ok(())
+    }
+
     pub(super) async fn upgrade(
         &mut self,
         saved: &SavedPlan,
@@ -91,6 +122,9 @@ impl Run<'_, '_> {
                 self.wait_gone(&o.key.name, &obj_ref(o)).await?;
             }
             self.cluster.apply(&owned(&o.value, &release, &ns), false).await?;
+            if is_crd(o) {
+                self.wait_established(o).await?;
+            }
         }
         self.note("applied configuration objects".into()).await?;
 
