@@ -105,7 +105,10 @@ pub async fn check(
     let ns = saved.plan.release.namespace.as_str();
     let changes: BTreeMap<_, &ObjectChange> = saved.plan.changes.iter().map(|c| (c.key.clone(), c)).collect();
     let mut f = Findings::default();
-    for o in &to.objects {
+    // An install's `crds/` definitions are created first (upgrade.rs): their kinds too.
+    let crd_dir = crate::manifest::parse_documents(saved.manifests.crds.clone(), ns)
+        .map_err(|e| ApplyError::Other(format!("the plan's crds/ definitions: {e}")))?;
+    for o in crd_dir.objects.iter().chain(&to.objects) {
         let s = |p: &str| o.value.pointer(p).and_then(Json::as_str).unwrap_or("").to_string();
         match o.key.kind.as_str() {
             "CustomResourceDefinition" => {

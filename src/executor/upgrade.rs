@@ -90,6 +90,57 @@ impl Run<'_, '_> {
         Ok(())
     }
 
+    /// helm install's `crds/` rule: each definition is created unless one of its name exists
+    /// (then it is left exactly as it is: never updated, never part of the release), and every
+    /// one is Established before the release's own objects, which may be of their kinds.
+    async fn install_crds(&mut self, saved: &SavedPlan) -> Result<(), ApplyError> {
+        if saved.manifests.crds.is_empty() {
+            return Ok(());
+        }
+        let ns = saved.plan.release.namespace.clone();
+        let set = manifest::parse_documents(saved.manifests.crds.clone(), &ns)
+            .map_err(|e| ApplyError::Other(format!("the plan's crds/ definitions: {e}")))?;
+        self.rep.report(Progress::Step {
+            step: "CustomResourceDefinitions from crds/".into(),
+        });
+        let t = Instant::now();
+        let mut created = Vec::new();
+        let mut present = Vec::new();
+        for o in &set.objects {
+            self.step_deadline();
+            if self.cluster.get(&obj_ref(o)).await?.is_some() {
+                present.push(o.key.name.clone());
+                continue;
+            }
+            match self.cluster.create(&o.value, false).await {
+                Ok(_) => created.push(o.key.name.clone()),
+                // Created meanwhile (a run whose answer was lost, another installer): left as is.
+                Err(e) if e.status_code() == Some(409) => present.push(o.key.name.clone()),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        for o in &set.objects {
+            self.wait_established(o).await?;
+        }
+        let mut line = String::from("crds/:");
+        if !created.is_empty() {
+            line.push_str(&format!(" created {}", created.join(", ")));
+        }
+        if !present.is_empty() {
+            line.push_str(&format!(
+                "{} already present, left as they are: {}",
+                if created.is_empty() { "" } else { ";" },
+                present.join(", ")
+            ));
+        }
+        self.note(line).await?;
+        self.rep.report(Progress::Done {
+            step: "CustomResourceDefinitions from crds/".into(),
+            elapsed_ms: ms(t),
+        });
+        Ok(())
+    }
+
     pub(super) async fn upgrade(
         &mut self,
         saved: &SavedPlan,
@@ -99,6 +150,8 @@ impl Run<'_, '_> {
     ) -> Result<(), ApplyError> {
         let ns = saved.plan.release.namespace.clone();
         let release = saved.plan.release.name.clone();
+        // 0. An install's `crds/` definitions, before anything else (helm install's order).
+        self.install_crds(saved).await?;
         // 0. A rollback's down-migrations, before anything rolls back (see executor::migrate).
         self.undo_migrations(&release, &ns).await?;
         // 1. Backup.

@@ -234,16 +234,24 @@ impl ClusterRender {
     }
 }
 
+/// What one render of the new side yields besides the side itself.
+pub struct SideExtras {
+    /// The hook documents.
+    pub hooks: Vec<Document>,
+    /// The CustomResourceDefinitions of the charts' `crds/` directories.
+    pub crds: Vec<Document>,
+}
+
 /// Render CHART as the plan's new side with the cluster's context, off the runtime's worker
 /// threads (lookups are answered by the runtime while the render waits). Returns the side and the
-/// hook documents of the same render.
+/// hook and `crds/` documents of the same render.
 pub async fn render_side(
     ctx: ClusterRender,
     chart: &Path,
     values: &ValuesInput,
     release: &str,
     namespace: &str,
-) -> Result<(ReleaseSide, Vec<Document>), String> {
+) -> Result<(ReleaseSide, SideExtras), String> {
     let (chart, values, release, namespace) = (
         chart.to_path_buf(),
         values.clone(),
@@ -255,9 +263,14 @@ pub async fn render_side(
         let r = ClusterRenderer {
             ctx,
             hooks: RefCell::default(),
+            crds: RefCell::default(),
         };
         let side = crate::plan::source::side_from_chart(&r, &chart, &values, &release, &namespace, upgrade)?;
-        Ok((side, r.hooks.into_inner()))
+        let extras = SideExtras {
+            hooks: r.hooks.into_inner(),
+            crds: r.crds.into_inner(),
+        };
+        Ok((side, extras))
     })
     .await
     .map_err(|e| format!("the render failed: {e}"))?
@@ -269,6 +282,7 @@ pub async fn render_side(
 pub struct ClusterRenderer {
     pub ctx: ClusterRender,
     pub hooks: RefCell<Vec<Document>>,
+    pub crds: RefCell<Vec<Document>>,
 }
 
 impl Renderer for ClusterRenderer {
@@ -280,9 +294,10 @@ impl Renderer for ClusterRenderer {
         namespace: &str,
         _upgrade: bool,
     ) -> Result<RenderedChart, String> {
-        let (rendered, hooks) =
+        let (rendered, hooks, crds) =
             crate::plan::source::render_native(chart, values, self.ctx.options(release, namespace))?;
         *self.hooks.borrow_mut() = hooks;
+        *self.crds.borrow_mut() = crds;
         Ok(rendered)
     }
 }

@@ -188,7 +188,7 @@ pub fn render_native(
     chart: &Path,
     values: &ValuesInput,
     opts: crate::render::RenderOptions,
-) -> Result<(RenderedChart, Vec<Document>), String> {
+) -> Result<(RenderedChart, Vec<Document>, Vec<Document>), String> {
     let value_options = values.value_options();
     let mut merged = value_options.merge_values().map_err(|e| e.to_string())?;
     let mut chart_values = None;
@@ -212,9 +212,9 @@ pub fn render_native(
             ..opts
         },
         skip_schema_validation: false,
-        include_crds: false,
+        include_crds: true,
     };
-    let (mut rendered, _crds) =
+    let (mut rendered, crd_files) =
         crate::render::chart::render_chart_with(&job, merged, chart_values).map_err(|e| e.message)?;
     let parsed = rendered
         .manifests
@@ -237,6 +237,18 @@ pub fn render_native(
             text: format!("# Source: {}\n{}\n", m.source, m.content.trim_end()),
         })
         .collect();
+    // Each file of a `crds/` directory may hold several definitions.
+    let crds = crd_files
+        .iter()
+        .flat_map(|(file, data)| {
+            crate::manifest::split_documents(data)
+                .into_iter()
+                .map(move |d| Document {
+                    source: file.clone(),
+                    text: d.text,
+                })
+        })
+        .collect();
     // The render loaded the chart already; load it again only if it did not say what it read.
     let chart_ref = match rendered.metadata.take() {
         Some(md) => ChartRef {
@@ -253,7 +265,7 @@ pub fn render_native(
         user_values: serde_json::from_str(&json).ok(),
         parsed,
     };
-    Ok((rendered_chart, hooks))
+    Ok((rendered_chart, hooks, crds))
 }
 
 /// The real helm binary (the oracle for tests and benchmarks).

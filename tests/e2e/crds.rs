@@ -76,3 +76,98 @@ async fn a_release_installs_its_own_custom_resource_definitions_and_resources() 
     let _ = crds.delete(&format!("widgets.{group}"), &DeleteParams::default()).await;
     result
 }
+
+/// Two definitions in one file of `crds/` (Widget, Gadget) with `labels` on both, and a Widget
+/// in templates/.
+fn crds_dir_chart(dir: &Path, group: &str, labels: &str) -> anyhow::Result<String> {
+    let d = dir.join("gadgets");
+    std::fs::create_dir_all(d.join("templates"))?;
+    std::fs::create_dir_all(d.join("crds"))?;
+    std::fs::write(d.join("Chart.yaml"), "apiVersion: v2\nname: gadgets\nversion: 1.0.0\n")?;
+    let crd = |kind: &str, plural: &str| {
+        format!(
+            "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: {plural}.{group}\n  \
+             labels: {{{labels}}}\nspec:\n  group: {group}\n  names: {{kind: {kind}, plural: {plural}}}\n  scope: Namespaced\n  \
+             versions:\n  - name: v1\n    served: true\n    storage: true\n    schema:\n      \
+             openAPIV3Schema: {{type: object, x-kubernetes-preserve-unknown-fields: true}}\n"
+        )
+    };
+    std::fs::write(
+        d.join("crds/all.yaml"),
+        format!("{}---\n{}", crd("Widget", "widgets"), crd("Gadget", "gadgets")),
+    )?;
+    std::fs::write(
+        d.join("templates/widget.yaml"),
+        format!(
+            "apiVersion: {group}/v1\nkind: Widget\nmetadata:\n  name: {{{{ .Release.Name }}}}-w\nspec:\n  size: 2\n"
+        ),
+    )?;
+    Ok(d.display().to_string())
+}
+
+/// helm install's `crds/` rule: the definitions are created before the release's objects (which
+/// may be of their kinds), outside the release (no release labels), and an upgrade leaves them
+/// alone even when the chart's files changed. Before, chartup ignored `crds/` and the dry run of
+/// the Widget was refused: "the server does not serve".
+#[tokio::test(flavor = "multi_thread")]
+async fn an_install_creates_the_crds_directory_first_and_an_upgrade_leaves_it() -> anyhow::Result<()> {
+    let c = cluster();
+    let ns = c.fresh_namespace("crdsdir").await?;
+    let group = format!("{}.e2e.chartup.io", ns.name);
+    let tmp = tempfile::tempdir()?;
+    let client = c.client().await?;
+    let crds: Api<DynamicObject> = Api::all_with(
+        client.clone(),
+        &ApiResource::from_gvk_with_plural(
+            &GroupVersionKind::gvk("apiextensions.k8s.io", "v1", "CustomResourceDefinition"),
+            "customresourcedefinitions",
+        ),
+    );
+    let result = async {
+        let v1 = crds_dir_chart(&tmp.path().join("1"), &group, "edition: one")?;
+        let plan = chartup_ok(c, &["plan", "g", &v1, "-n", &ns.name]).await?;
+        assert!(
+            plan.stdout.contains(&format!(
+                "installs 2 CustomResourceDefinition(s) from crds/ first, as helm install does: widgets.{group}, gadgets.{group}"
+            )),
+            "{}",
+            plan.stdout
+        );
+        let skip = chartup(c, &["plan", "g", &v1, "-n", &ns.name, "--skip-crds"]).await?;
+        assert!(!skip.stdout.contains("from crds/"), "{}", skip.stdout);
+        chartup_ok(c, &["apply", "g", &v1, "-n", &ns.name, "--yes"]).await?;
+        for plural in ["widgets", "gadgets"] {
+            let crd = crds.get(&format!("{plural}.{group}")).await?;
+            let labels = crd.metadata.labels.clone().unwrap_or_default();
+            assert_eq!(labels.get("edition").map(String::as_str), Some("one"), "{labels:?}");
+            // Not an object of the release: helm neither labels nor annotates it.
+            assert!(!labels.contains_key("app.kubernetes.io/managed-by"), "{labels:?}");
+            let ann = crd.metadata.annotations.clone().unwrap_or_default();
+            assert!(!ann.contains_key("meta.helm.sh/release-name"), "{ann:?}");
+        }
+        let widgets: Api<DynamicObject> = Api::namespaced_with(
+            client.clone(),
+            &ns.name,
+            &ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(&group, "v1", "Widget"), "widgets"),
+        );
+        assert_eq!(widgets.get("g-w").await?.data["spec"]["size"], 2);
+
+        // The chart's crds/ change; an upgrade leaves the live definitions as they are.
+        let v2 = crds_dir_chart(&tmp.path().join("2"), &group, "edition: two")?;
+        let up = chartup_ok(c, &["apply", "g", &v2, "-n", &ns.name, "--yes"]).await?;
+        assert!(!up.stdout.contains("from crds/"), "{}", up.stdout);
+        let crd = crds.get(&format!("widgets.{group}")).await?;
+        assert_eq!(
+            crd.metadata.labels.unwrap_or_default().get("edition").map(String::as_str),
+            Some("one")
+        );
+        anyhow::Ok(())
+    }
+    .await;
+    for plural in ["widgets", "gadgets"] {
+        let _ = crds
+            .delete(&format!("{plural}.{group}"), &DeleteParams::default())
+            .await;
+    }
+    result
+}
