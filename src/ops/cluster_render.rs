@@ -294,8 +294,12 @@ impl Renderer for ClusterRenderer {
         namespace: &str,
         _upgrade: bool,
     ) -> Result<RenderedChart, String> {
-        let (rendered, hooks, crds) =
-            crate::plan::source::render_native(chart, values, self.ctx.options(release, namespace))?;
+        let (rendered, hooks, crds) = crate::plan::source::render_native(
+            chart,
+            values,
+            self.ctx.options(release, namespace),
+            !self.ctx.is_upgrade,
+        )?;
         *self.hooks.borrow_mut() = hooks;
         *self.crds.borrow_mut() = crds;
         Ok(rendered)

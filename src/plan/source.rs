@@ -177,17 +177,19 @@ impl Renderer for Native {
             revision: if upgrade { 2 } else { 1 },
             ..Default::default()
         };
-        Ok(render_native(chart, values, opts)?.0)
+        Ok(render_native(chart, values, opts, false)?.0)
     }
 }
 
 /// Render with chartup's renderer and these options (a cluster's context comes in through them):
 /// the release's documents, each parsed once for the planner, and the hook documents with their
-/// `# Source:` headers, as a release record keeps them.
+/// `# Source:` headers, as a release record keeps them; with `crds`, the definitions of the charts' `crds/`
+/// directories too (an install creates them).
 pub fn render_native(
     chart: &Path,
     values: &ValuesInput,
     opts: crate::render::RenderOptions,
+    crds: bool,
 ) -> Result<(RenderedChart, Vec<Document>, Vec<Document>), String> {
     let value_options = values.value_options();
     let mut merged = value_options.merge_values().map_err(|e| e.to_string())?;
@@ -212,7 +214,8 @@ pub fn render_native(
             ..opts
         },
         skip_schema_validation: false,
-        include_crds: true,
+        // Only an install creates them: an upgrade's render need not read them.
+        include_crds: crds,
     };
     let (mut rendered, crd_files) =
         crate::render::chart::render_chart_with(&job, merged, chart_values).map_err(|e| e.message)?;
