@@ -40,6 +40,26 @@ fn widget_chart(dir: &Path, group: &str) -> anyhow::Result<String> {
     Ok(d.display().to_string())
 }
 
+/// The cluster's CustomResourceDefinitions.
+fn definitions(client: &kube::Client) -> Api<DynamicObject> {
+    Api::all_with(
+        client.clone(),
+        &ApiResource::from_gvk_with_plural(
+            &GroupVersionKind::gvk("apiextensions.k8s.io", "v1", "CustomResourceDefinition"),
+            "customresourcedefinitions",
+        ),
+    )
+}
+
+/// The Widgets of `group` in `ns`.
+fn widgets(client: &kube::Client, ns: &str, group: &str) -> Api<DynamicObject> {
+    Api::namespaced_with(
+        client.clone(),
+        ns,
+        &ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, "v1", "Widget"), "widgets"),
+    )
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_release_installs_its_own_custom_resource_definitions_and_resources() -> anyhow::Result<()> {
     let c = cluster();
@@ -49,20 +69,10 @@ async fn a_release_installs_its_own_custom_resource_definitions_and_resources() 
     let tmp = tempfile::tempdir()?;
     let chart = widget_chart(tmp.path(), &group)?;
     let client = c.client().await?;
-    let crds: Api<DynamicObject> = Api::all_with(
-        client.clone(),
-        &ApiResource::from_gvk_with_plural(
-            &GroupVersionKind::gvk("apiextensions.k8s.io", "v1", "CustomResourceDefinition"),
-            "customresourcedefinitions",
-        ),
-    );
+    let crds = definitions(&client);
     let result = async {
         chartup_ok(c, &["apply", "w", &chart, "-n", &ns.name, "--yes"]).await?;
-        let widgets: Api<DynamicObject> = Api::namespaced_with(
-            client.clone(),
-            &ns.name,
-            &ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(&group, "v1", "Widget"), "widgets"),
-        );
+        let widgets = widgets(&client, &ns.name, &group);
         let w = widgets.get("w-w").await?;
         assert_eq!(w.data["spec"]["size"], 1, "{:?}", w.data);
         // An upgrade of the custom resource: its kind is served now, found through discovery.
@@ -116,13 +126,7 @@ async fn an_install_creates_the_crds_directory_first_and_an_upgrade_leaves_it() 
     let group = format!("{}.e2e.chartup.io", ns.name);
     let tmp = tempfile::tempdir()?;
     let client = c.client().await?;
-    let crds: Api<DynamicObject> = Api::all_with(
-        client.clone(),
-        &ApiResource::from_gvk_with_plural(
-            &GroupVersionKind::gvk("apiextensions.k8s.io", "v1", "CustomResourceDefinition"),
-            "customresourcedefinitions",
-        ),
-    );
+    let crds = definitions(&client);
     let result = async {
         let v1 = crds_dir_chart(&tmp.path().join("1"), &group, "edition: one")?;
         let plan = chartup_ok(c, &["plan", "g", &v1, "-n", &ns.name]).await?;
@@ -145,11 +149,7 @@ async fn an_install_creates_the_crds_directory_first_and_an_upgrade_leaves_it() 
             let ann = crd.metadata.annotations.clone().unwrap_or_default();
             assert!(!ann.contains_key("meta.helm.sh/release-name"), "{ann:?}");
         }
-        let widgets: Api<DynamicObject> = Api::namespaced_with(
-            client.clone(),
-            &ns.name,
-            &ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(&group, "v1", "Widget"), "widgets"),
-        );
+        let widgets = widgets(&client, &ns.name, &group);
         assert_eq!(widgets.get("g-w").await?.data["spec"]["size"], 2);
 
         // The chart's crds/ change; an upgrade leaves the live definitions as they are.
