@@ -159,3 +159,38 @@ fn hex_bytes(hex: &str) -> Vec<u8> {
         .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
         .collect()
 }
+
+/// The assembly multiplication (where this CPU runs it) against the compiled one, on random
+/// operands and moduli, including moduli whose top half is all ones (the carry-out limb).
+#[test]
+fn fast_multiplication_matches_the_portable_one() {
+    use rand::Rng;
+    let mut r = rng();
+    for trial in 0..20_000 {
+        let mut m = [0u64; 16];
+        m.iter_mut().for_each(|l| *l = r.next_u64());
+        if trial % 4 == 0 {
+            m[8..].iter_mut().for_each(|l| *l = u64::MAX);
+        }
+        m[15] |= 1 << 63;
+        m[0] |= 1;
+        let mont = Mont::new(&m);
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("bmi2") && std::arch::is_x86_feature_detected!("adx") {
+            assert!(mont.asm, "this CPU runs the assembly: it is what is tested");
+        }
+        let mut reduce = |mut x: [u64; 16]| {
+            x.iter_mut().for_each(|l| *l = r.next_u64());
+            while !lt(&x, &m) {
+                x = sub(&x, &m);
+            }
+            x
+        };
+        let (mut a, mut b) = (reduce([0; 16]), reduce([0; 16]));
+        if trial % 7 == 0 {
+            a = sub(&m, &[1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+            b = a;
+        }
+        assert_eq!(mont.mul(&a, &b), mont.mul_compiled(&a, &b), "trial {trial}");
+    }
+}
