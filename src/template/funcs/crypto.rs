@@ -497,75 +497,83 @@ fn rsa_key(bits: usize) -> Result<PrivateKey, String> {
 }
 
 /// RSA key generation, the cost of certificate-generating charts (a 2048-bit key is tens of
-/// milliseconds, everything else in a `genCA` well under one). Two measures, both measured in
-/// benches/RESULTS.md: graviola's generator (s2n-bignum's assembly Montgomery arithmetic, about
-/// twice as fast as the `rsa` crate's constant-time crypto-bigint) where the CPU has what it needs,
-/// and, from the second 2048-bit key of a process on, a helper thread that keeps one key ready,
-/// so a chart minting several certificates uses both cores. The helper holds at most one unused
-/// key: it blocks until that key is taken.
+/// milliseconds, everything else in a `genCA` well under one). Measured in benches/RESULTS.md
+/// (session 7): our own prime search (crates/keygen) for 2048-, 3072- and 4096-bit keys, and both
+/// cores. For 2048-bit keys a helper thread, started at the first key, keeps one 1024-bit prime
+/// ready; the caller takes it when it is there and otherwise finds one itself, so the two threads
+/// race and neither waits (at most one unused prime is left when the process ends). Larger keys
+/// split p and q across two threads.
 mod keygen {
-    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::{mpsc, Mutex, OnceLock};
 
     type Key = Result<rsa::RsaPrivateKey, String>;
 
-    static CALLS_2048: AtomicUsize = AtomicUsize::new(0);
-    static SPARE_2048: OnceLock<Mutex<mpsc::Receiver<Key>>> = OnceLock::new();
+    static PRIMES_1024: OnceLock<Mutex<mpsc::Receiver<Vec<u8>>>> = OnceLock::new();
 
     pub fn rsa(bits: usize) -> Key {
-        if bits != 2048 {
-            return generate(bits);
+        if !matches!(bits, 2048 | 3072 | 4096) {
+            let mut rng = rand::rng();
+            return rsa::RsaPrivateKey::new(&mut rng, bits).map_err(|e| e.to_string());
         }
-        if CALLS_2048.fetch_add(1, Ordering::Relaxed) >= 1 {
-            let spare = SPARE_2048.get_or_init(|| {
-                // A rendezvous channel: the helper finishes a key, then waits until it is taken.
-                let (tx, rx) = mpsc::sync_channel(0);
-                let spawned = std::thread::Builder::new()
-                    .name("rsa-keygen".into())
-                    .spawn(move || while tx.send(generate(2048)).is_ok() {});
-                if spawned.is_err() {
-                    // No thread: every key is made on the caller's thread (the receiver sees a closed channel).
-                }
-                Mutex::new(rx)
-            });
-            if let Ok(k) = spare
-                .lock()
-                .map_err(|_| ())
-                .and_then(|rx| rx.try_recv().map_err(|_| ()))
-            {
-                return k;
+        loop {
+            let (p, q) = if bits == 2048 {
+                two_1024()
+            } else {
+                two_on_two_threads(bits / 2)
+            };
+            if chartup_keygen::acceptable_pair(&p, &q) {
+                return build(bits, &p, &q);
             }
         }
-        generate(bits)
     }
 
-    /// graviola's generator on CPUs it supports (it requires AVX2, BMI1/2 and ADX on x86_64),
-    /// else the `rsa` crate's. Both give e = 65537 and a modulus of exactly `bits` bits.
-    fn generate(bits: usize) -> Key {
-        #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-        if let Some(size) = graviola_size(bits) {
-            use rsa::pkcs1::DecodeRsaPrivateKey;
-            let key = graviola::signing::rsa::SigningKey::generate(size).map_err(|e| format!("{e:?}"))?;
-            let mut buf = vec![0u8; 8192];
-            let der = key.to_pkcs1_der(&mut buf).map_err(|e| format!("{e:?}"))?;
-            return rsa::RsaPrivateKey::from_pkcs1_der(der).map_err(|e| e.to_string());
-        }
-        let mut rng = rand::rng();
-        rsa::RsaPrivateKey::new(&mut rng, bits).map_err(|e| e.to_string())
+    fn prime(bits: usize) -> Vec<u8> {
+        super::with_rng(|r| chartup_keygen::prime(bits, r)).expect("a size chartup_keygen takes")
     }
 
-    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-    fn graviola_size(bits: usize) -> Option<graviola::signing::rsa::KeySize> {
-        use graviola::signing::rsa::KeySize;
-        if !super::graviola_cpu() {
-            return None;
+    /// Two 1024-bit primes: the helper's when ready, else our own.
+    fn two_1024() -> (Vec<u8>, Vec<u8>) {
+        let helper = PRIMES_1024.get_or_init(|| {
+            // A rendezvous channel: the helper finishes a prime, then waits until it is taken.
+            let (tx, rx) = mpsc::sync_channel(0);
+            // Without a thread every prime is found here (the receiver sees a closed channel).
+            let _ = std::thread::Builder::new()
+                .name("rsa-primes".into())
+                .spawn(move || while tx.send(prime(1024)).is_ok() {});
+            Mutex::new(rx)
+        });
+        let mut got = Vec::with_capacity(2);
+        while got.len() < 2 {
+            if let Some(p) = helper.lock().ok().and_then(|rx| rx.try_recv().ok()) {
+                got.push(p);
+                continue;
+            }
+            got.push(prime(1024));
         }
-        match bits {
-            2048 => Some(KeySize::Rsa2048),
-            3072 => Some(KeySize::Rsa3072),
-            4096 => Some(KeySize::Rsa4096),
-            _ => None,
-        }
+        let q = got.pop().unwrap_or_default();
+        (got.pop().unwrap_or_default(), q)
+    }
+
+    fn two_on_two_threads(bits: usize) -> (Vec<u8>, Vec<u8>) {
+        std::thread::scope(|s| {
+            let q = std::thread::Builder::new().spawn_scoped(s, move || prime(bits));
+            let p = prime(bits);
+            let q = q.ok().and_then(|h| h.join().ok()).unwrap_or_else(|| prime(bits));
+            (p, q)
+        })
+    }
+
+    /// e = 65537, d = e⁻¹ mod λ(n) (`from_p_q`, as Go ≥ 1.24 computes it), CRT values.
+    fn build(bits: usize, p: &[u8], q: &[u8]) -> Key {
+        let half = (bits / 2) as u32;
+        let p = rsa::BoxedUint::from_be_slice(p, half).map_err(|e| e.to_string())?;
+        let q = rsa::BoxedUint::from_be_slice(q, half).map_err(|e| e.to_string())?;
+        rsa::RsaPrivateKey::from_p_q(p, q, rsa::BoxedUint::from(65537u64)).map_err(|e| e.to_string())
+    }
+
+    #[cfg(test)]
+    pub(super) fn generate(bits: usize) -> Key {
+        rsa(bits)
     }
 }
 
@@ -1363,6 +1371,10 @@ pub fn register(m: &mut FuncMap) {
 }
 
 #[cfg(test)]
+#[path = "crypto_rsa_tests.rs"]
+mod rsa_tests;
+
+#[cfg(test)]
 mod tests {
     //! Expected values come from Helm 4.1.4 (`helm template` on the same calls): hashes,
     //! passwords, error texts, a CA it generated and a certificate it signed with that CA. Random
@@ -1397,7 +1409,7 @@ mod tests {
     }
 
     /// Run openssl on `input`; `None` when openssl is not installed.
-    fn openssl(args: &[&str], input: &str) -> Option<Result<String, String>> {
+    pub(super) fn openssl(args: &[&str], input: &str) -> Option<Result<String, String>> {
         let mut child = Command::new("openssl")
             .args(args)
             .stdin(Stdio::piped())
