@@ -216,8 +216,30 @@ pub fn diff(old: &ManifestSet, new: &ManifestSet, opts: &DiffOptions) -> Vec<Obj
     out
 }
 
+/// `a == b` for JSON values, without hashing a key when both maps hold the same keys in the
+/// same order (two renders of one template do): serde_json's map equality looks every key up in
+/// the other map. Maps with other key orders are compared as `==` does, order-insensitively.
+pub fn json_eq(a: &Json, b: &Json) -> bool {
+    match (a, b) {
+        (Json::Object(x), Json::Object(y)) => {
+            if x.len() != y.len() {
+                return false;
+            }
+            if x.keys().zip(y.keys()).all(|(p, q)| p == q) {
+                x.values().zip(y.values()).all(|(p, q)| json_eq(p, q))
+            } else {
+                x.iter()
+                    .all(|(k, v)| crate::manifest::field(y, k).is_some_and(|w| json_eq(v, w)))
+            }
+        }
+        (Json::Array(x), Json::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| json_eq(p, q)),
+        _ => a == b,
+    }
+}
+
 fn compare(o: &Object, n: &Object, opts: &DiffOptions) -> ObjectChange {
-    if o.value == n.value {
+    // The same text reads as the same value: no need to walk it.
+    if o.text == n.text || json_eq(&o.value, &n.value) {
         return ObjectChange {
             action: Action::Unchanged,
             key: n.key.clone(),
@@ -303,7 +325,7 @@ pub fn component_identity(o: &Object) -> Option<(String, String)> {
     let labels = |ptr: &str| o.value.at(ptr).and_then(Json::as_object);
     for ptr in ["/metadata/labels", "/spec/template/metadata/labels"] {
         let Some(l) = labels(ptr) else { continue };
-        let get = |k: &str| l.get(k).and_then(Json::as_str).map(str::to_string);
+        let get = |k: &str| crate::manifest::field(l, k).and_then(Json::as_str).map(str::to_string);
         let component = get("app.kubernetes.io/component").or_else(|| get("component"));
         if let Some(c) = component {
             let name = get("app.kubernetes.io/name").or_else(|| get("app")).unwrap_or_default();
@@ -339,14 +361,14 @@ pub fn immutable_changes(kind: &str, group: &str, old: &Json, new: &Json) -> (Ve
     let mut notes = Vec::new();
     // Borrowed: cloning every changed object's spec was a visible part of large plans.
     static NULL: Json = Json::Null;
-    let (os, ns) = (old.get("spec").unwrap_or(&NULL), new.get("spec").unwrap_or(&NULL));
+    let (os, ns) = (old.field("spec").unwrap_or(&NULL), new.field("spec").unwrap_or(&NULL));
     // Compared as the server stores them: a spelt-out default, a null or an empty value is not a
     // change the server refuses (only the kinds with immutable rules pay for the copy).
     let server = |s: &Json| normalize::server_spec(group, kind, s);
     // Only the selector of these is immutable: normalizing the whole spec (the pod template) was
     // ~5 % of a 1,000-object plan's instructions (benches/PROFILE.md). The selector alone, at the
     // same path, normalizes the same.
-    let selector_only = |s: &Json| match s.get("selector") {
+    let selector_only = |s: &Json| match s.field("selector") {
         Some(sel) => serde_json::json!({ "selector": sel }),
         None => Json::Null,
     };
@@ -372,7 +394,7 @@ pub fn immutable_changes(kind: &str, group: &str, old: &Json, new: &Json) -> (Ve
                 if STS_MUTABLE.contains(&k.as_str()) {
                     continue;
                 }
-                let (a, b) = (os.get(k), ns.get(k));
+                let (a, b) = (os.field(k), ns.field(k));
                 if a != b {
                     out.push(ImmutableField {
                         field: format!("spec.{k}"),
@@ -382,10 +404,10 @@ pub fn immutable_changes(kind: &str, group: &str, old: &Json, new: &Json) -> (Ve
             }
         }
         ("apps", "Deployment") | ("apps", "DaemonSet") | ("apps", "ReplicaSet") => {
-            if os.get("selector") != ns.get("selector") {
+            if os.field("selector") != ns.field("selector") {
                 out.push(ImmutableField {
                     field: "spec.selector".into(),
-                    detail: describe_change("selector", os.get("selector"), ns.get("selector")),
+                    detail: describe_change("selector", os.field("selector"), ns.field("selector")),
                 });
             }
         }
@@ -393,10 +415,10 @@ pub fn immutable_changes(kind: &str, group: &str, old: &Json, new: &Json) -> (Ve
             // completions too: Kubernetes before 1.27 refuses any change (later only for Indexed
             // Jobs); a connected plan confirms each predicted recreate with the server.
             for k in ["selector", "template", "completions"] {
-                if os.get(k) != ns.get(k) {
+                if os.field(k) != ns.field(k) {
                     out.push(ImmutableField {
                         field: format!("spec.{k}"),
-                        detail: describe_change(k, os.get(k), ns.get(k)),
+                        detail: describe_change(k, os.field(k), ns.field(k)),
                     });
                 }
             }
@@ -437,7 +459,7 @@ pub fn immutable_changes(kind: &str, group: &str, old: &Json, new: &Json) -> (Ve
             }
         }
         ("", "Service") => {
-            let (a, b) = (os.get("clusterIP"), ns.get("clusterIP"));
+            let (a, b) = (os.field("clusterIP"), ns.field("clusterIP"));
             // Leaving clusterIP out keeps the allocated one; setting a different one (or switching
             // to or from a headless `None`) is refused.
             let differs = match (a.and_then(Json::as_str), b.and_then(Json::as_str)) {
@@ -453,7 +475,12 @@ pub fn immutable_changes(kind: &str, group: &str, old: &Json, new: &Json) -> (Ve
             }
             // Type changes the server accepts (1.20+ drops the clusterIP and nodePorts the new
             // type does not use), but clients notice: said as a note with what to check.
-            let ty = |s: &Json| s.get("type").and_then(Json::as_str).unwrap_or("ClusterIP").to_string();
+            let ty = |s: &Json| {
+                s.field("type")
+                    .and_then(Json::as_str)
+                    .unwrap_or("ClusterIP")
+                    .to_string()
+            };
             let (ta, tb) = (ty(os), ty(ns));
             if ta != tb {
                 let what = match (ta.as_str(), tb.as_str()) {
@@ -479,7 +506,7 @@ pub fn immutable_changes(kind: &str, group: &str, old: &Json, new: &Json) -> (Ve
 /// changes: the server refuses both updates (`field is immutable when immutable is set`, `type`
 /// is immutable), so the object must be deleted and created again.
 fn immutable_data(kind: &str, old: &Json, new: &Json, out: &mut Vec<ImmutableField>) {
-    if old.get("immutable").and_then(Json::as_bool) == Some(true) {
+    if old.field("immutable").and_then(Json::as_bool) == Some(true) {
         for k in ["data", "binaryData", "stringData"] {
             if old.get(k) != new.get(k) {
                 out.push(ImmutableField {
@@ -488,7 +515,7 @@ fn immutable_data(kind: &str, old: &Json, new: &Json, out: &mut Vec<ImmutableFie
                 });
             }
         }
-        if new.get("immutable").and_then(Json::as_bool) != Some(true) {
+        if new.field("immutable").and_then(Json::as_bool) != Some(true) {
             out.push(ImmutableField {
                 field: "immutable".into(),
                 detail: "true → (unset): an immutable object cannot be made mutable".into(),
@@ -496,7 +523,7 @@ fn immutable_data(kind: &str, old: &Json, new: &Json, out: &mut Vec<ImmutableFie
         }
     }
     if kind == "Secret" {
-        let ty = |v: &Json| v.get("type").and_then(Json::as_str).unwrap_or("Opaque").to_string();
+        let ty = |v: &Json| v.field("type").and_then(Json::as_str).unwrap_or("Opaque").to_string();
         if ty(old) != ty(new) {
             out.push(ImmutableField {
                 field: "type".into(),
