@@ -525,15 +525,18 @@ pub fn kind_rank(kind: &str) -> usize {
 
 /// Stable sort by install order; unknown kinds last, alphabetically by kind (as Helm does).
 pub fn sort_install_order(objects: &mut [Object]) {
-    objects.sort_by(|a, b| {
-        let (ra, rb) = (kind_rank(&a.key.kind), kind_rank(&b.key.kind));
-        ra.cmp(&rb).then_with(|| {
-            if ra == INSTALL_ORDER.len() {
-                a.key.kind.cmp(&b.key.kind)
+    // Each object's rank is looked up once (a stable sort by key), not twice per comparison: the
+    // lookup scans the install order list.
+    objects.sort_by_cached_key(|o| {
+        let r = kind_rank(&o.key.kind);
+        (
+            r,
+            if r == INSTALL_ORDER.len() {
+                o.key.kind.clone()
             } else {
-                std::cmp::Ordering::Equal
-            }
-        })
+                String::new()
+            },
+        )
     });
 }
 
