@@ -243,7 +243,7 @@ fn named<'a>(spec: &str, set: &[&'a Object]) -> Result<Option<&'a Object>, Strin
             _ => {
                 return Err(format!(
                     "{spec:?} names several workloads ({}): name one as Kind/name",
-                    hits.iter().map(|o| o.key.to_string()).collect::<Vec<_>>().join(", ")
+                    hits.iter().map(|o| o.key.text()).collect::<Vec<_>>().join(", ")
                 ))
             }
         }

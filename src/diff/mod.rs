@@ -141,7 +141,7 @@ pub fn diff(old: &ManifestSet, new: &ManifestSet, opts: &DiffOptions) -> Vec<Obj
             compare(o, n, opts)
         } else if let Some(o) = pair_of_new.get(&n.key) {
             let (a, b) = canonical_pair(Some(o), Some(n), opts);
-            let (diff, plus, minus) = unified(&a, &b, &o.key.to_string(), &n.key.to_string(), opts.context);
+            let (diff, plus, minus) = unified(&a, &b, &o.key.text(), &n.key.text(), opts.context);
             ObjectChange {
                 action: Action::KindChange,
                 key: n.key.clone(),
@@ -163,7 +163,7 @@ pub fn diff(old: &ManifestSet, new: &ManifestSet, opts: &DiffOptions) -> Vec<Obj
             }
         } else {
             let (a, b) = canonical_pair(None, Some(n), opts);
-            let (diff, plus, minus) = unified(&a, &b, "/dev/null", &n.key.to_string(), opts.context);
+            let (diff, plus, minus) = unified(&a, &b, "/dev/null", &n.key.text(), opts.context);
             ObjectChange {
                 action: Action::Add,
                 key: n.key.clone(),
@@ -196,7 +196,7 @@ pub fn diff(old: &ManifestSet, new: &ManifestSet, opts: &DiffOptions) -> Vec<Obj
     }
     for o in removed.iter().filter(|o| !paired_old.contains(&o.key)) {
         let (a, b) = canonical_pair(Some(o), None, opts);
-        let (diff, plus, minus) = unified(&a, &b, &o.key.to_string(), "/dev/null", opts.context);
+        let (diff, plus, minus) = unified(&a, &b, &o.key.text(), "/dev/null", opts.context);
         let mut notes = vec![];
         if o.kept_on_delete() {
             notes.push("annotated helm.sh/resource-policy: keep — Helm leaves it in the cluster, unmanaged".into());
@@ -254,7 +254,7 @@ fn compare(o: &Object, n: &Object, opts: &DiffOptions) -> ObjectChange {
     }
     let (immutable, mut notes) = immutable_changes(&n.key.kind, &n.key.group, &o.value, &n.value);
     let (a, b) = canonical_pair(Some(o), Some(n), opts);
-    let (diff, plus, minus) = unified(&a, &b, &o.key.to_string(), &n.key.to_string(), opts.context);
+    let (diff, plus, minus) = unified(&a, &b, &o.key.text(), &n.key.text(), opts.context);
     if diff.is_empty() && !opts.show_secrets {
         notes.push("only masked Secret values or formatting differ".into());
     }
@@ -986,6 +986,31 @@ mod tests {
         assert_eq!(quantity_bytes(&Json::from("1e3")), Some(1000.0));
         assert_eq!(quantity_bytes(&Json::from("x")), None);
         assert_eq!(quantity_bytes(&Json::from("1Qi")), None);
+    }
+
+    #[test]
+    fn json_eq_is_eq() {
+        let vals: Vec<Json> = [
+            r#"{"a": 1, "b": {"c": [1, 2, {"d": null}]}}"#,
+            r#"{"b": {"c": [1, 2, {"d": null}]}, "a": 1}"#,
+            r#"{"a": 1, "b": {"c": [1, 2, {"d": 0}]}}"#,
+            r#"{"a": 1.0, "b": {"c": [1, 2, {"d": null}]}}"#,
+            r#"{"a": 1, "b": {"c": [1, 2]}}"#,
+            r#"{"a": 1, "x": {"c": [1, 2, {"d": null}]}}"#,
+            r#"{"a": 1}"#,
+            r#"[1, {"a": "b"}]"#,
+            r#"[1, {"a": "c"}]"#,
+            r#""s""#,
+            "null",
+        ]
+        .iter()
+        .map(|t| serde_json::from_str(t).unwrap())
+        .collect();
+        for a in &vals {
+            for b in &vals {
+                assert_eq!(json_eq(a, b), a == b, "{a} {b}");
+            }
+        }
     }
 
     #[test]

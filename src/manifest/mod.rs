@@ -38,6 +38,27 @@ pub struct ObjectKey {
     pub name: String,
 }
 
+impl ObjectKey {
+    /// The [`Display`](fmt::Display) spelling in a string of exactly its size: `to_string` grows
+    /// an empty string piece by piece (a few reallocations per key, several keys per object).
+    pub fn text(&self) -> String {
+        let mut s =
+            String::with_capacity(self.namespace.len() + self.kind.len() + self.group.len() + self.name.len() + 3);
+        if !self.namespace.is_empty() {
+            s.push_str(&self.namespace);
+            s.push('/');
+        }
+        s.push_str(&self.kind);
+        if !self.group.is_empty() {
+            s.push('.');
+            s.push_str(&self.group);
+        }
+        s.push('/');
+        s.push_str(&self.name);
+        s
+    }
+}
+
 impl fmt::Display for ObjectKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // kubectl's `kind.group/name` spelling, with the namespace in front when there is one.
@@ -597,6 +618,33 @@ mod tests {
             "/a/b/c", "a",
         ] {
             assert_eq!(v.at(p), v.pointer(p), "{p}");
+        }
+    }
+
+    #[test]
+    fn field_is_get_and_text_is_display() {
+        // Maps below and above the size where `field` stops scanning, with every key looked up and
+        // some absent ones.
+        for n in [0, 1, 7, 8, 9, 20] {
+            let m: serde_json::Map<String, Json> = (0..n).map(|i| (format!("k{i}"), Json::from(i))).collect();
+            let v = Json::Object(m.clone());
+            for k in (0..n + 2)
+                .map(|i| format!("k{i}"))
+                .chain(["".to_string(), "k".to_string()])
+            {
+                assert_eq!(field(&m, &k), m.get(&k), "{n} {k}");
+                assert_eq!(v.field(&k), v.get(&k), "{n} {k}");
+            }
+        }
+        assert_eq!(Json::from(1).field("a"), None);
+        for (group, namespace) in [("", ""), ("apps", ""), ("", "ns"), ("apps", "ns")] {
+            let k = ObjectKey {
+                group: group.into(),
+                kind: "Deployment".into(),
+                namespace: namespace.into(),
+                name: "web".into(),
+            };
+            assert_eq!(k.text(), k.to_string());
         }
     }
 

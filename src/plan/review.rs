@@ -196,7 +196,7 @@ pub fn images(
         for (name, img) in &b {
             if a.get(name) != Some(img) {
                 out.push(ImageChange {
-                    workload: n.key.to_string(),
+                    workload: n.key.text(),
                     container: name.clone(),
                     from: a.get(name).cloned(),
                     to: Some(img.clone()),
@@ -205,7 +205,7 @@ pub fn images(
         }
         for (name, img) in a.iter().filter(|(k, _)| !b.contains_key(*k)) {
             out.push(ImageChange {
-                workload: n.key.to_string(),
+                workload: n.key.text(),
                 container: name.clone(),
                 from: Some(img.clone()),
                 to: None,
@@ -253,7 +253,7 @@ pub fn hazards(
                 let kind = o.value.at("/spec/names/kind").and_then(Json::as_str).unwrap_or("?");
                 out.push(Hazard {
                     rule: "crd-removed".into(),
-                    object: c.key.to_string(),
+                    object: c.key.text(),
                     verdict: Verdict::Loss,
                     reason: format!(
                         "the CRD leaves the templates, so Helm deletes it — and Kubernetes deletes every custom resource \
@@ -264,7 +264,7 @@ pub fn hazards(
             }
             ("", "Namespace") => out.push(Hazard {
                 rule: "namespace-removed".into(),
-                object: c.key.to_string(),
+                object: c.key.text(),
                 verdict: Verdict::Loss,
                 reason: format!(
                     "the Namespace leaves the chart, so Helm deletes it — with every object in it, release or not \
@@ -285,7 +285,7 @@ pub fn hazards(
                 };
                 out.push(Hazard {
                     rule: "pv-removed".into(),
-                    object: c.key.to_string(),
+                    object: c.key.text(),
                     verdict,
                     reason: format!(
                         "the PersistentVolume leaves the chart, so Helm deletes it; reclaim policy {policy}: {}",
@@ -334,7 +334,7 @@ pub fn hazards(
                 let vols: Vec<String> = mounted.iter().map(|v| v.volume.clone()).collect();
                 out.push(Hazard {
                     rule: "image-major".into(),
-                    object: n.key.to_string(),
+                    object: n.key.text(),
                     verdict: Verdict::AtRisk,
                     reason: format!(
                         "container {name}: {} {ma} → {mb} on persistent volumes that stay mounted ({}); data format: \
