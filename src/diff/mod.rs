@@ -216,30 +216,9 @@ pub fn diff(old: &ManifestSet, new: &ManifestSet, opts: &DiffOptions) -> Vec<Obj
     out
 }
 
-/// `a == b` for JSON values, without hashing a key when both maps hold the same keys in the
-/// same order (two renders of one template do): serde_json's map equality looks every key up in
-/// the other map. Maps with other key orders are compared as `==` does, order-insensitively.
-pub fn json_eq(a: &Json, b: &Json) -> bool {
-    match (a, b) {
-        (Json::Object(x), Json::Object(y)) => {
-            if x.len() != y.len() {
-                return false;
-            }
-            if x.keys().zip(y.keys()).all(|(p, q)| p == q) {
-                x.values().zip(y.values()).all(|(p, q)| json_eq(p, q))
-            } else {
-                x.iter()
-                    .all(|(k, v)| crate::manifest::field(y, k).is_some_and(|w| json_eq(v, w)))
-            }
-        }
-        (Json::Array(x), Json::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| json_eq(p, q)),
-        _ => a == b,
-    }
-}
-
 fn compare(o: &Object, n: &Object, opts: &DiffOptions) -> ObjectChange {
     // The same text reads as the same value: no need to walk it.
-    if o.text == n.text || json_eq(&o.value, &n.value) {
+    if o.text == n.text || crate::manifest::json_eq(&o.value, &n.value) {
         return ObjectChange {
             action: Action::Unchanged,
             key: n.key.clone(),
@@ -986,31 +965,6 @@ mod tests {
         assert_eq!(quantity_bytes(&Json::from("1e3")), Some(1000.0));
         assert_eq!(quantity_bytes(&Json::from("x")), None);
         assert_eq!(quantity_bytes(&Json::from("1Qi")), None);
-    }
-
-    #[test]
-    fn json_eq_is_eq() {
-        let vals: Vec<Json> = [
-            r#"{"a": 1, "b": {"c": [1, 2, {"d": null}]}}"#,
-            r#"{"b": {"c": [1, 2, {"d": null}]}, "a": 1}"#,
-            r#"{"a": 1, "b": {"c": [1, 2, {"d": 0}]}}"#,
-            r#"{"a": 1.0, "b": {"c": [1, 2, {"d": null}]}}"#,
-            r#"{"a": 1, "b": {"c": [1, 2]}}"#,
-            r#"{"a": 1, "x": {"c": [1, 2, {"d": null}]}}"#,
-            r#"{"a": 1}"#,
-            r#"[1, {"a": "b"}]"#,
-            r#"[1, {"a": "c"}]"#,
-            r#""s""#,
-            "null",
-        ]
-        .iter()
-        .map(|t| serde_json::from_str(t).unwrap())
-        .collect();
-        for a in &vals {
-            for b in &vals {
-                assert_eq!(json_eq(a, b), a == b, "{a} {b}");
-            }
-        }
     }
 
     #[test]

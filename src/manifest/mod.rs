@@ -556,6 +556,26 @@ pub fn field<'a>(m: &'a serde_json::Map<String, Json>, key: &str) -> Option<&'a 
     }
 }
 
+/// `a == b` for JSON values, without hashing a key when both maps hold the same keys in the
+/// same order (two renders of one template do): serde_json's map equality looks every key up in
+/// the other map. Maps with other key orders are compared as `==` does, order-insensitively.
+pub fn json_eq(a: &Json, b: &Json) -> bool {
+    match (a, b) {
+        (Json::Object(x), Json::Object(y)) => {
+            if x.len() != y.len() {
+                return false;
+            }
+            if x.keys().zip(y.keys()).all(|(p, q)| p == q) {
+                x.values().zip(y.values()).all(|(p, q)| json_eq(p, q))
+            } else {
+                x.iter().all(|(k, v)| field(y, k).is_some_and(|w| json_eq(v, w)))
+            }
+        }
+        (Json::Array(x), Json::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| json_eq(p, q)),
+        _ => a == b,
+    }
+}
+
 impl JsonAt for Json {
     fn field(&self, key: &str) -> Option<&Json> {
         match self {
@@ -618,6 +638,31 @@ mod tests {
             "/a/b/c", "a",
         ] {
             assert_eq!(v.at(p), v.pointer(p), "{p}");
+        }
+    }
+
+    #[test]
+    fn json_eq_is_eq() {
+        let vals: Vec<Json> = [
+            r#"{"a": 1, "b": {"c": [1, 2, {"d": null}]}}"#,
+            r#"{"b": {"c": [1, 2, {"d": null}]}, "a": 1}"#,
+            r#"{"a": 1, "b": {"c": [1, 2, {"d": 0}]}}"#,
+            r#"{"a": 1.0, "b": {"c": [1, 2, {"d": null}]}}"#,
+            r#"{"a": 1, "b": {"c": [1, 2]}}"#,
+            r#"{"a": 1, "x": {"c": [1, 2, {"d": null}]}}"#,
+            r#"{"a": 1}"#,
+            r#"[1, {"a": "b"}]"#,
+            r#"[1, {"a": "c"}]"#,
+            r#""s""#,
+            "null",
+        ]
+        .iter()
+        .map(|t| serde_json::from_str(t).unwrap())
+        .collect();
+        for a in &vals {
+            for b in &vals {
+                assert_eq!(json_eq(a, b), a == b, "{a} {b}");
+            }
         }
     }
 
