@@ -46,6 +46,10 @@ pub struct Args {
     /// plan: check that it was planned with --carry-volumes)
     #[arg(long)]
     pub carry_volumes: bool,
+    /// An install does not create the CustomResourceDefinitions of the charts' crds/ directories
+    /// (helm install --skip-crds)
+    #[arg(long)]
+    pub skip_crds: bool,
     /// Treat two workloads as one component across a rename: OLD=NEW (RELEASE CHART form;
     /// repeatable; each side `Kind/name`, a name, a component label or a name's end after the
     /// release prefix)
@@ -248,6 +252,7 @@ fn run_chart(
         diff: DiffOptions::default(),
         source,
         snapshot: args.snapshots.request(),
+        skip_crds: args.skip_crds,
     };
     let result = runtime()?.block_on(async {
         let cluster = args.kube.connect(args.namespace.as_deref()).await?;

@@ -97,6 +97,10 @@ pub struct Args {
     /// Deployment+PVC → StatefulSet) to the new claim instead of orphaning or deleting them
     #[arg(long)]
     pub carry_volumes: bool,
+    /// An install does not create the CustomResourceDefinitions of the charts' crds/ directories
+    /// (helm install --skip-crds)
+    #[arg(long)]
+    pub skip_crds: bool,
     /// Exit 0 without changes, 2 with changes, 3 with data at risk or lost, 4 when apply would
     /// refuse the plan whatever flags are passed (a multi-hop jump) (1 on error)
     #[arg(long)]
@@ -158,6 +162,7 @@ fn run_against_cluster(
         },
         source,
         snapshot: args.snapshots.request(),
+        skip_crds: args.skip_crds,
     };
     let saved = runtime()?
         .block_on(async {

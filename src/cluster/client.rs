@@ -2,10 +2,18 @@
 //!
 //! Kinds are resolved through discovery once per `apiVersion`/`kind` and cached. Writes go out
 //! as `DynamicObject`s; reads come back as JSON.
+//!
+//! Discovery answers (the served group/versions, each group/version's resources) are kept for the
+//! process and fetched once even when many tasks ask at the same time, as client-go's memory cache
+//! does for helm: an apply asks for them while rendering (`.Capabilities`), while checking the plan
+//! (served API versions) and for every kind it reads or writes (issue 16: a fleet apply sent ~40
+//! sequential discovery requests, and each of 8 concurrent first reads of a kind its own). The
+//! answers change only when a CustomResourceDefinition or an APIService does: writing one drops
+//! them, and a kind not found in a kept answer is looked up once more, fresh.
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use futures::{StreamExt as _, TryStreamExt as _};
 use k8s_openapi::api::core::v1::Pod;
@@ -14,7 +22,7 @@ use kube::api::{
 };
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::core::params::GetParams;
-use kube::core::{GroupVersionKind, Request};
+use kube::core::Request;
 use kube::discovery::{ApiCapabilities, ApiResource, Scope};
 use kube::{Client, Config};
 use serde_json::{json, Value as Json};
@@ -29,6 +37,56 @@ pub struct KubeCluster {
     client: Client,
     default_namespace: String,
     resources: Mutex<HashMap<(String, String), (ApiResource, ApiCapabilities)>>,
+    discovery: Discovery,
+}
+
+/// One discovery answer, fetched by the first caller while the others wait for it; a failure is
+/// not kept (the next caller asks again).
+type Kept<T> = Arc<tokio::sync::OnceCell<Arc<T>>>;
+
+/// The discovery answers kept for the process (module comment).
+#[derive(Default)]
+struct Discovery {
+    group_versions: Mutex<Kept<Vec<String>>>,
+    resources: Mutex<HashMap<String, Kept<Vec<ResourceInfo>>>>,
+}
+
+impl Discovery {
+    fn group_versions(&self) -> Kept<Vec<String>> {
+        self.group_versions.lock().map(|k| k.clone()).unwrap_or_default()
+    }
+
+    fn resources(&self, gv: &str) -> Kept<Vec<ResourceInfo>> {
+        match self.resources.lock() {
+            Ok(mut m) => m.entry(gv.to_string()).or_default().clone(),
+            Err(_) => Kept::default(),
+        }
+    }
+
+    /// Forget one group/version's resources (a kind not found there may have just been added).
+    fn forget(&self, gv: &str) {
+        if let Ok(mut m) = self.resources.lock() {
+            m.remove(gv);
+        }
+    }
+
+    /// Forget everything: a CustomResourceDefinition or APIService was written.
+    fn forget_all(&self) {
+        if let Ok(mut g) = self.group_versions.lock() {
+            *g = Kept::default();
+        }
+        if let Ok(mut m) = self.resources.lock() {
+            m.clear();
+        }
+    }
+}
+
+/// Whether writing this object changes what discovery serves.
+fn changes_discovery(r: &ObjRef) -> bool {
+    matches!(
+        (r.group_version().0, r.kind.as_str()),
+        ("apiextensions.k8s.io", "CustomResourceDefinition") | ("apiregistration.k8s.io", "APIService")
+    )
 }
 
 fn to_json<T: serde::Serialize>(o: T) -> Json {
@@ -91,6 +149,7 @@ impl KubeCluster {
             client,
             default_namespace,
             resources: Mutex::new(HashMap::new()),
+            discovery: Discovery::default(),
         })
     }
 
@@ -100,54 +159,103 @@ impl KubeCluster {
             return Ok(hit);
         }
         let (group, version) = r.group_version();
-        let gvk = GroupVersionKind::gvk(group, version, &r.kind);
-        let found = match kube::discovery::pinned_kind(&self.client, &gvk).await {
-            Ok(found) => found,
-            // Discovery forbidden (a hardened cluster): Kubernetes' own kinds are known without it
-            // (super::builtin); any other kind's error names the real cause.
-            Err(kube::Error::Api(s)) if s.code == 403 => match super::builtin::resource(group, &r.kind) {
-                Some((plural, namespaced)) => (
-                    ApiResource {
-                        group: group.to_string(),
-                        version: version.to_string(),
-                        api_version: r.api_version.clone(),
-                        kind: r.kind.clone(),
-                        plural: plural.to_string(),
-                    },
-                    ApiCapabilities {
-                        scope: if namespaced { Scope::Namespaced } else { Scope::Cluster },
-                        subresources: vec![],
-                        operations: vec![],
-                    },
-                ),
-                None => {
-                    return Err(ClusterError::api(
-                        format!(
-                            "cannot resolve {} {}: API discovery is forbidden, and it is not a kind built into \
-                             Kubernetes",
-                            r.api_version, r.kind
-                        ),
-                        kube::Error::Api(s),
-                    ))
-                }
-            },
-            Err(kube::Error::Discovery(_) | kube::Error::Api(_)) => {
+        let resource = |plural: &str, namespaced: bool| {
+            (
+                ApiResource {
+                    group: group.to_string(),
+                    version: version.to_string(),
+                    api_version: r.api_version.clone(),
+                    kind: r.kind.clone(),
+                    plural: plural.to_string(),
+                },
+                ApiCapabilities {
+                    scope: if namespaced { Scope::Namespaced } else { Scope::Cluster },
+                    subresources: vec![],
+                    operations: vec![],
+                },
+            )
+        };
+        let found = match self.find_kind(&r.api_version, &r.kind).await {
+            Ok(Some(info)) => resource(&info.name, info.namespaced),
+            // A group/version the server does not serve, or a kind it does not list there.
+            Ok(None) => {
                 return Err(ClusterError::UnknownKind {
                     api_version: r.api_version.clone(),
                     kind: r.kind.clone(),
                 })
             }
-            Err(other) => {
+            // Discovery forbidden (a hardened cluster): Kubernetes' own kinds are known without it
+            // (super::builtin); any other kind's error names the real cause.
+            Err(ClusterError::Api { source, .. }) if matches!(&source, kube::Error::Api(s) if s.code == 403) => {
+                match super::builtin::resource(group, &r.kind) {
+                    Some((plural, namespaced)) => resource(plural, namespaced),
+                    None => {
+                        return Err(ClusterError::api(
+                            format!(
+                                "cannot resolve {} {}: API discovery is forbidden, and it is not a kind built into \
+                                 Kubernetes",
+                                r.api_version, r.kind
+                            ),
+                            source,
+                        ))
+                    }
+                }
+            }
+            Err(ClusterError::Api { source, .. }) => {
                 return Err(ClusterError::api(
                     format!("discovering {} {}", r.api_version, r.kind),
-                    other,
+                    source,
                 ))
             }
+            Err(other) => return Err(other),
         };
         if let Ok(mut m) = self.resources.lock() {
             m.insert(key, found.clone());
         }
         Ok(found)
+    }
+
+    /// The resource of `kind` in `gv` from the kept discovery answer; a kind not in a kept answer
+    /// is looked for once more in a fresh one (a CustomResourceDefinition may just have been
+    /// established). `None`: not served (the group/version is unknown, 404, or does not list it).
+    async fn find_kind(&self, gv: &str, kind: &str) -> Result<Option<ResourceInfo>> {
+        let find = |list: &[ResourceInfo]| list.iter().find(|i| i.kind == kind && !i.name.contains('/')).cloned();
+        for fresh in [false, true] {
+            if fresh {
+                self.discovery.forget(gv);
+            }
+            let cell = self.discovery.resources(gv);
+            let was_kept = cell.initialized();
+            let list = match cell
+                .get_or_try_init(|| async { self.do_resources(gv).await.map(Arc::new) })
+                .await
+            {
+                Ok(list) => list.clone(),
+                Err(e) if e.status_code() == Some(404) => Arc::new(Vec::new()),
+                Err(e) => return Err(e),
+            };
+            if let Some(info) = find(&list) {
+                return Ok(Some(info));
+            }
+            if !was_kept {
+                break;
+            }
+        }
+        Ok(None)
+    }
+
+    /// After a write (answered or not): a CustomResourceDefinition or APIService changes what
+    /// discovery serves, so the kept answers go.
+    fn wrote(&self, r: &ObjRef, dry_run: bool) {
+        if !dry_run && changes_discovery(r) {
+            self.discovery.forget_all();
+        }
+    }
+
+    fn wrote_body(&self, obj: &Json, dry_run: bool) {
+        if let Ok(r) = ObjRef::of(obj, &self.default_namespace) {
+            self.wrote(&r, dry_run);
+        }
     }
 
     /// The API of the object's kind, in its namespace (or the default one) when namespaced, with
@@ -544,23 +652,43 @@ impl Cluster for KubeCluster {
     }
 
     fn create<'a>(&'a self, obj: &'a Json, dry_run: bool) -> BoxFut<'a, Result<Json>> {
-        Box::pin(self.do_create(obj, dry_run))
+        Box::pin(async move {
+            let out = self.do_create(obj, dry_run).await;
+            self.wrote_body(obj, dry_run);
+            out
+        })
     }
 
     fn replace<'a>(&'a self, obj: &'a Json) -> BoxFut<'a, Result<Json>> {
-        Box::pin(self.do_replace(obj))
+        Box::pin(async move {
+            let out = self.do_replace(obj).await;
+            self.wrote_body(obj, false);
+            out
+        })
     }
 
     fn apply<'a>(&'a self, obj: &'a Json, dry_run: bool) -> BoxFut<'a, Result<(Json, ApplyMode)>> {
-        Box::pin(self.do_apply(obj, dry_run))
+        Box::pin(async move {
+            let out = self.do_apply(obj, dry_run).await;
+            self.wrote_body(obj, dry_run);
+            out
+        })
     }
 
     fn patch<'a>(&'a self, r: &'a ObjRef, patch: &'a Json, dry_run: bool) -> BoxFut<'a, Result<Json>> {
-        Box::pin(self.do_patch(r, patch, dry_run))
+        Box::pin(async move {
+            let out = self.do_patch(r, patch, dry_run).await;
+            self.wrote(r, dry_run);
+            out
+        })
     }
 
     fn delete<'a>(&'a self, r: &'a ObjRef, cascade: Cascade, dry_run: bool) -> BoxFut<'a, Result<bool>> {
-        Box::pin(self.do_delete(r, cascade, dry_run))
+        Box::pin(async move {
+            let out = self.do_delete(r, cascade, dry_run).await;
+            self.wrote(r, dry_run);
+            out
+        })
     }
 
     fn evict<'a>(&'a self, pod: &'a ObjRef, uid: Option<&'a str>) -> BoxFut<'a, Result<Eviction>> {
@@ -592,11 +720,23 @@ impl Cluster for KubeCluster {
     }
 
     fn group_versions(&self) -> BoxFut<'_, Result<Vec<String>>> {
-        Box::pin(self.do_group_versions())
+        Box::pin(async move {
+            let cell = self.discovery.group_versions();
+            let gvs = cell
+                .get_or_try_init(|| async { self.do_group_versions().await.map(Arc::new) })
+                .await?;
+            Ok(gvs.as_ref().clone())
+        })
     }
 
     fn resources<'a>(&'a self, group_version: &'a str) -> BoxFut<'a, Result<Vec<ResourceInfo>>> {
-        Box::pin(self.do_resources(group_version))
+        Box::pin(async move {
+            let cell = self.discovery.resources(group_version);
+            let list = cell
+                .get_or_try_init(|| async { self.do_resources(group_version).await.map(Arc::new) })
+                .await?;
+            Ok(list.as_ref().clone())
+        })
     }
 
     fn read_raw<'a>(&'a self, read: &'a RawRead) -> BoxFut<'a, Result<Json>> {

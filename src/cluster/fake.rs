@@ -510,6 +510,7 @@ fn done_status(obj: &mut Json, generation: i64) {
         }),
         "Job" => json!({"succeeded": 1, "conditions": [{"type": "Complete", "status": "True"}]}),
         "PersistentVolumeClaim" => json!({"phase": "Bound"}),
+        "CustomResourceDefinition" => json!({"conditions": [{"type": "Established", "status": "True"}]}),
         "VolumeSnapshot" => json!({"readyToUse": true, "restoreSize": "1Gi",
             "boundVolumeSnapshotContentName": format!("snapcontent-{}", s(obj, "/metadata/name"))}),
         _ => return,

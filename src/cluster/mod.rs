@@ -201,6 +201,17 @@ impl ObjRef {
         }
     }
 
+    /// A PersistentVolumeClaim: the volume steps (carry, snapshot, restore) and their checks name
+    /// claims and volumes everywhere.
+    pub fn claim(namespace: &str, name: &str) -> ObjRef {
+        ObjRef::new("v1", "PersistentVolumeClaim", namespace, name)
+    }
+
+    /// A PersistentVolume (cluster-scoped).
+    pub fn volume(name: &str) -> ObjRef {
+        ObjRef::new("v1", "PersistentVolume", "", name)
+    }
+
     /// The API group (`""` for the core group) and version.
     pub fn group_version(&self) -> (&str, &str) {
         match self.api_version.split_once('/') {

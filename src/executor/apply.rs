@@ -38,7 +38,21 @@ pub async fn apply(
     if !refused.is_empty() {
         return Err(ApplyError::Refused(refused));
     }
-    let history = store.history(&release).await?;
+    // The records and the live objects at once (two reads; one after the other they were two
+    // round trips before the first write, issue 16).
+    let sets = [
+        &live::set_of(&saved.manifests.from, &ns),
+        &live::set_of(&saved.manifests.to, &ns),
+    ];
+    let live_now = async {
+        if saved.live_versions.is_empty() {
+            Ok(Vec::new())
+        } else {
+            live::changed_since(cluster, &saved.live_versions, &sets).await
+        }
+    };
+    let (history, changed) = futures::join!(store.history(&release), live_now);
+    let history = history?;
     if let Some(h) = history.lock_holder() {
         return Err(locked(h, &ns));
     }
@@ -52,11 +66,7 @@ pub async fn apply(
             r.status() == Status::Failed
                 && r.extra.get("chartup_plan").and_then(Json::as_str) == Some(&saved.fingerprint)
         });
-        let sets = [
-            &live::set_of(&saved.manifests.from, &ns),
-            &live::set_of(&saved.manifests.to, &ns),
-        ];
-        let changed = live::changed_since(cluster, &saved.live_versions, &sets).await?;
+        let changed = changed?;
         if !changed.is_empty() {
             if resumed {
                 rep.report(Progress::Warning {

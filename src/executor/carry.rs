@@ -65,24 +65,6 @@ struct CarryState {
     stage: String,
 }
 
-fn pvc_ref(ns: &str, name: &str) -> ObjRef {
-    ObjRef {
-        api_version: "v1".into(),
-        kind: "PersistentVolumeClaim".into(),
-        namespace: ns.into(),
-        name: name.into(),
-    }
-}
-
-fn pv_ref(name: &str) -> ObjRef {
-    ObjRef {
-        api_version: "v1".into(),
-        kind: "PersistentVolume".into(),
-        namespace: String::new(),
-        name: name.into(),
-    }
-}
-
 fn s<'j>(v: &'j Json, p: &str) -> &'j str {
     v.pointer(p).and_then(Json::as_str).unwrap_or("")
 }
@@ -90,7 +72,7 @@ fn s<'j>(v: &'j Json, p: &str) -> &'j str {
 /// True when a live claim of the carry's target name is bound to a PV this carry moved there
 /// (a carry finished by an earlier, interrupted run and `recover`).
 async fn already_carried(cluster: &dyn Cluster, c: &Carry) -> Result<bool, ApplyError> {
-    let Some(claim) = cluster.get(&pvc_ref(&c.namespace, &c.to_claim)).await? else {
+    let Some(claim) = cluster.get(&ObjRef::claim(&c.namespace, &c.to_claim)).await? else {
         return Ok(false);
     };
     let pv = s(&claim, "/spec/volumeName");
@@ -98,7 +80,7 @@ async fn already_carried(cluster: &dyn Cluster, c: &Carry) -> Result<bool, Apply
         return Ok(false);
     }
     let from = format!("{}/{}", c.namespace, c.from_claim);
-    let pv = match cluster.get(&pv_ref(pv)).await {
+    let pv = match cluster.get(&ObjRef::volume(pv)).await {
         // PersistentVolumes are cluster-scoped: a namespace tenant may not read them (preflight
         // names that below).
         Err(e) if e.status_code() == Some(403) => return Ok(false),
@@ -118,7 +100,7 @@ pub(super) async fn preflight(cluster: &dyn Cluster, saved: &SavedPlan) -> Resul
         if already_carried(cluster, c).await? {
             continue;
         }
-        if let Some(t) = cluster.get(&pvc_ref(&c.namespace, &c.to_claim)).await? {
+        if let Some(t) = cluster.get(&ObjRef::claim(&c.namespace, &c.to_claim)).await? {
             let pv = s(&t, "/spec/volumeName");
             problems.push(if pv.is_empty() {
                 format!(
@@ -133,7 +115,7 @@ pub(super) async fn preflight(cluster: &dyn Cluster, saved: &SavedPlan) -> Resul
             });
             continue;
         }
-        let Some(src) = cluster.get(&pvc_ref(&c.namespace, &c.from_claim)).await? else {
+        let Some(src) = cluster.get(&ObjRef::claim(&c.namespace, &c.from_claim)).await? else {
             problems.push(format!("{what}: claim {} does not exist", c.from_claim));
             continue;
         };
@@ -146,7 +128,7 @@ pub(super) async fn preflight(cluster: &dyn Cluster, saved: &SavedPlan) -> Resul
             ));
             continue;
         }
-        match cluster.get(&pv_ref(pv)).await {
+        match cluster.get(&ObjRef::volume(pv)).await {
             Ok(Some(_)) => {}
             Ok(None) => problems.push(format!(
                 "{what}: the volume {pv} of claim {} does not exist",
@@ -238,7 +220,7 @@ async fn failpoint(name: &str) {
 async fn set_policy(cluster: &dyn Cluster, pv: &str, policy: &str, annotations: Json) -> Result<(), ApplyError> {
     cluster
         .patch(
-            &pv_ref(pv),
+            &ObjRef::volume(pv),
             &json!({"metadata": {"annotations": annotations}, "spec": {"persistentVolumeReclaimPolicy": policy}}),
             false,
         )
@@ -260,8 +242,8 @@ where
     Fut: std::future::Future<Output = Result<(), ApplyError>>,
 {
     let label = format!("carry {} → {}", st.from_claim, st.to_claim);
-    let pvr = pv_ref(&st.pv);
-    let pvc = pvc_ref(&st.namespace, &st.to_claim);
+    let pvr = ObjRef::volume(&st.pv);
+    let pvc = ObjRef::claim(&st.namespace, &st.to_claim);
     if matches!(st.stage.as_str(), "protected" | "stopped" | "released") {
         // Only now, with the old claim gone: the PV may bind to exactly the new claim.
         cluster
@@ -350,12 +332,12 @@ impl Run<'_, '_> {
         for c in &todo {
             let src = self
                 .cluster
-                .get(&pvc_ref(&c.namespace, &c.from_claim))
+                .get(&ObjRef::claim(&c.namespace, &c.from_claim))
                 .await?
                 .ok_or_else(|| ApplyError::Other(format!("carry: claim {} vanished", c.from_claim)))?;
             let pv_name = s(&src, "/spec/volumeName").to_string();
             let pv =
-                self.cluster.get(&pv_ref(&pv_name)).await?.ok_or_else(|| {
+                self.cluster.get(&ObjRef::volume(&pv_name)).await?.ok_or_else(|| {
                     ApplyError::Other(format!("carry: volume {pv_name} of {} vanished", c.from_claim))
                 })?;
             // A carry interrupted and undone earlier left the true original policy on the PV.
@@ -425,7 +407,7 @@ impl Run<'_, '_> {
         .await?;
         // 3. Release the old claims (their PVs are Retain: the data stays).
         for st in &mut sts {
-            let r = pvc_ref(&st.namespace, &st.from_claim);
+            let r = ObjRef::claim(&st.namespace, &st.from_claim);
             self.cluster.delete(&r, Cascade::Background, false).await?;
             self.wait_gone(&key.name, &r).await?;
             st.stage = "released".into();
@@ -470,7 +452,7 @@ pub(super) async fn recover(
     let mut out = Vec::new();
     for mut st in states(rel).into_iter().filter(|s| s.stage != "done") {
         let label = format!("carry {} → {} (PV {})", st.from_claim, st.to_claim, st.pv);
-        let src = cluster.get(&pvc_ref(&st.namespace, &st.from_claim)).await?;
+        let src = cluster.get(&ObjRef::claim(&st.namespace, &st.from_claim)).await?;
         let deleting = src
             .as_ref()
             .is_some_and(|c| c.pointer("/metadata/deletionTimestamp").is_some());
@@ -496,7 +478,7 @@ pub(super) async fn recover(
         if src.is_some() {
             wait_until(
                 cluster,
-                &pvc_ref(&st.namespace, &st.from_claim),
+                &ObjRef::claim(&st.namespace, &st.from_claim),
                 RECOVER_TIMEOUT,
                 "to be deleted",
                 pulse,

@@ -105,7 +105,10 @@ pub async fn check(
     let ns = saved.plan.release.namespace.as_str();
     let changes: BTreeMap<_, &ObjectChange> = saved.plan.changes.iter().map(|c| (c.key.clone(), c)).collect();
     let mut f = Findings::default();
-    for o in &to.objects {
+    // An install's `crds/` definitions are created first (upgrade.rs): their kinds too.
+    let crd_dir = crate::manifest::parse_documents(saved.manifests.crds.clone(), ns)
+        .map_err(|e| ApplyError::Other(format!("the plan's crds/ definitions: {e}")))?;
+    for o in crd_dir.objects.iter().chain(&to.objects) {
         let s = |p: &str| o.value.pointer(p).and_then(Json::as_str).unwrap_or("").to_string();
         match o.key.kind.as_str() {
             "CustomResourceDefinition" => {
@@ -344,19 +347,30 @@ async fn permissions(
         ));
     }
     let mut asked = BTreeSet::new();
-    for (verb, group, resource, sub, why) in need {
-        if !asked.insert((verb, resource, sub)) {
-            continue;
-        }
-        let cluster_scoped = resource == "persistentvolumes";
+    let need: Vec<_> = need
+        .into_iter()
+        .filter(|(verb, _, resource, sub, _)| asked.insert((*verb, *resource, *sub)))
+        .collect();
+    // The reviews are independent: all at once (one after another they were five or more round
+    // trips before the first write, issue 16), findings still in this order.
+    let reviews = need.iter().map(|(verb, group, resource, sub, _)| {
+        let cluster_scoped = *resource == "persistentvolumes";
         let check = crate::cluster::AccessCheck {
-            verb: verb.into(),
-            group: group.into(),
-            resource: resource.into(),
-            subresource: sub.into(),
+            verb: verb.to_string(),
+            group: group.to_string(),
+            resource: resource.to_string(),
+            subresource: sub.to_string(),
             namespace: if cluster_scoped { String::new() } else { ns.into() },
             name: String::new(),
         };
+        async move { cluster.access_review(&check).await }
+    });
+    let answers: Vec<_> = futures::stream::iter(reviews)
+        .buffered(DRY_RUNS_AT_ONCE)
+        .collect()
+        .await;
+    for ((verb, _, resource, sub, why), answer) in need.into_iter().zip(answers) {
+        let cluster_scoped = resource == "persistentvolumes";
         let place = if cluster_scoped {
             "cluster-wide (PersistentVolumes are cluster-scoped)".to_string()
         } else {
@@ -367,7 +381,7 @@ async fn permissions(
         } else {
             format!("{resource}/{sub}")
         };
-        match cluster.access_review(&check).await {
+        match answer {
             Ok(v) if v.allowed => {}
             Ok(v) => f.rejected.push(format!(
                 "you may not {verb} {what} {place}, needed {why}{}",
@@ -420,7 +434,7 @@ async fn outside_claims(cluster: &dyn Cluster, to: &ManifestSet, ns: &str, f: &m
             } else {
                 o.key.namespace.as_str()
             };
-            let r = ObjRef::new("v1", "PersistentVolumeClaim", claim_ns, claim);
+            let r = ObjRef::claim(claim_ns, claim);
             match cluster.get(&r).await {
                 Ok(Some(_)) => {}
                 Ok(None) => f.rejected.push(format!(

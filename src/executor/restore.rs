@@ -70,14 +70,6 @@ fn s<'j>(v: &'j Json, p: &str) -> &'j str {
     v.pointer(p).and_then(Json::as_str).unwrap_or("")
 }
 
-fn pvc_ref(ns: &str, name: &str) -> ObjRef {
-    ObjRef::new("v1", "PersistentVolumeClaim", ns, name)
-}
-
-fn pv_ref(name: &str) -> ObjRef {
-    ObjRef::new("v1", "PersistentVolume", "", name)
-}
-
 fn states(rel: &Release) -> Vec<RestoreState> {
     super::journal::states(rel, RECORD_KEY)
 }
@@ -149,7 +141,7 @@ where
     F: FnMut(RestoreState, String) -> Fut,
     Fut: std::future::Future<Output = Result<(), ApplyError>>,
 {
-    let r = pvc_ref(&st.namespace, &st.claim);
+    let r = ObjRef::claim(&st.namespace, &st.claim);
     if st.stage == "protected" {
         cluster.delete(&r, Cascade::Background, false).await?;
         wait_until(cluster, &r, timeout, "to be deleted", pulse, |c| c.is_none()).await?;
@@ -214,7 +206,7 @@ impl Run<'_, '_> {
             .unwrap_or_default();
         let mut todo = Vec::new();
         for r in all {
-            let live = self.cluster.get(&pvc_ref(&r.namespace, &r.claim)).await?;
+            let live = self.cluster.get(&ObjRef::claim(&r.namespace, &r.claim)).await?;
             let done = live.as_ref().is_some_and(|c| {
                 c.pointer(&format!(
                     "/metadata/annotations/{}",
@@ -267,7 +259,7 @@ impl Run<'_, '_> {
                 .unwrap_or_default();
             let mut original = String::new();
             if !pv.is_empty() {
-                if let Some(p) = self.cluster.get(&pv_ref(&pv)).await? {
+                if let Some(p) = self.cluster.get(&ObjRef::volume(&pv)).await? {
                     let ann = format!("/metadata/annotations/{}", ANN_POLICY.replace('/', "~1"));
                     original = p
                         .pointer(&ann)
@@ -276,7 +268,7 @@ impl Run<'_, '_> {
                         .to_string();
                     self.cluster
                         .patch(
-                            &pv_ref(&pv),
+                            &ObjRef::volume(&pv),
                             &json!({"metadata": {
                                 "labels": {LABEL_RELEASE: release, LABEL_SET_ASIDE: "true"},
                                 "annotations": {ANN_POLICY: original, ANN_ASIDE_FROM: format!("{}/{}", r.namespace, r.claim)}},
@@ -343,7 +335,7 @@ pub(super) async fn recover(
 ) -> Result<Vec<String>, ApplyError> {
     let mut out = Vec::new();
     for mut st in states(rel).into_iter().filter(|s| s.stage != "done") {
-        let live = cluster.get(&pvc_ref(&st.namespace, &st.claim)).await?;
+        let live = cluster.get(&ObjRef::claim(&st.namespace, &st.claim)).await?;
         let deleting = live
             .as_ref()
             .is_some_and(|c| c.pointer("/metadata/deletionTimestamp").is_some());
@@ -353,7 +345,7 @@ pub(super) async fn recover(
         if st.stage == "protected" && still_old && !deleting {
             cluster
                 .patch(
-                    &pv_ref(&st.pv),
+                    &ObjRef::volume(&st.pv),
                     &json!({"metadata": {"labels": {LABEL_SET_ASIDE: null}, "annotations": {ANN_POLICY: null, ANN_ASIDE_FROM: null}},
                             "spec": {"persistentVolumeReclaimPolicy": st.original_policy}}),
                     false,
@@ -374,7 +366,7 @@ pub(super) async fn recover(
             // The delete was sent: let it finish, then create the claim from the snapshot.
             wait_until(
                 cluster,
-                &pvc_ref(&st.namespace, &st.claim),
+                &ObjRef::claim(&st.namespace, &st.claim),
                 RECOVER_TIMEOUT,
                 "to be deleted",
                 pulse,

@@ -343,7 +343,7 @@ impl Run<'_, '_> {
                     self.timeout
                 )));
             }
-            let r = ObjRef::new("v1", "PersistentVolumeClaim", ns, &claim);
+            let r = ObjRef::claim(ns, &claim);
             self.beat_holders(&mut hb, component, &r, "to be unmounted by every pod", &held)
                 .await;
             self.pause().await?;

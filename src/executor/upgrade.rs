@@ -20,6 +20,7 @@ use crate::cluster::Cascade;
 use crate::diff::Action;
 use crate::manifest::{self, ManifestSet, Object};
 use crate::plan::saved::SavedPlan;
+use serde_json::Value as Json;
 
 /// Roll `from` → `to` as one run (apply's and rollback's body): every request retries transient
 /// faults within its step's time, not longer, and those retries beat to the run's reporter.
@@ -58,7 +59,88 @@ pub(super) async fn run_upgrade(
     .await
 }
 
+/// A CustomResourceDefinition of the release (applied before its custom resources: Helm's
+/// install order puts them first).
+fn is_crd(o: &Object) -> bool {
+    o.key.kind == "CustomResourceDefinition" && o.key.group == "apiextensions.k8s.io"
+}
+
 impl Run<'_, '_> {
+    /// Wait until the server serves the kinds a CustomResourceDefinition just applied defines
+    /// (its `Established` condition): the release's own custom resources come later in the same
+    /// run, and before that the server answers them "not found" (helm fails such a chart
+    /// outright: it maps every kind before it creates anything). A few hundred milliseconds on a
+    /// healthy server; bounded by the step's timeout, with heartbeats.
+    async fn wait_established(&mut self, o: &Object) -> Result<(), ApplyError> {
+        let timeout = self.timeout;
+        self.step_deadline();
+        let r = obj_ref(o);
+        let mut pulse = super::heartbeat::Pulse::to(&mut *self.rep, self.opts.heartbeat, &o.key.name);
+        super::heartbeat::wait_until(self.cluster, &r, timeout, "to be Established", &mut pulse, |live| {
+            live.and_then(|l| l.pointer("/status/conditions"))
+                .and_then(Json::as_array)
+                .is_some_and(|cs| {
+                    cs.iter().any(|c| {
+                        c.get("type").and_then(Json::as_str) == Some("Established")
+                            && c.get("status").and_then(Json::as_str) == Some("True")
+                    })
+                })
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// helm install's `crds/` rule: each definition is created unless one of its name exists
+    /// (then it is left exactly as it is: never updated, never part of the release), and every
+    /// one is Established before the release's own objects, which may be of their kinds.
+    async fn install_crds(&mut self, saved: &SavedPlan) -> Result<(), ApplyError> {
+        if saved.manifests.crds.is_empty() {
+            return Ok(());
+        }
+        let ns = saved.plan.release.namespace.clone();
+        let set = manifest::parse_documents(saved.manifests.crds.clone(), &ns)
+            .map_err(|e| ApplyError::Other(format!("the plan's crds/ definitions: {e}")))?;
+        self.rep.report(Progress::Step {
+            step: "CustomResourceDefinitions from crds/".into(),
+        });
+        let t = Instant::now();
+        let mut created = Vec::new();
+        let mut present = Vec::new();
+        for o in &set.objects {
+            self.step_deadline();
+            if self.cluster.get(&obj_ref(o)).await?.is_some() {
+                present.push(o.key.name.clone());
+                continue;
+            }
+            match self.cluster.create(&o.value, false).await {
+                Ok(_) => created.push(o.key.name.clone()),
+                // Created meanwhile (a run whose answer was lost, another installer): left as is.
+                Err(e) if e.status_code() == Some(409) => present.push(o.key.name.clone()),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        for o in &set.objects {
+            self.wait_established(o).await?;
+        }
+        let mut line = String::from("crds/:");
+        if !created.is_empty() {
+            line.push_str(&format!(" created {}", created.join(", ")));
+        }
+        if !present.is_empty() {
+            line.push_str(&format!(
+                "{} already present, left as they are: {}",
+                if created.is_empty() { "" } else { ";" },
+                present.join(", ")
+            ));
+        }
+        self.note(line).await?;
+        self.rep.report(Progress::Done {
+            step: "CustomResourceDefinitions from crds/".into(),
+            elapsed_ms: ms(t),
+        });
+        Ok(())
+    }
+
     pub(super) async fn upgrade(
         &mut self,
         saved: &SavedPlan,
@@ -68,6 +150,8 @@ impl Run<'_, '_> {
     ) -> Result<(), ApplyError> {
         let ns = saved.plan.release.namespace.clone();
         let release = saved.plan.release.name.clone();
+        // 0. An install's `crds/` definitions, before anything else (helm install's order).
+        self.install_crds(saved).await?;
         // 0. A rollback's down-migrations, before anything rolls back (see executor::migrate).
         self.undo_migrations(&release, &ns).await?;
         // 1. Backup.
@@ -91,6 +175,9 @@ impl Run<'_, '_> {
                 self.wait_gone(&o.key.name, &obj_ref(o)).await?;
             }
             self.cluster.apply(&owned(&o.value, &release, &ns), false).await?;
+            if is_crd(o) {
+                self.wait_established(o).await?;
+            }
         }
         self.note("applied configuration objects".into()).await?;
 

@@ -43,6 +43,8 @@ pub struct ClusterPlanRequest {
     pub source: Option<crate::source::SourceRecord>,
     /// `--snapshot`, `--snapshot-class`, `--no-snapshot` (issue 15).
     pub snapshot: crate::plan::snapshots::SnapshotRequest,
+    /// `--skip-crds`: an install leaves the charts' `crds/` directories alone (helm install's flag).
+    pub skip_crds: bool,
 }
 
 /// The reclaim policy of every StorageClass of the cluster (`default` for the one annotated as
@@ -103,10 +105,7 @@ pub async fn cluster_volume_policies(
         ) else {
             continue;
         };
-        match cluster
-            .get(&crate::cluster::ObjRef::new("v1", "PersistentVolume", "", pv))
-            .await
-        {
+        match cluster.get(&crate::cluster::ObjRef::volume(pv)).await {
             Ok(Some(v)) => {
                 let policy = v
                     .pointer("/spec/persistentVolumeReclaimPolicy")
@@ -246,6 +245,26 @@ pub fn chart_record(chart: &Path) -> Option<Json> {
 }
 
 /// Plan the upgrade of `req.release` (in the store's namespace) to `req.chart`.
+/// The plan's line about an install's `crds/` definitions: cluster-wide objects a review should
+/// see, created before anything else and then outside the release (helm's rule).
+fn crds_line(crds: &[crate::manifest::Document]) -> Option<String> {
+    let names: Vec<String> = crate::manifest::parse_documents(crds.to_vec(), "")
+        .map(|set| set.objects.iter().map(|o| o.key.name.clone()).collect())
+        .unwrap_or_default();
+    (!crds.is_empty()).then(|| {
+        format!(
+            "installs {} CustomResourceDefinition(s) from crds/ first, as helm install does: {} (one that exists \
+             already is left as it is; later upgrades and uninstall leave them alone; --skip-crds skips them)",
+            crds.len(),
+            if names.is_empty() {
+                "(unnamed)".to_string()
+            } else {
+                names.join(", ")
+            }
+        )
+    })
+}
+
 pub async fn plan_against_cluster(
     cluster: Arc<dyn Cluster>,
     store: &dyn ReleaseStore,
@@ -284,7 +303,7 @@ pub async fn plan_against_cluster(
             });
         }
     }
-    let (mut new, hooks) = cluster_render::render_side(ctx, &req.chart, &values, &req.release, &ns)
+    let (mut new, extras) = cluster_render::render_side(ctx, &req.chart, &values, &req.release, &ns)
         .await
         .map_err(|e| Error::Invalid(e).context(format!("rendering {}", req.chart.display())))?;
     new.source = req.source.clone();
@@ -320,6 +339,15 @@ pub async fn plan_against_cluster(
         p.set_user_values(section);
     }
     p.warnings.extend(forbidden);
+    // helm install creates the `crds/` definitions first (an upgrade never touches them).
+    let crds = if deployed.base_revision.is_none() && !req.skip_crds {
+        extras.crds
+    } else {
+        Vec::new()
+    };
+    if let Some(line) = crds_line(&crds) {
+        p.warnings.push(line);
+    }
     p.warnings
         .extend(deployed::drift(cluster.as_ref(), &deployed.side.objects).await?);
     // Served APIs, server-confirmed recreates, missing outside claims; then what apply demands.
@@ -331,7 +359,8 @@ pub async fn plan_against_cluster(
     // The plan's sides hold the release manifest (hooks excluded, as Helm diffs); the executor
     // runs the hooks it finds among the saved documents, so they travel with the plan and are
     // covered by its fingerprint.
-    saved.manifests.to.extend(hooks);
+    saved.manifests.to.extend(extras.hooks);
+    saved.manifests.crds = crds;
     saved.config = new.user_values.clone();
     saved.chart = chart_record(&req.chart);
     let versions =

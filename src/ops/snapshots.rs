@@ -47,7 +47,7 @@ pub async fn api_served(cluster: &dyn Cluster) -> Result<Result<(), String>, Clu
 async fn claim_driver(cluster: &dyn Cluster, claim: &Json) -> Option<String> {
     let pv_name = s(claim, "/spec/volumeName");
     if !pv_name.is_empty() {
-        if let Ok(Some(pv)) = cluster.get(&ObjRef::new("v1", "PersistentVolume", "", pv_name)).await {
+        if let Ok(Some(pv)) = cluster.get(&ObjRef::volume(pv_name)).await {
             let csi = s(&pv, "/spec/csi/driver");
             if !csi.is_empty() {
                 return Some(csi.into());
@@ -103,10 +103,7 @@ pub async fn cluster_facts(cluster: &dyn Cluster, claims: &[(String, String)]) -
         }
     }
     for (ns, name) in claims {
-        let Some(c) = cluster
-            .get(&ObjRef::new("v1", "PersistentVolumeClaim", ns, name))
-            .await?
-        else {
+        let Some(c) = cluster.get(&ObjRef::claim(ns, name)).await? else {
             continue;
         };
         let capacity = c
@@ -221,7 +218,7 @@ pub async fn release_set_aside(cluster: &dyn Cluster, release: &str) -> Result<V
         };
         cluster
             .patch(
-                &ObjRef::new("v1", "PersistentVolume", "", &name),
+                &ObjRef::volume(&name),
                 &serde_json::json!({"metadata": {"labels": {restore::LABEL_SET_ASIDE: null},
                     "annotations": {restore::ANN_POLICY: null}},
                     "spec": {"persistentVolumeReclaimPolicy": policy}}),
@@ -270,7 +267,7 @@ pub async fn restores(
             )),
             Some(v) => {
                 let live = cluster
-                    .get(&ObjRef::new("v1", "PersistentVolumeClaim", &ns, &claim))
+                    .get(&ObjRef::claim(&ns, &claim))
                     .await
                     .map_err(|e| e.to_string())?;
                 let set_aside = match live.as_ref().map(|c| s(c, "/spec/volumeName")) {

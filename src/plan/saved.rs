@@ -17,6 +17,11 @@ use crate::manifest::Document;
 pub struct Manifests {
     pub from: Vec<Document>,
     pub to: Vec<Document>,
+    /// An install's CustomResourceDefinitions from the charts' `crds/` directories: created before
+    /// anything else where none of that name exists, never updated or deleted (helm install's
+    /// rule; an upgrade leaves them alone). Absent from plans made before they travelled.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub crds: Vec<Document>,
 }
 
 /// The file `--out` writes.
@@ -112,6 +117,7 @@ impl SavedPlan {
         let manifests = Manifests {
             from: old.documents.clone(),
             to: new.documents.clone(),
+            crds: Vec::new(),
         };
         let mut scripts = BTreeMap::new();
         if let Some(m) = &plan.matrix {

@@ -177,18 +177,20 @@ impl Renderer for Native {
             revision: if upgrade { 2 } else { 1 },
             ..Default::default()
         };
-        Ok(render_native(chart, values, opts)?.0)
+        Ok(render_native(chart, values, opts, false)?.0)
     }
 }
 
 /// Render with chartup's renderer and these options (a cluster's context comes in through them):
 /// the release's documents, each parsed once for the planner, and the hook documents with their
-/// `# Source:` headers, as a release record keeps them.
+/// `# Source:` headers, as a release record keeps them; with `crds`, the definitions of the charts' `crds/`
+/// directories too (an install creates them).
 pub fn render_native(
     chart: &Path,
     values: &ValuesInput,
     opts: crate::render::RenderOptions,
-) -> Result<(RenderedChart, Vec<Document>), String> {
+    crds: bool,
+) -> Result<(RenderedChart, Vec<Document>, Vec<Document>), String> {
     let value_options = values.value_options();
     let mut merged = value_options.merge_values().map_err(|e| e.to_string())?;
     let mut chart_values = None;
@@ -212,9 +214,10 @@ pub fn render_native(
             ..opts
         },
         skip_schema_validation: false,
-        include_crds: false,
+        // Only an install creates them: an upgrade's render need not read them.
+        include_crds: crds,
     };
-    let (mut rendered, _crds) =
+    let (mut rendered, crd_files) =
         crate::render::chart::render_chart_with(&job, merged, chart_values).map_err(|e| e.message)?;
     let parsed = rendered
         .manifests
@@ -244,6 +247,18 @@ pub fn render_native(
             text: format!("# Source: {}\n{}\n", m.source, m.content.trim_end()),
         })
         .collect();
+    // Each file of a `crds/` directory may hold several definitions.
+    let crds = crd_files
+        .iter()
+        .flat_map(|(file, data)| {
+            crate::manifest::split_documents(data)
+                .into_iter()
+                .map(move |d| Document {
+                    source: file.clone(),
+                    text: d.text,
+                })
+        })
+        .collect();
     // The render loaded the chart already; load it again only if it did not say what it read.
     let chart_ref = match rendered.metadata.take() {
         Some(md) => ChartRef {
@@ -260,7 +275,7 @@ pub fn render_native(
         user_values: serde_json::from_str(&json).ok(),
         parsed,
     };
-    Ok((rendered_chart, hooks))
+    Ok((rendered_chart, hooks, crds))
 }
 
 /// The real helm binary (the oracle for tests and benchmarks).

@@ -9,6 +9,7 @@ mod apply;
 mod aware;
 mod carry;
 mod cluster;
+mod crds;
 mod helmuser;
 mod helmuser_ops;
 mod hostile;
