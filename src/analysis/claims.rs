@@ -80,7 +80,7 @@ impl Ctx<'_> {
             Some((c, v, b, a)) => (c.clone(), v.clone(), b, a),
             None => (name.to_string(), name.to_string(), None, None),
         };
-        let mut objects = vec![pvc.key.to_string()];
+        let mut objects = vec![pvc.key.text()];
         if let Some(b) = &before {
             objects.insert(0, b.workload.to_string());
         }

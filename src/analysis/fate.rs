@@ -86,7 +86,7 @@ impl Ctx<'_> {
             .or(after.as_ref())
             .map(|s| s.mode)
             .unwrap_or(Persistence::None);
-        let mut workloads: Vec<String> = a.iter().chain(b.iter()).map(|u| u.workload.key.to_string()).collect();
+        let mut workloads: Vec<String> = a.iter().chain(b.iter()).map(|u| u.workload.key.text()).collect();
         workloads.dedup();
         let p = Pair {
             b,
@@ -507,7 +507,7 @@ impl Ctx<'_> {
         if extra.is_empty() {
             return None;
         }
-        let mut objects = vec![b.workload.key.to_string()];
+        let mut objects = vec![b.workload.key.text()];
         objects.extend(extra.iter().map(|n| pvc_key(ns, n).to_string()));
         Some(p.mk(
             Fate::New,

@@ -80,12 +80,12 @@ fn substance(o: &Object) -> Substance {
     let Some(spec) = pod_spec(o) else { return s };
     // Only volumes that hold data count as evidence (every pod mounts a token or a config).
     let data_volumes: BTreeSet<&str> = spec
-        .get("volumes")
+        .field("volumes")
         .and_then(Json::as_array)
         .into_iter()
         .flatten()
-        .filter(|v| v.get("persistentVolumeClaim").is_some() || v.get("hostPath").is_some())
-        .filter_map(|v| v.get("name").and_then(Json::as_str))
+        .filter(|v| v.field("persistentVolumeClaim").is_some() || v.field("hostPath").is_some())
+        .filter_map(|v| v.field("name").and_then(Json::as_str))
         .chain(
             o.value
                 .at("/spec/volumeClaimTemplates")
@@ -95,7 +95,7 @@ fn substance(o: &Object) -> Substance {
                 .filter_map(|t| t.at("/metadata/name").and_then(Json::as_str)),
         )
         .collect();
-    for v in spec.get("volumes").and_then(Json::as_array).into_iter().flatten() {
+    for v in spec.field("volumes").and_then(Json::as_array).into_iter().flatten() {
         if let Some(c) = v.at("/persistentVolumeClaim/claimName").and_then(Json::as_str) {
             s.claims.insert(c.to_string());
         }
@@ -111,17 +111,17 @@ fn substance(o: &Object) -> Substance {
             s.templates.insert(n.to_string());
         }
     }
-    for c in spec.get("containers").and_then(Json::as_array).into_iter().flatten() {
-        if let Some(n) = c.get("name").and_then(Json::as_str) {
+    for c in spec.field("containers").and_then(Json::as_array).into_iter().flatten() {
+        if let Some(n) = c.field("name").and_then(Json::as_str) {
             s.containers.insert(n.to_string());
         }
-        if let Some(i) = c.get("image").and_then(Json::as_str) {
+        if let Some(i) = c.field("image").and_then(Json::as_str) {
             s.repos.insert(image_repo(i));
         }
-        for m in c.get("volumeMounts").and_then(Json::as_array).into_iter().flatten() {
+        for m in c.field("volumeMounts").and_then(Json::as_array).into_iter().flatten() {
             let (Some(n), Some(p)) = (
-                m.get("name").and_then(Json::as_str),
-                m.get("mountPath").and_then(Json::as_str),
+                m.field("name").and_then(Json::as_str),
+                m.field("mountPath").and_then(Json::as_str),
             ) else {
                 continue;
             };
@@ -243,7 +243,7 @@ fn named<'a>(spec: &str, set: &[&'a Object]) -> Result<Option<&'a Object>, Strin
             _ => {
                 return Err(format!(
                     "{spec:?} names several workloads ({}): name one as Kind/name",
-                    hits.iter().map(|o| o.key.to_string()).collect::<Vec<_>>().join(", ")
+                    hits.iter().map(|o| o.key.text()).collect::<Vec<_>>().join(", ")
                 ))
             }
         }

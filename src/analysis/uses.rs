@@ -45,7 +45,7 @@ const MAX_ORDINALS: f64 = 10_000.0;
 
 pub(super) fn pod_spec(o: &Object) -> Option<&Json> {
     match o.key.kind.as_str() {
-        "Pod" => o.value.get("spec"),
+        "Pod" => o.value.field("spec"),
         "CronJob" => o.value.at("/spec/jobTemplate/spec/template/spec"),
         _ => o.value.at("/spec/template/spec"),
     }
@@ -54,11 +54,11 @@ pub(super) fn pod_spec(o: &Object) -> Option<&Json> {
 pub(super) fn mounts_of(spec: &Json) -> HashMap<String, Vec<String>> {
     let mut m: HashMap<String, Vec<String>> = HashMap::new();
     for list in ["initContainers", "containers"] {
-        for c in spec.get(list).and_then(Json::as_array).into_iter().flatten() {
-            for vm in c.get("volumeMounts").and_then(Json::as_array).into_iter().flatten() {
+        for c in spec.field(list).and_then(Json::as_array).into_iter().flatten() {
+            for vm in c.field("volumeMounts").and_then(Json::as_array).into_iter().flatten() {
                 if let (Some(n), Some(p)) = (
-                    vm.get("name").and_then(Json::as_str),
-                    vm.get("mountPath").and_then(Json::as_str),
+                    vm.field("name").and_then(Json::as_str),
+                    vm.field("mountPath").and_then(Json::as_str),
                 ) {
                     let e = m.entry(n.to_string()).or_default();
                     if !e.iter().any(|x| x == p) {
@@ -77,13 +77,13 @@ pub(super) fn uses(set: &ManifestSet) -> Vec<Use<'_>> {
         let Some(spec) = pod_spec(o) else { continue };
         let mounts = mounts_of(spec);
         let component = component_name(o);
-        for v in spec.get("volumes").and_then(Json::as_array).into_iter().flatten() {
-            let Some(name) = v.get("name").and_then(Json::as_str) else {
+        for v in spec.field("volumes").and_then(Json::as_array).into_iter().flatten() {
+            let Some(name) = v.field("name").and_then(Json::as_str) else {
                 continue;
             };
             let src = if let Some(c) = v.at("/persistentVolumeClaim/claimName").and_then(Json::as_str) {
                 Src::Claim { name: c.to_string() }
-            } else if v.get("emptyDir").is_some() {
+            } else if v.field("emptyDir").is_some() {
                 Src::EmptyDir
             } else if let Some(p) = v.at("/hostPath/path").and_then(Json::as_str) {
                 Src::HostPath { path: p.to_string() }

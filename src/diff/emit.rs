@@ -128,15 +128,14 @@ fn key(out: &mut String, k: &str) -> Option<()> {
         return Some(());
     }
     let key = Json::String(k.to_string());
-    out.push_str(&remembered(Pos::Key, &key, || {
+    remembered(out, Pos::Key, &key, || {
         // serde-saphyr's own rendering of this key: `KEY: null`.
         let mut m = serde_json::Map::new();
         m.insert(k.to_string(), Json::Null);
         let text = saphyr(&Json::Object(m))?;
         let k = text.strip_suffix(": null\n")?;
         (!k.contains('\n')).then(|| k.to_string())
-    })?);
-    Some(())
+    })
 }
 
 #[derive(Clone, Copy)]
@@ -149,17 +148,33 @@ thread_local! {
     /// serde-saphyr's renderings of the scalars it was asked for, by position (key, value): a
     /// release repeats the same odd scalars (image references, versions, quoted numbers) in every
     /// object, and each serde-saphyr call costs a few thousand instructions.
-    static SEEN: std::cell::RefCell<[std::collections::HashMap<Json, Option<String>>; 2]> = Default::default();
+    /// (Fx-hashed: these lookups run for every such scalar of every changed object.)
+    static SEEN: std::cell::RefCell<[Seen; 2]> = Default::default();
 }
 
-fn remembered(pos: Pos, v: &Json, print: impl FnOnce() -> Option<String>) -> Option<String> {
+type Seen = std::collections::HashMap<Json, Option<String>, crate::manifest::FastHash>;
+
+/// Appends the remembered rendering of `v` (printing it the first time); `None` when there is none.
+fn remembered(out: &mut String, pos: Pos, v: &Json, print: impl FnOnce() -> Option<String>) -> Option<()> {
     let at = pos as usize;
-    if let Some(hit) = SEEN.with(|m| m.borrow()[at].get(v).cloned()) {
-        return hit;
+    let hit = SEEN.with(|m| {
+        m.borrow()[at].get(v).map(|t| match t {
+            Some(t) => {
+                out.push_str(t);
+                Some(())
+            }
+            None => None,
+        })
+    });
+    if let Some(done) = hit {
+        return done;
     }
     let text = print();
+    if let Some(t) = &text {
+        out.push_str(t);
+    }
     SEEN.with(|m| m.borrow_mut()[at].insert(v.clone(), text.clone()));
-    text
+    text.map(|_| ())
 }
 
 fn scalar(out: &mut String, v: &Json) -> Option<()> {
@@ -169,14 +184,14 @@ fn scalar(out: &mut String, v: &Json) -> Option<()> {
         Json::Bool(false) => out.push_str("false"),
         Json::Number(n) if n.is_i64() || n.is_u64() => out.push_str(&n.to_string()),
         Json::String(s) if plain_safe(s) || plain_safe_value(s) => out.push_str(s),
-        _ => out.push_str(&remembered(Pos::Value, v, || {
+        _ => remembered(out, Pos::Value, v, || {
             // serde-saphyr's own rendering of this value: `k: VALUE`.
             let mut m = serde_json::Map::new();
             m.insert("k".to_string(), v.clone());
             let text = saphyr(&Json::Object(m))?;
             let s = text.strip_prefix("k: ")?.strip_suffix('\n')?;
             (!s.contains('\n')).then(|| s.to_string())
-        })?),
+        })?,
     }
     Some(())
 }

@@ -141,7 +141,7 @@ pub fn diff(old: &ManifestSet, new: &ManifestSet, opts: &DiffOptions) -> Vec<Obj
             compare(o, n, opts)
         } else if let Some(o) = pair_of_new.get(&n.key) {
             let (a, b) = canonical_pair(Some(o), Some(n), opts);
-            let (diff, plus, minus) = unified(&a, &b, &o.key.to_string(), &n.key.to_string(), opts.context);
+            let (diff, plus, minus) = unified(&a, &b, &o.key.text(), &n.key.text(), opts.context);
             ObjectChange {
                 action: Action::KindChange,
                 key: n.key.clone(),
@@ -163,7 +163,7 @@ pub fn diff(old: &ManifestSet, new: &ManifestSet, opts: &DiffOptions) -> Vec<Obj
             }
         } else {
             let (a, b) = canonical_pair(None, Some(n), opts);
-            let (diff, plus, minus) = unified(&a, &b, "/dev/null", &n.key.to_string(), opts.context);
+            let (diff, plus, minus) = unified(&a, &b, "/dev/null", &n.key.text(), opts.context);
             ObjectChange {
                 action: Action::Add,
                 key: n.key.clone(),
@@ -196,7 +196,7 @@ pub fn diff(old: &ManifestSet, new: &ManifestSet, opts: &DiffOptions) -> Vec<Obj
     }
     for o in removed.iter().filter(|o| !paired_old.contains(&o.key)) {
         let (a, b) = canonical_pair(Some(o), None, opts);
-        let (diff, plus, minus) = unified(&a, &b, &o.key.to_string(), "/dev/null", opts.context);
+        let (diff, plus, minus) = unified(&a, &b, &o.key.text(), "/dev/null", opts.context);
         let mut notes = vec![];
         if o.kept_on_delete() {
             notes.push("annotated helm.sh/resource-policy: keep — Helm leaves it in the cluster, unmanaged".into());
@@ -217,7 +217,8 @@ pub fn diff(old: &ManifestSet, new: &ManifestSet, opts: &DiffOptions) -> Vec<Obj
 }
 
 fn compare(o: &Object, n: &Object, opts: &DiffOptions) -> ObjectChange {
-    if o.value == n.value {
+    // The same text reads as the same value: no need to walk it.
+    if o.text == n.text || crate::manifest::json_eq(&o.value, &n.value) {
         return ObjectChange {
             action: Action::Unchanged,
             key: n.key.clone(),
@@ -232,7 +233,7 @@ fn compare(o: &Object, n: &Object, opts: &DiffOptions) -> ObjectChange {
     }
     let (immutable, mut notes) = immutable_changes(&n.key.kind, &n.key.group, &o.value, &n.value);
     let (a, b) = canonical_pair(Some(o), Some(n), opts);
-    let (diff, plus, minus) = unified(&a, &b, &o.key.to_string(), &n.key.to_string(), opts.context);
+    let (diff, plus, minus) = unified(&a, &b, &o.key.text(), &n.key.text(), opts.context);
     if diff.is_empty() && !opts.show_secrets {
         notes.push("only masked Secret values or formatting differ".into());
     }
@@ -303,7 +304,7 @@ pub fn component_identity(o: &Object) -> Option<(String, String)> {
     let labels = |ptr: &str| o.value.at(ptr).and_then(Json::as_object);
     for ptr in ["/metadata/labels", "/spec/template/metadata/labels"] {
         let Some(l) = labels(ptr) else { continue };
-        let get = |k: &str| l.get(k).and_then(Json::as_str).map(str::to_string);
+        let get = |k: &str| crate::manifest::field(l, k).and_then(Json::as_str).map(str::to_string);
         let component = get("app.kubernetes.io/component").or_else(|| get("component"));
         if let Some(c) = component {
             let name = get("app.kubernetes.io/name").or_else(|| get("app")).unwrap_or_default();
@@ -339,14 +340,14 @@ pub fn immutable_changes(kind: &str, group: &str, old: &Json, new: &Json) -> (Ve
     let mut notes = Vec::new();
     // Borrowed: cloning every changed object's spec was a visible part of large plans.
     static NULL: Json = Json::Null;
-    let (os, ns) = (old.get("spec").unwrap_or(&NULL), new.get("spec").unwrap_or(&NULL));
+    let (os, ns) = (old.field("spec").unwrap_or(&NULL), new.field("spec").unwrap_or(&NULL));
     // Compared as the server stores them: a spelt-out default, a null or an empty value is not a
     // change the server refuses (only the kinds with immutable rules pay for the copy).
     let server = |s: &Json| normalize::server_spec(group, kind, s);
     // Only the selector of these is immutable: normalizing the whole spec (the pod template) was
     // ~5 % of a 1,000-object plan's instructions (benches/PROFILE.md). The selector alone, at the
     // same path, normalizes the same.
-    let selector_only = |s: &Json| match s.get("selector") {
+    let selector_only = |s: &Json| match s.field("selector") {
         Some(sel) => serde_json::json!({ "selector": sel }),
         None => Json::Null,
     };
@@ -372,7 +373,7 @@ pub fn immutable_changes(kind: &str, group: &str, old: &Json, new: &Json) -> (Ve
                 if STS_MUTABLE.contains(&k.as_str()) {
                     continue;
                 }
-                let (a, b) = (os.get(k), ns.get(k));
+                let (a, b) = (os.field(k), ns.field(k));
                 if a != b {
                     out.push(ImmutableField {
                         field: format!("spec.{k}"),
@@ -382,10 +383,10 @@ pub fn immutable_changes(kind: &str, group: &str, old: &Json, new: &Json) -> (Ve
             }
         }
         ("apps", "Deployment") | ("apps", "DaemonSet") | ("apps", "ReplicaSet") => {
-            if os.get("selector") != ns.get("selector") {
+            if os.field("selector") != ns.field("selector") {
                 out.push(ImmutableField {
                     field: "spec.selector".into(),
-                    detail: describe_change("selector", os.get("selector"), ns.get("selector")),
+                    detail: describe_change("selector", os.field("selector"), ns.field("selector")),
                 });
             }
         }
@@ -393,10 +394,10 @@ pub fn immutable_changes(kind: &str, group: &str, old: &Json, new: &Json) -> (Ve
             // completions too: Kubernetes before 1.27 refuses any change (later only for Indexed
             // Jobs); a connected plan confirms each predicted recreate with the server.
             for k in ["selector", "template", "completions"] {
-                if os.get(k) != ns.get(k) {
+                if os.field(k) != ns.field(k) {
                     out.push(ImmutableField {
                         field: format!("spec.{k}"),
-                        detail: describe_change(k, os.get(k), ns.get(k)),
+                        detail: describe_change(k, os.field(k), ns.field(k)),
                     });
                 }
             }
@@ -437,7 +438,7 @@ pub fn immutable_changes(kind: &str, group: &str, old: &Json, new: &Json) -> (Ve
             }
         }
         ("", "Service") => {
-            let (a, b) = (os.get("clusterIP"), ns.get("clusterIP"));
+            let (a, b) = (os.field("clusterIP"), ns.field("clusterIP"));
             // Leaving clusterIP out keeps the allocated one; setting a different one (or switching
             // to or from a headless `None`) is refused.
             let differs = match (a.and_then(Json::as_str), b.and_then(Json::as_str)) {
@@ -453,7 +454,12 @@ pub fn immutable_changes(kind: &str, group: &str, old: &Json, new: &Json) -> (Ve
             }
             // Type changes the server accepts (1.20+ drops the clusterIP and nodePorts the new
             // type does not use), but clients notice: said as a note with what to check.
-            let ty = |s: &Json| s.get("type").and_then(Json::as_str).unwrap_or("ClusterIP").to_string();
+            let ty = |s: &Json| {
+                s.field("type")
+                    .and_then(Json::as_str)
+                    .unwrap_or("ClusterIP")
+                    .to_string()
+            };
             let (ta, tb) = (ty(os), ty(ns));
             if ta != tb {
                 let what = match (ta.as_str(), tb.as_str()) {
@@ -479,7 +485,7 @@ pub fn immutable_changes(kind: &str, group: &str, old: &Json, new: &Json) -> (Ve
 /// changes: the server refuses both updates (`field is immutable when immutable is set`, `type`
 /// is immutable), so the object must be deleted and created again.
 fn immutable_data(kind: &str, old: &Json, new: &Json, out: &mut Vec<ImmutableField>) {
-    if old.get("immutable").and_then(Json::as_bool) == Some(true) {
+    if old.field("immutable").and_then(Json::as_bool) == Some(true) {
         for k in ["data", "binaryData", "stringData"] {
             if old.get(k) != new.get(k) {
                 out.push(ImmutableField {
@@ -488,7 +494,7 @@ fn immutable_data(kind: &str, old: &Json, new: &Json, out: &mut Vec<ImmutableFie
                 });
             }
         }
-        if new.get("immutable").and_then(Json::as_bool) != Some(true) {
+        if new.field("immutable").and_then(Json::as_bool) != Some(true) {
             out.push(ImmutableField {
                 field: "immutable".into(),
                 detail: "true → (unset): an immutable object cannot be made mutable".into(),
@@ -496,7 +502,7 @@ fn immutable_data(kind: &str, old: &Json, new: &Json, out: &mut Vec<ImmutableFie
         }
     }
     if kind == "Secret" {
-        let ty = |v: &Json| v.get("type").and_then(Json::as_str).unwrap_or("Opaque").to_string();
+        let ty = |v: &Json| v.field("type").and_then(Json::as_str).unwrap_or("Opaque").to_string();
         if ty(old) != ty(new) {
             out.push(ImmutableField {
                 field: "type".into(),

@@ -38,6 +38,27 @@ pub struct ObjectKey {
     pub name: String,
 }
 
+impl ObjectKey {
+    /// The [`Display`](fmt::Display) spelling in a string of exactly its size: `to_string` grows
+    /// an empty string piece by piece (a few reallocations per key, several keys per object).
+    pub fn text(&self) -> String {
+        let mut s =
+            String::with_capacity(self.namespace.len() + self.kind.len() + self.group.len() + self.name.len() + 3);
+        if !self.namespace.is_empty() {
+            s.push_str(&self.namespace);
+            s.push('/');
+        }
+        s.push_str(&self.kind);
+        if !self.group.is_empty() {
+            s.push('.');
+            s.push_str(&self.group);
+        }
+        s.push('/');
+        s.push_str(&self.name);
+        s
+    }
+}
+
 impl fmt::Display for ObjectKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // kubectl's `kind.group/name` spelling, with the namespace in front when there is one.
@@ -81,7 +102,7 @@ impl Object {
     pub fn label(&self, name: &str) -> Option<&str> {
         self.value
             .at("/metadata/labels")
-            .and_then(|l| l.get(name))
+            .and_then(|l| l.field(name))
             .and_then(Json::as_str)
     }
 
@@ -89,7 +110,7 @@ impl Object {
     pub fn annotation(&self, name: &str) -> Option<&str> {
         self.value
             .at("/metadata/annotations")
-            .and_then(|l| l.get(name))
+            .and_then(|l| l.field(name))
             .and_then(Json::as_str)
     }
 
@@ -97,7 +118,7 @@ impl Object {
     /// which for an item of a List is the List's.
     pub fn hook_annotation(&self, name: &str) -> Option<&str> {
         match &self.list_annotations {
-            Some(list) => list.get(name).and_then(Json::as_str),
+            Some(list) => list.field(name).and_then(Json::as_str),
             None => self.annotation(name),
         }
     }
@@ -133,7 +154,7 @@ pub fn is_workload_kind(kind: &str) -> bool {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ManifestSet {
     pub objects: Vec<Object>,
-    index: HashMap<ObjectKey, usize>,
+    index: HashMap<ObjectKey, usize, FastHash>,
 }
 
 impl ManifestSet {
@@ -317,16 +338,16 @@ pub fn parse_documents_with(
             return Err(not_object("the document is not a mapping"));
         }
         let api_version = value
-            .get("apiVersion")
+            .field("apiVersion")
             .and_then(Json::as_str)
             .ok_or_else(|| not_object("no apiVersion"))?;
         let kind = value
-            .get("kind")
+            .field("kind")
             .and_then(Json::as_str)
             .ok_or_else(|| not_object("no kind"))?;
-        let metadata = value.get("metadata");
+        let metadata = value.field("metadata");
         let name = metadata
-            .and_then(|m| m.get("name"))
+            .and_then(|m| m.field("name"))
             .and_then(Json::as_str)
             .ok_or_else(|| not_object("no metadata.name"))?;
         let group = match api_version.rsplit_once('/') {
@@ -337,7 +358,7 @@ pub fn parse_documents_with(
             String::new()
         } else {
             metadata
-                .and_then(|m| m.get("namespace"))
+                .and_then(|m| m.field("namespace"))
                 .and_then(Json::as_str)
                 .filter(|s| !s.is_empty())
                 .unwrap_or(default_namespace)
@@ -360,7 +381,7 @@ pub fn parse_documents_with(
         });
     }
     sort_install_order(&mut objects);
-    let mut index = HashMap::with_capacity(objects.len());
+    let mut index = HashMap::with_capacity_and_hasher(objects.len(), FastHash::default());
     for (i, o) in objects.iter().enumerate() {
         if let Some(&first) = index.get(&o.key) {
             let first: &Object = &objects[first];
@@ -378,11 +399,11 @@ pub fn parse_documents_with(
 /// The items of a list document (kubectl's `meta.IsListType`: a `kind` ending in `List` with an
 /// `items` array), or None.
 fn list_items(value: &Json) -> Option<Vec<Json>> {
-    let kind = value.get("kind")?.as_str()?;
+    let kind = value.field("kind")?.as_str()?;
     if !kind.ends_with("List") {
         return None;
     }
-    value.get("items")?.as_array().cloned()
+    value.field("items")?.as_array().cloned()
 }
 
 /// Split and parse a whole manifest text.
@@ -466,14 +487,103 @@ pub const INSTALL_ORDER: &[&str] = &[
     "ValidatingWebhookConfiguration",
 ];
 
+/// A multiply-rotate hasher (the Fx hash of rustc) for lookups by keys the user's own chart
+/// spells: object identities and printed scalars, looked up thousands of times in a large plan,
+/// where std's SipHash (DoS-resistant, for untrusted keys) was a visible cost. Only lookups use it
+/// (nothing iterates these maps), so no output depends on it.
+pub type FastHash = std::hash::BuildHasherDefault<FxHasher>;
+
+#[derive(Default, Clone, Copy)]
+pub struct FxHasher(u64);
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl std::hash::Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes(c.try_into().unwrap_or_default()));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut b = [0u8; 8];
+            b[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(b));
+        }
+    }
+
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 /// `serde_json::Value::pointer` without its cost: `pointer` builds an owned `String` for every
 /// path segment (to undo `~0`/`~1` escapes), which was ~8 % of a 1,000-object plan. Paths here are
 /// literals without escapes; one that has them goes to `pointer`.
 pub trait JsonAt {
     fn at(&self, path: &str) -> Option<&Json>;
+    /// `Value::get(key)` for a string key, through [`field`].
+    fn field(&self, key: &str) -> Option<&Json>;
+}
+
+/// `map.get(key)` without hashing the key when the map is small, as most of an object's maps are:
+/// `serde_json`'s ordered maps hash every key looked up with SipHash, which was ~8 % of a
+/// 1,000-object plan; comparing a handful of short keys costs a fraction of that. Keys are unique,
+/// so the first match is the entry `get` finds.
+#[inline]
+pub fn field<'a>(m: &'a serde_json::Map<String, Json>, key: &str) -> Option<&'a Json> {
+    if m.len() <= 8 {
+        m.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
+    } else {
+        m.get(key)
+    }
+}
+
+/// `a == b` for JSON values, without hashing a key when both maps hold the same keys in the
+/// same order (two renders of one template do): serde_json's map equality looks every key up in
+/// the other map. Maps with other key orders are compared as `==` does, order-insensitively.
+pub fn json_eq(a: &Json, b: &Json) -> bool {
+    match (a, b) {
+        (Json::Object(x), Json::Object(y)) => {
+            if x.len() != y.len() {
+                return false;
+            }
+            if x.keys().zip(y.keys()).all(|(p, q)| p == q) {
+                x.values().zip(y.values()).all(|(p, q)| json_eq(p, q))
+            } else {
+                x.iter().all(|(k, v)| field(y, k).is_some_and(|w| json_eq(v, w)))
+            }
+        }
+        (Json::Array(x), Json::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| json_eq(p, q)),
+        _ => a == b,
+    }
 }
 
 impl JsonAt for Json {
+    fn field(&self, key: &str) -> Option<&Json> {
+        match self {
+            Json::Object(m) => field(m, key),
+            _ => None,
+        }
+    }
+
     fn at(&self, path: &str) -> Option<&Json> {
         if path.contains('~') || !(path.is_empty() || path.starts_with('/')) {
             return self.pointer(path);
@@ -481,7 +591,7 @@ impl JsonAt for Json {
         let mut cur = self;
         for seg in path.split('/').skip(1) {
             cur = match cur {
-                Json::Object(m) => m.get(seg)?,
+                Json::Object(m) => field(m, seg)?,
                 // As `pointer`: no sign, no leading zero.
                 Json::Array(a) if !seg.starts_with('+') && (seg == "0" || !seg.starts_with('0')) => {
                     a.get(seg.parse::<usize>().ok()?)?
@@ -503,15 +613,18 @@ pub fn kind_rank(kind: &str) -> usize {
 
 /// Stable sort by install order; unknown kinds last, alphabetically by kind (as Helm does).
 pub fn sort_install_order(objects: &mut [Object]) {
-    objects.sort_by(|a, b| {
-        let (ra, rb) = (kind_rank(&a.key.kind), kind_rank(&b.key.kind));
-        ra.cmp(&rb).then_with(|| {
-            if ra == INSTALL_ORDER.len() {
-                a.key.kind.cmp(&b.key.kind)
+    // Each object's rank is looked up once (a stable sort by key), not twice per comparison: the
+    // lookup scans the install order list.
+    objects.sort_by_cached_key(|o| {
+        let r = kind_rank(&o.key.kind);
+        (
+            r,
+            if r == INSTALL_ORDER.len() {
+                o.key.kind.clone()
             } else {
-                std::cmp::Ordering::Equal
-            }
-        })
+                String::new()
+            },
+        )
     });
 }
 
@@ -525,6 +638,58 @@ mod tests {
             "/a/b/c", "a",
         ] {
             assert_eq!(v.at(p), v.pointer(p), "{p}");
+        }
+    }
+
+    #[test]
+    fn json_eq_is_eq() {
+        let vals: Vec<Json> = [
+            r#"{"a": 1, "b": {"c": [1, 2, {"d": null}]}}"#,
+            r#"{"b": {"c": [1, 2, {"d": null}]}, "a": 1}"#,
+            r#"{"a": 1, "b": {"c": [1, 2, {"d": 0}]}}"#,
+            r#"{"a": 1.0, "b": {"c": [1, 2, {"d": null}]}}"#,
+            r#"{"a": 1, "b": {"c": [1, 2]}}"#,
+            r#"{"a": 1, "x": {"c": [1, 2, {"d": null}]}}"#,
+            r#"{"a": 1}"#,
+            r#"[1, {"a": "b"}]"#,
+            r#"[1, {"a": "c"}]"#,
+            r#""s""#,
+            "null",
+        ]
+        .iter()
+        .map(|t| serde_json::from_str(t).unwrap())
+        .collect();
+        for a in &vals {
+            for b in &vals {
+                assert_eq!(json_eq(a, b), a == b, "{a} {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn field_is_get_and_text_is_display() {
+        // Maps below and above the size where `field` stops scanning, with every key looked up and
+        // some absent ones.
+        for n in [0, 1, 7, 8, 9, 20] {
+            let m: serde_json::Map<String, Json> = (0..n).map(|i| (format!("k{i}"), Json::from(i))).collect();
+            let v = Json::Object(m.clone());
+            for k in (0..n + 2)
+                .map(|i| format!("k{i}"))
+                .chain(["".to_string(), "k".to_string()])
+            {
+                assert_eq!(field(&m, &k), m.get(&k), "{n} {k}");
+                assert_eq!(v.field(&k), v.get(&k), "{n} {k}");
+            }
+        }
+        assert_eq!(Json::from(1).field("a"), None);
+        for (group, namespace) in [("", ""), ("apps", ""), ("", "ns"), ("apps", "ns")] {
+            let k = ObjectKey {
+                group: group.into(),
+                kind: "Deployment".into(),
+                namespace: namespace.into(),
+                name: "web".into(),
+            };
+            assert_eq!(k.text(), k.to_string());
         }
     }
 

@@ -624,10 +624,10 @@ fn rollout(changes: &[ObjectChange], new: &ManifestSet, order: &[String]) -> Vec
             .iter()
             .position(|s| s.component == comp || o.key.name.contains(&s.component));
         match pos {
-            Some(i) => steps[i].objects.push(c.key.to_string()),
+            Some(i) => steps[i].objects.push(c.key.text()),
             None => steps.push(RolloutStep {
                 component: comp,
-                objects: vec![c.key.to_string()],
+                objects: vec![c.key.text()],
             }),
         }
     }

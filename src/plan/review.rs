@@ -6,7 +6,7 @@
 //! the plan's; the requirements are derived from the finished plan with the same rules apply's
 //! refusals use, so the reviewer sees in the plan what apply will demand.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
@@ -127,20 +127,20 @@ pub fn risks(plan: &Plan) -> Vec<Risk> {
 fn containers(o: &Object) -> BTreeMap<String, String> {
     let spec = match o.key.kind.as_str() {
         "CronJob" => o.value.at("/spec/jobTemplate/spec/template/spec"),
-        "Pod" => o.value.get("spec"),
+        "Pod" => o.value.field("spec"),
         _ => o.value.at("/spec/template/spec"),
     };
     let mut out = BTreeMap::new();
     for list in ["initContainers", "containers"] {
         for c in spec
-            .and_then(|s| s.get(list))
+            .and_then(|s| s.field(list))
             .and_then(Json::as_array)
             .into_iter()
             .flatten()
         {
             if let (Some(n), Some(i)) = (
-                c.get("name").and_then(Json::as_str),
-                c.get("image").and_then(Json::as_str),
+                c.field("name").and_then(Json::as_str),
+                c.field("image").and_then(Json::as_str),
             ) {
                 out.insert(n.to_string(), i.to_string());
             }
@@ -168,11 +168,15 @@ fn predecessors<'a>(
             }
         }
     }
+    // The old keys already taken, looked up instead of scanned (a scan per pairing was quadratic
+    // on large releases).
+    let mut taken: std::collections::HashSet<&ObjectKey> = out.iter().map(|(o, _)| &o.key).collect();
     for p in pairings {
-        if out.iter().any(|(o, _)| o.key == p.from) {
+        if taken.contains(&p.from) {
             continue;
         }
         if let (Some(o), Some(n)) = (old.get(&p.from), new.get(&p.to)) {
+            taken.insert(&o.key);
             out.push((o, n));
         }
     }
@@ -192,7 +196,7 @@ pub fn images(
         for (name, img) in &b {
             if a.get(name) != Some(img) {
                 out.push(ImageChange {
-                    workload: n.key.to_string(),
+                    workload: n.key.text(),
                     container: name.clone(),
                     from: a.get(name).cloned(),
                     to: Some(img.clone()),
@@ -201,7 +205,7 @@ pub fn images(
         }
         for (name, img) in a.iter().filter(|(k, _)| !b.contains_key(*k)) {
             out.push(ImageChange {
-                workload: n.key.to_string(),
+                workload: n.key.text(),
                 container: name.clone(),
                 from: Some(img.clone()),
                 to: None,
@@ -249,7 +253,7 @@ pub fn hazards(
                 let kind = o.value.at("/spec/names/kind").and_then(Json::as_str).unwrap_or("?");
                 out.push(Hazard {
                     rule: "crd-removed".into(),
-                    object: c.key.to_string(),
+                    object: c.key.text(),
                     verdict: Verdict::Loss,
                     reason: format!(
                         "the CRD leaves the templates, so Helm deletes it — and Kubernetes deletes every custom resource \
@@ -260,7 +264,7 @@ pub fn hazards(
             }
             ("", "Namespace") => out.push(Hazard {
                 rule: "namespace-removed".into(),
-                object: c.key.to_string(),
+                object: c.key.text(),
                 verdict: Verdict::Loss,
                 reason: format!(
                     "the Namespace leaves the chart, so Helm deletes it — with every object in it, release or not \
@@ -281,7 +285,7 @@ pub fn hazards(
                 };
                 out.push(Hazard {
                     rule: "pv-removed".into(),
-                    object: c.key.to_string(),
+                    object: c.key.text(),
                     verdict,
                     reason: format!(
                         "the PersistentVolume leaves the chart, so Helm deletes it; reclaim policy {policy}: {}",
@@ -298,16 +302,20 @@ pub fn hazards(
         }
     }
     if !matrix_consulted {
+        // The volumes that stay mounted, by the workload they stay in (in plan order): looked up
+        // per workload instead of a scan of every volume for each (quadratic on large releases).
+        let mut kept: HashMap<&ObjectKey, Vec<&VolumeFate>> = HashMap::new();
+        for v in volumes {
+            if let Some(a) = v.after.as_ref().filter(|a| {
+                matches!(v.fate, Fate::Kept | Fate::Reattached | Fate::Carried)
+                    && v.mode != Persistence::None
+                    && a.source != "hostPath"
+            }) {
+                kept.entry(&a.workload).or_default().push(v);
+            }
+        }
         for (o, n) in predecessors(changes, pairings, old, new) {
-            let mounted: Vec<&VolumeFate> = volumes
-                .iter()
-                .filter(|v| {
-                    v.after.as_ref().is_some_and(|a| a.workload == n.key)
-                        && matches!(v.fate, Fate::Kept | Fate::Reattached | Fate::Carried)
-                        && v.mode != Persistence::None
-                        && v.after.as_ref().is_some_and(|a| a.source != "hostPath")
-                })
-                .collect();
+            let mounted: &[&VolumeFate] = kept.get(&n.key).map(Vec::as_slice).unwrap_or_default();
             if mounted.is_empty() {
                 continue;
             }
@@ -326,7 +334,7 @@ pub fn hazards(
                 let vols: Vec<String> = mounted.iter().map(|v| v.volume.clone()).collect();
                 out.push(Hazard {
                     rule: "image-major".into(),
-                    object: n.key.to_string(),
+                    object: n.key.text(),
                     verdict: Verdict::AtRisk,
                     reason: format!(
                         "container {name}: {} {ma} → {mb} on persistent volumes that stay mounted ({}); data format: \

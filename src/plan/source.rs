@@ -224,12 +224,19 @@ pub fn render_native(
         .iter()
         .map(|m| rendered.parsed.get_mut(m.doc).and_then(Option::take))
         .collect();
+    // The manifests' texts become the documents' (moved, not copied: a large release's texts
+    // are megabytes, and fresh memory costs page faults).
     let documents = rendered
         .manifests
-        .iter()
-        .map(|m| Document {
-            source: m.source.clone(),
-            text: format!("{}\n", m.content.trim_end()),
+        .iter_mut()
+        .map(|m| {
+            let mut text = std::mem::take(&mut m.content);
+            text.truncate(text.trim_end().len());
+            text.push('\n');
+            Document {
+                source: std::mem::take(&mut m.source),
+                text,
+            }
         })
         .collect();
     let hooks = rendered

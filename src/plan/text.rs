@@ -357,7 +357,7 @@ pub fn render_with(plan: &Plan, color: bool, opts: TextOptions) -> String {
         let _ = writeln!(
             o,
             "\n{sym} {} ({label}, +{} -{})",
-            p.bold(&c.key.to_string()),
+            p.bold(&c.key.text()),
             c.lines_added,
             c.lines_removed
         );

@@ -72,14 +72,6 @@ pub fn split_manifests(big: &str) -> Vec<String> {
         .collect()
 }
 
-fn str_at(v: &Value, path: &[&str]) -> Option<Value> {
-    let mut cur = v.clone();
-    for k in path {
-        cur = cur.as_map()?.get(k)?;
-    }
-    Some(cur)
-}
-
 /// Read one document's head like `yaml.Unmarshal(doc, &SimpleHead{})`. `head` parses YAML.
 fn parse_head(
     source: &str,
@@ -107,25 +99,36 @@ fn parse_head(
             "YAML parse error on {source}: error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {kind} into Go value of type util.SimpleHead"
         ));
     }
-    let get = |path: &[&str]| match str_at(&v, path) {
+    // Read in place (borrowed, not cloned level by level: this runs for every rendered document).
+    let text = |v: Option<&Value>| match v {
         Some(Value::String(s)) => s.to_string(),
         _ => String::new(),
     };
     let mut annotations = BTreeMap::new();
-    if let Some(Value::Map(m)) = str_at(&v, &["metadata", "annotations"]) {
-        for (k, val) in m.entries() {
-            if let Value::String(s) = val {
-                annotations.insert(k, s.to_string());
-            } else if !val.is_nil() {
-                annotations.insert(k, String::new());
+    let Value::Map(root) = &v else {
+        return Ok((String::new(), String::new(), String::new(), String::new(), annotations));
+    };
+    let root = root.cell.borrow();
+    let (mut name, mut namespace) = (String::new(), String::new());
+    if let Some(Value::Map(md)) = root.get("metadata") {
+        let md = md.cell.borrow();
+        name = text(md.get("name"));
+        namespace = text(md.get("namespace"));
+        if let Some(Value::Map(m)) = md.get("annotations") {
+            for (k, val) in m.cell.borrow().iter() {
+                if let Value::String(s) = val {
+                    annotations.insert(k.clone(), s.to_string());
+                } else if !val.is_nil() {
+                    annotations.insert(k.clone(), String::new());
+                }
             }
         }
     }
     Ok((
-        get(&["apiVersion"]),
-        get(&["kind"]),
-        get(&["metadata", "name"]),
-        get(&["metadata", "namespace"]),
+        text(root.get("apiVersion")),
+        text(root.get("kind")),
+        name,
+        namespace,
         annotations,
     ))
 }
@@ -185,12 +188,11 @@ pub fn sort_manifests(
 
 /// Stable sort in install order; unknown kinds go last, alphabetically among themselves.
 pub fn sort_by_kind(ms: &mut [Manifest]) {
-    let rank = |k: &str| INSTALL_ORDER.iter().position(|o| *o == k);
-    ms.sort_by(|a, b| match (rank(&a.kind), rank(&b.kind)) {
-        (Some(x), Some(y)) => x.cmp(&y),
-        (Some(_), None) => std::cmp::Ordering::Less,
-        (None, Some(_)) => std::cmp::Ordering::Greater,
-        (None, None) => a.kind.cmp(&b.kind),
+    // Ranked once per manifest (a stable sort by key), not twice per comparison; unknown kinds
+    // rank after every known one and among themselves by name.
+    ms.sort_by_cached_key(|m| match INSTALL_ORDER.iter().position(|o| *o == m.kind) {
+        Some(r) => (r, String::new()),
+        None => (INSTALL_ORDER.len(), m.kind.clone()),
     });
 }
 

@@ -33,6 +33,7 @@ pub fn events(text: &str) -> Option<Vec<Event<'_>>> {
     let mut r = Reader {
         text,
         pos: 0,
+        last_line: std::cell::Cell::new((1, 0)),
         events: Vec::with_capacity(text.len() / 8),
     };
     r.events.push(Event::StreamStart);
@@ -124,6 +125,9 @@ enum Line {
 
 struct Reader<'a> {
     text: &'a str,
+    /// The last line end found, `(from, end)`: every position in `from..=end` has that line end.
+    /// The reader asks for the end of the same line several times (key, value, next line).
+    last_line: std::cell::Cell<(usize, usize)>,
     /// Start of the current line.
     pos: usize,
     events: Vec<Event<'a>>,
@@ -145,10 +149,17 @@ fn plain(s: &str) -> Event<'_> {
 
 impl<'a> Reader<'a> {
     fn line_end(&self, from: usize) -> usize {
-        match memchr(b'\n', &self.text.as_bytes()[from..]) {
+        let (lo, end) = self.last_line.get();
+        // No line break in lo..end, so the first one at or after `from` is still `end`.
+        if lo <= from && from <= end {
+            return end;
+        }
+        let end = match memchr(b'\n', &self.text.as_bytes()[from..]) {
             Some(i) => from + i,
             None => self.text.len(),
-        }
+        };
+        self.last_line.set((from, end));
+        end
     }
 
     /// The text from `from` to the end of its line.
