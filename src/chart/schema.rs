@@ -126,19 +126,16 @@ const QUICK_URL: &str = "https://json-schema.org/chartup/values.schema.json";
 /// otherwise: it can only say "accepted" where the full path says so too
 /// (`tests::the_quick_path_never_accepts_what_the_full_path_refuses`).
 fn accepted_quickly(schema: &serde_json::Value, instance: &serde_json::Value) -> bool {
-    let Some(meta) = std_metaschema(schema) else {
+    let Some(draft) = std_metaschema(schema) else {
         return false;
     };
     if !self_contained(schema) {
         return false;
     }
-    let mut metas = Schemas::new();
-    let mut mc = Compiler::new();
-    mc.enable_format_assertions();
-    let Ok(m) = mc.compile(meta, &mut metas) else {
+    let Some((metas, m)) = metaschema(draft) else {
         return false;
     };
-    if metas.validate(schema, m).is_err() {
+    if metas.validate(schema, *m).is_err() {
         return false;
     }
     let mut schemas = Schemas::new();
@@ -152,25 +149,45 @@ fn accepted_quickly(schema: &serde_json::Value, instance: &serde_json::Value) ->
     }
 }
 
-/// The standard metaschema a schema names in `$schema` (boon's default, 2020-12, without one);
-/// `None` for a custom metaschema, which takes the full path.
-fn std_metaschema(schema: &serde_json::Value) -> Option<&'static str> {
+/// The standard metaschemas, by the URLs boon knows them under.
+const DRAFTS: [&str; 5] = [
+    "http://json-schema.org/draft-04/schema",
+    "http://json-schema.org/draft-06/schema",
+    "http://json-schema.org/draft-07/schema",
+    "https://json-schema.org/draft/2019-09/schema",
+    "https://json-schema.org/draft/2020-12/schema",
+];
+
+/// Which of [`DRAFTS`] a schema names in `$schema` (boon's default, 2020-12, without one); `None`
+/// for a custom metaschema, which takes the full path.
+fn std_metaschema(schema: &serde_json::Value) -> Option<usize> {
     let named = match schema.get("$schema") {
-        None => return Some("https://json-schema.org/draft/2020-12/schema"),
+        None => return Some(4),
         Some(serde_json::Value::String(s)) => s.trim_end_matches('#'),
         Some(_) => return None,
     };
     let path = named
         .strip_prefix("http://json-schema.org/")
         .or_else(|| named.strip_prefix("https://json-schema.org/"))?;
-    Some(match path {
-        "draft-04/schema" => "http://json-schema.org/draft-04/schema",
-        "draft-06/schema" => "http://json-schema.org/draft-06/schema",
-        "draft-07/schema" => "http://json-schema.org/draft-07/schema",
-        "draft/2019-09/schema" => "https://json-schema.org/draft/2019-09/schema",
-        "draft/2020-12/schema" => "https://json-schema.org/draft/2020-12/schema",
-        _ => return None,
-    })
+    DRAFTS
+        .iter()
+        .position(|d| d.ends_with(path) && d[..d.len() - path.len()].ends_with(".org/"))
+}
+
+/// One draft's metaschema, compiled once per process (an umbrella's subcharts each bring a schema,
+/// mostly of the same draft), with format assertions on, as boon checks schemas.
+fn metaschema(draft: usize) -> Option<&'static (Schemas, boon::SchemaIndex)> {
+    static KEPT: [std::sync::OnceLock<Option<(Schemas, boon::SchemaIndex)>>; 5] =
+        [const { std::sync::OnceLock::new() }; 5];
+    KEPT[draft]
+        .get_or_init(|| {
+            let mut metas = Schemas::new();
+            let mut mc = Compiler::new();
+            mc.enable_format_assertions();
+            let m = mc.compile(DRAFTS[draft], &mut metas).ok()?;
+            Some((metas, m))
+        })
+        .as_ref()
 }
 
 /// No identifiers and no references outside the document: then the URL the schema is registered

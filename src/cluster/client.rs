@@ -36,7 +36,6 @@ use super::{
 pub struct KubeCluster {
     client: Client,
     default_namespace: String,
-    resources: Mutex<HashMap<(String, String), (ApiResource, ApiCapabilities)>>,
     discovery: Discovery,
 }
 
@@ -49,6 +48,9 @@ type Kept<T> = Arc<tokio::sync::OnceCell<Arc<T>>>;
 struct Discovery {
     group_versions: Mutex<Kept<Vec<String>>>,
     resources: Mutex<HashMap<String, Kept<Vec<ResourceInfo>>>>,
+    /// Each resolved `(apiVersion, kind)`, from the answers above or, where discovery is
+    /// forbidden, from the built-in table.
+    kinds: Mutex<HashMap<(String, String), (ApiResource, ApiCapabilities)>>,
 }
 
 impl Discovery {
@@ -76,6 +78,9 @@ impl Discovery {
             *g = Kept::default();
         }
         if let Ok(mut m) = self.resources.lock() {
+            m.clear();
+        }
+        if let Ok(mut m) = self.kinds.lock() {
             m.clear();
         }
     }
@@ -148,14 +153,13 @@ impl KubeCluster {
         Ok(KubeCluster {
             client,
             default_namespace,
-            resources: Mutex::new(HashMap::new()),
             discovery: Discovery::default(),
         })
     }
 
     async fn resolve(&self, r: &ObjRef) -> Result<(ApiResource, ApiCapabilities)> {
         let key = (r.api_version.clone(), r.kind.clone());
-        if let Some(hit) = self.resources.lock().ok().and_then(|m| m.get(&key).cloned()) {
+        if let Some(hit) = self.discovery.kinds.lock().ok().and_then(|m| m.get(&key).cloned()) {
             return Ok(hit);
         }
         let (group, version) = r.group_version();
@@ -209,7 +213,7 @@ impl KubeCluster {
             }
             Err(other) => return Err(other),
         };
-        if let Ok(mut m) = self.resources.lock() {
+        if let Ok(mut m) = self.discovery.kinds.lock() {
             m.insert(key, found.clone());
         }
         Ok(found)
@@ -224,14 +228,9 @@ impl KubeCluster {
             if fresh {
                 self.discovery.forget(gv);
             }
-            let cell = self.discovery.resources(gv);
-            let was_kept = cell.initialized();
-            let list = match cell
-                .get_or_try_init(|| async { self.do_resources(gv).await.map(Arc::new) })
-                .await
-            {
-                Ok(list) => list.clone(),
-                Err(e) if e.status_code() == Some(404) => Arc::new(Vec::new()),
+            let (list, was_kept) = match self.kept_resources(gv).await {
+                Ok(kept) => kept,
+                Err(e) if e.status_code() == Some(404) => (Arc::new(Vec::new()), false),
                 Err(e) => return Err(e),
             };
             if let Some(info) = find(&list) {
@@ -242,6 +241,17 @@ impl KubeCluster {
             }
         }
         Ok(None)
+    }
+
+    /// One group/version's resources from the kept answer (fetched if there is none), and whether
+    /// it was kept already.
+    async fn kept_resources(&self, gv: &str) -> Result<(Arc<Vec<ResourceInfo>>, bool)> {
+        let cell = self.discovery.resources(gv);
+        let was_kept = cell.initialized();
+        let list = cell
+            .get_or_try_init(|| async { self.do_resources(gv).await.map(Arc::new) })
+            .await?;
+        Ok((list.clone(), was_kept))
     }
 
     /// After a write (answered or not): a CustomResourceDefinition or APIService changes what
@@ -730,13 +740,7 @@ impl Cluster for KubeCluster {
     }
 
     fn resources<'a>(&'a self, group_version: &'a str) -> BoxFut<'a, Result<Vec<ResourceInfo>>> {
-        Box::pin(async move {
-            let cell = self.discovery.resources(group_version);
-            let list = cell
-                .get_or_try_init(|| async { self.do_resources(group_version).await.map(Arc::new) })
-                .await?;
-            Ok(list.as_ref().clone())
-        })
+        Box::pin(async move { Ok(self.kept_resources(group_version).await?.0.as_ref().clone()) })
     }
 
     fn read_raw<'a>(&'a self, read: &'a RawRead) -> BoxFut<'a, Result<Json>> {

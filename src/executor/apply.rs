@@ -40,16 +40,15 @@ pub async fn apply(
     }
     // The records and the live objects at once (two reads; one after the other they were two
     // round trips before the first write, issue 16).
-    let sets = [
-        &live::set_of(&saved.manifests.from, &ns),
-        &live::set_of(&saved.manifests.to, &ns),
-    ];
     let live_now = async {
         if saved.live_versions.is_empty() {
-            Ok(Vec::new())
-        } else {
-            live::changed_since(cluster, &saved.live_versions, &sets).await
+            return Ok(Vec::new());
         }
+        let sets = [
+            &live::set_of(&saved.manifests.from, &ns),
+            &live::set_of(&saved.manifests.to, &ns),
+        ];
+        live::changed_since(cluster, &saved.live_versions, &sets).await
     };
     let (history, changed) = futures::join!(store.history(&release), live_now);
     let history = history?;
