@@ -42,19 +42,10 @@ impl ObjectKey {
     /// The [`Display`](fmt::Display) spelling in a string of exactly its size: `to_string` grows
     /// an empty string piece by piece (a few reallocations per key, several keys per object).
     pub fn text(&self) -> String {
+        use fmt::Write as _;
         let mut s =
             String::with_capacity(self.namespace.len() + self.kind.len() + self.group.len() + self.name.len() + 3);
-        if !self.namespace.is_empty() {
-            s.push_str(&self.namespace);
-            s.push('/');
-        }
-        s.push_str(&self.kind);
-        if !self.group.is_empty() {
-            s.push('.');
-            s.push_str(&self.group);
-        }
-        s.push('/');
-        s.push_str(&self.name);
+        let _ = write!(s, "{self}");
         s
     }
 }
@@ -487,52 +478,11 @@ pub const INSTALL_ORDER: &[&str] = &[
     "ValidatingWebhookConfiguration",
 ];
 
-/// A multiply-rotate hasher (the Fx hash of rustc) for lookups by keys the user's own chart
-/// spells: object identities and printed scalars, looked up thousands of times in a large plan,
-/// where std's SipHash (DoS-resistant, for untrusted keys) was a visible cost. Only lookups use it
-/// (nothing iterates these maps), so no output depends on it.
-pub type FastHash = std::hash::BuildHasherDefault<FxHasher>;
-
-#[derive(Default, Clone, Copy)]
-pub struct FxHasher(u64);
-
-impl FxHasher {
-    #[inline]
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
-impl std::hash::Hasher for FxHasher {
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            self.add(u64::from_le_bytes(c.try_into().unwrap_or_default()));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut b = [0u8; 8];
-            b[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(b));
-        }
-    }
-
-    #[inline]
-    fn write_u8(&mut self, i: u8) {
-        self.add(u64::from(i));
-    }
-
-    #[inline]
-    fn write_usize(&mut self, i: usize) {
-        self.add(i as u64);
-    }
-
-    #[inline]
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
+/// The hasher of lookups by keys the user's own chart spells (object identities, printed
+/// scalars), looked up thousands of times in a large plan, where std's SipHash (DoS-resistant, for
+/// untrusted keys) was a visible cost: foldhash, already hashbrown's. Only lookups use it (nothing
+/// iterates these maps), so no output depends on it.
+pub type FastHash = foldhash::fast::FixedState;
 
 /// `serde_json::Value::pointer` without its cost: `pointer` builds an owned `String` for every
 /// path segment (to undo `~0`/`~1` escapes), which was ~8 % of a 1,000-object plan. Paths here are
