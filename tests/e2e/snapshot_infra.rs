@@ -723,9 +723,12 @@ async fn the_api_server_drops_unsupported_data_sources() -> anyhow::Result<()> {
 
 /// A snapshot deleted while the driver's CreateSnapshot has no final answer yet (transient
 /// failures keep `volumesnapshot-being-created`) is not deleted under the driver's feet: creation
-/// finishes, then the data and both objects go (upstream `shouldDelete`).
+/// goes on after the delete, finishes, then the data and both objects go (upstream `shouldDelete`).
+///
+/// The driver fails until the test lifts the knob, so no step depends on how fast the machine is.
 #[tokio::test(flavor = "multi_thread")]
 async fn deletion_during_creation_waits_for_the_driver() -> anyhow::Result<()> {
+    const FAIL_TIMES: &str = "nodesim.chartup.io/snapshot-fail-times";
     let c = cluster();
     snap::ensure_support(c).await?;
     let ns = c.fresh_namespace("snapinfra").await?;
@@ -738,7 +741,7 @@ async fn deletion_during_creation_waits_for_the_driver() -> anyhow::Result<()> {
         n,
         "busy",
         json!({"source": {"persistentVolumeClaimName": "data"}}),
-        json!({"nodesim.chartup.io/snapshot-fail-times": "3"}),
+        json!({FAIL_TIMES: "1000000"}),
     )
     .await?;
     let vss = snap::vs_api(&client, n);
@@ -748,21 +751,74 @@ async fn deletion_during_creation_waits_for_the_driver() -> anyhow::Result<()> {
         .to_string();
     let vscs = snap::vsc_api(&client);
     let vsc = vscs.get(&content).await?;
+    let being_created = "snapshot.storage.kubernetes.io/volumesnapshot-being-created";
     assert!(
-        vsc.annotations()
-            .contains_key("snapshot.storage.kubernetes.io/volumesnapshot-being-created"),
+        vsc.annotations().contains_key(being_created),
         "a non-final error keeps the being-created mark: {:?}",
         vsc.annotations()
     );
+    let handle = format!("snapshot-{}", vsc.uid().unwrap_or_default());
+
+    // Deleted while creating: the content is marked and deleted, but the driver goes on creating.
     vss.delete("busy", &DeleteParams::default()).await?;
+    let marked = wait_for(
+        &vscs,
+        &content,
+        WAIT,
+        "deleted and marked being-deleted",
+        |o: Option<&DynamicObject>| {
+            o.is_some_and(|o| {
+                o.metadata.deletion_timestamp.is_some()
+                    && o.annotations()
+                        .contains_key("snapshot.storage.kubernetes.io/volumesnapshot-being-deleted")
+            })
+        },
+    )
+    .await?;
+    let seen = attempt(error_message(Some(&marked)).as_deref());
+    let again = wait_for(
+        &vscs,
+        &content,
+        WAIT,
+        "another CreateSnapshot attempt",
+        move |o: Option<&DynamicObject>| attempt(error_message(o).as_deref()) > seen,
+    )
+    .await?;
+    assert!(
+        again.annotations().contains_key(being_created),
+        "still being created after the delete: {:?}",
+        again.annotations()
+    );
+    assert!(
+        vss.get_opt("busy").await?.is_some(),
+        "the snapshot went before its content"
+    );
+    assert!(!snap::snapshot_dir(c, &handle).exists(), "no snapshot is cut yet");
+
+    // The driver answers: creation finishes, then the data and both objects go.
+    let lift = json!({"metadata": {"annotations": {FAIL_TIMES: "0"}}});
+    vss.patch(
+        "busy",
+        &testkit::kube::api::PatchParams::default(),
+        &testkit::kube::api::Patch::Merge(lift),
+    )
+    .await?;
     wait_deleted(&vscs, &content, WAIT).await?;
     wait_deleted(&vss, "busy", WAIT).await?;
-    let handle = format!("snapshot-{}", vsc.uid().unwrap_or_default());
     assert!(
         !snap::snapshot_dir(c, &handle).exists(),
         "the snapshot cut after the delete was left behind"
     );
     Ok(())
+}
+
+/// The attempt number in nodesim's injected transient failure ("attempt 3 of 1000000"), 0 when none.
+fn attempt(message: Option<&str>) -> u64 {
+    message
+        .and_then(|m| m.split("attempt ").nth(1))
+        .map(|rest| rest.chars().take_while(char::is_ascii_digit).collect::<String>())
+        .and_then(|d| d.parse().ok())
+        .unwrap_or(0)
 }
 
 /// A clone (`dataSource` kind PersistentVolumeClaim, GA in 1.18 and kept by the API server) is a copy
