@@ -23,6 +23,7 @@ use std::fmt;
 use std::rc::Rc;
 use std::sync::Arc;
 
+use crate::template::funcs::crypto;
 use crate::value::{Map, Value};
 
 pub use chart::{render, render_chart, TemplateJob};
@@ -297,6 +298,9 @@ pub fn render_with<C: ChartSource, T: TemplateSet>(
     let mut tpls = BTreeMap::new();
     collect(chart, None, values, &top, &mut tpls);
 
+    if tpls.values().any(|t| crypto::wants_rsa(&t.text)) {
+        crypto::warm_rsa();
+    }
     let mut order: Vec<String> = tpls.keys().cloned().collect();
     sort_templates(&mut order);
     for name in &order {

@@ -496,19 +496,67 @@ fn rsa_key(bits: usize) -> Result<PrivateKey, String> {
     keygen::rsa(bits).map(|k| PrivateKey::Rsa(Box::new(k)))
 }
 
+/// Whether a template calls a function that generates a 2048-bit RSA key (`genCA`, `genSignedCert`,
+/// `genSelfSignedCert`; not their `…WithKey` forms, which are given a key). A mention in a comment
+/// or a branch not taken counts too: the cost of a wrong guess is a few primes found on an idle core.
+pub fn wants_rsa(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    ["genCA", "genSignedCert", "genSelfSignedCert"].iter().any(|name| {
+        memchr::memmem::find_iter(bytes, name.as_bytes()).any(|at| {
+            let before = at.checked_sub(1).map(|i| bytes[i]);
+            let after = bytes.get(at + name.len()).copied();
+            !before.is_some_and(|b| ident(b) || b == b'.' || b == b'$') && !after.is_some_and(ident)
+        })
+    })
+}
+
+/// Starts finding RSA primes in the background, ahead of the keys a chart will ask for.
+pub fn warm_rsa() {
+    keygen::warm();
+}
+
 /// RSA key generation, the cost of certificate-generating charts (a 2048-bit key is tens of
 /// milliseconds, everything else in a `genCA` well under one). Measured in benches/RESULTS.md
 /// (session 7): our own prime search (crates/keygen) for 2048-, 3072- and 4096-bit keys, and both
-/// cores. For 2048-bit keys a helper thread, started at the first key, keeps one 1024-bit prime
-/// ready; the caller takes it when it is there and otherwise finds one itself, so the two threads
-/// race and neither waits (at most one unused prime is left when the process ends). Larger keys
-/// split p and q across two threads.
+/// cores. For 2048-bit keys helper threads (one per core beyond the first), started by [`warm`]
+/// or at the first key, keep up to [`READY`] 1024-bit primes ready; the caller takes one when it is
+/// there and otherwise finds one itself, so the threads race and none waits for another. A
+/// rendezvous (one prime ready) left the helper idle whenever the caller was busy elsewhere — in
+/// its own prime, signing, the template — and a 10-certificate chart used 1.6 of 2 cores; a few
+/// primes in hand keep it busy (benches/RESULTS.md, session 8). At most `READY` + one per helper
+/// unused primes are left when the process ends. Larger keys split p and q across two threads.
 mod keygen {
     use std::sync::{mpsc, Mutex, OnceLock};
 
     type Key = Result<rsa::RsaPrivateKey, String>;
 
+    /// Finished primes the helpers keep in hand (one of them waiting in each helper's `send`).
+    const READY: usize = 3;
+
     static PRIMES_1024: OnceLock<Mutex<mpsc::Receiver<Vec<u8>>>> = OnceLock::new();
+
+    /// Starts the helpers before the first key is asked for: a chart that calls `genCA`,
+    /// `genSignedCert` or `genSelfSignedCert` will want 2048-bit keys, and the primes found while
+    /// the rest of the chart is parsed and executed are primes the keys need not wait for.
+    pub fn warm() {
+        helpers();
+    }
+
+    fn helpers() -> &'static Mutex<mpsc::Receiver<Vec<u8>>> {
+        PRIMES_1024.get_or_init(|| {
+            let (tx, rx) = mpsc::sync_channel(READY - 1);
+            let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+            // Without a thread every prime is found by the caller (its receiver sees a closed channel).
+            for _ in 0..cores.saturating_sub(1).clamp(1, 7) {
+                let tx = tx.clone();
+                let _ = std::thread::Builder::new()
+                    .name("rsa-primes".into())
+                    .spawn(move || while tx.send(prime(1024)).is_ok() {});
+            }
+            Mutex::new(rx)
+        })
+    }
 
     pub fn rsa(bits: usize) -> Key {
         if !matches!(bits, 2048 | 3072 | 4096) {
@@ -533,15 +581,7 @@ mod keygen {
 
     /// Two 1024-bit primes: the helper's when ready, else our own.
     fn two_1024() -> (Vec<u8>, Vec<u8>) {
-        let helper = PRIMES_1024.get_or_init(|| {
-            // A rendezvous channel: the helper finishes a prime, then waits until it is taken.
-            let (tx, rx) = mpsc::sync_channel(0);
-            // Without a thread every prime is found here (the receiver sees a closed channel).
-            let _ = std::thread::Builder::new()
-                .name("rsa-primes".into())
-                .spawn(move || while tx.send(prime(1024)).is_ok() {});
-            Mutex::new(rx)
-        });
+        let helper = helpers();
         let mut got = Vec::with_capacity(2);
         while got.len() < 2 {
             if let Some(p) = helper.lock().ok().and_then(|rx| rx.try_recv().ok()) {

@@ -38,3 +38,20 @@ fn rsa_keys_are_valid_and_built_like_gos() {
         }
     }
 }
+
+/// Only the three functions that make their own RSA key start the prime helpers early.
+#[test]
+fn templates_that_will_want_rsa_keys_are_recognised() {
+    assert!(super::wants_rsa(r#"{{ $ca := genCA "x" 365 }}"#));
+    assert!(super::wants_rsa(r#"{{ genSelfSignedCert "a" nil nil 1 }}"#));
+    assert!(super::wants_rsa(
+        r#"{{ genSignedCertWithKey "a" nil nil 1 $ca $k }}{{ genSignedCert "b" nil nil 1 $ca }}"#
+    ));
+    assert!(!super::wants_rsa(
+        r#"{{ genCAWithKey "x" 365 $k }}{{ genSignedCertWithKey "a" nil nil 1 $ca $k }}"#
+    ));
+    assert!(!super::wants_rsa(
+        r#"{{ genPrivateKey "ecdsa" }}{{ genSelfSignedCertWithKey "a" nil nil 1 $k }}"#
+    ));
+    assert!(!super::wants_rsa("{{ .Values.genCAname }}x"));
+}
