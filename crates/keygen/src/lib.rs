@@ -11,7 +11,8 @@
 //!   the next [`WINDOW`] odd numbers — ≈ 30 candidates per prime survive, where a GCD with the
 //!   product of the primes below 400 (Go) leaves ≈ 65;
 //! - a base-2 strong-probable-prime test as the screen: base 2 makes the exponentiation squarings
-//!   plus doublings (no multiplications, no table), with a dedicated Montgomery squaring;
+//!   plus doublings (no multiplications by the base, no table); squarings use the multiplication
+//!   (a dedicated squaring measured no faster, benches/RESULTS.md session 7);
 //! - on the one survivor, as many Miller–Rabin rounds with random bases as Go uses (5 for
 //!   1024-bit primes, 4 from 1345 bits; FIPS 186-5 B.3.1), with a 5-bit sliding window.
 //!
@@ -162,18 +163,92 @@ fn residues<const N: usize>(sp: &SmallPrimes, x: &[u64; N]) -> Vec<u32> {
 
 /// A random prime of 64·N bits, top two bits set, p ≢ 1 (mod e).
 fn random_prime<const N: usize, R: Rng + ?Sized>(rng: &mut R) -> [u64; N] {
-    let sp = small_primes();
-    let rounds = mr_rounds(64 * N);
-    let mut composite = vec![false; WINDOW];
+    let mut search = State::<N>::new();
     loop {
-        let mut start = [0u64; N];
-        for l in start.iter_mut() {
+        if let Some(p) = search.step(rng) {
+            return p;
+        }
+    }
+}
+
+/// A search for one 1024-bit prime (half of a 2048-bit key) that can stop between candidates and
+/// go on later. Why: a caller racing helper threads for primes (src/template/funcs/crypto.rs) takes
+/// a helper's prime the moment it is ready, and keeps the work done so far for its next prime
+/// instead of finishing or dropping it. [`prime`] is a search run to its end.
+pub struct Search1024(State<16>);
+
+impl Default for Search1024 {
+    fn default() -> Self {
+        Search1024(State::new())
+    }
+}
+
+impl Search1024 {
+    /// Tests the next candidate (a fraction of a millisecond; a new random start and its sieve when
+    /// the window is used up): the prime, big endian, when it is one. After a prime the search
+    /// starts afresh, so successive primes are independent.
+    pub fn step<R: Rng + ?Sized>(&mut self, rng: &mut R) -> Option<Vec<u8>> {
+        self.0.step(rng).map(|p| to_be(&p))
+    }
+}
+
+/// The state of one search: a random start, which of the [`WINDOW`] odd numbers from it the sieve
+/// struck out, and the next one to test.
+struct State<const N: usize> {
+    start: [u64; N],
+    composite: Vec<bool>,
+    next: usize,
+}
+
+impl<const N: usize> State<N> {
+    fn new() -> Self {
+        State {
+            start: [0; N],
+            composite: vec![false; WINDOW],
+            next: WINDOW, // no start yet
+        }
+    }
+
+    fn step<R: Rng + ?Sized>(&mut self, rng: &mut R) -> Option<[u64; N]> {
+        loop {
+            while self.next < WINDOW && self.composite[self.next] {
+                self.next += 1;
+            }
+            if self.next < WINDOW {
+                break;
+            }
+            self.restart(rng);
+        }
+        let k = self.next;
+        self.next += 1;
+        let mut w = self.start;
+        add_small(&mut w, 2 * k as u64);
+        if w[N - 1] >> 62 != 0b11 {
+            self.next = WINDOW; // carried out of the top bits (astronomically rare): new start
+            return None;
+        }
+        let m = Mont::new(&w);
+        if !m.strong_base2() {
+            return None;
+        }
+        if (0..mr_rounds(64 * N)).all(|_| m.miller_rabin_round(rng)) {
+            self.next = WINDOW;
+            return Some(w);
+        }
+        None
+    }
+
+    /// A new random odd start with its top two bits set, and the sieve of the window after it.
+    fn restart<R: Rng + ?Sized>(&mut self, rng: &mut R) {
+        let sp = small_primes();
+        for l in self.start.iter_mut() {
             *l = rng.next_u64();
         }
-        start[N - 1] |= 0b11 << 62;
-        start[0] |= 1;
+        self.start[N - 1] |= 0b11 << 62;
+        self.start[0] |= 1;
+        let composite = &mut self.composite;
         composite.iter_mut().for_each(|c| *c = false);
-        let res = residues::<N>(sp, &start);
+        let res = residues::<N>(sp, &self.start);
         for (&p, &r) in sp.primes.iter().zip(&res) {
             // start + 2k ≡ 0 (mod p)  ⇔  k ≡ −r · 2⁻¹ (mod p)
             let p = p as usize;
@@ -192,20 +267,7 @@ fn random_prime<const N: usize, R: Rng + ?Sized>(rng: &mut R) -> [u64; N] {
                 }
             }
         }
-        for (k, _) in composite.iter().enumerate().filter(|(_, c)| !**c) {
-            let mut w = start;
-            add_small(&mut w, 2 * k as u64);
-            if w[N - 1] >> 62 != 0b11 {
-                break; // carried out of the top bits (astronomically rare): new start
-            }
-            let m = Mont::new(&w);
-            if !m.strong_base2() {
-                continue;
-            }
-            if (0..rounds).all(|_| m.miller_rabin_round(rng)) {
-                return w;
-            }
-        }
+        self.next = 0;
     }
 }
 

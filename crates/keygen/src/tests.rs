@@ -194,3 +194,31 @@ fn fast_multiplication_matches_the_portable_one() {
         assert_eq!(mont.mul(&a, &b), mont.mul_compiled(&a, &b), "trial {trial}");
     }
 }
+
+/// A search driven one candidate at a time, paused and resumed (as a caller racing helper threads
+/// does), finds primes crypto-primes agrees with, and starts afresh after each one.
+#[test]
+fn a_search_stepped_one_candidate_at_a_time_finds_independent_primes() {
+    let mut r = rng();
+    let mut search = Search1024::default();
+    let mut found = Vec::new();
+    let mut steps = 0;
+    while found.len() < 3 {
+        steps += 1;
+        if let Some(p) = search.step(&mut r) {
+            found.push(p);
+        }
+    }
+    // Each prime survived the sieve and a base-2 test after several failed candidates on average.
+    assert!(steps > 3, "{steps} steps for three primes");
+    for x in &found {
+        assert_eq!(x.len(), 128);
+        assert_eq!(x[0] >> 6, 0b11, "top two bits set");
+        let big = crypto_bigint::BoxedUint::from_be_slice(x, 1024).unwrap();
+        assert!(crypto_primes::is_prime(crypto_primes::Flavor::Any, &big));
+        let rem = x.iter().fold(0u64, |acc, &b| (acc * 256 + b as u64) % E);
+        assert_ne!(rem, 1, "p − 1 divisible by e");
+    }
+    // A fresh start after each prime: not neighbours in one window.
+    assert!(acceptable_pair(&found[0], &found[1]) && acceptable_pair(&found[1], &found[2]));
+}

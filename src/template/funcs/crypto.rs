@@ -521,7 +521,8 @@ pub fn warm_rsa() {
 /// (session 7): our own prime search (crates/keygen) for 2048-, 3072- and 4096-bit keys, and both
 /// cores. For 2048-bit keys helper threads (one per core beyond the first), started by [`warm`]
 /// or at the first key, keep up to [`READY`] 1024-bit primes ready; the caller takes one when it is
-/// there and otherwise finds one itself, so the threads race and none waits for another. A
+/// there and otherwise searches itself, looking again between its candidates (a search that can
+/// pause, kept for the next key), so the threads race and none waits for another. A
 /// rendezvous (one prime ready) left the helper idle whenever the caller was busy elsewhere — in
 /// its own prime, signing, the template — and a 10-certificate chart used 1.6 of 2 cores; a few
 /// primes in hand keep it busy (benches/RESULTS.md, session 8). At most `READY` + one per helper
@@ -579,17 +580,27 @@ mod keygen {
         super::with_rng(|r| chartup_keygen::prime(bits, r)).expect("a size chartup_keygen takes")
     }
 
-    /// Two 1024-bit primes: the helper's when ready, else our own.
+    thread_local! {
+        /// This thread's own search, kept between keys: when a helper's prime arrives mid-search,
+        /// the caller takes it at once and the candidates it already ruled out still count.
+        static SEARCH: std::cell::RefCell<chartup_keygen::Search1024> = Default::default();
+    }
+
+    /// Two 1024-bit primes: a helper's whenever one is ready (looked for between candidates),
+    /// else our own.
     fn two_1024() -> (Vec<u8>, Vec<u8>) {
         let helper = helpers();
         let mut got = Vec::with_capacity(2);
-        while got.len() < 2 {
-            if let Some(p) = helper.lock().ok().and_then(|rx| rx.try_recv().ok()) {
-                got.push(p);
-                continue;
+        SEARCH.with(|search| {
+            let mut search = search.borrow_mut();
+            while got.len() < 2 {
+                if let Some(p) = helper.lock().ok().and_then(|rx| rx.try_recv().ok()) {
+                    got.push(p);
+                } else if let Some(p) = super::with_rng(|r| search.step(r)) {
+                    got.push(p);
+                }
             }
-            got.push(prime(1024));
-        }
+        });
         let q = got.pop().unwrap_or_default();
         (got.pop().unwrap_or_default(), q)
     }
