@@ -16,8 +16,8 @@ use anyhow::{anyhow, ensure};
 use serde_json::Value as Json;
 use testkit::k8s_openapi::api::apps::v1::Deployment;
 use testkit::k8s_openapi::api::batch::v1::Job;
-use testkit::k8s_openapi::api::core::v1::{ConfigMap, PersistentVolumeClaim};
-use testkit::kube::api::{Api, ListParams};
+use testkit::k8s_openapi::api::core::v1::{ConfigMap, PersistentVolumeClaim, Pod};
+use testkit::kube::api::{Api, ListParams, Patch, PatchParams};
 use testkit::kube::ResourceExt;
 use testkit::{cluster, Cluster};
 
@@ -546,20 +546,25 @@ async fn pending_or_unready_past_the_timeout_fails_with_pod_reason_and_message()
     Ok(())
 }
 
-/// A crash-looping pod stops the upgrade within seconds of its first CrashLoopBackOff, naming pod,
-/// reason and message. With `--atomic` the rollback runs the target's `pre-rollback` hook; when
-/// that fails too, the rollback's revision says `RollbackFailed: …`, chartup exits with status 4,
-/// and `chartup status` said RollbackInProgress while it ran and Error (RollbackFailed) after.
+/// A crash-looping pod stops the upgrade within seconds of its first CrashLoopBackOff (not at the
+/// timeout), naming pod, reason and message. With `--atomic` the rollback runs the target's
+/// `pre-rollback` hook; when that fails too, the rollback's revision says `RollbackFailed: …`,
+/// chartup exits with status 4, and `chartup status` said RollbackInProgress while it ran and
+/// Error (RollbackFailed) after.
+///
+/// The hook runs until the test has seen RollbackInProgress and ends it (nodesim's `run-seconds`
+/// set to "0"), so no step depends on how fast the machine is.
 #[tokio::test(flavor = "multi_thread")]
 async fn crash_loop_fails_fast_and_a_failed_atomic_rollback_exits_4() -> anyhow::Result<()> {
+    const RUN_SECONDS: &str = "nodesim.chartup.io/run-seconds";
     let c = cluster();
     let tmp = tempfile::tempdir()?;
     let ns = c.fresh_namespace("rb-crash").await?;
-    // The old version has a pre-rollback hook that runs 6 s and fails.
+    // The old version has a pre-rollback hook that runs until the test ends it, and then fails.
     let hook = job(
         "check-rollback",
         "    helm.sh/hook: pre-rollback\n",
-        "        nodesim.chartup.io/exit-code: \"3\"\n        nodesim.chartup.io/run-seconds: \"6\"\n",
+        "        nodesim.chartup.io/exit-code: \"3\"\n        nodesim.chartup.io/run-seconds: \"inf\"\n",
     );
     let v1 = web_chart(tmp.path(), "1.0.0", "", &[("hook.yaml", hook.as_str())])?;
     let v2 = web_chart(tmp.path(), "2.0.0", "        nodesim.chartup.io/crash: \"true\"\n", &[])?;
@@ -598,6 +603,20 @@ async fn crash_loop_fails_fast_and_a_failed_atomic_rollback_exits_4() -> anyhow:
         tokio::time::sleep(Duration::from_millis(300)).await;
     };
     assert_eq!(during["status"], "pending-rollback");
+    // Now the hook may fail: its pod (which may not exist yet) ends with exit code 3.
+    let pod_api: Api<Pod> = Api::namespaced(c.client().await?, &ns.name);
+    let hook_pods = ListParams::default().labels("job-name=check-rollback");
+    let hook_pod = loop {
+        if let Some(p) = pod_api.list(&hook_pods).await?.items.into_iter().next() {
+            break p.name_any();
+        }
+        ensure!(Instant::now() < deadline, "the pre-rollback hook's pod never appeared");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    let lift = serde_json::json!({"metadata": {"annotations": {RUN_SECONDS: "0"}}});
+    pod_api
+        .patch(&hook_pod, &PatchParams::default(), &Patch::Merge(lift))
+        .await?;
     let out = tokio::time::timeout(RUN, child.wait_with_output())
         .await
         .map_err(|_| anyhow!("chartup did not finish"))??;
