@@ -27,6 +27,11 @@ use testkit::Cluster;
 pub const RUN: Duration = Duration::from_secs(180);
 pub const REGISTRY: &str = "global.image.registry=docker.io/chartup";
 
+/// The bound on "fails fast": from the test's first sight of a bad pod status to chartup's exit.
+/// Well above what a loaded machine adds (the watch's delivery to the test, the failed record, the
+/// exit) and far below the `--timeout 5m` a run that did not fail fast would wait for.
+pub const FAIL_FAST: Duration = Duration::from_secs(60);
+
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
