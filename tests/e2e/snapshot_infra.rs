@@ -189,8 +189,12 @@ async fn snapshot_and_restore_are_byte_identical() -> anyhow::Result<()> {
 /// With a readiness delay the snapshot is bound but not ready first (what chartup must wait on),
 /// and a claim restored from it meanwhile stays Pending with external-provisioner's message,
 /// then binds once the snapshot is ready.
+///
+/// The delay is an hour, lifted by the test once it has seen all that, so no step depends on how
+/// fast the machine is; the driver looks again at least every second and notices the lift.
 #[tokio::test(flavor = "multi_thread")]
 async fn not_ready_snapshots_hold_restores_pending() -> anyhow::Result<()> {
+    const READY_AFTER: &str = "nodesim.chartup.io/snapshot-ready-after";
     let c = cluster();
     snap::ensure_support(c).await?;
     let ns = c.fresh_namespace("snapinfra").await?;
@@ -204,7 +208,7 @@ async fn not_ready_snapshots_hold_restores_pending() -> anyhow::Result<()> {
         &ns.name,
         "slow",
         json!({"source": {"persistentVolumeClaimName": "data"}}),
-        json!({"nodesim.chartup.io/snapshot-ready-after": "4"}),
+        json!({READY_AFTER: "3600"}),
     )
     .await?;
     let vss = snap::vs_api(&client, &ns.name);
@@ -228,6 +232,14 @@ async fn not_ready_snapshots_hold_restores_pending() -> anyhow::Result<()> {
     let early = pvcs.get("early").await?;
     assert_eq!(early.status.and_then(|s| s.phase).as_deref(), Some("Pending"));
 
+    // The snapshot becomes ready (the delay lifted), and the claim binds to a copy of it.
+    let lift = json!({"metadata": {"annotations": {READY_AFTER: "0"}}});
+    vss.patch(
+        "slow",
+        &testkit::kube::api::PatchParams::default(),
+        &testkit::kube::api::Patch::Merge(lift),
+    )
+    .await?;
     wait_for(&vss, "slow", WAIT, "readyToUse", ready).await?;
     let restored = c.claim_dir(&client, &ns.name, "early", WAIT).await?;
     snap::assert_same_tree(&before, &snap::tree(&restored)?)?;
