@@ -469,9 +469,14 @@ async fn a_second_signal_aborts_at_once_leaving_the_lock_for_recover() -> anyhow
     let ns = c.fresh_namespace("rec-twice").await?;
     let n = ns.name.as_str();
     let child = hanging_upgrade(c, n, tmp.path(), &[]).await?;
-    // Two different signals: the same one twice may be delivered once.
-    signal(&child, "-INT")?;
-    signal(&child, "-TERM")?;
+    // Two different signals (the same one twice may be delivered once), sent by one shell's
+    // builtin `kill` back to back: two `kill` processes could be far enough apart on a loaded
+    // machine for the first signal's stop (the next safe point, within a second) to end the run.
+    let pid = child.id().ok_or_else(|| anyhow::anyhow!("chartup already exited"))?;
+    let st = std::process::Command::new("sh")
+        .args(["-c", "kill -INT \"$1\" && kill -TERM \"$1\"", "sh", &pid.to_string()])
+        .status()?;
+    ensure!(st.success(), "kill -INT/-TERM {pid} failed");
     let out = tokio::time::timeout(RUN, child.wait_with_output()).await??;
     let stderr = String::from_utf8_lossy(&out.stderr);
     ensure!(
