@@ -590,7 +590,7 @@ async fn an_api_outage_mid_apply_is_ridden_out() -> anyhow::Result<()> {
     let v1 = web(tmp.path(), "1.25", false)?;
     let v2 = web(tmp.path(), "1.26", false)?;
     // Under way: the hook Job exists.
-    let child = upgrade_waiting_on_a_hook(c, &ns.name, &v1, &v2, "150s").await?;
+    let (child, _) = upgrade_waiting_on_a_hook(c, &ns.name, &v1, &v2, "150s").await?;
     own.apiserver("stop")?;
     // The outage itself, not a wait for a condition: 20 s without an API server.
     tokio::time::sleep(Duration::from_secs(20)).await;
