@@ -250,6 +250,9 @@ pub(crate) async fn bind_tenant(c: &Cluster, ns: &str, rules: Json) -> anyhow::R
     use testkit::k8s_openapi::api::rbac::v1::{Role, RoleBinding};
     let client = c.client().await?;
     let roles: Api<Role> = Api::namespaced(client.clone(), ns);
+    // What the first rule grants first, to see the grant in effect below.
+    let first = |key: &str| rules[0][key][0].as_str().unwrap_or("").to_string();
+    let (group, resource, verb) = (first("apiGroups"), first("resources"), first("verbs"));
     testkit::create(
         &roles,
         serde_json::json!({"metadata": {"name": "tenant"}, "rules": rules}),
@@ -263,7 +266,7 @@ pub(crate) async fn bind_tenant(c: &Cluster, ns: &str, rules: Json) -> anyhow::R
             "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "nobody"}]}),
     )
     .await?;
-    Ok(())
+    wait_access(&as_tenant(c), ns, &verb, &group, &resource, true).await
 }
 
 /// The cluster as the tenant sees it: the same, with the no-rights user's kubeconfig.
