@@ -567,6 +567,7 @@ async fn pending_or_unready_past_the_timeout_fails_with_pod_reason_and_message()
 async fn crash_loop_fails_fast_and_a_failed_atomic_rollback_exits_4() -> anyhow::Result<()> {
     const RUN_SECONDS: &str = "nodesim.chartup.io/run-seconds";
     let c = cluster();
+    c.ensure_nodesim("lifts")?;
     let tmp = tempfile::tempdir()?;
     let ns = c.fresh_namespace("rb-crash").await?;
     // The old version has a pre-rollback hook that runs until the test ends it, and then fails.

@@ -193,6 +193,7 @@ async fn not_ready_snapshots_hold_restores_pending() -> anyhow::Result<()> {
     const READY_AFTER: &str = "nodesim.chartup.io/snapshot-ready-after";
     let c = cluster();
     snap::ensure_support(c).await?;
+    c.ensure_nodesim("lifts")?;
     let ns = c.fresh_namespace("snapinfra").await?;
     let client = c.client().await?;
     claim(&client, &ns.name, "data", "1Gi", json!({})).await?;
