@@ -61,10 +61,16 @@ async fn a_stalled_rollout_says_what_it_waits_for_and_why() -> anyhow::Result<()
     // Heartbeats: the first after 9 to 10 s of silence since the last progress line (a wait looks
     // again at least every second, and a beat due by then goes at once), then about every 10 s.
     // The silence is measured from the last line, not from the start of the wait: on a loaded
-    // machine the pod is scheduled, and its line printed, seconds in. Never before 9 s (no load
-    // changes that); the upper bounds allow the look that sends the beat 5 s of API time on a
-    // loaded machine (10 s + 5 s): a wait that beat at 20 s or never would still fail.
+    // machine the pod is scheduled, and its line printed, seconds in. The upper bounds allow the
+    // look that sends the beat 5 s of API time on a loaded machine (10 s + 5 s): a wait that beat
+    // at 20 s or never still fails. The lower bound (never before 9 s of silence) is checked
+    // between beats, whose times share one clock (the wait's start): a component line's time
+    // counts from the component's start, a moment before the wait's (the object's apply, longer
+    // under load), so the first beat minus the last line may come out under 9 s.
     const LATEST: u64 = 15_000;
+    // 9 s, less 100 ms: the times are truncated to milliseconds, and a beat restarts the silence
+    // a moment before it reads its time (a thread preempted in between on a loaded machine).
+    const EARLIEST: u64 = 8_900;
     let beats: Vec<&Json> = events.iter().filter(|e| e["event"] == "waiting").collect();
     anyhow::ensure!(beats.len() >= 2, "45 s of waiting, two heartbeats: {}", run.stdout);
     let at: Vec<u64> = beats.iter().filter_map(|b| b["elapsedMs"].as_u64()).collect();
@@ -76,12 +82,12 @@ async fn a_stalled_rollout_says_what_it_waits_for_and_why() -> anyhow::Result<()
         .and_then(|e| e["elapsedMs"].as_u64())
         .unwrap_or(0);
     anyhow::ensure!(
-        (9_000..=LATEST).contains(&(at[0].saturating_sub(last_line))),
+        at[0].saturating_sub(last_line) <= LATEST,
         "first heartbeat at {at:?}, last progress line at {last_line} ms: {}",
         run.stdout
     );
     for w in at.windows(2) {
-        anyhow::ensure!(w[1] - w[0] <= LATEST, "heartbeats {at:?}");
+        anyhow::ensure!((EARLIEST..=LATEST).contains(&(w[1] - w[0])), "heartbeats {at:?}");
     }
     for b in &beats {
         assert_eq!(b["component"], "st-web", "{b}");
