@@ -218,7 +218,8 @@ crd_established() {
     jq -e '.status.conditions[]? | select(.type == "Established") | .status == "True"' | grep -q true
 }
 snapshot_class_exists() { api /apis/snapshot.storage.k8s.io/v1/volumesnapshotclasses/hostpath-snapclass; }
-nodesim_snapshots() { grep -qx snapshots "$RUN/nodesim.ready" 2>/dev/null; }
+# The running nodesim has what this checkout's does (the lines its ready file lists).
+nodesim_snapshots() { grep -qx snapshots "$RUN/nodesim.ready" 2>/dev/null && grep -qx lifts "$RUN/nodesim.ready"; }
 snapshots_ready() {
   local n
   for n in "${SNAP_CRDS[@]}"; do crd_established "$n.snapshot.storage.k8s.io" || return 1; done
@@ -372,7 +373,7 @@ start_nodesim() { # binary
 upgrade_snapshots() {
   install_snapshot_api
   if ! nodesim_snapshots; then
-    log "restarting nodesim: the running one predates VolumeSnapshot support"
+    log "restarting nodesim: the running one predates VolumeSnapshot support or knob lifts"
     local nodesim pid nodes
     nodesim=$(nodesim_bin)
     # Keep its node count (NODESIM_NODES in the environment it was started with).

@@ -162,8 +162,31 @@ async fn lookup_keeps_the_password_across_an_upgrade() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Every object of every namespaced, listable resource type in `ns`: `group/Kind/name` →
-/// resourceVersion. Events are left out: they record what happened (a pod's probe, a pull) and
+/// What a write of chartup's would change in an object, and a late write of the node's or a
+/// controller's would not (their status writes land whenever a loaded cluster gets to them):
+/// - Pods, Endpoints and EndpointSlices are written by the node and the controllers only;
+///   chartup may delete (replace) them, which changes the uid;
+/// - an object with a `generation` changes it with its spec; its status is the controllers', so
+///   only the uid, the generation, the labels and the annotations count;
+/// - any other object (Secrets — the release records —, ConfigMaps, Services, Leases…): its
+///   resourceVersion.
+fn fingerprint(kind: &str, o: &DynamicObject) -> String {
+    let uid = o.uid().unwrap_or_default();
+    if matches!(kind, "Pod" | "Endpoints" | "EndpointSlice") {
+        return format!("uid {uid}");
+    }
+    match o.metadata.generation {
+        Some(g) => format!(
+            "uid {uid} generation {g} labels {:?} annotations {:?}",
+            o.labels(),
+            o.annotations()
+        ),
+        None => format!("uid {uid} resourceVersion {}", o.resource_version().unwrap_or_default()),
+    }
+}
+
+/// Every object of every namespaced, listable resource type in `ns`: `group/Kind/name` → its
+/// [`fingerprint`]. Events are left out: they record what happened (a pod's probe, a pull) and
 /// are written by the node and controllers whatever chartup does.
 async fn snapshot(client: &Client, ns: &str) -> anyhow::Result<BTreeMap<String, String>> {
     let discovery = Discovery::new(client.clone()).run().await?;
@@ -181,7 +204,7 @@ async fn snapshot(client: &Client, ns: &str) -> anyhow::Result<BTreeMap<String, 
             for o in list.items {
                 out.insert(
                     format!("{}/{}/{}", ar.group, ar.kind, o.name_any()),
-                    o.resource_version().unwrap_or_default(),
+                    fingerprint(&ar.kind, &o),
                 );
             }
         }
@@ -189,7 +212,8 @@ async fn snapshot(client: &Client, ns: &str) -> anyhow::Result<BTreeMap<String, 
     Ok(out)
 }
 
-/// A snapshot once the namespace has settled (two snapshots a second apart agree).
+/// A snapshot once the namespace has settled (two snapshots a second apart agree; what the
+/// controllers write later does not count, see [`fingerprint`]).
 async fn settled_snapshot(client: &Client, ns: &str) -> anyhow::Result<BTreeMap<String, String>> {
     let deadline = Instant::now() + Duration::from_secs(120);
     let mut last = snapshot(client, ns).await?;

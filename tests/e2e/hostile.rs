@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 use anyhow::ensure;
 use serde_json::Value as Json;
 use testkit::k8s_openapi::api::batch::v1::Job;
-use testkit::k8s_openapi::api::core::v1::{ConfigMap, Secret};
+use testkit::k8s_openapi::api::core::v1::{ConfigMap, Pod, Secret};
 use testkit::k8s_openapi::api::rbac::v1::{Role, RoleBinding};
-use testkit::kube::api::{Api, DeleteParams, Patch, PatchParams};
+use testkit::kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
 use testkit::{cluster, Cluster};
 
 use crate::e2e_support::*;
@@ -284,6 +284,9 @@ async fn grant(c: &Cluster, ns: &str, name: &str, verbs: &[&str]) -> anyhow::Res
             "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "nobody"}]}),
     )
     .await?;
+    for verb in verbs {
+        wait_access(&as_nobody(c), ns, verb, "", "configmaps", true).await?;
+    }
     Ok(())
 }
 
@@ -362,21 +365,14 @@ async fn a_forbidden_write_is_one_human_sentence() -> anyhow::Result<()> {
     // inside a debug dump of the whole Status).
     let rbs: Api<RoleBinding> = Api::namespaced(c.client().await?, &other.name);
     rbs.delete("read", &DeleteParams::default()).await?;
+    wait_access(&nobody, &other.name, "get", "", "configmaps", false).await?;
     let sentence = forbidden_sentence("get", "theirs", &other.name);
-    let deadline = Instant::now() + Duration::from_secs(30);
     for format in ["text", "json"] {
-        let r = loop {
-            let r = chartup(
-                &nobody,
-                &["apply", "forbid", &chart, "-n", &home.name, "--yes", "-o", format],
-            )
-            .await?;
-            // The authorizer sees the deleted binding within moments.
-            if r.stderr.contains(&sentence) || Instant::now() > deadline {
-                break r;
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        };
+        let r = chartup(
+            &nobody,
+            &["apply", "forbid", &chart, "-n", &home.name, "--yes", "-o", format],
+        )
+        .await?;
         ensure!(!r.ok, "{}", r.stdout);
         let errors: Vec<&str> = r.stderr.lines().filter(|l| l.starts_with("Error:")).collect();
         assert_eq!(errors.len(), 1, "{}", r.stderr);
@@ -408,6 +404,9 @@ async fn a_forbidden_write_is_one_human_sentence() -> anyhow::Result<()> {
 /// pre-install hook runs): the run fails, and the failed revision's description — what `helm
 /// history` prints in its table — is one line of at most 200 characters holding the server's
 /// sentence without a debug dump; the full error is on stderr.
+///
+/// The hook runs until the revocation is in effect and the test ends it (nodesim's `run-seconds`
+/// set to "0"), so no step depends on how fast the machine is.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_failed_runs_record_description_is_one_short_line() -> anyhow::Result<()> {
     let c = cluster();
@@ -422,7 +421,7 @@ async fn a_failed_runs_record_description_is_one_short_line() -> anyhow::Result<
         &format!(
             "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: desc-hook\n  annotations:\n    \
              helm.sh/hook: pre-install\nspec:\n  backoffLimit: 0\n  template:\n    metadata:\n      annotations:\n        \
-             nodesim.chartup.io/run-seconds: \"6\"\n    spec:\n      restartPolicy: Never\n      containers:\n        \
+             nodesim.chartup.io/run-seconds: \"inf\"\n    spec:\n      restartPolicy: Never\n      containers:\n        \
              - name: run\n          image: busybox:1.36\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  \
              name: theirs\n  namespace: {}\ndata:\n  a: b\n",
             other.name
@@ -454,6 +453,21 @@ async fn a_failed_runs_record_description_is_one_short_line() -> anyhow::Result<
     }
     let rbs: Api<RoleBinding> = Api::namespaced(c.client().await?, &other.name);
     rbs.delete("write", &DeleteParams::default()).await?;
+    wait_access(&nobody, &other.name, "patch", "", "configmaps", false).await?;
+    // The revocation is in effect: the hook may end (its pod may not exist yet).
+    let pods: Api<Pod> = Api::namespaced(c.client().await?, &home.name);
+    let hook_pods = ListParams::default().labels("job-name=desc-hook");
+    let hook_pod = loop {
+        if let Some(p) = pods.list(&hook_pods).await?.items.into_iter().next() {
+            break p.metadata.name.unwrap_or_default();
+        }
+        ensure!(Instant::now() < deadline, "the hook's pod never appeared");
+        ensure!(!run.is_finished(), "chartup ended before its hook did: {:?}", run.await);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let lift = serde_json::json!({"metadata": {"annotations": {"nodesim.chartup.io/run-seconds": "0"}}});
+    pods.patch(&hook_pod, &PatchParams::default(), &Patch::Merge(lift))
+        .await?;
     let r = run.await??;
     ensure!(!r.ok, "the run must fail:\n{}\n{}", r.stdout, r.stderr);
     // Whichever request comes first after the revocation (a read of the live object or the write).

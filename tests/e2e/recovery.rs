@@ -250,6 +250,9 @@ pub(crate) async fn bind_tenant(c: &Cluster, ns: &str, rules: Json) -> anyhow::R
     use testkit::k8s_openapi::api::rbac::v1::{Role, RoleBinding};
     let client = c.client().await?;
     let roles: Api<Role> = Api::namespaced(client.clone(), ns);
+    // What the first rule grants first, to see the grant in effect below.
+    let first = |key: &str| rules[0][key][0].as_str().unwrap_or("").to_string();
+    let (group, resource, verb) = (first("apiGroups"), first("resources"), first("verbs"));
     testkit::create(
         &roles,
         serde_json::json!({"metadata": {"name": "tenant"}, "rules": rules}),
@@ -263,7 +266,7 @@ pub(crate) async fn bind_tenant(c: &Cluster, ns: &str, rules: Json) -> anyhow::R
             "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "nobody"}]}),
     )
     .await?;
-    Ok(())
+    wait_access(&as_tenant(c), ns, &verb, &group, &resource, true).await
 }
 
 /// The cluster as the tenant sees it: the same, with the no-rights user's kubeconfig.
@@ -590,7 +593,7 @@ async fn an_api_outage_mid_apply_is_ridden_out() -> anyhow::Result<()> {
     let v1 = web(tmp.path(), "1.25", false)?;
     let v2 = web(tmp.path(), "1.26", false)?;
     // Under way: the hook Job exists.
-    let child = upgrade_waiting_on_a_hook(c, &ns.name, &v1, &v2, "150s").await?;
+    let (child, _) = upgrade_waiting_on_a_hook(c, &ns.name, &v1, &v2, "150s").await?;
     own.apiserver("stop")?;
     // The outage itself, not a wait for a condition: 20 s without an API server.
     tokio::time::sleep(Duration::from_secs(20)).await;

@@ -165,13 +165,9 @@ async fn snapshot_and_restore_are_byte_identical() -> anyhow::Result<()> {
         },
     )
     .await?;
-    let reasons: Vec<String> = snap::events(&client, &ns.name, "pre-upgrade")
-        .await?
-        .into_iter()
-        .map(|e| e.0)
-        .collect();
+    // Events are written beside the status, not before it: each is waited for.
     for r in ["CreatingSnapshot", "SnapshotCreated", "SnapshotReady"] {
-        assert!(reasons.iter().any(|x| x == r), "no {r} event: {reasons:?}");
+        snap::wait_event(&client, &ns.name, "pre-upgrade", r, WAIT).await?;
     }
 
     // A migration changes the data; the restored claim has the data of the snapshot.
@@ -189,10 +185,15 @@ async fn snapshot_and_restore_are_byte_identical() -> anyhow::Result<()> {
 /// With a readiness delay the snapshot is bound but not ready first (what chartup must wait on),
 /// and a claim restored from it meanwhile stays Pending with external-provisioner's message,
 /// then binds once the snapshot is ready.
+///
+/// The delay is an hour, lifted by the test once it has seen all that, so no step depends on how
+/// fast the machine is; the driver looks again at least every second and notices the lift.
 #[tokio::test(flavor = "multi_thread")]
 async fn not_ready_snapshots_hold_restores_pending() -> anyhow::Result<()> {
+    const READY_AFTER: &str = "nodesim.chartup.io/snapshot-ready-after";
     let c = cluster();
     snap::ensure_support(c).await?;
+    c.ensure_nodesim("lifts")?;
     let ns = c.fresh_namespace("snapinfra").await?;
     let client = c.client().await?;
     claim(&client, &ns.name, "data", "1Gi", json!({})).await?;
@@ -204,7 +205,7 @@ async fn not_ready_snapshots_hold_restores_pending() -> anyhow::Result<()> {
         &ns.name,
         "slow",
         json!({"source": {"persistentVolumeClaimName": "data"}}),
-        json!({"nodesim.chartup.io/snapshot-ready-after": "4"}),
+        json!({READY_AFTER: "3600"}),
     )
     .await?;
     let vss = snap::vs_api(&client, &ns.name);
@@ -228,6 +229,14 @@ async fn not_ready_snapshots_hold_restores_pending() -> anyhow::Result<()> {
     let early = pvcs.get("early").await?;
     assert_eq!(early.status.and_then(|s| s.phase).as_deref(), Some("Pending"));
 
+    // The snapshot becomes ready (the delay lifted), and the claim binds to a copy of it.
+    let lift = json!({"metadata": {"annotations": {READY_AFTER: "0"}}});
+    vss.patch(
+        "slow",
+        &testkit::kube::api::PatchParams::default(),
+        &testkit::kube::api::Patch::Merge(lift),
+    )
+    .await?;
     wait_for(&vss, "slow", WAIT, "readyToUse", ready).await?;
     let restored = c.claim_dir(&client, &ns.name, "early", WAIT).await?;
     snap::assert_same_tree(&before, &snap::tree(&restored)?)?;
@@ -386,12 +395,8 @@ async fn failures_show_in_status_error() -> anyhow::Result<()> {
     let vsc = snap::vsc_api(&client).get(&content).await?;
     assert!(str_at(&vsc, "/status/error/message").is_some_and(|m| m.contains("disk on fire")));
     assert!(at(&vsc, "/status/snapshotHandle").is_none(), "{vsc:?}");
-    let reasons: Vec<String> = snap::events(&client, "default", &content)
-        .await?
-        .into_iter()
-        .map(|e| e.0)
-        .collect();
-    assert!(reasons.iter().any(|r| r == "SnapshotCreationFailed"), "{reasons:?}");
+    // The driver writes the content's error before its event (and the snapshot may show it first).
+    snap::wait_event(&client, "default", &content, "SnapshotCreationFailed", WAIT).await?;
     // The source claim stays protected while a snapshot of it is unfinished (upstream behaviour).
     let pvcs: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), n);
     let data = pvcs.get("data").await?;

@@ -205,8 +205,11 @@ async fn main() -> anyhow::Result<()> {
         .await
         .context("creating the StorageClasses")?;
     if let Some(f) = &ctx.opts.ready_file {
-        // The second line tells scripts/test-cluster.sh this nodesim serves VolumeSnapshots.
-        std::fs::write(f, format!("node {} ready\nsnapshots\n", ctx.opts.node_name))?;
+        // The lines after the first tell scripts/test-cluster.sh (and the tests) what this nodesim
+        // does, so a running one that predates it is replaced: `snapshots` (it serves
+        // VolumeSnapshots), `lifts` (a failing Job pod runs for its run-seconds, and waiting
+        // snapshots and restores look at their delay knobs again at least every second).
+        std::fs::write(f, format!("node {} ready\nsnapshots\nlifts\n", ctx.opts.node_name))?;
     }
     tracing::info!(nodes = ?ctx.opts.node_names(), "nodes registered, simulating");
 

@@ -11,7 +11,7 @@
 //! - an image missing from the catalogue → `ErrImagePull` for 1 s, then `ImagePullBackOff`;
 //! - a container marked to crash → runs 1 s, exits 1, `CrashLoopBackOff` (back-off 2 s, 4 s, then
 //!   5 s; real kubelets use 10 s … 5 min) with a rising restart count; under restartPolicy Never
-//!   the pod fails instead;
+//!   it runs for `run-seconds` (default 1) and the pod fails instead;
 //! - a container marked unready → Running, never Ready;
 //! - restartPolicy Never/OnFailure (Job and hook pods) → Running, then after `run-seconds`
 //!   (default 1) terminated with exit code 0 and the pod Succeeded;
@@ -23,6 +23,8 @@
 //! - `nodesim.chartup.io/unready`, env `NODESIM_UNREADY` — same forms
 //! - `nodesim.chartup.io/exit-code: "3"`, env `NODESIM_EXIT_CODE=3` — a non-zero code crashes with it
 //! - `nodesim.chartup.io/run-seconds: "2.5"` or `"inf"` — how long a Never/OnFailure pod runs
+//!   (under Never also before it fails with its exit code); read again on every change of the pod,
+//!   so a test ends an `"inf"` run by setting it to `"0"`
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -182,12 +184,16 @@ fn simulate(pod: &Pod, c: &Container, policy: &str, elapsed: Duration, t0: jiff:
     // A crashing container: never Ready.
     st.ready = false;
     if policy == "Never" {
-        if elapsed >= RUN_BEFORE_CRASH {
-            st.state = terminated(code, t0, after(t0, RUN_BEFORE_CRASH), cid);
-            st.started = false;
-            st.done = Some(code);
-        } else {
-            st.next_change = Some(RUN_BEFORE_CRASH - elapsed);
+        // Runs as long as a succeeding one would (`run-seconds`, default 1 s), then fails: a test
+        // can hold a failing hook running and end it by changing the annotation.
+        match run_seconds(pod) {
+            Some(d) if elapsed >= d => {
+                st.state = terminated(code, t0, after(t0, d), cid);
+                st.started = false;
+                st.done = Some(code);
+            }
+            Some(d) => st.next_change = Some(d - elapsed),
+            None => {}
         }
         return st;
     }
@@ -667,6 +673,29 @@ mod tests {
         assert_eq!(simulate(&p, &c, "Never", Duration::from_secs(2), t0, "x").done, Some(0));
         let (p, c) = pod(json!({"nodesim.chartup.io/exit-code": "3"}), "Never");
         assert_eq!(simulate(&p, &c, "Never", Duration::from_secs(2), t0, "x").done, Some(3));
+    }
+
+    #[test]
+    fn a_failing_never_pod_runs_for_run_seconds_then_fails() {
+        let t0 = jiff::Timestamp::now();
+        let at = |ann: Value, s: u64| {
+            let (p, c) = pod(ann, "Never");
+            simulate(&p, &c, "Never", Duration::from_secs(s), t0, "x")
+        };
+        let six = json!({"nodesim.chartup.io/exit-code": "3", "nodesim.chartup.io/run-seconds": "6"});
+        assert_eq!(at(six.clone(), 5).done, None);
+        assert_eq!(at(six.clone(), 5).next_change, Some(Duration::from_secs(1)));
+        assert_eq!(at(six, 6).done, Some(3));
+        let forever = json!({"nodesim.chartup.io/exit-code": "3", "nodesim.chartup.io/run-seconds": "inf"});
+        let s = at(forever, 3600);
+        assert_eq!((s.done, s.next_change, s.ready), (None, None, false));
+        // Lifted: "0" ends it at the next look.
+        let lifted = json!({"nodesim.chartup.io/exit-code": "3", "nodesim.chartup.io/run-seconds": "0"});
+        assert_eq!(at(lifted, 3600).done, Some(3));
+        // The crash marker under Never, without run-seconds: 1 s as before.
+        let crash = json!({"nodesim.chartup.io/crash": "true"});
+        assert_eq!(at(crash.clone(), 0).done, None);
+        assert_eq!(at(crash, 1).done, Some(1));
     }
 
     #[test]

@@ -116,6 +116,20 @@ impl Cluster {
         )
     }
 
+    /// Fail with what to do when the cluster's nodesim lacks `feature` (a line of its ready file,
+    /// crates/nodesim/src/main.rs): it predates this checkout's nodesim.
+    pub fn ensure_nodesim(&self, feature: &str) -> anyhow::Result<()> {
+        let ready = std::fs::read_to_string(self.dir.join("nodesim.ready")).unwrap_or_default();
+        if !ready.lines().any(|l| l == feature) {
+            bail!(
+                "the test cluster at {} runs a nodesim without `{feature}`; run `scripts/test-cluster.sh up` \
+                 (it restarts an older nodesim once)",
+                self.dir.display()
+            );
+        }
+        Ok(())
+    }
+
     /// An admin client (a new one per call: a client belongs to the test's tokio runtime).
     pub async fn client(&self) -> anyhow::Result<Client> {
         client_from(&self.kubeconfig).await

@@ -27,6 +27,11 @@ use testkit::Cluster;
 pub const RUN: Duration = Duration::from_secs(180);
 pub const REGISTRY: &str = "global.image.registry=docker.io/chartup";
 
+/// The bound on "fails fast": from the test's first sight of a bad pod status to chartup's exit.
+/// Well above what a loaded machine adds (the watch's delivery to the test, the failed record, the
+/// exit) and far below the `--timeout 5m` a run that did not fail fast would wait for.
+pub const FAIL_FAST: Duration = Duration::from_secs(60);
+
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -274,4 +279,39 @@ pub fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Wait until the API server's authorizer says `allowed` for `user` (a cluster as some user sees
+/// it) doing `verb` on `resource` of API group `group` in `ns`. RBAC authorizes from a cache of
+/// Roles and bindings that may lag behind a grant or a revocation just written, so a test that
+/// needs the new rights (or their absence) waits for them here: a SelfSubjectAccessReview goes
+/// through the same authorizer as the user's own requests.
+pub async fn wait_access(
+    user: &Cluster,
+    ns: &str,
+    verb: &str,
+    group: &str,
+    resource: &str,
+    allowed: bool,
+) -> anyhow::Result<()> {
+    use testkit::k8s_openapi::api::authorization::v1::SelfSubjectAccessReview;
+    use testkit::kube::api::PostParams;
+    let api: Api<SelfSubjectAccessReview> = Api::all(user.client().await?);
+    let review: SelfSubjectAccessReview = serde_json::from_value(serde_json::json!({
+        "spec": {"resourceAttributes": {"namespace": ns, "verb": verb, "group": group, "resource": resource}}
+    }))?;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let answer = api.create(&PostParams::default(), &review).await?;
+        let now = answer.status.as_ref().is_some_and(|s| s.allowed);
+        if now == allowed {
+            return Ok(());
+        }
+        ensure!(
+            Instant::now() < deadline,
+            "the authorizer still says allowed={now} for {verb} {group}/{resource} in {ns}: {:?}",
+            answer.status
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }

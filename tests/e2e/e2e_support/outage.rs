@@ -82,14 +82,14 @@ impl Drop for OwnCluster {
 
 /// Install `v1` as release `web`, then start upgrading to `v2` with a post-upgrade hook Job that
 /// runs 30 s added (`--timeout timeout`), and return once the hook Job exists: the run is then
-/// waiting on the server.
+/// waiting on the server. Also returns when the upgrade was started.
 pub async fn upgrade_waiting_on_a_hook(
     c: &Cluster,
     ns: &str,
     v1: &str,
     v2: &str,
     timeout: &str,
-) -> anyhow::Result<tokio::process::Child> {
+) -> anyhow::Result<(tokio::process::Child, std::time::Instant)> {
     chartup_ok(c, &["apply", "web", v1, "-n", ns, "--yes", "--timeout", "60s"]).await?;
     std::fs::write(
         Path::new(v2).join("templates/hook.yaml"),
@@ -98,7 +98,8 @@ pub async fn upgrade_waiting_on_a_hook(
          spec:\n      restartPolicy: Never\n      containers:\n        - name: run\n          image: busybox:1.36\n",
     )?;
     let child = chartup_cmd(c, &["apply", "web", v2, "-n", ns, "--yes", "--timeout", timeout])?.spawn()?;
+    let started = std::time::Instant::now();
     let jobs: Api<Job> = Api::namespaced(c.client().await?, ns);
     testkit::wait_for(&jobs, "slow-hook", WAIT, "the hook Job", |j: Option<&Job>| j.is_some()).await?;
-    Ok(child)
+    Ok((child, started))
 }
