@@ -55,3 +55,23 @@ fn templates_that_will_want_rsa_keys_are_recognised() {
     ));
     assert!(!super::wants_rsa("{{ .Values.genCAname }}x"));
 }
+
+/// The live 2048-bit path — helpers' primes and the caller's paused search mixed across keys —
+/// never reuses a prime and never pairs two that are too close.
+#[test]
+fn keys_minted_in_a_row_share_no_prime() {
+    let primes: Vec<Vec<u8>> = (0..8)
+        .flat_map(|_| {
+            let k = keygen::generate(2048).unwrap();
+            k.validate().unwrap();
+            k.primes().iter().map(|p| p.to_be_bytes().to_vec()).collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(primes.len(), 16);
+    for (i, p) in primes.iter().enumerate() {
+        assert_eq!(p.len(), 128, "a 1024-bit prime");
+        for q in &primes[i + 1..] {
+            assert!(chartup_keygen::acceptable_pair(p, q), "two primes equal or too close");
+        }
+    }
+}
