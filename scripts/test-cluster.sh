@@ -219,11 +219,11 @@ crd_established() {
 }
 snapshot_class_exists() { api /apis/snapshot.storage.k8s.io/v1/volumesnapshotclasses/hostpath-snapclass; }
 # The running nodesim has what this checkout's does (the lines its ready file lists).
-nodesim_snapshots() { grep -qx snapshots "$RUN/nodesim.ready" 2>/dev/null && grep -qx lifts "$RUN/nodesim.ready"; }
+nodesim_current() { grep -qx snapshots "$RUN/nodesim.ready" 2>/dev/null && grep -qx lifts "$RUN/nodesim.ready"; }
 snapshots_ready() {
   local n
   for n in "${SNAP_CRDS[@]}"; do crd_established "$n.snapshot.storage.k8s.io" || return 1; done
-  snapshot_class_exists >/dev/null 2>&1 && nodesim_snapshots
+  snapshot_class_exists >/dev/null 2>&1 && nodesim_current
 }
 
 install_snapshot_api() { # idempotent: creates what is missing
@@ -372,7 +372,7 @@ start_nodesim() { # binary
 # (once) with the current one: the pods it simulates keep running, their timers start over.
 upgrade_snapshots() {
   install_snapshot_api
-  if ! nodesim_snapshots; then
+  if ! nodesim_current; then
     log "restarting nodesim: the running one predates VolumeSnapshot support or knob lifts"
     local nodesim pid nodes
     nodesim=$(nodesim_bin)
@@ -381,7 +381,7 @@ upgrade_snapshots() {
     nodes=$(tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | sed -n 's/^NODESIM_NODES=//p' | tail -n1)
     stop_proc nodesim
     if [ -n "$nodes" ]; then NODESIM_NODES=$nodes start_nodesim "$nodesim"; else start_nodesim "$nodesim"; fi
-    wait_until 60 "nodesim to be ready" nodesim_snapshots
+    wait_until 60 "nodesim to be ready" nodesim_current
     wait_until 60 "the simulated node to be Ready" node_ready
   fi
 }

@@ -95,7 +95,8 @@ fn due(
     holders: bool,
 ) -> Option<(Progress, Option<Json>)> {
     // Waits look again at least every tenth of the interval (a 250 ms poll, a watch's 1 s): a
-    // beat that is due by the next look goes now, so no wait is silent for more than `every`.
+    // beat that is due by the next look goes now, so no wait is silent for more than `every`
+    // (plus the look's own API time, which a slow server stretches).
     if hb.silent_for() < every - every / 10 {
         return None;
     }

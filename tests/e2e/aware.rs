@@ -164,22 +164,29 @@ async fn lookup_keeps_the_password_across_an_upgrade() -> anyhow::Result<()> {
 
 /// What a write of chartup's would change in an object, and a late write of the node's or a
 /// controller's would not (their status writes land whenever a loaded cluster gets to them):
-/// - Pods, Endpoints and EndpointSlices are written by the node and the controllers only;
-///   chartup may delete (replace) them, which changes the uid;
+/// - Pods, Endpoints and EndpointSlices: their status and addresses are the node's and the
+///   controllers'; chartup may delete (replace) them, which changes the uid. A pod's labels and
+///   annotations count too (no controller here rewrites them); an Endpoints' annotations do not
+///   (the endpoints controller stamps `last-change-trigger-time` as pods change);
 /// - an object with a `generation` changes it with its spec; its status is the controllers', so
-///   only the uid, the generation, the labels and the annotations count;
+///   the uid, the generation, the labels, the annotations, the owners and the finalizers count;
 /// - any other object (Secrets — the release records —, ConfigMaps, Services, Leases…): its
 ///   resourceVersion.
 fn fingerprint(kind: &str, o: &DynamicObject) -> String {
     let uid = o.uid().unwrap_or_default();
-    if matches!(kind, "Pod" | "Endpoints" | "EndpointSlice") {
+    if kind == "Pod" {
+        return format!("uid {uid} labels {:?} annotations {:?}", o.labels(), o.annotations());
+    }
+    if matches!(kind, "Endpoints" | "EndpointSlice") {
         return format!("uid {uid}");
     }
     match o.metadata.generation {
         Some(g) => format!(
-            "uid {uid} generation {g} labels {:?} annotations {:?}",
+            "uid {uid} generation {g} labels {:?} annotations {:?} owners {:?} finalizers {:?}",
             o.labels(),
-            o.annotations()
+            o.annotations(),
+            o.owner_references(),
+            o.finalizers()
         ),
         None => format!("uid {uid} resourceVersion {}", o.resource_version().unwrap_or_default()),
     }

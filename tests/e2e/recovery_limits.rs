@@ -599,7 +599,8 @@ async fn another_hosts_run_is_alive_until_its_lease_goes_stale() -> anyhow::Resu
         tokio::time::sleep(Duration::from_secs(1)).await;
     };
     // Not before the lease (30 s) ran out after the last renewal, whenever a loaded machine made
-    // that (renewals every 5 s): the server's clock is this machine's.
+    // that (renewals every 5 s). The renewal time is the dead run's clock, this machine's; the
+    // release is read after `recover` returned, so the bound is loose by that one call.
     let renewed = last_renewal.ok_or_else(|| anyhow::anyhow!("the Lease was never renewed"))?;
     let released = jiff::Timestamp::now();
     ensure!(

@@ -555,11 +555,11 @@ async fn pending_or_unready_past_the_timeout_fails_with_pod_reason_and_message()
     Ok(())
 }
 
-/// A crash-looping pod stops the upgrade within seconds of its first CrashLoopBackOff (not at the
-/// timeout), naming pod, reason and message. With `--atomic` the rollback runs the target's
-/// `pre-rollback` hook; when that fails too, the rollback's revision says `RollbackFailed: …`,
-/// chartup exits with status 4, and `chartup status` said RollbackInProgress while it ran and
-/// Error (RollbackFailed) after.
+/// A crash-looping pod stops the upgrade soon after its first CrashLoopBackOff (within
+/// `FAIL_FAST`, not at the 5 min timeout), naming pod, reason and message. With `--atomic` the
+/// rollback runs the target's `pre-rollback` hook; when that fails too, the rollback's revision
+/// says `RollbackFailed: …`, chartup exits with status 4, and `chartup status` said
+/// RollbackInProgress while it ran and Error (RollbackFailed) after.
 ///
 /// The hook runs until the test has seen RollbackInProgress and ends it (nodesim's `run-seconds`
 /// set to "0"), so no step depends on how fast the machine is.

@@ -800,7 +800,9 @@ async fn deletion_during_creation_waits_for_the_driver() -> anyhow::Result<()> {
     );
     assert!(!snap::snapshot_dir(c, &handle).exists(), "no snapshot is cut yet");
 
-    // The driver answers: creation finishes, then the data and both objects go.
+    // The driver answers: creation finishes (a version of the content carries the snapshot's
+    // handle, seen by a watch started before the lift), then the data and both objects go.
+    let cut = handle_seen(vscs.clone(), &content).await?;
     let lift = json!({"metadata": {"annotations": {FAIL_TIMES: "0"}}});
     vss.patch(
         "busy",
@@ -810,11 +812,51 @@ async fn deletion_during_creation_waits_for_the_driver() -> anyhow::Result<()> {
     .await?;
     wait_deleted(&vscs, &content, WAIT).await?;
     wait_deleted(&vss, "busy", WAIT).await?;
+    let cut = tokio::time::timeout(WAIT, cut).await??;
+    assert_eq!(
+        cut.as_deref(),
+        Some(handle.as_str()),
+        "creation finished before the deletion"
+    );
     assert!(
         !snap::snapshot_dir(c, &handle).exists(),
         "the snapshot cut after the delete was left behind"
     );
     Ok(())
+}
+
+/// Watches content `name` (the watch is established when this returns) until it is deleted: the
+/// task's result is the first `status.snapshotHandle` any version of it carried.
+async fn handle_seen(api: Api<DynamicObject>, name: &str) -> anyhow::Result<tokio::task::JoinHandle<Option<String>>> {
+    use futures::StreamExt as _;
+    use testkit::kube::runtime::watcher;
+    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+    let config = watcher::Config::default().fields(&format!("metadata.name={name}"));
+    let task = tokio::spawn(async move {
+        let mut ready = Some(ready_tx);
+        let mut stream = watcher(api, config).boxed();
+        let mut seen = None;
+        while let Some(event) = stream.next().await {
+            let (o, gone) = match event {
+                Ok(watcher::Event::Apply(o)) | Ok(watcher::Event::InitApply(o)) => (o, false),
+                Ok(watcher::Event::Delete(o)) => (o, true),
+                Ok(watcher::Event::InitDone) => {
+                    ready.take().map(|tx| tx.send(()));
+                    continue;
+                }
+                _ => continue,
+            };
+            if seen.is_none() {
+                seen = str_at(&o, "/status/snapshotHandle").map(str::to_string);
+            }
+            if gone {
+                break;
+            }
+        }
+        seen
+    });
+    tokio::time::timeout(WAIT, ready_rx).await??;
+    Ok(task)
 }
 
 /// The attempt number in nodesim's injected transient failure ("attempt 3 of 1000000"), 0 when none.
