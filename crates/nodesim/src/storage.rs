@@ -111,13 +111,7 @@ async fn provision(pvc: Arc<PersistentVolumeClaim>, ctx: Arc<Ctx>) -> Result<Act
                 }
                 tracing::info!(claim = %claim, from = ?snapshot.as_ref().or(clone.as_ref()), "volume made from its data source");
             }
-            // At most 1 s: the knob may be changed on the snapshot or its class, which do not
-            // trigger this controller.
-            Err(restore::NotYet::Wait(d)) => {
-                return Ok(Action::requeue(
-                    d.clamp(Duration::from_millis(50), Duration::from_secs(1)),
-                ))
-            }
+            Err(restore::NotYet::Wait(d)) => return Ok(crate::snapshots::look_again_in(d)),
             Err(restore::NotYet::Failed(e)) => {
                 let msg = format!("failed to provision volume with StorageClass \"{class_name}\": {e}");
                 restore::claim_event(&ctx, &pvc, "Warning", "ProvisioningFailed", &msg).await;

@@ -95,19 +95,18 @@ thread_local! {
 /// else our own.
 fn two_1024() -> (Vec<u8>, Vec<u8>) {
     let helper = helpers();
-    let mut got = Vec::with_capacity(2);
     SEARCH.with(|search| {
         let mut search = search.borrow_mut();
-        while got.len() < 2 {
+        let mut next = || loop {
             if let Some(p) = helper.lock().ok().and_then(|rx| rx.try_recv().ok()) {
-                got.push(p);
-            } else if let Some(p) = super::with_rng(|r| search.step(r)) {
-                got.push(p);
+                return p;
             }
-        }
-    });
-    let q = got.pop().unwrap_or_default();
-    (got.pop().unwrap_or_default(), q)
+            if let Some(p) = super::with_rng(|r| search.step(r)) {
+                return p;
+            }
+        };
+        (next(), next())
+    })
 }
 
 fn two_on_two_threads(bits: usize) -> (Vec<u8>, Vec<u8>) {

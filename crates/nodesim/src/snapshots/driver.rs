@@ -220,10 +220,8 @@ async fn reconcile(vsc: Arc<DynamicObject>, ctx: Arc<Ctx>) -> Result<Action, Sim
                 let patch = json!({"metadata": {"annotations": {ANN_BEING_CREATED: null}}});
                 api.patch(&name, &PatchParams::default(), &Patch::Merge(patch)).await?;
             }
-            // At most RETRY: the delay is read again at every look, and a change of the knob (on
-            // the snapshot, the claim or the class) does not trigger this controller.
             Ok(match info.ready_in {
-                Some(d) if !info.ready => Action::requeue(d.clamp(Duration::from_millis(50), RETRY)),
+                Some(d) if !info.ready => look_again_in(d),
                 _ => Action::await_change(),
             })
         }

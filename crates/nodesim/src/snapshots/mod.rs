@@ -93,6 +93,14 @@ pub fn knob<'a>(key: &str, maps: &[Option<&'a std::collections::BTreeMap<String,
     maps.iter().flatten().find_map(|m| m.get(key)).map(|s| s.trim())
 }
 
+/// When to look again at something that waits out a delay knob (`snapshot-ready-after`,
+/// `restore-after`): when the delay ends, but at least every second, because a test may change the
+/// knob on an object (snapshot, claim, class) whose changes do not trigger the waiting controller.
+pub fn look_again_in(delay: std::time::Duration) -> kube::runtime::controller::Action {
+    use std::time::Duration;
+    kube::runtime::controller::Action::requeue(delay.clamp(Duration::from_millis(50), Duration::from_secs(1)))
+}
+
 /// Seconds as written in a knob ("2", "0.5").
 pub fn seconds(v: &str) -> Option<std::time::Duration> {
     v.trim()
