@@ -159,6 +159,7 @@ fn run_against_cluster(
         diff: DiffOptions {
             context: args.context,
             show_secrets: args.show_secrets,
+            ..Default::default()
         },
         source,
         snapshot: args.snapshots.request(),
@@ -310,6 +311,7 @@ pub fn run(args: Args, p: &mut Printer) -> anyhow::Result<ExitStatus> {
         diff: DiffOptions {
             context: args.context,
             show_secrets: args.show_secrets,
+            ..Default::default()
         },
         from_source,
         to_source,

@@ -34,6 +34,9 @@ pub struct DiffOptions {
     pub context: usize,
     /// Show Secret values instead of masking them.
     pub show_secrets: bool,
+    /// The old side's keys may be placeholders (`plan::source::NativeUnapplied`): values that
+    /// hold one read [`PLACEHOLDER_SHOWN`] on that side.
+    pub old_placeholders: bool,
 }
 
 impl Default for DiffOptions {
@@ -41,6 +44,7 @@ impl Default for DiffOptions {
         DiffOptions {
             context: 3,
             show_secrets: false,
+            old_placeholders: false,
         }
     }
 }
@@ -632,6 +636,21 @@ pub fn quantity_bytes(v: &Json) -> Option<f64> {
 fn canonical_pair(o: Option<&Object>, n: Option<&Object>, opts: &DiffOptions) -> (String, String) {
     let is_secret = |x: &Object| x.key.kind == "Secret" && x.key.group.is_empty();
     let secret = o.is_some_and(is_secret) || n.is_some_and(is_secret);
+    // The old side of a chart-to-chart plan: its values holding a placeholder key say so.
+    let explained = o.filter(|_| opts.old_placeholders).and_then(|x| {
+        let mut v = x.value.clone();
+        explain_placeholders(&mut v).then_some(v)
+    });
+    if let Some(a) = explained {
+        let (mut a, mut b) = (Some(a), n.map(|x| x.value.clone()));
+        if secret && !opts.show_secrets {
+            mask_secrets(a.as_mut(), b.as_mut());
+        }
+        return (
+            a.map(|v| to_yaml(&v)).unwrap_or_default(),
+            b.map(|v| to_yaml(&v)).unwrap_or_default(),
+        );
+    }
     if !(secret && !opts.show_secrets) {
         // Nothing to mask: print the parsed values as they are, without copying them.
         return (
@@ -645,6 +664,32 @@ fn canonical_pair(o: Option<&Object>, n: Option<&Object>, opts: &DiffOptions) ->
         a.map(|v| to_yaml(&v)).unwrap_or_default(),
         b.map(|v| to_yaml(&v)).unwrap_or_default(),
     )
+}
+
+/// What an old side's value that holds a placeholder key reads in a plan.
+pub const PLACEHOLDER_SHOWN: &str = "(not generated for the old side; keys are new on every render)";
+
+/// Replace every string of `v` that holds a placeholder key (as text or base64) by
+/// [`PLACEHOLDER_SHOWN`]; whether there was one.
+fn explain_placeholders(v: &mut Json) -> bool {
+    use crate::template::funcs::crypto::is_placeholder;
+    match v {
+        Json::String(s) => {
+            // A placeholder is ≈ 150 bytes, so its base64 is longer than 190 characters.
+            let hit = is_placeholder(s)
+                || (s.len() > 190
+                    && base64::engine::general_purpose::STANDARD
+                        .decode(s.trim())
+                        .is_ok_and(|b| is_placeholder(&String::from_utf8_lossy(&b))));
+            if hit {
+                *s = PLACEHOLDER_SHOWN.to_string();
+            }
+            hit
+        }
+        Json::Array(items) => items.iter_mut().fold(false, |any, x| explain_placeholders(x) || any),
+        Json::Object(m) => m.values_mut().fold(false, |any, x| explain_placeholders(x) || any),
+        _ => false,
+    }
 }
 
 /// Replace Secret values by their size: `(hidden, 12 bytes)`; on the new side, a value that
@@ -686,7 +731,9 @@ pub fn mask_secrets(mut old: Option<&mut Json>, mut new: Option<&mut Json>) {
             .and_then(Json::as_object_mut)
         {
             for val in m.values_mut() {
-                *val = Json::String(format!("(hidden, {} bytes)", size(val)));
+                if val.as_str() != Some(PLACEHOLDER_SHOWN) {
+                    *val = Json::String(format!("(hidden, {} bytes)", size(val)));
+                }
             }
         }
     }
@@ -951,6 +998,7 @@ mod tests {
             &DiffOptions {
                 context: 3,
                 show_secrets: true,
+                ..Default::default()
             },
         );
         assert!(shown[0].diff.contains("+  password: c2VjcmV1"), "{}", shown[0].diff);

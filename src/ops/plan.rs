@@ -59,7 +59,14 @@ impl Planned {
     }
 }
 
-fn load(src: SideSource, release: &str, ns: &str, upgrade: bool) -> Result<ReleaseSide> {
+/// One side, rendered by `renderer` when it is a chart.
+fn load(
+    src: SideSource,
+    renderer: &dyn source::Renderer,
+    release: &str,
+    ns: &str,
+    upgrade: bool,
+) -> Result<ReleaseSide> {
     match src {
         SideSource::Manifest(m) => {
             let text = read_input(&m)?;
@@ -69,7 +76,7 @@ fn load(src: SideSource, release: &str, ns: &str, upgrade: bool) -> Result<Relea
                 ns,
             )?)
         }
-        SideSource::Chart(c, v) => source::side_from_chart(&source::Native, &c, &v, release, ns, upgrade)
+        SideSource::Chart(c, v) => source::side_from_chart(renderer, &c, &v, release, ns, upgrade)
             .map_err(|e| Error::Invalid(e).context(format!("rendering {}", c.display()))),
     }
 }
@@ -90,8 +97,10 @@ pub fn plan_offline(req: PlanRequest) -> Result<Planned> {
     opts.same_component = req.same_component.clone();
     let (release, ns) = (req.release.as_str(), req.namespace.as_str());
     let (old, new) = std::thread::scope(|s| {
-        let old = s.spawn(|| load(req.from.clone(), release, ns, false));
-        let new = load(req.to.clone(), release, ns, true);
+        // The old side is only compared, never applied: its RSA keys are placeholders
+        // (`source::NativeUnapplied`), which spares minting keys only to diff them against others.
+        let old = s.spawn(|| load(req.from.clone(), &source::NativeUnapplied, release, ns, false));
+        let new = load(req.to.clone(), &source::Native, release, ns, true);
         let old = old
             .join()
             .unwrap_or_else(|_| Err(Error::Invalid("rendering the deployed side panicked".into())));

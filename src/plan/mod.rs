@@ -59,6 +59,9 @@ pub struct ReleaseSide {
     pub objects: ManifestSet,
     /// Where the chart came from (reference, resolved version, archive digest), when a chart.
     pub source: Option<crate::source::SourceRecord>,
+    /// Rendered with placeholder keys (`plan::source::NativeUnapplied`): the old side of a
+    /// chart-to-chart plan. The diff says so where one shows.
+    pub placeholder_keys: bool,
 }
 
 impl ReleaseSide {
@@ -85,6 +88,7 @@ impl ReleaseSide {
             documents,
             objects,
             source: None,
+            placeholder_keys: false,
         })
     }
 
@@ -99,6 +103,7 @@ impl ReleaseSide {
             documents: vec![],
             objects: ManifestSet::default(),
             source: None,
+            placeholder_keys: false,
         }
     }
 }
@@ -345,7 +350,15 @@ impl Plan {
 
 /// Build a plan from two sides.
 pub fn build(old: &ReleaseSide, new: &ReleaseSide, matrix: Option<&Matrix>, opts: &PlanOptions) -> Plan {
-    let changes = diff::diff(&old.objects, &new.objects, &opts.diff);
+    let changes = if old.placeholder_keys {
+        let d = diff::DiffOptions {
+            old_placeholders: true,
+            ..opts.diff.clone()
+        };
+        diff::diff(&old.objects, &new.objects, &d)
+    } else {
+        diff::diff(&old.objects, &new.objects, &opts.diff)
+    };
     let carry = CarryPolicy {
         all: opts.carry_volumes,
         components: matrix.map(|m| m.carried_components()).unwrap_or_default(),

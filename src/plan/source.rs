@@ -142,6 +142,8 @@ pub struct RenderedChart {
     /// Each document's JSON reading when the renderer already has it (same order as
     /// `documents`; empty or `None`: the planner parses the text).
     pub parsed: Vec<Option<Json>>,
+    /// Rendered by [`NativeUnapplied`]: its keys may be placeholders.
+    pub placeholder_keys: bool,
 }
 
 /// Renders a chart with values, as `helm install` (`upgrade` false) or `helm upgrade` (`upgrade`
@@ -170,14 +172,43 @@ impl Renderer for Native {
         namespace: &str,
         upgrade: bool,
     ) -> Result<RenderedChart, String> {
+        Ok(render_native(chart, values, native_options(release, namespace, upgrade), false)?.0)
+    }
+}
+
+/// chartup's renderer for a side that is only compared, never applied: the old side of a
+/// chart-to-chart plan. RSA and DSA keys and the certificates made with them are placeholders
+/// (`template::funcs::crypto_placeholder`): they are new on every render, so real ones would only
+/// be compared with other random ones, and minting them is most of such a chart's render time.
+#[derive(Debug, Clone, Default)]
+pub struct NativeUnapplied;
+
+impl Renderer for NativeUnapplied {
+    fn render(
+        &self,
+        chart: &Path,
+        values: &ValuesInput,
+        release: &str,
+        namespace: &str,
+        upgrade: bool,
+    ) -> Result<RenderedChart, String> {
         let opts = crate::render::RenderOptions {
-            release_name: release.to_string(),
-            namespace: namespace.to_string(),
-            is_upgrade: upgrade,
-            revision: if upgrade { 2 } else { 1 },
-            ..Default::default()
+            placeholder_keys: true,
+            ..native_options(release, namespace, upgrade)
         };
-        Ok(render_native(chart, values, opts, false)?.0)
+        let mut r = render_native(chart, values, opts, false)?.0;
+        r.placeholder_keys = true;
+        Ok(r)
+    }
+}
+
+fn native_options(release: &str, namespace: &str, upgrade: bool) -> crate::render::RenderOptions {
+    crate::render::RenderOptions {
+        release_name: release.to_string(),
+        namespace: namespace.to_string(),
+        is_upgrade: upgrade,
+        revision: if upgrade { 2 } else { 1 },
+        ..Default::default()
     }
 }
 
@@ -274,6 +305,7 @@ pub fn render_native(
         values_digest: Some(format!("sha256:{}", sha256_hex(json.as_bytes()))),
         user_values: serde_json::from_str(&json).ok(),
         parsed,
+        placeholder_keys: false,
     };
     Ok((rendered_chart, hooks, crds))
 }
@@ -330,6 +362,7 @@ impl Renderer for HelmBinary {
             values_digest: None,
             user_values: None,
             parsed: Vec::new(),
+            placeholder_keys: false,
         })
     }
 }
@@ -365,6 +398,7 @@ pub fn side_from_chart(
     let mut side = ReleaseSide::new_parsed(&format!("chart {}", chart.display()), r.documents, r.parsed, namespace)
         .map_err(|e| e.to_string())?;
     side.chart = Some(r.chart);
+    side.placeholder_keys = r.placeholder_keys;
     side.chart_digest = Some(chart_digest(chart)?);
     side.values_digest = Some(match r.values_digest {
         Some(d) => d,

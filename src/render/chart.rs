@@ -59,6 +59,9 @@ pub fn render(chart: &Chart, values: &Value, opts: &RenderOptions) -> Result<Ren
     crate::template::exec::with_big_stack(|| {
         let mut t = new_template_set(opts.strict);
         helmfuncs::register_lookup(&mut t, opts.lookup.clone());
+        if opts.placeholder_keys {
+            crate::template::funcs::crypto::register_placeholders(&mut t);
+        }
         super::render_with(chart, values, opts, &mut t)
     })
     .map_err(|e| RenderError {

@@ -88,6 +88,9 @@ pub struct RenderOptions {
     /// Keep each manifest document's JSON reading from the sorting pass ([`Rendered::parsed`]),
     /// so the planner does not parse every document a second time.
     pub keep_parsed: bool,
+    /// RSA and DSA keys, and the certificates made with them, are placeholders
+    /// (`crypto_placeholder.rs`): for the old side of a chart-to-chart plan, which is only diffed.
+    pub placeholder_keys: bool,
 }
 
 impl Default for RenderOptions {
@@ -103,6 +106,7 @@ impl Default for RenderOptions {
             server_api_versions: None,
             lookup: None,
             keep_parsed: false,
+            placeholder_keys: false,
         }
     }
 }
@@ -298,7 +302,7 @@ pub fn render_with<C: ChartSource, T: TemplateSet>(
     let mut tpls = BTreeMap::new();
     collect(chart, None, values, &top, &mut tpls);
 
-    if tpls.values().any(|t| crypto::wants_rsa(&t.text)) {
+    if !opts.placeholder_keys && tpls.values().any(|t| crypto::wants_rsa(&t.text)) {
         crypto::warm_rsa();
     }
     let mut order: Vec<String> = tpls.keys().cloned().collect();

@@ -19,6 +19,7 @@ mod hostile_input;
 mod parity;
 mod plan_carry;
 mod plan_cli;
+mod plan_keys;
 mod plan_lines;
 mod plan_precision;
 mod plan_rules;

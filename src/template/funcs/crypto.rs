@@ -500,6 +500,10 @@ fn rsa_key(bits: usize) -> Result<PrivateKey, String> {
 mod keygen;
 pub use keygen::{wants_rsa, warm as warm_rsa};
 
+#[path = "crypto_placeholder.rs"]
+mod placeholder;
+pub use placeholder::{is_placeholder, register as register_placeholders, PLACEHOLDER_MARK};
+
 /// Whether graviola can run here: it assumes these CPU features on x86_64 (checked once).
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 fn graviola_cpu() -> bool {
@@ -1144,10 +1148,7 @@ pub fn gen_signed(
     ca: &Certificate,
     key: PrivateKey,
 ) -> Result<Certificate, String> {
-    let (_, ca_der) = pem_decode(&ca.cert).ok_or("unable to decode certificate")?;
-    let parent =
-        parse_certificate(&ca_der).map_err(|e| format!("error parsing certificate: decodedSignerCert.Bytes: {e}"))?;
-    let signer = parse_private_key_pem(&ca.key).map_err(|e| format!("error parsing private key: {e}"))?;
+    let (parent, signer) = signer_of(ca)?;
     let t = Template {
         cn: cn.to_string(),
         ips: net_ips(ips)?,
@@ -1156,6 +1157,15 @@ pub fn gen_signed(
         is_ca: false,
     };
     create_certificate(&t, &key, Some(&parent), &signer)
+}
+
+/// The CA of `generateSignedCertificate*`, read as Sprig reads it (its errors, in its order).
+fn signer_of(ca: &Certificate) -> Result<(ParsedCert, PrivateKey), String> {
+    let (_, ca_der) = pem_decode(&ca.cert).ok_or("unable to decode certificate")?;
+    let parent =
+        parse_certificate(&ca_der).map_err(|e| format!("error parsing certificate: decodedSignerCert.Bytes: {e}"))?;
+    let signer = parse_private_key_pem(&ca.key).map_err(|e| format!("error parsing private key: {e}"))?;
+    Ok((parent, signer))
 }
 
 /// Sprig `buildCustomCertificate`: base64 PEM certificate and key, checked and returned.

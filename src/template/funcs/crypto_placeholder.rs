@@ -1,0 +1,454 @@
+//! Placeholders for the keys of a side that is only compared, never applied (issue 16).
+//!
+//! An offline plan (`chartup plan --from CHART --to CHART`) renders its old side only to diff it
+//! against the new one. A key or certificate that `genCA`, `genSignedCert`, `genSelfSignedCert`
+//! or `genPrivateKey` makes is new on every render, so the old side's would only ever be
+//! compared with another random key: "changed" whatever its bytes. RSA (and DSA) keys are the one
+//! costly thing a render does (a prime search of ≈ 20 ms per RSA-2048 key), so that side gets a
+//! placeholder instead: PEM armour of Sprig's block type around [`PLACEHOLDER_MARK`], which the
+//! plan shows in words (`crate::diff`). Anything made from a placeholder is a placeholder;
+//! ECDSA and Ed25519 keys cost microseconds and stay real. The arguments are checked as the real
+//! functions check them (IP addresses, DNS names, a given CA or key that does not parse, in
+//! Sprig's order), so an old side that fails to render still fails, with the same words.
+//!
+//! Only `crate::render::RenderOptions::placeholder_keys` turns this on; `chartup template`, the
+//! new side of every plan and every render that is applied mint real keys.
+
+use super::{
+    b64, dns_names, gen_ca, gen_self_signed, gen_signed, net_ips, parse_private_key_pem, pem_decode, signer_of,
+    with_pem_key, Certificate,
+};
+use crate::template::exec::Templates;
+use crate::template::{Func, FuncMap, Param, Sig, Value};
+use base64::Engine;
+
+/// The line inside a placeholder's PEM armour; `crate::diff` recognises it (also base64-encoded)
+/// and prints what it means instead.
+pub const PLACEHOLDER_MARK: &str =
+    "chartup-placeholder: not generated for the old side of a chart-to-chart plan (new on every render)";
+
+/// Whether a text holds a placeholder (a PEM block, or anything a template built around one).
+pub fn is_placeholder(text: &str) -> bool {
+    text.contains(PLACEHOLDER_MARK)
+}
+
+fn armour(kind: &str) -> String {
+    format!("-----BEGIN {kind}-----\n{PLACEHOLDER_MARK}\n-----END {kind}-----\n")
+}
+
+fn cert(key: String) -> Value {
+    Certificate {
+        cert: armour("CERTIFICATE"),
+        key,
+    }
+    .into_value()
+}
+
+fn s(v: &Value) -> &str {
+    v.as_str().unwrap_or("")
+}
+
+fn i(v: &Value) -> i64 {
+    match v {
+        Value::Int(i) | Value::Int64(i) => *i,
+        _ => 0,
+    }
+}
+
+/// A given key in the PEM form the real function returns (it re-encodes the key it parsed), or
+/// the placeholder as it came.
+fn given_key(pem: &str) -> Result<String, String> {
+    if is_placeholder(pem) {
+        return Ok(pem.to_string());
+    }
+    with_pem_key(pem)?
+        .to_pem()
+        .map_err(|e| format!("error pem-encoding key: {e}"))
+}
+
+/// Replace the key-making functions of a template set with their placeholder forms.
+pub fn register(t: &mut Templates) {
+    for (name, f) in funcs() {
+        t.add_func(&name, f);
+    }
+}
+
+/// The placeholder forms, by Sprig name.
+fn funcs() -> FuncMap {
+    use Param::{Int, List, String as Str};
+    let mut t = FuncMap::new();
+    t.insert(
+        "genPrivateKey".into(),
+        Func::pure(Sig::fixed(&[Str]), |a: &[Value]| {
+            Ok(Value::from(match s(&a[0]) {
+                "" | "rsa" => armour("RSA PRIVATE KEY"),
+                "dsa" => armour("DSA PRIVATE KEY"),
+                other => super::generate_private_key(other),
+            }))
+        }),
+    );
+    t.insert(
+        "genCA".into(),
+        Func::pure(Sig::fixed(&[Str, Int]), |_: &[Value]| {
+            Ok(cert(armour("RSA PRIVATE KEY")))
+        }),
+    );
+    t.insert(
+        "genCAWithKey".into(),
+        Func::pure(Sig::fixed(&[Str, Int, Str]), |a: &[Value]| {
+            let key = s(&a[2]);
+            if !is_placeholder(key) {
+                return gen_ca(s(&a[0]), i(&a[1]), with_pem_key(key)?).map(Certificate::into_value);
+            }
+            Ok(cert(key.to_string()))
+        }),
+    );
+    t.insert(
+        "genSelfSignedCert".into(),
+        Func::pure(Sig::fixed(&[Str, List, List, Int]), |a: &[Value]| {
+            net_ips(&a[1])?;
+            dns_names(&a[2])?;
+            Ok(cert(armour("RSA PRIVATE KEY")))
+        }),
+    );
+    t.insert(
+        "genSelfSignedCertWithKey".into(),
+        Func::pure(Sig::fixed(&[Str, List, List, Int, Str]), |a: &[Value]| {
+            let key = s(&a[4]);
+            if !is_placeholder(key) {
+                let key = with_pem_key(key)?;
+                return gen_self_signed(s(&a[0]), &a[1], &a[2], i(&a[3]), key).map(Certificate::into_value);
+            }
+            net_ips(&a[1])?;
+            dns_names(&a[2])?;
+            Ok(cert(key.to_string()))
+        }),
+    );
+    t.insert(
+        "genSignedCert".into(),
+        Func::pure(Sig::fixed(&[Str, List, List, Int, Param::Any]), |a: &[Value]| {
+            let ca = Certificate::from_value(&a[4])?;
+            if !is_placeholder(&ca.cert) && !is_placeholder(&ca.key) {
+                signer_of(&ca)?;
+            }
+            net_ips(&a[1])?;
+            dns_names(&a[2])?;
+            Ok(cert(armour("RSA PRIVATE KEY")))
+        }),
+    );
+    t.insert(
+        "genSignedCertWithKey".into(),
+        Func::pure(Sig::fixed(&[Str, List, List, Int, Param::Any, Str]), |a: &[Value]| {
+            let ca = Certificate::from_value(&a[4])?;
+            let key = s(&a[5]);
+            let ca_placeholder = is_placeholder(&ca.cert) || is_placeholder(&ca.key);
+            if !ca_placeholder && !is_placeholder(key) {
+                let key = with_pem_key(key)?;
+                return gen_signed(s(&a[0]), &a[1], &a[2], i(&a[3]), &ca, key).map(Certificate::into_value);
+            }
+            let key = given_key(key)?;
+            if !ca_placeholder {
+                signer_of(&ca)?;
+            }
+            net_ips(&a[1])?;
+            dns_names(&a[2])?;
+            Ok(cert(key))
+        }),
+    );
+    t.insert(
+        "buildCustomCert".into(),
+        Func::pure(Sig::fixed(&[Str, Str]), |a: &[Value]| {
+            let decode = |text: &str, what: &str| {
+                b64()
+                    .decode(text)
+                    .map(|b| String::from_utf8_lossy(&b).into_owned())
+                    .map_err(|_| format!("unable to decode base64 {what}"))
+            };
+            let crt = decode(s(&a[0]), "certificate")?;
+            let key = decode(s(&a[1]), "private key")?;
+            if !is_placeholder(&crt) && !is_placeholder(&key) {
+                return super::build_custom_cert(s(&a[0]), s(&a[1])).map(Certificate::into_value);
+            }
+            if !is_placeholder(&crt) {
+                let (_, der) = pem_decode(&crt).ok_or("unable to decode certificate")?;
+                super::parse_certificate(&der)
+                    .map_err(|e| format!("error parsing certificate: decodedCert.Bytes: {e}"))?;
+            }
+            if !is_placeholder(&key) {
+                parse_private_key_pem(&key).map_err(|e| format!("error parsing private key: {e}"))?;
+            }
+            Ok(Certificate { cert: crt, key }.into_value())
+        }),
+    );
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    //! The real functions (`super::super::register`, checked against helm in crypto.rs) are the
+    //! reference: a placeholder form fails where they fail, with their words, and is real
+    //! wherever no RSA or DSA key is to be made.
+    use super::*;
+    use crate::template::funcs::random::tests::call;
+
+    fn real() -> FuncMap {
+        let mut m = FuncMap::new();
+        super::super::register(&mut m);
+        m
+    }
+
+    fn text(v: Value) -> String {
+        v.as_str().expect("a string").to_string()
+    }
+
+    fn parts(v: &Value) -> (String, String) {
+        let c = Certificate::from_value(v).expect("a sprig.certificate");
+        (c.cert, c.key)
+    }
+
+    fn strs(items: &[&str]) -> Value {
+        Value::list(items.iter().map(|s| Value::from(*s)).collect())
+    }
+
+    #[test]
+    fn placeholders_stand_in_for_rsa_keys_and_what_is_made_from_them() {
+        let (p, r) = (funcs(), real());
+        for (kind, block) in [
+            ("", "RSA PRIVATE KEY"),
+            ("rsa", "RSA PRIVATE KEY"),
+            ("dsa", "DSA PRIVATE KEY"),
+        ] {
+            let key = text(call(&p, "genPrivateKey", &[Value::from(kind)]).unwrap());
+            assert!(is_placeholder(&key), "{kind}: {key}");
+            assert!(key.starts_with(&format!("-----BEGIN {block}-----\n")), "{key}");
+            assert!(key.ends_with(&format!("-----END {block}-----\n")), "{key}");
+        }
+        // Cheap keys stay real; an unknown type reads as Sprig words it.
+        for kind in ["ecdsa", "ed25519"] {
+            let key = text(call(&p, "genPrivateKey", &[Value::from(kind)]).unwrap());
+            parse_private_key_pem(&key).unwrap_or_else(|e| panic!("{kind}: {e}"));
+        }
+        assert_eq!(
+            text(call(&p, "genPrivateKey", &[Value::from("foo")]).unwrap()),
+            text(call(&r, "genPrivateKey", &[Value::from("foo")]).unwrap())
+        );
+
+        let ca = call(&p, "genCA", &[Value::from("ca"), Value::Int(365)]).unwrap();
+        let (cert, key) = parts(&ca);
+        assert!(is_placeholder(&cert) && cert.starts_with("-----BEGIN CERTIFICATE-----\n"));
+        assert!(is_placeholder(&key) && key.starts_with("-----BEGIN RSA PRIVATE KEY-----\n"));
+        let ips = strs(&["10.0.0.1"]);
+        let dns = strs(&["a.example"]);
+        let signed = call(
+            &p,
+            "genSignedCert",
+            &[Value::from("a"), ips.clone(), dns.clone(), Value::Int(3), ca.clone()],
+        );
+        let (cert, key) = parts(&signed.unwrap());
+        assert!(is_placeholder(&cert) && is_placeholder(&key));
+        let self_signed = call(
+            &p,
+            "genSelfSignedCert",
+            &[Value::from("s"), ips.clone(), dns.clone(), Value::Int(3)],
+        );
+        assert!(is_placeholder(&parts(&self_signed.unwrap()).0));
+
+        // A real ECDSA key signed by a placeholder CA: the key comes back real (re-encoded, as
+        // the real function does), the certificate is a placeholder.
+        let ec = text(call(&r, "genPrivateKey", &[Value::from("ecdsa")]).unwrap());
+        let args = [
+            Value::from("e"),
+            ips.clone(),
+            dns.clone(),
+            Value::Int(3),
+            ca.clone(),
+            Value::from(ec.as_str()),
+        ];
+        let (cert, key) = parts(&call(&p, "genSignedCertWithKey", &args).unwrap());
+        assert!(is_placeholder(&cert));
+        assert_eq!(key, with_pem_key(&ec).unwrap().to_pem().unwrap());
+        // With real inputs only, the real function runs: a real certificate.
+        let real_ca = call(
+            &p,
+            "genCAWithKey",
+            &[Value::from("ec-ca"), Value::Int(3), Value::from(ec.as_str())],
+        )
+        .unwrap();
+        let (cert, _) = parts(&real_ca);
+        let (block, der) = pem_decode(&cert).expect("a PEM certificate");
+        assert_eq!(block, "CERTIFICATE");
+        super::super::parse_certificate(&der).unwrap_or_else(|e| panic!("{e}"));
+        let args = [
+            Value::from("e"),
+            ips.clone(),
+            dns.clone(),
+            Value::Int(3),
+            real_ca,
+            Value::from(ec.as_str()),
+        ];
+        assert!(!is_placeholder(
+            &parts(&call(&p, "genSignedCertWithKey", &args).unwrap()).0
+        ));
+
+        // Placeholder keys given to the *WithKey forms and to buildCustomCert stay placeholders.
+        let rsa = text(call(&p, "genPrivateKey", &[Value::from("rsa")]).unwrap());
+        let with = call(
+            &p,
+            "genCAWithKey",
+            &[Value::from("c"), Value::Int(3), Value::from(rsa.as_str())],
+        )
+        .unwrap();
+        assert_eq!(parts(&with).1, rsa);
+        assert!(is_placeholder(&parts(&with).0));
+        let args = [
+            Value::from("s"),
+            ips.clone(),
+            dns.clone(),
+            Value::Int(3),
+            Value::from(rsa.as_str()),
+        ];
+        assert!(is_placeholder(
+            &parts(&call(&p, "genSelfSignedCertWithKey", &args).unwrap()).0
+        ));
+        let (c, k) = parts(&ca);
+        let built = call(
+            &p,
+            "buildCustomCert",
+            &[Value::from(b64().encode(&c)), Value::from(b64().encode(&k))],
+        );
+        assert_eq!(parts(&built.unwrap()), (c, k));
+    }
+
+    #[test]
+    fn placeholder_forms_fail_where_the_real_functions_fail_in_their_words() {
+        let (p, r) = (funcs(), real());
+        let ca = call(&p, "genCA", &[Value::from("ca"), Value::Int(365)]).unwrap();
+        let ec = text(call(&r, "genPrivateKey", &[Value::from("ecdsa")]).unwrap());
+        let real_ca = call(
+            &r,
+            "genCAWithKey",
+            &[Value::from("ec-ca"), Value::Int(3), Value::from(ec.as_str())],
+        )
+        .unwrap();
+        let bad_ca = Certificate {
+            cert: "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n".into(),
+            key: ec.clone(),
+        }
+        .into_value();
+        let (ok_ips, ok_dns) = (strs(&["10.0.0.1"]), strs(&["a"]));
+        let bad_ips = strs(&["10.0.0.300"]);
+        let bad_dns = Value::list(vec![Value::Int(7)]);
+        let cases: Vec<(&str, Vec<Value>)> = vec![
+            (
+                "genSelfSignedCert",
+                vec![Value::from("s"), bad_ips.clone(), ok_dns.clone(), Value::Int(1)],
+            ),
+            (
+                "genSelfSignedCert",
+                vec![Value::from("s"), ok_ips.clone(), bad_dns.clone(), Value::Int(1)],
+            ),
+            (
+                "genSignedCert",
+                vec![
+                    Value::from("a"),
+                    bad_ips.clone(),
+                    ok_dns.clone(),
+                    Value::Int(1),
+                    real_ca.clone(),
+                ],
+            ),
+            (
+                "genSignedCert",
+                vec![
+                    Value::from("a"),
+                    ok_ips.clone(),
+                    ok_dns.clone(),
+                    Value::Int(1),
+                    Value::from("x"),
+                ],
+            ),
+            (
+                "genSignedCert",
+                vec![
+                    Value::from("a"),
+                    ok_ips.clone(),
+                    ok_dns.clone(),
+                    Value::Int(1),
+                    bad_ca.clone(),
+                ],
+            ),
+            (
+                "genCAWithKey",
+                vec![Value::from("c"), Value::Int(1), Value::from("not a key")],
+            ),
+            (
+                "genSelfSignedCertWithKey",
+                vec![
+                    Value::from("s"),
+                    ok_ips.clone(),
+                    ok_dns.clone(),
+                    Value::Int(1),
+                    Value::from("junk"),
+                ],
+            ),
+            (
+                "genSignedCertWithKey",
+                vec![
+                    Value::from("a"),
+                    ok_ips.clone(),
+                    ok_dns.clone(),
+                    Value::Int(1),
+                    bad_ca.clone(),
+                    Value::from(ec.as_str()),
+                ],
+            ),
+            (
+                "genSignedCertWithKey",
+                vec![
+                    Value::from("a"),
+                    ok_ips.clone(),
+                    bad_dns.clone(),
+                    Value::Int(1),
+                    real_ca.clone(),
+                    Value::from(ec.as_str()),
+                ],
+            ),
+            ("buildCustomCert", vec![Value::from("%%%"), Value::from("")]),
+            (
+                "buildCustomCert",
+                vec![Value::from(b64().encode("junk")), Value::from(b64().encode(&ec))],
+            ),
+        ];
+        for (name, args) in &cases {
+            let want = call(&r, name, args).expect_err(name);
+            assert_eq!(call(&p, name, args).expect_err(name), want, "{name}");
+        }
+        // And with a placeholder in hand, the other arguments are still checked.
+        let args = [Value::from("a"), bad_ips, ok_dns.clone(), Value::Int(1), ca.clone()];
+        let real_err = call(
+            &r,
+            "genSignedCert",
+            &[args[0].clone(), args[1].clone(), ok_dns, Value::Int(1), real_ca],
+        )
+        .expect_err("bad ip");
+        assert_eq!(call(&p, "genSignedCert", &args).expect_err("bad ip"), real_err);
+        let (c, _) = parts(&ca);
+        let built = call(
+            &p,
+            "buildCustomCert",
+            &[Value::from(b64().encode(&c)), Value::from(b64().encode("junk"))],
+        );
+        let want = call(
+            &r,
+            "buildCustomCert",
+            &[Value::from(b64().encode(&c)), Value::from(b64().encode("junk"))],
+        );
+        // The real one fails on the certificate first; with a placeholder certificate the key is
+        // still read.
+        assert!(want.is_err());
+        assert_eq!(
+            built.expect_err("junk key"),
+            "error parsing private key: no PEM data in input"
+        );
+    }
+}
