@@ -686,6 +686,7 @@ fn explain_placeholders(v: &mut Json) -> bool {
             }
             hit
         }
+        // `fold`, not `any`: every string is rewritten, not only the first.
         Json::Array(items) => items.iter_mut().fold(false, |any, x| explain_placeholders(x) || any),
         Json::Object(m) => m.values_mut().fold(false, |any, x| explain_placeholders(x) || any),
         _ => false,
