@@ -9,14 +9,6 @@ use std::process::{Command, Output};
 use chartup::plan::saved::SavedPlan;
 use plan_support::*;
 
-fn chartup(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_chartup"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .unwrap()
-}
-
 fn code(o: &Output) -> i32 {
     o.status.code().unwrap_or(-1)
 }

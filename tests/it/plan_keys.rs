@@ -18,14 +18,6 @@ use rsa::traits::PublicKeyParts;
 const OLD: &str = "tests/data/charts/keys/1.0.0";
 const NEW: &str = "tests/data/charts/keys/1.1.0";
 
-fn chartup(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_chartup"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .unwrap()
-}
-
 fn stdout(o: &Output) -> String {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     String::from_utf8(o.stdout.clone()).unwrap()

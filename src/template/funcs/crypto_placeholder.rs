@@ -15,7 +15,7 @@
 //! new side of every plan and every render that is applied mint real keys.
 
 use super::{
-    b64, dns_names, gen_ca, gen_self_signed, gen_signed, net_ips, parse_private_key_pem, pem_decode, signer_of,
+    b64, dns_names, gen_ca, gen_self_signed, gen_signed, i, net_ips, parse_private_key_pem, pem_decode, s, signer_of,
     with_pem_key, Certificate,
 };
 use crate::template::exec::Templates;
@@ -42,17 +42,6 @@ fn cert(key: String) -> Value {
         key,
     }
     .into_value()
-}
-
-fn s(v: &Value) -> &str {
-    v.as_str().unwrap_or("")
-}
-
-fn i(v: &Value) -> i64 {
-    match v {
-        Value::Int(i) | Value::Int64(i) => *i,
-        _ => 0,
-    }
 }
 
 /// A given key in the PEM form the real function returns (it re-encodes the key it parsed), or
@@ -338,80 +327,25 @@ mod tests {
         let (ok_ips, ok_dns) = (strs(&["10.0.0.1"]), strs(&["a"]));
         let bad_ips = strs(&["10.0.0.300"]);
         let bad_dns = Value::list(vec![Value::Int(7)]);
+        // Argument lists: (name, IPs, DNS names, days) then a CA and/or a key.
+        let head = |ips: &Value, dns: &Value| vec![Value::from("a"), ips.clone(), dns.clone(), Value::Int(1)];
+        let with = |mut args: Vec<Value>, more: &[&Value]| {
+            args.extend(more.iter().map(|v| (*v).clone()));
+            args
+        };
+        let (junk, ec_v) = (Value::from("junk"), Value::from(ec.as_str()));
         let cases: Vec<(&str, Vec<Value>)> = vec![
-            (
-                "genSelfSignedCert",
-                vec![Value::from("s"), bad_ips.clone(), ok_dns.clone(), Value::Int(1)],
-            ),
-            (
-                "genSelfSignedCert",
-                vec![Value::from("s"), ok_ips.clone(), bad_dns.clone(), Value::Int(1)],
-            ),
-            (
-                "genSignedCert",
-                vec![
-                    Value::from("a"),
-                    bad_ips.clone(),
-                    ok_dns.clone(),
-                    Value::Int(1),
-                    real_ca.clone(),
-                ],
-            ),
-            (
-                "genSignedCert",
-                vec![
-                    Value::from("a"),
-                    ok_ips.clone(),
-                    ok_dns.clone(),
-                    Value::Int(1),
-                    Value::from("x"),
-                ],
-            ),
-            (
-                "genSignedCert",
-                vec![
-                    Value::from("a"),
-                    ok_ips.clone(),
-                    ok_dns.clone(),
-                    Value::Int(1),
-                    bad_ca.clone(),
-                ],
-            ),
-            (
-                "genCAWithKey",
-                vec![Value::from("c"), Value::Int(1), Value::from("not a key")],
-            ),
-            (
-                "genSelfSignedCertWithKey",
-                vec![
-                    Value::from("s"),
-                    ok_ips.clone(),
-                    ok_dns.clone(),
-                    Value::Int(1),
-                    Value::from("junk"),
-                ],
-            ),
+            ("genSelfSignedCert", head(&bad_ips, &ok_dns)),
+            ("genSelfSignedCert", head(&ok_ips, &bad_dns)),
+            ("genSignedCert", with(head(&bad_ips, &ok_dns), &[&real_ca])),
+            ("genSignedCert", with(head(&ok_ips, &ok_dns), &[&Value::from("x")])),
+            ("genSignedCert", with(head(&ok_ips, &ok_dns), &[&bad_ca])),
+            ("genCAWithKey", vec![Value::from("c"), Value::Int(1), junk.clone()]),
+            ("genSelfSignedCertWithKey", with(head(&ok_ips, &ok_dns), &[&junk])),
+            ("genSignedCertWithKey", with(head(&ok_ips, &ok_dns), &[&bad_ca, &ec_v])),
             (
                 "genSignedCertWithKey",
-                vec![
-                    Value::from("a"),
-                    ok_ips.clone(),
-                    ok_dns.clone(),
-                    Value::Int(1),
-                    bad_ca.clone(),
-                    Value::from(ec.as_str()),
-                ],
-            ),
-            (
-                "genSignedCertWithKey",
-                vec![
-                    Value::from("a"),
-                    ok_ips.clone(),
-                    bad_dns.clone(),
-                    Value::Int(1),
-                    real_ca.clone(),
-                    Value::from(ec.as_str()),
-                ],
+                with(head(&ok_ips, &bad_dns), &[&real_ca, &ec_v]),
             ),
             ("buildCustomCert", vec![Value::from("%%%"), Value::from("")]),
             (
@@ -424,31 +358,19 @@ mod tests {
             assert_eq!(call(&p, name, args).expect_err(name), want, "{name}");
         }
         // And with a placeholder in hand, the other arguments are still checked.
-        let args = [Value::from("a"), bad_ips, ok_dns.clone(), Value::Int(1), ca.clone()];
-        let real_err = call(
-            &r,
-            "genSignedCert",
-            &[args[0].clone(), args[1].clone(), ok_dns, Value::Int(1), real_ca],
-        )
-        .expect_err("bad ip");
+        let real_err = call(&r, "genSignedCert", &with(head(&bad_ips, &ok_dns), &[&real_ca])).expect_err("bad ip");
+        let args = with(head(&bad_ips, &ok_dns), &[&ca]);
         assert_eq!(call(&p, "genSignedCert", &args).expect_err("bad ip"), real_err);
+        // A placeholder certificate with a key that is not one: the key is still read.
         let (c, _) = parts(&ca);
         let built = call(
             &p,
             "buildCustomCert",
             &[Value::from(b64().encode(&c)), Value::from(b64().encode("junk"))],
         );
-        let want = call(
-            &r,
-            "buildCustomCert",
-            &[Value::from(b64().encode(&c)), Value::from(b64().encode("junk"))],
-        );
-        // The real one fails on the certificate first; with a placeholder certificate the key is
-        // still read.
-        assert!(want.is_err());
-        assert_eq!(
-            built.expect_err("junk key"),
-            "error parsing private key: no PEM data in input"
-        );
+        let (real_cert, _) = parts(&real_ca);
+        let junk_key = [Value::from(b64().encode(&real_cert)), Value::from(b64().encode("junk"))];
+        let want = call(&r, "buildCustomCert", &junk_key).expect_err("junk key");
+        assert_eq!(built.expect_err("junk key"), want);
     }
 }

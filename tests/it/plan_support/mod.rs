@@ -20,6 +20,15 @@ pub fn helm() -> PathBuf {
     testkit::helm().unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// Run the chartup binary from the repository root.
+pub fn chartup(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_chartup"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .unwrap()
+}
+
 /// The real helm as a renderer (the oracle).
 pub fn oracle() -> HelmBinary {
     HelmBinary { path: helm() }
