@@ -989,6 +989,60 @@ fn subject_key_id(spki: &[u8]) -> Vec<u8> {
     sha2::Sha256::digest(&key_bits)[..20].to_vec()
 }
 
+/// A key as [`certificate_checks`] sees it: real, or a placeholder (`crypto_placeholder.rs`)
+/// standing for an RSA or a DSA key.
+enum KeyView<'a> {
+    Real(&'a PrivateKey),
+    Placeholder { dsa: bool },
+}
+
+impl KeyView<'_> {
+    fn is_dsa(&self) -> bool {
+        matches!(
+            self,
+            KeyView::Real(PrivateKey::Dsa(_)) | KeyView::Placeholder { dsa: true }
+        )
+    }
+}
+
+fn wrap_create(e: String) -> String {
+    format!("error creating certificate: {e}")
+}
+
+/// What creating a certificate refuses before anything is signed, in Go's order (crypto/x509
+/// `CreateCertificate`): a DSA signer, a DSA subject key, a signer that is not the parent's key,
+/// a validity beyond what a certificate can say. The validity's start and end on success.
+fn certificate_checks(
+    days: i64,
+    signee: &KeyView,
+    parent: Option<&ParsedCert>,
+    signer: &KeyView,
+) -> Result<(jiff::Timestamp, jiff::Timestamp), String> {
+    if signer.is_dsa() {
+        return Err(wrap_create(
+            "x509: certificate private key does not implement crypto.Signer".into(),
+        ));
+    }
+    if let KeyView::Real(k) = signee {
+        k.spki().map_err(wrap_create)?;
+    } else if signee.is_dsa() {
+        return Err(wrap_create("x509: unsupported public key type: *dsa.PublicKey".into()));
+    }
+    if let (Some(p), KeyView::Real(k)) = (parent, signer) {
+        if k.spki().map_err(wrap_create)? != p.spki {
+            return Err(wrap_create(
+                "x509: provided PrivateKey doesn't match parent's PublicKey".into(),
+            ));
+        }
+    }
+    let now = jiff::Timestamp::now();
+    let not_after = jiff::SignedDuration::from_hours(24)
+        .checked_mul(days.clamp(i32::MIN as i64, i32::MAX as i64) as i32)
+        .and_then(|d| now.checked_add(d).ok())
+        .ok_or_else(|| wrap_create("x509: invalid validity period".into()))?;
+    Ok((now, not_after))
+}
+
 /// Build, sign and PEM-encode a certificate (Sprig `getCertAndKey`).
 fn create_certificate(
     t: &Template,
@@ -996,28 +1050,12 @@ fn create_certificate(
     parent: Option<&ParsedCert>,
     signer: &PrivateKey,
 ) -> Result<Certificate, String> {
-    let wrap = |e: String| format!("error creating certificate: {e}");
-    if let PrivateKey::Dsa(_) = signer {
-        return Err(wrap(
-            "x509: certificate private key does not implement crypto.Signer".into(),
-        ));
-    }
+    let wrap = wrap_create;
+    let (now, not_after) = certificate_checks(t.days, &KeyView::Real(signee), parent, &KeyView::Real(signer))?;
     let spki = signee.spki().map_err(wrap)?;
     let subject = name_cn(&t.cn);
     let issuer = parent.map_or_else(|| subject.clone(), |p| p.raw_subject.clone());
-    if let Some(p) = parent {
-        if signer.spki().map_err(wrap)? != p.spki {
-            return Err(wrap(
-                "x509: provided PrivateKey doesn't match parent's PublicKey".into(),
-            ));
-        }
-    }
     let serial = random_bytes(16);
-    let now = jiff::Timestamp::now();
-    let not_after = jiff::SignedDuration::from_hours(24)
-        .checked_mul(t.days.clamp(i32::MIN as i64, i32::MAX as i64) as i32)
-        .and_then(|d| now.checked_add(d).ok())
-        .ok_or_else(|| wrap("x509: invalid validity period".into()))?;
 
     // Extensions in Go's order: key usage, ext key usage, basic constraints, SKID, AKID, SAN.
     let ext = |oid: &[u64], critical: bool, value: Vec<u8>| {

@@ -15,8 +15,8 @@
 //! new side of every plan and every render that is applied mint real keys.
 
 use super::{
-    b64, dns_names, gen_ca, gen_self_signed, gen_signed, i, net_ips, parse_private_key_pem, pem_decode, s, signer_of,
-    with_pem_key, Certificate,
+    b64, certificate_checks, dns_names, gen_ca, gen_self_signed, gen_signed, i, net_ips, parse_private_key_pem,
+    pem_decode, s, signer_of, with_pem_key, Certificate, KeyView,
 };
 use crate::template::exec::Templates;
 use crate::template::{Func, FuncMap, Param, Sig, Value};
@@ -36,25 +36,6 @@ fn armour(kind: &str) -> String {
     format!("-----BEGIN {kind}-----\n{PLACEHOLDER_MARK}\n-----END {kind}-----\n")
 }
 
-fn cert(key: String) -> Value {
-    Certificate {
-        cert: armour("CERTIFICATE"),
-        key,
-    }
-    .into_value()
-}
-
-/// A given key in the PEM form the real function returns (it re-encodes the key it parsed), or
-/// the placeholder as it came.
-fn given_key(pem: &str) -> Result<String, String> {
-    if is_placeholder(pem) {
-        return Ok(pem.to_string());
-    }
-    with_pem_key(pem)?
-        .to_pem()
-        .map_err(|e| format!("error pem-encoding key: {e}"))
-}
-
 /// Replace the key-making functions of a template set with their placeholder forms.
 pub fn register(t: &mut Templates) {
     for (name, f) in funcs() {
@@ -62,7 +43,33 @@ pub fn register(t: &mut Templates) {
     }
 }
 
-/// The placeholder forms, by Sprig name.
+/// A placeholder key as the certificate checks see it.
+fn view(pem: &str) -> KeyView<'static> {
+    KeyView::Placeholder {
+        dsa: pem.starts_with("-----BEGIN DSA PRIVATE KEY-----"),
+    }
+}
+
+const RSA: KeyView<'static> = KeyView::Placeholder { dsa: false };
+
+/// A placeholder certificate for `days`, checked as the real one would be before signing: the
+/// subject key `signee`, signed by `signer` (the parent's key when `parent` is a real CA).
+fn placeholder_cert(
+    days: i64,
+    signee: &KeyView,
+    parent: Option<&super::ParsedCert>,
+    signer: &KeyView,
+    key: String,
+) -> Result<Value, String> {
+    certificate_checks(days, signee, parent, signer)?;
+    Ok(Certificate {
+        cert: armour("CERTIFICATE"),
+        key,
+    }
+    .into_value())
+}
+
+/// The placeholder forms, by Sprig name. Each checks what the real one checks, in its order.
 fn funcs() -> FuncMap {
     use Param::{Int, List, String as Str};
     let mut t = FuncMap::new();
@@ -78,8 +85,8 @@ fn funcs() -> FuncMap {
     );
     t.insert(
         "genCA".into(),
-        Func::pure(Sig::fixed(&[Str, Int]), |_: &[Value]| {
-            Ok(cert(armour("RSA PRIVATE KEY")))
+        Func::pure(Sig::fixed(&[Str, Int]), |a: &[Value]| {
+            placeholder_cert(i(&a[1]), &RSA, None, &RSA, armour("RSA PRIVATE KEY"))
         }),
     );
     t.insert(
@@ -89,7 +96,7 @@ fn funcs() -> FuncMap {
             if !is_placeholder(key) {
                 return gen_ca(s(&a[0]), i(&a[1]), with_pem_key(key)?).map(Certificate::into_value);
             }
-            Ok(cert(key.to_string()))
+            placeholder_cert(i(&a[1]), &view(key), None, &view(key), key.to_string())
         }),
     );
     t.insert(
@@ -97,7 +104,7 @@ fn funcs() -> FuncMap {
         Func::pure(Sig::fixed(&[Str, List, List, Int]), |a: &[Value]| {
             net_ips(&a[1])?;
             dns_names(&a[2])?;
-            Ok(cert(armour("RSA PRIVATE KEY")))
+            placeholder_cert(i(&a[3]), &RSA, None, &RSA, armour("RSA PRIVATE KEY"))
         }),
     );
     t.insert(
@@ -110,19 +117,23 @@ fn funcs() -> FuncMap {
             }
             net_ips(&a[1])?;
             dns_names(&a[2])?;
-            Ok(cert(key.to_string()))
+            placeholder_cert(i(&a[3]), &view(key), None, &view(key), key.to_string())
         }),
     );
     t.insert(
         "genSignedCert".into(),
         Func::pure(Sig::fixed(&[Str, List, List, Int, Param::Any]), |a: &[Value]| {
             let ca = Certificate::from_value(&a[4])?;
-            if !is_placeholder(&ca.cert) && !is_placeholder(&ca.key) {
-                signer_of(&ca)?;
+            let key = armour("RSA PRIVATE KEY");
+            if is_placeholder(&ca.cert) || is_placeholder(&ca.key) {
+                net_ips(&a[1])?;
+                dns_names(&a[2])?;
+                return placeholder_cert(i(&a[3]), &RSA, None, &view(&ca.key), key);
             }
+            let (parent, signer) = signer_of(&ca)?;
             net_ips(&a[1])?;
             dns_names(&a[2])?;
-            Ok(cert(armour("RSA PRIVATE KEY")))
+            placeholder_cert(i(&a[3]), &RSA, Some(&parent), &KeyView::Real(&signer), key)
         }),
     );
     t.insert(
@@ -135,13 +146,28 @@ fn funcs() -> FuncMap {
                 let key = with_pem_key(key)?;
                 return gen_signed(s(&a[0]), &a[1], &a[2], i(&a[3]), &ca, key).map(Certificate::into_value);
             }
-            let key = given_key(key)?;
-            if !ca_placeholder {
-                signer_of(&ca)?;
+            // The subject key: read (and printed back) as the real function does, or a placeholder.
+            let real_key = if is_placeholder(key) {
+                None
+            } else {
+                Some(with_pem_key(key)?)
+            };
+            let (signee, key_pem) = match &real_key {
+                Some(k) => (
+                    KeyView::Real(k),
+                    k.to_pem().map_err(|e| format!("error pem-encoding key: {e}"))?,
+                ),
+                None => (view(key), key.to_string()),
+            };
+            if ca_placeholder {
+                net_ips(&a[1])?;
+                dns_names(&a[2])?;
+                return placeholder_cert(i(&a[3]), &signee, None, &view(&ca.key), key_pem);
             }
+            let (parent, signer) = signer_of(&ca)?;
             net_ips(&a[1])?;
             dns_names(&a[2])?;
-            Ok(cert(key))
+            placeholder_cert(i(&a[3]), &signee, Some(&parent), &KeyView::Real(&signer), key_pem)
         }),
     );
     t.insert(
@@ -353,6 +379,82 @@ mod tests {
                 vec![Value::from(b64().encode("junk")), Value::from(b64().encode(&ec))],
             ),
         ];
+        // What creating the certificate refuses: a validity past year 9999, a DSA key as signer
+        // or as subject (a DSA key that parses: six integers), a CA whose key is not its own.
+        let far = Value::Int(4_000_000);
+        let dsa = super::super::pem_encode(
+            "DSA PRIVATE KEY",
+            &super::super::der::seq(&(1..=6).map(|n| super::super::der::uint(&[n])).collect::<Vec<_>>()),
+        );
+        let (dsa_v, dsa_p) = (
+            Value::from(dsa.as_str()),
+            call(&p, "genPrivateKey", &[Value::from("dsa")]).unwrap(),
+        );
+        let rsa_p = call(&p, "genPrivateKey", &[Value::from("rsa")]).unwrap();
+        let other = text(call(&r, "genPrivateKey", &[Value::from("ecdsa")]).unwrap());
+        let (real_cert, _) = parts(&real_ca);
+        let mismatched = Certificate {
+            cert: real_cert.clone(),
+            key: other,
+        }
+        .into_value();
+        let signed = |days: &Value, ca: &Value, key: &Value| {
+            vec![
+                Value::from("a"),
+                ok_ips.clone(),
+                ok_dns.clone(),
+                days.clone(),
+                ca.clone(),
+                key.clone(),
+            ]
+        };
+        let refusals: Vec<(&str, Vec<Value>, Vec<Value>)> = vec![
+            (
+                "genCA",
+                vec![Value::from("c"), far.clone()],
+                vec![Value::from("c"), far.clone()],
+            ),
+            (
+                "genSignedCert",
+                with(head(&ok_ips, &ok_dns)[..3].to_vec(), &[&far, &real_ca]),
+                with(head(&ok_ips, &ok_dns)[..3].to_vec(), &[&far, &real_ca]),
+            ),
+            (
+                "genCAWithKey",
+                vec![Value::from("c"), Value::Int(1), dsa_v.clone()],
+                vec![Value::from("c"), Value::Int(1), dsa_p.clone()],
+            ),
+            (
+                "genSelfSignedCertWithKey",
+                with(head(&ok_ips, &ok_dns), &[&dsa_v]),
+                with(head(&ok_ips, &ok_dns), &[&dsa_p]),
+            ),
+            (
+                "genSignedCertWithKey",
+                signed(&Value::Int(1), &real_ca, &dsa_v),
+                signed(&Value::Int(1), &ca, &dsa_p),
+            ),
+            (
+                "genSignedCertWithKey",
+                signed(&Value::Int(1), &mismatched, &ec_v),
+                signed(&Value::Int(1), &mismatched, &rsa_p),
+            ),
+            (
+                "genSignedCert",
+                with(head(&ok_ips, &ok_dns), &[&mismatched]),
+                with(head(&ok_ips, &ok_dns), &[&mismatched]),
+            ),
+            (
+                "genSignedCertWithKey",
+                signed(&far, &real_ca, &ec_v),
+                signed(&far, &ca, &ec_v),
+            ),
+        ];
+        for (name, real_args, placeholder_args) in &refusals {
+            let want = call(&r, name, real_args).expect_err(name);
+            assert!(want.starts_with("error creating certificate: "), "{name}: {want}");
+            assert_eq!(call(&p, name, placeholder_args).expect_err(name), want, "{name}");
+        }
         for (name, args) in &cases {
             let want = call(&r, name, args).expect_err(name);
             assert_eq!(call(&p, name, args).expect_err(name), want, "{name}");
