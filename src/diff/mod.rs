@@ -637,10 +637,13 @@ fn canonical_pair(o: Option<&Object>, n: Option<&Object>, opts: &DiffOptions) ->
     let is_secret = |x: &Object| x.key.kind == "Secret" && x.key.group.is_empty();
     let secret = o.is_some_and(is_secret) || n.is_some_and(is_secret);
     // The old side of a chart-to-chart plan: its values holding a placeholder key say so.
-    let explained = o.filter(|_| opts.old_placeholders).and_then(|x| {
-        let mut v = x.value.clone();
-        explain_placeholders(&mut v).then_some(v)
-    });
+    let explained = o
+        .filter(|x| opts.old_placeholders && holds_placeholder(&x.value))
+        .map(|x| {
+            let mut v = x.value.clone();
+            explain_placeholders(&mut v);
+            v
+        });
     if let Some(a) = explained {
         let (mut a, mut b) = (Some(a), n.map(|x| x.value.clone()));
         if secret && !opts.show_secrets {
@@ -669,27 +672,33 @@ fn canonical_pair(o: Option<&Object>, n: Option<&Object>, opts: &DiffOptions) ->
 /// What an old side's value that holds a placeholder key reads in a plan.
 pub const PLACEHOLDER_SHOWN: &str = "(not generated for the old side; keys are new on every render)";
 
-/// Replace every string of `v` that holds a placeholder key (as text or base64) by
-/// [`PLACEHOLDER_SHOWN`]; whether there was one.
-fn explain_placeholders(v: &mut Json) -> bool {
+/// Whether a string holds a placeholder key, as text or base64.
+fn is_placeholder_text(s: &str) -> bool {
     use crate::template::funcs::crypto::is_placeholder;
+    // A placeholder is ≈ 150 bytes, so its base64 is longer than 190 characters.
+    is_placeholder(s)
+        || (s.len() > 190
+            && base64::engine::general_purpose::STANDARD
+                .decode(s.trim())
+                .is_ok_and(|b| is_placeholder(&String::from_utf8_lossy(&b))))
+}
+
+fn holds_placeholder(v: &Json) -> bool {
     match v {
-        Json::String(s) => {
-            // A placeholder is ≈ 150 bytes, so its base64 is longer than 190 characters.
-            let hit = is_placeholder(s)
-                || (s.len() > 190
-                    && base64::engine::general_purpose::STANDARD
-                        .decode(s.trim())
-                        .is_ok_and(|b| is_placeholder(&String::from_utf8_lossy(&b))));
-            if hit {
-                *s = PLACEHOLDER_SHOWN.to_string();
-            }
-            hit
-        }
-        // `fold`, not `any`: every string is rewritten, not only the first.
-        Json::Array(items) => items.iter_mut().fold(false, |any, x| explain_placeholders(x) || any),
-        Json::Object(m) => m.values_mut().fold(false, |any, x| explain_placeholders(x) || any),
+        Json::String(s) => is_placeholder_text(s),
+        Json::Array(items) => items.iter().any(holds_placeholder),
+        Json::Object(m) => m.values().any(holds_placeholder),
         _ => false,
+    }
+}
+
+/// Replace every string of `v` that holds a placeholder key by [`PLACEHOLDER_SHOWN`].
+fn explain_placeholders(v: &mut Json) {
+    match v {
+        Json::String(s) if is_placeholder_text(s) => *s = PLACEHOLDER_SHOWN.to_string(),
+        Json::Array(items) => items.iter_mut().for_each(explain_placeholders),
+        Json::Object(m) => m.values_mut().for_each(explain_placeholders),
+        _ => {}
     }
 }
 

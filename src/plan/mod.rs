@@ -59,8 +59,8 @@ pub struct ReleaseSide {
     pub objects: ManifestSet,
     /// Where the chart came from (reference, resolved version, archive digest), when a chart.
     pub source: Option<crate::source::SourceRecord>,
-    /// Rendered with placeholder keys (`plan::source::NativeUnapplied`): the old side of a
-    /// chart-to-chart plan. The diff says so where one shows.
+    /// Holds placeholder keys (`plan::source::NativeUnapplied`, the old side of a chart-to-chart
+    /// plan, made some): the diff says so where one shows.
     pub placeholder_keys: bool,
 }
 

@@ -142,7 +142,7 @@ pub struct RenderedChart {
     /// Each document's JSON reading when the renderer already has it (same order as
     /// `documents`; empty or `None`: the planner parses the text).
     pub parsed: Vec<Option<Json>>,
-    /// Rendered by [`NativeUnapplied`]: its keys may be placeholders.
+    /// Rendered by [`NativeUnapplied`], and a key or certificate in it is a placeholder.
     pub placeholder_keys: bool,
 }
 
@@ -196,9 +196,7 @@ impl Renderer for NativeUnapplied {
             placeholder_keys: true,
             ..native_options(release, namespace, upgrade)
         };
-        let mut r = render_native(chart, values, opts, false)?.0;
-        r.placeholder_keys = true;
-        Ok(r)
+        Ok(render_native(chart, values, opts, false)?.0)
     }
 }
 
@@ -305,7 +303,7 @@ pub fn render_native(
         values_digest: Some(format!("sha256:{}", sha256_hex(json.as_bytes()))),
         user_values: serde_json::from_str(&json).ok(),
         parsed,
-        placeholder_keys: false,
+        placeholder_keys: rendered.placeholder_keys,
     };
     Ok((rendered_chart, hooks, crds))
 }

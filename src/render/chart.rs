@@ -59,10 +59,14 @@ pub fn render(chart: &Chart, values: &Value, opts: &RenderOptions) -> Result<Ren
     crate::template::exec::with_big_stack(|| {
         let mut t = new_template_set(opts.strict);
         helmfuncs::register_lookup(&mut t, opts.lookup.clone());
-        if opts.placeholder_keys {
-            crate::template::funcs::crypto::register_placeholders(&mut t);
+        let made = opts
+            .placeholder_keys
+            .then(|| crate::template::funcs::crypto::register_placeholders(&mut t));
+        let mut rendered = super::render_with(chart, values, opts, &mut t);
+        if let (Ok(r), Some(made)) = (&mut rendered, made) {
+            r.placeholder_keys = made.get();
         }
-        super::render_with(chart, values, opts, &mut t)
+        rendered
     })
     .map_err(|e| RenderError {
         message: e.to_string(),

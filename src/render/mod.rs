@@ -158,6 +158,8 @@ pub struct Rendered {
     pub parsed: Vec<Option<serde_json::Value>>,
     /// The root chart's Chart.yaml (set by `chart::render_chart`, which loaded it).
     pub metadata: Option<crate::chart::Metadata>,
+    /// With [`RenderOptions::placeholder_keys`]: whether a key or certificate in it is a placeholder.
+    pub placeholder_keys: bool,
 }
 
 /// How `helm template` prints a render.
@@ -369,6 +371,7 @@ pub fn render_with<C: ChartSource, T: TemplateSet>(
         notes,
         parsed: parsed.into_inner(),
         metadata: None,
+        placeholder_keys: false,
     })
 }
 

@@ -178,3 +178,24 @@ fn rendering_for_template_and_for_the_new_side_mints_real_keys() {
     let saved: SavedPlan = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
     assert!(!secret_value(&saved.manifests.to, "k-hook-tls", "tls.key").contains(PLACEHOLDER_MARK));
 }
+
+#[test]
+fn only_a_side_that_made_placeholders_is_marked() {
+    // The diff looks for placeholders only on a side that made some: a chart without generated
+    // keys is planned exactly as before.
+    use chartup::plan::source::{side_from_chart, Native, NativeUnapplied, ValuesInput};
+    let v = ValuesInput::default();
+    let side = |r: &dyn chartup::plan::source::Renderer, chart: &str| {
+        side_from_chart(r, &root().join(chart), &v, "k", "ks", false).unwrap()
+    };
+    let keys = side(&NativeUnapplied, OLD);
+    assert!(keys.placeholder_keys);
+    assert!(keys.documents.iter().any(|d| {
+        d.text.contains(PLACEHOLDER_MARK) // the ConfigMap holds the CA as text
+    }));
+    let plain = side(&NativeUnapplied, "charts/fate/1.8.0");
+    assert!(!plain.placeholder_keys);
+    let real = side(&Native, OLD);
+    assert!(!real.placeholder_keys);
+    assert!(!real.documents.iter().any(|d| d.text.contains(PLACEHOLDER_MARK)));
+}

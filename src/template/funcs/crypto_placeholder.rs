@@ -18,6 +18,9 @@ use super::{
     b64, certificate_checks, dns_names, gen_ca, gen_self_signed, gen_signed, i, net_ips, parse_private_key_pem,
     pem_decode, s, signer_of, with_pem_key, Certificate, KeyView,
 };
+use std::cell::Cell;
+use std::rc::Rc;
+
 use crate::template::exec::Templates;
 use crate::template::{Func, FuncMap, Param, Sig, Value};
 use base64::Engine;
@@ -32,15 +35,26 @@ pub fn is_placeholder(text: &str) -> bool {
     text.contains(PLACEHOLDER_MARK)
 }
 
-fn armour(kind: &str) -> String {
-    format!("-----BEGIN {kind}-----\n{PLACEHOLDER_MARK}\n-----END {kind}-----\n")
+/// Makes placeholders and remembers that it did, so a render that made none is planned as
+/// usual (the diff then has nothing to explain, and does not look).
+#[derive(Clone, Default)]
+struct Maker(Rc<Cell<bool>>);
+
+impl Maker {
+    fn armour(&self, kind: &str) -> String {
+        self.0.set(true);
+        format!("-----BEGIN {kind}-----\n{PLACEHOLDER_MARK}\n-----END {kind}-----\n")
+    }
 }
 
-/// Replace the key-making functions of a template set with their placeholder forms.
-pub fn register(t: &mut Templates) {
-    for (name, f) in funcs() {
+/// Replace the key-making functions of a template set with their placeholder forms; the cell
+/// turns true when one of them made a placeholder.
+pub fn register(t: &mut Templates) -> Rc<Cell<bool>> {
+    let maker = Maker::default();
+    for (name, f) in funcs(&maker) {
         t.add_func(&name, f);
     }
+    maker.0
 }
 
 /// A placeholder key as the certificate checks see it.
@@ -55,6 +69,7 @@ const RSA: KeyView<'static> = KeyView::Placeholder { dsa: false };
 /// A placeholder certificate for `days`, checked as the real one would be before signing: the
 /// subject key `signee`, signed by `signer` (the parent's key when `parent` is a real CA).
 fn placeholder_cert(
+    maker: &Maker,
     days: i64,
     signee: &KeyView,
     parent: Option<&super::ParsedCert>,
@@ -63,53 +78,58 @@ fn placeholder_cert(
 ) -> Result<Value, String> {
     certificate_checks(days, signee, parent, signer)?;
     Ok(Certificate {
-        cert: armour("CERTIFICATE"),
+        cert: maker.armour("CERTIFICATE"),
         key,
     }
     .into_value())
 }
 
 /// The placeholder forms, by Sprig name. Each checks what the real one checks, in its order.
-fn funcs() -> FuncMap {
+fn funcs(maker: &Maker) -> FuncMap {
     use Param::{Int, List, String as Str};
     let mut t = FuncMap::new();
+    let m = maker.clone();
     t.insert(
         "genPrivateKey".into(),
-        Func::pure(Sig::fixed(&[Str]), |a: &[Value]| {
+        Func::pure(Sig::fixed(&[Str]), move |a: &[Value]| {
             Ok(Value::from(match s(&a[0]) {
-                "" | "rsa" => armour("RSA PRIVATE KEY"),
-                "dsa" => armour("DSA PRIVATE KEY"),
+                "" | "rsa" => m.armour("RSA PRIVATE KEY"),
+                "dsa" => m.armour("DSA PRIVATE KEY"),
                 other => super::generate_private_key(other),
             }))
         }),
     );
+    let m = maker.clone();
     t.insert(
         "genCA".into(),
-        Func::pure(Sig::fixed(&[Str, Int]), |a: &[Value]| {
-            placeholder_cert(i(&a[1]), &RSA, None, &RSA, armour("RSA PRIVATE KEY"))
+        Func::pure(Sig::fixed(&[Str, Int]), move |a: &[Value]| {
+            placeholder_cert(&m, i(&a[1]), &RSA, None, &RSA, m.armour("RSA PRIVATE KEY"))
         }),
     );
+    let m = maker.clone();
     t.insert(
         "genCAWithKey".into(),
-        Func::pure(Sig::fixed(&[Str, Int, Str]), |a: &[Value]| {
+        Func::pure(Sig::fixed(&[Str, Int, Str]), move |a: &[Value]| {
             let key = s(&a[2]);
             if !is_placeholder(key) {
                 return gen_ca(s(&a[0]), i(&a[1]), with_pem_key(key)?).map(Certificate::into_value);
             }
-            placeholder_cert(i(&a[1]), &view(key), None, &view(key), key.to_string())
+            placeholder_cert(&m, i(&a[1]), &view(key), None, &view(key), key.to_string())
         }),
     );
+    let m = maker.clone();
     t.insert(
         "genSelfSignedCert".into(),
-        Func::pure(Sig::fixed(&[Str, List, List, Int]), |a: &[Value]| {
+        Func::pure(Sig::fixed(&[Str, List, List, Int]), move |a: &[Value]| {
             net_ips(&a[1])?;
             dns_names(&a[2])?;
-            placeholder_cert(i(&a[3]), &RSA, None, &RSA, armour("RSA PRIVATE KEY"))
+            placeholder_cert(&m, i(&a[3]), &RSA, None, &RSA, m.armour("RSA PRIVATE KEY"))
         }),
     );
+    let m = maker.clone();
     t.insert(
         "genSelfSignedCertWithKey".into(),
-        Func::pure(Sig::fixed(&[Str, List, List, Int, Str]), |a: &[Value]| {
+        Func::pure(Sig::fixed(&[Str, List, List, Int, Str]), move |a: &[Value]| {
             let key = s(&a[4]);
             if !is_placeholder(key) {
                 let key = with_pem_key(key)?;
@@ -117,62 +137,68 @@ fn funcs() -> FuncMap {
             }
             net_ips(&a[1])?;
             dns_names(&a[2])?;
-            placeholder_cert(i(&a[3]), &view(key), None, &view(key), key.to_string())
+            placeholder_cert(&m, i(&a[3]), &view(key), None, &view(key), key.to_string())
         }),
     );
+    let m = maker.clone();
     t.insert(
         "genSignedCert".into(),
-        Func::pure(Sig::fixed(&[Str, List, List, Int, Param::Any]), |a: &[Value]| {
+        Func::pure(Sig::fixed(&[Str, List, List, Int, Param::Any]), move |a: &[Value]| {
             let ca = Certificate::from_value(&a[4])?;
-            let key = armour("RSA PRIVATE KEY");
+            let key = m.armour("RSA PRIVATE KEY");
             if is_placeholder(&ca.cert) || is_placeholder(&ca.key) {
                 net_ips(&a[1])?;
                 dns_names(&a[2])?;
-                return placeholder_cert(i(&a[3]), &RSA, None, &view(&ca.key), key);
+                return placeholder_cert(&m, i(&a[3]), &RSA, None, &view(&ca.key), key);
             }
             let (parent, signer) = signer_of(&ca)?;
             net_ips(&a[1])?;
             dns_names(&a[2])?;
-            placeholder_cert(i(&a[3]), &RSA, Some(&parent), &KeyView::Real(&signer), key)
+            placeholder_cert(&m, i(&a[3]), &RSA, Some(&parent), &KeyView::Real(&signer), key)
         }),
     );
+    let m = maker.clone();
     t.insert(
         "genSignedCertWithKey".into(),
-        Func::pure(Sig::fixed(&[Str, List, List, Int, Param::Any, Str]), |a: &[Value]| {
-            let ca = Certificate::from_value(&a[4])?;
-            let key = s(&a[5]);
-            let ca_placeholder = is_placeholder(&ca.cert) || is_placeholder(&ca.key);
-            if !ca_placeholder && !is_placeholder(key) {
-                let key = with_pem_key(key)?;
-                return gen_signed(s(&a[0]), &a[1], &a[2], i(&a[3]), &ca, key).map(Certificate::into_value);
-            }
-            // The subject key: read (and printed back) as the real function does, or a placeholder.
-            let real_key = if is_placeholder(key) {
-                None
-            } else {
-                Some(with_pem_key(key)?)
-            };
-            let (signee, key_pem) = match &real_key {
-                Some(k) => (
-                    KeyView::Real(k),
-                    k.to_pem().map_err(|e| format!("error pem-encoding key: {e}"))?,
-                ),
-                None => (view(key), key.to_string()),
-            };
-            if ca_placeholder {
+        Func::pure(
+            Sig::fixed(&[Str, List, List, Int, Param::Any, Str]),
+            move |a: &[Value]| {
+                let ca = Certificate::from_value(&a[4])?;
+                let key = s(&a[5]);
+                let ca_placeholder = is_placeholder(&ca.cert) || is_placeholder(&ca.key);
+                if !ca_placeholder && !is_placeholder(key) {
+                    let key = with_pem_key(key)?;
+                    return gen_signed(s(&a[0]), &a[1], &a[2], i(&a[3]), &ca, key).map(Certificate::into_value);
+                }
+                // The subject key: read (and printed back) as the real function does, or a placeholder.
+                let real_key = if is_placeholder(key) {
+                    None
+                } else {
+                    Some(with_pem_key(key)?)
+                };
+                let (signee, key_pem) = match &real_key {
+                    Some(k) => (
+                        KeyView::Real(k),
+                        k.to_pem().map_err(|e| format!("error pem-encoding key: {e}"))?,
+                    ),
+                    None => (view(key), key.to_string()),
+                };
+                if ca_placeholder {
+                    net_ips(&a[1])?;
+                    dns_names(&a[2])?;
+                    return placeholder_cert(&m, i(&a[3]), &signee, None, &view(&ca.key), key_pem);
+                }
+                let (parent, signer) = signer_of(&ca)?;
                 net_ips(&a[1])?;
                 dns_names(&a[2])?;
-                return placeholder_cert(i(&a[3]), &signee, None, &view(&ca.key), key_pem);
-            }
-            let (parent, signer) = signer_of(&ca)?;
-            net_ips(&a[1])?;
-            dns_names(&a[2])?;
-            placeholder_cert(i(&a[3]), &signee, Some(&parent), &KeyView::Real(&signer), key_pem)
-        }),
+                placeholder_cert(&m, i(&a[3]), &signee, Some(&parent), &KeyView::Real(&signer), key_pem)
+            },
+        ),
     );
+    // Passes placeholders through: any it returns were made (and counted) before.
     t.insert(
         "buildCustomCert".into(),
-        Func::pure(Sig::fixed(&[Str, Str]), |a: &[Value]| {
+        Func::pure(Sig::fixed(&[Str, Str]), move |a: &[Value]| {
             let decode = |text: &str, what: &str| {
                 b64()
                     .decode(text)
@@ -227,7 +253,7 @@ mod tests {
 
     #[test]
     fn placeholders_stand_in_for_rsa_keys_and_what_is_made_from_them() {
-        let (p, r) = (funcs(), real());
+        let (p, r) = (funcs(&Maker::default()), real());
         for (kind, block) in [
             ("", "RSA PRIVATE KEY"),
             ("rsa", "RSA PRIVATE KEY"),
@@ -336,7 +362,7 @@ mod tests {
 
     #[test]
     fn placeholder_forms_fail_where_the_real_functions_fail_in_their_words() {
-        let (p, r) = (funcs(), real());
+        let (p, r) = (funcs(&Maker::default()), real());
         let ca = call(&p, "genCA", &[Value::from("ca"), Value::Int(365)]).unwrap();
         let ec = text(call(&r, "genPrivateKey", &[Value::from("ecdsa")]).unwrap());
         let real_ca = call(
