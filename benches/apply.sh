@@ -24,7 +24,8 @@
 #    and nobody waiting (its wall time is the script's own polling of the watch): the critical
 #    path and retirement the controllers need when no tool reads the API server meanwhile. Both
 #    are paced by the controller-manager's client-side rate limit (--kube-api-qps 20, burst 30
-#    per controller: benches/RESULTS.md, session 9).
+#    per controller: benches/RESULTS.md, session 9). Each upgrade starts once the controllers are
+#    done with the install (`quiet`), so no row inherits the install's backlog.
 #
 # Prints one line per measurement. Uses the debug build (the time is spent waiting on the
 # cluster, not computing); helm 4 (CHARTUP_HELM, else helm on PATH) with
@@ -104,6 +105,22 @@ for comp in segmentstore controller; do
   fi
 done
 
+# Until the controllers are done with the install: no new event in the namespace for 2 s (the
+# controller manager posts events last, through the same rate limiter as its writes, and a
+# 2 s pause refills its burst). Without it, the upgrade after chartup's own install (which returns
+# as soon as the pods are Ready) started while the controllers still worked off the install's
+# throttled status updates and events, and its critical path was 0.4–1 s longer than after a helm
+# install and a pause (benches/RESULTS.md, session 9).
+quiet() {
+  local n last="" same=0
+  for _ in $(seq 60); do
+    n=$("$kubectl" get events -n "$1" --no-headers 2>/dev/null | wc -l)
+    if [ "$n" = "$last" ]; then same=$((same + 1)); [ "$same" -ge 4 ] && return 0; else same=0; fi
+    last=$n
+    sleep 0.5
+  done
+}
+
 fleet_run() { # tool ns → prints "wall before critical retire after"
   local tool=$1 ns=$2 watch=$work/watch-$2 pid t0 t1
   "$kubectl" get pods -n "$ns" -w --output-watch-events \
@@ -150,6 +167,7 @@ if [ -z "${ONLY:-}" ] || [ "${ONLY:-}" = fleet ]; then
       else
         "$helm" install f "$fleet" -n "$ns" --wait --timeout 120s --server-side=false >/dev/null
       fi
+      quiet "$ns"
       read -r wall before crit retire after < <(fleet_run "$tool" "$ns")
       printf '%-8s %6s  %8s  %15s  %8s  %7s  %s\n' "$tool" "$wall" "$before" "$crit" "$retire" "$after" \
         "$(awk -v w="$wall" -v c="$crit" -v r="$retire" 'BEGIN { printf "%+.0f %%  %+.0f %%", (w / c - 1) * 100, (w / (c + r) - 1) * 100 }')"
