@@ -123,6 +123,7 @@ quiet() {
 
 fleet_run() { # tool ns → prints "wall before critical retire after"
   local tool=$1 ns=$2 watch=$work/watch-$2 pid t0 t1
+  : >"$watch"
   "$kubectl" get pods -n "$ns" -w --output-watch-events \
     -o jsonpath='{.type} {.object.metadata.name} {.object.metadata.uid} r={.object.status.conditions[?(@.type=="Ready")].status} d={.object.metadata.deletionTimestamp}{"\n"}' |
     while read -r l; do printf '%s %s\n' "$(date +%s.%N)" "$l"; done >"$watch" &
