@@ -20,7 +20,12 @@
 #    Ready. "before" is process start → first new pod; "retire" last new pod Ready → the last
 #    old pod marked for deletion (the Deployment controller retiring the old ReplicaSets, which
 #    both tools wait for, as `kubectl rollout status` does); "after" the later of the two →
-#    process exit.
+#    process exit. A third row, "none", is the cluster alone: one `kubectl set image` of the nine
+#    and nobody waiting (its wall time is the script's own polling of the watch): the critical
+#    path and retirement the controllers need when no tool reads the API server meanwhile. Both
+#    are paced by the controller-manager's client-side rate limit (--kube-api-qps 20, burst 30
+#    per controller: benches/RESULTS.md, session 9). Each upgrade starts once the controllers are
+#    done with the install (`quiet`), so no row inherits the install's backlog.
 #
 # Prints one line per measurement. Uses the debug build (the time is spent waiting on the
 # cluster, not computing); helm 4 (CHARTUP_HELM, else helm on PATH) with
@@ -100,8 +105,25 @@ for comp in segmentstore controller; do
   fi
 done
 
+# Until the controllers are done with the install: no new event in the namespace for 2 s (the
+# controller manager posts events last, through the same rate limiter as its writes, and a
+# 2 s pause refills its burst). Without it, the upgrade after chartup's own install (which returns
+# as soon as the pods are Ready) started while the controllers still worked off the install's
+# throttled status updates and events, and its critical path was 0.4–1 s longer than after a helm
+# install and a pause (benches/RESULTS.md, session 9).
+quiet() {
+  local n last="" same=0
+  for _ in $(seq 60); do
+    n=$("$kubectl" get events -n "$1" --no-headers 2>/dev/null | wc -l)
+    if [ "$n" = "$last" ]; then same=$((same + 1)); [ "$same" -ge 4 ] && return 0; else same=0; fi
+    last=$n
+    sleep 0.5
+  done
+}
+
 fleet_run() { # tool ns → prints "wall before critical retire after"
   local tool=$1 ns=$2 watch=$work/watch-$2 pid t0 t1
+  : >"$watch"
   "$kubectl" get pods -n "$ns" -w --output-watch-events \
     -o jsonpath='{.type} {.object.metadata.name} {.object.metadata.uid} r={.object.status.conditions[?(@.type=="Ready")].status} d={.object.metadata.deletionTimestamp}{"\n"}' |
     while read -r l; do printf '%s %s\n' "$(date +%s.%N)" "$l"; done >"$watch" &
@@ -112,8 +134,16 @@ fleet_run() { # tool ns → prints "wall before critical retire after"
   t0=$(now)
   if [ "$tool" = chartup ]; then
     "$bin" apply f "$fleet" -n "$ns" --set tag=2 --yes >/dev/null
-  else
+  elif [ "$tool" = helm ]; then
     "$helm" upgrade f "$fleet" -n "$ns" --set tag=2 --wait --timeout 120s >/dev/null
+  else
+    # No tool waiting: one kubectl changes the nine images, then the watch says when it is done.
+    "$kubectl" set image deployment -n "$ns" -l app.kubernetes.io/instance=f app=docker.io/chartup/fleet:2 >/dev/null
+    for _ in $(seq 1200); do
+      awk 'NR == FNR { old[$1] = 1; next } !($4 in old) { r[$4] = $5 } ($4 in old) && $6 != "d=" { gone[$4] = 1 }
+        END { for (u in r) if (r[u] == "r=True") n++; for (u in gone) g++; exit !(n == 18 && g == 18) }' "$watch.old" "$watch" && break
+      sleep 0.05
+    done
   fi
   t1=$(now)
   sleep 1
@@ -131,21 +161,24 @@ if [ -z "${ONLY:-}" ] || [ "${ONLY:-}" = fleet ]; then
   echo "fleet (9 Deployments × 2 pods, tag 1 → 2); load average $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "tool     wall_s  before_s  critical_path_s  retire_s  after_s  overhead(wall/critical-1)  (wall/(critical+retire)-1)"
   for round in $(seq "${ROUNDS:-3}"); do
-    for tool in chartup helm; do
+    for tool in chartup helm none; do
       ns=$(fresh_ns "f-$tool")
       if [ "$tool" = chartup ]; then
         "$bin" apply f "$fleet" -n "$ns" --yes >/dev/null
       else
         "$helm" install f "$fleet" -n "$ns" --wait --timeout 120s --server-side=false >/dev/null
       fi
+      quiet "$ns"
       read -r wall before crit retire after < <(fleet_run "$tool" "$ns")
       printf '%-8s %6s  %8s  %15s  %8s  %7s  %s\n' "$tool" "$wall" "$before" "$crit" "$retire" "$after" \
         "$(awk -v w="$wall" -v c="$crit" -v r="$retire" 'BEGIN { printf "%+.0f %%  %+.0f %%", (w / c - 1) * 100, (w / (c + r) - 1) * 100 }')"
-      echo "$tool $wall" >>"$work/fleet.times"
+      echo "$tool $wall $crit $retire" >>"$work/fleet.times"
     done
   done
-  awk '{ s[$1] += $2; n[$1]++ } END { printf "fleet mean wall: chartup %.2f s, helm %.2f s, ratio helm/chartup %.2f×\n",
-    s["chartup"] / n["chartup"], s["helm"] / n["helm"], (s["helm"] / n["helm"]) / (s["chartup"] / n["chartup"]) }' "$work/fleet.times"
+  awk '{ s[$1] += $2; c[$1] += $3 + $4; n[$1]++ } END { printf "fleet mean wall: chartup %.2f s, helm %.2f s, ratio helm/chartup %.2f×\n",
+    s["chartup"] / n["chartup"], s["helm"] / n["helm"], (s["helm"] / n["helm"]) / (s["chartup"] / n["chartup"])
+    printf "mean critical + retire: chartup %.2f s, helm %.2f s, no tool %.2f s; chartup wall / no tool'"'"'s critical + retire - 1 = %+.0f %%\n",
+    c["chartup"] / n["chartup"], c["helm"] / n["helm"], c["none"] / n["none"], (s["chartup"] / n["chartup"]) / (c["none"] / n["none"]) * 100 - 100 }' "$work/fleet.times"
   echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 fi
 [ "${ONLY:-}" = fleet ] && exit 0

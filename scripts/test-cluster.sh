@@ -19,7 +19,9 @@
 #
 # Environment: CHARTUP_CACHE (default ~/.cache/chartup), CHARTUP_CLUSTER_DIR (run dir, default
 # $CHARTUP_CACHE/run/default; also the optional 2nd argument), CHARTUP_NODESIM (a prebuilt nodesim
-# binary; default: cargo builds crates/nodesim in this checkout).
+# binary; default: cargo builds crates/nodesim in this checkout), CHARTUP_APISERVER_ARGS and
+# CHARTUP_CONTROLLER_MANAGER_ARGS (extra flags, word-split, appended when `up` starts the process:
+# e.g. "--v=3" for the apiserver's request log, or another --kube-api-qps, on your own run dir).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -357,7 +359,7 @@ start_apiserver() {
     --service-account-key-file "$RUN/pki/sa.pub" --service-account-signing-key-file "$RUN/pki/sa.key" \
     --service-cluster-ip-range 10.0.0.0/24 --disable-admission-plugins ServiceAccount \
     --endpoint-reconciler-type none --allow-privileged=true --enable-priority-and-fairness=false \
-    --profiling=false --logtostderr=true --v=1
+    --profiling=false --logtostderr=true --v=1 ${CHARTUP_APISERVER_ARGS:-}
 }
 
 start_nodesim() { # binary
@@ -450,7 +452,7 @@ EOF
     --service-account-private-key-file "$RUN/pki/sa.key" --root-ca-file "$RUN/pki/ca.crt" \
     --cluster-signing-cert-file "$RUN/pki/ca.crt" --cluster-signing-key-file "$RUN/pki/ca.key" \
     --use-service-account-credentials=false --pvclaimbinder-sync-period 5s \
-    --profiling=false --logtostderr=true --v=1
+    --profiling=false --logtostderr=true --v=1 ${CHARTUP_CONTROLLER_MANAGER_ARGS:-}
 
   start_nodesim "$nodesim"
   wait_until 60 "the simulated node to be Ready" node_ready

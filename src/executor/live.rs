@@ -48,8 +48,9 @@ fn metadata_digest(o: &Json) -> String {
     format!(";meta:{}", &crate::plan::saved::sha256_hex(body.as_bytes())[..16])
 }
 
-/// How many objects are read at once.
-pub const READS_AT_ONCE: usize = 8;
+/// How many objects are read at once: a chart's workloads in one round (with 8, the ninth of a
+/// nine-Deployment chart waited for the first answer, in each of the plan's and apply's rounds).
+pub const READS_AT_ONCE: usize = 16;
 
 /// The live versions of every object of both sides (hooks excluded: they are re-created each run),
 /// keyed by the object key's text.

@@ -43,8 +43,9 @@ use crate::diff::{Action, ObjectChange};
 use crate::manifest::{ManifestSet, Object};
 use crate::plan::saved::SavedPlan;
 
-/// How many dry runs of plain writes are in flight at once.
-const DRY_RUNS_AT_ONCE: usize = 8;
+/// How many dry runs of plain writes (and access reviews) are in flight at once; as many as
+/// `live::READS_AT_ONCE`.
+const DRY_RUNS_AT_ONCE: usize = 16;
 
 /// What the preflight found.
 #[derive(Debug, Default)]
