@@ -90,11 +90,14 @@ pub fn plan_offline(req: PlanRequest) -> Result<Planned> {
     opts.same_component = req.same_component.clone();
     let (release, ns) = (req.release.as_str(), req.namespace.as_str());
     let (old, new) = std::thread::scope(|s| {
-        let old = s.spawn(|| load(req.from.clone(), release, ns, false));
+        // The deployed side's thread is the renderer's execution thread itself (one thread, not two).
+        let old = crate::stack::spawn_scoped_big(s, || load(req.from.clone(), release, ns, false));
         let new = load(req.to.clone(), release, ns, true);
         let old = old
             .join()
-            .unwrap_or_else(|_| Err(Error::Invalid("rendering the deployed side panicked".into())));
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| Err(Error::Invalid("rendering the deployed side panicked".into())));
         (old, new)
     });
     let (mut old, mut new) = (old?, new?);
