@@ -57,6 +57,37 @@ pub(crate) fn on_big_stack<R>(f: impl FnOnce() -> R) -> Result<R, String> {
     }
 }
 
+/// Starts `f` on a scoped thread that is itself an execution thread (the large stack, the
+/// recursion guard set), so that [`on_big_stack`] inside it runs in place instead of starting a
+/// second thread: a plan renders its two sides at once, and each thread costs a stack, a signal
+/// stack and a fresh allocator heap. When no such thread can be started, an ordinary scoped
+/// thread runs `f` (and [`on_big_stack`] inside it starts its own, with its fallbacks). The
+/// handle gives None only if neither thread got `f`, which cannot happen.
+pub(crate) fn spawn_scoped_big<'scope, 'env, T, F>(
+    s: &'scope std::thread::Scope<'scope, 'env>,
+    f: F,
+) -> std::thread::ScopedJoinHandle<'scope, Option<T>>
+where
+    T: Send + 'scope,
+    F: FnOnce() -> T + Send + 'scope,
+{
+    let slot = std::sync::Arc::new(std::sync::Mutex::new(Some(f)));
+    let take = |slot: &std::sync::Mutex<Option<F>>| slot.lock().ok().and_then(|mut f| f.take());
+    let big = {
+        let slot = slot.clone();
+        std::thread::Builder::new()
+            .stack_size(STACK_SIZE)
+            .spawn_scoped(s, move || {
+                STACK.with(|t| t.set((stack_addr(), STACK_SIZE)));
+                take(&slot).map(|f| f())
+            })
+    };
+    match big {
+        Ok(h) => h,
+        Err(_) => s.spawn(move || take(&slot).map(|f| f())),
+    }
+}
+
 /// True on a thread started by [`with_big_stack`] (where deep recursion is safe).
 pub(crate) fn on_big_stack_thread() -> bool {
     STACK.with(|t| t.get()).0 != 0

@@ -99,11 +99,16 @@ pub fn plan_offline(req: PlanRequest) -> Result<Planned> {
     let (old, new) = std::thread::scope(|s| {
         // The old side is only compared, never applied: its RSA keys are placeholders
         // (`source::NativeUnapplied`), which spares minting keys only to diff them against others.
-        let old = s.spawn(|| load(req.from.clone(), &source::NativeUnapplied, release, ns, false));
+        // Its thread is the renderer's execution thread itself (one thread, not two).
+        let old = crate::stack::spawn_scoped_big(s, || {
+            load(req.from.clone(), &source::NativeUnapplied, release, ns, false)
+        });
         let new = load(req.to.clone(), &source::Native, release, ns, true);
         let old = old
             .join()
-            .unwrap_or_else(|_| Err(Error::Invalid("rendering the deployed side panicked".into())));
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| Err(Error::Invalid("rendering the deployed side panicked".into())));
         (old, new)
     });
     let (mut old, mut new) = (old?, new?);

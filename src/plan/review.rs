@@ -157,10 +157,12 @@ fn predecessors<'a>(
     new: &'a ManifestSet,
 ) -> Vec<(&'a Object, &'a Object)> {
     let mut out = Vec::new();
-    for c in changes
-        .iter()
-        .filter(|c| matches!(c.action, Action::Change | Action::Recreate | Action::KindChange))
-    {
+    // The new object's kind is its key's: non-workloads (most objects) are skipped before the
+    // two index lookups.
+    for c in changes.iter().filter(|c| {
+        matches!(c.action, Action::Change | Action::Recreate | Action::KindChange)
+            && crate::manifest::is_workload_kind(&c.key.kind)
+    }) {
         let ok = c.old_key.as_ref().unwrap_or(&c.key);
         if let (Some(o), Some(n)) = (old.get(ok), new.get(&c.key)) {
             if n.is_workload() {
