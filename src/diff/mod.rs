@@ -692,10 +692,24 @@ fn holds_placeholder(v: &Json) -> bool {
     }
 }
 
-/// Replace every string of `v` that holds a placeholder key by [`PLACEHOLDER_SHOWN`].
+/// What a string holding a placeholder key reads: [`PLACEHOLDER_SHOWN`] when it is nothing but
+/// placeholder blocks (or base64); in a longer text (a configuration file around a certificate)
+/// only each placeholder's line, so the rest of the old text still shows in the diff.
+fn explained_text(s: &str) -> String {
+    use crate::template::funcs::crypto::PLACEHOLDER_MARK;
+    let armour = |l: &str| {
+        (l.starts_with("-----BEGIN ") || l.starts_with("-----END ")) && l.ends_with("-----") || l == PLACEHOLDER_MARK
+    };
+    if !s.contains(PLACEHOLDER_MARK) || s.lines().map(str::trim).all(|l| l.is_empty() || armour(l)) {
+        return PLACEHOLDER_SHOWN.to_string();
+    }
+    s.replace(PLACEHOLDER_MARK, PLACEHOLDER_SHOWN)
+}
+
+/// Replace what every string of `v` holding a placeholder key says by [`explained_text`].
 fn explain_placeholders(v: &mut Json) {
     match v {
-        Json::String(s) if is_placeholder_text(s) => *s = PLACEHOLDER_SHOWN.to_string(),
+        Json::String(s) if is_placeholder_text(s) => *s = explained_text(s),
         Json::Array(items) => items.iter_mut().for_each(explain_placeholders),
         Json::Object(m) => m.values_mut().for_each(explain_placeholders),
         _ => {}
@@ -741,9 +755,11 @@ pub fn mask_secrets(mut old: Option<&mut Json>, mut new: Option<&mut Json>) {
             .and_then(Json::as_object_mut)
         {
             for val in m.values_mut() {
-                if val.as_str() != Some(PLACEHOLDER_SHOWN) {
-                    *val = Json::String(format!("(hidden, {} bytes)", size(val)));
-                }
+                // A placeholder says so; a text around one stays hidden (its size is not the real one).
+                *val = Json::String(match val.as_str() {
+                    Some(s) if s.contains(PLACEHOLDER_SHOWN) => PLACEHOLDER_SHOWN.to_string(),
+                    _ => format!("(hidden, {} bytes)", size(val)),
+                });
             }
         }
     }

@@ -204,3 +204,38 @@ fn unified_diff_has_context_and_counts() {
     assert_eq!((plus, minus), (1, 1));
     assert_eq!(d, "--- old\n+++ new\n@@ -3,3 +3,3 @@\n c\n-d\n+X\n e\n");
 }
+
+#[test]
+fn a_placeholder_inside_a_longer_text_leaves_the_rest_shown() {
+    use crate::template::funcs::crypto::PLACEHOLDER_MARK;
+    use base64::Engine as _;
+    use serde_json::json;
+    let block = |kind: &str| format!("-----BEGIN {kind}-----\n{PLACEHOLDER_MARK}\n-----END {kind}-----\n");
+    let (cert, key) = (block("CERTIFICATE"), block("RSA PRIVATE KEY"));
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&cert);
+    // Nothing but placeholders (a block, two blocks, an indented one, base64): one line of words.
+    let mut v =
+        json!({"a": cert, "b": format!("{cert}{key}"), "c": format!("  {}", cert.replace('\n', "\n  ")), "d": b64});
+    explain_placeholders(&mut v);
+    for k in ["a", "b", "c", "d"] {
+        assert_eq!(v[k], PLACEHOLDER_SHOWN, "{k}");
+    }
+    // A configuration file around a certificate: its other lines still show (a change to them too).
+    let mut v = json!({"cfg": format!("level: info\nca: |\n  {}", cert.replace('\n', "\n  "))});
+    explain_placeholders(&mut v);
+    let cfg = v["cfg"].as_str().unwrap();
+    assert!(
+        cfg.starts_with("level: info\nca: |\n  -----BEGIN CERTIFICATE-----\n"),
+        "{cfg}"
+    );
+    assert!(
+        cfg.contains(&format!("\n  {PLACEHOLDER_SHOWN}\n")) && !cfg.contains(PLACEHOLDER_MARK),
+        "{cfg}"
+    );
+    // In a Secret the text around it stays hidden: the old value only says it held a placeholder.
+    let mut old = json!({"stringData": {"cfg": cfg}});
+    let mut new = json!({"stringData": {"cfg": "level: debug"}});
+    mask_secrets(Some(&mut old), Some(&mut new));
+    assert_eq!(old["stringData"]["cfg"], PLACEHOLDER_SHOWN);
+    assert_eq!(new["stringData"]["cfg"], "(hidden) changed (12 bytes)");
+}
