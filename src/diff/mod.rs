@@ -34,8 +34,8 @@ pub struct DiffOptions {
     pub context: usize,
     /// Show Secret values instead of masking them.
     pub show_secrets: bool,
-    /// The old side's keys may be placeholders (`plan::source::NativeUnapplied`): values that
-    /// hold one read [`PLACEHOLDER_SHOWN`] on that side.
+    /// The old side's keys may be placeholders (`plan::source::NativeUnapplied`): where a value
+    /// holds one, [`PLACEHOLDER_SHOWN`] says so on that side (`explained_text`).
     pub old_placeholders: bool,
 }
 
