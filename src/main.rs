@@ -13,7 +13,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 // mimalloc's options for a short-lived process, set before the first allocation (std's runtime
 // allocates before `main`, and that first allocation reserves mimalloc's arena). A 1,000-object
-// plan spends about a third of its CPU time in the kernel, most of it on first-touched pages
+// plan spends about 40 % of its CPU time in the kernel, most of it on first-touched pages
 // (benches/PROFILE.md, session 9):
 // - `purge_delay` -1: never give freed pages back to the OS. The process exits soon; mimalloc
 //   purged at exit (≈ 120–220 `madvise` calls per plan, each unmapping pages the exit would free).

@@ -1043,6 +1043,15 @@ fn certificate_checks(
     Ok((now, not_after))
 }
 
+/// The subject alternative names' check of creating a certificate (Go's `marshalSANs`), after
+/// [`certificate_checks`]: a DNS name must be ASCII (an IA5String).
+fn dns_encodable(dns: &[String]) -> Result<(), String> {
+    match dns.iter().find(|d| !d.is_ascii()) {
+        Some(d) => Err(wrap_create(format!("x509: {d:?} cannot be encoded as an IA5String"))),
+        None => Ok(()),
+    }
+}
+
 /// Build, sign and PEM-encode a certificate (Sprig `getCertAndKey`).
 fn create_certificate(
     t: &Template,
@@ -1106,10 +1115,8 @@ fn create_certificate(
     }
     if !t.dns.is_empty() || !t.ips.is_empty() {
         let mut names = Vec::new();
+        dns_encodable(&t.dns)?;
         for d in &t.dns {
-            if !d.is_ascii() {
-                return Err(wrap(format!("x509: {d:?} cannot be encoded as an IA5String")));
-            }
             names.push(der::ctx(2, false, d.as_bytes()));
         }
         for ip in &t.ips {

@@ -15,8 +15,8 @@
 //! new side of every plan and every render that is applied mint real keys.
 
 use super::{
-    b64, certificate_checks, dns_names, gen_ca, gen_self_signed, gen_signed, i, net_ips, parse_private_key_pem,
-    pem_decode, s, signer_of, with_pem_key, Certificate, KeyView,
+    b64, certificate_checks, dns_encodable, dns_names, gen_ca, gen_self_signed, gen_signed, i, net_ips,
+    parse_private_key_pem, pem_decode, s, signer_of, with_pem_key, Certificate, KeyView,
 };
 use std::cell::Cell;
 use std::rc::Rc;
@@ -71,12 +71,14 @@ const RSA: KeyView<'static> = KeyView::Placeholder { dsa: false };
 fn placeholder_cert(
     maker: &Maker,
     days: i64,
+    dns: &[String],
     signee: &KeyView,
     parent: Option<&super::ParsedCert>,
     signer: &KeyView,
     key: String,
 ) -> Result<Value, String> {
     certificate_checks(days, signee, parent, signer)?;
+    dns_encodable(dns)?;
     Ok(Certificate {
         cert: maker.armour("CERTIFICATE"),
         key,
@@ -103,7 +105,7 @@ fn funcs(maker: &Maker) -> FuncMap {
     t.insert(
         "genCA".into(),
         Func::pure(Sig::fixed(&[Str, Int]), move |a: &[Value]| {
-            placeholder_cert(&m, i(&a[1]), &RSA, None, &RSA, m.armour("RSA PRIVATE KEY"))
+            placeholder_cert(&m, i(&a[1]), &[], &RSA, None, &RSA, m.armour("RSA PRIVATE KEY"))
         }),
     );
     let m = maker.clone();
@@ -114,7 +116,7 @@ fn funcs(maker: &Maker) -> FuncMap {
             if !is_placeholder(key) {
                 return gen_ca(s(&a[0]), i(&a[1]), with_pem_key(key)?).map(Certificate::into_value);
             }
-            placeholder_cert(&m, i(&a[1]), &view(key), None, &view(key), key.to_string())
+            placeholder_cert(&m, i(&a[1]), &[], &view(key), None, &view(key), key.to_string())
         }),
     );
     let m = maker.clone();
@@ -122,8 +124,8 @@ fn funcs(maker: &Maker) -> FuncMap {
         "genSelfSignedCert".into(),
         Func::pure(Sig::fixed(&[Str, List, List, Int]), move |a: &[Value]| {
             net_ips(&a[1])?;
-            dns_names(&a[2])?;
-            placeholder_cert(&m, i(&a[3]), &RSA, None, &RSA, m.armour("RSA PRIVATE KEY"))
+            let dns = dns_names(&a[2])?;
+            placeholder_cert(&m, i(&a[3]), &dns, &RSA, None, &RSA, m.armour("RSA PRIVATE KEY"))
         }),
     );
     let m = maker.clone();
@@ -136,8 +138,8 @@ fn funcs(maker: &Maker) -> FuncMap {
                 return gen_self_signed(s(&a[0]), &a[1], &a[2], i(&a[3]), key).map(Certificate::into_value);
             }
             net_ips(&a[1])?;
-            dns_names(&a[2])?;
-            placeholder_cert(&m, i(&a[3]), &view(key), None, &view(key), key.to_string())
+            let dns = dns_names(&a[2])?;
+            placeholder_cert(&m, i(&a[3]), &dns, &view(key), None, &view(key), key.to_string())
         }),
     );
     let m = maker.clone();
@@ -148,13 +150,13 @@ fn funcs(maker: &Maker) -> FuncMap {
             let key = m.armour("RSA PRIVATE KEY");
             if is_placeholder(&ca.cert) || is_placeholder(&ca.key) {
                 net_ips(&a[1])?;
-                dns_names(&a[2])?;
-                return placeholder_cert(&m, i(&a[3]), &RSA, None, &view(&ca.key), key);
+                let dns = dns_names(&a[2])?;
+                return placeholder_cert(&m, i(&a[3]), &dns, &RSA, None, &view(&ca.key), key);
             }
             let (parent, signer) = signer_of(&ca)?;
             net_ips(&a[1])?;
-            dns_names(&a[2])?;
-            placeholder_cert(&m, i(&a[3]), &RSA, Some(&parent), &KeyView::Real(&signer), key)
+            let dns = dns_names(&a[2])?;
+            placeholder_cert(&m, i(&a[3]), &dns, &RSA, Some(&parent), &KeyView::Real(&signer), key)
         }),
     );
     let m = maker.clone();
@@ -185,13 +187,21 @@ fn funcs(maker: &Maker) -> FuncMap {
                 };
                 if ca_placeholder {
                     net_ips(&a[1])?;
-                    dns_names(&a[2])?;
-                    return placeholder_cert(&m, i(&a[3]), &signee, None, &view(&ca.key), key_pem);
+                    let dns = dns_names(&a[2])?;
+                    return placeholder_cert(&m, i(&a[3]), &dns, &signee, None, &view(&ca.key), key_pem);
                 }
                 let (parent, signer) = signer_of(&ca)?;
                 net_ips(&a[1])?;
-                dns_names(&a[2])?;
-                placeholder_cert(&m, i(&a[3]), &signee, Some(&parent), &KeyView::Real(&signer), key_pem)
+                let dns = dns_names(&a[2])?;
+                placeholder_cert(
+                    &m,
+                    i(&a[3]),
+                    &dns,
+                    &signee,
+                    Some(&parent),
+                    &KeyView::Real(&signer),
+                    key_pem,
+                )
             },
         ),
     );
@@ -379,6 +389,7 @@ mod tests {
         let (ok_ips, ok_dns) = (strs(&["10.0.0.1"]), strs(&["a"]));
         let bad_ips = strs(&["10.0.0.300"]);
         let bad_dns = Value::list(vec![Value::Int(7)]);
+        let uni_dns = strs(&["bücher.example"]);
         // Argument lists: (name, IPs, DNS names, days) then a CA and/or a key.
         let head = |ips: &Value, dns: &Value| vec![Value::from("a"), ips.clone(), dns.clone(), Value::Int(1)];
         let with = |mut args: Vec<Value>, more: &[&Value]| {
@@ -474,6 +485,13 @@ mod tests {
                 "genSignedCertWithKey",
                 signed(&far, &real_ca, &ec_v),
                 signed(&far, &ca, &ec_v),
+            ),
+            // A DNS name that is not ASCII, refused after the key checks (Go's marshalSANs).
+            ("genSelfSignedCert", head(&ok_ips, &uni_dns), head(&ok_ips, &uni_dns)),
+            (
+                "genSignedCert",
+                with(head(&ok_ips, &uni_dns), &[&real_ca]),
+                with(head(&ok_ips, &uni_dns), &[&ca]),
             ),
         ];
         for (name, real_args, placeholder_args) in &refusals {
