@@ -23,21 +23,33 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 // constants for these two).
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 mod alloc_options {
-    use std::ffi::{c_int, c_long};
+    use std::ffi::{c_char, c_int, c_long, CStr};
 
     const MI_OPTION_PURGE_DELAY: c_int = 15;
     const MI_OPTION_ARENA_RESERVE: c_int = 23;
 
     extern "C" {
         fn mi_option_set(option: c_int, value: c_long);
+        fn getenv(name: *const c_char) -> *const c_char;
+    }
+
+    /// Whether the user set this mimalloc variable (then it wins, as mimalloc's own reading of it
+    /// would). libc's `getenv`: `std::env` would allocate before the options are set.
+    fn user_set(name: &CStr) -> bool {
+        // SAFETY: a NUL-terminated name; the environment is not written before `main`.
+        !unsafe { getenv(name.as_ptr()) }.is_null()
     }
 
     extern "C" fn set() {
         // SAFETY: plain setters of mimalloc's option table, called once before any thread exists.
         unsafe {
-            mi_option_set(MI_OPTION_PURGE_DELAY, -1);
-            // In KiB, as MIMALLOC_ARENA_RESERVE.
-            mi_option_set(MI_OPTION_ARENA_RESERVE, 64 * 1024);
+            if !user_set(c"MIMALLOC_PURGE_DELAY") {
+                mi_option_set(MI_OPTION_PURGE_DELAY, -1);
+            }
+            if !user_set(c"MIMALLOC_ARENA_RESERVE") {
+                // In KiB, as MIMALLOC_ARENA_RESERVE.
+                mi_option_set(MI_OPTION_ARENA_RESERVE, 64 * 1024);
+            }
         }
     }
 
