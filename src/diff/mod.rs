@@ -644,25 +644,19 @@ fn canonical_pair(o: Option<&Object>, n: Option<&Object>, opts: &DiffOptions) ->
             explain_placeholders(&mut v);
             v
         });
-    if let Some(a) = explained {
-        let (mut a, mut b) = (Some(a), n.map(|x| x.value.clone()));
-        if secret && !opts.show_secrets {
-            mask_secrets(a.as_mut(), b.as_mut());
-        }
-        return (
-            a.map(|v| to_yaml(&v)).unwrap_or_default(),
-            b.map(|v| to_yaml(&v)).unwrap_or_default(),
-        );
-    }
-    if !(secret && !opts.show_secrets) {
-        // Nothing to mask: print the parsed values as they are, without copying them.
+    let mask = secret && !opts.show_secrets;
+    if explained.is_none() && !mask {
+        // Nothing to mask or explain: print the parsed values as they are, without copying them.
         return (
             o.map(|x| to_yaml(&x.value)).unwrap_or_default(),
             n.map(|x| to_yaml(&x.value)).unwrap_or_default(),
         );
     }
-    let (mut a, mut b) = (o.map(|x| x.value.clone()), n.map(|x| x.value.clone()));
-    mask_secrets(a.as_mut(), b.as_mut());
+    let mut a = explained.or_else(|| o.map(|x| x.value.clone()));
+    let mut b = n.map(|x| x.value.clone());
+    if mask {
+        mask_secrets(a.as_mut(), b.as_mut());
+    }
     (
         a.map(|v| to_yaml(&v)).unwrap_or_default(),
         b.map(|v| to_yaml(&v)).unwrap_or_default(),

@@ -350,15 +350,11 @@ impl Plan {
 
 /// Build a plan from two sides.
 pub fn build(old: &ReleaseSide, new: &ReleaseSide, matrix: Option<&Matrix>, opts: &PlanOptions) -> Plan {
-    let changes = if old.placeholder_keys {
-        let d = diff::DiffOptions {
-            old_placeholders: true,
-            ..opts.diff.clone()
-        };
-        diff::diff(&old.objects, &new.objects, &d)
-    } else {
-        diff::diff(&old.objects, &new.objects, &opts.diff)
+    let diff_opts = diff::DiffOptions {
+        old_placeholders: old.placeholder_keys,
+        ..opts.diff.clone()
     };
+    let changes = diff::diff(&old.objects, &new.objects, &diff_opts);
     let carry = CarryPolicy {
         all: opts.carry_volumes,
         components: matrix.map(|m| m.carried_components()).unwrap_or_default(),

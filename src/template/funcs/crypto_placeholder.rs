@@ -86,6 +86,25 @@ fn placeholder_cert(
     .into_value())
 }
 
+/// `generateSignedCertificate*` with `a` = (CN, IPs, DNS names, days, …) and a placeholder
+/// somewhere: a real CA is read first, as Sprig reads it, then the names, then what creating the
+/// certificate checks.
+fn signed_by(m: &Maker, a: &[Value], ca: &Certificate, signee: &KeyView, key: String) -> Result<Value, String> {
+    let real_ca = if is_placeholder(&ca.cert) || is_placeholder(&ca.key) {
+        None
+    } else {
+        Some(signer_of(ca)?)
+    };
+    net_ips(&a[1])?;
+    let dns = dns_names(&a[2])?;
+    match &real_ca {
+        Some((parent, signer)) => {
+            placeholder_cert(m, i(&a[3]), &dns, signee, Some(parent), &KeyView::Real(signer), key)
+        }
+        None => placeholder_cert(m, i(&a[3]), &dns, signee, None, &view(&ca.key), key),
+    }
+}
+
 /// The placeholder forms, by Sprig name. Each checks what the real one checks, in its order.
 fn funcs(maker: &Maker) -> FuncMap {
     use Param::{Int, List, String as Str};
@@ -147,16 +166,7 @@ fn funcs(maker: &Maker) -> FuncMap {
         "genSignedCert".into(),
         Func::pure(Sig::fixed(&[Str, List, List, Int, Param::Any]), move |a: &[Value]| {
             let ca = Certificate::from_value(&a[4])?;
-            let key = m.armour("RSA PRIVATE KEY");
-            if is_placeholder(&ca.cert) || is_placeholder(&ca.key) {
-                net_ips(&a[1])?;
-                let dns = dns_names(&a[2])?;
-                return placeholder_cert(&m, i(&a[3]), &dns, &RSA, None, &view(&ca.key), key);
-            }
-            let (parent, signer) = signer_of(&ca)?;
-            net_ips(&a[1])?;
-            let dns = dns_names(&a[2])?;
-            placeholder_cert(&m, i(&a[3]), &dns, &RSA, Some(&parent), &KeyView::Real(&signer), key)
+            signed_by(&m, a, &ca, &RSA, m.armour("RSA PRIVATE KEY"))
         }),
     );
     let m = maker.clone();
@@ -185,23 +195,7 @@ fn funcs(maker: &Maker) -> FuncMap {
                     ),
                     None => (view(key), key.to_string()),
                 };
-                if ca_placeholder {
-                    net_ips(&a[1])?;
-                    let dns = dns_names(&a[2])?;
-                    return placeholder_cert(&m, i(&a[3]), &dns, &signee, None, &view(&ca.key), key_pem);
-                }
-                let (parent, signer) = signer_of(&ca)?;
-                net_ips(&a[1])?;
-                let dns = dns_names(&a[2])?;
-                placeholder_cert(
-                    &m,
-                    i(&a[3]),
-                    &dns,
-                    &signee,
-                    Some(&parent),
-                    &KeyView::Real(&signer),
-                    key_pem,
-                )
+                signed_by(&m, a, &ca, &signee, key_pem)
             },
         ),
     );
