@@ -59,6 +59,7 @@ pub fn template(req: &TemplateRequest) -> Result<String> {
         render: render_opts,
         skip_schema_validation: req.skip_schema_validation,
         include_crds: req.include_crds,
+        name_check: Some(crate::chart::NameCheck::Install(req.release.clone())),
     };
     let (rendered, crds) = crate::render::chart::render_chart(&job).map_err(|e| {
         if req.debug && e.during_render {

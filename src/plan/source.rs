@@ -245,6 +245,7 @@ pub fn render_native(
         skip_schema_validation: false,
         // Only an install creates them: an upgrade's render need not read them.
         include_crds: crds,
+        name_check: None,
     };
     let (mut rendered, crd_files) =
         crate::render::chart::render_chart_with(&job, merged, chart_values).map_err(|e| e.message)?;

@@ -83,6 +83,8 @@ pub struct TemplateJob {
     pub render: RenderOptions,
     pub skip_schema_validation: bool,
     pub include_crds: bool,
+    /// Check the release name as helm does before it renders (`None`: the caller already has).
+    pub name_check: Option<chart::NameCheck>,
 }
 
 /// helm's `LocateChart` for a chart that is not a local path: chartup reads local charts only,
@@ -151,6 +153,7 @@ pub fn render_chart_with(
         &PrepareOptions {
             kube_version: kube.normalized.clone(),
             skip_schema_validation: job.skip_schema_validation,
+            release_name: job.name_check.clone(),
         },
     )
     .map_err(|e| {

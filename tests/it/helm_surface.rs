@@ -1,0 +1,99 @@
+//! Differential tests of the Helm-user surface of `chartup template`: the same command line runs
+//! through the real helm (the oracle) and chartup, and the two must agree — same stdout when helm
+//! succeeds, a failure when helm fails (chartup's message then names what is wrong, and never
+//! panics). Each test is a divergence found by differential testing (session 10), kept minimal.
+//! Without helm the tests skip, except under CI=true, where they fail.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A chart whose one template prints what these tests vary: the release, its namespace and the
+/// values.
+fn dump_chart(dir: &Path) -> PathBuf {
+    let chart = dir.join("dump");
+    std::fs::create_dir_all(chart.join("templates")).unwrap();
+    std::fs::write(chart.join("Chart.yaml"), "apiVersion: v2\nname: dump\nversion: 1.0.0\n").unwrap();
+    std::fs::write(chart.join("values.yaml"), "a: 1\n").unwrap();
+    std::fs::write(
+        chart.join("templates/dump.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\n  namespace: {{ .Release.Namespace | quote }}\ndata:\n  values: {{ toJson .Values | quote }}\n",
+    )
+    .unwrap();
+    chart
+}
+
+/// Runs `BIN template ARGS…` in `dir` with a clean Helm environment plus `env`.
+fn run(bin: &Path, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(bin);
+    cmd.arg("template").args(args).current_dir(dir);
+    for k in ["HELM_NAMESPACE", "HELM_KUBECONTEXT", "KUBECONFIG"] {
+        cmd.env_remove(k);
+    }
+    cmd.env("KUBECONFIG", dir.join("no-kubeconfig")).env("HOME", dir);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// helm and chartup on the same command line: equal stdout if helm succeeds, else both fail and
+/// chartup's error contains `names` and no panic. Returns chartup's stderr.
+fn same_as_helm(helm: &Path, dir: &Path, args: &[&str], env: &[(&str, &str)], names: &str) -> String {
+    let h = run(helm, dir, args, env);
+    let c = run(Path::new(env!("CARGO_BIN_EXE_chartup")), dir, args, env);
+    let (cerr, herr) = (text(&c.stderr), text(&h.stderr));
+    assert!(!cerr.contains("panicked"), "{args:?}: chartup panicked: {cerr}");
+    if h.status.success() {
+        assert!(
+            c.status.success(),
+            "{args:?} {env:?}: helm succeeds, chartup fails: {cerr}"
+        );
+        assert_eq!(text(&c.stdout), text(&h.stdout), "{args:?} {env:?}");
+    } else {
+        assert!(
+            !c.status.success(),
+            "{args:?} {env:?}: helm fails ({herr}), chartup succeeds:\n{}",
+            text(&c.stdout)
+        );
+        assert!(c.stdout.is_empty(), "{args:?}: output on failure");
+        assert!(
+            cerr.contains(names),
+            "{args:?}: chartup's error does not name {names:?}: {cerr}"
+        );
+    }
+    cerr
+}
+
+// helm install/template validate the release name (chartutil.ValidateReleaseName: DNS-1123
+// subdomain labels, at most 53 characters, not empty) before rendering; chartup rendered anything.
+#[test]
+fn release_names_are_validated_like_helm() {
+    let Some(helm) = testkit::helm_or_skip() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    dump_chart(tmp.path());
+    let long_ok = "a".repeat(53);
+    let too_long = "a".repeat(54);
+    for name in [
+        "ok",
+        "a.b-c.d",
+        "0",
+        long_ok.as_str(),
+        "BadName",
+        "r_x",
+        "r-",
+        "a..b",
+        ".a",
+        "é",
+        "",
+        too_long.as_str(),
+    ] {
+        let err = same_as_helm(&helm, tmp.path(), &[name, "dump"], &[], "release name");
+        if !err.is_empty() {
+            assert!(err.contains(&format!("{name:?}")), "{name}: {err}");
+        }
+    }
+}
