@@ -72,6 +72,11 @@ pub struct Args {
     #[arg(long = "skip-schema-validation")]
     pub skip_schema_validation: bool,
 
+    /// The kubeconfig and context .Release.Namespace defaults to (helm's global flags; no cluster
+    /// is contacted)
+    #[command(flatten)]
+    pub kube: super::args::KubeArgs,
+
     /// Fail on missing map keys instead of printing nothing (Go's missingkey=error; not in helm template)
     #[arg(long = "strict")]
     pub strict: bool,
@@ -101,6 +106,8 @@ pub fn run(args: Args, p: &mut Printer) -> anyhow::Result<ExitStatus> {
         chart,
         values: args.values.input(&[]).value_options(),
         namespace: args.namespace,
+        kubeconfig: args.kube.kubeconfig.clone(),
+        kube_context: args.kube.context(),
         show_only: args.show_only,
         include_crds: args.include_crds,
         skip_tests: args.skip_tests,

@@ -19,6 +19,10 @@ pub struct TemplateRequest {
     pub values: ValueOptions,
     /// `-n`; `None`: `$HELM_NAMESPACE`, the kubeconfig's, else `default`.
     pub namespace: Option<String>,
+    /// `--kubeconfig` (else `$KUBECONFIG`, else `~/.kube/config`): where the default namespace is read.
+    pub kubeconfig: Option<PathBuf>,
+    /// `--kube-context` (else `$HELM_KUBECONTEXT`), else the current context.
+    pub kube_context: Option<String>,
     pub show_only: Vec<String>,
     pub include_crds: bool,
     pub skip_tests: bool,
@@ -45,7 +49,11 @@ pub fn template(req: &TemplateRequest) -> Result<String> {
     };
     let render_opts = RenderOptions {
         release_name: req.release.clone(),
-        namespace: namespace(req.namespace.as_deref()),
+        namespace: namespace(
+            req.namespace.as_deref(),
+            req.kubeconfig.as_deref(),
+            req.kube_context.as_deref(),
+        ),
         is_upgrade: req.is_upgrade,
         revision: 1,
         kube_version,
@@ -96,38 +104,17 @@ pub fn template(req: &TemplateRequest) -> Result<String> {
 }
 
 /// The namespace helm template uses: `-n`, else `$HELM_NAMESPACE`, else the namespace of the
-/// kubeconfig's current context, else "default" (helm's `EnvSettings.Namespace`).
-fn namespace(flag: Option<&str>) -> String {
+/// kubeconfig context (client-go's loading: `$KUBECONFIG`'s files merged, `--kube-context`), else
+/// "default" (helm's `EnvSettings.Namespace`). Unlike `crate::helm_env::namespace`, a blank flag or
+/// variable is kept as it is, as helm keeps it: template output must be helm's.
+fn namespace(flag: Option<&str>, kubeconfig: Option<&Path>, context: Option<&str>) -> String {
     if let Some(n) = flag.filter(|n| !n.is_empty()) {
         return n.to_string();
     }
     match std::env::var("HELM_NAMESPACE") {
         Ok(n) if !n.is_empty() => n,
-        _ => kubeconfig_namespace().unwrap_or_else(|| "default".to_string()),
+        _ => crate::helm_env::context_namespace(kubeconfig, context).unwrap_or_else(|| "default".to_string()),
     }
-}
-
-/// The `namespace` of the current context in the first kubeconfig file (`$KUBECONFIG`, else
-/// `~/.kube/config`). Any problem reading it means "no namespace", as for helm without a cluster.
-fn kubeconfig_namespace() -> Option<String> {
-    let path = match std::env::var_os("KUBECONFIG") {
-        Some(p) if !p.is_empty() => std::env::split_paths(&p).next()?,
-        _ => PathBuf::from(std::env::var_os("HOME")?).join(".kube/config"),
-    };
-    let text = std::fs::read_to_string(path).ok()?;
-    let doc = crate::yaml::from_str(&text).ok()?;
-    let cfg = doc.as_map()?;
-    let current = cfg.get("current-context")?;
-    let current = current.as_str()?;
-    let contexts = cfg.get("contexts")?;
-    for c in contexts.as_list()?.items.iter() {
-        let c = c.as_map()?;
-        if c.get("name").as_ref().and_then(|n| n.as_str()) == Some(current) {
-            let ns = c.get("context")?.as_map()?.get("namespace")?;
-            return ns.as_str().filter(|s| !s.is_empty()).map(str::to_string);
-        }
-    }
-    None
 }
 
 /// `--output-dir`: one file per template path, documents appended in output order, each as

@@ -97,3 +97,76 @@ fn release_names_are_validated_like_helm() {
         }
     }
 }
+
+fn kubeconfig(current: Option<&str>, contexts: &[(&str, &str)]) -> String {
+    let mut s = String::from("apiVersion: v1\nkind: Config\n");
+    if let Some(c) = current {
+        s.push_str(&format!("current-context: {c}\n"));
+    }
+    s.push_str("contexts:\n");
+    for (name, ns) in contexts {
+        s.push_str(&format!(
+            "- name: {name}\n  context:\n    cluster: c\n    namespace: {ns}\n"
+        ));
+    }
+    s.push_str("clusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:1\n");
+    s
+}
+
+// helm takes .Release.Namespace from the kubeconfig as client-go loads it: every file of
+// $KUBECONFIG merged (the first to set a field wins), the context of --kube-context or
+// $HELM_KUBECONTEXT, --kubeconfig instead of $KUBECONFIG. chartup read the first file of
+// $KUBECONFIG alone, ignored $HELM_KUBECONTEXT and refused --kubeconfig/--kube-context.
+#[test]
+fn namespace_comes_from_the_kubeconfig_as_helm_loads_it() {
+    let Some(helm) = testkit::helm_or_skip() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    dump_chart(dir);
+    std::fs::write(
+        dir.join("a"),
+        kubeconfig(None, &[("dev", "from-a"), ("other", "other-a")]),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("b"),
+        kubeconfig(Some("dev"), &[("dev", "from-b"), ("third", "third-b")]),
+    )
+    .unwrap();
+    std::fs::write(dir.join("c"), kubeconfig(Some("nope"), &[])).unwrap();
+    let cases: &[(&[&str], &[(&str, &str)], &str)] = &[
+        (&[], &[("KUBECONFIG", "a:b")], "from-a"),
+        (&[], &[("KUBECONFIG", "missing:b")], "from-b"),
+        (&[], &[("KUBECONFIG", "c:b")], "default"),
+        (&[], &[("KUBECONFIG", "b"), ("HELM_KUBECONTEXT", "third")], "third-b"),
+        (&[], &[("KUBECONFIG", "a:b"), ("HELM_KUBECONTEXT", "other")], "other-a"),
+        (&["--kube-context", "third"], &[("KUBECONFIG", "b")], "third-b"),
+        (&["--kube-context", "nope"], &[("KUBECONFIG", "b")], "default"),
+        (
+            &["--kubeconfig", "a", "--kube-context", "other"],
+            &[("KUBECONFIG", "b")],
+            "other-a",
+        ),
+        (&["--kubeconfig", "a"], &[("KUBECONFIG", "b")], "default"),
+        (&["--kubeconfig", "gone"], &[("KUBECONFIG", "b")], "default"),
+        (
+            &["-n", "flag"],
+            &[("KUBECONFIG", "b"), ("HELM_KUBECONTEXT", "third")],
+            "flag",
+        ),
+        (&[], &[("KUBECONFIG", "b"), ("HELM_NAMESPACE", "env")], "env"),
+        // helm does not trim: a blank HELM_NAMESPACE is that blank namespace.
+        (&[], &[("KUBECONFIG", "b"), ("HELM_NAMESPACE", " ")], " "),
+    ];
+    for (flags, env, want) in cases {
+        let mut args = vec!["dump"];
+        args.extend_from_slice(flags);
+        same_as_helm(&helm, dir, &args, env, "");
+        let out = run(Path::new(env!("CARGO_BIN_EXE_chartup")), dir, &args, env);
+        assert!(
+            text(&out.stdout).contains(&format!("namespace: \"{want}\"")),
+            "{args:?} {env:?}: want {want}: {}",
+            text(&out.stdout)
+        );
+    }
+}
