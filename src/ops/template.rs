@@ -43,7 +43,8 @@ pub struct TemplateRequest {
 
 /// Render; returns what goes to standard output (the manifests, or the list of files written).
 pub fn template(req: &TemplateRequest) -> Result<String> {
-    let kube_version = match &req.kube_version {
+    // helm: `if kubeVersion != ""` — an empty flag is no flag.
+    let kube_version = match req.kube_version.as_ref().filter(|v| !v.is_empty()) {
         Some(v) => Some(KubeVersion::parse(v).map_err(|e| Error::Invalid(format!("invalid kube version '{v}': {e}")))?),
         None => None,
     };

@@ -170,3 +170,52 @@ fn namespace_comes_from_the_kubeconfig_as_helm_loads_it() {
         );
     }
 }
+
+// helm parses --kube-version with k8s.io's version.ParseGeneric: `\s*v?N.N[.N…]` and anything
+// after it ignored (managed clusters' `1.29.4-gke.1`, `1.25-eks`, `1.20.3+k3s1`), a leading zero
+// refused in the major only; String() — what Chart.yaml's kubeVersion is checked against — is
+// the numbers alone. An empty --kube-version is no --kube-version. chartup kept the suffix (so a
+// `kubeVersion: ">=1.20.0"` chart failed on `1.20.3-gke.1` as a pre-release), refused `1.20x`,
+// accepted `01.20` and refused "".
+#[test]
+fn kube_versions_parse_as_helm_parses_them() {
+    let Some(helm) = testkit::helm_or_skip() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let chart = tmp.path().join("kv");
+    std::fs::create_dir_all(chart.join("templates")).unwrap();
+    std::fs::write(
+        chart.join("Chart.yaml"),
+        "apiVersion: v2\nname: kv\nversion: 0.1.0\nkubeVersion: \">=1.20.0\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        chart.join("templates/t.yaml"),
+        "s: {{ .Capabilities.KubeVersion.String | quote }}\nv: {{ .Capabilities.KubeVersion.Version | quote }}\n\
+         g: {{ .Capabilities.KubeVersion.GitVersion | quote }}\nm: {{ .Capabilities.KubeVersion.Major }}.{{ .Capabilities.KubeVersion.Minor }}\n\
+         p: {{ .Capabilities.KubeVersion }}\n",
+    )
+    .unwrap();
+    for v in [
+        "1.20.3",
+        "v1.29.4-gke.1043000",
+        "1.20.3+k3s1",
+        "v1.21.0-rc.1",
+        "1.25-eks",
+        "1.20x",
+        "1.20.x",
+        "1.20.0.0",
+        "1.02",
+        "01.20",
+        "1.19.9-gke.1",
+        " 1.20",
+        "1.20 ",
+        "",
+        "1",
+        "v",
+        "1.x",
+        "99999999999999999999.1",
+        "1.99999999999999999999",
+    ] {
+        same_as_helm(&helm, tmp.path(), &["kv", "--kube-version", v], &[], "");
+    }
+}
