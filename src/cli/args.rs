@@ -13,8 +13,8 @@ use crate::plan::source::ValuesInput;
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct ValuesArgs {
     /// Specify values in a YAML file (can specify multiple)
-    #[arg(short = 'f', long = "values", value_name = "FILE", value_delimiter = ',')]
-    pub values: Vec<PathBuf>,
+    #[arg(short = 'f', long = "values", value_name = "FILE", value_parser = super::pflag::csv_list)]
+    pub values: Vec<super::pflag::CsvList>,
     /// Set values on the command line (can specify multiple or separate values with commas: key1=val1,key2=val2)
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
@@ -36,7 +36,11 @@ impl ValuesArgs {
     /// The values of one rendered side: these flags, then that side's own files (`extra`).
     pub fn input(&self, extra: &[PathBuf]) -> ValuesInput {
         ValuesInput {
-            files: self.values.iter().chain(extra).cloned().collect(),
+            files: super::pflag::flatten(&self.values)
+                .into_iter()
+                .map(PathBuf::from)
+                .chain(extra.iter().cloned())
+                .collect(),
             set: self.set.clone(),
             set_string: self.set_string.clone(),
             set_file: self.set_file.clone(),

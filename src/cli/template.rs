@@ -53,8 +53,8 @@ pub struct Args {
     pub kube_version: Option<String>,
 
     /// Kubernetes api versions used for Capabilities.APIVersions (can specify multiple)
-    #[arg(short = 'a', long = "api-versions", value_name = "VERSION", value_delimiter = ',')]
-    pub api_versions: Vec<String>,
+    #[arg(short = 'a', long = "api-versions", value_name = "VERSION", value_parser = super::pflag::csv_list)]
+    pub api_versions: Vec<super::pflag::CsvList>,
 
     /// Write the rendered templates to files in this directory instead of stdout
     #[arg(long = "output-dir", value_name = "DIR")]
@@ -114,7 +114,7 @@ pub fn run(args: Args, p: &mut Printer) -> anyhow::Result<ExitStatus> {
         no_hooks: args.no_hooks,
         is_upgrade: args.is_upgrade,
         kube_version: args.kube_version,
-        api_versions: args.api_versions,
+        api_versions: super::pflag::flatten(&args.api_versions),
         output_dir: args.output_dir,
         release_name_dir: args.release_name_dir,
         skip_schema_validation: args.skip_schema_validation,

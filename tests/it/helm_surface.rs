@@ -219,3 +219,49 @@ fn kube_versions_parse_as_helm_parses_them() {
         same_as_helm(&helm, tmp.path(), &["kv", "--kube-version", v], &[], "");
     }
 }
+
+// -f/--values and -a/--api-versions are pflag string slices: each occurrence is read as one CSV
+// record (Go's encoding/csv), so an empty -f is no file at all (`-f "$EXTRA"` with EXTRA unset),
+// a quoted field may hold a comma, and a stray quote is an error. chartup split on commas and
+// refused the empty value.
+#[test]
+fn values_and_api_version_lists_split_as_csv_like_helm() {
+    let Some(helm) = testkit::helm_or_skip() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let chart = dump_chart(dir);
+    std::fs::write(
+        chart.join("templates/apis.yaml"),
+        "apis: {{ list (.Capabilities.APIVersions.Has \"foo/v1\") (.Capabilities.APIVersions.Has \"x,y\") (.Capabilities.APIVersions.Has \"bar/v1\") | toJson | quote }}\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("a.yaml"), "a: 2\nb: 1\n").unwrap();
+    std::fs::write(dir.join("b.yaml"), "b: 3\n").unwrap();
+    std::fs::write(dir.join("c,d.yaml"), "c: 4\n").unwrap();
+    let cases: &[&[&str]] = &[
+        &["-f", ""],
+        &["--values="],
+        &["-f", "a.yaml", "-f", ""],
+        &["-f", "\"a.yaml\""],
+        &["-f", "\"a.yaml\",b.yaml"],
+        &["-f", "\"c,d.yaml\""],
+        &["-f", "\"c,d.yaml\",\"a.yaml\""],
+        &["-f", "a.yaml\nb.yaml"],
+        &["-f", "\na.yaml"],
+        &["-f", "a.yaml,"],
+        &["-f", "a.yaml,,b.yaml"],
+        &["-f", "\"a.yaml"],
+        &["-f", "a\"yaml"],
+        &["-f", "\"a.yaml\"x"],
+        &["-a", ""],
+        &["-a", "\"foo/v1\""],
+        &["-a", "\"x,y\",bar/v1"],
+        &["-a", "foo/v1\nbar/v1"],
+        &["-a", "fo\"o/v1"],
+    ];
+    for args in cases {
+        let mut all = vec!["dump"];
+        all.extend_from_slice(args);
+        same_as_helm(&helm, dir, &all, &[], "");
+    }
+}
