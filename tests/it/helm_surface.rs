@@ -265,3 +265,29 @@ fn values_and_api_version_lists_split_as_csv_like_helm() {
         same_as_helm(&helm, dir, &all, &[], "");
     }
 }
+
+// `chartup plan NAME` stands for `helm upgrade [--install] NAME`, which checks the name with the
+// same ValidateReleaseName as `helm template` (pkg/action/upgrade.go, install.go): a plan for a
+// name helm refuses cannot be applied. The oracle is helm template on the same name.
+#[test]
+fn plan_refuses_the_release_names_helm_refuses() {
+    let Some(helm) = testkit::helm_or_skip() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    dump_chart(tmp.path());
+    for name in ["ok", "a.b-c", "BadName", "r_x", "r-", "é", &"a".repeat(54)] {
+        let h = run(&helm, tmp.path(), &[name, "dump"], &[]);
+        let out = Command::new(env!("CARGO_BIN_EXE_chartup"))
+            .args(["plan", name, "--from", "dump", "--to", "dump"])
+            .current_dir(tmp.path())
+            .env("KUBECONFIG", tmp.path().join("none"))
+            .env_remove("HELM_NAMESPACE")
+            .output()
+            .unwrap();
+        let err = text(&out.stderr);
+        assert_eq!(out.status.success(), h.status.success(), "{name:?}: {err}");
+        if !h.status.success() {
+            assert!(err.contains("release name") && err.contains(name), "{name:?}: {err}");
+            assert!(!err.contains("panicked"), "{err}");
+        }
+    }
+}
