@@ -151,7 +151,7 @@ pub fn render_chart_with(
         loaded,
         &user,
         &PrepareOptions {
-            kube_version: kube.normalized.clone(),
+            kube_version: kube.string().to_string(),
             skip_schema_validation: job.skip_schema_validation,
             release_name: job.name_check.clone(),
         },
@@ -162,7 +162,7 @@ pub fn render_chart_with(
         let message = if during_render {
             // Helm names the version as given (`caps.KubeVersion.Version`).
             e.0.replace(
-                &format!("Kubernetes {}", kube.normalized),
+                &format!("Kubernetes {}", kube.string()),
                 &format!("Kubernetes {}", kube.version),
             )
         } else {

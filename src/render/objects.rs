@@ -84,7 +84,8 @@ pub const DEFAULT_API_VERSIONS: &[&str] = &[
     "apiextensions.k8s.io/v1",
 ];
 
-/// `common.KubeVersion`: `Version` is the git version as given, `normalized` is what `String()`
+/// `common.KubeVersion`: `Version` is the git version as given, `normalized` helm's unexported
+/// `normalizedVersion` (empty for a server's version); [`KubeVersion::string`] is what `String()`
 /// returns and what kubeVersion constraints are checked against.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KubeVersion {
@@ -95,6 +96,15 @@ pub struct KubeVersion {
 }
 
 impl KubeVersion {
+    /// `String()`: the normalized version, else the version as given.
+    pub fn string(&self) -> &str {
+        if self.normalized.is_empty() {
+            &self.version
+        } else {
+            &self.normalized
+        }
+    }
+
     pub fn default_version() -> KubeVersion {
         KubeVersion {
             version: DEFAULT_KUBE_VERSION.into(),
@@ -178,7 +188,7 @@ impl Object for KubeVersion {
                 })))
             }
             "String" => {
-                let v = self.normalized.clone();
+                let v = self.string().to_string();
                 Some(Member::Method(Rc::new(move |args: &[Value]| {
                     no_args("String", args)?;
                     Ok(Value::str(&v))
@@ -187,10 +197,22 @@ impl Object for KubeVersion {
             _ => None,
         }
     }
+    /// A copy (a function's argument) has no `String()` (its receiver is a pointer): fmt prints
+    /// the struct, the unexported field too.
+    fn fmt_v(&self) -> String {
+        format!("{{{} {} {} {}}}", self.version, self.normalized, self.major, self.minor)
+    }
     /// Templates print the field through its `String()` method (the field is addressable), so
     /// `{{ .Capabilities.KubeVersion }}` shows the normalized version.
-    fn fmt_v(&self) -> String {
-        self.normalized.clone()
+    fn fmt_print(&self) -> String {
+        self.string().to_string()
+    }
+    fn json_fields(&self) -> Option<Vec<(String, Value)>> {
+        Some(vec![
+            ("Version".into(), Value::str(&self.version)),
+            ("Major".into(), Value::str(&self.major)),
+            ("Minor".into(), Value::str(&self.minor)),
+        ])
     }
 }
 
@@ -267,6 +289,21 @@ impl Object for HelmVersion {
     fn fmt_v(&self) -> String {
         format!("{{{HELM_VERSION} {HELM_GIT_COMMIT} clean {HELM_GO_VERSION} {HELM_KUBE_CLIENT_VERSION}}}")
     }
+    // BuildInfo's json tags (all `omitempty`; none is empty).
+    fn json_fields(&self) -> Option<Vec<(String, Value)>> {
+        Some(
+            [
+                ("version", HELM_VERSION),
+                ("git_commit", HELM_GIT_COMMIT),
+                ("git_tree_state", "clean"),
+                ("go_version", HELM_GO_VERSION),
+                ("kube_client_version", HELM_KUBE_CLIENT_VERSION),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), Value::str(v)))
+            .collect(),
+        )
+    }
 }
 
 /// `*common.Capabilities`.
@@ -331,6 +368,13 @@ impl Object for Capabilities {
             self.api_versions.fmt_v(),
             HelmVersion.fmt_v()
         )
+    }
+    fn json_fields(&self) -> Option<Vec<(String, Value)>> {
+        Some(vec![
+            ("KubeVersion".into(), Value::Object(self.kube_version.clone())),
+            ("APIVersions".into(), Value::Object(self.api_versions.clone())),
+            ("HelmVersion".into(), Value::Object(Rc::new(HelmVersion))),
+        ])
     }
 }
 

@@ -291,3 +291,44 @@ fn plan_refuses_the_release_names_helm_refuses() {
         }
     }
 }
+
+// `.Capabilities.KubeVersion` is a struct whose String() (pointer receiver) is the normalized
+// version: a template action prints the addressable field through it, but a function argument is
+// a copy, which fmt prints as the struct itself (`{v1.21.3-gke.1 v1.21.3 1 21}`); toJson/toYaml
+// write the exported fields (encoding/json names and order; toYaml sorts them). chartup printed
+// String() everywhere and wrote {} for the structs.
+#[test]
+fn capabilities_print_and_serialize_like_helm() {
+    let Some(helm) = testkit::helm_or_skip() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let chart = tmp.path().join("caps");
+    std::fs::create_dir_all(chart.join("templates")).unwrap();
+    std::fs::write(chart.join("Chart.yaml"), "apiVersion: v2\nname: caps\nversion: 0.1.0\n").unwrap();
+    std::fs::write(
+        chart.join("templates/t.yaml"),
+        "a: {{ .Capabilities.KubeVersion }}\n\
+         b: {{ .Capabilities.KubeVersion | quote }}\n\
+         c: {{ printf \"%v|%s\" .Capabilities.KubeVersion .Capabilities.KubeVersion | quote }}\n\
+         d: {{ toString .Capabilities.KubeVersion | quote }}\n\
+         e: {{ $k := .Capabilities.KubeVersion }}{{ $k }}\n\
+         f: {{ print .Capabilities.KubeVersion | quote }}\n\
+         g: {{ toJson .Capabilities.KubeVersion | quote }}\n\
+         h: {{ toYaml .Capabilities.KubeVersion | quote }}\n\
+         i: {{ toJson .Capabilities.HelmVersion | quote }}\n\
+         j: {{ toYaml .Capabilities.HelmVersion | quote }}\n\
+         k: {{ toJson .Capabilities | sha256sum }}\n\
+         l: {{ toYaml .Capabilities | sha256sum }}\n\
+         m: {{ .Capabilities.HelmVersion | quote }}\n\
+         n: {{ .Capabilities | toString | sha256sum }}\n",
+    )
+    .unwrap();
+    for flags in [
+        &[][..],
+        &["--kube-version", "1.21.3-gke.1"],
+        &["--api-versions", "x/v1"],
+    ] {
+        let mut args = vec!["caps"];
+        args.extend_from_slice(flags);
+        same_as_helm(&helm, tmp.path(), &args, &[], "");
+    }
+}
