@@ -99,7 +99,16 @@ pub fn template(req: &TemplateRequest) -> Result<String> {
             } else {
                 dir.clone()
             };
-            write_output_dir(&dir, &rendered, &crds, req.skip_tests, req.no_hooks)
+            let log = write_output_dir(&dir, &rendered, &crds, req.skip_tests, req.no_hooks)?;
+            // helm's manifest stream is empty with --output-dir, so no --show-only template is
+            // ever found there: the files are written and listed, then the first one is an error.
+            match req.show_only.first() {
+                None => Ok(log),
+                Some(first) => Err(Error::WithOutput {
+                    output: log.strip_suffix('\n').unwrap_or(&log).to_string(),
+                    message: format!("could not find template {first} in chart"),
+                }),
+            }
         }
     }
 }

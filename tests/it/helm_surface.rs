@@ -332,3 +332,50 @@ fn capabilities_print_and_serialize_like_helm() {
         same_as_helm(&helm, tmp.path(), &args, &[], "");
     }
 }
+
+// helm template --output-dir writes every file and leaves its manifest stream empty, so a
+// --show-only given with it never finds its template: helm writes the files, prints them, then
+// fails with `could not find template X in chart`. chartup ignored --show-only there and succeeded.
+#[test]
+fn show_only_with_output_dir_fails_like_helm() {
+    let Some(helm) = testkit::helm_or_skip() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    dump_chart(tmp.path());
+    let mut outputs = Vec::new();
+    for (tool, bin) in [
+        ("helm", helm.clone()),
+        ("chartup", PathBuf::from(env!("CARGO_BIN_EXE_chartup"))),
+    ] {
+        let out_dir = tmp.path().join(tool);
+        let out = run(
+            &bin,
+            tmp.path(),
+            &[
+                "dump",
+                "--output-dir",
+                out_dir.to_str().unwrap(),
+                "-s",
+                "templates/dump.yaml",
+            ],
+            &[],
+        );
+        let stdout = text(&out.stdout).replace(out_dir.to_str().unwrap(), "OUT");
+        assert!(!text(&out.stderr).contains("panicked"));
+        outputs.push((
+            out.status.success(),
+            stdout,
+            out_dir.join("dump/templates/dump.yaml").exists(),
+        ));
+        if tool == "chartup" && !out.status.success() {
+            assert!(
+                text(&out.stderr).contains("templates/dump.yaml"),
+                "{}",
+                text(&out.stderr)
+            );
+        }
+    }
+    assert_eq!(
+        outputs[1], outputs[0],
+        "(success, stdout, file written): chartup vs helm"
+    );
+}
