@@ -3,8 +3,77 @@
 //! Users see the difference: an empty `-f ""` (a script's unset variable) is no file at all, a
 //! quoted field may hold a comma, and a stray quote is an error naming the flag.
 //!
+//! Boolean flags take `--flag=VALUE` as pflag's do ([`go_bool`]): [`bool_values`] rewrites the
+//! command line before clap reads it (`--include-crds=false` → no flag), so the flags stay plain
+//! clap switches and the help keeps helm's look.
+//!
 //! Only the first record counts (pflag calls `Read` once), so whatever follows the first line
 //! break outside quotes is ignored, as helm ignores it.
+
+/// Go's `strconv.ParseBool`, what pflag's boolean flags take after `=` (`--include-crds=false`).
+pub fn go_bool(s: &str) -> Result<bool, String> {
+    match s {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Ok(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Ok(false),
+        _ => Err(format!("strconv.ParseBool: parsing {s:?}: invalid syntax")),
+    }
+}
+
+/// Whether some argument is `--NAME=VALUE` with a `go_bool` value ([`bool_values`] has work).
+pub fn may_have_bool_values(args: &[std::ffi::OsString]) -> bool {
+    args.iter()
+        .filter_map(|a| a.to_str())
+        .take_while(|a| *a != "--")
+        .filter_map(|a| a.strip_prefix("--")?.split_once('='))
+        .any(|(_, v)| go_bool(v).is_ok())
+}
+
+/// pflag's `--flag=VALUE` for the boolean flags (clap switches) of the subcommand named on the
+/// command line and the global ones: a true value becomes `--flag`, a false one removes it and
+/// every earlier `--flag` (pflag keeps the last value). Values `go_bool` refuses are left for
+/// clap to refuse, naming the flag; nothing after `--` is touched.
+pub fn bool_values(args: Vec<std::ffi::OsString>, cmd: &clap::Command) -> Vec<std::ffi::OsString> {
+    let is_switch = |a: &clap::Arg| matches!(a.get_action(), clap::ArgAction::SetTrue);
+    let mut switches: Vec<String> = cmd
+        .get_arguments()
+        .filter(|a| is_switch(a))
+        .filter_map(|a| a.get_long().map(str::to_string))
+        .collect();
+    let sub = args
+        .iter()
+        .skip(1)
+        .filter_map(|a| a.to_str())
+        .find_map(|a| cmd.find_subcommand(a));
+    if let Some(sub) = sub {
+        switches.extend(
+            sub.get_arguments()
+                .filter(|a| is_switch(a))
+                .filter_map(|a| a.get_long().map(str::to_string)),
+        );
+    }
+    let mut out: Vec<std::ffi::OsString> = Vec::with_capacity(args.len());
+    let mut rest = args.into_iter();
+    for arg in rest.by_ref() {
+        if arg == "--" {
+            out.push(arg);
+            break;
+        }
+        let rewritten = arg.to_str().and_then(|a| {
+            let (name, value) = a.strip_prefix("--")?.split_once('=')?;
+            if !switches.iter().any(|s| s == name) {
+                return None;
+            }
+            Some((format!("--{name}"), go_bool(value).ok()?))
+        });
+        match rewritten {
+            None => out.push(arg),
+            Some((flag, true)) => out.push(flag.into()),
+            Some((flag, false)) => out.retain(|a| *a != *flag),
+        }
+    }
+    out.extend(rest);
+    out
+}
 
 /// One occurrence of a string-slice flag: its values in order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -153,6 +222,66 @@ mod tests {
         assert_eq!(ok("\"a\nb\""), ["a\nb"]);
         assert_eq!(ok(" a "), [" a "]);
         assert_eq!(ok("a\r\n"), ["a"]);
+    }
+
+    #[test]
+    fn bools_as_parse_bool_reads_them() {
+        for t in ["1", "t", "T", "TRUE", "true", "True"] {
+            assert_eq!(go_bool(t), Ok(true));
+        }
+        for f in ["0", "f", "F", "FALSE", "false", "False"] {
+            assert_eq!(go_bool(f), Ok(false));
+        }
+        assert_eq!(
+            go_bool("yes").unwrap_err(),
+            r#"strconv.ParseBool: parsing "yes": invalid syntax"#
+        );
+        assert!(go_bool("").is_err());
+    }
+
+    #[test]
+    fn bool_values_become_switches() {
+        use clap::{Arg, ArgAction, Command};
+        let cmd = Command::new("c")
+            .arg(Arg::new("debug").long("debug").action(ArgAction::SetTrue))
+            .subcommand(
+                Command::new("template")
+                    .arg(Arg::new("crds").long("include-crds").action(ArgAction::SetTrue))
+                    .arg(Arg::new("n").long("namespace")),
+            );
+        let run = |a: &[&str]| -> Vec<String> {
+            let args = a.iter().map(std::ffi::OsString::from).collect();
+            bool_values(args, &cmd)
+                .into_iter()
+                .map(|a| a.into_string().unwrap())
+                .collect()
+        };
+        assert_eq!(
+            run(&["c", "template", "--include-crds=true"]),
+            ["c", "template", "--include-crds"]
+        );
+        assert_eq!(
+            run(&["c", "template", "--include-crds", "--include-crds=0"]),
+            ["c", "template"]
+        );
+        assert_eq!(
+            run(&["c", "template", "--include-crds=F", "--include-crds"]),
+            ["c", "template", "--include-crds"]
+        );
+        assert_eq!(run(&["c", "--debug=false", "template"]), ["c", "template"]);
+        // Not a switch, an invalid value, after `--`: untouched.
+        assert_eq!(
+            run(&["c", "template", "--namespace=true"]),
+            ["c", "template", "--namespace=true"]
+        );
+        assert_eq!(
+            run(&["c", "template", "--include-crds=yes"]),
+            ["c", "template", "--include-crds=yes"]
+        );
+        assert_eq!(
+            run(&["c", "template", "--", "--include-crds=1"]),
+            ["c", "template", "--", "--include-crds=1"]
+        );
     }
 
     #[test]

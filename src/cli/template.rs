@@ -13,6 +13,8 @@ use crate::ops::template::TemplateRequest;
 #[derive(Debug, clap::Args)]
 #[command(
     disable_version_flag = true,
+    // pflag: a flag given twice keeps its last value.
+    args_override_self = true,
     after_help = "Values precedence (lowest to highest) is Helm's: chart defaults, -f files in order, \
 --set-json, --set, --set-string, --set-file, --set-literal."
 )]

@@ -379,3 +379,52 @@ fn show_only_with_output_dir_fails_like_helm() {
         "(success, stdout, file written): chartup vs helm"
     );
 }
+
+// helm's flags are pflag's: a boolean flag also takes `--flag=VALUE` (Go's ParseBool: 1, t, T,
+// TRUE, true, True and their false forms; `--include-crds=false` turns it off), and a flag given
+// twice keeps its last value (`-n a -n b`). chartup refused both forms.
+#[test]
+fn flags_parse_as_pflag_parses_them() {
+    let Some(helm) = testkit::helm_or_skip() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let chart = dump_chart(tmp.path());
+    std::fs::create_dir_all(chart.join("crds")).unwrap();
+    std::fs::write(
+        chart.join("crds/c.yaml"),
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: cs.x.io\n",
+    )
+    .unwrap();
+    std::fs::write(
+        chart.join("templates/hooks.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: t\n  annotations:\n    helm.sh/hook: test\n---\n\
+         apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: up-{{ .Release.IsUpgrade }}\n  annotations:\n    helm.sh/hook: pre-install\n",
+    )
+    .unwrap();
+    let mut cases: Vec<Vec<String>> = Vec::new();
+    for flag in [
+        "--include-crds",
+        "--skip-tests",
+        "--no-hooks",
+        "--is-upgrade",
+        "--skip-schema-validation",
+        "--devel",
+    ] {
+        for v in ["true", "false", "1", "0", "t", "F", "TRUE", "False", "yes", ""] {
+            cases.push(vec![format!("{flag}={v}")]);
+        }
+    }
+    for twice in [
+        &["-n", "a", "-n", "b"][..],
+        &["--namespace=a", "-n", "b"],
+        &["--kube-version", "1.20.0", "--kube-version", "1.21.0"],
+        &["--include-crds", "--include-crds=false"],
+        &["--include-crds=false", "--include-crds"],
+    ] {
+        cases.push(twice.iter().map(|s| s.to_string()).collect());
+    }
+    for case in &cases {
+        let mut args = vec!["dump"];
+        args.extend(case.iter().map(String::as_str));
+        same_as_helm(&helm, tmp.path(), &args, &[], "");
+    }
+}
