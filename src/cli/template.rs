@@ -108,7 +108,7 @@ pub fn run(args: Args, p: &mut Printer) -> anyhow::Result<ExitStatus> {
         chart,
         values: args.values.input(&[]).value_options(),
         namespace: args.namespace,
-        kubeconfig: args.kube.kubeconfig.clone(),
+        kubeconfig: args.kube.kubeconfig_path().map(PathBuf::from),
         kube_context: args.kube.context(),
         show_only: args.show_only,
         include_crds: args.include_crds,

@@ -118,13 +118,16 @@ pub fn template(req: &TemplateRequest) -> Result<String> {
 /// "default" (helm's `EnvSettings.Namespace`). Unlike `crate::helm_env::namespace`, a blank flag or
 /// variable is kept as it is, as helm keeps it: template output must be helm's.
 fn namespace(flag: Option<&str>, kubeconfig: Option<&Path>, context: Option<&str>) -> String {
-    if let Some(n) = flag.filter(|n| !n.is_empty()) {
-        return n.to_string();
+    match flag {
+        Some(n) if !n.is_empty() => return n.to_string(),
+        // `-n ""`: helm's flag, whose default is $HELM_NAMESPACE, is set — to nothing.
+        Some(_) => {}
+        None => match std::env::var("HELM_NAMESPACE") {
+            Ok(n) if !n.is_empty() => return n,
+            _ => {}
+        },
     }
-    match std::env::var("HELM_NAMESPACE") {
-        Ok(n) if !n.is_empty() => n,
-        _ => crate::helm_env::context_namespace(kubeconfig, context).unwrap_or_else(|| "default".to_string()),
-    }
+    crate::helm_env::context_namespace(kubeconfig, context).unwrap_or_else(|| "default".to_string())
 }
 
 /// `--output-dir`: one file per template path, documents appended in output order, each as

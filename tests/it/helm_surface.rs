@@ -157,6 +157,15 @@ fn namespace_comes_from_the_kubeconfig_as_helm_loads_it() {
         (&[], &[("KUBECONFIG", "b"), ("HELM_NAMESPACE", "env")], "env"),
         // helm does not trim: a blank HELM_NAMESPACE is that blank namespace.
         (&[], &[("KUBECONFIG", "b"), ("HELM_NAMESPACE", " ")], " "),
+        // An explicit empty flag replaces its variable (the variable is only the flag's default).
+        (&["-n", ""], &[("KUBECONFIG", "b"), ("HELM_NAMESPACE", "env")], "from-b"),
+        (&["--namespace="], &[("HELM_NAMESPACE", "env")], "default"),
+        (
+            &["--kube-context", ""],
+            &[("KUBECONFIG", "b"), ("HELM_KUBECONTEXT", "third")],
+            "from-b",
+        ),
+        (&["--kubeconfig", ""], &[("KUBECONFIG", "b")], "from-b"),
     ];
     for (flags, env, want) in cases {
         let mut args = vec!["dump"];
