@@ -437,3 +437,27 @@ fn flags_parse_as_pflag_parses_them() {
         same_as_helm(&helm, tmp.path(), &args, &[], "");
     }
 }
+
+// --show-only patterns are Go's filepath.Match after filepath.ToSlash, which changes nothing on
+// Linux: a backslash escapes the next character (`templates/\dump.yaml` is templates/dump.yaml).
+// chartup turned it into a slash and found nothing.
+#[test]
+fn show_only_patterns_keep_backslash_escapes() {
+    let Some(helm) = testkit::helm_or_skip() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    dump_chart(tmp.path());
+    for pattern in [
+        "templates/\\dump.yaml",
+        "templates/\\d*",
+        "templates/\\*",
+        "templates\\/dump.yaml",
+    ] {
+        same_as_helm(
+            &helm,
+            tmp.path(),
+            &["dump", "-s", pattern],
+            &[],
+            "could not find template",
+        );
+    }
+}
