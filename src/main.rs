@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 // mimalloc instead of glibc's malloc: rendering and planning allocate many small short-lived
 // values (template values, YAML nodes, strings), where glibc spent about a quarter of all
@@ -60,6 +60,14 @@ mod alloc_options {
 }
 
 fn main() -> ExitCode {
-    let cli = chartup::cli::Cli::parse();
+    // helm's boolean flags also take `--flag=false` (pflag); clap's switches do not. The command
+    // tree is only built when some argument looks like one (it costs start-up time).
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let args = if chartup::cli::pflag::may_have_bool_values(&args) {
+        chartup::cli::pflag::bool_values(args, &chartup::cli::Cli::command())
+    } else {
+        args
+    };
+    let cli = chartup::cli::Cli::parse_from(args);
     chartup::cli::main(cli)
 }

@@ -191,6 +191,17 @@ pub trait Object {
     }
     /// How `fmt`'s `%v` prints it (structs print as `{a b}`, pointers to structs as `&{a b}`).
     fn fmt_v(&self) -> String;
+    /// What a template action (`{{ .X }}`) prints: text/template calls `String()` on an
+    /// addressable struct field whose pointer type has one, where a function argument (a copy)
+    /// prints as [`fmt_v`](Self::fmt_v).
+    fn fmt_print(&self) -> String {
+        self.fmt_v()
+    }
+    /// A struct's exported fields as encoding/json writes them (JSON names, declaration order);
+    /// `None` when the object is no struct (then [`underlying`](Self::underlying)) or writes `{}`.
+    fn json_fields(&self) -> Option<Vec<(String, Value)>> {
+        None
+    }
 }
 
 /// A Go value.

@@ -4,7 +4,8 @@
 //! [`prepare`] runs the steps in Helm's order, because the order decides which error a broken
 //! chart reports first and what values the later steps see:
 //! 1. library charts are refused (`library charts are not installable`);
-//! 2. every Chart.yaml dependency must be present in `charts/`;
+//! 2. every Chart.yaml dependency must be present in `charts/`; then the release name is checked
+//!    (`availableName`, when the caller asks);
 //! 3. `ProcessDependencies`: aliases (a renamed copy per alias), tags and conditions evaluated on
 //!    the coalesced values (a condition, the first path that holds a bool, beats tags), disabled
 //!    charts removed, then `import-values` pulled from children into parents, bottom up, ranking
@@ -28,6 +29,8 @@ pub struct PrepareOptions {
     pub kube_version: String,
     /// `--skip-schema-validation`.
     pub skip_schema_validation: bool,
+    /// The release name to check as helm install/upgrade do, between steps 2 and 3.
+    pub release_name: Option<super::NameCheck>,
 }
 
 impl Default for PrepareOptions {
@@ -35,6 +38,7 @@ impl Default for PrepareOptions {
         PrepareOptions {
             kube_version: DEFAULT_KUBE_VERSION.into(),
             skip_schema_validation: false,
+            release_name: None,
         }
     }
 }
@@ -86,6 +90,9 @@ pub fn prepare(mut chart: Chart, user_values: &Value, opts: &PrepareOptions) -> 
         t => return Err(ChartError(format!("{t} charts are not installable"))),
     }
     check_dependencies(&chart)?;
+    if let Some(check) = &opts.release_name {
+        check.check().map_err(ChartError)?;
+    }
     let user = match user_values {
         Value::Map(m) => m.clone(),
         _ => Map::new(),

@@ -17,6 +17,7 @@ pub mod coalesce;
 pub mod deps;
 pub mod ignore;
 pub mod metadata;
+pub mod release_name;
 pub mod schema;
 pub mod strvals;
 pub mod values;
@@ -29,6 +30,7 @@ use crate::value::{Map, Value};
 pub use archive::{BufferedFile, Limits};
 pub use deps::{prepare, PrepareOptions, Prepared};
 pub use metadata::{Dependency, Maintainer, Metadata};
+pub use release_name::NameCheck;
 pub use values::ValueOptions;
 
 /// A file of a chart: its chart-relative `/` path and contents.

@@ -13,8 +13,8 @@ use crate::plan::source::ValuesInput;
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct ValuesArgs {
     /// Specify values in a YAML file (can specify multiple)
-    #[arg(short = 'f', long = "values", value_name = "FILE", value_delimiter = ',')]
-    pub values: Vec<PathBuf>,
+    #[arg(short = 'f', long = "values", value_name = "FILE", value_parser = super::pflag::csv_list)]
+    pub values: Vec<super::pflag::CsvList>,
     /// Set values on the command line (can specify multiple or separate values with commas: key1=val1,key2=val2)
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
@@ -36,7 +36,11 @@ impl ValuesArgs {
     /// The values of one rendered side: these flags, then that side's own files (`extra`).
     pub fn input(&self, extra: &[PathBuf]) -> ValuesInput {
         ValuesInput {
-            files: self.values.iter().chain(extra).cloned().collect(),
+            files: super::pflag::flatten(&self.values)
+                .into_iter()
+                .map(PathBuf::from)
+                .chain(extra.iter().cloned())
+                .collect(),
             set: self.set.clone(),
             set_string: self.set_string.clone(),
             set_file: self.set_file.clone(),
@@ -81,7 +85,8 @@ impl UpgradeValuesArgs {
 #[derive(Debug, Clone, clap::Args)]
 pub struct KubeArgs {
     /// Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)
-    #[arg(long, value_name = "FILE", global = true)]
+    // An empty value is accepted and means "not given", as helm's `--kubeconfig ""` does.
+    #[arg(long, value_name = "FILE", global = true, value_parser = clap::builder::TypedValueParser::map(clap::builder::OsStringValueParser::new(), PathBuf::from))]
     pub kubeconfig: Option<PathBuf>,
     /// The kubeconfig context to use
     #[arg(long = "kube-context", value_name = "NAME", global = true)]
@@ -94,19 +99,26 @@ impl KubeArgs {
         let env = std::env::var("HELM_NAMESPACE").ok().filter(|s| !s.trim().is_empty());
         let namespace = namespace.or(env.as_deref());
         let context = self.context();
-        Ok(crate::ops::connect(self.kubeconfig.as_deref(), context.as_deref(), namespace).await?)
+        Ok(crate::ops::connect(self.kubeconfig_path(), context.as_deref(), namespace).await?)
     }
 
-    /// `--kube-context`, else helm's `HELM_KUBECONTEXT`.
+    /// `--kubeconfig`, unless empty (then `$KUBECONFIG`, as helm).
+    pub fn kubeconfig_path(&self) -> Option<&std::path::Path> {
+        self.kubeconfig.as_deref().filter(|p| !p.as_os_str().is_empty())
+    }
+
+    /// `--kube-context`, else helm's `HELM_KUBECONTEXT`. An explicit `--kube-context ""` replaces
+    /// the variable (it is only the flag's default in helm): the current context.
     pub fn context(&self) -> Option<String> {
-        self.kube_context
-            .clone()
-            .or_else(|| std::env::var("HELM_KUBECONTEXT").ok().filter(|s| !s.is_empty()))
+        match &self.kube_context {
+            Some(c) => Some(c.clone()).filter(|c| !c.is_empty()),
+            None => std::env::var("HELM_KUBECONTEXT").ok().filter(|s| !s.is_empty()),
+        }
     }
 
     /// The namespace a command uses when it does not connect (offline `plan`): helm's rule.
     pub fn namespace(&self, flag: Option<&str>) -> String {
-        crate::helm_env::namespace(flag, self.kubeconfig.as_deref(), self.context().as_deref())
+        crate::helm_env::namespace(flag, self.kubeconfig_path(), self.context().as_deref())
     }
 }
 

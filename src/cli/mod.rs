@@ -14,6 +14,7 @@ pub mod dependency;
 pub mod history;
 pub mod matrix;
 pub mod pager;
+pub mod pflag;
 pub mod plan;
 pub mod printer;
 pub mod progress;

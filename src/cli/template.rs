@@ -13,6 +13,8 @@ use crate::ops::template::TemplateRequest;
 #[derive(Debug, clap::Args)]
 #[command(
     disable_version_flag = true,
+    // pflag: a flag given twice keeps its last value.
+    args_override_self = true,
     after_help = "Values precedence (lowest to highest) is Helm's: chart defaults, -f files in order, \
 --set-json, --set, --set-string, --set-file, --set-literal."
 )]
@@ -53,8 +55,8 @@ pub struct Args {
     pub kube_version: Option<String>,
 
     /// Kubernetes api versions used for Capabilities.APIVersions (can specify multiple)
-    #[arg(short = 'a', long = "api-versions", value_name = "VERSION", value_delimiter = ',')]
-    pub api_versions: Vec<String>,
+    #[arg(short = 'a', long = "api-versions", value_name = "VERSION", value_parser = super::pflag::csv_list)]
+    pub api_versions: Vec<super::pflag::CsvList>,
 
     /// Write the rendered templates to files in this directory instead of stdout
     #[arg(long = "output-dir", value_name = "DIR")]
@@ -71,6 +73,11 @@ pub struct Args {
     /// Skip values.schema.json validation
     #[arg(long = "skip-schema-validation")]
     pub skip_schema_validation: bool,
+
+    /// The kubeconfig and context .Release.Namespace defaults to (helm's global flags; no cluster
+    /// is contacted)
+    #[command(flatten)]
+    pub kube: super::args::KubeArgs,
 
     /// Fail on missing map keys instead of printing nothing (Go's missingkey=error; not in helm template)
     #[arg(long = "strict")]
@@ -101,13 +108,15 @@ pub fn run(args: Args, p: &mut Printer) -> anyhow::Result<ExitStatus> {
         chart,
         values: args.values.input(&[]).value_options(),
         namespace: args.namespace,
+        kubeconfig: args.kube.kubeconfig_path().map(PathBuf::from),
+        kube_context: args.kube.context(),
         show_only: args.show_only,
         include_crds: args.include_crds,
         skip_tests: args.skip_tests,
         no_hooks: args.no_hooks,
         is_upgrade: args.is_upgrade,
         kube_version: args.kube_version,
-        api_versions: args.api_versions,
+        api_versions: super::pflag::flatten(&args.api_versions),
         output_dir: args.output_dir,
         release_name_dir: args.release_name_dir,
         skip_schema_validation: args.skip_schema_validation,

@@ -162,7 +162,7 @@ pub async fn server_capabilities(cluster: &dyn Cluster) -> Result<ServerCapabili
     // Major and Minor are the server's (a "+" suffix included).
     let kube_version = KubeVersion {
         version: v.git_version.clone(),
-        normalized: v.git_version.clone(),
+        normalized: String::new(),
         major: v.major.clone(),
         minor: v.minor.clone(),
     };

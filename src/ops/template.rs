@@ -19,6 +19,10 @@ pub struct TemplateRequest {
     pub values: ValueOptions,
     /// `-n`; `None`: `$HELM_NAMESPACE`, the kubeconfig's, else `default`.
     pub namespace: Option<String>,
+    /// `--kubeconfig` (else `$KUBECONFIG`, else `~/.kube/config`): where the default namespace is read.
+    pub kubeconfig: Option<PathBuf>,
+    /// `--kube-context` (else `$HELM_KUBECONTEXT`), else the current context.
+    pub kube_context: Option<String>,
     pub show_only: Vec<String>,
     pub include_crds: bool,
     pub skip_tests: bool,
@@ -39,13 +43,18 @@ pub struct TemplateRequest {
 
 /// Render; returns what goes to standard output (the manifests, or the list of files written).
 pub fn template(req: &TemplateRequest) -> Result<String> {
-    let kube_version = match &req.kube_version {
+    // helm: `if kubeVersion != ""` — an empty flag is no flag.
+    let kube_version = match req.kube_version.as_ref().filter(|v| !v.is_empty()) {
         Some(v) => Some(KubeVersion::parse(v).map_err(|e| Error::Invalid(format!("invalid kube version '{v}': {e}")))?),
         None => None,
     };
     let render_opts = RenderOptions {
         release_name: req.release.clone(),
-        namespace: namespace(req.namespace.as_deref()),
+        namespace: namespace(
+            req.namespace.as_deref(),
+            req.kubeconfig.as_deref(),
+            req.kube_context.as_deref(),
+        ),
         is_upgrade: req.is_upgrade,
         revision: 1,
         kube_version,
@@ -59,6 +68,7 @@ pub fn template(req: &TemplateRequest) -> Result<String> {
         render: render_opts,
         skip_schema_validation: req.skip_schema_validation,
         include_crds: req.include_crds,
+        name_check: Some(crate::chart::NameCheck::Install(req.release.clone())),
     };
     let (rendered, crds) = crate::render::chart::render_chart(&job).map_err(|e| {
         if req.debug && e.during_render {
@@ -89,44 +99,35 @@ pub fn template(req: &TemplateRequest) -> Result<String> {
             } else {
                 dir.clone()
             };
-            write_output_dir(&dir, &rendered, &crds, req.skip_tests, req.no_hooks)
+            let log = write_output_dir(&dir, &rendered, &crds, req.skip_tests, req.no_hooks)?;
+            // helm's manifest stream is empty with --output-dir, so no --show-only template is
+            // ever found there: the files are written and listed, then the first one is an error.
+            match req.show_only.first() {
+                None => Ok(log),
+                Some(first) => Err(Error::WithOutput {
+                    output: log.strip_suffix('\n').unwrap_or(&log).to_string(),
+                    message: format!("could not find template {first} in chart"),
+                }),
+            }
         }
     }
 }
 
 /// The namespace helm template uses: `-n`, else `$HELM_NAMESPACE`, else the namespace of the
-/// kubeconfig's current context, else "default" (helm's `EnvSettings.Namespace`).
-fn namespace(flag: Option<&str>) -> String {
-    if let Some(n) = flag.filter(|n| !n.is_empty()) {
-        return n.to_string();
+/// kubeconfig context (client-go's loading: `$KUBECONFIG`'s files merged, `--kube-context`), else
+/// "default" (helm's `EnvSettings.Namespace`). Unlike `crate::helm_env::namespace`, a blank flag or
+/// variable is kept as it is, as helm keeps it: template output must be helm's.
+fn namespace(flag: Option<&str>, kubeconfig: Option<&Path>, context: Option<&str>) -> String {
+    match flag {
+        Some(n) if !n.is_empty() => return n.to_string(),
+        // `-n ""`: helm's flag, whose default is $HELM_NAMESPACE, is set — to nothing.
+        Some(_) => {}
+        None => match std::env::var("HELM_NAMESPACE") {
+            Ok(n) if !n.is_empty() => return n,
+            _ => {}
+        },
     }
-    match std::env::var("HELM_NAMESPACE") {
-        Ok(n) if !n.is_empty() => n,
-        _ => kubeconfig_namespace().unwrap_or_else(|| "default".to_string()),
-    }
-}
-
-/// The `namespace` of the current context in the first kubeconfig file (`$KUBECONFIG`, else
-/// `~/.kube/config`). Any problem reading it means "no namespace", as for helm without a cluster.
-fn kubeconfig_namespace() -> Option<String> {
-    let path = match std::env::var_os("KUBECONFIG") {
-        Some(p) if !p.is_empty() => std::env::split_paths(&p).next()?,
-        _ => PathBuf::from(std::env::var_os("HOME")?).join(".kube/config"),
-    };
-    let text = std::fs::read_to_string(path).ok()?;
-    let doc = crate::yaml::from_str(&text).ok()?;
-    let cfg = doc.as_map()?;
-    let current = cfg.get("current-context")?;
-    let current = current.as_str()?;
-    let contexts = cfg.get("contexts")?;
-    for c in contexts.as_list()?.items.iter() {
-        let c = c.as_map()?;
-        if c.get("name").as_ref().and_then(|n| n.as_str()) == Some(current) {
-            let ns = c.get("context")?.as_map()?.get("namespace")?;
-            return ns.as_str().filter(|s| !s.is_empty()).map(str::to_string);
-        }
-    }
-    None
+    crate::helm_env::context_namespace(kubeconfig, context).unwrap_or_else(|| "default".to_string())
 }
 
 /// `--output-dir`: one file per template path, documents appended in output order, each as

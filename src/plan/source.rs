@@ -235,6 +235,12 @@ pub fn render_native(
             indent: false,
         },
     )?;
+    // helm install/upgrade refuse a release name the release records could not hold.
+    let name_check = if opts.is_upgrade {
+        crate::chart::NameCheck::Upgrade(opts.release_name.clone())
+    } else {
+        crate::chart::NameCheck::Install(opts.release_name.clone())
+    };
     let job = crate::render::chart::TemplateJob {
         chart_path: chart.to_path_buf(),
         values: value_options,
@@ -245,6 +251,7 @@ pub fn render_native(
         skip_schema_validation: false,
         // Only an install creates them: an upgrade's render need not read them.
         include_crds: crds,
+        name_check: Some(name_check),
     };
     let (mut rendered, crd_files) =
         crate::render::chart::render_chart_with(&job, merged, chart_values).map_err(|e| e.message)?;

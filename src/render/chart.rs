@@ -83,6 +83,8 @@ pub struct TemplateJob {
     pub render: RenderOptions,
     pub skip_schema_validation: bool,
     pub include_crds: bool,
+    /// Check the release name as helm does before it renders (`None`: the caller already has).
+    pub name_check: Option<chart::NameCheck>,
 }
 
 /// helm's `LocateChart` for a chart that is not a local path: chartup reads local charts only,
@@ -149,8 +151,9 @@ pub fn render_chart_with(
         loaded,
         &user,
         &PrepareOptions {
-            kube_version: kube.normalized.clone(),
+            kube_version: kube.string().to_string(),
             skip_schema_validation: job.skip_schema_validation,
+            release_name: job.name_check.clone(),
         },
     )
     .map_err(|e| {
@@ -159,7 +162,7 @@ pub fn render_chart_with(
         let message = if during_render {
             // Helm names the version as given (`caps.KubeVersion.Version`).
             e.0.replace(
-                &format!("Kubernetes {}", kube.normalized),
+                &format!("Kubernetes {}", kube.string()),
                 &format!("Kubernetes {}", kube.version),
             )
         } else {

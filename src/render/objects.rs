@@ -84,7 +84,8 @@ pub const DEFAULT_API_VERSIONS: &[&str] = &[
     "apiextensions.k8s.io/v1",
 ];
 
-/// `common.KubeVersion`: `Version` is the git version as given, `normalized` is what `String()`
+/// `common.KubeVersion`: `Version` is the git version as given, `normalized` helm's unexported
+/// `normalizedVersion` (empty for a server's version); [`KubeVersion::string`] is what `String()`
 /// returns and what kubeVersion constraints are checked against.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KubeVersion {
@@ -95,6 +96,15 @@ pub struct KubeVersion {
 }
 
 impl KubeVersion {
+    /// `String()`: the normalized version, else the version as given.
+    pub fn string(&self) -> &str {
+        if self.normalized.is_empty() {
+            &self.version
+        } else {
+            &self.normalized
+        }
+    }
+
     pub fn default_version() -> KubeVersion {
         KubeVersion {
             version: DEFAULT_KUBE_VERSION.into(),
@@ -104,30 +114,45 @@ impl KubeVersion {
         }
     }
 
-    /// `common.ParseKubeVersion` (k8s.io/apimachinery `version.ParseGeneric`): `[v]X.Y[.Z…]` with
-    /// optional `-pre`/`+build`; at least major and minor. The error text is Helm's
-    /// `--kube-version` message body.
+    /// `common.ParseKubeVersion`: k8s.io/apimachinery's `version.ParseGeneric`, whose pattern is
+    /// `^\s*v?([0-9]+(?:\.[0-9]+)*)(.*)*$` — at least major and minor, no leading zero in the major,
+    /// and whatever follows the numbers ignored (managed clusters' `-gke.1`, `-eks`, `+k3s1`), so
+    /// the normalized version (`String()`, what Chart.yaml's kubeVersion is checked against) is
+    /// the numbers alone. The error texts are k8s.io's (Helm's `--kube-version` message body).
     pub fn parse(s: &str) -> Result<KubeVersion, String> {
-        let bad = || format!("could not parse \"{s}\" as version");
-        let trimmed = s.trim();
-        let body = trimmed.strip_prefix('v').unwrap_or(trimmed);
-        let end = body.find(['-', '+']).unwrap_or(body.len());
-        let (nums, suffix) = body.split_at(end);
-        let parts: Vec<&str> = nums.split('.').collect();
-        if parts.len() < 2
-            || parts
-                .iter()
-                .any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
-        {
-            return Err(bad());
+        // Go's `\s`: ASCII space, \t, \n, \f, \r (no \v, no Unicode spaces).
+        let rest = s.trim_start_matches([' ', '\t', '\n', '\x0c', '\r']);
+        let rest = rest.strip_prefix('v').unwrap_or(rest);
+        let b = rest.as_bytes();
+        let mut end = 0;
+        while end < b.len() && b[end].is_ascii_digit() {
+            end += 1;
+        }
+        // `(.*)*` cannot match a newline (`.` excludes it), and `$` is the end of the text.
+        if end == 0 || rest[end..].contains('\n') {
+            return Err(format!("could not parse {s:?} as version"));
+        }
+        while end + 1 < b.len() && b[end] == b'.' && b[end + 1].is_ascii_digit() {
+            end += 1;
+            while end < b.len() && b[end].is_ascii_digit() {
+                end += 1;
+            }
+        }
+        let parts: Vec<&str> = rest[..end].split('.').collect();
+        if parts.len() < 2 {
+            return Err(format!("illegal version string {s:?}"));
         }
         let mut comps = Vec::new();
-        for p in &parts {
-            let n: u64 = p.parse().map_err(|_| bad())?;
+        for (i, p) in parts.iter().enumerate() {
+            if i == 0 && p.starts_with('0') && *p != "0" {
+                return Err(format!("illegal zero-prefixed version component {p:?} in {s:?}"));
+            }
+            let n: u64 = p.parse().map_err(|_| {
+                format!("illegal non-numeric version component {p:?} in {s:?}: strconv.ParseUint: parsing {p:?}: value out of range")
+            })?;
             comps.push(n);
         }
-        let mut normalized = format!("v{}", comps.iter().map(u64::to_string).collect::<Vec<_>>().join("."));
-        normalized.push_str(suffix);
+        let normalized = format!("v{}", comps.iter().map(u64::to_string).collect::<Vec<_>>().join("."));
         let version = if s.starts_with('v') {
             s.to_string()
         } else {
@@ -163,7 +188,7 @@ impl Object for KubeVersion {
                 })))
             }
             "String" => {
-                let v = self.normalized.clone();
+                let v = self.string().to_string();
                 Some(Member::Method(Rc::new(move |args: &[Value]| {
                     no_args("String", args)?;
                     Ok(Value::str(&v))
@@ -172,10 +197,22 @@ impl Object for KubeVersion {
             _ => None,
         }
     }
+    /// A copy (a function's argument) has no `String()` (its receiver is a pointer): fmt prints
+    /// the struct, the unexported field too.
+    fn fmt_v(&self) -> String {
+        format!("{{{} {} {} {}}}", self.version, self.normalized, self.major, self.minor)
+    }
     /// Templates print the field through its `String()` method (the field is addressable), so
     /// `{{ .Capabilities.KubeVersion }}` shows the normalized version.
-    fn fmt_v(&self) -> String {
-        self.normalized.clone()
+    fn fmt_print(&self) -> String {
+        self.string().to_string()
+    }
+    fn json_fields(&self) -> Option<Vec<(String, Value)>> {
+        Some(vec![
+            ("Version".into(), Value::str(&self.version)),
+            ("Major".into(), Value::str(&self.major)),
+            ("Minor".into(), Value::str(&self.minor)),
+        ])
     }
 }
 
@@ -252,6 +289,21 @@ impl Object for HelmVersion {
     fn fmt_v(&self) -> String {
         format!("{{{HELM_VERSION} {HELM_GIT_COMMIT} clean {HELM_GO_VERSION} {HELM_KUBE_CLIENT_VERSION}}}")
     }
+    // BuildInfo's json tags (all `omitempty`; none is empty).
+    fn json_fields(&self) -> Option<Vec<(String, Value)>> {
+        Some(
+            [
+                ("version", HELM_VERSION),
+                ("git_commit", HELM_GIT_COMMIT),
+                ("git_tree_state", "clean"),
+                ("go_version", HELM_GO_VERSION),
+                ("kube_client_version", HELM_KUBE_CLIENT_VERSION),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), Value::str(v)))
+            .collect(),
+        )
+    }
 }
 
 /// `*common.Capabilities`.
@@ -316,6 +368,13 @@ impl Object for Capabilities {
             self.api_versions.fmt_v(),
             HelmVersion.fmt_v()
         )
+    }
+    fn json_fields(&self) -> Option<Vec<(String, Value)>> {
+        Some(vec![
+            ("KubeVersion".into(), Value::Object(self.kube_version.clone())),
+            ("APIVersions".into(), Value::Object(self.api_versions.clone())),
+            ("HelmVersion".into(), Value::Object(Rc::new(HelmVersion))),
+        ])
     }
 }
 
@@ -453,6 +512,17 @@ mod tests {
         assert_eq!(kv.normalized, "v1.29.4");
         assert!(KubeVersion::parse("1").is_err());
         assert!(KubeVersion::parse("abc").is_err());
+        // `helm template --kube-version 1.29.4-gke.1` prints Version v1.29.4-gke.1, String v1.29.4.
+        let kv = KubeVersion::parse("1.29.4-gke.1").unwrap();
+        assert_eq!(
+            (kv.version.as_str(), kv.normalized.as_str()),
+            ("v1.29.4-gke.1", "v1.29.4")
+        );
+        assert_eq!(KubeVersion::parse("1.02x").unwrap().normalized, "v1.2");
+        assert_eq!(
+            KubeVersion::parse("01.2").unwrap_err(),
+            r#"illegal zero-prefixed version component "01" in "01.2""#
+        );
     }
 
     fn has(caps: &Capabilities, api: &str) -> bool {

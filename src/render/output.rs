@@ -346,7 +346,9 @@ pub fn helm_template_output(
     let docs = split_manifests(&out);
     let mut shown = String::new();
     for f in show_only {
-        let f = f.replace('\\', "/");
+        // filepath.ToSlash: only where the separator is a backslash; elsewhere a backslash is
+        // filepath.Match's escape.
+        let f = if cfg!(windows) { f.replace('\\', "/") } else { f.clone() };
         let mut missing = true;
         for doc in &docs {
             // "# Source: [^/]+/(.+)": the first match in the document.

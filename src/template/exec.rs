@@ -399,6 +399,10 @@ impl<'t> State<'t> {
         match v {
             Value::Nil => self.out.push_str("<no value>"),
             Value::String(s) => self.out.push_str(s),
+            Value::Object(o) => {
+                let s = o.fmt_print();
+                self.out.push_str(&s);
+            }
             other => {
                 let s = go_fmt::format_v(other);
                 self.out.push_str(&s);

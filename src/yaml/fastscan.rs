@@ -861,6 +861,7 @@ mod tests {
                 render: Default::default(),
                 skip_schema_validation: true,
                 include_crds: false,
+                name_check: None,
             };
             let Ok((rendered, _)) = crate::render::chart::render_chart(&job) else {
                 continue;

@@ -112,9 +112,16 @@ fn to_tree_depth(v: &Value, depth: usize) -> Result<Json, String> {
             Json::Obj(out)
         }
         Value::Time(t) => Json::Str(rfc3339_nano(t)),
-        Value::Object(o) => match o.underlying() {
-            Some(u) => to_tree_depth(&u, depth + 1)?,
-            None => Json::Obj(Vec::new()),
+        Value::Object(o) => match (o.underlying(), o.json_fields()) {
+            (Some(u), _) => to_tree_depth(&u, depth + 1)?,
+            (None, Some(fields)) => {
+                let mut out = Vec::with_capacity(fields.len());
+                for (k, it) in fields {
+                    out.push((k, to_tree_depth(&it, depth + 1)?));
+                }
+                Json::Obj(out)
+            }
+            (None, None) => Json::Obj(Vec::new()),
         },
     })
 }

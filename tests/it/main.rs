@@ -15,6 +15,7 @@ mod chart_strvals;
 mod chart_values;
 mod cli_helmuser;
 mod cli_template;
+mod helm_surface;
 mod hostile_input;
 mod parity;
 mod plan_carry;
