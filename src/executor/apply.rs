@@ -90,6 +90,16 @@ pub async fn apply(
             SYSTEM_LABELS.join(" ")
         )));
     }
+    // A failed run since the baseline left objects partly applied (see `after_a_failed_run`).
+    let repaired;
+    let saved = match after_a_failed_run(saved, &history) {
+        Some((again, warning)) => {
+            rep.report(Progress::Warning { message: warning });
+            repaired = again;
+            &repaired
+        }
+        None => saved,
+    };
     carry::preflight(cluster, saved).await?;
     super::snapshot::preflight(cluster, saved).await?;
     let (to_set, to_plain) = split_hooks(&saved.manifests.to, &ns)?;
@@ -199,4 +209,37 @@ pub fn merge_labels(
     out.extend(given.iter().map(|(k, v)| (k.clone(), v.clone())));
     out.retain(|_, v| v != "null");
     out
+}
+
+/// When the newest record is a failed run (an upgrade that failed or was interrupted, a failed
+/// install, a run `recover` closed), the live objects may be anywhere between the baseline and
+/// that run's manifest: the plan, made against the baseline, calls an object unchanged although
+/// the failed run changed it live (a StatefulSet left on the failed template, a Deployment on a
+/// broken image), and skipping it would record `deployed` over it. helm's three-way merge puts
+/// such fields back on every upgrade; here every object the plan leaves unchanged is applied
+/// again (a no-op where the failed run never got to) and every workload is health-gated. Returns
+/// the plan to execute so, and the warning that says it.
+fn after_a_failed_run(saved: &SavedPlan, history: &crate::release::records::History) -> Option<(SavedPlan, String)> {
+    let failed = history.last().filter(|r| r.status() == Status::Failed)?;
+    let unchanged = saved
+        .plan
+        .changes
+        .iter()
+        .filter(|c| c.action == crate::diff::Action::Unchanged)
+        .count();
+    if unchanged == 0 {
+        return None;
+    }
+    let mut again = saved.clone();
+    for c in again.plan.changes.iter_mut() {
+        if c.action == crate::diff::Action::Unchanged {
+            c.action = crate::diff::Action::Change;
+        }
+    }
+    let warning = format!(
+        "revision {} failed and may have changed objects live: the {unchanged} object(s) this plan leaves \
+         unchanged are applied again and their workloads checked",
+        failed.version
+    );
+    Some((again, warning))
 }

@@ -1,0 +1,282 @@
+//! What a user does after an upgrade or install failed, on the real control plane: apply again
+//! (fix forward, or back to the deployed values), `--atomic` on a first install, `status` of a
+//! release whose pods carry no `app.kubernetes.io/instance` label. Each expectation is what helm
+//! does (helm 4.1.4 run beside it where its outcome is the oracle) or what the docs promise; the
+//! live objects are read from the API server. Every wait is a condition with a deadline.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::ensure;
+use testkit::k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
+use testkit::k8s_openapi::api::core::v1::Pod;
+use testkit::kube::api::{Api, ListParams};
+use testkit::kube::ResourceExt;
+use testkit::{cluster, Cluster};
+
+use crate::e2e_support;
+use e2e_support::*;
+
+const WAIT: Duration = Duration::from_secs(120);
+/// Not in nodesim's catalogue: its pull fails (ErrImagePull, then ImagePullBackOff).
+const BROKEN: &str = "registry.example.invalid/chartup/no-such-image:1";
+
+/// A small chart as users write them — no `app.kubernetes.io/*` labels: a ConfigMap, a
+/// Deployment `<rel>-web` (image `image`), a headless Service and a RollingUpdate StatefulSet
+/// `<rel>-db` with claims (image `dbImage`; `dbUnready` keeps its new pods unready).
+fn app_chart(dir: &Path) -> anyhow::Result<String> {
+    let d = dir.join("app");
+    std::fs::create_dir_all(d.join("templates"))?;
+    std::fs::write(
+        d.join("Chart.yaml"),
+        "apiVersion: v2\nname: app\nversion: 1.0.0\nappVersion: \"1.0\"\n",
+    )?;
+    std::fs::write(
+        d.join("values.yaml"),
+        "image: nginx:1.25\ndbImage: postgres:16\ndbUnready: false\n",
+    )?;
+    std::fs::write(
+        d.join("templates/all.yaml"),
+        r#"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ .Release.Name }}-cfg
+data:
+  image: {{ .Values.image | quote }}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Release.Name }}-web
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: {{ .Release.Name }}-web}
+  template:
+    metadata:
+      labels: {app: {{ .Release.Name }}-web}
+    spec:
+      containers:
+        - name: web
+          image: {{ .Values.image }}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ .Release.Name }}-db
+spec:
+  clusterIP: None
+  selector: {app: {{ .Release.Name }}-db}
+  ports: [{port: 5432, protocol: TCP}]
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: {{ .Release.Name }}-db
+spec:
+  serviceName: {{ .Release.Name }}-db
+  replicas: 3
+  selector:
+    matchLabels: {app: {{ .Release.Name }}-db}
+  template:
+    metadata:
+      labels: {app: {{ .Release.Name }}-db}
+      {{- if .Values.dbUnready }}
+      annotations: {nodesim.chartup.io/unready: "true"}
+      {{- end }}
+    spec:
+      containers:
+        - name: db
+          image: {{ .Values.dbImage }}
+          volumeMounts: [{name: data, mountPath: /data}]
+  volumeClaimTemplates:
+    - metadata: {name: data}
+      spec:
+        accessModes: [ReadWriteOnce]
+        resources: {requests: {storage: 1Gi}}
+"#,
+    )?;
+    Ok(d.display().to_string())
+}
+
+fn ready(p: &Pod) -> bool {
+    p.status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
+}
+
+fn image(p: &Pod) -> String {
+    p.spec
+        .as_ref()
+        .and_then(|s| s.containers.first())
+        .and_then(|c| c.image.clone())
+        .unwrap_or_default()
+}
+
+/// Both helm lines' and chartup's history statuses of `rel`, which must agree.
+async fn agreed_statuses(c: &Cluster, ns: &str, rel: &str) -> anyhow::Result<Vec<(u64, String)>> {
+    let ours = statuses(&chartup_history(c, ns, rel).await?);
+    for helm in helms()? {
+        let theirs = statuses(&helm_history(c, &helm, ns, rel)?);
+        ensure!(
+            theirs == ours,
+            "{} history {theirs:?}, chartup {ours:?}",
+            helm.display()
+        );
+    }
+    Ok(ours)
+}
+
+/// SIGTERM while a StatefulSet rolls onto an unready template stops the run (exit 143, revision
+/// failed) with the set left on the failed template; applying again with the deployed values
+/// (no values given: helm's rule reuses the deployed revision's) must put the set back on the
+/// deployed template and replace the pod the failed run left — the plan, made against the
+/// deployed revision, calls the set unchanged. Before: `Release … deployed` with the set still on
+/// the failed template and its pod unready.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_apply_after_an_interrupted_rollout_puts_back_what_it_changed() -> anyhow::Result<()> {
+    let c = cluster();
+    let tmp = tempfile::tempdir()?;
+    let ns = c.fresh_namespace("af-term").await?;
+    let chart = app_chart(tmp.path())?;
+    chartup_ok(c, &["apply", "a", &chart, "-n", &ns.name, "--yes", "--timeout", "90s"]).await?;
+    let child = chartup_cmd(
+        c,
+        &[
+            "apply",
+            "a",
+            &chart,
+            "-n",
+            &ns.name,
+            "--yes",
+            "--set",
+            "dbImage=postgres:16.2",
+            "--set",
+            "dbUnready=true",
+            "--timeout",
+            "150s",
+        ],
+    )?
+    .spawn()?;
+    // Under way: the controller made a pod on the new, unready template.
+    let pods: Api<Pod> = Api::namespaced(c.client().await?, &ns.name);
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let list = pods.list(&ListParams::default().labels("app=a-db")).await?;
+        if list.items.iter().any(|p| image(p) == "postgres:16.2") {
+            break;
+        }
+        ensure!(Instant::now() < deadline, "the upgrade never reached the StatefulSet");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    crate::recovery::signal(&child, "-TERM")?;
+    let out = tokio::time::timeout(RUN, child.wait_with_output()).await??;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    ensure!(out.status.code() == Some(143), "exit {:?}: {stderr}", out.status.code());
+    ensure!(
+        agreed_statuses(c, &ns.name, "a").await? == vec![(1, "deployed".into()), (2, "failed".into())],
+        "after SIGTERM"
+    );
+
+    let r = chartup(c, &["apply", "a", &chart, "-n", &ns.name, "--yes", "--timeout", "90s"]).await?;
+    ensure!(
+        r.ok,
+        "apply after the interrupted run failed:\n{}\n{}",
+        r.stdout,
+        r.stderr
+    );
+    let sets: Api<StatefulSet> = Api::namespaced(c.client().await?, &ns.name);
+    let set = sets.get("a-db").await?;
+    let tpl = set
+        .spec
+        .as_ref()
+        .and_then(|s| s.template.spec.as_ref())
+        .and_then(|s| s.containers.first())
+        .and_then(|c| c.image.clone());
+    ensure!(
+        tpl.as_deref() == Some("postgres:16"),
+        "revision 3 is recorded deployed (postgres:16) but the live StatefulSet runs {tpl:?}:\n{}\n{}",
+        r.stdout,
+        r.stderr
+    );
+    let annotated = set
+        .spec
+        .as_ref()
+        .and_then(|s| s.template.metadata.as_ref())
+        .and_then(|m| m.annotations.as_ref())
+        .is_some_and(|a| a.contains_key("nodesim.chartup.io/unready"));
+    ensure!(!annotated, "the failed run's template annotation is still live");
+    let list = pods.list(&ListParams::default().labels("app=a-db")).await?;
+    ensure!(list.items.len() == 3, "{} db pods", list.items.len());
+    for p in &list.items {
+        ensure!(
+            ready(p) && image(p) == "postgres:16",
+            "pod {} ready={} on {}",
+            p.name_any(),
+            ready(p),
+            image(p)
+        );
+    }
+    ensure!(
+        agreed_statuses(c, &ns.name, "a").await?
+            == vec![(1, "superseded".into()), (2, "failed".into()), (3, "deployed".into())],
+        "after the second apply"
+    );
+    Ok(())
+}
+
+/// A first install that fails (a broken image) leaves a failed revision 1. Applying again with no
+/// values reuses revision 1's (helm's rule when nothing is deployed), so the plan sees no change —
+/// yet the Deployment's pods are still broken: the apply must fail on them, naming the pod, not
+/// record `deployed` (helm 4 `upgrade --wait` fails too). A fix-forward apply then deploys.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_apply_after_a_failed_install_checks_what_it_did_not_change() -> anyhow::Result<()> {
+    let c = cluster();
+    let tmp = tempfile::tempdir()?;
+    let ns = c.fresh_namespace("af-inst").await?;
+    let chart = app_chart(tmp.path())?;
+    let bad = format!("image={BROKEN}");
+    let args = |extra: &[&str]| {
+        let mut v: Vec<String> = ["apply", "a", &chart, "-n", &ns.name, "--yes", "--timeout", "90s"]
+            .map(String::from)
+            .to_vec();
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v
+    };
+    let run = |a: Vec<String>| async move {
+        let refs: Vec<&str> = a.iter().map(String::as_str).collect();
+        chartup(c, &refs).await
+    };
+    let r = run(args(&["--set", &bad])).await?;
+    ensure!(r.code == Some(1), "broken install: exit {:?}\n{}", r.code, r.stderr);
+
+    let r = run(args(&[])).await?;
+    ensure!(
+        r.code == Some(1),
+        "an apply over the failed install's broken pods succeeded (exit {:?}):\n{}\n{}",
+        r.code,
+        r.stdout,
+        r.stderr
+    );
+    ensure!(
+        r.stderr.contains("pod a-web-") && (r.stderr.contains("ErrImagePull") || r.stderr.contains("ImagePullBackOff")),
+        "the failure does not name the broken pod: {}",
+        r.stderr
+    );
+    ensure!(
+        agreed_statuses(c, &ns.name, "a").await? == vec![(1, "failed".into()), (2, "failed".into())],
+        "after the second apply"
+    );
+
+    let r = run(args(&["--set", "image=nginx:1.25"])).await?;
+    ensure!(r.ok, "fix forward failed:\n{}\n{}", r.stdout, r.stderr);
+    let deps: Api<Deployment> = Api::namespaced(c.client().await?, &ns.name);
+    let d = deps.get("a-web").await?;
+    ensure!(
+        d.status.as_ref().and_then(|s| s.available_replicas) == Some(2),
+        "a-web not available after the fix: {:?}",
+        d.status
+    );
+    Ok(())
+}
