@@ -112,6 +112,7 @@ pub(super) async fn close_failed(
             revision,
             message,
             rollback: None,
+            uninstalled: None,
         },
         Err(fe) => ApplyError::Other(format!(
             "{message}\n  and the revision could not be marked failed ({fe}): release {} stays locked; when the API \

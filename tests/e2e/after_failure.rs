@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::ensure;
 use testkit::k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
-use testkit::k8s_openapi::api::core::v1::Pod;
+use testkit::k8s_openapi::api::core::v1::{ConfigMap, Pod, Service};
 use testkit::kube::api::{Api, ListParams};
 use testkit::kube::ResourceExt;
 use testkit::{cluster, Cluster};
@@ -278,5 +278,136 @@ async fn an_apply_after_a_failed_install_checks_what_it_did_not_change() -> anyh
         "a-web not available after the fix: {:?}",
         d.status
     );
+    Ok(())
+}
+
+/// The release's own objects left in `ns` (by name), and whether its Lease is still there.
+async fn leftovers(c: &Cluster, ns: &str) -> anyhow::Result<Vec<String>> {
+    use testkit::k8s_openapi::api::coordination::v1::Lease;
+    let client = c.client().await?;
+    let mut out = Vec::new();
+    if Api::<Deployment>::namespaced(client.clone(), ns)
+        .get_opt("a-web")
+        .await?
+        .is_some()
+    {
+        out.push("Deployment/a-web".to_string());
+    }
+    if Api::<StatefulSet>::namespaced(client.clone(), ns)
+        .get_opt("a-db")
+        .await?
+        .is_some()
+    {
+        out.push("StatefulSet/a-db".to_string());
+    }
+    if Api::<Service>::namespaced(client.clone(), ns)
+        .get_opt("a-db")
+        .await?
+        .is_some()
+    {
+        out.push("Service/a-db".to_string());
+    }
+    if Api::<ConfigMap>::namespaced(client.clone(), ns)
+        .get_opt("a-cfg")
+        .await?
+        .is_some()
+    {
+        out.push("ConfigMap/a-cfg".to_string());
+    }
+    if Api::<Lease>::namespaced(client.clone(), ns)
+        .get_opt("chartup.a")
+        .await?
+        .is_some()
+    {
+        out.push("Lease/chartup.a".to_string());
+    }
+    let records = Api::<testkit::k8s_openapi::api::core::v1::Secret>::namespaced(client, ns)
+        .list(&ListParams::default().labels("owner=helm,name=a"))
+        .await?;
+    out.extend(records.items.iter().map(|s| format!("Secret/{}", s.name_any())));
+    Ok(out)
+}
+
+/// `--atomic` on a first install that fails: helm 4 (`install --rollback-on-failure`, the same
+/// flag as `--atomic`) uninstalls the release — records and objects gone — and exits 1. chartup
+/// must do the same, not exit 4 with "the rollback failed too: there is no deployed revision to
+/// roll back to", leaving a failed release and its broken pods behind.
+#[tokio::test(flavor = "multi_thread")]
+async fn atomic_on_a_failed_install_uninstalls_as_helm_does() -> anyhow::Result<()> {
+    let c = cluster();
+    let tmp = tempfile::tempdir()?;
+    let chart = app_chart(tmp.path())?;
+    let bad = format!("image={BROKEN}");
+    // The oracle: helm 4 on the same chart in its own namespace.
+    let theirs = c.fresh_namespace("af-helm").await?;
+    let helm = std::process::Command::new(testkit::helm()?)
+        .args([
+            "install",
+            "a",
+            &chart,
+            "-n",
+            &theirs.name,
+            "--rollback-on-failure",
+            "--set",
+            &bad,
+        ])
+        .args(["--timeout", "15s", "--server-side=false", "--kubeconfig"])
+        .arg(&c.kubeconfig)
+        .env_remove("KUBECONFIG")
+        .output()?;
+    let helm_err = String::from_utf8_lossy(&helm.stderr);
+    ensure!(
+        helm.status.code() == Some(1) && helm_err.contains("has been uninstalled"),
+        "helm: exit {:?}: {helm_err}",
+        helm.status.code()
+    );
+    ensure!(
+        leftovers(c, &theirs.name).await?.is_empty(),
+        "helm left {:?}",
+        leftovers(c, &theirs.name).await?
+    );
+
+    let ns = c.fresh_namespace("af-atomic").await?;
+    let r = chartup(
+        c,
+        &[
+            "apply",
+            "a",
+            &chart,
+            "-n",
+            &ns.name,
+            "--yes",
+            "--atomic",
+            "--set",
+            &bad,
+            "--timeout",
+            "90s",
+        ],
+    )
+    .await?;
+    ensure!(
+        r.code == helm.status.code(),
+        "exit {:?} (helm {:?}):\n{}",
+        r.code,
+        helm.status.code(),
+        r.stderr
+    );
+    ensure!(
+        r.stderr.contains("pod a-web-") && r.stderr.contains("has been uninstalled due to --atomic"),
+        "{}",
+        r.stderr
+    );
+    let left = leftovers(c, &ns.name).await?;
+    ensure!(left.is_empty(), "chartup's atomic install left {left:?}:\n{}", r.stderr);
+    let h = chartup(c, &["history", "a", "-n", &ns.name]).await?;
+    ensure!(
+        !h.ok && h.stderr.contains("not found"),
+        "history: {}{}",
+        h.stdout,
+        h.stderr
+    );
+    // Installing again is a plain install (revision 1).
+    chartup_ok(c, &["apply", "a", &chart, "-n", &ns.name, "--yes", "--timeout", "90s"]).await?;
+    ensure!(agreed_statuses(c, &ns.name, "a").await? == vec![(1, "deployed".into())]);
     Ok(())
 }
