@@ -411,3 +411,76 @@ async fn atomic_on_a_failed_install_uninstalls_as_helm_does() -> anyhow::Result<
     ensure!(agreed_statuses(c, &ns.name, "a").await? == vec![(1, "deployed".into())]);
     Ok(())
 }
+
+/// `chartup status` after a failed install of a chart whose pods carry no
+/// `app.kubernetes.io/instance` label (few hand-written charts set it): the members are the pods
+/// of the release's workloads, so PodsReady is False and the broken pods are named. Before:
+/// `PodsReady=True`, `MEMBERS: 0 ready, 0 unready` beside two pods in ImagePullBackOff.
+#[tokio::test(flavor = "multi_thread")]
+async fn status_counts_the_pods_of_the_release_workloads() -> anyhow::Result<()> {
+    let c = cluster();
+    let tmp = tempfile::tempdir()?;
+    let ns = c.fresh_namespace("af-status").await?;
+    let chart = app_chart(tmp.path())?;
+    let bad = format!("image={BROKEN}");
+    let r = chartup(
+        c,
+        &[
+            "apply",
+            "a",
+            &chart,
+            "-n",
+            &ns.name,
+            "--yes",
+            "--set",
+            &bad,
+            "--timeout",
+            "90s",
+        ],
+    )
+    .await?;
+    ensure!(r.code == Some(1), "exit {:?}: {}", r.code, r.stderr);
+    // The truth, from the API server: the release's pods and which are Ready (a-db's may still be
+    // starting: wait until its three pods are Ready, so the count below is stable).
+    let pods: Api<Pod> = Api::namespaced(c.client().await?, &ns.name);
+    let deadline = Instant::now() + WAIT;
+    let list = loop {
+        let list = pods.list(&ListParams::default()).await?.items;
+        let db_ready = list
+            .iter()
+            .filter(|p| p.name_any().starts_with("a-db-") && ready(p))
+            .count();
+        let web = list.iter().filter(|p| p.name_any().starts_with("a-web-")).count();
+        if db_ready == 3 && web == 2 {
+            break list;
+        }
+        ensure!(
+            Instant::now() < deadline,
+            "pods never settled: {db_ready} db ready, {web} web"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    let s = chartup_ok(c, &["status", "a", "-n", &ns.name, "-o", "json"]).await?;
+    let s: serde_json::Value = serde_json::from_str(&s.stdout)?;
+    let names = |k: &str| -> Vec<String> {
+        s["members"][k]
+            .as_array()
+            .map(|a| a.iter().filter_map(|v| v.as_str()).map(str::to_string).collect())
+            .unwrap_or_default()
+    };
+    let (readies, unready) = (names("ready"), names("unready"));
+    for p in &list {
+        let n = p.name_any();
+        if ready(p) {
+            ensure!(readies.contains(&n), "ready pod {n} missing from {s:#}");
+        } else {
+            ensure!(
+                unready.iter().any(|u| u.starts_with(&n)),
+                "unready pod {n} missing from {s:#}"
+            );
+        }
+    }
+    let pods_ready = crate::recovery::condition(&s, "PodsReady");
+    ensure!(pods_ready["status"] == "False", "{s:#}");
+    Ok(())
+}
