@@ -484,3 +484,70 @@ async fn status_counts_the_pods_of_the_release_workloads() -> anyhow::Result<()>
     ensure!(pods_ready["status"] == "False", "{s:#}");
     Ok(())
 }
+
+/// `chartup uninstall` while another chartup run holds the release's lock (its pending record
+/// and a live Lease) deleted the release from under it: the run then failed on a vanished
+/// workload, could not mark its revision (the records were gone) and named `chartup recover`,
+/// which had nothing to recover; its Lease stayed behind. The docs promise that a live holder's
+/// lock refuses other runs: uninstall must refuse it too, naming the holder, and change nothing.
+/// Once the run stopped (SIGINT: revision failed), the uninstall goes through and leaves nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn uninstall_refuses_a_release_a_live_run_holds() -> anyhow::Result<()> {
+    use testkit::k8s_openapi::api::coordination::v1::Lease;
+    let c = cluster();
+    let tmp = tempfile::tempdir()?;
+    let ns = c.fresh_namespace("af-unlock").await?;
+    let child = crate::recovery::hanging_upgrade(c, &ns.name, tmp.path(), &[]).await?;
+    let r = chartup(c, &["uninstall", "web", "-n", &ns.name, "--yes"]).await?;
+    ensure!(
+        !r.ok,
+        "uninstall went ahead under a live run:\n{}\n{}",
+        r.stdout,
+        r.stderr
+    );
+    ensure!(
+        r.stderr.contains("still alive") && r.stderr.contains(&format!("pid {}", child.id().unwrap_or(0))),
+        "{}",
+        r.stderr
+    );
+    let client = c.client().await?;
+    ensure!(
+        Api::<Deployment>::namespaced(client.clone(), &ns.name)
+            .get_opt("web")
+            .await?
+            .is_some(),
+        "the refused uninstall deleted the Deployment"
+    );
+    crate::recovery::signal(&child, "-INT")?;
+    let out = tokio::time::timeout(RUN, child.wait_with_output()).await??;
+    ensure!(
+        out.status.code() == Some(130),
+        "the run did not stop as interrupted: {:?} {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    ensure!(agreed_statuses(c, &ns.name, "web").await? == vec![(1, "deployed".into()), (2, "failed".into())]);
+    chartup_ok(c, &["uninstall", "web", "-n", &ns.name, "--yes"]).await?;
+    ensure!(
+        Api::<Deployment>::namespaced(client.clone(), &ns.name)
+            .get_opt("web")
+            .await?
+            .is_none(),
+        "the Deployment stayed"
+    );
+    ensure!(
+        Api::<Lease>::namespaced(client, &ns.name)
+            .get_opt("chartup.web")
+            .await?
+            .is_none(),
+        "the Lease stayed"
+    );
+    let h = chartup(c, &["history", "web", "-n", &ns.name]).await?;
+    ensure!(
+        !h.ok && h.stderr.contains("not found"),
+        "history: {}{}",
+        h.stdout,
+        h.stderr
+    );
+    Ok(())
+}
