@@ -53,7 +53,9 @@ pub async fn apply(
     let (history, changed) = futures::join!(store.history(&release), live_now);
     let history = history?;
     if let Some(h) = history.lock_holder() {
-        return Err(locked(h, &ns));
+        // Its Lease's heartbeat says best whether a run elsewhere is alive.
+        let h = super::recover::with_lease_heartbeat(cluster, h).await;
+        return Err(locked(&h, &ns));
     }
     if let Some(why) = staleness(saved, &history) {
         return Err(ApplyError::Stale(why));

@@ -49,7 +49,16 @@ pub fn locked(h: &Release, ns: &str) -> ApplyError {
             .last_deployed
             .map(|t| t.to_string())
             .unwrap_or_else(|| "an unknown time".into()),
-        description: h.info.description.clone(),
+        description: match super::recover::holder_liveness(h) {
+            // The record says "in progress" whatever became of its run: say which it is.
+            Some((_, crate::recovery::holder::Liveness::Dead(why))) => {
+                format!("{}; that run is gone ({why})", h.info.description)
+            }
+            Some((_, crate::recovery::holder::Liveness::Alive(why))) => {
+                format!("{} ({why})", h.info.description)
+            }
+            None => h.info.description.clone(),
+        },
     }
 }
 

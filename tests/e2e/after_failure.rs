@@ -551,3 +551,44 @@ async fn uninstall_refuses_a_release_a_live_run_holds() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// A run killed outright (SIGKILL) leaves its pending record: the next apply and rollback are
+/// refused — rightly — but the refusal repeated the record's "chartup apply by …, pid N in
+/// progress" although `status` knows that process is gone. The refusal must say which it is
+/// (gone: the process no longer exists), so the user runs `recover` without a second look.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lock_refusal_says_whether_its_run_is_gone() -> anyhow::Result<()> {
+    let c = cluster();
+    let tmp = tempfile::tempdir()?;
+    let ns = c.fresh_namespace("af-gone").await?;
+    let mut child = crate::recovery::hanging_upgrade(c, &ns.name, tmp.path(), &[]).await?;
+    let pid = child.id().unwrap_or(0);
+    // While it runs, the refusal calls it running.
+    let v1 = crate::recovery::web(tmp.path(), "1.25", false)?;
+    let r = chartup(c, &["apply", "web", &v1, "-n", &ns.name, "--yes"]).await?;
+    ensure!(
+        !r.ok && r.stderr.contains(&format!("process {pid} is still running")),
+        "{}",
+        r.stderr
+    );
+    crate::recovery::signal(&child, "-KILL")?;
+    child.wait().await?;
+    let r = chartup(c, &["apply", "web", &v1, "-n", &ns.name, "--yes"]).await?;
+    ensure!(!r.ok, "applied over the lock:\n{}", r.stdout);
+    ensure!(
+        r.stderr.contains("locked by revision 2")
+            && r.stderr.contains(&format!("process {pid} no longer exists"))
+            && r.stderr.contains("chartup recover web"),
+        "the refusal does not say the run is gone:\n{}",
+        r.stderr
+    );
+    let r = chartup(c, &["rollback", "web", "-n", &ns.name]).await?;
+    ensure!(
+        !r.ok && r.stderr.contains(&format!("process {pid} no longer exists")),
+        "{}",
+        r.stderr
+    );
+    chartup_ok(c, &["recover", "web", "-n", &ns.name]).await?;
+    chartup_ok(c, &["apply", "web", &v1, "-n", &ns.name, "--yes", "--timeout", "90s"]).await?;
+    Ok(())
+}
