@@ -181,6 +181,17 @@ pub async fn apply(
             }
             Err(e) => return Err(e.into()),
         }
+        // An install over `uninstall --keep-history`: helm's install (`replaceRelease`) marks
+        // the uninstalled record superseded as it records the new one.
+        if let Some(gone) = history
+            .last()
+            .filter(|r| installing && r.status() == Status::Uninstalled)
+        {
+            let mut gone = gone.clone();
+            gone.info.status = Status::Superseded;
+            gone.info.description = "superseded by new release".into();
+            store.update(&gone).await?;
+        }
 
         // Requests retry within their step's time and beat while they do (runner::run_upgrade).
         let result = run_upgrade(cluster, store, &mut rel, rep, opts, saved, &from_set, &to_set, event).await;

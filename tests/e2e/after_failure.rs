@@ -592,3 +592,96 @@ async fn a_lock_refusal_says_whether_its_run_is_gone() -> anyhow::Result<()> {
     chartup_ok(c, &["apply", "web", &v1, "-n", &ns.name, "--yes", "--timeout", "90s"]).await?;
     Ok(())
 }
+
+/// Install, upgrade, `uninstall --keep-history`, then apply the chart again: helm 4 (`upgrade --install`) installs
+/// it as the next revision (`Install complete`, the uninstalled record superseded) and creates
+/// the objects. chartup planned from the last failed/superseded revision before the uninstall —
+/// objects that were all deleted — saw no change, created nothing and recorded `Upgrade complete`,
+/// deployed, over an empty namespace.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_apply_after_uninstall_keep_history_installs_again() -> anyhow::Result<()> {
+    let c = cluster();
+    let tmp = tempfile::tempdir()?;
+    let chart = app_chart(tmp.path())?;
+    let rows = |h: Vec<serde_json::Value>| -> Vec<(u64, String, String)> {
+        h.iter()
+            .map(|r| {
+                (
+                    r["revision"].as_u64().unwrap_or(0),
+                    r["status"].as_str().unwrap_or("").to_string(),
+                    r["description"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect()
+    };
+    // The oracle.
+    let theirs = c.fresh_namespace("af-keep-helm").await?;
+    testkit::run_helm(c, &["install", "a", &chart, "-n", &theirs.name, "--server-side=false"])?;
+    testkit::run_helm(
+        c,
+        &[
+            "upgrade",
+            "a",
+            &chart,
+            "-n",
+            &theirs.name,
+            "--server-side=false",
+            "--set",
+            "dbUnready=false",
+        ],
+    )?;
+    testkit::run_helm(c, &["uninstall", "a", "-n", &theirs.name, "--keep-history"])?;
+    testkit::run_helm(
+        c,
+        &[
+            "upgrade",
+            "--install",
+            "a",
+            &chart,
+            "-n",
+            &theirs.name,
+            "--server-side=false",
+        ],
+    )?;
+    let want = rows(helm_history(c, &testkit::helm()?, &theirs.name, "a")?);
+
+    let ns = c.fresh_namespace("af-keep").await?;
+    chartup_ok(c, &["apply", "a", &chart, "-n", &ns.name, "--yes", "--timeout", "90s"]).await?;
+    chartup_ok(
+        c,
+        &[
+            "apply",
+            "a",
+            &chart,
+            "-n",
+            &ns.name,
+            "--yes",
+            "--set",
+            "dbUnready=false",
+            "--timeout",
+            "90s",
+        ],
+    )
+    .await?;
+    chartup_ok(c, &["uninstall", "a", "-n", &ns.name, "--yes", "--keep-history"]).await?;
+    let r = chartup_ok(c, &["apply", "a", &chart, "-n", &ns.name, "--yes", "--timeout", "90s"]).await?;
+    let deps: Api<Deployment> = Api::namespaced(c.client().await?, &ns.name);
+    let d = deps.get_opt("a-web").await?;
+    ensure!(
+        d.as_ref()
+            .and_then(|d| d.status.as_ref())
+            .and_then(|s| s.available_replicas)
+            == Some(2),
+        "the reinstall created no available Deployment ({:?}):\n{}",
+        d.map(|d| d.status),
+        r.stdout
+    );
+    let sets: Api<StatefulSet> = Api::namespaced(c.client().await?, &ns.name);
+    ensure!(
+        sets.get_opt("a-db").await?.is_some(),
+        "no StatefulSet after the reinstall"
+    );
+    let got = rows(helm_history(c, &testkit::helm()?, &ns.name, "a")?);
+    ensure!(got == want, "helm history after chartup: {got:?}\nafter helm: {want:?}");
+    Ok(())
+}
