@@ -685,3 +685,98 @@ async fn an_apply_after_uninstall_keep_history_installs_again() -> anyhow::Resul
     ensure!(got == want, "helm history after chartup: {got:?}\nafter helm: {want:?}");
     Ok(())
 }
+
+/// `chartup rollback` of a release uninstalled with `--keep-history`: helm 4's rollback brings
+/// every object of the target back. chartup planned from the uninstalled record's manifest — as
+/// if its objects were still there — so only what differed from the target was applied: the
+/// StatefulSet, Service and ConfigMap stayed missing under a `deployed` record.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rollback_after_uninstall_keep_history_restores_every_object() -> anyhow::Result<()> {
+    let c = cluster();
+    let tmp = tempfile::tempdir()?;
+    let chart = app_chart(tmp.path())?;
+    let present = |ns: String| async move {
+        let client = c.client().await?;
+        let mut out = Vec::new();
+        if Api::<Deployment>::namespaced(client.clone(), &ns)
+            .get_opt("a-web")
+            .await?
+            .is_some()
+        {
+            out.push("Deployment/a-web");
+        }
+        if Api::<StatefulSet>::namespaced(client.clone(), &ns)
+            .get_opt("a-db")
+            .await?
+            .is_some()
+        {
+            out.push("StatefulSet/a-db");
+        }
+        if Api::<Service>::namespaced(client.clone(), &ns)
+            .get_opt("a-db")
+            .await?
+            .is_some()
+        {
+            out.push("Service/a-db");
+        }
+        if Api::<ConfigMap>::namespaced(client, &ns)
+            .get_opt("a-cfg")
+            .await?
+            .is_some()
+        {
+            out.push("ConfigMap/a-cfg");
+        }
+        anyhow::Ok(out)
+    };
+    let theirs = c.fresh_namespace("af-unrb-helm").await?;
+    testkit::run_helm(c, &["install", "a", &chart, "-n", &theirs.name, "--server-side=false"])?;
+    testkit::run_helm(
+        c,
+        &[
+            "upgrade",
+            "a",
+            &chart,
+            "-n",
+            &theirs.name,
+            "--server-side=false",
+            "--set",
+            "image=nginx:1.26",
+        ],
+    )?;
+    testkit::run_helm(c, &["uninstall", "a", "-n", &theirs.name, "--keep-history"])?;
+    testkit::run_helm(c, &["rollback", "a", "1", "-n", &theirs.name])?;
+    let want = present(theirs.name.clone()).await?;
+    ensure!(want.len() == 4, "helm restored {want:?}");
+
+    let ns = c.fresh_namespace("af-unrb").await?;
+    chartup_ok(c, &["apply", "a", &chart, "-n", &ns.name, "--yes", "--timeout", "90s"]).await?;
+    chartup_ok(
+        c,
+        &[
+            "apply",
+            "a",
+            &chart,
+            "-n",
+            &ns.name,
+            "--yes",
+            "--set",
+            "image=nginx:1.26",
+            "--timeout",
+            "90s",
+        ],
+    )
+    .await?;
+    chartup_ok(c, &["uninstall", "a", "-n", &ns.name, "--yes", "--keep-history"]).await?;
+    let r = chartup_ok(c, &["rollback", "a", "1", "-n", &ns.name, "--timeout", "90s"]).await?;
+    let got = present(ns.name.clone()).await?;
+    ensure!(got == want, "chartup restored {got:?}, helm {want:?}:\n{}", r.stdout);
+    ensure!(
+        statuses(&helm_history(c, &testkit::helm()?, &ns.name, "a")?)
+            == statuses(&helm_history(c, &testkit::helm()?, &theirs.name, "a")?),
+        "the histories differ"
+    );
+    let sets: Api<StatefulSet> = Api::namespaced(c.client().await?, &ns.name);
+    let ready = sets.get("a-db").await?.status.and_then(|s| s.ready_replicas);
+    ensure!(ready == Some(3), "a-db ready {ready:?}");
+    Ok(())
+}
