@@ -92,13 +92,24 @@ pub async fn apply(
             SYSTEM_LABELS.join(" ")
         )));
     }
-    // A failed run since the baseline left objects partly applied (see `after_a_failed_run`).
+    // Objects of the release deleted by hand, and a failed run since the baseline that left
+    // objects partly applied: the plan calls them unchanged, yet they must be applied
+    // (`missing_live`, `after_a_failed_run`).
     let repaired;
-    let saved = match after_a_failed_run(saved, &history) {
+    let saved = match missing_live(saved) {
         Some((again, warning)) => {
             rep.report(Progress::Warning { message: warning });
             repaired = again;
             &repaired
+        }
+        None => saved,
+    };
+    let repaired_again;
+    let saved = match after_a_failed_run(saved, &history) {
+        Some((again, warning)) => {
+            rep.report(Progress::Warning { message: warning });
+            repaired_again = again;
+            &repaired_again
         }
         None => saved,
     };
@@ -253,6 +264,39 @@ fn after_a_failed_run(saved: &SavedPlan, history: &crate::release::records::Hist
         "revision {} failed and may have changed objects live: the {unchanged} object(s) this plan leaves \
          unchanged are applied again and their workloads checked",
         failed.version
+    );
+    Some((again, warning))
+}
+
+/// Objects the plan leaves unchanged that were missing from the cluster when it was made (the
+/// saved live version `absent`; the staleness check has just confirmed they still are): someone
+/// deleted them by hand. helm's upgrade creates what is missing; so does this run, as additions.
+/// Returns the plan to execute so, and the warning that says it.
+fn missing_live(saved: &SavedPlan) -> Option<(SavedPlan, String)> {
+    let missing = |c: &crate::diff::ObjectChange| {
+        c.action == crate::diff::Action::Unchanged
+            && saved.live_versions.get(&c.key.to_string()).map(String::as_str) == Some("absent")
+    };
+    let names: Vec<String> = saved
+        .plan
+        .changes
+        .iter()
+        .filter(|c| missing(c))
+        .map(|c| c.key.to_string())
+        .collect();
+    if names.is_empty() {
+        return None;
+    }
+    let mut again = saved.clone();
+    for c in again.plan.changes.iter_mut() {
+        if names.contains(&c.key.to_string()) {
+            c.action = crate::diff::Action::Add;
+        }
+    }
+    let warning = format!(
+        "{} object(s) of the release are missing from the cluster (deleted by hand?): created again: {}",
+        names.len(),
+        names.join(", ")
     );
     Some((again, warning))
 }

@@ -135,7 +135,7 @@ pub async fn drift(cluster: &dyn Cluster, deployed: &ManifestSet) -> Result<Vec<
         };
         let Some(live) = live else {
             notes.push(format!(
-                "live drift: {} is in the deployed manifest but missing from the cluster",
+                "live drift: {} is in the deployed manifest but missing from the cluster (apply creates it again where the chart still has it)",
                 o.key
             ));
             continue;

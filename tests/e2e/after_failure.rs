@@ -780,3 +780,94 @@ async fn a_rollback_after_uninstall_keep_history_restores_every_object() -> anyh
     ensure!(ready == Some(3), "a-db ready {ready:?}");
     Ok(())
 }
+
+/// Someone deleted objects of the release by hand (`kubectl delete deployment`, a cleanup
+/// script). helm 4's next upgrade creates them again. chartup's plan noted them as live drift
+/// ("missing from the cluster") but, the chart being unchanged for them, apply skipped them and
+/// recorded `deployed` with the Deployment and the ConfigMap still gone.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_apply_creates_the_objects_deleted_by_hand() -> anyhow::Result<()> {
+    use testkit::kube::api::DeleteParams;
+    let c = cluster();
+    let tmp = tempfile::tempdir()?;
+    let chart = app_chart(tmp.path())?;
+    let delete_by_hand = |ns: String| async move {
+        let client = c.client().await?;
+        Api::<Deployment>::namespaced(client.clone(), &ns)
+            .delete("a-web", &DeleteParams::default())
+            .await?;
+        Api::<ConfigMap>::namespaced(client.clone(), &ns)
+            .delete("a-cfg", &DeleteParams::default())
+            .await?;
+        testkit::wait_deleted(&Api::<Deployment>::namespaced(client, &ns), "a-web", WAIT).await
+    };
+    let theirs = c.fresh_namespace("af-miss-helm").await?;
+    testkit::run_helm(c, &["install", "a", &chart, "-n", &theirs.name, "--server-side=false"])?;
+    delete_by_hand(theirs.name.clone()).await?;
+    testkit::run_helm(
+        c,
+        &[
+            "upgrade",
+            "a",
+            &chart,
+            "-n",
+            &theirs.name,
+            "--server-side=false",
+            "--set",
+            "dbImage=postgres:16.3",
+        ],
+    )?;
+    let client = c.client().await?;
+    ensure!(
+        Api::<Deployment>::namespaced(client.clone(), &theirs.name)
+            .get_opt("a-web")
+            .await?
+            .is_some()
+            && Api::<ConfigMap>::namespaced(client.clone(), &theirs.name)
+                .get_opt("a-cfg")
+                .await?
+                .is_some(),
+        "helm did not create them again"
+    );
+
+    let ns = c.fresh_namespace("af-miss").await?;
+    chartup_ok(c, &["apply", "a", &chart, "-n", &ns.name, "--yes", "--timeout", "90s"]).await?;
+    delete_by_hand(ns.name.clone()).await?;
+    let r = chartup_ok(
+        c,
+        &[
+            "apply",
+            "a",
+            &chart,
+            "-n",
+            &ns.name,
+            "--yes",
+            "--set",
+            "dbImage=postgres:16.3",
+            "--timeout",
+            "90s",
+        ],
+    )
+    .await?;
+    let d = Api::<Deployment>::namespaced(client.clone(), &ns.name)
+        .get_opt("a-web")
+        .await?;
+    ensure!(
+        d.as_ref()
+            .and_then(|d| d.status.as_ref())
+            .and_then(|s| s.available_replicas)
+            == Some(2),
+        "the Deployment deleted by hand was not created again and available: {:?}\n{}\n{}",
+        d.map(|d| d.status),
+        r.stdout,
+        r.stderr
+    );
+    ensure!(
+        Api::<ConfigMap>::namespaced(client, &ns.name)
+            .get_opt("a-cfg")
+            .await?
+            .is_some(),
+        "the ConfigMap deleted by hand was not created again"
+    );
+    Ok(())
+}
