@@ -871,3 +871,22 @@ async fn an_apply_creates_the_objects_deleted_by_hand() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// `recover` of a release that does not exist said `is not locked: nothing to recover`, as if
+/// it existed; every other command words a missing release one way, helm's first
+/// (`helmuser_ops::one_message_for_a_missing_release_and_the_plan_before_a_refusal`).
+#[tokio::test(flavor = "multi_thread")]
+async fn recover_words_a_missing_release_as_every_command_does() -> anyhow::Result<()> {
+    let c = cluster();
+    let ns = c.fresh_namespace("af-nope").await?;
+    let status = chartup(c, &["status", "nope", "-n", &ns.name]).await?;
+    let r = chartup(c, &["recover", "nope", "-n", &ns.name]).await?;
+    ensure!(!status.ok && !r.ok);
+    ensure!(
+        r.stderr == status.stderr,
+        "recover: {}status: {}",
+        r.stderr,
+        status.stderr
+    );
+    Ok(())
+}
