@@ -200,7 +200,7 @@ pub async fn apply(
         {
             let mut gone = gone.clone();
             gone.info.status = Status::Superseded;
-            gone.info.description = "superseded by new release".into();
+            gone.info.description = super::records::REPLACED.into();
             store.update(&gone).await?;
         }
 

@@ -37,6 +37,10 @@ pub(super) fn chart_record(saved: &SavedPlan) -> ChartRecord {
     c
 }
 
+/// helm's description of an uninstalled record an install replaced (pkg/action/install.go
+/// `replaceRelease`).
+pub const REPLACED: &str = "superseded by new release";
+
 /// The error for a release whose lock `h` holds.
 pub fn locked(h: &Release, ns: &str) -> ApplyError {
     ApplyError::Locked {

@@ -49,11 +49,12 @@ pub async fn apply(
     let history = store.history(release).await?;
     let target = history.deployed().map(|r| r.version);
     // An install (no revision before the failed one that was ever applied): helm uninstalls.
-    let installed = history
-        .revisions
-        .iter()
-        .filter(|r| r.version != revision)
-        .all(|r| !matches!(r.status(), Status::Deployed | Status::Superseded | Status::Failed));
+    // An install over `uninstall --keep-history` superseded the uninstalled record with helm's
+    // words; that one does not count.
+    let installed = history.revisions.iter().filter(|r| r.version != revision).all(|r| {
+        !matches!(r.status(), Status::Deployed | Status::Superseded | Status::Failed)
+            || (r.status() == Status::Superseded && r.info.description == executor::records::REPLACED)
+    });
     if target.is_none() && installed {
         rep.report(executor::Progress::Step {
             step: format!("uninstalling release {release}: its install failed (--atomic)"),
