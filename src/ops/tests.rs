@@ -584,3 +584,28 @@ fn a_failing_pre_delete_hook_stops_the_uninstall_and_no_hooks_skips_them() {
     assert!(cluster.object("v1", "ConfigMap", NS, "cfg").is_none());
     assert_eq!(hook_runs(), before, "--no-hooks: the hook is not touched");
 }
+
+#[test]
+fn atomic_reinstall_over_a_kept_history_that_fails_is_uninstalled_too() {
+    // helm install --replace over `uninstall --keep-history` supersedes the uninstalled record
+    // ("superseded by new release"); with --atomic a failure still uninstalls.
+    let cluster = FakeCluster::new(NS);
+    let store = MemoryStore::new(NS);
+    block(store.create(&revision(1, Status::Uninstalled, &cm("first", "0")))).expect("seeded");
+    cluster.fail("apply", "ConfigMap/second", Some(false), 500, "etcd is down");
+    let plan = saved("", &format!("{}{}", cm("first", "1"), cm("second", "1")), None);
+    let err = block(apply::apply(&cluster, &store, &plan, &opts(true), &mut |_| {})).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            ApplyError::Failed {
+                revision: 2,
+                rollback: None,
+                uninstalled: Some(Ok(())),
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(statuses(&store).is_empty(), "{:?}", statuses(&store));
+}
