@@ -22,7 +22,8 @@ const WAIT: Duration = Duration::from_secs(120);
 const BROKEN: &str = "registry.example.invalid/chartup/no-such-image:1";
 
 /// A small chart as users write them — no `app.kubernetes.io/*` labels: a ConfigMap, a
-/// Deployment `<rel>-web` (image `image`), a headless Service and a RollingUpdate StatefulSet
+/// Deployment `<rel>-web` (image `image`; a StatefulSet with `webKind=StatefulSet`), a headless
+/// Service and a RollingUpdate StatefulSet
 /// `<rel>-db` with claims (image `dbImage`; `dbUnready` keeps its new pods unready).
 fn app_chart(dir: &Path) -> anyhow::Result<String> {
     let d = dir.join("app");
@@ -33,7 +34,7 @@ fn app_chart(dir: &Path) -> anyhow::Result<String> {
     )?;
     std::fs::write(
         d.join("values.yaml"),
-        "image: nginx:1.25\ndbImage: postgres:16\ndbUnready: false\n",
+        "image: nginx:1.25\ndbImage: postgres:16\ndbUnready: false\nwebKind: Deployment\n",
     )?;
     std::fs::write(
         d.join("templates/all.yaml"),
@@ -45,10 +46,13 @@ data:
   image: {{ .Values.image | quote }}
 ---
 apiVersion: apps/v1
-kind: Deployment
+kind: {{ .Values.webKind }}
 metadata:
   name: {{ .Release.Name }}-web
 spec:
+  {{- if eq .Values.webKind "StatefulSet" }}
+  serviceName: {{ .Release.Name }}-web
+  {{- end }}
   replicas: 2
   selector:
     matchLabels: {app: {{ .Release.Name }}-web}
@@ -887,6 +891,66 @@ async fn recover_words_a_missing_release_as_every_command_does() -> anyhow::Resu
         "recover: {}status: {}",
         r.stderr,
         status.stderr
+    );
+    Ok(())
+}
+
+/// `--atomic` on an upgrade that turns a Deployment into a StatefulSet with a broken image: the
+/// rollback turns it back into the Deployment, whose new pods are Ready. The rollback deleted the
+/// StatefulSet without waiting for its pods, so the Deployment's health gate, selecting by the
+/// same labels, met the dying StatefulSet pod in ErrImagePull and failed the rollback
+/// (`RollbackFailed`, exit 4) although the release was back where it was.
+#[tokio::test(flavor = "multi_thread")]
+async fn atomic_rolls_back_a_failed_kind_change() -> anyhow::Result<()> {
+    let c = cluster();
+    let tmp = tempfile::tempdir()?;
+    let ns = c.fresh_namespace("af-kind").await?;
+    let chart = app_chart(tmp.path())?;
+    chartup_ok(c, &["apply", "a", &chart, "-n", &ns.name, "--yes", "--timeout", "90s"]).await?;
+    let bad = format!("image={BROKEN}");
+    let r = chartup(
+        c,
+        &[
+            "apply",
+            "a",
+            &chart,
+            "-n",
+            &ns.name,
+            "--yes",
+            "--atomic",
+            "--set",
+            "webKind=StatefulSet",
+            "--set",
+            &bad,
+            "--timeout",
+            "60s",
+        ],
+    )
+    .await?;
+    ensure!(
+        r.code == Some(1) && r.stderr.contains("rolled back (--atomic)"),
+        "exit {:?}:\n{}",
+        r.code,
+        r.stderr
+    );
+    ensure!(
+        agreed_statuses(c, &ns.name, "a").await?
+            == vec![(1, "superseded".into()), (2, "failed".into()), (3, "deployed".into())],
+        "after the atomic rollback"
+    );
+    let client = c.client().await?;
+    ensure!(
+        Api::<StatefulSet>::namespaced(client.clone(), &ns.name)
+            .get_opt("a-web")
+            .await?
+            .is_none(),
+        "the StatefulSet of the failed revision stayed"
+    );
+    let d = Api::<Deployment>::namespaced(client, &ns.name).get("a-web").await?;
+    ensure!(
+        d.status.as_ref().and_then(|s| s.available_replicas) == Some(2),
+        "a-web not available: {:?}",
+        d.status
     );
     Ok(())
 }
