@@ -268,6 +268,13 @@ async fn an_apply_after_a_failed_install_checks_what_it_did_not_change() -> anyh
         "the failure does not name the broken pod: {}",
         r.stderr
     );
+    // The plan said so before anything ran.
+    ensure!(
+        r.stdout
+            .contains("revision 1 failed and may have changed objects live: apply applies"),
+        "the plan does not say what apply will do after the failed revision:\n{}",
+        r.stdout
+    );
     ensure!(
         agreed_statuses(c, &ns.name, "a").await? == vec![(1, "failed".into()), (2, "failed".into())],
         "after the second apply"
