@@ -328,11 +328,14 @@ fn report(
                 revision,
                 message,
                 rollback,
+                uninstalled,
             }) => {
-                let after = match rollback {
-                    Some(Ok(r)) => format!(" (rolled back with --atomic to revision {r})"),
-                    Some(Err(e)) => format!(" (the rollback failed too: {e})"),
-                    None => String::new(),
+                let after = match (rollback, uninstalled) {
+                    (Some(Ok(r)), _) => format!(" (rolled back with --atomic to revision {r})"),
+                    (Some(Err(e)), _) => format!(" (the rollback failed too: {e})"),
+                    (None, Some(Ok(()))) => " (the failed install was uninstalled: --atomic)".to_string(),
+                    (None, Some(Err(e))) => format!(" (uninstalling the failed install failed too: {e})"),
+                    (None, None) => String::new(),
                 };
                 p.out(&result_event(
                     release,
@@ -354,8 +357,27 @@ fn report(
             revision,
             message,
             rollback,
+            uninstalled,
         }) => {
             p.error(&format!("revision {revision} of {release} failed: {message}"));
+            // A failed install with --atomic: uninstalled, as helm's install does.
+            match uninstalled {
+                Some(Ok(())) => {
+                    p.note(&format!(
+                        "release {release} failed, and has been uninstalled due to --atomic (its records and objects \
+                         are gone; claims made from StatefulSet templates stay)"
+                    ));
+                    return Ok(ExitStatus::Failure(1));
+                }
+                Some(Err(e)) => {
+                    p.error(&format!(
+                        "uninstalling the failed install (--atomic) failed too: {e}\n  run `chartup uninstall {release}` \
+                         once the cause is fixed"
+                    ));
+                    return Ok(ExitStatus::Failure(4));
+                }
+                None => {}
+            }
             match rollback {
                 Some(Ok(r)) => {
                     p.note(&format!(

@@ -53,7 +53,9 @@ pub async fn apply(
     let (history, changed) = futures::join!(store.history(&release), live_now);
     let history = history?;
     if let Some(h) = history.lock_holder() {
-        return Err(locked(h, &ns));
+        // Its Lease's heartbeat says best whether a run elsewhere is alive.
+        let h = super::recover::with_lease_heartbeat(cluster, h).await;
+        return Err(locked(&h, &ns));
     }
     if let Some(why) = staleness(saved, &history) {
         return Err(ApplyError::Stale(why));
@@ -90,6 +92,27 @@ pub async fn apply(
             SYSTEM_LABELS.join(" ")
         )));
     }
+    // Objects of the release deleted by hand, and a failed run since the baseline that left
+    // objects partly applied: the plan calls them unchanged, yet they must be applied
+    // (`missing_live`, `after_a_failed_run`).
+    let repaired;
+    let saved = match missing_live(saved) {
+        Some((again, warning)) => {
+            rep.report(Progress::Warning { message: warning });
+            repaired = again;
+            &repaired
+        }
+        None => saved,
+    };
+    let repaired_again;
+    let saved = match after_a_failed_run(saved, &history) {
+        Some((again, warning)) => {
+            rep.report(Progress::Warning { message: warning });
+            repaired_again = again;
+            &repaired_again
+        }
+        None => saved,
+    };
     carry::preflight(cluster, saved).await?;
     super::snapshot::preflight(cluster, saved).await?;
     let (to_set, to_plain) = split_hooks(&saved.manifests.to, &ns)?;
@@ -169,6 +192,17 @@ pub async fn apply(
             }
             Err(e) => return Err(e.into()),
         }
+        // An install over `uninstall --keep-history`: helm's install (`replaceRelease`) marks
+        // the uninstalled record superseded as it records the new one.
+        if let Some(gone) = history
+            .last()
+            .filter(|r| installing && r.status() == Status::Uninstalled)
+        {
+            let mut gone = gone.clone();
+            gone.info.status = Status::Superseded;
+            gone.info.description = super::records::REPLACED.into();
+            store.update(&gone).await?;
+        }
 
         // Requests retry within their step's time and beat while they do (runner::run_upgrade).
         let result = run_upgrade(cluster, store, &mut rel, rep, opts, saved, &from_set, &to_set, event).await;
@@ -199,4 +233,70 @@ pub fn merge_labels(
     out.extend(given.iter().map(|(k, v)| (k.clone(), v.clone())));
     out.retain(|_, v| v != "null");
     out
+}
+
+/// When the newest record is a failed run (an upgrade that failed or was interrupted, a failed
+/// install, a run `recover` closed), the live objects may be anywhere between the baseline and
+/// that run's manifest: the plan, made against the baseline, calls an object unchanged although
+/// the failed run changed it live (a StatefulSet left on the failed template, a Deployment on a
+/// broken image), and skipping it would record `deployed` over it. helm's three-way merge puts
+/// such fields back on every upgrade; here every object the plan leaves unchanged is applied
+/// again (a no-op where the failed run never got to) and every workload is health-gated. Returns
+/// the plan to execute so, and the warning that says it.
+fn after_a_failed_run(saved: &SavedPlan, history: &crate::release::records::History) -> Option<(SavedPlan, String)> {
+    let failed = history.last().filter(|r| r.status() == Status::Failed)?;
+    let unchanged = saved
+        .plan
+        .changes
+        .iter()
+        .filter(|c| c.action == crate::diff::Action::Unchanged)
+        .count();
+    if unchanged == 0 {
+        return None;
+    }
+    let mut again = saved.clone();
+    for c in again.plan.changes.iter_mut() {
+        if c.action == crate::diff::Action::Unchanged {
+            c.action = crate::diff::Action::Change;
+        }
+    }
+    let warning = format!(
+        "revision {} failed and may have changed objects live: the {unchanged} object(s) this plan leaves \
+         unchanged are applied again and their workloads checked",
+        failed.version
+    );
+    Some((again, warning))
+}
+
+/// Objects the plan leaves unchanged that were missing from the cluster when it was made (the
+/// saved live version `absent`; the staleness check has just confirmed they still are): someone
+/// deleted them by hand. helm's upgrade creates what is missing; so does this run, as additions.
+/// Returns the plan to execute so, and the warning that says it.
+fn missing_live(saved: &SavedPlan) -> Option<(SavedPlan, String)> {
+    let missing = |c: &crate::diff::ObjectChange| {
+        c.action == crate::diff::Action::Unchanged
+            && saved.live_versions.get(&c.key.to_string()).map(String::as_str) == Some("absent")
+    };
+    let names: Vec<String> = saved
+        .plan
+        .changes
+        .iter()
+        .filter(|c| missing(c))
+        .map(|c| c.key.to_string())
+        .collect();
+    if names.is_empty() {
+        return None;
+    }
+    let mut again = saved.clone();
+    for c in again.plan.changes.iter_mut() {
+        if names.contains(&c.key.to_string()) {
+            c.action = crate::diff::Action::Add;
+        }
+    }
+    let warning = format!(
+        "{} object(s) of the release are missing from the cluster (deleted by hand?): created again: {}",
+        names.len(),
+        names.join(", ")
+    );
+    Some((again, warning))
 }

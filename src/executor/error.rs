@@ -28,6 +28,9 @@ pub enum ApplyError {
         message: String,
         /// With `--atomic`: the rollback's revision, or why the rollback failed too.
         rollback: Option<Result<u32, String>>,
+        /// With `--atomic` on a failed install (nothing to roll back to): the release was
+        /// uninstalled, as helm's install does, or why that failed too.
+        uninstalled: Option<Result<(), String>>,
     },
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -45,12 +48,15 @@ pub enum ApplyError {
 }
 
 impl ApplyError {
-    /// True when a rollback was attempted and failed as well.
+    /// True when a rollback (or a failed install's uninstall) was attempted and failed as well.
     pub fn rollback_failed(&self) -> bool {
         matches!(
             self,
             ApplyError::Failed {
                 rollback: Some(Err(_)),
+                ..
+            } | ApplyError::Failed {
+                uninstalled: Some(Err(_)),
                 ..
             }
         )

@@ -56,7 +56,7 @@ pub fn manifest_text(docs: &[Document]) -> String {
 }
 
 /// `matchLabels` of a workload's selector as a label selector string.
-pub(super) fn match_labels(o: &Json) -> String {
+pub fn match_labels(o: &Json) -> String {
     o.pointer("/spec/selector/matchLabels")
         .and_then(Json::as_object)
         .map(|m| {

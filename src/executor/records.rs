@@ -37,6 +37,10 @@ pub(super) fn chart_record(saved: &SavedPlan) -> ChartRecord {
     c
 }
 
+/// helm's description of an uninstalled record an install replaced (pkg/action/install.go
+/// `replaceRelease`).
+pub const REPLACED: &str = "superseded by new release";
+
 /// The error for a release whose lock `h` holds.
 pub fn locked(h: &Release, ns: &str) -> ApplyError {
     ApplyError::Locked {
@@ -49,7 +53,16 @@ pub fn locked(h: &Release, ns: &str) -> ApplyError {
             .last_deployed
             .map(|t| t.to_string())
             .unwrap_or_else(|| "an unknown time".into()),
-        description: h.info.description.clone(),
+        description: match super::recover::holder_liveness(h) {
+            // The record says "in progress" whatever became of its run: say which it is.
+            Some((_, crate::recovery::holder::Liveness::Dead(why))) => {
+                format!("{}; that run is gone ({why})", h.info.description)
+            }
+            Some((_, crate::recovery::holder::Liveness::Alive(why))) => {
+                format!("{} ({why})", h.info.description)
+            }
+            None => h.info.description.clone(),
+        },
     }
 }
 
@@ -112,6 +125,7 @@ pub(super) async fn close_failed(
             revision,
             message,
             rollback: None,
+            uninstalled: None,
         },
         Err(fe) => ApplyError::Other(format!(
             "{message}\n  and the revision could not be marked failed ({fe}): release {} stays locked; when the API \

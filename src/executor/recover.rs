@@ -76,6 +76,10 @@ async fn unlock(
 ) -> Result<(Release, Vec<String>), ApplyError> {
     let ns = store.namespace();
     let history = store.history(release).await?;
+    // No records at all: the one wording every command gives a missing release (helm's first).
+    if history.revisions.is_empty() {
+        return Err(ApplyError::Other(crate::helm_env::release_not_found(release, ns)));
+    }
     let Some(holder) = history.lock_holder() else {
         return Err(ApplyError::Other(format!(
             "release {release} in namespace {ns} is not locked: nothing to recover"

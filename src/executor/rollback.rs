@@ -44,7 +44,8 @@ pub async fn rollback(
     let release = saved.plan.release.name.as_str();
     let ns = saved.plan.release.namespace.as_str();
     if let Some(h) = history.lock_holder() {
-        return Err(locked(h, ns));
+        let h = super::recover::with_lease_heartbeat(cluster, h).await;
+        return Err(locked(&h, ns));
     }
     let plan = &saved.plan;
     if plan.volumes.iter().any(|v| v.verdict == Verdict::Loss) && !opts.accept_data_loss {

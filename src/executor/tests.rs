@@ -368,6 +368,7 @@ fn a_failed_run_is_recorded_failed_and_the_lock_released() {
         revision,
         message,
         rollback,
+        ..
     } = &err
     else {
         panic!("{err}")

@@ -268,11 +268,14 @@ impl Run<'_, '_> {
                     ))
                     .await?;
                 } else if let Some(old) = from.get(&old_key) {
-                    // Orphan the pods: the new controller adopts or replaces them one by one.
+                    // Orphan the pods: the new controller adopts or replaces them one by one. A kind
+                    // change's old pods go with it, and before the new workload is judged: they
+                    // often match its selector, and a broken one (the failed revision's, when a
+                    // rollback undoes the change) would fail the new workload's health gate.
                     let cascade = if action == Action::Recreate {
                         Cascade::Orphan
                     } else {
-                        Cascade::Background
+                        Cascade::Foreground
                     };
                     self.cluster.delete(&obj_ref(old), cascade, false).await?;
                     self.wait_gone(&component, &obj_ref(old)).await?;

@@ -350,6 +350,12 @@ pub async fn plan_against_cluster(
     }
     p.warnings
         .extend(deployed::drift(cluster.as_ref(), &deployed.side.objects).await?);
+    if let Some(failed) = deployed.newest_failed {
+        p.warnings.push(format!(
+            "revision {failed} failed and may have changed objects live: apply applies the objects this plan \
+             leaves unchanged again and checks their workloads' health"
+        ));
+    }
     // Served APIs, server-confirmed recreates, missing outside claims; then what apply demands.
     super::plan_checks::check(cluster.as_ref(), &mut p, &new.objects).await?;
     // Issue 15: which claims get a VolumeSnapshot, with the cluster's classes (ops::snapshots).

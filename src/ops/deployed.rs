@@ -23,6 +23,9 @@ pub struct DeployedSide {
     /// The revision an apply of the plan writes (the newest record's + 1), as `helm upgrade`
     /// renders `.Release.Revision`.
     pub next_revision: u32,
+    /// The newest record when it is a failed run (apply re-applies what the plan leaves
+    /// unchanged then: executor::apply).
+    pub newest_failed: Option<u32>,
 }
 
 /// Read the release's baseline revision and turn its manifest into a plan side. A release with no
@@ -31,11 +34,16 @@ pub async fn deployed_side(store: &dyn ReleaseStore, release: &str) -> Result<De
     let ns = store.namespace();
     let history = store.history(release).await?;
     let next_revision = history.next_revision();
+    let newest_failed = history
+        .last()
+        .filter(|r| r.status() == crate::release::Status::Failed)
+        .map(|r| r.version);
     let Some(base) = history.baseline() else {
         return Ok(DeployedSide {
             side: ReleaseSide::empty(&format!("release {release} (not installed)")),
             base_revision: None,
             next_revision,
+            newest_failed,
         });
     };
     let docs = manifest::split_documents(&base.manifest);
@@ -56,6 +64,7 @@ pub async fn deployed_side(store: &dyn ReleaseStore, release: &str) -> Result<De
         side,
         base_revision: Some(u64::from(base.version)),
         next_revision,
+        newest_failed,
     })
 }
 
@@ -135,7 +144,7 @@ pub async fn drift(cluster: &dyn Cluster, deployed: &ManifestSet) -> Result<Vec<
         };
         let Some(live) = live else {
             notes.push(format!(
-                "live drift: {} is in the deployed manifest but missing from the cluster",
+                "live drift: {} is in the deployed manifest but missing from the cluster (apply creates it again where the chart still has it)",
                 o.key
             ));
             continue;

@@ -58,8 +58,15 @@ pub async fn plan_rollback_with(
             .cloned()
             .ok_or_else(|| ApplyError::Other(format!("release {release} has no earlier revision to roll back to")))?,
     };
-    // From what the cluster was last given (a failed revision's manifest was partly applied), as Helm does.
-    let from_docs = manifest::split_documents(&current.manifest);
+    // From what the cluster was last given (a failed revision's manifest was partly applied), as Helm does;
+    // nothing when the release was uninstalled with --keep-history: its objects are gone, and
+    // every object of the target is created again (helm's rollback creates what is missing).
+    let given = if current.status() == Status::Uninstalled {
+        ""
+    } else {
+        current.manifest.as_str()
+    };
+    let from_docs = manifest::split_documents(given);
     let to_docs = manifest::split_documents(&target.manifest);
     let old = ReleaseSide::new(&format!("revision {}", current.version), from_docs, ns)
         .map_err(|e| ApplyError::Other(e.to_string()))?;
@@ -124,7 +131,7 @@ pub async fn plan_rollback_with(
         text: format!("# Source: {}\n{}\n", h.path, h.manifest.trim_end()),
     }));
     saved.plan.base_revision = history.baseline().map(|r| u64::from(r.version));
-    saved.manifests.from = manifest::split_documents(&current.manifest);
+    saved.manifests.from = manifest::split_documents(given);
     Ok(RollbackPlan {
         history,
         current,

@@ -173,15 +173,46 @@ pub fn report(name: &str, last: &Release, deployed: Option<&Release>, pods: &[se
 /// Read the release's records and pods and report.
 pub async fn status(cluster: &dyn Cluster, store: &dyn ReleaseStore, release: &str) -> Result<StatusReport> {
     let h = store.history(release).await?;
-    let selector = format!("app.kubernetes.io/instance={release}");
-    let pods = cluster.list("v1", "Pod", store.namespace(), Some(&selector)).await?;
     let Some(last) = h.last() else {
         return Err(Error::Invalid(crate::helm_env::release_not_found(
             release,
             store.namespace(),
         )));
     };
+    let pods = release_pods(cluster, store.namespace(), release, last).await?;
     // A live run renews its Lease: its heartbeat is there (crate::recovery::lease).
     let last = crate::executor::recover::with_lease_heartbeat(cluster, last).await;
     Ok(report(release, &last, h.deployed(), &pods))
+}
+
+/// The release's pods: those labelled `app.kubernetes.io/instance=RELEASE` (the convention of
+/// `helm create` charts) and those of the newest revision's workloads, by their selectors — a
+/// chart need not set the label, and without them its broken pods went unseen (PodsReady=True,
+/// no members).
+async fn release_pods(
+    cluster: &dyn Cluster,
+    ns: &str,
+    release: &str,
+    last: &Release,
+) -> Result<Vec<serde_json::Value>> {
+    let name = |p: &serde_json::Value| p.pointer("/metadata/name").and_then(|v| v.as_str()).map(str::to_string);
+    let selector = format!("app.kubernetes.io/instance={release}");
+    let mut pods = cluster.list("v1", "Pod", ns, Some(&selector)).await?;
+    // A record whose manifest cannot be read still has its labelled pods.
+    let Ok(set) = crate::manifest::parse_manifest(&last.manifest, ns) else {
+        return Ok(pods);
+    };
+    let mut seen: std::collections::BTreeSet<String> = pods.iter().filter_map(name).collect();
+    for o in set.objects.iter().filter(|o| o.is_workload()) {
+        let selector = crate::executor::objects::match_labels(&o.value);
+        if selector.is_empty() {
+            continue;
+        }
+        for p in cluster.list("v1", "Pod", ns, Some(&selector)).await? {
+            if name(&p).is_some_and(|n| seen.insert(n)) {
+                pods.push(p);
+            }
+        }
+    }
+    Ok(pods)
 }

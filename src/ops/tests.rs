@@ -139,15 +139,52 @@ fn without_atomic_a_failed_upgrade_stays_failed() {
 }
 
 #[test]
-fn atomic_with_nothing_deployed_says_so() {
+fn atomic_upgrade_with_nothing_deployed_says_so() {
+    // helm's upgrade --atomic: "unable to find a previously successful release" (a failed
+    // install before it is not one to roll back to).
     let cluster = FakeCluster::new(NS);
     let store = MemoryStore::new(NS);
+    block(store.create(&revision(1, Status::Failed, &cm("cfg", "0")))).expect("seeded");
     cluster.fail("apply", "ConfigMap/cfg", Some(false), 500, "etcd is down");
-    let plan = saved("", &cm("cfg", "1"), None);
+    let plan = saved(&cm("cfg", "0"), &cm("cfg", "1"), Some(1));
     let err = block(apply::apply(&cluster, &store, &plan, &opts(true), &mut |_| {})).unwrap_err();
     assert!(
-        matches!(&err, ApplyError::Failed { revision: 1, rollback: Some(Err(e)), .. } if e.contains("no deployed revision")),
+        matches!(&err, ApplyError::Failed { revision: 2, rollback: Some(Err(e)), uninstalled: None, .. } if e.contains("no deployed revision")),
         "{err:?}"
+    );
+}
+
+#[test]
+fn atomic_install_that_fails_is_uninstalled_as_helm_does() {
+    // helm's install --atomic (--rollback-on-failure): the failed release is uninstalled,
+    // records and objects (pkg/action/install.go failRelease).
+    let cluster = FakeCluster::new(NS);
+    let store = MemoryStore::new(NS);
+    cluster.fail("apply", "ConfigMap/second", Some(false), 500, "etcd is down");
+    let plan = saved("", &format!("{}{}", cm("first", "1"), cm("second", "1")), None);
+    let err = block(apply::apply(&cluster, &store, &plan, &opts(true), &mut |_| {})).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            ApplyError::Failed {
+                revision: 1,
+                rollback: None,
+                uninstalled: Some(Ok(())),
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(statuses(&store).is_empty(), "{:?}", statuses(&store));
+    let first = crate::cluster::ObjRef {
+        api_version: "v1".into(),
+        kind: "ConfigMap".into(),
+        namespace: NS.into(),
+        name: "first".into(),
+    };
+    assert!(
+        block(cluster.get(&first)).expect("read").is_none(),
+        "the install's object stayed"
     );
 }
 
@@ -546,4 +583,29 @@ fn a_failing_pre_delete_hook_stops_the_uninstall_and_no_hooks_skips_them() {
     uninstall_with_hooks(&cluster, &store, true).expect("uninstalled without hooks");
     assert!(cluster.object("v1", "ConfigMap", NS, "cfg").is_none());
     assert_eq!(hook_runs(), before, "--no-hooks: the hook is not touched");
+}
+
+#[test]
+fn atomic_reinstall_over_a_kept_history_that_fails_is_uninstalled_too() {
+    // helm install --replace over `uninstall --keep-history` supersedes the uninstalled record
+    // ("superseded by new release"); with --atomic a failure still uninstalls.
+    let cluster = FakeCluster::new(NS);
+    let store = MemoryStore::new(NS);
+    block(store.create(&revision(1, Status::Uninstalled, &cm("first", "0")))).expect("seeded");
+    cluster.fail("apply", "ConfigMap/second", Some(false), 500, "etcd is down");
+    let plan = saved("", &format!("{}{}", cm("first", "1"), cm("second", "1")), None);
+    let err = block(apply::apply(&cluster, &store, &plan, &opts(true), &mut |_| {})).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            ApplyError::Failed {
+                revision: 2,
+                rollback: None,
+                uninstalled: Some(Ok(())),
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(statuses(&store).is_empty(), "{:?}", statuses(&store));
 }

@@ -143,6 +143,7 @@ pub async fn uninstall(
     rep: &mut dyn crate::executor::Reporter,
 ) -> Result<()> {
     let ns = store.namespace().to_string();
+    refuse_a_live_run(cluster, store, &req.release).await?;
     let opts = crate::executor::ApplyOptions {
         timeout: req.timeout,
         actor: crate::executor::options::default_actor(),
@@ -205,6 +206,29 @@ pub async fn uninstall(
             "uninstallation completed with {} error(s): {}",
             errors.len(),
             errors.join("; ")
+        )));
+    }
+    Ok(())
+}
+
+/// A chartup run that is alive holds the release's lock (its pending record, its Lease): deleting
+/// the release under it leaves that run failing on vanished objects with no record to mark. A
+/// dead run's lock (`status` calls it stale) and a pending record helm wrote (no holder named)
+/// do not stop the uninstall: that is how helm users clear a stuck `pending-install`.
+async fn refuse_a_live_run(cluster: &dyn Cluster, store: &dyn ReleaseStore, release: &str) -> Result<()> {
+    use crate::executor::recover::{holder_liveness, with_lease_heartbeat};
+    let history = store.history(release).await?;
+    let Some(pending) = history.lock_holder() else {
+        return Ok(());
+    };
+    let pending = with_lease_heartbeat(cluster, pending).await;
+    if let Some((h, crate::recovery::holder::Liveness::Alive(why))) = holder_liveness(&pending) {
+        return Err(Error::Invalid(format!(
+            "release {release} is locked by a run that is still alive: chartup {} by {} since {} ({why}); \
+             nothing was deleted.\n  wait for it, or stop it (Ctrl-C marks the revision failed), then uninstall",
+            h.operation,
+            h.who(),
+            h.acquired
         )));
     }
     Ok(())

@@ -134,7 +134,12 @@ impl History {
     }
 
     /// The revision an upgrade starts from: the deployed one, else the newest failed or superseded.
+    /// None when the newest record is `uninstalled` (`uninstall --keep-history`): its objects are
+    /// gone, and the next apply is an install, as helm's `upgrade --install` makes it.
     pub fn baseline(&self) -> Option<&Release> {
+        if self.last().is_some_and(|r| r.status() == Status::Uninstalled) {
+            return None;
+        }
         self.deployed().or_else(|| {
             self.revisions
                 .iter()

@@ -5,6 +5,7 @@
 
 mod e2e_support;
 
+mod after_failure;
 mod apply;
 mod aware;
 mod carry;
