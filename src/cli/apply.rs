@@ -369,6 +369,11 @@ fn report(
                     ));
                     return Ok(ExitStatus::Failure(1));
                 }
+                // Refused (objects that existed before the install): uninstalling would delete them.
+                Some(Err(e)) if e.starts_with("not uninstalled:") => {
+                    p.error(&format!("the failed install was left in place (--atomic): {e}"));
+                    return Ok(ExitStatus::Failure(4));
+                }
                 Some(Err(e)) => {
                     p.error(&format!(
                         "uninstalling the failed install (--atomic) failed too: {e}\n  run `chartup uninstall {release}` \

@@ -201,7 +201,13 @@ pub async fn apply(
             let mut gone = gone.clone();
             gone.info.status = Status::Superseded;
             gone.info.description = super::records::REPLACED.into();
-            store.update(&gone).await?;
+            // Not worth failing over: the new record is written and holds the lock, and an error
+            // here would leave it pending (locked until `recover`) with nothing applied.
+            if let Err(e) = store.update(&gone).await {
+                rep.report(Progress::Warning {
+                    message: format!("could not mark the uninstalled revision {} superseded: {e}", gone.version),
+                });
+            }
         }
 
         // Requests retry within their step's time and beat while they do (runner::run_upgrade).

@@ -48,14 +48,40 @@ pub async fn apply(
     // The failed run superseded nothing: the deployed revision is still the one before it.
     let history = store.history(release).await?;
     let target = history.deployed().map(|r| r.version);
-    // An install (no revision before the failed one that was ever applied): helm uninstalls.
-    // An install over `uninstall --keep-history` superseded the uninstalled record with helm's
-    // words; that one does not count.
-    let installed = history.revisions.iter().filter(|r| r.version != revision).all(|r| {
-        !matches!(r.status(), Status::Deployed | Status::Superseded | Status::Failed)
-            || (r.status() == Status::Superseded && r.info.description == executor::records::REPLACED)
-    });
+    // An install: the plan starts from nothing, and the record before the failed one is none
+    // (or was pruned), or the one an install over `uninstall --keep-history` superseded with
+    // helm's words. Only the newest earlier record counts: a kept history has older superseded
+    // ones, and an upgrade whose earlier records `--history-max` pruned is still an upgrade.
+    let previous = history
+        .revisions
+        .iter()
+        .filter(|r| r.version < revision)
+        .max_by_key(|r| r.version);
+    let from_nothing = crate::manifest::parse_documents(saved.manifests.from.clone(), &saved.plan.release.namespace)
+        .map(|s| s.objects.iter().all(|o| o.is_hook()))
+        .unwrap_or(false);
+    let installed = from_nothing
+        && previous.is_none_or(|r| {
+            r.status() == Status::Uninstalled
+                || (r.status() == Status::Superseded && r.info.description == executor::records::REPLACED)
+        });
     if target.is_none() && installed {
+        // helm's install refuses objects that exist without its ownership (`--take-ownership`
+        // aside), so its uninstall deletes only what the install made. chartup's install adopts
+        // them: uninstalling would delete objects that were there before (a claim's data).
+        let before = existed_before(saved);
+        if !before.is_empty() {
+            return Err(ApplyError::Failed {
+                revision,
+                message,
+                rollback: None,
+                uninstalled: Some(Err(format!(
+                    "not uninstalled: {} existed before this install, and uninstalling would delete it; delete the \
+                     objects the install created by hand, or uninstall once you are sure",
+                    before.join(", ")
+                ))),
+            });
+        }
         rep.report(executor::Progress::Step {
             step: format!("uninstalling release {release}: its install failed (--atomic)"),
         });
@@ -89,6 +115,19 @@ pub async fn apply(
         rollback,
         uninstalled: None,
     })
+}
+
+/// The objects of the install (not kept on delete) that existed when it was planned.
+fn existed_before(saved: &SavedPlan) -> Vec<String> {
+    let Ok(to) = crate::manifest::parse_documents(saved.manifests.to.clone(), &saved.plan.release.namespace) else {
+        return Vec::new();
+    };
+    to.objects
+        .iter()
+        .filter(|o| !o.is_hook() && !o.kept_on_delete())
+        .map(|o| o.key.to_string())
+        .filter(|k| saved.live_versions.get(k).is_some_and(|v| v != "absent"))
+        .collect()
 }
 
 /// helm's `failRelease` with atomic set: uninstall with the delete hooks, without keeping the

@@ -39,7 +39,9 @@ pub async fn plan_rollback_with(
         return Err(ApplyError::Other(crate::helm_env::release_not_found(release, ns)));
     }
     if let Some(h) = history.lock_holder() {
-        return Err(executor::locked(h, ns));
+        // Its Lease's heartbeat says best whether a run elsewhere is alive (as apply's refusal).
+        let h = executor::recover::with_lease_heartbeat(cluster, h).await;
+        return Err(executor::locked(&h, ns));
     }
     let current = history
         .last()

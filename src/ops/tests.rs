@@ -609,3 +609,97 @@ fn atomic_reinstall_over_a_kept_history_that_fails_is_uninstalled_too() {
     );
     assert!(statuses(&store).is_empty(), "{:?}", statuses(&store));
 }
+
+#[test]
+fn atomic_reinstall_over_a_longer_kept_history_is_uninstalled_too() {
+    // helm's upgrade --install over `uninstall --keep-history` is an install (isReleaseUninstalled)
+    // whatever came before: only the uninstalled record is superseded, the older ones stay as
+    // they were; --atomic uninstalls (install.go failRelease, KeepHistory false).
+    let cluster = FakeCluster::new(NS);
+    let store = MemoryStore::new(NS);
+    block(store.create(&revision(1, Status::Superseded, &cm("first", "0")))).expect("seeded");
+    block(store.create(&revision(2, Status::Uninstalled, &cm("first", "0")))).expect("seeded");
+    cluster.fail("apply", "ConfigMap/second", Some(false), 500, "etcd is down");
+    let plan = saved("", &format!("{}{}", cm("first", "1"), cm("second", "1")), None);
+    let err = block(apply::apply(&cluster, &store, &plan, &opts(true), &mut |_| {})).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            ApplyError::Failed {
+                revision: 3,
+                rollback: None,
+                uninstalled: Some(Ok(())),
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(statuses(&store).is_empty(), "{:?}", statuses(&store));
+}
+
+#[test]
+fn atomic_upgrade_whose_earlier_records_were_pruned_is_not_uninstalled() {
+    // --history-max 1 prunes the failed install before the retry's record: the retry is still an
+    // upgrade (its plan starts from that install's manifest), and helm's upgrade --atomic only
+    // rolls back (and fails to): the release's objects are not deleted.
+    let cluster = FakeCluster::new(NS);
+    let store = MemoryStore::new(NS);
+    block(store.create(&revision(1, Status::Failed, &cm("cfg", "0")))).expect("seeded");
+    cluster.put(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg", "namespace": NS}, "data": {"k": "0"}}));
+    cluster.fail("apply", "ConfigMap/cfg", Some(false), 500, "etcd is down");
+    let plan = saved(&cm("cfg", "0"), &cm("cfg", "1"), Some(1));
+    let mut o = opts(true);
+    o.history_max = 1;
+    let err = block(apply::apply(&cluster, &store, &plan, &o, &mut |_| {})).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            ApplyError::Failed {
+                revision: 2,
+                uninstalled: None,
+                rollback: Some(Err(_)),
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(
+        cluster.object("v1", "ConfigMap", NS, "cfg").is_some(),
+        "the release's object was deleted"
+    );
+}
+
+#[test]
+fn atomic_install_does_not_delete_objects_that_existed_before_it() {
+    // chartup's install adopts an object that exists (helm's refuses it without its ownership):
+    // uninstalling the failed install would delete what was there before — a claim's data.
+    let cluster = FakeCluster::new(NS);
+    let store = MemoryStore::new(NS);
+    let was = cluster.put(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "first", "namespace": NS}, "data": {"k": "old"}}));
+    cluster.fail("apply", "ConfigMap/second", Some(false), 500, "etcd is down");
+    let plan = saved("", &format!("{}{}", cm("first", "1"), cm("second", "1")), None);
+    // The live versions as the plan records them: `first` there, `second` absent.
+    let live = plan
+        .plan
+        .changes
+        .iter()
+        .map(|c| {
+            let v = if c.key.name == "first" {
+                crate::executor::live::version_of(Some(&was))
+            } else {
+                "absent".to_string()
+            };
+            (c.key.to_string(), v)
+        })
+        .collect();
+    let plan = plan.with_live_versions(live);
+    let err = block(apply::apply(&cluster, &store, &plan, &opts(true), &mut |_| {})).unwrap_err();
+    assert!(
+        matches!(&err, ApplyError::Failed { revision: 1, uninstalled: Some(Err(e)), .. } if e.contains("existed before")),
+        "{err:?}"
+    );
+    assert!(
+        cluster.object("v1", "ConfigMap", NS, "first").is_some(),
+        "the object that was there is gone"
+    );
+}
