@@ -205,7 +205,10 @@ pub async fn apply(
             // here would leave it pending (locked until `recover`) with nothing applied.
             if let Err(e) = store.update(&gone).await {
                 rep.report(Progress::Warning {
-                    message: format!("could not mark the uninstalled revision {} superseded: {e}", gone.version),
+                    message: format!(
+                        "could not mark the uninstalled revision {} superseded: {e}",
+                        gone.version
+                    ),
                 });
             }
         }

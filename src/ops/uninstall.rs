@@ -225,7 +225,9 @@ async fn refuse_a_live_run(cluster: &dyn Cluster, store: &dyn ReleaseStore, rele
     if let Some((h, crate::recovery::holder::Liveness::Alive(why))) = holder_liveness(&pending) {
         return Err(Error::Invalid(format!(
             "release {release} is locked by a run that is still alive: chartup {} by {} since {} ({why}); \
-             nothing was deleted.\n  wait for it, or stop it (Ctrl-C marks the revision failed), then uninstall",
+             nothing was deleted.\n  wait for it, or stop it (Ctrl-C marks the revision failed), then uninstall; if \
+             that run is in fact gone (a heartbeat written from another machine), `chartup recover {release} --force` \
+             releases its lock",
             h.operation,
             h.who(),
             h.acquired
