@@ -292,44 +292,41 @@ async fn an_apply_after_a_failed_install_checks_what_it_did_not_change() -> anyh
     Ok(())
 }
 
+/// Whether an object of kind `K` named `name` exists in `ns`.
+async fn exists<K>(client: &testkit::kube::Client, ns: &str, name: &str) -> anyhow::Result<bool>
+where
+    K: testkit::kube::Resource<Scope = testkit::k8s_openapi::NamespaceResourceScope>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug,
+    K::DynamicType: Default,
+{
+    Ok(Api::<K>::namespaced(client.clone(), ns).get_opt(name).await?.is_some())
+}
+
+/// Which of `app_chart`'s objects exist in `ns` (`Kind/name`).
+async fn app_objects(c: &Cluster, ns: &str) -> anyhow::Result<Vec<String>> {
+    let client = c.client().await?;
+    let mut out = Vec::new();
+    for (found, what) in [
+        (exists::<Deployment>(&client, ns, "a-web").await?, "Deployment/a-web"),
+        (exists::<StatefulSet>(&client, ns, "a-db").await?, "StatefulSet/a-db"),
+        (exists::<Service>(&client, ns, "a-db").await?, "Service/a-db"),
+        (exists::<ConfigMap>(&client, ns, "a-cfg").await?, "ConfigMap/a-cfg"),
+    ] {
+        if found {
+            out.push(what.to_string());
+        }
+    }
+    Ok(out)
+}
+
 /// The release's own objects left in `ns` (by name), and whether its Lease is still there.
 async fn leftovers(c: &Cluster, ns: &str) -> anyhow::Result<Vec<String>> {
     use testkit::k8s_openapi::api::coordination::v1::Lease;
     let client = c.client().await?;
-    let mut out = Vec::new();
-    if Api::<Deployment>::namespaced(client.clone(), ns)
-        .get_opt("a-web")
-        .await?
-        .is_some()
-    {
-        out.push("Deployment/a-web".to_string());
-    }
-    if Api::<StatefulSet>::namespaced(client.clone(), ns)
-        .get_opt("a-db")
-        .await?
-        .is_some()
-    {
-        out.push("StatefulSet/a-db".to_string());
-    }
-    if Api::<Service>::namespaced(client.clone(), ns)
-        .get_opt("a-db")
-        .await?
-        .is_some()
-    {
-        out.push("Service/a-db".to_string());
-    }
-    if Api::<ConfigMap>::namespaced(client.clone(), ns)
-        .get_opt("a-cfg")
-        .await?
-        .is_some()
-    {
-        out.push("ConfigMap/a-cfg".to_string());
-    }
-    if Api::<Lease>::namespaced(client.clone(), ns)
-        .get_opt("chartup.a")
-        .await?
-        .is_some()
-    {
+    let mut out = app_objects(c, ns).await?;
+    if exists::<Lease>(&client, ns, "chartup.a").await? {
         out.push("Lease/chartup.a".to_string());
     }
     let records = Api::<testkit::k8s_openapi::api::core::v1::Secret>::namespaced(client, ns)
@@ -706,39 +703,7 @@ async fn a_rollback_after_uninstall_keep_history_restores_every_object() -> anyh
     let c = cluster();
     let tmp = tempfile::tempdir()?;
     let chart = app_chart(tmp.path())?;
-    let present = |ns: String| async move {
-        let client = c.client().await?;
-        let mut out = Vec::new();
-        if Api::<Deployment>::namespaced(client.clone(), &ns)
-            .get_opt("a-web")
-            .await?
-            .is_some()
-        {
-            out.push("Deployment/a-web");
-        }
-        if Api::<StatefulSet>::namespaced(client.clone(), &ns)
-            .get_opt("a-db")
-            .await?
-            .is_some()
-        {
-            out.push("StatefulSet/a-db");
-        }
-        if Api::<Service>::namespaced(client.clone(), &ns)
-            .get_opt("a-db")
-            .await?
-            .is_some()
-        {
-            out.push("Service/a-db");
-        }
-        if Api::<ConfigMap>::namespaced(client, &ns)
-            .get_opt("a-cfg")
-            .await?
-            .is_some()
-        {
-            out.push("ConfigMap/a-cfg");
-        }
-        anyhow::Ok(out)
-    };
+    let present = |ns: String| async move { app_objects(c, &ns).await };
     let theirs = c.fresh_namespace("af-unrb-helm").await?;
     testkit::run_helm(c, &["install", "a", &chart, "-n", &theirs.name, "--server-side=false"])?;
     testkit::run_helm(
