@@ -585,16 +585,25 @@ fn a_failing_pre_delete_hook_stops_the_uninstall_and_no_hooks_skips_them() {
     assert_eq!(hook_runs(), before, "--no-hooks: the hook is not touched");
 }
 
+/// An `--atomic` install whose write fails, over a history seeded with these statuses (revisions
+/// 1, 2, …): the error, and the store.
+fn failing_atomic_reinstall(seed: &[Status]) -> (ApplyError, MemoryStore) {
+    let cluster = FakeCluster::new(NS);
+    let store = MemoryStore::new(NS);
+    for (i, status) in seed.iter().enumerate() {
+        block(store.create(&revision(i as u32 + 1, *status, &cm("first", "0")))).expect("seeded");
+    }
+    cluster.fail("apply", "ConfigMap/second", Some(false), 500, "etcd is down");
+    let plan = saved("", &format!("{}{}", cm("first", "1"), cm("second", "1")), None);
+    let err = block(apply::apply(&cluster, &store, &plan, &opts(true), &mut |_| {})).unwrap_err();
+    (err, store)
+}
+
 #[test]
 fn atomic_reinstall_over_a_kept_history_that_fails_is_uninstalled_too() {
     // helm install --replace over `uninstall --keep-history` supersedes the uninstalled record
     // ("superseded by new release"); with --atomic a failure still uninstalls.
-    let cluster = FakeCluster::new(NS);
-    let store = MemoryStore::new(NS);
-    block(store.create(&revision(1, Status::Uninstalled, &cm("first", "0")))).expect("seeded");
-    cluster.fail("apply", "ConfigMap/second", Some(false), 500, "etcd is down");
-    let plan = saved("", &format!("{}{}", cm("first", "1"), cm("second", "1")), None);
-    let err = block(apply::apply(&cluster, &store, &plan, &opts(true), &mut |_| {})).unwrap_err();
+    let (err, store) = failing_atomic_reinstall(&[Status::Uninstalled]);
     assert!(
         matches!(
             &err,
@@ -615,13 +624,7 @@ fn atomic_reinstall_over_a_longer_kept_history_is_uninstalled_too() {
     // helm's upgrade --install over `uninstall --keep-history` is an install (isReleaseUninstalled)
     // whatever came before: only the uninstalled record is superseded, the older ones stay as
     // they were; --atomic uninstalls (install.go failRelease, KeepHistory false).
-    let cluster = FakeCluster::new(NS);
-    let store = MemoryStore::new(NS);
-    block(store.create(&revision(1, Status::Superseded, &cm("first", "0")))).expect("seeded");
-    block(store.create(&revision(2, Status::Uninstalled, &cm("first", "0")))).expect("seeded");
-    cluster.fail("apply", "ConfigMap/second", Some(false), 500, "etcd is down");
-    let plan = saved("", &format!("{}{}", cm("first", "1"), cm("second", "1")), None);
-    let err = block(apply::apply(&cluster, &store, &plan, &opts(true), &mut |_| {})).unwrap_err();
+    let (err, store) = failing_atomic_reinstall(&[Status::Superseded, Status::Uninstalled]);
     assert!(
         matches!(
             &err,
